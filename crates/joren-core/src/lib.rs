@@ -1,0 +1,15 @@
+//! Joren's domain types and rules. No I/O lives here: everything is a pure function or a
+//! value type, unit-tested directly.
+
+pub mod contact;
+pub mod csv_safety;
+pub mod customer;
+pub mod error;
+pub mod kana;
+pub mod money;
+pub mod order;
+pub mod phone;
+pub mod postal;
+pub mod role;
+
+pub use error::{FieldError, FieldErrors};

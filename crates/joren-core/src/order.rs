@@ -1,0 +1,440 @@
+//! Orders, line items, tax and refunds. Amounts are integer minor units.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::money::validate_currency;
+use crate::{FieldError, FieldErrors};
+
+/// Sales channels an order can come from.
+pub const CHANNELS: [&str; 6] = ["store", "ec", "phone", "event", "wholesale", "other"];
+
+/// Where an order stands. Refunds and cancellations are entries of their own; the status is
+/// derived from them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Completed,
+    Cancelled,
+    Refunded,
+    PartiallyRefunded,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::Cancelled => "cancelled",
+            Self::Refunded => "refunded",
+            Self::PartiallyRefunded => "partially_refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "completed" => Some(Self::Completed),
+            "cancelled" => Some(Self::Cancelled),
+            "refunded" => Some(Self::Refunded),
+            "partially_refunded" => Some(Self::PartiallyRefunded),
+            _ => None,
+        }
+    }
+
+    /// Status after `refunded` of `total` has been given back (`cancelled` wins).
+    pub fn derive(total: i64, refunded: i64, cancelled: bool) -> Self {
+        if cancelled {
+            Self::Cancelled
+        } else if refunded <= 0 {
+            Self::Completed
+        } else if refunded >= total {
+            Self::Refunded
+        } else {
+            Self::PartiallyRefunded
+        }
+    }
+}
+
+/// One line item as submitted.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LineItemInput {
+    #[serde(default)]
+    pub sku: String,
+    pub name: String,
+    #[serde(default)]
+    pub category: String,
+    pub quantity: i64,
+    /// Unit price in minor units (tax-inclusive unless the order says otherwise).
+    pub unit_price: i64,
+    /// Consumption tax rate in percent: 10 (standard), 8 (reduced) or 0.
+    #[serde(default = "default_tax_rate")]
+    pub tax_rate: i64,
+}
+
+fn default_tax_rate() -> i64 {
+    10
+}
+
+/// An order as submitted through the API or built from CSV rows.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OrderInput {
+    pub customer_id: i64,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// RFC 3339 timestamp or `YYYY-MM-DD`; defaults to now.
+    #[serde(default)]
+    pub ordered_at: Option<String>,
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Japanese shelf prices include consumption tax (総額表示); default true.
+    #[serde(default)]
+    pub prices_include_tax: Option<bool>,
+    #[serde(default)]
+    pub shipping: i64,
+    #[serde(default)]
+    pub discount: i64,
+    #[serde(default)]
+    pub note: String,
+    pub items: Vec<LineItemInput>,
+}
+
+/// A validated line item with its amount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineItem {
+    pub sku: String,
+    pub name: String,
+    pub category: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub tax_rate: i64,
+    pub amount: i64,
+}
+
+/// A validated order with computed totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderDraft {
+    pub customer_id: i64,
+    pub external_id: Option<String>,
+    pub ordered_at: DateTime<Utc>,
+    pub channel: String,
+    pub currency: String,
+    pub prices_include_tax: bool,
+    pub subtotal: i64,
+    pub shipping: i64,
+    pub discount: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub note: String,
+    pub items: Vec<LineItem>,
+}
+
+/// Parses an RFC 3339 timestamp, or a date (taken as midnight in `tz_offset_hours`).
+pub fn parse_timestamp(
+    field: &str,
+    input: &str,
+    tz_offset_hours: i32,
+) -> Result<DateTime<Utc>, FieldError> {
+    let s = input.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S %z",
+        "%Y-%m-%d %H:%M:%S%z",
+        "%Y/%m/%d %H:%M:%S %z",
+    ] {
+        if let Ok(t) = DateTime::parse_from_str(s, fmt) {
+            return Ok(t.with_timezone(&Utc));
+        }
+    }
+    let offset = chrono::FixedOffset::east_opt(tz_offset_hours * 3600).expect("valid offset");
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y/%m/%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y/%m/%d %H:%M",
+    ] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+            return Ok(t
+                .and_local_timezone(offset)
+                .single()
+                .expect("fixed offset")
+                .with_timezone(&Utc));
+        }
+    }
+    let date = NaiveDate::parse_from_str(&s.replace('/', "-"), "%Y-%m-%d").map_err(|_| {
+        FieldError::new(
+            field,
+            format!("日時は RFC 3339 か YYYY-MM-DD で入力してください: {input}"),
+        )
+    })?;
+    Ok(date
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_local_timezone(offset)
+        .single()
+        .expect("fixed offset")
+        .with_timezone(&Utc))
+}
+
+/// Consumption tax contained in a tax-inclusive amount, rounded down (per rate, once per order,
+/// as インボイス制度 requires).
+pub fn tax_included(amount: i64, rate_percent: i64) -> i64 {
+    amount * rate_percent / (100 + rate_percent)
+}
+
+impl OrderInput {
+    /// Validates the order and computes totals. `now` is used when `ordered_at` is absent;
+    /// `tz_offset_hours` interprets plain dates in the shop's time zone.
+    pub fn validate(
+        self,
+        now: DateTime<Utc>,
+        tz_offset_hours: i32,
+    ) -> Result<OrderDraft, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        if self.customer_id <= 0 {
+            errors.push("customer_id", "customer_id は必須です");
+        }
+        let external_id = self
+            .external_id
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        if external_id.as_ref().is_some_and(|s| s.len() > 200) {
+            errors.push("external_id", "external_id は200文字以内です");
+        }
+        let ordered_at = match self
+            .ordered_at
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => now,
+            Some(s) => errors
+                .take(parse_timestamp("ordered_at", s, tz_offset_hours))
+                .unwrap_or(now),
+        };
+        let channel = match self
+            .channel
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => "store".to_string(),
+            Some(c) if CHANNELS.contains(&c) => c.to_string(),
+            Some(c) => {
+                errors.push(
+                    "channel",
+                    format!("{c} は使えません (使える値: {})", CHANNELS.join(", ")),
+                );
+                String::new()
+            }
+        };
+        let currency = match self.currency.as_deref() {
+            None => "JPY".to_string(),
+            Some(c) => errors
+                .take(validate_currency("currency", c))
+                .unwrap_or_default(),
+        };
+        if self.items.is_empty() {
+            errors.push("items", "明細が1行以上必要です");
+        }
+        let mut items = Vec::with_capacity(self.items.len());
+        for (i, it) in self.items.into_iter().enumerate() {
+            let f = |name: &str| format!("items[{i}].{name}");
+            if it.name.trim().is_empty() {
+                errors.push(&f("name"), "商品名は必須です");
+            }
+            if it.quantity <= 0 {
+                errors.push(&f("quantity"), "数量は1以上です");
+            }
+            if it.unit_price < 0 {
+                errors.push(&f("unit_price"), "単価は0以上です");
+            }
+            if ![0, 8, 10].contains(&it.tax_rate) {
+                errors.push(&f("tax_rate"), "税率は 10, 8, 0 のいずれかです");
+            }
+            let amount = it.quantity.checked_mul(it.unit_price);
+            if amount.is_none() {
+                errors.push(&f("quantity"), "金額が大きすぎます");
+            }
+            items.push(LineItem {
+                sku: it.sku.trim().to_string(),
+                name: it.name.trim().to_string(),
+                category: it.category.trim().to_string(),
+                quantity: it.quantity,
+                unit_price: it.unit_price,
+                tax_rate: it.tax_rate,
+                amount: amount.unwrap_or(0),
+            });
+        }
+        if self.shipping < 0 {
+            errors.push("shipping", "送料は0以上です");
+        }
+        if self.discount < 0 {
+            errors.push("discount", "値引きは0以上です");
+        }
+        let prices_include_tax = self.prices_include_tax.unwrap_or(true);
+        let subtotal: i64 = items.iter().map(|i| i.amount).sum();
+        let mut tax = 0;
+        for rate in [10, 8] {
+            let group: i64 = items
+                .iter()
+                .filter(|i| i.tax_rate == rate)
+                .map(|i| i.amount)
+                .sum();
+            tax += if prices_include_tax {
+                tax_included(group, rate)
+            } else {
+                group * rate / 100
+            };
+        }
+        let total =
+            subtotal + self.shipping - self.discount + if prices_include_tax { 0 } else { tax };
+        if total < 0 {
+            errors.push("discount", "値引きが合計を超えています");
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(OrderDraft {
+            customer_id: self.customer_id,
+            external_id,
+            ordered_at,
+            channel,
+            currency,
+            prices_include_tax,
+            subtotal,
+            shipping: self.shipping,
+            discount: self.discount,
+            tax,
+            total,
+            note: self.note.trim().to_string(),
+            items,
+        })
+    }
+}
+
+/// A refund (or a cancellation) as requested.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundInput {
+    /// Amount to give back in minor units; absent means everything not yet refunded.
+    #[serde(default)]
+    pub amount: Option<i64>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Checks a refund against what the order still holds; returns the amount to record.
+pub fn refund_amount(
+    requested: Option<i64>,
+    total: i64,
+    refunded: i64,
+    status: OrderStatus,
+) -> Result<i64, FieldError> {
+    if status == OrderStatus::Cancelled {
+        return Err(FieldError::new(
+            "status",
+            "キャンセル済みの注文は返金できません",
+        ));
+    }
+    let remaining = total - refunded;
+    let amount = requested.unwrap_or(remaining);
+    if amount <= 0 {
+        return Err(FieldError::new("amount", "返金額は1以上です"));
+    }
+    if amount > remaining {
+        return Err(FieldError::new(
+            "amount",
+            format!("返金額が残額 {remaining} を超えています"),
+        ));
+    }
+    Ok(amount)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(qty: i64, price: i64, rate: i64) -> LineItemInput {
+        LineItemInput {
+            name: "商品".into(),
+            quantity: qty,
+            unit_price: price,
+            tax_rate: rate,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn totals_and_inclusive_tax_per_rate() {
+        let o = OrderInput {
+            customer_id: 1,
+            items: vec![item(2, 1100, 10), item(1, 1080, 8)],
+            shipping: 500,
+            ..Default::default()
+        }
+        .validate(Utc::now(), 9)
+        .unwrap();
+        assert_eq!(o.subtotal, 3280);
+        assert_eq!(o.total, 3780);
+        assert_eq!(o.tax, 200 + 80);
+    }
+
+    #[test]
+    fn exclusive_tax_is_added() {
+        let o = OrderInput {
+            customer_id: 1,
+            prices_include_tax: Some(false),
+            items: vec![item(1, 1000, 10), item(3, 333, 8)],
+            ..Default::default()
+        }
+        .validate(Utc::now(), 9)
+        .unwrap();
+        assert_eq!(o.tax, 100 + 79);
+        assert_eq!(o.total, 1999 + 179);
+    }
+
+    #[test]
+    fn bad_items_are_named_by_index() {
+        let e = OrderInput {
+            customer_id: 1,
+            items: vec![item(0, 100, 5)],
+            ..Default::default()
+        }
+        .validate(Utc::now(), 9)
+        .unwrap_err();
+        let fields: Vec<_> = e.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["items[0].quantity", "items[0].tax_rate"]);
+    }
+
+    #[test]
+    fn dates_are_midnight_in_the_shop_zone() {
+        let t = parse_timestamp("t", "2026-01-02", 9).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-01-01T15:00:00+00:00");
+        let t = parse_timestamp("t", "2026-01-02T10:00:00+09:00", 0).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-01-02T01:00:00+00:00");
+        assert!(parse_timestamp("t", "yesterday", 9).is_err());
+    }
+
+    #[test]
+    fn refunds_respect_what_remains() {
+        assert_eq!(
+            refund_amount(None, 1000, 300, OrderStatus::PartiallyRefunded).unwrap(),
+            700
+        );
+        assert!(refund_amount(Some(800), 1000, 300, OrderStatus::PartiallyRefunded).is_err());
+        assert!(refund_amount(Some(1), 1000, 0, OrderStatus::Cancelled).is_err());
+        assert_eq!(
+            OrderStatus::derive(1000, 1000, false),
+            OrderStatus::Refunded
+        );
+        assert_eq!(
+            OrderStatus::derive(1000, 10, false),
+            OrderStatus::PartiallyRefunded
+        );
+    }
+}
