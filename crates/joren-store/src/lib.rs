@@ -1,1 +1,64 @@
+//! Joren's persistence. One store over SQLite (embedded default) or PostgreSQL, chosen by the
+//! database URL. Query text is shared where the dialects agree (`$1` placeholders work on both);
+//! the few places that differ branch on [`Backend`]. Nothing above this crate writes SQL.
 
+mod audit;
+mod customers;
+mod db;
+mod idempotency;
+mod interactions;
+mod orders;
+mod timeline;
+mod users;
+
+pub use audit::AuditEntry;
+pub use customers::{
+    ConsentState, Contact, Customer, CustomerPage, CustomerSummary, ExternalId, MergeResult,
+};
+pub use db::{Backend, Store};
+pub use idempotency::IdempotencyOutcome;
+pub use interactions::{Interaction, NewInteraction};
+pub use orders::{Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage};
+pub use timeline::TimelineEntry;
+pub use users::{ApiToken, Session, User};
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} が見つかりません")]
+    NotFound(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("invalid: {0}")]
+    Invalid(#[from] joren_core::FieldError),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// True when the error is a unique-constraint violation (a concurrent duplicate).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            Self::Db(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            _ => false,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Milliseconds since the Unix epoch, the stored form of every timestamp.
+pub fn to_ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// Inverse of [`to_ms`].
+pub fn from_ms(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

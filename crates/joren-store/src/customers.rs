@@ -1,0 +1,737 @@
+//! Customers, their tags, external ids, consents, contact persons and merges.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use joren_core::contact::ContactProfile;
+use joren_core::customer::{CustomerKind, CustomerProfile};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::db::Tx;
+use crate::{Result, Store, StoreError, from_ms, now_ms};
+
+/// An id the customer has in another system (shop register, EC platform, import file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ExternalId {
+    pub system: String,
+    pub external_id: String,
+}
+
+/// The current consent of one channel, with when and where it was last set.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsentState {
+    pub channel: String,
+    pub granted: bool,
+    pub source: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A whole customer record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Customer {
+    pub id: i64,
+    pub display_name: String,
+    #[serde(flatten)]
+    pub profile: CustomerProfile,
+    pub external_ids: Vec<ExternalId>,
+    pub consents: Vec<ConsentState>,
+    pub merged_into: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One row of a customer list.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerSummary {
+    pub id: i64,
+    pub kind: CustomerKind,
+    pub display_name: String,
+    pub family_name_kana: String,
+    pub given_name_kana: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub order_count: i64,
+    pub total_spent: i64,
+    pub last_order_at: Option<DateTime<Utc>>,
+}
+
+/// A page of customers with the total number that matched.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerPage {
+    pub total: i64,
+    pub items: Vec<CustomerSummary>,
+}
+
+/// A contact person of an account.
+#[derive(Debug, Clone, Serialize)]
+pub struct Contact {
+    pub id: i64,
+    pub customer_id: i64,
+    pub display_name: String,
+    #[serde(flatten)]
+    pub profile: ContactProfile,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a merge moved.
+#[derive(Debug, Clone, Serialize)]
+pub struct MergeResult {
+    pub survivor_id: i64,
+    pub merged_id: i64,
+    pub orders_moved: i64,
+    pub interactions_moved: i64,
+    pub contacts_moved: i64,
+}
+
+const CUSTOMER_COLUMNS: &str = "id, kind, family_name, given_name, family_name_kana, \
+    given_name_kana, company_name, email, phone, line_user_id, birthday, gender, postal_code, \
+    prefecture, city, street, building, notes, preferences, owner_user_id, acquisition_source, \
+    acquisition_campaign, merged_into, created_at, updated_at";
+
+fn profile_from_row(row: &AnyRow) -> Result<CustomerProfile> {
+    let birthday: Option<String> = row.try_get("birthday")?;
+    Ok(CustomerProfile {
+        kind: CustomerKind::parse(&row.try_get::<String, _>("kind")?).unwrap_or_default(),
+        family_name: row.try_get("family_name")?,
+        given_name: row.try_get("given_name")?,
+        family_name_kana: row.try_get("family_name_kana")?,
+        given_name_kana: row.try_get("given_name_kana")?,
+        company_name: row.try_get("company_name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        line_user_id: row.try_get("line_user_id")?,
+        birthday: birthday.and_then(|b| NaiveDate::parse_from_str(&b, "%Y-%m-%d").ok()),
+        gender: row.try_get("gender")?,
+        postal_code: row.try_get("postal_code")?,
+        prefecture: row.try_get("prefecture")?,
+        city: row.try_get("city")?,
+        street: row.try_get("street")?,
+        building: row.try_get("building")?,
+        notes: row.try_get("notes")?,
+        preferences: row.try_get("preferences")?,
+        tags: Vec::new(),
+        owner_user_id: row.try_get("owner_user_id")?,
+        acquisition_source: row.try_get("acquisition_source")?,
+        acquisition_campaign: row.try_get("acquisition_campaign")?,
+    })
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub(crate) fn like_pattern(q: &str) -> String {
+    let mut s = String::with_capacity(q.len() + 2);
+    s.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}
+
+impl Store {
+    /// Inserts a customer with its tags, external ids and initial consents, in one transaction.
+    pub async fn create_customer(
+        &self,
+        profile: &CustomerProfile,
+        external_ids: &[ExternalId],
+        consents: &[(String, bool)],
+        consent_source: &str,
+        actor: Option<i64>,
+    ) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id = insert_customer(&mut tx, profile, external_ids).await?;
+        for (channel, granted) in consents {
+            insert_consent(&mut tx, id, channel, *granted, consent_source, actor).await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Replaces a customer's profile (and tags).
+    pub async fn update_customer(&self, id: i64, profile: &CustomerProfile) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        live_customer(&mut tx, id, self.for_update()).await?;
+        write_profile(&mut tx, id, profile).await?;
+        sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        insert_tags(&mut tx, id, &profile.tags).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Loads one customer with tags, external ids and current consents. Merged-away customers
+    /// are returned too (with `merged_into` set) so old links can redirect.
+    pub async fn get_customer(&self, id: i64) -> Result<Customer> {
+        let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("customer"))?;
+        let mut profile = profile_from_row(&row)?;
+        profile.tags =
+            sqlx::query("SELECT tag FROM customer_tags WHERE customer_id = $1 ORDER BY tag")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get("tag"))
+                .collect::<Result<_, _>>()?;
+        let external_ids = sqlx::query(
+            "SELECT system, external_id FROM customer_external_ids WHERE customer_id = $1 \
+             ORDER BY system, external_id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ExternalId {
+                system: r.try_get("system")?,
+                external_id: r.try_get("external_id")?,
+            })
+        })
+        .collect::<Result<_>>()?;
+        let consents = self.current_consents(id).await?;
+        Ok(Customer {
+            id,
+            display_name: profile.display_name(),
+            profile,
+            external_ids,
+            consents,
+            merged_into: row.try_get("merged_into")?,
+            created_at: from_ms(row.try_get("created_at")?),
+            updated_at: from_ms(row.try_get("updated_at")?),
+        })
+    }
+
+    async fn current_consents(&self, id: i64) -> Result<Vec<ConsentState>> {
+        let rows = sqlx::query(
+            "SELECT channel, granted, source, at FROM consent_events WHERE customer_id = $1 \
+             ORDER BY at, id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut states: Vec<ConsentState> = Vec::new();
+        for r in rows {
+            let s = ConsentState {
+                channel: r.try_get("channel")?,
+                granted: r.try_get::<i64, _>("granted")? != 0,
+                source: r.try_get("source")?,
+                at: from_ms(r.try_get("at")?),
+            };
+            match states.iter_mut().find(|c| c.channel == s.channel) {
+                Some(c) => *c = s,
+                None => states.push(s),
+            }
+        }
+        states.sort_by(|a, b| a.channel.cmp(&b.channel));
+        Ok(states)
+    }
+
+    /// Records a consent change (the history is kept; the latest event is the current state).
+    pub async fn set_consent(
+        &self,
+        customer_id: i64,
+        channel: &str,
+        granted: bool,
+        source: &str,
+        actor: Option<i64>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        insert_consent(&mut tx, customer_id, channel, granted, source, actor).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Partial-match search over names, kana, company, email and phone (query folded the same
+    /// way as the stored search text). Empty query lists everyone. Ordered by kana (50音).
+    pub async fn search_customers(
+        &self,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<CustomerPage> {
+        let folded = joren_core::kana::fold_for_search(query.trim());
+        let digits: String = folded
+            .chars()
+            .filter(|c| !matches!(c, '-' | ' ' | '(' | ')'))
+            .collect();
+        let needle = if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '+')
+        {
+            digits
+        } else {
+            folded
+        };
+        let pattern = like_pattern(&needle);
+        let filter = "merged_into IS NULL AND ($1 = '%%' OR search_text LIKE $1 ESCAPE '\\')";
+        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM customers WHERE {filter}"
+        )))
+        .bind(&pattern)
+        .fetch_one(&self.pool)
+        .await?;
+        let sql = format!(
+            "SELECT c.id, c.kind, c.family_name, c.given_name, c.company_name, c.family_name_kana, \
+             c.given_name_kana, c.email, c.phone, \
+             (SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id AND o.status <> 'cancelled') AS order_count, \
+             (SELECT CAST(COALESCE(SUM(o.total - o.refunded), 0) AS BIGINT) FROM orders o \
+                WHERE o.customer_id = c.id AND o.status <> 'cancelled') AS total_spent, \
+             (SELECT MAX(o.ordered_at) FROM orders o WHERE o.customer_id = c.id) AS last_order_at \
+             FROM (SELECT * FROM customers WHERE {filter} \
+                   ORDER BY family_name_kana, given_name_kana, id LIMIT $2 OFFSET $3) c \
+             ORDER BY c.family_name_kana, c.given_name_kana, c.id"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(&pattern)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                let kind =
+                    CustomerKind::parse(&r.try_get::<String, _>("kind")?).unwrap_or_default();
+                Ok(CustomerSummary {
+                    id: r.try_get("id")?,
+                    kind,
+                    display_name: joren_core::customer::display_name(
+                        kind,
+                        &r.try_get::<String, _>("family_name")?,
+                        &r.try_get::<String, _>("given_name")?,
+                        &r.try_get::<String, _>("company_name")?,
+                    ),
+                    family_name_kana: r.try_get("family_name_kana")?,
+                    given_name_kana: r.try_get("given_name_kana")?,
+                    email: r.try_get("email")?,
+                    phone: r.try_get("phone")?,
+                    order_count: r.try_get("order_count")?,
+                    total_spent: r.try_get("total_spent")?,
+                    last_order_at: r.try_get::<Option<i64>, _>("last_order_at")?.map(from_ms),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(CustomerPage { total, items })
+    }
+
+    /// Finds a live customer by an external id of a system.
+    pub async fn find_customer_by_external_id(
+        &self,
+        system: &str,
+        external_id: &str,
+    ) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT c.id FROM customer_external_ids x JOIN customers c ON c.id = x.customer_id \
+             WHERE x.system = $1 AND x.external_id = $2 AND c.merged_into IS NULL",
+        )
+        .bind(system)
+        .bind(external_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Finds the oldest live customer with this exact email (or E.164 phone).
+    pub async fn find_customer_by_contact(
+        &self,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<Option<i64>> {
+        if let Some(email) = email {
+            let id = sqlx::query_scalar(
+                "SELECT id FROM customers WHERE email = $1 AND merged_into IS NULL ORDER BY id LIMIT 1",
+            )
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+            if id.is_some() {
+                return Ok(id);
+            }
+        }
+        if let Some(phone) = phone {
+            return Ok(sqlx::query_scalar(
+                "SELECT id FROM customers WHERE phone = $1 AND merged_into IS NULL ORDER BY id LIMIT 1",
+            )
+            .bind(phone)
+            .fetch_optional(&self.pool)
+            .await?);
+        }
+        Ok(None)
+    }
+
+    /// Attaches an external id to a customer (no-op if it is already there).
+    pub async fn add_external_id(&self, customer_id: i64, ext: &ExternalId) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let owner: Option<i64> = sqlx::query_scalar(
+            "SELECT customer_id FROM customer_external_ids WHERE system = $1 AND external_id = $2",
+        )
+        .bind(&ext.system)
+        .bind(&ext.external_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match owner {
+            Some(o) if o == customer_id => {}
+            Some(o) => {
+                return Err(StoreError::Conflict(format!(
+                    "external id {}:{} already belongs to customer {o}",
+                    ext.system, ext.external_id
+                )));
+            }
+            None => insert_external_ids(&mut tx, customer_id, std::slice::from_ref(ext)).await?,
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a contact person to an account.
+    pub async fn add_contact(&self, customer_id: i64, c: &ContactProfile) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        live_customer(&mut tx, customer_id, self.for_update()).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO contacts (customer_id, family_name, given_name, family_name_kana, \
+             given_name_kana, department, role, email, phone, line_user_id, notes, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING id",
+        )
+        .bind(customer_id)
+        .bind(&c.family_name)
+        .bind(&c.given_name)
+        .bind(&c.family_name_kana)
+        .bind(&c.given_name_kana)
+        .bind(&c.department)
+        .bind(&c.role)
+        .bind(&c.email)
+        .bind(&c.phone)
+        .bind(&c.line_user_id)
+        .bind(&c.notes)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Contact persons of an account, in the order they were added.
+    pub async fn list_contacts(&self, customer_id: i64) -> Result<Vec<Contact>> {
+        let rows = sqlx::query(
+            "SELECT id, customer_id, family_name, given_name, family_name_kana, given_name_kana, \
+             department, role, email, phone, line_user_id, notes, created_at FROM contacts \
+             WHERE customer_id = $1 ORDER BY id",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let profile = ContactProfile {
+                    family_name: r.try_get("family_name")?,
+                    given_name: r.try_get("given_name")?,
+                    family_name_kana: r.try_get("family_name_kana")?,
+                    given_name_kana: r.try_get("given_name_kana")?,
+                    department: r.try_get("department")?,
+                    role: r.try_get("role")?,
+                    email: r.try_get("email")?,
+                    phone: r.try_get("phone")?,
+                    line_user_id: r.try_get("line_user_id")?,
+                    notes: r.try_get("notes")?,
+                };
+                Ok(Contact {
+                    id: r.try_get("id")?,
+                    customer_id: r.try_get("customer_id")?,
+                    display_name: profile.display_name(),
+                    profile,
+                    created_at: from_ms(r.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+
+    /// Merges `merged_id` into `survivor_id`: orders, interactions, contacts, consent history,
+    /// external ids and tags move to the survivor; empty fields of the survivor are filled from
+    /// the merged record; the merged record is kept, marked `merged_into`, and a snapshot of it
+    /// is recorded. All in one transaction.
+    pub async fn merge_customers(
+        &self,
+        survivor_id: i64,
+        merged_id: i64,
+        actor: Option<i64>,
+    ) -> Result<MergeResult> {
+        if survivor_id == merged_id {
+            return Err(StoreError::Conflict(
+                "cannot merge a customer into itself".into(),
+            ));
+        }
+        let survivor = self.get_customer(survivor_id).await?;
+        let merged = self.get_customer(merged_id).await?;
+        if survivor.merged_into.is_some() || merged.merged_into.is_some() {
+            return Err(StoreError::Conflict("customer was already merged".into()));
+        }
+        let mut profile = survivor.profile.clone();
+        let m = &merged.profile;
+        macro_rules! fill {
+            ($($f:ident),*) => {$( if profile.$f.is_none() { profile.$f = m.$f.clone(); } )*};
+        }
+        fill!(
+            email,
+            phone,
+            line_user_id,
+            birthday,
+            gender,
+            postal_code,
+            prefecture,
+            city,
+            street,
+            building,
+            owner_user_id,
+            acquisition_source,
+            acquisition_campaign
+        );
+        macro_rules! fill_text {
+            ($($f:ident),*) => {$( if profile.$f.is_empty() { profile.$f = m.$f.clone(); } )*};
+        }
+        fill_text!(
+            family_name,
+            given_name,
+            family_name_kana,
+            given_name_kana,
+            company_name
+        );
+        for (mine, theirs) in [
+            (&mut profile.notes, &m.notes),
+            (&mut profile.preferences, &m.preferences),
+        ] {
+            if !theirs.is_empty() && !mine.contains(theirs.as_str()) {
+                if !mine.is_empty() {
+                    mine.push('\n');
+                }
+                mine.push_str(theirs);
+            }
+        }
+        for t in &m.tags {
+            if !profile.tags.contains(t) {
+                profile.tags.push(t.clone());
+            }
+        }
+        let snapshot = serde_json::to_string(&merged).unwrap_or_default();
+
+        let mut tx = self.begin_write().await?;
+        let lock = self.for_update();
+        live_customer(&mut tx, survivor_id, lock).await?;
+        live_customer(&mut tx, merged_id, lock).await?;
+        let mv = |table: &'static str| {
+            AssertSqlSafe(format!(
+                "UPDATE {table} SET customer_id = $1 WHERE customer_id = $2"
+            ))
+        };
+        let orders_moved = sqlx::query(mv("orders"))
+            .bind(survivor_id)
+            .bind(merged_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let interactions_moved = sqlx::query(mv("interactions"))
+            .bind(survivor_id)
+            .bind(merged_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let contacts_moved = sqlx::query(mv("contacts"))
+            .bind(survivor_id)
+            .bind(merged_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query(mv("consent_events"))
+            .bind(survivor_id)
+            .bind(merged_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(mv("customer_external_ids"))
+            .bind(survivor_id)
+            .bind(merged_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1")
+            .bind(merged_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1")
+            .bind(survivor_id)
+            .execute(&mut *tx)
+            .await?;
+        insert_tags(&mut tx, survivor_id, &profile.tags).await?;
+        write_profile(&mut tx, survivor_id, &profile).await?;
+        let now = now_ms();
+        sqlx::query("UPDATE customers SET merged_into = $1, search_text = '', updated_at = $2 WHERE id = $3")
+            .bind(survivor_id)
+            .bind(now)
+            .bind(merged_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO customer_merges (survivor_id, merged_id, merged_by, snapshot, at) VALUES ($1,$2,$3,$4,$5)",
+        )
+        .bind(survivor_id)
+        .bind(merged_id)
+        .bind(actor)
+        .bind(snapshot)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(MergeResult {
+            survivor_id,
+            merged_id,
+            orders_moved: orders_moved as i64,
+            interactions_moved: interactions_moved as i64,
+            contacts_moved: contacts_moved as i64,
+        })
+    }
+
+    /// Number of live (not merged) customers.
+    pub async fn count_customers(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE merged_into IS NULL")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Every live customer, in id order, for export (`after` = last id seen, for paging).
+    pub async fn customers_after(&self, after: i64, limit: i64) -> Result<Vec<Customer>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM customers WHERE merged_into IS NULL AND id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.get_customer(id).await?);
+        }
+        Ok(out)
+    }
+}
+
+async fn live_customer(tx: &mut Tx, id: i64, lock: &str) -> Result<()> {
+    let sql = format!("SELECT merged_into FROM customers WHERE id = $1{lock}");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match row {
+        None => Err(StoreError::NotFound("customer")),
+        Some(r) if r.try_get::<Option<i64>, _>("merged_into")?.is_some() => Err(
+            StoreError::Conflict(format!("customer {id} was merged into another record")),
+        ),
+        Some(_) => Ok(()),
+    }
+}
+
+pub(crate) async fn insert_customer(
+    tx: &mut Tx,
+    p: &CustomerProfile,
+    external_ids: &[ExternalId],
+) -> Result<i64> {
+    let now = now_ms();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO customers (kind, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id",
+    )
+    .bind(p.kind.as_str())
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    write_profile(tx, id, p).await?;
+    insert_tags(tx, id, &p.tags).await?;
+    insert_external_ids(tx, id, external_ids).await?;
+    Ok(id)
+}
+
+async fn write_profile(tx: &mut Tx, id: i64, p: &CustomerProfile) -> Result<()> {
+    sqlx::query(
+        "UPDATE customers SET kind=$1, family_name=$2, given_name=$3, family_name_kana=$4, \
+         given_name_kana=$5, company_name=$6, email=$7, phone=$8, line_user_id=$9, \
+         birthday=$10, gender=$11, postal_code=$12, prefecture=$13, city=$14, street=$15, \
+         building=$16, notes=$17, preferences=$18, owner_user_id=$19, \
+         acquisition_source=$20, acquisition_campaign=$21, search_text=$22, updated_at=$23 \
+         WHERE id=$24",
+    )
+    .bind(p.kind.as_str())
+    .bind(&p.family_name)
+    .bind(&p.given_name)
+    .bind(&p.family_name_kana)
+    .bind(&p.given_name_kana)
+    .bind(&p.company_name)
+    .bind(&p.email)
+    .bind(&p.phone)
+    .bind(&p.line_user_id)
+    .bind(p.birthday.map(|d| d.to_string()))
+    .bind(&p.gender)
+    .bind(&p.postal_code)
+    .bind(&p.prefecture)
+    .bind(&p.city)
+    .bind(&p.street)
+    .bind(&p.building)
+    .bind(&p.notes)
+    .bind(&p.preferences)
+    .bind(p.owner_user_id)
+    .bind(&p.acquisition_source)
+    .bind(&p.acquisition_campaign)
+    .bind(p.search_text())
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_tags(tx: &mut Tx, id: i64, tags: &[String]) -> Result<()> {
+    for t in tags {
+        sqlx::query("INSERT INTO customer_tags (customer_id, tag) VALUES ($1, $2)")
+            .bind(id)
+            .bind(t)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert_external_ids(tx: &mut Tx, id: i64, ext: &[ExternalId]) -> Result<()> {
+    for x in ext {
+        sqlx::query("INSERT INTO customer_external_ids (customer_id, system, external_id) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(&x.system)
+            .bind(&x.external_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert_consent(
+    tx: &mut Tx,
+    id: i64,
+    channel: &str,
+    granted: bool,
+    source: &str,
+    actor: Option<i64>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO consent_events (customer_id, channel, granted, source, recorded_by, at) \
+         VALUES ($1,$2,$3,$4,$5,$6)",
+    )
+    .bind(id)
+    .bind(channel)
+    .bind(granted as i64)
+    .bind(source)
+    .bind(actor)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! Connecting, migrating and beginning transactions.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor};
+
+use crate::Result;
+
+/// Which database engine the store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The store: a connection pool plus the backend it points at. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+}
+
+pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/sqlite/0001_foundation.sql"),
+)];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/postgres/0001_foundation.sql"),
+)];
+
+impl Store {
+    /// Connects to `url` (`sqlite://path/to/file.db` or `postgres://…`). A SQLite file and its
+    /// folder are created when missing; SQLite runs in WAL mode with `synchronous=FULL` and
+    /// foreign keys on. Does not migrate: call [`Store::migrate`].
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(crate::StoreError::Conflict(format!(
+                "unsupported database URL (use sqlite://… or postgres://…): {url}"
+            )));
+        };
+        let mut url = url.to_string();
+        if backend == Backend::Sqlite {
+            let path = url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:");
+            let path = path.split('?').next().unwrap_or_default().to_string();
+            if let Some(dir) = std::path::Path::new(&path).parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir).map_err(|e| sqlx::Error::Io(e))?;
+            }
+            if !url.contains('?') {
+                url.push_str("?mode=rwc");
+            }
+        }
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies every pending migration of this backend's history.
+    pub async fn migrate(&self) -> Result<()> {
+        let list = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let migrations = list
+            .iter()
+            .map(|(version, name, sql)| {
+                Migration::new(
+                    *version,
+                    (*name).into(),
+                    MigrationType::Simple,
+                    sqlx::SqlSafeStr::into_sql_str(*sql),
+                    false,
+                )
+            })
+            .collect();
+        Migrator::with_migrations(migrations)
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Begins a write transaction. On SQLite it takes the write lock up front (`BEGIN
+    /// IMMEDIATE`), so concurrent writers queue on the busy timeout instead of failing midway.
+    pub(crate) async fn begin_write(&self) -> Result<Tx> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// ` FOR UPDATE` on PostgreSQL (row lock inside a transaction), nothing on SQLite, whose
+    /// write transaction already holds the database lock.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl Store {
+    /// Creates a PostgreSQL database (used by tests to get a fresh database each).
+    pub async fn create_database(&self, name: &str) -> Result<()> {
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(crate::StoreError::Conflict(format!(
+                "bad database name {name}"
+            )));
+        }
+        self.pool
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await?;
+        Ok(())
+    }
+}

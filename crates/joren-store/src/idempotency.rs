@@ -1,0 +1,82 @@
+//! Stored results of idempotent requests: a retried request with the same key gets the first
+//! result; the same key with a different body is a conflict.
+
+use sqlx::Row;
+
+use crate::db::Tx;
+use crate::{Result, Store, StoreError, now_ms};
+
+/// What a lookup of an idempotency key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyOutcome {
+    /// Never seen: go ahead.
+    New,
+    /// Seen with the same request: here is the stored status and response.
+    Replay { status: i64, response: String },
+}
+
+pub(crate) async fn lookup(
+    tx: &mut Tx,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+) -> Result<IdempotencyOutcome> {
+    let row = sqlx::query(
+        "SELECT request_hash, status, response FROM idempotency_keys WHERE scope = $1 AND key = $2",
+    )
+    .bind(scope)
+    .bind(key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match row {
+        None => Ok(IdempotencyOutcome::New),
+        Some(r) => {
+            let stored: String = r.try_get("request_hash")?;
+            if stored != request_hash {
+                return Err(StoreError::Conflict(format!(
+                    "Idempotency-Key {key} was already used with a different request body"
+                )));
+            }
+            Ok(IdempotencyOutcome::Replay {
+                status: r.try_get("status")?,
+                response: r.try_get("response")?,
+            })
+        }
+    }
+}
+
+pub(crate) async fn save(
+    tx: &mut Tx,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+    status: i64,
+    response: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO idempotency_keys (scope, key, request_hash, status, response, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6)",
+    )
+    .bind(scope)
+    .bind(key)
+    .bind(request_hash)
+    .bind(status)
+    .bind(response)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Forgets idempotency keys older than `max_age_ms` (they must be kept at least 24 h).
+    pub async fn prune_idempotency_keys(&self, max_age_ms: i64) -> Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                .bind(now_ms() - max_age_ms)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+}

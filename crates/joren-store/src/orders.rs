@@ -1,0 +1,446 @@
+//! Orders, line items and their refund/cancel entries. Creating an order is idempotent.
+
+use chrono::{DateTime, Utc};
+use joren_core::order::{OrderDraft, OrderStatus};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::db::Tx;
+use crate::idempotency::{self, IdempotencyOutcome};
+use crate::{Result, Store, StoreError, from_ms, now_ms, to_ms};
+
+/// A stored order with its items and adjustments.
+#[derive(Debug, Clone, Serialize)]
+pub struct Order {
+    pub id: i64,
+    pub customer_id: i64,
+    pub external_id: Option<String>,
+    pub ordered_at: DateTime<Utc>,
+    pub channel: String,
+    pub currency: String,
+    pub prices_include_tax: bool,
+    pub subtotal: i64,
+    pub shipping: i64,
+    pub discount: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub refunded: i64,
+    pub status: OrderStatus,
+    pub note: String,
+    pub items: Vec<OrderItem>,
+    pub adjustments: Vec<OrderAdjustment>,
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderItem {
+    pub line_no: i64,
+    pub sku: String,
+    pub name: String,
+    pub category: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub tax_rate: i64,
+    pub amount: i64,
+}
+
+/// A refund or cancellation, recorded as its own entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderAdjustment {
+    pub id: i64,
+    pub kind: String,
+    pub amount: i64,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Result of an idempotent create: the order id and whether this was a replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderCreated {
+    pub id: i64,
+    pub replayed: bool,
+}
+
+/// A page of orders.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderPage {
+    pub total: i64,
+    pub items: Vec<Order>,
+}
+
+const ORDER_COLUMNS: &str = "id, customer_id, external_id, ordered_at, channel, currency, \
+    prices_include_tax, subtotal, shipping, discount, tax, total, refunded, status, note";
+
+fn order_from_row(r: &AnyRow) -> Result<Order> {
+    Ok(Order {
+        id: r.try_get("id")?,
+        customer_id: r.try_get("customer_id")?,
+        external_id: r.try_get("external_id")?,
+        ordered_at: from_ms(r.try_get("ordered_at")?),
+        channel: r.try_get("channel")?,
+        currency: r.try_get("currency")?,
+        prices_include_tax: r.try_get::<i64, _>("prices_include_tax")? != 0,
+        subtotal: r.try_get("subtotal")?,
+        shipping: r.try_get("shipping")?,
+        discount: r.try_get("discount")?,
+        tax: r.try_get("tax")?,
+        total: r.try_get("total")?,
+        refunded: r.try_get("refunded")?,
+        status: OrderStatus::parse(&r.try_get::<String, _>("status")?)
+            .unwrap_or(OrderStatus::Completed),
+        note: r.try_get("note")?,
+        items: Vec::new(),
+        adjustments: Vec::new(),
+    })
+}
+
+const IDEMPOTENCY_SCOPE: &str = "orders.create";
+
+impl Store {
+    /// Creates an order once. A retry with the same `idempotency_key` or the same
+    /// `external_id` and the same request (`request_hash`) returns the first order with
+    /// `replayed = true`; the same key with a different request is a [`StoreError::Conflict`].
+    /// Concurrent duplicates are settled by the unique constraints: the loser re-reads.
+    pub async fn create_order(
+        &self,
+        draft: &OrderDraft,
+        request_hash: &str,
+        idempotency_key: Option<&str>,
+    ) -> Result<OrderCreated> {
+        match self
+            .try_create_order(draft, request_hash, idempotency_key)
+            .await
+        {
+            Err(e) if e.is_unique_violation() => {
+                self.try_create_order(draft, request_hash, idempotency_key)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    async fn try_create_order(
+        &self,
+        draft: &OrderDraft,
+        request_hash: &str,
+        key: Option<&str>,
+    ) -> Result<OrderCreated> {
+        let mut tx = self.begin_write().await?;
+        if let Some(key) = key
+            && let IdempotencyOutcome::Replay { response, .. } =
+                idempotency::lookup(&mut tx, IDEMPOTENCY_SCOPE, key, request_hash).await?
+        {
+            let id = response
+                .parse()
+                .map_err(|_| StoreError::Conflict("corrupt idempotency record".into()))?;
+            return Ok(OrderCreated { id, replayed: true });
+        }
+        if let Some(ext) = &draft.external_id {
+            let row = sqlx::query("SELECT id, request_hash FROM orders WHERE external_id = $1")
+                .bind(ext)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(r) = row {
+                let stored: String = r.try_get("request_hash")?;
+                if stored != request_hash {
+                    return Err(StoreError::Conflict(format!(
+                        "order with external_id {ext} already exists with different contents"
+                    )));
+                }
+                let id: i64 = r.try_get("id")?;
+                if let Some(key) = key {
+                    idempotency::save(
+                        &mut tx,
+                        IDEMPOTENCY_SCOPE,
+                        key,
+                        request_hash,
+                        201,
+                        &id.to_string(),
+                    )
+                    .await?;
+                    tx.commit().await?;
+                }
+                return Ok(OrderCreated { id, replayed: true });
+            }
+        }
+        let customer: Option<Option<i64>> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT merged_into FROM customers WHERE id = $1{}",
+            self.for_update()
+        )))
+        .bind(draft.customer_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match customer {
+            None => {
+                return Err(StoreError::Invalid(joren_core::FieldError::new(
+                    "customer_id",
+                    "顧客が見つかりません",
+                )));
+            }
+            Some(Some(survivor)) => {
+                return Err(StoreError::Invalid(joren_core::FieldError::new(
+                    "customer_id",
+                    format!("この顧客は {survivor} に統合されました"),
+                )));
+            }
+            Some(None) => {}
+        }
+        let id = insert_order(&mut tx, draft, request_hash).await?;
+        if let Some(key) = key {
+            idempotency::save(
+                &mut tx,
+                IDEMPOTENCY_SCOPE,
+                key,
+                request_hash,
+                201,
+                &id.to_string(),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(OrderCreated {
+            id,
+            replayed: false,
+        })
+    }
+
+    /// Loads one order with items and adjustments.
+    pub async fn get_order(&self, id: i64) -> Result<Order> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound("order"))?;
+        let mut order = order_from_row(&row)?;
+        order.items = sqlx::query(
+            "SELECT line_no, sku, name, category, quantity, unit_price, tax_rate, amount FROM order_items \
+             WHERE order_id = $1 ORDER BY line_no",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(OrderItem {
+                line_no: r.try_get("line_no")?,
+                sku: r.try_get("sku")?,
+                name: r.try_get("name")?,
+                category: r.try_get("category")?,
+                quantity: r.try_get("quantity")?,
+                unit_price: r.try_get("unit_price")?,
+                tax_rate: r.try_get("tax_rate")?,
+                amount: r.try_get("amount")?,
+            })
+        })
+        .collect::<Result<_>>()?;
+        order.adjustments = sqlx::query(
+            "SELECT id, kind, amount, reason, at FROM order_adjustments WHERE order_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(OrderAdjustment {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                amount: r.try_get("amount")?,
+                reason: r.try_get("reason")?,
+                at: from_ms(r.try_get("at")?),
+            })
+        })
+        .collect::<Result<_>>()?;
+        Ok(order)
+    }
+
+    /// Orders, newest first, optionally of one customer.
+    pub async fn list_orders(
+        &self,
+        customer_id: Option<i64>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<OrderPage> {
+        let filter = if customer_id.is_some() {
+            "customer_id = $1"
+        } else {
+            "$1 IS NULL"
+        };
+        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM orders WHERE {filter}"
+        )))
+        .bind(customer_id)
+        .fetch_one(&self.pool)
+        .await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE {filter} ORDER BY ordered_at DESC, id DESC LIMIT $2 OFFSET $3"
+        )))
+        .bind(customer_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for r in &rows {
+            items.push(self.get_order(r.try_get("id")?).await?);
+        }
+        Ok(OrderPage { total, items })
+    }
+
+    /// Records a refund (or, with `cancel`, a cancellation of the whole order) as a new entry
+    /// and updates the derived status. Validated against the current state under a lock.
+    pub async fn adjust_order(
+        &self,
+        order_id: i64,
+        cancel: bool,
+        amount: Option<i64>,
+        reason: &str,
+        actor: Option<i64>,
+    ) -> Result<Order> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1{}",
+            self.for_update()
+        )))
+        .bind(order_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("order"))?;
+        let order = order_from_row(&row)?;
+        let (kind, amount, status) = if cancel {
+            if order.status != OrderStatus::Completed {
+                return Err(StoreError::Invalid(joren_core::FieldError::new(
+                    "status",
+                    format!(
+                        "{} の注文はキャンセルできません (返金を使ってください)",
+                        order.status.as_str()
+                    ),
+                )));
+            }
+            ("cancel", order.total, OrderStatus::Cancelled)
+        } else {
+            let amount = joren_core::order::refund_amount(
+                amount,
+                order.total,
+                order.refunded,
+                order.status,
+            )?;
+            (
+                "refund",
+                amount,
+                OrderStatus::derive(order.total, order.refunded + amount, false),
+            )
+        };
+        let refunded = if cancel {
+            order.refunded
+        } else {
+            order.refunded + amount
+        };
+        sqlx::query("INSERT INTO order_adjustments (order_id, kind, amount, reason, created_by, at) VALUES ($1,$2,$3,$4,$5,$6)")
+            .bind(order_id)
+            .bind(kind)
+            .bind(amount)
+            .bind(reason)
+            .bind(actor)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE orders SET refunded = $1, status = $2 WHERE id = $3")
+            .bind(refunded)
+            .bind(status.as_str())
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.get_order(order_id).await
+    }
+
+    /// Total number of orders.
+    pub async fn count_orders(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM orders")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Orders with ids above `after`, in id order, for export.
+    pub async fn orders_after(&self, after: i64, limit: i64) -> Result<Vec<Order>> {
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM orders WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.get_order(id).await?);
+        }
+        Ok(out)
+    }
+
+    /// Inserts many already-validated orders in one transaction (bulk import). Orders whose
+    /// `external_id` already exists are skipped; returns how many were inserted.
+    pub async fn insert_orders_batch(&self, orders: &[(OrderDraft, String)]) -> Result<usize> {
+        let mut tx = self.begin_write().await?;
+        let mut inserted = 0;
+        for (draft, hash) in orders {
+            if let Some(ext) = &draft.external_id {
+                let exists: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM orders WHERE external_id = $1")
+                        .bind(ext)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if exists.is_some() {
+                    continue;
+                }
+            }
+            insert_order(&mut tx, draft, hash).await?;
+            inserted += 1;
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
+}
+
+async fn insert_order(tx: &mut Tx, d: &OrderDraft, request_hash: &str) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO orders (customer_id, external_id, request_hash, ordered_at, channel, currency, \
+         prices_include_tax, subtotal, shipping, discount, tax, total, refunded, status, note, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,0,'completed',$13,$14) RETURNING id",
+    )
+    .bind(d.customer_id)
+    .bind(&d.external_id)
+    .bind(request_hash)
+    .bind(to_ms(d.ordered_at))
+    .bind(&d.channel)
+    .bind(&d.currency)
+    .bind(d.prices_include_tax as i64)
+    .bind(d.subtotal)
+    .bind(d.shipping)
+    .bind(d.discount)
+    .bind(d.tax)
+    .bind(d.total)
+    .bind(&d.note)
+    .bind(now_ms())
+    .fetch_one(&mut **tx)
+    .await?;
+    for (i, it) in d.items.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO order_items (order_id, line_no, sku, name, category, quantity, unit_price, tax_rate, amount) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+        )
+        .bind(id)
+        .bind(i as i64 + 1)
+        .bind(&it.sku)
+        .bind(&it.name)
+        .bind(&it.category)
+        .bind(it.quantity)
+        .bind(it.unit_price)
+        .bind(it.tax_rate)
+        .bind(it.amount)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(id)
+}

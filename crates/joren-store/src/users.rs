@@ -1,0 +1,263 @@
+//! Users, login sessions and API tokens. Secrets are stored only as hashes (computed above).
+
+use chrono::{DateTime, Utc};
+use joren_core::role::Role;
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Result, Store, StoreError, from_ms, now_ms};
+
+/// A user of the web UI / API.
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A login session (the cookie holds the token; the store only its hash).
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// An API token's metadata.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked: bool,
+}
+
+fn user_from_row(r: &AnyRow) -> Result<User> {
+    Ok(User {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        role: Role::parse(&r.try_get::<String, _>("role")?).unwrap_or(Role::Viewer),
+        password_hash: r.try_get("password_hash")?,
+        disabled: r.try_get::<i64, _>("disabled")? != 0,
+        created_at: from_ms(r.try_get("created_at")?),
+    })
+}
+
+const USER_COLUMNS: &str =
+    "u.id, u.username, u.display_name, u.role, u.password_hash, u.disabled, u.created_at";
+
+impl Store {
+    /// Creates a user; a taken username is a conflict.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> Result<i64> {
+        let r = sqlx::query_scalar(
+            "INSERT INTO users (username, display_name, role, password_hash, created_at) VALUES ($1,$2,$3,$4,$5) RETURNING id",
+        )
+        .bind(username)
+        .bind(display_name)
+        .bind(role.as_str())
+        .bind(password_hash)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await;
+        match r {
+            Ok(id) => Ok(id),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(
+                format!("username {username} is already taken"),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.id");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(user_from_row)
+            .collect()
+    }
+
+    /// Changes role, password hash or disabled flag (each optional).
+    pub async fn update_user(
+        &self,
+        id: i64,
+        role: Option<Role>,
+        password_hash: Option<&str>,
+        disabled: Option<bool>,
+    ) -> Result<()> {
+        let n = sqlx::query(
+            "UPDATE users SET role = COALESCE($1, role), password_hash = COALESCE($2, password_hash), \
+             disabled = COALESCE($3, disabled) WHERE id = $4",
+        )
+        .bind(role.map(Role::as_str))
+        .bind(password_hash)
+        .bind(disabled.map(i64::from))
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        if disabled == Some(true) {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn count_users(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1,$2,$3,$4,$5)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(csrf_token)
+            .bind(now_ms())
+            .bind(expires_at.timestamp_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The live session of this token hash (unexpired, user not disabled).
+    pub async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(token_hash)
+            .bind(now_ms())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Session {
+                user: user_from_row(&r)?,
+                csrf_token: r.try_get("csrf_token")?,
+                expires_at: from_ms(r.try_get("expires_at")?),
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create_api_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1,$2,$3,$4) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(name)
+        .bind(token_hash)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The user owning an unrevoked token with this hash (and marks it used).
+    pub async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, t.id AS token_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let token_id: i64 = row.try_get("token_id")?;
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(token_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(Some(user_from_row(&row)?))
+    }
+
+    pub async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, name, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ApiToken {
+                    id: r.try_get("id")?,
+                    user_id: r.try_get("user_id")?,
+                    name: r.try_get("name")?,
+                    created_at: from_ms(r.try_get("created_at")?),
+                    last_used_at: r.try_get::<Option<i64>, _>("last_used_at")?.map(from_ms),
+                    revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn revoke_api_token(&self, id: i64) -> Result<()> {
+        let n = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            Err(StoreError::NotFound("api token"))
+        } else {
+            Ok(())
+        }
+    }
+}

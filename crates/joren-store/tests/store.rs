@@ -1,0 +1,121 @@
+//! Store-level tests on SQLite, and on PostgreSQL when `JOREN_TEST_POSTGRES_URL` is set.
+
+use joren_core::customer::{CustomerInput, CustomerProfile};
+use joren_core::order::{LineItemInput, OrderInput};
+use joren_store::{Backend, Store};
+
+async fn stores() -> Vec<(Store, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/t.db", dir.path().display());
+    let s = Store::connect(&url).await.unwrap();
+    s.migrate().await.unwrap();
+    let mut out = vec![(s, dir)];
+    if let Ok(admin) = std::env::var("JOREN_TEST_POSTGRES_URL") {
+        let name = format!(
+            "joren_store_{}",
+            std::process::id() as u64 * 1000 + rand_suffix()
+        );
+        let admin_store = Store::connect(&admin).await.expect("PostgreSQL reachable");
+        admin_store.create_database(&name).await.unwrap();
+        let url = replace_db(&admin, &name);
+        let s = Store::connect(&url).await.unwrap();
+        s.migrate().await.unwrap();
+        assert_eq!(s.backend(), Backend::Postgres);
+        out.push((s, tempfile::tempdir().unwrap()));
+    } else if std::env::var("CI").is_ok() {
+        panic!("CI is set but JOREN_TEST_POSTGRES_URL is not: PostgreSQL tests must run in CI");
+    } else {
+        eprintln!("NOTE: JOREN_TEST_POSTGRES_URL not set; PostgreSQL store tests NOT run");
+    }
+    out
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64
+        % 1000
+}
+
+fn replace_db(url: &str, name: &str) -> String {
+    let (base, _) = url.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+fn person(family: &str, kana: &str, email: &str) -> CustomerProfile {
+    CustomerInput {
+        family_name: Some(family.into()),
+        given_name: Some("花子".into()),
+        family_name_kana: Some(kana.into()),
+        email: Some(email.into()),
+        ..Default::default()
+    }
+    .apply(CustomerProfile::default())
+    .unwrap()
+}
+
+#[tokio::test]
+async fn customers_orders_and_merge_round_trip() {
+    for (s, _dir) in stores().await {
+        let a = s
+            .create_customer(
+                &person("佐藤", "さとう", "a@example.jp"),
+                &[],
+                &[("email".into(), true)],
+                "test",
+                None,
+            )
+            .await
+            .unwrap();
+        let b = s
+            .create_customer(
+                &person("佐藤", "サトウ", "b@example.jp"),
+                &[],
+                &[],
+                "test",
+                None,
+            )
+            .await
+            .unwrap();
+        let page = s.search_customers("さとう", 10, 0).await.unwrap();
+        assert_eq!(page.total, 2, "{:?}", s.backend());
+        let c = s.get_customer(a).await.unwrap();
+        assert_eq!(c.display_name, "佐藤 花子 様");
+        assert!(c.consents[0].granted);
+
+        let draft = OrderInput {
+            customer_id: b,
+            external_id: Some("X-1".into()),
+            items: vec![LineItemInput {
+                name: "珈琲豆".into(),
+                quantity: 2,
+                unit_price: 1500,
+                tax_rate: 8,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+        .validate(chrono::Utc::now(), 9)
+        .unwrap();
+        let first = s.create_order(&draft, "h1", None).await.unwrap();
+        let again = s.create_order(&draft, "h1", None).await.unwrap();
+        assert_eq!(first.id, again.id);
+        assert!(again.replayed);
+        assert!(s.create_order(&draft, "h2", None).await.is_err());
+
+        let m = s.merge_customers(a, b, None).await.unwrap();
+        assert_eq!(m.orders_moved, 1);
+        assert_eq!(s.get_order(first.id).await.unwrap().customer_id, a);
+        assert_eq!(s.get_customer(b).await.unwrap().merged_into, Some(a));
+        assert_eq!(s.search_customers("佐藤", 10, 0).await.unwrap().total, 1);
+
+        let refunded = s
+            .adjust_order(first.id, false, Some(1000), "破損", None)
+            .await
+            .unwrap();
+        assert_eq!(refunded.status.as_str(), "partially_refunded");
+        let tl = s.timeline(a, 50).await.unwrap();
+        assert_eq!(tl.len(), 2);
+    }
+}
