@@ -1,1 +1,192 @@
+//! Joren's use cases. Every entry point takes an [`Actor`] (who is doing it), checks what that
+//! actor may do, validates input with `joren-core`, writes through `joren-store` and records an
+//! audit entry. The web and CLI layers stay thin on top of this.
 
+pub mod auth;
+pub mod customers;
+pub mod demo;
+pub mod export;
+pub mod import;
+pub mod interactions;
+pub mod orders;
+
+use chrono::{Offset, TimeZone, Utc};
+use joren_core::role::Role;
+use joren_core::{FieldError, FieldErrors};
+pub use joren_store::{Backend, Store, StoreError};
+
+/// Settings the use cases need.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// The shop's time zone (days, birthdays, reports).
+    pub time_zone: chrono_tz::Tz,
+    /// Whether session cookies get the `Secure` flag (serve over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            time_zone: chrono_tz::Asia::Tokyo,
+            secure_cookies: false,
+        }
+    }
+}
+
+/// The application: the store plus configuration. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub store: Store,
+    pub config: AppConfig,
+}
+
+/// Who is acting: a logged-in user, an API token's user, or the CLI/system.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub name: String,
+    pub role: Role,
+}
+
+impl Actor {
+    /// The local operator running the CLI (has a shell on the machine, so owner rights).
+    pub fn system(name: &str) -> Self {
+        Self {
+            user_id: None,
+            name: name.to_string(),
+            role: Role::Owner,
+        }
+    }
+
+    pub fn from_user(u: &joren_store::User) -> Self {
+        Self {
+            user_id: Some(u.id),
+            name: u.username.clone(),
+            role: u.role,
+        }
+    }
+
+    pub fn require_write(&self) -> Result<(), AppError> {
+        if self.role.can_write() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "閲覧権限のユーザーは変更できません".into(),
+            ))
+        }
+    }
+
+    pub fn require_owner(&self) -> Result<(), AppError> {
+        if self.role.can_manage_users() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "ユーザー管理はオーナーのみ可能です".into(),
+            ))
+        }
+    }
+}
+
+/// Errors of the use cases, mapped to HTTP statuses and CLI messages by the layers above.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("入力エラー: {}", .0.0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Validation(FieldErrors),
+    #[error("{0} が見つかりません")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("ログインが必要です")]
+    Unauthorized,
+    #[error("{0}")]
+    Io(String),
+    #[error("内部エラー: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => Self::NotFound(what),
+            StoreError::Conflict(m) => Self::Conflict(m),
+            StoreError::Invalid(f) => Self::Validation(FieldErrors(vec![f])),
+            other => {
+                tracing::error!(error = %other, "store error");
+                Self::Internal(other.to_string())
+            }
+        }
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(e: FieldErrors) -> Self {
+        Self::Validation(e)
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        Self::Validation(FieldErrors(vec![e]))
+    }
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+impl App {
+    /// Connects to the database at `url`, applies migrations and returns the app.
+    pub async fn open(url: &str, config: AppConfig) -> Result<Self> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(Self { store, config })
+    }
+
+    /// The shop time zone's offset from UTC in hours, now (used to read plain dates).
+    pub fn tz_offset_hours(&self) -> i32 {
+        self.config
+            .time_zone
+            .offset_from_utc_datetime(&Utc::now().naive_utc())
+            .fix()
+            .local_minus_utc()
+            / 3600
+    }
+
+    /// A UTC time shown in the shop's time zone, `YYYY-MM-DD HH:MM`.
+    pub fn local_time(&self, t: chrono::DateTime<Utc>) -> String {
+        t.with_timezone(&self.config.time_zone)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    }
+
+    pub(crate) async fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        entity: &str,
+        id: impl ToString,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        self.store
+            .audit(
+                actor.user_id,
+                &actor.name,
+                action,
+                entity,
+                &id.to_string(),
+                &detail,
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// SHA-256 of `bytes` as lower-case hex (token hashes, request fingerprints).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The default SQLite database location.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://joren-data/joren.db";

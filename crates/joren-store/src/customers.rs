@@ -149,6 +149,25 @@ impl Store {
         Ok(id)
     }
 
+    /// Inserts many customers in one transaction (import, demo); returns their ids in order.
+    pub async fn create_customers_batch(
+        &self,
+        customers: &[(CustomerProfile, Vec<ExternalId>, Vec<(String, bool)>)],
+        consent_source: &str,
+    ) -> Result<Vec<i64>> {
+        let mut tx = self.begin_write().await?;
+        let mut ids = Vec::with_capacity(customers.len());
+        for (profile, ext, consents) in customers {
+            let id = insert_customer(&mut tx, profile, ext).await?;
+            for (channel, granted) in consents {
+                insert_consent(&mut tx, id, channel, *granted, consent_source, None).await?;
+            }
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
     /// Replaces a customer's profile (and tags).
     pub async fn update_customer(&self, id: i64, profile: &CustomerProfile) -> Result<()> {
         let mut tx = self.begin_write().await?;

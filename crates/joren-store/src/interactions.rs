@@ -104,6 +104,17 @@ impl Store {
         Ok(id)
     }
 
+    /// One interaction by id.
+    pub async fn get_interaction(&self, id: i64) -> Result<Interaction> {
+        let sql = format!("{SELECT} WHERE i.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("interaction"))?;
+        from_row(&row)
+    }
+
     /// Interactions of a customer, newest first.
     pub async fn list_interactions(
         &self,

@@ -380,10 +380,13 @@ impl Store {
     }
 
     /// Inserts many already-validated orders in one transaction (bulk import). Orders whose
-    /// `external_id` already exists are skipped; returns how many were inserted.
-    pub async fn insert_orders_batch(&self, orders: &[(OrderDraft, String)]) -> Result<usize> {
+    /// `external_id` already exists are skipped (`None`); returns the new ids in input order.
+    pub async fn insert_orders_batch(
+        &self,
+        orders: &[(OrderDraft, String)],
+    ) -> Result<Vec<Option<i64>>> {
         let mut tx = self.begin_write().await?;
-        let mut inserted = 0;
+        let mut inserted = Vec::with_capacity(orders.len());
         for (draft, hash) in orders {
             if let Some(ext) = &draft.external_id {
                 let exists: Option<i64> =
@@ -392,11 +395,11 @@ impl Store {
                         .fetch_optional(&mut *tx)
                         .await?;
                 if exists.is_some() {
+                    inserted.push(None);
                     continue;
                 }
             }
-            insert_order(&mut tx, draft, hash).await?;
-            inserted += 1;
+            inserted.push(Some(insert_order(&mut tx, draft, hash).await?));
         }
         tx.commit().await?;
         Ok(inserted)

@@ -1,0 +1,224 @@
+//! Customer use cases: create, update, search, contacts, consents, merge, timeline.
+
+use joren_core::contact::ContactInput;
+use joren_core::customer::{CONSENT_CHANNELS, CustomerInput, CustomerProfile};
+use joren_store::{Contact, Customer, CustomerPage, ExternalId, MergeResult, TimelineEntry};
+use serde::Deserialize;
+
+use crate::{Actor, App, AppError, Result};
+
+/// A new customer: profile fields plus external ids and initial consents.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewCustomer {
+    #[serde(flatten)]
+    pub profile: CustomerInput,
+    #[serde(default)]
+    pub external_ids: Vec<ExternalId>,
+    /// Channel → granted, e.g. `{"email": true, "line": false}`.
+    #[serde(default)]
+    pub consents: std::collections::BTreeMap<String, bool>,
+}
+
+fn check_consent_channel(channel: &str) -> Result<()> {
+    if CONSENT_CHANNELS.contains(&channel) {
+        Ok(())
+    } else {
+        Err(joren_core::FieldError::new(
+            "consents",
+            format!(
+                "{channel} は使えません (使える値: {})",
+                CONSENT_CHANNELS.join(", ")
+            ),
+        )
+        .into())
+    }
+}
+
+impl App {
+    pub async fn create_customer(&self, actor: &Actor, input: NewCustomer) -> Result<Customer> {
+        actor.require_write()?;
+        let profile = input.profile.apply(CustomerProfile::default())?;
+        for c in input.consents.keys() {
+            check_consent_channel(c)?;
+        }
+        for x in &input.external_ids {
+            if x.system.trim().is_empty() || x.external_id.trim().is_empty() {
+                return Err(joren_core::FieldError::new(
+                    "external_ids",
+                    "system と external_id は必須です",
+                )
+                .into());
+            }
+            if let Some(owner) = self
+                .store
+                .find_customer_by_external_id(&x.system, &x.external_id)
+                .await?
+            {
+                return Err(AppError::Conflict(format!(
+                    "external id {}:{} already belongs to customer {owner}",
+                    x.system, x.external_id
+                )));
+            }
+        }
+        let consents: Vec<(String, bool)> = input.consents.into_iter().collect();
+        let source = format!("api:{}", actor.name);
+        let id = self
+            .store
+            .create_customer(
+                &profile,
+                &input.external_ids,
+                &consents,
+                &source,
+                actor.user_id,
+            )
+            .await?;
+        self.audit(
+            actor,
+            "customer.create",
+            "customer",
+            id,
+            serde_json::json!({"name": profile.display_name()}),
+        )
+        .await?;
+        Ok(self.store.get_customer(id).await?)
+    }
+
+    /// Applies the given fields to an existing customer.
+    pub async fn update_customer(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: CustomerInput,
+    ) -> Result<Customer> {
+        actor.require_write()?;
+        let current = self.store.get_customer(id).await?;
+        let changed = serde_json::to_value(&input).unwrap_or_default();
+        let profile = input.apply(current.profile)?;
+        self.store.update_customer(id, &profile).await?;
+        let changed: serde_json::Map<String, serde_json::Value> = changed
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, _)| (k.clone(), serde_json::Value::Bool(true)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.audit(
+            actor,
+            "customer.update",
+            "customer",
+            id,
+            serde_json::json!({"fields": changed}),
+        )
+        .await?;
+        Ok(self.store.get_customer(id).await?)
+    }
+
+    pub async fn get_customer(&self, id: i64) -> Result<Customer> {
+        Ok(self.store.get_customer(id).await?)
+    }
+
+    pub async fn search_customers(
+        &self,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<CustomerPage> {
+        let limit = limit.clamp(1, 500);
+        Ok(self
+            .store
+            .search_customers(query, limit, offset.max(0))
+            .await?)
+    }
+
+    pub async fn add_contact(
+        &self,
+        actor: &Actor,
+        customer_id: i64,
+        input: ContactInput,
+    ) -> Result<Contact> {
+        actor.require_write()?;
+        let profile = input.validate()?;
+        let id = self.store.add_contact(customer_id, &profile).await?;
+        self.audit(
+            actor,
+            "contact.create",
+            "customer",
+            customer_id,
+            serde_json::json!({"contact_id": id}),
+        )
+        .await?;
+        let contacts = self.store.list_contacts(customer_id).await?;
+        contacts
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or(AppError::NotFound("contact"))
+    }
+
+    pub async fn list_contacts(&self, customer_id: i64) -> Result<Vec<Contact>> {
+        Ok(self.store.list_contacts(customer_id).await?)
+    }
+
+    /// Records a consent change with its source (e.g. `web-form`, `phone`, `unsubscribe-link`).
+    pub async fn set_consent(
+        &self,
+        actor: &Actor,
+        customer_id: i64,
+        channel: &str,
+        granted: bool,
+        source: &str,
+    ) -> Result<Customer> {
+        actor.require_write()?;
+        check_consent_channel(channel)?;
+        let source = if source.trim().is_empty() {
+            format!("staff:{}", actor.name)
+        } else {
+            source.trim().to_string()
+        };
+        self.store.get_customer(customer_id).await?;
+        self.store
+            .set_consent(customer_id, channel, granted, &source, actor.user_id)
+            .await?;
+        self.audit(
+            actor,
+            "customer.consent",
+            "customer",
+            customer_id,
+            serde_json::json!({"channel": channel, "granted": granted, "source": source}),
+        )
+        .await?;
+        Ok(self.store.get_customer(customer_id).await?)
+    }
+
+    /// Merges `merged_id` into `survivor_id` (same person recorded twice).
+    pub async fn merge_customers(
+        &self,
+        actor: &Actor,
+        survivor_id: i64,
+        merged_id: i64,
+    ) -> Result<MergeResult> {
+        actor.require_write()?;
+        let r = self
+            .store
+            .merge_customers(survivor_id, merged_id, actor.user_id)
+            .await?;
+        self.audit(
+            actor,
+            "customer.merge",
+            "customer",
+            survivor_id,
+            serde_json::to_value(&r).unwrap_or_default(),
+        )
+        .await?;
+        Ok(r)
+    }
+
+    pub async fn timeline(&self, customer_id: i64, limit: i64) -> Result<Vec<TimelineEntry>> {
+        self.store.get_customer(customer_id).await?;
+        Ok(self
+            .store
+            .timeline(customer_id, limit.clamp(1, 1000))
+            .await?)
+    }
+}

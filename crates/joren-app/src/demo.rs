@@ -1,0 +1,778 @@
+//! The demo shop: a believable Japanese coffee roaster (珈琲と焼き菓子の店 つねや) with about
+//! 2,000 customers, two years of orders with seasonality (お中元・お歳暮 peaks), a realistic mix
+//! of one-time buyers, occasional buyers, regulars and lapsed regulars, a few company accounts
+//! with contact persons, and contact history. Generated deterministically from a seed: the same
+//! seed gives the same shop (dates are relative to the day it is generated).
+
+use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
+use joren_core::contact::ContactInput;
+use joren_core::customer::{CustomerInput, CustomerProfile};
+use joren_core::order::{LineItemInput, OrderInput};
+use joren_core::role::Role;
+use joren_store::{ExternalId, NewInteraction};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::{Actor, App, Result, sha256_hex};
+
+/// Logins created for the demo (username, password, role).
+pub const DEMO_USERS: [(&str, &str, Role, &str); 3] = [
+    ("owner", "joren-demo", Role::Owner, "店主 常田"),
+    ("tanaka", "joren-demo", Role::Staff, "田中 (スタッフ)"),
+    ("viewer", "joren-demo", Role::Viewer, "閲覧ユーザー"),
+];
+
+/// What the generator made.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DemoSummary {
+    pub customers: usize,
+    pub accounts: usize,
+    pub orders: usize,
+    pub interactions: usize,
+    pub refunds: usize,
+    pub cancellations: usize,
+}
+
+const SURNAMES: &[(&str, &str)] = &[
+    ("佐藤", "サトウ"),
+    ("鈴木", "スズキ"),
+    ("高橋", "タカハシ"),
+    ("田中", "タナカ"),
+    ("伊藤", "イトウ"),
+    ("渡辺", "ワタナベ"),
+    ("山本", "ヤマモト"),
+    ("中村", "ナカムラ"),
+    ("小林", "コバヤシ"),
+    ("加藤", "カトウ"),
+    ("吉田", "ヨシダ"),
+    ("山田", "ヤマダ"),
+    ("佐々木", "ササキ"),
+    ("山口", "ヤマグチ"),
+    ("松本", "マツモト"),
+    ("井上", "イノウエ"),
+    ("木村", "キムラ"),
+    ("林", "ハヤシ"),
+    ("斎藤", "サイトウ"),
+    ("清水", "シミズ"),
+    ("山崎", "ヤマザキ"),
+    ("森", "モリ"),
+    ("池田", "イケダ"),
+    ("橋本", "ハシモト"),
+    ("阿部", "アベ"),
+    ("石川", "イシカワ"),
+    ("山下", "ヤマシタ"),
+    ("中島", "ナカジマ"),
+    ("石井", "イシイ"),
+    ("小川", "オガワ"),
+    ("前田", "マエダ"),
+    ("岡田", "オカダ"),
+    ("長谷川", "ハセガワ"),
+    ("藤田", "フジタ"),
+    ("後藤", "ゴトウ"),
+    ("近藤", "コンドウ"),
+    ("村上", "ムラカミ"),
+    ("遠藤", "エンドウ"),
+    ("青木", "アオキ"),
+    ("坂本", "サカモト"),
+    ("斉藤", "サイトウ"),
+    ("福田", "フクダ"),
+    ("太田", "オオタ"),
+    ("西村", "ニシムラ"),
+    ("藤井", "フジイ"),
+    ("金子", "カネコ"),
+    ("岡本", "オカモト"),
+    ("藤原", "フジワラ"),
+    ("中野", "ナカノ"),
+    ("三浦", "ミウラ"),
+];
+
+const FEMALE: &[(&str, &str)] = &[
+    ("陽菜", "ヒナ"),
+    ("結衣", "ユイ"),
+    ("美咲", "ミサキ"),
+    ("さくら", "サクラ"),
+    ("葵", "アオイ"),
+    ("花子", "ハナコ"),
+    ("優子", "ユウコ"),
+    ("恵子", "ケイコ"),
+    ("由美", "ユミ"),
+    ("真由美", "マユミ"),
+    ("裕子", "ユウコ"),
+    ("愛", "アイ"),
+    ("彩", "アヤ"),
+    ("千尋", "チヒロ"),
+    ("明美", "アケミ"),
+    ("直子", "ナオコ"),
+    ("久美子", "クミコ"),
+    ("舞", "マイ"),
+    ("遥", "ハルカ"),
+    ("凛", "リン"),
+];
+
+const MALE: &[(&str, &str)] = &[
+    ("太郎", "タロウ"),
+    ("翔太", "ショウタ"),
+    ("大輔", "ダイスケ"),
+    ("健一", "ケンイチ"),
+    ("誠", "マコト"),
+    ("拓也", "タクヤ"),
+    ("直樹", "ナオキ"),
+    ("浩", "ヒロシ"),
+    ("蓮", "レン"),
+    ("悠真", "ユウマ"),
+    ("一郎", "イチロウ"),
+    ("和也", "カズヤ"),
+    ("隆", "タカシ"),
+    ("学", "マナブ"),
+    ("亮", "リョウ"),
+    ("剛", "ツヨシ"),
+    ("修", "オサム"),
+    ("陽斗", "ハルト"),
+    ("湊", "ミナト"),
+    ("大和", "ヤマト"),
+];
+
+const PREFECTURES: &[(&str, &str, u32)] = &[
+    ("東京都", "世田谷区", 30),
+    ("神奈川県", "横浜市青葉区", 15),
+    ("埼玉県", "さいたま市浦和区", 10),
+    ("千葉県", "船橋市", 8),
+    ("大阪府", "大阪市北区", 8),
+    ("愛知県", "名古屋市中区", 6),
+    ("福岡県", "福岡市中央区", 5),
+    ("北海道", "札幌市中央区", 4),
+    ("京都府", "京都市左京区", 4),
+    ("兵庫県", "神戸市東灘区", 4),
+    ("宮城県", "仙台市青葉区", 3),
+    ("静岡県", "静岡市葵区", 3),
+];
+
+struct Product {
+    sku: &'static str,
+    name: &'static str,
+    category: &'static str,
+    price: i64,
+    tax: i64,
+}
+
+const BEANS: &[Product] = &[
+    Product {
+        sku: "BN-BLD",
+        name: "つねやブレンド 200g",
+        category: "珈琲豆",
+        price: 1400,
+        tax: 8,
+    },
+    Product {
+        sku: "BN-ETH",
+        name: "エチオピア イルガチェフェ 200g",
+        category: "珈琲豆",
+        price: 1800,
+        tax: 8,
+    },
+    Product {
+        sku: "BN-COL",
+        name: "コロンビア スプレモ 200g",
+        category: "珈琲豆",
+        price: 1600,
+        tax: 8,
+    },
+    Product {
+        sku: "BN-MAN",
+        name: "マンデリン 200g",
+        category: "珈琲豆",
+        price: 1700,
+        tax: 8,
+    },
+    Product {
+        sku: "BN-DEC",
+        name: "デカフェ 200g",
+        category: "珈琲豆",
+        price: 1900,
+        tax: 8,
+    },
+];
+const SWEETS: &[Product] = &[
+    Product {
+        sku: "SW-FIN",
+        name: "フィナンシェ 5個入",
+        category: "焼き菓子",
+        price: 1200,
+        tax: 8,
+    },
+    Product {
+        sku: "SW-CKI",
+        name: "クッキー缶",
+        category: "焼き菓子",
+        price: 2800,
+        tax: 8,
+    },
+    Product {
+        sku: "SW-PND",
+        name: "季節のパウンドケーキ",
+        category: "焼き菓子",
+        price: 2200,
+        tax: 8,
+    },
+];
+const TOOLS: &[Product] = &[
+    Product {
+        sku: "TL-DRP",
+        name: "ハンドドリッパー",
+        category: "器具",
+        price: 3300,
+        tax: 10,
+    },
+    Product {
+        sku: "TL-MIL",
+        name: "手挽きコーヒーミル",
+        category: "器具",
+        price: 8800,
+        tax: 10,
+    },
+    Product {
+        sku: "TL-KTL",
+        name: "ドリップケトル",
+        category: "器具",
+        price: 6600,
+        tax: 10,
+    },
+    Product {
+        sku: "TL-PPR",
+        name: "ペーパーフィルター 100枚",
+        category: "器具",
+        price: 440,
+        tax: 10,
+    },
+];
+const GIFTS: &[Product] = &[
+    Product {
+        sku: "GF-SUM",
+        name: "夏のギフトセット (お中元)",
+        category: "ギフト",
+        price: 4400,
+        tax: 8,
+    },
+    Product {
+        sku: "GF-WIN",
+        name: "冬のギフトセット (お歳暮)",
+        category: "ギフト",
+        price: 5500,
+        tax: 8,
+    },
+];
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    OneTime,
+    Occasional,
+    Regular,
+    Lapsed,
+}
+
+fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
+    &items[rng.random_range(0..items.len())]
+}
+
+fn season(month: u32) -> f64 {
+    match month {
+        12 => 1.7,
+        7 => 1.35,
+        11 | 8 => 1.1,
+        1 | 2 => 0.8,
+        _ => 1.0,
+    }
+}
+
+fn basket(rng: &mut StdRng, month: u32, kind: Kind) -> Vec<LineItemInput> {
+    let mut items = Vec::new();
+    let item = |p: &Product, q: i64| LineItemInput {
+        sku: p.sku.into(),
+        name: p.name.into(),
+        category: p.category.into(),
+        quantity: q,
+        unit_price: p.price,
+        tax_rate: p.tax,
+    };
+    if (month == 7 || month == 12) && rng.random_bool(0.35) {
+        let g = if month == 7 { &GIFTS[0] } else { &GIFTS[1] };
+        items.push(item(g, rng.random_range(1..=3)));
+    }
+    let beans = if kind == Kind::Regular {
+        rng.random_range(1..=3)
+    } else {
+        rng.random_range(1..=2)
+    };
+    for _ in 0..beans {
+        let p = pick(rng, BEANS);
+        if !items.iter().any(|i: &LineItemInput| i.sku == p.sku) {
+            items.push(item(p, rng.random_range(1..=2)));
+        }
+    }
+    if rng.random_bool(0.3) {
+        items.push(item(pick(rng, SWEETS), 1));
+    }
+    if rng.random_bool(if kind == Kind::OneTime { 0.15 } else { 0.06 }) {
+        items.push(item(pick(rng, TOOLS), 1));
+    }
+    items
+}
+
+/// Purchase days (days before `today`, descending) for one customer.
+fn purchase_days(rng: &mut StdRng, kind: Kind, today: NaiveDate) -> Vec<i64> {
+    let span = 730;
+    let mut days = Vec::new();
+    match kind {
+        Kind::OneTime => days.push(rng.random_range(0..span)),
+        Kind::Occasional => {
+            let first = rng.random_range(60..span);
+            days.push(first);
+            let n = rng.random_range(2..=5);
+            for _ in 0..n {
+                days.push(rng.random_range(0..first));
+            }
+        }
+        Kind::Regular | Kind::Lapsed => {
+            let first = rng.random_range(200..span);
+            let stop = if kind == Kind::Lapsed {
+                rng.random_range(180..first.min(460).max(181))
+            } else {
+                0
+            };
+            let gap_mean = rng.random_range(20..45) as f64;
+            let mut d = first as f64;
+            while d as i64 > stop {
+                days.push(d as i64);
+                let month = (today - Duration::days(d as i64)).month();
+                d -= (gap_mean * rng.random_range(0.6..1.4) / season(month)).max(5.0);
+            }
+        }
+    }
+    // Seasonality for the irregular buyers: drop some purchases outside the peak months.
+    days.retain(|d| {
+        let m = (today - Duration::days(*d)).month();
+        kind == Kind::Regular
+            || kind == Kind::Lapsed
+            || rng.random_bool((season(m) / 1.7).min(1.0).max(0.45))
+    });
+    if days.is_empty() {
+        days.push(rng.random_range(0..span));
+    }
+    days.sort_unstable_by(|a, b| b.cmp(a));
+    days.dedup();
+    days
+}
+
+impl App {
+    /// Fills an empty database with the demo shop. `customers` ≈ 2,000 for the standard demo.
+    pub async fn generate_demo(
+        &self,
+        seed: u64,
+        customers: usize,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<DemoSummary> {
+        let system = Actor::system("demo");
+        let mut staff_ids = Vec::new();
+        for (username, password, role, name) in DEMO_USERS {
+            staff_ids.push(
+                self.create_user(&system, username, name, role, password)
+                    .await?,
+            );
+        }
+        let mut rng = StdRng::seed_from_u64(seed);
+        let tz = self.config.time_zone;
+        let today = Utc::now().with_timezone(&tz).date_naive();
+        let mut summary = DemoSummary::default();
+
+        progress("customers");
+        let mut plans = Vec::with_capacity(customers);
+        let mut batch = Vec::with_capacity(customers);
+        for i in 0..customers {
+            let kind = match rng.random_range(0..100) {
+                0..45 => Kind::OneTime,
+                45..70 => Kind::Occasional,
+                70..85 => Kind::Regular,
+                _ => Kind::Lapsed,
+            };
+            let female = rng.random_bool(0.62);
+            let (family, family_kana) = *pick(&mut rng, SURNAMES);
+            let (given, given_kana) = *pick(&mut rng, if female { FEMALE } else { MALE });
+            let total_weight: u32 = PREFECTURES.iter().map(|p| p.2).sum();
+            let mut w = rng.random_range(0..total_weight);
+            let (pref, city, _) = *PREFECTURES
+                .iter()
+                .find(|p| {
+                    if w < p.2 {
+                        true
+                    } else {
+                        w -= p.2;
+                        false
+                    }
+                })
+                .unwrap_or(&PREFECTURES[0]);
+            let (source, campaign) = match rng.random_range(0..100) {
+                0..40 => ("store", None),
+                40..65 => ("ec", None),
+                65..80 => (
+                    "advertising",
+                    Some(if rng.random_bool(0.5) {
+                        "2025春 Instagram広告"
+                    } else {
+                        "2026夏 リスティング広告"
+                    }),
+                ),
+                80..92 => ("referral", Some("お友達紹介キャンペーン")),
+                _ => ("event", Some("マルシェ出店 2025秋")),
+            };
+            let has_email = rng.random_bool(0.8);
+            let has_phone = rng.random_bool(0.7) || !has_email;
+            let birthday = rng.random_bool(0.6).then(|| {
+                let year = today.year() - rng.random_range(20..76);
+                format!(
+                    "{year:04}-{:02}-{:02}",
+                    rng.random_range(1..=12),
+                    rng.random_range(1..=28)
+                )
+            });
+            let mut tags = Vec::new();
+            for (tag, p) in [
+                ("ギフト利用", 0.08),
+                ("カフェ併用", 0.1),
+                ("定期便希望", 0.05),
+                ("深煎り好き", 0.07),
+            ] {
+                if rng.random_bool(p) {
+                    tags.push(tag.to_string());
+                }
+            }
+            let input = CustomerInput {
+                family_name: Some(family.into()),
+                given_name: Some(given.into()),
+                family_name_kana: Some(family_kana.into()),
+                given_name_kana: Some(given_kana.into()),
+                email: has_email.then(|| format!("customer{:05}@example.jp", i + 1)),
+                phone: has_phone.then(|| {
+                    format!(
+                        "0{}0-{:04}-{:04}",
+                        pick(&mut rng, &[9, 8, 7]),
+                        rng.random_range(1000..10000),
+                        rng.random_range(0..10000)
+                    )
+                }),
+                line_user_id: rng
+                    .random_bool(0.3)
+                    .then(|| format!("U{}", &sha256_hex(format!("line{i}").as_bytes())[..32])),
+                birthday,
+                gender: Some(if female { "female" } else { "male" }.into()),
+                postal_code: Some(format!(
+                    "{:03}-{:04}",
+                    rng.random_range(100..999),
+                    rng.random_range(0..10000)
+                )),
+                prefecture: Some(pref.into()),
+                city: Some(city.into()),
+                street: Some(format!(
+                    "{}-{}-{}",
+                    rng.random_range(1..6),
+                    rng.random_range(1..30),
+                    rng.random_range(1..20)
+                )),
+                building: rng
+                    .random_bool(0.4)
+                    .then(|| format!("つねやハイツ {}号室", rng.random_range(101..910))),
+                preferences: rng.random_bool(0.15).then(|| {
+                    pick(
+                        &mut rng,
+                        &[
+                            "深煎りが好き",
+                            "酸味が苦手",
+                            "カフェインを控えている",
+                            "ミルクを入れて飲む",
+                        ],
+                    )
+                    .to_string()
+                }),
+                tags: Some(tags),
+                acquisition_source: Some(source.into()),
+                acquisition_campaign: campaign.map(str::to_string),
+                ..Default::default()
+            };
+            let profile = input
+                .apply(CustomerProfile::default())
+                .map_err(crate::AppError::Validation)?;
+            let mut consents = Vec::new();
+            if has_email {
+                consents.push(("email".to_string(), rng.random_bool(0.6)));
+            }
+            if profile.line_user_id.is_some() {
+                consents.push(("line".to_string(), true));
+            }
+            let ext = vec![ExternalId {
+                system: "pos".into(),
+                external_id: format!("M{:06}", i + 1),
+            }];
+            batch.push((profile, ext, consents));
+            plans.push(kind);
+        }
+        let mut ids = Vec::with_capacity(customers);
+        for chunk in batch.chunks(500) {
+            ids.extend(self.store.create_customers_batch(chunk, "demo").await?);
+        }
+        summary.customers = ids.len();
+
+        let accounts = [
+            (
+                "株式会社ひだまり珈琲館",
+                "カブシキガイシャヒダマリコーヒーカン",
+                "鈴木",
+                "一郎",
+                "購買部",
+                "部長",
+            ),
+            (
+                "合同会社モーニングベーカリー",
+                "ゴウドウガイシャモーニングベーカリー",
+                "高橋",
+                "美咲",
+                "",
+                "店長",
+            ),
+            (
+                "有限会社さくら書房カフェ",
+                "ユウゲンガイシャサクラショボウカフェ",
+                "伊藤",
+                "健一",
+                "運営部",
+                "マネージャー",
+            ),
+        ];
+        let mut account_ids = Vec::new();
+        for (i, (company, kana, fam, giv, dept, role)) in accounts.iter().enumerate() {
+            let profile = CustomerInput {
+                kind: Some("account".into()),
+                company_name: Some((*company).into()),
+                family_name_kana: Some((*kana).into()),
+                phone: Some(format!("03-{:04}-{:04}", 5000 + i, 1000 + i)),
+                email: Some(format!("order@account{}.example.jp", i + 1)),
+                acquisition_source: Some("referral".into()),
+                tags: Some(vec!["法人".into(), "卸".into()]),
+                ..Default::default()
+            }
+            .apply(CustomerProfile::default())
+            .map_err(crate::AppError::Validation)?;
+            let id = self
+                .store
+                .create_customer(&profile, &[], &[("email".into(), true)], "demo", None)
+                .await?;
+            let contact = ContactInput {
+                family_name: (*fam).into(),
+                given_name: (*giv).into(),
+                department: (*dept).into(),
+                role: (*role).into(),
+                email: format!(
+                    "{}@account{}.example.jp",
+                    ["suzuki", "takahashi", "ito"][i],
+                    i + 1
+                ),
+                ..Default::default()
+            }
+            .validate()
+            .map_err(crate::AppError::Validation)?;
+            self.store.add_contact(id, &contact).await?;
+            account_ids.push(id);
+        }
+        summary.accounts = account_ids.len();
+
+        progress("orders");
+        let mut drafts = Vec::new();
+        let noon = |d: NaiveDate, rng: &mut StdRng| {
+            let local = d
+                .and_hms_opt(rng.random_range(10..20), rng.random_range(0..60), 0)
+                .expect("valid time");
+            tz.from_local_datetime(&local)
+                .single()
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(Utc::now)
+        };
+        let mut n_order = 0;
+        for (idx, (&id, &kind)) in ids.iter().zip(&plans).enumerate() {
+            let ec = rng.random_bool(0.35);
+            for d in purchase_days(&mut rng, kind, today) {
+                let date = today - Duration::days(d);
+                n_order += 1;
+                let input = OrderInput {
+                    customer_id: id,
+                    external_id: Some(format!("D{n_order:07}")),
+                    ordered_at: Some(noon(date, &mut rng).to_rfc3339()),
+                    channel: Some(
+                        if ec || rng.random_bool(0.1) {
+                            "ec"
+                        } else {
+                            "store"
+                        }
+                        .into(),
+                    ),
+                    shipping: if ec { 600 } else { 0 },
+                    items: basket(&mut rng, date.month(), kind),
+                    ..Default::default()
+                };
+                let hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
+                drafts.push((
+                    input
+                        .validate(Utc::now(), 9)
+                        .map_err(crate::AppError::Validation)?,
+                    hash,
+                ));
+            }
+            let _ = idx;
+        }
+        for &id in &account_ids {
+            let mut d = 700;
+            while d > 0 {
+                let date = today - Duration::days(d);
+                n_order += 1;
+                let p = pick(&mut rng, BEANS);
+                let input = OrderInput {
+                    customer_id: id,
+                    external_id: Some(format!("D{n_order:07}")),
+                    ordered_at: Some(noon(date, &mut rng).to_rfc3339()),
+                    channel: Some("wholesale".into()),
+                    prices_include_tax: Some(false),
+                    items: vec![LineItemInput {
+                        sku: format!("{}-1KG", p.sku),
+                        name: format!("{} (業務用 1kg)", p.name.trim_end_matches(" 200g")),
+                        category: "業務用".into(),
+                        quantity: rng.random_range(3..12),
+                        unit_price: p.price * 4,
+                        tax_rate: 8,
+                    }],
+                    ..Default::default()
+                };
+                let hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
+                drafts.push((
+                    input
+                        .validate(Utc::now(), 9)
+                        .map_err(crate::AppError::Validation)?,
+                    hash,
+                ));
+                d -= rng.random_range(25..40);
+            }
+        }
+        let mut order_ids = Vec::with_capacity(drafts.len());
+        for chunk in drafts.chunks(2000) {
+            order_ids.extend(
+                self.store
+                    .insert_orders_batch(chunk)
+                    .await?
+                    .into_iter()
+                    .flatten(),
+            );
+        }
+        summary.orders = order_ids.len();
+
+        progress("refunds");
+        for &oid in &order_ids {
+            let roll = rng.random_range(0..1000);
+            if roll < 8 {
+                self.store
+                    .adjust_order(oid, true, None, "お客様都合によるキャンセル", None)
+                    .await?;
+                summary.cancellations += 1;
+            } else if roll < 20 {
+                let order = self.store.get_order(oid).await?;
+                let amount = if rng.random_bool(0.5) {
+                    order.total
+                } else {
+                    order.items[0].amount.min(order.total)
+                };
+                self.store
+                    .adjust_order(
+                        oid,
+                        false,
+                        Some(amount),
+                        "商品破損のため返金",
+                        Some(staff_ids[1]),
+                    )
+                    .await?;
+                summary.refunds += 1;
+            }
+        }
+
+        progress("interactions");
+        let mut interactions = Vec::new();
+        let notes = [
+            (
+                "phone",
+                "in",
+                "豆の挽き方の問い合わせ",
+                "フレンチプレス用に粗挽きをご希望。次回から粗挽きで準備。",
+            ),
+            (
+                "visit",
+                "in",
+                "ご来店",
+                "新作のエチオピアを試飲。深煎りの方がお好み。",
+            ),
+            (
+                "email",
+                "out",
+                "ご購入のお礼",
+                "先日はありがとうございました。淹れ方のコツをお送りしました。",
+            ),
+            (
+                "line",
+                "out",
+                "新豆入荷のお知らせ",
+                "季節限定ブレンドの入荷をご案内。",
+            ),
+            (
+                "dm",
+                "out",
+                "お久しぶりのご挨拶",
+                "しばらくご来店がないため、試飲会の案内状を送付。",
+            ),
+            (
+                "phone",
+                "out",
+                "ギフトの配送確認",
+                "お歳暮の配送先と熨斗の確認。",
+            ),
+            ("note", "out", "メモ", "贈答用の包装を毎回希望される。"),
+        ];
+        for (i, &id) in ids.iter().enumerate() {
+            let p = match plans[i] {
+                Kind::Regular => 0.6,
+                Kind::Lapsed => 0.5,
+                Kind::Occasional => 0.25,
+                Kind::OneTime => 0.08,
+            };
+            if !rng.random_bool(p) {
+                continue;
+            }
+            for _ in 0..rng.random_range(1..=3) {
+                let (kind, dir, subject, body) = if plans[i] == Kind::Lapsed && rng.random_bool(0.5)
+                {
+                    notes[4]
+                } else {
+                    *pick(&mut rng, &notes)
+                };
+                let date = today - Duration::days(rng.random_range(1..700));
+                interactions.push(NewInteraction {
+                    customer_id: id,
+                    contact_id: None,
+                    kind: kind.into(),
+                    direction: dir.into(),
+                    staff_user_id: Some(staff_ids[rng.random_range(0..2)]),
+                    subject: subject.into(),
+                    body: body.into(),
+                    occurred_at: noon(date, &mut rng),
+                });
+            }
+        }
+        for chunk in interactions.chunks(2000) {
+            self.store.insert_interactions_batch(chunk).await?;
+        }
+        summary.interactions = interactions.len();
+        Ok(summary)
+    }
+}

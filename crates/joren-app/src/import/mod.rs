@@ -1,0 +1,1111 @@
+//! CSV import of customers and orders: encoding detected (UTF-8 or Shift_JIS), columns mapped
+//! from headers or a preset, every row validated; bad rows are rejected with their line number
+//! and reason while good rows are kept; a re-run of the same file creates no duplicates
+//! (customers are matched by external id, email or phone; orders by order id).
+
+pub mod decode;
+pub mod mapping;
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use joren_core::customer::{CustomerInput, CustomerProfile};
+use joren_core::money::parse_amount;
+use joren_core::order::{LineItemInput, OrderInput};
+use joren_store::ExternalId;
+use serde::Serialize;
+
+use crate::{Actor, App, AppError, Result, sha256_hex};
+use mapping::{CUSTOMER_FIELDS, Mapping, ORDER_FIELDS, SHOPIFY_ORDERS, looks_like_shopify};
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportKind {
+    Customers,
+    Orders,
+}
+
+impl ImportKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "customers" => Some(Self::Customers),
+            "orders" => Some(Self::Orders),
+            _ => None,
+        }
+    }
+
+    fn fields(self) -> &'static [(&'static str, &'static [&'static str])] {
+        match self {
+            Self::Customers => CUSTOMER_FIELDS,
+            Self::Orders => ORDER_FIELDS,
+        }
+    }
+}
+
+/// How to read a file.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub kind: ImportKind,
+    /// `generic` (detect from headers) or `shopify`; `None` detects Shopify by its headers.
+    pub preset: Option<String>,
+    /// `field = header` overrides of the detected mapping.
+    pub overrides: Vec<(String, String)>,
+    /// Name of the system the file's ids come from (external ids are namespaced by it).
+    pub source_system: Option<String>,
+    /// Rows per transaction.
+    pub batch_size: usize,
+}
+
+impl ImportOptions {
+    pub fn new(kind: ImportKind) -> Self {
+        Self {
+            kind,
+            preset: None,
+            overrides: Vec::new(),
+            source_system: None,
+            batch_size: 1000,
+        }
+    }
+}
+
+/// A rejected row: its line in the file (1 = header), why, and its cells.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reject {
+    pub line: u64,
+    pub reason: String,
+    pub record: Vec<String>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub encoding: String,
+    pub preset: String,
+    pub headers: Vec<String>,
+    /// Field → header it was read from.
+    pub mapping: Vec<(String, String)>,
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Orders already imported by an earlier run (matched by order id).
+    pub skipped_existing: u64,
+    /// Customers created on the fly while importing orders.
+    pub customers_created: u64,
+    pub rejected: Vec<Reject>,
+}
+
+/// What the import page shows before running: encoding, mapping and the first rows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub encoding: String,
+    pub preset: String,
+    pub headers: Vec<String>,
+    pub mapping: Vec<(String, String)>,
+    pub unmapped_fields: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+struct Opened<R: Read> {
+    reader: csv::Reader<R>,
+    headers: Vec<String>,
+    mapping: Mapping,
+    encoding: &'static encoding_rs::Encoding,
+    preset: String,
+}
+
+fn open<R: Read>(mut input: R, options: &ImportOptions) -> Result<Opened<impl Read>> {
+    let mut head = vec![0u8; 64 * 1024];
+    let mut n = 0;
+    while n < head.len() {
+        let k = input
+            .read(&mut head[n..])
+            .map_err(|e| AppError::Io(e.to_string()))?;
+        if k == 0 {
+            break;
+        }
+        n += k;
+    }
+    head.truncate(n);
+    let encoding = decode::detect_encoding(&head);
+    let text = decode::utf8_reader(std::io::Cursor::new(head).chain(input), encoding);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(text);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| AppError::Io(format!("ヘッダー行が読めません: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    if headers.iter().all(|h| h.is_empty()) {
+        return Err(joren_core::FieldError::new("file", "ヘッダー行がありません").into());
+    }
+    let fields = options.kind.fields();
+    let preset = match options.preset.as_deref() {
+        Some("shopify") => "shopify",
+        Some("generic") => "generic",
+        Some(other) => {
+            return Err(joren_core::FieldError::new(
+                "preset",
+                format!("preset {other} は使えません (generic, shopify)"),
+            )
+            .into());
+        }
+        None if options.kind == ImportKind::Orders && looks_like_shopify(&headers) => "shopify",
+        None => "generic",
+    };
+    let mut mapping = if preset == "shopify" {
+        if options.kind != ImportKind::Orders {
+            return Err(joren_core::FieldError::new(
+                "preset",
+                "shopify プリセットは注文ファイル用です",
+            )
+            .into());
+        }
+        Mapping::preset(&headers, SHOPIFY_ORDERS)
+    } else {
+        Mapping::detect(&headers, fields)
+    };
+    mapping
+        .override_with(&headers, &options.overrides, fields)
+        .map_err(|m| joren_core::FieldError::new("mapping", m))?;
+    Ok(Opened {
+        reader,
+        headers,
+        mapping,
+        encoding,
+        preset: preset.to_string(),
+    })
+}
+
+fn mapping_names(m: &Mapping, headers: &[String]) -> Vec<(String, String)> {
+    m.columns
+        .iter()
+        .map(|(f, i)| (f.to_string(), headers[*i].clone()))
+        .collect()
+}
+
+/// Reads the head of a file and reports how it would be imported.
+pub fn preview(bytes: &[u8], options: &ImportOptions) -> Result<Preview> {
+    let mut o = open(bytes, options)?;
+    let mut rows = Vec::new();
+    for rec in o.reader.records().take(5) {
+        let rec = rec.map_err(|e| AppError::Io(e.to_string()))?;
+        rows.push(rec.iter().map(str::to_string).collect());
+    }
+    let fields = options.kind.fields();
+    let unmapped_fields = fields
+        .iter()
+        .filter(|(f, _)| o.mapping.get(f).is_none())
+        .map(|(f, _)| f.to_string())
+        .collect();
+    Ok(Preview {
+        encoding: o.encoding.name().to_string(),
+        preset: o.preset.clone(),
+        mapping: mapping_names(&o.mapping, &o.headers),
+        headers: o.headers,
+        unmapped_fields,
+        rows,
+    })
+}
+
+/// Writes the rejects as CSV (UTF-8 with BOM): line, reason, then the row's cells.
+pub fn write_rejects<W: std::io::Write>(
+    mut out: W,
+    headers: &[String],
+    rejects: &[Reject],
+) -> std::io::Result<()> {
+    out.write_all(b"\xEF\xBB\xBF")?;
+    let mut w = csv::Writer::from_writer(out);
+    let mut head = vec!["line".to_string(), "reason".to_string()];
+    head.extend(headers.iter().cloned());
+    w.write_record(&head)?;
+    for r in rejects {
+        let mut row = vec![r.line.to_string(), r.reason.clone()];
+        row.extend(
+            r.record
+                .iter()
+                .map(|c| joren_core::csv_safety::escape_formula(c).into_owned()),
+        );
+        w.write_record(&row)?;
+    }
+    w.flush()
+}
+
+struct Row<'a> {
+    rec: &'a csv::StringRecord,
+    mapping: &'a Mapping,
+}
+
+impl Row<'_> {
+    fn get(&self, field: &str) -> Option<&str> {
+        self.mapping
+            .get(field)
+            .and_then(|i| self.rec.get(i))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+fn split_name(full: &str) -> (String, String) {
+    let mut parts = full
+        .split(|c: char| c.is_whitespace())
+        .filter(|s| !s.is_empty());
+    let first = parts.next().unwrap_or_default().to_string();
+    let rest: Vec<&str> = parts.collect();
+    (first, rest.join(" "))
+}
+
+fn parse_flag(field: &str, v: &str) -> Result<bool, joren_core::FieldError> {
+    match v.trim().to_lowercase().as_str() {
+        "1" | "true" | "yes" | "y" | "はい" | "可" | "許可" | "希望" | "希望する" | "○" | "〇"
+        | "済" => Ok(true),
+        "0" | "false" | "no" | "n" | "いいえ" | "不可" | "拒否" | "希望しない" | "×" | "否" => {
+            Ok(false)
+        }
+        _ => Err(joren_core::FieldError::new(
+            field,
+            format!("はい/いいえ として読めません: {v}"),
+        )),
+    }
+}
+
+fn customer_input(
+    row: &Row<'_>,
+) -> Result<(CustomerInput, Vec<(String, bool)>), joren_core::FieldErrors> {
+    let mut errors = joren_core::FieldErrors::default();
+    let s = |f: &str| row.get(f).map(str::to_string);
+    let mut input = CustomerInput {
+        family_name: s("family_name"),
+        given_name: s("given_name"),
+        family_name_kana: s("family_name_kana"),
+        given_name_kana: s("given_name_kana"),
+        company_name: s("company_name"),
+        email: s("email"),
+        phone: s("phone"),
+        line_user_id: s("line_user_id"),
+        birthday: s("birthday"),
+        postal_code: s("postal_code"),
+        prefecture: s("prefecture"),
+        city: s("city"),
+        street: s("street"),
+        building: s("building"),
+        notes: s("notes"),
+        preferences: s("preferences"),
+        acquisition_source: s("acquisition_source"),
+        acquisition_campaign: s("acquisition_campaign"),
+        ..Default::default()
+    };
+    if let Some(full) = row.get("full_name")
+        && input.family_name.is_none()
+    {
+        let (f, g) = split_name(full);
+        input.family_name = Some(f);
+        input.given_name = Some(g);
+    }
+    if let Some(full) = row.get("full_name_kana")
+        && input.family_name_kana.is_none()
+    {
+        let (f, g) = split_name(full);
+        input.family_name_kana = Some(f);
+        input.given_name_kana = Some(g);
+    }
+    if let Some(k) = row.get("kind") {
+        input.kind = Some(match k {
+            "法人" | "会社" | "account" | "company" | "B2B" => "account".into(),
+            "個人" | "person" | "B2C" => "person".into(),
+            other => other.into(),
+        });
+    } else if input.company_name.is_some() && input.family_name.is_none() {
+        input.kind = Some("account".into());
+    }
+    if let Some(g) = row.get("gender") {
+        input.gender = Some(match g {
+            "男" | "男性" | "M" | "m" | "Male" => "male".into(),
+            "女" | "女性" | "F" | "f" | "Female" => "female".into(),
+            "その他" => "other".into(),
+            "未回答" | "無回答" => "unspecified".into(),
+            other => other.into(),
+        });
+    }
+    if let Some(t) = row.get("tags") {
+        input.tags = Some(
+            t.split([',', ';', '、', '|', '，'])
+                .map(|s| s.trim().to_string())
+                .collect(),
+        );
+    }
+    let mut consents = Vec::new();
+    for ch in ["email", "sms", "line", "dm"] {
+        let field = format!("consent_{ch}");
+        if let Some(v) = row.get(&field)
+            && let Some(b) = errors.take(parse_flag(&field, v))
+        {
+            consents.push((ch.to_string(), b));
+        }
+    }
+    if errors.is_empty() {
+        Ok((input, consents))
+    } else {
+        Err(errors)
+    }
+}
+
+fn reason(errors: &joren_core::FieldErrors) -> String {
+    errors
+        .0
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn record_cells(rec: &csv::StringRecord) -> Vec<String> {
+    rec.iter().map(str::to_string).collect()
+}
+
+/// A customer waiting to be created in the next batch, with the keys that identify it.
+struct PendingCustomer {
+    profile: CustomerProfile,
+    external_ids: Vec<ExternalId>,
+    consents: Vec<(String, bool)>,
+    keys: Vec<String>,
+}
+
+fn identity_keys(
+    system: &str,
+    external_id: Option<&str>,
+    profile: &CustomerProfile,
+) -> Vec<String> {
+    let mut keys = Vec::new();
+    if let Some(x) = external_id {
+        keys.push(format!("x:{system}:{x}"));
+    }
+    if let Some(e) = &profile.email {
+        keys.push(format!("e:{e}"));
+    }
+    if let Some(p) = &profile.phone {
+        keys.push(format!("p:{p}"));
+    }
+    keys
+}
+
+/// Resolves customers by identity keys, caching what it learned, and creates new ones in batches.
+struct CustomerResolver {
+    system: String,
+    known: HashMap<String, i64>,
+    pending: Vec<PendingCustomer>,
+    pending_keys: HashMap<String, usize>,
+}
+
+impl CustomerResolver {
+    fn new(system: &str) -> Self {
+        Self {
+            system: system.to_string(),
+            known: HashMap::new(),
+            pending: Vec::new(),
+            pending_keys: HashMap::new(),
+        }
+    }
+
+    async fn lookup(
+        &mut self,
+        app: &App,
+        external_id: Option<&str>,
+        profile: &CustomerProfile,
+    ) -> Result<Option<i64>> {
+        for key in identity_keys(&self.system, external_id, profile) {
+            if let Some(id) = self.known.get(&key) {
+                return Ok(Some(*id));
+            }
+        }
+        let found = match external_id {
+            Some(x) => {
+                app.store
+                    .find_customer_by_external_id(&self.system, x)
+                    .await?
+            }
+            None => None,
+        };
+        let found = match found {
+            Some(id) => Some(id),
+            None => {
+                app.store
+                    .find_customer_by_contact(profile.email.as_deref(), profile.phone.as_deref())
+                    .await?
+            }
+        };
+        if let Some(id) = found {
+            for key in identity_keys(&self.system, external_id, profile) {
+                self.known.insert(key, id);
+            }
+        }
+        Ok(found)
+    }
+
+    fn pending_index(&self, external_id: Option<&str>, profile: &CustomerProfile) -> Option<usize> {
+        identity_keys(&self.system, external_id, profile)
+            .iter()
+            .find_map(|k| self.pending_keys.get(k).copied())
+    }
+
+    fn queue(
+        &mut self,
+        external_id: Option<&str>,
+        profile: CustomerProfile,
+        consents: Vec<(String, bool)>,
+    ) -> usize {
+        let keys = identity_keys(&self.system, external_id, &profile);
+        let idx = self.pending.len();
+        for k in &keys {
+            self.pending_keys.insert(k.clone(), idx);
+        }
+        let external_ids = external_id
+            .map(|x| {
+                vec![ExternalId {
+                    system: self.system.clone(),
+                    external_id: x.to_string(),
+                }]
+            })
+            .unwrap_or_default();
+        self.pending.push(PendingCustomer {
+            profile,
+            external_ids,
+            consents,
+            keys,
+        });
+        idx
+    }
+
+    /// Creates the queued customers in one transaction; returns their ids by queue index.
+    async fn flush(&mut self, app: &App) -> Result<Vec<i64>> {
+        if self.pending.is_empty() {
+            return Ok(Vec::new());
+        }
+        let batch: Vec<_> = self
+            .pending
+            .iter()
+            .map(|p| {
+                (
+                    p.profile.clone(),
+                    p.external_ids.clone(),
+                    p.consents.clone(),
+                )
+            })
+            .collect();
+        let ids = app
+            .store
+            .create_customers_batch(&batch, &format!("import:{}", self.system))
+            .await?;
+        for (p, id) in self.pending.iter().zip(&ids) {
+            for k in &p.keys {
+                self.known.insert(k.clone(), *id);
+            }
+        }
+        self.pending.clear();
+        self.pending_keys.clear();
+        Ok(ids)
+    }
+}
+
+impl App {
+    /// Imports a customers or orders CSV. `progress` is called with the number of rows read.
+    pub async fn import_csv<R: Read>(
+        &self,
+        actor: &Actor,
+        input: R,
+        options: &ImportOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport> {
+        actor.require_write()?;
+        let mut opened = open(input, options)?;
+        let system =
+            options
+                .source_system
+                .clone()
+                .unwrap_or_else(|| match opened.preset.as_str() {
+                    "shopify" => "shopify".to_string(),
+                    _ => "csv".to_string(),
+                });
+        let mut report = ImportReport {
+            encoding: opened.encoding.name().to_string(),
+            preset: opened.preset.clone(),
+            headers: opened.headers.clone(),
+            mapping: mapping_names(&opened.mapping, &opened.headers),
+            ..Default::default()
+        };
+        match options.kind {
+            ImportKind::Customers => {
+                self.import_customers(&mut opened, &system, options, &mut report, progress)
+                    .await?
+            }
+            ImportKind::Orders => {
+                self.import_orders(&mut opened, &system, options, &mut report, progress)
+                    .await?
+            }
+        }
+        self.audit(
+            actor,
+            "import",
+            match options.kind {
+                ImportKind::Customers => "customers",
+                ImportKind::Orders => "orders",
+            },
+            &system,
+            serde_json::json!({
+                "rows": report.rows, "created": report.created, "updated": report.updated,
+                "skipped_existing": report.skipped_existing, "rejected": report.rejected.len(),
+                "customers_created": report.customers_created,
+            }),
+        )
+        .await?;
+        Ok(report)
+    }
+
+    async fn import_customers<R: Read>(
+        &self,
+        o: &mut Opened<R>,
+        system: &str,
+        options: &ImportOptions,
+        report: &mut ImportReport,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<()> {
+        let mut resolver = CustomerResolver::new(system);
+        let mut pending_lines: Vec<u64> = Vec::new();
+        let mut rec = csv::StringRecord::new();
+        loop {
+            match o.reader.read_record(&mut rec) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(report.rows + 2);
+                    report.rows += 1;
+                    report.rejected.push(Reject {
+                        line,
+                        reason: format!("CSV の形式エラー: {e}"),
+                        record: Vec::new(),
+                    });
+                    continue;
+                }
+            }
+            report.rows += 1;
+            let line = rec.position().map(|p| p.line()).unwrap_or(report.rows + 1);
+            if rec.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            let row = Row {
+                rec: &rec,
+                mapping: &o.mapping,
+            };
+            let external_id = row.get("external_id").map(str::to_string);
+            let parsed = customer_input(&row).and_then(|(input, consents)| {
+                input
+                    .clone()
+                    .apply(CustomerProfile::default())
+                    .map(|p| (input, p, consents))
+            });
+            let (input, profile, consents) = match parsed {
+                Ok(v) => v,
+                Err(errors) => {
+                    report.rejected.push(Reject {
+                        line,
+                        reason: reason(&errors),
+                        record: record_cells(&rec),
+                    });
+                    continue;
+                }
+            };
+            if let Some(i) = resolver.pending_index(external_id.as_deref(), &profile) {
+                report.rejected.push(Reject {
+                    line,
+                    reason: format!(
+                        "同じファイルの {} 行目と同じ顧客です (ID・メール・電話が一致)",
+                        pending_lines[i]
+                    ),
+                    record: record_cells(&rec),
+                });
+                continue;
+            }
+            match resolver
+                .lookup(self, external_id.as_deref(), &profile)
+                .await?
+            {
+                Some(id) => {
+                    let current = self.store.get_customer(id).await?;
+                    match input.apply(current.profile.clone()) {
+                        Ok(updated) if updated != current.profile => {
+                            self.store.update_customer(id, &updated).await?;
+                            report.updated += 1;
+                        }
+                        Ok(_) => report.unchanged += 1,
+                        Err(errors) => {
+                            report.rejected.push(Reject {
+                                line,
+                                reason: reason(&errors),
+                                record: record_cells(&rec),
+                            });
+                            continue;
+                        }
+                    }
+                    if let Some(x) = &external_id {
+                        let ext = ExternalId {
+                            system: system.to_string(),
+                            external_id: x.clone(),
+                        };
+                        if let Err(e) = self.store.add_external_id(id, &ext).await {
+                            report.rejected.push(Reject {
+                                line,
+                                reason: e.to_string(),
+                                record: record_cells(&rec),
+                            });
+                        }
+                    }
+                    for (ch, granted) in consents {
+                        let current_state = current
+                            .consents
+                            .iter()
+                            .find(|c| c.channel == ch)
+                            .map(|c| c.granted);
+                        if current_state != Some(granted) {
+                            self.store
+                                .set_consent(id, &ch, granted, &format!("import:{system}"), None)
+                                .await?;
+                        }
+                    }
+                }
+                None => {
+                    resolver.queue(external_id.as_deref(), profile, consents);
+                    pending_lines.push(line);
+                    if resolver.pending.len() >= options.batch_size {
+                        report.created += resolver.flush(self).await?.len() as u64;
+                        pending_lines.clear();
+                        progress(report.rows);
+                    }
+                }
+            }
+        }
+        report.created += resolver.flush(self).await?.len() as u64;
+        progress(report.rows);
+        Ok(())
+    }
+
+    async fn import_orders<R: Read>(
+        &self,
+        o: &mut Opened<R>,
+        system: &str,
+        options: &ImportOptions,
+        report: &mut ImportReport,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<()> {
+        if o.mapping.get("ordered_at").is_none() {
+            return Err(joren_core::FieldError::new(
+                "mapping",
+                "注文日の列が見つかりません (ordered_at を指定してください)",
+            )
+            .into());
+        }
+        if o.mapping.get("unit_price").is_none() && o.mapping.get("line_amount").is_none() {
+            return Err(joren_core::FieldError::new(
+                "mapping",
+                "単価か金額の列が必要です (unit_price / line_amount)",
+            )
+            .into());
+        }
+        let shopify = o.preset == "shopify";
+        let mut resolver = CustomerResolver::new(system);
+        let mut batch = OrderBatch::default();
+        let mut group: Vec<(u64, csv::StringRecord)> = Vec::new();
+        let mut group_key: Option<String> = None;
+        let mut seen_synthetic: HashMap<String, u32> = HashMap::new();
+        let mut rec = csv::StringRecord::new();
+        loop {
+            let more = match o.reader.read_record(&mut rec) {
+                Ok(m) => m,
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(report.rows + 2);
+                    report.rows += 1;
+                    report.rejected.push(Reject {
+                        line,
+                        reason: format!("CSV の形式エラー: {e}"),
+                        record: Vec::new(),
+                    });
+                    continue;
+                }
+            };
+            let key = if more {
+                report.rows += 1;
+                if rec.iter().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
+                let row = Row {
+                    rec: &rec,
+                    mapping: &o.mapping,
+                };
+                Some(
+                    row.get("order_id")
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("\u{0}row{}", report.rows)),
+                )
+            } else {
+                None
+            };
+            if !group.is_empty() && key != group_key {
+                let rows = std::mem::take(&mut group);
+                self.stage_order(
+                    &rows,
+                    &o.mapping,
+                    system,
+                    shopify,
+                    &mut resolver,
+                    &mut batch,
+                    &mut seen_synthetic,
+                    report,
+                )
+                .await?;
+                if batch.len() >= options.batch_size {
+                    self.flush_orders(&mut resolver, &mut batch, report).await?;
+                    progress(report.rows);
+                }
+            }
+            let Some(key) = key else { break };
+            let line = rec.position().map(|p| p.line()).unwrap_or(report.rows + 1);
+            group.push((line, rec.clone()));
+            group_key = Some(key);
+        }
+        self.flush_orders(&mut resolver, &mut batch, report).await?;
+        progress(report.rows);
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn stage_order(
+        &self,
+        rows: &[(u64, csv::StringRecord)],
+        mapping: &Mapping,
+        system: &str,
+        shopify: bool,
+        resolver: &mut CustomerResolver,
+        batch: &mut OrderBatch,
+        seen_synthetic: &mut HashMap<String, u32>,
+        report: &mut ImportReport,
+    ) -> Result<()> {
+        let (first_line, first) = &rows[0];
+        let head = Row {
+            rec: first,
+            mapping,
+        };
+        let reject = |report: &mut ImportReport, line: u64, reason: String| {
+            for (l, r) in rows {
+                let why = if *l == line {
+                    reason.clone()
+                } else {
+                    format!("同じ注文の {line} 行目のエラーのため取り込みません")
+                };
+                report.rejected.push(Reject {
+                    line: *l,
+                    reason: why,
+                    record: record_cells(r),
+                });
+            }
+        };
+        let currency = head.get("currency").unwrap_or("JPY").to_uppercase();
+        let mut items = Vec::new();
+        for (line, rec) in rows {
+            let row = Row { rec, mapping };
+            match line_item(&row, &currency) {
+                Ok(item) => items.push(item),
+                Err(e) => {
+                    reject(report, *line, e.to_string());
+                    return Ok(());
+                }
+            }
+        }
+        let money = |field: &str| -> Result<i64, joren_core::FieldError> {
+            head.get(field)
+                .map(|v| parse_amount(field, v, &currency))
+                .transpose()
+                .map(|v| v.unwrap_or(0))
+        };
+        let (shipping, discount, refunded) = match (
+            money("shipping"),
+            money("discount"),
+            money("refunded_amount"),
+        ) {
+            (Ok(s), Ok(d), Ok(r)) => (s, d, r),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                reject(report, *first_line, e.to_string());
+                return Ok(());
+            }
+        };
+        let channel = head.get("channel").map(|c| normalize_channel(c, shopify));
+        let status = head.get("status").map(str::to_lowercase);
+        let cancelled = head.get("cancelled_at").is_some()
+            || matches!(
+                status.as_deref(),
+                Some("cancelled" | "canceled" | "キャンセル" | "voided" | "取消")
+            );
+        let full_refund = matches!(
+            status.as_deref(),
+            Some("refunded" | "返品" | "返金" | "返金済み")
+        );
+        let mut input = OrderInput {
+            customer_id: 1,
+            external_id: head.get("order_id").map(str::to_string),
+            ordered_at: head.get("ordered_at").map(str::to_string),
+            channel,
+            currency: Some(currency.clone()),
+            prices_include_tax: Some(true),
+            shipping,
+            discount,
+            note: String::new(),
+            items,
+        };
+        if input.ordered_at.is_none() {
+            reject(report, *first_line, "ordered_at: 注文日が空です".into());
+            return Ok(());
+        }
+        if let Err(errors) = input
+            .clone()
+            .validate(chrono::Utc::now(), self.tz_offset_hours())
+        {
+            reject(report, *first_line, reason(&errors));
+            return Ok(());
+        }
+        if input.external_id.is_none() {
+            // No order id column: derive a stable id from the content, so a re-run matches.
+            let content = serde_json::to_string(&(
+                head.get("customer_external_id"),
+                head.get("email"),
+                &input,
+            ))
+            .unwrap_or_default();
+            let digest = sha256_hex(content.as_bytes());
+            let n = seen_synthetic.entry(digest.clone()).or_insert(0);
+            *n += 1;
+            input.external_id = Some(format!("{system}:{}:{n}", &digest[..24]));
+        }
+        let customer_external_id = head.get("customer_external_id");
+        let name = head.get("customer_name").map(split_name);
+        let profile_input = CustomerInput {
+            family_name: name.as_ref().map(|n| n.0.clone()),
+            given_name: name.as_ref().map(|n| n.1.clone()),
+            email: head.get("email").map(str::to_string),
+            phone: head.get("phone").map(str::to_string),
+            ..Default::default()
+        };
+        let profile = match profile_input.clone().apply(CustomerProfile::default()) {
+            Ok(p) => p,
+            Err(errors) if customer_external_id.is_some() => {
+                // Contact columns are only used to create the customer; an id suffices.
+                let relaxed = CustomerInput {
+                    email: None,
+                    phone: None,
+                    ..profile_input
+                };
+                match relaxed.apply(CustomerProfile::default()) {
+                    Ok(p) => p,
+                    Err(_) => CustomerProfile::default(),
+                }
+                .clone_with_note(&errors)
+            }
+            Err(errors) => {
+                reject(report, *first_line, reason(&errors));
+                return Ok(());
+            }
+        };
+        if customer_external_id.is_none() && profile.email.is_none() && profile.phone.is_none() {
+            reject(
+                report,
+                *first_line,
+                "顧客を特定できません (顧客ID・メール・電話のいずれかが必要です)".into(),
+            );
+            return Ok(());
+        }
+        let customer = match resolver
+            .lookup(self, customer_external_id, &profile)
+            .await?
+        {
+            Some(id) => CustomerRef::Known(id),
+            None => match resolver.pending_index(customer_external_id, &profile) {
+                Some(i) => CustomerRef::Pending(i),
+                None => {
+                    let mut p = profile;
+                    if p.family_name.is_empty() && p.given_name.is_empty() {
+                        p.family_name = customer_external_id
+                            .map(|x| format!("顧客 {x}"))
+                            .unwrap_or_default();
+                    }
+                    p.acquisition_source = Some(if shopify { "ec".into() } else { "other".into() });
+                    CustomerRef::Pending(resolver.queue(customer_external_id, p, Vec::new()))
+                }
+            },
+        };
+        batch.orders.push(StagedOrder {
+            input,
+            customer,
+            cancelled,
+            full_refund,
+            refunded,
+        });
+        Ok(())
+    }
+
+    async fn flush_orders(
+        &self,
+        resolver: &mut CustomerResolver,
+        batch: &mut OrderBatch,
+        report: &mut ImportReport,
+    ) -> Result<()> {
+        let new_ids = resolver.flush(self).await?;
+        report.customers_created += new_ids.len() as u64;
+        let now = chrono::Utc::now();
+        let offset = self.tz_offset_hours();
+        let mut drafts = Vec::with_capacity(batch.orders.len());
+        for s in &batch.orders {
+            let mut input = s.input.clone();
+            input.customer_id = match s.customer {
+                CustomerRef::Known(id) => id,
+                CustomerRef::Pending(i) => new_ids[i],
+            };
+            let hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
+            let draft = input.validate(now, offset).map_err(AppError::Validation)?;
+            drafts.push((draft, hash));
+        }
+        let inserted = self.store.insert_orders_batch(&drafts).await?;
+        for (s, id) in batch.orders.iter().zip(inserted) {
+            let Some(id) = id else {
+                report.skipped_existing += 1;
+                continue;
+            };
+            report.created += 1;
+            if s.cancelled {
+                self.store
+                    .adjust_order(id, true, None, "取込: キャンセル", None)
+                    .await?;
+            } else if s.full_refund {
+                self.store
+                    .adjust_order(id, false, None, "取込: 返金", None)
+                    .await?;
+            } else if s.refunded > 0 {
+                self.store
+                    .adjust_order(id, false, Some(s.refunded), "取込: 一部返金", None)
+                    .await?;
+            }
+        }
+        batch.orders.clear();
+        Ok(())
+    }
+}
+
+trait CloneWithNote {
+    fn clone_with_note(self, errors: &joren_core::FieldErrors) -> Self;
+}
+
+impl CloneWithNote for CustomerProfile {
+    fn clone_with_note(mut self, errors: &joren_core::FieldErrors) -> Self {
+        self.notes = format!("取込時に無視した値: {}", reason(errors));
+        self
+    }
+}
+
+enum CustomerRef {
+    Known(i64),
+    Pending(usize),
+}
+
+struct StagedOrder {
+    input: OrderInput,
+    customer: CustomerRef,
+    cancelled: bool,
+    full_refund: bool,
+    refunded: i64,
+}
+
+#[derive(Default)]
+struct OrderBatch {
+    orders: Vec<StagedOrder>,
+}
+
+impl OrderBatch {
+    fn len(&self) -> usize {
+        self.orders.len()
+    }
+}
+
+fn normalize_channel(c: &str, shopify: bool) -> String {
+    let v = c.trim().to_lowercase();
+    if shopify {
+        return match v.as_str() {
+            "pos" => "store",
+            "web" | "shopify_draft_order" | "android" | "iphone" => "ec",
+            _ => "other",
+        }
+        .into();
+    }
+    match v.as_str() {
+        "店舗" | "実店舗" | "store" | "pos" => "store".into(),
+        "ec" | "通販" | "オンライン" | "web" | "online" | "ネット" => "ec".into(),
+        "電話" | "phone" => "phone".into(),
+        "イベント" | "event" => "event".into(),
+        "卸" | "wholesale" => "wholesale".into(),
+        _ => "other".into(),
+    }
+}
+
+fn parse_tax_rate(v: &str) -> Result<i64, joren_core::FieldError> {
+    let s = v.trim().trim_end_matches('%').trim();
+    match s {
+        "10" | "0.1" | "0.10" | "標準" => Ok(10),
+        "8" | "0.08" | "軽減" => Ok(8),
+        "0" | "非課税" | "対象外" => Ok(0),
+        _ => Err(joren_core::FieldError::new(
+            "tax_rate",
+            format!("税率は 10, 8, 0 のいずれかです: {v}"),
+        )),
+    }
+}
+
+fn line_item(row: &Row<'_>, currency: &str) -> Result<LineItemInput, joren_core::FieldError> {
+    let quantity = match row.get("quantity") {
+        None => 1,
+        Some(q) => q.replace(',', "").parse::<i64>().map_err(|_| {
+            joren_core::FieldError::new("quantity", format!("数量が数字ではありません: {q}"))
+        })?,
+    };
+    let unit_price = match (row.get("unit_price"), row.get("line_amount")) {
+        (Some(p), _) => parse_amount("unit_price", p, currency)?,
+        (None, Some(a)) => {
+            let amount = parse_amount("line_amount", a, currency)?;
+            if quantity > 0 && amount % quantity == 0 {
+                amount / quantity
+            } else {
+                return Err(joren_core::FieldError::new(
+                    "line_amount",
+                    format!("金額 {a} が数量 {quantity} で割り切れません"),
+                ));
+            }
+        }
+        (None, None) => return Err(joren_core::FieldError::new("unit_price", "単価が空です")),
+    };
+    let tax_rate = row
+        .get("tax_rate")
+        .map(parse_tax_rate)
+        .transpose()?
+        .unwrap_or(10);
+    let name = row
+        .get("item_name")
+        .or(row.get("sku"))
+        .unwrap_or("(明細なし)")
+        .to_string();
+    Ok(LineItemInput {
+        sku: row.get("sku").unwrap_or_default().to_string(),
+        name,
+        category: row.get("category").unwrap_or_default().to_string(),
+        quantity,
+        unit_price,
+        tax_rate,
+    })
+}

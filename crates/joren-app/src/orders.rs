@@ -1,0 +1,122 @@
+//! Order use cases: idempotent create, refunds and cancellations.
+
+use joren_core::order::{OrderInput, RefundInput};
+use joren_store::{Order, OrderPage};
+
+use crate::{Actor, App, AppError, Result, sha256_hex};
+
+/// The outcome of creating an order: the order and whether it was a replay of an earlier request.
+#[derive(Debug, Clone)]
+pub struct CreatedOrder {
+    pub order: Order,
+    pub replayed: bool,
+}
+
+impl App {
+    /// Creates an order once: a retry with the same `Idempotency-Key` (or the same
+    /// `external_id`) and the same body returns the first order; a different body is a conflict.
+    pub async fn create_order(
+        &self,
+        actor: &Actor,
+        input: OrderInput,
+        idempotency_key: Option<&str>,
+    ) -> Result<CreatedOrder> {
+        actor.require_write()?;
+        if let Some(k) = idempotency_key
+            && (k.is_empty() || k.len() > 255)
+        {
+            return Err(joren_core::FieldError::new(
+                "Idempotency-Key",
+                "1〜255文字で指定してください",
+            )
+            .into());
+        }
+        let request_hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
+        let draft = input.validate(chrono::Utc::now(), self.tz_offset_hours())?;
+        let created = self
+            .store
+            .create_order(&draft, &request_hash, idempotency_key)
+            .await?;
+        if !created.replayed {
+            self.audit(
+                actor,
+                "order.create",
+                "order",
+                created.id,
+                serde_json::json!({"total": draft.total, "customer_id": draft.customer_id}),
+            )
+            .await?;
+        }
+        Ok(CreatedOrder {
+            order: self.store.get_order(created.id).await?,
+            replayed: created.replayed,
+        })
+    }
+
+    pub async fn get_order(&self, id: i64) -> Result<Order> {
+        Ok(self.store.get_order(id).await?)
+    }
+
+    pub async fn list_orders(
+        &self,
+        customer_id: Option<i64>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<OrderPage> {
+        Ok(self
+            .store
+            .list_orders(customer_id, limit.clamp(1, 500), offset.max(0))
+            .await?)
+    }
+
+    /// Refunds part or all of an order (a new entry; the order is never edited).
+    pub async fn refund_order(&self, actor: &Actor, id: i64, input: RefundInput) -> Result<Order> {
+        actor.require_write()?;
+        let order = self
+            .store
+            .adjust_order(id, false, input.amount, input.reason.trim(), actor.user_id)
+            .await?;
+        let amount = order
+            .adjustments
+            .last()
+            .map(|a| a.amount)
+            .unwrap_or_default();
+        self.audit(
+            actor,
+            "order.refund",
+            "order",
+            id,
+            serde_json::json!({"amount": amount, "reason": input.reason}),
+        )
+        .await?;
+        Ok(order)
+    }
+
+    /// Cancels a completed order that has no refunds yet.
+    pub async fn cancel_order(&self, actor: &Actor, id: i64, reason: &str) -> Result<Order> {
+        actor.require_write()?;
+        let order = self
+            .store
+            .adjust_order(id, true, None, reason.trim(), actor.user_id)
+            .await?;
+        self.audit(
+            actor,
+            "order.cancel",
+            "order",
+            id,
+            serde_json::json!({"reason": reason}),
+        )
+        .await?;
+        Ok(order)
+    }
+}
+
+impl AppError {
+    /// The field errors, if this is a validation error.
+    pub fn field_errors(&self) -> Option<&joren_core::FieldErrors> {
+        match self {
+            Self::Validation(e) => Some(e),
+            _ => None,
+        }
+    }
+}
