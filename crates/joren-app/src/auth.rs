@@ -270,3 +270,36 @@ mod tests {
         assert_ne!(a, random_token());
     }
 }
+
+impl App {
+    /// All users (owners only).
+    pub async fn list_users(&self, actor: &Actor) -> Result<Vec<joren_store::User>> {
+        actor.require_owner()?;
+        Ok(self.store.list_users().await?)
+    }
+
+    /// The newest audit records, optionally of one entity (owners only).
+    pub async fn audit_log(
+        &self,
+        actor: &Actor,
+        entity: Option<(&str, &str)>,
+        limit: i64,
+    ) -> Result<Vec<joren_store::AuditEntry>> {
+        actor.require_owner()?;
+        Ok(self.store.audit_log(entity, limit.clamp(1, 1000)).await?)
+    }
+
+    /// Checks that the database answers.
+    pub async fn health(&self) -> Result<()> {
+        self.store.count_users().await?;
+        Ok(())
+    }
+}
+
+impl App {
+    /// API tokens' metadata, never their secrets (owners only).
+    pub async fn list_api_tokens(&self, actor: &Actor) -> Result<Vec<joren_store::ApiToken>> {
+        actor.require_owner()?;
+        Ok(self.store.list_api_tokens().await?)
+    }
+}

@@ -369,7 +369,7 @@ impl App {
         &self,
         seed: u64,
         customers: usize,
-        progress: &mut dyn FnMut(&str),
+        progress: &mut (dyn FnMut(&str) + Send),
     ) -> Result<DemoSummary> {
         let system = Actor::system("demo");
         let mut staff_ids = Vec::new();

@@ -1,1 +1,544 @@
-fn main() {}
+//! `joren`: the one binary. `serve` runs the web app and API, `demo` starts a seeded demo
+//! shop, `import`/`export` move CSV in and out, `migrate` updates the schema, `user` and
+//! `token` manage access.
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use joren_app::import::{ImportKind, ImportOptions};
+use joren_app::{Actor, App, AppConfig, DEFAULT_DATABASE_URL};
+use joren_core::role::Role;
+
+#[derive(Parser)]
+#[command(name = "joren", version, about = "Joren 常連 — self-hosted customer retention for small shops", long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Global {
+    /// Database: `sqlite://path/file.db` (embedded, default) or `postgres://user@host/db`.
+    #[arg(long, env = "JOREN_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+    /// The shop's IANA time zone (days, birthdays, reports).
+    #[arg(
+        long,
+        env = "JOREN_TIME_ZONE",
+        default_value = "Asia/Tokyo",
+        global = true
+    )]
+    time_zone: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web UI and the /api/v1 JSON API.
+    Serve(ServeArgs),
+    /// Create a believable demo shop (about 2,000 customers, two years of orders) in its own
+    /// database file, then serve it and print the URL and a login.
+    Demo(DemoArgs),
+    /// Import customers or orders from a CSV file (UTF-8 or Shift_JIS; columns detected from
+    /// the header row). Rejected rows are printed and written to a reject file; a re-run of the
+    /// same file creates no duplicates.
+    Import(ImportArgs),
+    /// Export customers or orders as CSV (UTF-8 with BOM, formula injection escaped).
+    Export(ExportArgs),
+    /// Apply pending database migrations (also done automatically at start).
+    Migrate,
+    /// Manage users (roles: owner, staff, viewer).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens (`Authorization: Bearer jrn_…`).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "JOREN_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Mark session cookies `Secure` (set when served over HTTPS).
+    #[arg(long, env = "JOREN_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Address to serve the demo on.
+    #[arg(long, env = "JOREN_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Where the demo database lives (recreated on every run; your shop's database is untouched).
+    #[arg(long, default_value = "sqlite://joren-data/demo.db")]
+    demo_database_url: String,
+    /// Number of individual customers to generate.
+    #[arg(long, default_value_t = 2000)]
+    customers: usize,
+    /// Random seed: the same seed gives the same shop.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Only generate the data; do not start the server.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Kind {
+    Customers,
+    Orders,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Preset {
+    /// Detect columns from Japanese/English header names.
+    Generic,
+    /// Shopify's orders export (Admin → Orders → Export).
+    Shopify,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// What the file holds.
+    kind: Kind,
+    /// The CSV file.
+    file: PathBuf,
+    /// Column layout (default: detected; Shopify exports are recognised by their headers).
+    #[arg(long)]
+    preset: Option<Preset>,
+    /// Override a column: `--map phone=連絡先` (field = header name or 1-based column number).
+    #[arg(long = "map", value_name = "FIELD=HEADER")]
+    map: Vec<String>,
+    /// Name of the system the file's ids come from (default `csv`, or `shopify`).
+    #[arg(long)]
+    system: Option<String>,
+    /// Where to write rejected rows (default: FILE.rejects.csv).
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+    /// Rows per transaction.
+    #[arg(long, default_value_t = 2000)]
+    batch_size: usize,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    kind: Kind,
+    /// Output file (default: standard output).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is read from standard input (`--password-stdin`) or
+    /// generated and printed (`--generate-password`); nothing else secret is printed.
+    Create {
+        username: String,
+        #[arg(long, value_enum, default_value = "staff")]
+        role: RoleArg,
+        #[arg(long, default_value = "")]
+        display_name: String,
+        #[arg(long, conflicts_with = "generate_password")]
+        password_stdin: bool,
+        #[arg(long)]
+        generate_password: bool,
+    },
+    /// List users.
+    List,
+    /// Change a user's role.
+    SetRole {
+        username: String,
+        #[arg(value_enum)]
+        role: RoleArg,
+    },
+    /// Set a new password (read from standard input).
+    Passwd { username: String },
+    /// Disable a user (ends their sessions).
+    Disable { username: String },
+    /// Enable a disabled user.
+    Enable { username: String },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Owner,
+    Staff,
+    Viewer,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Owner => Role::Owner,
+            RoleArg::Staff => Role::Staff,
+            RoleArg::Viewer => Role::Viewer,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it (shown only once).
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "api")]
+        name: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: i64 },
+}
+
+fn config(g: &Global, secure_cookies: bool) -> Result<AppConfig> {
+    let time_zone = g
+        .time_zone
+        .parse()
+        .map_err(|_| anyhow::anyhow!("unknown time zone {}", g.time_zone))?;
+    Ok(AppConfig {
+        time_zone,
+        secure_cookies,
+    })
+}
+
+async fn open(url: &str, config: AppConfig) -> Result<App> {
+    App::open(url, config)
+        .await
+        .with_context(|| format!("opening database {url}"))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("JOREN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let system = Actor::system("cli");
+    match cli.command {
+        Command::Serve(a) => {
+            let app = open(
+                &cli.global.database_url,
+                config(&cli.global, a.secure_cookies)?,
+            )
+            .await?;
+            serve(app, a.addr, None).await
+        }
+        Command::Demo(a) => demo(&cli.global, a).await,
+        Command::Import(a) => import(&cli.global, a, &system).await,
+        Command::Export(a) => {
+            let app = open(&cli.global.database_url, config(&cli.global, false)?).await?;
+            let out: Box<dyn Write + Send> = match &a.output {
+                Some(p) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("creating {}", p.display()))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+            };
+            let n = match a.kind {
+                Kind::Customers => app.export_customers(&system, out).await?,
+                Kind::Orders => app.export_orders(&system, out).await?,
+            };
+            eprintln!("{n} 件を出力しました / exported {n} records");
+            Ok(())
+        }
+        Command::Migrate => {
+            open(&cli.global.database_url, config(&cli.global, false)?).await?;
+            eprintln!("migrations applied to {}", cli.global.database_url);
+            Ok(())
+        }
+        Command::User(c) => user(&cli.global, c, &system).await,
+        Command::Token(c) => token(&cli.global, c, &system).await,
+    }
+}
+
+async fn serve(app: App, addr: SocketAddr, banner: Option<String>) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    let bound = listener.local_addr()?;
+    match banner {
+        Some(b) => println!("{}", b.replace("{url}", &format!("http://{bound}/"))),
+        None => println!("Joren is running at http://{bound}/  (Ctrl+C to stop)"),
+    }
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    joren_web::serve(app, listener, shutdown).await?;
+    Ok(())
+}
+
+async fn demo(g: &Global, a: DemoArgs) -> Result<()> {
+    let url = a.demo_database_url.clone();
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        for suffix in ["", "-wal", "-shm"] {
+            let p = format!("{path}{suffix}");
+            if std::path::Path::new(&p).exists() {
+                std::fs::remove_file(&p)
+                    .with_context(|| format!("removing old demo database {p}"))?;
+            }
+        }
+    }
+    let app = open(&url, config(g, false)?).await?;
+    let pb = ProgressBar::new_spinner();
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    let started = std::time::Instant::now();
+    let summary = app
+        .generate_demo(a.seed, a.customers, &mut |step| {
+            pb.set_message(format!("デモの店を作成中: {step}"))
+        })
+        .await?;
+    pb.finish_and_clear();
+    eprintln!(
+        "デモの店を作成しました ({:.1}s): 顧客 {} 人 + 法人 {} 社, 注文 {} 件, 対応履歴 {} 件 (返金 {}, キャンセル {})",
+        started.elapsed().as_secs_f64(),
+        summary.customers,
+        summary.accounts,
+        summary.orders,
+        summary.interactions,
+        summary.refunds,
+        summary.cancellations
+    );
+    if a.no_serve {
+        return Ok(());
+    }
+    let (user, password, _, _) = joren_app::demo::DEMO_USERS[0];
+    let banner = format!(
+        "\n  Joren デモ: {{url}}\n  ログイン / login: {user} / {password}   (スタッフ: tanaka, 閲覧: viewer — 同じパスワード)\n  データベース: {url}\n  Ctrl+C で終了\n"
+    );
+    serve(app, a.addr, Some(banner)).await
+}
+
+/// Counts bytes read, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+async fn import(g: &Global, a: ImportArgs, actor: &Actor) -> Result<()> {
+    let app = open(&g.database_url, config(g, false)?).await?;
+    let file =
+        std::fs::File::open(&a.file).with_context(|| format!("opening {}", a.file.display()))?;
+    let len = file.metadata()?.len();
+    let read = Arc::new(AtomicU64::new(0));
+    let input = Counting {
+        inner: std::io::BufReader::with_capacity(1 << 20, file),
+        read: read.clone(),
+    };
+    let mut options = ImportOptions::new(match a.kind {
+        Kind::Customers => ImportKind::Customers,
+        Kind::Orders => ImportKind::Orders,
+    });
+    options.preset = a.preset.map(|p| match p {
+        Preset::Generic => "generic".to_string(),
+        Preset::Shopify => "shopify".to_string(),
+    });
+    options.source_system = a.system.clone();
+    options.batch_size = a.batch_size.max(1);
+    for m in &a.map {
+        let (f, h) = m
+            .split_once('=')
+            .with_context(|| format!("--map must be FIELD=HEADER, got {m}"))?;
+        options
+            .overrides
+            .push((f.trim().to_string(), h.trim().to_string()));
+    }
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:40}] {bytes}/{total_bytes} {msg} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let started = std::time::Instant::now();
+    let report = app
+        .import_csv(actor, input, &options, &mut |rows| {
+            pb.set_position(read.load(Ordering::Relaxed));
+            pb.set_message(format!("{rows} 行"));
+        })
+        .await?;
+    pb.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "文字コード / encoding: {}   形式 / preset: {}",
+        report.encoding, report.preset
+    );
+    println!(
+        "列の対応 / mapping: {}",
+        report
+            .mapping
+            .iter()
+            .map(|(f, h)| format!("{f}←{h}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "読込 {} 行 / rows read; 新規 {} created; 更新 {} updated; 変更なし {} unchanged; 取込済み {} already imported; 注文から作成した顧客 {} customers created; エラー {} rejected ({secs:.1}s)",
+        report.rows,
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.skipped_existing,
+        report.customers_created,
+        report.rejected.len()
+    );
+    if !report.rejected.is_empty() {
+        for r in report.rejected.iter().take(20) {
+            println!("  {} 行目 / line {}: {}", r.line, r.line, r.reason);
+        }
+        if report.rejected.len() > 20 {
+            println!("  … {} more", report.rejected.len() - 20);
+        }
+        let path = a.rejects.clone().unwrap_or_else(|| {
+            let mut p = a.file.clone().into_os_string();
+            p.push(".rejects.csv");
+            PathBuf::from(p)
+        });
+        let f =
+            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        joren_app::import::write_rejects(
+            std::io::BufWriter::new(f),
+            &report.headers,
+            &report.rejected,
+        )?;
+        println!(
+            "エラー行を書き出しました / rejected rows written to {}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn read_password_stdin() -> Result<String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_line(&mut s)
+        .context("reading password from standard input")?;
+    let p = s.trim_end_matches(['\r', '\n']).to_string();
+    if p.is_empty() {
+        bail!("empty password on standard input");
+    }
+    Ok(p)
+}
+
+async fn user(g: &Global, c: UserCommand, actor: &Actor) -> Result<()> {
+    let app = open(&g.database_url, config(g, false)?).await?;
+    match c {
+        UserCommand::Create {
+            username,
+            role,
+            display_name,
+            password_stdin,
+            generate_password,
+        } => {
+            let password = if password_stdin {
+                read_password_stdin()?
+            } else if generate_password {
+                joren_app::auth::random_token()[..20].to_string()
+            } else {
+                bail!(
+                    "give --password-stdin (read from standard input) or --generate-password (printed once)"
+                );
+            };
+            let id = app
+                .create_user(actor, &username, &display_name, role.into(), &password)
+                .await?;
+            println!(
+                "created user {username} (id {id}, role {})",
+                Role::from(role).as_str()
+            );
+            if generate_password {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::List => {
+            for u in app.list_users(actor).await? {
+                println!(
+                    "{}\t{}\t{}\t{}{}",
+                    u.id,
+                    u.username,
+                    u.role.as_str(),
+                    u.display_name,
+                    if u.disabled { "\t(disabled)" } else { "" }
+                );
+            }
+        }
+        UserCommand::SetRole { username, role } => {
+            app.update_user(actor, &username, Some(role.into()), None, None)
+                .await?;
+            println!("{username} is now {}", Role::from(role).as_str());
+        }
+        UserCommand::Passwd { username } => {
+            let p = read_password_stdin()?;
+            app.update_user(actor, &username, None, Some(&p), None)
+                .await?;
+            println!("password of {username} changed");
+        }
+        UserCommand::Disable { username } => {
+            app.update_user(actor, &username, None, None, Some(true))
+                .await?;
+            println!("{username} disabled");
+        }
+        UserCommand::Enable { username } => {
+            app.update_user(actor, &username, None, None, Some(false))
+                .await?;
+            println!("{username} enabled");
+        }
+    }
+    Ok(())
+}
+
+async fn token(g: &Global, c: TokenCommand, actor: &Actor) -> Result<()> {
+    let app = open(&g.database_url, config(g, false)?).await?;
+    match c {
+        TokenCommand::Create { user, name } => {
+            let (secret, id) = app.create_api_token(actor, &user, &name).await?;
+            eprintln!("token {id} for {user} created; it is shown only once:");
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            for t in app.list_api_tokens(actor).await? {
+                println!(
+                    "{}\tuser {}\t{}\tcreated {}\tlast used {}{}",
+                    t.id,
+                    t.user_id,
+                    t.name,
+                    app.local_time(t.created_at),
+                    t.last_used_at
+                        .map(|d| app.local_time(d))
+                        .unwrap_or_else(|| "never".into()),
+                    if t.revoked { "\t(revoked)" } else { "" }
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            app.revoke_api_token(actor, id).await?;
+            println!("token {id} revoked");
+        }
+    }
+    Ok(())
+}

@@ -9,6 +9,7 @@ mod idempotency;
 mod interactions;
 mod orders;
 mod timeline;
+mod uploads;
 mod users;
 
 pub use audit::AuditEntry;
@@ -20,6 +21,7 @@ pub use idempotency::IdempotencyOutcome;
 pub use interactions::{Interaction, NewInteraction};
 pub use orders::{Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage};
 pub use timeline::TimelineEntry;
+pub use uploads::Upload;
 pub use users::{ApiToken, Session, User};
 
 /// What can go wrong in the store.

@@ -1,1 +1,47 @@
+//! Joren's HTTP layer: the `/api/v1` JSON API (with its OpenAPI document), `GET /healthz`, and
+//! the server-rendered web UI in Japanese (English switchable). Handlers are thin: they parse,
+//! call a `joren-app` use case and render.
 
+mod api;
+mod auth;
+mod error;
+mod i18n;
+mod ui;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::routing::get;
+use joren_app::App;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+}
+
+/// The whole HTTP application.
+pub fn router(app: App) -> Router {
+    let state = AppState { app };
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .nest("/api/v1", api::routes())
+        .merge(ui::routes())
+        .layer(TraceLayer::new_for_http())
+        .layer(axum::extract::DefaultBodyLimit::max(512 * 1024 * 1024))
+        .with_state(state)
+}
+
+/// Serves the application on `listener` until `shutdown` resolves.
+pub async fn serve(
+    app: App,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -70,7 +70,7 @@ impl ImportOptions {
 }
 
 /// A rejected row: its line in the file (1 = header), why, and its cells.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Reject {
     pub line: u64,
     pub reason: String,
@@ -78,7 +78,7 @@ pub struct Reject {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct ImportReport {
     pub encoding: String,
     pub preset: String,
@@ -115,7 +115,7 @@ struct Opened<R: Read> {
     preset: String,
 }
 
-fn open<R: Read>(mut input: R, options: &ImportOptions) -> Result<Opened<impl Read>> {
+fn open<R: Read + Send>(mut input: R, options: &ImportOptions) -> Result<Opened<impl Read + Send>> {
     let mut head = vec![0u8; 64 * 1024];
     let mut n = 0;
     while n < head.len() {
@@ -513,12 +513,12 @@ impl CustomerResolver {
 
 impl App {
     /// Imports a customers or orders CSV. `progress` is called with the number of rows read.
-    pub async fn import_csv<R: Read>(
+    pub async fn import_csv<R: Read + Send>(
         &self,
         actor: &Actor,
         input: R,
         options: &ImportOptions,
-        progress: &mut dyn FnMut(u64),
+        progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<ImportReport> {
         actor.require_write()?;
         let mut opened = open(input, options)?;
@@ -565,13 +565,13 @@ impl App {
         Ok(report)
     }
 
-    async fn import_customers<R: Read>(
+    async fn import_customers<R: Read + Send>(
         &self,
         o: &mut Opened<R>,
         system: &str,
         options: &ImportOptions,
         report: &mut ImportReport,
-        progress: &mut dyn FnMut(u64),
+        progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<()> {
         let mut resolver = CustomerResolver::new(system);
         let mut pending_lines: Vec<u64> = Vec::new();
@@ -692,13 +692,13 @@ impl App {
         Ok(())
     }
 
-    async fn import_orders<R: Read>(
+    async fn import_orders<R: Read + Send>(
         &self,
         o: &mut Opened<R>,
         system: &str,
         options: &ImportOptions,
         report: &mut ImportReport,
-        progress: &mut dyn FnMut(u64),
+        progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<()> {
         if o.mapping.get("ordered_at").is_none() {
             return Err(joren_core::FieldError::new(
@@ -1108,4 +1108,72 @@ fn line_item(row: &Row<'_>, currency: &str) -> Result<LineItemInput, joren_core:
         unit_price,
         tax_rate,
     })
+}
+
+/// An uploaded file staged for import from the web page.
+pub use joren_store::Upload;
+
+impl App {
+    /// Keeps an uploaded file (in the database, so any server process can run it) until the
+    /// user has checked the preview; returns the token naming it.
+    pub async fn stage_upload(
+        &self,
+        actor: &Actor,
+        kind: ImportKind,
+        filename: &str,
+        content: &[u8],
+    ) -> Result<String> {
+        actor.require_write()?;
+        let token = crate::auth::random_token();
+        let kind = match kind {
+            ImportKind::Customers => "customers",
+            ImportKind::Orders => "orders",
+        };
+        self.store
+            .save_upload(&token, actor.user_id, kind, filename, content)
+            .await?;
+        Ok(token)
+    }
+
+    /// A staged upload of this actor.
+    pub async fn staged_upload(&self, actor: &Actor, token: &str) -> Result<Upload> {
+        let upload = self.store.get_upload(token).await?;
+        if upload.user_id != actor.user_id {
+            return Err(AppError::Forbidden(
+                "この取込ファイルは他のユーザーのものです".into(),
+            ));
+        }
+        Ok(upload)
+    }
+
+    /// Runs a staged upload with the chosen preset and mapping; keeps the report with it.
+    pub async fn run_staged_upload(
+        &self,
+        actor: &Actor,
+        token: &str,
+        preset: Option<String>,
+        overrides: Vec<(String, String)>,
+    ) -> Result<(Upload, ImportReport)> {
+        let upload = self.staged_upload(actor, token).await?;
+        let kind = ImportKind::parse(&upload.kind).ok_or(AppError::NotFound("import kind"))?;
+        let mut options = ImportOptions::new(kind);
+        options.preset = preset;
+        options.overrides = overrides;
+        let report = self
+            .import_csv(actor, &upload.content[..], &options, &mut |_| {})
+            .await?;
+        let json = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.to_string()))?;
+        self.store.set_upload_report(token, &json).await?;
+        Ok((upload, report))
+    }
+
+    /// The report of a staged upload that has run.
+    pub async fn staged_upload_report(&self, actor: &Actor, token: &str) -> Result<ImportReport> {
+        let upload = self.staged_upload(actor, token).await?;
+        upload
+            .report
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+            .ok_or(AppError::NotFound("import report"))
+    }
 }

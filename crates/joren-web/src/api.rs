@@ -1,0 +1,455 @@
+//! `/api/v1`: JSON endpoints. Each handler parses, calls one use case and serialises.
+
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use joren_app::customers::NewCustomer;
+use joren_app::import::{ImportKind, ImportOptions};
+use joren_app::interactions::InteractionInput;
+use joren_core::contact::ContactInput;
+use joren_core::customer::CustomerInput;
+use joren_core::order::{OrderInput, RefundInput};
+use joren_core::role::Role;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::AppState;
+use crate::auth::ApiActor;
+use crate::error::ApiError;
+
+type ApiResult<T = Response> = Result<T, ApiError>;
+
+/// The OpenAPI 3.1 description of this API.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/customers", get(list_customers).post(create_customer))
+        .route("/customers/{id}", get(get_customer).patch(update_customer))
+        .route("/customers/{id}/merge", post(merge_customer))
+        .route("/customers/{id}/timeline", get(timeline))
+        .route(
+            "/customers/{id}/contacts",
+            get(list_contacts).post(add_contact),
+        )
+        .route("/customers/{id}/consents/{channel}", put(set_consent))
+        .route(
+            "/customers/{id}/interactions",
+            get(list_interactions).post(add_interaction),
+        )
+        .route("/orders", get(list_orders).post(create_order))
+        .route("/orders/{id}", get(get_order))
+        .route("/orders/{id}/refunds", post(refund_order))
+        .route("/orders/{id}/cancel", post(cancel_order))
+        .route("/import/{kind}", post(import))
+        .route("/export/{kind}", get(export))
+        .route("/users", get(list_users).post(create_user))
+        .route("/audit", get(audit))
+}
+
+/// `Json<T>` whose rejections are API errors naming the problem (unknown or missing field,
+/// wrong type, bad JSON).
+pub struct JsonBody<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(JsonRejection::JsonDataError(e)) => {
+                let msg = e.body_text();
+                let field = msg.split('`').nth(1).map(str::to_string);
+                let mut err =
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", msg);
+                err.field = field;
+                Err(err)
+            }
+            Err(e) => Err(ApiError::bad_request(e.body_text())),
+        }
+    }
+}
+
+pub async fn healthz(State(s): State<AppState>) -> Response {
+    match s.app.health().await {
+        Ok(_) => Json(json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+#[derive(Deserialize)]
+struct Paging {
+    q: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+    customer_id: Option<i64>,
+}
+
+async fn list_customers(
+    State(s): State<AppState>,
+    ApiActor(_): ApiActor,
+    Query(p): Query<Paging>,
+) -> ApiResult {
+    let limit = p.limit.unwrap_or(50);
+    let offset = p.offset.unwrap_or(0);
+    let page = s
+        .app
+        .search_customers(p.q.as_deref().unwrap_or(""), limit, offset)
+        .await?;
+    Ok(Json(json!({"total": page.total, "limit": limit.clamp(1, 500), "offset": offset, "items": page.items})).into_response())
+}
+
+async fn create_customer(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    JsonBody(input): JsonBody<NewCustomer>,
+) -> ApiResult {
+    let c = s.app.create_customer(&a, input).await?;
+    Ok((StatusCode::CREATED, Json(c)).into_response())
+}
+
+async fn get_customer(
+    State(s): State<AppState>,
+    ApiActor(_): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    let c = s.app.get_customer(id).await?;
+    let contacts = s.app.list_contacts(id).await?;
+    let mut v = serde_json::to_value(c).unwrap_or_default();
+    v["contacts"] = serde_json::to_value(contacts).unwrap_or_default();
+    Ok(Json(v).into_response())
+}
+
+async fn update_customer(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<CustomerInput>,
+) -> ApiResult {
+    Ok(Json(s.app.update_customer(&a, id, input).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeBody {
+    merge_id: i64,
+}
+
+async fn merge_customer(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<MergeBody>,
+) -> ApiResult {
+    Ok(Json(s.app.merge_customers(&a, id, b.merge_id).await?).into_response())
+}
+
+async fn timeline(
+    State(s): State<AppState>,
+    ApiActor(_): ApiActor,
+    Path(id): Path<i64>,
+    Query(p): Query<Paging>,
+) -> ApiResult {
+    Ok(Json(json!({"items": s.app.timeline(id, p.limit.unwrap_or(200)).await?})).into_response())
+}
+
+async fn list_contacts(
+    State(s): State<AppState>,
+    ApiActor(_): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    s.app.get_customer(id).await?;
+    Ok(Json(json!({"items": s.app.list_contacts(id).await?})).into_response())
+}
+
+async fn add_contact(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<ContactInput>,
+) -> ApiResult {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.add_contact(&a, id, input).await?),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentBody {
+    granted: bool,
+    #[serde(default)]
+    source: String,
+}
+
+async fn set_consent(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path((id, channel)): Path<(i64, String)>,
+    JsonBody(b): JsonBody<ConsentBody>,
+) -> ApiResult {
+    Ok(Json(
+        s.app
+            .set_consent(&a, id, &channel, b.granted, &b.source)
+            .await?,
+    )
+    .into_response())
+}
+
+async fn list_interactions(
+    State(s): State<AppState>,
+    ApiActor(_): ApiActor,
+    Path(id): Path<i64>,
+    Query(p): Query<Paging>,
+) -> ApiResult {
+    s.app.get_customer(id).await?;
+    Ok(
+        Json(json!({"items": s.app.list_interactions(id, p.limit.unwrap_or(100)).await?}))
+            .into_response(),
+    )
+}
+
+async fn add_interaction(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<InteractionInput>,
+) -> ApiResult {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.log_interaction(&a, id, input).await?),
+    )
+        .into_response())
+}
+
+async fn list_orders(
+    State(s): State<AppState>,
+    ApiActor(_): ApiActor,
+    Query(p): Query<Paging>,
+) -> ApiResult {
+    let limit = p.limit.unwrap_or(50);
+    let offset = p.offset.unwrap_or(0);
+    let page = s.app.list_orders(p.customer_id, limit, offset).await?;
+    Ok(Json(json!({"total": page.total, "limit": limit.clamp(1, 500), "offset": offset, "items": page.items})).into_response())
+}
+
+async fn create_order(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    headers: HeaderMap,
+    JsonBody(input): JsonBody<OrderInput>,
+) -> ApiResult {
+    let key = match headers.get("idempotency-key") {
+        Some(v) => Some(v.to_str().map_err(|_| {
+            ApiError::bad_request("Idempotency-Key must be ASCII").field("Idempotency-Key")
+        })?),
+        None => None,
+    };
+    let created = s.app.create_order(&a, input, key).await?;
+    let mut resp = (StatusCode::CREATED, Json(created.order)).into_response();
+    if created.replayed {
+        resp.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(resp)
+}
+
+async fn get_order(
+    State(s): State<AppState>,
+    ApiActor(_): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    Ok(Json(s.app.get_order(id).await?).into_response())
+}
+
+async fn refund_order(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<RefundInput>,
+) -> ApiResult {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.refund_order(&a, id, input).await?),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CancelBody {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn cancel_order(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult {
+    let b: CancelBody = if body.is_empty() {
+        CancelBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(e.to_string()))?
+    };
+    Ok(Json(s.app.cancel_order(&a, id, &b.reason).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    preset: Option<String>,
+    system: Option<String>,
+    /// Comma-separated `field=header` overrides.
+    map: Option<String>,
+}
+
+/// Parses `field=header,field=header`.
+pub fn parse_overrides(s: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    let Some(s) = s.filter(|s| !s.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    s.split(',')
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("mapping must be field=header: {kv}"))
+                        .field("map")
+                })
+        })
+        .collect()
+}
+
+async fn import(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(kind): Path<String>,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> ApiResult {
+    let kind = ImportKind::parse(&kind).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "import kind must be customers or orders",
+        )
+    })?;
+    let mut options = ImportOptions::new(kind);
+    options.preset = q.preset;
+    options.source_system = q.system;
+    options.overrides = parse_overrides(q.map.as_deref())?;
+    let report = s
+        .app
+        .import_csv(&a, &body[..], &options, &mut |_| {})
+        .await?;
+    Ok(Json(report).into_response())
+}
+
+async fn export(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(kind): Path<String>,
+) -> ApiResult {
+    let mut buf = Vec::new();
+    let name = match kind.as_str() {
+        "customers.csv" => {
+            s.app.export_customers(&a, &mut buf).await?;
+            "customers.csv"
+        }
+        "orders.csv" => {
+            s.app.export_orders(&a, &mut buf).await?;
+            "orders.csv"
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "export customers.csv or orders.csv",
+            ));
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        buf,
+    )
+        .into_response())
+}
+
+async fn list_users(State(s): State<AppState>, ApiActor(a): ApiActor) -> ApiResult {
+    Ok(Json(json!({"items": s.app.list_users(&a).await?})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    role: String,
+    password: String,
+}
+
+async fn create_user(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    JsonBody(u): JsonBody<NewUser>,
+) -> ApiResult {
+    let role = Role::parse(&u.role).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "role must be owner, staff or viewer",
+        )
+        .field("role")
+    })?;
+    let id = s
+        .app
+        .create_user(&a, &u.username, &u.display_name, role, &u.password)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "username": u.username, "role": role})),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    entity: Option<String>,
+    entity_id: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn audit(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult {
+    let filter = q.entity.as_deref().zip(q.entity_id.as_deref());
+    let items = s.app.audit_log(&a, filter, q.limit.unwrap_or(100)).await?;
+    Ok(Json(json!({"items": items})).into_response())
+}

@@ -1,0 +1,260 @@
+//! UI strings in Japanese (default) and English. A missing key shows the key itself, and a test
+//! checks that every key used in the templates exists.
+
+use serde::Deserialize;
+
+/// UI language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum Lang {
+    #[default]
+    Ja,
+    En,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Self {
+        if s.starts_with("en") {
+            Self::En
+        } else {
+            Self::Ja
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Ja => "ja",
+            Self::En => "en",
+        }
+    }
+}
+
+/// Translator handed to templates: `{{ c.t.t("nav.customers") }}`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr(pub Lang);
+
+impl Tr {
+    pub fn t(&self, key: &str) -> &'static str {
+        match MESSAGES.iter().find(|(k, _, _)| *k == key) {
+            Some((_, ja, en)) => match self.0 {
+                Lang::Ja => ja,
+                Lang::En => en,
+            },
+            None => {
+                tracing::warn!(key, "missing translation");
+                "??"
+            }
+        }
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.0.code()
+    }
+}
+
+/// (key, 日本語, English)
+pub const MESSAGES: &[(&str, &str, &str)] = &[
+    ("app.name", "Joren 常連", "Joren"),
+    (
+        "app.tagline",
+        "お客様が何度も戻ってくるお店に",
+        "Keep your customers coming back",
+    ),
+    ("nav.home", "ホーム", "Home"),
+    ("nav.customers", "顧客", "Customers"),
+    ("nav.import", "取込・出力", "Import / export"),
+    ("nav.analytics", "分析", "Analytics"),
+    ("nav.loyalty", "ポイント・ランク", "Loyalty"),
+    ("nav.automation", "フォロー自動化", "Follow-ups"),
+    ("nav.soon", "準備中", "coming soon"),
+    ("nav.logout", "ログアウト", "Log out"),
+    ("nav.lang_other", "English", "日本語"),
+    ("login.title", "ログイン", "Log in"),
+    ("login.username", "ユーザー名", "Username"),
+    ("login.password", "パスワード", "Password"),
+    ("login.submit", "ログイン", "Log in"),
+    (
+        "login.failed",
+        "ユーザー名またはパスワードが違います",
+        "Wrong username or password",
+    ),
+    ("home.title", "ホーム", "Home"),
+    ("home.customers", "顧客数", "Customers"),
+    ("home.orders", "注文数", "Orders"),
+    ("home.recent_orders", "最近の注文", "Recent orders"),
+    (
+        "home.analytics_soon",
+        "リテンション分析・ダッシュボードはこの場所に表示されます (次のリリース)。",
+        "Retention analytics and the dashboard will appear here (next release).",
+    ),
+    ("customers.title", "顧客一覧", "Customers"),
+    (
+        "customers.search",
+        "名前・フリガナ・メール・電話で検索",
+        "Search by name, kana, email or phone",
+    ),
+    ("customers.search_button", "検索", "Search"),
+    ("customers.found", "件", "found"),
+    (
+        "customers.none",
+        "該当する顧客はいません",
+        "No customers match",
+    ),
+    ("col.name", "お名前", "Name"),
+    ("col.kana", "フリガナ", "Kana"),
+    ("col.email", "メール", "Email"),
+    ("col.phone", "電話", "Phone"),
+    ("col.orders", "購入回数", "Orders"),
+    ("col.spent", "累計購入額", "Total spent"),
+    ("col.last_order", "最終購入日", "Last order"),
+    ("col.date", "日時", "Date"),
+    ("col.kind", "種類", "Type"),
+    ("col.content", "内容", "Details"),
+    ("col.amount", "金額", "Amount"),
+    ("col.staff", "担当", "Staff"),
+    ("col.status", "状態", "Status"),
+    ("col.line", "行", "Line"),
+    ("col.reason", "理由", "Reason"),
+    ("page.prev", "前へ", "Previous"),
+    ("page.next", "次へ", "Next"),
+    ("customer.profile", "プロフィール", "Profile"),
+    ("customer.address", "住所", "Address"),
+    ("customer.birthday", "誕生日", "Birthday"),
+    ("customer.tags", "タグ", "Tags"),
+    ("customer.preferences", "好み", "Preferences"),
+    ("customer.notes", "メモ", "Notes"),
+    ("customer.source", "獲得経路", "Acquired via"),
+    ("customer.consents", "連絡の同意", "Consents"),
+    ("customer.granted", "同意", "granted"),
+    ("customer.denied", "拒否", "refused"),
+    ("customer.contacts", "担当者 (法人)", "Contact persons"),
+    ("customer.timeline", "タイムライン", "Timeline"),
+    ("customer.summary", "購入の概要", "Purchases"),
+    (
+        "customer.merged",
+        "この顧客は統合されました。統合先:",
+        "This customer was merged into:",
+    ),
+    ("customer.external_ids", "外部ID", "External ids"),
+    ("customer.log", "対応を記録", "Log a contact"),
+    ("customer.log_submit", "記録する", "Save"),
+    ("customer.subject", "件名", "Subject"),
+    ("customer.body", "内容", "Details"),
+    ("customer.direction", "方向", "Direction"),
+    ("customer.dir_in", "お客様から", "from customer"),
+    ("customer.dir_out", "お店から", "from shop"),
+    ("customer.logged", "記録しました", "Saved"),
+    (
+        "customer.viewer_readonly",
+        "閲覧権限のため記録できません",
+        "Viewers cannot log contacts",
+    ),
+    ("kind.order", "注文", "Order"),
+    ("kind.refund", "返金", "Refund"),
+    ("kind.cancel", "キャンセル", "Cancellation"),
+    ("kind.email", "メール", "Email"),
+    ("kind.phone", "電話", "Phone call"),
+    ("kind.sms", "SMS", "SMS"),
+    ("kind.line", "LINE", "LINE"),
+    ("kind.dm", "DM・手紙", "DM / letter"),
+    ("kind.visit", "来店・訪問", "Visit"),
+    ("kind.meeting", "商談", "Meeting"),
+    ("kind.chat", "チャット", "Chat"),
+    ("kind.note", "メモ", "Note"),
+    ("import.title", "CSV取込", "Import CSV"),
+    (
+        "import.help",
+        "Excel の CSV (Shift_JIS) も UTF-8 もそのまま読めます。列名は自動で判定され、取込前に確認できます。同じファイルを再度取り込んでも重複しません。",
+        "Excel CSV (Shift_JIS) and UTF-8 both work. Columns are detected from the headers and shown before importing. Re-importing the same file creates no duplicates.",
+    ),
+    ("import.kind", "種類", "Kind"),
+    ("import.customers", "顧客", "Customers"),
+    ("import.orders", "注文", "Orders"),
+    ("import.preset", "形式", "Layout"),
+    ("import.preset_auto", "自動判定", "Detect"),
+    ("import.preset_generic", "汎用", "Generic"),
+    (
+        "import.preset_shopify",
+        "Shopify 注文エクスポート",
+        "Shopify orders export",
+    ),
+    ("import.file", "ファイル", "File"),
+    ("import.preview", "内容を確認", "Preview"),
+    (
+        "import.preview_title",
+        "取込内容の確認",
+        "Check before importing",
+    ),
+    ("import.encoding", "文字コード", "Encoding"),
+    ("import.mapping", "列の対応", "Column mapping"),
+    ("import.field", "項目", "Field"),
+    ("import.column", "CSVの列", "CSV column"),
+    ("import.not_used", "(使わない)", "(not used)"),
+    ("import.sample", "先頭の行", "First rows"),
+    ("import.run", "取り込む", "Import"),
+    ("import.report_title", "取込結果", "Import report"),
+    ("import.rows", "読んだ行", "Rows read"),
+    ("import.created", "新規", "Created"),
+    ("import.updated", "更新", "Updated"),
+    ("import.unchanged", "変更なし", "Unchanged"),
+    (
+        "import.skipped",
+        "取込済み (スキップ)",
+        "Already imported (skipped)",
+    ),
+    (
+        "import.customers_created",
+        "新規顧客 (注文から)",
+        "Customers created from orders",
+    ),
+    ("import.rejected", "エラー行", "Rejected rows"),
+    (
+        "import.rejects_download",
+        "エラー行を CSV でダウンロード",
+        "Download rejected rows as CSV",
+    ),
+    ("import.export_title", "CSV出力", "Export CSV"),
+    (
+        "import.export_help",
+        "UTF-8 (BOM付き) で出力します。Excel でそのまま開けます。",
+        "Exports UTF-8 with BOM; opens directly in Excel.",
+    ),
+    ("import.export_customers", "顧客を出力", "Export customers"),
+    ("import.export_orders", "注文を出力", "Export orders"),
+    ("error.title", "エラー", "Error"),
+    (
+        "error.forbidden",
+        "この操作の権限がありません",
+        "You are not allowed to do this",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_key_is_translated() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for part in text.split("t.t(\"").skip(1) {
+                let key = part.split('"').next().unwrap();
+                if !MESSAGES.iter().any(|(k, _, _)| *k == key) {
+                    missing.push(key.to_string());
+                }
+            }
+        }
+        assert!(missing.is_empty(), "untranslated keys: {missing:?}");
+    }
+
+    #[test]
+    fn keys_are_unique() {
+        for (i, (k, _, _)) in MESSAGES.iter().enumerate() {
+            assert!(
+                !MESSAGES[i + 1..].iter().any(|(k2, _, _)| k2 == k),
+                "duplicate key {k}"
+            );
+        }
+    }
+}

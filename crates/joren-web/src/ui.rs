@@ -1,0 +1,884 @@
+//! The server-rendered web UI: login, home, customer list and 360 page, CSV import/export.
+//! Forms carry the session's CSRF token; cookies are HttpOnly and SameSite=Lax.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use joren_app::import::{ImportKind, ImportOptions, ImportReport};
+use joren_app::interactions::{INTERACTION_KINDS, InteractionInput};
+use joren_app::{AppError, auth};
+use joren_core::money::format_amount;
+use joren_core::phone::display_phone;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{SESSION_COOKIE, WebUser, constant_time_eq, cookie};
+use crate::i18n::{Lang, Tr};
+
+const LANG_COOKIE: &str = "joren_lang";
+const PAGE_SIZE: i64 = 50;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/lang/{code}", get(set_lang))
+        .route("/customers", get(customers))
+        .route("/customers/{id}", get(customer))
+        .route("/customers/{id}/interactions", post(log_interaction))
+        .route("/import", get(import_page))
+        .route("/import/upload", post(import_upload))
+        .route("/import/run", post(import_run))
+        .route("/import/{token}/rejects.csv", get(import_rejects))
+        .route("/export/{kind}", get(export))
+        .route("/static/app.css", get(css))
+}
+
+/// The request's language (cookie; Japanese by default).
+struct UiLang(Tr);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for UiLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(Tr(cookie(parts, LANG_COOKIE)
+            .map(Lang::parse)
+            .unwrap_or_default())))
+    }
+}
+
+/// What every page's frame needs: translations, who is logged in, the CSRF token, active tab.
+pub struct Chrome {
+    pub t: Tr,
+    pub user: String,
+    pub role: String,
+    pub csrf: String,
+    pub active: &'static str,
+    pub path: String,
+}
+
+impl Chrome {
+    fn new(t: Tr, u: &WebUser, active: &'static str, path: impl Into<String>) -> Self {
+        Self {
+            t,
+            user: u.actor.name.clone(),
+            role: u.actor.role.as_str().into(),
+            csrf: u.csrf.clone(),
+            active,
+            path: path.into(),
+        }
+    }
+}
+
+/// An error shown as a page (or a redirect to the login page).
+enum UiError {
+    Login(String),
+    Page(Tr, StatusCode, String),
+}
+
+impl UiError {
+    fn from_app(t: Tr, e: AppError) -> Self {
+        let status = match &e {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Validation(_) | AppError::Io(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unauthorized => return Self::Login("/".into()),
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self::Page(t, status, e.to_string())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    t: Tr,
+    message: String,
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Login(next) => {
+                Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response()
+            }
+            Self::Page(t, status, message) => {
+                (status, render(&ErrorPage { t, message })).into_response()
+            }
+        }
+    }
+}
+
+type UiResult = Result<Response, UiError>;
+
+fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template render failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn require(user: Option<WebUser>, path: &str) -> Result<WebUser, UiError> {
+    user.ok_or_else(|| UiError::Login(path.to_string()))
+}
+
+fn check_csrf(t: Tr, user: &WebUser, sent: &str) -> Result<(), UiError> {
+    if constant_time_eq(sent, &user.csrf) {
+        Ok(())
+    } else {
+        Err(UiError::Page(
+            t,
+            StatusCode::FORBIDDEN,
+            "CSRF token missing or wrong (reload the page)".into(),
+        ))
+    }
+}
+
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../static/app.css"),
+    )
+        .into_response()
+}
+
+async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
+    let lang = Lang::parse(&code);
+    (
+        [(
+            header::SET_COOKIE,
+            format!(
+                "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+                lang.code()
+            ),
+        )],
+        Redirect::to(&safe_next(q.next.as_deref())),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    t: Tr,
+    next: String,
+    failed: bool,
+}
+
+async fn login_page(UiLang(t): UiLang, Query(q): Query<NextQuery>) -> Response {
+    render(&LoginPage {
+        t,
+        next: safe_next(q.next.as_deref()),
+        failed: q.error.is_some(),
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn login_submit(State(s): State<AppState>, Form(f): Form<LoginForm>) -> Response {
+    let next = safe_next(Some(&f.next));
+    match s.app.login(&f.username, &f.password).await {
+        Ok(login) => {
+            let secure = if s.app.config.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+                login.session_token,
+                auth::SESSION_DAYS * 86400
+            );
+            ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+        }
+        Err(_) => {
+            Redirect::to(&format!("/login?error=1&next={}", urlencode(&next))).into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    headers: HeaderMap,
+    user: Option<WebUser>,
+    Form(f): Form<CsrfForm>,
+) -> UiResult {
+    let user = require(user, "/")?;
+    check_csrf(t, &user, &f.csrf)?;
+    let token = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_string());
+    if let Some(token) = token {
+        s.app
+            .logout(&token)
+            .await
+            .map_err(|e| UiError::from_app(t, e))?;
+    }
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    Ok(([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response())
+}
+
+struct RecentOrder {
+    id: i64,
+    customer_id: i64,
+    customer: String,
+    at: String,
+    total: String,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    c: Chrome,
+    customers: i64,
+    orders: i64,
+    recent: Vec<RecentOrder>,
+}
+
+async fn home(State(s): State<AppState>, UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
+    let user = require(user, "/")?;
+    let err = |e| UiError::from_app(t, e);
+    let customers = s.app.search_customers("", 1, 0).await.map_err(err)?.total;
+    let page = s.app.list_orders(None, 10, 0).await.map_err(err)?;
+    let mut recent = Vec::new();
+    for o in page.items {
+        let name = s
+            .app
+            .get_customer(o.customer_id)
+            .await
+            .map(|c| c.display_name)
+            .unwrap_or_default();
+        recent.push(RecentOrder {
+            id: o.id,
+            customer_id: o.customer_id,
+            customer: name,
+            at: s.app.local_time(o.ordered_at),
+            total: format_amount(o.total, &o.currency),
+            status: o.status.as_str().into(),
+        });
+    }
+    Ok(render(&HomePage {
+        c: Chrome::new(t, &user, "home", "/"),
+        customers,
+        orders: page.total,
+        recent,
+    }))
+}
+
+struct CustomerRow {
+    id: i64,
+    name: String,
+    kana: String,
+    email: String,
+    phone: String,
+    orders: i64,
+    spent: String,
+    last: String,
+}
+
+#[derive(Template)]
+#[template(path = "customers.html")]
+struct CustomersPage {
+    c: Chrome,
+    q: String,
+    total: i64,
+    rows: Vec<CustomerRow>,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+async fn customers(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Query(lq): Query<ListQuery>,
+) -> UiResult {
+    let user = require(user, "/customers")?;
+    let q = lq.q.unwrap_or_default();
+    let page = lq.page.unwrap_or(1).max(1);
+    let result = s
+        .app
+        .search_customers(&q, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        .await
+        .map_err(|e| UiError::from_app(t, e))?;
+    let rows = result
+        .items
+        .into_iter()
+        .map(|c| CustomerRow {
+            id: c.id,
+            name: c.display_name,
+            kana: format!("{} {}", c.family_name_kana, c.given_name_kana)
+                .trim()
+                .to_string(),
+            email: c.email.unwrap_or_default(),
+            phone: c.phone.as_deref().map(display_phone).unwrap_or_default(),
+            orders: c.order_count,
+            spent: format_amount(c.total_spent, "JPY"),
+            last: c
+                .last_order_at
+                .map(|d| s.app.local_time(d)[..10].to_string())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let pages = ((result.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let link = |p: i64| format!("/customers?q={}&page={p}", urlencode(&q));
+    Ok(render(&CustomersPage {
+        c: Chrome::new(t, &user, "customers", "/customers"),
+        total: result.total,
+        rows,
+        page,
+        pages,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+        q,
+    }))
+}
+
+struct TimelineRow {
+    at: String,
+    kind: String,
+    label: &'static str,
+    title: String,
+    detail: String,
+    amount: String,
+    staff: String,
+    link: Option<String>,
+}
+
+struct ContactRow {
+    name: String,
+    email: String,
+    phone: String,
+}
+
+struct ConsentRow {
+    channel: &'static str,
+    granted: bool,
+    source: String,
+    at: String,
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct CustomerPage {
+    c: Chrome,
+    id: i64,
+    name: String,
+    kana: String,
+    merged_into: Option<i64>,
+    fields: Vec<(&'static str, String)>,
+    tags: Vec<String>,
+    consents: Vec<ConsentRow>,
+    contacts: Vec<ContactRow>,
+    external_ids: Vec<String>,
+    order_count: i64,
+    total_spent: String,
+    first_order: String,
+    last_order: String,
+    timeline: Vec<TimelineRow>,
+    kinds: Vec<(&'static str, &'static str)>,
+    can_write: bool,
+    flash: Option<String>,
+    error: Option<String>,
+}
+
+fn kind_key(kind: &str) -> &'static str {
+    match kind {
+        "order" => "kind.order",
+        "refund" => "kind.refund",
+        "cancel" => "kind.cancel",
+        "interaction:email" => "kind.email",
+        "interaction:phone" => "kind.phone",
+        "interaction:sms" => "kind.sms",
+        "interaction:line" => "kind.line",
+        "interaction:dm" => "kind.dm",
+        "interaction:visit" => "kind.visit",
+        "interaction:meeting" => "kind.meeting",
+        "interaction:chat" => "kind.chat",
+        _ => "kind.note",
+    }
+}
+
+#[derive(Deserialize)]
+struct CustomerQuery {
+    logged: Option<String>,
+    error: Option<String>,
+}
+
+async fn customer(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Query(cq): Query<CustomerQuery>,
+) -> UiResult {
+    let user = require(user, &format!("/customers/{id}"))?;
+    let err = |e| UiError::from_app(t, e);
+    let c = s.app.get_customer(id).await.map_err(err)?;
+    let p = &c.profile;
+    let address = [
+        p.postal_code.as_ref().map(|z| format!("〒{z}")),
+        p.prefecture.clone(),
+        p.city.clone(),
+        p.street.clone(),
+        p.building.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    let mut fields = vec![
+        ("col.email", p.email.clone().unwrap_or_default()),
+        (
+            "col.phone",
+            p.phone.as_deref().map(display_phone).unwrap_or_default(),
+        ),
+        ("customer.address", address),
+        (
+            "customer.birthday",
+            p.birthday
+                .map(|d| d.format("%Y年%m月%d日").to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "customer.source",
+            [p.acquisition_source.clone(), p.acquisition_campaign.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" / "),
+        ),
+        ("customer.preferences", p.preferences.clone()),
+        ("customer.notes", p.notes.clone()),
+    ];
+    fields.retain(|(_, v)| !v.is_empty());
+    let contacts = s
+        .app
+        .list_contacts(id)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|x| ContactRow {
+            name: x.display_name,
+            email: x.profile.email.unwrap_or_default(),
+            phone: x
+                .profile
+                .phone
+                .as_deref()
+                .map(display_phone)
+                .unwrap_or_default(),
+        })
+        .collect();
+    let consents = c
+        .consents
+        .iter()
+        .map(|x| ConsentRow {
+            channel: match x.channel.as_str() {
+                "email" => "kind.email",
+                "sms" => "kind.sms",
+                "line" => "kind.line",
+                _ => "kind.dm",
+            },
+            granted: x.granted,
+            source: x.source.clone(),
+            at: s.app.local_time(x.at),
+        })
+        .collect();
+    let orders = s.app.list_orders(Some(id), 500, 0).await.map_err(err)?;
+    let live: Vec<_> = orders
+        .items
+        .iter()
+        .filter(|o| o.status.as_str() != "cancelled")
+        .collect();
+    let total_spent: i64 = live.iter().map(|o| o.total - o.refunded).sum();
+    let timeline = s
+        .app
+        .timeline(id, 200)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|e| TimelineRow {
+            at: s.app.local_time(e.at),
+            label: kind_key(&e.kind),
+            link: e
+                .kind
+                .eq("order")
+                .then(|| format!("/api/v1/orders/{}", e.ref_id)),
+            kind: e.kind.replace("interaction:", ""),
+            title: e.title,
+            detail: e.detail,
+            amount: e
+                .amount
+                .map(|a| format_amount(a, e.currency.as_deref().unwrap_or("JPY")))
+                .unwrap_or_default(),
+            staff: e.staff_name.unwrap_or_default(),
+        })
+        .collect();
+    let kinds = INTERACTION_KINDS
+        .iter()
+        .map(|k| (*k, kind_key(&format!("interaction:{k}"))))
+        .collect();
+    Ok(render(&CustomerPage {
+        can_write: user.actor.role.can_write(),
+        c: Chrome::new(t, &user, "customers", format!("/customers/{id}")),
+        id,
+        name: c.display_name.clone(),
+        kana: format!("{} {}", p.family_name_kana, p.given_name_kana)
+            .trim()
+            .to_string(),
+        merged_into: c.merged_into,
+        tags: p.tags.clone(),
+        fields,
+        consents,
+        contacts,
+        external_ids: c
+            .external_ids
+            .iter()
+            .map(|x| format!("{}: {}", x.system, x.external_id))
+            .collect(),
+        order_count: live.len() as i64,
+        total_spent: format_amount(total_spent, "JPY"),
+        first_order: live
+            .last()
+            .map(|o| s.app.local_time(o.ordered_at)[..10].to_string())
+            .unwrap_or_default(),
+        last_order: live
+            .first()
+            .map(|o| s.app.local_time(o.ordered_at)[..10].to_string())
+            .unwrap_or_default(),
+        timeline,
+        kinds,
+        flash: cq.logged.map(|_| t.t("customer.logged").to_string()),
+        error: cq.error,
+    }))
+}
+
+#[derive(Deserialize)]
+struct InteractionForm {
+    csrf: String,
+    kind: String,
+    direction: String,
+    subject: String,
+    body: String,
+}
+
+async fn log_interaction(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<InteractionForm>,
+) -> UiResult {
+    let user = require(user, &format!("/customers/{id}"))?;
+    check_csrf(t, &user, &f.csrf)?;
+    let input = InteractionInput {
+        kind: f.kind,
+        direction: Some(f.direction),
+        contact_id: None,
+        subject: f.subject,
+        body: f.body,
+        occurred_at: None,
+    };
+    match s.app.log_interaction(&user.actor, id, input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
+        Err(AppError::Validation(e)) => {
+            let msg =
+                e.0.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+            Ok(Redirect::to(&format!("/customers/{id}?error={}", urlencode(&msg))).into_response())
+        }
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    c: Chrome,
+    error: Option<String>,
+}
+
+async fn import_page(UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
+    let user = require(user, "/import")?;
+    Ok(render(&ImportPage {
+        c: Chrome::new(t, &user, "import", "/import"),
+        error: None,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "import_preview.html")]
+struct PreviewPage {
+    c: Chrome,
+    token: String,
+    kind: String,
+    preset: String,
+    filename: String,
+    encoding: String,
+    headers: Vec<String>,
+    fields: Vec<(String, String)>,
+    rows: Vec<Vec<String>>,
+}
+
+async fn import_upload(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    mut mp: Multipart,
+) -> UiResult {
+    let user = require(user, "/import")?;
+    let bad = |m: String| UiError::Page(t, StatusCode::BAD_REQUEST, m);
+    let (mut csrf, mut kind, mut preset, mut filename, mut content) = (
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        Bytes::new(),
+    );
+    while let Some(field) = mp.next_field().await.map_err(|e| bad(e.to_string()))? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            filename = field.file_name().unwrap_or("upload.csv").to_string();
+            content = field.bytes().await.map_err(|e| bad(e.to_string()))?;
+        } else {
+            let v = field.text().await.map_err(|e| bad(e.to_string()))?;
+            match name.as_str() {
+                "csrf" => csrf = v,
+                "kind" => kind = v,
+                "preset" => preset = v,
+                _ => {}
+            }
+        }
+    }
+    check_csrf(t, &user, &csrf)?;
+    user.actor
+        .require_write()
+        .map_err(|e| UiError::from_app(t, e))?;
+    let kind_v = ImportKind::parse(&kind).ok_or_else(|| bad(format!("unknown kind {kind}")))?;
+    if content.is_empty() {
+        return Ok(render(&ImportPage {
+            c: Chrome::new(t, &user, "import", "/import"),
+            error: Some("ファイルが空です / empty file".into()),
+        }));
+    }
+    let mut options = ImportOptions::new(kind_v);
+    options.preset = (!preset.is_empty()).then(|| preset.clone());
+    let preview = match joren_app::import::preview(&content, &options) {
+        Ok(p) => p,
+        Err(e) => {
+            return Ok(render(&ImportPage {
+                c: Chrome::new(t, &user, "import", "/import"),
+                error: Some(e.to_string()),
+            }));
+        }
+    };
+    let token = s
+        .app
+        .stage_upload(&user.actor, kind_v, &filename, &content)
+        .await
+        .map_err(|e| UiError::from_app(t, e))?;
+    let field_names: Vec<&str> = match kind_v {
+        ImportKind::Customers => joren_app::import::mapping::CUSTOMER_FIELDS
+            .iter()
+            .map(|f| f.0)
+            .collect(),
+        ImportKind::Orders => joren_app::import::mapping::ORDER_FIELDS
+            .iter()
+            .map(|f| f.0)
+            .collect(),
+    };
+    let fields = field_names
+        .iter()
+        .map(|f| {
+            let col = preview
+                .mapping
+                .iter()
+                .find(|(mf, _)| mf == f)
+                .map(|(_, h)| h.clone())
+                .unwrap_or_default();
+            (f.to_string(), col)
+        })
+        .collect();
+    Ok(render(&PreviewPage {
+        c: Chrome::new(t, &user, "import", "/import"),
+        token,
+        kind,
+        preset: preview.preset,
+        filename,
+        encoding: preview.encoding,
+        headers: preview.headers,
+        fields,
+        rows: preview.rows,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "import_report.html")]
+struct ReportPage {
+    c: Chrome,
+    token: String,
+    filename: String,
+    report: ImportReport,
+}
+
+async fn import_run(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> UiResult {
+    let user = require(user, "/import")?;
+    let get = |k: &str| {
+        form.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    check_csrf(t, &user, &get("csrf"))?;
+    let overrides = form
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("map.").map(|f| (f.to_string(), v.clone())))
+        .collect();
+    let preset = Some(get("preset")).filter(|p| !p.is_empty());
+    let (upload, report) = s
+        .app
+        .run_staged_upload(&user.actor, &get("token"), preset, overrides)
+        .await
+        .map_err(|e| UiError::from_app(t, e))?;
+    Ok(render(&ReportPage {
+        c: Chrome::new(t, &user, "import", "/import"),
+        token: upload.token,
+        filename: upload.filename,
+        report,
+    }))
+}
+
+async fn import_rejects(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(token): Path<String>,
+) -> UiResult {
+    let user = require(user, "/import")?;
+    let report = s
+        .app
+        .staged_upload_report(&user.actor, &token)
+        .await
+        .map_err(|e| UiError::from_app(t, e))?;
+    let mut buf = Vec::new();
+    joren_app::import::write_rejects(&mut buf, &report.headers, &report.rejected)
+        .map_err(|e| UiError::from_app(t, AppError::Io(e.to_string())))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"rejects.csv\"",
+            ),
+        ],
+        buf,
+    )
+        .into_response())
+}
+
+async fn export(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(kind): Path<String>,
+) -> UiResult {
+    let user = require(user, "/import")?;
+    let mut buf = Vec::new();
+    let err = |e| UiError::from_app(t, e);
+    match kind.as_str() {
+        "customers.csv" => s
+            .app
+            .export_customers(&user.actor, &mut buf)
+            .await
+            .map_err(err)?,
+        "orders.csv" => s
+            .app
+            .export_orders(&user.actor, &mut buf)
+            .await
+            .map_err(err)?,
+        _ => return Err(err(AppError::NotFound("export"))),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{kind}\""),
+            ),
+        ],
+        buf,
+    )
+        .into_response())
+}
