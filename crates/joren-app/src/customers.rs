@@ -7,16 +7,37 @@ use serde::Deserialize;
 
 use crate::{Actor, App, AppError, Result};
 
-/// A new customer: profile fields plus external ids and initial consents.
+/// A new customer: profile fields plus external ids and initial consents. Unknown fields are
+/// rejected (by name), as everywhere in the API.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(try_from = "serde_json::Map<String, serde_json::Value>")]
 pub struct NewCustomer {
-    #[serde(flatten)]
     pub profile: CustomerInput,
-    #[serde(default)]
     pub external_ids: Vec<ExternalId>,
     /// Channel → granted, e.g. `{"email": true, "line": false}`.
-    #[serde(default)]
     pub consents: std::collections::BTreeMap<String, bool>,
+}
+
+impl TryFrom<serde_json::Map<String, serde_json::Value>> for NewCustomer {
+    type Error = String;
+
+    fn try_from(mut m: serde_json::Map<String, serde_json::Value>) -> Result<Self, Self::Error> {
+        let external_ids = match m.remove("external_ids") {
+            Some(v) => serde_json::from_value(v).map_err(|e| format!("`external_ids`: {e}"))?,
+            None => Vec::new(),
+        };
+        let consents = match m.remove("consents") {
+            Some(v) => serde_json::from_value(v).map_err(|e| format!("`consents`: {e}"))?,
+            None => Default::default(),
+        };
+        let profile =
+            serde_json::from_value(serde_json::Value::Object(m)).map_err(|e| e.to_string())?;
+        Ok(Self {
+            profile,
+            external_ids,
+            consents,
+        })
+    }
 }
 
 fn check_consent_channel(channel: &str) -> Result<()> {

@@ -1,0 +1,206 @@
+//! Test harness: starts the real server on a random port against a fresh SQLite file, or a
+//! fresh PostgreSQL database when `JOREN_TEST_POSTGRES_URL` is set (required under `CI`).
+
+#![allow(dead_code)]
+
+use joren_app::{Actor, App, AppConfig};
+use joren_core::role::Role;
+use serde_json::Value;
+
+pub struct TestApp {
+    pub base: String,
+    pub app: App,
+    pub client: reqwest::Client,
+    pub owner_token: String,
+    pub staff_token: String,
+    pub viewer_token: String,
+    pub backend: &'static str,
+    _dir: tempfile::TempDir,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+pub const PASSWORD: &str = "password-123";
+
+/// The database URLs to run each test against: SQLite always, PostgreSQL when configured.
+pub fn backends() -> Vec<&'static str> {
+    let mut v = vec!["sqlite"];
+    match std::env::var("JOREN_TEST_POSTGRES_URL") {
+        Ok(_) => v.push("postgres"),
+        Err(_) if std::env::var("CI").is_ok() => panic!(
+            "CI is set but JOREN_TEST_POSTGRES_URL is not: the PostgreSQL suite must run in CI"
+        ),
+        Err(_) => eprintln!(
+            "NOTE: JOREN_TEST_POSTGRES_URL not set — PostgreSQL suite NOT run (SQLite only)"
+        ),
+    }
+    v
+}
+
+fn unique_name() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "joren_t_{}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub async fn database_url(backend: &str, dir: &tempfile::TempDir) -> String {
+    match backend {
+        "sqlite" => format!("sqlite://{}/joren.db", dir.path().display()),
+        _ => {
+            let admin = std::env::var("JOREN_TEST_POSTGRES_URL").unwrap();
+            let name = unique_name();
+            let store = joren_app::Store::connect(&admin)
+                .await
+                .expect("PostgreSQL reachable");
+            store
+                .create_database(&name)
+                .await
+                .expect("create test database");
+            store.close().await;
+            let (base, _) = admin.rsplit_once('/').unwrap();
+            format!("{base}/{name}")
+        }
+    }
+}
+
+pub async fn spawn(backend: &'static str) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url(backend, &dir).await;
+    let app = App::open(&url, AppConfig::default()).await.unwrap();
+    let system = Actor::system("test");
+    let mut tokens = Vec::new();
+    for (name, role) in [
+        ("owner", Role::Owner),
+        ("staff", Role::Staff),
+        ("viewer", Role::Viewer),
+    ] {
+        app.create_user(&system, name, name, role, PASSWORD)
+            .await
+            .unwrap();
+        tokens.push(app.create_api_token(&system, name, "test").await.unwrap().0);
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server_app = app.clone();
+    let server = tokio::spawn(async move {
+        joren_web::serve(server_app, listener, std::future::pending())
+            .await
+            .unwrap();
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        app,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        owner_token: tokens[0].clone(),
+        staff_token: tokens[1].clone(),
+        viewer_token: tokens[2].clone(),
+        backend,
+        _dir: dir,
+        _server: server,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: &Value,
+    ) -> (u16, Value) {
+        let r = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, token, path, body).await
+    }
+
+    /// Creates a customer as staff and returns its id.
+    pub async fn customer(&self, body: Value) -> i64 {
+        let (status, v) = self
+            .post(&self.staff_token, "/api/v1/customers", &body)
+            .await;
+        assert_eq!(status, 201, "{v}");
+        v["id"].as_i64().unwrap()
+    }
+
+    /// Logs in through the form; returns the session cookie header value.
+    pub async fn login_cookie(&self, username: &str) -> String {
+        let r = self
+            .client
+            .post(self.url("/login"))
+            .form(&[
+                ("username", username),
+                ("password", PASSWORD),
+                ("next", "/"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        let set = r
+            .headers()
+            .get("set-cookie")
+            .expect("session cookie")
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+            "{set}"
+        );
+        set.split(';').next().unwrap().to_string()
+    }
+}
+
+pub fn order_body(customer_id: i64, ext: Option<&str>, price: i64) -> Value {
+    let mut v = serde_json::json!({
+        "customer_id": customer_id,
+        "ordered_at": "2026-03-01T10:00:00+09:00",
+        "channel": "store",
+        "items": [
+            {"sku": "BN-1", "name": "ブレンド 200g", "category": "珈琲豆", "quantity": 2, "unit_price": price, "tax_rate": 8},
+            {"sku": "TL-1", "name": "ドリッパー", "category": "器具", "quantity": 1, "unit_price": 3300, "tax_rate": 10}
+        ]
+    });
+    if let Some(e) = ext {
+        v["external_id"] = serde_json::json!(e);
+    }
+    v
+}
