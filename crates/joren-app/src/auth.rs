@@ -26,9 +26,7 @@ pub fn hash_password(password: &str) -> Result<String> {
 /// Checks a password against a stored PHC hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -51,25 +49,17 @@ pub struct Login {
 fn check_username(username: &str) -> Result<()> {
     let ok = !username.is_empty()
         && username.len() <= 64
-        && username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'));
+        && username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'));
     if ok {
         Ok(())
     } else {
-        Err(joren_core::FieldError::new(
-            "username",
-            "ユーザー名は英数字と _ - . @ の64文字以内です",
-        )
-        .into())
+        Err(joren_core::FieldError::new("username", "ユーザー名は英数字と _ - . @ の64文字以内です").into())
     }
 }
 
 fn check_password(password: &str) -> Result<()> {
     if password.chars().count() < 8 {
-        return Err(
-            joren_core::FieldError::new("password", "パスワードは8文字以上にしてください").into(),
-        );
+        return Err(joren_core::FieldError::new("password", "パスワードは8文字以上にしてください").into());
     }
     Ok(())
 }
@@ -88,18 +78,9 @@ impl App {
         check_username(username)?;
         check_password(password)?;
         let hash = hash_password(password)?;
-        let id = self
-            .store
-            .create_user(username, display_name, role, &hash)
+        let id = self.store.create_user(username, display_name, role, &hash).await?;
+        self.audit(actor, "user.create", "user", id, serde_json::json!({"username": username, "role": role.as_str()}))
             .await?;
-        self.audit(
-            actor,
-            "user.create",
-            "user",
-            id,
-            serde_json::json!({"username": username, "role": role.as_str()}),
-        )
-        .await?;
         Ok(id)
     }
 
@@ -113,11 +94,7 @@ impl App {
         disabled: Option<bool>,
     ) -> Result<()> {
         actor.require_owner()?;
-        let user = self
-            .store
-            .user_by_username(username)
-            .await?
-            .ok_or(AppError::NotFound("user"))?;
+        let user = self.store.user_by_username(username).await?.ok_or(AppError::NotFound("user"))?;
         let hash = match password {
             Some(p) => {
                 check_password(p)?;
@@ -125,9 +102,7 @@ impl App {
             }
             None => None,
         };
-        self.store
-            .update_user(user.id, role, hash.as_deref(), disabled)
-            .await?;
+        self.store.update_user(user.id, role, hash.as_deref(), disabled).await?;
         self.audit(
             actor,
             "user.update",
@@ -141,9 +116,7 @@ impl App {
     /// Checks a username and password and opens a session.
     pub async fn login(&self, username: &str, password: &str) -> Result<Login> {
         let user = self.store.user_by_username(username.trim()).await?;
-        let Some(user) =
-            user.filter(|u| !u.disabled && verify_password(password, &u.password_hash))
-        else {
+        let Some(user) = user.filter(|u| !u.disabled && verify_password(password, &u.password_hash)) else {
             // Same work whether or not the user exists, so timing does not reveal usernames.
             let _ = verify_password(password, DUMMY_HASH);
             return Err(AppError::Unauthorized);
@@ -151,86 +124,37 @@ impl App {
         let session_token = random_token();
         let csrf_token = random_token();
         let expires = Utc::now() + Duration::days(SESSION_DAYS);
-        self.store
-            .create_session(
-                &sha256_hex(session_token.as_bytes()),
-                user.id,
-                &csrf_token,
-                expires,
-            )
-            .await?;
+        self.store.create_session(&sha256_hex(session_token.as_bytes()), user.id, &csrf_token, expires).await?;
         let actor = Actor::from_user(&user);
-        self.audit(
-            &actor,
-            "session.login",
-            "user",
-            user.id,
-            serde_json::json!({}),
-        )
-        .await?;
-        Ok(Login {
-            session_token,
-            csrf_token,
-            actor,
-        })
+        self.audit(&actor, "session.login", "user", user.id, serde_json::json!({})).await?;
+        Ok(Login { session_token, csrf_token, actor })
     }
 
     /// The actor and CSRF token of a session cookie value, if the session is live.
     pub async fn session(&self, session_token: &str) -> Result<Option<(Actor, String)>> {
-        let s = self
-            .store
-            .session(&sha256_hex(session_token.as_bytes()))
-            .await?;
+        let s = self.store.session(&sha256_hex(session_token.as_bytes())).await?;
         Ok(s.map(|s| (Actor::from_user(&s.user), s.csrf_token)))
     }
 
     pub async fn logout(&self, session_token: &str) -> Result<()> {
-        self.store
-            .delete_session(&sha256_hex(session_token.as_bytes()))
-            .await?;
+        self.store.delete_session(&sha256_hex(session_token.as_bytes())).await?;
         Ok(())
     }
 
     /// Creates an API token for `username`; returns the secret (shown once) and its id.
-    pub async fn create_api_token(
-        &self,
-        actor: &Actor,
-        username: &str,
-        name: &str,
-    ) -> Result<(String, i64)> {
+    pub async fn create_api_token(&self, actor: &Actor, username: &str, name: &str) -> Result<(String, i64)> {
         actor.require_owner()?;
-        let user = self
-            .store
-            .user_by_username(username)
-            .await?
-            .ok_or(AppError::NotFound("user"))?;
+        let user = self.store.user_by_username(username).await?.ok_or(AppError::NotFound("user"))?;
         let secret = format!("{TOKEN_PREFIX}{}", random_token());
-        let id = self
-            .store
-            .create_api_token(user.id, name, &sha256_hex(secret.as_bytes()))
-            .await?;
-        self.audit(
-            actor,
-            "token.create",
-            "api_token",
-            id,
-            serde_json::json!({"user": username, "name": name}),
-        )
-        .await?;
+        let id = self.store.create_api_token(user.id, name, &sha256_hex(secret.as_bytes())).await?;
+        self.audit(actor, "token.create", "api_token", id, serde_json::json!({"user": username, "name": name})).await?;
         Ok((secret, id))
     }
 
     pub async fn revoke_api_token(&self, actor: &Actor, id: i64) -> Result<()> {
         actor.require_owner()?;
         self.store.revoke_api_token(id).await?;
-        self.audit(
-            actor,
-            "token.revoke",
-            "api_token",
-            id,
-            serde_json::json!({}),
-        )
-        .await
+        self.audit(actor, "token.revoke", "api_token", id, serde_json::json!({})).await
     }
 
     /// The actor behind a bearer token.
@@ -238,17 +162,14 @@ impl App {
         if !secret.starts_with(TOKEN_PREFIX) {
             return Err(AppError::Unauthorized);
         }
-        let user = self
-            .store
-            .user_by_api_token(&sha256_hex(secret.as_bytes()))
-            .await?;
-        user.map(|u| Actor::from_user(&u))
-            .ok_or(AppError::Unauthorized)
+        let user = self.store.user_by_api_token(&sha256_hex(secret.as_bytes())).await?;
+        user.map(|u| Actor::from_user(&u)).ok_or(AppError::Unauthorized)
     }
 }
 
 /// A valid argon2id hash of a random string, verified against when the user does not exist.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3wC3tPpS8RkYDkGgUsWvXk0o9qrvVJ8Z3MB3D1wVZ1o";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3wC3tPpS8RkYDkGgUsWvXk0o9qrvVJ8Z3MB3D1wVZ1o";
 
 #[cfg(test)]
 mod tests {

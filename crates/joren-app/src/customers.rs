@@ -30,13 +30,8 @@ impl TryFrom<serde_json::Map<String, serde_json::Value>> for NewCustomer {
             Some(v) => serde_json::from_value(v).map_err(|e| format!("`consents`: {e}"))?,
             None => Default::default(),
         };
-        let profile =
-            serde_json::from_value(serde_json::Value::Object(m)).map_err(|e| e.to_string())?;
-        Ok(Self {
-            profile,
-            external_ids,
-            consents,
-        })
+        let profile = serde_json::from_value(serde_json::Value::Object(m)).map_err(|e| e.to_string())?;
+        Ok(Self { profile, external_ids, consents })
     }
 }
 
@@ -46,10 +41,7 @@ fn check_consent_channel(channel: &str) -> Result<()> {
     } else {
         Err(joren_core::FieldError::new(
             "consents",
-            format!(
-                "{channel} は使えません (使える値: {})",
-                CONSENT_CHANNELS.join(", ")
-            ),
+            format!("{channel} は使えません (使える値: {})", CONSENT_CHANNELS.join(", ")),
         )
         .into())
     }
@@ -64,17 +56,9 @@ impl App {
         }
         for x in &input.external_ids {
             if x.system.trim().is_empty() || x.external_id.trim().is_empty() {
-                return Err(joren_core::FieldError::new(
-                    "external_ids",
-                    "system と external_id は必須です",
-                )
-                .into());
+                return Err(joren_core::FieldError::new("external_ids", "system と external_id は必須です").into());
             }
-            if let Some(owner) = self
-                .store
-                .find_customer_by_external_id(&x.system, &x.external_id)
-                .await?
-            {
+            if let Some(owner) = self.store.find_customer_by_external_id(&x.system, &x.external_id).await? {
                 return Err(AppError::Conflict(format!(
                     "external id {}:{} already belongs to customer {owner}",
                     x.system, x.external_id
@@ -83,34 +67,14 @@ impl App {
         }
         let consents: Vec<(String, bool)> = input.consents.into_iter().collect();
         let source = format!("api:{}", actor.name);
-        let id = self
-            .store
-            .create_customer(
-                &profile,
-                &input.external_ids,
-                &consents,
-                &source,
-                actor.user_id,
-            )
+        let id = self.store.create_customer(&profile, &input.external_ids, &consents, &source, actor.user_id).await?;
+        self.audit(actor, "customer.create", "customer", id, serde_json::json!({"name": profile.display_name()}))
             .await?;
-        self.audit(
-            actor,
-            "customer.create",
-            "customer",
-            id,
-            serde_json::json!({"name": profile.display_name()}),
-        )
-        .await?;
         Ok(self.store.get_customer(id).await?)
     }
 
     /// Applies the given fields to an existing customer.
-    pub async fn update_customer(
-        &self,
-        actor: &Actor,
-        id: i64,
-        input: CustomerInput,
-    ) -> Result<Customer> {
+    pub async fn update_customer(&self, actor: &Actor, id: i64, input: CustomerInput) -> Result<Customer> {
         actor.require_write()?;
         let current = self.store.get_customer(id).await?;
         let changed = serde_json::to_value(&input).unwrap_or_default();
@@ -125,14 +89,7 @@ impl App {
                     .collect()
             })
             .unwrap_or_default();
-        self.audit(
-            actor,
-            "customer.update",
-            "customer",
-            id,
-            serde_json::json!({"fields": changed}),
-        )
-        .await?;
+        self.audit(actor, "customer.update", "customer", id, serde_json::json!({"fields": changed})).await?;
         Ok(self.store.get_customer(id).await?)
     }
 
@@ -140,41 +97,18 @@ impl App {
         Ok(self.store.get_customer(id).await?)
     }
 
-    pub async fn search_customers(
-        &self,
-        query: &str,
-        limit: i64,
-        offset: i64,
-    ) -> Result<CustomerPage> {
+    pub async fn search_customers(&self, query: &str, limit: i64, offset: i64) -> Result<CustomerPage> {
         let limit = limit.clamp(1, 500);
-        Ok(self
-            .store
-            .search_customers(query, limit, offset.max(0))
-            .await?)
+        Ok(self.store.search_customers(query, limit, offset.max(0)).await?)
     }
 
-    pub async fn add_contact(
-        &self,
-        actor: &Actor,
-        customer_id: i64,
-        input: ContactInput,
-    ) -> Result<Contact> {
+    pub async fn add_contact(&self, actor: &Actor, customer_id: i64, input: ContactInput) -> Result<Contact> {
         actor.require_write()?;
         let profile = input.validate()?;
         let id = self.store.add_contact(customer_id, &profile).await?;
-        self.audit(
-            actor,
-            "contact.create",
-            "customer",
-            customer_id,
-            serde_json::json!({"contact_id": id}),
-        )
-        .await?;
+        self.audit(actor, "contact.create", "customer", customer_id, serde_json::json!({"contact_id": id})).await?;
         let contacts = self.store.list_contacts(customer_id).await?;
-        contacts
-            .into_iter()
-            .find(|c| c.id == id)
-            .ok_or(AppError::NotFound("contact"))
+        contacts.into_iter().find(|c| c.id == id).ok_or(AppError::NotFound("contact"))
     }
 
     pub async fn list_contacts(&self, customer_id: i64) -> Result<Vec<Contact>> {
@@ -192,15 +126,9 @@ impl App {
     ) -> Result<Customer> {
         actor.require_write()?;
         check_consent_channel(channel)?;
-        let source = if source.trim().is_empty() {
-            format!("staff:{}", actor.name)
-        } else {
-            source.trim().to_string()
-        };
+        let source = if source.trim().is_empty() { format!("staff:{}", actor.name) } else { source.trim().to_string() };
         self.store.get_customer(customer_id).await?;
-        self.store
-            .set_consent(customer_id, channel, granted, &source, actor.user_id)
-            .await?;
+        self.store.set_consent(customer_id, channel, granted, &source, actor.user_id).await?;
         self.audit(
             actor,
             "customer.consent",
@@ -213,33 +141,16 @@ impl App {
     }
 
     /// Merges `merged_id` into `survivor_id` (same person recorded twice).
-    pub async fn merge_customers(
-        &self,
-        actor: &Actor,
-        survivor_id: i64,
-        merged_id: i64,
-    ) -> Result<MergeResult> {
+    pub async fn merge_customers(&self, actor: &Actor, survivor_id: i64, merged_id: i64) -> Result<MergeResult> {
         actor.require_write()?;
-        let r = self
-            .store
-            .merge_customers(survivor_id, merged_id, actor.user_id)
+        let r = self.store.merge_customers(survivor_id, merged_id, actor.user_id).await?;
+        self.audit(actor, "customer.merge", "customer", survivor_id, serde_json::to_value(&r).unwrap_or_default())
             .await?;
-        self.audit(
-            actor,
-            "customer.merge",
-            "customer",
-            survivor_id,
-            serde_json::to_value(&r).unwrap_or_default(),
-        )
-        .await?;
         Ok(r)
     }
 
     pub async fn timeline(&self, customer_id: i64, limit: i64) -> Result<Vec<TimelineEntry>> {
         self.store.get_customer(customer_id).await?;
-        Ok(self
-            .store
-            .timeline(customer_id, limit.clamp(1, 1000))
-            .await?)
+        Ok(self.store.timeline(customer_id, limit.clamp(1, 1000)).await?)
     }
 }

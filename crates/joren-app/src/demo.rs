@@ -156,110 +156,28 @@ struct Product {
 }
 
 const BEANS: &[Product] = &[
+    Product { sku: "BN-BLD", name: "つねやブレンド 200g", category: "珈琲豆", price: 1400, tax: 8 },
     Product {
-        sku: "BN-BLD",
-        name: "つねやブレンド 200g",
-        category: "珈琲豆",
-        price: 1400,
-        tax: 8,
+        sku: "BN-ETH", name: "エチオピア イルガチェフェ 200g", category: "珈琲豆", price: 1800, tax: 8
     },
-    Product {
-        sku: "BN-ETH",
-        name: "エチオピア イルガチェフェ 200g",
-        category: "珈琲豆",
-        price: 1800,
-        tax: 8,
-    },
-    Product {
-        sku: "BN-COL",
-        name: "コロンビア スプレモ 200g",
-        category: "珈琲豆",
-        price: 1600,
-        tax: 8,
-    },
-    Product {
-        sku: "BN-MAN",
-        name: "マンデリン 200g",
-        category: "珈琲豆",
-        price: 1700,
-        tax: 8,
-    },
-    Product {
-        sku: "BN-DEC",
-        name: "デカフェ 200g",
-        category: "珈琲豆",
-        price: 1900,
-        tax: 8,
-    },
+    Product { sku: "BN-COL", name: "コロンビア スプレモ 200g", category: "珈琲豆", price: 1600, tax: 8 },
+    Product { sku: "BN-MAN", name: "マンデリン 200g", category: "珈琲豆", price: 1700, tax: 8 },
+    Product { sku: "BN-DEC", name: "デカフェ 200g", category: "珈琲豆", price: 1900, tax: 8 },
 ];
 const SWEETS: &[Product] = &[
-    Product {
-        sku: "SW-FIN",
-        name: "フィナンシェ 5個入",
-        category: "焼き菓子",
-        price: 1200,
-        tax: 8,
-    },
-    Product {
-        sku: "SW-CKI",
-        name: "クッキー缶",
-        category: "焼き菓子",
-        price: 2800,
-        tax: 8,
-    },
-    Product {
-        sku: "SW-PND",
-        name: "季節のパウンドケーキ",
-        category: "焼き菓子",
-        price: 2200,
-        tax: 8,
-    },
+    Product { sku: "SW-FIN", name: "フィナンシェ 5個入", category: "焼き菓子", price: 1200, tax: 8 },
+    Product { sku: "SW-CKI", name: "クッキー缶", category: "焼き菓子", price: 2800, tax: 8 },
+    Product { sku: "SW-PND", name: "季節のパウンドケーキ", category: "焼き菓子", price: 2200, tax: 8 },
 ];
 const TOOLS: &[Product] = &[
-    Product {
-        sku: "TL-DRP",
-        name: "ハンドドリッパー",
-        category: "器具",
-        price: 3300,
-        tax: 10,
-    },
-    Product {
-        sku: "TL-MIL",
-        name: "手挽きコーヒーミル",
-        category: "器具",
-        price: 8800,
-        tax: 10,
-    },
-    Product {
-        sku: "TL-KTL",
-        name: "ドリップケトル",
-        category: "器具",
-        price: 6600,
-        tax: 10,
-    },
-    Product {
-        sku: "TL-PPR",
-        name: "ペーパーフィルター 100枚",
-        category: "器具",
-        price: 440,
-        tax: 10,
-    },
+    Product { sku: "TL-DRP", name: "ハンドドリッパー", category: "器具", price: 3300, tax: 10 },
+    Product { sku: "TL-MIL", name: "手挽きコーヒーミル", category: "器具", price: 8800, tax: 10 },
+    Product { sku: "TL-KTL", name: "ドリップケトル", category: "器具", price: 6600, tax: 10 },
+    Product { sku: "TL-PPR", name: "ペーパーフィルター 100枚", category: "器具", price: 440, tax: 10 },
 ];
 const GIFTS: &[Product] = &[
-    Product {
-        sku: "GF-SUM",
-        name: "夏のギフトセット (お中元)",
-        category: "ギフト",
-        price: 4400,
-        tax: 8,
-    },
-    Product {
-        sku: "GF-WIN",
-        name: "冬のギフトセット (お歳暮)",
-        category: "ギフト",
-        price: 5500,
-        tax: 8,
-    },
+    Product { sku: "GF-SUM", name: "夏のギフトセット (お中元)", category: "ギフト", price: 4400, tax: 8 },
+    Product { sku: "GF-WIN", name: "冬のギフトセット (お歳暮)", category: "ギフト", price: 5500, tax: 8 },
 ];
 
 #[derive(Clone, Copy, PartialEq)]
@@ -298,11 +216,7 @@ fn basket(rng: &mut StdRng, month: u32, kind: Kind) -> Vec<LineItemInput> {
         let g = if month == 7 { &GIFTS[0] } else { &GIFTS[1] };
         items.push(item(g, rng.random_range(1..=3)));
     }
-    let beans = if kind == Kind::Regular {
-        rng.random_range(1..=3)
-    } else {
-        rng.random_range(1..=2)
-    };
+    let beans = if kind == Kind::Regular { rng.random_range(1..=3) } else { rng.random_range(1..=2) };
     for _ in 0..beans {
         let p = pick(rng, BEANS);
         if !items.iter().any(|i: &LineItemInput| i.sku == p.sku) {
@@ -334,11 +248,7 @@ fn purchase_days(rng: &mut StdRng, kind: Kind, today: NaiveDate) -> Vec<i64> {
         }
         Kind::Regular | Kind::Lapsed => {
             let first = rng.random_range(200..span);
-            let stop = if kind == Kind::Lapsed {
-                rng.random_range(180..first.min(460).max(181))
-            } else {
-                0
-            };
+            let stop = if kind == Kind::Lapsed { rng.random_range(180..first.min(460).max(181)) } else { 0 };
             let gap_mean = rng.random_range(20..45) as f64;
             let mut d = first as f64;
             while d as i64 > stop {
@@ -351,9 +261,7 @@ fn purchase_days(rng: &mut StdRng, kind: Kind, today: NaiveDate) -> Vec<i64> {
     // Seasonality for the irregular buyers: drop some purchases outside the peak months.
     days.retain(|d| {
         let m = (today - Duration::days(*d)).month();
-        kind == Kind::Regular
-            || kind == Kind::Lapsed
-            || rng.random_bool((season(m) / 1.7).min(1.0).max(0.45))
+        kind == Kind::Regular || kind == Kind::Lapsed || rng.random_bool((season(m) / 1.7).min(1.0).max(0.45))
     });
     if days.is_empty() {
         days.push(rng.random_range(0..span));
@@ -374,10 +282,7 @@ impl App {
         let system = Actor::system("demo");
         let mut staff_ids = Vec::new();
         for (username, password, role, name) in DEMO_USERS {
-            staff_ids.push(
-                self.create_user(&system, username, name, role, password)
-                    .await?,
-            );
+            staff_ids.push(self.create_user(&system, username, name, role, password).await?);
         }
         let mut rng = StdRng::seed_from_u64(seed);
         let tz = self.config.time_zone;
@@ -428,19 +333,11 @@ impl App {
             let has_phone = rng.random_bool(0.7) || !has_email;
             let birthday = rng.random_bool(0.6).then(|| {
                 let year = today.year() - rng.random_range(20..76);
-                format!(
-                    "{year:04}-{:02}-{:02}",
-                    rng.random_range(1..=12),
-                    rng.random_range(1..=28)
-                )
+                format!("{year:04}-{:02}-{:02}", rng.random_range(1..=12), rng.random_range(1..=28))
             });
             let mut tags = Vec::new();
-            for (tag, p) in [
-                ("ギフト利用", 0.08),
-                ("カフェ併用", 0.1),
-                ("定期便希望", 0.05),
-                ("深煎り好き", 0.07),
-            ] {
+            for (tag, p) in [("ギフト利用", 0.08), ("カフェ併用", 0.1), ("定期便希望", 0.05), ("深煎り好き", 0.07)]
+            {
                 if rng.random_bool(p) {
                     tags.push(tag.to_string());
                 }
@@ -464,11 +361,7 @@ impl App {
                     .then(|| format!("U{}", &sha256_hex(format!("line{i}").as_bytes())[..32])),
                 birthday,
                 gender: Some(if female { "female" } else { "male" }.into()),
-                postal_code: Some(format!(
-                    "{:03}-{:04}",
-                    rng.random_range(100..999),
-                    rng.random_range(0..10000)
-                )),
+                postal_code: Some(format!("{:03}-{:04}", rng.random_range(100..999), rng.random_range(0..10000))),
                 prefecture: Some(pref.into()),
                 city: Some(city.into()),
                 street: Some(format!(
@@ -477,29 +370,17 @@ impl App {
                     rng.random_range(1..30),
                     rng.random_range(1..20)
                 )),
-                building: rng
-                    .random_bool(0.4)
-                    .then(|| format!("つねやハイツ {}号室", rng.random_range(101..910))),
+                building: rng.random_bool(0.4).then(|| format!("つねやハイツ {}号室", rng.random_range(101..910))),
                 preferences: rng.random_bool(0.15).then(|| {
-                    pick(
-                        &mut rng,
-                        &[
-                            "深煎りが好き",
-                            "酸味が苦手",
-                            "カフェインを控えている",
-                            "ミルクを入れて飲む",
-                        ],
-                    )
-                    .to_string()
+                    pick(&mut rng, &["深煎りが好き", "酸味が苦手", "カフェインを控えている", "ミルクを入れて飲む"])
+                        .to_string()
                 }),
                 tags: Some(tags),
                 acquisition_source: Some(source.into()),
                 acquisition_campaign: campaign.map(str::to_string),
                 ..Default::default()
             };
-            let profile = input
-                .apply(CustomerProfile::default())
-                .map_err(crate::AppError::Validation)?;
+            let profile = input.apply(CustomerProfile::default()).map_err(crate::AppError::Validation)?;
             let mut consents = Vec::new();
             if has_email {
                 consents.push(("email".to_string(), rng.random_bool(0.6)));
@@ -507,10 +388,7 @@ impl App {
             if profile.line_user_id.is_some() {
                 consents.push(("line".to_string(), true));
             }
-            let ext = vec![ExternalId {
-                system: "pos".into(),
-                external_id: format!("M{:06}", i + 1),
-            }];
+            let ext = vec![ExternalId { system: "pos".into(), external_id: format!("M{:06}", i + 1) }];
             batch.push((profile, ext, consents));
             plans.push(kind);
         }
@@ -521,22 +399,8 @@ impl App {
         summary.customers = ids.len();
 
         let accounts = [
-            (
-                "株式会社ひだまり珈琲館",
-                "カブシキガイシャヒダマリコーヒーカン",
-                "鈴木",
-                "一郎",
-                "購買部",
-                "部長",
-            ),
-            (
-                "合同会社モーニングベーカリー",
-                "ゴウドウガイシャモーニングベーカリー",
-                "高橋",
-                "美咲",
-                "",
-                "店長",
-            ),
+            ("株式会社ひだまり珈琲館", "カブシキガイシャヒダマリコーヒーカン", "鈴木", "一郎", "購買部", "部長"),
+            ("合同会社モーニングベーカリー", "ゴウドウガイシャモーニングベーカリー", "高橋", "美咲", "", "店長"),
             (
                 "有限会社さくら書房カフェ",
                 "ユウゲンガイシャサクラショボウカフェ",
@@ -560,20 +424,13 @@ impl App {
             }
             .apply(CustomerProfile::default())
             .map_err(crate::AppError::Validation)?;
-            let id = self
-                .store
-                .create_customer(&profile, &[], &[("email".into(), true)], "demo", None)
-                .await?;
+            let id = self.store.create_customer(&profile, &[], &[("email".into(), true)], "demo", None).await?;
             let contact = ContactInput {
                 family_name: (*fam).into(),
                 given_name: (*giv).into(),
                 department: (*dept).into(),
                 role: (*role).into(),
-                email: format!(
-                    "{}@account{}.example.jp",
-                    ["suzuki", "takahashi", "ito"][i],
-                    i + 1
-                ),
+                email: format!("{}@account{}.example.jp", ["suzuki", "takahashi", "ito"][i], i + 1),
                 ..Default::default()
             }
             .validate()
@@ -586,13 +443,8 @@ impl App {
         progress("orders");
         let mut drafts = Vec::new();
         let noon = |d: NaiveDate, rng: &mut StdRng| {
-            let local = d
-                .and_hms_opt(rng.random_range(10..20), rng.random_range(0..60), 0)
-                .expect("valid time");
-            tz.from_local_datetime(&local)
-                .single()
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or_else(Utc::now)
+            let local = d.and_hms_opt(rng.random_range(10..20), rng.random_range(0..60), 0).expect("valid time");
+            tz.from_local_datetime(&local).single().map(|t| t.with_timezone(&Utc)).unwrap_or_else(Utc::now)
         };
         let mut n_order = 0;
         for (idx, (&id, &kind)) in ids.iter().zip(&plans).enumerate() {
@@ -604,25 +456,13 @@ impl App {
                     customer_id: id,
                     external_id: Some(format!("D{n_order:07}")),
                     ordered_at: Some(noon(date, &mut rng).to_rfc3339()),
-                    channel: Some(
-                        if ec || rng.random_bool(0.1) {
-                            "ec"
-                        } else {
-                            "store"
-                        }
-                        .into(),
-                    ),
+                    channel: Some(if ec || rng.random_bool(0.1) { "ec" } else { "store" }.into()),
                     shipping: if ec { 600 } else { 0 },
                     items: basket(&mut rng, date.month(), kind),
                     ..Default::default()
                 };
                 let hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
-                drafts.push((
-                    input
-                        .validate(Utc::now(), 9)
-                        .map_err(crate::AppError::Validation)?,
-                    hash,
-                ));
+                drafts.push((input.validate(Utc::now(), 9).map_err(crate::AppError::Validation)?, hash));
             }
             let _ = idx;
         }
@@ -649,24 +489,13 @@ impl App {
                     ..Default::default()
                 };
                 let hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
-                drafts.push((
-                    input
-                        .validate(Utc::now(), 9)
-                        .map_err(crate::AppError::Validation)?,
-                    hash,
-                ));
+                drafts.push((input.validate(Utc::now(), 9).map_err(crate::AppError::Validation)?, hash));
                 d -= rng.random_range(25..40);
             }
         }
         let mut order_ids = Vec::with_capacity(drafts.len());
         for chunk in drafts.chunks(2000) {
-            order_ids.extend(
-                self.store
-                    .insert_orders_batch(chunk)
-                    .await?
-                    .into_iter()
-                    .flatten(),
-            );
+            order_ids.extend(self.store.insert_orders_batch(chunk).await?.into_iter().flatten());
         }
         summary.orders = order_ids.len();
 
@@ -674,26 +503,12 @@ impl App {
         for &oid in &order_ids {
             let roll = rng.random_range(0..1000);
             if roll < 8 {
-                self.store
-                    .adjust_order(oid, true, None, "お客様都合によるキャンセル", None)
-                    .await?;
+                self.store.adjust_order(oid, true, None, "お客様都合によるキャンセル", None).await?;
                 summary.cancellations += 1;
             } else if roll < 20 {
                 let order = self.store.get_order(oid).await?;
-                let amount = if rng.random_bool(0.5) {
-                    order.total
-                } else {
-                    order.items[0].amount.min(order.total)
-                };
-                self.store
-                    .adjust_order(
-                        oid,
-                        false,
-                        Some(amount),
-                        "商品破損のため返金",
-                        Some(staff_ids[1]),
-                    )
-                    .await?;
+                let amount = if rng.random_bool(0.5) { order.total } else { order.items[0].amount.min(order.total) };
+                self.store.adjust_order(oid, false, Some(amount), "商品破損のため返金", Some(staff_ids[1])).await?;
                 summary.refunds += 1;
             }
         }
@@ -701,42 +516,12 @@ impl App {
         progress("interactions");
         let mut interactions = Vec::new();
         let notes = [
-            (
-                "phone",
-                "in",
-                "豆の挽き方の問い合わせ",
-                "フレンチプレス用に粗挽きをご希望。次回から粗挽きで準備。",
-            ),
-            (
-                "visit",
-                "in",
-                "ご来店",
-                "新作のエチオピアを試飲。深煎りの方がお好み。",
-            ),
-            (
-                "email",
-                "out",
-                "ご購入のお礼",
-                "先日はありがとうございました。淹れ方のコツをお送りしました。",
-            ),
-            (
-                "line",
-                "out",
-                "新豆入荷のお知らせ",
-                "季節限定ブレンドの入荷をご案内。",
-            ),
-            (
-                "dm",
-                "out",
-                "お久しぶりのご挨拶",
-                "しばらくご来店がないため、試飲会の案内状を送付。",
-            ),
-            (
-                "phone",
-                "out",
-                "ギフトの配送確認",
-                "お歳暮の配送先と熨斗の確認。",
-            ),
+            ("phone", "in", "豆の挽き方の問い合わせ", "フレンチプレス用に粗挽きをご希望。次回から粗挽きで準備。"),
+            ("visit", "in", "ご来店", "新作のエチオピアを試飲。深煎りの方がお好み。"),
+            ("email", "out", "ご購入のお礼", "先日はありがとうございました。淹れ方のコツをお送りしました。"),
+            ("line", "out", "新豆入荷のお知らせ", "季節限定ブレンドの入荷をご案内。"),
+            ("dm", "out", "お久しぶりのご挨拶", "しばらくご来店がないため、試飲会の案内状を送付。"),
+            ("phone", "out", "ギフトの配送確認", "お歳暮の配送先と熨斗の確認。"),
             ("note", "out", "メモ", "贈答用の包装を毎回希望される。"),
         ];
         for (i, &id) in ids.iter().enumerate() {
@@ -750,12 +535,8 @@ impl App {
                 continue;
             }
             for _ in 0..rng.random_range(1..=3) {
-                let (kind, dir, subject, body) = if plans[i] == Kind::Lapsed && rng.random_bool(0.5)
-                {
-                    notes[4]
-                } else {
-                    *pick(&mut rng, &notes)
-                };
+                let (kind, dir, subject, body) =
+                    if plans[i] == Kind::Lapsed && rng.random_bool(0.5) { notes[4] } else { *pick(&mut rng, &notes) };
                 let date = today - Duration::days(rng.random_range(1..700));
                 interactions.push(NewInteraction {
                     customer_id: id,

@@ -10,14 +10,12 @@ use crate::{Actor, App, AppError, Result};
 const PAGE: i64 = 500;
 
 fn writer<W: Write>(mut out: W) -> Result<csv::Writer<W>> {
-    out.write_all(b"\xEF\xBB\xBF")
-        .map_err(|e| AppError::Io(e.to_string()))?;
+    out.write_all(b"\xEF\xBB\xBF").map_err(|e| AppError::Io(e.to_string()))?;
     Ok(csv::Writer::from_writer(out))
 }
 
 fn row<W: Write>(w: &mut csv::Writer<W>, cells: &[String]) -> Result<()> {
-    w.write_record(cells.iter().map(|c| escape_formula(c).into_owned()))
-        .map_err(|e| AppError::Io(e.to_string()))
+    w.write_record(cells.iter().map(|c| escape_formula(c).into_owned())).map_err(|e| AppError::Io(e.to_string()))
 }
 
 impl App {
@@ -82,10 +80,7 @@ impl App {
                         p.given_name_kana.clone(),
                         p.company_name.clone(),
                         o(&p.email),
-                        p.phone
-                            .as_deref()
-                            .map(joren_core::phone::display_phone)
-                            .unwrap_or_default(),
+                        p.phone.as_deref().map(joren_core::phone::display_phone).unwrap_or_default(),
                         o(&p.postal_code),
                         o(&p.prefecture),
                         o(&p.city),
@@ -110,14 +105,7 @@ impl App {
             after = page.last().map(|c| c.id).unwrap_or(after);
         }
         w.flush().map_err(|e| AppError::Io(e.to_string()))?;
-        self.audit(
-            actor,
-            "export",
-            "customers",
-            "",
-            serde_json::json!({"rows": n}),
-        )
-        .await?;
+        self.audit(actor, "export", "customers", "", serde_json::json!({"rows": n})).await?;
         Ok(n)
     }
 
@@ -156,17 +144,12 @@ impl App {
                 break;
             }
             for o in &page {
-                let ordered_at = o
-                    .ordered_at
-                    .with_timezone(&self.config.time_zone)
-                    .to_rfc3339();
+                let ordered_at = o.ordered_at.with_timezone(&self.config.time_zone).to_rfc3339();
                 for it in &o.items {
                     row(
                         &mut w,
                         &[
-                            o.external_id
-                                .clone()
-                                .unwrap_or_else(|| format!("joren-{}", o.id)),
+                            o.external_id.clone().unwrap_or_else(|| format!("joren-{}", o.id)),
                             o.id.to_string(),
                             o.customer_id.to_string(),
                             ordered_at.clone(),
@@ -195,14 +178,7 @@ impl App {
             after = page.last().map(|o| o.id).unwrap_or(after);
         }
         w.flush().map_err(|e| AppError::Io(e.to_string()))?;
-        self.audit(
-            actor,
-            "export",
-            "orders",
-            "",
-            serde_json::json!({"rows": n}),
-        )
-        .await?;
+        self.audit(actor, "export", "orders", "", serde_json::json!({"rows": n})).await?;
         Ok(n)
     }
 }

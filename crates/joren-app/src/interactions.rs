@@ -7,9 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Actor, App, Result};
 
 /// Kinds of interaction staff can log.
-pub const INTERACTION_KINDS: [&str; 9] = [
-    "email", "phone", "sms", "line", "dm", "visit", "meeting", "chat", "note",
-];
+pub const INTERACTION_KINDS: [&str; 9] = ["email", "phone", "sms", "line", "dm", "visit", "meeting", "chat", "note"];
 
 /// An interaction as submitted.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -41,41 +39,20 @@ impl App {
         let mut errors = joren_core::FieldErrors::default();
         let kind = input.kind.trim().to_lowercase();
         if !INTERACTION_KINDS.contains(&kind.as_str()) {
-            errors.push(
-                "kind",
-                format!(
-                    "{} は使えません (使える値: {})",
-                    input.kind,
-                    INTERACTION_KINDS.join(", ")
-                ),
-            );
+            errors.push("kind", format!("{} は使えません (使える値: {})", input.kind, INTERACTION_KINDS.join(", ")));
         }
-        let direction = input
-            .direction
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .unwrap_or("out")
-            .to_string();
+        let direction =
+            input.direction.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("out").to_string();
         if direction != "in" && direction != "out" {
             errors.push("direction", "direction は in か out です");
         }
         if input.subject.trim().is_empty() && input.body.trim().is_empty() {
             errors.push("subject", "件名か内容を入力してください");
         }
-        let occurred_at = match input
-            .occurred_at
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let occurred_at = match input.occurred_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Utc::now(),
             Some(s) => errors
-                .take(joren_core::order::parse_timestamp(
-                    "occurred_at",
-                    s,
-                    self.tz_offset_hours(),
-                ))
+                .take(joren_core::order::parse_timestamp("occurred_at", s, self.tz_offset_hours()))
                 .unwrap_or_else(Utc::now),
         };
         if !errors.is_empty() {
@@ -103,14 +80,7 @@ impl App {
         Ok(self.store.get_interaction(id).await?)
     }
 
-    pub async fn list_interactions(
-        &self,
-        customer_id: i64,
-        limit: i64,
-    ) -> Result<Vec<Interaction>> {
-        Ok(self
-            .store
-            .list_interactions(customer_id, limit.clamp(1, 1000))
-            .await?)
+    pub async fn list_interactions(&self, customer_id: i64, limit: i64) -> Result<Vec<Interaction>> {
+        Ok(self.store.list_interactions(customer_id, limit.clamp(1, 1000)).await?)
     }
 }

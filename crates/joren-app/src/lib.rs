@@ -26,10 +26,7 @@ pub struct AppConfig {
 
 impl Default for AppConfig {
     fn default() -> Self {
-        Self {
-            time_zone: chrono_tz::Asia::Tokyo,
-            secure_cookies: false,
-        }
+        Self { time_zone: chrono_tz::Asia::Tokyo, secure_cookies: false }
     }
 }
 
@@ -51,28 +48,18 @@ pub struct Actor {
 impl Actor {
     /// The local operator running the CLI (has a shell on the machine, so owner rights).
     pub fn system(name: &str) -> Self {
-        Self {
-            user_id: None,
-            name: name.to_string(),
-            role: Role::Owner,
-        }
+        Self { user_id: None, name: name.to_string(), role: Role::Owner }
     }
 
     pub fn from_user(u: &joren_store::User) -> Self {
-        Self {
-            user_id: Some(u.id),
-            name: u.username.clone(),
-            role: u.role,
-        }
+        Self { user_id: Some(u.id), name: u.username.clone(), role: u.role }
     }
 
     pub fn require_write(&self) -> Result<(), AppError> {
         if self.role.can_write() {
             Ok(())
         } else {
-            Err(AppError::Forbidden(
-                "閲覧権限のユーザーは変更できません".into(),
-            ))
+            Err(AppError::Forbidden("閲覧権限のユーザーは変更できません".into()))
         }
     }
 
@@ -80,9 +67,7 @@ impl Actor {
         if self.role.can_manage_users() {
             Ok(())
         } else {
-            Err(AppError::Forbidden(
-                "ユーザー管理はオーナーのみ可能です".into(),
-            ))
+            Err(AppError::Forbidden("ユーザー管理はオーナーのみ可能です".into()))
         }
     }
 }
@@ -144,19 +129,12 @@ impl App {
 
     /// The shop time zone's offset from UTC in hours, now (used to read plain dates).
     pub fn tz_offset_hours(&self) -> i32 {
-        self.config
-            .time_zone
-            .offset_from_utc_datetime(&Utc::now().naive_utc())
-            .fix()
-            .local_minus_utc()
-            / 3600
+        self.config.time_zone.offset_from_utc_datetime(&Utc::now().naive_utc()).fix().local_minus_utc() / 3600
     }
 
     /// A UTC time shown in the shop's time zone, `YYYY-MM-DD HH:MM`.
     pub fn local_time(&self, t: chrono::DateTime<Utc>) -> String {
-        t.with_timezone(&self.config.time_zone)
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
+        t.with_timezone(&self.config.time_zone).format("%Y-%m-%d %H:%M").to_string()
     }
 
     pub(crate) async fn audit(
@@ -167,16 +145,7 @@ impl App {
         id: impl ToString,
         detail: serde_json::Value,
     ) -> Result<()> {
-        self.store
-            .audit(
-                actor.user_id,
-                &actor.name,
-                action,
-                entity,
-                &id.to_string(),
-                &detail,
-            )
-            .await?;
+        self.store.audit(actor.user_id, &actor.name, action, entity, &id.to_string(), &detail).await?;
         Ok(())
     }
 }

@@ -25,18 +25,11 @@ impl App {
         if let Some(k) = idempotency_key
             && (k.is_empty() || k.len() > 255)
         {
-            return Err(joren_core::FieldError::new(
-                "Idempotency-Key",
-                "1〜255文字で指定してください",
-            )
-            .into());
+            return Err(joren_core::FieldError::new("Idempotency-Key", "1〜255文字で指定してください").into());
         }
         let request_hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
         let draft = input.validate(chrono::Utc::now(), self.tz_offset_hours())?;
-        let created = self
-            .store
-            .create_order(&draft, &request_hash, idempotency_key)
-            .await?;
+        let created = self.store.create_order(&draft, &request_hash, idempotency_key).await?;
         if !created.replayed {
             self.audit(
                 actor,
@@ -47,66 +40,32 @@ impl App {
             )
             .await?;
         }
-        Ok(CreatedOrder {
-            order: self.store.get_order(created.id).await?,
-            replayed: created.replayed,
-        })
+        Ok(CreatedOrder { order: self.store.get_order(created.id).await?, replayed: created.replayed })
     }
 
     pub async fn get_order(&self, id: i64) -> Result<Order> {
         Ok(self.store.get_order(id).await?)
     }
 
-    pub async fn list_orders(
-        &self,
-        customer_id: Option<i64>,
-        limit: i64,
-        offset: i64,
-    ) -> Result<OrderPage> {
-        Ok(self
-            .store
-            .list_orders(customer_id, limit.clamp(1, 500), offset.max(0))
-            .await?)
+    pub async fn list_orders(&self, customer_id: Option<i64>, limit: i64, offset: i64) -> Result<OrderPage> {
+        Ok(self.store.list_orders(customer_id, limit.clamp(1, 500), offset.max(0)).await?)
     }
 
     /// Refunds part or all of an order (a new entry; the order is never edited).
     pub async fn refund_order(&self, actor: &Actor, id: i64, input: RefundInput) -> Result<Order> {
         actor.require_write()?;
-        let order = self
-            .store
-            .adjust_order(id, false, input.amount, input.reason.trim(), actor.user_id)
+        let order = self.store.adjust_order(id, false, input.amount, input.reason.trim(), actor.user_id).await?;
+        let amount = order.adjustments.last().map(|a| a.amount).unwrap_or_default();
+        self.audit(actor, "order.refund", "order", id, serde_json::json!({"amount": amount, "reason": input.reason}))
             .await?;
-        let amount = order
-            .adjustments
-            .last()
-            .map(|a| a.amount)
-            .unwrap_or_default();
-        self.audit(
-            actor,
-            "order.refund",
-            "order",
-            id,
-            serde_json::json!({"amount": amount, "reason": input.reason}),
-        )
-        .await?;
         Ok(order)
     }
 
     /// Cancels a completed order that has no refunds yet.
     pub async fn cancel_order(&self, actor: &Actor, id: i64, reason: &str) -> Result<Order> {
         actor.require_write()?;
-        let order = self
-            .store
-            .adjust_order(id, true, None, reason.trim(), actor.user_id)
-            .await?;
-        self.audit(
-            actor,
-            "order.cancel",
-            "order",
-            id,
-            serde_json::json!({"reason": reason}),
-        )
-        .await?;
+        let order = self.store.adjust_order(id, true, None, reason.trim(), actor.user_id).await?;
+        self.audit(actor, "order.cancel", "order", id, serde_json::json!({"reason": reason})).await?;
         Ok(order)
     }
 }

@@ -30,12 +30,7 @@ struct Global {
     #[arg(long, env = "JOREN_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     database_url: String,
     /// The shop's IANA time zone (days, birthdays, reports).
-    #[arg(
-        long,
-        env = "JOREN_TIME_ZONE",
-        default_value = "Asia/Tokyo",
-        global = true
-    )]
+    #[arg(long, env = "JOREN_TIME_ZONE", default_value = "Asia/Tokyo", global = true)]
     time_zone: String,
 }
 
@@ -200,30 +195,18 @@ enum TokenCommand {
 }
 
 fn config(g: &Global, secure_cookies: bool) -> Result<AppConfig> {
-    let time_zone = g
-        .time_zone
-        .parse()
-        .map_err(|_| anyhow::anyhow!("unknown time zone {}", g.time_zone))?;
-    Ok(AppConfig {
-        time_zone,
-        secure_cookies,
-    })
+    let time_zone = g.time_zone.parse().map_err(|_| anyhow::anyhow!("unknown time zone {}", g.time_zone))?;
+    Ok(AppConfig { time_zone, secure_cookies })
 }
 
 async fn open(url: &str, config: AppConfig) -> Result<App> {
-    App::open(url, config)
-        .await
-        .with_context(|| format!("opening database {url}"))
+    App::open(url, config).await.with_context(|| format!("opening database {url}"))
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
-    let default_level = if matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
-        "info"
-    } else {
-        "warn"
-    };
+    let default_level = if matches!(cli.command, Command::Serve(_) | Command::Demo(_)) { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("JOREN_LOG")
@@ -234,11 +217,7 @@ async fn main() -> Result<()> {
     let system = Actor::system("cli");
     match cli.command {
         Command::Serve(a) => {
-            let app = open(
-                &cli.global.database_url,
-                config(&cli.global, a.secure_cookies)?,
-            )
-            .await?;
+            let app = open(&cli.global.database_url, config(&cli.global, a.secure_cookies)?).await?;
             serve(app, a.addr, None).await
         }
         Command::Demo(a) => demo(&cli.global, a).await,
@@ -247,8 +226,7 @@ async fn main() -> Result<()> {
             let app = open(&cli.global.database_url, config(&cli.global, false)?).await?;
             let out: Box<dyn Write + Send> = match &a.output {
                 Some(p) => Box::new(std::io::BufWriter::new(
-                    std::fs::File::create(p)
-                        .with_context(|| format!("creating {}", p.display()))?,
+                    std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
                 )),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout())),
             };
@@ -270,9 +248,7 @@ async fn main() -> Result<()> {
 }
 
 async fn serve(app: App, addr: SocketAddr, banner: Option<String>) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("binding {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let bound = listener.local_addr()?;
     match banner {
         Some(b) => println!("{}", b.replace("{url}", &format!("http://{bound}/"))),
@@ -291,8 +267,7 @@ async fn demo(g: &Global, a: DemoArgs) -> Result<()> {
         for suffix in ["", "-wal", "-shm"] {
             let p = format!("{path}{suffix}");
             if std::path::Path::new(&p).exists() {
-                std::fs::remove_file(&p)
-                    .with_context(|| format!("removing old demo database {p}"))?;
+                std::fs::remove_file(&p).with_context(|| format!("removing old demo database {p}"))?;
             }
         }
     }
@@ -300,11 +275,8 @@ async fn demo(g: &Global, a: DemoArgs) -> Result<()> {
     let pb = ProgressBar::new_spinner();
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
     let started = std::time::Instant::now();
-    let summary = app
-        .generate_demo(a.seed, a.customers, &mut |step| {
-            pb.set_message(format!("デモの店を作成中: {step}"))
-        })
-        .await?;
+    let summary =
+        app.generate_demo(a.seed, a.customers, &mut |step| pb.set_message(format!("デモの店を作成中: {step}"))).await?;
     pb.finish_and_clear();
     eprintln!(
         "デモの店を作成しました ({:.1}s): 顧客 {} 人 + 法人 {} 社, 注文 {} 件, 対応履歴 {} 件 (返金 {}, キャンセル {})",
@@ -342,14 +314,10 @@ impl<R: Read> Read for Counting<R> {
 
 async fn import(g: &Global, a: ImportArgs, actor: &Actor) -> Result<()> {
     let app = open(&g.database_url, config(g, false)?).await?;
-    let file =
-        std::fs::File::open(&a.file).with_context(|| format!("opening {}", a.file.display()))?;
+    let file = std::fs::File::open(&a.file).with_context(|| format!("opening {}", a.file.display()))?;
     let len = file.metadata()?.len();
     let read = Arc::new(AtomicU64::new(0));
-    let input = Counting {
-        inner: std::io::BufReader::with_capacity(1 << 20, file),
-        read: read.clone(),
-    };
+    let input = Counting { inner: std::io::BufReader::with_capacity(1 << 20, file), read: read.clone() };
     let mut options = ImportOptions::new(match a.kind {
         Kind::Customers => ImportKind::Customers,
         Kind::Orders => ImportKind::Orders,
@@ -361,12 +329,8 @@ async fn import(g: &Global, a: ImportArgs, actor: &Actor) -> Result<()> {
     options.source_system = a.system.clone();
     options.batch_size = a.batch_size.max(1);
     for m in &a.map {
-        let (f, h) = m
-            .split_once('=')
-            .with_context(|| format!("--map must be FIELD=HEADER, got {m}"))?;
-        options
-            .overrides
-            .push((f.trim().to_string(), h.trim().to_string()));
+        let (f, h) = m.split_once('=').with_context(|| format!("--map must be FIELD=HEADER, got {m}"))?;
+        options.overrides.push((f.trim().to_string(), h.trim().to_string()));
     }
     let pb = ProgressBar::new(len);
     pb.set_style(
@@ -383,18 +347,10 @@ async fn import(g: &Global, a: ImportArgs, actor: &Actor) -> Result<()> {
         .await?;
     pb.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
-    println!(
-        "文字コード / encoding: {}   形式 / preset: {}",
-        report.encoding, report.preset
-    );
+    println!("文字コード / encoding: {}   形式 / preset: {}", report.encoding, report.preset);
     println!(
         "列の対応 / mapping: {}",
-        report
-            .mapping
-            .iter()
-            .map(|(f, h)| format!("{f}←{h}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        report.mapping.iter().map(|(f, h)| format!("{f}←{h}")).collect::<Vec<_>>().join(", ")
     );
     println!(
         "読込 {} 行 / rows read; 新規 {} created; 更新 {} updated; 変更なし {} unchanged; 取込済み {} already imported; 注文から作成した顧客 {} customers created; エラー {} rejected ({secs:.1}s)",
@@ -418,26 +374,16 @@ async fn import(g: &Global, a: ImportArgs, actor: &Actor) -> Result<()> {
             p.push(".rejects.csv");
             PathBuf::from(p)
         });
-        let f =
-            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        joren_app::import::write_rejects(
-            std::io::BufWriter::new(f),
-            &report.headers,
-            &report.rejected,
-        )?;
-        println!(
-            "エラー行を書き出しました / rejected rows written to {}",
-            path.display()
-        );
+        let f = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        joren_app::import::write_rejects(std::io::BufWriter::new(f), &report.headers, &report.rejected)?;
+        println!("エラー行を書き出しました / rejected rows written to {}", path.display());
     }
     Ok(())
 }
 
 fn read_password_stdin() -> Result<String> {
     let mut s = String::new();
-    std::io::stdin()
-        .read_line(&mut s)
-        .context("reading password from standard input")?;
+    std::io::stdin().read_line(&mut s).context("reading password from standard input")?;
     let p = s.trim_end_matches(['\r', '\n']).to_string();
     if p.is_empty() {
         bail!("empty password on standard input");
@@ -448,29 +394,16 @@ fn read_password_stdin() -> Result<String> {
 async fn user(g: &Global, c: UserCommand, actor: &Actor) -> Result<()> {
     let app = open(&g.database_url, config(g, false)?).await?;
     match c {
-        UserCommand::Create {
-            username,
-            role,
-            display_name,
-            password_stdin,
-            generate_password,
-        } => {
+        UserCommand::Create { username, role, display_name, password_stdin, generate_password } => {
             let password = if password_stdin {
                 read_password_stdin()?
             } else if generate_password {
                 joren_app::auth::random_token()[..20].to_string()
             } else {
-                bail!(
-                    "give --password-stdin (read from standard input) or --generate-password (printed once)"
-                );
+                bail!("give --password-stdin (read from standard input) or --generate-password (printed once)");
             };
-            let id = app
-                .create_user(actor, &username, &display_name, role.into(), &password)
-                .await?;
-            println!(
-                "created user {username} (id {id}, role {})",
-                Role::from(role).as_str()
-            );
+            let id = app.create_user(actor, &username, &display_name, role.into(), &password).await?;
+            println!("created user {username} (id {id}, role {})", Role::from(role).as_str());
             if generate_password {
                 println!("password: {password}");
             }
@@ -488,24 +421,20 @@ async fn user(g: &Global, c: UserCommand, actor: &Actor) -> Result<()> {
             }
         }
         UserCommand::SetRole { username, role } => {
-            app.update_user(actor, &username, Some(role.into()), None, None)
-                .await?;
+            app.update_user(actor, &username, Some(role.into()), None, None).await?;
             println!("{username} is now {}", Role::from(role).as_str());
         }
         UserCommand::Passwd { username } => {
             let p = read_password_stdin()?;
-            app.update_user(actor, &username, None, Some(&p), None)
-                .await?;
+            app.update_user(actor, &username, None, Some(&p), None).await?;
             println!("password of {username} changed");
         }
         UserCommand::Disable { username } => {
-            app.update_user(actor, &username, None, None, Some(true))
-                .await?;
+            app.update_user(actor, &username, None, None, Some(true)).await?;
             println!("{username} disabled");
         }
         UserCommand::Enable { username } => {
-            app.update_user(actor, &username, None, None, Some(false))
-                .await?;
+            app.update_user(actor, &username, None, None, Some(false)).await?;
             println!("{username} enabled");
         }
     }
@@ -528,9 +457,7 @@ async fn token(g: &Global, c: TokenCommand, actor: &Actor) -> Result<()> {
                     t.user_id,
                     t.name,
                     app.local_time(t.created_at),
-                    t.last_used_at
-                        .map(|d| app.local_time(d))
-                        .unwrap_or_else(|| "never".into()),
+                    t.last_used_at.map(|d| app.local_time(d)).unwrap_or_else(|| "never".into()),
                     if t.revoked { "\t(revoked)" } else { "" }
                 );
             }

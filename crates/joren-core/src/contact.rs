@@ -72,22 +72,12 @@ impl ContactInput {
             errors.push("family_name", "担当者の姓は必須です");
         }
         let kana = |errors: &mut FieldErrors, field: &str, v: &str| -> String {
-            if v.trim().is_empty() {
-                String::new()
-            } else {
-                errors.take(normalize_kana(field, v)).unwrap_or_default()
-            }
+            if v.trim().is_empty() { String::new() } else { errors.take(normalize_kana(field, v)).unwrap_or_default() }
         };
-        let maybe = |errors: &mut FieldErrors,
-                     field: &str,
-                     v: &str,
-                     f: fn(&str, &str) -> Result<String, FieldError>| {
-            if v.trim().is_empty() {
-                None
-            } else {
-                errors.take(f(field, v))
-            }
-        };
+        let maybe =
+            |errors: &mut FieldErrors, field: &str, v: &str, f: fn(&str, &str) -> Result<String, FieldError>| {
+                if v.trim().is_empty() { None } else { errors.take(f(field, v)) }
+            };
         let p = ContactProfile {
             family_name: self.family_name.trim().to_string(),
             given_name: self.given_name.trim().to_string(),
@@ -100,11 +90,7 @@ impl ContactInput {
             line_user_id: Some(self.line_user_id.trim().to_string()).filter(|s| !s.is_empty()),
             notes: self.notes.trim().to_string(),
         };
-        if errors.is_empty() {
-            Ok(p)
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(p) } else { Err(errors) }
     }
 }
 

@@ -34,16 +34,7 @@ impl CustomerKind {
 }
 
 /// How the customer first came to the shop.
-pub const ACQUISITION_SOURCES: [&str; 8] = [
-    "store",
-    "ec",
-    "advertising",
-    "referral",
-    "event",
-    "sns",
-    "phone",
-    "other",
-];
+pub const ACQUISITION_SOURCES: [&str; 8] = ["store", "ec", "advertising", "referral", "event", "sns", "phone", "other"];
 
 /// Channels a customer can consent to being contacted on.
 pub const CONSENT_CHANNELS: [&str; 4] = ["email", "sms", "line", "dm"];
@@ -82,12 +73,7 @@ impl CustomerProfile {
     /// Name for display: `山田 太郎 様` for a person, `株式会社サンプル 御中` for an account,
     /// `お客様` when nothing is known.
     pub fn display_name(&self) -> String {
-        display_name(
-            self.kind,
-            &self.family_name,
-            &self.given_name,
-            &self.company_name,
-        )
+        display_name(self.kind, &self.family_name, &self.given_name, &self.company_name)
     }
 
     /// The lower-cased, kana-folded text that partial-match search runs over.
@@ -95,11 +81,7 @@ impl CustomerProfile {
         let phone_national = self
             .phone
             .as_deref()
-            .map(|p| {
-                p.strip_prefix("+81")
-                    .map(|r| format!("0{r}"))
-                    .unwrap_or(p.to_string())
-            })
+            .map(|p| p.strip_prefix("+81").map(|r| format!("0{r}")).unwrap_or(p.to_string()))
             .unwrap_or_default();
         let parts = [
             self.family_name.as_str(),
@@ -124,11 +106,7 @@ pub fn display_name(kind: CustomerKind, family: &str, given: &str, company: &str
         _ => {
             let name = format!("{family} {given}");
             let name = name.trim();
-            if name.is_empty() {
-                "お客様".to_string()
-            } else {
-                format!("{name} 様")
-            }
+            if name.is_empty() { "お客様".to_string() } else { format!("{name} 様") }
         }
     }
 }
@@ -167,12 +145,7 @@ fn opt(v: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
-fn optional_with<F>(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: &str,
-    f: F,
-) -> Option<Option<String>>
+fn optional_with<F>(errors: &mut FieldErrors, field: &str, value: &str, f: F) -> Option<Option<String>>
 where
     F: FnOnce(&str, &str) -> Result<String, FieldError>,
 {
@@ -185,12 +158,7 @@ where
 /// Checks an email address loosely (one `@`, a dotted domain, no spaces) and lower-cases it.
 pub fn normalize_email(field: &str, input: &str) -> Result<String, FieldError> {
     let s = input.trim();
-    let bad = || {
-        FieldError::new(
-            field,
-            format!("メールアドレスの形式が正しくありません: {input}"),
-        )
-    };
+    let bad = || FieldError::new(field, format!("メールアドレスの形式が正しくありません: {input}"));
     let (local, domain) = s.split_once('@').ok_or_else(bad)?;
     if local.is_empty()
         || domain.contains('@')
@@ -207,12 +175,8 @@ pub fn normalize_email(field: &str, input: &str) -> Result<String, FieldError> {
 /// Parses `YYYY-MM-DD` (also `YYYY/MM/DD`).
 pub fn parse_date(field: &str, input: &str) -> Result<NaiveDate, FieldError> {
     let s = input.trim().replace('/', "-");
-    NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| {
-        FieldError::new(
-            field,
-            format!("日付は YYYY-MM-DD で入力してください: {input}"),
-        )
-    })
+    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+        .map_err(|_| FieldError::new(field, format!("日付は YYYY-MM-DD で入力してください: {input}")))
 }
 
 fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<String, FieldError> {
@@ -220,10 +184,7 @@ fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<String, FieldErr
     if allowed.contains(&v.as_str()) {
         Ok(v)
     } else {
-        Err(FieldError::new(
-            field,
-            format!("{value} は使えません (使える値: {})", allowed.join(", ")),
-        ))
+        Err(FieldError::new(field, format!("{value} は使えません (使える値: {})", allowed.join(", "))))
     }
 }
 
@@ -246,14 +207,10 @@ impl CustomerInput {
             p.given_name = v.trim().to_string();
         }
         if let Some(v) = self.family_name_kana {
-            p.family_name_kana = errors
-                .take(normalize_kana("family_name_kana", &v))
-                .unwrap_or_default();
+            p.family_name_kana = errors.take(normalize_kana("family_name_kana", &v)).unwrap_or_default();
         }
         if let Some(v) = self.given_name_kana {
-            p.given_name_kana = errors
-                .take(normalize_kana("given_name_kana", &v))
-                .unwrap_or_default();
+            p.given_name_kana = errors.take(normalize_kana("given_name_kana", &v)).unwrap_or_default();
         }
         if let Some(v) = self.company_name {
             p.company_name = v.trim().to_string();
@@ -318,9 +275,8 @@ impl CustomerInput {
             p.owner_user_id = Some(id);
         }
         if let Some(v) = self.acquisition_source
-            && let Some(v) = optional_with(&mut errors, "acquisition_source", &v, |f, v| {
-                one_of(f, v, &ACQUISITION_SOURCES)
-            })
+            && let Some(v) =
+                optional_with(&mut errors, "acquisition_source", &v, |f, v| one_of(f, v, &ACQUISITION_SOURCES))
         {
             p.acquisition_source = v;
         }
@@ -338,11 +294,7 @@ impl CustomerInput {
             }
             _ => {}
         }
-        if errors.is_empty() {
-            Ok(p)
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(p) } else { Err(errors) }
     }
 }
 
@@ -408,12 +360,9 @@ mod tests {
 
     #[test]
     fn accounts_need_a_company_and_show_onchu() {
-        let e = CustomerInput {
-            kind: Some("account".into()),
-            ..Default::default()
-        }
-        .apply(CustomerProfile::default())
-        .unwrap_err();
+        let e = CustomerInput { kind: Some("account".into()), ..Default::default() }
+            .apply(CustomerProfile::default())
+            .unwrap_err();
         assert_eq!(e.0[0].field, "company_name");
         let a = CustomerInput {
             kind: Some("account".into()),
@@ -428,12 +377,7 @@ mod tests {
     #[test]
     fn empty_string_clears_and_none_keeps() {
         let p = input().apply(CustomerProfile::default()).unwrap();
-        let p2 = CustomerInput {
-            email: Some("".into()),
-            ..Default::default()
-        }
-        .apply(p)
-        .unwrap();
+        let p2 = CustomerInput { email: Some("".into()), ..Default::default() }.apply(p).unwrap();
         assert_eq!(p2.email, None);
         assert_eq!(p2.phone.as_deref(), Some("+819012345678"));
     }

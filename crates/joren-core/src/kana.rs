@@ -27,10 +27,7 @@ pub fn normalize_kana(field: &str, input: &str) -> Result<String, FieldError> {
         if is_katakana(c) {
             out.push(c);
         } else {
-            return Err(FieldError::new(
-                field,
-                format!("読み仮名はカタカナで入力してください (not kana: {c:?})"),
-            ));
+            return Err(FieldError::new(field, format!("読み仮名はカタカナで入力してください (not kana: {c:?})")));
         }
     }
     Ok(out.trim_end().to_string())
@@ -39,11 +36,7 @@ pub fn normalize_kana(field: &str, input: &str) -> Result<String, FieldError> {
 /// Lenient conversion for search queries: hiragana and half-width forms become full-width
 /// katakana, everything else is kept (NFKC-normalised, lower-cased).
 pub fn fold_for_search(input: &str) -> String {
-    input
-        .nfkc()
-        .map(hiragana_to_katakana)
-        .flat_map(char::to_lowercase)
-        .collect()
+    input.nfkc().map(hiragana_to_katakana).flat_map(char::to_lowercase).collect()
 }
 
 fn hiragana_to_katakana(c: char) -> char {

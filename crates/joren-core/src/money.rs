@@ -17,10 +17,7 @@ pub fn validate_currency(field: &str, input: &str) -> Result<String, FieldError>
     if c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase()) {
         Ok(c)
     } else {
-        Err(FieldError::new(
-            field,
-            format!("通貨コードが正しくありません: {input}"),
-        ))
+        Err(FieldError::new(field, format!("通貨コードが正しくありません: {input}")))
     }
 }
 
@@ -28,13 +25,8 @@ pub fn validate_currency(field: &str, input: &str) -> Result<String, FieldError>
 /// `12.34` for USD) into integer minor units. More decimals than the currency has is an error,
 /// never a silent rounding.
 pub fn parse_amount(field: &str, input: &str, currency: &str) -> Result<i64, FieldError> {
-    let bad =
-        |why: &str| FieldError::new(field, format!("金額が正しくありません ({why}): {input}"));
-    let s: String = input
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ',' | '¥' | '￥' | '$' | '€' | ' ' | '円'))
-        .collect();
+    let bad = |why: &str| FieldError::new(field, format!("金額が正しくありません ({why}): {input}"));
+    let s: String = input.trim().chars().filter(|c| !matches!(c, ',' | '¥' | '￥' | '$' | '€' | ' ' | '円')).collect();
     let (neg, s) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, s.as_str()),
@@ -59,15 +51,9 @@ pub fn parse_amount(field: &str, input: &str, currency: &str) -> Result<i64, Fie
         frac.push('0');
     }
     let whole: i64 = int_part.parse().map_err(|_| bad("大きすぎます"))?;
-    let frac_v: i64 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse().map_err(|_| bad("桁"))?
-    };
-    let v = whole
-        .checked_mul(10_i64.pow(digits))
-        .and_then(|w| w.checked_add(frac_v))
-        .ok_or_else(|| bad("大きすぎます"))?;
+    let frac_v: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad("桁"))? };
+    let v =
+        whole.checked_mul(10_i64.pow(digits)).and_then(|w| w.checked_add(frac_v)).ok_or_else(|| bad("大きすぎます"))?;
     Ok(if neg { -v } else { v })
 }
 
@@ -87,11 +73,7 @@ pub fn format_amount(amount: i64, currency: &str) -> String {
         grouped.push(c);
     }
     let whole: String = grouped.chars().rev().collect();
-    let number = if digits == 0 {
-        whole
-    } else {
-        format!("{whole}.{frac:0width$}", width = digits as usize)
-    };
+    let number = if digits == 0 { whole } else { format!("{whole}.{frac:0width$}", width = digits as usize) };
     let sign = if neg { "-" } else { "" };
     match currency {
         "JPY" => format!("{sign}¥{number}"),

@@ -132,45 +132,24 @@ pub struct OrderDraft {
 }
 
 /// Parses an RFC 3339 timestamp, or a date (taken as midnight in `tz_offset_hours`).
-pub fn parse_timestamp(
-    field: &str,
-    input: &str,
-    tz_offset_hours: i32,
-) -> Result<DateTime<Utc>, FieldError> {
+pub fn parse_timestamp(field: &str, input: &str, tz_offset_hours: i32) -> Result<DateTime<Utc>, FieldError> {
     let s = input.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S %z",
-        "%Y-%m-%d %H:%M:%S%z",
-        "%Y/%m/%d %H:%M:%S %z",
-    ] {
+    for fmt in ["%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S%z", "%Y/%m/%d %H:%M:%S %z"] {
         if let Ok(t) = DateTime::parse_from_str(s, fmt) {
             return Ok(t.with_timezone(&Utc));
         }
     }
     let offset = chrono::FixedOffset::east_opt(tz_offset_hours * 3600).expect("valid offset");
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y/%m/%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y/%m/%d %H:%M",
-    ] {
+    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M"] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
-            return Ok(t
-                .and_local_timezone(offset)
-                .single()
-                .expect("fixed offset")
-                .with_timezone(&Utc));
+            return Ok(t.and_local_timezone(offset).single().expect("fixed offset").with_timezone(&Utc));
         }
     }
-    let date = NaiveDate::parse_from_str(&s.replace('/', "-"), "%Y-%m-%d").map_err(|_| {
-        FieldError::new(
-            field,
-            format!("日時は RFC 3339 か YYYY-MM-DD で入力してください: {input}"),
-        )
-    })?;
+    let date = NaiveDate::parse_from_str(&s.replace('/', "-"), "%Y-%m-%d")
+        .map_err(|_| FieldError::new(field, format!("日時は RFC 3339 か YYYY-MM-DD で入力してください: {input}")))?;
     Ok(date
         .and_hms_opt(0, 0, 0)
         .expect("midnight")
@@ -189,54 +168,30 @@ pub fn tax_included(amount: i64, rate_percent: i64) -> i64 {
 impl OrderInput {
     /// Validates the order and computes totals. `now` is used when `ordered_at` is absent;
     /// `tz_offset_hours` interprets plain dates in the shop's time zone.
-    pub fn validate(
-        self,
-        now: DateTime<Utc>,
-        tz_offset_hours: i32,
-    ) -> Result<OrderDraft, FieldErrors> {
+    pub fn validate(self, now: DateTime<Utc>, tz_offset_hours: i32) -> Result<OrderDraft, FieldErrors> {
         let mut errors = FieldErrors::default();
         if self.customer_id <= 0 {
             errors.push("customer_id", "customer_id は必須です");
         }
-        let external_id = self
-            .external_id
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty());
+        let external_id = self.external_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         if external_id.as_ref().is_some_and(|s| s.len() > 200) {
             errors.push("external_id", "external_id は200文字以内です");
         }
-        let ordered_at = match self
-            .ordered_at
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let ordered_at = match self.ordered_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => now,
-            Some(s) => errors
-                .take(parse_timestamp("ordered_at", s, tz_offset_hours))
-                .unwrap_or(now),
+            Some(s) => errors.take(parse_timestamp("ordered_at", s, tz_offset_hours)).unwrap_or(now),
         };
-        let channel = match self
-            .channel
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let channel = match self.channel.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => "store".to_string(),
             Some(c) if CHANNELS.contains(&c) => c.to_string(),
             Some(c) => {
-                errors.push(
-                    "channel",
-                    format!("{c} は使えません (使える値: {})", CHANNELS.join(", ")),
-                );
+                errors.push("channel", format!("{c} は使えません (使える値: {})", CHANNELS.join(", ")));
                 String::new()
             }
         };
         let currency = match self.currency.as_deref() {
             None => "JPY".to_string(),
-            Some(c) => errors
-                .take(validate_currency("currency", c))
-                .unwrap_or_default(),
+            Some(c) => errors.take(validate_currency("currency", c)).unwrap_or_default(),
         };
         if self.items.is_empty() {
             errors.push("items", "明細が1行以上必要です");
@@ -280,19 +235,10 @@ impl OrderInput {
         let subtotal: i64 = items.iter().map(|i| i.amount).sum();
         let mut tax = 0;
         for rate in [10, 8] {
-            let group: i64 = items
-                .iter()
-                .filter(|i| i.tax_rate == rate)
-                .map(|i| i.amount)
-                .sum();
-            tax += if prices_include_tax {
-                tax_included(group, rate)
-            } else {
-                group * rate / 100
-            };
+            let group: i64 = items.iter().filter(|i| i.tax_rate == rate).map(|i| i.amount).sum();
+            tax += if prices_include_tax { tax_included(group, rate) } else { group * rate / 100 };
         }
-        let total =
-            subtotal + self.shipping - self.discount + if prices_include_tax { 0 } else { tax };
+        let total = subtotal + self.shipping - self.discount + if prices_include_tax { 0 } else { tax };
         if total < 0 {
             errors.push("discount", "値引きが合計を超えています");
         }
@@ -336,10 +282,7 @@ pub fn refund_amount(
     status: OrderStatus,
 ) -> Result<i64, FieldError> {
     if status == OrderStatus::Cancelled {
-        return Err(FieldError::new(
-            "status",
-            "キャンセル済みの注文は返金できません",
-        ));
+        return Err(FieldError::new("status", "キャンセル済みの注文は返金できません"));
     }
     let remaining = total - refunded;
     let amount = requested.unwrap_or(remaining);
@@ -347,10 +290,7 @@ pub fn refund_amount(
         return Err(FieldError::new("amount", "返金額は1以上です"));
     }
     if amount > remaining {
-        return Err(FieldError::new(
-            "amount",
-            format!("返金額が残額 {remaining} を超えています"),
-        ));
+        return Err(FieldError::new("amount", format!("返金額が残額 {remaining} を超えています")));
     }
     Ok(amount)
 }
@@ -360,13 +300,7 @@ mod tests {
     use super::*;
 
     fn item(qty: i64, price: i64, rate: i64) -> LineItemInput {
-        LineItemInput {
-            name: "商品".into(),
-            quantity: qty,
-            unit_price: price,
-            tax_rate: rate,
-            ..Default::default()
-        }
+        LineItemInput { name: "商品".into(), quantity: qty, unit_price: price, tax_rate: rate, ..Default::default() }
     }
 
     #[test]
@@ -400,13 +334,9 @@ mod tests {
 
     #[test]
     fn bad_items_are_named_by_index() {
-        let e = OrderInput {
-            customer_id: 1,
-            items: vec![item(0, 100, 5)],
-            ..Default::default()
-        }
-        .validate(Utc::now(), 9)
-        .unwrap_err();
+        let e = OrderInput { customer_id: 1, items: vec![item(0, 100, 5)], ..Default::default() }
+            .validate(Utc::now(), 9)
+            .unwrap_err();
         let fields: Vec<_> = e.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["items[0].quantity", "items[0].tax_rate"]);
     }
@@ -422,19 +352,10 @@ mod tests {
 
     #[test]
     fn refunds_respect_what_remains() {
-        assert_eq!(
-            refund_amount(None, 1000, 300, OrderStatus::PartiallyRefunded).unwrap(),
-            700
-        );
+        assert_eq!(refund_amount(None, 1000, 300, OrderStatus::PartiallyRefunded).unwrap(), 700);
         assert!(refund_amount(Some(800), 1000, 300, OrderStatus::PartiallyRefunded).is_err());
         assert!(refund_amount(Some(1), 1000, 0, OrderStatus::Cancelled).is_err());
-        assert_eq!(
-            OrderStatus::derive(1000, 1000, false),
-            OrderStatus::Refunded
-        );
-        assert_eq!(
-            OrderStatus::derive(1000, 10, false),
-            OrderStatus::PartiallyRefunded
-        );
+        assert_eq!(OrderStatus::derive(1000, 1000, false), OrderStatus::Refunded);
+        assert_eq!(OrderStatus::derive(1000, 10, false), OrderStatus::PartiallyRefunded);
     }
 }

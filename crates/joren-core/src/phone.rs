@@ -9,17 +9,11 @@ use crate::FieldError;
 /// international `+81 …`) and returns it in E.164 form. Invalid numbers are rejected.
 pub fn normalize_phone(field: &str, input: &str) -> Result<String, FieldError> {
     let folded: String = input.nfkc().collect();
-    let cleaned: String = folded
-        .chars()
-        .filter(|c| !matches!(c, '‐' | '－' | 'ー' | '―' | '−'))
-        .collect();
+    let cleaned: String = folded.chars().filter(|c| !matches!(c, '‐' | '－' | 'ー' | '―' | '−')).collect();
     let parsed = phonenumber::parse(Some(country::Id::JP), cleaned.trim())
         .map_err(|_| FieldError::new(field, format!("電話番号として読めません: {input}")))?;
     if !phonenumber::is_valid(&parsed) {
-        return Err(FieldError::new(
-            field,
-            format!("存在しない電話番号です: {input}"),
-        ));
+        return Err(FieldError::new(field, format!("存在しない電話番号です: {input}")));
     }
     Ok(parsed.format().mode(Mode::E164).to_string())
 }
@@ -28,9 +22,7 @@ pub fn normalize_phone(field: &str, input: &str) -> Result<String, FieldError> {
 /// otherwise. Unparseable input is returned unchanged.
 pub fn display_phone(e164: &str) -> String {
     match phonenumber::parse(None, e164) {
-        Ok(p) if p.country().id() == Some(country::Id::JP) => {
-            p.format().mode(Mode::National).to_string()
-        }
+        Ok(p) if p.country().id() == Some(country::Id::JP) => p.format().mode(Mode::National).to_string(),
         Ok(p) => p.format().mode(Mode::International).to_string(),
         Err(_) => e164.to_string(),
     }
@@ -42,18 +34,9 @@ mod tests {
 
     #[test]
     fn japanese_numbers_become_e164() {
-        assert_eq!(
-            normalize_phone("phone", "090-1234-5678").unwrap(),
-            "+819012345678"
-        );
-        assert_eq!(
-            normalize_phone("phone", "０３（１２３４）５６７８").unwrap(),
-            "+81312345678"
-        );
-        assert_eq!(
-            normalize_phone("phone", "+81 6 6123 4567").unwrap(),
-            "+81661234567"
-        );
+        assert_eq!(normalize_phone("phone", "090-1234-5678").unwrap(), "+819012345678");
+        assert_eq!(normalize_phone("phone", "０３（１２３４）５６７８").unwrap(), "+81312345678");
+        assert_eq!(normalize_phone("phone", "+81 6 6123 4567").unwrap(), "+81661234567");
     }
 
     #[test]

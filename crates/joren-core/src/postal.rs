@@ -7,14 +7,9 @@ use crate::FieldError;
 /// Accepts `1000001`, `100-0001`, `〒100-0001` or full-width digits; returns `100-0001`.
 pub fn normalize_postal_code(field: &str, input: &str) -> Result<String, FieldError> {
     let digits: String = input.nfkc().filter(char::is_ascii_digit).collect();
-    let rest_ok = input
-        .nfkc()
-        .all(|c| c.is_ascii_digit() || matches!(c, '〒' | '-' | '‐' | '−' | 'ー' | ' '));
+    let rest_ok = input.nfkc().all(|c| c.is_ascii_digit() || matches!(c, '〒' | '-' | '‐' | '−' | 'ー' | ' '));
     if digits.len() != 7 || !rest_ok {
-        return Err(FieldError::new(
-            field,
-            format!("郵便番号は7桁で入力してください (例: 100-0001): {input}"),
-        ));
+        return Err(FieldError::new(field, format!("郵便番号は7桁で入力してください (例: 100-0001): {input}")));
     }
     Ok(format!("{}-{}", &digits[..3], &digits[3..]))
 }
@@ -76,10 +71,7 @@ pub fn validate_prefecture(field: &str, input: &str) -> Result<String, FieldErro
     if PREFECTURES.contains(&s) {
         Ok(s.to_string())
     } else {
-        Err(FieldError::new(
-            field,
-            format!("都道府県名が正しくありません: {input}"),
-        ))
+        Err(FieldError::new(field, format!("都道府県名が正しくありません: {input}")))
     }
 }
 
@@ -90,10 +82,7 @@ mod tests {
     #[test]
     fn postal_codes_are_normalised() {
         assert_eq!(normalize_postal_code("p", "1000001").unwrap(), "100-0001");
-        assert_eq!(
-            normalize_postal_code("p", "〒１００－０００１").unwrap(),
-            "100-0001"
-        );
+        assert_eq!(normalize_postal_code("p", "〒１００－０００１").unwrap(), "100-0001");
         assert!(normalize_postal_code("p", "100-001").is_err());
         assert!(normalize_postal_code("p", "abc1000001").is_err());
     }

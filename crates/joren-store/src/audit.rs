@@ -46,11 +46,7 @@ impl Store {
     }
 
     /// Newest audit records, optionally for one entity (`customer`, `42`).
-    pub async fn audit_log(
-        &self,
-        entity: Option<(&str, &str)>,
-        limit: i64,
-    ) -> Result<Vec<AuditEntry>> {
+    pub async fn audit_log(&self, entity: Option<(&str, &str)>, limit: i64) -> Result<Vec<AuditEntry>> {
         let (e, id) = entity.unwrap_or(("", ""));
         let rows = sqlx::query(
             "SELECT id, at, user_id, actor, action, entity, entity_id, detail FROM audit_log \
@@ -71,8 +67,7 @@ impl Store {
                     action: r.try_get("action")?,
                     entity: r.try_get("entity")?,
                     entity_id: r.try_get("entity_id")?,
-                    detail: serde_json::from_str(&r.try_get::<String, _>("detail")?)
-                        .unwrap_or_default(),
+                    detail: serde_json::from_str(&r.try_get::<String, _>("detail")?).unwrap_or_default(),
                 })
             })
             .collect()

@@ -173,10 +173,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         live_customer(&mut tx, id, self.for_update()).await?;
         write_profile(&mut tx, id, profile).await?;
-        sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1").bind(id).execute(&mut *tx).await?;
         insert_tags(&mut tx, id, &profile.tags).await?;
         tx.commit().await?;
         Ok(())
@@ -192,14 +189,13 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound("customer"))?;
         let mut profile = profile_from_row(&row)?;
-        profile.tags =
-            sqlx::query("SELECT tag FROM customer_tags WHERE customer_id = $1 ORDER BY tag")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| r.try_get("tag"))
-                .collect::<Result<_, _>>()?;
+        profile.tags = sqlx::query("SELECT tag FROM customer_tags WHERE customer_id = $1 ORDER BY tag")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("tag"))
+            .collect::<Result<_, _>>()?;
         let external_ids = sqlx::query(
             "SELECT system, external_id FROM customer_external_ids WHERE customer_id = $1 \
              ORDER BY system, external_id",
@@ -208,12 +204,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(|r| {
-            Ok(ExternalId {
-                system: r.try_get("system")?,
-                external_id: r.try_get("external_id")?,
-            })
-        })
+        .map(|r| Ok(ExternalId { system: r.try_get("system")?, external_id: r.try_get("external_id")? }))
         .collect::<Result<_>>()?;
         let consents = self.current_consents(id).await?;
         Ok(Customer {
@@ -270,31 +261,17 @@ impl Store {
 
     /// Partial-match search over names, kana, company, email and phone (query folded the same
     /// way as the stored search text). Empty query lists everyone. Ordered by kana (50音).
-    pub async fn search_customers(
-        &self,
-        query: &str,
-        limit: i64,
-        offset: i64,
-    ) -> Result<CustomerPage> {
+    pub async fn search_customers(&self, query: &str, limit: i64, offset: i64) -> Result<CustomerPage> {
         let folded = joren_core::kana::fold_for_search(query.trim());
-        let digits: String = folded
-            .chars()
-            .filter(|c| !matches!(c, '-' | ' ' | '(' | ')'))
-            .collect();
-        let needle = if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '+')
-        {
-            digits
-        } else {
-            folded
-        };
+        let digits: String = folded.chars().filter(|c| !matches!(c, '-' | ' ' | '(' | ')')).collect();
+        let needle =
+            if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '+') { digits } else { folded };
         let pattern = like_pattern(&needle);
         let filter = "merged_into IS NULL AND ($1 = '%%' OR search_text LIKE $1 ESCAPE '\\')";
-        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM customers WHERE {filter}"
-        )))
-        .bind(&pattern)
-        .fetch_one(&self.pool)
-        .await?;
+        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM customers WHERE {filter}")))
+            .bind(&pattern)
+            .fetch_one(&self.pool)
+            .await?;
         let sql = format!(
             "SELECT c.id, c.kind, c.family_name, c.given_name, c.company_name, c.family_name_kana, \
              c.given_name_kana, c.email, c.phone, \
@@ -306,17 +283,12 @@ impl Store {
                    ORDER BY family_name_kana, given_name_kana, id LIMIT $2 OFFSET $3) c \
              ORDER BY c.family_name_kana, c.given_name_kana, c.id"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(&pattern)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query(AssertSqlSafe(sql)).bind(&pattern).bind(limit).bind(offset).fetch_all(&self.pool).await?;
         let items = rows
             .iter()
             .map(|r| {
-                let kind =
-                    CustomerKind::parse(&r.try_get::<String, _>("kind")?).unwrap_or_default();
+                let kind = CustomerKind::parse(&r.try_get::<String, _>("kind")?).unwrap_or_default();
                 Ok(CustomerSummary {
                     id: r.try_get("id")?,
                     kind,
@@ -340,11 +312,7 @@ impl Store {
     }
 
     /// Finds a live customer by an external id of a system.
-    pub async fn find_customer_by_external_id(
-        &self,
-        system: &str,
-        external_id: &str,
-    ) -> Result<Option<i64>> {
+    pub async fn find_customer_by_external_id(&self, system: &str, external_id: &str) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar(
             "SELECT c.id FROM customer_external_ids x JOIN customers c ON c.id = x.customer_id \
              WHERE x.system = $1 AND x.external_id = $2 AND c.merged_into IS NULL",
@@ -356,11 +324,7 @@ impl Store {
     }
 
     /// Finds the oldest live customer with this exact email (or E.164 phone).
-    pub async fn find_customer_by_contact(
-        &self,
-        email: Option<&str>,
-        phone: Option<&str>,
-    ) -> Result<Option<i64>> {
+    pub async fn find_customer_by_contact(&self, email: Option<&str>, phone: Option<&str>) -> Result<Option<i64>> {
         if let Some(email) = email {
             let id = sqlx::query_scalar(
                 "SELECT id FROM customers WHERE email = $1 AND merged_into IS NULL ORDER BY id LIMIT 1",
@@ -386,13 +350,12 @@ impl Store {
     /// Attaches an external id to a customer (no-op if it is already there).
     pub async fn add_external_id(&self, customer_id: i64, ext: &ExternalId) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let owner: Option<i64> = sqlx::query_scalar(
-            "SELECT customer_id FROM customer_external_ids WHERE system = $1 AND external_id = $2",
-        )
-        .bind(&ext.system)
-        .bind(&ext.external_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let owner: Option<i64> =
+            sqlx::query_scalar("SELECT customer_id FROM customer_external_ids WHERE system = $1 AND external_id = $2")
+                .bind(&ext.system)
+                .bind(&ext.external_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         match owner {
             Some(o) if o == customer_id => {}
             Some(o) => {
@@ -473,16 +436,9 @@ impl Store {
     /// external ids and tags move to the survivor; empty fields of the survivor are filled from
     /// the merged record; the merged record is kept, marked `merged_into`, and a snapshot of it
     /// is recorded. All in one transaction.
-    pub async fn merge_customers(
-        &self,
-        survivor_id: i64,
-        merged_id: i64,
-        actor: Option<i64>,
-    ) -> Result<MergeResult> {
+    pub async fn merge_customers(&self, survivor_id: i64, merged_id: i64, actor: Option<i64>) -> Result<MergeResult> {
         if survivor_id == merged_id {
-            return Err(StoreError::Conflict(
-                "cannot merge a customer into itself".into(),
-            ));
+            return Err(StoreError::Conflict("cannot merge a customer into itself".into()));
         }
         let survivor = self.get_customer(survivor_id).await?;
         let merged = self.get_customer(merged_id).await?;
@@ -512,17 +468,8 @@ impl Store {
         macro_rules! fill_text {
             ($($f:ident),*) => {$( if profile.$f.is_empty() { profile.$f = m.$f.clone(); } )*};
         }
-        fill_text!(
-            family_name,
-            given_name,
-            family_name_kana,
-            given_name_kana,
-            company_name
-        );
-        for (mine, theirs) in [
-            (&mut profile.notes, &m.notes),
-            (&mut profile.preferences, &m.preferences),
-        ] {
+        fill_text!(family_name, given_name, family_name_kana, given_name_kana, company_name);
+        for (mine, theirs) in [(&mut profile.notes, &m.notes), (&mut profile.preferences, &m.preferences)] {
             if !theirs.is_empty() && !mine.contains(theirs.as_str()) {
                 if !mine.is_empty() {
                     mine.push('\n');
@@ -541,47 +488,18 @@ impl Store {
         let lock = self.for_update();
         live_customer(&mut tx, survivor_id, lock).await?;
         live_customer(&mut tx, merged_id, lock).await?;
-        let mv = |table: &'static str| {
-            AssertSqlSafe(format!(
-                "UPDATE {table} SET customer_id = $1 WHERE customer_id = $2"
-            ))
-        };
-        let orders_moved = sqlx::query(mv("orders"))
-            .bind(survivor_id)
-            .bind(merged_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let interactions_moved = sqlx::query(mv("interactions"))
-            .bind(survivor_id)
-            .bind(merged_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let contacts_moved = sqlx::query(mv("contacts"))
-            .bind(survivor_id)
-            .bind(merged_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query(mv("consent_events"))
-            .bind(survivor_id)
-            .bind(merged_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(mv("customer_external_ids"))
-            .bind(survivor_id)
-            .bind(merged_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1")
-            .bind(merged_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1")
-            .bind(survivor_id)
-            .execute(&mut *tx)
-            .await?;
+        let mv =
+            |table: &'static str| AssertSqlSafe(format!("UPDATE {table} SET customer_id = $1 WHERE customer_id = $2"));
+        let orders_moved =
+            sqlx::query(mv("orders")).bind(survivor_id).bind(merged_id).execute(&mut *tx).await?.rows_affected();
+        let interactions_moved =
+            sqlx::query(mv("interactions")).bind(survivor_id).bind(merged_id).execute(&mut *tx).await?.rows_affected();
+        let contacts_moved =
+            sqlx::query(mv("contacts")).bind(survivor_id).bind(merged_id).execute(&mut *tx).await?.rows_affected();
+        sqlx::query(mv("consent_events")).bind(survivor_id).bind(merged_id).execute(&mut *tx).await?;
+        sqlx::query(mv("customer_external_ids")).bind(survivor_id).bind(merged_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1").bind(merged_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1").bind(survivor_id).execute(&mut *tx).await?;
         insert_tags(&mut tx, survivor_id, &profile.tags).await?;
         write_profile(&mut tx, survivor_id, &profile).await?;
         let now = now_ms();
@@ -613,22 +531,17 @@ impl Store {
 
     /// Number of live (not merged) customers.
     pub async fn count_customers(&self) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE merged_into IS NULL")
-                .fetch_one(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE merged_into IS NULL").fetch_one(&self.pool).await?)
     }
 
     /// Every live customer, in id order, for export (`after` = last id seen, for paging).
     pub async fn customers_after(&self, after: i64, limit: i64) -> Result<Vec<Customer>> {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM customers WHERE merged_into IS NULL AND id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM customers WHERE merged_into IS NULL AND id > $1 ORDER BY id LIMIT $2")
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.push(self.get_customer(id).await?);
@@ -639,32 +552,24 @@ impl Store {
 
 async fn live_customer(tx: &mut Tx, id: i64, lock: &str) -> Result<()> {
     let sql = format!("SELECT merged_into FROM customers WHERE id = $1{lock}");
-    let row = sqlx::query(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?;
     match row {
         None => Err(StoreError::NotFound("customer")),
-        Some(r) if r.try_get::<Option<i64>, _>("merged_into")?.is_some() => Err(
-            StoreError::Conflict(format!("customer {id} was merged into another record")),
-        ),
+        Some(r) if r.try_get::<Option<i64>, _>("merged_into")?.is_some() => {
+            Err(StoreError::Conflict(format!("customer {id} was merged into another record")))
+        }
         Some(_) => Ok(()),
     }
 }
 
-pub(crate) async fn insert_customer(
-    tx: &mut Tx,
-    p: &CustomerProfile,
-    external_ids: &[ExternalId],
-) -> Result<i64> {
+pub(crate) async fn insert_customer(tx: &mut Tx, p: &CustomerProfile, external_ids: &[ExternalId]) -> Result<i64> {
     let now = now_ms();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO customers (kind, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id",
-    )
-    .bind(p.kind.as_str())
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await?;
+    let id: i64 =
+        sqlx::query_scalar("INSERT INTO customers (kind, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id")
+            .bind(p.kind.as_str())
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?;
     write_profile(tx, id, p).await?;
     insert_tags(tx, id, &p.tags).await?;
     insert_external_ids(tx, id, external_ids).await?;

@@ -25,16 +25,10 @@ pub struct Store {
 
 pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql"))];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql"))];
 
 impl Store {
     /// Connects to `url` (`sqlite://path/to/file.db` or `postgres://…`). A SQLite file and its
@@ -53,9 +47,7 @@ impl Store {
         };
         let mut url = url.to_string();
         if backend == Backend::Sqlite {
-            let path = url
-                .trim_start_matches("sqlite://")
-                .trim_start_matches("sqlite:");
+            let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
             let path = path.split('?').next().unwrap_or_default().to_string();
             if let Some(dir) = std::path::Path::new(&path).parent()
                 && !dir.as_os_str().is_empty()
@@ -109,9 +101,7 @@ impl Store {
                 )
             })
             .collect();
-        Migrator::with_migrations(migrations)
-            .run(&self.pool)
-            .await?;
+        Migrator::with_migrations(migrations).run(&self.pool).await?;
         Ok(())
     }
 
@@ -143,13 +133,9 @@ impl Store {
     /// Creates a PostgreSQL database (used by tests to get a fresh database each).
     pub async fn create_database(&self, name: &str) -> Result<()> {
         if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(crate::StoreError::Conflict(format!(
-                "bad database name {name}"
-            )));
+            return Err(crate::StoreError::Conflict(format!("bad database name {name}")));
         }
-        self.pool
-            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await?;
+        self.pool.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await?;
         Ok(())
     }
 }

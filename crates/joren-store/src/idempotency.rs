@@ -15,19 +15,12 @@ pub enum IdempotencyOutcome {
     Replay { status: i64, response: String },
 }
 
-pub(crate) async fn lookup(
-    tx: &mut Tx,
-    scope: &str,
-    key: &str,
-    request_hash: &str,
-) -> Result<IdempotencyOutcome> {
-    let row = sqlx::query(
-        "SELECT request_hash, status, response FROM idempotency_keys WHERE scope = $1 AND key = $2",
-    )
-    .bind(scope)
-    .bind(key)
-    .fetch_optional(&mut **tx)
-    .await?;
+pub(crate) async fn lookup(tx: &mut Tx, scope: &str, key: &str, request_hash: &str) -> Result<IdempotencyOutcome> {
+    let row = sqlx::query("SELECT request_hash, status, response FROM idempotency_keys WHERE scope = $1 AND key = $2")
+        .bind(scope)
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await?;
     match row {
         None => Ok(IdempotencyOutcome::New),
         Some(r) => {
@@ -37,10 +30,7 @@ pub(crate) async fn lookup(
                     "Idempotency-Key {key} was already used with a different request body"
                 )));
             }
-            Ok(IdempotencyOutcome::Replay {
-                status: r.try_get("status")?,
-                response: r.try_get("response")?,
-            })
+            Ok(IdempotencyOutcome::Replay { status: r.try_get("status")?, response: r.try_get("response")? })
         }
     }
 }
@@ -71,12 +61,10 @@ pub(crate) async fn save(
 impl Store {
     /// Forgets idempotency keys older than `max_age_ms` (they must be kept at least 24 h).
     pub async fn prune_idempotency_keys(&self, max_age_ms: i64) -> Result<u64> {
-        Ok(
-            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-                .bind(now_ms() - max_age_ms)
-                .execute(&self.pool)
-                .await?
-                .rows_affected(),
-        )
+        Ok(sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(now_ms() - max_age_ms)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 }

@@ -58,26 +58,22 @@ impl Store {
     /// Records an interaction of a live customer (and, if given, one of its contact persons).
     pub async fn add_interaction(&self, n: &NewInteraction) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let merged: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT merged_into FROM customers WHERE id = $1")
-                .bind(n.customer_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let merged: Option<Option<i64>> = sqlx::query_scalar("SELECT merged_into FROM customers WHERE id = $1")
+            .bind(n.customer_id)
+            .fetch_optional(&mut *tx)
+            .await?;
         match merged {
             None => return Err(StoreError::NotFound("customer")),
             Some(Some(_)) => {
-                return Err(StoreError::Conflict(
-                    "customer was merged into another record".into(),
-                ));
+                return Err(StoreError::Conflict("customer was merged into another record".into()));
             }
             Some(None) => {}
         }
         if let Some(contact) = n.contact_id {
-            let owner: Option<i64> =
-                sqlx::query_scalar("SELECT customer_id FROM contacts WHERE id = $1")
-                    .bind(contact)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let owner: Option<i64> = sqlx::query_scalar("SELECT customer_id FROM contacts WHERE id = $1")
+                .bind(contact)
+                .fetch_optional(&mut *tx)
+                .await?;
             if owner != Some(n.customer_id) {
                 return Err(StoreError::Invalid(joren_core::FieldError::new(
                     "contact_id",
@@ -116,14 +112,8 @@ impl Store {
     }
 
     /// Interactions of a customer, newest first.
-    pub async fn list_interactions(
-        &self,
-        customer_id: i64,
-        limit: i64,
-    ) -> Result<Vec<Interaction>> {
-        let sql = format!(
-            "{SELECT} WHERE i.customer_id = $1 ORDER BY i.occurred_at DESC, i.id DESC LIMIT $2"
-        );
+    pub async fn list_interactions(&self, customer_id: i64, limit: i64) -> Result<Vec<Interaction>> {
+        let sql = format!("{SELECT} WHERE i.customer_id = $1 ORDER BY i.occurred_at DESC, i.id DESC LIMIT $2");
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(customer_id)
             .bind(limit)

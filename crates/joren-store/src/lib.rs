@@ -13,9 +13,7 @@ mod uploads;
 mod users;
 
 pub use audit::AuditEntry;
-pub use customers::{
-    ConsentState, Contact, Customer, CustomerPage, CustomerSummary, ExternalId, MergeResult,
-};
+pub use customers::{ConsentState, Contact, Customer, CustomerPage, CustomerSummary, ExternalId, MergeResult};
 pub use db::{Backend, Store};
 pub use idempotency::IdempotencyOutcome;
 pub use interactions::{Interaction, NewInteraction};

@@ -87,8 +87,7 @@ fn order_from_row(r: &AnyRow) -> Result<Order> {
         tax: r.try_get("tax")?,
         total: r.try_get("total")?,
         refunded: r.try_get("refunded")?,
-        status: OrderStatus::parse(&r.try_get::<String, _>("status")?)
-            .unwrap_or(OrderStatus::Completed),
+        status: OrderStatus::parse(&r.try_get::<String, _>("status")?).unwrap_or(OrderStatus::Completed),
         note: r.try_get("note")?,
         items: Vec::new(),
         adjustments: Vec::new(),
@@ -108,14 +107,8 @@ impl Store {
         request_hash: &str,
         idempotency_key: Option<&str>,
     ) -> Result<OrderCreated> {
-        match self
-            .try_create_order(draft, request_hash, idempotency_key)
-            .await
-        {
-            Err(e) if e.is_unique_violation() => {
-                self.try_create_order(draft, request_hash, idempotency_key)
-                    .await
-            }
+        match self.try_create_order(draft, request_hash, idempotency_key).await {
+            Err(e) if e.is_unique_violation() => self.try_create_order(draft, request_hash, idempotency_key).await,
             other => other,
         }
     }
@@ -131,9 +124,7 @@ impl Store {
             && let IdempotencyOutcome::Replay { response, .. } =
                 idempotency::lookup(&mut tx, IDEMPOTENCY_SCOPE, key, request_hash).await?
         {
-            let id = response
-                .parse()
-                .map_err(|_| StoreError::Conflict("corrupt idempotency record".into()))?;
+            let id = response.parse().map_err(|_| StoreError::Conflict("corrupt idempotency record".into()))?;
             return Ok(OrderCreated { id, replayed: true });
         }
         if let Some(ext) = &draft.external_id {
@@ -150,15 +141,7 @@ impl Store {
                 }
                 let id: i64 = r.try_get("id")?;
                 if let Some(key) = key {
-                    idempotency::save(
-                        &mut tx,
-                        IDEMPOTENCY_SCOPE,
-                        key,
-                        request_hash,
-                        201,
-                        &id.to_string(),
-                    )
-                    .await?;
+                    idempotency::save(&mut tx, IDEMPOTENCY_SCOPE, key, request_hash, 201, &id.to_string()).await?;
                     tx.commit().await?;
                 }
                 return Ok(OrderCreated { id, replayed: true });
@@ -173,10 +156,7 @@ impl Store {
         .await?;
         match customer {
             None => {
-                return Err(StoreError::Invalid(joren_core::FieldError::new(
-                    "customer_id",
-                    "顧客が見つかりません",
-                )));
+                return Err(StoreError::Invalid(joren_core::FieldError::new("customer_id", "顧客が見つかりません")));
             }
             Some(Some(survivor)) => {
                 return Err(StoreError::Invalid(joren_core::FieldError::new(
@@ -188,32 +168,19 @@ impl Store {
         }
         let id = insert_order(&mut tx, draft, request_hash).await?;
         if let Some(key) = key {
-            idempotency::save(
-                &mut tx,
-                IDEMPOTENCY_SCOPE,
-                key,
-                request_hash,
-                201,
-                &id.to_string(),
-            )
-            .await?;
+            idempotency::save(&mut tx, IDEMPOTENCY_SCOPE, key, request_hash, 201, &id.to_string()).await?;
         }
         tx.commit().await?;
-        Ok(OrderCreated {
-            id,
-            replayed: false,
-        })
+        Ok(OrderCreated { id, replayed: false })
     }
 
     /// Loads one order with items and adjustments.
     pub async fn get_order(&self, id: i64) -> Result<Order> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound("order"))?;
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("order"))?;
         let mut order = order_from_row(&row)?;
         order.items = sqlx::query(
             "SELECT line_no, sku, name, category, quantity, unit_price, tax_rate, amount FROM order_items \
@@ -236,44 +203,32 @@ impl Store {
             })
         })
         .collect::<Result<_>>()?;
-        order.adjustments = sqlx::query(
-            "SELECT id, kind, amount, reason, at FROM order_adjustments WHERE order_id = $1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(OrderAdjustment {
-                id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
-                amount: r.try_get("amount")?,
-                reason: r.try_get("reason")?,
-                at: from_ms(r.try_get("at")?),
-            })
-        })
-        .collect::<Result<_>>()?;
+        order.adjustments =
+            sqlx::query("SELECT id, kind, amount, reason, at FROM order_adjustments WHERE order_id = $1 ORDER BY id")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(OrderAdjustment {
+                        id: r.try_get("id")?,
+                        kind: r.try_get("kind")?,
+                        amount: r.try_get("amount")?,
+                        reason: r.try_get("reason")?,
+                        at: from_ms(r.try_get("at")?),
+                    })
+                })
+                .collect::<Result<_>>()?;
         Ok(order)
     }
 
     /// Orders, newest first, optionally of one customer.
-    pub async fn list_orders(
-        &self,
-        customer_id: Option<i64>,
-        limit: i64,
-        offset: i64,
-    ) -> Result<OrderPage> {
-        let filter = if customer_id.is_some() {
-            "customer_id = $1"
-        } else {
-            "$1 IS NULL"
-        };
-        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM orders WHERE {filter}"
-        )))
-        .bind(customer_id)
-        .fetch_one(&self.pool)
-        .await?;
+    pub async fn list_orders(&self, customer_id: Option<i64>, limit: i64, offset: i64) -> Result<OrderPage> {
+        let filter = if customer_id.is_some() { "customer_id = $1" } else { "$1 IS NULL" };
+        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM orders WHERE {filter}")))
+            .bind(customer_id)
+            .fetch_one(&self.pool)
+            .await?;
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE {filter} ORDER BY ordered_at DESC, id DESC LIMIT $2 OFFSET $3"
         )))
@@ -313,40 +268,26 @@ impl Store {
             if order.status != OrderStatus::Completed {
                 return Err(StoreError::Invalid(joren_core::FieldError::new(
                     "status",
-                    format!(
-                        "{} の注文はキャンセルできません (返金を使ってください)",
-                        order.status.as_str()
-                    ),
+                    format!("{} の注文はキャンセルできません (返金を使ってください)", order.status.as_str()),
                 )));
             }
             ("cancel", order.total, OrderStatus::Cancelled)
         } else {
-            let amount = joren_core::order::refund_amount(
-                amount,
-                order.total,
-                order.refunded,
-                order.status,
-            )?;
-            (
-                "refund",
-                amount,
-                OrderStatus::derive(order.total, order.refunded + amount, false),
-            )
+            let amount = joren_core::order::refund_amount(amount, order.total, order.refunded, order.status)?;
+            ("refund", amount, OrderStatus::derive(order.total, order.refunded + amount, false))
         };
-        let refunded = if cancel {
-            order.refunded
-        } else {
-            order.refunded + amount
-        };
-        sqlx::query("INSERT INTO order_adjustments (order_id, kind, amount, reason, created_by, at) VALUES ($1,$2,$3,$4,$5,$6)")
-            .bind(order_id)
-            .bind(kind)
-            .bind(amount)
-            .bind(reason)
-            .bind(actor)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
+        let refunded = if cancel { order.refunded } else { order.refunded + amount };
+        sqlx::query(
+            "INSERT INTO order_adjustments (order_id, kind, amount, reason, created_by, at) VALUES ($1,$2,$3,$4,$5,$6)",
+        )
+        .bind(order_id)
+        .bind(kind)
+        .bind(amount)
+        .bind(reason)
+        .bind(actor)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("UPDATE orders SET refunded = $1, status = $2 WHERE id = $3")
             .bind(refunded)
             .bind(status.as_str())
@@ -359,19 +300,16 @@ impl Store {
 
     /// Total number of orders.
     pub async fn count_orders(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM orders")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM orders").fetch_one(&self.pool).await?)
     }
 
     /// Orders with ids above `after`, in id order, for export.
     pub async fn orders_after(&self, after: i64, limit: i64) -> Result<Vec<Order>> {
-        let ids: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM orders WHERE id > $1 ORDER BY id LIMIT $2")
-                .bind(after)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?;
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.push(self.get_order(id).await?);
@@ -381,19 +319,15 @@ impl Store {
 
     /// Inserts many already-validated orders in one transaction (bulk import). Orders whose
     /// `external_id` already exists are skipped (`None`); returns the new ids in input order.
-    pub async fn insert_orders_batch(
-        &self,
-        orders: &[(OrderDraft, String)],
-    ) -> Result<Vec<Option<i64>>> {
+    pub async fn insert_orders_batch(&self, orders: &[(OrderDraft, String)]) -> Result<Vec<Option<i64>>> {
         let mut tx = self.begin_write().await?;
         let mut inserted = Vec::with_capacity(orders.len());
         for (draft, hash) in orders {
             if let Some(ext) = &draft.external_id {
-                let exists: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM orders WHERE external_id = $1")
-                        .bind(ext)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE external_id = $1")
+                    .bind(ext)
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 if exists.is_some() {
                     inserted.push(None);
                     continue;

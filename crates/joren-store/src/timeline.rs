@@ -49,11 +49,7 @@ impl Store {
                 at: from_ms(r.try_get("ordered_at")?),
                 kind: "order".into(),
                 ref_id: r.try_get("id")?,
-                title: format!(
-                    "{} / {}",
-                    r.try_get::<String, _>("channel")?,
-                    r.try_get::<String, _>("status")?
-                ),
+                title: format!("{} / {}", r.try_get::<String, _>("channel")?, r.try_get::<String, _>("status")?),
                 detail,
                 amount: Some(r.try_get("total")?),
                 currency: Some(r.try_get("currency")?),

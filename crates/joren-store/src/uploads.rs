@@ -30,26 +30,26 @@ impl Store {
             .bind(now_ms() - 86_400_000)
             .execute(&self.pool)
             .await?;
-        sqlx::query("INSERT INTO uploads (token, user_id, kind, filename, content, created_at) VALUES ($1,$2,$3,$4,$5,$6)")
-            .bind(token)
-            .bind(user_id)
-            .bind(kind)
-            .bind(filename)
-            .bind(content.to_vec())
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO uploads (token, user_id, kind, filename, content, created_at) VALUES ($1,$2,$3,$4,$5,$6)",
+        )
+        .bind(token)
+        .bind(user_id)
+        .bind(kind)
+        .bind(filename)
+        .bind(content.to_vec())
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     pub async fn get_upload(&self, token: &str) -> Result<Upload> {
-        let r = sqlx::query(
-            "SELECT token, user_id, kind, filename, content, report FROM uploads WHERE token = $1",
-        )
-        .bind(token)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound("upload"))?;
+        let r = sqlx::query("SELECT token, user_id, kind, filename, content, report FROM uploads WHERE token = $1")
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("upload"))?;
         Ok(Upload {
             token: r.try_get("token")?,
             user_id: r.try_get("user_id")?,

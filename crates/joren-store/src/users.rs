@@ -52,8 +52,7 @@ fn user_from_row(r: &AnyRow) -> Result<User> {
     })
 }
 
-const USER_COLUMNS: &str =
-    "u.id, u.username, u.display_name, u.role, u.password_hash, u.disabled, u.created_at";
+const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.password_hash, u.disabled, u.created_at";
 
 impl Store {
     /// Creates a user; a taken username is a conflict.
@@ -76,9 +75,9 @@ impl Store {
         .await;
         match r {
             Ok(id) => Ok(id),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(
-                format!("username {username} is already taken"),
-            )),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(StoreError::Conflict(format!("username {username} is already taken")))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -96,12 +95,7 @@ impl Store {
 
     pub async fn list_users(&self) -> Result<Vec<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.id");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(user_from_row)
-            .collect()
+        sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?.iter().map(user_from_row).collect()
     }
 
     /// Changes role, password hash or disabled flag (each optional).
@@ -127,18 +121,13 @@ impl Store {
             return Err(StoreError::NotFound("user"));
         }
         if disabled == Some(true) {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&self.pool).await?;
         }
         Ok(())
     }
 
     pub async fn count_users(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?)
     }
 
     pub async fn create_session(
@@ -148,14 +137,16 @@ impl Store {
         csrf_token: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1,$2,$3,$4,$5)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(csrf_token)
-            .bind(now_ms())
-            .bind(expires_at.timestamp_millis())
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1,$2,$3,$4,$5)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf_token)
+        .bind(now_ms())
+        .bind(expires_at.timestamp_millis())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -165,11 +156,8 @@ impl Store {
             "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(token_hash)
-            .bind(now_ms())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash).bind(now_ms()).fetch_optional(&self.pool).await?;
         row.map(|r| {
             Ok(Session {
                 user: user_from_row(&r)?,
@@ -181,19 +169,11 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
         Ok(())
     }
 
-    pub async fn create_api_token(
-        &self,
-        user_id: i64,
-        name: &str,
-        token_hash: &str,
-    ) -> Result<i64> {
+    pub async fn create_api_token(&self, user_id: i64, name: &str, token_hash: &str) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1,$2,$3,$4) RETURNING id",
         )
@@ -211,10 +191,7 @@ impl Store {
             "SELECT {USER_COLUMNS}, t.id AS token_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash).fetch_optional(&self.pool).await?;
         let Some(row) = row else { return Ok(None) };
         let token_id: i64 = row.try_get("token_id")?;
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
@@ -226,11 +203,10 @@ impl Store {
     }
 
     pub async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
-        let rows = sqlx::query(
-            "SELECT id, user_id, name, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT id, user_id, name, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| {
                 Ok(ApiToken {
@@ -246,18 +222,12 @@ impl Store {
     }
 
     pub async fn revoke_api_token(&self, id: i64) -> Result<()> {
-        let n = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            Err(StoreError::NotFound("api token"))
-        } else {
-            Ok(())
-        }
+        let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now_ms())
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        if n == 0 { Err(StoreError::NotFound("api token")) } else { Ok(()) }
     }
 }

@@ -11,10 +11,7 @@ async fn stores() -> Vec<(Store, tempfile::TempDir)> {
     s.migrate().await.unwrap();
     let mut out = vec![(s, dir)];
     if let Ok(admin) = std::env::var("JOREN_TEST_POSTGRES_URL") {
-        let name = format!(
-            "joren_store_{}",
-            std::process::id() as u64 * 1000 + rand_suffix()
-        );
+        let name = format!("joren_store_{}", std::process::id() as u64 * 1000 + rand_suffix());
         let admin_store = Store::connect(&admin).await.expect("PostgreSQL reachable");
         admin_store.create_database(&name).await.unwrap();
         let url = replace_db(&admin, &name);
@@ -31,11 +28,7 @@ async fn stores() -> Vec<(Store, tempfile::TempDir)> {
 }
 
 fn rand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64
-        % 1000
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64 % 1000
 }
 
 fn replace_db(url: &str, name: &str) -> String {
@@ -59,25 +52,10 @@ fn person(family: &str, kana: &str, email: &str) -> CustomerProfile {
 async fn customers_orders_and_merge_round_trip() {
     for (s, _dir) in stores().await {
         let a = s
-            .create_customer(
-                &person("佐藤", "さとう", "a@example.jp"),
-                &[],
-                &[("email".into(), true)],
-                "test",
-                None,
-            )
+            .create_customer(&person("佐藤", "さとう", "a@example.jp"), &[], &[("email".into(), true)], "test", None)
             .await
             .unwrap();
-        let b = s
-            .create_customer(
-                &person("佐藤", "サトウ", "b@example.jp"),
-                &[],
-                &[],
-                "test",
-                None,
-            )
-            .await
-            .unwrap();
+        let b = s.create_customer(&person("佐藤", "サトウ", "b@example.jp"), &[], &[], "test", None).await.unwrap();
         let page = s.search_customers("さとう", 10, 0).await.unwrap();
         assert_eq!(page.total, 2, "{:?}", s.backend());
         let c = s.get_customer(a).await.unwrap();
@@ -110,10 +88,7 @@ async fn customers_orders_and_merge_round_trip() {
         assert_eq!(s.get_customer(b).await.unwrap().merged_into, Some(a));
         assert_eq!(s.search_customers("佐藤", 10, 0).await.unwrap().total, 1);
 
-        let refunded = s
-            .adjust_order(first.id, false, Some(1000), "破損", None)
-            .await
-            .unwrap();
+        let refunded = s.adjust_order(first.id, false, Some(1000), "破損", None).await.unwrap();
         assert_eq!(refunded.status.as_str(), "partially_refunded");
         let tl = s.timeline(a, 50).await.unwrap();
         assert_eq!(tl.len(), 2);

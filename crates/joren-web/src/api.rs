@@ -33,15 +33,9 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}", get(get_customer).patch(update_customer))
         .route("/customers/{id}/merge", post(merge_customer))
         .route("/customers/{id}/timeline", get(timeline))
-        .route(
-            "/customers/{id}/contacts",
-            get(list_contacts).post(add_contact),
-        )
+        .route("/customers/{id}/contacts", get(list_contacts).post(add_contact))
         .route("/customers/{id}/consents/{channel}", put(set_consent))
-        .route(
-            "/customers/{id}/interactions",
-            get(list_interactions).post(add_interaction),
-        )
+        .route("/customers/{id}/interactions", get(list_interactions).post(add_interaction))
         .route("/orders", get(list_orders).post(create_order))
         .route("/orders/{id}", get(get_order))
         .route("/orders/{id}/refunds", post(refund_order))
@@ -65,8 +59,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody
             Err(JsonRejection::JsonDataError(e)) => {
                 let msg = e.body_text();
                 let field = msg.split('`').nth(1).map(str::to_string);
-                let mut err =
-                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", msg);
+                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", msg);
                 err.field = field;
                 Err(err)
             }
@@ -80,11 +73,7 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
         Ok(_) => Json(json!({"status": "ok"})).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable"})),
-            )
-                .into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable"}))).into_response()
         }
     }
 }
@@ -101,18 +90,12 @@ struct Paging {
     customer_id: Option<i64>,
 }
 
-async fn list_customers(
-    State(s): State<AppState>,
-    ApiActor(_): ApiActor,
-    Query(p): Query<Paging>,
-) -> ApiResult {
+async fn list_customers(State(s): State<AppState>, ApiActor(_): ApiActor, Query(p): Query<Paging>) -> ApiResult {
     let limit = p.limit.unwrap_or(50);
     let offset = p.offset.unwrap_or(0);
-    let page = s
-        .app
-        .search_customers(p.q.as_deref().unwrap_or(""), limit, offset)
-        .await?;
-    Ok(Json(json!({"total": page.total, "limit": limit.clamp(1, 500), "offset": offset, "items": page.items})).into_response())
+    let page = s.app.search_customers(p.q.as_deref().unwrap_or(""), limit, offset).await?;
+    Ok(Json(json!({"total": page.total, "limit": limit.clamp(1, 500), "offset": offset, "items": page.items}))
+        .into_response())
 }
 
 async fn create_customer(
@@ -124,11 +107,7 @@ async fn create_customer(
     Ok((StatusCode::CREATED, Json(c)).into_response())
 }
 
-async fn get_customer(
-    State(s): State<AppState>,
-    ApiActor(_): ApiActor,
-    Path(id): Path<i64>,
-) -> ApiResult {
+async fn get_customer(State(s): State<AppState>, ApiActor(_): ApiActor, Path(id): Path<i64>) -> ApiResult {
     let c = s.app.get_customer(id).await?;
     let contacts = s.app.list_contacts(id).await?;
     let mut v = serde_json::to_value(c).unwrap_or_default();
@@ -169,11 +148,7 @@ async fn timeline(
     Ok(Json(json!({"items": s.app.timeline(id, p.limit.unwrap_or(200)).await?})).into_response())
 }
 
-async fn list_contacts(
-    State(s): State<AppState>,
-    ApiActor(_): ApiActor,
-    Path(id): Path<i64>,
-) -> ApiResult {
+async fn list_contacts(State(s): State<AppState>, ApiActor(_): ApiActor, Path(id): Path<i64>) -> ApiResult {
     s.app.get_customer(id).await?;
     Ok(Json(json!({"items": s.app.list_contacts(id).await?})).into_response())
 }
@@ -184,11 +159,7 @@ async fn add_contact(
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<ContactInput>,
 ) -> ApiResult {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.add_contact(&a, id, input).await?),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(s.app.add_contact(&a, id, input).await?)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -205,12 +176,7 @@ async fn set_consent(
     Path((id, channel)): Path<(i64, String)>,
     JsonBody(b): JsonBody<ConsentBody>,
 ) -> ApiResult {
-    Ok(Json(
-        s.app
-            .set_consent(&a, id, &channel, b.granted, &b.source)
-            .await?,
-    )
-    .into_response())
+    Ok(Json(s.app.set_consent(&a, id, &channel, b.granted, &b.source).await?).into_response())
 }
 
 async fn list_interactions(
@@ -220,10 +186,7 @@ async fn list_interactions(
     Query(p): Query<Paging>,
 ) -> ApiResult {
     s.app.get_customer(id).await?;
-    Ok(
-        Json(json!({"items": s.app.list_interactions(id, p.limit.unwrap_or(100)).await?}))
-            .into_response(),
-    )
+    Ok(Json(json!({"items": s.app.list_interactions(id, p.limit.unwrap_or(100)).await?})).into_response())
 }
 
 async fn add_interaction(
@@ -232,22 +195,15 @@ async fn add_interaction(
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<InteractionInput>,
 ) -> ApiResult {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.log_interaction(&a, id, input).await?),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(s.app.log_interaction(&a, id, input).await?)).into_response())
 }
 
-async fn list_orders(
-    State(s): State<AppState>,
-    ApiActor(_): ApiActor,
-    Query(p): Query<Paging>,
-) -> ApiResult {
+async fn list_orders(State(s): State<AppState>, ApiActor(_): ApiActor, Query(p): Query<Paging>) -> ApiResult {
     let limit = p.limit.unwrap_or(50);
     let offset = p.offset.unwrap_or(0);
     let page = s.app.list_orders(p.customer_id, limit, offset).await?;
-    Ok(Json(json!({"total": page.total, "limit": limit.clamp(1, 500), "offset": offset, "items": page.items})).into_response())
+    Ok(Json(json!({"total": page.total, "limit": limit.clamp(1, 500), "offset": offset, "items": page.items}))
+        .into_response())
 }
 
 async fn create_order(
@@ -257,25 +213,20 @@ async fn create_order(
     JsonBody(input): JsonBody<OrderInput>,
 ) -> ApiResult {
     let key = match headers.get("idempotency-key") {
-        Some(v) => Some(v.to_str().map_err(|_| {
-            ApiError::bad_request("Idempotency-Key must be ASCII").field("Idempotency-Key")
-        })?),
+        Some(v) => Some(
+            v.to_str().map_err(|_| ApiError::bad_request("Idempotency-Key must be ASCII").field("Idempotency-Key"))?,
+        ),
         None => None,
     };
     let created = s.app.create_order(&a, input, key).await?;
     let mut resp = (StatusCode::CREATED, Json(created.order)).into_response();
     if created.replayed {
-        resp.headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(resp)
 }
 
-async fn get_order(
-    State(s): State<AppState>,
-    ApiActor(_): ApiActor,
-    Path(id): Path<i64>,
-) -> ApiResult {
+async fn get_order(State(s): State<AppState>, ApiActor(_): ApiActor, Path(id): Path<i64>) -> ApiResult {
     Ok(Json(s.app.get_order(id).await?).into_response())
 }
 
@@ -285,11 +236,7 @@ async fn refund_order(
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<RefundInput>,
 ) -> ApiResult {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.refund_order(&a, id, input).await?),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(s.app.refund_order(&a, id, input).await?)).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -299,12 +246,7 @@ struct CancelBody {
     reason: String,
 }
 
-async fn cancel_order(
-    State(s): State<AppState>,
-    ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
-    body: Bytes,
-) -> ApiResult {
+async fn cancel_order(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>, body: Bytes) -> ApiResult {
     let b: CancelBody = if body.is_empty() {
         CancelBody::default()
     } else {
@@ -330,10 +272,7 @@ pub fn parse_overrides(s: Option<&str>) -> Result<Vec<(String, String)>, ApiErro
         .map(|kv| {
             kv.split_once('=')
                 .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!("mapping must be field=header: {kv}"))
-                        .field("map")
-                })
+                .ok_or_else(|| ApiError::bad_request(format!("mapping must be field=header: {kv}")).field("map"))
         })
         .collect()
 }
@@ -345,29 +284,17 @@ async fn import(
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> ApiResult {
-    let kind = ImportKind::parse(&kind).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "import kind must be customers or orders",
-        )
-    })?;
+    let kind = ImportKind::parse(&kind)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "import kind must be customers or orders"))?;
     let mut options = ImportOptions::new(kind);
     options.preset = q.preset;
     options.source_system = q.system;
     options.overrides = parse_overrides(q.map.as_deref())?;
-    let report = s
-        .app
-        .import_csv(&a, &body[..], &options, &mut |_| {})
-        .await?;
+    let report = s.app.import_csv(&a, &body[..], &options, &mut |_| {}).await?;
     Ok(Json(report).into_response())
 }
 
-async fn export(
-    State(s): State<AppState>,
-    ApiActor(a): ApiActor,
-    Path(kind): Path<String>,
-) -> ApiResult {
+async fn export(State(s): State<AppState>, ApiActor(a): ApiActor, Path(kind): Path<String>) -> ApiResult {
     let mut buf = Vec::new();
     let name = match kind.as_str() {
         "customers.csv" => {
@@ -379,20 +306,13 @@ async fn export(
             "orders.csv"
         }
         _ => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "export customers.csv or orders.csv",
-            ));
+            return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "export customers.csv or orders.csv"));
         }
     };
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
         ],
         buf,
     )
@@ -413,28 +333,13 @@ struct NewUser {
     password: String,
 }
 
-async fn create_user(
-    State(s): State<AppState>,
-    ApiActor(a): ApiActor,
-    JsonBody(u): JsonBody<NewUser>,
-) -> ApiResult {
+async fn create_user(State(s): State<AppState>, ApiActor(a): ApiActor, JsonBody(u): JsonBody<NewUser>) -> ApiResult {
     let role = Role::parse(&u.role).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            "role must be owner, staff or viewer",
-        )
-        .field("role")
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "role must be owner, staff or viewer")
+            .field("role")
     })?;
-    let id = s
-        .app
-        .create_user(&a, &u.username, &u.display_name, role, &u.password)
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"id": id, "username": u.username, "role": role})),
-    )
-        .into_response())
+    let id = s.app.create_user(&a, &u.username, &u.display_name, role, &u.password).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id, "username": u.username, "role": role}))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -444,11 +349,7 @@ struct AuditQuery {
     limit: Option<i64>,
 }
 
-async fn audit(
-    State(s): State<AppState>,
-    ApiActor(a): ApiActor,
-    Query(q): Query<AuditQuery>,
-) -> ApiResult {
+async fn audit(State(s): State<AppState>, ApiActor(a): ApiActor, Query(q): Query<AuditQuery>) -> ApiResult {
     let filter = q.entity.as_deref().zip(q.entity_id.as_deref());
     let items = s.app.audit_log(&a, filter, q.limit.unwrap_or(100)).await?;
     Ok(Json(json!({"items": items})).into_response())

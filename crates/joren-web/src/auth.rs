@@ -32,38 +32,20 @@ pub struct ApiActor(pub Actor);
 impl FromRequestParts<AppState> for ApiActor {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
-            let value = auth
-                .to_str()
-                .map_err(|_| ApiError::from(AppError::Unauthorized))?;
-            let token = value
-                .strip_prefix("Bearer ")
-                .ok_or_else(|| ApiError::from(AppError::Unauthorized))?;
+            let value = auth.to_str().map_err(|_| ApiError::from(AppError::Unauthorized))?;
+            let token = value.strip_prefix("Bearer ").ok_or_else(|| ApiError::from(AppError::Unauthorized))?;
             return Ok(Self(state.app.authenticate_token(token.trim()).await?));
         }
         let Some(token) = cookie(parts, SESSION_COOKIE) else {
             return Err(AppError::Unauthorized.into());
         };
-        let (actor, csrf) = state
-            .app
-            .session(token)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+        let (actor, csrf) = state.app.session(token).await?.ok_or(AppError::Unauthorized)?;
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-            let sent = parts
-                .headers
-                .get("x-csrf-token")
-                .and_then(|v| v.to_str().ok());
+            let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
             if !sent.is_some_and(|s| constant_time_eq(s, &csrf)) {
-                return Err(ApiError::new(
-                    axum::http::StatusCode::FORBIDDEN,
-                    "csrf",
-                    "CSRF token missing or wrong",
-                ));
+                return Err(ApiError::new(axum::http::StatusCode::FORBIDDEN, "csrf", "CSRF token missing or wrong"));
             }
         }
         Ok(Self(actor))
@@ -80,26 +62,15 @@ pub struct WebUser {
 impl OptionalFromRequestParts<AppState> for WebUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
         let Some(token) = cookie(parts, SESSION_COOKIE) else {
             return Ok(None);
         };
-        Ok(state
-            .app
-            .session(token)
-            .await?
-            .map(|(actor, csrf)| WebUser { actor, csrf }))
+        Ok(state.app.session(token).await?.map(|(actor, csrf)| WebUser { actor, csrf }))
     }
 }
 
 /// Compares two secrets without leaking where they differ through timing.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -18,13 +18,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-            details: Vec::new(),
-        }
+        Self { status, code, message: message.into(), field: None, details: Vec::new() }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -42,12 +36,7 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Validation(errors) => {
                 let first = errors.0.first().cloned();
-                let message = errors
-                    .0
-                    .iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let message = errors.0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ");
                 Self {
                     status: StatusCode::UNPROCESSABLE_ENTITY,
                     code: "validation_failed",
@@ -56,26 +45,14 @@ impl From<AppError> for ApiError {
                     details: errors.0,
                 }
             }
-            AppError::NotFound(what) => Self::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("{what} not found"),
-            ),
+            AppError::NotFound(what) => Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found")),
             AppError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             AppError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
-            AppError::Unauthorized => Self::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "authentication required",
-            ),
+            AppError::Unauthorized => Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "authentication required"),
             AppError::Io(m) => Self::new(StatusCode::BAD_REQUEST, "bad_request", m),
             AppError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error",
-                )
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
             }
         }
     }

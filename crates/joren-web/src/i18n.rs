@@ -13,11 +13,7 @@ pub enum Lang {
 
 impl Lang {
     pub fn parse(s: &str) -> Self {
-        if s.starts_with("en") {
-            Self::En
-        } else {
-            Self::Ja
-        }
+        if s.starts_with("en") { Self::En } else { Self::Ja }
     }
 
     pub fn code(self) -> &'static str {
@@ -54,11 +50,7 @@ impl Tr {
 /// (key, 日本語, English)
 pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("app.name", "Joren 常連", "Joren"),
-    (
-        "app.tagline",
-        "お客様が何度も戻ってくるお店に",
-        "Keep your customers coming back",
-    ),
+    ("app.tagline", "お客様が何度も戻ってくるお店に", "Keep your customers coming back"),
     ("nav.home", "ホーム", "Home"),
     ("nav.customers", "顧客", "Customers"),
     ("nav.import", "取込・出力", "Import / export"),
@@ -72,11 +64,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("login.username", "ユーザー名", "Username"),
     ("login.password", "パスワード", "Password"),
     ("login.submit", "ログイン", "Log in"),
-    (
-        "login.failed",
-        "ユーザー名またはパスワードが違います",
-        "Wrong username or password",
-    ),
+    ("login.failed", "ユーザー名またはパスワードが違います", "Wrong username or password"),
     ("home.title", "ホーム", "Home"),
     ("home.customers", "顧客数", "Customers"),
     ("home.orders", "注文数", "Orders"),
@@ -87,18 +75,10 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Retention analytics and the dashboard will appear here (next release).",
     ),
     ("customers.title", "顧客一覧", "Customers"),
-    (
-        "customers.search",
-        "名前・フリガナ・メール・電話で検索",
-        "Search by name, kana, email or phone",
-    ),
+    ("customers.search", "名前・フリガナ・メール・電話で検索", "Search by name, kana, email or phone"),
     ("customers.search_button", "検索", "Search"),
     ("customers.found", "件", "found"),
-    (
-        "customers.none",
-        "該当する顧客はいません",
-        "No customers match",
-    ),
+    ("customers.none", "該当する顧客はいません", "No customers match"),
     ("col.name", "お名前", "Name"),
     ("col.kana", "フリガナ", "Kana"),
     ("col.email", "メール", "Email"),
@@ -129,11 +109,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("customer.contacts", "担当者 (法人)", "Contact persons"),
     ("customer.timeline", "タイムライン", "Timeline"),
     ("customer.summary", "購入の概要", "Purchases"),
-    (
-        "customer.merged",
-        "この顧客は統合されました。統合先:",
-        "This customer was merged into:",
-    ),
+    ("customer.merged", "この顧客は統合されました。統合先:", "This customer was merged into:"),
     ("customer.external_ids", "外部ID", "External ids"),
     ("customer.log", "対応を記録", "Log a contact"),
     ("customer.log_submit", "記録する", "Save"),
@@ -143,11 +119,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("customer.dir_in", "お客様から", "from customer"),
     ("customer.dir_out", "お店から", "from shop"),
     ("customer.logged", "記録しました", "Saved"),
-    (
-        "customer.viewer_readonly",
-        "閲覧権限のため記録できません",
-        "Viewers cannot log contacts",
-    ),
+    ("customer.viewer_readonly", "閲覧権限のため記録できません", "Viewers cannot log contacts"),
     ("kind.order", "注文", "Order"),
     ("kind.refund", "返金", "Refund"),
     ("kind.cancel", "キャンセル", "Cancellation"),
@@ -172,18 +144,10 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("import.preset", "形式", "Layout"),
     ("import.preset_auto", "自動判定", "Detect"),
     ("import.preset_generic", "汎用", "Generic"),
-    (
-        "import.preset_shopify",
-        "Shopify 注文エクスポート",
-        "Shopify orders export",
-    ),
+    ("import.preset_shopify", "Shopify 注文エクスポート", "Shopify orders export"),
     ("import.file", "ファイル", "File"),
     ("import.preview", "内容を確認", "Preview"),
-    (
-        "import.preview_title",
-        "取込内容の確認",
-        "Check before importing",
-    ),
+    ("import.preview_title", "取込内容の確認", "Check before importing"),
     ("import.encoding", "文字コード", "Encoding"),
     ("import.mapping", "列の対応", "Column mapping"),
     ("import.field", "項目", "Field"),
@@ -196,22 +160,10 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("import.created", "新規", "Created"),
     ("import.updated", "更新", "Updated"),
     ("import.unchanged", "変更なし", "Unchanged"),
-    (
-        "import.skipped",
-        "取込済み (スキップ)",
-        "Already imported (skipped)",
-    ),
-    (
-        "import.customers_created",
-        "新規顧客 (注文から)",
-        "Customers created from orders",
-    ),
+    ("import.skipped", "取込済み (スキップ)", "Already imported (skipped)"),
+    ("import.customers_created", "新規顧客 (注文から)", "Customers created from orders"),
     ("import.rejected", "エラー行", "Rejected rows"),
-    (
-        "import.rejects_download",
-        "エラー行を CSV でダウンロード",
-        "Download rejected rows as CSV",
-    ),
+    ("import.rejects_download", "エラー行を CSV でダウンロード", "Download rejected rows as CSV"),
     ("import.export_title", "CSV出力", "Export CSV"),
     (
         "import.export_help",
@@ -221,11 +173,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("import.export_customers", "顧客を出力", "Export customers"),
     ("import.export_orders", "注文を出力", "Export orders"),
     ("error.title", "エラー", "Error"),
-    (
-        "error.forbidden",
-        "この操作の権限がありません",
-        "You are not allowed to do this",
-    ),
+    ("error.forbidden", "この操作の権限がありません", "You are not allowed to do this"),
 ];
 
 #[cfg(test)]
@@ -251,10 +199,7 @@ mod tests {
     #[test]
     fn keys_are_unique() {
         for (i, (k, _, _)) in MESSAGES.iter().enumerate() {
-            assert!(
-                !MESSAGES[i + 1..].iter().any(|(k2, _, _)| k2 == k),
-                "duplicate key {k}"
-            );
+            assert!(!MESSAGES[i + 1..].iter().any(|(k2, _, _)| k2 == k), "duplicate key {k}");
         }
     }
 }

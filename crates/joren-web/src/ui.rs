@@ -45,13 +45,8 @@ struct UiLang(Tr);
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for UiLang {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Self(Tr(cookie(parts, LANG_COOKIE)
-            .map(Lang::parse)
-            .unwrap_or_default())))
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(Tr(cookie(parts, LANG_COOKIE).map(Lang::parse).unwrap_or_default())))
     }
 }
 
@@ -108,12 +103,8 @@ struct ErrorPage {
 impl IntoResponse for UiError {
     fn into_response(self) -> Response {
         match self {
-            Self::Login(next) => {
-                Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response()
-            }
-            Self::Page(t, status, message) => {
-                (status, render(&ErrorPage { t, message })).into_response()
-            }
+            Self::Login(next) => Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response(),
+            Self::Page(t, status, message) => (status, render(&ErrorPage { t, message })).into_response(),
         }
     }
 }
@@ -133,9 +124,7 @@ fn render<T: Template>(t: &T) -> Response {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -149,11 +138,7 @@ fn check_csrf(t: Tr, user: &WebUser, sent: &str) -> Result<(), UiError> {
     if constant_time_eq(sent, &user.csrf) {
         Ok(())
     } else {
-        Err(UiError::Page(
-            t,
-            StatusCode::FORBIDDEN,
-            "CSRF token missing or wrong (reload the page)".into(),
-        ))
+        Err(UiError::Page(t, StatusCode::FORBIDDEN, "CSRF token missing or wrong (reload the page)".into()))
     }
 }
 
@@ -166,10 +151,7 @@ fn safe_next(next: Option<&str>) -> String {
 
 async fn css() -> Response {
     (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
         include_str!("../static/app.css"),
     )
         .into_response()
@@ -178,13 +160,7 @@ async fn css() -> Response {
 async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
     let lang = Lang::parse(&code);
     (
-        [(
-            header::SET_COOKIE,
-            format!(
-                "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-                lang.code()
-            ),
-        )],
+        [(header::SET_COOKIE, format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code()))],
         Redirect::to(&safe_next(q.next.as_deref())),
     )
         .into_response()
@@ -205,11 +181,7 @@ struct LoginPage {
 }
 
 async fn login_page(UiLang(t): UiLang, Query(q): Query<NextQuery>) -> Response {
-    render(&LoginPage {
-        t,
-        next: safe_next(q.next.as_deref()),
-        failed: q.error.is_some(),
-    })
+    render(&LoginPage { t, next: safe_next(q.next.as_deref()), failed: q.error.is_some() })
 }
 
 #[derive(Deserialize)]
@@ -224,11 +196,7 @@ async fn login_submit(State(s): State<AppState>, Form(f): Form<LoginForm>) -> Re
     let next = safe_next(Some(&f.next));
     match s.app.login(&f.username, &f.password).await {
         Ok(login) => {
-            let secure = if s.app.config.secure_cookies {
-                "; Secure"
-            } else {
-                ""
-            };
+            let secure = if s.app.config.secure_cookies { "; Secure" } else { "" };
             let cookie = format!(
                 "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
                 login.session_token,
@@ -236,9 +204,7 @@ async fn login_submit(State(s): State<AppState>, Form(f): Form<LoginForm>) -> Re
             );
             ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
         }
-        Err(_) => {
-            Redirect::to(&format!("/login?error=1&next={}", urlencode(&next))).into_response()
-        }
+        Err(_) => Redirect::to(&format!("/login?error=1&next={}", urlencode(&next))).into_response(),
     }
 }
 
@@ -265,10 +231,7 @@ async fn logout(
         .find(|(k, _)| *k == SESSION_COOKIE)
         .map(|(_, v)| v.to_string());
     if let Some(token) = token {
-        s.app
-            .logout(&token)
-            .await
-            .map_err(|e| UiError::from_app(t, e))?;
+        s.app.logout(&token).await.map_err(|e| UiError::from_app(t, e))?;
     }
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     Ok(([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response())
@@ -299,12 +262,7 @@ async fn home(State(s): State<AppState>, UiLang(t): UiLang, user: Option<WebUser
     let page = s.app.list_orders(None, 10, 0).await.map_err(err)?;
     let mut recent = Vec::new();
     for o in page.items {
-        let name = s
-            .app
-            .get_customer(o.customer_id)
-            .await
-            .map(|c| c.display_name)
-            .unwrap_or_default();
+        let name = s.app.get_customer(o.customer_id).await.map(|c| c.display_name).unwrap_or_default();
         recent.push(RecentOrder {
             id: o.id,
             customer_id: o.customer_id,
@@ -314,12 +272,7 @@ async fn home(State(s): State<AppState>, UiLang(t): UiLang, user: Option<WebUser
             status: o.status.as_str().into(),
         });
     }
-    Ok(render(&HomePage {
-        c: Chrome::new(t, &user, "home", "/"),
-        customers,
-        orders: page.total,
-        recent,
-    }))
+    Ok(render(&HomePage { c: Chrome::new(t, &user, "home", "/"), customers, orders: page.total, recent }))
 }
 
 struct CustomerRow {
@@ -361,28 +314,20 @@ async fn customers(
     let user = require(user, "/customers")?;
     let q = lq.q.unwrap_or_default();
     let page = lq.page.unwrap_or(1).max(1);
-    let result = s
-        .app
-        .search_customers(&q, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-        .await
-        .map_err(|e| UiError::from_app(t, e))?;
+    let result =
+        s.app.search_customers(&q, PAGE_SIZE, (page - 1) * PAGE_SIZE).await.map_err(|e| UiError::from_app(t, e))?;
     let rows = result
         .items
         .into_iter()
         .map(|c| CustomerRow {
             id: c.id,
             name: c.display_name,
-            kana: format!("{} {}", c.family_name_kana, c.given_name_kana)
-                .trim()
-                .to_string(),
+            kana: format!("{} {}", c.family_name_kana, c.given_name_kana).trim().to_string(),
             email: c.email.unwrap_or_default(),
             phone: c.phone.as_deref().map(display_phone).unwrap_or_default(),
             orders: c.order_count,
             spent: format_amount(c.total_spent, "JPY"),
-            last: c
-                .last_order_at
-                .map(|d| s.app.local_time(d)[..10].to_string())
-                .unwrap_or_default(),
+            last: c.last_order_at.map(|d| s.app.local_time(d)[..10].to_string()).unwrap_or_default(),
         })
         .collect();
     let pages = ((result.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
@@ -494,17 +439,9 @@ async fn customer(
     .join(" ");
     let mut fields = vec![
         ("col.email", p.email.clone().unwrap_or_default()),
-        (
-            "col.phone",
-            p.phone.as_deref().map(display_phone).unwrap_or_default(),
-        ),
+        ("col.phone", p.phone.as_deref().map(display_phone).unwrap_or_default()),
         ("customer.address", address),
-        (
-            "customer.birthday",
-            p.birthday
-                .map(|d| d.format("%Y年%m月%d日").to_string())
-                .unwrap_or_default(),
-        ),
+        ("customer.birthday", p.birthday.map(|d| d.format("%Y年%m月%d日").to_string()).unwrap_or_default()),
         (
             "customer.source",
             [p.acquisition_source.clone(), p.acquisition_campaign.clone()]
@@ -526,12 +463,7 @@ async fn customer(
         .map(|x| ContactRow {
             name: x.display_name,
             email: x.profile.email.unwrap_or_default(),
-            phone: x
-                .profile
-                .phone
-                .as_deref()
-                .map(display_phone)
-                .unwrap_or_default(),
+            phone: x.profile.phone.as_deref().map(display_phone).unwrap_or_default(),
         })
         .collect();
     let consents = c
@@ -550,11 +482,7 @@ async fn customer(
         })
         .collect();
     let orders = s.app.list_orders(Some(id), 500, 0).await.map_err(err)?;
-    let live: Vec<_> = orders
-        .items
-        .iter()
-        .filter(|o| o.status.as_str() != "cancelled")
-        .collect();
+    let live: Vec<_> = orders.items.iter().filter(|o| o.status.as_str() != "cancelled").collect();
     let total_spent: i64 = live.iter().map(|o| o.total - o.refunded).sum();
     let timeline = s
         .app
@@ -565,52 +493,31 @@ async fn customer(
         .map(|e| TimelineRow {
             at: s.app.local_time(e.at),
             label: kind_key(&e.kind),
-            link: e
-                .kind
-                .eq("order")
-                .then(|| format!("/api/v1/orders/{}", e.ref_id)),
+            link: e.kind.eq("order").then(|| format!("/api/v1/orders/{}", e.ref_id)),
             kind: e.kind.replace("interaction:", ""),
             title: e.title,
             detail: e.detail,
-            amount: e
-                .amount
-                .map(|a| format_amount(a, e.currency.as_deref().unwrap_or("JPY")))
-                .unwrap_or_default(),
+            amount: e.amount.map(|a| format_amount(a, e.currency.as_deref().unwrap_or("JPY"))).unwrap_or_default(),
             staff: e.staff_name.unwrap_or_default(),
         })
         .collect();
-    let kinds = INTERACTION_KINDS
-        .iter()
-        .map(|k| (*k, kind_key(&format!("interaction:{k}"))))
-        .collect();
+    let kinds = INTERACTION_KINDS.iter().map(|k| (*k, kind_key(&format!("interaction:{k}")))).collect();
     Ok(render(&CustomerPage {
         can_write: user.actor.role.can_write(),
         c: Chrome::new(t, &user, "customers", format!("/customers/{id}")),
         id,
         name: c.display_name.clone(),
-        kana: format!("{} {}", p.family_name_kana, p.given_name_kana)
-            .trim()
-            .to_string(),
+        kana: format!("{} {}", p.family_name_kana, p.given_name_kana).trim().to_string(),
         merged_into: c.merged_into,
         tags: p.tags.clone(),
         fields,
         consents,
         contacts,
-        external_ids: c
-            .external_ids
-            .iter()
-            .map(|x| format!("{}: {}", x.system, x.external_id))
-            .collect(),
+        external_ids: c.external_ids.iter().map(|x| format!("{}: {}", x.system, x.external_id)).collect(),
         order_count: live.len() as i64,
         total_spent: format_amount(total_spent, "JPY"),
-        first_order: live
-            .last()
-            .map(|o| s.app.local_time(o.ordered_at)[..10].to_string())
-            .unwrap_or_default(),
-        last_order: live
-            .first()
-            .map(|o| s.app.local_time(o.ordered_at)[..10].to_string())
-            .unwrap_or_default(),
+        first_order: live.last().map(|o| s.app.local_time(o.ordered_at)[..10].to_string()).unwrap_or_default(),
+        last_order: live.first().map(|o| s.app.local_time(o.ordered_at)[..10].to_string()).unwrap_or_default(),
         timeline,
         kinds,
         flash: cq.logged.map(|_| t.t("customer.logged").to_string()),
@@ -647,11 +554,7 @@ async fn log_interaction(
     match s.app.log_interaction(&user.actor, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
         Err(AppError::Validation(e)) => {
-            let msg =
-                e.0.iter()
-                    .map(|x| x.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ");
+            let msg = e.0.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ");
             Ok(Redirect::to(&format!("/customers/{id}?error={}", urlencode(&msg))).into_response())
         }
         Err(e) => Err(UiError::from_app(t, e)),
@@ -667,10 +570,7 @@ struct ImportPage {
 
 async fn import_page(UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
     let user = require(user, "/import")?;
-    Ok(render(&ImportPage {
-        c: Chrome::new(t, &user, "import", "/import"),
-        error: None,
-    }))
+    Ok(render(&ImportPage { c: Chrome::new(t, &user, "import", "/import"), error: None }))
 }
 
 #[derive(Template)]
@@ -695,13 +595,8 @@ async fn import_upload(
 ) -> UiResult {
     let user = require(user, "/import")?;
     let bad = |m: String| UiError::Page(t, StatusCode::BAD_REQUEST, m);
-    let (mut csrf, mut kind, mut preset, mut filename, mut content) = (
-        String::new(),
-        String::new(),
-        String::new(),
-        String::new(),
-        Bytes::new(),
-    );
+    let (mut csrf, mut kind, mut preset, mut filename, mut content) =
+        (String::new(), String::new(), String::new(), String::new(), Bytes::new());
     while let Some(field) = mp.next_field().await.map_err(|e| bad(e.to_string()))? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
@@ -718,9 +613,7 @@ async fn import_upload(
         }
     }
     check_csrf(t, &user, &csrf)?;
-    user.actor
-        .require_write()
-        .map_err(|e| UiError::from_app(t, e))?;
+    user.actor.require_write().map_err(|e| UiError::from_app(t, e))?;
     let kind_v = ImportKind::parse(&kind).ok_or_else(|| bad(format!("unknown kind {kind}")))?;
     if content.is_empty() {
         return Ok(render(&ImportPage {
@@ -739,30 +632,16 @@ async fn import_upload(
             }));
         }
     };
-    let token = s
-        .app
-        .stage_upload(&user.actor, kind_v, &filename, &content)
-        .await
-        .map_err(|e| UiError::from_app(t, e))?;
+    let token =
+        s.app.stage_upload(&user.actor, kind_v, &filename, &content).await.map_err(|e| UiError::from_app(t, e))?;
     let field_names: Vec<&str> = match kind_v {
-        ImportKind::Customers => joren_app::import::mapping::CUSTOMER_FIELDS
-            .iter()
-            .map(|f| f.0)
-            .collect(),
-        ImportKind::Orders => joren_app::import::mapping::ORDER_FIELDS
-            .iter()
-            .map(|f| f.0)
-            .collect(),
+        ImportKind::Customers => joren_app::import::mapping::CUSTOMER_FIELDS.iter().map(|f| f.0).collect(),
+        ImportKind::Orders => joren_app::import::mapping::ORDER_FIELDS.iter().map(|f| f.0).collect(),
     };
     let fields = field_names
         .iter()
         .map(|f| {
-            let col = preview
-                .mapping
-                .iter()
-                .find(|(mf, _)| mf == f)
-                .map(|(_, h)| h.clone())
-                .unwrap_or_default();
+            let col = preview.mapping.iter().find(|(mf, _)| mf == f).map(|(_, h)| h.clone()).unwrap_or_default();
             (f.to_string(), col)
         })
         .collect();
@@ -795,17 +674,10 @@ async fn import_run(
     Form(form): Form<Vec<(String, String)>>,
 ) -> UiResult {
     let user = require(user, "/import")?;
-    let get = |k: &str| {
-        form.iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
     check_csrf(t, &user, &get("csrf"))?;
-    let overrides = form
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix("map.").map(|f| (f.to_string(), v.clone())))
-        .collect();
+    let overrides =
+        form.iter().filter_map(|(k, v)| k.strip_prefix("map.").map(|f| (f.to_string(), v.clone()))).collect();
     let preset = Some(get("preset")).filter(|p| !p.is_empty());
     let (upload, report) = s
         .app
@@ -827,21 +699,14 @@ async fn import_rejects(
     Path(token): Path<String>,
 ) -> UiResult {
     let user = require(user, "/import")?;
-    let report = s
-        .app
-        .staged_upload_report(&user.actor, &token)
-        .await
-        .map_err(|e| UiError::from_app(t, e))?;
+    let report = s.app.staged_upload_report(&user.actor, &token).await.map_err(|e| UiError::from_app(t, e))?;
     let mut buf = Vec::new();
     joren_app::import::write_rejects(&mut buf, &report.headers, &report.rejected)
         .map_err(|e| UiError::from_app(t, AppError::Io(e.to_string())))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"rejects.csv\"",
-            ),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"rejects.csv\""),
         ],
         buf,
     )
@@ -858,25 +723,14 @@ async fn export(
     let mut buf = Vec::new();
     let err = |e| UiError::from_app(t, e);
     match kind.as_str() {
-        "customers.csv" => s
-            .app
-            .export_customers(&user.actor, &mut buf)
-            .await
-            .map_err(err)?,
-        "orders.csv" => s
-            .app
-            .export_orders(&user.actor, &mut buf)
-            .await
-            .map_err(err)?,
+        "customers.csv" => s.app.export_customers(&user.actor, &mut buf).await.map_err(err)?,
+        "orders.csv" => s.app.export_orders(&user.actor, &mut buf).await.map_err(err)?,
         _ => return Err(err(AppError::NotFound("export"))),
     };
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{kind}\""),
-            ),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{kind}\"")),
         ],
         buf,
     )

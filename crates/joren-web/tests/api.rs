@@ -22,13 +22,8 @@ async fn customers_are_created_validated_searched_and_updated() {
         assert_eq!(v["error"]["field"], "email");
         assert_eq!(v["error"]["details"][1]["field"], "phone");
 
-        let (status, v) = t
-            .post(
-                &t.staff_token,
-                "/api/v1/customers",
-                &json!({"family_name": "山田", "colour": "red"}),
-            )
-            .await;
+        let (status, v) =
+            t.post(&t.staff_token, "/api/v1/customers", &json!({"family_name": "山田", "colour": "red"})).await;
         assert_eq!(status, 422, "[{b}] unknown field must be rejected: {v}");
         assert_eq!(v["error"]["field"], "colour");
 
@@ -42,9 +37,7 @@ async fn customers_are_created_validated_searched_and_updated() {
             .await;
         t.customer(json!({"family_name": "佐藤", "family_name_kana": "サトウ", "email": "sato@example.jp"})).await;
 
-        let (_, c) = t
-            .get(&t.viewer_token, &format!("/api/v1/customers/{id}"))
-            .await;
+        let (_, c) = t.get(&t.viewer_token, &format!("/api/v1/customers/{id}")).await;
         assert_eq!(c["display_name"], "山田 花子 様");
         assert_eq!(c["family_name_kana"], "ヤマダ");
         assert_eq!(c["given_name_kana"], "ハナコ");
@@ -54,21 +47,8 @@ async fn customers_are_created_validated_searched_and_updated() {
         assert_eq!(c["consents"][0]["granted"], true);
         assert_eq!(c["external_ids"][0]["external_id"], "M1");
 
-        for q in [
-            "やまだ",
-            "ヤマダ",
-            "ﾔﾏﾀﾞ",
-            "山田花子",
-            "hanako@",
-            "090-1111",
-            "09011112222",
-        ] {
-            let (_, page) = t
-                .get(
-                    &t.viewer_token,
-                    &format!("/api/v1/customers?q={}", urlencode(q)),
-                )
-                .await;
+        for q in ["やまだ", "ヤマダ", "ﾔﾏﾀﾞ", "山田花子", "hanako@", "090-1111", "09011112222"] {
+            let (_, page) = t.get(&t.viewer_token, &format!("/api/v1/customers?q={}", urlencode(q))).await;
             assert_eq!(page["total"], 1, "[{b}] query {q}: {page}");
             assert_eq!(page["items"][0]["id"], id);
         }
@@ -89,10 +69,7 @@ async fn customers_are_created_validated_searched_and_updated() {
         assert_eq!(status, 200, "{u}");
         assert!(u["email"].is_null());
         assert_eq!(u["notes"], "甘党");
-        assert_eq!(
-            u["phone"], "+819011112222",
-            "fields not sent stay as they were"
-        );
+        assert_eq!(u["phone"], "+819011112222", "fields not sent stay as they were");
 
         let (status, v) = t
             .send(
@@ -118,18 +95,9 @@ async fn customers_are_created_validated_searched_and_updated() {
         let (status, _) = t.get(&t.viewer_token, "/api/v1/customers/999999").await;
         assert_eq!(status, 404);
 
-        let (_, audit) = t
-            .get(
-                &t.owner_token,
-                &format!("/api/v1/audit?entity=customer&entity_id={id}"),
-            )
-            .await;
-        let actions: Vec<&str> = audit["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["action"].as_str().unwrap())
-            .collect();
+        let (_, audit) = t.get(&t.owner_token, &format!("/api/v1/audit?entity=customer&entity_id={id}")).await;
+        let actions: Vec<&str> =
+            audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert!(
             actions.contains(&"customer.create")
                 && actions.contains(&"customer.update")
@@ -141,39 +109,24 @@ async fn customers_are_created_validated_searched_and_updated() {
 }
 
 fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 #[tokio::test]
 async fn accounts_have_contact_persons_and_interactions() {
     for b in backends() {
         let t = spawn(b).await;
-        let (status, v) = t
-            .post(
-                &t.staff_token,
-                "/api/v1/customers",
-                &json!({"kind": "account"}),
-            )
-            .await;
+        let (status, v) = t.post(&t.staff_token, "/api/v1/customers", &json!({"kind": "account"})).await;
         assert_eq!(status, 422);
         assert_eq!(v["error"]["field"], "company_name");
-        let acc = t.customer(json!({"kind": "account", "company_name": "株式会社サンプル", "phone": "03-1234-5678"})).await;
+        let acc =
+            t.customer(json!({"kind": "account", "company_name": "株式会社サンプル", "phone": "03-1234-5678"})).await;
         let (status, contact) = t
             .post(&t.staff_token, &format!("/api/v1/customers/{acc}/contacts"), &json!({"family_name": "鈴木", "given_name": "一郎", "department": "購買部", "role": "部長", "email": "suzuki@sample.co.jp"}))
             .await;
         assert_eq!(status, 201, "{contact}");
         assert_eq!(contact["display_name"], "購買部 部長 鈴木 一郎 様");
-        let (_, c) = t
-            .get(&t.staff_token, &format!("/api/v1/customers/{acc}"))
-            .await;
+        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{acc}")).await;
         assert_eq!(c["display_name"], "株式会社サンプル 御中");
         assert_eq!(c["contacts"][0]["email"], "suzuki@sample.co.jp");
 
@@ -192,9 +145,7 @@ async fn accounts_have_contact_persons_and_interactions() {
             .await;
         assert_eq!(status, 422);
         assert_eq!(v["error"]["field"], "kind");
-        let other = t
-            .customer(json!({"family_name": "別人", "email": "other@example.jp"}))
-            .await;
+        let other = t.customer(json!({"family_name": "別人", "email": "other@example.jp"})).await;
         let (status, v) = t
             .post(
                 &t.staff_token,
@@ -202,32 +153,14 @@ async fn accounts_have_contact_persons_and_interactions() {
                 &json!({"kind": "phone", "contact_id": cid, "subject": "x"}),
             )
             .await;
-        assert_eq!(
-            status, 422,
-            "a contact of another customer is rejected: {v}"
-        );
+        assert_eq!(status, 422, "a contact of another customer is rejected: {v}");
         assert_eq!(v["error"]["field"], "contact_id");
 
-        t.post(
-            &t.staff_token,
-            "/api/v1/orders",
-            &order_body(acc, Some("B2B-1"), 1500),
-        )
-        .await;
-        let (_, tl) = t
-            .get(&t.staff_token, &format!("/api/v1/customers/{acc}/timeline"))
-            .await;
-        let kinds: Vec<&str> = tl["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["kind"].as_str().unwrap())
-            .collect();
+        t.post(&t.staff_token, "/api/v1/orders", &order_body(acc, Some("B2B-1"), 1500)).await;
+        let (_, tl) = t.get(&t.staff_token, &format!("/api/v1/customers/{acc}/timeline")).await;
+        let kinds: Vec<&str> = tl["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds.len(), 2);
-        assert!(
-            kinds.contains(&"order") && kinds.contains(&"interaction:phone"),
-            "{kinds:?}"
-        );
+        assert!(kinds.contains(&"order") && kinds.contains(&"interaction:phone"), "{kinds:?}");
     }
 }
 
@@ -235,16 +168,10 @@ async fn accounts_have_contact_persons_and_interactions() {
 async fn order_creation_is_idempotent() {
     for b in backends() {
         let t = spawn(b).await;
-        let cust = t
-            .customer(json!({"family_name": "田中", "email": "tanaka@example.jp"}))
-            .await;
+        let cust = t.customer(json!({"family_name": "田中", "email": "tanaka@example.jp"})).await;
         let body = order_body(cust, None, 1400);
         let send = |key: &'static str, body: serde_json::Value| {
-            let (client, url, token) = (
-                t.client.clone(),
-                t.url("/api/v1/orders"),
-                t.staff_token.clone(),
-            );
+            let (client, url, token) = (t.client.clone(), t.url("/api/v1/orders"), t.staff_token.clone());
             async move {
                 let r = client
                     .post(url)
@@ -255,11 +182,7 @@ async fn order_creation_is_idempotent() {
                     .await
                     .unwrap();
                 let replayed = r.headers().get("idempotent-replayed").is_some();
-                (
-                    r.status().as_u16(),
-                    replayed,
-                    r.json::<serde_json::Value>().await.unwrap(),
-                )
+                (r.status().as_u16(), replayed, r.json::<serde_json::Value>().await.unwrap())
             }
         };
         let (s1, r1, o1) = send("key-1", body.clone()).await;
@@ -287,16 +210,8 @@ async fn order_creation_is_idempotent() {
                 o["id"].as_i64().unwrap()
             })
             .collect();
-        assert_eq!(
-            ids.len(),
-            1,
-            "[{b}] concurrent retries created {} orders",
-            ids.len()
-        );
-        assert_eq!(
-            results.iter().filter(|(_, replayed, _)| !replayed).count(),
-            1
-        );
+        assert_eq!(ids.len(), 1, "[{b}] concurrent retries created {} orders", ids.len());
+        assert_eq!(results.iter().filter(|(_, replayed, _)| !replayed).count(), 1);
 
         // external_id makes a retry without a key idempotent too.
         let ext = order_body(cust, Some("POS-777"), 1400);
@@ -304,42 +219,16 @@ async fn order_creation_is_idempotent() {
         let (b2, ob) = t.post(&t.staff_token, "/api/v1/orders", &ext).await;
         assert_eq!((a, b2), (201, 201));
         assert_eq!(oa["id"], ob["id"]);
-        let (c, _) = t
-            .post(
-                &t.staff_token,
-                "/api/v1/orders",
-                &order_body(cust, Some("POS-777"), 1),
-            )
-            .await;
+        let (c, _) = t.post(&t.staff_token, "/api/v1/orders", &order_body(cust, Some("POS-777"), 1)).await;
         assert_eq!(c, 409);
 
-        let (_, list) = t
-            .get(
-                &t.staff_token,
-                &format!("/api/v1/orders?customer_id={cust}"),
-            )
-            .await;
-        assert_eq!(
-            list["total"], 3,
-            "[{b}] exactly three distinct orders: {list}"
-        );
+        let (_, list) = t.get(&t.staff_token, &format!("/api/v1/orders?customer_id={cust}")).await;
+        assert_eq!(list["total"], 3, "[{b}] exactly three distinct orders: {list}");
 
-        let (status, v) = t
-            .post(
-                &t.staff_token,
-                "/api/v1/orders",
-                &json!({"customer_id": cust, "items": []}),
-            )
-            .await;
+        let (status, v) = t.post(&t.staff_token, "/api/v1/orders", &json!({"customer_id": cust, "items": []})).await;
         assert_eq!(status, 422);
         assert_eq!(v["error"]["field"], "items");
-        let (status, v) = t
-            .post(
-                &t.staff_token,
-                "/api/v1/orders",
-                &order_body(424242, None, 100),
-            )
-            .await;
+        let (status, v) = t.post(&t.staff_token, "/api/v1/orders", &order_body(424242, None, 100)).await;
         assert_eq!(status, 422);
         assert_eq!(v["error"]["field"], "customer_id");
     }
@@ -349,63 +238,27 @@ async fn order_creation_is_idempotent() {
 async fn refunds_and_cancellations_are_entries_not_edits() {
     for b in backends() {
         let t = spawn(b).await;
-        let cust = t
-            .customer(json!({"family_name": "伊藤", "email": "ito@example.jp"}))
-            .await;
-        let (_, o) = t
-            .post(
-                &t.staff_token,
-                "/api/v1/orders",
-                &order_body(cust, Some("R-1"), 1000),
-            )
-            .await;
+        let cust = t.customer(json!({"family_name": "伊藤", "email": "ito@example.jp"})).await;
+        let (_, o) = t.post(&t.staff_token, "/api/v1/orders", &order_body(cust, Some("R-1"), 1000)).await;
         let id = o["id"].as_i64().unwrap();
         let (s, r) = t
-            .post(
-                &t.staff_token,
-                &format!("/api/v1/orders/{id}/refunds"),
-                &json!({"amount": 1000, "reason": "破損"}),
-            )
+            .post(&t.staff_token, &format!("/api/v1/orders/{id}/refunds"), &json!({"amount": 1000, "reason": "破損"}))
             .await;
         assert_eq!(s, 201, "{r}");
         assert_eq!(r["status"], "partially_refunded");
         assert_eq!(r["refunded"], 1000);
         assert_eq!(r["total"], 5300, "the order itself is never edited");
-        let (s, e) = t
-            .post(
-                &t.staff_token,
-                &format!("/api/v1/orders/{id}/refunds"),
-                &json!({"amount": 5000}),
-            )
-            .await;
+        let (s, e) = t.post(&t.staff_token, &format!("/api/v1/orders/{id}/refunds"), &json!({"amount": 5000})).await;
         assert_eq!(s, 422, "over-refund: {e}");
         assert_eq!(e["error"]["field"], "amount");
-        let (s, _) = t
-            .post(
-                &t.staff_token,
-                &format!("/api/v1/orders/{id}/cancel"),
-                &json!({}),
-            )
-            .await;
+        let (s, _) = t.post(&t.staff_token, &format!("/api/v1/orders/{id}/cancel"), &json!({})).await;
         assert_eq!(s, 422, "a refunded order cannot be cancelled");
-        let (s, r) = t
-            .post(
-                &t.staff_token,
-                &format!("/api/v1/orders/{id}/refunds"),
-                &json!({"reason": "残額"}),
-            )
-            .await;
+        let (s, r) = t.post(&t.staff_token, &format!("/api/v1/orders/{id}/refunds"), &json!({"reason": "残額"})).await;
         assert_eq!(s, 201);
         assert_eq!(r["status"], "refunded");
         assert_eq!(r["adjustments"].as_array().unwrap().len(), 2);
 
-        let (_, o2) = t
-            .post(
-                &t.staff_token,
-                "/api/v1/orders",
-                &order_body(cust, Some("R-2"), 1000),
-            )
-            .await;
+        let (_, o2) = t.post(&t.staff_token, "/api/v1/orders", &order_body(cust, Some("R-2"), 1000)).await;
         let id2 = o2["id"].as_i64().unwrap();
         let r = t
             .client
@@ -415,30 +268,12 @@ async fn refunds_and_cancellations_are_entries_not_edits() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 200);
-        let (_, c) = t
-            .get(&t.staff_token, &format!("/api/v1/orders/{id2}"))
-            .await;
+        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/orders/{id2}")).await;
         assert_eq!(c["status"], "cancelled");
-        let (s, _) = t
-            .post(
-                &t.staff_token,
-                &format!("/api/v1/orders/{id2}/refunds"),
-                &json!({}),
-            )
-            .await;
+        let (s, _) = t.post(&t.staff_token, &format!("/api/v1/orders/{id2}/refunds"), &json!({})).await;
         assert_eq!(s, 422);
-        let (_, tl) = t
-            .get(
-                &t.staff_token,
-                &format!("/api/v1/customers/{cust}/timeline"),
-            )
-            .await;
-        let kinds: Vec<&str> = tl["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["kind"].as_str().unwrap())
-            .collect();
+        let (_, tl) = t.get(&t.staff_token, &format!("/api/v1/customers/{cust}/timeline")).await;
+        let kinds: Vec<&str> = tl["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds.iter().filter(|k| **k == "refund").count(), 2);
         assert_eq!(kinds.iter().filter(|k| **k == "cancel").count(), 1);
     }
@@ -448,110 +283,54 @@ async fn refunds_and_cancellations_are_entries_not_edits() {
 async fn merge_moves_everything_to_the_survivor() {
     for b in backends() {
         let t = spawn(b).await;
-        let keep = t.customer(json!({"family_name": "中村", "given_name": "愛", "email": "ai@example.jp", "tags": ["常連"]})).await;
+        let keep = t
+            .customer(json!({"family_name": "中村", "given_name": "愛", "email": "ai@example.jp", "tags": ["常連"]}))
+            .await;
         let dup = t
             .customer(json!({"family_name": "中村", "given_name": "愛", "phone": "080-3333-4444", "tags": ["ギフト"], "birthday": "1990-04-01",
                               "consents": {"line": true}, "external_ids": [{"system": "ec", "external_id": "EC-9"}]}))
             .await;
-        t.post(
-            &t.staff_token,
-            "/api/v1/orders",
-            &order_body(dup, Some("M-1"), 1000),
-        )
-        .await;
-        t.post(
-            &t.staff_token,
-            "/api/v1/orders",
-            &order_body(keep, Some("M-2"), 1000),
-        )
-        .await;
+        t.post(&t.staff_token, "/api/v1/orders", &order_body(dup, Some("M-1"), 1000)).await;
+        t.post(&t.staff_token, "/api/v1/orders", &order_body(keep, Some("M-2"), 1000)).await;
         t.post(
             &t.staff_token,
             &format!("/api/v1/customers/{dup}/interactions"),
             &json!({"kind": "visit", "subject": "来店"}),
         )
         .await;
-        t.post(
-            &t.staff_token,
-            &format!("/api/v1/customers/{dup}/contacts"),
-            &json!({"family_name": "中村"}),
-        )
-        .await;
+        t.post(&t.staff_token, &format!("/api/v1/customers/{dup}/contacts"), &json!({"family_name": "中村"})).await;
 
-        let (s, m) = t
-            .post(
-                &t.staff_token,
-                &format!("/api/v1/customers/{keep}/merge"),
-                &json!({"merge_id": dup}),
-            )
-            .await;
+        let (s, m) =
+            t.post(&t.staff_token, &format!("/api/v1/customers/{keep}/merge"), &json!({"merge_id": dup})).await;
         assert_eq!(s, 200, "{m}");
         assert_eq!(m["orders_moved"], 1);
         assert_eq!(m["interactions_moved"], 1);
         assert_eq!(m["contacts_moved"], 1);
 
-        let (_, survivor) = t
-            .get(&t.staff_token, &format!("/api/v1/customers/{keep}"))
-            .await;
+        let (_, survivor) = t.get(&t.staff_token, &format!("/api/v1/customers/{keep}")).await;
         assert_eq!(survivor["email"], "ai@example.jp");
-        assert_eq!(
-            survivor["phone"], "+818033334444",
-            "empty fields are filled from the duplicate"
-        );
+        assert_eq!(survivor["phone"], "+818033334444", "empty fields are filled from the duplicate");
         assert_eq!(survivor["birthday"], "1990-04-01");
         assert_eq!(survivor["tags"], json!(["ギフト", "常連"]));
         assert_eq!(survivor["external_ids"][0]["external_id"], "EC-9");
         assert_eq!(survivor["consents"][0]["channel"], "line");
         assert_eq!(survivor["contacts"].as_array().unwrap().len(), 1);
-        let (_, orders) = t
-            .get(
-                &t.staff_token,
-                &format!("/api/v1/orders?customer_id={keep}"),
-            )
-            .await;
+        let (_, orders) = t.get(&t.staff_token, &format!("/api/v1/orders?customer_id={keep}")).await;
         assert_eq!(orders["total"], 2);
-        let (_, tl) = t
-            .get(
-                &t.staff_token,
-                &format!("/api/v1/customers/{keep}/timeline"),
-            )
-            .await;
+        let (_, tl) = t.get(&t.staff_token, &format!("/api/v1/customers/{keep}/timeline")).await;
         assert_eq!(tl["items"].as_array().unwrap().len(), 3);
 
-        let (_, gone) = t
-            .get(&t.staff_token, &format!("/api/v1/customers/{dup}"))
-            .await;
+        let (_, gone) = t.get(&t.staff_token, &format!("/api/v1/customers/{dup}")).await;
         assert_eq!(gone["merged_into"], keep);
-        let (_, search) = t
-            .get(&t.staff_token, "/api/v1/customers?q=%E4%B8%AD%E6%9D%91")
-            .await;
-        assert_eq!(
-            search["total"], 1,
-            "the merged record no longer shows in search"
-        );
-        let (s, _) = t
-            .post(
-                &t.staff_token,
-                &format!("/api/v1/customers/{keep}/merge"),
-                &json!({"merge_id": dup}),
-            )
-            .await;
+        let (_, search) = t.get(&t.staff_token, "/api/v1/customers?q=%E4%B8%AD%E6%9D%91").await;
+        assert_eq!(search["total"], 1, "the merged record no longer shows in search");
+        let (s, _) =
+            t.post(&t.staff_token, &format!("/api/v1/customers/{keep}/merge"), &json!({"merge_id": dup})).await;
         assert_eq!(s, 409, "merging twice is refused");
-        let (s, _) = t
-            .post(
-                &t.staff_token,
-                "/api/v1/orders",
-                &order_body(dup, None, 100),
-            )
-            .await;
+        let (s, _) = t.post(&t.staff_token, "/api/v1/orders", &order_body(dup, None, 100)).await;
         assert_eq!(s, 422, "no new orders on a merged-away record");
-        let (s, _) = t
-            .post(
-                &t.staff_token,
-                &format!("/api/v1/customers/{keep}/merge"),
-                &json!({"merge_id": keep}),
-            )
-            .await;
+        let (s, _) =
+            t.post(&t.staff_token, &format!("/api/v1/customers/{keep}/merge"), &json!({"merge_id": keep})).await;
         assert_eq!(s, 409);
     }
 }
@@ -560,38 +339,19 @@ async fn merge_moves_everything_to_the_survivor() {
 async fn roles_and_authentication_are_enforced() {
     for b in backends() {
         let t = spawn(b).await;
-        let r = t
-            .client
-            .get(t.url("/api/v1/customers"))
-            .send()
-            .await
-            .unwrap();
+        let r = t.client.get(t.url("/api/v1/customers")).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 401);
         let body: serde_json::Value = r.json().await.unwrap();
         assert_eq!(body["error"]["code"], "unauthorized");
         let (s, _) = t.get("jrn_not-a-real-token", "/api/v1/customers").await;
         assert_eq!(s, 401);
 
-        let (s, v) = t
-            .post(
-                &t.viewer_token,
-                "/api/v1/customers",
-                &json!({"family_name": "閲覧"}),
-            )
-            .await;
+        let (s, v) = t.post(&t.viewer_token, "/api/v1/customers", &json!({"family_name": "閲覧"})).await;
         assert_eq!(s, 403, "viewer cannot write: {v}");
         let (s, _) = t.get(&t.viewer_token, "/api/v1/customers").await;
         assert_eq!(s, 200, "viewer can read");
-        let cust = t
-            .customer(json!({"family_name": "木村", "email": "kimura@example.jp"}))
-            .await;
-        let (s, _) = t
-            .post(
-                &t.viewer_token,
-                "/api/v1/orders",
-                &order_body(cust, None, 100),
-            )
-            .await;
+        let cust = t.customer(json!({"family_name": "木村", "email": "kimura@example.jp"})).await;
+        let (s, _) = t.post(&t.viewer_token, "/api/v1/orders", &order_body(cust, None, 100)).await;
         assert_eq!(s, 403);
 
         let new_user = json!({"username": "newbie", "role": "staff", "password": "long-enough-pw"});
@@ -604,20 +364,13 @@ async fn roles_and_authentication_are_enforced() {
         let (s, _) = t.post(&t.owner_token, "/api/v1/users", &new_user).await;
         assert_eq!(s, 409, "duplicate username");
         let (s, v) = t
-            .post(
-                &t.owner_token,
-                "/api/v1/users",
-                &json!({"username": "x", "role": "staff", "password": "short"}),
-            )
+            .post(&t.owner_token, "/api/v1/users", &json!({"username": "x", "role": "staff", "password": "short"}))
             .await;
         assert_eq!(s, 422);
         assert_eq!(v["error"]["field"], "password");
         let (_, users) = t.get(&t.owner_token, "/api/v1/users").await;
         assert_eq!(users["items"].as_array().unwrap().len(), 4);
-        assert!(
-            users["items"][0].get("password_hash").is_none(),
-            "hashes never leave the server"
-        );
+        assert!(users["items"][0].get("password_hash").is_none(), "hashes never leave the server");
     }
 }
 
@@ -626,13 +379,7 @@ async fn session_writes_need_the_csrf_token() {
     for b in backends() {
         let t = spawn(b).await;
         let cookie = t.login_cookie("staff").await;
-        let r = t
-            .client
-            .get(t.url("/api/v1/customers"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
+        let r = t.client.get(t.url("/api/v1/customers")).header("cookie", &cookie).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 200, "a session can read the API");
         let r = t
             .client
@@ -642,11 +389,7 @@ async fn session_writes_need_the_csrf_token() {
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            r.status().as_u16(),
-            403,
-            "[{b}] cookie without CSRF token is rejected"
-        );
+        assert_eq!(r.status().as_u16(), 403, "[{b}] cookie without CSRF token is rejected");
         let body: serde_json::Value = r.json().await.unwrap();
         assert_eq!(body["error"]["code"], "csrf");
         let r = t
@@ -660,9 +403,7 @@ async fn session_writes_need_the_csrf_token() {
             .unwrap();
         assert_eq!(r.status().as_u16(), 403, "wrong CSRF token is rejected");
 
-        let cust = t
-            .customer(json!({"family_name": "森", "email": "mori@example.jp"}))
-            .await;
+        let cust = t.customer(json!({"family_name": "森", "email": "mori@example.jp"})).await;
         let page = t
             .client
             .get(t.url(&format!("/customers/{cust}")))
@@ -673,14 +414,7 @@ async fn session_writes_need_the_csrf_token() {
             .text()
             .await
             .unwrap();
-        let csrf = page
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_string();
+        let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
         let form = |csrf: &str| {
             vec![
                 ("csrf", csrf.to_string()),
@@ -698,11 +432,7 @@ async fn session_writes_need_the_csrf_token() {
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            r.status().as_u16(),
-            403,
-            "web form without the right token is rejected"
-        );
+        assert_eq!(r.status().as_u16(), 403, "web form without the right token is rejected");
         let r = t
             .client
             .post(t.url(&format!("/customers/{cust}/interactions")))
@@ -712,12 +442,7 @@ async fn session_writes_need_the_csrf_token() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 303);
-        let (_, list) = t
-            .get(
-                &t.staff_token,
-                &format!("/api/v1/customers/{cust}/interactions"),
-            )
-            .await;
+        let (_, list) = t.get(&t.staff_token, &format!("/api/v1/customers/{cust}/interactions")).await;
         assert_eq!(
             list["items"].as_array().unwrap().len(),
             1,
@@ -743,14 +468,7 @@ async fn session_writes_need_the_csrf_token() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 303);
-        assert!(
-            r.headers()
-                .get("location")
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .starts_with("/login?error=1")
-        );
+        assert!(r.headers().get("location").unwrap().to_str().unwrap().starts_with("/login?error=1"));
         assert!(r.headers().get("set-cookie").is_none());
     }
 }
@@ -760,28 +478,14 @@ async fn health_and_openapi_are_served() {
     let t = spawn("sqlite").await;
     let r = t.client.get(t.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    let doc: serde_json::Value = t
-        .client
-        .get(t.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value =
+        t.client.get(t.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
-    for path in [
-        "/customers",
-        "/customers/{id}/merge",
-        "/orders",
-        "/orders/{id}/refunds",
-        "/import/{kind}",
-        "/export/{kind}",
-    ] {
+    for path in
+        ["/customers", "/customers/{id}/merge", "/orders", "/orders/{id}/refunds", "/import/{kind}", "/export/{kind}"]
+    {
         assert!(doc["paths"].get(path).is_some(), "{path} undocumented");
     }
-    let params = doc["paths"]["/orders"]["post"]["parameters"]
-        .as_array()
-        .unwrap();
+    let params = doc["paths"]["/orders"]["post"]["parameters"].as_array().unwrap();
     assert!(params.iter().any(|p| p["name"] == "Idempotency-Key"));
 }

@@ -5,270 +5,62 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Fields a customers file can fill, with the header names recognised for each.
 pub const CUSTOMER_FIELDS: &[(&str, &[&str])] = &[
-    (
-        "external_id",
-        &[
-            "顧客id",
-            "顧客番号",
-            "会員番号",
-            "会員id",
-            "顧客コード",
-            "customerid",
-            "id",
-            "externalid",
-        ],
-    ),
-    (
-        "family_name",
-        &[
-            "姓",
-            "氏",
-            "苗字",
-            "名字",
-            "lastname",
-            "familyname",
-            "surname",
-        ],
-    ),
+    ("external_id", &["顧客id", "顧客番号", "会員番号", "会員id", "顧客コード", "customerid", "id", "externalid"]),
+    ("family_name", &["姓", "氏", "苗字", "名字", "lastname", "familyname", "surname"]),
     ("given_name", &["名", "firstname", "givenname"]),
-    (
-        "full_name",
-        &[
-            "氏名",
-            "名前",
-            "お名前",
-            "顧客名",
-            "name",
-            "fullname",
-            "displayname",
-        ],
-    ),
-    (
-        "family_name_kana",
-        &[
-            "セイ",
-            "姓カナ",
-            "せい",
-            "姓フリガナ",
-            "フリガナ姓",
-            "lastnamekana",
-            "familynamekana",
-        ],
-    ),
-    (
-        "given_name_kana",
-        &[
-            "メイ",
-            "名カナ",
-            "めい",
-            "名フリガナ",
-            "フリガナ名",
-            "firstnamekana",
-            "givennamekana",
-        ],
-    ),
-    (
-        "full_name_kana",
-        &[
-            "フリガナ",
-            "ふりがな",
-            "カナ",
-            "氏名カナ",
-            "氏名フリガナ",
-            "よみがな",
-            "kana",
-        ],
-    ),
-    (
-        "company_name",
-        &["会社名", "法人名", "企業名", "company", "companyname"],
-    ),
+    ("full_name", &["氏名", "名前", "お名前", "顧客名", "name", "fullname", "displayname"]),
+    ("family_name_kana", &["セイ", "姓カナ", "せい", "姓フリガナ", "フリガナ姓", "lastnamekana", "familynamekana"]),
+    ("given_name_kana", &["メイ", "名カナ", "めい", "名フリガナ", "フリガナ名", "firstnamekana", "givennamekana"]),
+    ("full_name_kana", &["フリガナ", "ふりがな", "カナ", "氏名カナ", "氏名フリガナ", "よみがな", "kana"]),
+    ("company_name", &["会社名", "法人名", "企業名", "company", "companyname"]),
     ("kind", &["顧客種別", "種別", "kind"]),
-    (
-        "email",
-        &[
-            "メールアドレス",
-            "メール",
-            "eメール",
-            "email",
-            "emailaddress",
-            "mail",
-        ],
-    ),
-    (
-        "phone",
-        &[
-            "電話番号",
-            "電話",
-            "tel",
-            "携帯電話",
-            "携帯番号",
-            "phone",
-            "phonenumber",
-            "mobile",
-        ],
-    ),
+    ("email", &["メールアドレス", "メール", "eメール", "email", "emailaddress", "mail"]),
+    ("phone", &["電話番号", "電話", "tel", "携帯電話", "携帯番号", "phone", "phonenumber", "mobile"]),
     ("line_user_id", &["lineid", "lineuserid"]),
-    (
-        "postal_code",
-        &["郵便番号", "〒", "zip", "zipcode", "postalcode", "postcode"],
-    ),
+    ("postal_code", &["郵便番号", "〒", "zip", "zipcode", "postalcode", "postcode"]),
     ("prefecture", &["都道府県", "prefecture", "province"]),
     ("city", &["市区町村", "city"]),
-    (
-        "street",
-        &[
-            "町域番地",
-            "番地",
-            "住所",
-            "住所1",
-            "address",
-            "address1",
-            "street",
-        ],
-    ),
-    (
-        "building",
-        &["建物名", "建物名部屋番号", "住所2", "address2", "building"],
-    ),
-    (
-        "birthday",
-        &["生年月日", "誕生日", "birthday", "dateofbirth", "birthdate"],
-    ),
+    ("street", &["町域番地", "番地", "住所", "住所1", "address", "address1", "street"]),
+    ("building", &["建物名", "建物名部屋番号", "住所2", "address2", "building"]),
+    ("birthday", &["生年月日", "誕生日", "birthday", "dateofbirth", "birthdate"]),
     ("gender", &["性別", "gender", "sex"]),
     ("tags", &["タグ", "tags", "tag"]),
     ("notes", &["備考", "メモ", "notes", "note"]),
     ("preferences", &["好み", "preferences"]),
-    (
-        "acquisition_source",
-        &[
-            "流入元",
-            "獲得経路",
-            "来店きっかけ",
-            "acquisitionsource",
-            "source",
-        ],
-    ),
-    (
-        "acquisition_campaign",
-        &[
-            "キャンペーン",
-            "キャンペーン名",
-            "campaign",
-            "acquisitioncampaign",
-        ],
-    ),
+    ("acquisition_source", &["流入元", "獲得経路", "来店きっかけ", "acquisitionsource", "source"]),
+    ("acquisition_campaign", &["キャンペーン", "キャンペーン名", "campaign", "acquisitioncampaign"]),
     (
         "consent_email",
-        &[
-            "メール配信",
-            "メルマガ",
-            "メール配信許可",
-            "acceptsemailmarketing",
-            "consentemail",
-            "emailoptin",
-        ],
+        &["メール配信", "メルマガ", "メール配信許可", "acceptsemailmarketing", "consentemail", "emailoptin"],
     ),
-    (
-        "consent_sms",
-        &["sms配信", "acceptssmsmarketing", "consentsms"],
-    ),
+    ("consent_sms", &["sms配信", "acceptssmsmarketing", "consentsms"]),
     ("consent_line", &["line配信", "consentline"]),
     ("consent_dm", &["dm送付", "dm", "consentdm"]),
 ];
 
 /// Fields an orders file can fill (one row per line item; rows of one order are adjacent).
 pub const ORDER_FIELDS: &[(&str, &[&str])] = &[
-    (
-        "order_id",
-        &[
-            "注文番号",
-            "注文id",
-            "受注番号",
-            "伝票番号",
-            "orderid",
-            "ordernumber",
-            "order",
-        ],
-    ),
-    (
-        "customer_external_id",
-        &[
-            "顧客id",
-            "顧客番号",
-            "会員番号",
-            "会員id",
-            "顧客コード",
-            "customerid",
-            "customer",
-        ],
-    ),
+    ("order_id", &["注文番号", "注文id", "受注番号", "伝票番号", "orderid", "ordernumber", "order"]),
+    ("customer_external_id", &["顧客id", "顧客番号", "会員番号", "会員id", "顧客コード", "customerid", "customer"]),
     ("email", &["メールアドレス", "メール", "email"]),
     ("phone", &["電話番号", "電話", "tel", "phone"]),
-    (
-        "customer_name",
-        &[
-            "氏名",
-            "名前",
-            "お名前",
-            "顧客名",
-            "購入者名",
-            "customername",
-            "name",
-        ],
-    ),
+    ("customer_name", &["氏名", "名前", "お名前", "顧客名", "購入者名", "customername", "name"]),
     (
         "ordered_at",
-        &[
-            "注文日",
-            "注文日時",
-            "購入日",
-            "購入日時",
-            "受注日",
-            "日付",
-            "orderdate",
-            "orderedat",
-            "date",
-            "createdat",
-        ],
+        &["注文日", "注文日時", "購入日", "購入日時", "受注日", "日付", "orderdate", "orderedat", "date", "createdat"],
     ),
-    (
-        "sku",
-        &["商品コード", "品番", "sku", "productcode", "itemcode"],
-    ),
-    (
-        "item_name",
-        &[
-            "商品名",
-            "品名",
-            "product",
-            "productname",
-            "item",
-            "itemname",
-        ],
-    ),
+    ("sku", &["商品コード", "品番", "sku", "productcode", "itemcode"]),
+    ("item_name", &["商品名", "品名", "product", "productname", "item", "itemname"]),
     ("category", &["カテゴリ", "カテゴリー", "分類", "category"]),
     ("quantity", &["数量", "個数", "qty", "quantity"]),
-    (
-        "unit_price",
-        &["単価", "販売価格", "価格", "unitprice", "price"],
-    ),
-    (
-        "line_amount",
-        &["金額", "小計", "amount", "lineamount", "linetotal"],
-    ),
+    ("unit_price", &["単価", "販売価格", "価格", "unitprice", "price"]),
+    ("line_amount", &["金額", "小計", "amount", "lineamount", "linetotal"]),
     ("tax_rate", &["税率", "taxrate"]),
-    (
-        "channel",
-        &["販売チャネル", "チャネル", "販売経路", "channel"],
-    ),
+    ("channel", &["販売チャネル", "チャネル", "販売経路", "channel"]),
     ("status", &["ステータス", "状態", "status"]),
     ("currency", &["通貨", "currency"]),
     ("shipping", &["送料", "shipping"]),
-    (
-        "discount",
-        &["値引き", "値引", "割引", "discount", "discountamount"],
-    ),
+    ("discount", &["値引き", "値引", "割引", "discount", "discountamount"]),
     ("refunded_amount", &["返金額", "refundedamount"]),
     ("cancelled_at", &["キャンセル日", "cancelledat"]),
 ];
@@ -300,21 +92,7 @@ pub fn fold_header(h: &str) -> String {
         .flat_map(char::to_lowercase)
         .filter(|c| {
             !c.is_whitespace()
-                && !matches!(
-                    c,
-                    '_' | '-'
-                        | '.'
-                        | '('
-                        | ')'
-                        | '（'
-                        | '）'
-                        | '・'
-                        | '/'
-                        | '［'
-                        | '］'
-                        | '['
-                        | ']'
-                )
+                && !matches!(c, '_' | '-' | '.' | '(' | ')' | '（' | '）' | '・' | '/' | '［' | '］' | '[' | ']')
         })
         .collect()
 }
@@ -328,10 +106,7 @@ pub struct Mapping {
 impl Mapping {
     /// Column index of a field, if mapped.
     pub fn get(&self, field: &str) -> Option<usize> {
-        self.columns
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, i)| *i)
+        self.columns.iter().find(|(f, _)| *f == field).map(|(_, i)| *i)
     }
 
     /// Maps each field to the first header that matches one of its names.
@@ -353,12 +128,7 @@ impl Mapping {
     pub fn preset(headers: &[String], preset: &[(&'static str, &str)]) -> Self {
         let columns = preset
             .iter()
-            .filter_map(|(field, header)| {
-                headers
-                    .iter()
-                    .position(|h| h.trim() == *header)
-                    .map(|i| (*field, i))
-            })
+            .filter_map(|(field, header)| headers.iter().position(|h| h.trim() == *header).map(|i| (*field, i)))
             .collect();
         Self { columns }
     }
@@ -373,10 +143,7 @@ impl Mapping {
         for (field, header) in overrides {
             let Some((name, _)) = fields.iter().find(|(f, _)| f == field) else {
                 let known: Vec<&str> = fields.iter().map(|(f, _)| *f).collect();
-                return Err(format!(
-                    "unknown field {field} (known: {})",
-                    known.join(", ")
-                ));
+                return Err(format!("unknown field {field} (known: {})", known.join(", ")));
             };
             self.columns.retain(|(f, _)| f != name);
             if header.is_empty() {
@@ -385,13 +152,7 @@ impl Mapping {
             let idx = headers
                 .iter()
                 .position(|h| h.trim() == header.trim())
-                .or_else(|| {
-                    header
-                        .parse::<usize>()
-                        .ok()
-                        .filter(|n| *n >= 1 && *n <= headers.len())
-                        .map(|n| n - 1)
-                })
+                .or_else(|| header.parse::<usize>().ok().filter(|n| *n >= 1 && *n <= headers.len()).map(|n| n - 1))
                 .ok_or_else(|| format!("column {header} not found in the header row"))?;
             self.columns.push((name, idx));
         }
@@ -401,9 +162,7 @@ impl Mapping {
 
 /// True when the headers look like Shopify's orders export.
 pub fn looks_like_shopify(headers: &[String]) -> bool {
-    ["Lineitem name", "Financial Status", "Name"]
-        .iter()
-        .all(|h| headers.iter().any(|x| x.trim() == *h))
+    ["Lineitem name", "Financial Status", "Name"].iter().all(|h| headers.iter().any(|x| x.trim() == *h))
 }
 
 #[cfg(test)]
@@ -417,26 +176,14 @@ mod tests {
     #[test]
     fn japanese_and_english_headers_are_detected() {
         let m = Mapping::detect(
-            &h(&[
-                "顧客番号",
-                "姓",
-                "名",
-                "セイ",
-                "メイ",
-                "メールアドレス",
-                "電話番号",
-                "郵便番号",
-            ]),
+            &h(&["顧客番号", "姓", "名", "セイ", "メイ", "メールアドレス", "電話番号", "郵便番号"]),
             CUSTOMER_FIELDS,
         );
         assert_eq!(m.get("external_id"), Some(0));
         assert_eq!(m.get("family_name"), Some(1));
         assert_eq!(m.get("given_name_kana"), Some(4));
         assert_eq!(m.get("postal_code"), Some(7));
-        let m = Mapping::detect(
-            &h(&["Last Name", "First_Name", "E-mail", "Phone Number"]),
-            CUSTOMER_FIELDS,
-        );
+        let m = Mapping::detect(&h(&["Last Name", "First_Name", "E-mail", "Phone Number"]), CUSTOMER_FIELDS);
         assert_eq!(m.get("family_name"), Some(0));
         assert_eq!(m.get("given_name"), Some(1));
         assert_eq!(m.get("email"), Some(2));
@@ -447,24 +194,9 @@ mod tests {
     fn overrides_replace_detection() {
         let headers = h(&["氏名", "連絡先"]);
         let mut m = Mapping::detect(&headers, CUSTOMER_FIELDS);
-        m.override_with(
-            &headers,
-            &[("phone".into(), "連絡先".into())],
-            CUSTOMER_FIELDS,
-        )
-        .unwrap();
+        m.override_with(&headers, &[("phone".into(), "連絡先".into())], CUSTOMER_FIELDS).unwrap();
         assert_eq!(m.get("phone"), Some(1));
-        assert!(
-            m.override_with(&headers, &[("nope".into(), "x".into())], CUSTOMER_FIELDS)
-                .is_err()
-        );
-        assert!(
-            m.override_with(
-                &headers,
-                &[("email".into(), "missing".into())],
-                CUSTOMER_FIELDS
-            )
-            .is_err()
-        );
+        assert!(m.override_with(&headers, &[("nope".into(), "x".into())], CUSTOMER_FIELDS).is_err());
+        assert!(m.override_with(&headers, &[("email".into(), "missing".into())], CUSTOMER_FIELDS).is_err());
     }
 }

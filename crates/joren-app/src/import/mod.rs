@@ -59,13 +59,7 @@ pub struct ImportOptions {
 
 impl ImportOptions {
     pub fn new(kind: ImportKind) -> Self {
-        Self {
-            kind,
-            preset: None,
-            overrides: Vec::new(),
-            source_system: None,
-            batch_size: 1000,
-        }
+        Self { kind, preset: None, overrides: Vec::new(), source_system: None, batch_size: 1000 }
     }
 }
 
@@ -119,9 +113,7 @@ fn open<R: Read + Send>(mut input: R, options: &ImportOptions) -> Result<Opened<
     let mut head = vec![0u8; 64 * 1024];
     let mut n = 0;
     while n < head.len() {
-        let k = input
-            .read(&mut head[n..])
-            .map_err(|e| AppError::Io(e.to_string()))?;
+        let k = input.read(&mut head[n..]).map_err(|e| AppError::Io(e.to_string()))?;
         if k == 0 {
             break;
         }
@@ -130,10 +122,7 @@ fn open<R: Read + Send>(mut input: R, options: &ImportOptions) -> Result<Opened<
     head.truncate(n);
     let encoding = decode::detect_encoding(&head);
     let text = decode::utf8_reader(std::io::Cursor::new(head).chain(input), encoding);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(text);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(text);
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| AppError::Io(format!("ヘッダー行が読めません: {e}")))?
@@ -159,11 +148,7 @@ fn open<R: Read + Send>(mut input: R, options: &ImportOptions) -> Result<Opened<
     };
     let mut mapping = if preset == "shopify" {
         if options.kind != ImportKind::Orders {
-            return Err(joren_core::FieldError::new(
-                "preset",
-                "shopify プリセットは注文ファイル用です",
-            )
-            .into());
+            return Err(joren_core::FieldError::new("preset", "shopify プリセットは注文ファイル用です").into());
         }
         Mapping::preset(&headers, SHOPIFY_ORDERS)
     } else {
@@ -172,20 +157,11 @@ fn open<R: Read + Send>(mut input: R, options: &ImportOptions) -> Result<Opened<
     mapping
         .override_with(&headers, &options.overrides, fields)
         .map_err(|m| joren_core::FieldError::new("mapping", m))?;
-    Ok(Opened {
-        reader,
-        headers,
-        mapping,
-        encoding,
-        preset: preset.to_string(),
-    })
+    Ok(Opened { reader, headers, mapping, encoding, preset: preset.to_string() })
 }
 
 fn mapping_names(m: &Mapping, headers: &[String]) -> Vec<(String, String)> {
-    m.columns
-        .iter()
-        .map(|(f, i)| (f.to_string(), headers[*i].clone()))
-        .collect()
+    m.columns.iter().map(|(f, i)| (f.to_string(), headers[*i].clone())).collect()
 }
 
 /// Reads the head of a file and reports how it would be imported.
@@ -197,11 +173,8 @@ pub fn preview(bytes: &[u8], options: &ImportOptions) -> Result<Preview> {
         rows.push(rec.iter().map(str::to_string).collect());
     }
     let fields = options.kind.fields();
-    let unmapped_fields = fields
-        .iter()
-        .filter(|(f, _)| o.mapping.get(f).is_none())
-        .map(|(f, _)| f.to_string())
-        .collect();
+    let unmapped_fields =
+        fields.iter().filter(|(f, _)| o.mapping.get(f).is_none()).map(|(f, _)| f.to_string()).collect();
     Ok(Preview {
         encoding: o.encoding.name().to_string(),
         preset: o.preset.clone(),
@@ -213,11 +186,7 @@ pub fn preview(bytes: &[u8], options: &ImportOptions) -> Result<Preview> {
 }
 
 /// Writes the rejects as CSV (UTF-8 with BOM): line, reason, then the row's cells.
-pub fn write_rejects<W: std::io::Write>(
-    mut out: W,
-    headers: &[String],
-    rejects: &[Reject],
-) -> std::io::Result<()> {
+pub fn write_rejects<W: std::io::Write>(mut out: W, headers: &[String], rejects: &[Reject]) -> std::io::Result<()> {
     out.write_all(b"\xEF\xBB\xBF")?;
     let mut w = csv::Writer::from_writer(out);
     let mut head = vec!["line".to_string(), "reason".to_string()];
@@ -225,11 +194,7 @@ pub fn write_rejects<W: std::io::Write>(
     w.write_record(&head)?;
     for r in rejects {
         let mut row = vec![r.line.to_string(), r.reason.clone()];
-        row.extend(
-            r.record
-                .iter()
-                .map(|c| joren_core::csv_safety::escape_formula(c).into_owned()),
-        );
+        row.extend(r.record.iter().map(|c| joren_core::csv_safety::escape_formula(c).into_owned()));
         w.write_record(&row)?;
     }
     w.flush()
@@ -242,18 +207,12 @@ struct Row<'a> {
 
 impl Row<'_> {
     fn get(&self, field: &str) -> Option<&str> {
-        self.mapping
-            .get(field)
-            .and_then(|i| self.rec.get(i))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
+        self.mapping.get(field).and_then(|i| self.rec.get(i)).map(str::trim).filter(|s| !s.is_empty())
     }
 }
 
 fn split_name(full: &str) -> (String, String) {
-    let mut parts = full
-        .split(|c: char| c.is_whitespace())
-        .filter(|s| !s.is_empty());
+    let mut parts = full.split(|c: char| c.is_whitespace()).filter(|s| !s.is_empty());
     let first = parts.next().unwrap_or_default().to_string();
     let rest: Vec<&str> = parts.collect();
     (first, rest.join(" "))
@@ -261,21 +220,18 @@ fn split_name(full: &str) -> (String, String) {
 
 fn parse_flag(field: &str, v: &str) -> Result<bool, joren_core::FieldError> {
     match v.trim().to_lowercase().as_str() {
-        "1" | "true" | "yes" | "y" | "はい" | "可" | "許可" | "希望" | "希望する" | "○" | "〇"
-        | "済" => Ok(true),
-        "0" | "false" | "no" | "n" | "いいえ" | "不可" | "拒否" | "希望しない" | "×" | "否" => {
-            Ok(false)
+        "1" | "true" | "yes" | "y" | "はい" | "可" | "許可" | "希望" | "希望する" | "○" | "〇" | "済" => {
+            Ok(true)
         }
-        _ => Err(joren_core::FieldError::new(
-            field,
-            format!("はい/いいえ として読めません: {v}"),
-        )),
+        "0" | "false" | "no" | "n" | "いいえ" | "不可" | "拒否" | "希望しない" | "×" | "否" => Ok(false),
+        _ => Err(joren_core::FieldError::new(field, format!("はい/いいえ として読めません: {v}"))),
     }
 }
 
-fn customer_input(
+/// The customer fields of a row, validated into a profile; every bad field is reported.
+fn customer_row(
     row: &Row<'_>,
-) -> Result<(CustomerInput, Vec<(String, bool)>), joren_core::FieldErrors> {
+) -> Result<(CustomerInput, CustomerProfile, Vec<(String, bool)>), joren_core::FieldErrors> {
     let mut errors = joren_core::FieldErrors::default();
     let s = |f: &str| row.get(f).map(str::to_string);
     let mut input = CustomerInput {
@@ -332,11 +288,7 @@ fn customer_input(
         });
     }
     if let Some(t) = row.get("tags") {
-        input.tags = Some(
-            t.split([',', ';', '、', '|', '，'])
-                .map(|s| s.trim().to_string())
-                .collect(),
-        );
+        input.tags = Some(t.split([',', ';', '、', '|', '，']).map(|s| s.trim().to_string()).collect());
     }
     let mut consents = Vec::new();
     for ch in ["email", "sms", "line", "dm"] {
@@ -347,20 +299,18 @@ fn customer_input(
             consents.push((ch.to_string(), b));
         }
     }
-    if errors.is_empty() {
-        Ok((input, consents))
-    } else {
-        Err(errors)
+    match input.clone().apply(CustomerProfile::default()) {
+        Ok(profile) if errors.is_empty() => Ok((input, profile, consents)),
+        Ok(_) => Err(errors),
+        Err(mut profile_errors) => {
+            profile_errors.0.extend(errors.0);
+            Err(profile_errors)
+        }
     }
 }
 
 fn reason(errors: &joren_core::FieldErrors) -> String {
-    errors
-        .0
-        .iter()
-        .map(|e| e.to_string())
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
 }
 
 fn record_cells(rec: &csv::StringRecord) -> Vec<String> {
@@ -375,11 +325,7 @@ struct PendingCustomer {
     keys: Vec<String>,
 }
 
-fn identity_keys(
-    system: &str,
-    external_id: Option<&str>,
-    profile: &CustomerProfile,
-) -> Vec<String> {
+fn identity_keys(system: &str, external_id: Option<&str>, profile: &CustomerProfile) -> Vec<String> {
     let mut keys = Vec::new();
     if let Some(x) = external_id {
         keys.push(format!("x:{system}:{x}"));
@@ -403,40 +349,22 @@ struct CustomerResolver {
 
 impl CustomerResolver {
     fn new(system: &str) -> Self {
-        Self {
-            system: system.to_string(),
-            known: HashMap::new(),
-            pending: Vec::new(),
-            pending_keys: HashMap::new(),
-        }
+        Self { system: system.to_string(), known: HashMap::new(), pending: Vec::new(), pending_keys: HashMap::new() }
     }
 
-    async fn lookup(
-        &mut self,
-        app: &App,
-        external_id: Option<&str>,
-        profile: &CustomerProfile,
-    ) -> Result<Option<i64>> {
+    async fn lookup(&mut self, app: &App, external_id: Option<&str>, profile: &CustomerProfile) -> Result<Option<i64>> {
         for key in identity_keys(&self.system, external_id, profile) {
             if let Some(id) = self.known.get(&key) {
                 return Ok(Some(*id));
             }
         }
         let found = match external_id {
-            Some(x) => {
-                app.store
-                    .find_customer_by_external_id(&self.system, x)
-                    .await?
-            }
+            Some(x) => app.store.find_customer_by_external_id(&self.system, x).await?,
             None => None,
         };
         let found = match found {
             Some(id) => Some(id),
-            None => {
-                app.store
-                    .find_customer_by_contact(profile.email.as_deref(), profile.phone.as_deref())
-                    .await?
-            }
+            None => app.store.find_customer_by_contact(profile.email.as_deref(), profile.phone.as_deref()).await?,
         };
         if let Some(id) = found {
             for key in identity_keys(&self.system, external_id, profile) {
@@ -447,36 +375,19 @@ impl CustomerResolver {
     }
 
     fn pending_index(&self, external_id: Option<&str>, profile: &CustomerProfile) -> Option<usize> {
-        identity_keys(&self.system, external_id, profile)
-            .iter()
-            .find_map(|k| self.pending_keys.get(k).copied())
+        identity_keys(&self.system, external_id, profile).iter().find_map(|k| self.pending_keys.get(k).copied())
     }
 
-    fn queue(
-        &mut self,
-        external_id: Option<&str>,
-        profile: CustomerProfile,
-        consents: Vec<(String, bool)>,
-    ) -> usize {
+    fn queue(&mut self, external_id: Option<&str>, profile: CustomerProfile, consents: Vec<(String, bool)>) -> usize {
         let keys = identity_keys(&self.system, external_id, &profile);
         let idx = self.pending.len();
         for k in &keys {
             self.pending_keys.insert(k.clone(), idx);
         }
         let external_ids = external_id
-            .map(|x| {
-                vec![ExternalId {
-                    system: self.system.clone(),
-                    external_id: x.to_string(),
-                }]
-            })
+            .map(|x| vec![ExternalId { system: self.system.clone(), external_id: x.to_string() }])
             .unwrap_or_default();
-        self.pending.push(PendingCustomer {
-            profile,
-            external_ids,
-            consents,
-            keys,
-        });
+        self.pending.push(PendingCustomer { profile, external_ids, consents, keys });
         idx
     }
 
@@ -485,21 +396,9 @@ impl CustomerResolver {
         if self.pending.is_empty() {
             return Ok(Vec::new());
         }
-        let batch: Vec<_> = self
-            .pending
-            .iter()
-            .map(|p| {
-                (
-                    p.profile.clone(),
-                    p.external_ids.clone(),
-                    p.consents.clone(),
-                )
-            })
-            .collect();
-        let ids = app
-            .store
-            .create_customers_batch(&batch, &format!("import:{}", self.system))
-            .await?;
+        let batch: Vec<_> =
+            self.pending.iter().map(|p| (p.profile.clone(), p.external_ids.clone(), p.consents.clone())).collect();
+        let ids = app.store.create_customers_batch(&batch, &format!("import:{}", self.system)).await?;
         for (p, id) in self.pending.iter().zip(&ids) {
             for k in &p.keys {
                 self.known.insert(k.clone(), *id);
@@ -522,14 +421,10 @@ impl App {
     ) -> Result<ImportReport> {
         actor.require_write()?;
         let mut opened = open(input, options)?;
-        let system =
-            options
-                .source_system
-                .clone()
-                .unwrap_or_else(|| match opened.preset.as_str() {
-                    "shopify" => "shopify".to_string(),
-                    _ => "csv".to_string(),
-                });
+        let system = options.source_system.clone().unwrap_or_else(|| match opened.preset.as_str() {
+            "shopify" => "shopify".to_string(),
+            _ => "csv".to_string(),
+        });
         let mut report = ImportReport {
             encoding: opened.encoding.name().to_string(),
             preset: opened.preset.clone(),
@@ -539,13 +434,9 @@ impl App {
         };
         match options.kind {
             ImportKind::Customers => {
-                self.import_customers(&mut opened, &system, options, &mut report, progress)
-                    .await?
+                self.import_customers(&mut opened, &system, options, &mut report, progress).await?
             }
-            ImportKind::Orders => {
-                self.import_orders(&mut opened, &system, options, &mut report, progress)
-                    .await?
-            }
+            ImportKind::Orders => self.import_orders(&mut opened, &system, options, &mut report, progress).await?,
         }
         self.audit(
             actor,
@@ -583,11 +474,9 @@ impl App {
                 Err(e) => {
                     let line = e.position().map(|p| p.line()).unwrap_or(report.rows + 2);
                     report.rows += 1;
-                    report.rejected.push(Reject {
-                        line,
-                        reason: format!("CSV の形式エラー: {e}"),
-                        record: Vec::new(),
-                    });
+                    report
+                        .rejected
+                        .push(Reject { line, reason: format!("CSV の形式エラー: {e}"), record: Vec::new() });
                     continue;
                 }
             }
@@ -596,43 +485,24 @@ impl App {
             if rec.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
-            let row = Row {
-                rec: &rec,
-                mapping: &o.mapping,
-            };
+            let row = Row { rec: &rec, mapping: &o.mapping };
             let external_id = row.get("external_id").map(str::to_string);
-            let parsed = customer_input(&row).and_then(|(input, consents)| {
-                input
-                    .clone()
-                    .apply(CustomerProfile::default())
-                    .map(|p| (input, p, consents))
-            });
-            let (input, profile, consents) = match parsed {
+            let (input, profile, consents) = match customer_row(&row) {
                 Ok(v) => v,
                 Err(errors) => {
-                    report.rejected.push(Reject {
-                        line,
-                        reason: reason(&errors),
-                        record: record_cells(&rec),
-                    });
+                    report.rejected.push(Reject { line, reason: reason(&errors), record: record_cells(&rec) });
                     continue;
                 }
             };
             if let Some(i) = resolver.pending_index(external_id.as_deref(), &profile) {
                 report.rejected.push(Reject {
                     line,
-                    reason: format!(
-                        "同じファイルの {} 行目と同じ顧客です (ID・メール・電話が一致)",
-                        pending_lines[i]
-                    ),
+                    reason: format!("同じファイルの {} 行目と同じ顧客です (ID・メール・電話が一致)", pending_lines[i]),
                     record: record_cells(&rec),
                 });
                 continue;
             }
-            match resolver
-                .lookup(self, external_id.as_deref(), &profile)
-                .await?
-            {
+            match resolver.lookup(self, external_id.as_deref(), &profile).await? {
                 Some(id) => {
                     let current = self.store.get_customer(id).await?;
                     match input.apply(current.profile.clone()) {
@@ -642,37 +512,20 @@ impl App {
                         }
                         Ok(_) => report.unchanged += 1,
                         Err(errors) => {
-                            report.rejected.push(Reject {
-                                line,
-                                reason: reason(&errors),
-                                record: record_cells(&rec),
-                            });
+                            report.rejected.push(Reject { line, reason: reason(&errors), record: record_cells(&rec) });
                             continue;
                         }
                     }
                     if let Some(x) = &external_id {
-                        let ext = ExternalId {
-                            system: system.to_string(),
-                            external_id: x.clone(),
-                        };
+                        let ext = ExternalId { system: system.to_string(), external_id: x.clone() };
                         if let Err(e) = self.store.add_external_id(id, &ext).await {
-                            report.rejected.push(Reject {
-                                line,
-                                reason: e.to_string(),
-                                record: record_cells(&rec),
-                            });
+                            report.rejected.push(Reject { line, reason: e.to_string(), record: record_cells(&rec) });
                         }
                     }
                     for (ch, granted) in consents {
-                        let current_state = current
-                            .consents
-                            .iter()
-                            .find(|c| c.channel == ch)
-                            .map(|c| c.granted);
+                        let current_state = current.consents.iter().find(|c| c.channel == ch).map(|c| c.granted);
                         if current_state != Some(granted) {
-                            self.store
-                                .set_consent(id, &ch, granted, &format!("import:{system}"), None)
-                                .await?;
+                            self.store.set_consent(id, &ch, granted, &format!("import:{system}"), None).await?;
                         }
                     }
                 }
@@ -708,11 +561,9 @@ impl App {
             .into());
         }
         if o.mapping.get("unit_price").is_none() && o.mapping.get("line_amount").is_none() {
-            return Err(joren_core::FieldError::new(
-                "mapping",
-                "単価か金額の列が必要です (unit_price / line_amount)",
-            )
-            .into());
+            return Err(
+                joren_core::FieldError::new("mapping", "単価か金額の列が必要です (unit_price / line_amount)").into()
+            );
         }
         let shopify = o.preset == "shopify";
         let mut resolver = CustomerResolver::new(system);
@@ -727,11 +578,9 @@ impl App {
                 Err(e) => {
                     let line = e.position().map(|p| p.line()).unwrap_or(report.rows + 2);
                     report.rows += 1;
-                    report.rejected.push(Reject {
-                        line,
-                        reason: format!("CSV の形式エラー: {e}"),
-                        record: Vec::new(),
-                    });
+                    report
+                        .rejected
+                        .push(Reject { line, reason: format!("CSV の形式エラー: {e}"), record: Vec::new() });
                     continue;
                 }
             };
@@ -740,15 +589,8 @@ impl App {
                 if rec.iter().all(|c| c.trim().is_empty()) {
                     continue;
                 }
-                let row = Row {
-                    rec: &rec,
-                    mapping: &o.mapping,
-                };
-                Some(
-                    row.get("order_id")
-                        .map(str::to_string)
-                        .unwrap_or_else(|| format!("\u{0}row{}", report.rows)),
-                )
+                let row = Row { rec: &rec, mapping: &o.mapping };
+                Some(row.get("order_id").map(str::to_string).unwrap_or_else(|| format!("\u{0}row{}", report.rows)))
             } else {
                 None
             };
@@ -793,10 +635,7 @@ impl App {
         report: &mut ImportReport,
     ) -> Result<()> {
         let (first_line, first) = &rows[0];
-        let head = Row {
-            rec: first,
-            mapping,
-        };
+        let head = Row { rec: first, mapping };
         let reject = |report: &mut ImportReport, line: u64, reason: String| {
             for (l, r) in rows {
                 let why = if *l == line {
@@ -804,11 +643,7 @@ impl App {
                 } else {
                     format!("同じ注文の {line} 行目のエラーのため取り込みません")
                 };
-                report.rejected.push(Reject {
-                    line: *l,
-                    reason: why,
-                    record: record_cells(r),
-                });
+                report.rejected.push(Reject { line: *l, reason: why, record: record_cells(r) });
             }
         };
         let currency = head.get("currency").unwrap_or("JPY").to_uppercase();
@@ -824,16 +659,9 @@ impl App {
             }
         }
         let money = |field: &str| -> Result<i64, joren_core::FieldError> {
-            head.get(field)
-                .map(|v| parse_amount(field, v, &currency))
-                .transpose()
-                .map(|v| v.unwrap_or(0))
+            head.get(field).map(|v| parse_amount(field, v, &currency)).transpose().map(|v| v.unwrap_or(0))
         };
-        let (shipping, discount, refunded) = match (
-            money("shipping"),
-            money("discount"),
-            money("refunded_amount"),
-        ) {
+        let (shipping, discount, refunded) = match (money("shipping"), money("discount"), money("refunded_amount")) {
             (Ok(s), Ok(d), Ok(r)) => (s, d, r),
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
                 reject(report, *first_line, e.to_string());
@@ -843,14 +671,8 @@ impl App {
         let channel = head.get("channel").map(|c| normalize_channel(c, shopify));
         let status = head.get("status").map(str::to_lowercase);
         let cancelled = head.get("cancelled_at").is_some()
-            || matches!(
-                status.as_deref(),
-                Some("cancelled" | "canceled" | "キャンセル" | "voided" | "取消")
-            );
-        let full_refund = matches!(
-            status.as_deref(),
-            Some("refunded" | "返品" | "返金" | "返金済み")
-        );
+            || matches!(status.as_deref(), Some("cancelled" | "canceled" | "キャンセル" | "voided" | "取消"));
+        let full_refund = matches!(status.as_deref(), Some("refunded" | "返品" | "返金" | "返金済み"));
         let mut input = OrderInput {
             customer_id: 1,
             external_id: head.get("order_id").map(str::to_string),
@@ -867,89 +689,42 @@ impl App {
             reject(report, *first_line, "ordered_at: 注文日が空です".into());
             return Ok(());
         }
-        if let Err(errors) = input
-            .clone()
-            .validate(chrono::Utc::now(), self.tz_offset_hours())
-        {
+        if let Err(errors) = input.clone().validate(chrono::Utc::now(), self.tz_offset_hours()) {
             reject(report, *first_line, reason(&errors));
             return Ok(());
         }
         if input.external_id.is_none() {
             // No order id column: derive a stable id from the content, so a re-run matches.
-            let content = serde_json::to_string(&(
-                head.get("customer_external_id"),
-                head.get("email"),
-                &input,
-            ))
-            .unwrap_or_default();
+            let content = serde_json::to_string(&(head.get("customer_external_id"), head.get("email"), &input))
+                .unwrap_or_default();
             let digest = sha256_hex(content.as_bytes());
             let n = seen_synthetic.entry(digest.clone()).or_insert(0);
             *n += 1;
             input.external_id = Some(format!("{system}:{}:{n}", &digest[..24]));
         }
         let customer_external_id = head.get("customer_external_id");
-        let name = head.get("customer_name").map(split_name);
-        let profile_input = CustomerInput {
-            family_name: name.as_ref().map(|n| n.0.clone()),
-            given_name: name.as_ref().map(|n| n.1.clone()),
-            email: head.get("email").map(str::to_string),
-            phone: head.get("phone").map(str::to_string),
-            ..Default::default()
-        };
-        let profile = match profile_input.clone().apply(CustomerProfile::default()) {
+        let profile = match order_customer(&head) {
             Ok(p) => p,
-            Err(errors) if customer_external_id.is_some() => {
-                // Contact columns are only used to create the customer; an id suffices.
-                let relaxed = CustomerInput {
-                    email: None,
-                    phone: None,
-                    ..profile_input
-                };
-                match relaxed.apply(CustomerProfile::default()) {
-                    Ok(p) => p,
-                    Err(_) => CustomerProfile::default(),
-                }
-                .clone_with_note(&errors)
-            }
-            Err(errors) => {
-                reject(report, *first_line, reason(&errors));
+            Err(why) => {
+                reject(report, *first_line, why);
                 return Ok(());
             }
         };
-        if customer_external_id.is_none() && profile.email.is_none() && profile.phone.is_none() {
-            reject(
-                report,
-                *first_line,
-                "顧客を特定できません (顧客ID・メール・電話のいずれかが必要です)".into(),
-            );
-            return Ok(());
-        }
-        let customer = match resolver
-            .lookup(self, customer_external_id, &profile)
-            .await?
-        {
+        let customer = match resolver.lookup(self, customer_external_id, &profile).await? {
             Some(id) => CustomerRef::Known(id),
             None => match resolver.pending_index(customer_external_id, &profile) {
                 Some(i) => CustomerRef::Pending(i),
                 None => {
                     let mut p = profile;
                     if p.family_name.is_empty() && p.given_name.is_empty() {
-                        p.family_name = customer_external_id
-                            .map(|x| format!("顧客 {x}"))
-                            .unwrap_or_default();
+                        p.family_name = customer_external_id.map(|x| format!("顧客 {x}")).unwrap_or_default();
                     }
                     p.acquisition_source = Some(if shopify { "ec".into() } else { "other".into() });
                     CustomerRef::Pending(resolver.queue(customer_external_id, p, Vec::new()))
                 }
             },
         };
-        batch.orders.push(StagedOrder {
-            input,
-            customer,
-            cancelled,
-            full_refund,
-            refunded,
-        });
+        batch.orders.push(StagedOrder { input, customer, cancelled, full_refund, refunded });
         Ok(())
     }
 
@@ -982,17 +757,11 @@ impl App {
             };
             report.created += 1;
             if s.cancelled {
-                self.store
-                    .adjust_order(id, true, None, "取込: キャンセル", None)
-                    .await?;
+                self.store.adjust_order(id, true, None, "取込: キャンセル", None).await?;
             } else if s.full_refund {
-                self.store
-                    .adjust_order(id, false, None, "取込: 返金", None)
-                    .await?;
+                self.store.adjust_order(id, false, None, "取込: 返金", None).await?;
             } else if s.refunded > 0 {
-                self.store
-                    .adjust_order(id, false, Some(s.refunded), "取込: 一部返金", None)
-                    .await?;
+                self.store.adjust_order(id, false, Some(s.refunded), "取込: 一部返金", None).await?;
             }
         }
         batch.orders.clear();
@@ -1000,14 +769,30 @@ impl App {
     }
 }
 
-trait CloneWithNote {
-    fn clone_with_note(self, errors: &joren_core::FieldErrors) -> Self;
-}
-
-impl CloneWithNote for CustomerProfile {
-    fn clone_with_note(mut self, errors: &joren_core::FieldErrors) -> Self {
-        self.notes = format!("取込時に無視した値: {}", reason(errors));
-        self
+/// The customer an order row names: by id, email or phone, with the name for a new record.
+/// Without an id, unusable contact details reject the row; with an id they are only noted.
+fn order_customer(head: &Row<'_>) -> Result<CustomerProfile, String> {
+    let external_id = head.get("customer_external_id");
+    if external_id.is_none() && head.get("email").is_none() && head.get("phone").is_none() {
+        return Err("顧客を特定できません (顧客ID・メール・電話のいずれかが必要です)".into());
+    }
+    let name = head.get("customer_name").map(split_name);
+    let input = CustomerInput {
+        family_name: name.as_ref().map(|n| n.0.clone()),
+        given_name: name.as_ref().map(|n| n.1.clone()),
+        email: head.get("email").map(str::to_string),
+        phone: head.get("phone").map(str::to_string),
+        ..Default::default()
+    };
+    match input.clone().apply(CustomerProfile::default()) {
+        Ok(p) => Ok(p),
+        Err(errors) if external_id.is_some() => {
+            let relaxed = CustomerInput { email: None, phone: None, ..input };
+            let mut p = relaxed.apply(CustomerProfile::default()).unwrap_or_default();
+            p.notes = format!("取込時に無視した値: {}", reason(&errors));
+            Ok(p)
+        }
+        Err(errors) => Err(reason(&errors)),
     }
 }
 
@@ -1061,19 +846,17 @@ fn parse_tax_rate(v: &str) -> Result<i64, joren_core::FieldError> {
         "10" | "0.1" | "0.10" | "標準" => Ok(10),
         "8" | "0.08" | "軽減" => Ok(8),
         "0" | "非課税" | "対象外" => Ok(0),
-        _ => Err(joren_core::FieldError::new(
-            "tax_rate",
-            format!("税率は 10, 8, 0 のいずれかです: {v}"),
-        )),
+        _ => Err(joren_core::FieldError::new("tax_rate", format!("税率は 10, 8, 0 のいずれかです: {v}"))),
     }
 }
 
 fn line_item(row: &Row<'_>, currency: &str) -> Result<LineItemInput, joren_core::FieldError> {
     let quantity = match row.get("quantity") {
         None => 1,
-        Some(q) => q.replace(',', "").parse::<i64>().map_err(|_| {
-            joren_core::FieldError::new("quantity", format!("数量が数字ではありません: {q}"))
-        })?,
+        Some(q) => q
+            .replace(',', "")
+            .parse::<i64>()
+            .map_err(|_| joren_core::FieldError::new("quantity", format!("数量が数字ではありません: {q}")))?,
     };
     let unit_price = match (row.get("unit_price"), row.get("line_amount")) {
         (Some(p), _) => parse_amount("unit_price", p, currency)?,
@@ -1090,16 +873,8 @@ fn line_item(row: &Row<'_>, currency: &str) -> Result<LineItemInput, joren_core:
         }
         (None, None) => return Err(joren_core::FieldError::new("unit_price", "単価が空です")),
     };
-    let tax_rate = row
-        .get("tax_rate")
-        .map(parse_tax_rate)
-        .transpose()?
-        .unwrap_or(10);
-    let name = row
-        .get("item_name")
-        .or(row.get("sku"))
-        .unwrap_or("(明細なし)")
-        .to_string();
+    let tax_rate = row.get("tax_rate").map(parse_tax_rate).transpose()?.unwrap_or(10);
+    let name = row.get("item_name").or(row.get("sku")).unwrap_or("(明細なし)").to_string();
     Ok(LineItemInput {
         sku: row.get("sku").unwrap_or_default().to_string(),
         name,
@@ -1129,9 +904,7 @@ impl App {
             ImportKind::Customers => "customers",
             ImportKind::Orders => "orders",
         };
-        self.store
-            .save_upload(&token, actor.user_id, kind, filename, content)
-            .await?;
+        self.store.save_upload(&token, actor.user_id, kind, filename, content).await?;
         Ok(token)
     }
 
@@ -1139,9 +912,7 @@ impl App {
     pub async fn staged_upload(&self, actor: &Actor, token: &str) -> Result<Upload> {
         let upload = self.store.get_upload(token).await?;
         if upload.user_id != actor.user_id {
-            return Err(AppError::Forbidden(
-                "この取込ファイルは他のユーザーのものです".into(),
-            ));
+            return Err(AppError::Forbidden("この取込ファイルは他のユーザーのものです".into()));
         }
         Ok(upload)
     }
@@ -1159,9 +930,7 @@ impl App {
         let mut options = ImportOptions::new(kind);
         options.preset = preset;
         options.overrides = overrides;
-        let report = self
-            .import_csv(actor, &upload.content[..], &options, &mut |_| {})
-            .await?;
+        let report = self.import_csv(actor, &upload.content[..], &options, &mut |_| {}).await?;
         let json = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.to_string()))?;
         self.store.set_upload_report(token, &json).await?;
         Ok((upload, report))
@@ -1170,10 +939,6 @@ impl App {
     /// The report of a staged upload that has run.
     pub async fn staged_upload_report(&self, actor: &Actor, token: &str) -> Result<ImportReport> {
         let upload = self.staged_upload(actor, token).await?;
-        upload
-            .report
-            .as_deref()
-            .and_then(|r| serde_json::from_str(r).ok())
-            .ok_or(AppError::NotFound("import report"))
+        upload.report.as_deref().and_then(|r| serde_json::from_str(r).ok()).ok_or(AppError::NotFound("import report"))
     }
 }

@@ -26,12 +26,10 @@ pub fn backends() -> Vec<&'static str> {
     let mut v = vec!["sqlite"];
     match std::env::var("JOREN_TEST_POSTGRES_URL") {
         Ok(_) => v.push("postgres"),
-        Err(_) if std::env::var("CI").is_ok() => panic!(
-            "CI is set but JOREN_TEST_POSTGRES_URL is not: the PostgreSQL suite must run in CI"
-        ),
-        Err(_) => eprintln!(
-            "NOTE: JOREN_TEST_POSTGRES_URL not set — PostgreSQL suite NOT run (SQLite only)"
-        ),
+        Err(_) if std::env::var("CI").is_ok() => {
+            panic!("CI is set but JOREN_TEST_POSTGRES_URL is not: the PostgreSQL suite must run in CI")
+        }
+        Err(_) => eprintln!("NOTE: JOREN_TEST_POSTGRES_URL not set — PostgreSQL suite NOT run (SQLite only)"),
     }
     v
 }
@@ -39,16 +37,8 @@ pub fn backends() -> Vec<&'static str> {
 fn unique_name() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "joren_t_{}_{}_{}",
-        std::process::id(),
-        nanos % 1_000_000_000,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("joren_t_{}_{}_{}", std::process::id(), nanos % 1_000_000_000, N.fetch_add(1, Ordering::Relaxed))
 }
 
 pub async fn database_url(backend: &str, dir: &tempfile::TempDir) -> String {
@@ -57,13 +47,8 @@ pub async fn database_url(backend: &str, dir: &tempfile::TempDir) -> String {
         _ => {
             let admin = std::env::var("JOREN_TEST_POSTGRES_URL").unwrap();
             let name = unique_name();
-            let store = joren_app::Store::connect(&admin)
-                .await
-                .expect("PostgreSQL reachable");
-            store
-                .create_database(&name)
-                .await
-                .expect("create test database");
+            let store = joren_app::Store::connect(&admin).await.expect("PostgreSQL reachable");
+            store.create_database(&name).await.expect("create test database");
             store.close().await;
             let (base, _) = admin.rsplit_once('/').unwrap();
             format!("{base}/{name}")
@@ -77,31 +62,20 @@ pub async fn spawn(backend: &'static str) -> TestApp {
     let app = App::open(&url, AppConfig::default()).await.unwrap();
     let system = Actor::system("test");
     let mut tokens = Vec::new();
-    for (name, role) in [
-        ("owner", Role::Owner),
-        ("staff", Role::Staff),
-        ("viewer", Role::Viewer),
-    ] {
-        app.create_user(&system, name, name, role, PASSWORD)
-            .await
-            .unwrap();
+    for (name, role) in [("owner", Role::Owner), ("staff", Role::Staff), ("viewer", Role::Viewer)] {
+        app.create_user(&system, name, name, role, PASSWORD).await.unwrap();
         tokens.push(app.create_api_token(&system, name, "test").await.unwrap().0);
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server_app = app.clone();
     let server = tokio::spawn(async move {
-        joren_web::serve(server_app, listener, std::future::pending())
-            .await
-            .unwrap();
+        joren_web::serve(server_app, listener, std::future::pending()).await.unwrap();
     });
     TestApp {
         base: format!("http://{addr}"),
         app,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         owner_token: tokens[0].clone(),
         staff_token: tokens[1].clone(),
         viewer_token: tokens[2].clone(),
@@ -117,32 +91,13 @@ impl TestApp {
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
-        let r = self
-            .client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let r = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
-    pub async fn send(
-        &self,
-        method: reqwest::Method,
-        token: &str,
-        path: &str,
-        body: &Value,
-    ) -> (u16, Value) {
-        let r = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
+    pub async fn send(&self, method: reqwest::Method, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        let r = self.client.request(method, self.url(path)).bearer_auth(token).json(body).send().await.unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
@@ -153,9 +108,7 @@ impl TestApp {
 
     /// Creates a customer as staff and returns its id.
     pub async fn customer(&self, body: Value) -> i64 {
-        let (status, v) = self
-            .post(&self.staff_token, "/api/v1/customers", &body)
-            .await;
+        let (status, v) = self.post(&self.staff_token, "/api/v1/customers", &body).await;
         assert_eq!(status, 201, "{v}");
         v["id"].as_i64().unwrap()
     }
@@ -165,26 +118,13 @@ impl TestApp {
         let r = self
             .client
             .post(self.url("/login"))
-            .form(&[
-                ("username", username),
-                ("password", PASSWORD),
-                ("next", "/"),
-            ])
+            .form(&[("username", username), ("password", PASSWORD), ("next", "/")])
             .send()
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 303);
-        let set = r
-            .headers()
-            .get("set-cookie")
-            .expect("session cookie")
-            .to_str()
-            .unwrap()
-            .to_string();
-        assert!(
-            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
-            "{set}"
-        );
+        let set = r.headers().get("set-cookie").expect("session cookie").to_str().unwrap().to_string();
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
         set.split(';').next().unwrap().to_string()
     }
 }

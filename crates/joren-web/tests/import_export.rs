@@ -1,0 +1,242 @@
+//! CSV import and export through the API, on SQLite and PostgreSQL.
+
+mod common;
+
+use common::{TestApp, backends, spawn};
+use serde_json::{Value, json};
+
+async fn import(t: &TestApp, kind: &str, query: &str, body: Vec<u8>) -> (u16, Value) {
+    let r = t
+        .client
+        .post(t.url(&format!("/api/v1/import/{kind}{query}")))
+        .bearer_auth(&t.staff_token)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap())
+}
+
+fn rejected_lines(report: &Value) -> Vec<u64> {
+    report["rejected"].as_array().unwrap().iter().map(|r| r["line"].as_u64().unwrap()).collect()
+}
+
+const CUSTOMERS: &str = "顧客番号,姓,名,セイ,メイ,メールアドレス,電話番号,郵便番号,都道府県,メルマガ,備考\r\n\
+M001,山田,太郎,やまだ,たろう,taro@example.jp,090-1234-5678,100-0001,東京都,はい,①番窓口の常連\r\n\
+M002,佐藤,花子,ｻﾄｳ,ﾊﾅｺ,hanako@example,03-1111-2222,,大阪府,,\r\n\
+M003,鈴木,一郎,スズキ,イチロウ,ichiro@example.jp,,5300001,大阪府,いいえ,\r\n\
+M004,高橋,,タカハシ,,,12,,,,\r\n\
+M005,田中,美咲,Tanaka,ミサキ,misaki@example.jp,,,,,\r\n\
+M006,伊藤,健,イトウ,ケン,taro@example.jp,,,,,\r\n\
+M007,渡辺,直子,ワタナベ,ナオコ,naoko@example.jp,080-2222-3333,,東京,たぶん,\r\n";
+
+#[tokio::test]
+async fn shift_jis_customers_with_bad_rows_import_once() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let (sjis, _, had_errors) = encoding_rs::SHIFT_JIS.encode(CUSTOMERS);
+        assert!(!had_errors);
+        let (s, report) = import(&t, "customers", "", sjis.to_vec()).await;
+        assert_eq!(s, 200, "{report}");
+        assert_eq!(report["encoding"], "Shift_JIS");
+        assert_eq!(report["rows"], 7);
+        assert_eq!(report["created"], 2, "[{b}] {report}");
+        // line 3: bad email; 5: bad phone; 6: latin kana; 7: same email as line 2; 8: prefecture + consent flag.
+        assert_eq!(rejected_lines(&report), vec![3, 5, 6, 7, 8], "{report}");
+        let reasons: Vec<&str> =
+            report["rejected"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+        assert!(reasons[0].starts_with("email"), "{reasons:?}");
+        assert!(reasons[1].starts_with("phone"), "{reasons:?}");
+        assert!(reasons[2].starts_with("family_name_kana"), "{reasons:?}");
+        assert!(reasons[3].contains("2 行目"), "{reasons:?}");
+        assert!(reasons[4].contains("prefecture") && reasons[4].contains("consent_email"), "{reasons:?}");
+        assert_eq!(report["rejected"][0]["record"][1], "佐藤", "the rejected row's cells come back decoded");
+
+        let (_, page) = t.get(&t.staff_token, "/api/v1/customers?q=%E3%82%84%E3%81%BE%E3%81%A0").await;
+        assert_eq!(page["total"], 1);
+        let id = page["items"][0]["id"].as_i64().unwrap();
+        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}")).await;
+        assert_eq!(c["given_name_kana"], "タロウ");
+        assert_eq!(c["phone"], "+819012345678");
+        assert_eq!(c["notes"], "①番窓口の常連", "CP932 extension characters survive");
+        assert_eq!(c["consents"][0]["granted"], true);
+        assert_eq!(c["consents"][0]["source"], "import:csv");
+        assert_eq!(c["external_ids"][0], json!({"system": "csv", "external_id": "M001"}));
+
+        // The same file again: nothing new, nothing duplicated.
+        let (_, again) = import(&t, "customers", "", sjis.to_vec()).await;
+        assert_eq!(again["created"], 0, "{again}");
+        assert_eq!(again["unchanged"], 2);
+        let (_, all) = t.get(&t.staff_token, "/api/v1/customers").await;
+        assert_eq!(all["total"], 2, "[{b}] re-import created duplicates");
+
+        // A fixed file updates the matched customer instead of adding one.
+        let fixed = "顧客番号,姓,メールアドレス,電話番号\nM001,山田,taro@example.jp,090-9999-0000\n";
+        let (_, upd) = import(&t, "customers", "", fixed.as_bytes().to_vec()).await;
+        assert_eq!((upd["created"].as_u64(), upd["updated"].as_u64()), (Some(0), Some(1)), "{upd}");
+        assert_eq!(upd["encoding"], "UTF-8");
+    }
+}
+
+#[tokio::test]
+async fn utf8_bom_english_headers_and_mapping_override() {
+    let t = spawn("sqlite").await;
+    let mut body = b"\xEF\xBB\xBF".to_vec();
+    body.extend("Last Name,First Name,E-mail,Contact\nKimura,Taku,taku@example.jp,070-1234-5678\n".as_bytes());
+    let (_, r) = import(&t, "customers", "?map=phone%3DContact", body).await;
+    assert_eq!(r["created"], 1, "{r}");
+    assert!(r["mapping"].as_array().unwrap().contains(&json!(["phone", "Contact"])), "{r}");
+    let (_, page) = t.get(&t.staff_token, "/api/v1/customers?q=07012345678").await;
+    assert_eq!(page["items"][0]["display_name"], "Kimura Taku 様");
+    let (s, e) = import(&t, "customers", "?map=nope%3DContact", b"a\n1\n".to_vec()).await;
+    assert_eq!(s, 422);
+    assert_eq!(e["error"]["field"], "mapping");
+}
+
+const ORDERS: &str = "注文番号,顧客番号,メールアドレス,氏名,注文日,商品コード,商品名,カテゴリ,数量,単価,税率,販売チャネル\n\
+A-1,C1,aoi@example.jp,青木 葵,2026-01-05,BN-1,ブレンド,珈琲豆,2,1400,8%,店舗\n\
+A-1,C1,aoi@example.jp,青木 葵,2026-01-05,TL-1,ドリッパー,器具,1,3300,10%,店舗\n\
+A-2,C1,aoi@example.jp,青木 葵,2026-02-10,BN-2,マンデリン,珈琲豆,abc,1700,8%,通販\n\
+A-3,C2,,,2026-02-11,BN-1,ブレンド,珈琲豆,1,1400,8%,通販\n\
+A-4,,,,2026-02-12,BN-1,ブレンド,珈琲豆,1,1400,8%,通販\n\
+A-5,C1,aoi@example.jp,青木 葵,,BN-1,ブレンド,珈琲豆,1,1400,8%,店舗\n\
+A-6,C3,kin@example.jp,金子 誠,2026-03-01,BN-1,ブレンド,珈琲豆,1,1400,5%,店舗\n";
+
+#[tokio::test]
+async fn orders_import_groups_lines_rejects_bad_rows_and_reruns_cleanly() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let (s, r) = import(&t, "orders", "", ORDERS.as_bytes().to_vec()).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["rows"], 7);
+        assert_eq!(r["created"], 2, "[{b}] A-1 (two lines) and A-3: {r}");
+        assert_eq!(r["customers_created"], 2);
+        assert_eq!(rejected_lines(&r), vec![4, 6, 7, 8], "{r}");
+        let reasons: Vec<&str> =
+            r["rejected"].as_array().unwrap().iter().map(|x| x["reason"].as_str().unwrap()).collect();
+        assert!(reasons[0].contains("quantity"), "{reasons:?}");
+        assert!(reasons[1].contains("顧客を特定できません"), "{reasons:?}");
+        assert!(reasons[2].contains("ordered_at"), "{reasons:?}");
+        assert!(reasons[3].contains("tax_rate"), "{reasons:?}");
+
+        let (_, orders) = t.get(&t.staff_token, "/api/v1/orders").await;
+        assert_eq!(orders["total"], 2);
+        let a1 = orders["items"].as_array().unwrap().iter().find(|o| o["external_id"] == "A-1").unwrap().clone();
+        assert_eq!(a1["items"].as_array().unwrap().len(), 2);
+        assert_eq!(a1["total"], 2 * 1400 + 3300);
+        assert_eq!(a1["ordered_at"], "2026-01-04T15:00:00Z", "plain dates are midnight in Asia/Tokyo");
+        assert_eq!(a1["channel"], "store");
+        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{}", a1["customer_id"])).await;
+        assert_eq!(c["display_name"], "青木 葵 様");
+        assert_eq!(c["external_ids"][0]["external_id"], "C1");
+
+        let (_, again) = import(&t, "orders", "", ORDERS.as_bytes().to_vec()).await;
+        assert_eq!(again["created"], 0, "{again}");
+        assert_eq!(again["skipped_existing"], 2);
+        assert_eq!(again["customers_created"], 0);
+        let (_, orders) = t.get(&t.staff_token, "/api/v1/orders").await;
+        assert_eq!(orders["total"], 2, "[{b}] re-import duplicated orders");
+    }
+}
+
+#[tokio::test]
+async fn orders_without_an_order_id_column_still_import_once() {
+    let t = spawn("sqlite").await;
+    let file = "customer_id,date,amount\n1,1997-01-01,29.33\n1,1997-01-01,29.33\n2,1997-01-12,11.77\n";
+    let (_, r) = import(&t, "orders", "?map=line_amount%3Damount", file.as_bytes().to_vec()).await;
+    // The shop currency is yen: cents are an error, not a silent rounding.
+    assert_eq!(r["created"], 0, "{r}");
+    assert_eq!(r["rejected"].as_array().unwrap().len(), 3);
+    let file = "customer_id,date,amount\n1,1997-01-01,2933\n1,1997-01-01,2933\n2,1997-01-12,1177\n";
+    let (_, r) = import(&t, "orders", "?map=line_amount%3Damount", file.as_bytes().to_vec()).await;
+    assert_eq!(r["created"], 3, "two identical rows are two orders: {r}");
+    let (_, r) = import(&t, "orders", "?map=line_amount%3Damount", file.as_bytes().to_vec()).await;
+    assert_eq!((r["created"].as_u64(), r["skipped_existing"].as_u64()), (Some(0), Some(3)), "{r}");
+}
+
+/// A Shopify orders export, written from Shopify's documented column list (Admin → Orders →
+/// Export): line items of one order on consecutive rows, order fields only on the first.
+const SHOPIFY: &str = "Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Accepts Marketing,Currency,Subtotal,Shipping,Taxes,Total,Discount Code,Discount Amount,Shipping Method,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem compare at price,Lineitem sku,Lineitem requires shipping,Lineitem taxable,Lineitem fulfillment status,Billing Name,Billing Street,Billing Address1,Billing Address2,Billing Company,Billing City,Billing Zip,Billing Province,Billing Country,Billing Phone,Notes,Cancelled at,Payment Method,Refunded Amount,Vendor,Id,Tags,Source,Phone\n\
+#1001,mei@example.jp,paid,2026-04-01 10:05:00 +0900,fulfilled,2026-04-02 09:00:00 +0900,yes,JPY,5100.00,600.00,436.00,5700.00,,0.00,ヤマト運輸,2026-04-01 10:00:00 +0900,2,つねやブレンド 200g,1400.00,,BN-BLD,true,true,fulfilled,森 芽衣,1-2-3,1-2-3,,,世田谷区,154-0001,JP-13,JP,090-5555-6666,,,Shopify Payments,0.00,つねや,5550001,,web,\n\
+#1001,,,,,,,,,,,,,,,,1,ハンドドリッパー,2300.00,,TL-DRP,true,true,fulfilled,,,,,,,,,,,,,,,つねや,,,,\n\
+#1002,mei@example.jp,partially_refunded,2026-04-10 12:00:00 +0900,fulfilled,,yes,JPY,3600.00,0.00,266.00,3600.00,WELCOME,200.00,,2026-04-10 11:55:00 +0900,2,エチオピア 200g,1900.00,,BN-ETH,true,true,fulfilled,森 芽衣,,,,,,,,,090-5555-6666,,,Shopify Payments,1000.00,つねや,5550002,,pos,\n\
+#1003,ken@example.jp,voided,,unfulfilled,,no,JPY,1400.00,0.00,103.00,1400.00,,0.00,,2026-04-11 09:00:00 +0900,1,つねやブレンド 200g,1400.00,,BN-BLD,true,true,,石井 健,,,,,,,,,,,2026-04-11 10:00:00 +0900,,0.00,つねや,5550003,,web,\n";
+
+#[tokio::test]
+async fn shopify_orders_export_imports_with_refunds_and_cancellations() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let (s, r) = import(&t, "orders", "", SHOPIFY.as_bytes().to_vec()).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["preset"], "shopify", "detected from the headers");
+        assert_eq!(r["created"], 3, "[{b}] {r}");
+        assert_eq!(r["rejected"].as_array().unwrap().len(), 0, "{r}");
+        assert_eq!(r["customers_created"], 2);
+        let (_, orders) = t.get(&t.staff_token, "/api/v1/orders").await;
+        let by =
+            |name: &str| orders["items"].as_array().unwrap().iter().find(|o| o["external_id"] == name).unwrap().clone();
+        let o1 = by("#1001");
+        assert_eq!(o1["items"].as_array().unwrap().len(), 2);
+        assert_eq!(o1["subtotal"], 2 * 1400 + 2300);
+        assert_eq!(o1["total"], 5100 + 600);
+        assert_eq!(o1["channel"], "ec");
+        assert_eq!(o1["ordered_at"], "2026-04-01T01:00:00Z");
+        let o2 = by("#1002");
+        assert_eq!(o2["status"], "partially_refunded");
+        assert_eq!(o2["refunded"], 1000);
+        assert_eq!(o2["discount"], 200);
+        assert_eq!(o2["channel"], "store");
+        assert_eq!(by("#1003")["status"], "cancelled");
+        assert_eq!(o1["customer_id"], o2["customer_id"], "one customer matched by email");
+        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{}", o1["customer_id"])).await;
+        assert_eq!(c["display_name"], "森 芽衣 様");
+        assert_eq!(c["phone"], "+819055556666");
+
+        let (_, again) = import(&t, "orders", "", SHOPIFY.as_bytes().to_vec()).await;
+        assert_eq!(again["skipped_existing"], 3);
+        let (_, orders) = t.get(&t.staff_token, "/api/v1/orders").await;
+        assert_eq!(orders["total"], 3);
+        let (_, o) = t.get(&t.staff_token, &format!("/api/v1/orders/{}", o2["id"])).await;
+        assert_eq!(o["adjustments"].as_array().unwrap().len(), 1, "the refund is not applied twice");
+    }
+}
+
+#[tokio::test]
+async fn exports_have_bom_escape_formulas_and_round_trip() {
+    for b in backends() {
+        let t = spawn(b).await;
+        t.customer(json!({"family_name": "=HYPERLINK(\"http://evil\")", "given_name": "太郎", "email": "evil@example.jp", "notes": "+1 とても大事", "tags": ["@vip"]}))
+            .await;
+        t.customer(json!({"family_name": "安全", "email": "safe@example.jp", "phone": "090-1234-5678", "consents": {"email": true}})).await;
+        let r = t.client.get(t.url("/api/v1/export/customers.csv")).bearer_auth(&t.viewer_token).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        let bytes = r.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM for Excel");
+        let text = std::str::from_utf8(&bytes[3..]).unwrap();
+        assert!(text.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "{text}");
+        assert!(text.contains("'+1 とても大事"), "{text}");
+        assert!(text.contains("'@vip"), "{text}");
+        assert!(text.contains("090-1234-5678"), "phones exported in national format: {text}");
+        assert!(!text.lines().any(|l| l.split(',').any(|c| c.starts_with('=') || c.starts_with('+'))), "{text}");
+
+        // Round trip into a fresh shop.
+        let fresh = spawn(b).await;
+        let (_, r) = import(&fresh, "customers", "", bytes.to_vec()).await;
+        assert_eq!(r["created"], 2, "{r}");
+        let (_, page) = fresh.get(&fresh.staff_token, "/api/v1/customers?q=safe").await;
+        let id = page["items"][0]["id"].as_i64().unwrap();
+        let (_, c) = fresh.get(&fresh.staff_token, &format!("/api/v1/customers/{id}")).await;
+        assert_eq!(c["phone"], "+819012345678");
+        assert_eq!(c["consents"][0]["granted"], true);
+
+        let (_, o) = t.post(&t.staff_token, "/api/v1/orders", &common::order_body(id, Some("X-1"), 1400)).await;
+        let _ = o;
+        let r = t.client.get(t.url("/api/v1/export/orders.csv")).bearer_auth(&t.viewer_token).send().await.unwrap();
+        let text = r.text().await.unwrap();
+        assert!(text.starts_with('\u{feff}'));
+        assert_eq!(text.lines().count(), 1 + 2, "header + one row per line item: {text}");
+    }
+}
