@@ -1,0 +1,107 @@
+//! The `joren` binary end to end on a temporary SQLite database.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn joren(db: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_joren"))
+        .args(args)
+        .env("JOREN_DATABASE_URL", db)
+        .env_remove("JOREN_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn out(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn users_tokens_import_and_export_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db", dir.path().display());
+
+    let o = joren(&db, &["migrate"], None);
+    assert!(o.status.success(), "{}", out(&o));
+
+    let o = joren(&db, &["user", "create", "owner1", "--role", "owner", "--password-stdin"], Some("a-secret-passphrase\n"));
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(!out(&o).contains("a-secret-passphrase"), "the password it was given is never printed");
+    assert!(!out(&o).contains("argon2"), "nor its hash");
+
+    let o = joren(&db, &["user", "create", "someone"], None);
+    assert!(!o.status.success(), "no password source is an error");
+    assert!(out(&o).contains("--password-stdin"));
+
+    let o = joren(&db, &["user", "create", "gen", "--role", "viewer", "--generate-password"], None);
+    assert!(o.status.success());
+    assert!(out(&o).contains("password: "), "a generated password is printed once, as asked");
+
+    let o = joren(&db, &["user", "create", "owner1", "--password-stdin"], Some("another-passphrase\n"));
+    assert!(!o.status.success(), "duplicate username fails");
+
+    let o = joren(&db, &["token", "create", "--user", "owner1", "--name", "shop-sync"], None);
+    assert!(o.status.success(), "{}", out(&o));
+    let token = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    assert!(token.starts_with("jrn_") && token.len() > 40, "{token}");
+    let o = joren(&db, &["token", "list"], None);
+    assert!(out(&o).contains("shop-sync") && !out(&o).contains(&token), "listing never shows secrets");
+
+    let csv = dir.path().join("customers.csv");
+    std::fs::write(&csv, "姓,名,メール,電話番号\n山田,太郎,taro@example.jp,090-1234-5678\n佐藤,,bad-email,\n鈴木,花子,hanako@example.jp,\n").unwrap();
+    let o = joren(&db, &["import", "customers", csv.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", out(&o));
+    let text = out(&o);
+    assert!(text.contains("新規 2 created") && text.contains("エラー 1 rejected"), "{text}");
+    assert!(text.contains("3 行目 / line 3"), "{text}");
+    let rejects = std::fs::read_to_string(dir.path().join("customers.csv.rejects.csv")).unwrap();
+    assert!(rejects.starts_with('\u{feff}'));
+    assert!(rejects.contains("bad-email") && rejects.lines().count() == 2, "{rejects}");
+
+    let o = joren(&db, &["import", "customers", csv.to_str().unwrap()], None);
+    assert!(out(&o).contains("新規 0 created"), "re-import creates nothing: {}", out(&o));
+
+    let export = dir.path().join("out.csv");
+    let o = joren(&db, &["export", "customers", "-o", export.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", out(&o));
+    let exported = std::fs::read_to_string(&export).unwrap();
+    assert_eq!(exported.lines().count(), 3, "{exported}");
+    assert!(exported.contains("090-1234-5678"));
+
+    let o = joren(&db, &["import", "orders", dir.path().join("missing.csv").to_str().unwrap()], None);
+    assert!(!o.status.success());
+    assert!(out(&o).contains("missing.csv"), "the error names the file: {}", out(&o));
+}
+
+#[test]
+fn demo_generates_a_believable_shop() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/demo.db", dir.path().display());
+    let o = joren(&db, &["demo", "--demo-database-url", &db, "--customers", "300", "--no-serve"], None);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("顧客 300 人"), "{}", out(&o));
+    let o = joren(&db, &["export", "orders"], None);
+    let orders = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(orders.lines().count() > 1000, "two years of orders for 300 customers");
+    assert!(orders.contains("つねやブレンド"));
+}
+
+#[test]
+fn help_explains_every_subcommand() {
+    let o = Command::new(env!("CARGO_BIN_EXE_joren")).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&o.stdout);
+    for sub in ["serve", "demo", "import", "export", "migrate", "user", "token"] {
+        assert!(help.contains(sub), "{sub} missing from --help");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_joren")).args(["import", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(help.contains("Shift_JIS") && help.contains("--map"), "{help}");
+}
