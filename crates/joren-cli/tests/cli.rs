@@ -32,7 +32,8 @@ fn users_tokens_import_and_export_from_the_command_line() {
     let o = joren(&db, &["migrate"], None);
     assert!(o.status.success(), "{}", out(&o));
 
-    let o = joren(&db, &["user", "create", "owner1", "--role", "owner", "--password-stdin"], Some("a-secret-passphrase\n"));
+    let o =
+        joren(&db, &["user", "create", "owner1", "--role", "owner", "--password-stdin"], Some("a-secret-passphrase\n"));
     assert!(o.status.success(), "{}", out(&o));
     assert!(!out(&o).contains("a-secret-passphrase"), "the password it was given is never printed");
     assert!(!out(&o).contains("argon2"), "nor its hash");

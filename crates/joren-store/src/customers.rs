@@ -564,52 +564,70 @@ async fn live_customer(tx: &mut Tx, id: i64, lock: &str) -> Result<()> {
 
 pub(crate) async fn insert_customer(tx: &mut Tx, p: &CustomerProfile, external_ids: &[ExternalId]) -> Result<i64> {
     let now = now_ms();
-    let id: i64 =
-        sqlx::query_scalar("INSERT INTO customers (kind, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id")
-            .bind(p.kind.as_str())
-            .bind(now)
-            .fetch_one(&mut **tx)
-            .await?;
-    write_profile(tx, id, p).await?;
+    let id: i64 = bind_profile(
+        sqlx::query_scalar(
+            "INSERT INTO customers (kind, family_name, given_name, family_name_kana, given_name_kana, company_name, \
+         email, phone, line_user_id, birthday, gender, postal_code, prefecture, city, street, building, notes, \
+         preferences, owner_user_id, acquisition_source, acquisition_campaign, search_text, updated_at, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24) RETURNING id",
+        ),
+        p,
+        now,
+    )
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
     insert_tags(tx, id, &p.tags).await?;
     insert_external_ids(tx, id, external_ids).await?;
     Ok(id)
 }
 
+/// Binds the 23 profile columns ($1 kind … $22 search_text, $23 updated_at) in table order.
+fn bind_profile<'q, O>(
+    q: sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    p: &CustomerProfile,
+    now: i64,
+) -> sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+    q.bind(p.kind.as_str().to_string())
+        .bind(p.family_name.clone())
+        .bind(p.given_name.clone())
+        .bind(p.family_name_kana.clone())
+        .bind(p.given_name_kana.clone())
+        .bind(p.company_name.clone())
+        .bind(p.email.clone())
+        .bind(p.phone.clone())
+        .bind(p.line_user_id.clone())
+        .bind(p.birthday.map(|d| d.to_string()))
+        .bind(p.gender.clone())
+        .bind(p.postal_code.clone())
+        .bind(p.prefecture.clone())
+        .bind(p.city.clone())
+        .bind(p.street.clone())
+        .bind(p.building.clone())
+        .bind(p.notes.clone())
+        .bind(p.preferences.clone())
+        .bind(p.owner_user_id)
+        .bind(p.acquisition_source.clone())
+        .bind(p.acquisition_campaign.clone())
+        .bind(p.search_text())
+        .bind(now)
+}
+
 async fn write_profile(tx: &mut Tx, id: i64, p: &CustomerProfile) -> Result<()> {
-    sqlx::query(
-        "UPDATE customers SET kind=$1, family_name=$2, given_name=$3, family_name_kana=$4, \
-         given_name_kana=$5, company_name=$6, email=$7, phone=$8, line_user_id=$9, \
-         birthday=$10, gender=$11, postal_code=$12, prefecture=$13, city=$14, street=$15, \
-         building=$16, notes=$17, preferences=$18, owner_user_id=$19, \
-         acquisition_source=$20, acquisition_campaign=$21, search_text=$22, updated_at=$23 \
-         WHERE id=$24",
+    bind_profile(
+        sqlx::query_scalar::<_, i64>(
+            "UPDATE customers SET kind=$1, family_name=$2, given_name=$3, family_name_kana=$4, \
+             given_name_kana=$5, company_name=$6, email=$7, phone=$8, line_user_id=$9, \
+             birthday=$10, gender=$11, postal_code=$12, prefecture=$13, city=$14, street=$15, \
+             building=$16, notes=$17, preferences=$18, owner_user_id=$19, \
+             acquisition_source=$20, acquisition_campaign=$21, search_text=$22, updated_at=$23 \
+             WHERE id=$24 RETURNING id",
+        ),
+        p,
+        now_ms(),
     )
-    .bind(p.kind.as_str())
-    .bind(&p.family_name)
-    .bind(&p.given_name)
-    .bind(&p.family_name_kana)
-    .bind(&p.given_name_kana)
-    .bind(&p.company_name)
-    .bind(&p.email)
-    .bind(&p.phone)
-    .bind(&p.line_user_id)
-    .bind(p.birthday.map(|d| d.to_string()))
-    .bind(&p.gender)
-    .bind(&p.postal_code)
-    .bind(&p.prefecture)
-    .bind(&p.city)
-    .bind(&p.street)
-    .bind(&p.building)
-    .bind(&p.notes)
-    .bind(&p.preferences)
-    .bind(p.owner_user_id)
-    .bind(&p.acquisition_source)
-    .bind(&p.acquisition_campaign)
-    .bind(p.search_text())
-    .bind(now_ms())
     .bind(id)
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
     Ok(())
 }

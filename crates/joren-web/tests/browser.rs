@@ -74,7 +74,8 @@ async fn staff_finds_a_customer_by_kana_and_logs_a_call() {
             email: Some(email.into()),
             ..Default::default()
         };
-        let created = t.app.create_customer(&system, NewCustomer { profile: input, ..Default::default() }).await.unwrap();
+        let created =
+            t.app.create_customer(&system, NewCustomer { profile: input, ..Default::default() }).await.unwrap();
         let order = serde_json::from_value(common::order_body(created.id, None, 1400)).unwrap();
         t.app.create_order(&system, order, None).await.unwrap();
     }
