@@ -171,27 +171,6 @@ impl App {
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3wC3tPpS8RkYDkGgUsWvXk0o9qrvVJ8Z3MB3D1wVZ1o";
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_hash_with_argon2id_and_verify() {
-        let h = hash_password("correct horse").unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse", &h));
-        assert!(!verify_password("wrong horse", &h));
-        assert!(!verify_password("x", "not a hash"));
-    }
-
-    #[test]
-    fn tokens_are_random_and_long() {
-        let a = random_token();
-        assert_eq!(a.len(), 64);
-        assert_ne!(a, random_token());
-    }
-}
-
 impl App {
     /// All users (owners only).
     pub async fn list_users(&self, actor: &Actor) -> Result<Vec<joren_store::User>> {
@@ -222,5 +201,26 @@ impl App {
     pub async fn list_api_tokens(&self, actor: &Actor) -> Result<Vec<joren_store::ApiToken>> {
         actor.require_owner()?;
         Ok(self.store.list_api_tokens().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong horse", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_long() {
+        let a = random_token();
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, random_token());
     }
 }

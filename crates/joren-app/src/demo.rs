@@ -248,7 +248,7 @@ fn purchase_days(rng: &mut StdRng, kind: Kind, today: NaiveDate) -> Vec<i64> {
         }
         Kind::Regular | Kind::Lapsed => {
             let first = rng.random_range(200..span);
-            let stop = if kind == Kind::Lapsed { rng.random_range(180..first.min(460).max(181)) } else { 0 };
+            let stop = if kind == Kind::Lapsed { rng.random_range(180..first.clamp(181, 460)) } else { 0 };
             let gap_mean = rng.random_range(20..45) as f64;
             let mut d = first as f64;
             while d as i64 > stop {
@@ -261,7 +261,7 @@ fn purchase_days(rng: &mut StdRng, kind: Kind, today: NaiveDate) -> Vec<i64> {
     // Seasonality for the irregular buyers: drop some purchases outside the peak months.
     days.retain(|d| {
         let m = (today - Duration::days(*d)).month();
-        kind == Kind::Regular || kind == Kind::Lapsed || rng.random_bool((season(m) / 1.7).min(1.0).max(0.45))
+        kind == Kind::Regular || kind == Kind::Lapsed || rng.random_bool((season(m) / 1.7).clamp(0.45, 1.0))
     });
     if days.is_empty() {
         days.push(rng.random_range(0..span));

@@ -1,7 +1,7 @@
 //! Order use cases: idempotent create, refunds and cancellations.
 
 use joren_core::order::{OrderInput, RefundInput};
-use joren_store::{Order, OrderPage};
+pub use joren_store::{Order, OrderPage};
 
 use crate::{Actor, App, AppError, Result, sha256_hex};
 

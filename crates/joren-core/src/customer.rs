@@ -284,10 +284,10 @@ impl CustomerInput {
             p.acquisition_campaign = opt(&v);
         }
         match p.kind {
-            CustomerKind::Person if p.family_name.is_empty() && p.given_name.is_empty() => {
-                if p.email.is_none() && p.phone.is_none() {
-                    errors.push("family_name", "氏名・メール・電話のいずれかが必要です");
-                }
+            CustomerKind::Person
+                if p.family_name.is_empty() && p.given_name.is_empty() && p.email.is_none() && p.phone.is_none() =>
+            {
+                errors.push("family_name", "氏名・メール・電話のいずれかが必要です");
             }
             CustomerKind::Account if p.company_name.is_empty() => {
                 errors.push("company_name", "法人顧客には会社名が必要です");

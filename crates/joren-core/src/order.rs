@@ -134,6 +134,9 @@ pub struct OrderDraft {
 /// Parses an RFC 3339 timestamp, or a date (taken as midnight in `tz_offset_hours`).
 pub fn parse_timestamp(field: &str, input: &str, tz_offset_hours: i32) -> Result<DateTime<Utc>, FieldError> {
     let s = input.trim();
+    if let Some(t) = parse_plain_local(s, tz_offset_hours) {
+        return Ok(t);
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -157,6 +160,32 @@ pub fn parse_timestamp(field: &str, input: &str, tz_offset_hours: i32) -> Result
         .single()
         .expect("fixed offset")
         .with_timezone(&Utc))
+}
+
+/// Fast path for the layouts shop systems export most (`YYYY-MM-DD`, `YYYY/MM/DD`, optionally
+/// followed by ` HH:MM` or ` HH:MM:SS`), read as local time in the shop's zone. Anything else
+/// (offsets, RFC 3339, odd spacing) goes to chrono's general parsers.
+fn parse_plain_local(s: &str, tz_offset_hours: i32) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(r)?;
+        part.iter().all(u8::is_ascii_digit).then(|| part.iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0')))
+    };
+    if b.len() < 10 || !matches!(b[4], b'-' | b'/') || b[7] != b[4] {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let (h, m, sec) = match b.len() {
+        10 => (0, 0, 0),
+        16 if matches!(b[10], b' ' | b'T') && b[13] == b':' => (num(11..13)?, num(14..16)?, 0),
+        19 if matches!(b[10], b' ' | b'T') && b[13] == b':' && b[16] == b':' => {
+            (num(11..13)?, num(14..16)?, num(17..19)?)
+        }
+        _ => return None,
+    };
+    let local = date.and_hms_opt(h, m, sec)?;
+    let offset = chrono::FixedOffset::east_opt(tz_offset_hours * 3600)?;
+    Some(local.and_local_timezone(offset).single()?.with_timezone(&Utc))
 }
 
 /// Consumption tax contained in a tax-inclusive amount, rounded down (per rate, once per order,
@@ -348,6 +377,14 @@ mod tests {
         let t = parse_timestamp("t", "2026-01-02T10:00:00+09:00", 0).unwrap();
         assert_eq!(t.to_rfc3339(), "2026-01-02T01:00:00+00:00");
         assert!(parse_timestamp("t", "yesterday", 9).is_err());
+        let t = parse_timestamp("t", "2026/01/02 10:30", 9).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-01-02T01:30:00+00:00");
+        let t = parse_timestamp("t", "2026-01-02 10:30:15", 9).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-01-02T01:30:15+00:00");
+        assert!(parse_timestamp("t", "2026-02-30", 9).is_err(), "impossible dates are rejected");
+        assert!(parse_timestamp("t", "2026-01-02 25:00", 9).is_err());
+        let t = parse_timestamp("t", "2026-04-01 10:00:00 +0900", 0).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-04-01T01:00:00+00:00", "an explicit offset wins over the shop zone");
     }
 
     #[test]

@@ -25,10 +25,15 @@ pub struct Store {
 
 pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql"))];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql"))];
+/// One migration history per backend: (version, name, SQL). Append, never edit.
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
+    (2, "uploads", include_str!("../migrations/sqlite/0002_uploads.sql")),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
+    (2, "uploads", include_str!("../migrations/postgres/0002_uploads.sql")),
+];
 
 impl Store {
     /// Connects to `url` (`sqlite://path/to/file.db` or `postgres://…`). A SQLite file and its
@@ -52,7 +57,7 @@ impl Store {
             if let Some(dir) = std::path::Path::new(&path).parent()
                 && !dir.as_os_str().is_empty()
             {
-                std::fs::create_dir_all(dir).map_err(|e| sqlx::Error::Io(e))?;
+                std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
             }
             if !url.contains('?') {
                 url.push_str("?mode=rwc");
@@ -67,7 +72,9 @@ impl Store {
                     if backend == Backend::Sqlite {
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                             PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; \
+                             PRAGMA temp_store = MEMORY;",
                         )
                         .await?;
                     }
@@ -123,6 +130,16 @@ impl Store {
         }
     }
 
+    /// Placeholders for `n` parameters starting at number `start`, for generated multi-row
+    /// statements: `$start, …` on PostgreSQL; plain positional `?` on SQLite, where sqlx looks
+    /// named/numbered parameters up one by one (quadratic in a statement with thousands).
+    pub(crate) fn placeholders(&self, start: usize, n: usize) -> String {
+        match self.backend {
+            Backend::Sqlite => vec!["?"; n].join(","),
+            Backend::Postgres => (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(","),
+        }
+    }
+
     /// Closes the pool (waits for connections to be returned).
     pub async fn close(&self) {
         self.pool.close().await;
@@ -137,5 +154,23 @@ impl Store {
         }
         self.pool.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_file_is_registered_for_both_backends() {
+        for (dir, list) in [("sqlite", SQLITE_MIGRATIONS), ("postgres", POSTGRES_MIGRATIONS)] {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/").to_string() + dir;
+            let files = std::fs::read_dir(path).unwrap().count();
+            assert_eq!(files, list.len(), "{dir}: a migration file is not in the list");
+            for (i, (version, _, _)) in list.iter().enumerate() {
+                assert_eq!(*version, i as i64 + 1, "{dir}: versions must be 1, 2, 3…");
+            }
+        }
+        assert_eq!(SQLITE_MIGRATIONS.len(), POSTGRES_MIGRATIONS.len(), "both backends share one history");
     }
 }

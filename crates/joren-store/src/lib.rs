@@ -3,6 +3,7 @@
 //! the few places that differ branch on [`Backend`]. Nothing above this crate writes SQL.
 
 mod audit;
+mod bulk;
 mod customers;
 mod db;
 mod idempotency;
@@ -13,7 +14,9 @@ mod uploads;
 mod users;
 
 pub use audit::AuditEntry;
-pub use customers::{ConsentState, Contact, Customer, CustomerPage, CustomerSummary, ExternalId, MergeResult};
+pub use customers::{
+    ConsentState, Contact, Customer, CustomerPage, CustomerSummary, ExternalId, MergeResult, NewCustomerRecord,
+};
 pub use db::{Backend, Store};
 pub use idempotency::IdempotencyOutcome;
 pub use interactions::{Interaction, NewInteraction};

@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::bulk::Val;
 use crate::db::Tx;
 use crate::idempotency::{self, IdempotencyOutcome};
 use crate::{Result, Store, StoreError, from_ms, now_ms, to_ms};
@@ -326,7 +327,8 @@ impl Store {
         let mut existing = std::collections::HashSet::new();
         let ext: Vec<&str> = orders.iter().filter_map(|(d, _)| d.external_id.as_deref()).collect();
         for chunk in ext.chunks(500) {
-            let sql = format!("SELECT external_id FROM orders WHERE external_id IN ({})", placeholders(1, chunk.len()));
+            let sql =
+                format!("SELECT external_id FROM orders WHERE external_id IN ({})", self.placeholders(1, chunk.len()));
             let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
             for e in chunk {
                 q = q.bind(*e);
@@ -341,123 +343,83 @@ impl Store {
             })
             .collect();
         let n = keep.iter().filter(|k| **k).count();
-        let ids = self.reserve_order_ids(&mut tx, n).await?;
-        let mut out = Vec::with_capacity(orders.len());
-        let mut next = ids.into_iter();
-        let mut rows: Vec<(i64, &OrderDraft, &str)> = Vec::with_capacity(n);
-        for ((draft, hash), k) in orders.iter().zip(&keep) {
-            if *k {
-                let id = next.next().ok_or_else(|| StoreError::Conflict("id reservation ran short".into()))?;
-                rows.push((id, draft, hash));
-                out.push(Some(id));
-            } else {
-                out.push(None);
-            }
-        }
+        let mut ids = self.reserve_ids(&mut tx, "orders", n).await?.into_iter();
         let now = now_ms();
-        for chunk in rows.chunks(400) {
-            let sql = format!(
-                "INSERT INTO orders (id, customer_id, external_id, request_hash, ordered_at, channel, currency, \
-                 prices_include_tax, subtotal, shipping, discount, tax, total, refunded, status, note, created_at) VALUES {}",
-                (0..chunk.len())
-                    .map(|i| {
-                        let b = i * 15;
-                        format!(
-                            "(${},${},${},${},${},${},${},${},${},${},${},${},${},0,'completed',${},${})",
-                            b + 1,
-                            b + 2,
-                            b + 3,
-                            b + 4,
-                            b + 5,
-                            b + 6,
-                            b + 7,
-                            b + 8,
-                            b + 9,
-                            b + 10,
-                            b + 11,
-                            b + 12,
-                            b + 13,
-                            b + 14,
-                            b + 15
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(",")
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (id, d, hash) in chunk {
-                q = q
-                    .bind(*id)
-                    .bind(d.customer_id)
-                    .bind(d.external_id.clone())
-                    .bind(hash.to_string())
-                    .bind(to_ms(d.ordered_at))
-                    .bind(d.channel.clone())
-                    .bind(d.currency.clone())
-                    .bind(d.prices_include_tax as i64)
-                    .bind(d.subtotal)
-                    .bind(d.shipping)
-                    .bind(d.discount)
-                    .bind(d.tax)
-                    .bind(d.total)
-                    .bind(d.note.clone())
-                    .bind(now);
+        let mut out = Vec::with_capacity(orders.len());
+        let mut order_rows = Vec::with_capacity(n);
+        let mut item_rows = Vec::new();
+        for ((d, hash), k) in orders.iter().zip(&keep) {
+            if !*k {
+                out.push(None);
+                continue;
             }
-            q.execute(&mut *tx).await?;
-        }
-        let items: Vec<(i64, i64, &joren_core::order::LineItem)> = rows
-            .iter()
-            .flat_map(|(id, d, _)| d.items.iter().enumerate().map(move |(i, it)| (*id, i as i64 + 1, it)))
-            .collect();
-        for chunk in items.chunks(1000) {
-            let sql = format!(
-                "INSERT INTO order_items (order_id, line_no, sku, name, category, quantity, unit_price, tax_rate, amount) VALUES {}",
-                (0..chunk.len()).map(|i| format!("({})", placeholders(i * 9 + 1, 9))).collect::<Vec<_>>().join(",")
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (order_id, line_no, it) in chunk {
-                q = q
-                    .bind(*order_id)
-                    .bind(*line_no)
-                    .bind(it.sku.clone())
-                    .bind(it.name.clone())
-                    .bind(it.category.clone())
-                    .bind(it.quantity)
-                    .bind(it.unit_price)
-                    .bind(it.tax_rate)
-                    .bind(it.amount);
+            let id = ids.next().ok_or_else(|| StoreError::Conflict("id reservation ran short".into()))?;
+            out.push(Some(id));
+            order_rows.push(vec![
+                Val::Int(id),
+                Val::Int(d.customer_id),
+                Val::OptText(d.external_id.clone()),
+                Val::Text(hash.clone()),
+                Val::Int(to_ms(d.ordered_at)),
+                Val::Text(d.channel.clone()),
+                Val::Text(d.currency.clone()),
+                Val::Int(d.prices_include_tax as i64),
+                Val::Int(d.subtotal),
+                Val::Int(d.shipping),
+                Val::Int(d.discount),
+                Val::Int(d.tax),
+                Val::Int(d.total),
+                Val::Int(0),
+                Val::Text(OrderStatus::Completed.as_str().into()),
+                Val::Text(d.note.clone()),
+                Val::Int(now),
+            ]);
+            for (i, it) in d.items.iter().enumerate() {
+                item_rows.push(vec![
+                    Val::Int(id),
+                    Val::Int(i as i64 + 1),
+                    Val::Text(it.sku.clone()),
+                    Val::Text(it.name.clone()),
+                    Val::Text(it.category.clone()),
+                    Val::Int(it.quantity),
+                    Val::Int(it.unit_price),
+                    Val::Int(it.tax_rate),
+                    Val::Int(it.amount),
+                ]);
             }
-            q.execute(&mut *tx).await?;
         }
+        self.bulk_insert(&mut tx, "orders", &ORDER_INSERT_COLUMNS, order_rows).await?;
+        self.bulk_insert(
+            &mut tx,
+            "order_items",
+            &["order_id", "line_no", "sku", "name", "category", "quantity", "unit_price", "tax_rate", "amount"],
+            item_rows,
+        )
+        .await?;
         tx.commit().await?;
         Ok(out)
     }
-
-    /// Reserves `n` fresh order ids inside a write transaction.
-    async fn reserve_order_ids(&self, tx: &mut Tx, n: usize) -> Result<Vec<i64>> {
-        if n == 0 {
-            return Ok(Vec::new());
-        }
-        Ok(match self.backend() {
-            crate::Backend::Sqlite => {
-                let max: i64 =
-                    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM orders").fetch_one(&mut **tx).await?;
-                (max + 1..=max + n as i64).collect()
-            }
-            crate::Backend::Postgres => {
-                sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('orders', 'id')) FROM generate_series(1, $1)")
-                    .bind(n as i64)
-                    .fetch_all(&mut **tx)
-                    .await?
-            }
-        })
-    }
 }
 
-/// `$start, $start+1, …` for `n` parameters.
-fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
-}
+const ORDER_INSERT_COLUMNS: [&str; 17] = [
+    "id",
+    "customer_id",
+    "external_id",
+    "request_hash",
+    "ordered_at",
+    "channel",
+    "currency",
+    "prices_include_tax",
+    "subtotal",
+    "shipping",
+    "discount",
+    "tax",
+    "total",
+    "refunded",
+    "status",
+    "note",
+    "created_at",
+];
 
 async fn insert_order(tx: &mut Tx, d: &OrderDraft, request_hash: &str) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(

@@ -11,7 +11,9 @@ use axum::{Form, Router};
 use joren_app::import::{ImportKind, ImportOptions, ImportReport};
 use joren_app::interactions::{INTERACTION_KINDS, InteractionInput};
 use joren_app::{AppError, auth};
+use joren_core::customer::{ACQUISITION_SOURCES, CustomerInput, CustomerProfile, GENDERS};
 use joren_core::money::format_amount;
+use joren_core::order::RefundInput;
 use joren_core::phone::display_phone;
 use serde::Deserialize;
 
@@ -29,7 +31,13 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/lang/{code}", get(set_lang))
         .route("/customers", get(customers))
+        .route("/customers/new", get(new_customer_page).post(new_customer_submit))
         .route("/customers/{id}", get(customer))
+        .route("/customers/{id}/edit", get(edit_customer_page).post(edit_customer_submit))
+        .route("/customers/{id}/merge", post(merge_customer))
+        .route("/orders/{id}", get(order_page))
+        .route("/orders/{id}/refund", post(refund_order))
+        .route("/orders/{id}/cancel", post(cancel_order))
         .route("/customers/{id}/interactions", post(log_interaction))
         .route("/import", get(import_page))
         .route("/import/upload", post(import_upload))
@@ -412,6 +420,7 @@ fn kind_key(kind: &str) -> &'static str {
 #[derive(Deserialize)]
 struct CustomerQuery {
     logged: Option<String>,
+    merged: Option<String>,
     error: Option<String>,
 }
 
@@ -493,7 +502,7 @@ async fn customer(
         .map(|e| TimelineRow {
             at: s.app.local_time(e.at),
             label: kind_key(&e.kind),
-            link: e.kind.eq("order").then(|| format!("/api/v1/orders/{}", e.ref_id)),
+            link: matches!(e.kind.as_str(), "order" | "refund" | "cancel").then(|| format!("/orders/{}", e.ref_id)),
             kind: e.kind.replace("interaction:", ""),
             title: e.title,
             detail: e.detail,
@@ -520,7 +529,10 @@ async fn customer(
         last_order: live.first().map(|o| s.app.local_time(o.ordered_at)[..10].to_string()).unwrap_or_default(),
         timeline,
         kinds,
-        flash: cq.logged.map(|_| t.t("customer.logged").to_string()),
+        flash: cq
+            .logged
+            .map(|_| t.t("customer.logged").to_string())
+            .or(cq.merged.map(|_| t.t("customer.merged_ok").to_string())),
         error: cq.error,
     }))
 }
@@ -735,4 +747,391 @@ async fn export(
         buf,
     )
         .into_response())
+}
+
+/// The customer form's fields, as typed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CustomerForm {
+    csrf: String,
+    kind: String,
+    company_name: String,
+    family_name: String,
+    given_name: String,
+    family_name_kana: String,
+    given_name_kana: String,
+    email: String,
+    phone: String,
+    line_user_id: String,
+    postal_code: String,
+    prefecture: String,
+    city: String,
+    street: String,
+    building: String,
+    birthday: String,
+    gender: String,
+    acquisition_source: String,
+    acquisition_campaign: String,
+    tags: String,
+    preferences: String,
+    notes: String,
+}
+
+impl CustomerForm {
+    fn from_profile(p: &CustomerProfile) -> Self {
+        let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            csrf: String::new(),
+            kind: p.kind.as_str().into(),
+            company_name: p.company_name.clone(),
+            family_name: p.family_name.clone(),
+            given_name: p.given_name.clone(),
+            family_name_kana: p.family_name_kana.clone(),
+            given_name_kana: p.given_name_kana.clone(),
+            email: o(&p.email),
+            phone: p.phone.as_deref().map(display_phone).unwrap_or_default(),
+            line_user_id: o(&p.line_user_id),
+            postal_code: o(&p.postal_code),
+            prefecture: o(&p.prefecture),
+            city: o(&p.city),
+            street: o(&p.street),
+            building: o(&p.building),
+            birthday: p.birthday.map(|d| d.to_string()).unwrap_or_default(),
+            gender: o(&p.gender),
+            acquisition_source: o(&p.acquisition_source),
+            acquisition_campaign: o(&p.acquisition_campaign),
+            tags: p.tags.join(", "),
+            preferences: p.preferences.clone(),
+            notes: p.notes.clone(),
+        }
+    }
+
+    /// Every field of the form is set (an empty box clears the field).
+    fn to_input(&self) -> CustomerInput {
+        let v = |s: &String| Some(s.clone());
+        CustomerInput {
+            kind: v(&self.kind).filter(|k| !k.is_empty()),
+            family_name: v(&self.family_name),
+            given_name: v(&self.given_name),
+            family_name_kana: v(&self.family_name_kana),
+            given_name_kana: v(&self.given_name_kana),
+            company_name: v(&self.company_name),
+            email: v(&self.email),
+            phone: v(&self.phone),
+            line_user_id: v(&self.line_user_id),
+            birthday: v(&self.birthday),
+            gender: v(&self.gender),
+            postal_code: v(&self.postal_code),
+            prefecture: v(&self.prefecture),
+            city: v(&self.city),
+            street: v(&self.street),
+            building: v(&self.building),
+            notes: v(&self.notes),
+            preferences: v(&self.preferences),
+            tags: Some(self.tags.split([',', '、']).map(|t| t.trim().to_string()).collect()),
+            owner_user_id: None,
+            acquisition_source: v(&self.acquisition_source),
+            acquisition_campaign: v(&self.acquisition_campaign),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "customer_form.html")]
+struct CustomerFormPage {
+    c: Chrome,
+    title: &'static str,
+    action: String,
+    cancel: String,
+    f: CustomerForm,
+    errors: Vec<String>,
+    genders: Vec<(&'static str, &'static str)>,
+    sources: Vec<(&'static str, &'static str)>,
+}
+
+fn form_page(
+    c: Chrome,
+    title: &'static str,
+    action: String,
+    cancel: String,
+    f: CustomerForm,
+    errors: Vec<String>,
+) -> Response {
+    let genders = GENDERS
+        .iter()
+        .map(|g| {
+            (
+                *g,
+                match *g {
+                    "female" => "gender.female",
+                    "male" => "gender.male",
+                    "other" => "gender.other",
+                    _ => "gender.unspecified",
+                },
+            )
+        })
+        .collect();
+    let sources = ACQUISITION_SOURCES
+        .iter()
+        .map(|s| {
+            (
+                *s,
+                match *s {
+                    "store" => "source.store",
+                    "ec" => "source.ec",
+                    "advertising" => "source.advertising",
+                    "referral" => "source.referral",
+                    "event" => "source.event",
+                    "sns" => "source.sns",
+                    "phone" => "source.phone",
+                    _ => "source.other",
+                },
+            )
+        })
+        .collect();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    (status, render(&CustomerFormPage { c, title, action, cancel, f, errors, genders, sources })).into_response()
+}
+
+fn field_messages(e: &AppError) -> Option<Vec<String>> {
+    e.field_errors().map(|f| f.0.iter().map(|x| x.to_string()).collect())
+}
+
+async fn new_customer_page(UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
+    let user = require(user, "/customers/new")?;
+    let c = Chrome::new(t, &user, "customers", "/customers/new");
+    Ok(form_page(
+        c,
+        t.t("customers.new"),
+        "/customers/new".into(),
+        "/customers".into(),
+        CustomerForm::default(),
+        Vec::new(),
+    ))
+}
+
+async fn new_customer_submit(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Form(f): Form<CustomerForm>,
+) -> UiResult {
+    let user = require(user, "/customers/new")?;
+    check_csrf(t, &user, &f.csrf)?;
+    let input = joren_app::customers::NewCustomer { profile: f.to_input(), ..Default::default() };
+    match s.app.create_customer(&user.actor, input).await {
+        Ok(c) => Ok(Redirect::to(&format!("/customers/{}", c.id)).into_response()),
+        Err(e) => match field_messages(&e) {
+            Some(errors) => {
+                let c = Chrome::new(t, &user, "customers", "/customers/new");
+                Ok(form_page(c, t.t("customers.new"), "/customers/new".into(), "/customers".into(), f, errors))
+            }
+            None => Err(UiError::from_app(t, e)),
+        },
+    }
+}
+
+async fn edit_customer_page(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+) -> UiResult {
+    let path = format!("/customers/{id}/edit");
+    let user = require(user, &path)?;
+    let customer = s.app.get_customer(id).await.map_err(|e| UiError::from_app(t, e))?;
+    let c = Chrome::new(t, &user, "customers", path.clone());
+    Ok(form_page(
+        c,
+        t.t("customer.edit"),
+        path,
+        format!("/customers/{id}"),
+        CustomerForm::from_profile(&customer.profile),
+        Vec::new(),
+    ))
+}
+
+async fn edit_customer_submit(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<CustomerForm>,
+) -> UiResult {
+    let path = format!("/customers/{id}/edit");
+    let user = require(user, &path)?;
+    check_csrf(t, &user, &f.csrf)?;
+    match s.app.update_customer(&user.actor, id, f.to_input()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}")).into_response()),
+        Err(e) => match field_messages(&e) {
+            Some(errors) => {
+                let c = Chrome::new(t, &user, "customers", path.clone());
+                Ok(form_page(c, t.t("customer.edit"), path, format!("/customers/{id}"), f, errors))
+            }
+            None => Err(UiError::from_app(t, e)),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct MergeForm {
+    csrf: String,
+    merge_id: String,
+}
+
+async fn merge_customer(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<MergeForm>,
+) -> UiResult {
+    let user = require(user, &format!("/customers/{id}"))?;
+    check_csrf(t, &user, &f.csrf)?;
+    let Ok(other) = f.merge_id.trim().trim_start_matches('#').parse::<i64>() else {
+        return Ok(Redirect::to(&format!(
+            "/customers/{id}?error={}",
+            urlencode("merge_id: 顧客番号を数字で入力してください")
+        ))
+        .into_response());
+    };
+    match s.app.merge_customers(&user.actor, id, other).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?merged=1")).into_response()),
+        Err(e @ (AppError::Conflict(_) | AppError::NotFound(_) | AppError::Validation(_))) => {
+            Ok(Redirect::to(&format!("/customers/{id}?error={}", urlencode(&e.to_string()))).into_response())
+        }
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+type ItemRow = (String, String, String, i64, String, i64, String);
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    c: Chrome,
+    o: joren_app::orders::Order,
+    customer: String,
+    ordered_at: String,
+    items: Vec<ItemRow>,
+    totals: Vec<(&'static str, String)>,
+    adjustments: Vec<(String, String, String, String)>,
+    remaining: String,
+    can_write: bool,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorQuery {
+    error: Option<String>,
+}
+
+async fn order_page(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Query(q): Query<ErrorQuery>,
+) -> UiResult {
+    let user = require(user, &format!("/orders/{id}"))?;
+    let err = |e| UiError::from_app(t, e);
+    let o = s.app.get_order(id).await.map_err(err)?;
+    let customer = s.app.get_customer(o.customer_id).await.map_err(err)?.display_name;
+    let money = |v: i64| format_amount(v, &o.currency);
+    let items = o
+        .items
+        .iter()
+        .map(|i| {
+            (
+                i.sku.clone(),
+                i.name.clone(),
+                i.category.clone(),
+                i.quantity,
+                money(i.unit_price),
+                i.tax_rate,
+                money(i.amount),
+            )
+        })
+        .collect();
+    let mut totals = vec![("order.subtotal", money(o.subtotal))];
+    if o.shipping != 0 {
+        totals.push(("order.shipping", money(o.shipping)));
+    }
+    if o.discount != 0 {
+        totals.push(("order.discount", money(-o.discount)));
+    }
+    totals.push(("order.total", money(o.total)));
+    totals.push(("order.tax", money(o.tax)));
+    if o.refunded != 0 {
+        totals.push(("order.refunded", money(-o.refunded)));
+    }
+    let adjustments = o
+        .adjustments
+        .iter()
+        .map(|a| (s.app.local_time(a.at), a.kind.clone(), money(-a.amount), a.reason.clone()))
+        .collect();
+    Ok(render(&OrderPage {
+        c: Chrome::new(t, &user, "customers", format!("/orders/{id}")),
+        customer,
+        ordered_at: s.app.local_time(o.ordered_at),
+        items,
+        totals,
+        adjustments,
+        remaining: (o.total - o.refunded).to_string(),
+        can_write: user.actor.role.can_write(),
+        error: q.error,
+        o,
+    }))
+}
+
+#[derive(Deserialize)]
+struct AdjustForm {
+    csrf: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn refund_order(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<AdjustForm>,
+) -> UiResult {
+    let user = require(user, &format!("/orders/{id}"))?;
+    check_csrf(t, &user, &f.csrf)?;
+    let amount = match f.amount.trim() {
+        "" => None,
+        a => match joren_core::money::parse_amount("amount", a, "JPY") {
+            Ok(v) => Some(v),
+            Err(e) => {
+                return Ok(Redirect::to(&format!("/orders/{id}?error={}", urlencode(&e.to_string()))).into_response());
+            }
+        },
+    };
+    adjusted(t, id, s.app.refund_order(&user.actor, id, RefundInput { amount, reason: f.reason }).await)
+}
+
+async fn cancel_order(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<AdjustForm>,
+) -> UiResult {
+    let user = require(user, &format!("/orders/{id}"))?;
+    check_csrf(t, &user, &f.csrf)?;
+    adjusted(t, id, s.app.cancel_order(&user.actor, id, &f.reason).await)
+}
+
+fn adjusted(t: Tr, id: i64, r: Result<joren_app::orders::Order, AppError>) -> UiResult {
+    match r {
+        Ok(_) => Ok(Redirect::to(&format!("/orders/{id}")).into_response()),
+        Err(e @ AppError::Validation(_)) => {
+            Ok(Redirect::to(&format!("/orders/{id}?error={}", urlencode(&e.to_string()))).into_response())
+        }
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
 }

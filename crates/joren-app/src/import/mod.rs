@@ -228,10 +228,11 @@ fn parse_flag(field: &str, v: &str) -> Result<bool, joren_core::FieldError> {
     }
 }
 
+/// A customers-file row: the fields as given, the validated profile, and consents.
+type ParsedCustomer = (CustomerInput, CustomerProfile, Vec<(String, bool)>);
+
 /// The customer fields of a row, validated into a profile; every bad field is reported.
-fn customer_row(
-    row: &Row<'_>,
-) -> Result<(CustomerInput, CustomerProfile, Vec<(String, bool)>), joren_core::FieldErrors> {
+fn customer_row(row: &Row<'_>) -> Result<ParsedCustomer, joren_core::FieldErrors> {
     let mut errors = joren_core::FieldErrors::default();
     let s = |f: &str| row.get(f).map(str::to_string);
     let mut input = CustomerInput {
@@ -352,26 +353,17 @@ impl CustomerResolver {
         Self { system: system.to_string(), known: HashMap::new(), pending: Vec::new(), pending_keys: HashMap::new() }
     }
 
-    async fn lookup(&mut self, app: &App, external_id: Option<&str>, profile: &CustomerProfile) -> Result<Option<i64>> {
-        for key in identity_keys(&self.system, external_id, profile) {
-            if let Some(id) = self.known.get(&key) {
-                return Ok(Some(*id));
-            }
+    /// Loads every existing customer's keys once, so matching rows costs no queries.
+    async fn preload(&mut self, app: &App) -> Result<()> {
+        // Rows come newest first; inserting oldest last makes the oldest customer win.
+        for (key, id) in app.store.customer_identity_keys(&self.system).await? {
+            self.known.insert(key, id);
         }
-        let found = match external_id {
-            Some(x) => app.store.find_customer_by_external_id(&self.system, x).await?,
-            None => None,
-        };
-        let found = match found {
-            Some(id) => Some(id),
-            None => app.store.find_customer_by_contact(profile.email.as_deref(), profile.phone.as_deref()).await?,
-        };
-        if let Some(id) = found {
-            for key in identity_keys(&self.system, external_id, profile) {
-                self.known.insert(key, id);
-            }
-        }
-        Ok(found)
+        Ok(())
+    }
+
+    fn lookup(&self, external_id: Option<&str>, profile: &CustomerProfile) -> Option<i64> {
+        identity_keys(&self.system, external_id, profile).iter().find_map(|k| self.known.get(k).copied())
     }
 
     fn pending_index(&self, external_id: Option<&str>, profile: &CustomerProfile) -> Option<usize> {
@@ -465,6 +457,7 @@ impl App {
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<()> {
         let mut resolver = CustomerResolver::new(system);
+        resolver.preload(self).await?;
         let mut pending_lines: Vec<u64> = Vec::new();
         let mut rec = csv::StringRecord::new();
         loop {
@@ -502,25 +495,31 @@ impl App {
                 });
                 continue;
             }
-            match resolver.lookup(self, external_id.as_deref(), &profile).await? {
+            match resolver.lookup(external_id.as_deref(), &profile) {
                 Some(id) => {
                     let current = self.store.get_customer(id).await?;
-                    match input.apply(current.profile.clone()) {
-                        Ok(updated) if updated != current.profile => {
-                            self.store.update_customer(id, &updated).await?;
-                            report.updated += 1;
-                        }
-                        Ok(_) => report.unchanged += 1,
+                    let updated = match input.apply(current.profile.clone()) {
+                        Ok(updated) => updated,
                         Err(errors) => {
                             report.rejected.push(Reject { line, reason: reason(&errors), record: record_cells(&rec) });
                             continue;
                         }
-                    }
+                    };
                     if let Some(x) = &external_id {
                         let ext = ExternalId { system: system.to_string(), external_id: x.clone() };
                         if let Err(e) = self.store.add_external_id(id, &ext).await {
                             report.rejected.push(Reject { line, reason: e.to_string(), record: record_cells(&rec) });
+                            continue;
                         }
+                    }
+                    if updated != current.profile {
+                        self.store.update_customer(id, &updated).await?;
+                        report.updated += 1;
+                    } else {
+                        report.unchanged += 1;
+                    }
+                    for key in identity_keys(system, external_id.as_deref(), &updated) {
+                        resolver.known.entry(key).or_insert(id);
                     }
                     for (ch, granted) in consents {
                         let current_state = current.consents.iter().find(|c| c.channel == ch).map(|c| c.granted);
@@ -567,6 +566,7 @@ impl App {
         }
         let shopify = o.preset == "shopify";
         let mut resolver = CustomerResolver::new(system);
+        resolver.preload(self).await?;
         let mut batch = OrderBatch::default();
         let mut group: Vec<(u64, csv::StringRecord)> = Vec::new();
         let mut group_key: Option<String> = None;
@@ -689,10 +689,6 @@ impl App {
             reject(report, *first_line, "ordered_at: 注文日が空です".into());
             return Ok(());
         }
-        if let Err(errors) = input.clone().validate(chrono::Utc::now(), self.tz_offset_hours()) {
-            reject(report, *first_line, reason(&errors));
-            return Ok(());
-        }
         if input.external_id.is_none() {
             // No order id column: derive a stable id from the content, so a re-run matches.
             let content = serde_json::to_string(&(head.get("customer_external_id"), head.get("email"), &input))
@@ -710,7 +706,7 @@ impl App {
                 return Ok(());
             }
         };
-        let customer = match resolver.lookup(self, customer_external_id, &profile).await? {
+        let customer = match resolver.lookup(customer_external_id, &profile) {
             Some(id) => CustomerRef::Known(id),
             None => match resolver.pending_index(customer_external_id, &profile) {
                 Some(i) => CustomerRef::Pending(i),
@@ -724,7 +720,17 @@ impl App {
                 }
             },
         };
-        batch.orders.push(StagedOrder { input, customer, cancelled, full_refund, refunded });
+        // The fingerprint of an imported order is its content without the (not yet known)
+        // customer id; an API retry with the same order id but other contents is a conflict.
+        let hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
+        let draft = match input.validate(chrono::Utc::now(), self.tz_offset_hours()) {
+            Ok(d) => d,
+            Err(errors) => {
+                reject(report, *first_line, reason(&errors));
+                return Ok(());
+            }
+        };
+        batch.orders.push(StagedOrder { draft, hash, customer, cancelled, full_refund, refunded });
         Ok(())
     }
 
@@ -736,35 +742,32 @@ impl App {
     ) -> Result<()> {
         let new_ids = resolver.flush(self).await?;
         report.customers_created += new_ids.len() as u64;
-        let now = chrono::Utc::now();
-        let offset = self.tz_offset_hours();
-        let mut drafts = Vec::with_capacity(batch.orders.len());
-        for s in &batch.orders {
-            let mut input = s.input.clone();
-            input.customer_id = match s.customer {
-                CustomerRef::Known(id) => id,
-                CustomerRef::Pending(i) => new_ids[i],
-            };
-            let hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
-            let draft = input.validate(now, offset).map_err(AppError::Validation)?;
-            drafts.push((draft, hash));
-        }
+        let (drafts, staged): (Vec<_>, Vec<_>) = std::mem::take(&mut batch.orders)
+            .into_iter()
+            .map(|s| {
+                let mut draft = s.draft;
+                draft.customer_id = match s.customer {
+                    CustomerRef::Known(id) => id,
+                    CustomerRef::Pending(i) => new_ids[i],
+                };
+                ((draft, s.hash), (s.cancelled, s.full_refund, s.refunded))
+            })
+            .unzip();
         let inserted = self.store.insert_orders_batch(&drafts).await?;
-        for (s, id) in batch.orders.iter().zip(inserted) {
+        for ((cancelled, full_refund, refunded), id) in staged.into_iter().zip(inserted) {
             let Some(id) = id else {
                 report.skipped_existing += 1;
                 continue;
             };
             report.created += 1;
-            if s.cancelled {
+            if cancelled {
                 self.store.adjust_order(id, true, None, "取込: キャンセル", None).await?;
-            } else if s.full_refund {
+            } else if full_refund {
                 self.store.adjust_order(id, false, None, "取込: 返金", None).await?;
-            } else if s.refunded > 0 {
-                self.store.adjust_order(id, false, Some(s.refunded), "取込: 一部返金", None).await?;
+            } else if refunded > 0 {
+                self.store.adjust_order(id, false, Some(refunded), "取込: 一部返金", None).await?;
             }
         }
-        batch.orders.clear();
         Ok(())
     }
 }
@@ -802,7 +805,8 @@ enum CustomerRef {
 }
 
 struct StagedOrder {
-    input: OrderInput,
+    draft: joren_core::order::OrderDraft,
+    hash: String,
     customer: CustomerRef,
     cancelled: bool,
     full_refund: bool,

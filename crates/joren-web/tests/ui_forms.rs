@@ -1,0 +1,189 @@
+//! The web UI's forms through HTTP with a real session: create and edit a customer, merge a
+//! duplicate, refund and cancel orders, import a file through the preview — on both backends.
+
+mod common;
+
+use common::{TestApp, backends, spawn};
+use serde_json::json;
+
+struct Session<'a> {
+    t: &'a TestApp,
+    cookie: String,
+}
+
+impl Session<'_> {
+    async fn page(&self, path: &str) -> (u16, String) {
+        let r = self.t.client.get(self.t.url(path)).header("cookie", &self.cookie).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    async fn csrf(&self) -> String {
+        let (_, html) = self.page("/customers").await;
+        html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+        let csrf = self.csrf().await;
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        fields.push(("csrf", &csrf));
+        let r = self.t.client.post(self.t.url(path)).header("cookie", &self.cookie).form(&fields).send().await.unwrap();
+        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+        (r.status().as_u16(), location, r.text().await.unwrap())
+    }
+}
+
+#[tokio::test]
+async fn customers_are_created_edited_and_merged_from_the_web_page() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let s = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (status, _, html) =
+            s.post("/customers/new", &[("kind", "person"), ("family_name", "小川"), ("phone", "123")]).await;
+        assert_eq!(status, 422, "[{b}] invalid phone re-renders the form");
+        assert!(html.contains("id=\"form-errors\"") && html.contains("phone"), "{html}");
+        assert!(html.contains("value=\"小川\""), "typed values are kept");
+
+        let (status, location, _) = s
+            .post(
+                "/customers/new",
+                &[
+                    ("kind", "person"),
+                    ("family_name", "小川"),
+                    ("given_name", "舞"),
+                    ("family_name_kana", "おがわ"),
+                    ("phone", "090-7777-8888"),
+                    ("tags", "VIP, ギフト利用"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 303);
+        let id: i64 = location.trim_start_matches("/customers/").parse().unwrap();
+        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}")).await;
+        assert_eq!(c["family_name_kana"], "オガワ");
+        assert_eq!(c["tags"], json!(["VIP", "ギフト利用"]));
+
+        let (status, html) = s.page(&format!("/customers/{id}/edit")).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("value=\"090-7777-8888\""), "the edit form shows the national phone format");
+        let (status, _, _) = s
+            .post(
+                &format!("/customers/{id}/edit"),
+                &[
+                    ("kind", "person"),
+                    ("family_name", "小川"),
+                    ("given_name", "舞"),
+                    ("family_name_kana", "オガワ"),
+                    ("phone", ""),
+                    ("email", "mai@example.jp"),
+                    ("tags", "VIP"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 303);
+        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}")).await;
+        assert!(c["phone"].is_null(), "an emptied box clears the field");
+        assert_eq!(c["email"], "mai@example.jp");
+        assert_eq!(c["tags"], json!(["VIP"]));
+
+        let dup = t.customer(json!({"family_name": "小川", "given_name": "舞", "phone": "090-7777-8888"})).await;
+        t.post(&t.staff_token, "/api/v1/orders", &common::order_body(dup, Some("W-1"), 1400)).await;
+        let (status, location, _) = s.post(&format!("/customers/{id}/merge"), &[("merge_id", &dup.to_string())]).await;
+        assert_eq!((status, location.as_str()), (303, format!("/customers/{id}?merged=1").as_str()));
+        let (_, html) = s.page(&location).await;
+        assert!(html.contains("統合しました"));
+        assert!(html.contains("id=\"order-count\">1<"), "the duplicate's order is now here: {html}");
+        let (status, location, _) = s.post(&format!("/customers/{id}/merge"), &[("merge_id", &dup.to_string())]).await;
+        assert_eq!(status, 303);
+        assert!(location.contains("error="), "merging again shows an error, not a crash");
+
+        let viewer = Session { t: &t, cookie: t.login_cookie("viewer").await };
+        let (status, _, _) = viewer.post("/customers/new", &[("family_name", "閲覧")]).await;
+        assert_eq!(status, 403, "viewers cannot create customers from the page");
+    }
+}
+
+#[tokio::test]
+async fn orders_are_refunded_and_cancelled_from_the_order_page() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let s = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let cust = t.customer(json!({"family_name": "金子", "email": "kaneko@example.jp"})).await;
+        let (_, o) = t.post(&t.staff_token, "/api/v1/orders", &common::order_body(cust, Some("P-1"), 1400)).await;
+        let id = o["id"].as_i64().unwrap();
+        let (status, html) = s.page(&format!("/orders/{id}")).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("¥6,100") && html.contains("ブレンド 200g"), "{html}");
+        let (status, location, _) =
+            s.post(&format!("/orders/{id}/refund"), &[("amount", "99999"), ("reason", "x")]).await;
+        assert_eq!(status, 303);
+        assert!(location.contains("error="), "over-refund is refused with a message");
+        let (status, _, _) = s.post(&format!("/orders/{id}/refund"), &[("amount", "1,400"), ("reason", "破損")]).await;
+        assert_eq!(status, 303);
+        let (_, order) = t.get(&t.staff_token, &format!("/api/v1/orders/{id}")).await;
+        assert_eq!(order["refunded"], 1400);
+        assert_eq!(order["status"], "partially_refunded");
+
+        let (_, o2) = t.post(&t.staff_token, "/api/v1/orders", &common::order_body(cust, Some("P-2"), 1400)).await;
+        let id2 = o2["id"].as_i64().unwrap();
+        s.post(&format!("/orders/{id2}/cancel"), &[("reason", "お客様都合")]).await;
+        let (_, order) = t.get(&t.staff_token, &format!("/api/v1/orders/{id2}")).await;
+        assert_eq!(order["status"], "cancelled");
+        let (_, html) = s.page(&format!("/customers/{cust}")).await;
+        assert!(html.contains(&format!("href=\"/orders/{id}\"")), "the timeline links to the order page");
+    }
+}
+
+#[tokio::test]
+async fn import_page_previews_mapping_then_reports_rejects() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let s = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let csrf = s.csrf().await;
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS
+            .encode("姓,名,連絡先,メール\n山田,太郎,090-1234-5678,taro@example.jp\n佐藤,花子,,bad\n");
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .text("kind", "customers")
+            .text("preset", "")
+            .part("file", reqwest::multipart::Part::bytes(sjis.to_vec()).file_name("顧客.csv"));
+        let r =
+            t.client.post(t.url("/import/upload")).header("cookie", &s.cookie).multipart(form).send().await.unwrap();
+        let status = r.status().as_u16();
+        let html = r.text().await.unwrap();
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("id=\"encoding\">Shift_JIS<"), "{html}");
+        assert!(html.contains("<option value=\"姓\" selected>"), "detected mapping is preselected");
+        let token = html.split("name=\"token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+
+        // The user maps the unrecognised 連絡先 column to phone, then imports.
+        let fields = vec![
+            ("csrf", csrf.as_str()),
+            ("token", token.as_str()),
+            ("preset", "generic"),
+            ("map.family_name", "姓"),
+            ("map.given_name", "名"),
+            ("map.phone", "連絡先"),
+            ("map.email", "メール"),
+        ];
+        let r = t.client.post(t.url("/import/run")).header("cookie", &s.cookie).form(&fields).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"r-created\">1<") && html.contains("id=\"r-rejected\">1<"), "{html}");
+        assert!(html.contains("<td class=\"num\">3</td>"), "the reject names line 3: {html}");
+        let (_, page) = t.get(&t.staff_token, "/api/v1/customers?q=09012345678").await;
+        assert_eq!(page["total"], 1, "the overridden phone column was used");
+
+        let r = t
+            .client
+            .get(t.url(&format!("/import/{token}/rejects.csv")))
+            .header("cookie", &s.cookie)
+            .send()
+            .await
+            .unwrap();
+        let csv = r.text().await.unwrap();
+        assert!(csv.starts_with('\u{feff}') && csv.contains("bad"), "{csv}");
+        let other = Session { t: &t, cookie: t.login_cookie("owner").await };
+        let (status, _) = other.page(&format!("/import/{token}/rejects.csv")).await;
+        assert_eq!(status, 403, "another user's upload is not readable");
+    }
+}
