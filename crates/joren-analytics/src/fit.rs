@@ -1,0 +1,190 @@
+//! Maximum-likelihood fitting: Nelder–Mead (from `argmin`) on log-parameters, restarted from
+//! its own optimum until the log-likelihood stops improving, with honest failure reports.
+
+use argmin::core::{CostFunction, Error, Executor, State};
+use argmin::solver::neldermead::NelderMead;
+
+use crate::AnalyticsError;
+
+struct Negated<'a, F: Fn(&[f64]) -> f64> {
+    log_likelihood: &'a F,
+}
+
+impl<F: Fn(&[f64]) -> f64> CostFunction for Negated<'_, F> {
+    type Param = Vec<f64>;
+    type Output = f64;
+
+    fn cost(&self, log_params: &Vec<f64>) -> Result<f64, Error> {
+        let params: Vec<f64> = log_params.iter().map(|p| p.exp()).collect();
+        let ll = (self.log_likelihood)(&params);
+        Ok(if ll.is_finite() { -ll } else { f64::MAX })
+    }
+}
+
+/// The optimum found: parameters (natural scale), log-likelihood, iterations used, and the
+/// standard errors from the observed information (inverse of the negated Hessian).
+#[derive(Debug, Clone)]
+pub struct Optimum {
+    pub params: Vec<f64>,
+    pub log_likelihood: f64,
+    pub iterations: u64,
+    pub standard_errors: Option<Vec<f64>>,
+}
+
+/// Maximises `log_likelihood` over positive parameters starting at `start`.
+pub fn maximize<F: Fn(&[f64]) -> f64>(log_likelihood: &F, start: &[f64]) -> Result<Optimum, AnalyticsError> {
+    let mut point: Vec<f64> = start.iter().map(|p| p.ln()).collect();
+    let mut best = f64::MAX;
+    let mut iterations = 0;
+    for round in 0..3 {
+        let step = if round == 0 { 0.5 } else { 0.05 };
+        let mut simplex = vec![point.clone()];
+        for i in 0..point.len() {
+            let mut v = point.clone();
+            v[i] += step;
+            simplex.push(v);
+        }
+        let solver = NelderMead::new(simplex)
+            .with_sd_tolerance(1e-13)
+            .map_err(|e| AnalyticsError::NotConverged(e.to_string()))?;
+        let result = Executor::new(Negated { log_likelihood }, solver)
+            .configure(|s| s.max_iters(5_000))
+            .run()
+            .map_err(|e| AnalyticsError::NotConverged(e.to_string()))?;
+        let state = result.state();
+        iterations += state.get_iter();
+        let cost = state.get_best_cost();
+        let Some(p) = state.get_best_param() else {
+            return Err(AnalyticsError::NotConverged("no parameters found".into()));
+        };
+        point = p.clone();
+        let improved = best - cost;
+        best = best.min(cost);
+        if round > 0 && improved.abs() < 1e-10 {
+            break;
+        }
+    }
+    if !best.is_finite() || best == f64::MAX {
+        return Err(AnalyticsError::NotConverged("the likelihood is not finite anywhere it looked".into()));
+    }
+    let start: Vec<f64> = point.iter().map(|p| p.exp()).collect();
+    if start.iter().any(|p| !(1e-8..1e8).contains(p)) {
+        return Err(AnalyticsError::NotConverged(format!("a parameter ran to a bound: {start:?}")));
+    }
+    let (params, log_likelihood, hessian) = newton_polish(log_likelihood, start, -best);
+    let standard_errors =
+        invert(&hessian.iter().map(|row| row.iter().map(|h| -h).collect()).collect::<Vec<Vec<f64>>>())
+            .map(|inv| (0..params.len()).map(|i| inv[i][i].max(0.0).sqrt()).collect());
+    if !log_likelihood.is_finite() {
+        return Err(AnalyticsError::NotConverged("the likelihood is not finite at the optimum".into()));
+    }
+    Ok(Optimum { params, log_likelihood, iterations, standard_errors })
+}
+
+/// Gradient and Hessian by central differences with relative steps.
+fn derivatives<F: Fn(&[f64]) -> f64>(f: &F, x: &[f64]) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let n = x.len();
+    let h: Vec<f64> = x.iter().map(|v| 1e-4 * v.abs().max(1e-6)).collect();
+    let at = |d: &[(usize, f64)]| {
+        let mut y = x.to_vec();
+        for &(i, s) in d {
+            y[i] += s * h[i];
+        }
+        f(&y)
+    };
+    let f0 = f(x);
+    let mut g = vec![0.0; n];
+    let mut hess = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        let (fp, fm) = (at(&[(i, 1.0)]), at(&[(i, -1.0)]));
+        g[i] = (fp - fm) / (2.0 * h[i]);
+        hess[i][i] = (fp - 2.0 * f0 + fm) / (h[i] * h[i]);
+        for j in 0..i {
+            let v = (at(&[(i, 1.0), (j, 1.0)]) - at(&[(i, 1.0), (j, -1.0)]) - at(&[(i, -1.0), (j, 1.0)])
+                + at(&[(i, -1.0), (j, -1.0)]))
+                / (4.0 * h[i] * h[j]);
+            hess[i][j] = v;
+            hess[j][i] = v;
+        }
+    }
+    (g, hess)
+}
+
+/// Newton steps from the simplex optimum (quadratic convergence near the maximum), each step
+/// halved until the likelihood improves. Returns the point, its log-likelihood and Hessian.
+fn newton_polish<F: Fn(&[f64]) -> f64>(f: &F, mut x: Vec<f64>, mut fx: f64) -> (Vec<f64>, f64, Vec<Vec<f64>>) {
+    for _ in 0..50 {
+        let (g, hess) = derivatives(f, &x);
+        let Some(inv) = invert(&hess) else { break };
+        let step: Vec<f64> = (0..x.len()).map(|i| -(0..x.len()).map(|j| inv[i][j] * g[j]).sum::<f64>()).collect();
+        let mut t = 1.0;
+        let mut moved = false;
+        while t > 1e-6 {
+            let y: Vec<f64> = x.iter().zip(&step).map(|(v, s)| v + t * s).collect();
+            if y.iter().all(|v| *v > 0.0) {
+                let fy = f(&y);
+                if fy.is_finite() && fy >= fx {
+                    let small = x.iter().zip(&y).all(|(a, b)| ((a - b) / a).abs() < 1e-12);
+                    x = y;
+                    fx = fy;
+                    moved = !small;
+                    break;
+                }
+            }
+            t *= 0.5;
+        }
+        if !moved {
+            break;
+        }
+    }
+    let (_, hess) = derivatives(f, &x);
+    (x, fx, hess)
+}
+
+/// Inverse of a small square matrix (Gauss-Jordan with partial pivoting).
+fn invert(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = m.len();
+    let mut a: Vec<Vec<f64>> = m.iter().cloned().collect();
+    let mut inv: Vec<Vec<f64>> = (0..n).map(|i| (0..n).map(|j| f64::from(u8::from(i == j))).collect()).collect();
+    for col in 0..n {
+        let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() < 1e-300 || !a[pivot][col].is_finite() {
+            return None;
+        }
+        a.swap(col, pivot);
+        inv.swap(col, pivot);
+        let d = a[col][col];
+        for j in 0..n {
+            a[col][j] /= d;
+            inv[col][j] /= d;
+        }
+        for i in 0..n {
+            if i != col {
+                let factor = a[i][col];
+                for j in 0..n {
+                    a[i][j] -= factor * a[col][j];
+                    inv[i][j] -= factor * inv[col][j];
+                }
+            }
+        }
+    }
+    Some(inv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_maximum_of_a_known_function_with_standard_errors() {
+        // ln L = −Σ (θ_i − c_i)² / (2σ_i²): maximum at c, standard errors σ.
+        let c = [2.0, 0.5, 7.0];
+        let s = [0.1, 0.2, 0.5];
+        let f = |v: &[f64]| -(0..3).map(|i| (v[i] - c[i]).powi(2) / (2.0 * s[i] * s[i])).sum::<f64>();
+        let o = maximize(&f, &[1.0, 1.0, 1.0]).unwrap();
+        for i in 0..3 {
+            assert!((o.params[i] - c[i]).abs() < 1e-8, "{:?}", o.params);
+            assert!((o.standard_errors.as_ref().unwrap()[i] - s[i]).abs() < 1e-4);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Joren's analytics engine over a columnar transaction log: per-customer summaries, RFM
+//! scores and segments, and the probabilistic customer-lifetime-value models (BG/NBD and
+//! Gamma-Gamma, fitted by maximum likelihood). Pure computation: callers read files or the
+//! database and hand over bytes or values; nothing here does I/O.
+
+pub mod bgnbd;
+pub mod fit;
+pub mod gamma_gamma;
+pub mod log;
+pub mod rfm;
+pub mod special;
+pub mod summary;
+
+pub use log::{TransactionLog, TransactionLogBuilder};
+pub use summary::{CustomerSummary, TimeUnit};
+
+/// Errors of the engine.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum AnalyticsError {
+    /// A CSV line could not be read; `line` is 1-based, the header being line 1.
+    #[error("line {line}: {message}")]
+    Parse { line: u64, message: String },
+    /// The data cannot support the model (too few customers or repeaters, …).
+    #[error("not enough data: {0}")]
+    NotEnoughData(String),
+    /// The optimiser did not reach a trustworthy maximum.
+    #[error("model not fitted: {0}")]
+    NotConverged(String),
+}
