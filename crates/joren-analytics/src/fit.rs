@@ -144,7 +144,7 @@ fn newton_polish<F: Fn(&[f64]) -> f64>(f: &F, mut x: Vec<f64>, mut fx: f64) -> (
 /// Inverse of a small square matrix (Gauss-Jordan with partial pivoting).
 fn invert(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     let n = m.len();
-    let mut a: Vec<Vec<f64>> = m.iter().cloned().collect();
+    let mut a: Vec<Vec<f64>> = m.to_vec();
     let mut inv: Vec<Vec<f64>> = (0..n).map(|i| (0..n).map(|j| f64::from(u8::from(i == j))).collect()).collect();
     for col in 0..n {
         let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;

@@ -4,6 +4,7 @@
 //! database and hand over bytes or values; nothing here does I/O.
 
 pub mod bgnbd;
+pub mod clv;
 pub mod fit;
 pub mod gamma_gamma;
 pub mod log;

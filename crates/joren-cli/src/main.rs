@@ -1,6 +1,8 @@
 //! `joren`: the one binary. `serve` runs the web app and API, `demo` starts a seeded demo
 //! shop, `import`/`export` move CSV in and out, `migrate` updates the schema, `user` and
-//! `token` manage access.
+//! `token` manage access, `analyze` runs the analytics engine on a transactions CSV.
+
+mod analyze;
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -55,6 +57,10 @@ enum Command {
     /// Manage API tokens (`Authorization: Bearer jrn_…`).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Retention analytics on a transactions CSV (customer_id,date,amount): customer summary,
+    /// RFM scores and segments, BG/NBD and Gamma-Gamma CLV models.
+    #[command(subcommand)]
+    Analyze(analyze::AnalyzeCommand),
 }
 
 #[derive(Args)]
@@ -244,6 +250,7 @@ async fn main() -> Result<()> {
         }
         Command::User(c) => user(&cli.global, c, &system).await,
         Command::Token(c) => token(&cli.global, c, &system).await,
+        Command::Analyze(c) => analyze::run(c),
     }
 }
 

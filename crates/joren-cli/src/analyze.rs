@@ -1,0 +1,352 @@
+//! `joren analyze`: the analytics engine on a transactions CSV (`customer_id,date,amount`).
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use indicatif::ProgressBar;
+use joren_analytics::log::{civil_from_days, parse_day};
+use joren_analytics::summary::summarize;
+use joren_analytics::{TimeUnit, TransactionLog, TransactionLogBuilder, bgnbd, clv, gamma_gamma, rfm};
+use serde_json::json;
+
+#[derive(Subcommand)]
+pub enum AnalyzeCommand {
+    /// Per-customer repeat-purchase summary: x (repeat transactions; same-day purchases are one),
+    /// t_x (first to last purchase), T (first purchase to the end), mean repeat value.
+    Summary(Common),
+    /// RFM: recency (days since last purchase), frequency (purchases), monetary (total spend),
+    /// scored 1–5 by quintiles (NTILE, ties by customer id) with a named segment per customer
+    /// (優良顧客, 常連顧客, 新規顧客, 休眠顧客, 離反リスク顧客, …; the full mapping is in the docs
+    /// of `joren_analytics::rfm::segment`).
+    Rfm(Common),
+    /// Probabilistic CLV models fitted by maximum likelihood: BG/NBD (`bgnbd`) for purchases and
+    /// survival, Gamma-Gamma (`gg`) for spend. Prints {"model","params","log_likelihood",
+    /// "customers",…}; `--per-customer FILE` also writes P(alive), expected purchases, expected
+    /// order value and CLV for every customer (fitting both models).
+    Clv(ClvArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct Common {
+    /// Transactions CSV with a header row: customer_id,date,amount (extra columns ignored).
+    #[arg(long)]
+    transactions: PathBuf,
+    /// Last day of observation (YYYY-MM-DD); later transactions are ignored. Default: the last
+    /// date in the file.
+    #[arg(long, alias = "end")]
+    calibration_end: Option<String>,
+    /// Time unit of t_x and T.
+    #[arg(long, value_enum, default_value = "day")]
+    time_unit: Unit,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Write one row per customer to this CSV file.
+    #[arg(long)]
+    per_customer: Option<PathBuf>,
+    /// Column names in the header.
+    #[arg(long, default_value = "customer_id")]
+    customer_column: String,
+    #[arg(long, default_value = "date")]
+    date_column: String,
+    #[arg(long, default_value = "amount")]
+    amount_column: String,
+}
+
+#[derive(Args)]
+pub struct ClvArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Which model to report.
+    #[arg(long, value_enum, default_value = "bgnbd")]
+    model: Model,
+    /// Days ahead for expected purchases.
+    #[arg(long, default_value_t = 90.0)]
+    horizon_days: f64,
+    /// Months of value in the CLV.
+    #[arg(long, default_value_t = 12)]
+    clv_months: u32,
+    /// Discount rate per month for the CLV.
+    #[arg(long, default_value_t = 0.01)]
+    monthly_discount: f64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Unit {
+    Day,
+    Week,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum Model {
+    Bgnbd,
+    Pnbd,
+    Gg,
+}
+
+fn read_log(c: &Common, pb: &ProgressBar) -> Result<TransactionLog> {
+    pb.set_message(format!("reading {}", c.transactions.display()));
+    let mut file =
+        std::fs::File::open(&c.transactions).with_context(|| format!("opening {}", c.transactions.display()))?;
+    let mut b = TransactionLogBuilder::new(2).column_names(&c.customer_column, &c.date_column, &c.amount_column);
+    let mut buf = vec![0u8; 8 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        b.feed(&buf[..n]).with_context(|| format!("reading {}", c.transactions.display()))?;
+    }
+    let log = b.finish().with_context(|| format!("reading {}", c.transactions.display()))?;
+    if log.is_empty() {
+        bail!("{} has no transactions", c.transactions.display());
+    }
+    Ok(log)
+}
+
+fn end_day(c: &Common, log: &TransactionLog) -> Result<i32> {
+    match &c.calibration_end {
+        Some(d) => parse_day(d.as_bytes()).with_context(|| format!("--calibration-end must be YYYY-MM-DD, got {d}")),
+        None => Ok(*log.day.iter().max().expect("non-empty")),
+    }
+}
+
+fn date(day: i32) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn unit(c: &Common) -> TimeUnit {
+    match c.time_unit {
+        Unit::Day => TimeUnit::Day,
+        Unit::Week => TimeUnit::Week,
+    }
+}
+
+fn csv_out(path: &PathBuf) -> Result<std::io::BufWriter<std::fs::File>> {
+    Ok(std::io::BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+    ))
+}
+
+pub fn run(cmd: AnalyzeCommand) -> Result<()> {
+    let pb = ProgressBar::new_spinner();
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    let result = match cmd {
+        AnalyzeCommand::Summary(c) => run_summary(&c, &pb),
+        AnalyzeCommand::Rfm(c) => run_rfm(&c, &pb),
+        AnalyzeCommand::Clv(a) => run_clv(&a, &pb),
+    };
+    pb.finish_and_clear();
+    result
+}
+
+fn run_summary(c: &Common, pb: &ProgressBar) -> Result<()> {
+    let log = read_log(c, pb)?;
+    let end = end_day(c, &log)?;
+    pb.set_message("summarising");
+    let s = summarize(&log, end, unit(c));
+    if let Some(path) = &c.per_customer {
+        let mut w = csv_out(path)?;
+        writeln!(w, "customer_id,frequency,recency,T,monetary_value")?;
+        for i in 0..s.len() {
+            writeln!(
+                w,
+                "{},{},{},{},{}",
+                log.customer_ids[s.customer[i] as usize], s.frequency[i], s.recency[i], s.age[i], s.monetary_value[i]
+            )?;
+        }
+        w.flush()?;
+    }
+    let out = json!({
+        "customers": s.len(), "transactions": log.len(), "observation_end": date(end),
+        "time_unit": unit(c), "repeaters": s.frequency.iter().filter(|&&x| x > 0).count(),
+        "sum_frequency": s.frequency.iter().map(|&x| u64::from(x)).sum::<u64>(),
+        "sum_recency": s.recency.iter().sum::<f64>(), "sum_T": s.age.iter().sum::<f64>(),
+    });
+    print_object(c.format, &out)
+}
+
+fn run_rfm(c: &Common, pb: &ProgressBar) -> Result<()> {
+    let log = read_log(c, pb)?;
+    let end = end_day(c, &log)?;
+    pb.set_message("scoring RFM");
+    let mut r = rfm::values(&log, end);
+    rfm::score_quintiles(&log, &mut r);
+    let levels = rfm::Levels::default();
+    let mut counts: Vec<(rfm::Segment, usize, i64)> = Vec::new();
+    let mut scored = 0;
+    for i in 0..r.r.len() {
+        if r.frequency[i] == 0 {
+            continue;
+        }
+        scored += 1;
+        let seg = rfm::segment(r.r[i], r.f[i], r.m[i], levels);
+        match counts.iter_mut().find(|(s, _, _)| *s == seg) {
+            Some(e) => {
+                e.1 += 1;
+                e.2 += r.monetary[i];
+            }
+            None => counts.push((seg, 1, r.monetary[i])),
+        }
+    }
+    counts.sort_by_key(|(_, n, _)| std::cmp::Reverse(*n));
+    if let Some(path) = &c.per_customer {
+        let mut w = csv_out(path)?;
+        writeln!(w, "customer_id,recency_days,frequency,monetary,R,F,M,RFM,segment")?;
+        for i in 0..r.r.len() {
+            if r.frequency[i] == 0 {
+                continue;
+            }
+            let seg = rfm::segment(r.r[i], r.f[i], r.m[i], levels);
+            writeln!(
+                w,
+                "{},{},{},{:.2},{},{},{},{}{}{},{}",
+                log.customer_ids[i],
+                r.recency_days[i],
+                r.frequency[i],
+                r.monetary[i] as f64 / 100.0,
+                r.r[i],
+                r.f[i],
+                r.m[i],
+                r.r[i],
+                r.f[i],
+                r.m[i],
+                seg.name_ja()
+            )?;
+        }
+        w.flush()?;
+    }
+    let n555 = (0..r.r.len()).filter(|&i| (r.r[i], r.f[i], r.m[i]) == (5, 5, 5)).count();
+    let n111 = (0..r.r.len()).filter(|&i| (r.r[i], r.f[i], r.m[i]) == (1, 1, 1)).count();
+    let total: i64 = counts.iter().map(|c| c.2).sum();
+    if c.format == Format::Table {
+        println!("RFM ({} customers, observation end {}): 555 = {n555}, 111 = {n111}", scored, date(end));
+        println!("{:<16} {:>9} {:>7} {:>9}", "segment", "customers", "share", "revenue%");
+        for (seg, n, m) in &counts {
+            println!(
+                "{:<16} {:>9} {:>6.1}% {:>8.1}%  {}",
+                seg.name_ja(),
+                n,
+                100.0 * *n as f64 / scored as f64,
+                100.0 * *m as f64 / total.max(1) as f64,
+                seg.name_en()
+            );
+        }
+        return Ok(());
+    }
+    let segments: Vec<_> = counts
+        .iter()
+        .map(|(s, n, m)| json!({"segment": s, "name_ja": s.name_ja(), "name_en": s.name_en(), "customers": n, "revenue": *m as f64 / 100.0}))
+        .collect();
+    print_object(
+        c.format,
+        &json!({"customers": scored, "observation_end": date(end), "n_555": n555, "n_111": n111, "segments": segments}),
+    )
+}
+
+fn run_clv(a: &ClvArgs, pb: &ProgressBar) -> Result<()> {
+    let c = &a.common;
+    if a.model == Model::Pnbd {
+        bail!("the Pareto/NBD model is not available yet; use --model bgnbd (or gg for spend)");
+    }
+    let log = read_log(c, pb)?;
+    let end = end_day(c, &log)?;
+    pb.set_message("summarising");
+    let s = summarize(&log, end, unit(c));
+    let need_bg = a.model == Model::Bgnbd || c.per_customer.is_some();
+    let need_gg = a.model == Model::Gg || c.per_customer.is_some();
+    pb.set_message("fitting BG/NBD");
+    let bg = if need_bg { Some(bgnbd::fit(&s).context("BG/NBD")?) } else { None };
+    pb.set_message("fitting Gamma-Gamma");
+    let gg = if need_gg { Some(gamma_gamma::fit(&s).context("Gamma-Gamma")?) } else { None };
+    if let Some(path) = &c.per_customer {
+        pb.set_message("forecasting every customer");
+        let (bg, gg) = (bg.as_ref().expect("fitted"), gg.as_ref().expect("fitted"));
+        let horizon = clv::Horizon {
+            purchases_days: a.horizon_days,
+            clv_months: a.clv_months,
+            monthly_discount: a.monthly_discount,
+        };
+        let f = clv::forecast(&s, &bg.params, &gg.params, horizon);
+        let mut w = csv_out(path)?;
+        writeln!(
+            w,
+            "customer_id,frequency,recency,T,monetary_value,p_alive,expected_purchases_{}d,expected_value,clv_{}m",
+            a.horizon_days, a.clv_months
+        )?;
+        for (i, f) in f.iter().enumerate() {
+            writeln!(
+                w,
+                "{},{},{},{},{:.4},{:.6},{:.6},{:.4},{:.4}",
+                log.customer_ids[s.customer[i] as usize],
+                s.frequency[i],
+                s.recency[i],
+                s.age[i],
+                s.monetary_value[i],
+                f.p_alive,
+                f.expected_purchases,
+                f.expected_value,
+                f.clv
+            )?;
+        }
+        w.flush()?;
+    }
+    let out = match a.model {
+        Model::Gg => {
+            let g = gg.expect("fitted");
+            json!({"model": "gg", "params": g.params, "standard_errors": g.standard_errors,
+                   "log_likelihood": g.log_likelihood, "customers": g.repeaters, "time_unit": unit(c), "calibration_end": date(end)})
+        }
+        _ => {
+            let b = bg.expect("fitted");
+            json!({"model": "bgnbd", "params": b.params, "standard_errors": b.standard_errors,
+                   "log_likelihood": b.log_likelihood, "customers": b.customers, "repeaters": b.repeaters,
+                   "time_unit": unit(c), "calibration_end": date(end)})
+        }
+    };
+    print_object(c.format, &out)
+}
+
+fn print_object(format: Format, v: &serde_json::Value) -> Result<()> {
+    match format {
+        Format::Json => println!("{v}"),
+        Format::Csv => {
+            let obj = v.as_object().expect("object");
+            let flat: Vec<(String, String)> = obj
+                .iter()
+                .flat_map(|(k, v)| match v.as_object() {
+                    Some(inner) => {
+                        inner.iter().map(|(k2, v2)| (format!("{k}.{k2}"), v2.to_string())).collect::<Vec<_>>()
+                    }
+                    None => vec![(k.clone(), v.to_string())],
+                })
+                .collect();
+            println!("{}", flat.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(","));
+            println!("{}", flat.iter().map(|(_, v)| v.trim_matches('"')).collect::<Vec<_>>().join(","));
+        }
+        Format::Table => {
+            for (k, v) in v.as_object().expect("object") {
+                match v.as_object() {
+                    Some(inner) => {
+                        for (k2, v2) in inner {
+                            println!("{:<22} {v2}", format!("{k}.{k2}"));
+                        }
+                    }
+                    None => println!("{k:<22} {v}"),
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! `joren analyze` on the CDNOW sample: the JSON contract of DESIGN.md and the per-customer file.
+
+use std::process::Command;
+
+fn cdnow() -> String {
+    format!("{}/../../../shared/data/cdnow_sample_transactions.csv", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_joren")).args(args).output().unwrap();
+    (o.status.success(), String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+}
+
+#[test]
+fn clv_json_follows_the_contract() {
+    let file = cdnow();
+    let (ok, out, err) = run(&[
+        "analyze",
+        "clv",
+        "--transactions",
+        &file,
+        "--model",
+        "bgnbd",
+        "--calibration-end",
+        "1997-09-30",
+        "--time-unit",
+        "week",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["model"], "bgnbd");
+    assert_eq!(v["customers"], 2357);
+    for (k, want) in [("r", 0.2425929), ("alpha", 4.4135317), ("a", 0.7928861), ("b", 2.4257532)] {
+        let got = v["params"][k].as_f64().unwrap();
+        assert!(((got - want) / want).abs() < 1e-4, "{k}: {got}");
+    }
+    assert!((v["log_likelihood"].as_f64().unwrap() + 9582.42556).abs() < 0.01);
+
+    let (ok, out, _) = run(&[
+        "analyze",
+        "clv",
+        "--transactions",
+        &file,
+        "--model",
+        "gg",
+        "--calibration-end",
+        "1997-09-30",
+        "--time-unit",
+        "week",
+        "--format",
+        "json",
+    ]);
+    assert!(ok);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["model"], "gg");
+    assert!(v["params"]["p"].is_number() && v["params"]["q"].is_number() && v["params"]["gamma"].is_number());
+    assert_eq!(v["customers"], 946);
+
+    let (ok, _, err) = run(&["analyze", "clv", "--transactions", &file, "--model", "pnbd"]);
+    assert!(!ok && err.contains("Pareto/NBD"), "unavailable models say so: {err}");
+}
+
+#[test]
+fn per_customer_forecasts_are_written_for_everyone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pc.csv");
+    let (ok, _, err) = run(&[
+        "analyze",
+        "clv",
+        "--transactions",
+        &cdnow(),
+        "--calibration-end",
+        "1997-09-30",
+        "--time-unit",
+        "week",
+        "--per-customer",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 2357);
+    let one = rows.iter().find(|r| r[0] == "1").unwrap();
+    let p_alive: f64 = one[5].parse().unwrap();
+    assert!((p_alive - 0.7266).abs() < 1e-3, "{one:?}");
+    for r in &rows {
+        for v in &r[5..] {
+            let v: f64 = v.parse().unwrap();
+            assert!(v.is_finite() && v >= 0.0, "{r:?}");
+        }
+    }
+}
+
+#[test]
+fn bad_input_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.csv");
+    std::fs::write(&f, "customer_id,date,amount\n1,2024-01-01,10\n2,2024-02-30,5\n").unwrap();
+    let (ok, _, err) = run(&["analyze", "rfm", "--transactions", f.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("line 3") && err.contains("2024-02-30"), "{err}");
+}
