@@ -42,8 +42,11 @@ pub fn forecast(
     gg: &gamma_gamma::Params,
     h: Horizon,
 ) -> Vec<CustomerForecast> {
+    use rayon::prelude::*;
     let unit_days = s.unit.days();
     (0..s.len())
+        .into_par_iter()
+        .with_min_len(4096)
         .map(|i| {
             let (x, t_x, t) = (f64::from(s.frequency[i]), s.recency[i], s.age[i]);
             let expected =

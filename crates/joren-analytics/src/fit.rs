@@ -34,6 +34,9 @@ pub struct Optimum {
 /// Maximises `log_likelihood` over positive parameters starting at `start`.
 pub fn maximize<F: Fn(&[f64]) -> f64>(log_likelihood: &F, start: &[f64]) -> Result<Optimum, AnalyticsError> {
     let mut point: Vec<f64> = start.iter().map(|p| p.ln()).collect();
+    // The simplex only has to find the basin: it stops when its spread is a tiny fraction of
+    // the log-likelihood's size; Newton steps below take the result to full precision.
+    let scale = (log_likelihood(start).abs()).max(1.0);
     let mut best = f64::MAX;
     let mut iterations = 0;
     for round in 0..3 {
@@ -45,10 +48,10 @@ pub fn maximize<F: Fn(&[f64]) -> f64>(log_likelihood: &F, start: &[f64]) -> Resu
             simplex.push(v);
         }
         let solver = NelderMead::new(simplex)
-            .with_sd_tolerance(1e-13)
+            .with_sd_tolerance(scale * 1e-11)
             .map_err(|e| AnalyticsError::NotConverged(e.to_string()))?;
         let result = Executor::new(Negated { log_likelihood }, solver)
-            .configure(|s| s.max_iters(5_000))
+            .configure(|s| s.max_iters(3_000))
             .run()
             .map_err(|e| AnalyticsError::NotConverged(e.to_string()))?;
         let state = result.state();
@@ -60,7 +63,7 @@ pub fn maximize<F: Fn(&[f64]) -> f64>(log_likelihood: &F, start: &[f64]) -> Resu
         point = p.clone();
         let improved = best - cost;
         best = best.min(cost);
-        if round > 0 && improved.abs() < 1e-10 {
+        if round > 0 && improved.abs() < scale * 1e-10 {
             break;
         }
     }

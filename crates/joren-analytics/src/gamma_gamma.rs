@@ -47,9 +47,28 @@ pub fn fit(s: &CustomerSummary) -> Result<Fit, AnalyticsError> {
             data.len()
         )));
     }
+    // Terms of x alone are computed once per distinct x; ln m once per customer.
+    let mut xs: Vec<f64> = data.iter().map(|d| d.0).collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    let rows: Vec<(usize, f64, f64)> = data
+        .iter()
+        .map(|&(x, m)| (xs.binary_search_by(|v| v.total_cmp(&x)).expect("present"), x * m, m.ln()))
+        .collect();
     let ll = |v: &[f64]| {
-        let pr = Params { p: v[0], q: v[1], gamma: v[2] };
-        data.iter().map(|&(x, m)| ln_likelihood_one(&pr, x, m)).sum::<f64>()
+        let (p, q, gamma) = (v[0], v[1], v[2]);
+        let lg_q = ln_gamma(q);
+        let ln_g = gamma.ln();
+        let per_x: Vec<(f64, f64)> = xs
+            .iter()
+            .map(|&x| (ln_gamma(p * x + q) - ln_gamma(p * x) - lg_q + q * ln_g + p * x * x.ln(), p * x))
+            .collect();
+        rows.iter()
+            .map(|&(xi, xm, ln_m)| {
+                let (c, px) = per_x[xi];
+                c + (px - 1.0) * ln_m - (px + q) * (gamma + xm).ln()
+            })
+            .sum::<f64>()
     };
     let opt = maximize(&ll, &[1.0, 1.0, 1.0])?;
     let params = Params { p: opt.params[0], q: opt.params[1], gamma: opt.params[2] };
