@@ -33,7 +33,8 @@ pub struct DemoSummary {
     pub cancellations: usize,
 }
 
-const SURNAMES: &[(&str, &str)] = &[
+/// Common surnames with their readings.
+pub const SURNAMES: &[(&str, &str)] = &[
     ("佐藤", "サトウ"),
     ("鈴木", "スズキ"),
     ("高橋", "タカハシ"),
@@ -86,7 +87,8 @@ const SURNAMES: &[(&str, &str)] = &[
     ("三浦", "ミウラ"),
 ];
 
-const FEMALE: &[(&str, &str)] = &[
+/// Given names (female) with readings.
+pub const FEMALE: &[(&str, &str)] = &[
     ("陽菜", "ヒナ"),
     ("結衣", "ユイ"),
     ("美咲", "ミサキ"),
@@ -109,7 +111,8 @@ const FEMALE: &[(&str, &str)] = &[
     ("凛", "リン"),
 ];
 
-const MALE: &[(&str, &str)] = &[
+/// Given names (male) with readings.
+pub const MALE: &[(&str, &str)] = &[
     ("太郎", "タロウ"),
     ("翔太", "ショウタ"),
     ("大輔", "ダイスケ"),

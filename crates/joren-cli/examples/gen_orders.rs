@@ -29,7 +29,7 @@ fn main() -> std::io::Result<()> {
     for o in 1..=orders {
         let c = next() % customers + 1;
         let day = next() % 730;
-        let (y, m, d) = civil(20089 + day as i64);
+        let (y, m, d) = joren_analytics::log::civil_from_days(20089 + day as i32);
         let time = format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:00", 10 + next() % 10, next() % 60);
         let lines = 1 + (next() % 10).saturating_sub(6).min(2);
         let channel = if next() % 3 == 0 { "通販" } else { "店舗" };
@@ -46,17 +46,4 @@ fn main() -> std::io::Result<()> {
     w.flush()?;
     eprintln!("wrote {orders} orders ({rows} rows, {customers} customers) to {out}");
     Ok(())
-}
-
-/// Days since 1970-01-01 → (year, month, day) (Howard Hinnant's algorithm).
-fn civil(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (era * 400 + yoe + if m <= 2 { 1 } else { 0 }, m, d)
 }

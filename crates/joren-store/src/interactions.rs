@@ -124,26 +124,44 @@ impl Store {
             .collect()
     }
 
-    /// Bulk insert for the demo generator and imports (one transaction).
+    /// Bulk insert for the demo generator and imports (one transaction, multi-row statements).
     pub async fn insert_interactions_batch(&self, items: &[NewInteraction]) -> Result<()> {
+        use crate::bulk::Val;
+        let now = now_ms();
+        let rows = items
+            .iter()
+            .map(|n| {
+                vec![
+                    Val::Int(n.customer_id),
+                    Val::OptInt(n.contact_id),
+                    Val::Text(n.kind.clone()),
+                    Val::Text(n.direction.clone()),
+                    Val::OptInt(n.staff_user_id),
+                    Val::Text(n.subject.clone()),
+                    Val::Text(n.body.clone()),
+                    Val::Int(to_ms(n.occurred_at)),
+                    Val::Int(now),
+                ]
+            })
+            .collect();
         let mut tx = self.begin_write().await?;
-        for n in items {
-            sqlx::query(
-                "INSERT INTO interactions (customer_id, contact_id, kind, direction, staff_user_id, subject, body, \
-                 occurred_at, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-            )
-            .bind(n.customer_id)
-            .bind(n.contact_id)
-            .bind(&n.kind)
-            .bind(&n.direction)
-            .bind(n.staff_user_id)
-            .bind(&n.subject)
-            .bind(&n.body)
-            .bind(to_ms(n.occurred_at))
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-        }
+        self.bulk_insert(
+            &mut tx,
+            "interactions",
+            &[
+                "customer_id",
+                "contact_id",
+                "kind",
+                "direction",
+                "staff_user_id",
+                "subject",
+                "body",
+                "occurred_at",
+                "created_at",
+            ],
+            rows,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -138,6 +138,11 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// Back to `path` with an error message shown on the page.
+fn back_with_error(path: &str, message: &str) -> Response {
+    Redirect::to(&format!("{path}?error={}", urlencode(message))).into_response()
+}
+
 fn require(user: Option<WebUser>, path: &str) -> Result<WebUser, UiError> {
     user.ok_or_else(|| UiError::Login(path.to_string()))
 }
@@ -567,7 +572,7 @@ async fn log_interaction(
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
         Err(AppError::Validation(e)) => {
             let msg = e.0.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ");
-            Ok(Redirect::to(&format!("/customers/{id}?error={}", urlencode(&msg))).into_response())
+            Ok(back_with_error(&format!("/customers/{id}"), &msg))
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }
@@ -989,16 +994,12 @@ async fn merge_customer(
     let user = require(user, &format!("/customers/{id}"))?;
     check_csrf(t, &user, &f.csrf)?;
     let Ok(other) = f.merge_id.trim().trim_start_matches('#').parse::<i64>() else {
-        return Ok(Redirect::to(&format!(
-            "/customers/{id}?error={}",
-            urlencode("merge_id: 顧客番号を数字で入力してください")
-        ))
-        .into_response());
+        return Ok(back_with_error(&format!("/customers/{id}"), "merge_id: 顧客番号を数字で入力してください"));
     };
     match s.app.merge_customers(&user.actor, id, other).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?merged=1")).into_response()),
         Err(e @ (AppError::Conflict(_) | AppError::NotFound(_) | AppError::Validation(_))) => {
-            Ok(Redirect::to(&format!("/customers/{id}?error={}", urlencode(&e.to_string()))).into_response())
+            Ok(back_with_error(&format!("/customers/{id}"), &e.to_string()))
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }
@@ -1107,7 +1108,7 @@ async fn refund_order(
         a => match joren_core::money::parse_amount("amount", a, "JPY") {
             Ok(v) => Some(v),
             Err(e) => {
-                return Ok(Redirect::to(&format!("/orders/{id}?error={}", urlencode(&e.to_string()))).into_response());
+                return Ok(back_with_error(&format!("/orders/{id}"), &e.to_string()));
             }
         },
     };
@@ -1129,9 +1130,7 @@ async fn cancel_order(
 fn adjusted(t: Tr, id: i64, r: Result<joren_app::orders::Order, AppError>) -> UiResult {
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/orders/{id}")).into_response()),
-        Err(e @ AppError::Validation(_)) => {
-            Ok(Redirect::to(&format!("/orders/{id}?error={}", urlencode(&e.to_string()))).into_response())
-        }
+        Err(e @ AppError::Validation(_)) => Ok(back_with_error(&format!("/orders/{id}"), &e.to_string())),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
