@@ -5,8 +5,10 @@
 
 pub mod bgnbd;
 pub mod clv;
+pub mod cohort;
 pub mod fit;
 pub mod gamma_gamma;
+pub mod kpi;
 pub mod log;
 pub mod rfm;
 pub mod special;

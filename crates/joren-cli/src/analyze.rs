@@ -13,6 +13,14 @@ use serde_json::json;
 
 #[derive(Subcommand)]
 pub enum AnalyzeCommand {
+    /// Retention KPIs of a period: S (active at start), E (active at end), N (new), retention
+    /// (E − N) / S × 100, churn, repeat rate, purchase frequency, average order value, simple
+    /// LTV (AOV × orders per year × 1 / (1 − yearly retention)). Active = purchased within
+    /// --window-days up to the day. Each row of the file is one order.
+    Kpi(KpiArgs),
+    /// Cohort table: customers by month (or --weekly) of first purchase; per period since, the
+    /// share still purchasing, revenue, and cumulative revenue per customer.
+    Cohorts(CohortArgs),
     /// Per-customer repeat-purchase summary: x (repeat transactions; same-day purchases are one),
     /// t_x (first to last purchase), T (first purchase to the end), mean repeat value.
     Summary(Common),
@@ -53,6 +61,27 @@ pub struct Common {
     date_column: String,
     #[arg(long, default_value = "amount")]
     amount_column: String,
+}
+
+#[derive(Args)]
+pub struct KpiArgs {
+    #[command(flatten)]
+    common: Common,
+    /// First day of the period (YYYY-MM-DD).
+    #[arg(long)]
+    start: String,
+    /// Activity window in days.
+    #[arg(long, default_value_t = 365)]
+    window_days: i32,
+}
+
+#[derive(Args)]
+pub struct CohortArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Weekly cohorts (weeks start on Monday) instead of monthly.
+    #[arg(long)]
+    weekly: bool,
 }
 
 #[derive(Args)]
@@ -143,12 +172,78 @@ pub fn run(cmd: AnalyzeCommand) -> Result<()> {
     let pb = ProgressBar::new_spinner();
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
     let result = match cmd {
+        AnalyzeCommand::Kpi(a) => run_kpi(&a, &pb),
+        AnalyzeCommand::Cohorts(a) => run_cohorts(&a, &pb),
         AnalyzeCommand::Summary(c) => run_summary(&c, &pb),
         AnalyzeCommand::Rfm(c) => run_rfm(&c, &pb),
         AnalyzeCommand::Clv(a) => run_clv(&a, &pb),
     };
     pb.finish_and_clear();
     result
+}
+
+fn run_kpi(a: &KpiArgs, pb: &ProgressBar) -> Result<()> {
+    let c = &a.common;
+    let log = read_log(c, pb)?;
+    let end = end_day(c, &log)?;
+    let start =
+        parse_day(a.start.as_bytes()).with_context(|| format!("--start must be YYYY-MM-DD, got {}", a.start))?;
+    if start > end {
+        bail!("--start {} is after the end of the period {}", a.start, date(end));
+    }
+    if a.window_days < 1 {
+        bail!("--window-days must be at least 1");
+    }
+    pb.set_message("computing KPIs");
+    let k = joren_analytics::kpi::kpis(&log, start, end, a.window_days);
+    let mut v = serde_json::to_value(&k)?;
+    v["period_start"] = json!(date(start));
+    v["period_end"] = json!(date(end));
+    v["window_days"] = json!(a.window_days);
+    print_object(c.format, &v)
+}
+
+fn run_cohorts(a: &CohortArgs, pb: &ProgressBar) -> Result<()> {
+    use joren_analytics::cohort::{Granularity, cohorts};
+    let c = &a.common;
+    let log = read_log(c, pb)?;
+    let end = end_day(c, &log)?;
+    pb.set_message("building cohorts");
+    let t = cohorts(&log, end, if a.weekly { Granularity::Week } else { Granularity::Month });
+    match c.format {
+        Format::Json => println!("{}", serde_json::to_string(&t)?),
+        Format::Csv => {
+            println!("cohort,customers,period,active_share,revenue,cumulative_revenue_per_customer");
+            for row in &t {
+                for k in 0..row.active_share.len() {
+                    println!(
+                        "{},{},{k},{:.6},{:.2},{:.4}",
+                        row.label,
+                        row.customers,
+                        row.active_share[k],
+                        row.revenue[k],
+                        row.cumulative_revenue_per_customer[k]
+                    );
+                }
+            }
+        }
+        Format::Table => {
+            let width = t.iter().map(|r| r.active_share.len()).max().unwrap_or(0).min(13);
+            print!("{:<11} {:>8}", "cohort", "size");
+            for k in 0..width {
+                print!(" {:>5}", format!("+{k}"));
+            }
+            println!();
+            for row in &t {
+                print!("{:<11} {:>8}", row.label, row.customers);
+                for share in row.active_share.iter().take(width) {
+                    print!(" {:>4.0}%", share * 100.0);
+                }
+                println!();
+            }
+        }
+    }
+    Ok(())
 }
 
 fn run_summary(c: &Common, pb: &ProgressBar) -> Result<()> {

@@ -102,3 +102,44 @@ fn bad_input_names_the_line() {
     assert!(!ok);
     assert!(err.contains("line 3") && err.contains("2024-02-30"), "{err}");
 }
+
+#[test]
+fn kpi_and_cohorts_on_cdnow() {
+    let file = cdnow();
+    let (ok, out, err) = run(&[
+        "analyze",
+        "kpi",
+        "--transactions",
+        &file,
+        "--start",
+        "1998-01-01",
+        "--calibration-end",
+        "1998-06-30",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let k: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    // Every CDNOW customer first bought in Q1 1997, so all 2,357 are active on 1998-01-01 with
+    // a 365-day window and nobody is new in 1998.
+    assert_eq!(k["start_customers"], 2357);
+    assert_eq!(k["new_customers"], 0);
+    let retention = k["retention_rate"].as_f64().unwrap();
+    assert!((retention - 100.0 * k["end_customers"].as_f64().unwrap() / 2357.0).abs() < 1e-9);
+    assert!((k["churn_rate"].as_f64().unwrap() + retention - 100.0).abs() < 1e-9);
+
+    let (ok, out, err) = run(&["analyze", "cohorts", "--transactions", &file, "--format", "json"]);
+    assert!(ok, "{err}");
+    let t: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let rows = t.as_array().unwrap();
+    assert_eq!(rows.iter().map(|r| r["customers"].as_u64().unwrap()).sum::<u64>(), 2357);
+    assert_eq!(
+        rows.iter().map(|r| r["label"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["1997-01", "1997-02", "1997-03"]
+    );
+    assert!(rows.iter().all(|r| r["active_share"][0] == 1.0));
+
+    let (ok, _, err) =
+        run(&["analyze", "kpi", "--transactions", &file, "--start", "1999-01-01", "--calibration-end", "1998-06-30"]);
+    assert!(!ok && err.contains("after the end"), "{err}");
+}
