@@ -35,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}", get(customer))
         .route("/customers/{id}/edit", get(edit_customer_page).post(edit_customer_submit))
         .route("/customers/{id}/merge", post(merge_customer))
+        .route("/customers/{id}/contacts", post(add_contact))
+        .route("/customers/{id}/consents", post(set_consent))
         .route("/orders/{id}", get(order_page))
         .route("/orders/{id}/refund", post(refund_order))
         .route("/orders/{id}/cancel", post(cancel_order))
@@ -375,8 +377,11 @@ struct ContactRow {
 }
 
 struct ConsentRow {
+    /// Channel code (`email`, …) and its label key.
+    code: &'static str,
     channel: &'static str,
-    granted: bool,
+    /// None: never recorded.
+    granted: Option<bool>,
     source: String,
     at: String,
 }
@@ -401,6 +406,7 @@ struct CustomerPage {
     timeline: Vec<TimelineRow>,
     kinds: Vec<(&'static str, &'static str)>,
     can_write: bool,
+    is_account: bool,
     flash: Option<String>,
     error: Option<String>,
 }
@@ -480,19 +486,17 @@ async fn customer(
             phone: x.profile.phone.as_deref().map(display_phone).unwrap_or_default(),
         })
         .collect();
-    let consents = c
-        .consents
-        .iter()
-        .map(|x| ConsentRow {
-            channel: match x.channel.as_str() {
-                "email" => "kind.email",
-                "sms" => "kind.sms",
-                "line" => "kind.line",
-                _ => "kind.dm",
-            },
-            granted: x.granted,
-            source: x.source.clone(),
-            at: s.app.local_time(x.at),
+    let consents = [("email", "kind.email"), ("sms", "kind.sms"), ("line", "kind.line"), ("dm", "kind.dm")]
+        .into_iter()
+        .map(|(code, label)| {
+            let state = c.consents.iter().find(|x| x.channel == code);
+            ConsentRow {
+                code,
+                channel: label,
+                granted: state.map(|x| x.granted),
+                source: state.map(|x| x.source.clone()).unwrap_or_default(),
+                at: state.map(|x| s.app.local_time(x.at)).unwrap_or_default(),
+            }
         })
         .collect();
     let orders = s.app.list_orders(Some(id), 500, 0).await.map_err(err)?;
@@ -518,6 +522,7 @@ async fn customer(
     let kinds = INTERACTION_KINDS.iter().map(|k| (*k, kind_key(&format!("interaction:{k}")))).collect();
     Ok(render(&CustomerPage {
         can_write: user.actor.role.can_write(),
+        is_account: p.kind == joren_core::customer::CustomerKind::Account,
         c: Chrome::new(t, &user, "customers", format!("/customers/{id}")),
         id,
         name: c.display_name.clone(),
@@ -1131,6 +1136,55 @@ fn adjusted(t: Tr, id: i64, r: Result<joren_app::orders::Order, AppError>) -> Ui
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/orders/{id}")).into_response()),
         Err(e @ AppError::Validation(_)) => Ok(back_with_error(&format!("/orders/{id}"), &e.to_string())),
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct ContactForm {
+    csrf: String,
+    #[serde(flatten)]
+    contact: joren_core::contact::ContactInput,
+}
+
+async fn add_contact(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<ContactForm>,
+) -> UiResult {
+    let user = require(user, &format!("/customers/{id}"))?;
+    check_csrf(t, &user, &f.csrf)?;
+    match s.app.add_contact(&user.actor, id, f.contact).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            Ok(back_with_error(&format!("/customers/{id}"), &e.to_string()))
+        }
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct ConsentForm {
+    csrf: String,
+    channel: String,
+    granted: String,
+}
+
+async fn set_consent(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<ConsentForm>,
+) -> UiResult {
+    let user = require(user, &format!("/customers/{id}"))?;
+    check_csrf(t, &user, &f.csrf)?;
+    let source = format!("staff:{} (web)", user.actor.name);
+    match s.app.set_consent(&user.actor, id, &f.channel, f.granted == "1", &source).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
+        Err(e @ AppError::Validation(_)) => Ok(back_with_error(&format!("/customers/{id}"), &e.to_string())),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }

@@ -96,6 +96,45 @@ async fn customers_are_created_edited_and_merged_from_the_web_page() {
         assert_eq!(status, 303);
         assert!(location.contains("error="), "merging again shows an error, not a crash");
 
+        // Consent recorded from the page, with its source.
+        let (status, _, _) =
+            s.post(&format!("/customers/{id}/consents"), &[("channel", "email"), ("granted", "1")]).await;
+        assert_eq!(status, 303);
+        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}")).await;
+        assert_eq!(c["consents"][0]["channel"], "email");
+        assert_eq!(c["consents"][0]["granted"], true);
+        assert_eq!(c["consents"][0]["source"], "staff:staff (web)");
+        let (_, html) = s.page(&format!("/customers/{id}")).await;
+        assert!(html.contains("停止を記録"), "a granted consent offers the opt-out");
+        let (_, location, _) =
+            s.post(&format!("/customers/{id}/consents"), &[("channel", "fax"), ("granted", "1")]).await;
+        assert!(location.contains("error="), "unknown channel is refused with a message");
+
+        // Contact persons of a company account from the page.
+        let acc = t.customer(json!({"kind": "account", "company_name": "株式会社テスト"})).await;
+        let (_, html) = s.page(&format!("/customers/{acc}")).await;
+        assert!(html.contains("id=\"contact-form\""), "accounts offer the contact form");
+        let (status, _, _) = s
+            .post(
+                &format!("/customers/{acc}/contacts"),
+                &[
+                    ("family_name", "鈴木"),
+                    ("given_name", "一郎"),
+                    ("department", "購買部"),
+                    ("role", "部長"),
+                    ("email", "suzuki@test.co.jp"),
+                    ("phone", ""),
+                    ("given_name_kana", ""),
+                ],
+            )
+            .await;
+        assert_eq!(status, 303);
+        let (_, a) = t.get(&t.staff_token, &format!("/api/v1/customers/{acc}")).await;
+        assert_eq!(a["contacts"][0]["display_name"], "購買部 部長 鈴木 一郎 様");
+        let (_, location, _) =
+            s.post(&format!("/customers/{acc}/contacts"), &[("family_name", ""), ("email", "x")]).await;
+        assert!(location.contains("error="), "a contact without a name is refused with a message");
+
         let viewer = Session { t: &t, cookie: t.login_cookie("viewer").await };
         let (status, _, _) = viewer.post("/customers/new", &[("family_name", "閲覧")]).await;
         assert_eq!(status, 403, "viewers cannot create customers from the page");
