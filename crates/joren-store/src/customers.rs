@@ -379,7 +379,8 @@ impl Store {
             Some(r) if !words.is_empty() => r.try_get("total_count")?,
             None if offset == 0 && !words.is_empty() => 0,
             _ => {
-                // No words, or past the last page: count separately.
+                // No words, or past the last page: count separately. The words are bound from
+                // $3 on in both statements; `$1 = $1 AND $2 = $2` consumes limit and offset.
                 let sql = format!("SELECT COUNT(*) AS n FROM customers WHERE $1 = $1 AND $2 = $2 AND {filter}");
                 bind_words(sql).fetch_one(&self.pool).await?.try_get("n")?
             }
