@@ -10,6 +10,7 @@ pub mod fit;
 pub mod gamma_gamma;
 pub mod kpi;
 pub mod log;
+pub mod pareto_nbd;
 pub mod rfm;
 pub mod special;
 pub mod summary;

@@ -152,3 +152,22 @@ fn too_little_data_is_refused_with_a_reason() {
     assert!(e.to_string().contains("at least 30 customers"), "{e}");
     assert!(gamma_gamma::fit(&s).is_err());
 }
+
+#[test]
+fn pareto_nbd_fit_matches_maximum_likelihood() {
+    use joren_analytics::pareto_nbd;
+    let ml = pareto_nbd::Params { r: 0.5532755, alpha: 10.5776126, s: 0.6062136, beta: 11.6679113 };
+    let published = published_summary();
+    let d = bgnbd::Compressed::from_summary(&published);
+    rel(pareto_nbd::log_likelihood(&ml, &d), -9594.97393, 1e-7, "LL at the published optimum");
+    let fit = pareto_nbd::fit(&published).unwrap();
+    rel(fit.params.r, 0.5532755, 1e-4, "r");
+    rel(fit.params.alpha, 10.5776126, 1e-4, "alpha");
+    rel(fit.params.s, 0.6062136, 1e-4, "s");
+    rel(fit.params.beta, 11.6679113, 1e-4, "beta");
+    rel(fit.log_likelihood, -9594.97393, 1e-6, "log-likelihood");
+    let (_, raw) = cdnow();
+    let from_raw = pareto_nbd::fit(&raw).unwrap();
+    rel(from_raw.params.r, 0.5532755, 1e-3, "r from the raw log");
+    rel(from_raw.log_likelihood, -9594.97393, 1e-4, "log-likelihood from the raw log");
+}

@@ -29,10 +29,10 @@ pub enum AnalyzeCommand {
     /// (優良顧客, 常連顧客, 新規顧客, 休眠顧客, 離反リスク顧客, …; the full mapping is in the docs
     /// of `joren_analytics::rfm::segment`).
     Rfm(Common),
-    /// Probabilistic CLV models fitted by maximum likelihood: BG/NBD (`bgnbd`) for purchases and
-    /// survival, Gamma-Gamma (`gg`) for spend. Prints {"model","params","log_likelihood",
+    /// Probabilistic CLV models fitted by maximum likelihood: BG/NBD (`bgnbd`) or Pareto/NBD
+    /// (`pnbd`) for purchases and survival, Gamma-Gamma (`gg`) for spend. Prints {"model","params","log_likelihood",
     /// "customers",…}; `--per-customer FILE` also writes P(alive), expected purchases, expected
-    /// order value and CLV for every customer (fitting both models).
+    /// order value and CLV for every customer (from BG/NBD and Gamma-Gamma).
     Clv(ClvArgs),
 }
 
@@ -352,9 +352,6 @@ fn run_rfm(c: &Common, pb: &ProgressBar) -> Result<()> {
 
 fn run_clv(a: &ClvArgs, pb: &ProgressBar) -> Result<()> {
     let c = &a.common;
-    if a.model == Model::Pnbd {
-        bail!("the Pareto/NBD model is not available yet; use --model bgnbd (or gg for spend)");
-    }
     let log = read_log(c, pb)?;
     let end = end_day(c, &log)?;
     pb.set_message("summarising");
@@ -396,6 +393,14 @@ fn run_clv(a: &ClvArgs, pb: &ProgressBar) -> Result<()> {
             )?;
         }
         w.flush()?;
+    }
+    if a.model == Model::Pnbd {
+        pb.set_message("fitting Pareto/NBD");
+        let p = joren_analytics::pareto_nbd::fit(&s).context("Pareto/NBD")?;
+        let out = json!({"model": "pnbd", "params": p.params, "standard_errors": p.standard_errors,
+                         "log_likelihood": p.log_likelihood, "customers": p.customers, "repeaters": p.repeaters,
+                         "time_unit": unit(c), "calibration_end": date(end)});
+        return print_object(c.format, &out);
     }
     let out = match a.model {
         Model::Gg => {

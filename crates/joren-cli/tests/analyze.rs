@@ -58,8 +58,27 @@ fn clv_json_follows_the_contract() {
     assert!(v["params"]["p"].is_number() && v["params"]["q"].is_number() && v["params"]["gamma"].is_number());
     assert_eq!(v["customers"], 946);
 
-    let (ok, _, err) = run(&["analyze", "clv", "--transactions", &file, "--model", "pnbd"]);
-    assert!(!ok && err.contains("Pareto/NBD"), "unavailable models say so: {err}");
+    let (ok, out, err) = run(&[
+        "analyze",
+        "clv",
+        "--transactions",
+        &file,
+        "--model",
+        "pnbd",
+        "--calibration-end",
+        "1997-09-30",
+        "--time-unit",
+        "week",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["model"], "pnbd");
+    for (k, want) in [("r", 0.5532755), ("alpha", 10.5776126), ("s", 0.6062136), ("beta", 11.6679113)] {
+        let got = v["params"][k].as_f64().unwrap();
+        assert!(((got - want) / want).abs() < 1e-3, "{k}: {got}");
+    }
 }
 
 #[test]

@@ -1,0 +1,85 @@
+//! The Pareto/NBD model (Schmittlein, Morrison & Colombo 1987; likelihood as in Fader & Hardie,
+//! "A note on deriving the Pareto/NBD model", 2005): purchases at Poisson rate λ ~ Gamma(r, α)
+//! while alive, an exponential lifetime with rate μ ~ Gamma(s, β).
+
+use serde::Serialize;
+
+use crate::AnalyticsError;
+use crate::bgnbd::Compressed;
+use crate::fit::maximize;
+use crate::special::{hyp2f1, ln_gamma};
+use crate::summary::CustomerSummary;
+
+/// Fitted parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Params {
+    pub r: f64,
+    pub alpha: f64,
+    pub s: f64,
+    pub beta: f64,
+}
+
+/// ln L of one customer, or `None` where the hypergeometric series fails.
+pub fn ln_likelihood_one(p: &Params, x: f64, t_x: f64, t: f64) -> Option<f64> {
+    let Params { r, alpha, s, beta } = *p;
+    let rsx = r + s + x;
+    // A0 uses the larger of α and β so the 2F1 argument lies in [0, 1).
+    let (big, small_b, hb) = if alpha >= beta { (alpha, beta, s + 1.0) } else { (beta, alpha, r + x) };
+    let z = |u: f64| (big - small_b) / (big + u);
+    let l1 = -(r + x) * (alpha + t).ln() - s * (beta + t).ln();
+    let l2 = hyp2f1(rsx, hb, rsx + 1.0, z(t_x))?.ln() - rsx * (big + t_x).ln();
+    let l3 = hyp2f1(rsx, hb, rsx + 1.0, z(t))?.ln() - rsx * (big + t).ln();
+    let m = l1.max(l2).max(l3);
+    let inner = (l1 - m).exp() + s / rsx * ((l2 - m).exp() - (l3 - m).exp());
+    if inner <= 0.0 || !inner.is_finite() {
+        return None;
+    }
+    Some(ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln() + m + inner.ln())
+}
+
+/// The full log-likelihood (sum over customers); −∞ where it cannot be evaluated.
+pub fn log_likelihood(p: &Params, d: &Compressed) -> f64 {
+    let mut total = 0.0;
+    for i in 0..d.x.len() {
+        match ln_likelihood_one(p, d.x[i], d.t_x[i], d.t[i]) {
+            Some(v) => total += d.weight[i] * v,
+            None => return f64::NEG_INFINITY,
+        }
+    }
+    total
+}
+
+/// A fitted model.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fit {
+    pub params: Params,
+    pub standard_errors: Option<Vec<f64>>,
+    pub log_likelihood: f64,
+    pub customers: usize,
+    pub repeaters: usize,
+    pub iterations: u64,
+}
+
+/// Fits by maximum likelihood, refusing data that cannot support the model.
+pub fn fit(s: &CustomerSummary) -> Result<Fit, AnalyticsError> {
+    let repeaters = s.frequency.iter().filter(|&&x| x > 0).count();
+    if s.len() < 30 || repeaters < 10 {
+        return Err(AnalyticsError::NotEnoughData(format!(
+            "Pareto/NBD needs at least 30 customers and 10 repeat buyers (have {} and {repeaters})",
+            s.len()
+        )));
+    }
+    let d = Compressed::from_summary(s);
+    let mean_t = d.t.iter().zip(&d.weight).map(|(t, w)| t * w).sum::<f64>() / d.customers();
+    let ll = |v: &[f64]| log_likelihood(&Params { r: v[0], alpha: v[1], s: v[2], beta: v[3] }, &d);
+    let start = mean_t.max(1e-3);
+    let opt = maximize(&ll, &[1.0, start, 1.0, start])?;
+    Ok(Fit {
+        params: Params { r: opt.params[0], alpha: opt.params[1], s: opt.params[2], beta: opt.params[3] },
+        standard_errors: opt.standard_errors,
+        log_likelihood: opt.log_likelihood,
+        customers: s.len(),
+        repeaters,
+        iterations: opt.iterations,
+    })
+}
