@@ -12,6 +12,7 @@ pub mod kpi;
 pub mod log;
 pub mod pareto_nbd;
 pub mod rfm;
+pub mod sbg;
 pub mod special;
 pub mod summary;
 

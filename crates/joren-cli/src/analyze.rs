@@ -18,6 +18,10 @@ pub enum AnalyzeCommand {
     /// LTV (AOV × orders per year × 1 / (1 − yearly retention)). Active = purchased within
     /// --window-days up to the day. Each row of the file is one order.
     Kpi(KpiArgs),
+    /// Subscription retention (shifted-beta-geometric, Fader & Hardie 2007) from a cohort's
+    /// survivor counts per period, e.g. `--alive 1000,631,468,382`: fitted α, β and projected
+    /// survival and retention rates.
+    Retention(RetentionArgs),
     /// Cohort table: customers by month (or --weekly) of first purchase; per period since, the
     /// share still purchasing, revenue, and cumulative revenue per customer.
     Cohorts(CohortArgs),
@@ -73,6 +77,18 @@ pub struct KpiArgs {
     /// Activity window in days.
     #[arg(long, default_value_t = 365)]
     window_days: i32,
+}
+
+#[derive(Args)]
+pub struct RetentionArgs {
+    /// Customers still subscribed at the start and after each period, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    alive: Vec<u64>,
+    /// Periods to project from the start.
+    #[arg(long, default_value_t = 12)]
+    project: u32,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
 }
 
 #[derive(Args)]
@@ -174,6 +190,7 @@ pub fn run(cmd: AnalyzeCommand) -> Result<()> {
     let result = match cmd {
         AnalyzeCommand::Kpi(a) => run_kpi(&a, &pb),
         AnalyzeCommand::Cohorts(a) => run_cohorts(&a, &pb),
+        AnalyzeCommand::Retention(a) => run_retention(&a),
         AnalyzeCommand::Summary(c) => run_summary(&c, &pb),
         AnalyzeCommand::Rfm(c) => run_rfm(&c, &pb),
         AnalyzeCommand::Clv(a) => run_clv(&a, &pb),
@@ -201,6 +218,39 @@ fn run_kpi(a: &KpiArgs, pb: &ProgressBar) -> Result<()> {
     v["period_end"] = json!(date(end));
     v["window_days"] = json!(a.window_days);
     print_object(c.format, &v)
+}
+
+fn run_retention(a: &RetentionArgs) -> Result<()> {
+    use joren_analytics::sbg;
+    let f = sbg::fit(&a.alive).context("shifted-beta-geometric")?;
+    let projection: Vec<_> = (1..=a.project)
+        .map(|t| json!({"period": t, "survival": sbg::survival(&f.params, t), "retention_rate": sbg::retention_rate(&f.params, t)}))
+        .collect();
+    if a.format == Format::Table {
+        println!(
+            "sBG: alpha = {:.4}, beta = {:.4}, log-likelihood = {:.4}",
+            f.params.alpha, f.params.beta, f.log_likelihood
+        );
+        println!("{:>6} {:>9} {:>9} {:>9}", "period", "observed", "survival", "retention");
+        for t in 1..=a.project {
+            let observed = a
+                .alive
+                .get(t as usize)
+                .map(|n| format!("{:.1}%", 100.0 * *n as f64 / a.alive[0] as f64))
+                .unwrap_or_default();
+            println!(
+                "{t:>6} {observed:>9} {:>8.1}% {:>8.1}%",
+                100.0 * sbg::survival(&f.params, t),
+                100.0 * sbg::retention_rate(&f.params, t)
+            );
+        }
+        return Ok(());
+    }
+    print_object(
+        a.format,
+        &json!({"model": "sbg", "params": f.params, "standard_errors": f.standard_errors,
+                "log_likelihood": f.log_likelihood, "customers": a.alive[0], "projection": projection}),
+    )
 }
 
 fn run_cohorts(a: &CohortArgs, pb: &ProgressBar) -> Result<()> {

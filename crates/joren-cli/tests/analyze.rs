@@ -162,3 +162,17 @@ fn kpi_and_cohorts_on_cdnow() {
         run(&["analyze", "kpi", "--transactions", &file, "--start", "1999-01-01", "--calibration-end", "1998-06-30"]);
     assert!(!ok && err.contains("after the end"), "{err}");
 }
+
+#[test]
+fn subscription_retention_from_survivor_counts() {
+    let (ok, out, err) =
+        run(&["analyze", "retention", "--alive", "1000,869,743,653,593,551,517,491", "--format", "json"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["model"], "sbg");
+    assert!((v["params"]["alpha"].as_f64().unwrap() - 0.668).abs() < 5e-4);
+    assert!((v["params"]["beta"].as_f64().unwrap() - 3.806).abs() < 5e-4);
+    assert_eq!(v["projection"].as_array().unwrap().len(), 12);
+    let (ok, _, err) = run(&["analyze", "retention", "--alive", "100,100,100"]);
+    assert!(!ok && err.contains("nobody churned"), "{err}");
+}
