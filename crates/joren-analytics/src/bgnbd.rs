@@ -73,6 +73,24 @@ impl Compressed {
     pub fn customers(&self) -> f64 {
         self.weight.iter().sum()
     }
+
+    /// Mean T over customers (a starting value for the scale parameters).
+    pub fn mean_age(&self) -> f64 {
+        self.t.iter().zip(&self.weight).map(|(t, w)| t * w).sum::<f64>() / self.customers()
+    }
+}
+
+/// The repeat-purchase models need at least 30 customers and 10 repeat buyers; returns the
+/// number of repeaters, or says why the data cannot support `model`.
+pub(crate) fn require_repeat_data(s: &CustomerSummary, model: &str) -> Result<usize, AnalyticsError> {
+    let repeaters = s.frequency.iter().filter(|&&x| x > 0).count();
+    if s.len() < 30 || repeaters < 10 {
+        return Err(AnalyticsError::NotEnoughData(format!(
+            "{model} needs at least 30 customers and 10 repeat buyers (have {} and {repeaters})",
+            s.len()
+        )));
+    }
+    Ok(repeaters)
 }
 
 /// ln L of one customer (the paper's equation 6).
@@ -141,15 +159,9 @@ pub struct Fit {
 
 /// Fits by maximum likelihood. Refuses data that cannot support the model.
 pub fn fit(s: &CustomerSummary) -> Result<Fit, AnalyticsError> {
-    let repeaters = s.frequency.iter().filter(|&&x| x > 0).count();
-    if s.len() < 30 || repeaters < 10 {
-        return Err(AnalyticsError::NotEnoughData(format!(
-            "BG/NBD needs at least 30 customers and 10 repeat buyers (have {} and {repeaters})",
-            s.len()
-        )));
-    }
+    let repeaters = require_repeat_data(s, "BG/NBD")?;
     let d = Compressed::from_summary(s);
-    let mean_t = d.t.iter().zip(&d.weight).map(|(t, w)| t * w).sum::<f64>() / d.customers();
+    let mean_t = d.mean_age();
     let ll = |v: &[f64]| log_likelihood(&Params { r: v[0], alpha: v[1], a: v[2], b: v[3] }, &d);
     let opt = maximize(&ll, &[1.0, mean_t.max(1e-3), 1.0, 1.0])?;
     let params = Params { r: opt.params[0], alpha: opt.params[1], a: opt.params[2], b: opt.params[3] };

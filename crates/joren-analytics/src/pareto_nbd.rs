@@ -62,15 +62,9 @@ pub struct Fit {
 
 /// Fits by maximum likelihood, refusing data that cannot support the model.
 pub fn fit(s: &CustomerSummary) -> Result<Fit, AnalyticsError> {
-    let repeaters = s.frequency.iter().filter(|&&x| x > 0).count();
-    if s.len() < 30 || repeaters < 10 {
-        return Err(AnalyticsError::NotEnoughData(format!(
-            "Pareto/NBD needs at least 30 customers and 10 repeat buyers (have {} and {repeaters})",
-            s.len()
-        )));
-    }
+    let repeaters = crate::bgnbd::require_repeat_data(s, "Pareto/NBD")?;
     let d = Compressed::from_summary(s);
-    let mean_t = d.t.iter().zip(&d.weight).map(|(t, w)| t * w).sum::<f64>() / d.customers();
+    let mean_t = d.mean_age();
     let ll = |v: &[f64]| log_likelihood(&Params { r: v[0], alpha: v[1], s: v[2], beta: v[3] }, &d);
     let start = mean_t.max(1e-3);
     let opt = maximize(&ll, &[1.0, start, 1.0, start])?;

@@ -314,6 +314,24 @@ fn reason(errors: &joren_core::FieldErrors) -> String {
     errors.0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
 }
 
+/// Reads the next record: `Some(true)` read, `Some(false)` end of file, `None` a malformed
+/// record that was reported as rejected (its line counted) and should be skipped.
+fn read_row<R: Read>(
+    reader: &mut csv::Reader<R>,
+    rec: &mut csv::StringRecord,
+    report: &mut ImportReport,
+) -> Option<bool> {
+    match reader.read_record(rec) {
+        Ok(more) => Some(more),
+        Err(e) => {
+            let line = e.position().map(|p| p.line()).unwrap_or(report.rows + 2);
+            report.rows += 1;
+            report.rejected.push(Reject { line, reason: format!("CSV の形式エラー: {e}"), record: Vec::new() });
+            None
+        }
+    }
+}
+
 fn record_cells(rec: &csv::StringRecord) -> Vec<String> {
     rec.iter().map(str::to_string).collect()
 }
@@ -461,17 +479,10 @@ impl App {
         let mut pending_lines: Vec<u64> = Vec::new();
         let mut rec = csv::StringRecord::new();
         loop {
-            match o.reader.read_record(&mut rec) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    let line = e.position().map(|p| p.line()).unwrap_or(report.rows + 2);
-                    report.rows += 1;
-                    report
-                        .rejected
-                        .push(Reject { line, reason: format!("CSV の形式エラー: {e}"), record: Vec::new() });
-                    continue;
-                }
+            match read_row(&mut o.reader, &mut rec, report) {
+                Some(false) => break,
+                Some(true) => {}
+                None => continue,
             }
             report.rows += 1;
             let line = rec.position().map(|p| p.line()).unwrap_or(report.rows + 1);
@@ -573,17 +584,7 @@ impl App {
         let mut seen_synthetic: HashMap<String, u32> = HashMap::new();
         let mut rec = csv::StringRecord::new();
         loop {
-            let more = match o.reader.read_record(&mut rec) {
-                Ok(m) => m,
-                Err(e) => {
-                    let line = e.position().map(|p| p.line()).unwrap_or(report.rows + 2);
-                    report.rows += 1;
-                    report
-                        .rejected
-                        .push(Reject { line, reason: format!("CSV の形式エラー: {e}"), record: Vec::new() });
-                    continue;
-                }
-            };
+            let Some(more) = read_row(&mut o.reader, &mut rec, report) else { continue };
             let key = if more {
                 report.rows += 1;
                 if rec.iter().all(|c| c.trim().is_empty()) {
