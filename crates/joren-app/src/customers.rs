@@ -50,6 +50,7 @@ fn check_consent_channel(channel: &str) -> Result<()> {
 impl App {
     pub async fn create_customer(&self, actor: &Actor, input: NewCustomer) -> Result<Customer> {
         actor.require_write()?;
+        self.check_owner(input.profile.owner_user_id).await?;
         let profile = input.profile.apply(CustomerProfile::default())?;
         for c in input.consents.keys() {
             check_consent_channel(c)?;
@@ -77,6 +78,8 @@ impl App {
     pub async fn update_customer(&self, actor: &Actor, id: i64, input: CustomerInput) -> Result<Customer> {
         actor.require_write()?;
         let current = self.store.get_customer(id).await?;
+        self.check_owner(input.owner_user_id).await?;
+        let clears_owner = input.owner_user_id == Some(None);
         let changed = serde_json::to_value(&input).unwrap_or_default();
         let profile = input.apply(current.profile)?;
         self.store.update_customer(id, &profile).await?;
@@ -84,13 +87,38 @@ impl App {
             .as_object()
             .map(|m| {
                 m.iter()
-                    .filter(|(_, v)| !v.is_null())
+                    .filter(|(k, v)| !v.is_null() || (clears_owner && k.as_str() == "owner_user_id"))
                     .map(|(k, _)| (k.clone(), serde_json::Value::Bool(true)))
                     .collect()
             })
             .unwrap_or_default();
         self.audit(actor, "customer.update", "customer", id, serde_json::json!({"fields": changed})).await?;
         Ok(self.store.get_customer(id).await?)
+    }
+
+    /// A customer's 担当者 must be an existing, enabled user.
+    async fn check_owner(&self, owner: Option<Option<i64>>) -> Result<()> {
+        let Some(Some(id)) = owner else { return Ok(()) };
+        match self.store.user_by_id(id).await? {
+            Some(u) if !u.disabled => Ok(()),
+            Some(_) => {
+                Err(joren_core::FieldError::new("owner_user_id", format!("ユーザー {id} は無効化されています")).into())
+            }
+            None => Err(joren_core::FieldError::new("owner_user_id", format!("ユーザー {id} は存在しません")).into()),
+        }
+    }
+
+    /// Staff who can be named 担当者: every enabled user, as (id, display name), for any
+    /// signed-in user (unlike the owner-only user administration).
+    pub async fn staff_directory(&self) -> Result<Vec<(i64, String)>> {
+        Ok(self
+            .store
+            .list_users()
+            .await?
+            .into_iter()
+            .filter(|u| !u.disabled)
+            .map(|u| (u.id, if u.display_name.is_empty() { u.username } else { u.display_name }))
+            .collect())
     }
 
     pub async fn get_customer(&self, id: i64) -> Result<Customer> {

@@ -135,9 +135,16 @@ pub struct CustomerInput {
     pub notes: Option<String>,
     pub preferences: Option<String>,
     pub tags: Option<Vec<String>>,
-    pub owner_user_id: Option<i64>,
+    /// 担当者: `Some(Some(id))` assigns a staff member, `Some(None)` (JSON `null`) clears.
+    #[serde(default, deserialize_with = "present_or_null", skip_serializing_if = "Option::is_none")]
+    pub owner_user_id: Option<Option<i64>>,
     pub acquisition_source: Option<String>,
     pub acquisition_campaign: Option<String>,
+}
+
+/// Tells a field given as `null` (`Some(None)`) from a field left out (`None`).
+fn present_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
 }
 
 fn opt(v: &str) -> Option<String> {
@@ -271,8 +278,8 @@ impl CustomerInput {
                 errors.push("tags", "タグは50文字以内です");
             }
         }
-        if let Some(id) = self.owner_user_id {
-            p.owner_user_id = Some(id);
+        if let Some(owner) = self.owner_user_id {
+            p.owner_user_id = owner;
         }
         if let Some(v) = self.acquisition_source
             && let Some(v) =

@@ -103,6 +103,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("customer.preferences", "好み", "Preferences"),
     ("customer.notes", "メモ", "Notes"),
     ("customer.source", "獲得経路", "Acquired via"),
+    ("customer.owner", "担当者", "Account manager"),
     ("customer.consents", "連絡の同意", "Consents"),
     ("customer.granted", "同意", "granted"),
     ("customer.denied", "拒否", "refused"),

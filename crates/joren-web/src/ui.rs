@@ -457,7 +457,12 @@ async fn customer(
     .flatten()
     .collect::<Vec<_>>()
     .join(" ");
+    let owner = match p.owner_user_id {
+        Some(uid) => s.app.staff_directory().await.map_err(err)?.into_iter().find(|(i, _)| *i == uid).map(|(_, n)| n),
+        None => None,
+    };
     let mut fields = vec![
+        ("customer.owner", owner.unwrap_or_default()),
         ("col.email", p.email.clone().unwrap_or_default()),
         ("col.phone", p.phone.as_deref().map(display_phone).unwrap_or_default()),
         ("customer.address", address),
@@ -785,6 +790,8 @@ struct CustomerForm {
     tags: String,
     preferences: String,
     notes: String,
+    /// 担当者: a user id, or empty for none.
+    owner_user_id: String,
 }
 
 impl CustomerForm {
@@ -813,6 +820,7 @@ impl CustomerForm {
             tags: p.tags.join(", "),
             preferences: p.preferences.clone(),
             notes: p.notes.clone(),
+            owner_user_id: p.owner_user_id.map(|i| i.to_string()).unwrap_or_default(),
         }
     }
 
@@ -839,7 +847,11 @@ impl CustomerForm {
             notes: v(&self.notes),
             preferences: v(&self.preferences),
             tags: Some(self.tags.split([',', '、']).map(|t| t.trim().to_string()).collect()),
-            owner_user_id: None,
+            // An id that is not a number is reported by the use case as an unknown user.
+            owner_user_id: Some(match self.owner_user_id.trim() {
+                "" => None,
+                id => Some(id.parse().unwrap_or(-1)),
+            }),
             acquisition_source: v(&self.acquisition_source),
             acquisition_campaign: v(&self.acquisition_campaign),
         }
@@ -857,9 +869,11 @@ struct CustomerFormPage {
     errors: Vec<String>,
     genders: Vec<(&'static str, &'static str)>,
     sources: Vec<(&'static str, &'static str)>,
+    staff: Vec<(String, String)>,
 }
 
 fn form_page(
+    staff: Vec<(i64, String)>,
     c: Chrome,
     title: &'static str,
     action: String,
@@ -900,22 +914,29 @@ fn form_page(
         })
         .collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    (status, render(&CustomerFormPage { c, title, action, cancel, f, errors, genders, sources })).into_response()
+    let staff = staff.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
+    (status, render(&CustomerFormPage { c, title, action, cancel, f, errors, genders, sources, staff })).into_response()
 }
 
 fn field_messages(e: &AppError) -> Option<Vec<String>> {
     e.field_errors().map(|f| f.0.iter().map(|x| x.to_string()).collect())
 }
 
-async fn new_customer_page(UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
+async fn new_customer_page(State(s): State<AppState>, UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
     let user = require(user, "/customers/new")?;
     let c = Chrome::new(t, &user, "customers", "/customers/new");
+    let mut f = CustomerForm::default();
+    // Whoever registers a customer is their 担当者 unless changed.
+    if let Some(uid) = user.actor.user_id.filter(|_| user.actor.role.can_write()) {
+        f.owner_user_id = uid.to_string();
+    }
     Ok(form_page(
+        s.app.staff_directory().await.map_err(|e| UiError::from_app(t, e))?,
         c,
         t.t("customers.new"),
         "/customers/new".into(),
         "/customers".into(),
-        CustomerForm::default(),
+        f,
         Vec::new(),
     ))
 }
@@ -934,7 +955,8 @@ async fn new_customer_submit(
         Err(e) => match field_messages(&e) {
             Some(errors) => {
                 let c = Chrome::new(t, &user, "customers", "/customers/new");
-                Ok(form_page(c, t.t("customers.new"), "/customers/new".into(), "/customers".into(), f, errors))
+                let staff = s.app.staff_directory().await.map_err(|e| UiError::from_app(t, e))?;
+                Ok(form_page(staff, c, t.t("customers.new"), "/customers/new".into(), "/customers".into(), f, errors))
             }
             None => Err(UiError::from_app(t, e)),
         },
@@ -952,6 +974,7 @@ async fn edit_customer_page(
     let customer = s.app.get_customer(id).await.map_err(|e| UiError::from_app(t, e))?;
     let c = Chrome::new(t, &user, "customers", path.clone());
     Ok(form_page(
+        s.app.staff_directory().await.map_err(|e| UiError::from_app(t, e))?,
         c,
         t.t("customer.edit"),
         path,
@@ -976,7 +999,8 @@ async fn edit_customer_submit(
         Err(e) => match field_messages(&e) {
             Some(errors) => {
                 let c = Chrome::new(t, &user, "customers", path.clone());
-                Ok(form_page(c, t.t("customer.edit"), path, format!("/customers/{id}"), f, errors))
+                let staff = s.app.staff_directory().await.map_err(|e| UiError::from_app(t, e))?;
+                Ok(form_page(staff, c, t.t("customer.edit"), path, format!("/customers/{id}"), f, errors))
             }
             None => Err(UiError::from_app(t, e)),
         },

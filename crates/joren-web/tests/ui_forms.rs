@@ -135,6 +135,40 @@ async fn customers_are_created_edited_and_merged_from_the_web_page() {
             s.post(&format!("/customers/{acc}/contacts"), &[("family_name", ""), ("email", "x")]).await;
         assert!(location.contains("error="), "a contact without a name is refused with a message");
 
+        // 担当者: the new-customer form preselects the signed-in staff member; the edit form
+        // assigns another one, refuses an unknown user, and the API clears it with null.
+        let (_, users) = t.get(&t.owner_token, "/api/v1/users").await;
+        let user_id = |name: &str| {
+            users["items"].as_array().unwrap().iter().find(|u| u["username"] == name).unwrap()["id"].as_i64().unwrap()
+        };
+        let (staff_id, owner_id) = (user_id("staff"), user_id("owner"));
+        let (_, html) = s.page("/customers/new").await;
+        assert!(html.contains(&format!("<option value=\"{staff_id}\" selected>")), "{html}");
+        let edit = |owner: String| {
+            let path = format!("/customers/{id}/edit");
+            let s = &s;
+            async move { s.post(&path, &[("kind", "person"), ("family_name", "小川"), ("owner_user_id", &owner)]).await }
+        };
+        let (status, _, _) = edit(owner_id.to_string()).await;
+        assert_eq!(status, 303);
+        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}")).await;
+        assert_eq!(c["owner_user_id"], owner_id);
+        let (_, html) = s.page(&format!("/customers/{id}")).await;
+        assert!(html.contains("担当者"), "the 360 page names the account manager");
+        let (status, _, html) = edit("99999".into()).await;
+        assert_eq!(status, 422, "an unknown user cannot be 担当者");
+        assert!(html.contains("owner_user_id"), "{html}");
+        let (status, c) = t
+            .send(
+                reqwest::Method::PATCH,
+                &t.staff_token,
+                &format!("/api/v1/customers/{id}"),
+                &json!({"owner_user_id": null}),
+            )
+            .await;
+        assert_eq!(status, 200, "{c}");
+        assert!(c["owner_user_id"].is_null(), "null clears the 担当者");
+
         let viewer = Session { t: &t, cookie: t.login_cookie("viewer").await };
         let (status, _, _) = viewer.post("/customers/new", &[("family_name", "閲覧")]).await;
         assert_eq!(status, 403, "viewers cannot create customers from the page");

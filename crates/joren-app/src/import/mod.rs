@@ -579,6 +579,7 @@ impl App {
         let mut resolver = CustomerResolver::new(system);
         resolver.preload(self).await?;
         let mut batch = OrderBatch::default();
+        let mut in_flight = None;
         let mut group: Vec<(u64, csv::StringRecord)> = Vec::new();
         let mut group_key: Option<String> = None;
         let mut seen_synthetic: HashMap<String, u32> = HashMap::new();
@@ -609,7 +610,7 @@ impl App {
                 )
                 .await?;
                 if batch.len() >= options.batch_size {
-                    self.flush_orders(&mut resolver, &mut batch, report).await?;
+                    self.flush_orders(&mut resolver, &mut batch, &mut in_flight, report).await?;
                     progress(report.rows);
                 }
             }
@@ -618,7 +619,8 @@ impl App {
             group.push((line, rec.clone()));
             group_key = Some(key);
         }
-        self.flush_orders(&mut resolver, &mut batch, report).await?;
+        self.flush_orders(&mut resolver, &mut batch, &mut in_flight, report).await?;
+        finish_write(&mut in_flight, report).await?;
         progress(report.rows);
         Ok(())
     }
@@ -735,12 +737,18 @@ impl App {
         Ok(())
     }
 
+    /// Creates the batch's new customers, then starts writing its orders in the background and
+    /// returns, so the next batch is parsed while this one is written (the CSV work and
+    /// SQLite's work run on the two cores). The previous batch's write is finished first: one
+    /// writer at a time, batches land in file order, and a failed write stops the import.
     async fn flush_orders(
         &self,
         resolver: &mut CustomerResolver,
         batch: &mut OrderBatch,
+        in_flight: &mut Option<OrderWrite>,
         report: &mut ImportReport,
     ) -> Result<()> {
+        finish_write(in_flight, report).await?;
         let new_ids = resolver.flush(self).await?;
         report.customers_created += new_ids.len() as u64;
         let (drafts, staged): (Vec<_>, Vec<_>) = std::mem::take(&mut batch.orders)
@@ -754,23 +762,41 @@ impl App {
                 ((draft, s.hash), (s.cancelled, s.full_refund, s.refunded))
             })
             .unzip();
-        let inserted = self.store.insert_orders_batch(&drafts).await?;
-        for ((cancelled, full_refund, refunded), id) in staged.into_iter().zip(inserted) {
-            let Some(id) = id else {
-                report.skipped_existing += 1;
-                continue;
-            };
-            report.created += 1;
-            if cancelled {
-                self.store.adjust_order(id, true, None, "取込: キャンセル", None).await?;
-            } else if full_refund {
-                self.store.adjust_order(id, false, None, "取込: 返金", None).await?;
-            } else if refunded > 0 {
-                self.store.adjust_order(id, false, Some(refunded), "取込: 一部返金", None).await?;
+        let store = self.store.clone();
+        *in_flight = Some(tokio::spawn(async move {
+            let inserted = store.insert_orders_batch(&drafts).await?;
+            let (mut created, mut skipped) = (0, 0);
+            for ((cancelled, full_refund, refunded), id) in staged.into_iter().zip(inserted) {
+                let Some(id) = id else {
+                    skipped += 1;
+                    continue;
+                };
+                created += 1;
+                if cancelled {
+                    store.adjust_order(id, true, None, "取込: キャンセル", None).await?;
+                } else if full_refund {
+                    store.adjust_order(id, false, None, "取込: 返金", None).await?;
+                } else if refunded > 0 {
+                    store.adjust_order(id, false, Some(refunded), "取込: 一部返金", None).await?;
+                }
             }
-        }
+            Ok((created, skipped))
+        }));
         Ok(())
     }
+}
+
+/// A batch of orders being written: (created, already imported) when done.
+type OrderWrite = tokio::task::JoinHandle<Result<(u64, u64)>>;
+
+/// Waits for the batch being written, if any, and counts what it did.
+async fn finish_write(in_flight: &mut Option<OrderWrite>, report: &mut ImportReport) -> Result<()> {
+    if let Some(write) = in_flight.take() {
+        let (created, skipped) = write.await.map_err(|e| AppError::Internal(format!("import writer: {e}")))??;
+        report.created += created;
+        report.skipped_existing += skipped;
+    }
+    Ok(())
 }
 
 /// The customer an order row names: by id, email or phone, with the name for a new record.
