@@ -3,7 +3,9 @@
 //! Gamma-Gamma, fitted by maximum likelihood). Pure computation: callers read files or the
 //! database and hand over bytes or values; nothing here does I/O.
 
+pub mod bgbb;
 pub mod bgnbd;
+pub mod churn;
 pub mod clv;
 pub mod cohort;
 pub mod fit;
@@ -15,6 +17,7 @@ pub mod rfm;
 pub mod sbg;
 pub mod special;
 pub mod summary;
+pub mod validation;
 
 pub use log::{TransactionLog, TransactionLogBuilder};
 pub use summary::{CustomerSummary, TimeUnit};

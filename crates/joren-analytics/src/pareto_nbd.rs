@@ -19,8 +19,16 @@ pub struct Params {
     pub beta: f64,
 }
 
-/// ln L of one customer, or `None` where the hypergeometric series fails.
-pub fn ln_likelihood_one(p: &Params, x: f64, t_x: f64, t: f64) -> Option<f64> {
+/// The customer's likelihood in parts, all in logs and scaled by a common `ln_scale`:
+/// `alive` = the term for "still alive at T", `gone` = the term for "died in (t_x, T]".
+/// L = exp(ln_scale) × Γ(r+x)α^r β^s / Γ(r) × (alive + gone).
+struct Parts {
+    ln_scale: f64,
+    alive: f64,
+    gone: f64,
+}
+
+fn parts(p: &Params, x: f64, t_x: f64, t: f64) -> Option<Parts> {
     let Params { r, alpha, s, beta } = *p;
     let rsx = r + s + x;
     // A0 uses the larger of α and β so the 2F1 argument lies in [0, 1).
@@ -30,11 +38,41 @@ pub fn ln_likelihood_one(p: &Params, x: f64, t_x: f64, t: f64) -> Option<f64> {
     let l2 = hyp2f1(rsx, hb, rsx + 1.0, z(t_x))?.ln() - rsx * (big + t_x).ln();
     let l3 = hyp2f1(rsx, hb, rsx + 1.0, z(t))?.ln() - rsx * (big + t).ln();
     let m = l1.max(l2).max(l3);
-    let inner = (l1 - m).exp() + s / rsx * ((l2 - m).exp() - (l3 - m).exp());
-    if inner <= 0.0 || !inner.is_finite() {
-        return None;
-    }
-    Some(ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln() + m + inner.ln())
+    let alive = (l1 - m).exp();
+    let gone = s / rsx * ((l2 - m).exp() - (l3 - m).exp());
+    (alive + gone > 0.0 && (alive + gone).is_finite()).then_some(Parts { ln_scale: m, alive, gone: gone.max(0.0) })
+}
+
+/// ln L of one customer, or `None` where the hypergeometric series fails.
+pub fn ln_likelihood_one(p: &Params, x: f64, t_x: f64, t: f64) -> Option<f64> {
+    let Params { r, alpha, s, beta } = *p;
+    let q = parts(p, x, t_x, t)?;
+    Some(ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln() + q.ln_scale + (q.alive + q.gone).ln())
+}
+
+/// P(alive at T | x, t_x, T): the share of the likelihood that has the customer still alive
+/// (Fader & Hardie 2005, eq. 11, evaluated without overflow).
+pub fn p_alive(p: &Params, x: f64, t_x: f64, t: f64) -> Option<f64> {
+    let q = parts(p, x, t_x, t)?;
+    Some(q.alive / (q.alive + q.gone))
+}
+
+/// E[Y(horizon) | x, t_x, T]: expected purchases in the next `horizon` time units
+/// (Schmittlein, Morrison & Colombo 1987; Fader & Hardie 2005, eq. 12):
+/// (r+x)(β+T) / ((α+T)(s−1)) × [1 − ((β+T)/(β+T+t))^(s−1)] × P(alive), with the s → 1 limit
+/// (r+x)(β+T)/(α+T) × ln((β+T+t)/(β+T)) × P(alive).
+pub fn conditional_expected_purchases(p: &Params, x: f64, t_x: f64, t: f64, horizon: f64) -> Option<f64> {
+    let Params { r, alpha, s, beta } = *p;
+    let alive = p_alive(p, x, t_x, t)?;
+    let ratio = (beta + t) / (beta + t + horizon);
+    let rate = (r + x) * (beta + t) / (alpha + t);
+    let lifetime_factor = if (s - 1.0).abs() < 1e-9 {
+        -ratio.ln()
+    } else {
+        // (1 − ratio^(s−1)) / (s − 1), computed stably as −expm1((s−1) ln ratio) / (s − 1).
+        -((s - 1.0) * ratio.ln()).exp_m1() / (s - 1.0)
+    };
+    Some(rate * lifetime_factor * alive)
 }
 
 /// The full log-likelihood (sum over customers); −∞ where it cannot be evaluated.

@@ -171,3 +171,80 @@ fn pareto_nbd_fit_matches_maximum_likelihood() {
     rel(from_raw.params.r, 0.5532755, 1e-3, "r from the raw log");
     rel(from_raw.log_likelihood, -9594.97393, 1e-4, "log-likelihood from the raw log");
 }
+
+#[test]
+fn pareto_nbd_per_customer_values_are_consistent_with_its_likelihood() {
+    use joren_analytics::pareto_nbd::{self, Params};
+    use joren_analytics::special::ln_gamma;
+    let ml = Params { r: 0.5532755, alpha: 10.5776126, s: 0.6062136, beta: 11.6679113 };
+    for (x, t_x, t) in [(0.0, 0.0, 38.86), (2.0, 30.43, 38.86), (1.0, 1.71, 38.86), (26.0, 30.86, 31.0)] {
+        // P(alive) = the "alive at T" part of the likelihood over the whole likelihood.
+        let ln_alive = ln_gamma(ml.r + x) - ln_gamma(ml.r) + ml.r * ml.alpha.ln() + ml.s * ml.beta.ln()
+            - (ml.r + x) * (ml.alpha + t).ln()
+            - ml.s * (ml.beta + t).ln();
+        let expected = (ln_alive - pareto_nbd::ln_likelihood_one(&ml, x, t_x, t).unwrap()).exp();
+        let alive = pareto_nbd::p_alive(&ml, x, t_x, t).unwrap();
+        rel(alive, expected, 1e-10, "P(alive)");
+        assert!(alive > 0.0 && alive <= 1.0);
+        // E[Y] grows with the horizon and stays below rate × horizon × P(alive).
+        let e39 = pareto_nbd::conditional_expected_purchases(&ml, x, t_x, t, 39.0).unwrap();
+        let e78 = pareto_nbd::conditional_expected_purchases(&ml, x, t_x, t, 78.0).unwrap();
+        assert!(e39 > 0.0 && e78 > e39);
+        assert!(e39 < (ml.r + x) / (ml.alpha + t) * 39.0 * alive);
+    }
+    // A long silence lowers P(alive); the s → 1 limit joins the general formula continuously.
+    let quiet = pareto_nbd::p_alive(&ml, 3.0, 5.0, 38.86).unwrap();
+    let recent = pareto_nbd::p_alive(&ml, 3.0, 38.0, 38.86).unwrap();
+    assert!(quiet < recent);
+    let near =
+        |s: f64| pareto_nbd::conditional_expected_purchases(&Params { s, ..ml }, 2.0, 30.43, 38.86, 39.0).unwrap();
+    rel(near(1.0), near(1.0 + 1e-6), 1e-5, "s = 1 limit");
+}
+
+#[test]
+fn holdout_validation_reproduces_the_papers_forecast_quality() {
+    use joren_analytics::{pareto_nbd, validation};
+    let (log, s) = cdnow();
+    let (cal_end, holdout_end) = (days_from_civil(1997, 9, 30), days_from_civil(1998, 6, 30));
+    let actual = validation::holdout_transactions(&log, &s, cal_end, holdout_end);
+    assert_eq!(actual.iter().sum::<u32>(), 1882, "actual repeat transactions in weeks 40–78");
+    let weeks = f64::from(holdout_end - cal_end) / 7.0;
+    let bg = bgnbd::fit(&s).unwrap().params;
+    let predicted: Vec<f64> = (0..s.len())
+        .map(|i| {
+            bgnbd::conditional_expected_purchases(&bg, f64::from(s.frequency[i]), s.recency[i], s.age[i], weeks)
+                .unwrap()
+        })
+        .collect();
+    let v = validation::compare(&predicted, &actual, &s.frequency, 7);
+    // The per-customer forecasts are golden-tested above; their sum under-forecasts the holdout
+    // (the paper reports BG/NBD under-forecasting; conditional on calibration behaviour the gap
+    // is about 12 %: 1,653 forecast against 1,882 actual).
+    assert!(v.error_percent < -5.0 && v.error_percent > -15.0, "BG/NBD holdout error {}%", v.error_percent);
+    assert!(v.correlation.unwrap() > 0.5, "per-customer correlation {:?}", v.correlation);
+    assert_eq!(v.by_frequency.iter().map(|r| r.customers).sum::<usize>(), 2357);
+    let zero = &v.by_frequency[0];
+    assert_eq!((zero.frequency, zero.customers), (0, 1411), "1,411 customers made no repeat purchase");
+    // Heavier calibration buyers buy more in the holdout, as forecast.
+    assert!(v.by_frequency[7].actual_mean > v.by_frequency[1].actual_mean);
+    assert!(v.by_frequency[7].predicted_mean > v.by_frequency[1].predicted_mean);
+
+    let pn = pareto_nbd::fit(&s).unwrap().params;
+    let predicted: Vec<f64> = (0..s.len())
+        .map(|i| {
+            pareto_nbd::conditional_expected_purchases(&pn, f64::from(s.frequency[i]), s.recency[i], s.age[i], weeks)
+                .unwrap()
+        })
+        .collect();
+    let p = validation::compare(&predicted, &actual, &s.frequency, 7);
+    // As in the paper, Pareto/NBD under-forecasts a little less than BG/NBD.
+    assert!(
+        p.error_percent < -5.0 && p.error_percent > v.error_percent,
+        "Pareto/NBD holdout error {}%",
+        p.error_percent
+    );
+    println!(
+        "holdout: BG/NBD {:.1} ({:+.2}%), Pareto/NBD {:.1} ({:+.2}%)",
+        v.predicted_total, v.error_percent, p.predicted_total, p.error_percent
+    );
+}
