@@ -5,7 +5,33 @@
 use serde::Serialize;
 
 use crate::summary::CustomerSummary;
-use crate::{bgnbd, gamma_gamma};
+use crate::{bgnbd, gamma_gamma, pareto_nbd};
+
+/// The fitted purchase-and-survival model the forecast uses.
+#[derive(Debug, Clone, Copy)]
+pub enum PurchaseModel {
+    BgNbd(bgnbd::Params),
+    ParetoNbd(pareto_nbd::Params),
+}
+
+impl PurchaseModel {
+    /// P(alive | x, t_x, T); NaN where the model cannot be evaluated.
+    pub fn p_alive(&self, x: f64, t_x: f64, t: f64) -> f64 {
+        match self {
+            Self::BgNbd(p) => bgnbd::p_alive(p, x, t_x, t),
+            Self::ParetoNbd(p) => pareto_nbd::p_alive(p, x, t_x, t).unwrap_or(f64::NAN),
+        }
+    }
+
+    /// E[Y(horizon) | x, t_x, T] in the summary's time unit; NaN where it cannot be evaluated.
+    pub fn expected_purchases(&self, x: f64, t_x: f64, t: f64, horizon: f64) -> f64 {
+        match self {
+            Self::BgNbd(p) => bgnbd::conditional_expected_purchases(p, x, t_x, t, horizon),
+            Self::ParetoNbd(p) => pareto_nbd::conditional_expected_purchases(p, x, t_x, t, horizon),
+        }
+        .unwrap_or(f64::NAN)
+    }
+}
 
 /// What to forecast.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -38,7 +64,7 @@ pub struct CustomerForecast {
 /// Hardie & Lee (2005) with the discrete monthly discount `lifetimes` uses.
 pub fn forecast(
     s: &CustomerSummary,
-    bg: &bgnbd::Params,
+    model: &PurchaseModel,
     gg: &gamma_gamma::Params,
     h: Horizon,
 ) -> Vec<CustomerForecast> {
@@ -49,8 +75,7 @@ pub fn forecast(
         .with_min_len(4096)
         .map(|i| {
             let (x, t_x, t) = (f64::from(s.frequency[i]), s.recency[i], s.age[i]);
-            let expected =
-                |days: f64| bgnbd::conditional_expected_purchases(bg, x, t_x, t, days / unit_days).unwrap_or(f64::NAN);
+            let expected = |days: f64| model.expected_purchases(x, t_x, t, days / unit_days);
             let value = gamma_gamma::expected_average_value(gg, x, s.monetary_value[i]);
             let mut clv = 0.0;
             let mut previous = 0.0;
@@ -60,7 +85,7 @@ pub fn forecast(
                 previous = cumulative;
             }
             CustomerForecast {
-                p_alive: bgnbd::p_alive(bg, x, t_x, t),
+                p_alive: model.p_alive(x, t_x, t),
                 expected_purchases: expected(h.purchases_days),
                 expected_value: value,
                 clv,

@@ -8,7 +8,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use indicatif::ProgressBar;
 use joren_analytics::log::{civil_from_days, parse_day};
 use joren_analytics::summary::summarize;
-use joren_analytics::{TimeUnit, TransactionLog, TransactionLogBuilder, bgnbd, clv, gamma_gamma, rfm};
+use joren_analytics::{
+    TimeUnit, TransactionLog, TransactionLogBuilder, bgnbd, churn, clv, gamma_gamma, pareto_nbd, rfm,
+};
 use serde_json::json;
 
 #[derive(Subcommand)]
@@ -36,8 +38,20 @@ pub enum AnalyzeCommand {
     /// Probabilistic CLV models fitted by maximum likelihood: BG/NBD (`bgnbd`) or Pareto/NBD
     /// (`pnbd`) for purchases and survival, Gamma-Gamma (`gg`) for spend. Prints {"model","params","log_likelihood",
     /// "customers",…}; `--per-customer FILE` also writes P(alive), expected purchases, expected
-    /// order value and CLV for every customer (from BG/NBD and Gamma-Gamma).
+    /// order value and CLV for every customer (from the chosen BG/NBD or Pareto/NBD model with
+    /// Gamma-Gamma).
+    ///
+    /// With --per-customer each row also has a churn risk: score 0–100 =
+    /// 100 × (½ (1 − P(alive)) + ½ clamp((overdue − 1) / 2, 0, 1)), where overdue = days since
+    /// the last purchase ÷ the customer's interval, their own mean gap shrunk towards the
+    /// shop's median gap: (x × own + shop) ÷ (x + 1). Bands: low below 30, medium below 60,
+    /// high from 60. Expected next purchase = last purchase + interval. `--model bgbb` fits the
+    /// discrete-opportunity BG/BB model (see --period-days).
     Clv(ClvArgs),
+    /// Calibration/holdout validation: fit on the data up to --calibration-end, forecast the
+    /// repeat purchases of every customer up to --holdout-end and compare with what they did:
+    /// total error, per-customer correlation, and actual vs forecast by calibration frequency.
+    Validate(ValidateArgs),
 }
 
 #[derive(Args, Clone)]
@@ -116,6 +130,24 @@ pub struct ClvArgs {
     /// Discount rate per month for the CLV.
     #[arg(long, default_value_t = 0.01)]
     monthly_discount: f64,
+    /// BG/BB only: days per purchase opportunity (365 = one chance a year, 30 ≈ monthly).
+    #[arg(long, default_value_t = 365)]
+    period_days: i32,
+}
+
+#[derive(Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Last day of the holdout (YYYY-MM-DD). Default: the last date in the file.
+    #[arg(long)]
+    holdout_end: Option<String>,
+    /// Which model to validate.
+    #[arg(long, value_enum, default_value = "bgnbd")]
+    model: ValidateModel,
+    /// Calibration frequencies from this number up share one row of the table.
+    #[arg(long, default_value_t = 7)]
+    max_frequency: u32,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -136,6 +168,13 @@ enum Model {
     Bgnbd,
     Pnbd,
     Gg,
+    Bgbb,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum ValidateModel {
+    Bgnbd,
+    Pnbd,
 }
 
 fn read_log(c: &Common, pb: &ProgressBar) -> Result<TransactionLog> {
@@ -194,6 +233,7 @@ pub fn run(cmd: AnalyzeCommand) -> Result<()> {
         AnalyzeCommand::Summary(c) => run_summary(&c, &pb),
         AnalyzeCommand::Rfm(c) => run_rfm(&c, &pb),
         AnalyzeCommand::Clv(a) => run_clv(&a, &pb),
+        AnalyzeCommand::Validate(a) => run_validate(&a, &pb),
     };
     pb.finish_and_clear();
     result
@@ -404,33 +444,73 @@ fn run_clv(a: &ClvArgs, pb: &ProgressBar) -> Result<()> {
     let c = &a.common;
     let log = read_log(c, pb)?;
     let end = end_day(c, &log)?;
+    if a.model == Model::Bgbb {
+        return run_bgbb(a, &log, end, pb);
+    }
     pb.set_message("summarising");
     let s = summarize(&log, end, unit(c));
-    let need_bg = a.model == Model::Bgnbd || c.per_customer.is_some();
-    let need_gg = a.model == Model::Gg || c.per_customer.is_some();
-    pb.set_message("fitting BG/NBD");
-    let bg = if need_bg { Some(bgnbd::fit(&s).context("BG/NBD")?) } else { None };
-    pb.set_message("fitting Gamma-Gamma");
-    let gg = if need_gg { Some(gamma_gamma::fit(&s).context("Gamma-Gamma")?) } else { None };
+    let per_customer = c.per_customer.is_some();
+    let bg = if a.model == Model::Bgnbd || (a.model == Model::Gg && per_customer) {
+        pb.set_message("fitting BG/NBD");
+        Some(bgnbd::fit(&s).context("BG/NBD")?)
+    } else {
+        None
+    };
+    let pn = if a.model == Model::Pnbd {
+        pb.set_message("fitting Pareto/NBD");
+        Some(pareto_nbd::fit(&s).context("Pareto/NBD")?)
+    } else {
+        None
+    };
+    let gg = if a.model == Model::Gg || per_customer {
+        pb.set_message("fitting Gamma-Gamma");
+        Some(gamma_gamma::fit(&s).context("Gamma-Gamma")?)
+    } else {
+        None
+    };
+    let mut out = match (&bg, &pn) {
+        (_, Some(p)) if a.model == Model::Pnbd => {
+            json!({"model": "pnbd", "params": p.params, "standard_errors": p.standard_errors,
+                   "log_likelihood": p.log_likelihood, "customers": p.customers, "repeaters": p.repeaters})
+        }
+        (Some(b), _) if a.model == Model::Bgnbd => {
+            json!({"model": "bgnbd", "params": b.params, "standard_errors": b.standard_errors,
+                   "log_likelihood": b.log_likelihood, "customers": b.customers, "repeaters": b.repeaters})
+        }
+        _ => {
+            let g = gg.as_ref().expect("fitted");
+            json!({"model": "gg", "params": g.params, "standard_errors": g.standard_errors,
+                   "log_likelihood": g.log_likelihood, "customers": g.repeaters})
+        }
+    };
+    out["time_unit"] = json!(unit(c));
+    out["calibration_end"] = json!(date(end));
     if let Some(path) = &c.per_customer {
         pb.set_message("forecasting every customer");
-        let (bg, gg) = (bg.as_ref().expect("fitted"), gg.as_ref().expect("fitted"));
+        let model = match (&pn, &bg) {
+            (Some(p), _) => clv::PurchaseModel::ParetoNbd(p.params),
+            (None, Some(b)) => clv::PurchaseModel::BgNbd(b.params),
+            (None, None) => unreachable!("a purchase model is fitted for per-customer output"),
+        };
         let horizon = clv::Horizon {
             purchases_days: a.horizon_days,
             clv_months: a.clv_months,
             monthly_discount: a.monthly_discount,
         };
-        let f = clv::forecast(&s, &bg.params, &gg.params, horizon);
+        let f = clv::forecast(&s, &model, &gg.as_ref().expect("fitted").params, horizon);
+        let alive: Vec<f64> = f.iter().map(|f| f.p_alive).collect();
+        let risk = churn::assess_all(&s, &alive, end, &churn::Settings::default()).context("churn risk")?;
         let mut w = csv_out(path)?;
         writeln!(
             w,
-            "customer_id,frequency,recency,T,monetary_value,p_alive,expected_purchases_{}d,expected_value,clv_{}m",
+            "customer_id,frequency,recency,T,monetary_value,p_alive,expected_purchases_{}d,expected_value,clv_{}m,\
+             churn_risk,churn_band,expected_next_purchase",
             a.horizon_days, a.clv_months
         )?;
-        for (i, f) in f.iter().enumerate() {
+        for (i, (f, r)) in f.iter().zip(&risk).enumerate() {
             writeln!(
                 w,
-                "{},{},{},{},{:.4},{:.6},{:.6},{:.4},{:.4}",
+                "{},{},{},{},{:.4},{:.6},{:.6},{:.4},{:.4},{},{},{}",
                 log.customer_ids[s.customer[i] as usize],
                 s.frequency[i],
                 s.recency[i],
@@ -439,33 +519,116 @@ fn run_clv(a: &ClvArgs, pb: &ProgressBar) -> Result<()> {
                 f.p_alive,
                 f.expected_purchases,
                 f.expected_value,
-                f.clv
+                f.clv,
+                r.score,
+                r.band.as_str(),
+                date(r.expected_next_day)
             )?;
         }
         w.flush()?;
+        let band = |b: churn::Band| risk.iter().filter(|r| r.band == b).count();
+        out["churn_bands"] = json!({"low": band(churn::Band::Low), "medium": band(churn::Band::Medium),
+                                    "high": band(churn::Band::High)});
     }
-    if a.model == Model::Pnbd {
-        pb.set_message("fitting Pareto/NBD");
-        let p = joren_analytics::pareto_nbd::fit(&s).context("Pareto/NBD")?;
-        let out = json!({"model": "pnbd", "params": p.params, "standard_errors": p.standard_errors,
-                         "log_likelihood": p.log_likelihood, "customers": p.customers, "repeaters": p.repeaters,
-                         "time_unit": unit(c), "calibration_end": date(end)});
-        return print_object(c.format, &out);
+    print_object(c.format, &out)
+}
+
+fn run_bgbb(a: &ClvArgs, log: &TransactionLog, end: i32, pb: &ProgressBar) -> Result<()> {
+    use joren_analytics::bgbb;
+    if a.common.per_customer.is_some() {
+        bail!("--per-customer is available for --model bgnbd and pnbd; BG/BB reports the fitted model");
     }
-    let out = match a.model {
-        Model::Gg => {
-            let g = gg.expect("fitted");
-            json!({"model": "gg", "params": g.params, "standard_errors": g.standard_errors,
-                   "log_likelihood": g.log_likelihood, "customers": g.repeaters, "time_unit": unit(c), "calibration_end": date(end)})
+    if a.period_days < 1 {
+        bail!("--period-days must be at least 1");
+    }
+    pb.set_message("counting purchase opportunities");
+    let h = bgbb::Histories::from_log(log, end, a.period_days);
+    pb.set_message("fitting BG/BB");
+    let f = bgbb::fit(&h).context("BG/BB")?;
+    print_object(
+        a.common.format,
+        &json!({"model": "bgbb", "params": f.params, "standard_errors": f.standard_errors,
+                "log_likelihood": f.log_likelihood, "customers": f.customers, "period_days": a.period_days,
+                "calibration_end": date(end)}),
+    )
+}
+
+fn run_validate(a: &ValidateArgs, pb: &ProgressBar) -> Result<()> {
+    use joren_analytics::validation;
+    let c = &a.common;
+    let log = read_log(c, pb)?;
+    let Some(cal) = &c.calibration_end else { bail!("--calibration-end is required: the day the fit ends") };
+    let cal_end =
+        parse_day(cal.as_bytes()).with_context(|| format!("--calibration-end must be YYYY-MM-DD, got {cal}"))?;
+    let holdout_end = match &a.holdout_end {
+        Some(d) => parse_day(d.as_bytes()).with_context(|| format!("--holdout-end must be YYYY-MM-DD, got {d}"))?,
+        None => *log.day.iter().max().expect("non-empty"),
+    };
+    if holdout_end <= cal_end {
+        bail!("the holdout must end after the calibration ({} ≤ {})", date(holdout_end), date(cal_end));
+    }
+    pb.set_message("summarising the calibration period");
+    let s = summarize(&log, cal_end, unit(c));
+    let horizon = f64::from(holdout_end - cal_end) / unit(c).days();
+    let model = match a.model {
+        ValidateModel::Bgnbd => {
+            pb.set_message("fitting BG/NBD");
+            clv::PurchaseModel::BgNbd(bgnbd::fit(&s).context("BG/NBD")?.params)
         }
-        _ => {
-            let b = bg.expect("fitted");
-            json!({"model": "bgnbd", "params": b.params, "standard_errors": b.standard_errors,
-                   "log_likelihood": b.log_likelihood, "customers": b.customers, "repeaters": b.repeaters,
-                   "time_unit": unit(c), "calibration_end": date(end)})
+        ValidateModel::Pnbd => {
+            pb.set_message("fitting Pareto/NBD");
+            clv::PurchaseModel::ParetoNbd(pareto_nbd::fit(&s).context("Pareto/NBD")?.params)
         }
     };
-    print_object(c.format, &out)
+    pb.set_message("forecasting the holdout");
+    let predicted: Vec<f64> = (0..s.len())
+        .map(|i| model.expected_purchases(f64::from(s.frequency[i]), s.recency[i], s.age[i], horizon))
+        .collect();
+    let actual = validation::holdout_transactions(&log, &s, cal_end, holdout_end);
+    let v = validation::compare(&predicted, &actual, &s.frequency, a.max_frequency);
+    let name = match a.model {
+        ValidateModel::Bgnbd => "bgnbd",
+        ValidateModel::Pnbd => "pnbd",
+    };
+    if c.format == Format::Table {
+        pb.finish_and_clear();
+        println!(
+            "{name}: fitted to {}, forecast {} .. {} ({horizon:.1} {})",
+            date(cal_end),
+            date(cal_end + 1),
+            date(holdout_end),
+            if matches!(c.time_unit, Unit::Week) { "weeks" } else { "days" }
+        );
+        println!(
+            "repeat purchases in the holdout: actual {}, forecast {:.1} ({:+.1}%); per-customer correlation {}; mean absolute error {:.3}",
+            v.actual_total,
+            v.predicted_total,
+            v.error_percent,
+            v.correlation.map(|r| format!("{r:.3}")).unwrap_or_else(|| "n/a".into()),
+            v.mean_absolute_error
+        );
+        println!("{:>12} {:>9} {:>10} {:>10}", "calib. x", "customers", "actual", "forecast");
+        for r in &v.by_frequency {
+            let label = if r.or_more { format!("{}+", r.frequency) } else { r.frequency.to_string() };
+            println!("{label:>12} {:>9} {:>10.3} {:>10.3}", r.customers, r.actual_mean, r.predicted_mean);
+        }
+        return Ok(());
+    }
+    let mut out = serde_json::to_value(&v)?;
+    out["model"] = json!(name);
+    out["calibration_end"] = json!(date(cal_end));
+    out["holdout_end"] = json!(date(holdout_end));
+    out["horizon"] = json!(horizon);
+    out["time_unit"] = json!(unit(c));
+    if c.format == Format::Csv {
+        println!("frequency,or_more,customers,actual_mean,predicted_mean");
+        for r in &v.by_frequency {
+            println!("{},{},{},{:.6},{:.6}", r.frequency, r.or_more, r.customers, r.actual_mean, r.predicted_mean);
+        }
+        return Ok(());
+    }
+    println!("{out}");
+    Ok(())
 }
 
 fn print_object(format: Format, v: &serde_json::Value) -> Result<()> {

@@ -105,11 +105,76 @@ fn per_customer_forecasts_are_written_for_everyone() {
     let p_alive: f64 = one[5].parse().unwrap();
     assert!((p_alive - 0.7266).abs() < 1e-3, "{one:?}");
     for r in &rows {
-        for v in &r[5..] {
+        for v in &r[5..9] {
             let v: f64 = v.parse().unwrap();
             assert!(v.is_finite() && v >= 0.0, "{r:?}");
         }
+        let score: u8 = r[9].parse().unwrap();
+        let band = match score {
+            0..30 => "low",
+            30..60 => "medium",
+            _ => "high",
+        };
+        assert!(score <= 100 && r[10] == band, "{r:?}");
+        assert!(r[11].len() == 10 && r[11].starts_with("199"), "expected next purchase is a date: {r:?}");
     }
+    // Customer 2 bought twice in January 1997 and never again: high risk, long overdue.
+    let two = rows.iter().find(|r| r[0] == "2").unwrap();
+    assert_eq!(two[10], "high", "{two:?}");
+    assert!(two[11].as_bytes() < b"1997-09-30".as_slice(), "{two:?}");
+}
+
+#[test]
+fn validate_compares_the_forecast_with_the_holdout() {
+    let file = cdnow();
+    let validate = |model: &str, format: &str| {
+        run(&[
+            "analyze",
+            "validate",
+            "--transactions",
+            &file,
+            "--calibration-end",
+            "1997-09-30",
+            "--holdout-end",
+            "1998-06-30",
+            "--time-unit",
+            "week",
+            "--model",
+            model,
+            "--format",
+            format,
+        ])
+    };
+    let (ok, out, err) = validate("bgnbd", "json");
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["actual_total"], 1882);
+    assert_eq!(v["customers"], 2357);
+    assert_eq!(v["by_frequency"].as_array().unwrap().len(), 8, "0..6 and 7+");
+    let predicted = v["predicted_total"].as_f64().unwrap();
+    assert!((1600.0..1700.0).contains(&predicted), "{predicted}");
+    let (ok, out, err) = validate("pnbd", "table");
+    assert!(ok, "{err}");
+    assert!(out.contains("actual 1882") && out.contains("7+"), "{out}");
+
+    let (ok, _, err) = run(&["analyze", "validate", "--transactions", &file, "--calibration-end", "1999-01-01"]);
+    assert!(!ok && err.contains("holdout must end after"), "{err}");
+}
+
+#[test]
+fn bgbb_fits_discrete_opportunities() {
+    let file = cdnow();
+    let (ok, out, err) =
+        run(&["analyze", "clv", "--transactions", &file, "--model", "bgbb", "--period-days", "91", "--format", "json"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["model"], "bgbb");
+    for k in ["alpha", "beta", "gamma", "delta"] {
+        assert!(v["params"][k].as_f64().unwrap() > 0.0, "{v}");
+    }
+    assert!(v["log_likelihood"].as_f64().unwrap() < 0.0);
+    let (ok, _, err) = run(&["analyze", "clv", "--transactions", &file, "--model", "bgbb", "--per-customer", "/tmp/x"]);
+    assert!(!ok && err.contains("--per-customer is available for"), "{err}");
 }
 
 #[test]
