@@ -104,6 +104,10 @@ pub struct TransactionLog {
     pub amount: Vec<i64>,
     /// Decimal places of `amount` (2 for cents, 0 for yen).
     pub scale: u32,
+    /// With a group column: each customer's group (index into `group_names`), taken from the
+    /// customer's first row (e.g. the acquisition source or campaign).
+    pub customer_group: Vec<u32>,
+    pub group_names: Vec<String>,
 }
 
 impl TransactionLog {
@@ -117,6 +121,29 @@ impl TransactionLog {
 
     pub fn customers(&self) -> usize {
         self.customer_ids.len()
+    }
+
+    /// The rows of the customers for whom `keep(customer index)` holds, as a log of its own
+    /// (customers renumbered in order of first appearance; groups dropped).
+    pub fn subset(&self, keep: impl Fn(usize) -> bool) -> TransactionLog {
+        let mut b = TransactionLogBuilder::with_columns(0, 1, 2, self.scale);
+        for i in 0..self.len() {
+            let c = self.customer[i] as usize;
+            if keep(c) {
+                b.push(self.customer_ids[c].as_bytes(), self.day[i], self.amount[i]);
+            }
+        }
+        b.log
+    }
+
+    /// One log per group of the group column, in order of the groups' names.
+    pub fn split_by_group(&self) -> Vec<(String, TransactionLog)> {
+        let mut order: Vec<usize> = (0..self.group_names.len()).collect();
+        order.sort_by(|&a, &b| self.group_names[a].cmp(&self.group_names[b]));
+        order
+            .into_iter()
+            .map(|g| (self.group_names[g].clone(), self.subset(|c| self.customer_group[c] as usize == g)))
+            .collect()
     }
 
     /// Builds a log from (customer id, day, amount) rows, e.g. read from the database.
@@ -139,6 +166,10 @@ pub struct TransactionLogBuilder {
     pending: Vec<u8>,
     line: u64,
     names: (String, String, String),
+    /// Optional group column: its header name, then its position once the header is read.
+    group_name: Option<String>,
+    group_column: Option<usize>,
+    group_index: HashMap<Box<[u8]>, u32>,
 }
 
 impl TransactionLogBuilder {
@@ -157,6 +188,13 @@ impl TransactionLogBuilder {
         self
     }
 
+    /// Also reads a group column (one value per customer; the first row of a customer counts).
+    /// Rows with an empty group value belong to the group `(none)`.
+    pub fn group_column(mut self, name: &str) -> Self {
+        self.group_name = Some(name.into());
+        self
+    }
+
     fn with_columns(customer: usize, date: usize, amount: usize, scale: u32) -> Self {
         Self {
             log: TransactionLog { scale, ..Default::default() },
@@ -166,22 +204,37 @@ impl TransactionLogBuilder {
             pending: Vec::new(),
             line: 0,
             names: ("customer_id".into(), "date".into(), "amount".into()),
+            group_name: None,
+            group_column: None,
+            group_index: HashMap::new(),
         }
     }
 
-    fn push(&mut self, id: &[u8], day: i32, amount: i64) {
+    /// Adds a row; returns whether its customer is new.
+    fn push(&mut self, id: &[u8], day: i32, amount: i64) -> bool {
         let next = self.log.customer_ids.len() as u32;
-        let idx = match self.index.get(id) {
-            Some(i) => *i,
+        let (idx, new) = match self.index.get(id) {
+            Some(i) => (*i, false),
             None => {
                 self.index.insert(id.into(), next);
                 self.log.customer_ids.push(String::from_utf8_lossy(id).into_owned());
-                next
+                (next, true)
             }
         };
         self.log.customer.push(idx);
         self.log.day.push(day);
         self.log.amount.push(amount);
+        new
+    }
+
+    fn push_group(&mut self, value: &[u8]) {
+        let value = if value.is_empty() { b"(none)".as_slice() } else { value };
+        let next = self.log.group_names.len() as u32;
+        let g = *self.group_index.entry(value.into()).or_insert_with(|| {
+            self.log.group_names.push(String::from_utf8_lossy(value).into_owned());
+            next
+        });
+        self.log.customer_group.push(g);
     }
 
     /// Feeds the next chunk of the file (chunks may split lines anywhere).
@@ -245,11 +298,15 @@ impl TransactionLogBuilder {
                 })
             };
             self.columns = (find(&self.names.0)?, find(&self.names.1)?, find(&self.names.2)?);
+            if let Some(g) = &self.group_name {
+                self.group_column = Some(find(g)?);
+            }
             self.header_done = true;
             return Ok(());
         }
         let (ci, di, ai) = self.columns;
-        let (mut id, mut date, mut amount) = (None, None, None);
+        let gi = self.group_column.unwrap_or(usize::MAX);
+        let (mut id, mut date, mut amount, mut group) = (None, None, None, None);
         for (i, field) in line.split(|&c| c == b',').enumerate() {
             let f = field.strip_prefix(b"\"").and_then(|f| f.strip_suffix(b"\"")).unwrap_or(field);
             if i == ci {
@@ -261,6 +318,9 @@ impl TransactionLogBuilder {
             if i == ai {
                 amount = Some(f);
             }
+            if i == gi {
+                group = Some(f);
+            }
         }
         let err = |message: String| AnalyticsError::Parse { line: self.line, message };
         let id = id.filter(|v| !v.is_empty()).ok_or_else(|| err("customer id missing".into()))?;
@@ -269,7 +329,9 @@ impl TransactionLogBuilder {
         let amount_raw = amount.ok_or_else(|| err("amount missing".into()))?;
         let amount = parse_amount(amount_raw, self.log.scale)
             .ok_or_else(|| err(format!("bad amount {:?}", String::from_utf8_lossy(amount_raw))))?;
-        self.push(id, day, amount);
+        if self.push(id, day, amount) && self.group_column.is_some() {
+            self.push_group(group.unwrap_or_default().trim_ascii());
+        }
         Ok(())
     }
 }
@@ -320,5 +382,22 @@ mod tests {
         assert_eq!(e, AnalyticsError::Parse { line: 3, message: "bad date \"1997-13-01\"".into() });
         let mut b = TransactionLogBuilder::new(2);
         assert!(matches!(b.feed(b"id,when\n"), Err(AnalyticsError::Parse { line: 1, .. })));
+    }
+
+    #[test]
+    fn group_column_splits_customers_by_their_first_row() {
+        let mut b = TransactionLogBuilder::new(0).group_column("source");
+        b.feed(b"customer_id,date,amount,source\nA,2024-01-01,100,ad\nB,2024-01-02,200,referral\nA,2024-02-01,300,referral\nC,2024-03-01,50,\n")
+            .unwrap();
+        let log = b.finish().unwrap();
+        assert_eq!(log.group_names, ["ad", "referral", "(none)"]);
+        assert_eq!(log.customer_group, [0, 1, 2], "A stays in `ad`, where it came from");
+        let groups = log.split_by_group();
+        let names: Vec<&str> = groups.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["(none)", "ad", "referral"]);
+        let ad = &groups[1].1;
+        assert_eq!((ad.customer_ids.clone(), ad.amount.clone()), (vec!["A".to_string()], vec![100, 300]));
+        let mut missing = TransactionLogBuilder::new(0).group_column("campaign");
+        assert!(matches!(missing.feed(b"customer_id,date,amount\n"), Err(AnalyticsError::Parse { line: 1, .. })));
     }
 }

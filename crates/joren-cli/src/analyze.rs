@@ -91,6 +91,10 @@ pub struct KpiArgs {
     /// Activity window in days.
     #[arg(long, default_value_t = 365)]
     window_days: i32,
+    /// Also split the KPIs by this column (e.g. acquisition_source): one set per group, each
+    /// customer in the group of their first row.
+    #[arg(long)]
+    group_column: Option<String>,
 }
 
 #[derive(Args)]
@@ -112,6 +116,10 @@ pub struct CohortArgs {
     /// Weekly cohorts (weeks start on Monday) instead of monthly.
     #[arg(long)]
     weekly: bool,
+    /// One cohort table per value of this column (e.g. acquisition_source), each customer in
+    /// the group of their first row.
+    #[arg(long)]
+    group_column: Option<String>,
 }
 
 #[derive(Args)]
@@ -178,10 +186,17 @@ enum ValidateModel {
 }
 
 fn read_log(c: &Common, pb: &ProgressBar) -> Result<TransactionLog> {
+    read_log_grouped(c, None, pb)
+}
+
+fn read_log_grouped(c: &Common, group: Option<&str>, pb: &ProgressBar) -> Result<TransactionLog> {
     pb.set_message(format!("reading {}", c.transactions.display()));
     let mut file =
         std::fs::File::open(&c.transactions).with_context(|| format!("opening {}", c.transactions.display()))?;
     let mut b = TransactionLogBuilder::new(2).column_names(&c.customer_column, &c.date_column, &c.amount_column);
+    if let Some(g) = group {
+        b = b.group_column(g);
+    }
     let mut buf = vec![0u8; 8 << 20];
     loop {
         let n = file.read(&mut buf)?;
@@ -241,7 +256,7 @@ pub fn run(cmd: AnalyzeCommand) -> Result<()> {
 
 fn run_kpi(a: &KpiArgs, pb: &ProgressBar) -> Result<()> {
     let c = &a.common;
-    let log = read_log(c, pb)?;
+    let log = read_log_grouped(c, a.group_column.as_deref(), pb)?;
     let end = end_day(c, &log)?;
     let start =
         parse_day(a.start.as_bytes()).with_context(|| format!("--start must be YYYY-MM-DD, got {}", a.start))?;
@@ -252,12 +267,72 @@ fn run_kpi(a: &KpiArgs, pb: &ProgressBar) -> Result<()> {
         bail!("--window-days must be at least 1");
     }
     pb.set_message("computing KPIs");
-    let k = joren_analytics::kpi::kpis(&log, start, end, a.window_days);
-    let mut v = serde_json::to_value(&k)?;
-    v["period_start"] = json!(date(start));
-    v["period_end"] = json!(date(end));
-    v["window_days"] = json!(a.window_days);
-    print_object(c.format, &v)
+    let kpis = |log: &TransactionLog| -> Result<serde_json::Value> {
+        let mut v = serde_json::to_value(joren_analytics::kpi::kpis(log, start, end, a.window_days))?;
+        v["period_start"] = json!(date(start));
+        v["period_end"] = json!(date(end));
+        v["window_days"] = json!(a.window_days);
+        Ok(v)
+    };
+    let mut v = kpis(&log)?;
+    if a.group_column.is_none() {
+        return print_object(c.format, &v);
+    }
+    let groups: Vec<(String, serde_json::Value)> =
+        log.split_by_group().iter().map(|(name, sub)| Ok((name.clone(), kpis(sub)?))).collect::<Result<_>>()?;
+    match c.format {
+        Format::Json => {
+            v["groups"] = groups.iter().map(|(g, k)| json!({"group": g, "kpis": k})).collect();
+            println!("{v}");
+        }
+        Format::Csv => {
+            let keys: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+            println!("group,{}", keys.join(","));
+            for (g, k) in std::iter::once(("(all)".to_string(), v.clone())).chain(groups) {
+                let cells: Vec<String> =
+                    keys.iter().map(|key| k[key].to_string().trim_matches('"').to_string()).collect();
+                println!("{},{}", csv_cell(&g), cells.join(","));
+            }
+        }
+        Format::Table => {
+            let rows = [
+                "start_customers",
+                "end_customers",
+                "new_customers",
+                "retention_rate",
+                "churn_rate",
+                "repeat_rate",
+                "average_order_value",
+                "simple_ltv",
+            ];
+            print!("{:<22}", "group");
+            for r in rows {
+                print!(" {r:>20}");
+            }
+            println!();
+            for (g, k) in std::iter::once(("(all)".to_string(), v.clone())).chain(groups) {
+                print!("{g:<22}");
+                for r in rows {
+                    let cell = match &k[r] {
+                        serde_json::Value::Number(n) => match n.as_f64() {
+                            Some(f) if n.is_f64() => format!("{f:.2}"),
+                            _ => n.to_string(),
+                        },
+                        serde_json::Value::Null => "—".into(),
+                        other => other.to_string(),
+                    };
+                    print!(" {cell:>20}");
+                }
+                println!();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A CSV cell, quoted when it holds a comma, quote or line break.
+fn csv_cell(v: &str) -> String {
+    if v.contains([',', '"', '\n', '\r']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v.to_string() }
 }
 
 fn run_retention(a: &RetentionArgs) -> Result<()> {
@@ -296,40 +371,61 @@ fn run_retention(a: &RetentionArgs) -> Result<()> {
 fn run_cohorts(a: &CohortArgs, pb: &ProgressBar) -> Result<()> {
     use joren_analytics::cohort::{Granularity, cohorts};
     let c = &a.common;
-    let log = read_log(c, pb)?;
+    let log = read_log_grouped(c, a.group_column.as_deref(), pb)?;
     let end = end_day(c, &log)?;
     pb.set_message("building cohorts");
-    let t = cohorts(&log, end, if a.weekly { Granularity::Week } else { Granularity::Month });
+    let g = if a.weekly { Granularity::Week } else { Granularity::Month };
+    let tables: Vec<(String, Vec<joren_analytics::cohort::Cohort>)> = if a.group_column.is_some() {
+        log.split_by_group().iter().map(|(name, sub)| (name.clone(), cohorts(sub, end, g))).collect()
+    } else {
+        vec![(String::new(), cohorts(&log, end, g))]
+    };
+    let grouped = a.group_column.is_some();
     match c.format {
-        Format::Json => println!("{}", serde_json::to_string(&t)?),
+        Format::Json if grouped => {
+            let v: Vec<_> = tables.iter().map(|(g, t)| json!({"group": g, "cohorts": t})).collect();
+            println!("{}", serde_json::to_string(&v)?);
+        }
+        Format::Json => println!("{}", serde_json::to_string(&tables[0].1)?),
         Format::Csv => {
-            println!("cohort,customers,period,active_share,revenue,cumulative_revenue_per_customer");
-            for row in &t {
-                for k in 0..row.active_share.len() {
-                    println!(
-                        "{},{},{k},{:.6},{:.2},{:.4}",
-                        row.label,
-                        row.customers,
-                        row.active_share[k],
-                        row.revenue[k],
-                        row.cumulative_revenue_per_customer[k]
-                    );
+            println!(
+                "{}cohort,customers,period,active_share,revenue,cumulative_revenue_per_customer",
+                if grouped { "group," } else { "" }
+            );
+            for (group, t) in &tables {
+                let prefix = if grouped { format!("{},", csv_cell(group)) } else { String::new() };
+                for row in t {
+                    for k in 0..row.active_share.len() {
+                        println!(
+                            "{prefix}{},{},{k},{:.6},{:.2},{:.4}",
+                            row.label,
+                            row.customers,
+                            row.active_share[k],
+                            row.revenue[k],
+                            row.cumulative_revenue_per_customer[k]
+                        );
+                    }
                 }
             }
         }
         Format::Table => {
-            let width = t.iter().map(|r| r.active_share.len()).max().unwrap_or(0).min(13);
-            print!("{:<11} {:>8}", "cohort", "size");
-            for k in 0..width {
-                print!(" {:>5}", format!("+{k}"));
-            }
-            println!();
-            for row in &t {
-                print!("{:<11} {:>8}", row.label, row.customers);
-                for share in row.active_share.iter().take(width) {
-                    print!(" {:>4.0}%", share * 100.0);
+            for (group, t) in &tables {
+                if grouped {
+                    println!("== {group} ==");
+                }
+                let width = t.iter().map(|r| r.active_share.len()).max().unwrap_or(0).min(13);
+                print!("{:<11} {:>8}", "cohort", "size");
+                for k in 0..width {
+                    print!(" {:>5}", format!("+{k}"));
                 }
                 println!();
+                for row in t {
+                    print!("{:<11} {:>8}", row.label, row.customers);
+                    for share in row.active_share.iter().take(width) {
+                        print!(" {:>4.0}%", share * 100.0);
+                    }
+                    println!();
+                }
             }
         }
     }

@@ -241,3 +241,52 @@ fn subscription_retention_from_survivor_counts() {
     let (ok, _, err) = run(&["analyze", "retention", "--alive", "100,100,100"]);
     assert!(!ok && err.contains("nobody churned"), "{err}");
 }
+
+#[test]
+fn kpis_and_cohorts_split_by_acquisition_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("tx.csv");
+    // A came from the campaign and bought again; B came by referral and bought three times;
+    // C (campaign) bought once; D has no source.
+    std::fs::write(
+        &f,
+        "customer_id,date,amount,source\nA,2024-01-05,1000,広告\nA,2024-03-01,1200,紹介\nB,2024-01-10,800,紹介\n\
+         B,2024-02-11,900,紹介\nB,2024-05-11,900,紹介\nC,2024-02-01,500,広告\nD,2024-04-01,700,\n",
+    )
+    .unwrap();
+    let file = f.to_str().unwrap();
+    let (ok, out, err) = run(&[
+        "analyze",
+        "kpi",
+        "--transactions",
+        file,
+        "--start",
+        "2024-03-01",
+        "--group-column",
+        "source",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let groups = v["groups"].as_array().unwrap();
+    let names: Vec<&str> = groups.iter().map(|g| g["group"].as_str().unwrap()).collect();
+    assert_eq!(names, ["(none)", "広告", "紹介"], "A counts where it came from, not its later rows");
+    let k = |name: &str| &groups.iter().find(|g| g["group"] == name).unwrap()["kpis"];
+    assert_eq!(k("広告")["start_customers"], 2);
+    assert_eq!(k("広告")["repeat_rate"], 50.0, "A of A and C bought twice");
+    assert_eq!(k("紹介")["repeat_rate"], 100.0);
+    assert_eq!(k("(none)")["new_customers"], 1);
+    let sum: u64 = groups.iter().map(|g| g["kpis"]["end_customers"].as_u64().unwrap()).sum();
+    assert_eq!(v["end_customers"].as_u64().unwrap(), sum, "the groups partition the customers");
+
+    let (ok, out, err) =
+        run(&["analyze", "cohorts", "--transactions", file, "--group-column", "source", "--format", "csv"]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("group,cohort,"), "{out}");
+    assert!(out.contains("紹介,2024-01,1,1,1.000000"), "B is active one month after its first: {out}");
+    assert!(out.contains("広告,2024-02,1,0,"), "{out}");
+
+    let (ok, _, err) = run(&["analyze", "cohorts", "--transactions", file, "--group-column", "campaign"]);
+    assert!(!ok && err.contains("column campaign not found"), "{err}");
+}
