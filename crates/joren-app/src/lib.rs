@@ -137,6 +137,14 @@ impl App {
         t.with_timezone(&self.config.time_zone).format("%Y-%m-%d %H:%M").to_string()
     }
 
+    /// Routine clean-up, run hourly by the server: idempotency keys after 7 days (retries come
+    /// within minutes; the API promises at least 24 hours), expired sessions, and import
+    /// uploads nobody ran within a day.
+    pub async fn housekeeping(&self) -> Result<joren_store::Housekeeping> {
+        const DAY_MS: i64 = 24 * 3600 * 1000;
+        Ok(self.store.housekeeping(Utc::now().timestamp_millis(), 7 * DAY_MS, DAY_MS).await?)
+    }
+
     pub(crate) async fn audit(
         &self,
         actor: &Actor,

@@ -58,13 +58,40 @@ pub(crate) async fn save(
     Ok(())
 }
 
+/// What one round of housekeeping removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Housekeeping {
+    pub idempotency_keys: u64,
+    pub sessions: u64,
+    pub uploads: u64,
+}
+
 impl Store {
     /// Forgets idempotency keys older than `max_age_ms` (they must be kept at least 24 h).
     pub async fn prune_idempotency_keys(&self, max_age_ms: i64) -> Result<u64> {
-        Ok(sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-            .bind(now_ms() - max_age_ms)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        Ok(self.housekeeping(now_ms(), max_age_ms, i64::MAX).await?.idempotency_keys)
+    }
+
+    /// Removes, as of `now` (epoch ms): idempotency keys stored more than `keep_keys_ms` ago,
+    /// expired login sessions, and staged import uploads older than `keep_uploads_ms`.
+    pub async fn housekeeping(&self, now: i64, keep_keys_ms: i64, keep_uploads_ms: i64) -> Result<Housekeeping> {
+        let before = |keep: i64| now.saturating_sub(keep);
+        Ok(Housekeeping {
+            idempotency_keys: sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                .bind(before(keep_keys_ms))
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+            sessions: sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                .bind(now)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+            uploads: sqlx::query("DELETE FROM uploads WHERE created_at < $1")
+                .bind(before(keep_uploads_ms))
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        })
     }
 }

@@ -18,7 +18,7 @@ pub use customers::{
     ConsentState, Contact, Customer, CustomerPage, CustomerSummary, ExternalId, MergeResult, NewCustomerRecord,
 };
 pub use db::{Backend, Store};
-pub use idempotency::IdempotencyOutcome;
+pub use idempotency::{Housekeeping, IdempotencyOutcome};
 pub use interactions::{Interaction, NewInteraction};
 pub use orders::{Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage};
 pub use timeline::TimelineEntry;

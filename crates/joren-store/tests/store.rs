@@ -94,3 +94,35 @@ async fn customers_orders_and_merge_round_trip() {
         assert_eq!(tl.len(), 2);
     }
 }
+
+#[tokio::test]
+async fn housekeeping_forgets_old_keys_sessions_and_uploads_only() {
+    const HOUR: i64 = 3600 * 1000;
+    for (s, _dir) in stores().await {
+        let c = s.create_customer(&person("鈴木", "スズキ", "k@example.jp"), &[], &[], "test", None).await.unwrap();
+        let draft = OrderInput {
+            customer_id: c,
+            items: vec![LineItemInput { name: "豆".into(), quantity: 1, unit_price: 1000, ..Default::default() }],
+            ..Default::default()
+        }
+        .validate(chrono::Utc::now(), 9)
+        .unwrap();
+        let first = s.create_order(&draft, "h", Some("key-1")).await.unwrap();
+        let user = s.create_user("u", "U", joren_core::role::Role::Staff, "x").await.unwrap();
+        let now = chrono::Utc::now();
+        s.create_session("live", user, "c", now + chrono::Duration::hours(2)).await.unwrap();
+        s.create_session("stale", user, "c", now - chrono::Duration::hours(1)).await.unwrap();
+        s.save_upload("up", Some(user), "orders", "a.csv", b"x").await.unwrap();
+
+        let now_ms = now.timestamp_millis();
+        let done = s.housekeeping(now_ms, 24 * HOUR, 24 * HOUR).await.unwrap();
+        assert_eq!((done.idempotency_keys, done.sessions, done.uploads), (0, 1, 0), "{:?}", s.backend());
+        assert!(s.session("live").await.unwrap().is_some());
+        let replay = s.create_order(&draft, "h", Some("key-1")).await.unwrap();
+        assert!(replay.replayed && replay.id == first.id, "a fresh key still replays");
+
+        let later = s.housekeeping(now_ms + 25 * HOUR, 24 * HOUR, 24 * HOUR).await.unwrap();
+        assert_eq!((later.idempotency_keys, later.sessions, later.uploads), (1, 1, 1));
+        assert!(s.get_upload("up").await.is_err(), "the stale upload is gone");
+    }
+}

@@ -41,5 +41,20 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
+    let housekeeping = tokio::spawn(housekeeping_loop(app.clone()));
+    let served = axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await;
+    housekeeping.abort();
+    served
+}
+
+/// Runs [`App::housekeeping`] at start and then every hour while the server runs.
+async fn housekeeping_loop(app: App) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match app.housekeeping().await {
+            Ok(done) => tracing::debug!(?done, "housekeeping"),
+            Err(e) => tracing::warn!("housekeeping failed: {e}"),
+        }
+    }
 }
