@@ -1,8 +1,13 @@
-//! Maximum-likelihood fitting: Nelder–Mead (from `argmin`) on log-parameters, restarted from
-//! its own optimum until the log-likelihood stops improving, with honest failure reports.
+//! Maximum-likelihood fitting on log-parameters with honest failure reports: L-BFGS (from
+//! `argmin`) where the model supplies its gradient, Nelder–Mead restarted from its own optimum
+//! otherwise; both finished by Newton steps that also give the standard errors.
 
-use argmin::core::{CostFunction, Error, Executor, State};
+use std::sync::Mutex;
+
+use argmin::core::{CostFunction, Error, Executor, Gradient, State};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::neldermead::NelderMead;
+use argmin::solver::quasinewton::LBFGS;
 
 use crate::AnalyticsError;
 
@@ -82,6 +87,162 @@ pub fn maximize<F: Fn(&[f64]) -> f64>(log_likelihood: &F, start: &[f64]) -> Resu
         return Err(AnalyticsError::NotConverged("the likelihood is not finite at the optimum".into()));
     }
     Ok(Optimum { params, log_likelihood, iterations, standard_errors })
+}
+
+/// A log-likelihood with its gradient, seen by the minimiser as −ln L over log-parameters.
+/// The line search asks for the cost and then the gradient at the same point: the last
+/// evaluation is kept so each point costs one pass over the data.
+struct NegatedSmooth<'a, F: Fn(&[f64]) -> (f64, Vec<f64>)> {
+    value_and_gradient: &'a F,
+    /// |ln L| at the start: the minimiser sees ln L / scale, so its steps and tolerances do
+    /// not depend on how many customers there are.
+    scale: f64,
+    last: Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+}
+
+impl<F: Fn(&[f64]) -> (f64, Vec<f64>)> NegatedSmooth<'_, F> {
+    fn eval(&self, log_params: &[f64]) -> Result<(f64, Vec<f64>), Error> {
+        let mut last = self.last.lock().expect("not poisoned");
+        if let Some((p, c, g)) = last.as_ref()
+            && p.as_slice() == log_params
+        {
+            return Ok((*c, g.clone()));
+        }
+        let params: Vec<f64> = log_params.iter().map(|p| p.exp()).collect();
+        let (ll, g) = (self.value_and_gradient)(&params);
+        if !ll.is_finite() || g.iter().any(|v| !v.is_finite()) {
+            return Err(Error::msg("the likelihood is not finite here"));
+        }
+        // d(−ln L)/d(ln p) = −p × d ln L / dp
+        let grad: Vec<f64> = g.iter().zip(&params).map(|(g, p)| -g * p / self.scale).collect();
+        let cost = -ll / self.scale;
+        *last = Some((log_params.to_vec(), cost, grad.clone()));
+        Ok((cost, grad))
+    }
+}
+
+impl<F: Fn(&[f64]) -> (f64, Vec<f64>)> CostFunction for NegatedSmooth<'_, F> {
+    type Param = Vec<f64>;
+    type Output = f64;
+
+    fn cost(&self, log_params: &Vec<f64>) -> Result<f64, Error> {
+        Ok(self.eval(log_params)?.0)
+    }
+}
+
+impl<F: Fn(&[f64]) -> (f64, Vec<f64>)> Gradient for NegatedSmooth<'_, F> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+
+    fn gradient(&self, log_params: &Vec<f64>) -> Result<Vec<f64>, Error> {
+        Ok(self.eval(log_params)?.1)
+    }
+}
+
+/// Maximises a log-likelihood that comes with its gradient (`value_and_gradient` returns
+/// ln L and ∂ln L/∂p at natural-scale parameters): L-BFGS to the optimum, Newton steps with
+/// a Hessian from differences of the exact gradient, standard errors from that Hessian.
+/// Falls back to the derivative-free search if L-BFGS cannot make progress.
+pub fn maximize_smooth<F: Fn(&[f64]) -> (f64, Vec<f64>)>(
+    value_and_gradient: &F,
+    start: &[f64],
+) -> Result<Optimum, AnalyticsError> {
+    let value = |p: &[f64]| value_and_gradient(p).0;
+    let scale = value(start).abs();
+    if !scale.is_finite() || scale == 0.0 {
+        return maximize(&value, start);
+    }
+    let problem = NegatedSmooth { value_and_gradient, scale, last: Mutex::new(None) };
+    let init: Vec<f64> = start.iter().map(|p| p.ln()).collect();
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 7)
+        .with_tolerance_grad(1e-9)
+        .and_then(|s| s.with_tolerance_cost(1e-15))
+        .map_err(|e| AnalyticsError::NotConverged(e.to_string()))?;
+    let run = Executor::new(problem, solver).configure(|s| s.param(init).max_iters(500)).run();
+    let Ok(result) = run else { return maximize(&value, start) };
+    let state = result.state();
+    let iterations = state.get_iter();
+    let Some(best) = state.get_best_param().cloned() else { return maximize(&value, start) };
+    let point: Vec<f64> = best.iter().map(|p| p.exp()).collect();
+    // Near a maximum the relative gradient in log-parameters is tiny; if the quasi-Newton
+    // search stopped elsewhere (a failed line search), use the derivative-free search.
+    let (_, g) = value_and_gradient(&point);
+    if g.iter().zip(&point).any(|(g, p)| !(g * p / scale).is_finite() || (g * p / scale).abs() > 1e-5) {
+        return maximize(&value, start);
+    }
+    if point.iter().any(|p| !(1e-8..1e8).contains(p)) {
+        return Err(AnalyticsError::NotConverged(format!("a parameter ran to a bound: {point:?}")));
+    }
+    let gradient = |p: &[f64]| value_and_gradient(p).1;
+    let (params, log_likelihood, hessian) = newton_polish_with_gradient(&value, &gradient, point);
+    if !log_likelihood.is_finite() {
+        return Err(AnalyticsError::NotConverged("the likelihood is not finite at the optimum".into()));
+    }
+    let standard_errors =
+        invert(&hessian.iter().map(|row| row.iter().map(|h| -h).collect()).collect::<Vec<Vec<f64>>>())
+            .map(|inv| (0..params.len()).map(|i| inv[i][i].max(0.0).sqrt()).collect());
+    Ok(Optimum { params, log_likelihood, iterations, standard_errors })
+}
+
+/// Hessian by central differences of an exact gradient (symmetrised).
+fn hessian_from_gradient<G: Fn(&[f64]) -> Vec<f64>>(gradient: &G, x: &[f64]) -> Vec<Vec<f64>> {
+    let n = x.len();
+    let mut hess = vec![vec![0.0; n]; n];
+    for j in 0..n {
+        let h = 1e-5 * x[j].abs().max(1e-6);
+        let mut up = x.to_vec();
+        let mut down = x.to_vec();
+        up[j] += h;
+        down[j] -= h;
+        let (gu, gd) = (gradient(&up), gradient(&down));
+        for i in 0..n {
+            hess[i][j] = (gu[i] - gd[i]) / (2.0 * h);
+        }
+    }
+    for i in 0..n {
+        for j in 0..i {
+            let v = (hess[i][j] + hess[j][i]) / 2.0;
+            hess[i][j] = v;
+            hess[j][i] = v;
+        }
+    }
+    hess
+}
+
+/// Newton steps using the exact gradient, each halved until the likelihood does not drop.
+fn newton_polish_with_gradient<V: Fn(&[f64]) -> f64, G: Fn(&[f64]) -> Vec<f64>>(
+    value: &V,
+    gradient: &G,
+    mut x: Vec<f64>,
+) -> (Vec<f64>, f64, Vec<Vec<f64>>) {
+    let mut fx = value(&x);
+    for _ in 0..20 {
+        let g = gradient(&x);
+        let hess = hessian_from_gradient(gradient, &x);
+        let Some(inv) = invert(&hess) else { break };
+        let step: Vec<f64> = (0..x.len()).map(|i| -(0..x.len()).map(|j| inv[i][j] * g[j]).sum::<f64>()).collect();
+        let mut t = 1.0;
+        let mut moved = false;
+        while t > 1e-6 {
+            let y: Vec<f64> = x.iter().zip(&step).map(|(v, s)| v + t * s).collect();
+            if y.iter().all(|v| *v > 0.0) {
+                let fy = value(&y);
+                if fy.is_finite() && fy >= fx {
+                    let small = x.iter().zip(&y).all(|(a, b)| ((a - b) / a).abs() < 1e-12);
+                    x = y;
+                    fx = fy;
+                    moved = !small;
+                    break;
+                }
+            }
+            t *= 0.5;
+        }
+        if !moved {
+            break;
+        }
+    }
+    let hess = hessian_from_gradient(gradient, &x);
+    (x, fx, hess)
 }
 
 /// Gradient and Hessian by central differences with relative steps.
@@ -177,6 +338,21 @@ fn invert(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn smooth_search_finds_the_same_maximum_from_the_gradient() {
+        let c = [2.0, 0.5, 7.0];
+        let s = [0.1, 0.2, 0.5];
+        let fg = |v: &[f64]| {
+            let ll = -(0..3).map(|i| (v[i] - c[i]).powi(2) / (2.0 * s[i] * s[i])).sum::<f64>();
+            (ll, (0..3).map(|i| -(v[i] - c[i]) / (s[i] * s[i])).collect::<Vec<f64>>())
+        };
+        let o = maximize_smooth(&fg, &[1.0, 1.0, 1.0]).unwrap();
+        for i in 0..3 {
+            assert!((o.params[i] - c[i]).abs() < 1e-8, "{:?}", o.params);
+            assert!((o.standard_errors.as_ref().unwrap()[i] - s[i]).abs() < 1e-6);
+        }
+    }
 
     #[test]
     fn finds_the_maximum_of_a_known_function_with_standard_errors() {

@@ -5,8 +5,8 @@
 use serde::Serialize;
 
 use crate::AnalyticsError;
-use crate::fit::maximize;
-use crate::special::ln_gamma;
+use crate::fit::maximize_smooth;
+use crate::special::{digamma, ln_gamma};
 use crate::summary::CustomerSummary;
 
 /// Fitted parameters.
@@ -35,6 +35,75 @@ pub struct Fit {
     pub iterations: u64,
 }
 
+/// Repeat buyers' (x, mean value) prepared for the likelihood: terms of x alone once per
+/// distinct x, ln m once per customer.
+struct Spend {
+    xs: Vec<f64>,
+    rows: Vec<(usize, f64, f64)>,
+}
+
+impl Spend {
+    fn new(data: &[(f64, f64)]) -> Self {
+        let mut xs: Vec<f64> = data.iter().map(|d| d.0).collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        let rows = data
+            .iter()
+            .map(|&(x, m)| (xs.binary_search_by(|v| v.total_cmp(&x)).expect("present"), x * m, m.ln()))
+            .collect();
+        Self { xs, rows }
+    }
+
+    /// ln L and its gradient in (p, q, γ):
+    /// ℓ = lnΓ(px+q) − lnΓ(px) − lnΓ(q) + q ln γ + (px−1) ln m + px ln x − (px+q) ln(γ+xm);
+    /// ∂p = x (ψ(px+q) − ψ(px) + ln m + ln x − ln(γ+xm)); ∂q = ψ(px+q) − ψ(q) + ln γ − ln(γ+xm);
+    /// ∂γ = q/γ − (px+q)/(γ+xm).
+    fn log_likelihood_and_gradient(&self, pr: &Params) -> (f64, Vec<f64>) {
+        let Params { p, q, gamma } = *pr;
+        let (lg_q, dg_q, ln_g) = (ln_gamma(q), digamma(q), gamma.ln());
+        let per_x: Vec<[f64; 5]> = self
+            .xs
+            .iter()
+            .map(|&x| {
+                let px = p * x;
+                let dg = digamma(px + q);
+                [
+                    ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_g + px * x.ln(),
+                    px,
+                    x,
+                    dg - digamma(px) + x.ln(),
+                    dg - dg_q + ln_g,
+                ]
+            })
+            .collect();
+        use rayon::prelude::*;
+        const CHUNK: usize = 16_384;
+        let partial: Vec<[f64; 4]> = self
+            .rows
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut acc = [0.0; 4];
+                for &(xi, xm, ln_m) in chunk {
+                    let [c, px, x, dp, dq] = per_x[xi];
+                    let ln_gxm = (gamma + xm).ln();
+                    acc[0] += c + (px - 1.0) * ln_m - (px + q) * ln_gxm;
+                    acc[1] += x * (dp + ln_m - ln_gxm);
+                    acc[2] += dq - ln_gxm;
+                    acc[3] += q / gamma - (px + q) / (gamma + xm);
+                }
+                acc
+            })
+            .collect();
+        let mut t = [0.0; 4];
+        for part in partial {
+            for k in 0..4 {
+                t[k] += part[k];
+            }
+        }
+        (t[0], vec![t[1], t[2], t[3]])
+    }
+}
+
 /// Fits on the customers with at least one repeat purchase and a positive mean value.
 pub fn fit(s: &CustomerSummary) -> Result<Fit, AnalyticsError> {
     let data: Vec<(f64, f64)> = (0..s.len())
@@ -47,30 +116,9 @@ pub fn fit(s: &CustomerSummary) -> Result<Fit, AnalyticsError> {
             data.len()
         )));
     }
-    // Terms of x alone are computed once per distinct x; ln m once per customer.
-    let mut xs: Vec<f64> = data.iter().map(|d| d.0).collect();
-    xs.sort_by(f64::total_cmp);
-    xs.dedup();
-    let rows: Vec<(usize, f64, f64)> = data
-        .iter()
-        .map(|&(x, m)| (xs.binary_search_by(|v| v.total_cmp(&x)).expect("present"), x * m, m.ln()))
-        .collect();
-    let ll = |v: &[f64]| {
-        let (p, q, gamma) = (v[0], v[1], v[2]);
-        let lg_q = ln_gamma(q);
-        let ln_g = gamma.ln();
-        let per_x: Vec<(f64, f64)> = xs
-            .iter()
-            .map(|&x| (ln_gamma(p * x + q) - ln_gamma(p * x) - lg_q + q * ln_g + p * x * x.ln(), p * x))
-            .collect();
-        rows.iter()
-            .map(|&(xi, xm, ln_m)| {
-                let (c, px) = per_x[xi];
-                c + (px - 1.0) * ln_m - (px + q) * (gamma + xm).ln()
-            })
-            .sum::<f64>()
-    };
-    let opt = maximize(&ll, &[1.0, 1.0, 1.0])?;
+    let spend = Spend::new(&data);
+    let value_and_gradient = |v: &[f64]| spend.log_likelihood_and_gradient(&Params { p: v[0], q: v[1], gamma: v[2] });
+    let opt = maximize_smooth(&value_and_gradient, &[1.0, 1.0, 1.0])?;
     let params = Params { p: opt.params[0], q: opt.params[1], gamma: opt.params[2] };
     if params.q <= 1.0 {
         return Err(AnalyticsError::NotConverged(format!(
@@ -92,4 +140,30 @@ pub fn fit(s: &CustomerSummary) -> Result<Fit, AnalyticsError> {
 pub fn expected_average_value(pr: &Params, x: f64, m: f64) -> f64 {
     let Params { p, q, gamma } = *pr;
     p * (gamma + x * m) / (p * x + q - 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gradient_matches_differences_and_the_per_customer_likelihood() {
+        let data = [(1.0, 20.0), (3.0, 35.5), (3.0, 12.0), (12.0, 48.25)];
+        let spend = Spend::new(&data);
+        let pr = Params { p: 6.25, q: 3.74, gamma: 15.44 };
+        let (ll, g) = spend.log_likelihood_and_gradient(&pr);
+        let direct: f64 = data.iter().map(|&(x, m)| ln_likelihood_one(&pr, x, m)).sum();
+        assert!((ll - direct).abs() < 1e-10 * direct.abs());
+        let v = [pr.p, pr.q, pr.gamma];
+        for k in 0..3 {
+            let h = 1e-6 * v[k];
+            let at = |s: f64| {
+                let mut w = v;
+                w[k] += s * h;
+                spend.log_likelihood_and_gradient(&Params { p: w[0], q: w[1], gamma: w[2] }).0
+            };
+            let numeric = (at(1.0) - at(-1.0)) / (2.0 * h);
+            assert!((g[k] - numeric).abs() < 1e-5 * numeric.abs().max(1.0), "∂{k}: {} vs {numeric}", g[k]);
+        }
+    }
 }
