@@ -97,8 +97,11 @@ struct NegatedSmooth<'a, F: Fn(&[f64]) -> (f64, Vec<f64>)> {
     /// |ln L| at the start: the minimiser sees ln L / scale, so its steps and tolerances do
     /// not depend on how many customers there are.
     scale: f64,
-    last: Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    last: Mutex<Option<Evaluated>>,
 }
+
+/// A point in log-parameters with its cost and gradient.
+type Evaluated = (Vec<f64>, f64, Vec<f64>);
 
 impl<F: Fn(&[f64]) -> (f64, Vec<f64>)> NegatedSmooth<'_, F> {
     fn eval(&self, log_params: &[f64]) -> Result<(f64, Vec<f64>), Error> {
@@ -199,14 +202,8 @@ fn hessian_from_gradient<G: Fn(&[f64]) -> Vec<f64>>(gradient: &G, x: &[f64]) -> 
             hess[i][j] = (gu[i] - gd[i]) / (2.0 * h);
         }
     }
-    for i in 0..n {
-        for j in 0..i {
-            let v = (hess[i][j] + hess[j][i]) / 2.0;
-            hess[i][j] = v;
-            hess[j][i] = v;
-        }
-    }
-    hess
+    // Symmetrise: the two differences of one mixed derivative agree up to rounding.
+    (0..n).map(|i| (0..n).map(|j| (hess[i][j] + hess[j][i]) / 2.0).collect()).collect()
 }
 
 /// Newton steps using the exact gradient, each halved until the likelihood does not drop.
