@@ -4,6 +4,9 @@
 
 use std::collections::HashMap;
 
+/// Customer ids are hashed millions of times while reading: foldhash, not SipHash.
+type IdMap = HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>;
+
 use crate::AnalyticsError;
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -160,7 +163,7 @@ impl TransactionLog {
 #[derive(Debug)]
 pub struct TransactionLogBuilder {
     log: TransactionLog,
-    index: HashMap<Box<[u8]>, u32>,
+    index: IdMap,
     columns: (usize, usize, usize),
     header_done: bool,
     pending: Vec<u8>,
@@ -169,7 +172,7 @@ pub struct TransactionLogBuilder {
     /// Optional group column: its header name, then its position once the header is read.
     group_name: Option<String>,
     group_column: Option<usize>,
-    group_index: HashMap<Box<[u8]>, u32>,
+    group_index: IdMap,
 }
 
 impl TransactionLogBuilder {
@@ -188,6 +191,14 @@ impl TransactionLogBuilder {
         self
     }
 
+    /// Reserves room for about `rows` transactions (e.g. estimated from the file size), so
+    /// the columns are not copied as they grow.
+    pub fn reserve(&mut self, rows: usize) {
+        self.log.customer.reserve(rows);
+        self.log.day.reserve(rows);
+        self.log.amount.reserve(rows);
+    }
+
     /// Also reads a group column (one value per customer; the first row of a customer counts).
     /// Rows with an empty group value belong to the group `(none)`.
     pub fn group_column(mut self, name: &str) -> Self {
@@ -198,7 +209,7 @@ impl TransactionLogBuilder {
     fn with_columns(customer: usize, date: usize, amount: usize, scale: u32) -> Self {
         Self {
             log: TransactionLog { scale, ..Default::default() },
-            index: HashMap::new(),
+            index: IdMap::default(),
             columns: (customer, date, amount),
             header_done: true,
             pending: Vec::new(),
@@ -206,7 +217,7 @@ impl TransactionLogBuilder {
             names: ("customer_id".into(), "date".into(), "amount".into()),
             group_name: None,
             group_column: None,
-            group_index: HashMap::new(),
+            group_index: IdMap::default(),
         }
     }
 
