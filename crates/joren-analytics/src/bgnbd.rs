@@ -291,6 +291,19 @@ pub fn conditional_expected_purchases(p: &Params, x: f64, t_x: f64, t: f64, hori
     Some(numerator / denominator)
 }
 
+/// The expected purchases in the next `horizon` units of a customer known to be alive now:
+/// E[Y(horizon) | x, t_x, T] = this × P(alive). Depends on x and T only (not t_x), so it can
+/// be shared by all customers with the same x and T.
+pub fn expected_purchases_if_alive(p: &Params, x: f64, t: f64, horizon: f64) -> Option<f64> {
+    let Params { r, alpha, a, b } = *p;
+    if a == 1.0 {
+        return None;
+    }
+    let z = horizon / (alpha + t + horizon);
+    let f = (1.0 - z).powf(a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)?;
+    Some((a + b + x - 1.0) / (a - 1.0) * (1.0 - f))
+}
+
 /// E[X(t)]: expected purchases of a new customer in `t` time units.
 pub fn expected_purchases_new(p: &Params, t: f64) -> Option<f64> {
     let Params { r, alpha, a, b } = *p;

@@ -62,8 +62,13 @@ pub fn p_alive(p: &Params, x: f64, t_x: f64, t: f64) -> Option<f64> {
 /// (r+x)(β+T) / ((α+T)(s−1)) × [1 − ((β+T)/(β+T+t))^(s−1)] × P(alive), with the s → 1 limit
 /// (r+x)(β+T)/(α+T) × ln((β+T+t)/(β+T)) × P(alive).
 pub fn conditional_expected_purchases(p: &Params, x: f64, t_x: f64, t: f64, horizon: f64) -> Option<f64> {
+    Some(expected_purchases_if_alive(p, x, t, horizon) * p_alive(p, x, t_x, t)?)
+}
+
+/// The expected purchases in the next `horizon` units of a customer known to be alive now
+/// (E[Y] = this × P(alive)); depends on x and T only.
+pub fn expected_purchases_if_alive(p: &Params, x: f64, t: f64, horizon: f64) -> f64 {
     let Params { r, alpha, s, beta } = *p;
-    let alive = p_alive(p, x, t_x, t)?;
     let ratio = (beta + t) / (beta + t + horizon);
     let rate = (r + x) * (beta + t) / (alpha + t);
     let lifetime_factor = if (s - 1.0).abs() < 1e-9 {
@@ -72,7 +77,7 @@ pub fn conditional_expected_purchases(p: &Params, x: f64, t_x: f64, t: f64, hori
         // (1 − ratio^(s−1)) / (s − 1), computed stably as −expm1((s−1) ln ratio) / (s − 1).
         -((s - 1.0) * ratio.ln()).exp_m1() / (s - 1.0)
     };
-    Some(rate * lifetime_factor * alive)
+    rate * lifetime_factor
 }
 
 /// The full log-likelihood (sum over customers); −∞ where it cannot be evaluated.
