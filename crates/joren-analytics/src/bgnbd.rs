@@ -39,10 +39,10 @@ pub struct Compressed {
 
 impl Compressed {
     pub fn from_summary(s: &CustomerSummary) -> Self {
-        let mut index: HashMap<(u32, u64, u64), usize> = HashMap::new();
+        let mut index: HashMap<(u32, u64, u64), usize, foldhash::fast::RandomState> = HashMap::default();
         let mut c = Self::default();
-        let mut x_index: HashMap<u32, u32> = HashMap::new();
-        let mut t_index: HashMap<u64, u32> = HashMap::new();
+        let mut x_index: HashMap<u32, u32, foldhash::fast::RandomState> = HashMap::default();
+        let mut t_index: HashMap<u64, u32, foldhash::fast::RandomState> = HashMap::default();
         for i in 0..s.len() {
             let key = (s.frequency[i], s.recency[i].to_bits(), s.age[i].to_bits());
             if let Some(&j) = index.get(&key) {

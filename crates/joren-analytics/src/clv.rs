@@ -153,7 +153,7 @@ mod tests {
             PurchaseModel::ParetoNbd(pareto_nbd::Params { r: 0.5533, alpha: 10.5776, s: 0.6062, beta: 11.6679 }),
         ] {
             let f = forecast(&s, &model, &gg, h);
-            for i in 0..s.len() {
+            for (i, fi) in f.iter().enumerate() {
                 let (x, t_x, t) = (f64::from(s.frequency[i]), s.recency[i], s.age[i]);
                 let e = |days: f64| model.expected_purchases(x, t_x, t, days / 7.0);
                 let value = gamma_gamma::expected_average_value(&gg, x, s.monetary_value[i]);
@@ -161,13 +161,13 @@ mod tests {
                     (1..=12).map(|m| (e(30.0 * m as f64) - e(30.0 * (m - 1) as f64)) * value / 1.01f64.powi(m)).sum();
                 let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-3);
                 assert!(
-                    close(f[i].expected_purchases, e(90.0)),
+                    close(fi.expected_purchases, e(90.0)),
                     "{model:?} {i}: {} vs {}",
-                    f[i].expected_purchases,
+                    fi.expected_purchases,
                     e(90.0)
                 );
-                assert!(close(f[i].clv, clv), "{model:?} {i}: {} vs {clv}", f[i].clv);
-                assert!(close(f[i].p_alive, model.p_alive(x, t_x, t)));
+                assert!(close(fi.clv, clv), "{model:?} {i}: {} vs {clv}", fi.clv);
+                assert!(close(fi.p_alive, model.p_alive(x, t_x, t)));
             }
         }
     }
