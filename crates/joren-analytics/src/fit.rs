@@ -206,7 +206,8 @@ fn hessian_from_gradient<G: Fn(&[f64]) -> Vec<f64>>(gradient: &G, x: &[f64]) -> 
     (0..n).map(|i| (0..n).map(|j| (hess[i][j] + hess[j][i]) / 2.0).collect()).collect()
 }
 
-/// Newton steps using the exact gradient, each halved until the likelihood does not drop.
+/// Newton steps using the exact gradient, each halved until the likelihood does not drop;
+/// stops when the Newton step is negligible and returns the Hessian it was computed from.
 fn newton_polish_with_gradient<V: Fn(&[f64]) -> f64, G: Fn(&[f64]) -> Vec<f64>>(
     value: &V,
     gradient: &G,
@@ -216,8 +217,11 @@ fn newton_polish_with_gradient<V: Fn(&[f64]) -> f64, G: Fn(&[f64]) -> Vec<f64>>(
     for _ in 0..20 {
         let g = gradient(&x);
         let hess = hessian_from_gradient(gradient, &x);
-        let Some(inv) = invert(&hess) else { break };
+        let Some(inv) = invert(&hess) else { return (x, fx, hess) };
         let step: Vec<f64> = (0..x.len()).map(|i| -(0..x.len()).map(|j| inv[i][j] * g[j]).sum::<f64>()).collect();
+        if x.iter().zip(&step).all(|(v, s)| (s / v).abs() < 1e-10) {
+            return (x, fx, hess);
+        }
         let mut t = 1.0;
         let mut moved = false;
         while t > 1e-6 {
@@ -225,17 +229,16 @@ fn newton_polish_with_gradient<V: Fn(&[f64]) -> f64, G: Fn(&[f64]) -> Vec<f64>>(
             if y.iter().all(|v| *v > 0.0) {
                 let fy = value(&y);
                 if fy.is_finite() && fy >= fx {
-                    let small = x.iter().zip(&y).all(|(a, b)| ((a - b) / a).abs() < 1e-12);
                     x = y;
                     fx = fy;
-                    moved = !small;
+                    moved = true;
                     break;
                 }
             }
             t *= 0.5;
         }
         if !moved {
-            break;
+            return (x, fx, hess);
         }
     }
     let hess = hessian_from_gradient(gradient, &x);

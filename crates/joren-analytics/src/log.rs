@@ -223,6 +223,15 @@ impl TransactionLogBuilder {
 
     /// Adds a row; returns whether its customer is new.
     fn push(&mut self, id: &[u8], day: i32, amount: i64) -> bool {
+        // Files grouped by customer repeat the previous row's id: no hash lookup then.
+        if let Some(&last) = self.log.customer.last()
+            && self.log.customer_ids[last as usize].as_bytes() == id
+        {
+            self.log.customer.push(last);
+            self.log.day.push(day);
+            self.log.amount.push(amount);
+            return false;
+        }
         let next = self.log.customer_ids.len() as u32;
         let (idx, new) = match self.index.get(id) {
             Some(i) => (*i, false),

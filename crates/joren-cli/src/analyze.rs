@@ -619,16 +619,18 @@ fn run_clv(a: &ClvArgs, pb: &ProgressBar) -> Result<()> {
     let mut out = match (&bg, &pn) {
         (_, Some(p)) if a.model == Model::Pnbd => {
             json!({"model": "pnbd", "params": p.params, "standard_errors": p.standard_errors,
-                   "log_likelihood": p.log_likelihood, "customers": p.customers, "repeaters": p.repeaters})
+                   "log_likelihood": p.log_likelihood, "customers": p.customers, "repeaters": p.repeaters,
+                   "iterations": p.iterations})
         }
         (Some(b), _) if a.model == Model::Bgnbd => {
             json!({"model": "bgnbd", "params": b.params, "standard_errors": b.standard_errors,
-                   "log_likelihood": b.log_likelihood, "customers": b.customers, "repeaters": b.repeaters})
+                   "log_likelihood": b.log_likelihood, "customers": b.customers, "repeaters": b.repeaters,
+                   "iterations": b.iterations})
         }
         _ => {
             let g = gg.as_ref().expect("fitted");
             json!({"model": "gg", "params": g.params, "standard_errors": g.standard_errors,
-                   "log_likelihood": g.log_likelihood, "customers": g.repeaters})
+                   "log_likelihood": g.log_likelihood, "customers": g.repeaters, "iterations": g.iterations})
         }
     };
     out["time_unit"] = json!(unit(c));
