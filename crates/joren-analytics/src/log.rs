@@ -414,13 +414,11 @@ fn parse_row<'a>(line: &'a [u8], layout: &RowLayout) -> Result<Row<'a>, String> 
 /// file; empty lines are skipped; the first bad row is reported with its line number.
 fn parse_lines<'a>(block: &'a [u8], first_line: u64, layout: &RowLayout) -> Result<Vec<Row<'a>>, AnalyticsError> {
     let mut rows = Vec::with_capacity(block.len() / 24);
-    let mut line_no = first_line;
-    for raw in block.split(|&c| c == b'\n') {
+    for (line_no, raw) in (first_line..).zip(block.split(|&c| c == b'\n')) {
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         if !line.is_empty() {
             rows.push(parse_row(line, layout).map_err(|message| AnalyticsError::Parse { line: line_no, message })?);
         }
-        line_no += 1;
     }
     Ok(rows)
 }
