@@ -199,9 +199,15 @@ fn read_log_grouped(c: &Common, group: Option<&str>, pb: &ProgressBar) -> Result
     }
     // A customer_id,date,amount row takes about 24 bytes; reserving a little more than the
     // file can hold avoids copying the columns as they grow (untouched pages cost nothing).
-    if let Ok(meta) = file.metadata() {
-        b.reserve((meta.len() / 20) as usize);
-    }
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    b.reserve((size / 20) as usize);
+    // A byte bar while reading; the spinner with step names afterwards.
+    pb.set_length(size);
+    pb.set_position(0);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} [{bar:40}] {bytes}/{total_bytes} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     let mut buf = vec![0u8; 8 << 20];
     loop {
         let n = file.read(&mut buf)?;
@@ -209,7 +215,9 @@ fn read_log_grouped(c: &Common, group: Option<&str>, pb: &ProgressBar) -> Result
             break;
         }
         b.feed(&buf[..n]).with_context(|| format!("reading {}", c.transactions.display()))?;
+        pb.inc(n as u64);
     }
+    pb.set_style(indicatif::ProgressStyle::default_spinner());
     let log = b.finish().with_context(|| format!("reading {}", c.transactions.display()))?;
     if log.is_empty() {
         bail!("{} has no transactions", c.transactions.display());
