@@ -255,6 +255,7 @@ pub fn fit(s: &CustomerSummary) -> Result<Fit, AnalyticsError> {
     };
     let opt = maximize_smooth(&value_and_gradient, &[1.0, mean_t.max(1e-3), 1.0, 1.0])?;
     let params = Params { r: opt.params[0], alpha: opt.params[1], a: opt.params[2], b: opt.params[3] };
+    crate::fit::check_shapes("BG/NBD", &[("r", params.r), ("a", params.a), ("b", params.b)])?;
     Ok(Fit {
         params,
         standard_errors: opt.standard_errors,

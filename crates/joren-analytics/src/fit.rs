@@ -80,13 +80,37 @@ pub fn maximize<F: Fn(&[f64]) -> f64>(log_likelihood: &F, start: &[f64]) -> Resu
         return Err(AnalyticsError::NotConverged(format!("a parameter ran to a bound: {start:?}")));
     }
     let (params, log_likelihood, hessian) = newton_polish(log_likelihood, start, -best);
-    let standard_errors =
-        invert(&hessian.iter().map(|row| row.iter().map(|h| -h).collect()).collect::<Vec<Vec<f64>>>())
-            .map(|inv| (0..params.len()).map(|i| inv[i][i].max(0.0).sqrt()).collect());
     if !log_likelihood.is_finite() {
         return Err(AnalyticsError::NotConverged("the likelihood is not finite at the optimum".into()));
     }
-    Ok(Optimum { params, log_likelihood, iterations, standard_errors })
+    let standard_errors = identified(&params, &hessian)?;
+    Ok(Optimum { params, log_likelihood, iterations, standard_errors: Some(standard_errors) })
+}
+
+/// Standard errors at a proper maximum, or why the data do not pin the parameters down: the
+/// likelihood is flat in some direction (the negated Hessian is not positive definite).
+fn identified(params: &[f64], hessian: &[Vec<f64>]) -> Result<Vec<f64>, AnalyticsError> {
+    let negated: Vec<Vec<f64>> = hessian.iter().map(|row| row.iter().map(|h| -h).collect()).collect();
+    let se: Option<Vec<f64>> = invert(&negated).map(|inv| (0..params.len()).map(|i| inv[i][i].sqrt()).collect());
+    match se {
+        Some(se) if se.iter().all(|v| v.is_finite() && *v > 0.0) => Ok(se),
+        _ => Err(AnalyticsError::NotConverged(
+            "the likelihood is flat around the optimum (no proper maximum): the data cannot identify the model".into(),
+        )),
+    }
+}
+
+/// Refuses a fit whose shape parameters ran off to extremes: e.g. a Beta(a, b) with a and b in
+/// the tens of thousands is a single fixed probability, so the heterogeneity the model
+/// describes is not there to estimate. Only shape parameters are checked: scale parameters
+/// follow the data's units (days, yen) and may be large.
+pub fn check_shapes(model: &str, shapes: &[(&str, f64)]) -> Result<(), AnalyticsError> {
+    match shapes.iter().find(|(_, v)| *v > 1e4) {
+        Some((name, v)) => Err(AnalyticsError::NotConverged(format!(
+            "{model}: {name} ran to {v:.3e}; the data show no heterogeneity for the model to estimate"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// A log-likelihood with its gradient, seen by the minimiser as −ln L over log-parameters.
@@ -181,10 +205,8 @@ pub fn maximize_smooth<F: Fn(&[f64]) -> (f64, Vec<f64>)>(
     if !log_likelihood.is_finite() {
         return Err(AnalyticsError::NotConverged("the likelihood is not finite at the optimum".into()));
     }
-    let standard_errors =
-        invert(&hessian.iter().map(|row| row.iter().map(|h| -h).collect()).collect::<Vec<Vec<f64>>>())
-            .map(|inv| (0..params.len()).map(|i| inv[i][i].max(0.0).sqrt()).collect());
-    Ok(Optimum { params, log_likelihood, iterations, standard_errors })
+    let standard_errors = identified(&params, &hessian)?;
+    Ok(Optimum { params, log_likelihood, iterations, standard_errors: Some(standard_errors) })
 }
 
 /// Hessian by central differences of an exact gradient (symmetrised).

@@ -120,6 +120,7 @@ pub fn fit(s: &CustomerSummary) -> Result<Fit, AnalyticsError> {
     let value_and_gradient = |v: &[f64]| spend.log_likelihood_and_gradient(&Params { p: v[0], q: v[1], gamma: v[2] });
     let opt = maximize_smooth(&value_and_gradient, &[1.0, 1.0, 1.0])?;
     let params = Params { p: opt.params[0], q: opt.params[1], gamma: opt.params[2] };
+    crate::fit::check_shapes("Gamma-Gamma", &[("p", params.p), ("q", params.q)])?;
     if params.q <= 1.0 {
         return Err(AnalyticsError::NotConverged(format!(
             "q = {:.4} ≤ 1: the expected spend is not finite; the data do not support the model",

@@ -162,6 +162,38 @@ pub enum Segment {
 }
 
 impl Segment {
+    /// Every segment, best first.
+    pub const ALL: [Segment; 9] = [
+        Self::Champions,
+        Self::Loyal,
+        Self::Potential,
+        Self::New,
+        Self::Regular,
+        Self::NeedsAttention,
+        Self::AtRisk,
+        Self::Dormant,
+        Self::Lost,
+    ];
+
+    /// The stable code stored and used in the API (`champions`, `loyal`, …).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Champions => "champions",
+            Self::Loyal => "loyal",
+            Self::Potential => "potential",
+            Self::New => "new",
+            Self::NeedsAttention => "needs_attention",
+            Self::Dormant => "dormant",
+            Self::AtRisk => "at_risk",
+            Self::Lost => "lost",
+            Self::Regular => "regular",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     pub fn name_ja(self) -> &'static str {
         match self {
             Self::Champions => "優良顧客",
@@ -254,6 +286,14 @@ pub fn segment(r: u8, f: u8, m: u8, levels: Levels) -> Segment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_round_trip_and_match_the_serialised_names() {
+        for s in Segment::ALL {
+            assert_eq!(Segment::from_code(s.code()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.code());
+        }
+    }
 
     #[test]
     fn ntile_matches_sql() {

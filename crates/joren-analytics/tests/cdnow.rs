@@ -248,3 +248,25 @@ fn holdout_validation_reproduces_the_papers_forecast_quality() {
         v.predicted_total, v.error_percent, p.predicted_total, p.error_percent
     );
 }
+
+#[test]
+fn data_without_heterogeneity_is_refused_not_fitted_to_extremes() {
+    // 60 customers who all bought every 10 days until the end and spent the same each time:
+    // nobody drops out and nobody differs, so neither the dropout Beta nor the spend Gamma
+    // can be estimated.
+    let n = 60;
+    let s = CustomerSummary {
+        customer: (0..n).collect(),
+        frequency: vec![6; n as usize],
+        recency: vec![60.0; n as usize],
+        age: vec![60.0; n as usize],
+        monetary_value: vec![25.0; n as usize],
+        first_day: vec![0; n as usize],
+        last_day: vec![60; n as usize],
+        unit: TimeUnit::Day,
+    };
+    let bg = bgnbd::fit(&s);
+    assert!(matches!(bg, Err(joren_analytics::AnalyticsError::NotConverged(_))), "{bg:?}");
+    let gg = gamma_gamma::fit(&s);
+    assert!(matches!(gg, Err(joren_analytics::AnalyticsError::NotConverged(_))), "{gg:?}");
+}

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod interactions;
+pub mod metrics;
 pub mod orders;
 
 use chrono::{Offset, TimeZone, Utc};

@@ -54,6 +54,10 @@ enum Command {
     Import(ImportArgs),
     /// Export customers or orders as CSV (UTF-8 with BOM, formula injection escaped).
     Export(ExportArgs),
+    /// Recompute every customer's metrics from the order log (RFM segment, P(alive), expected
+    /// purchases in 90 days, expected order value, 12-month CLV, churn risk, expected next
+    /// purchase) and store them as the new snapshot the web pages and API read.
+    Snapshot,
     /// Apply pending database migrations (also done automatically at start).
     Migrate,
     /// Manage users (roles: owner, staff, viewer).
@@ -233,6 +237,24 @@ async fn main() -> Result<()> {
         }
         Command::Demo(a) => demo(&cli.global, a).await,
         Command::Import(a) => import(&cli.global, a, &system).await,
+        Command::Snapshot => {
+            let app = open(&cli.global.database_url, config(&cli.global, false)?).await?;
+            let pb = ProgressBar::new_spinner();
+            pb.enable_steady_tick(std::time::Duration::from_millis(120));
+            pb.set_message("注文ログを分析しています / analysing the order log");
+            let snapshot = app.refresh_metrics(&system).await;
+            pb.finish_and_clear();
+            let snapshot = snapshot?;
+            println!(
+                "スナップショット #{} / snapshot #{}: {} 人 / customers, {} 件の注文 / orders, 観測終了 / observation end {}",
+                snapshot.id, snapshot.id, snapshot.customers, snapshot.orders, snapshot.observation_end
+            );
+            match snapshot.diagnostics.get("not_fitted").and_then(|v| v.as_str()) {
+                Some(why) => println!("CLV モデルは未適用 / CLV models not fitted: {why}"),
+                None => println!("BG/NBD: {}", snapshot.diagnostics["bgnbd"]["params"]),
+            }
+            Ok(())
+        }
         Command::Export(a) => {
             let app = open(&cli.global.database_url, config(&cli.global, false)?).await?;
             let out: Box<dyn Write + Send> = match &a.output {

@@ -12,6 +12,7 @@ pub(crate) enum Val {
     OptInt(Option<i64>),
     Text(String),
     OptText(Option<String>),
+    OptReal(Option<f64>),
 }
 
 /// Parameters per statement: below SQLite's 32,766 and PostgreSQL's 65,535 limits.
@@ -45,6 +46,7 @@ impl Store {
                         Val::OptInt(i) => q.bind(i),
                         Val::Text(s) => q.bind(s),
                         Val::OptText(s) => q.bind(s),
+                        Val::OptReal(r) => q.bind(r),
                     };
                 }
             }

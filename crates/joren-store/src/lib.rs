@@ -8,6 +8,7 @@ mod customers;
 mod db;
 mod idempotency;
 mod interactions;
+mod metrics;
 mod orders;
 mod timeline;
 mod uploads;
@@ -20,6 +21,7 @@ pub use customers::{
 pub use db::{Backend, Store};
 pub use idempotency::{Housekeeping, IdempotencyOutcome};
 pub use interactions::{Interaction, NewInteraction};
+pub use metrics::{CustomerMetrics, SegmentChange, SnapshotInfo};
 pub use orders::{Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage};
 pub use timeline::TimelineEntry;
 pub use uploads::Upload;

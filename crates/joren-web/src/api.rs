@@ -33,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}", get(get_customer).patch(update_customer))
         .route("/customers/{id}/merge", post(merge_customer))
         .route("/customers/{id}/timeline", get(timeline))
+        .route("/customers/{id}/metrics", get(customer_metrics))
+        .route("/metrics/snapshot", get(latest_snapshot).post(refresh_metrics))
         .route("/customers/{id}/contacts", get(list_contacts).post(add_contact))
         .route("/customers/{id}/consents/{channel}", put(set_consent))
         .route("/customers/{id}/interactions", get(list_interactions).post(add_interaction))
@@ -146,6 +148,29 @@ async fn timeline(
     Query(p): Query<Paging>,
 ) -> ApiResult {
     Ok(Json(json!({"items": s.app.timeline(id, p.limit.unwrap_or(200)).await?})).into_response())
+}
+
+/// The customer's metrics in the newest snapshot, with the snapshot's date and the customer's
+/// recorded segment moves; 404 `metrics` when no snapshot includes the customer yet.
+async fn customer_metrics(State(s): State<AppState>, ApiActor(_): ApiActor, Path(id): Path<i64>) -> ApiResult {
+    let Some((snapshot, metrics)) = s.app.customer_metrics(id).await? else {
+        return Err(joren_app::AppError::NotFound("metrics").into());
+    };
+    let changes = s.app.segment_changes(id).await?;
+    Ok(Json(json!({"snapshot": snapshot, "metrics": metrics, "segment_changes": changes})).into_response())
+}
+
+async fn latest_snapshot(State(s): State<AppState>, ApiActor(_): ApiActor) -> ApiResult {
+    match s.app.latest_snapshot().await? {
+        Some(snapshot) => Ok(Json(snapshot).into_response()),
+        None => Err(joren_app::AppError::NotFound("metric snapshot").into()),
+    }
+}
+
+/// Recomputes every customer's metrics now (staff and owners).
+async fn refresh_metrics(State(s): State<AppState>, ApiActor(a): ApiActor) -> ApiResult {
+    let snapshot = s.app.refresh_metrics(&a).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(snapshot)).into_response())
 }
 
 async fn list_contacts(State(s): State<AppState>, ApiActor(_): ApiActor, Path(id): Path<i64>) -> ApiResult {

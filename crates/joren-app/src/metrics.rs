@@ -1,0 +1,154 @@
+//! Per-customer metrics: the analytics engine run on the order log, stored as a snapshot that
+//! the customer 360, lists and segments read.
+
+use chrono::{TimeZone, Utc};
+use joren_analytics::{TimeUnit, TransactionLog, bgnbd, churn, clv, gamma_gamma, rfm};
+use joren_store::{CustomerMetrics, SegmentChange, SnapshotInfo};
+use serde_json::json;
+
+use crate::{Actor, App, Result};
+
+/// Days ahead for "expected purchases" and months of value in the CLV stored in snapshots.
+pub const HORIZON: clv::Horizon = clv::Horizon { purchases_days: 90.0, clv_months: 12, monthly_discount: 0.01 };
+
+/// The order log as the engine reads it, with the shop-local day of each order.
+pub struct OrderLog {
+    pub log: TransactionLog,
+    pub orders: u64,
+}
+
+impl App {
+    /// The shop-local calendar day (days since 1970-01-01) of an epoch-ms instant.
+    fn local_day(&self, ms: i64) -> i32 {
+        use chrono::Datelike;
+        let t = Utc.timestamp_millis_opt(ms).single().unwrap_or_default().with_timezone(&self.config.time_zone);
+        joren_analytics::log::days_from_civil(t.year(), t.month(), t.day())
+    }
+
+    /// Reads the order log (cancelled and fully refunded orders left out, partial refunds
+    /// deducted) as a transaction log of whole minor units keyed by customer id.
+    pub async fn order_log(&self) -> Result<OrderLog> {
+        let mut rows: Vec<(i64, i32, i64)> = Vec::new();
+        let orders = self
+            .store
+            .stream_order_log(|customer, at, amount| rows.push((customer, self.local_day(at), amount)))
+            .await?;
+        let ids: Vec<String> = rows.iter().map(|r| r.0.to_string()).collect();
+        let log = TransactionLog::from_rows(ids.iter().zip(&rows).map(|(id, r)| (id.as_str(), r.1, r.2)), 0);
+        Ok(OrderLog { log, orders })
+    }
+
+    /// Recomputes every customer's metrics from the order log as of today (shop time zone)
+    /// and stores them as the new snapshot. Models that the data cannot support are left out
+    /// with the reason in the diagnostics; RFM is always computed.
+    pub async fn refresh_metrics(&self, actor: &Actor) -> Result<SnapshotInfo> {
+        actor.require_write()?;
+        let OrderLog { log, orders } = self.order_log().await?;
+        let today = self.local_day(Utc::now().timestamp_millis());
+        let end = log.day.iter().copied().max().unwrap_or(today).max(today);
+        let (metrics, diagnostics) = tokio::task::spawn_blocking(move || compute_metrics(&log, end))
+            .await
+            .map_err(|e| crate::AppError::Internal(format!("metrics: {e}")))?;
+        let (y, m, d) = joren_analytics::log::civil_from_days(end);
+        let snapshot = self
+            .store
+            .write_metric_snapshot(&format!("{y:04}-{m:02}-{d:02}"), orders as i64, &diagnostics, &metrics)
+            .await?;
+        self.audit(
+            actor,
+            "metrics.refresh",
+            "metric_snapshot",
+            snapshot.id,
+            json!({"customers": snapshot.customers, "orders": orders}),
+        )
+        .await?;
+        Ok(snapshot)
+    }
+
+    /// A customer's metrics in the newest snapshot, if any snapshot includes them.
+    pub async fn customer_metrics(&self, customer_id: i64) -> Result<Option<(SnapshotInfo, CustomerMetrics)>> {
+        self.store.get_customer(customer_id).await?;
+        Ok(self.store.customer_metrics(customer_id).await?)
+    }
+
+    pub async fn segment_changes(&self, customer_id: i64) -> Result<Vec<SegmentChange>> {
+        Ok(self.store.segment_changes(customer_id).await?)
+    }
+
+    pub async fn latest_snapshot(&self) -> Result<Option<SnapshotInfo>> {
+        Ok(self.store.latest_snapshot().await?)
+    }
+}
+
+/// Runs the engine: RFM for everyone who bought; BG/NBD + Gamma-Gamma (in days) for P(alive),
+/// expected purchases, order value and CLV; churn risk from those. Customer ids of the log are
+/// the store's ids as text.
+pub fn compute_metrics(log: &TransactionLog, end: i32) -> (Vec<CustomerMetrics>, serde_json::Value) {
+    let mut r = rfm::values(log, end);
+    rfm::score_quintiles(log, &mut r);
+    let s = joren_analytics::summary::summarize(log, end, TimeUnit::Day);
+    let mut diagnostics = json!({
+        "observation_end_day": end, "customers": s.len(), "transactions": log.len(),
+        "horizon": {"purchases_days": HORIZON.purchases_days, "clv_months": HORIZON.clv_months,
+                    "monthly_discount": HORIZON.monthly_discount},
+    });
+    let models = match (bgnbd::fit(&s), gamma_gamma::fit(&s)) {
+        (Ok(bg), Ok(gg)) => {
+            diagnostics["bgnbd"] = json!({"params": bg.params, "standard_errors": bg.standard_errors,
+                                          "log_likelihood": bg.log_likelihood, "repeaters": bg.repeaters});
+            diagnostics["gamma_gamma"] = json!({"params": gg.params, "log_likelihood": gg.log_likelihood,
+                                                "repeaters": gg.repeaters});
+            let f = clv::forecast(&s, &clv::PurchaseModel::BgNbd(bg.params), &gg.params, HORIZON);
+            let alive: Vec<f64> = f.iter().map(|f| f.p_alive).collect();
+            match churn::assess_all(&s, &alive, end, &churn::Settings::default()) {
+                Ok(risk) => Some((f, risk)),
+                Err(e) => {
+                    diagnostics["not_fitted"] = json!(e.to_string());
+                    None
+                }
+            }
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            diagnostics["not_fitted"] = json!(e.to_string());
+            None
+        }
+    };
+    let mut by_customer = vec![usize::MAX; log.customers()];
+    for (i, &c) in s.customer.iter().enumerate() {
+        by_customer[c as usize] = i;
+    }
+    let date = |day: i32| {
+        let (y, m, d) = joren_analytics::log::civil_from_days(day);
+        format!("{y:04}-{m:02}-{d:02}")
+    };
+    let metrics = (0..log.customers())
+        .filter(|&c| r.frequency[c] > 0)
+        .filter_map(|c| {
+            let customer_id = log.customer_ids[c].parse().ok()?;
+            let segment = rfm::segment(r.r[c], r.f[c], r.m[c], rfm::Levels::default());
+            let i = by_customer[c];
+            let (f, risk) = match (&models, i) {
+                (Some((f, risk)), i) if i != usize::MAX => (Some(f[i]), Some(risk[i])),
+                _ => (None, None),
+            };
+            Some(CustomerMetrics {
+                customer_id,
+                recency_days: i64::from(r.recency_days[c]),
+                frequency: i64::from(r.frequency[c]),
+                monetary: r.monetary[c],
+                r_score: i64::from(r.r[c]),
+                f_score: i64::from(r.f[c]),
+                m_score: i64::from(r.m[c]),
+                segment: segment.code().to_string(),
+                p_alive: f.map(|f| f.p_alive),
+                expected_purchases_90d: f.map(|f| f.expected_purchases),
+                expected_order_value: f.map(|f| f.expected_value),
+                clv_12m: f.map(|f| f.clv),
+                churn_score: risk.map(|r| i64::from(r.score)),
+                churn_band: risk.map(|r| r.band.as_str().to_string()),
+                expected_next_purchase: risk.map(|r| date(r.expected_next_day)),
+            })
+        })
+        .collect();
+    (metrics, diagnostics)
+}

@@ -1,0 +1,241 @@
+//! Snapshots of per-customer metrics from the analytics engine: the order log read out for the
+//! engine, and its results written back atomically, with segment moves between snapshots.
+
+use futures_util::TryStreamExt;
+use sqlx::Row;
+
+use crate::bulk::Val;
+use crate::{Result, Store, now_ms};
+
+/// One customer's metrics in a snapshot. Model outputs are `None` when the snapshot's models
+/// could not be fitted (the reason is in the snapshot's diagnostics).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CustomerMetrics {
+    pub customer_id: i64,
+    pub recency_days: i64,
+    pub frequency: i64,
+    /// Total spend in minor units.
+    pub monetary: i64,
+    pub r_score: i64,
+    pub f_score: i64,
+    pub m_score: i64,
+    /// RFM segment code (e.g. `loyal`), see `joren_analytics::rfm::Segment`.
+    pub segment: String,
+    pub p_alive: Option<f64>,
+    pub expected_purchases_90d: Option<f64>,
+    pub expected_order_value: Option<f64>,
+    pub clv_12m: Option<f64>,
+    pub churn_score: Option<i64>,
+    pub churn_band: Option<String>,
+    /// YYYY-MM-DD in the shop's time zone.
+    pub expected_next_purchase: Option<String>,
+}
+
+/// What a snapshot was computed from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SnapshotInfo {
+    pub id: i64,
+    pub computed_at: chrono::DateTime<chrono::Utc>,
+    /// Last day of the order log the snapshot saw (YYYY-MM-DD, shop time zone).
+    pub observation_end: String,
+    pub orders: i64,
+    pub customers: i64,
+    pub diagnostics: serde_json::Value,
+}
+
+/// A segment move recorded between two snapshots.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SegmentChange {
+    pub customer_id: i64,
+    pub from_segment: Option<String>,
+    pub to_segment: String,
+    pub snapshot_id: i64,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+const METRIC_COLUMNS: [&str; 16] = [
+    "snapshot_id",
+    "customer_id",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "segment",
+    "p_alive",
+    "expected_purchases_90d",
+    "expected_order_value",
+    "clv_12m",
+    "churn_score",
+    "churn_band",
+    "expected_next_purchase",
+];
+
+fn snapshot_from_row(r: &sqlx::any::AnyRow) -> Result<SnapshotInfo> {
+    let diagnostics: String = r.try_get("diagnostics")?;
+    Ok(SnapshotInfo {
+        id: r.try_get("id")?,
+        computed_at: crate::from_ms(r.try_get("computed_at")?),
+        observation_end: r.try_get("observation_end")?,
+        orders: r.try_get("orders")?,
+        customers: r.try_get("customers")?,
+        diagnostics: serde_json::from_str(&diagnostics).unwrap_or(serde_json::Value::Null),
+    })
+}
+
+impl Store {
+    /// Streams the order log the analytics engine reads: (customer id, ordered-at epoch ms,
+    /// amount after refunds in minor units) of every order that is not cancelled or fully
+    /// refunded, grouped by customer. Returns the number of orders read.
+    pub async fn stream_order_log(&self, mut row: impl FnMut(i64, i64, i64)) -> Result<u64> {
+        let mut rows = sqlx::query(
+            "SELECT customer_id, ordered_at, total - refunded AS amount FROM orders \
+             WHERE status IN ('completed', 'partially_refunded') ORDER BY customer_id, ordered_at",
+        )
+        .fetch(&self.pool);
+        let mut n = 0;
+        while let Some(r) = rows.try_next().await? {
+            row(r.try_get("customer_id")?, r.try_get("ordered_at")?, r.try_get("amount")?);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Writes a snapshot in one transaction: its metrics, the segment moves since the previous
+    /// complete snapshot, then marks it complete and drops all but the previous one.
+    pub async fn write_metric_snapshot(
+        &self,
+        observation_end: &str,
+        orders: i64,
+        diagnostics: &serde_json::Value,
+        metrics: &[CustomerMetrics],
+    ) -> Result<SnapshotInfo> {
+        let mut tx = self.begin_write().await?;
+        let previous: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(id) FROM metric_snapshots WHERE complete = 1").fetch_one(&mut *tx).await?;
+        let now = now_ms();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO metric_snapshots (computed_at, observation_end, orders, customers, diagnostics, complete) \
+             VALUES ($1, $2, $3, $4, $5, 0) RETURNING id",
+        )
+        .bind(now)
+        .bind(observation_end)
+        .bind(orders)
+        .bind(metrics.len() as i64)
+        .bind(diagnostics.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        let rows = metrics
+            .iter()
+            .map(|m| {
+                vec![
+                    Val::Int(id),
+                    Val::Int(m.customer_id),
+                    Val::Int(m.recency_days),
+                    Val::Int(m.frequency),
+                    Val::Int(m.monetary),
+                    Val::Int(m.r_score),
+                    Val::Int(m.f_score),
+                    Val::Int(m.m_score),
+                    Val::Text(m.segment.clone()),
+                    Val::OptReal(m.p_alive),
+                    Val::OptReal(m.expected_purchases_90d),
+                    Val::OptReal(m.expected_order_value),
+                    Val::OptReal(m.clv_12m),
+                    Val::OptInt(m.churn_score),
+                    Val::OptText(m.churn_band.clone()),
+                    Val::OptText(m.expected_next_purchase.clone()),
+                ]
+            })
+            .collect();
+        self.bulk_insert(&mut tx, "customer_metrics", &METRIC_COLUMNS, rows).await?;
+        if let Some(prev) = previous {
+            sqlx::query(
+                "INSERT INTO segment_changes (customer_id, from_segment, to_segment, snapshot_id, at) \
+                 SELECT n.customer_id, o.segment, n.segment, n.snapshot_id, $1 FROM customer_metrics n \
+                 LEFT JOIN customer_metrics o ON o.snapshot_id = $2 AND o.customer_id = n.customer_id \
+                 WHERE n.snapshot_id = $3 AND (o.segment IS NULL OR o.segment <> n.segment)",
+            )
+            .bind(now)
+            .bind(prev)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("UPDATE metric_snapshots SET complete = 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        let keep_from = previous.unwrap_or(id);
+        sqlx::query("DELETE FROM customer_metrics WHERE snapshot_id < $1").bind(keep_from).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM metric_snapshots WHERE id < $1").bind(keep_from).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(self.latest_snapshot().await?.expect("just written"))
+    }
+
+    /// The newest complete snapshot.
+    pub async fn latest_snapshot(&self) -> Result<Option<SnapshotInfo>> {
+        sqlx::query(
+            "SELECT id, computed_at, observation_end, orders, customers, diagnostics FROM metric_snapshots \
+             WHERE complete = 1 ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(snapshot_from_row)
+        .transpose()
+    }
+
+    /// A customer's metrics in the newest complete snapshot.
+    pub async fn customer_metrics(&self, customer_id: i64) -> Result<Option<(SnapshotInfo, CustomerMetrics)>> {
+        let Some(snapshot) = self.latest_snapshot().await? else { return Ok(None) };
+        let sql = format!(
+            "SELECT {} FROM customer_metrics WHERE snapshot_id = $1 AND customer_id = $2",
+            METRIC_COLUMNS[1..].join(", ")
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(snapshot.id)
+            .bind(customer_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(r) = row else { return Ok(None) };
+        let metrics = CustomerMetrics {
+            customer_id: r.try_get("customer_id")?,
+            recency_days: r.try_get("recency_days")?,
+            frequency: r.try_get("frequency")?,
+            monetary: r.try_get("monetary")?,
+            r_score: r.try_get("r_score")?,
+            f_score: r.try_get("f_score")?,
+            m_score: r.try_get("m_score")?,
+            segment: r.try_get("segment")?,
+            p_alive: r.try_get("p_alive")?,
+            expected_purchases_90d: r.try_get("expected_purchases_90d")?,
+            expected_order_value: r.try_get("expected_order_value")?,
+            clv_12m: r.try_get("clv_12m")?,
+            churn_score: r.try_get("churn_score")?,
+            churn_band: r.try_get("churn_band")?,
+            expected_next_purchase: r.try_get("expected_next_purchase")?,
+        };
+        Ok(Some((snapshot, metrics)))
+    }
+
+    /// A customer's recorded segment moves, newest first.
+    pub async fn segment_changes(&self, customer_id: i64) -> Result<Vec<SegmentChange>> {
+        let rows = sqlx::query(
+            "SELECT customer_id, from_segment, to_segment, snapshot_id, at FROM segment_changes \
+             WHERE customer_id = $1 ORDER BY at DESC, id DESC",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SegmentChange {
+                    customer_id: r.try_get("customer_id")?,
+                    from_segment: r.try_get("from_segment")?,
+                    to_segment: r.try_get("to_segment")?,
+                    snapshot_id: r.try_get("snapshot_id")?,
+                    at: crate::from_ms(r.try_get("at")?),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,159 @@
+//! Per-customer metrics snapshots on SQLite and PostgreSQL: the snapshot computed from the store
+//! equals the analytics engine's output on the same orders exported as CSV; segment moves are
+//! recorded; permissions and errors.
+
+mod common;
+
+use common::{backends, spawn};
+use joren_analytics::{TimeUnit, TransactionLogBuilder, bgnbd, clv, gamma_gamma, rfm};
+use serde_json::{Value, json};
+
+/// The first 500 customers of the CDNOW sample (real purchase histories), dates shifted so the
+/// sample's last day is today, imported as orders in US cents; one order refunded in part, and
+/// one extra customer whose only order is cancelled. Returns that customer's id.
+async fn seed(t: &common::TestApp) -> i64 {
+    let path = format!("{}/../../../shared/data/cdnow_sample_transactions.csv", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let last = chrono::NaiveDate::from_ymd_opt(1998, 6, 30).unwrap();
+    let shift = chrono::Utc::now().date_naive() - last;
+    let mut csv = String::from("order_id,customer_id,ordered_at,line_amount,currency\n");
+    for (n, line) in text.lines().skip(1).enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        if f[0].parse::<u32>().unwrap() > 500 {
+            continue;
+        }
+        let day = chrono::NaiveDate::parse_from_str(f[1], "%Y-%m-%d").unwrap() + shift;
+        csv.push_str(&format!("CD-{n},{},{day}T12:00:00+09:00,{},USD\n", f[0], f[3]));
+    }
+    let r = t
+        .client
+        .post(t.url("/api/v1/import/orders"))
+        .bearer_auth(&t.staff_token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["rejected"].as_array().map(Vec::len), Some(0), "{report}");
+    let (_, orders) = t.get(&t.staff_token, "/api/v1/orders?limit=1").await;
+    let oid = orders["items"][0]["id"].as_i64().unwrap();
+    let (s, v) = t
+        .post(&t.staff_token, &format!("/api/v1/orders/{oid}/refunds"), &json!({"amount": 500, "reason": "一部返品"}))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let gone = t.customer(json!({"family_name": "取消", "phone": "090-1000-0005"})).await;
+    let (_, order) = t.post(&t.staff_token, "/api/v1/orders", &common::order_body(gone, Some("X-1"), 1000)).await;
+    let (s, v) =
+        t.post(&t.staff_token, &format!("/api/v1/orders/{}/cancel", order["id"]), &json!({"reason": "取消"})).await;
+    assert_eq!(s, 200, "{v}");
+    gone
+}
+
+#[tokio::test]
+async fn snapshot_equals_the_engine_on_the_exported_orders() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let gone = seed(&t).await;
+        let (status, _) = t.get(&t.staff_token, &format!("/api/v1/customers/{gone}/metrics")).await;
+        assert_eq!(status, 404, "[{b}] no snapshot yet");
+        let (status, _) = t.post(&t.viewer_token, "/api/v1/metrics/snapshot", &json!({})).await;
+        assert_eq!(status, 403, "viewers cannot start a refresh");
+        let (status, snap) = t.post(&t.staff_token, "/api/v1/metrics/snapshot", &json!({})).await;
+        assert_eq!(status, 201, "{snap}");
+        assert_eq!(snap["customers"], 500, "the cancelled customer has no purchase left");
+        assert!(snap["diagnostics"]["bgnbd"]["params"]["r"].is_number(), "models fitted: {snap}");
+
+        // The engine on the export: one row per order (first line item row), cancelled and
+        // fully refunded orders left out, partial refunds deducted, local dates.
+        let csv = t.client.get(t.url("/api/v1/export/orders.csv")).bearer_auth(&t.owner_token).send().await.unwrap();
+        let bytes = csv.bytes().await.unwrap();
+        let mut reader = csv::Reader::from_reader(bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap());
+        let header = reader.headers().unwrap().clone();
+        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let mut tx = String::from("customer_id,date,amount\n");
+        let mut seen = std::collections::HashSet::new();
+        for rec in reader.records() {
+            let rec = rec.unwrap();
+            if !seen.insert(rec[col("joren_order_id")].to_string()) {
+                continue;
+            }
+            if matches!(&rec[col("status")], "cancelled" | "refunded") {
+                continue;
+            }
+            let amount: i64 = rec[col("total")].parse::<i64>().unwrap() - rec[col("refunded")].parse::<i64>().unwrap();
+            tx.push_str(&format!("{},{},{amount}\n", &rec[col("customer_id")], &rec[col("ordered_at")][..10]));
+        }
+        let mut builder = TransactionLogBuilder::new(0);
+        builder.feed(tx.as_bytes()).unwrap();
+        let log = builder.finish().unwrap();
+        let end = joren_analytics::log::parse_day(snap["observation_end"].as_str().unwrap().as_bytes()).unwrap();
+        let mut r = rfm::values(&log, end);
+        rfm::score_quintiles(&log, &mut r);
+        let s = joren_analytics::summary::summarize(&log, end, TimeUnit::Day);
+        let bg = bgnbd::fit(&s).unwrap().params;
+        let gg = gamma_gamma::fit(&s).unwrap().params;
+        let horizon = clv::Horizon { purchases_days: 90.0, clv_months: 12, monthly_discount: 0.01 };
+        let forecast = clv::forecast(&s, &clv::PurchaseModel::BgNbd(bg), &gg, horizon);
+        let close = |a: &Value, b: f64| (a.as_f64().unwrap() - b).abs() <= 1e-6 * b.abs().max(1.0);
+        for (c, id) in log.customer_ids.iter().enumerate() {
+            let (status, v) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}/metrics")).await;
+            assert_eq!(status, 200, "{v}");
+            let m = &v["metrics"];
+            let seg = rfm::segment(r.r[c], r.f[c], r.m[c], rfm::Levels::default());
+            assert_eq!(m["segment"], seg.code(), "[{b}] customer {id}");
+            assert_eq!(
+                (m["frequency"].as_u64().unwrap(), m["monetary"].as_i64().unwrap()),
+                (u64::from(r.frequency[c]), r.monetary[c])
+            );
+            assert_eq!(
+                (m["r_score"].as_u64(), m["f_score"].as_u64(), m["m_score"].as_u64()),
+                (Some(r.r[c].into()), Some(r.f[c].into()), Some(r.m[c].into()))
+            );
+            let i = s.customer.iter().position(|&x| x as usize == c).unwrap();
+            assert!(
+                close(&m["p_alive"], forecast[i].p_alive),
+                "[{b}] {id}: {} vs {}",
+                m["p_alive"],
+                forecast[i].p_alive
+            );
+            assert!(close(&m["clv_12m"], forecast[i].clv));
+            assert!(close(&m["expected_purchases_90d"], forecast[i].expected_purchases));
+            assert!(m["churn_band"].is_string() && m["expected_next_purchase"].as_str().unwrap().len() == 10);
+        }
+        // The cancelled customer has no purchases, so no metrics.
+        let (status, _) = t.get(&t.staff_token, &format!("/api/v1/customers/{gone}/metrics")).await;
+        assert_eq!(status, 404);
+        assert_eq!(log.customers(), 500);
+        // A long-lapsed customer (segment `lost`) who comes back with six big orders this week.
+        let lapsed = (0..log.customers())
+            .find(|&c| rfm::segment(r.r[c], r.f[c], r.m[c], rfm::Levels::default()) == rfm::Segment::Lost)
+            .unwrap();
+        let first: i64 = log.customer_ids[lapsed].parse().unwrap();
+
+        // A second snapshot after new orders records segment moves against the first.
+        for k in 0..6 {
+            let mut body = common::order_body(first, Some(&format!("N-{k}")), 9000);
+            let day = chrono::Utc::now().date_naive() - chrono::Duration::days(k);
+            body["ordered_at"] = json!(format!("{day}T08:00:00+09:00"));
+            t.post(&t.staff_token, "/api/v1/orders", &body).await;
+        }
+        let (_, before) = t.get(&t.staff_token, &format!("/api/v1/customers/{}/metrics", first)).await;
+        let (status, second) = t.post(&t.owner_token, "/api/v1/metrics/snapshot", &json!({})).await;
+        assert_eq!(status, 201);
+        assert!(second["id"].as_i64() > snap["id"].as_i64());
+        let (_, after) = t.get(&t.staff_token, &format!("/api/v1/customers/{}/metrics", first)).await;
+        assert_eq!(after["snapshot"]["id"], second["id"]);
+        if before["metrics"]["segment"] != after["metrics"]["segment"] {
+            let change = &after["segment_changes"][0];
+            assert_eq!(
+                (&change["from_segment"], &change["to_segment"]),
+                (&before["metrics"]["segment"], &after["metrics"]["segment"])
+            );
+        } else {
+            panic!("six big orders this week should move a lost customer's segment: {before} {after}");
+        }
+        let (_, latest) = t.get(&t.viewer_token, "/api/v1/metrics/snapshot").await;
+        assert_eq!(latest["id"], second["id"], "viewers can read the snapshot");
+    }
+}
