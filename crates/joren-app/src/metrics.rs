@@ -65,6 +65,23 @@ impl App {
         Ok(snapshot)
     }
 
+    /// The nightly refresh: recomputes the snapshot when none exists yet or the newest was
+    /// computed before 03:00 today (shop time) and it is now past 03:00. Called hourly by the
+    /// server; returns the new snapshot when it ran.
+    pub async fn refresh_metrics_if_due(&self) -> Result<Option<SnapshotInfo>> {
+        let now = Utc::now().with_timezone(&self.config.time_zone);
+        let Some(three) = now.date_naive().and_hms_opt(3, 0, 0) else { return Ok(None) };
+        let Some(nightly) = self.config.time_zone.from_local_datetime(&three).earliest() else { return Ok(None) };
+        let due = match self.store.latest_snapshot().await? {
+            None => true,
+            Some(s) => now >= nightly && s.computed_at < nightly.with_timezone(&Utc),
+        };
+        if !due {
+            return Ok(None);
+        }
+        Ok(Some(self.refresh_metrics(&Actor::system("scheduler")).await?))
+    }
+
     /// A customer's metrics in the newest snapshot, if any snapshot includes them.
     pub async fn customer_metrics(&self, customer_id: i64) -> Result<Option<(SnapshotInfo, CustomerMetrics)>> {
         self.store.get_customer(customer_id).await?;
@@ -77,6 +94,15 @@ impl App {
 
     pub async fn latest_snapshot(&self) -> Result<Option<SnapshotInfo>> {
         Ok(self.store.latest_snapshot().await?)
+    }
+}
+
+/// The display name of a stored segment code, in Japanese or English.
+pub fn segment_label(code: &str, english: bool) -> &'static str {
+    match rfm::Segment::from_code(code) {
+        Some(s) if english => s.name_en(),
+        Some(s) => s.name_ja(),
+        None => "—",
     }
 }
 

@@ -47,7 +47,8 @@ pub async fn serve(
     served
 }
 
-/// Runs [`App::housekeeping`] at start and then every hour while the server runs.
+/// Runs [`App::housekeeping`] and the nightly metrics refresh (when due) at start and then
+/// every hour while the server runs.
 async fn housekeeping_loop(app: App) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
@@ -55,6 +56,11 @@ async fn housekeeping_loop(app: App) {
         match app.housekeeping().await {
             Ok(done) => tracing::debug!(?done, "housekeeping"),
             Err(e) => tracing::warn!("housekeeping failed: {e}"),
+        }
+        match app.refresh_metrics_if_due().await {
+            Ok(Some(s)) => tracing::info!(snapshot = s.id, customers = s.customers, "nightly metrics refreshed"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!("nightly metrics refresh failed: {e}"),
         }
     }
 }

@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}", get(customer))
         .route("/customers/{id}/edit", get(edit_customer_page).post(edit_customer_submit))
         .route("/customers/{id}/merge", post(merge_customer))
+        .route("/metrics/refresh", post(refresh_metrics))
         .route("/customers/{id}/contacts", post(add_contact))
         .route("/customers/{id}/consents", post(set_consent))
         .route("/orders/{id}", get(order_page))
@@ -386,11 +387,28 @@ struct ConsentRow {
     at: String,
 }
 
+/// The analytics panel of the customer 360, from the newest metrics snapshot.
+struct InsightView {
+    as_of: String,
+    segment: &'static str,
+    rfm: String,
+    p_alive: String,
+    expected_90d: String,
+    order_value: String,
+    clv: String,
+    churn_key: &'static str,
+    churn_score: String,
+    next_purchase: String,
+    overdue: bool,
+    not_fitted: bool,
+}
+
 #[derive(Template)]
 #[template(path = "customer.html")]
 struct CustomerPage {
     c: Chrome,
     id: i64,
+    insight: Option<InsightView>,
     name: String,
     kana: String,
     merged_into: Option<i64>,
@@ -525,7 +543,31 @@ async fn customer(
         })
         .collect();
     let kinds = INTERACTION_KINDS.iter().map(|k| (*k, kind_key(&format!("interaction:{k}")))).collect();
+    let today = s.app.local_time(chrono::Utc::now())[..10].to_string();
+    let insight = s.app.customer_metrics(id).await.map_err(err)?.map(|(snap, m)| {
+        let dash = || "—".to_string();
+        InsightView {
+            as_of: s.app.local_time(snap.computed_at),
+            segment: joren_app::metrics::segment_label(&m.segment, t.0 == crate::i18n::Lang::En),
+            rfm: format!("R{} F{} M{}", m.r_score, m.f_score, m.m_score),
+            p_alive: m.p_alive.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(dash),
+            expected_90d: m.expected_purchases_90d.map(|e| format!("{e:.2}")).unwrap_or_else(dash),
+            order_value: m.expected_order_value.map(|v| format_amount(v.round() as i64, "JPY")).unwrap_or_else(dash),
+            clv: m.clv_12m.map(|v| format_amount(v.round() as i64, "JPY")).unwrap_or_else(dash),
+            churn_key: match m.churn_band.as_deref() {
+                Some("high") => "insight.churn_high",
+                Some("medium") => "insight.churn_medium",
+                Some("low") => "insight.churn_low",
+                _ => "insight.not_fitted",
+            },
+            churn_score: m.churn_score.map(|v| v.to_string()).unwrap_or_else(dash),
+            overdue: m.expected_next_purchase.as_deref().is_some_and(|d| d < today.as_str()),
+            next_purchase: m.expected_next_purchase.unwrap_or_else(dash),
+            not_fitted: m.p_alive.is_none(),
+        }
+    });
     Ok(render(&CustomerPage {
+        insight,
         can_write: user.actor.role.can_write(),
         is_account: p.kind == joren_core::customer::CustomerKind::Account,
         c: Chrome::new(t, &user, "customers", format!("/customers/{id}")),
@@ -1005,6 +1047,27 @@ async fn edit_customer_submit(
             None => Err(UiError::from_app(t, e)),
         },
     }
+}
+
+#[derive(Deserialize)]
+struct RefreshForm {
+    csrf: String,
+    /// Where to go back to afterwards (a path on this site).
+    back: String,
+}
+
+/// Recomputes every customer's metrics now, then returns to the page the button was on.
+async fn refresh_metrics(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Form(f): Form<RefreshForm>,
+) -> UiResult {
+    let back = if f.back.starts_with('/') && !f.back.starts_with("//") { f.back } else { "/".to_string() };
+    let user = require(user, &back)?;
+    check_csrf(t, &user, &f.csrf)?;
+    s.app.refresh_metrics(&user.actor).await.map_err(|e| UiError::from_app(t, e))?;
+    Ok(Redirect::to(&back).into_response())
 }
 
 #[derive(Deserialize)]

@@ -155,5 +155,8 @@ async fn snapshot_equals_the_engine_on_the_exported_orders() {
         }
         let (_, latest) = t.get(&t.viewer_token, "/api/v1/metrics/snapshot").await;
         assert_eq!(latest["id"], second["id"], "viewers can read the snapshot");
+        // The nightly job does not run again the same night once a snapshot exists after 03:00
+        // (or, before 03:00, after yesterday's 03:00).
+        assert!(t.app.refresh_metrics_if_due().await.unwrap().is_none(), "[{b}] a fresh snapshot is not redone");
     }
 }

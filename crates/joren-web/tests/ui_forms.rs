@@ -260,3 +260,26 @@ async fn import_page_previews_mapping_then_reports_rejects() {
         assert_eq!(status, 403, "another user's upload is not readable");
     }
 }
+
+#[tokio::test]
+async fn customer_page_shows_metrics_after_analyse_now() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let s = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let id = t.customer(json!({"family_name": "分析", "given_name": "花子"})).await;
+        t.post(&t.staff_token, "/api/v1/orders", &common::order_body(id, Some("I-1"), 1400)).await;
+        let (_, html) = s.page(&format!("/customers/{id}")).await;
+        assert!(html.contains("id=\"insight-none\""), "[{b}] not analysed yet");
+        let (status, location, _) = s.post("/metrics/refresh", &[("back", &format!("/customers/{id}"))]).await;
+        assert_eq!((status, location.as_str()), (303, format!("/customers/{id}").as_str()));
+        let (_, html) = s.page(&format!("/customers/{id}")).await;
+        assert!(html.contains("id=\"insight-segment\""), "{html}");
+        // One customer cannot support the forecasting models: RFM only, said plainly.
+        assert!(html.contains("予測モデルは使っていません"), "{html}");
+        let (_, location, _) = s.post("/metrics/refresh", &[("back", "https://evil.example/")]).await;
+        assert_eq!(location, "/", "only local paths are followed");
+        let viewer = Session { t: &t, cookie: t.login_cookie("viewer").await };
+        let (status, _, _) = viewer.post("/metrics/refresh", &[("back", "/")]).await;
+        assert_eq!(status, 403);
+    }
+}
