@@ -557,6 +557,8 @@ impl App {
             self.store.insert_interactions_batch(chunk).await?;
         }
         summary.interactions = interactions.len();
+        progress("metrics");
+        self.refresh_metrics(&system).await?;
         Ok(summary)
     }
 }
