@@ -481,9 +481,16 @@ async fn health_and_openapi_are_served() {
     let doc: serde_json::Value =
         t.client.get(t.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
-    for path in
-        ["/customers", "/customers/{id}/merge", "/orders", "/orders/{id}/refunds", "/import/{kind}", "/export/{kind}"]
-    {
+    for path in [
+        "/customers",
+        "/customers/{id}/merge",
+        "/customers/{id}/metrics",
+        "/metrics/snapshot",
+        "/orders",
+        "/orders/{id}/refunds",
+        "/import/{kind}",
+        "/export/{kind}",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} undocumented");
     }
     let params = doc["paths"]["/orders"]["post"]["parameters"].as_array().unwrap();
