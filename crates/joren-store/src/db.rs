@@ -31,12 +31,14 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "uploads", include_str!("../migrations/sqlite/0002_uploads.sql")),
     (3, "order_items_without_rowid", include_str!("../migrations/sqlite/0003_order_items_without_rowid.sql")),
     (4, "metrics", include_str!("../migrations/sqlite/0004_metrics.sql")),
+    (5, "settings", include_str!("../migrations/sqlite/0005_settings.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, "uploads", include_str!("../migrations/postgres/0002_uploads.sql")),
     (3, "order_items_without_rowid", include_str!("../migrations/postgres/0003_order_items_without_rowid.sql")),
     (4, "metrics", include_str!("../migrations/postgres/0004_metrics.sql")),
+    (5, "settings", include_str!("../migrations/postgres/0005_settings.sql")),
 ];
 
 impl Store {

@@ -84,6 +84,26 @@ fn snapshot_from_row(r: &sqlx::any::AnyRow) -> Result<SnapshotInfo> {
     })
 }
 
+fn metrics_from_row(r: &sqlx::any::AnyRow) -> Result<CustomerMetrics> {
+    Ok(CustomerMetrics {
+        customer_id: r.try_get("customer_id")?,
+        recency_days: r.try_get("recency_days")?,
+        frequency: r.try_get("frequency")?,
+        monetary: r.try_get("monetary")?,
+        r_score: r.try_get("r_score")?,
+        f_score: r.try_get("f_score")?,
+        m_score: r.try_get("m_score")?,
+        segment: r.try_get("segment")?,
+        p_alive: r.try_get("p_alive")?,
+        expected_purchases_90d: r.try_get("expected_purchases_90d")?,
+        expected_order_value: r.try_get("expected_order_value")?,
+        clv_12m: r.try_get("clv_12m")?,
+        churn_score: r.try_get("churn_score")?,
+        churn_band: r.try_get("churn_band")?,
+        expected_next_purchase: r.try_get("expected_next_purchase")?,
+    })
+}
+
 impl Store {
     /// Streams the order log the analytics engine reads: (customer id, ordered-at epoch ms,
     /// amount after refunds in minor units) of every order that is not cancelled or fully
@@ -197,24 +217,70 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         let Some(r) = row else { return Ok(None) };
-        let metrics = CustomerMetrics {
-            customer_id: r.try_get("customer_id")?,
-            recency_days: r.try_get("recency_days")?,
-            frequency: r.try_get("frequency")?,
-            monetary: r.try_get("monetary")?,
-            r_score: r.try_get("r_score")?,
-            f_score: r.try_get("f_score")?,
-            m_score: r.try_get("m_score")?,
-            segment: r.try_get("segment")?,
-            p_alive: r.try_get("p_alive")?,
-            expected_purchases_90d: r.try_get("expected_purchases_90d")?,
-            expected_order_value: r.try_get("expected_order_value")?,
-            clv_12m: r.try_get("clv_12m")?,
-            churn_score: r.try_get("churn_score")?,
-            churn_band: r.try_get("churn_band")?,
-            expected_next_purchase: r.try_get("expected_next_purchase")?,
-        };
-        Ok(Some((snapshot, metrics)))
+        Ok(Some((snapshot, metrics_from_row(&r)?)))
+    }
+
+    /// A shop setting.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&self.pool).await?)
+    }
+
+    /// Sets a shop setting (insert or replace).
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Each customer's acquisition source (customers without one are left out).
+    pub async fn acquisition_sources(&self) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, acquisition_source FROM customers WHERE acquisition_source IS NOT NULL AND merged_into IS NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("acquisition_source")?))).collect()
+    }
+
+    /// Customers and total spend (minor units) per segment in a snapshot.
+    pub async fn segment_totals(&self, snapshot_id: i64) -> Result<Vec<(String, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT segment, COUNT(*) AS n, CAST(SUM(monetary) AS BIGINT) AS spend FROM customer_metrics WHERE snapshot_id = $1 GROUP BY segment",
+        )
+        .bind(snapshot_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("segment")?, r.try_get("n")?, r.try_get("spend")?))).collect()
+    }
+
+    /// Every predicted 12-month CLV in a snapshot (customers the models covered).
+    pub async fn clv_values(&self, snapshot_id: i64) -> Result<Vec<f64>> {
+        Ok(sqlx::query_scalar("SELECT clv_12m FROM customer_metrics WHERE snapshot_id = $1 AND clv_12m IS NOT NULL")
+            .bind(snapshot_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// The customers of a churn band in a snapshot, most valuable first.
+    pub async fn customers_in_band(&self, snapshot_id: i64, band: &str, limit: i64) -> Result<Vec<CustomerMetrics>> {
+        let sql = format!(
+            "SELECT {} FROM customer_metrics WHERE snapshot_id = $1 AND churn_band = $2              ORDER BY clv_12m DESC, customer_id LIMIT $3",
+            METRIC_COLUMNS[1..].join(", ")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(snapshot_id)
+            .bind(band)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(metrics_from_row).collect()
     }
 
     /// A customer's recorded segment moves, newest first.

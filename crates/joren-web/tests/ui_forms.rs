@@ -283,3 +283,50 @@ async fn customer_page_shows_metrics_after_analyse_now() {
         assert_eq!(status, 403);
     }
 }
+
+#[tokio::test]
+async fn dashboard_shows_kpis_cohorts_segments_and_the_industry_comparison() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let owner = Session { t: &t, cookie: t.login_cookie("owner").await };
+        let today = chrono::Utc::now().date_naive();
+        for c in 0..6i64 {
+            let source = if c % 2 == 0 { "advertising" } else { "referral" };
+            let id = t.customer(json!({"family_name": format!("集計{c}"), "acquisition_source": source})).await;
+            for k in 0..=(c % 3) {
+                let mut body = common::order_body(id, Some(&format!("D-{c}-{k}")), 1200 + 100 * c);
+                let day = today - chrono::Duration::days(200 - 60 * k - 7 * c);
+                body["ordered_at"] = json!(format!("{day}T11:00:00+09:00"));
+                t.post(&t.staff_token, "/api/v1/orders", &body).await;
+            }
+        }
+        let (status, html) = owner.page("/dashboard").await;
+        assert_eq!(status, 200, "[{b}] {html}");
+        assert!(html.contains("id=\"kpi-tiles\"") && html.contains("継続率"), "{html}");
+        assert!(html.contains("id=\"cohort-heatmap\""), "cohorts drawn");
+        assert!(html.contains("id=\"source-table\"") && html.contains("広告") && html.contains("紹介"), "{html}");
+        assert!(!html.contains("id=\"segment-chart\""), "no snapshot yet");
+
+        let (status, location, body) = owner.post("/metrics/refresh", &[("back", "/dashboard")]).await;
+        assert_eq!((status, location.as_str()), (303, "/dashboard"), "{body}");
+        let (_, html) = owner.page("/dashboard").await;
+        assert!(html.contains("id=\"segment-chart\"") && html.contains("<svg"), "segments drawn after analysis");
+
+        let (status, location, _) = owner.post("/settings/industry", &[("industry", "restaurant")]).await;
+        assert_eq!((status, location.as_str()), (303, "/dashboard"));
+        let (_, html) = owner.page("/dashboard").await;
+        assert!(html.contains("id=\"industry-verdict\"") && html.contains("30–50%"), "{html}");
+        let (status, _, _) = owner.post("/settings/industry", &[("industry", "casino")]).await;
+        assert_eq!(status, 422, "unknown industries are refused");
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (status, _, _) = staff.post("/settings/industry", &[("industry", "retail")]).await;
+        assert_eq!(status, 403, "only the owner sets the industry");
+
+        let (status, html) = owner.page("/dashboard?start=2026-13-01&end=2026-12-31").await;
+        assert_eq!(status, 422, "a bad date is explained: {html}");
+        assert!(html.contains("start"), "{html}");
+        let (status, html) = owner.page("/dashboard?start=2025-01-01&end=2025-03-31").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("2024-10-03 〜 2024-12-31"), "previous period of the same length: {html}");
+    }
+}

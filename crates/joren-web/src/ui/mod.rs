@@ -21,6 +21,8 @@ use crate::AppState;
 use crate::auth::{SESSION_COOKIE, WebUser, constant_time_eq, cookie};
 use crate::i18n::{Lang, Tr};
 
+mod dashboard;
+
 const LANG_COOKIE: &str = "joren_lang";
 const PAGE_SIZE: i64 = 50;
 
@@ -36,6 +38,8 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/edit", get(edit_customer_page).post(edit_customer_submit))
         .route("/customers/{id}/merge", post(merge_customer))
         .route("/metrics/refresh", post(refresh_metrics))
+        .route("/dashboard", get(dashboard::page))
+        .route("/settings/industry", post(dashboard::set_industry))
         .route("/customers/{id}/contacts", post(add_contact))
         .route("/customers/{id}/consents", post(set_consent))
         .route("/orders/{id}", get(order_page))
@@ -168,7 +172,7 @@ fn safe_next(next: Option<&str>) -> String {
 async fn css() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
-        include_str!("../static/app.css"),
+        include_str!("../../static/app.css"),
     )
         .into_response()
 }

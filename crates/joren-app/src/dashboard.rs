@@ -1,0 +1,195 @@
+//! The owner's morning dashboard: retention KPIs of a period against the previous one, the
+//! cohort table, KPIs by acquisition source, RFM segment sizes, the distribution of predicted
+//! CLV, the churn-risk list and the repeat rate against the shop's industry.
+
+use chrono::Utc;
+use joren_analytics::cohort::{Cohort, Granularity, cohorts};
+use joren_analytics::kpi::{Kpis, kpis};
+use joren_analytics::log::{civil_from_days, parse_day};
+use joren_store::{CustomerMetrics, SnapshotInfo};
+use serde::Serialize;
+
+use crate::{Actor, App, AppError, Result};
+
+/// Typical repeat rates by industry (share of customers with two or more purchases), for the
+/// comparison on the dashboard: (code, Japanese, English, low %, high %).
+pub const INDUSTRIES: [(&str, &str, &str, f64, f64); 4] = [
+    ("retail", "小売・EC", "Retail / e-commerce", 20.0, 30.0),
+    ("restaurant", "飲食", "Restaurants", 30.0, 50.0),
+    ("beauty", "美容・健康", "Beauty / health", 40.0, 60.0),
+    ("b2b", "B2B サービス", "B2B services", 70.0, 90.0),
+];
+
+/// A period [start, end] as days since 1970-01-01.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Period {
+    pub start: i32,
+    pub end: i32,
+}
+
+impl Period {
+    /// The period of the same length just before this one.
+    pub fn previous(self) -> Self {
+        let len = self.end - self.start + 1;
+        Self { start: self.start - len, end: self.start - 1 }
+    }
+
+    pub fn label(self) -> (String, String) {
+        (date(self.start), date(self.end))
+    }
+}
+
+fn date(day: i32) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Everything the dashboard shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dashboard {
+    pub period: Period,
+    pub previous: Period,
+    pub kpis: Kpis,
+    pub previous_kpis: Kpis,
+    /// KPIs of the period per acquisition source.
+    pub by_source: Vec<(String, Kpis)>,
+    /// Monthly cohorts of the last 12 months of first purchases.
+    pub cohorts: Vec<Cohort>,
+    pub snapshot: Option<SnapshotInfo>,
+    /// (segment code, customers, spend in minor units), best segment first.
+    pub segments: Vec<(String, i64, i64)>,
+    /// CLV histogram: (upper bound of the bucket in yen, customers).
+    pub clv_buckets: Vec<(i64, usize)>,
+    /// High churn risk, most valuable first.
+    pub at_risk: Vec<(CustomerMetrics, String)>,
+    /// The shop's industry code, if chosen.
+    pub industry: Option<String>,
+}
+
+/// Days a customer counts as active after a purchase, for the dashboard's KPIs.
+pub const ACTIVE_WINDOW_DAYS: i32 = 365;
+
+impl App {
+    /// The dashboard for `period` (default: the last 90 days up to today, shop time zone).
+    pub async fn dashboard(&self, period: Option<(String, String)>) -> Result<Dashboard> {
+        let today = self.today();
+        let period = match period {
+            None => Period { start: today - 89, end: today },
+            Some((start, end)) => {
+                let parse = |field: &str, v: &str| {
+                    parse_day(v.as_bytes()).ok_or_else(|| {
+                        AppError::from(joren_core::FieldError::new(
+                            field,
+                            format!("YYYY-MM-DD で入力してください: {v}"),
+                        ))
+                    })
+                };
+                let p = Period { start: parse("start", &start)?, end: parse("end", &end)? };
+                if p.start > p.end {
+                    return Err(joren_core::FieldError::new("start", "開始日が終了日より後です").into());
+                }
+                p
+            }
+        };
+        let previous = period.previous();
+        let log = self.order_log().await?.log;
+        let kpis_of = |l: &joren_analytics::TransactionLog, p: Period| kpis(l, p.start, p.end, ACTIVE_WINDOW_DAYS);
+        let sources: std::collections::HashMap<String, String> =
+            self.store.acquisition_sources().await?.into_iter().map(|(id, s)| (id.to_string(), s)).collect();
+        let names: std::collections::BTreeSet<&String> = sources.values().collect();
+        let by_source = names
+            .into_iter()
+            .map(|name| {
+                let sub = log.subset(|c| sources.get(&log.customer_ids[c]) == Some(name));
+                (name.clone(), kpis_of(&sub, period))
+            })
+            .filter(|(_, k)| k.end_customers > 0 || k.start_customers > 0)
+            .collect();
+        let all_cohorts = cohorts(&log, period.end, Granularity::Month);
+        let skip = all_cohorts.len().saturating_sub(12);
+        let snapshot = self.store.latest_snapshot().await?;
+        let (segments, clv_buckets, at_risk) = match &snapshot {
+            None => (Vec::new(), Vec::new(), Vec::new()),
+            Some(s) => {
+                let mut segments = self.store.segment_totals(s.id).await?;
+                let rank = |code: &str| {
+                    joren_analytics::rfm::Segment::ALL.iter().position(|x| x.code() == code).unwrap_or(usize::MAX)
+                };
+                segments.sort_by_key(|(code, _, _)| rank(code));
+                let clv = clv_histogram(&self.store.clv_values(s.id).await?);
+                let mut at_risk = Vec::new();
+                for m in self.store.customers_in_band(s.id, "high", 20).await? {
+                    let name = self.store.get_customer(m.customer_id).await?.display_name;
+                    at_risk.push((m, name));
+                }
+                (segments, clv, at_risk)
+            }
+        };
+        Ok(Dashboard {
+            kpis: kpis_of(&log, period),
+            previous_kpis: kpis_of(&log, previous),
+            period,
+            previous,
+            by_source,
+            cohorts: all_cohorts.into_iter().skip(skip).collect(),
+            snapshot,
+            segments,
+            clv_buckets,
+            at_risk,
+            industry: self.store.setting("industry").await?,
+        })
+    }
+
+    /// Today in the shop's time zone, as days since 1970-01-01.
+    pub fn today(&self) -> i32 {
+        use chrono::Datelike;
+        let t = Utc::now().with_timezone(&self.config.time_zone);
+        joren_analytics::log::days_from_civil(t.year(), t.month(), t.day())
+    }
+
+    /// Chooses the industry the dashboard compares the repeat rate with (owners).
+    pub async fn set_industry(&self, actor: &Actor, code: &str) -> Result<()> {
+        actor.require_owner()?;
+        if !INDUSTRIES.iter().any(|i| i.0 == code) {
+            let codes: Vec<&str> = INDUSTRIES.iter().map(|i| i.0).collect();
+            return Err(
+                joren_core::FieldError::new("industry", format!("{code} は選べません ({})", codes.join(", "))).into()
+            );
+        }
+        self.store.set_setting("industry", code).await?;
+        self.audit(actor, "settings.industry", "settings", "industry", serde_json::json!({"industry": code})).await
+    }
+}
+
+/// Buckets of predicted CLV (yen) with round upper bounds, so the chart reads naturally.
+pub fn clv_histogram(values: &[f64]) -> Vec<(i64, usize)> {
+    const BOUNDS: [i64; 9] = [1_000, 3_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, i64::MAX];
+    let mut counts = [0usize; BOUNDS.len()];
+    for v in values {
+        let i = BOUNDS.iter().position(|&b| (*v as i64) < b).unwrap_or(BOUNDS.len() - 1);
+        counts[i] += 1;
+    }
+    BOUNDS.iter().copied().zip(counts).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previous_period_has_the_same_length_and_ends_the_day_before() {
+        let p = Period { start: 100, end: 189 };
+        let q = p.previous();
+        assert_eq!((q.start, q.end), (10, 99));
+    }
+
+    #[test]
+    fn clv_histogram_puts_each_value_in_one_bucket() {
+        let h = clv_histogram(&[0.0, 999.9, 1000.0, 4_999.0, 250_000.0]);
+        assert_eq!(h[0], (1_000, 2));
+        assert_eq!(h[1], (3_000, 1));
+        assert_eq!(h[2], (5_000, 1));
+        assert_eq!(h.last().unwrap().1, 1);
+        assert_eq!(h.iter().map(|b| b.1).sum::<usize>(), 5);
+    }
+}

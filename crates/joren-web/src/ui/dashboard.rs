@@ -1,0 +1,346 @@
+//! The dashboard page: KPI tiles against the previous period, the repeat rate against the
+//! shop's industry, the cohort heatmap, RFM segments, the CLV distribution (server-side SVG, no
+//! scripts, works offline), KPIs by acquisition source and the churn-risk list.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect};
+use joren_app::dashboard::{Dashboard, INDUSTRIES};
+use joren_core::money::format_amount;
+use serde::Deserialize;
+
+use super::{Chrome, UiError, UiLang, UiResult, check_csrf, render, require};
+use crate::AppState;
+use crate::auth::WebUser;
+use crate::i18n::{Lang, Tr};
+
+#[derive(Deserialize, Default)]
+pub(super) struct PeriodQuery {
+    start: Option<String>,
+    end: Option<String>,
+}
+
+/// One KPI tile: value now, value in the previous period, and the change.
+pub(super) struct Tile {
+    label: &'static str,
+    help: &'static str,
+    value: String,
+    previous: String,
+    delta: String,
+    /// `up`, `down` or empty, with `good` when the move is favourable.
+    trend: &'static str,
+}
+
+pub(super) struct CohortRow {
+    label: String,
+    customers: u64,
+    cells: Vec<(String, String)>,
+}
+
+pub(super) struct SourceRow {
+    name: String,
+    start: u64,
+    end: u64,
+    retention: String,
+    repeat: String,
+    aov: String,
+}
+
+pub(super) struct RiskRow {
+    id: i64,
+    name: String,
+    score: i64,
+    clv: String,
+    next: String,
+    segment: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub(super) struct DashboardPage {
+    c: Chrome,
+    start: String,
+    end: String,
+    previous: String,
+    tiles: Vec<Tile>,
+    repeat_rate: String,
+    industry: Option<(&'static str, String)>,
+    industry_verdict: &'static str,
+    industries: Vec<(&'static str, &'static str, bool)>,
+    is_owner: bool,
+    can_write: bool,
+    cohort_width: usize,
+    cohorts: Vec<CohortRow>,
+    segments_svg: String,
+    clv_svg: String,
+    sources: Vec<SourceRow>,
+    at_risk: Vec<RiskRow>,
+    snapshot: Option<String>,
+    not_fitted: Option<String>,
+    model_words: Option<String>,
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.1}%")).unwrap_or_else(|| "—".into())
+}
+
+fn yen(v: Option<f64>) -> String {
+    v.map(|v| format_amount(v.round() as i64, "JPY")).unwrap_or_else(|| "—".into())
+}
+
+/// A KPI tile; `higher_is_better` decides whether a rise is shown as good.
+fn tile(
+    label: &'static str,
+    help: &'static str,
+    now: Option<f64>,
+    before: Option<f64>,
+    show: fn(Option<f64>) -> String,
+    higher_is_better: bool,
+) -> Tile {
+    let (delta, trend) = match (now, before) {
+        (Some(a), Some(b)) if (a - b).abs() > 1e-9 => {
+            let up = a > b;
+            let good = up == higher_is_better;
+            let d = if b.abs() > 1e-9 { format!("{:+.1}%", (a - b) / b.abs() * 100.0) } else { String::new() };
+            (
+                d,
+                if up && good {
+                    "up good"
+                } else if up {
+                    "up"
+                } else if good {
+                    "down good"
+                } else {
+                    "down"
+                },
+            )
+        }
+        _ => (String::new(), ""),
+    };
+    Tile { label, help, value: show(now), previous: show(before), delta, trend }
+}
+
+/// Horizontal bars: one row per (label, value, caption).
+fn bars_svg(rows: &[(String, f64, String)], color: &str) -> String {
+    let max = rows.iter().map(|r| r.1).fold(0.0, f64::max).max(1e-9);
+    let (row_h, label_w, bar_w) = (22.0, 150.0, 260.0);
+    let mut svg = format!(
+        "<svg viewBox=\"0 0 {} {}\" class=\"chart\" role=\"img\">",
+        label_w + bar_w + 120.0,
+        row_h * rows.len() as f64 + 4.0
+    );
+    for (i, (label, v, caption)) in rows.iter().enumerate() {
+        let y = i as f64 * row_h;
+        let w = (v / max * bar_w).max(1.0);
+        svg.push_str(&format!(
+            "<text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"end\">{}</text><rect x=\"{label_w}\" y=\"{:.0}\" width=\"{w:.1}\" height=\"{:.0}\" fill=\"{color}\"><title>{}: {}</title></rect><text x=\"{:.0}\" y=\"{:.0}\">{}</text>",
+            label_w - 6.0,
+            y + 15.0,
+            esc(label),
+            y + 3.0,
+            row_h - 6.0,
+            esc(label),
+            esc(caption),
+            label_w + w + 6.0,
+            y + 15.0,
+            esc(caption)
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn heat(share: f64) -> String {
+    // From white to the accent colour.
+    let a = share.clamp(0.0, 1.0);
+    format!("background: rgba(140, 82, 45, {:.2}); color: {}", 0.08 + 0.8 * a, if a > 0.5 { "#fff" } else { "inherit" })
+}
+
+fn build(t: Tr, c: Chrome, d: Dashboard, is_owner: bool, can_write: bool) -> DashboardPage {
+    let en = t.0 == Lang::En;
+    let (k, p) = (&d.kpis, &d.previous_kpis);
+    let count = |v: u64| Some(v as f64);
+    let tiles = vec![
+        tile("kpi.retention", "kpi.retention_help", k.retention_rate, p.retention_rate, pct, true),
+        tile("kpi.churn", "kpi.churn_help", k.churn_rate, p.churn_rate, pct, false),
+        tile("kpi.repeat", "kpi.repeat_help", k.repeat_rate, p.repeat_rate, pct, true),
+        tile(
+            "kpi.active",
+            "kpi.active_help",
+            count(k.end_customers),
+            count(p.end_customers),
+            |v| v.map(|v| format!("{v:.0}")).unwrap_or_default(),
+            true,
+        ),
+        tile("kpi.aov", "kpi.aov_help", k.average_order_value, p.average_order_value, yen, true),
+        tile("kpi.ltv", "kpi.ltv_help", k.simple_ltv, p.simple_ltv, yen, true),
+    ];
+    let industry = d
+        .industry
+        .as_deref()
+        .and_then(|code| INDUSTRIES.iter().find(|i| i.0 == code))
+        .map(|i| (if en { i.2 } else { i.1 }, format!("{:.0}–{:.0}%", i.3, i.4)));
+    let industry_verdict =
+        match (d.industry.as_deref().and_then(|c| INDUSTRIES.iter().find(|i| i.0 == c)), k.repeat_rate) {
+            (Some(i), Some(r)) if r < i.3 => "industry.below",
+            (Some(i), Some(r)) if r > i.4 => "industry.above",
+            (Some(_), Some(_)) => "industry.within",
+            _ => "industry.choose",
+        };
+    let cohort_width = d.cohorts.iter().map(|r| r.active_share.len()).max().unwrap_or(0).min(12);
+    let cohorts = d
+        .cohorts
+        .iter()
+        .map(|r| CohortRow {
+            label: r.label.clone(),
+            customers: r.customers,
+            cells: r.active_share.iter().take(cohort_width).map(|s| (format!("{:.0}%", s * 100.0), heat(*s))).collect(),
+        })
+        .collect();
+    let total_spend: i64 = d.segments.iter().map(|s| s.2).sum::<i64>().max(1);
+    let total_customers: i64 = d.segments.iter().map(|s| s.1).sum::<i64>().max(1);
+    let seg_rows: Vec<(String, f64, String)> = d
+        .segments
+        .iter()
+        .map(|(code, n, spend)| {
+            (
+                joren_app::metrics::segment_label(code, en).to_string(),
+                *n as f64,
+                format!(
+                    "{n} ({:.0}%) · {} {:.0}%",
+                    *n as f64 / total_customers as f64 * 100.0,
+                    if en { "revenue" } else { "売上" },
+                    *spend as f64 / total_spend as f64 * 100.0
+                ),
+            )
+        })
+        .collect();
+    let mut lower = 0i64;
+    let clv_rows: Vec<(String, f64, String)> = d
+        .clv_buckets
+        .iter()
+        .map(|(upper, n)| {
+            let label = if *upper == i64::MAX {
+                format!("{}〜", format_amount(lower, "JPY"))
+            } else {
+                format!("〜{}", format_amount(*upper, "JPY"))
+            };
+            lower = *upper;
+            (label, *n as f64, n.to_string())
+        })
+        .collect();
+    let sources = d
+        .by_source
+        .iter()
+        .map(|(name, k)| SourceRow {
+            name: t.t(&format!("source.{name}")).to_string(),
+            start: k.start_customers,
+            end: k.end_customers,
+            retention: pct(k.retention_rate),
+            repeat: pct(k.repeat_rate),
+            aov: yen(k.average_order_value),
+        })
+        .collect();
+    let at_risk = d
+        .at_risk
+        .iter()
+        .map(|(m, name)| RiskRow {
+            id: m.customer_id,
+            name: name.clone(),
+            score: m.churn_score.unwrap_or_default(),
+            clv: yen(m.clv_12m),
+            next: m.expected_next_purchase.clone().unwrap_or_default(),
+            segment: joren_app::metrics::segment_label(&m.segment, en),
+        })
+        .collect();
+    let diag = d.snapshot.as_ref().map(|s| &s.diagnostics);
+    let not_fitted = diag.and_then(|d| d.get("not_fitted")).and_then(|v| v.as_str()).map(str::to_string);
+    let model_words = diag.and_then(|d| d.get("bgnbd")).map(|bg| {
+        let r = bg["params"]["r"].as_f64().unwrap_or(0.0);
+        let alpha = bg["params"]["alpha"].as_f64().unwrap_or(1.0);
+        let a = bg["params"]["a"].as_f64().unwrap_or(0.0);
+        let b = bg["params"]["b"].as_f64().unwrap_or(1.0);
+        let days_between = alpha / r.max(1e-9);
+        let leave = a / (a + b) * 100.0;
+        if en {
+            format!(
+                "Fitted on {} repeat buyers: a typical customer buys about every {days_between:.0} days while they stay, \
+                 and after each purchase about {leave:.0}% do not come back.",
+                bg["repeaters"]
+            )
+        } else {
+            format!(
+                "リピーター {} 人のデータから推定: 平均的なお客様は来店を続けている間およそ {days_between:.0} 日に 1 回購入し、\
+                 購入のたびに約 {leave:.0}% の方がそれきり離れていきます。",
+                bg["repeaters"]
+            )
+        }
+    });
+    let (start, end) = d.period.label();
+    let (ps, pe) = d.previous.label();
+    DashboardPage {
+        c,
+        start,
+        end,
+        previous: format!("{ps} 〜 {pe}"),
+        tiles,
+        repeat_rate: pct(k.repeat_rate),
+        industry,
+        industry_verdict,
+        industries: INDUSTRIES
+            .iter()
+            .map(|i| (i.0, if en { i.2 } else { i.1 }, d.industry.as_deref() == Some(i.0)))
+            .collect(),
+        is_owner,
+        can_write,
+        cohort_width,
+        cohorts,
+        segments_svg: if seg_rows.is_empty() { String::new() } else { bars_svg(&seg_rows, "#8c522d") },
+        clv_svg: if clv_rows.iter().all(|r| r.1 == 0.0) { String::new() } else { bars_svg(&clv_rows, "#3f6f8c") },
+        sources,
+        at_risk,
+        snapshot: d.snapshot.as_ref().map(|s| s.computed_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+        not_fitted,
+        model_words,
+    }
+}
+
+pub(super) async fn page(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Query(q): Query<PeriodQuery>,
+) -> UiResult {
+    let user = require(user, "/dashboard")?;
+    let period = match (q.start.filter(|v| !v.is_empty()), q.end.filter(|v| !v.is_empty())) {
+        (Some(a), Some(b)) => Some((a, b)),
+        _ => None,
+    };
+    let d = s.app.dashboard(period).await.map_err(|e| UiError::from_app(t, e))?;
+    let c = Chrome::new(t, &user, "dashboard", "/dashboard");
+    let role = user.actor.role;
+    Ok(render(&build(t, c, d, role.can_manage_users(), role.can_write())))
+}
+
+#[derive(Deserialize)]
+pub(super) struct IndustryForm {
+    csrf: String,
+    industry: String,
+}
+
+pub(super) async fn set_industry(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Form(f): Form<IndustryForm>,
+) -> UiResult {
+    let user = require(user, "/dashboard")?;
+    check_csrf(t, &user, &f.csrf)?;
+    s.app.set_industry(&user.actor, &f.industry).await.map_err(|e| UiError::from_app(t, e))?;
+    Ok(Redirect::to("/dashboard").into_response())
+}
