@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/timeline", get(timeline))
         .route("/customers/{id}/metrics", get(customer_metrics))
         .route("/metrics/snapshot", get(latest_snapshot).post(refresh_metrics))
+        .route("/settings/next-best-action", get(next_action_rules).put(set_next_action_rules))
         .route("/customers/{id}/contacts", get(list_contacts).post(add_contact))
         .route("/customers/{id}/consents/{channel}", put(set_consent))
         .route("/customers/{id}/interactions", get(list_interactions).post(add_interaction))
@@ -157,7 +158,9 @@ async fn customer_metrics(State(s): State<AppState>, ApiActor(_): ApiActor, Path
         return Err(joren_app::AppError::NotFound("metrics").into());
     };
     let changes = s.app.segment_changes(id).await?;
-    Ok(Json(json!({"snapshot": snapshot, "metrics": metrics, "segment_changes": changes})).into_response())
+    let next_action = joren_app::next_action::suggest(&s.app.next_action_rules().await?, &metrics);
+    Ok(Json(json!({"snapshot": snapshot, "metrics": metrics, "segment_changes": changes, "next_action": next_action}))
+        .into_response())
 }
 
 async fn latest_snapshot(State(s): State<AppState>, ApiActor(_): ApiActor) -> ApiResult {
@@ -171,6 +174,26 @@ async fn latest_snapshot(State(s): State<AppState>, ApiActor(_): ApiActor) -> Ap
 async fn refresh_metrics(State(s): State<AppState>, ApiActor(a): ApiActor) -> ApiResult {
     let snapshot = s.app.refresh_metrics(&a).await?;
     Ok((axum::http::StatusCode::CREATED, Json(snapshot)).into_response())
+}
+
+async fn next_action_rules(State(s): State<AppState>, ApiActor(_): ApiActor) -> ApiResult {
+    Ok(Json(json!({"rules": s.app.next_action_rules().await?})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesBody {
+    rules: Vec<joren_app::next_action::Rule>,
+}
+
+/// Replaces the next-best-action rules (owners); the first matching rule wins.
+async fn set_next_action_rules(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    JsonBody(b): JsonBody<RulesBody>,
+) -> ApiResult {
+    s.app.set_next_action_rules(&a, b.rules).await?;
+    Ok(Json(json!({"rules": s.app.next_action_rules().await?})).into_response())
 }
 
 async fn list_contacts(State(s): State<AppState>, ApiActor(_): ApiActor, Path(id): Path<i64>) -> ApiResult {

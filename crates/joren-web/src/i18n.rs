@@ -219,6 +219,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Too little data for the forecasting models yet (RFM only).",
     ),
     ("insight.refresh", "今すぐ分析", "Analyse now"),
+    ("insight.next_action", "次の一手", "Next best action"),
+    ("insight.because", "理由:", "because"),
     ("customer.consents", "連絡の同意", "Consents"),
     ("customer.granted", "同意", "granted"),
     ("customer.denied", "拒否", "refused"),

@@ -155,6 +155,25 @@ async fn snapshot_equals_the_engine_on_the_exported_orders() {
         }
         let (_, latest) = t.get(&t.viewer_token, "/api/v1/metrics/snapshot").await;
         assert_eq!(latest["id"], second["id"], "viewers can read the snapshot");
+        // Next best action: the default playbook, then the owner's own rules.
+        assert!(after["next_action"]["action_ja"].is_string(), "{after}");
+        assert!(!after["next_action"]["because"].as_array().unwrap().is_empty());
+        let rules = json!({"rules": [{"segment": "champions", "action_ja": "店長から電話", "action_en": "Manager calls"},
+                                     {"action_ja": "通常のお知らせ", "action_en": "Newsletter"}]});
+        let (status, _) =
+            t.send(reqwest::Method::PUT, &t.staff_token, "/api/v1/settings/next-best-action", &rules).await;
+        assert_eq!(status, 403, "only the owner edits the rules");
+        let bad = json!({"rules": [{"segment": "vip", "action_ja": "x", "action_en": "x"}]});
+        let (status, e) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/next-best-action", &bad).await;
+        assert_eq!((status, e["error"]["field"].as_str()), (422, Some("rules[0].segment")), "{e}");
+        let (status, v) =
+            t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/next-best-action", &rules).await;
+        assert_eq!(status, 200, "{v}");
+        let (_, m) = t.get(&t.staff_token, &format!("/api/v1/customers/{first}/metrics")).await;
+        let expected =
+            if m["metrics"]["segment"] == "champions" { "店長から電話" } else { "通常のお知らせ" };
+        assert_eq!(m["next_action"]["action_ja"], expected, "{m}");
+
         // The nightly job does not run again the same night once a snapshot exists after 03:00
         // (or, before 03:00, after yesterday's 03:00).
         assert!(t.app.refresh_metrics_if_due().await.unwrap().is_none(), "[{b}] a fresh snapshot is not redone");

@@ -54,6 +54,7 @@ pub(super) struct RiskRow {
     clv: String,
     next: String,
     segment: &'static str,
+    action: String,
 }
 
 #[derive(Template)]
@@ -161,7 +162,14 @@ fn heat(share: f64) -> String {
     format!("background: rgba(140, 82, 45, {:.2}); color: {}", 0.08 + 0.8 * a, if a > 0.5 { "#fff" } else { "inherit" })
 }
 
-fn build(t: Tr, c: Chrome, d: Dashboard, is_owner: bool, can_write: bool) -> DashboardPage {
+fn build(
+    t: Tr,
+    c: Chrome,
+    d: Dashboard,
+    rules: &[joren_app::next_action::Rule],
+    is_owner: bool,
+    can_write: bool,
+) -> DashboardPage {
     let en = t.0 == Lang::En;
     let (k, p) = (&d.kpis, &d.previous_kpis);
     let count = |v: u64| Some(v as f64);
@@ -256,6 +264,9 @@ fn build(t: Tr, c: Chrome, d: Dashboard, is_owner: bool, can_write: bool) -> Das
             clv: yen(m.clv_12m),
             next: m.expected_next_purchase.clone().unwrap_or_default(),
             segment: joren_app::metrics::segment_label(&m.segment, en),
+            action: joren_app::next_action::suggest(rules, m)
+                .map(|a| if en { a.action_en } else { a.action_ja })
+                .unwrap_or_default(),
         })
         .collect();
     let diag = d.snapshot.as_ref().map(|s| &s.diagnostics);
@@ -322,9 +333,10 @@ pub(super) async fn page(
         _ => None,
     };
     let d = s.app.dashboard(period).await.map_err(|e| UiError::from_app(t, e))?;
+    let rules = s.app.next_action_rules().await.map_err(|e| UiError::from_app(t, e))?;
     let c = Chrome::new(t, &user, "dashboard", "/dashboard");
     let role = user.actor.role;
-    Ok(render(&build(t, c, d, role.can_manage_users(), role.can_write())))
+    Ok(render(&build(t, c, d, &rules, role.can_manage_users(), role.can_write())))
 }
 
 #[derive(Deserialize)]

@@ -405,6 +405,8 @@ struct InsightView {
     next_purchase: String,
     overdue: bool,
     not_fitted: bool,
+    /// Next best action and the facts that chose it.
+    action: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -548,8 +550,11 @@ async fn customer(
         .collect();
     let kinds = INTERACTION_KINDS.iter().map(|k| (*k, kind_key(&format!("interaction:{k}")))).collect();
     let today = s.app.local_time(chrono::Utc::now())[..10].to_string();
+    let rules = s.app.next_action_rules().await.map_err(err)?;
     let insight = s.app.customer_metrics(id).await.map_err(err)?.map(|(snap, m)| {
         let dash = || "—".to_string();
+        let action = joren_app::next_action::suggest(&rules, &m)
+            .map(|a| (if t.0 == crate::i18n::Lang::En { a.action_en } else { a.action_ja }, a.because.join(", ")));
         InsightView {
             as_of: s.app.local_time(snap.computed_at),
             segment: joren_app::metrics::segment_label(&m.segment, t.0 == crate::i18n::Lang::En),
@@ -568,6 +573,7 @@ async fn customer(
             overdue: m.expected_next_purchase.as_deref().is_some_and(|d| d < today.as_str()),
             next_purchase: m.expected_next_purchase.unwrap_or_else(dash),
             not_fitted: m.p_alive.is_none(),
+            action,
         }
     });
     Ok(render(&CustomerPage {
