@@ -66,6 +66,21 @@ pub struct Dashboard {
     pub industry: Option<String>,
 }
 
+/// "Contact this week": three short lists from the newest snapshot.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ContactLists {
+    /// Moved from a good segment to a slipping one in the newest snapshot (with the old one).
+    pub slipping: Vec<(CustomerMetrics, String, String)>,
+    /// Past their expected next purchase, most valuable first.
+    pub overdue: Vec<(CustomerMetrics, String)>,
+    /// 休眠顧客 worth reactivating, most valuable first.
+    pub dormant: Vec<(CustomerMetrics, String)>,
+}
+
+/// Segments a customer should not leave, and the ones that mean they are slipping away.
+const GOOD: [&str; 5] = ["champions", "loyal", "potential", "new", "regular"];
+const SLIPPING: [&str; 4] = ["needs_attention", "at_risk", "dormant", "lost"];
+
 /// Days a customer counts as active after a purchase, for the dashboard's KPIs.
 pub const ACTIVE_WINDOW_DAYS: i32 = 365;
 
@@ -138,6 +153,26 @@ impl App {
             at_risk,
             industry: self.store.setting("industry").await?,
         })
+    }
+
+    /// Who to contact this week (empty until a snapshot exists).
+    pub async fn contact_lists(&self, limit: i64) -> Result<ContactLists> {
+        let Some(snap) = self.store.latest_snapshot().await? else { return Ok(ContactLists::default()) };
+        let name = |id: i64| async move { Ok::<_, AppError>(self.store.get_customer(id).await?.display_name) };
+        let mut lists = ContactLists::default();
+        for (m, from) in self.store.moved_between(snap.id, &GOOD, &SLIPPING, limit).await? {
+            let n = name(m.customer_id).await?;
+            lists.slipping.push((m, from, n));
+        }
+        for m in self.store.overdue_customers(snap.id, &date(self.today()), limit).await? {
+            let n = name(m.customer_id).await?;
+            lists.overdue.push((m, n));
+        }
+        for m in self.store.customers_in_segment(snap.id, "dormant", limit).await? {
+            let n = name(m.customer_id).await?;
+            lists.dormant.push((m, n));
+        }
+        Ok(lists)
     }
 
     /// Today in the shop's time zone, as days since 1970-01-01.

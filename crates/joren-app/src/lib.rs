@@ -16,7 +16,7 @@ pub mod orders;
 use chrono::{Offset, TimeZone, Utc};
 use joren_core::role::Role;
 use joren_core::{FieldError, FieldErrors};
-pub use joren_store::{Backend, Store, StoreError};
+pub use joren_store::{Backend, CustomerMetrics, SnapshotInfo, Store, StoreError};
 
 /// Settings the use cases need.
 #[derive(Debug, Clone)]

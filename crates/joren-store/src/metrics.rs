@@ -283,6 +283,72 @@ impl Store {
         rows.iter().map(metrics_from_row).collect()
     }
 
+    /// Customers past their expected next purchase as of `today` (YYYY-MM-DD), most valuable
+    /// first (those the models cover).
+    pub async fn overdue_customers(&self, snapshot_id: i64, today: &str, limit: i64) -> Result<Vec<CustomerMetrics>> {
+        let sql = format!(
+            "SELECT {} FROM customer_metrics WHERE snapshot_id = $1 AND expected_next_purchase < $2 \
+             AND clv_12m IS NOT NULL ORDER BY clv_12m DESC, customer_id LIMIT $3",
+            METRIC_COLUMNS[1..].join(", ")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(snapshot_id)
+            .bind(today)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(metrics_from_row).collect()
+    }
+
+    /// Customers of a segment, most valuable first (by predicted CLV, then past spend).
+    pub async fn customers_in_segment(
+        &self,
+        snapshot_id: i64,
+        segment: &str,
+        limit: i64,
+    ) -> Result<Vec<CustomerMetrics>> {
+        let sql = format!(
+            "SELECT {} FROM customer_metrics WHERE snapshot_id = $1 AND segment = $2 \
+             ORDER BY COALESCE(clv_12m, 0) DESC, monetary DESC, customer_id LIMIT $3",
+            METRIC_COLUMNS[1..].join(", ")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(snapshot_id)
+            .bind(segment)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(metrics_from_row).collect()
+    }
+
+    /// Customers whose segment moved in snapshot `snapshot_id` from one of `from` to one of
+    /// `to` (e.g. from regulars to slipping), with their current metrics, most valuable first.
+    pub async fn moved_between(
+        &self,
+        snapshot_id: i64,
+        from: &[&str],
+        to: &[&str],
+        limit: i64,
+    ) -> Result<Vec<(CustomerMetrics, String)>> {
+        let cols: Vec<String> = METRIC_COLUMNS[1..].iter().map(|c| format!("m.{c}")).collect();
+        let sql = format!(
+            "SELECT {}, s.from_segment FROM segment_changes s JOIN customer_metrics m \
+             ON m.snapshot_id = s.snapshot_id AND m.customer_id = s.customer_id \
+             WHERE s.snapshot_id = $1 AND s.from_segment IN ({}) AND s.to_segment IN ({}) \
+             ORDER BY COALESCE(m.clv_12m, 0) DESC, m.customer_id LIMIT {}",
+            cols.join(", "),
+            self.placeholders(2, from.len()),
+            self.placeholders(2 + from.len(), to.len()),
+            limit.max(0)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(snapshot_id);
+        for v in from.iter().chain(to) {
+            q = q.bind(*v);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((metrics_from_row(r)?, r.try_get("from_segment")?))).collect()
+    }
+
     /// A customer's recorded segment moves, newest first.
     pub async fn segment_changes(&self, customer_id: i64) -> Result<Vec<SegmentChange>> {
         let rows = sqlx::query(

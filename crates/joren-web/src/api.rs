@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/metrics", get(customer_metrics))
         .route("/metrics/snapshot", get(latest_snapshot).post(refresh_metrics))
         .route("/settings/next-best-action", get(next_action_rules).put(set_next_action_rules))
+        .route("/metrics/contact-lists", get(contact_lists))
         .route("/customers/{id}/contacts", get(list_contacts).post(add_contact))
         .route("/customers/{id}/consents/{channel}", put(set_consent))
         .route("/customers/{id}/interactions", get(list_interactions).post(add_interaction))
@@ -174,6 +175,20 @@ async fn latest_snapshot(State(s): State<AppState>, ApiActor(_): ApiActor) -> Ap
 async fn refresh_metrics(State(s): State<AppState>, ApiActor(a): ApiActor) -> ApiResult {
     let snapshot = s.app.refresh_metrics(&a).await?;
     Ok((axum::http::StatusCode::CREATED, Json(snapshot)).into_response())
+}
+
+/// "Contact this week": slipped to a worse segment, past the expected next purchase, and
+/// dormant customers worth reactivating (each most valuable first, `?limit=` per list).
+async fn contact_lists(State(s): State<AppState>, ApiActor(_): ApiActor, Query(p): Query<Paging>) -> ApiResult {
+    let l = s.app.contact_lists(p.limit.unwrap_or(20).clamp(1, 500)).await?;
+    let item =
+        |m: &joren_app::CustomerMetrics, name: &str| json!({"customer_id": m.customer_id, "name": name, "metrics": m});
+    Ok(Json(json!({
+        "slipping": l.slipping.iter().map(|(m, from, n)| { let mut v = item(m, n); v["from_segment"] = json!(from); v }).collect::<Vec<_>>(),
+        "overdue": l.overdue.iter().map(|(m, n)| item(m, n)).collect::<Vec<_>>(),
+        "dormant": l.dormant.iter().map(|(m, n)| item(m, n)).collect::<Vec<_>>(),
+    }))
+    .into_response())
 }
 
 async fn next_action_rules(State(s): State<AppState>, ApiActor(_): ApiActor) -> ApiResult {

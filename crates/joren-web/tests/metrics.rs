@@ -155,6 +155,28 @@ async fn snapshot_equals_the_engine_on_the_exported_orders() {
         }
         let (_, latest) = t.get(&t.viewer_token, "/api/v1/metrics/snapshot").await;
         assert_eq!(latest["id"], second["id"], "viewers can read the snapshot");
+        // Contact lists: every entry is what its list says, most valuable first.
+        let (status, lists) = t.get(&t.staff_token, "/api/v1/metrics/contact-lists?limit=50").await;
+        assert_eq!(status, 200, "{lists}");
+        let today = chrono::Utc::now().date_naive().to_string();
+        let overdue = lists["overdue"].as_array().unwrap();
+        assert!(!overdue.is_empty(), "CDNOW has lapsed buyers: {lists}");
+        for e in overdue {
+            assert!(e["metrics"]["expected_next_purchase"].as_str().unwrap() < today.as_str());
+        }
+        let clv = |e: &Value| e["metrics"]["clv_12m"].as_f64().unwrap_or(0.0);
+        assert!(overdue.windows(2).all(|w| clv(&w[0]) >= clv(&w[1])), "most valuable first");
+        let dormant = lists["dormant"].as_array().unwrap();
+        assert!(dormant.iter().all(|e| e["metrics"]["segment"] == "dormant"));
+        for e in lists["slipping"].as_array().unwrap() {
+            assert!(
+                ["champions", "loyal", "potential", "new", "regular"].contains(&e["from_segment"].as_str().unwrap())
+            );
+            assert!(
+                ["needs_attention", "at_risk", "dormant", "lost"].contains(&e["metrics"]["segment"].as_str().unwrap())
+            );
+        }
+
         // Next best action: the default playbook, then the owner's own rules.
         assert!(after["next_action"]["action_ja"].is_string(), "{after}");
         assert!(!after["next_action"]["because"].as_array().unwrap().is_empty());

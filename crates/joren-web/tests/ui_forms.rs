@@ -311,6 +311,7 @@ async fn dashboard_shows_kpis_cohorts_segments_and_the_industry_comparison() {
         assert_eq!((status, location.as_str()), (303, "/dashboard"), "{body}");
         let (_, html) = owner.page("/dashboard").await;
         assert!(html.contains("id=\"segment-chart\"") && html.contains("<svg"), "segments drawn after analysis");
+        assert!(html.contains("id=\"contact-week\""), "contact lists shown");
 
         let (status, location, _) = owner.post("/settings/industry", &[("industry", "restaurant")]).await;
         assert_eq!((status, location.as_str()), (303, "/dashboard"));

@@ -57,6 +57,15 @@ pub(super) struct RiskRow {
     action: String,
 }
 
+/// A row of the "contact this week" lists.
+pub(super) struct ContactRow {
+    id: i64,
+    name: String,
+    detail: String,
+    clv: String,
+    action: String,
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 pub(super) struct DashboardPage {
@@ -80,6 +89,8 @@ pub(super) struct DashboardPage {
     snapshot: Option<String>,
     not_fitted: Option<String>,
     model_words: Option<String>,
+    /// (title key, table id, rows) of the "contact this week" lists.
+    contact_lists: Vec<(&'static str, &'static str, Vec<ContactRow>)>,
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -166,6 +177,7 @@ fn build(
     t: Tr,
     c: Chrome,
     d: Dashboard,
+    lists: joren_app::dashboard::ContactLists,
     rules: &[joren_app::next_action::Rule],
     is_owner: bool,
     can_write: bool,
@@ -292,6 +304,37 @@ fn build(
             )
         }
     });
+    let row = |m: &joren_app::CustomerMetrics, name: &str, detail: String| ContactRow {
+        id: m.customer_id,
+        name: name.to_string(),
+        detail,
+        clv: yen(m.clv_12m),
+        action: joren_app::next_action::suggest(rules, m)
+            .map(|a| if en { a.action_en } else { a.action_ja })
+            .unwrap_or_default(),
+    };
+    let seg = |code: &str| joren_app::metrics::segment_label(code, en);
+    let slipping = lists
+        .slipping
+        .iter()
+        .map(|(m, from, name)| row(m, name, format!("{} → {}", seg(from), seg(&m.segment))))
+        .collect();
+    let overdue = lists
+        .overdue
+        .iter()
+        .map(|(m, name)| row(m, name, m.expected_next_purchase.clone().unwrap_or_default()))
+        .collect();
+    let dormant = lists
+        .dormant
+        .iter()
+        .map(|(m, name)| {
+            row(
+                m,
+                name,
+                format!("{} {}", m.recency_days, if en { "days since last purchase" } else { "日前に最終購入" }),
+            )
+        })
+        .collect();
     let (start, end) = d.period.label();
     let (ps, pe) = d.previous.label();
     DashboardPage {
@@ -318,6 +361,11 @@ fn build(
         snapshot: d.snapshot.as_ref().map(|s| s.computed_at.format("%Y-%m-%d %H:%M UTC").to_string()),
         not_fitted,
         model_words,
+        contact_lists: vec![
+            ("week.slipping", "list-slipping", slipping),
+            ("week.overdue", "list-overdue", overdue),
+            ("week.dormant", "list-dormant", dormant),
+        ],
     }
 }
 
@@ -334,9 +382,10 @@ pub(super) async fn page(
     };
     let d = s.app.dashboard(period).await.map_err(|e| UiError::from_app(t, e))?;
     let rules = s.app.next_action_rules().await.map_err(|e| UiError::from_app(t, e))?;
+    let lists = s.app.contact_lists(15).await.map_err(|e| UiError::from_app(t, e))?;
     let c = Chrome::new(t, &user, "dashboard", "/dashboard");
     let role = user.actor.role;
-    Ok(render(&build(t, c, d, &rules, role.can_manage_users(), role.can_write())))
+    Ok(render(&build(t, c, d, lists, &rules, role.can_manage_users(), role.can_write())))
 }
 
 #[derive(Deserialize)]
