@@ -270,34 +270,20 @@ impl Store {
 
     /// The customers of a churn band in a snapshot, most valuable first.
     pub async fn customers_in_band(&self, snapshot_id: i64, band: &str, limit: i64) -> Result<Vec<CustomerMetrics>> {
-        let sql = format!(
-            "SELECT {} FROM customer_metrics WHERE snapshot_id = $1 AND churn_band = $2              ORDER BY clv_12m DESC, customer_id LIMIT $3",
-            METRIC_COLUMNS[1..].join(", ")
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(snapshot_id)
-            .bind(band)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(metrics_from_row).collect()
+        self.metrics_where(snapshot_id, "churn_band = $2", "clv_12m DESC", band, limit).await
     }
 
     /// Customers past their expected next purchase as of `today` (YYYY-MM-DD), most valuable
     /// first (those the models cover).
     pub async fn overdue_customers(&self, snapshot_id: i64, today: &str, limit: i64) -> Result<Vec<CustomerMetrics>> {
-        let sql = format!(
-            "SELECT {} FROM customer_metrics WHERE snapshot_id = $1 AND expected_next_purchase < $2 \
-             AND clv_12m IS NOT NULL ORDER BY clv_12m DESC, customer_id LIMIT $3",
-            METRIC_COLUMNS[1..].join(", ")
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(snapshot_id)
-            .bind(today)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(metrics_from_row).collect()
+        self.metrics_where(
+            snapshot_id,
+            "expected_next_purchase < $2 AND clv_12m IS NOT NULL",
+            "clv_12m DESC",
+            today,
+            limit,
+        )
+        .await
     }
 
     /// Customers of a segment, most valuable first (by predicted CLV, then past spend).
@@ -307,17 +293,26 @@ impl Store {
         segment: &str,
         limit: i64,
     ) -> Result<Vec<CustomerMetrics>> {
+        self.metrics_where(snapshot_id, "segment = $2", "COALESCE(clv_12m, 0) DESC, monetary DESC", segment, limit)
+            .await
+    }
+
+    /// Metrics rows of a snapshot matching `condition` (which may use `$2` = `arg`), in
+    /// `order` then by customer id. Both fragments are constants of this module.
+    async fn metrics_where(
+        &self,
+        snapshot_id: i64,
+        condition: &'static str,
+        order: &'static str,
+        arg: &str,
+        limit: i64,
+    ) -> Result<Vec<CustomerMetrics>> {
         let sql = format!(
-            "SELECT {} FROM customer_metrics WHERE snapshot_id = $1 AND segment = $2 \
-             ORDER BY COALESCE(clv_12m, 0) DESC, monetary DESC, customer_id LIMIT $3",
+            "SELECT {} FROM customer_metrics WHERE snapshot_id = $1 AND {condition} ORDER BY {order}, customer_id LIMIT $3",
             METRIC_COLUMNS[1..].join(", ")
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(snapshot_id)
-            .bind(segment)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(snapshot_id).bind(arg).bind(limit).fetch_all(&self.pool).await?;
         rows.iter().map(metrics_from_row).collect()
     }
 
