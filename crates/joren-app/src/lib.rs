@@ -25,11 +25,14 @@ pub struct AppConfig {
     pub time_zone: chrono_tz::Tz,
     /// Whether session cookies get the `Secure` flag (serve over HTTPS).
     pub secure_cookies: bool,
+    /// Whether a serving process runs the scheduled work (hourly housekeeping, nightly
+    /// metrics). Tests turn it off so nothing changes the data behind their back.
+    pub background_jobs: bool,
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
-        Self { time_zone: chrono_tz::Asia::Tokyo, secure_cookies: false }
+        Self { time_zone: chrono_tz::Asia::Tokyo, secure_cookies: false, background_jobs: true }
     }
 }
 

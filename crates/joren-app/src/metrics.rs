@@ -44,7 +44,7 @@ impl App {
     pub async fn refresh_metrics(&self, actor: &Actor) -> Result<SnapshotInfo> {
         actor.require_write()?;
         let OrderLog { log, orders } = self.order_log().await?;
-        let today = self.local_day(Utc::now().timestamp_millis());
+        let today = self.today();
         let end = log.day.iter().copied().max().unwrap_or(today).max(today);
         let (metrics, diagnostics) = tokio::task::spawn_blocking(move || compute_metrics(&log, end))
             .await

@@ -211,7 +211,7 @@ enum TokenCommand {
 
 fn config(g: &Global, secure_cookies: bool) -> Result<AppConfig> {
     let time_zone = g.time_zone.parse().map_err(|_| anyhow::anyhow!("unknown time zone {}", g.time_zone))?;
-    Ok(AppConfig { time_zone, secure_cookies })
+    Ok(AppConfig { time_zone, secure_cookies, background_jobs: true })
 }
 
 async fn open(url: &str, config: AppConfig) -> Result<App> {

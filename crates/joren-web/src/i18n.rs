@@ -221,6 +221,17 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("insight.refresh", "今すぐ分析", "Analyse now"),
     ("insight.next_action", "次の一手", "Next best action"),
     ("week.title", "今週連絡したい顧客", "Contact this week"),
+    ("rules.title", "次の一手のルール", "Next-best-action rules"),
+    (
+        "rules.help",
+        "上から順に、最初に当てはまったルールのアクションを提案します。条件の追加・変更は API (/api/v1/settings/next-best-action) で行えます。",
+        "The first rule that matches, from the top, gives the suggestion. Conditions can be added or changed over the API (/api/v1/settings/next-best-action).",
+    ),
+    ("rules.when", "条件", "When"),
+    ("rules.action_ja", "アクション (日本語)", "Action (Japanese)"),
+    ("rules.action_en", "アクション (英語)", "Action (English)"),
+    ("rules.save", "ルールを保存", "Save rules"),
+    ("rules.otherwise", "その他すべて", "Everyone else"),
     (
         "week.slipping",
         "セグメントが悪化した顧客 (前回の分析から)",

@@ -41,9 +41,11 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let housekeeping = tokio::spawn(housekeeping_loop(app.clone()));
+    let housekeeping = app.config.background_jobs.then(|| tokio::spawn(housekeeping_loop(app.clone())));
     let served = axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await;
-    housekeeping.abort();
+    if let Some(h) = housekeeping {
+        h.abort();
+    }
     served
 }
 

@@ -323,6 +323,20 @@ async fn dashboard_shows_kpis_cohorts_segments_and_the_industry_comparison() {
         let (status, _, _) = staff.post("/settings/industry", &[("industry", "retail")]).await;
         assert_eq!(status, 403, "only the owner sets the industry");
 
+        // The owner rewords a next-action rule from the page; an empty action is refused.
+        let (_, html) = owner.page("/dashboard").await;
+        assert!(html.contains("id=\"rules-form\""));
+        let (status, location, _) =
+            owner.post("/settings/next-best-action", &[("action_ja_1", "店長からお礼状を送る")]).await;
+        assert_eq!((status, location.as_str()), (303, "/dashboard#rules"));
+        let (_, rules) = t.get(&t.staff_token, "/api/v1/settings/next-best-action").await;
+        assert_eq!(rules["rules"][1]["action_ja"], "店長からお礼状を送る");
+        assert_eq!(rules["rules"][1]["segment"], "champions", "conditions unchanged");
+        let (status, _, _) = owner.post("/settings/next-best-action", &[("action_ja_0", " ")]).await;
+        assert_eq!(status, 422);
+        let (status, _, _) = staff.post("/settings/next-best-action", &[("action_ja_0", "x")]).await;
+        assert_eq!(status, 403);
+
         let (status, html) = owner.page("/dashboard?start=2026-13-01&end=2026-12-31").await;
         assert_eq!(status, 422, "a bad date is explained: {html}");
         assert!(html.contains("start"), "{html}");

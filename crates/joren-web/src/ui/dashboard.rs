@@ -91,6 +91,8 @@ pub(super) struct DashboardPage {
     model_words: Option<String>,
     /// (title key, table id, rows) of the "contact this week" lists.
     contact_lists: Vec<(&'static str, &'static str, Vec<ContactRow>)>,
+    /// The next-action rules for the owner's editor: (index, conditions in words, ja, en).
+    rules: Vec<(usize, String, String, String)>,
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -361,6 +363,24 @@ fn build(
         snapshot: d.snapshot.as_ref().map(|s| s.computed_at.format("%Y-%m-%d %H:%M UTC").to_string()),
         not_fitted,
         model_words,
+        rules: rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut when = Vec::new();
+                if let Some(s) = &r.segment {
+                    when.push(joren_app::metrics::segment_label(s, en).to_string());
+                }
+                if let Some(b) = &r.churn_band {
+                    when.push(format!("{} {}", t.t("insight.churn"), t.t(&format!("insight.churn_{b}"))));
+                }
+                if let Some(v) = r.min_clv {
+                    when.push(format!("CLV ≥ {}", format_amount(v.round() as i64, "JPY")));
+                }
+                let when = if when.is_empty() { t.t("rules.otherwise").to_string() } else { when.join(" + ") };
+                (i, when, r.action_ja.clone(), r.action_en.clone())
+            })
+            .collect(),
         contact_lists: vec![
             ("week.slipping", "list-slipping", slipping),
             ("week.overdue", "list-overdue", overdue),
@@ -386,6 +406,29 @@ pub(super) async fn page(
     let c = Chrome::new(t, &user, "dashboard", "/dashboard");
     let role = user.actor.role;
     Ok(render(&build(t, c, d, lists, &rules, role.can_manage_users(), role.can_write())))
+}
+
+/// Saves the wording of the next-action rules from the dashboard (conditions are edited over
+/// the API): fields `csrf`, `action_ja_N`, `action_en_N`.
+pub(super) async fn set_rules(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Form(f): Form<std::collections::HashMap<String, String>>,
+) -> UiResult {
+    let user = require(user, "/dashboard")?;
+    check_csrf(t, &user, f.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let mut rules = s.app.next_action_rules().await.map_err(|e| UiError::from_app(t, e))?;
+    for (i, r) in rules.iter_mut().enumerate() {
+        if let Some(v) = f.get(&format!("action_ja_{i}")) {
+            r.action_ja = v.trim().to_string();
+        }
+        if let Some(v) = f.get(&format!("action_en_{i}")) {
+            r.action_en = v.trim().to_string();
+        }
+    }
+    s.app.set_next_action_rules(&user.actor, rules).await.map_err(|e| UiError::from_app(t, e))?;
+    Ok(Redirect::to("/dashboard#rules").into_response())
 }
 
 #[derive(Deserialize)]

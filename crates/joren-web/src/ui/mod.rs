@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/metrics/refresh", post(refresh_metrics))
         .route("/dashboard", get(dashboard::page))
         .route("/settings/industry", post(dashboard::set_industry))
+        .route("/settings/next-best-action", post(dashboard::set_rules))
         .route("/customers/{id}/contacts", post(add_contact))
         .route("/customers/{id}/consents", post(set_consent))
         .route("/orders/{id}", get(order_page))

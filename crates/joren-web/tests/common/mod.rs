@@ -59,7 +59,8 @@ pub async fn database_url(backend: &str, dir: &tempfile::TempDir) -> String {
 pub async fn spawn(backend: &'static str) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let url = database_url(backend, &dir).await;
-    let app = App::open(&url, AppConfig::default()).await.unwrap();
+    let config = AppConfig { background_jobs: false, ..AppConfig::default() };
+    let app = App::open(&url, config).await.unwrap();
     let system = Actor::system("test");
     let mut tokens = Vec::new();
     for (name, role) in [("owner", Role::Owner), ("staff", Role::Staff), ("viewer", Role::Viewer)] {
