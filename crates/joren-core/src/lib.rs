@@ -11,5 +11,6 @@ pub mod order;
 pub mod phone;
 pub mod postal;
 pub mod role;
+pub mod segment_filter;
 
 pub use error::{FieldError, FieldErrors};

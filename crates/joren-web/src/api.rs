@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/metrics/snapshot", get(latest_snapshot).post(refresh_metrics))
         .route("/settings/next-best-action", get(next_action_rules).put(set_next_action_rules))
         .route("/metrics/contact-lists", get(contact_lists))
+        .route("/segments/evaluate", post(evaluate_segment))
         .route("/customers/{id}/contacts", get(list_contacts).post(add_contact))
         .route("/customers/{id}/consents/{channel}", put(set_consent))
         .route("/customers/{id}/interactions", get(list_interactions).post(add_interaction))
@@ -189,6 +190,26 @@ async fn contact_lists(State(s): State<AppState>, ApiActor(_): ApiActor, Query(p
         "dormant": l.dormant.iter().map(|(m, n)| item(m, n)).collect::<Vec<_>>(),
     }))
     .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EvaluateBody {
+    filter: serde_json::Value,
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    offset: Option<i64>,
+}
+
+/// How many customers a segment filter selects, with a page of their ids.
+async fn evaluate_segment(
+    State(s): State<AppState>,
+    ApiActor(_): ApiActor,
+    JsonBody(b): JsonBody<EvaluateBody>,
+) -> ApiResult {
+    let page = s.app.evaluate_segment(&b.filter, b.limit.unwrap_or(100), b.offset.unwrap_or(0)).await?;
+    Ok(Json(page).into_response())
 }
 
 async fn next_action_rules(State(s): State<AppState>, ApiActor(_): ApiActor) -> ApiResult {
