@@ -34,6 +34,12 @@ pub fn civil_from_days(z: i32) -> (i32, u32, u32) {
 }
 
 /// Parses `YYYY-MM-DD` (an RFC 3339 timestamp's date part is taken as is) into a day number.
+/// A day (days since 1970-01-01) as `YYYY-MM-DD`.
+pub fn format_day(day: i32) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 pub fn parse_day(s: &[u8]) -> Option<i32> {
     if s.len() < 10 || s[4] != b'-' || s[7] != b'-' {
         return None;

@@ -5,7 +5,7 @@
 use chrono::Utc;
 use joren_analytics::cohort::{Cohort, Granularity, cohorts};
 use joren_analytics::kpi::{Kpis, kpis};
-use joren_analytics::log::{civil_from_days, parse_day};
+use joren_analytics::log::{format_day as date, parse_day};
 use joren_store::{CustomerMetrics, SnapshotInfo};
 use serde::Serialize;
 
@@ -37,11 +37,6 @@ impl Period {
     pub fn label(self) -> (String, String) {
         (date(self.start), date(self.end))
     }
-}
-
-fn date(day: i32) -> String {
-    let (y, m, d) = civil_from_days(day);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// Everything the dashboard shows.
@@ -177,9 +172,7 @@ impl App {
 
     /// Today in the shop's time zone, as days since 1970-01-01.
     pub fn today(&self) -> i32 {
-        use chrono::Datelike;
-        let t = Utc::now().with_timezone(&self.config.time_zone);
-        joren_analytics::log::days_from_civil(t.year(), t.month(), t.day())
+        self.local_day(Utc::now().timestamp_millis())
     }
 
     /// Chooses the industry the dashboard compares the repeat rate with (owners).

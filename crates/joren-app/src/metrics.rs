@@ -19,7 +19,7 @@ pub struct OrderLog {
 
 impl App {
     /// The shop-local calendar day (days since 1970-01-01) of an epoch-ms instant.
-    fn local_day(&self, ms: i64) -> i32 {
+    pub(crate) fn local_day(&self, ms: i64) -> i32 {
         use chrono::Datelike;
         let t = Utc.timestamp_millis_opt(ms).single().unwrap_or_default().with_timezone(&self.config.time_zone);
         joren_analytics::log::days_from_civil(t.year(), t.month(), t.day())
@@ -49,10 +49,9 @@ impl App {
         let (metrics, diagnostics) = tokio::task::spawn_blocking(move || compute_metrics(&log, end))
             .await
             .map_err(|e| crate::AppError::Internal(format!("metrics: {e}")))?;
-        let (y, m, d) = joren_analytics::log::civil_from_days(end);
         let snapshot = self
             .store
-            .write_metric_snapshot(&format!("{y:04}-{m:02}-{d:02}"), orders as i64, &diagnostics, &metrics)
+            .write_metric_snapshot(&joren_analytics::log::format_day(end), orders as i64, &diagnostics, &metrics)
             .await?;
         self.audit(
             actor,
@@ -143,10 +142,7 @@ pub fn compute_metrics(log: &TransactionLog, end: i32) -> (Vec<CustomerMetrics>,
     for (i, &c) in s.customer.iter().enumerate() {
         by_customer[c as usize] = i;
     }
-    let date = |day: i32| {
-        let (y, m, d) = joren_analytics::log::civil_from_days(day);
-        format!("{y:04}-{m:02}-{d:02}")
-    };
+    let date = joren_analytics::log::format_day;
     let metrics = (0..log.customers())
         .filter(|&c| r.frequency[c] > 0)
         .filter_map(|c| {

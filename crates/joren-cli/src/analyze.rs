@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::ProgressBar;
-use joren_analytics::log::{civil_from_days, parse_day};
+use joren_analytics::log::{format_day as date, parse_day};
 use joren_analytics::summary::summarize;
 use joren_analytics::{
     TimeUnit, TransactionLog, TransactionLogBuilder, bgnbd, churn, clv, gamma_gamma, pareto_nbd, rfm,
@@ -230,11 +230,6 @@ fn end_day(c: &Common, log: &TransactionLog) -> Result<i32> {
         Some(d) => parse_day(d.as_bytes()).with_context(|| format!("--calibration-end must be YYYY-MM-DD, got {d}")),
         None => Ok(*log.day.iter().max().expect("non-empty")),
     }
-}
-
-fn date(day: i32) -> String {
-    let (y, m, d) = civil_from_days(day);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 fn unit(c: &Common) -> TimeUnit {
