@@ -96,6 +96,42 @@ impl App {
     }
 }
 
+/// Days held out to check the forecast: fit on the data up to 90 days ago, forecast those 90
+/// days, compare with what customers did.
+pub const HOLDOUT_DAYS: i32 = 90;
+
+/// How the BG/NBD forecast would have done over the last [`HOLDOUT_DAYS`]: actual and
+/// forecast repeat purchases of the customers known before, the error and the per-customer
+/// correlation; or why it could not be checked.
+pub fn holdout_check(log: &TransactionLog, end: i32) -> serde_json::Value {
+    use joren_analytics::validation;
+    let cal_end = end - HOLDOUT_DAYS;
+    let s = joren_analytics::summary::summarize(log, cal_end, TimeUnit::Day);
+    match bgnbd::fit(&s) {
+        Err(e) => json!({"checked": false, "reason": e.to_string()}),
+        Ok(fit) => {
+            let predicted: Vec<f64> = (0..s.len())
+                .map(|i| {
+                    bgnbd::conditional_expected_purchases(
+                        &fit.params,
+                        f64::from(s.frequency[i]),
+                        s.recency[i],
+                        s.age[i],
+                        f64::from(HOLDOUT_DAYS),
+                    )
+                    .unwrap_or(0.0)
+                })
+                .collect();
+            let actual = validation::holdout_transactions(log, &s, cal_end, end);
+            let v = validation::compare(&predicted, &actual, &s.frequency, 7);
+            json!({"checked": true, "holdout_days": HOLDOUT_DAYS, "customers": v.customers,
+                   "actual": v.actual_total, "predicted": v.predicted_total,
+                   "error_percent": v.error_percent.is_finite().then_some(v.error_percent),
+                   "correlation": v.correlation})
+        }
+    }
+}
+
 /// The display name of a stored segment code, in Japanese or English.
 pub fn segment_label(code: &str, english: bool) -> &'static str {
     match rfm::Segment::from_code(code) {
@@ -117,6 +153,7 @@ pub fn compute_metrics(log: &TransactionLog, end: i32) -> (Vec<CustomerMetrics>,
         "horizon": {"purchases_days": HORIZON.purchases_days, "clv_months": HORIZON.clv_months,
                     "monthly_discount": HORIZON.monthly_discount},
     });
+    diagnostics["validation"] = holdout_check(log, end);
     let models = match (bgnbd::fit(&s), gamma_gamma::fit(&s)) {
         (Ok(bg), Ok(gg)) => {
             diagnostics["bgnbd"] = json!({"params": bg.params, "standard_errors": bg.standard_errors,

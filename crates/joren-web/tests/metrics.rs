@@ -95,6 +95,26 @@ async fn snapshot_equals_the_engine_on_the_exported_orders() {
         let gg = gamma_gamma::fit(&s).unwrap().params;
         let horizon = clv::Horizon { purchases_days: 90.0, clv_months: 12, monthly_discount: 0.01 };
         let forecast = clv::forecast(&s, &clv::PurchaseModel::BgNbd(bg), &gg, horizon);
+        // The snapshot's forecast check: repeat purchases (distinct days) in the last 90 days
+        // by customers who had bought before them, counted here from the export.
+        let cal_end = end - 90;
+        let mut days_by_customer: std::collections::BTreeMap<u32, Vec<i32>> = Default::default();
+        for i in 0..log.len() {
+            days_by_customer.entry(log.customer[i]).or_default().push(log.day[i]);
+        }
+        let actual: usize = days_by_customer
+            .values_mut()
+            .filter(|d| d.iter().any(|&x| x <= cal_end))
+            .map(|d| {
+                d.sort();
+                d.dedup();
+                d.iter().filter(|&&x| x > cal_end && x <= end).count()
+            })
+            .sum();
+        let check = &snap["diagnostics"]["validation"];
+        assert_eq!(check["checked"], true, "{check}");
+        assert_eq!(check["actual"].as_u64(), Some(actual as u64), "{check}");
+        assert!(check["predicted"].as_f64().unwrap() > 0.0);
         let close = |a: &Value, b: f64| (a.as_f64().unwrap() - b).abs() <= 1e-6 * b.abs().max(1.0);
         for (c, id) in log.customer_ids.iter().enumerate() {
             let (status, v) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}/metrics")).await;

@@ -89,6 +89,7 @@ pub(super) struct DashboardPage {
     snapshot: Option<String>,
     not_fitted: Option<String>,
     model_words: Option<String>,
+    validation_words: Option<String>,
     /// (title key, table id, rows) of the "contact this week" lists.
     contact_lists: Vec<(&'static str, &'static str, Vec<ContactRow>)>,
     /// The next-action rules for the owner's editor: (index, conditions in words, ja, en).
@@ -337,6 +338,27 @@ fn build(
             )
         })
         .collect();
+    let validation_words = diag.and_then(|d| d.get("validation")).and_then(|v| {
+        if v["checked"] != true {
+            return None;
+        }
+        let (actual, predicted) = (v["actual"].as_u64()?, v["predicted"].as_f64()?);
+        let error = v["error_percent"].as_f64();
+        Some(if en {
+            format!(
+                "Check: fitted on the data up to {} days ago, the model expected {predicted:.0} repeat purchases in those days; \
+                 customers made {actual}{}.",
+                v["holdout_days"],
+                error.map(|e| format!(" ({e:+.0}%)")).unwrap_or_default()
+            )
+        } else {
+            format!(
+                "検証: {} 日前までのデータで予測したところ、その後の再購入は予測 {predicted:.0} 回に対し実際は {actual} 回でした{}。",
+                v["holdout_days"],
+                error.map(|e| format!(" (予測の誤差 {e:+.0}%)")).unwrap_or_default()
+            )
+        })
+    });
     let (start, end) = d.period.label();
     let (ps, pe) = d.previous.label();
     DashboardPage {
@@ -363,6 +385,7 @@ fn build(
         snapshot: d.snapshot.as_ref().map(|s| s.computed_at.format("%Y-%m-%d %H:%M UTC").to_string()),
         not_fitted,
         model_words,
+        validation_words,
         rules: rules
             .iter()
             .enumerate()
