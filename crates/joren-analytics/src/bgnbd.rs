@@ -276,25 +276,19 @@ pub fn p_alive(p: &Params, x: f64, t_x: f64, t: f64) -> f64 {
     1.0 / (1.0 + ln_ratio.exp())
 }
 
-/// E[Y(horizon) | x, t_x, T]: expected purchases in the next `horizon` time units.
-///
-/// Uses (1−z)^(r+x) 2F1(r+x, b+x; a+b+x−1; z) = (1−z)^(a−1) 2F1(a+b−1−r, a−1; a+b+x−1; z)
-/// with z = horizon/(α+T+horizon), so no huge intermediate values appear for heavy buyers.
+/// E[Y(horizon) | x, t_x, T]: expected purchases in the next `horizon` time units, i.e.
+/// P(alive) × the expectation for a customer known to be alive
+/// ([`expected_purchases_if_alive`]).
 pub fn conditional_expected_purchases(p: &Params, x: f64, t_x: f64, t: f64, horizon: f64) -> Option<f64> {
-    let Params { r, alpha, a, b } = *p;
-    if a == 1.0 {
-        return None;
-    }
-    let z = horizon / (alpha + t + horizon);
-    let f = (1.0 - z).powf(a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)?;
-    let numerator = (a + b + x - 1.0) / (a - 1.0) * (1.0 - f);
-    let denominator = if x > 0.0 { 1.0 + (a / (b + x - 1.0)) * ((alpha + t) / (alpha + t_x)).powf(r + x) } else { 1.0 };
-    Some(numerator / denominator)
+    Some(expected_purchases_if_alive(p, x, t, horizon)? * p_alive(p, x, t_x, t))
 }
 
 /// The expected purchases in the next `horizon` units of a customer known to be alive now:
 /// E[Y(horizon) | x, t_x, T] = this × P(alive). Depends on x and T only (not t_x), so it can
 /// be shared by all customers with the same x and T.
+///
+/// Uses (1−z)^(r+x) 2F1(r+x, b+x; a+b+x−1; z) = (1−z)^(a−1) 2F1(a+b−1−r, a−1; a+b+x−1; z)
+/// with z = horizon/(α+T+horizon), so no huge intermediate values appear for heavy buyers.
 pub fn expected_purchases_if_alive(p: &Params, x: f64, t: f64, horizon: f64) -> Option<f64> {
     let Params { r, alpha, a, b } = *p;
     if a == 1.0 {
