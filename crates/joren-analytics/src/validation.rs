@@ -6,7 +6,26 @@
 use serde::Serialize;
 
 use crate::TransactionLog;
+use crate::clv::PurchaseModel;
 use crate::summary::{CustomerSummary, group_by_customer};
+
+/// Forecasts every customer of the calibration summary `s` (up to `cal_end`) over
+/// (`cal_end`, `holdout_end`] with `model`, fitted on `s`, and compares with what they did.
+pub fn check_forecast(
+    log: &TransactionLog,
+    s: &CustomerSummary,
+    model: &PurchaseModel,
+    cal_end: i32,
+    holdout_end: i32,
+    max_frequency: u32,
+) -> Validation {
+    let horizon = f64::from(holdout_end - cal_end) / s.unit.days();
+    let predicted: Vec<f64> = (0..s.len())
+        .map(|i| model.expected_purchases(f64::from(s.frequency[i]), s.recency[i], s.age[i], horizon))
+        .collect();
+    let actual = holdout_transactions(log, s, cal_end, holdout_end);
+    compare(&predicted, &actual, &s.frequency, max_frequency)
+}
 
 /// Repeat transactions each summarised customer made in the holdout (`cal_end`, `holdout_end`]:
 /// distinct purchase days, as in the calibration summary (same-day purchases are one).

@@ -110,20 +110,8 @@ pub fn holdout_check(log: &TransactionLog, end: i32) -> serde_json::Value {
     match bgnbd::fit(&s) {
         Err(e) => json!({"checked": false, "reason": e.to_string()}),
         Ok(fit) => {
-            let predicted: Vec<f64> = (0..s.len())
-                .map(|i| {
-                    bgnbd::conditional_expected_purchases(
-                        &fit.params,
-                        f64::from(s.frequency[i]),
-                        s.recency[i],
-                        s.age[i],
-                        f64::from(HOLDOUT_DAYS),
-                    )
-                    .unwrap_or(0.0)
-                })
-                .collect();
-            let actual = validation::holdout_transactions(log, &s, cal_end, end);
-            let v = validation::compare(&predicted, &actual, &s.frequency, 7);
+            let model = clv::PurchaseModel::BgNbd(fit.params);
+            let v = validation::check_forecast(log, &s, &model, cal_end, end, 7);
             json!({"checked": true, "holdout_days": HOLDOUT_DAYS, "customers": v.customers,
                    "actual": v.actual_total, "predicted": v.predicted_total,
                    "error_percent": v.error_percent.is_finite().then_some(v.error_percent),

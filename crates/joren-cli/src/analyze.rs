@@ -732,11 +732,7 @@ fn run_validate(a: &ValidateArgs, pb: &ProgressBar) -> Result<()> {
         }
     };
     pb.set_message("forecasting the holdout");
-    let predicted: Vec<f64> = (0..s.len())
-        .map(|i| model.expected_purchases(f64::from(s.frequency[i]), s.recency[i], s.age[i], horizon))
-        .collect();
-    let actual = validation::holdout_transactions(&log, &s, cal_end, holdout_end);
-    let v = validation::compare(&predicted, &actual, &s.frequency, a.max_frequency);
+    let v = validation::check_forecast(&log, &s, &model, cal_end, holdout_end, a.max_frequency);
     let name = match a.model {
         ValidateModel::Bgnbd => "bgnbd",
         ValidateModel::Pnbd => "pnbd",
