@@ -79,7 +79,8 @@ pub fn maximize<F: Fn(&[f64]) -> f64>(log_likelihood: &F, start: &[f64]) -> Resu
     if start.iter().any(|p| !(1e-8..1e8).contains(p)) {
         return Err(AnalyticsError::NotConverged(format!("a parameter ran to a bound: {start:?}")));
     }
-    let (params, log_likelihood, hessian) = newton_polish(log_likelihood, start, -best);
+    let (params, log_likelihood, hessian) =
+        newton_polish(log_likelihood, &|x: &[f64]| derivatives(log_likelihood, x), start);
     if !log_likelihood.is_finite() {
         return Err(AnalyticsError::NotConverged("the likelihood is not finite at the optimum".into()));
     }
@@ -201,7 +202,8 @@ pub fn maximize_smooth<F: Fn(&[f64]) -> (f64, Vec<f64>)>(
         return Err(AnalyticsError::NotConverged(format!("a parameter ran to a bound: {point:?}")));
     }
     let gradient = |p: &[f64]| value_and_gradient(p).1;
-    let (params, log_likelihood, hessian) = newton_polish_with_gradient(&value, &gradient, point);
+    let derivatives = |x: &[f64]| (gradient(x), hessian_from_gradient(&gradient, x));
+    let (params, log_likelihood, hessian) = newton_polish(&value, &derivatives, point);
     if !log_likelihood.is_finite() {
         return Err(AnalyticsError::NotConverged("the likelihood is not finite at the optimum".into()));
     }
@@ -228,17 +230,18 @@ fn hessian_from_gradient<G: Fn(&[f64]) -> Vec<f64>>(gradient: &G, x: &[f64]) -> 
     (0..n).map(|i| (0..n).map(|j| (hess[i][j] + hess[j][i]) / 2.0).collect()).collect()
 }
 
-/// Newton steps using the exact gradient, each halved until the likelihood does not drop;
-/// stops when the Newton step is negligible and returns the Hessian it was computed from.
-fn newton_polish_with_gradient<V: Fn(&[f64]) -> f64, G: Fn(&[f64]) -> Vec<f64>>(
+/// Newton steps from a point near the maximum (quadratic convergence), each halved until the
+/// likelihood does not drop; stops when the Newton step is negligible and returns the point,
+/// its log-likelihood and the Hessian there. `derivatives` gives the gradient and Hessian:
+/// by differences of the likelihood, or of an exact gradient.
+fn newton_polish<V: Fn(&[f64]) -> f64, D: Fn(&[f64]) -> (Vec<f64>, Vec<Vec<f64>>)>(
     value: &V,
-    gradient: &G,
+    derivatives: &D,
     mut x: Vec<f64>,
 ) -> (Vec<f64>, f64, Vec<Vec<f64>>) {
     let mut fx = value(&x);
-    for _ in 0..20 {
-        let g = gradient(&x);
-        let hess = hessian_from_gradient(gradient, &x);
+    for _ in 0..50 {
+        let (g, hess) = derivatives(&x);
         let Some(inv) = invert(&hess) else { return (x, fx, hess) };
         let step: Vec<f64> = (0..x.len()).map(|i| -(0..x.len()).map(|j| inv[i][j] * g[j]).sum::<f64>()).collect();
         if x.iter().zip(&step).all(|(v, s)| (s / v).abs() < 1e-10) {
@@ -263,7 +266,7 @@ fn newton_polish_with_gradient<V: Fn(&[f64]) -> f64, G: Fn(&[f64]) -> Vec<f64>>(
             return (x, fx, hess);
         }
     }
-    let hess = hessian_from_gradient(gradient, &x);
+    let hess = derivatives(&x).1;
     (x, fx, hess)
 }
 
@@ -294,37 +297,6 @@ fn derivatives<F: Fn(&[f64]) -> f64>(f: &F, x: &[f64]) -> (Vec<f64>, Vec<Vec<f64
         }
     }
     (g, hess)
-}
-
-/// Newton steps from the simplex optimum (quadratic convergence near the maximum), each step
-/// halved until the likelihood improves. Returns the point, its log-likelihood and Hessian.
-fn newton_polish<F: Fn(&[f64]) -> f64>(f: &F, mut x: Vec<f64>, mut fx: f64) -> (Vec<f64>, f64, Vec<Vec<f64>>) {
-    for _ in 0..50 {
-        let (g, hess) = derivatives(f, &x);
-        let Some(inv) = invert(&hess) else { break };
-        let step: Vec<f64> = (0..x.len()).map(|i| -(0..x.len()).map(|j| inv[i][j] * g[j]).sum::<f64>()).collect();
-        let mut t = 1.0;
-        let mut moved = false;
-        while t > 1e-6 {
-            let y: Vec<f64> = x.iter().zip(&step).map(|(v, s)| v + t * s).collect();
-            if y.iter().all(|v| *v > 0.0) {
-                let fy = f(&y);
-                if fy.is_finite() && fy >= fx {
-                    let small = x.iter().zip(&y).all(|(a, b)| ((a - b) / a).abs() < 1e-12);
-                    x = y;
-                    fx = fy;
-                    moved = !small;
-                    break;
-                }
-            }
-            t *= 0.5;
-        }
-        if !moved {
-            break;
-        }
-    }
-    let (_, hess) = derivatives(f, &x);
-    (x, fx, hess)
 }
 
 /// Inverse of a small square matrix (Gauss-Jordan with partial pivoting).
