@@ -121,52 +121,51 @@ pub struct SegmentPage {
     pub customer_ids: Vec<i64>,
 }
 
+/// The customers a filter selects: live customers (merged records left out) joined to their
+/// metrics in the newest complete snapshot (customers without metrics fail metric conditions).
+fn from_where(filter: &Filter, backend: Backend) -> (String, Vec<Bind>) {
+    let mut b = SqlBuilder { backend, binds: Vec::new() };
+    let condition = b.filter(filter);
+    let sql = format!(
+        "FROM customers c LEFT JOIN customer_metrics m ON m.customer_id = c.id \
+         AND m.snapshot_id = (SELECT MAX(id) FROM metric_snapshots WHERE complete = 1) \
+         WHERE c.merged_into IS NULL AND {condition}"
+    );
+    (sql, b.binds)
+}
+
 impl Store {
-    /// Evaluates a segment filter over the live customers (merged records left out) and their
-    /// metrics in the newest snapshot (customers without metrics fail metric conditions).
+    /// Evaluates a segment filter: how many customers it selects and one page of their ids.
     pub async fn evaluate_segment(&self, filter: &Filter, limit: i64, offset: i64) -> Result<SegmentPage> {
-        let mut b = SqlBuilder { backend: self.backend(), binds: Vec::new() };
-        let condition = b.filter(filter);
+        let (from_where, binds) = from_where(filter, self.backend());
         let sql = format!(
-            "SELECT c.id, COUNT(*) OVER () AS total FROM customers c \
-             LEFT JOIN customer_metrics m ON m.customer_id = c.id \
-             AND m.snapshot_id = (SELECT MAX(id) FROM metric_snapshots WHERE complete = 1) \
-             WHERE c.merged_into IS NULL AND {condition} ORDER BY c.id LIMIT {} OFFSET {}",
+            "SELECT c.id, COUNT(*) OVER () AS total {from_where} ORDER BY c.id LIMIT {} OFFSET {}",
             limit.clamp(0, 100_000),
             offset.max(0)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for v in b.binds {
+        for v in &binds {
             q = match v {
-                Bind::Number(n) => q.bind(n),
-                Bind::Text(t) => q.bind(t),
+                Bind::Number(n) => q.bind(*n),
+                Bind::Text(t) => q.bind(t.clone()),
             };
         }
         let rows = q.fetch_all(&self.pool).await?;
         let total = match rows.first() {
             Some(r) => r.try_get("total")?,
-            None if offset > 0 => self.count_segment(filter).await?,
+            // Past the last page the window count has no row to ride on: count on its own.
+            None if offset > 0 => {
+                let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {from_where}")));
+                for v in binds {
+                    q = match v {
+                        Bind::Number(n) => q.bind(n),
+                        Bind::Text(t) => q.bind(t),
+                    };
+                }
+                q.fetch_one(&self.pool).await?
+            }
             None => 0,
         };
         Ok(SegmentPage { total, customer_ids: rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()? })
-    }
-
-    /// The size of a segment (used when the requested page is past its end).
-    async fn count_segment(&self, filter: &Filter) -> Result<i64> {
-        let mut b = SqlBuilder { backend: self.backend(), binds: Vec::new() };
-        let condition = b.filter(filter);
-        let sql = format!(
-            "SELECT COUNT(*) FROM customers c LEFT JOIN customer_metrics m ON m.customer_id = c.id \
-             AND m.snapshot_id = (SELECT MAX(id) FROM metric_snapshots WHERE complete = 1) \
-             WHERE c.merged_into IS NULL AND {condition}"
-        );
-        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
-        for v in b.binds {
-            q = match v {
-                Bind::Number(n) => q.bind(n),
-                Bind::Text(t) => q.bind(t),
-            };
-        }
-        Ok(q.fetch_one(&self.pool).await?)
     }
 }
