@@ -253,6 +253,13 @@ impl TransactionLogBuilder {
         new
     }
 
+    /// Adds a parsed row; a new customer's group comes from this, their first row.
+    fn push_row(&mut self, r: &Row<'_>) {
+        if self.push(r.id, r.day, r.amount) && self.group_column.is_some() {
+            self.push_group(r.group.unwrap_or_default().trim_ascii());
+        }
+    }
+
     fn push_group(&mut self, value: &[u8]) {
         let value = if value.is_empty() { b"(none)".as_slice() } else { value };
         let next = self.log.group_names.len() as u32;
@@ -309,11 +316,8 @@ impl TransactionLogBuilder {
             vec![parse_lines(block, self.line + 1, &layout)]
         };
         for half in halves {
-            let rows = half?;
-            for r in &rows {
-                if self.push(r.id, r.day, r.amount) && self.group_column.is_some() {
-                    self.push_group(r.group.unwrap_or_default().trim_ascii());
-                }
+            for r in &half? {
+                self.push_row(r);
             }
         }
         self.line += block.iter().filter(|&&c| c == b'\n').count() as u64;
@@ -361,9 +365,7 @@ impl TransactionLogBuilder {
         }
         let layout = RowLayout { columns: self.columns, group: self.group_column, scale: self.log.scale };
         let r = parse_row(line, &layout).map_err(|message| AnalyticsError::Parse { line: self.line, message })?;
-        if self.push(r.id, r.day, r.amount) && self.group_column.is_some() {
-            self.push_group(r.group.unwrap_or_default().trim_ascii());
-        }
+        self.push_row(&r);
         Ok(())
     }
 }
