@@ -809,3 +809,15 @@ async fn insert_consent(
     .await?;
     Ok(())
 }
+
+impl Store {
+    /// Each customer's acquisition source (customers without one are left out).
+    pub async fn acquisition_sources(&self) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, acquisition_source FROM customers WHERE acquisition_source IS NOT NULL AND merged_into IS NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("acquisition_source")?))).collect()
+    }
+}

@@ -11,6 +11,7 @@ mod interactions;
 mod metrics;
 mod orders;
 mod segments;
+mod settings;
 mod timeline;
 mod uploads;
 mod users;

@@ -220,35 +220,6 @@ impl Store {
         Ok(Some((snapshot, metrics_from_row(&r)?)))
     }
 
-    /// A shop setting.
-    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&self.pool).await?)
-    }
-
-    /// Sets a shop setting (insert or replace).
-    pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .bind(key)
-        .bind(value)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Each customer's acquisition source (customers without one are left out).
-    pub async fn acquisition_sources(&self) -> Result<Vec<(i64, String)>> {
-        let rows = sqlx::query(
-            "SELECT id, acquisition_source FROM customers WHERE acquisition_source IS NOT NULL AND merged_into IS NULL",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("acquisition_source")?))).collect()
-    }
-
     /// Customers and total spend (minor units) per segment in a snapshot.
     pub async fn segment_totals(&self, snapshot_id: i64) -> Result<Vec<(String, i64, i64)>> {
         let rows = sqlx::query(
