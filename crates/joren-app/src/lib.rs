@@ -167,8 +167,7 @@ impl App {
 /// SHA-256 of `bytes` as lower-case hex (token hashes, request fingerprints).
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    let d = sha2::Sha256::digest(bytes);
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// The default SQLite database location.

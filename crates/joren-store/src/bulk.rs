@@ -1,7 +1,9 @@
 //! Multi-row inserts for bulk writes (imports, demo), and id reservation so a batch knows its
 //! ids without one round trip per row.
 
-use sqlx::AssertSqlSafe;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AssertSqlSafe};
 
 use crate::db::Tx;
 use crate::{Backend, Result, Store};
@@ -20,23 +22,37 @@ const MAX_PARAMS: usize = 8000;
 
 impl Store {
     /// Inserts `rows` into `table` (each row holding one value per column) with multi-row
-    /// `INSERT … VALUES (…), (…)` statements inside the caller's transaction.
+    /// `INSERT … VALUES (…), (…)` statements inside the caller's transaction. Rows are drawn
+    /// lazily: the next statement is built (and its rows made) while the database executes the
+    /// previous one, so the two overlap on two cores.
     pub(crate) async fn bulk_insert(
         &self,
         tx: &mut Tx,
         table: &str,
         columns: &[&str],
-        rows: Vec<Vec<Val>>,
+        rows: impl IntoIterator<Item = Vec<Val>>,
     ) -> Result<()> {
         let per_statement = (MAX_PARAMS / columns.len()).max(1);
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<Vec<Val>> = rows.by_ref().take(per_statement).collect();
-            let values = (0..chunk.len())
-                .map(|i| format!("({})", self.placeholders(i * columns.len() + 1, columns.len())))
-                .collect::<Vec<_>>()
-                .join(",");
-            let sql = format!("INSERT INTO {table} ({}) VALUES {values}", columns.join(", "));
+        let mut rows = rows.into_iter();
+        let mut full_sql = None;
+        let mut build = |rows: &mut dyn Iterator<Item = Vec<Val>>| -> Option<Query<'static, Any, AnyArguments>> {
+            let chunk: Vec<Vec<Val>> = rows.take(per_statement).collect();
+            if chunk.is_empty() {
+                return None;
+            }
+            let make_sql = |n: usize| {
+                let values = (0..n)
+                    .map(|i| format!("({})", self.placeholders(i * columns.len() + 1, columns.len())))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                format!("INSERT INTO {table} ({}) VALUES {values}", columns.join(", "))
+            };
+            // Every full chunk has the same text (one prepared statement); only the last differs.
+            let sql = if chunk.len() == per_statement {
+                full_sql.get_or_insert_with(|| make_sql(per_statement)).clone()
+            } else {
+                make_sql(chunk.len())
+            };
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for row in chunk {
                 debug_assert_eq!(row.len(), columns.len());
@@ -50,7 +66,15 @@ impl Store {
                     };
                 }
             }
-            q.execute(&mut **tx).await?;
+            Some(q)
+        };
+        let mut next = build(&mut rows);
+        while let Some(q) = next.take() {
+            // Polled in order: the statement goes to the database, then the next one is built
+            // while it runs.
+            let (done, built) = futures_util::future::join(q.execute(&mut **tx), async { build(&mut rows) }).await;
+            done?;
+            next = built;
         }
         Ok(())
     }

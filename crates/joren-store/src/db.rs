@@ -115,7 +115,17 @@ impl Store {
             })
             .collect();
         Migrator::with_migrations(migrations).run(&self.pool).await?;
-        Ok(())
+        // A bulk load cut off before its end leaves these to be rebuilt.
+        self.ensure_order_indexes().await
+    }
+
+    /// Names of the indexes on `table` (schema checks in tests and diagnostics).
+    pub async fn index_names(&self, table: &str) -> Result<Vec<String>> {
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 ORDER BY name",
+            Backend::Postgres => "SELECT CAST(indexname AS TEXT) FROM pg_indexes WHERE tablename = $1 ORDER BY 1",
+        };
+        Ok(sqlx::query_scalar(sql).bind(table).fetch_all(&self.pool).await?)
     }
 
     /// Begins a write transaction. On SQLite it takes the write lock up front (`BEGIN

@@ -128,7 +128,7 @@ impl Store {
     pub async fn insert_interactions_batch(&self, items: &[NewInteraction]) -> Result<()> {
         use crate::bulk::Val;
         let now = now_ms();
-        let rows = items
+        let rows: Vec<Vec<Val>> = items
             .iter()
             .map(|n| {
                 vec![

@@ -146,7 +146,7 @@ impl Store {
         .bind(diagnostics.to_string())
         .fetch_one(&mut *tx)
         .await?;
-        let rows = metrics
+        let rows: Vec<Vec<Val>> = metrics
             .iter()
             .map(|m| {
                 vec![

@@ -299,6 +299,29 @@ impl Store {
         self.get_order(order_id).await
     }
 
+    /// Drops the secondary indexes of `orders` before a large load into a (nearly) empty table,
+    /// so they are built once, sorted, at its end by [`Store::ensure_order_indexes`] instead of
+    /// row by row (a third of SQLite's work for a million orders). The unique index on
+    /// `external_id` stays, so idempotency holds throughout; queries stay correct, only slower,
+    /// until the indexes are back. [`Store::migrate`] restores them if a load was cut off.
+    pub async fn defer_order_indexes(&self) -> Result<()> {
+        for (name, _) in ORDER_SECONDARY_INDEXES {
+            sqlx::query(AssertSqlSafe(format!("DROP INDEX IF EXISTS {name}"))).execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
+    /// Creates whichever secondary indexes of `orders` are missing (see
+    /// [`Store::defer_order_indexes`]).
+    pub async fn ensure_order_indexes(&self) -> Result<()> {
+        for (name, on) in ORDER_SECONDARY_INDEXES {
+            sqlx::query(AssertSqlSafe(format!("CREATE INDEX IF NOT EXISTS {name} ON {on}")))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Total number of orders.
     pub async fn count_orders(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM orders").fetch_one(&self.pool).await?)
@@ -344,18 +367,14 @@ impl Store {
             .collect();
         let n = keep.iter().filter(|k| **k).count();
         let mut ids = self.reserve_ids(&mut tx, "orders", n).await?.into_iter();
+        let out: Vec<Option<i64>> = keep.iter().map(|k| if *k { ids.next() } else { None }).collect();
+        if out.iter().flatten().count() != n {
+            return Err(StoreError::Conflict("id reservation ran short".into()));
+        }
         let now = now_ms();
-        let mut out = Vec::with_capacity(orders.len());
-        let mut order_rows = Vec::with_capacity(n);
-        let mut item_rows = Vec::new();
-        for ((d, hash), k) in orders.iter().zip(&keep) {
-            if !*k {
-                out.push(None);
-                continue;
-            }
-            let id = ids.next().ok_or_else(|| StoreError::Conflict("id reservation ran short".into()))?;
-            out.push(Some(id));
-            order_rows.push(vec![
+        let kept = || orders.iter().zip(&out).filter_map(|((d, hash), id)| id.map(|id| (id, d, hash)));
+        let order_rows = kept().map(|(id, d, hash)| {
+            vec![
                 Val::Int(id),
                 Val::Int(d.customer_id),
                 Val::OptText(d.external_id.clone()),
@@ -373,9 +392,15 @@ impl Store {
                 Val::Text(OrderStatus::Completed.as_str().into()),
                 Val::Text(d.note.clone()),
                 Val::Int(now),
-            ]);
-            for (i, it) in d.items.iter().enumerate() {
-                item_rows.push(vec![
+            ]
+        });
+        // Collected: an iterator of closures held across `.await` trips the `Send` check of
+        // spawned futures.
+        let order_rows: Vec<Vec<Val>> = order_rows.collect();
+        self.bulk_insert(&mut tx, "orders", &ORDER_INSERT_COLUMNS, order_rows).await?;
+        let item_rows = kept().flat_map(|(id, d, _)| {
+            d.items.iter().enumerate().map(move |(i, it)| {
+                vec![
                     Val::Int(id),
                     Val::Int(i as i64 + 1),
                     Val::Text(it.sku.clone()),
@@ -385,10 +410,10 @@ impl Store {
                     Val::Int(it.unit_price),
                     Val::Int(it.tax_rate),
                     Val::Int(it.amount),
-                ]);
-            }
-        }
-        self.bulk_insert(&mut tx, "orders", &ORDER_INSERT_COLUMNS, order_rows).await?;
+                ]
+            })
+        });
+        let item_rows: Vec<Vec<Val>> = item_rows.collect();
         self.bulk_insert(
             &mut tx,
             "order_items",
@@ -400,6 +425,10 @@ impl Store {
         Ok(out)
     }
 }
+
+/// The non-unique indexes of `orders`, as migration 0001 creates them on both backends.
+const ORDER_SECONDARY_INDEXES: [(&str, &str); 2] =
+    [("orders_customer", "orders(customer_id, ordered_at)"), ("orders_ordered_at", "orders(ordered_at)")];
 
 const ORDER_INSERT_COLUMNS: [&str; 17] = [
     "id",

@@ -240,3 +240,52 @@ async fn exports_have_bom_escape_formulas_and_round_trip() {
         assert_eq!(text.lines().count(), 1 + 2, "header + one row per line item: {text}");
     }
 }
+
+/// A file larger than one batch into an empty store is an initial load: the order indexes are
+/// dropped and built once at the end; they are back afterwards, and `migrate` restores them if
+/// a load was cut off before its end.
+#[tokio::test]
+async fn initial_bulk_load_rebuilds_the_order_indexes() {
+    use joren_app::Actor;
+    use joren_app::import::{ImportKind, ImportOptions};
+    let secondary = ["orders_customer", "orders_ordered_at"];
+    for b in backends() {
+        let t = spawn(b).await;
+        let mut csv = String::from("注文番号,顧客番号,注文日,商品コード,数量,単価,税率\n");
+        for i in 0..25 {
+            csv.push_str(&format!("B-{i},C{},2026-01-{:02},BN-1,1,{},8%\n", i % 4, i % 28 + 1, 1000 + i));
+        }
+        let mut options = ImportOptions::new(ImportKind::Orders);
+        options.batch_size = 4;
+        let mut rows_seen = Vec::new();
+        let report = t
+            .app
+            .import_csv(&Actor::system("test"), csv.as_bytes(), &options, &mut |n| rows_seen.push(n))
+            .await
+            .unwrap();
+        assert_eq!(report.created, 25, "[{b}] {report:?}");
+        assert_eq!(report.customers_created, 4);
+        assert!(rows_seen.len() > 2, "[{b}] progress reported per batch: {rows_seen:?}");
+        let indexes = t.app.store.index_names("orders").await.unwrap();
+        for name in secondary {
+            assert!(indexes.iter().any(|i| i == name), "[{b}] {name} missing after the load: {indexes:?}");
+        }
+        let (_, page) = t.get(&t.staff_token, "/api/v1/orders?limit=5").await;
+        assert_eq!(page["total"], 25);
+        assert_eq!(page["items"][0]["external_id"], "B-24", "newest first: {page}");
+
+        // A load cut off between dropping and rebuilding: the next start repairs it.
+        t.app.store.defer_order_indexes().await.unwrap();
+        let indexes = t.app.store.index_names("orders").await.unwrap();
+        assert!(!indexes.iter().any(|i| secondary.contains(&i.as_str())), "[{b}] {indexes:?}");
+        t.app.store.migrate().await.unwrap();
+        let indexes = t.app.store.index_names("orders").await.unwrap();
+        for name in secondary {
+            assert!(indexes.iter().any(|i| i == name), "[{b}] {name} not restored by migrate: {indexes:?}");
+        }
+
+        // A second file on a non-empty store leaves the indexes alone and adds only new orders.
+        let report = t.app.import_csv(&Actor::system("test"), csv.as_bytes(), &options, &mut |_| {}).await.unwrap();
+        assert_eq!((report.created, report.skipped_existing), (0, 25), "[{b}]");
+    }
+}

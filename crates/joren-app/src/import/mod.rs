@@ -575,11 +575,32 @@ impl App {
                 joren_core::FieldError::new("mapping", "単価か金額の列が必要です (unit_price / line_amount)").into()
             );
         }
+        let mut deferred_indexes = false;
+        let result = self.load_orders(o, system, options, report, progress, &mut deferred_indexes).await;
+        if deferred_indexes {
+            // Also after a failed load: the rows that landed need their indexes.
+            self.store.ensure_order_indexes().await?;
+        }
+        result
+    }
+
+    /// The body of [`App::import_orders`]: reads, stages and writes the orders batch by batch.
+    /// Sets `deferred_indexes` when it dropped the order indexes for a bulk load.
+    async fn load_orders<R: Read + Send>(
+        &self,
+        o: &mut Opened<R>,
+        system: &str,
+        options: &ImportOptions,
+        report: &mut ImportReport,
+        progress: &mut (dyn FnMut(u64) + Send),
+        deferred_indexes: &mut bool,
+    ) -> Result<()> {
         let shopify = o.preset == "shopify";
         let mut resolver = CustomerResolver::new(system);
         resolver.preload(self).await?;
         let mut batch = OrderBatch::default();
         let mut in_flight = None;
+        let mut first_flush = true;
         let mut group: Vec<(u64, csv::StringRecord)> = Vec::new();
         let mut group_key: Option<String> = None;
         let mut seen_synthetic: HashMap<String, u32> = HashMap::new();
@@ -610,6 +631,13 @@ impl App {
                 )
                 .await?;
                 if batch.len() >= options.batch_size {
+                    if std::mem::take(&mut first_flush) && self.store.count_orders().await? < options.batch_size as i64
+                    {
+                        // A file larger than one batch into a (nearly) empty store: an initial
+                        // load, whose order indexes are cheaper built once at the end.
+                        self.store.defer_order_indexes().await?;
+                        *deferred_indexes = true;
+                    }
                     self.flush_orders(&mut resolver, &mut batch, &mut in_flight, report).await?;
                     progress(report.rows);
                 }
