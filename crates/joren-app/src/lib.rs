@@ -12,6 +12,7 @@ pub mod interactions;
 pub mod metrics;
 pub mod next_action;
 pub mod orders;
+pub mod segments;
 
 use chrono::{Offset, TimeZone, Utc};
 use joren_core::role::Role;

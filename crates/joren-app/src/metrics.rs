@@ -199,17 +199,3 @@ pub fn compute_metrics(log: &TransactionLog, end: i32) -> (Vec<CustomerMetrics>,
         .collect();
     (metrics, diagnostics)
 }
-
-impl App {
-    /// Evaluates a segment filter (JSON, see `joren_core::segment_filter`): how many customers
-    /// it selects and one page of their ids. Bad filters are refused naming the place.
-    pub async fn evaluate_segment(
-        &self,
-        filter: &serde_json::Value,
-        limit: i64,
-        offset: i64,
-    ) -> Result<joren_store::SegmentPage> {
-        let f = joren_core::segment_filter::parse(filter)?;
-        Ok(self.store.evaluate_segment(&f, limit.clamp(1, 1000), offset).await?)
-    }
-}

@@ -32,6 +32,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "order_items_without_rowid", include_str!("../migrations/sqlite/0003_order_items_without_rowid.sql")),
     (4, "metrics", include_str!("../migrations/sqlite/0004_metrics.sql")),
     (5, "settings", include_str!("../migrations/sqlite/0005_settings.sql")),
+    (6, "saved_segments", include_str!("../migrations/sqlite/0006_saved_segments.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -39,6 +40,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "order_items_without_rowid", include_str!("../migrations/postgres/0003_order_items_without_rowid.sql")),
     (4, "metrics", include_str!("../migrations/postgres/0004_metrics.sql")),
     (5, "settings", include_str!("../migrations/postgres/0005_settings.sql")),
+    (6, "saved_segments", include_str!("../migrations/postgres/0006_saved_segments.sql")),
 ];
 
 impl Store {

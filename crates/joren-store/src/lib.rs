@@ -25,7 +25,7 @@ pub use idempotency::{Housekeeping, IdempotencyOutcome};
 pub use interactions::{Interaction, NewInteraction};
 pub use metrics::{CustomerMetrics, SegmentChange, SnapshotInfo};
 pub use orders::{Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage};
-pub use segments::SegmentPage;
+pub use segments::{SavedSegment, SegmentPage};
 pub use timeline::TimelineEntry;
 pub use uploads::Upload;
 pub use users::{ApiToken, Session, User};

@@ -5,7 +5,7 @@
 use joren_core::segment_filter::{Filter, Kind, Op, Operand};
 use sqlx::Row;
 
-use crate::{Backend, Result, Store};
+use crate::{Backend, Result, Store, StoreError, now_ms};
 
 /// A value to bind, in order of appearance.
 enum Bind {
@@ -134,7 +134,157 @@ fn from_where(filter: &Filter, backend: Backend) -> (String, Vec<Bind>) {
     (sql, b.binds)
 }
 
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    binds: &[Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for v in binds {
+        q = match v {
+            Bind::Number(n) => q.bind(*n),
+            Bind::Text(t) => q.bind(t.clone()),
+        };
+    }
+    q
+}
+
+fn bind_all_scalar<'q, O>(
+    mut q: sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    binds: &[Bind],
+) -> sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+    for v in binds {
+        q = match v {
+            Bind::Number(n) => q.bind(*n),
+            Bind::Text(t) => q.bind(t.clone()),
+        };
+    }
+    q
+}
+
+/// A segment saved from the builder.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SavedSegment {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    /// The filter as saved (JSON, see `joren_core::segment_filter`).
+    pub filter: serde_json::Value,
+    pub created_by: Option<i64>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn saved_segment(r: &sqlx::any::AnyRow) -> Result<SavedSegment> {
+    let filter: String = r.try_get("filter")?;
+    Ok(SavedSegment {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        description: r.try_get("description")?,
+        filter: serde_json::from_str(&filter).unwrap_or(serde_json::Value::Null),
+        created_by: r.try_get("created_by")?,
+        created_at: crate::from_ms(r.try_get("created_at")?),
+        updated_at: crate::from_ms(r.try_get("updated_at")?),
+    })
+}
+
+/// A segment name taken by another saved segment.
+fn name_taken(e: StoreError, name: &str) -> StoreError {
+    if e.is_unique_violation() {
+        StoreError::Invalid(joren_core::FieldError::new(
+            "name",
+            format!("「{name}」という名前のセグメントは既にあります"),
+        ))
+    } else {
+        e
+    }
+}
+
+const SAVED_COLUMNS: &str = "id, name, description, filter, created_by, created_at, updated_at";
+
 impl Store {
+    /// Every saved segment, by name.
+    pub async fn saved_segments(&self) -> Result<Vec<SavedSegment>> {
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SAVED_COLUMNS} FROM saved_segments ORDER BY name")))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(saved_segment).collect()
+    }
+
+    /// One saved segment.
+    pub async fn saved_segment(&self, id: i64) -> Result<SavedSegment> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SAVED_COLUMNS} FROM saved_segments WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("segment"))?;
+        saved_segment(&row)
+    }
+
+    /// Saves a new segment (the filter already checked by the caller); names are unique.
+    pub async fn create_saved_segment(
+        &self,
+        name: &str,
+        description: &str,
+        filter: &serde_json::Value,
+        actor: Option<i64>,
+    ) -> Result<SavedSegment> {
+        let now = now_ms();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO saved_segments (name, description, filter, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(name)
+        .bind(description)
+        .bind(filter.to_string())
+        .bind(actor)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| name_taken(e.into(), name))?;
+        self.saved_segment(id).await
+    }
+
+    /// Replaces a saved segment's name, description and filter.
+    pub async fn update_saved_segment(
+        &self,
+        id: i64,
+        name: &str,
+        description: &str,
+        filter: &serde_json::Value,
+    ) -> Result<SavedSegment> {
+        let done = sqlx::query(
+            "UPDATE saved_segments SET name = $1, description = $2, filter = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(name)
+        .bind(description)
+        .bind(filter.to_string())
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| name_taken(e.into(), name))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("segment"));
+        }
+        self.saved_segment(id).await
+    }
+
+    /// Deletes a saved segment.
+    pub async fn delete_saved_segment(&self, id: i64) -> Result<()> {
+        let done = sqlx::query("DELETE FROM saved_segments WHERE id = $1").bind(id).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("segment"));
+        }
+        Ok(())
+    }
+
+    /// Every customer id a filter selects, ascending (export, bulk actions).
+    pub async fn segment_customer_ids(&self, filter: &Filter) -> Result<Vec<i64>> {
+        let (from_where, binds) = from_where(filter, self.backend());
+        let q = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT c.id {from_where} ORDER BY c.id")));
+        Ok(bind_all_scalar(q, &binds).fetch_all(&self.pool).await?)
+    }
+
     /// Evaluates a segment filter: how many customers it selects and one page of their ids.
     pub async fn evaluate_segment(&self, filter: &Filter, limit: i64, offset: i64) -> Result<SegmentPage> {
         let (from_where, binds) = from_where(filter, self.backend());
@@ -143,26 +293,13 @@ impl Store {
             limit.clamp(0, 100_000),
             offset.max(0)
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for v in &binds {
-            q = match v {
-                Bind::Number(n) => q.bind(*n),
-                Bind::Text(t) => q.bind(t.clone()),
-            };
-        }
-        let rows = q.fetch_all(&self.pool).await?;
+        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds).fetch_all(&self.pool).await?;
         let total = match rows.first() {
             Some(r) => r.try_get("total")?,
             // Past the last page the window count has no row to ride on: count on its own.
             None if offset > 0 => {
-                let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {from_where}")));
-                for v in binds {
-                    q = match v {
-                        Bind::Number(n) => q.bind(n),
-                        Bind::Text(t) => q.bind(t),
-                    };
-                }
-                q.fetch_one(&self.pool).await?
+                let q = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {from_where}")));
+                bind_all_scalar(q, &binds).fetch_one(&self.pool).await?
             }
             None => 0,
         };

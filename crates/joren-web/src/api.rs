@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use joren_app::customers::NewCustomer;
 use joren_app::import::{ImportKind, ImportOptions};
 use joren_app::interactions::InteractionInput;
+use joren_app::segments::SegmentInput;
 use joren_core::contact::ContactInput;
 use joren_core::customer::CustomerInput;
 use joren_core::order::{OrderInput, RefundInput};
@@ -37,7 +38,11 @@ pub fn routes() -> Router<AppState> {
         .route("/metrics/snapshot", get(latest_snapshot).post(refresh_metrics))
         .route("/settings/next-best-action", get(next_action_rules).put(set_next_action_rules))
         .route("/metrics/contact-lists", get(contact_lists))
+        .route("/segments", get(list_segments).post(create_segment))
         .route("/segments/evaluate", post(evaluate_segment))
+        .route("/segments/{id}", get(get_segment).put(update_segment).delete(delete_segment))
+        .route("/segments/{id}/customers", get(segment_customers))
+        .route("/segments/{id}/export.csv", get(export_segment))
         .route("/customers/{id}/contacts", get(list_contacts).post(add_contact))
         .route("/customers/{id}/consents/{channel}", put(set_consent))
         .route("/customers/{id}/interactions", get(list_interactions).post(add_interaction))
@@ -210,6 +215,70 @@ async fn evaluate_segment(
 ) -> ApiResult {
     let page = s.app.evaluate_segment(&b.filter, b.limit.unwrap_or(100), b.offset.unwrap_or(0)).await?;
     Ok(Json(page).into_response())
+}
+
+async fn list_segments(State(s): State<AppState>, ApiActor(_): ApiActor) -> ApiResult {
+    Ok(Json(json!({"items": s.app.saved_segments().await?})).into_response())
+}
+
+async fn create_segment(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    JsonBody(input): JsonBody<SegmentInput>,
+) -> ApiResult {
+    Ok((StatusCode::CREATED, Json(s.app.create_segment(&a, &input).await?)).into_response())
+}
+
+/// A saved segment with how many customers it selects now.
+async fn get_segment(State(s): State<AppState>, ApiActor(_): ApiActor, Path(id): Path<i64>) -> ApiResult {
+    let saved = s.app.saved_segment(id).await?;
+    let count = s.app.evaluate_segment(&saved.filter, 1, 0).await?.total;
+    let mut v = serde_json::to_value(saved).unwrap_or_default();
+    v["count"] = json!(count);
+    Ok(Json(v).into_response())
+}
+
+async fn update_segment(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<SegmentInput>,
+) -> ApiResult {
+    Ok(Json(s.app.update_segment(&a, id, &input).await?).into_response())
+}
+
+async fn delete_segment(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult {
+    s.app.delete_segment(&a, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The customers a saved segment selects now: count and a page of ids.
+async fn segment_customers(
+    State(s): State<AppState>,
+    ApiActor(_): ApiActor,
+    Path(id): Path<i64>,
+    Query(q): Query<Paging>,
+) -> ApiResult {
+    Ok(Json(s.app.segment_members(id, q.limit.unwrap_or(100), q.offset.unwrap_or(0)).await?).into_response())
+}
+
+/// The segment's customers as CSV (UTF-8 with BOM, formula injection escaped).
+async fn export_segment(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult {
+    let mut buf = Vec::new();
+    s.app.export_segment(&a, id, &mut buf).await?;
+    Ok(csv_download(&format!("segment-{id}.csv"), buf))
+}
+
+/// A CSV file download.
+pub(crate) fn csv_download(name: &str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 async fn next_action_rules(State(s): State<AppState>, ApiActor(_): ApiActor) -> ApiResult {
@@ -393,14 +462,7 @@ async fn export(State(s): State<AppState>, ApiActor(a): ApiActor, Path(kind): Pa
             return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "export customers.csv or orders.csv"));
         }
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        buf,
-    )
-        .into_response())
+    Ok(csv_download(name, buf))
 }
 
 async fn list_users(State(s): State<AppState>, ApiActor(a): ApiActor) -> ApiResult {

@@ -123,3 +123,92 @@ async fn filters_select_the_right_customers() {
         assert_eq!((s, e["error"]["field"].as_str()), (422, Some("filter.any[0].op")), "{e}");
     }
 }
+
+/// Saved segments over the API: create (names unique, filters checked), read with the current
+/// count, members, CSV export with BOM and escaped formulas, update, delete, and permissions.
+#[tokio::test]
+async fn saved_segments_crud_members_and_export() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let tokyo =
+            t.customer(json!({"family_name": "=HYPERLINK(\"x\")", "given_name": "一", "prefecture": "東京都"})).await;
+        let osaka = t.customer(json!({"family_name": "西", "given_name": "二", "prefecture": "大阪府"})).await;
+        let tokyo2 = t.customer(json!({"family_name": "南", "given_name": "三", "prefecture": "東京都"})).await;
+        let filter = json!({"field": "prefecture", "op": "eq", "value": "東京都"});
+
+        let (s, v) = t.post(&t.viewer_token, "/api/v1/segments", &json!({"name": "東京", "filter": filter})).await;
+        assert_eq!(s, 403, "[{b}] viewers cannot save segments: {v}");
+        let (s, v) = t.post(&t.staff_token, "/api/v1/segments", &json!({"name": "  ", "filter": filter})).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("name")), "[{b}] {v}");
+        let (s, v) = t
+            .post(
+                &t.staff_token,
+                "/api/v1/segments",
+                &json!({"name": "壊れた", "filter": {"field": "p_alive", "op": "like", "value": 1}}),
+            )
+            .await;
+        assert_eq!(s, 422, "[{b}] {v}");
+        assert!(v["error"]["message"].as_str().unwrap().contains("filter.op"), "[{b}] names the place: {v}");
+
+        let (s, created) = t
+            .post(
+                &t.staff_token,
+                "/api/v1/segments",
+                &json!({"name": "東京のお客様", "description": "都内", "filter": filter}),
+            )
+            .await;
+        assert_eq!(s, 201, "[{b}] {created}");
+        let id = created["id"].as_i64().unwrap();
+        assert_eq!(created["filter"], filter);
+        let (s, v) =
+            t.post(&t.staff_token, "/api/v1/segments", &json!({"name": "東京のお客様", "filter": filter})).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("name")), "[{b}] duplicate name: {v}");
+
+        let (s, got) = t.get(&t.viewer_token, &format!("/api/v1/segments/{id}")).await;
+        assert_eq!((s, got["count"].as_i64()), (200, Some(2)), "[{b}] {got}");
+        let (_, list) = t.get(&t.viewer_token, "/api/v1/segments").await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 1);
+        let (_, members) = t.get(&t.viewer_token, &format!("/api/v1/segments/{id}/customers?limit=1")).await;
+        assert_eq!(members["total"], 2);
+        assert_eq!(members["customer_ids"], json!([tokyo]), "[{b}] first page of one, ascending ids");
+
+        let r = t
+            .client
+            .get(t.url(&format!("/api/v1/segments/{id}/export.csv")))
+            .bearer_auth(&t.viewer_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        let body = r.bytes().await.unwrap();
+        assert!(body.starts_with(b"\xEF\xBB\xBF"), "[{b}] BOM for Excel");
+        let text = std::str::from_utf8(&body[3..]).unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let ids: Vec<i64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+        assert_eq!(ids, [tokyo, tokyo2], "[{b}] only the segment's customers, {osaka} left out");
+        assert_eq!(&rows[0][2], "'=HYPERLINK(\"x\")", "[{b}] formula escaped");
+
+        let (s, v) = t
+            .send(
+                reqwest::Method::PUT,
+                &t.staff_token,
+                &format!("/api/v1/segments/{id}"),
+                &json!({"name": "大阪のお客様", "filter": {"field": "prefecture", "op": "eq", "value": "大阪府"}}),
+            )
+            .await;
+        assert_eq!(s, 200, "[{b}] {v}");
+        let (_, members) = t.get(&t.viewer_token, &format!("/api/v1/segments/{id}/customers")).await;
+        assert_eq!(members["customer_ids"], json!([osaka]));
+
+        let (s, _) =
+            t.send(reqwest::Method::DELETE, &t.viewer_token, &format!("/api/v1/segments/{id}"), &json!({})).await;
+        assert_eq!(s, 403);
+        let (s, _) =
+            t.send(reqwest::Method::DELETE, &t.staff_token, &format!("/api/v1/segments/{id}"), &json!({})).await;
+        assert_eq!(s, 204);
+        let (s, v) = t.get(&t.viewer_token, &format!("/api/v1/segments/{id}")).await;
+        assert_eq!(s, 404, "[{b}] {v}");
+    }
+}

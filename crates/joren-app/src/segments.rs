@@ -1,0 +1,95 @@
+//! Segments: filters over customers and their metrics (see `joren_core::segment_filter`),
+//! evaluated on demand and saved by name for lists, exports and (later) automations.
+
+use joren_core::FieldError;
+use joren_store::{SavedSegment, SegmentPage};
+use serde::Deserialize;
+
+use crate::{Actor, App, Result};
+
+/// A segment to save: name, optional description and the filter (JSON).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentInput {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub filter: serde_json::Value,
+}
+
+impl SegmentInput {
+    /// Checks the name and the filter; returns the trimmed name.
+    fn validate(&self) -> Result<String> {
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err(FieldError::new("name", "セグメント名を入力してください").into());
+        }
+        if name.chars().count() > 100 {
+            return Err(FieldError::new("name", "セグメント名は100文字以内にしてください").into());
+        }
+        if self.description.chars().count() > 1000 {
+            return Err(FieldError::new("description", "説明は1000文字以内にしてください").into());
+        }
+        joren_core::segment_filter::parse(&self.filter)?;
+        Ok(name.to_string())
+    }
+}
+
+impl App {
+    /// Evaluates a segment filter (JSON, see `joren_core::segment_filter`): how many customers
+    /// it selects and one page of their ids. Bad filters are refused naming the place.
+    pub async fn evaluate_segment(&self, filter: &serde_json::Value, limit: i64, offset: i64) -> Result<SegmentPage> {
+        let f = joren_core::segment_filter::parse(filter)?;
+        Ok(self.store.evaluate_segment(&f, limit.clamp(1, 1000), offset).await?)
+    }
+
+    /// Every saved segment, by name.
+    pub async fn saved_segments(&self) -> Result<Vec<SavedSegment>> {
+        Ok(self.store.saved_segments().await?)
+    }
+
+    /// One saved segment.
+    pub async fn saved_segment(&self, id: i64) -> Result<SavedSegment> {
+        Ok(self.store.saved_segment(id).await?)
+    }
+
+    /// Saves a new segment (staff and owners).
+    pub async fn create_segment(&self, actor: &Actor, input: &SegmentInput) -> Result<SavedSegment> {
+        actor.require_write()?;
+        let name = input.validate()?;
+        let saved =
+            self.store.create_saved_segment(&name, input.description.trim(), &input.filter, actor.user_id).await?;
+        self.audit(actor, "create", "segment", saved.id, serde_json::json!({"name": name, "filter": input.filter}))
+            .await?;
+        Ok(saved)
+    }
+
+    /// Replaces a saved segment.
+    pub async fn update_segment(&self, actor: &Actor, id: i64, input: &SegmentInput) -> Result<SavedSegment> {
+        actor.require_write()?;
+        let name = input.validate()?;
+        let saved = self.store.update_saved_segment(id, &name, input.description.trim(), &input.filter).await?;
+        self.audit(actor, "update", "segment", id, serde_json::json!({"name": name, "filter": input.filter})).await?;
+        Ok(saved)
+    }
+
+    /// Deletes a saved segment.
+    pub async fn delete_segment(&self, actor: &Actor, id: i64) -> Result<()> {
+        actor.require_write()?;
+        let saved = self.store.saved_segment(id).await?;
+        self.store.delete_saved_segment(id).await?;
+        self.audit(actor, "delete", "segment", id, serde_json::json!({"name": saved.name})).await
+    }
+
+    /// The customers a saved segment selects now: count and one page of ids.
+    pub async fn segment_members(&self, id: i64, limit: i64, offset: i64) -> Result<SegmentPage> {
+        let saved = self.store.saved_segment(id).await?;
+        self.evaluate_segment(&saved.filter, limit, offset).await
+    }
+
+    /// Every customer id a filter selects (for export).
+    pub(crate) async fn segment_customer_ids(&self, filter: &serde_json::Value) -> Result<Vec<i64>> {
+        let f = joren_core::segment_filter::parse(filter)?;
+        Ok(self.store.segment_customer_ids(&f).await?)
+    }
+}
