@@ -87,6 +87,11 @@ impl App {
         self.evaluate_segment(&saved.filter, limit, offset).await
     }
 
+    /// Display names of customers, in the order given (lists of segment members).
+    pub async fn customer_names(&self, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+        Ok(self.store.customer_names(ids).await?)
+    }
+
     /// Every customer id a filter selects (for export).
     pub(crate) async fn segment_customer_ids(&self, filter: &serde_json::Value) -> Result<Vec<i64>> {
         let f = joren_core::segment_filter::parse(filter)?;

@@ -661,6 +661,33 @@ impl Store {
         })
     }
 
+    /// Display names (with 様 or 御中) of the given customers, in the order given; unknown ids
+    /// are left out. One query per 500 ids.
+    pub async fn customer_names(&self, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+        let mut names = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, kind, family_name, given_name, company_name FROM customers WHERE id IN ({})",
+                self.placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                let kind = CustomerKind::parse(&r.try_get::<String, _>("kind")?).unwrap_or_default();
+                let name = joren_core::customer::display_name(
+                    kind,
+                    &r.try_get::<String, _>("family_name")?,
+                    &r.try_get::<String, _>("given_name")?,
+                    &r.try_get::<String, _>("company_name")?,
+                );
+                names.insert(r.try_get::<i64, _>("id")?, name);
+            }
+        }
+        Ok(ids.iter().filter_map(|id| names.remove(id).map(|n| (*id, n))).collect())
+    }
+
     /// Number of live (not merged) customers.
     pub async fn count_customers(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE merged_into IS NULL").fetch_one(&self.pool).await?)

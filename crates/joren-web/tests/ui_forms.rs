@@ -345,3 +345,94 @@ async fn dashboard_shows_kpis_cohorts_segments_and_the_industry_comparison() {
         assert!(html.contains("2024-10-03 〜 2024-12-31"), "previous period of the same length: {html}");
     }
 }
+
+/// The segment pages without a script: save from the form (bad JSON and duplicate names shown
+/// back with the input kept), the page lists members, the live-count endpoint needs the CSRF
+/// header, export is CSV with BOM, delete; viewers can look but not save.
+#[tokio::test]
+async fn segments_are_saved_listed_counted_exported_and_deleted_from_the_web_page() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let tokyo = t.customer(json!({"family_name": "東", "given_name": "京子", "prefecture": "東京都"})).await;
+        t.customer(json!({"family_name": "西", "given_name": "大輔", "prefecture": "大阪府"})).await;
+
+        let (status, html) = staff.page("/segments").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("id=\"no-segments\"") && html.contains("id=\"new-segment\""), "{html}");
+        let (status, html) = staff.page("/segments/new").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("id=\"builder\"") && html.contains("/static/segments.js"), "{html}");
+        assert!(html.contains("\"name\":\"purchased_category\""), "field catalogue for the script: {html}");
+        let (status, js) = staff.page("/static/segments.js").await;
+        assert!(status == 200 && js.contains("/segments/preview"));
+
+        let (status, _, html) = staff.post("/segments", &[("name", "東京"), ("filter", "{\"all\": [")]).await;
+        assert_eq!(status, 422);
+        assert!(html.contains("id=\"form-error\"") && html.contains("JSON"), "{html}");
+        assert!(html.contains("value=\"東京\""), "input kept: {html}");
+
+        let filter = r#"{"all":[{"any":[{"field":"prefecture","op":"eq","value":"東京都"}]}]}"#;
+        let (status, location, body) =
+            staff.post("/segments", &[("name", "東京"), ("description", "都内のお客様"), ("filter", filter)]).await;
+        assert_eq!(status, 303, "[{b}] {body}");
+        let (_, html) = staff.page(&location).await;
+        assert!(html.contains("<strong>1</strong>"), "[{b}] count shown: {html}");
+        assert!(html.contains(&format!("href=\"/customers/{tokyo}\"")) && html.contains("東 京子 様"), "{html}");
+        let (status, _, html) = staff.post("/segments", &[("name", "東京"), ("filter", filter)]).await;
+        assert_eq!(status, 422, "duplicate name");
+        assert!(html.contains("既にあります"), "{html}");
+
+        let (_, html) = staff.page("/segments").await;
+        assert!(html.contains("id=\"segment-list\"") && html.contains("都内のお客様"), "{html}");
+
+        let csrf = staff.csrf().await;
+        let preview = |token: String, filter: serde_json::Value| {
+            let t = &t;
+            let cookie = staff.cookie.clone();
+            async move {
+                let r = t
+                    .client
+                    .post(t.url("/segments/preview"))
+                    .header("cookie", cookie)
+                    .header("x-csrf-token", token)
+                    .json(&json!({"filter": filter}))
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
+            }
+        };
+        let (s, v) =
+            preview(csrf.clone(), json!({"field": "prefecture", "op": "in", "value": ["東京都", "大阪府"]})).await;
+        assert_eq!((s, v["total"].as_i64()), (200, Some(2)), "[{b}] {v}");
+        let (s, v) = preview(csrf.clone(), json!({"field": "prefecture", "op": "lt", "value": "x"})).await;
+        assert_eq!(s, 422);
+        assert!(v["error"].as_str().unwrap().contains("filter.op"), "{v}");
+        let (s, _) = preview("wrong".into(), json!({"field": "prefecture", "op": "eq", "value": "x"})).await;
+        assert_eq!(s, 403, "the live count needs the CSRF token");
+
+        let r = t
+            .client
+            .get(t.url(&format!("{location}/export.csv")))
+            .header("cookie", &staff.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let bytes = r.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
+        assert_eq!(std::str::from_utf8(&bytes).unwrap().lines().count(), 2, "header and the one Tokyo customer");
+
+        let viewer = Session { t: &t, cookie: t.login_cookie("viewer").await };
+        let (status, html) = viewer.page(&location).await;
+        assert_eq!(status, 200);
+        assert!(!html.contains("id=\"save-segment\""), "viewers see no save button");
+        let (status, _, _) = viewer.post(&format!("{location}/delete"), &[]).await;
+        assert_eq!(status, 403);
+        let (status, target, _) = staff.post(&format!("{location}/delete"), &[]).await;
+        assert_eq!((status, target.as_str()), (303, "/segments"));
+        let (status, _) = staff.page(&location).await;
+        assert_eq!(status, 404);
+    }
+}

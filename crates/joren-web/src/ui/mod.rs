@@ -22,6 +22,7 @@ use crate::auth::{SESSION_COOKIE, WebUser, constant_time_eq, cookie};
 use crate::i18n::{Lang, Tr};
 
 mod dashboard;
+mod segments;
 
 const LANG_COOKIE: &str = "joren_lang";
 const PAGE_SIZE: i64 = 50;
@@ -39,6 +40,12 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/merge", post(merge_customer))
         .route("/metrics/refresh", post(refresh_metrics))
         .route("/dashboard", get(dashboard::page))
+        .route("/segments", get(segments::list).post(segments::create))
+        .route("/segments/new", get(segments::new_page))
+        .route("/segments/preview", post(segments::preview))
+        .route("/segments/{id}", get(segments::show).post(segments::update))
+        .route("/segments/{id}/delete", post(segments::delete))
+        .route("/segments/{id}/export.csv", get(segments::export))
         .route("/settings/industry", post(dashboard::set_industry))
         .route("/settings/next-best-action", post(dashboard::set_rules))
         .route("/customers/{id}/contacts", post(add_contact))
@@ -53,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/import/{token}/rejects.csv", get(import_rejects))
         .route("/export/{kind}", get(export))
         .route("/static/app.css", get(css))
+        .route("/static/segments.js", get(segments_js))
 }
 
 /// The request's language (cookie; Japanese by default).
@@ -174,6 +182,15 @@ async fn css() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
         include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+/// The segment builder's script (plain JavaScript, no libraries, works offline).
+async fn segments_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
+        include_str!("../../static/segments.js"),
     )
         .into_response()
 }

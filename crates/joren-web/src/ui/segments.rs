@@ -1,0 +1,297 @@
+//! Segment pages: the saved segments with their current size, and the builder — conditions in
+//! AND/OR groups, a live count while editing (a small vendored-free script posting to
+//! `/segments/preview`), save, delete, the first members and CSV export.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use joren_app::AppError;
+use joren_app::segments::SegmentInput;
+use joren_core::customer::ACQUISITION_SOURCES;
+use joren_core::segment_filter::{FIELDS, Kind};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Chrome, UiError, UiLang, UiResult, check_csrf, render, require};
+use crate::AppState;
+use crate::api::csv_download;
+use crate::auth::{WebUser, constant_time_eq};
+use crate::i18n::Tr;
+
+/// Members shown under the builder.
+const MEMBERS_SHOWN: i64 = 50;
+
+pub(super) struct ListRow {
+    id: i64,
+    name: String,
+    description: String,
+    count: i64,
+}
+
+#[derive(Template)]
+#[template(path = "segments.html")]
+pub(super) struct ListPage {
+    c: Chrome,
+    rows: Vec<ListRow>,
+    can_write: bool,
+}
+
+pub(super) struct Member {
+    id: i64,
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "segment.html")]
+pub(super) struct BuilderPage {
+    c: Chrome,
+    /// `None` while creating.
+    id: Option<i64>,
+    name: String,
+    description: String,
+    /// The filter as JSON text (the builder's state, also editable by hand).
+    filter: String,
+    /// Field names, labels, kinds and choices for the script, as JSON.
+    fields: String,
+    error: String,
+    count: Option<i64>,
+    members: Vec<Member>,
+    can_write: bool,
+}
+
+/// The builder's field list: name, label, kind (number/text/flag/tags/category) and, for
+/// fields with a fixed set of values, the choices with their labels.
+fn field_catalogue(t: Tr) -> String {
+    let en = t.lang() == "en";
+    let fields: Vec<Value> = FIELDS
+        .iter()
+        .map(|(name, kind)| {
+            let kind_name = match kind {
+                Kind::Number => "number",
+                Kind::Text => "text",
+                Kind::Flag => "flag",
+                Kind::TextList => "tags",
+                Kind::Category => "category",
+            };
+            let choices: Vec<Value> = match *name {
+                "segment" => joren_app::metrics::segment_choices(en)
+                    .into_iter()
+                    .map(|(code, label)| json!([code, label]))
+                    .collect(),
+                "churn_band" => {
+                    ["low", "medium", "high"].iter().map(|b| json!([b, t.t(&format!("segb.band.{b}"))])).collect()
+                }
+                "acquisition_source" => {
+                    ACQUISITION_SOURCES.iter().map(|s| json!([s, t.t(&format!("source.{s}"))])).collect()
+                }
+                _ => Vec::new(),
+            };
+            json!({"name": name, "label": t.t(&format!("segb.field.{name}")), "kind": kind_name, "choices": choices})
+        })
+        .collect();
+    let ops: Value = ["eq", "ne", "lt", "lte", "gt", "gte", "in", "contains"]
+        .iter()
+        .map(|o| (o.to_string(), json!(t.t(&format!("segb.op.{o}")))))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    let words: Value =
+        ["all", "any", "add_condition", "add_group", "remove", "yes", "no", "count", "list_hint", "json_only"]
+            .iter()
+            .map(|w| (w.to_string(), json!(t.t(&format!("segb.ui.{w}")))))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+    // `</` cannot end the script element the JSON sits in.
+    json!({"fields": fields, "ops": ops, "words": words}).to_string().replace("</", "<\\/")
+}
+
+/// A new segment starts with one group holding one condition.
+fn starter_filter() -> Value {
+    json!({"all": [{"any": [{"field": "segment", "op": "in", "value": ["dormant"]}]}]})
+}
+
+pub(super) async fn list(State(s): State<AppState>, UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
+    let user = require(user, "/segments")?;
+    let err = |e| UiError::from_app(t, e);
+    let mut rows = Vec::new();
+    for saved in s.app.saved_segments().await.map_err(err)? {
+        let count = s.app.evaluate_segment(&saved.filter, 1, 0).await.map(|p| p.total).unwrap_or(-1);
+        rows.push(ListRow { id: saved.id, name: saved.name, description: saved.description, count });
+    }
+    let can_write = user.actor.role.can_write();
+    Ok(render(&ListPage { c: Chrome::new(t, &user, "segments", "/segments"), rows, can_write }))
+}
+
+pub(super) async fn new_page(State(_): State<AppState>, UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
+    let user = require(user, "/segments/new")?;
+    let can_write = user.actor.role.can_write();
+    Ok(render(&BuilderPage {
+        c: Chrome::new(t, &user, "segments", "/segments/new"),
+        id: None,
+        name: String::new(),
+        description: String::new(),
+        filter: serde_json::to_string_pretty(&starter_filter()).unwrap_or_default(),
+        fields: field_catalogue(t),
+        error: String::new(),
+        count: None,
+        members: Vec::new(),
+        can_write,
+    }))
+}
+
+/// The builder for a saved segment, with its current size and first members.
+pub(super) async fn show(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+) -> UiResult {
+    let path = format!("/segments/{id}");
+    let user = require(user, &path)?;
+    let err = |e| UiError::from_app(t, e);
+    let saved = s.app.saved_segment(id).await.map_err(err)?;
+    let page = s.app.evaluate_segment(&saved.filter, MEMBERS_SHOWN, 0).await.map_err(err)?;
+    let members = s
+        .app
+        .customer_names(&page.customer_ids)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|(id, name)| Member { id, name })
+        .collect();
+    let can_write = user.actor.role.can_write();
+    Ok(render(&BuilderPage {
+        c: Chrome::new(t, &user, "segments", path),
+        id: Some(id),
+        name: saved.name,
+        description: saved.description,
+        filter: serde_json::to_string_pretty(&saved.filter).unwrap_or_default(),
+        fields: field_catalogue(t),
+        error: String::new(),
+        count: Some(page.total),
+        members,
+        can_write,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct SegmentForm {
+    csrf: String,
+    name: String,
+    description: String,
+    filter: String,
+}
+
+/// Saves the builder's form: a new segment (`id` None) or an existing one. A bad name or
+/// filter shows the builder again with the input kept and the reason.
+async fn save(s: AppState, t: Tr, user: WebUser, id: Option<i64>, f: SegmentForm) -> UiResult {
+    check_csrf(t, &user, &f.csrf)?;
+    let parsed: Result<Value, AppError> = serde_json::from_str(&f.filter).map_err(|e| {
+        AppError::Validation(joren_core::FieldErrors(vec![joren_core::FieldError::new("filter", format!("JSON: {e}"))]))
+    });
+    let result = match parsed {
+        Ok(filter) => {
+            let input = SegmentInput { name: f.name.clone(), description: f.description.clone(), filter };
+            match id {
+                None => s.app.create_segment(&user.actor, &input).await,
+                Some(id) => s.app.update_segment(&user.actor, id, &input).await,
+            }
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(saved) => Ok(Redirect::to(&format!("/segments/{}", saved.id)).into_response()),
+        Err(e @ AppError::Validation(_)) => {
+            let path = id.map(|i| format!("/segments/{i}")).unwrap_or_else(|| "/segments/new".into());
+            let can_write = user.actor.role.can_write();
+            let page = BuilderPage {
+                c: Chrome::new(t, &user, "segments", path),
+                id,
+                name: f.name,
+                description: f.description,
+                filter: f.filter,
+                fields: field_catalogue(t),
+                error: e.to_string(),
+                count: None,
+                members: Vec::new(),
+                can_write,
+            };
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+pub(super) async fn create(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Form(f): Form<SegmentForm>,
+) -> UiResult {
+    let user = require(user, "/segments/new")?;
+    save(s, t, user, None, f).await
+}
+
+pub(super) async fn update(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<SegmentForm>,
+) -> UiResult {
+    let user = require(user, &format!("/segments/{id}"))?;
+    save(s, t, user, Some(id), f).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct CsrfForm {
+    csrf: String,
+}
+
+pub(super) async fn delete(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> UiResult {
+    let user = require(user, &format!("/segments/{id}"))?;
+    check_csrf(t, &user, &f.csrf)?;
+    s.app.delete_segment(&user.actor, id).await.map_err(|e| UiError::from_app(t, e))?;
+    Ok(Redirect::to("/segments").into_response())
+}
+
+/// The live count while editing: `{"filter": …}` in, `{"total": n}` or `{"error": message}`
+/// out. Same session and CSRF token (header `X-CSRF-Token`) as the forms.
+pub(super) async fn preview(
+    State(s): State<AppState>,
+    user: Option<WebUser>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let Some(user) = user else {
+        return (axum::http::StatusCode::UNAUTHORIZED, Json(json!({"error": "login required"}))).into_response();
+    };
+    let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !constant_time_eq(sent, &user.csrf) {
+        return (axum::http::StatusCode::FORBIDDEN, Json(json!({"error": "csrf"}))).into_response();
+    }
+    match s.app.evaluate_segment(&body["filter"], 1, 0).await {
+        Ok(page) => Json(json!({"total": page.total})).into_response(),
+        Err(e) => (axum::http::StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": e.to_string()}))).into_response(),
+    }
+}
+
+pub(super) async fn export(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+) -> UiResult {
+    let user = require(user, &format!("/segments/{id}"))?;
+    let mut buf = Vec::new();
+    s.app.export_segment(&user.actor, id, &mut buf).await.map_err(|e| UiError::from_app(t, e))?;
+    Ok(csv_download(&format!("segment-{id}.csv"), buf))
+}
