@@ -134,3 +134,100 @@ async fn staff_finds_a_customer_by_kana_and_logs_a_call() {
     assert_eq!(logged[0].kind, "phone");
     assert_eq!(logged[0].subject, "ご購入のお礼");
 }
+
+/// Logs in through the form.
+async fn log_in(c: &Client, t: &common::TestApp, path: &str, user: &str) -> Result<(), fantoccini::error::CmdError> {
+    c.goto(&t.url(path)).await?;
+    c.wait().for_element(Locator::Id("login-form")).await?;
+    c.find(Locator::Id("username")).await?.send_keys(user).await?;
+    c.find(Locator::Id("password")).await?.send_keys(common::PASSWORD).await?;
+    c.find(Locator::Id("login-submit")).await?.click().await?;
+    Ok(())
+}
+
+/// The dashboard draws its charts from real data (SVG with shapes in it); a segment is built in
+/// the builder (field, operator and value picked, live count updating), saved and exported.
+#[tokio::test]
+async fn dashboard_charts_and_a_segment_built_saved_and_exported() {
+    let profile = tempfile::tempdir().unwrap();
+    let Some((c, _driver)) = start_browser(profile.path()).await else { return };
+    let t = common::spawn("sqlite").await;
+    common::import_cdnow(&t, 300).await;
+    t.app.refresh_metrics(&Actor::system("test")).await.unwrap();
+    // What the builder should find: customers who bought 5 times or more.
+    let expected =
+        t.app.evaluate_segment(&json!({"field": "frequency", "op": "gte", "value": 5}), 1, 0).await.unwrap().total;
+    let everyone = t.app.evaluate_segment(&json!({"field": "frequency", "op": "gte", "value": 0}), 1, 0).await.unwrap();
+    assert!(expected > 0 && expected < everyone.total, "a selective filter: {expected} of {}", everyone.total);
+
+    let result = async {
+        log_in(&c, &t, "/dashboard", "staff").await?;
+        c.wait().for_element(Locator::Id("kpi-tiles")).await?;
+        for chart in ["#segment-chart svg rect", "#clv-chart svg rect"] {
+            let shapes = c.find_all(Locator::Css(chart)).await?;
+            assert!(shapes.len() >= 3, "{chart}: {} shapes", shapes.len());
+        }
+        let cells = c.find_all(Locator::Css("#cohort-heatmap td")).await?;
+        assert!(cells.len() > 10, "cohort heatmap filled: {}", cells.len());
+        std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts")).ok();
+        let png = c.screenshot().await?;
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts/dashboard.png"), png).ok();
+
+        c.find(Locator::Id("nav-segments")).await?.click().await?;
+        c.wait().for_element(Locator::Id("new-segment")).await?.click().await?;
+        // The starter condition: RFM segment is one of [休眠顧客]; the live count shows up.
+        c.wait().for_element(Locator::Id("live-total")).await?;
+        let field = c.find(Locator::Css("#builder select.field")).await?;
+        field.select_by_value("frequency").await?;
+        let op = c.wait().for_element(Locator::Css("#builder select.op")).await?;
+        op.select_by_value("gte").await?;
+        let value = c.find(Locator::Css("#builder input.value")).await?;
+        value.clear().await?;
+        value.send_keys("5").await?;
+        let want = expected.to_string();
+        let mut shown = String::new();
+        for _ in 0..50 {
+            shown = c.find(Locator::Id("live-total")).await?.text().await?;
+            if shown == want {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(shown, want, "live count of frequency ≥ 5");
+        let json_text = c.execute("return document.getElementById('filter-json').value", vec![]).await?;
+        let filter: serde_json::Value = serde_json::from_str(json_text.as_str().unwrap()).unwrap();
+        assert_eq!(filter, json!({"all": [{"any": [{"field": "frequency", "op": "gte", "value": 5}]}]}));
+
+        c.find(Locator::Id("segment-name")).await?.send_keys("5回以上のお客様").await?;
+        c.find(Locator::Id("save-segment")).await?.click().await?;
+        let members = c.wait().for_element(Locator::Css("#members h2")).await?.text().await?;
+        assert!(members.contains(&format!("({expected})")), "{members}");
+        let links = c.find_all(Locator::Css("#members li a")).await?;
+        assert_eq!(links.len() as i64, expected.min(50));
+
+        // The export link, fetched with the page's session: BOM, header and one row per member.
+        let csv = c
+            .execute_async(
+                "const done = arguments[0];
+                 fetch(document.getElementById('export-segment').href)
+                   .then(r => r.arrayBuffer())
+                   .then(b => { const u = new Uint8Array(b);
+                                done([u[0], u[1], u[2], new TextDecoder().decode(u.slice(3))]); });",
+                vec![],
+            )
+            .await?;
+        let parts = csv.as_array().unwrap();
+        assert_eq!((parts[0].as_u64(), parts[1].as_u64(), parts[2].as_u64()), (Some(0xEF), Some(0xBB), Some(0xBF)));
+        let lines = parts[3].as_str().unwrap().lines().count() as i64;
+        assert_eq!(lines, expected + 1, "header + members");
+        let png = c.screenshot().await?;
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts/segment.png"), png).ok();
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    c.close().await.ok();
+    result.unwrap();
+    let saved = t.app.saved_segments().await.unwrap();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].name, "5回以上のお客様");
+}

@@ -12,30 +12,7 @@ use serde_json::{Value, json};
 /// sample's last day is today, imported as orders in US cents; one order refunded in part, and
 /// one extra customer whose only order is cancelled. Returns that customer's id.
 async fn seed(t: &common::TestApp) -> i64 {
-    let path = format!("{}/../../../shared/data/cdnow_sample_transactions.csv", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap();
-    let last = chrono::NaiveDate::from_ymd_opt(1998, 6, 30).unwrap();
-    let shift = chrono::Utc::now().date_naive() - last;
-    let mut csv = String::from("order_id,customer_id,ordered_at,line_amount,currency\n");
-    for (n, line) in text.lines().skip(1).enumerate() {
-        let f: Vec<&str> = line.split(',').collect();
-        if f[0].parse::<u32>().unwrap() > 500 {
-            continue;
-        }
-        let day = chrono::NaiveDate::parse_from_str(f[1], "%Y-%m-%d").unwrap() + shift;
-        csv.push_str(&format!("CD-{n},{},{day}T12:00:00+09:00,{},USD\n", f[0], f[3]));
-    }
-    let r = t
-        .client
-        .post(t.url("/api/v1/import/orders"))
-        .bearer_auth(&t.staff_token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    let report: Value = r.json().await.unwrap();
-    assert_eq!(report["rejected"].as_array().map(Vec::len), Some(0), "{report}");
+    common::import_cdnow(t, 500).await;
     let (_, orders) = t.get(&t.staff_token, "/api/v1/orders?limit=1").await;
     let oid = orders["items"][0]["id"].as_i64().unwrap();
     let (s, v) = t

@@ -145,3 +145,32 @@ pub fn order_body(customer_id: i64, ext: Option<&str>, price: i64) -> Value {
     }
     v
 }
+
+/// Imports the orders of the CDNOW sample's first `customers` customers (real purchase
+/// histories; amounts in US cents) with dates shifted so the sample's last day is today.
+pub async fn import_cdnow(t: &TestApp, customers: u32) {
+    let path = format!("{}/../../../shared/data/cdnow_sample_transactions.csv", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let last = chrono::NaiveDate::from_ymd_opt(1998, 6, 30).unwrap();
+    let shift = chrono::Utc::now().date_naive() - last;
+    let mut csv = String::from("order_id,customer_id,ordered_at,line_amount,currency\n");
+    for (n, line) in text.lines().skip(1).enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        if f[0].parse::<u32>().unwrap() > customers {
+            continue;
+        }
+        let day = chrono::NaiveDate::parse_from_str(f[1], "%Y-%m-%d").unwrap() + shift;
+        csv.push_str(&format!("CD-{n},{},{day}T12:00:00+09:00,{},USD\n", f[0], f[3]));
+    }
+    let r = t
+        .client
+        .post(t.url("/api/v1/import/orders"))
+        .bearer_auth(&t.staff_token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let report: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(report["rejected"].as_array().map(Vec::len), Some(0), "{report}");
+}
