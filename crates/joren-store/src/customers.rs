@@ -634,6 +634,9 @@ impl Store {
         sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1").bind(survivor_id).execute(&mut *tx).await?;
         insert_tags(&mut tx, survivor_id, &profile.tags).await?;
         write_profile(&mut tx, survivor_id, &profile).await?;
+        // The merged record is no one's metrics any more (segments read metrics without the
+        // customers table); the survivor's are recomputed by the next snapshot.
+        sqlx::query("DELETE FROM customer_metrics WHERE customer_id = $1").bind(merged_id).execute(&mut *tx).await?;
         let now = now_ms();
         sqlx::query("UPDATE customers SET merged_into = $1, search_text = '', updated_at = $2 WHERE id = $3")
             .bind(survivor_id)

@@ -212,3 +212,32 @@ async fn saved_segments_crud_members_and_export() {
         assert_eq!(s, 404, "[{b}] {v}");
     }
 }
+
+/// A filter on metrics alone reads the metrics table without the customers table: a record
+/// merged after the snapshot must still drop out.
+#[tokio::test]
+async fn metric_only_filters_leave_merged_records_out() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let keep = t.customer(json!({"family_name": "残", "email": "keep@example.jp"})).await;
+        let dup = t.customer(json!({"family_name": "残", "email": "dup@example.jp"})).await;
+        for (cust, ext) in [(keep, "M-1"), (dup, "M-2")] {
+            let (s, v) = t.post(&t.staff_token, "/api/v1/orders", &order(cust, ext, "珈琲豆", "2026-01-10")).await;
+            assert_eq!(s, 201, "{v}");
+        }
+        let (s, _) = t.post(&t.staff_token, "/api/v1/metrics/snapshot", &json!({})).await;
+        assert_eq!(s, 201);
+        let metric_only = json!({"filter": {"field": "frequency", "op": "gte", "value": 1}});
+        let (_, v) = t.post(&t.viewer_token, "/api/v1/segments/evaluate", &metric_only).await;
+        assert_eq!(v["total"], 2, "[{b}] {v}");
+        let (s, _) =
+            t.post(&t.staff_token, &format!("/api/v1/customers/{keep}/merge"), &json!({"merge_id": dup})).await;
+        assert_eq!(s, 200);
+        let (_, v) = t.post(&t.viewer_token, "/api/v1/segments/evaluate", &metric_only).await;
+        assert_eq!((v["total"].as_i64(), &v["customer_ids"]), (Some(1), &json!([keep])), "[{b}] {v}");
+        let mixed = json!({"filter": {"all": [{"field": "frequency", "op": "gte", "value": 1},
+                                              {"field": "tags", "op": "contains", "value": "none"}]}});
+        let (_, v) = t.post(&t.viewer_token, "/api/v1/segments/evaluate", &mixed).await;
+        assert_eq!(v["total"], 0, "[{b}] {v}");
+    }
+}
