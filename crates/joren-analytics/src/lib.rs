@@ -8,6 +8,7 @@ pub mod bgnbd;
 pub mod churn;
 pub mod clv;
 pub mod cohort;
+pub mod cross_sell;
 pub mod fit;
 pub mod gamma_gamma;
 pub mod kpi;

@@ -3,6 +3,7 @@
 //! audit entry. The web and CLI layers stay thin on top of this.
 
 pub mod auth;
+pub mod cross_sell;
 pub mod customers;
 pub mod dashboard;
 pub mod demo;
@@ -17,7 +18,7 @@ pub mod segments;
 use chrono::{Offset, TimeZone, Utc};
 use joren_core::role::Role;
 use joren_core::{FieldError, FieldErrors};
-pub use joren_store::{Backend, CustomerMetrics, SnapshotInfo, Store, StoreError};
+pub use joren_store::{Backend, CustomerMetrics, ProductAssociation, SnapshotInfo, Store, StoreError};
 
 /// Settings the use cases need.
 #[derive(Debug, Clone)]

@@ -46,13 +46,13 @@ impl App {
         let OrderLog { log, orders } = self.order_log().await?;
         let today = self.today();
         let end = log.day.iter().copied().max().unwrap_or(today).max(today);
-        let (metrics, diagnostics) = tokio::task::spawn_blocking(move || compute_metrics(&log, end))
-            .await
-            .map_err(|e| crate::AppError::Internal(format!("metrics: {e}")))?;
-        let snapshot = self
-            .store
-            .write_metric_snapshot(&joren_analytics::log::format_day(end), orders as i64, &diagnostics, &metrics)
-            .await?;
+        let models = tokio::task::spawn_blocking(move || compute_metrics(&log, end));
+        // The purchases for cross-sell are read while the models run.
+        let associations = self.compute_associations().await?;
+        let (metrics, diagnostics) = models.await.map_err(|e| crate::AppError::Internal(format!("metrics: {e}")))?;
+        let day = joren_analytics::log::format_day(end);
+        let snapshot =
+            self.store.write_metric_snapshot(&day, orders as i64, &diagnostics, &metrics, &associations).await?;
         self.audit(
             actor,
             "metrics.refresh",

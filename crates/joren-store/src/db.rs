@@ -33,6 +33,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "metrics", include_str!("../migrations/sqlite/0004_metrics.sql")),
     (5, "settings", include_str!("../migrations/sqlite/0005_settings.sql")),
     (6, "saved_segments", include_str!("../migrations/sqlite/0006_saved_segments.sql")),
+    (7, "product_associations", include_str!("../migrations/sqlite/0007_product_associations.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -41,6 +42,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "metrics", include_str!("../migrations/postgres/0004_metrics.sql")),
     (5, "settings", include_str!("../migrations/postgres/0005_settings.sql")),
     (6, "saved_segments", include_str!("../migrations/postgres/0006_saved_segments.sql")),
+    (7, "product_associations", include_str!("../migrations/postgres/0007_product_associations.sql")),
 ];
 
 impl Store {

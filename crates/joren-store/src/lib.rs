@@ -4,6 +4,7 @@
 
 mod audit;
 mod bulk;
+mod cross_sell;
 mod customers;
 mod db;
 mod idempotency;
@@ -17,6 +18,7 @@ mod uploads;
 mod users;
 
 pub use audit::AuditEntry;
+pub use cross_sell::ProductAssociation;
 pub use customers::{
     ConsentState, Contact, Customer, CustomerPage, CustomerSummary, ExternalId, MergeResult, NewCustomerRecord,
 };

@@ -122,14 +122,16 @@ impl Store {
         Ok(n)
     }
 
-    /// Writes a snapshot in one transaction: its metrics, the segment moves since the previous
-    /// complete snapshot, then marks it complete and drops all but the previous one.
+    /// Writes a snapshot in one transaction: its metrics and cross-sell rules, the segment
+    /// moves since the previous complete snapshot; then marks it complete and drops all but the
+    /// previous one.
     pub async fn write_metric_snapshot(
         &self,
         observation_end: &str,
         orders: i64,
         diagnostics: &serde_json::Value,
         metrics: &[CustomerMetrics],
+        associations: &[crate::ProductAssociation],
     ) -> Result<SnapshotInfo> {
         let mut tx = self.begin_write().await?;
         let previous: Option<i64> =
@@ -170,6 +172,37 @@ impl Store {
             })
             .collect();
         self.bulk_insert(&mut tx, "customer_metrics", &METRIC_COLUMNS, rows).await?;
+        let rules = associations.iter().map(|a| {
+            vec![
+                Val::Int(id),
+                Val::Text(a.antecedent.clone()),
+                Val::Text(a.antecedent_name.clone()),
+                Val::Text(a.consequent.clone()),
+                Val::Text(a.consequent_name.clone()),
+                Val::Int(a.pair_count),
+                Val::OptReal(Some(a.support)),
+                Val::OptReal(Some(a.confidence)),
+                Val::OptReal(Some(a.lift)),
+            ]
+        });
+        let rules: Vec<Vec<Val>> = rules.collect();
+        self.bulk_insert(
+            &mut tx,
+            "product_associations",
+            &[
+                "snapshot_id",
+                "antecedent",
+                "antecedent_name",
+                "consequent",
+                "consequent_name",
+                "pair_count",
+                "support",
+                "confidence",
+                "lift",
+            ],
+            rules,
+        )
+        .await?;
         if let Some(prev) = previous {
             sqlx::query(
                 "INSERT INTO segment_changes (customer_id, from_segment, to_segment, snapshot_id, at) \
@@ -186,6 +219,10 @@ impl Store {
         sqlx::query("UPDATE metric_snapshots SET complete = 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
         let keep_from = previous.unwrap_or(id);
         sqlx::query("DELETE FROM customer_metrics WHERE snapshot_id < $1").bind(keep_from).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM product_associations WHERE snapshot_id < $1")
+            .bind(keep_from)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM metric_snapshots WHERE id < $1").bind(keep_from).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(self.latest_snapshot().await?.expect("just written"))

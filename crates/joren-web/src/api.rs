@@ -35,6 +35,9 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/merge", post(merge_customer))
         .route("/customers/{id}/timeline", get(timeline))
         .route("/customers/{id}/metrics", get(customer_metrics))
+        .route("/customers/{id}/cross-sell", get(customer_cross_sell))
+        .route("/products/{product}/associations", get(product_associations))
+        .route("/metrics/associations", get(top_associations))
         .route("/metrics/snapshot", get(latest_snapshot).post(refresh_metrics))
         .route("/settings/next-best-action", get(next_action_rules).put(set_next_action_rules))
         .route("/metrics/contact-lists", get(contact_lists))
@@ -215,6 +218,32 @@ async fn evaluate_segment(
 ) -> ApiResult {
     let page = s.app.evaluate_segment(&b.filter, b.limit.unwrap_or(100), b.offset.unwrap_or(0)).await?;
     Ok(Json(page).into_response())
+}
+
+/// Products to suggest to a customer, each with the rule behind it.
+async fn customer_cross_sell(
+    State(s): State<AppState>,
+    ApiActor(_): ApiActor,
+    Path(id): Path<i64>,
+    Query(p): Query<Paging>,
+) -> ApiResult {
+    let items = s.app.cross_sell_for_customer(id, p.limit.unwrap_or(5).clamp(1, 50) as usize).await?;
+    Ok(Json(json!({"items": items})).into_response())
+}
+
+/// What the customers who bought a product (SKU, or name when it has none) also bought.
+async fn product_associations(
+    State(s): State<AppState>,
+    ApiActor(_): ApiActor,
+    Path(product): Path<String>,
+    Query(p): Query<Paging>,
+) -> ApiResult {
+    Ok(Json(json!({"items": s.app.product_associations(&product, p.limit.unwrap_or(10)).await?})).into_response())
+}
+
+/// The pairs most often bought together.
+async fn top_associations(State(s): State<AppState>, ApiActor(_): ApiActor, Query(p): Query<Paging>) -> ApiResult {
+    Ok(Json(json!({"items": s.app.top_associations(p.limit.unwrap_or(20)).await?})).into_response())
 }
 
 async fn list_segments(State(s): State<AppState>, ApiActor(_): ApiActor) -> ApiResult {

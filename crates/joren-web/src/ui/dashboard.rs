@@ -94,6 +94,8 @@ pub(super) struct DashboardPage {
     contact_lists: Vec<(&'static str, &'static str, Vec<ContactRow>)>,
     /// The next-action rules for the owner's editor: (index, conditions in words, ja, en).
     rules: Vec<(usize, String, String, String)>,
+    /// Products bought together: (left, right, customers who bought both, confidence %, lift).
+    pairs: Vec<(String, String, i64, String, String)>,
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -182,9 +184,10 @@ fn build(
     d: Dashboard,
     lists: joren_app::dashboard::ContactLists,
     rules: &[joren_app::next_action::Rule],
-    is_owner: bool,
-    can_write: bool,
+    pairs: Vec<joren_app::ProductAssociation>,
+    role: joren_core::role::Role,
 ) -> DashboardPage {
+    let (is_owner, can_write) = (role.can_manage_users(), role.can_write());
     let en = t.0 == Lang::En;
     let (k, p) = (&d.kpis, &d.previous_kpis);
     let count = |v: u64| Some(v as f64);
@@ -404,6 +407,13 @@ fn build(
                 (i, when, r.action_ja.clone(), r.action_en.clone())
             })
             .collect(),
+        pairs: pairs
+            .into_iter()
+            .map(|a| {
+                let share = format!("{:.0}%", a.confidence * 100.0);
+                (a.antecedent_name, a.consequent_name, a.pair_count, share, format!("{:.1}", a.lift))
+            })
+            .collect(),
         contact_lists: vec![
             ("week.slipping", "list-slipping", slipping),
             ("week.overdue", "list-overdue", overdue),
@@ -426,9 +436,10 @@ pub(super) async fn page(
     let d = s.app.dashboard(period).await.map_err(|e| UiError::from_app(t, e))?;
     let rules = s.app.next_action_rules().await.map_err(|e| UiError::from_app(t, e))?;
     let lists = s.app.contact_lists(15).await.map_err(|e| UiError::from_app(t, e))?;
+    let pairs = s.app.top_associations(10).await.map_err(|e| UiError::from_app(t, e))?;
     let c = Chrome::new(t, &user, "dashboard", "/dashboard");
     let role = user.actor.role;
-    Ok(render(&build(t, c, d, lists, &rules, role.can_manage_users(), role.can_write())))
+    Ok(render(&build(t, c, d, lists, &rules, pairs, role)))
 }
 
 /// Saves the wording of the next-action rules from the dashboard (conditions are edited over

@@ -433,6 +433,8 @@ struct CustomerPage {
     c: Chrome,
     id: i64,
     insight: Option<InsightView>,
+    /// Cross-sell: (product, because-they-bought, share of those buyers %, lift).
+    suggestions: Vec<(String, String, String, String)>,
     name: String,
     kana: String,
     merged_into: Option<i64>,
@@ -594,8 +596,19 @@ async fn customer(
             action,
         }
     });
+    let suggestions = s
+        .app
+        .cross_sell_for_customer(id, 5)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|a| {
+            (a.consequent_name, a.antecedent_name, format!("{:.0}", a.confidence * 100.0), format!("{:.1}", a.lift))
+        })
+        .collect();
     Ok(render(&CustomerPage {
         insight,
+        suggestions,
         can_write: user.actor.role.can_write(),
         is_account: p.kind == joren_core::customer::CustomerKind::Account,
         c: Chrome::new(t, &user, "customers", format!("/customers/{id}")),

@@ -1,0 +1,16 @@
+-- Cross-sell rules of a metrics snapshot: customers who bought the antecedent product also
+-- bought the consequent (support, confidence, lift; see joren_analytics::cross_sell). A
+-- product is its SKU, or its name when it has none.
+CREATE TABLE product_associations (
+    snapshot_id INTEGER NOT NULL REFERENCES metric_snapshots(id) ON DELETE CASCADE,
+    antecedent TEXT NOT NULL,
+    antecedent_name TEXT NOT NULL,
+    consequent TEXT NOT NULL,
+    consequent_name TEXT NOT NULL,
+    pair_count INTEGER NOT NULL,
+    support REAL NOT NULL,
+    confidence REAL NOT NULL,
+    lift REAL NOT NULL,
+    PRIMARY KEY (snapshot_id, antecedent, consequent)
+)
+ WITHOUT ROWID;

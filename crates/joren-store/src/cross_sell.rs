@@ -1,0 +1,114 @@
+//! Cross-sell rules stored with each metrics snapshot, and the purchases they are computed from.
+
+use futures_util::TryStreamExt;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Result, Store};
+
+/// One rule: customers who bought `antecedent` also bought `consequent`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ProductAssociation {
+    /// Product key: the SKU, or the name when there is none.
+    pub antecedent: String,
+    pub antecedent_name: String,
+    pub consequent: String,
+    pub consequent_name: String,
+    /// Customers who bought both.
+    pub pair_count: i64,
+    pub support: f64,
+    pub confidence: f64,
+    pub lift: f64,
+}
+
+const COLUMNS: &str = "antecedent, antecedent_name, consequent, consequent_name, pair_count, support, confidence, lift";
+const NEWEST: &str = "(SELECT MAX(id) FROM metric_snapshots WHERE complete = 1)";
+
+fn from_row(r: &AnyRow) -> Result<ProductAssociation> {
+    Ok(ProductAssociation {
+        antecedent: r.try_get("antecedent")?,
+        antecedent_name: r.try_get("antecedent_name")?,
+        consequent: r.try_get("consequent")?,
+        consequent_name: r.try_get("consequent_name")?,
+        pair_count: r.try_get("pair_count")?,
+        support: r.try_get("support")?,
+        confidence: r.try_get("confidence")?,
+        lift: r.try_get("lift")?,
+    })
+}
+
+/// The product key of a line item: its SKU, or its name when it has none.
+const PRODUCT_KEY: &str = "CASE WHEN i.sku <> '' THEN i.sku ELSE i.name END";
+
+impl Store {
+    /// Streams (customer id, product key, product name) of every line item of orders that are
+    /// not cancelled or fully refunded, grouped by customer (repeats included). Items with
+    /// neither SKU nor name are left out.
+    pub async fn stream_customer_products(&self, mut row: impl FnMut(i64, &str, &str)) -> Result<()> {
+        let sql = format!(
+            "SELECT o.customer_id, {PRODUCT_KEY} AS product, i.name FROM orders o \
+             JOIN order_items i ON i.order_id = o.id \
+             WHERE o.status IN ('completed', 'partially_refunded') AND (i.sku <> '' OR i.name <> '') \
+             ORDER BY o.customer_id"
+        );
+        let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&self.pool);
+        while let Some(r) = rows.try_next().await? {
+            let product: String = r.try_get("product")?;
+            let name: String = r.try_get("name")?;
+            row(r.try_get("customer_id")?, &product, &name);
+        }
+        Ok(())
+    }
+
+    /// Products to suggest to a customer from the newest snapshot's rules: consequents of the
+    /// products they bought that they have not bought, best rule per product first (by
+    /// confidence, then lift). Each comes with the rule that suggests it.
+    pub async fn cross_sell_for_customer(&self, customer_id: i64, limit: usize) -> Result<Vec<ProductAssociation>> {
+        let owned = format!(
+            "SELECT {PRODUCT_KEY} FROM orders o JOIN order_items i ON i.order_id = o.id \
+             WHERE o.customer_id = $1 AND o.status <> 'cancelled'"
+        );
+        let sql = format!(
+            "SELECT {COLUMNS} FROM product_associations WHERE snapshot_id = {NEWEST} \
+             AND antecedent IN ({owned}) AND consequent NOT IN ({owned}) \
+             ORDER BY confidence DESC, lift DESC, consequent LIMIT 500"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(customer_id).fetch_all(&self.pool).await?;
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for r in &rows {
+            let a = from_row(r)?;
+            if seen.insert(a.consequent.clone()) {
+                out.push(a);
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The newest snapshot's rules from one product, best first.
+    pub async fn product_associations(&self, product: &str, limit: i64) -> Result<Vec<ProductAssociation>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM product_associations WHERE snapshot_id = {NEWEST} AND antecedent = $1 \
+             ORDER BY confidence DESC, lift DESC, consequent LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(product).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// The newest snapshot's most common pairs bought together (each pair once, the direction
+    /// with the higher confidence), by how many customers bought both.
+    pub async fn top_associations(&self, limit: i64) -> Result<Vec<ProductAssociation>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM product_associations a WHERE snapshot_id = {NEWEST} \
+             AND NOT EXISTS (SELECT 1 FROM product_associations b WHERE b.snapshot_id = a.snapshot_id \
+                 AND b.antecedent = a.consequent AND b.consequent = a.antecedent \
+                 AND (b.confidence > a.confidence OR (b.confidence = a.confidence AND b.antecedent < a.antecedent))) \
+             ORDER BY pair_count DESC, lift DESC, antecedent LIMIT $1"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(from_row).collect()
+    }
+}
