@@ -16,7 +16,7 @@ impl App {
         let mut keys: Vec<String> = Vec::new();
         let mut names: Vec<String> = Vec::new();
         let mut baskets: Vec<Vec<u32>> = Vec::new();
-        let mut current = None;
+        let mut basket_of: HashMap<i64, usize> = HashMap::new();
         self.store
             .stream_customer_products(|customer, product, name| {
                 let i = match index.get(product) {
@@ -29,14 +29,14 @@ impl App {
                         i
                     }
                 };
-                names[i as usize] = name.to_string();
-                if current != Some(customer) {
-                    current = Some(customer);
+                if names[i as usize] != name {
+                    names[i as usize] = name.to_string();
+                }
+                let b = *basket_of.entry(customer).or_insert_with(|| {
                     baskets.push(Vec::new());
-                }
-                if let Some(b) = baskets.last_mut() {
-                    b.push(i);
-                }
+                    baskets.len() - 1
+                });
+                baskets[b].push(i);
             })
             .await?;
         let products = keys.len();

@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::money::validate_currency;
 use crate::{FieldError, FieldErrors};
 
+/// The name given to the one line of an order imported with an amount but no line items: not a
+/// product (cross-sell leaves it out).
+pub const AMOUNT_ONLY_ITEM_NAME: &str = "(明細なし)";
+
 /// Sales channels an order can come from.
 pub const CHANNELS: [&str; 6] = ["store", "ec", "phone", "event", "wholesale", "other"];
 

@@ -42,16 +42,23 @@ const PRODUCT_KEY: &str = "CASE WHEN i.sku <> '' THEN i.sku ELSE i.name END";
 
 impl Store {
     /// Streams (customer id, product key, product name) of every line item of orders that are
-    /// not cancelled or fully refunded, grouped by customer (repeats included). Items with
-    /// neither SKU nor name are left out.
+    /// not cancelled or fully refunded, in line-item order (not grouped by customer: reading
+    /// the clustered line items in their own order is three times faster). Items with neither
+    /// SKU nor name, and the placeholder line of amount-only imports, are left out.
     pub async fn stream_customer_products(&self, mut row: impl FnMut(i64, &str, &str)) -> Result<()> {
+        // SQLite's CROSS JOIN keeps the line items as the outer loop; PostgreSQL plans itself.
+        let join = match self.backend() {
+            crate::Backend::Sqlite => "CROSS JOIN",
+            crate::Backend::Postgres => "JOIN",
+        };
         let sql = format!(
-            "SELECT o.customer_id, {PRODUCT_KEY} AS product, i.name FROM orders o \
-             JOIN order_items i ON i.order_id = o.id \
-             WHERE o.status IN ('completed', 'partially_refunded') AND (i.sku <> '' OR i.name <> '') \
-             ORDER BY o.customer_id"
+            "SELECT o.customer_id, {PRODUCT_KEY} AS product, i.name FROM order_items i \
+             {join} orders o ON o.id = i.order_id \
+             WHERE o.status IN ('completed', 'partially_refunded') \
+             AND (i.sku <> '' OR (i.name <> '' AND i.name <> $1))"
         );
-        let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&self.pool);
+        let mut rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(joren_core::order::AMOUNT_ONLY_ITEM_NAME).fetch(&self.pool);
         while let Some(r) = rows.try_next().await? {
             let product: String = r.try_get("product")?;
             let name: String = r.try_get("name")?;

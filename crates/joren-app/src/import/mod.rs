@@ -933,7 +933,7 @@ fn line_item(row: &Row<'_>, currency: &str) -> Result<LineItemInput, joren_core:
         (None, None) => return Err(joren_core::FieldError::new("unit_price", "単価が空です")),
     };
     let tax_rate = row.get("tax_rate").map(parse_tax_rate).transpose()?.unwrap_or(10);
-    let name = row.get("item_name").or(row.get("sku")).unwrap_or("(明細なし)").to_string();
+    let name = row.get("item_name").or(row.get("sku")).unwrap_or(joren_core::order::AMOUNT_ONLY_ITEM_NAME).to_string();
     Ok(LineItemInput {
         sku: row.get("sku").unwrap_or_default().to_string(),
         name,

@@ -8,8 +8,3 @@ CREATE TABLE saved_segments (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
-
--- Segments over metrics alone read customer_metrics without the customers table: metrics of
--- records merged into another are dropped (merges do so from now on).
-DELETE FROM customer_metrics WHERE customer_id IN (SELECT id FROM customers WHERE merged_into IS NOT NULL);
-CREATE INDEX customers_prefecture ON customers(prefecture);
