@@ -57,8 +57,16 @@ pub enum AnalyzeCommand {
 #[derive(Args, Clone)]
 pub struct Common {
     /// Transactions CSV with a header row: customer_id,date,amount (extra columns ignored).
+    #[arg(long, required_unless_present = "from_db", conflicts_with = "from_db")]
+    transactions: Option<PathBuf>,
+    /// Read the shop's own orders from the database (`--database-url`) instead of a CSV:
+    /// cancelled and fully refunded orders left out, partial refunds deducted, days in the
+    /// shop's time zone, amounts in minor units (yen), customers by their Joren id.
     #[arg(long)]
-    transactions: PathBuf,
+    from_db: bool,
+    /// The order log read from the database for `--from-db` (filled in before running).
+    #[arg(skip)]
+    database_log: Option<std::sync::Arc<TransactionLog>>,
     /// Last day of observation (YYYY-MM-DD); later transactions are ignored. Default: the last
     /// date in the file.
     #[arg(long, alias = "end")]
@@ -190,9 +198,18 @@ fn read_log(c: &Common, pb: &ProgressBar) -> Result<TransactionLog> {
 }
 
 fn read_log_grouped(c: &Common, group: Option<&str>, pb: &ProgressBar) -> Result<TransactionLog> {
-    pb.set_message(format!("reading {}", c.transactions.display()));
-    let mut file =
-        std::fs::File::open(&c.transactions).with_context(|| format!("opening {}", c.transactions.display()))?;
+    let Some(path) = &c.transactions else {
+        if group.is_some() {
+            bail!("--group-column reads a CSV column: use it with --transactions");
+        }
+        let log = c.database_log.as_deref().context("--from-db: the order log was not read")?;
+        if log.is_empty() {
+            bail!("the database has no orders to analyse");
+        }
+        return Ok(log.clone());
+    };
+    pb.set_message(format!("reading {}", path.display()));
+    let mut file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut b = TransactionLogBuilder::new(2).column_names(&c.customer_column, &c.date_column, &c.amount_column);
     if let Some(g) = group {
         b = b.group_column(g);
@@ -214,13 +231,13 @@ fn read_log_grouped(c: &Common, group: Option<&str>, pb: &ProgressBar) -> Result
         if n == 0 {
             break;
         }
-        b.feed(&buf[..n]).with_context(|| format!("reading {}", c.transactions.display()))?;
+        b.feed(&buf[..n]).with_context(|| format!("reading {}", path.display()))?;
         pb.inc(n as u64);
     }
     pb.set_style(indicatif::ProgressStyle::default_spinner());
-    let log = b.finish().with_context(|| format!("reading {}", c.transactions.display()))?;
+    let log = b.finish().with_context(|| format!("reading {}", path.display()))?;
     if log.is_empty() {
-        bail!("{} has no transactions", c.transactions.display());
+        bail!("{} has no transactions", path.display());
     }
     Ok(log)
 }
@@ -291,6 +308,32 @@ fn write_lines_parallel<W: Write>(w: &mut W, n: usize, line: impl Fn(usize, &mut
         }
     }
     Ok(())
+}
+
+impl AnalyzeCommand {
+    /// The input options, when the command reads a transaction log (all but `retention`).
+    pub fn common_mut(&mut self) -> Option<&mut Common> {
+        match self {
+            Self::Kpi(a) => Some(&mut a.common),
+            Self::Cohorts(a) => Some(&mut a.common),
+            Self::Clv(a) => Some(&mut a.common),
+            Self::Validate(a) => Some(&mut a.common),
+            Self::Summary(c) | Self::Rfm(c) => Some(c),
+            Self::Retention(_) => None,
+        }
+    }
+}
+
+impl Common {
+    /// Whether the log comes from the database (`--from-db`).
+    pub fn from_db(&self) -> bool {
+        self.from_db
+    }
+
+    /// Hands over the order log read from the database.
+    pub fn set_database_log(&mut self, log: TransactionLog) {
+        self.database_log = Some(std::sync::Arc::new(log));
+    }
 }
 
 pub fn run(cmd: AnalyzeCommand) -> Result<()> {

@@ -277,7 +277,14 @@ async fn main() -> Result<()> {
         }
         Command::User(c) => user(&cli.global, c, &system).await,
         Command::Token(c) => token(&cli.global, c, &system).await,
-        Command::Analyze(c) => analyze::run(c),
+        Command::Analyze(mut c) => {
+            if let Some(common) = c.common_mut().filter(|c| c.from_db()) {
+                let app = open(&cli.global.database_url, config(&cli.global, false)?).await?;
+                common.set_database_log(app.order_log().await?.log);
+            }
+            // The engine runs on plain threads (rayon), outside the async runtime.
+            tokio::task::spawn_blocking(move || analyze::run(c)).await?
+        }
     }
 }
 
