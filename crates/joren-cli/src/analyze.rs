@@ -326,7 +326,7 @@ impl AnalyzeCommand {
 
 impl Common {
     /// Whether the log comes from the database (`--from-db`).
-    pub fn from_db(&self) -> bool {
+    pub fn reads_database(&self) -> bool {
         self.from_db
     }
 

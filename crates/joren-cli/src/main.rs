@@ -278,7 +278,7 @@ async fn main() -> Result<()> {
         Command::User(c) => user(&cli.global, c, &system).await,
         Command::Token(c) => token(&cli.global, c, &system).await,
         Command::Analyze(mut c) => {
-            if let Some(common) = c.common_mut().filter(|c| c.from_db()) {
+            if let Some(common) = c.common_mut().filter(|c| c.reads_database()) {
                 let app = open(&cli.global.database_url, config(&cli.global, false)?).await?;
                 common.set_database_log(app.order_log().await?.log);
             }
