@@ -198,3 +198,40 @@ async fn snapshot_equals_the_engine_on_the_exported_orders() {
         assert!(t.app.refresh_metrics_if_due().await.unwrap().is_none(), "[{b}] a fresh snapshot is not redone");
     }
 }
+
+/// Refreshes running while pages read: every read sees one whole snapshot — its per-segment
+/// counts add up to the snapshot's customer count, its CLV list has one value per fitted
+/// customer — and a snapshot a reader has just looked up is still there for its next query
+/// (the previous snapshot is kept while the next is written).
+#[tokio::test]
+async fn refresh_concurrent_with_reads_never_shows_a_mixed_snapshot() {
+    for b in backends() {
+        let t = spawn(b).await;
+        common::import_cdnow(&t, 300).await;
+        let system = joren_app::Actor::system("test");
+        t.app.refresh_metrics(&system).await.unwrap();
+        let writer = {
+            let app = t.app.clone();
+            tokio::spawn(async move {
+                for _ in 0..4 {
+                    app.refresh_metrics(&joren_app::Actor::system("test")).await.unwrap();
+                }
+            })
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        let mut reads = 0;
+        while !writer.is_finished() || reads < 20 {
+            let snap = t.app.store.latest_snapshot().await.unwrap().unwrap();
+            let totals = t.app.store.segment_totals(snap.id).await.unwrap();
+            let counted: i64 = totals.iter().map(|(_, n, _)| n).sum();
+            assert_eq!(counted, snap.customers, "[{b}] snapshot {} read whole", snap.id);
+            let clv = t.app.store.clv_values(snap.id).await.unwrap();
+            assert!(clv.len() as i64 <= snap.customers && !clv.is_empty(), "[{b}] {}", clv.len());
+            seen.insert(snap.id);
+            reads += 1;
+            tokio::task::yield_now().await;
+        }
+        writer.await.unwrap();
+        assert!(seen.len() >= 2, "[{b}] reads overlapped the refreshes: saw snapshots {seen:?} in {reads} reads");
+    }
+}
