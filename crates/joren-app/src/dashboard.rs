@@ -127,11 +127,7 @@ impl App {
                 };
                 segments.sort_by_key(|(code, _, _)| rank(code));
                 let clv = clv_histogram(&self.store.clv_values(s.id).await?);
-                let mut at_risk = Vec::new();
-                for m in self.store.customers_in_band(s.id, "high", 20).await? {
-                    let name = self.store.get_customer(m.customer_id).await?.display_name;
-                    at_risk.push((m, name));
-                }
+                let at_risk = self.with_names(self.store.customers_in_band(s.id, "high", 20).await?).await?;
                 (segments, clv, at_risk)
             }
         };
@@ -153,21 +149,33 @@ impl App {
     /// Who to contact this week (empty until a snapshot exists).
     pub async fn contact_lists(&self, limit: i64) -> Result<ContactLists> {
         let Some(snap) = self.store.latest_snapshot().await? else { return Ok(ContactLists::default()) };
-        let name = |id: i64| async move { Ok::<_, AppError>(self.store.get_customer(id).await?.display_name) };
         let mut lists = ContactLists::default();
-        for (m, from) in self.store.moved_between(snap.id, &GOOD, &SLIPPING, limit).await? {
-            let n = name(m.customer_id).await?;
+        let slipping = self.store.moved_between(snap.id, &GOOD, &SLIPPING, limit).await?;
+        let ids: Vec<i64> = slipping.iter().map(|(m, _)| m.customer_id).collect();
+        let names: std::collections::HashMap<i64, String> =
+            self.store.customer_names(&ids).await?.into_iter().collect();
+        for (m, from) in slipping {
+            let n = names.get(&m.customer_id).cloned().unwrap_or_default();
             lists.slipping.push((m, from, n));
         }
-        for m in self.store.overdue_customers(snap.id, &date(self.today()), limit).await? {
-            let n = name(m.customer_id).await?;
-            lists.overdue.push((m, n));
-        }
-        for m in self.store.customers_in_segment(snap.id, "dormant", limit).await? {
-            let n = name(m.customer_id).await?;
-            lists.dormant.push((m, n));
-        }
+        lists.overdue =
+            self.with_names(self.store.overdue_customers(snap.id, &date(self.today()), limit).await?).await?;
+        lists.dormant = self.with_names(self.store.customers_in_segment(snap.id, "dormant", limit).await?).await?;
         Ok(lists)
+    }
+
+    /// Pairs each row with the customer's display name (one query for the list).
+    async fn with_names(&self, rows: Vec<CustomerMetrics>) -> Result<Vec<(CustomerMetrics, String)>> {
+        let ids: Vec<i64> = rows.iter().map(|m| m.customer_id).collect();
+        let names: std::collections::HashMap<i64, String> =
+            self.store.customer_names(&ids).await?.into_iter().collect();
+        Ok(rows
+            .into_iter()
+            .map(|m| {
+                let n = names.get(&m.customer_id).cloned().unwrap_or_default();
+                (m, n)
+            })
+            .collect())
     }
 
     /// Today in the shop's time zone, as days since 1970-01-01.
