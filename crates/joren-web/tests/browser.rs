@@ -135,6 +135,22 @@ async fn staff_finds_a_customer_by_kana_and_logs_a_call() {
     assert_eq!(logged[0].subject, "ご購入のお礼");
 }
 
+fn is_stale(e: &fantoccini::error::CmdError) -> bool {
+    e.to_string().contains("stale element")
+}
+
+/// Picks an option of a select the builder may be redrawing, finding it again if it was.
+async fn select_in_builder(c: &Client, css: &str, value: &str) -> Result<(), fantoccini::error::CmdError> {
+    for attempt in 0.. {
+        let picked = async { c.wait().for_element(Locator::Css(css)).await?.select_by_value(value).await };
+        match picked.await {
+            Err(e) if attempt < 20 && is_stale(&e) => tokio::time::sleep(Duration::from_millis(100)).await,
+            other => return other,
+        }
+    }
+    unreachable!()
+}
+
 /// Logs in through the form.
 async fn log_in(c: &Client, t: &common::TestApp, path: &str, user: &str) -> Result<(), fantoccini::error::CmdError> {
     c.goto(&t.url(path)).await?;
@@ -177,17 +193,31 @@ async fn dashboard_charts_and_a_segment_built_saved_and_exported() {
         c.wait().for_element(Locator::Id("new-segment")).await?.click().await?;
         // The starter condition: RFM segment is one of [休眠顧客]; the live count shows up.
         c.wait().for_element(Locator::Id("live-total")).await?;
-        let field = c.find(Locator::Css("#builder select.field")).await?;
-        field.select_by_value("frequency").await?;
-        let op = c.wait().for_element(Locator::Css("#builder select.op")).await?;
-        op.select_by_value("gte").await?;
-        let value = c.find(Locator::Css("#builder input.value")).await?;
-        value.clear().await?;
-        value.send_keys("5").await?;
+        // The builder redraws its rows on every change: find each control afresh.
+        select_in_builder(&c, "#builder select.field", "frequency").await?;
+        select_in_builder(&c, "#builder select.op", "gte").await?;
+        for attempt in 0.. {
+            let typed = async {
+                let value = c.find(Locator::Css("#builder input.value")).await?;
+                value.clear().await?;
+                value.send_keys("5").await
+            };
+            match typed.await {
+                Err(e) if attempt < 20 && is_stale(&e) => tokio::time::sleep(Duration::from_millis(100)).await,
+                other => {
+                    other?;
+                    break;
+                }
+            }
+        }
         let want = expected.to_string();
         let mut shown = String::new();
         for _ in 0..50 {
-            shown = c.find(Locator::Id("live-total")).await?.text().await?;
+            // Read in one step: the count element is replaced whenever an answer arrives.
+            let v = c
+                .execute("const e = document.getElementById('live-total'); return e ? e.textContent : ''", vec![])
+                .await?;
+            shown = v.as_str().unwrap_or_default().to_string();
             if shown == want {
                 break;
             }
