@@ -61,6 +61,26 @@ pub(super) struct BuilderPage {
     can_write: bool,
 }
 
+impl BuilderPage {
+    /// The builder for segment `id` (None: a new one) with its name, description and filter
+    /// text; no count, members or error yet.
+    fn new(t: Tr, user: &WebUser, id: Option<i64>, name: String, description: String, filter: String) -> Self {
+        let path = id.map(|i| format!("/segments/{i}")).unwrap_or_else(|| "/segments/new".into());
+        Self {
+            c: Chrome::new(t, user, "segments", path),
+            id,
+            name,
+            description,
+            filter,
+            fields: field_catalogue(t),
+            error: String::new(),
+            count: None,
+            members: Vec::new(),
+            can_write: user.actor.role.can_write(),
+        }
+    }
+}
+
 /// The builder's field list: name, label, kind (number/text/flag/tags/category) and, for
 /// fields with a fixed set of values, the choices with their labels.
 fn field_catalogue(t: Tr) -> String {
@@ -125,19 +145,8 @@ pub(super) async fn list(State(s): State<AppState>, UiLang(t): UiLang, user: Opt
 
 pub(super) async fn new_page(State(_): State<AppState>, UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
     let user = require(user, "/segments/new")?;
-    let can_write = user.actor.role.can_write();
-    Ok(render(&BuilderPage {
-        c: Chrome::new(t, &user, "segments", "/segments/new"),
-        id: None,
-        name: String::new(),
-        description: String::new(),
-        filter: serde_json::to_string_pretty(&starter_filter()).unwrap_or_default(),
-        fields: field_catalogue(t),
-        error: String::new(),
-        count: None,
-        members: Vec::new(),
-        can_write,
-    }))
+    let filter = serde_json::to_string_pretty(&starter_filter()).unwrap_or_default();
+    Ok(render(&BuilderPage::new(t, &user, None, String::new(), String::new(), filter)))
 }
 
 /// The builder for a saved segment, with its current size and first members.
@@ -151,28 +160,20 @@ pub(super) async fn show(
     let user = require(user, &path)?;
     let err = |e| UiError::from_app(t, e);
     let saved = s.app.saved_segment(id).await.map_err(err)?;
-    let page = s.app.evaluate_segment(&saved.filter, MEMBERS_SHOWN, 0).await.map_err(err)?;
+    let page_of_members = s.app.evaluate_segment(&saved.filter, MEMBERS_SHOWN, 0).await.map_err(err)?;
     let members = s
         .app
-        .customer_names(&page.customer_ids)
+        .customer_names(&page_of_members.customer_ids)
         .await
         .map_err(err)?
         .into_iter()
         .map(|(id, name)| Member { id, name })
         .collect();
-    let can_write = user.actor.role.can_write();
-    Ok(render(&BuilderPage {
-        c: Chrome::new(t, &user, "segments", path),
-        id: Some(id),
-        name: saved.name,
-        description: saved.description,
-        filter: serde_json::to_string_pretty(&saved.filter).unwrap_or_default(),
-        fields: field_catalogue(t),
-        error: String::new(),
-        count: Some(page.total),
-        members,
-        can_write,
-    }))
+    let filter = serde_json::to_string_pretty(&saved.filter).unwrap_or_default();
+    let mut page = BuilderPage::new(t, &user, Some(id), saved.name, saved.description, filter);
+    page.count = Some(page_of_members.total);
+    page.members = members;
+    Ok(render(&page))
 }
 
 #[derive(Deserialize, Default)]
@@ -204,20 +205,8 @@ async fn save(s: AppState, t: Tr, user: WebUser, id: Option<i64>, f: SegmentForm
     match result {
         Ok(saved) => Ok(Redirect::to(&format!("/segments/{}", saved.id)).into_response()),
         Err(e @ AppError::Validation(_)) => {
-            let path = id.map(|i| format!("/segments/{i}")).unwrap_or_else(|| "/segments/new".into());
-            let can_write = user.actor.role.can_write();
-            let page = BuilderPage {
-                c: Chrome::new(t, &user, "segments", path),
-                id,
-                name: f.name,
-                description: f.description,
-                filter: f.filter,
-                fields: field_catalogue(t),
-                error: e.to_string(),
-                count: None,
-                members: Vec::new(),
-                can_write,
-            };
+            let mut page = BuilderPage::new(t, &user, id, f.name, f.description, f.filter);
+            page.error = e.to_string();
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
         Err(e) => Err(UiError::from_app(t, e)),
