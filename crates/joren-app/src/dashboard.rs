@@ -151,9 +151,7 @@ impl App {
         let Some(snap) = self.store.latest_snapshot().await? else { return Ok(ContactLists::default()) };
         let mut lists = ContactLists::default();
         let slipping = self.store.moved_between(snap.id, &GOOD, &SLIPPING, limit).await?;
-        let ids: Vec<i64> = slipping.iter().map(|(m, _)| m.customer_id).collect();
-        let names: std::collections::HashMap<i64, String> =
-            self.store.customer_names(&ids).await?.into_iter().collect();
+        let names = self.names_of(slipping.iter().map(|(m, _)| m.customer_id)).await?;
         for (m, from) in slipping {
             let n = names.get(&m.customer_id).cloned().unwrap_or_default();
             lists.slipping.push((m, from, n));
@@ -164,11 +162,15 @@ impl App {
         Ok(lists)
     }
 
-    /// Pairs each row with the customer's display name (one query for the list).
+    /// Display names by customer id, in one query.
+    async fn names_of(&self, ids: impl Iterator<Item = i64>) -> Result<std::collections::HashMap<i64, String>> {
+        let ids: Vec<i64> = ids.collect();
+        Ok(self.store.customer_names(&ids).await?.into_iter().collect())
+    }
+
+    /// Pairs each row with the customer's display name.
     async fn with_names(&self, rows: Vec<CustomerMetrics>) -> Result<Vec<(CustomerMetrics, String)>> {
-        let ids: Vec<i64> = rows.iter().map(|m| m.customer_id).collect();
-        let names: std::collections::HashMap<i64, String> =
-            self.store.customer_names(&ids).await?.into_iter().collect();
+        let names = self.names_of(rows.iter().map(|m| m.customer_id)).await?;
         Ok(rows
             .into_iter()
             .map(|m| {

@@ -22,9 +22,9 @@ const MAX_PARAMS: usize = 8000;
 
 impl Store {
     /// Inserts `rows` into `table` (each row holding one value per column) with multi-row
-    /// `INSERT … VALUES (…), (…)` statements inside the caller's transaction. Rows are drawn
-    /// lazily: the next statement is built (and its rows made) while the database executes the
-    /// previous one, so the two overlap on two cores.
+    /// `INSERT … VALUES (…), (…)` statements inside the caller's transaction. The next
+    /// statement is bound while the database executes the previous one, so the two overlap on
+    /// two cores.
     pub(crate) async fn bulk_insert(
         &self,
         tx: &mut Tx,

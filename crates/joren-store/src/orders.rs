@@ -367,14 +367,18 @@ impl Store {
             .collect();
         let n = keep.iter().filter(|k| **k).count();
         let mut ids = self.reserve_ids(&mut tx, "orders", n).await?.into_iter();
-        let out: Vec<Option<i64>> = keep.iter().map(|k| if *k { ids.next() } else { None }).collect();
-        if out.iter().flatten().count() != n {
-            return Err(StoreError::Conflict("id reservation ran short".into()));
-        }
         let now = now_ms();
-        let kept = || orders.iter().zip(&out).filter_map(|((d, hash), id)| id.map(|id| (id, d, hash)));
-        let order_rows = kept().map(|(id, d, hash)| {
-            vec![
+        let mut out = Vec::with_capacity(orders.len());
+        let mut order_rows = Vec::with_capacity(n);
+        let mut item_rows = Vec::new();
+        for ((d, hash), k) in orders.iter().zip(&keep) {
+            if !*k {
+                out.push(None);
+                continue;
+            }
+            let id = ids.next().ok_or_else(|| StoreError::Conflict("id reservation ran short".into()))?;
+            out.push(Some(id));
+            order_rows.push(vec![
                 Val::Int(id),
                 Val::Int(d.customer_id),
                 Val::OptText(d.external_id.clone()),
@@ -392,15 +396,9 @@ impl Store {
                 Val::Text(OrderStatus::Completed.as_str().into()),
                 Val::Text(d.note.clone()),
                 Val::Int(now),
-            ]
-        });
-        // Collected: an iterator of closures held across `.await` trips the `Send` check of
-        // spawned futures.
-        let order_rows: Vec<Vec<Val>> = order_rows.collect();
-        self.bulk_insert(&mut tx, "orders", &ORDER_INSERT_COLUMNS, order_rows).await?;
-        let item_rows = kept().flat_map(|(id, d, _)| {
-            d.items.iter().enumerate().map(move |(i, it)| {
-                vec![
+            ]);
+            for (i, it) in d.items.iter().enumerate() {
+                item_rows.push(vec![
                     Val::Int(id),
                     Val::Int(i as i64 + 1),
                     Val::Text(it.sku.clone()),
@@ -410,10 +408,10 @@ impl Store {
                     Val::Int(it.unit_price),
                     Val::Int(it.tax_rate),
                     Val::Int(it.amount),
-                ]
-            })
-        });
-        let item_rows: Vec<Vec<Val>> = item_rows.collect();
+                ]);
+            }
+        }
+        self.bulk_insert(&mut tx, "orders", &ORDER_INSERT_COLUMNS, order_rows).await?;
         self.bulk_insert(
             &mut tx,
             "order_items",

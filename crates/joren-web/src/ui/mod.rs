@@ -178,21 +178,18 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-async fn css() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
-        include_str!("../../static/app.css"),
-    )
-        .into_response()
+/// A file served from the binary (no CDN: the pages work offline).
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "max-age=3600")], body).into_response()
 }
 
-/// The segment builder's script (plain JavaScript, no libraries, works offline).
+async fn css() -> Response {
+    asset("text/css; charset=utf-8", include_str!("../../static/app.css"))
+}
+
+/// The segment builder's script (plain JavaScript, no libraries).
 async fn segments_js() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
-        include_str!("../../static/segments.js"),
-    )
-        .into_response()
+    asset("text/javascript; charset=utf-8", include_str!("../../static/segments.js"))
 }
 
 async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
@@ -837,14 +834,7 @@ async fn export(
         "orders.csv" => s.app.export_orders(&user.actor, &mut buf).await.map_err(err)?,
         _ => return Err(err(AppError::NotFound("export"))),
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{kind}\"")),
-        ],
-        buf,
-    )
-        .into_response())
+    Ok(crate::api::csv_download(&kind, buf))
 }
 
 /// The customer form's fields, as typed.

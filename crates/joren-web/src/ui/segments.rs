@@ -14,7 +14,7 @@ use joren_core::segment_filter::{FIELDS, Kind};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Chrome, UiError, UiLang, UiResult, check_csrf, render, require};
+use super::{Chrome, CsrfForm, UiError, UiLang, UiResult, check_csrf, render, require};
 use crate::AppState;
 use crate::api::csv_download;
 use crate::auth::{WebUser, constant_time_eq};
@@ -232,11 +232,6 @@ pub(super) async fn update(
 ) -> UiResult {
     let user = require(user, &format!("/segments/{id}"))?;
     save(s, t, user, Some(id), f).await
-}
-
-#[derive(Deserialize)]
-pub(super) struct CsrfForm {
-    csrf: String,
 }
 
 pub(super) async fn delete(
