@@ -135,6 +135,7 @@ impl Store {
         for (channel, granted) in consents {
             insert_consent(&mut tx, id, channel, *granted, consent_source, actor).await?;
         }
+        self.refresh_customer_facts(&mut tx, id, id).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -231,6 +232,9 @@ impl Store {
         self.bulk_insert(&mut tx, "customer_external_ids", &["customer_id", "system", "external_id"], ext).await?;
         self.bulk_insert(&mut tx, "consent_events", &["customer_id", "channel", "granted", "source", "at"], consents)
             .await?;
+        if let (Some(&first), Some(&last)) = (ids.iter().min(), ids.iter().max()) {
+            self.refresh_customer_facts(&mut tx, first, last).await?;
+        }
         tx.commit().await?;
         Ok(ids)
     }
@@ -242,6 +246,7 @@ impl Store {
         write_profile(&mut tx, id, profile).await?;
         sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1").bind(id).execute(&mut *tx).await?;
         insert_tags(&mut tx, id, &profile.tags).await?;
+        self.refresh_customer_facts(&mut tx, id, id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -322,6 +327,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         insert_consent(&mut tx, customer_id, channel, granted, source, actor).await?;
+        self.refresh_customer_facts(&mut tx, customer_id, customer_id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -654,6 +660,8 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        self.refresh_customer_facts(&mut tx, survivor_id, survivor_id).await?;
+        self.refresh_customer_facts(&mut tx, merged_id, merged_id).await?;
         tx.commit().await?;
         Ok(MergeResult {
             survivor_id,

@@ -34,6 +34,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "settings", include_str!("../migrations/sqlite/0005_settings.sql")),
     (6, "saved_segments", include_str!("../migrations/sqlite/0006_saved_segments.sql")),
     (7, "product_associations", include_str!("../migrations/sqlite/0007_product_associations.sql")),
+    (8, "customer_facts", include_str!("../migrations/sqlite/0008_customer_facts.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -43,6 +44,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "settings", include_str!("../migrations/postgres/0005_settings.sql")),
     (6, "saved_segments", include_str!("../migrations/postgres/0006_saved_segments.sql")),
     (7, "product_associations", include_str!("../migrations/postgres/0007_product_associations.sql")),
+    (8, "customer_facts", include_str!("../migrations/postgres/0008_customer_facts.sql")),
 ];
 
 impl Store {
@@ -120,7 +122,8 @@ impl Store {
             .collect();
         Migrator::with_migrations(migrations).run(&self.pool).await?;
         // A bulk load cut off before its end leaves these to be rebuilt.
-        self.ensure_order_indexes().await
+        self.ensure_order_indexes().await?;
+        self.fill_customer_facts_if_empty().await
     }
 
     /// Names of the indexes on `table` (schema checks in tests and diagnostics).

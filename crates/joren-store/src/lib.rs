@@ -7,6 +7,7 @@ mod bulk;
 mod cross_sell;
 mod customers;
 mod db;
+mod facts;
 mod idempotency;
 mod interactions;
 mod metrics;

@@ -216,6 +216,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        self.copy_snapshot_to_facts(&mut tx, id).await?;
         sqlx::query("UPDATE metric_snapshots SET complete = 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
         let keep_from = previous.unwrap_or(id);
         sqlx::query("DELETE FROM customer_metrics WHERE snapshot_id < $1").bind(keep_from).execute(&mut *tx).await?;

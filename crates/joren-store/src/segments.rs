@@ -1,6 +1,7 @@
 //! Evaluating segment filters: the checked filter tree of `joren_core::segment_filter` turned
-//! into one SQL query over customers and their newest metrics. Field names map to fixed SQL
-//! fragments written here; every value is a bound parameter.
+//! into one SQL query over `customer_facts` (one narrow row per live customer with its newest
+//! metrics, attributes and consents; see `facts.rs`). Field names map to fixed column names
+//! written here; every value is a bound parameter.
 
 use joren_core::segment_filter::{Filter, Kind, Op, Operand};
 use sqlx::Row;
@@ -46,23 +47,15 @@ impl SqlBuilder {
     fn condition(&mut self, field: &str, kind: Kind, op: Op, value: &Operand) -> String {
         match kind {
             Kind::Flag => {
-                let channel = field.trim_start_matches("consent_").to_string();
                 let granted = matches!(value, Operand::Flag(true));
-                let p = self.param(Bind::Text(channel));
-                let latest_granted = format!(
-                    "EXISTS (SELECT 1 FROM consent_events e WHERE e.customer_id = c.id AND e.channel = {p} \
-                     AND e.granted = 1 AND NOT EXISTS (SELECT 1 FROM consent_events l \
-                     WHERE l.customer_id = e.customer_id AND l.channel = e.channel \
-                     AND (l.at > e.at OR (l.at = e.at AND l.id > e.id))))"
-                );
-                if granted { latest_granted } else { format!("NOT {latest_granted}") }
+                format!("{} = {}", column(field), granted as i64)
             }
             Kind::TextList => {
                 let Operand::Text(tag) = value else { return "1 = 0".into() };
                 let p = self.param(Bind::Text(tag.clone()));
                 // `IN` over the tag index: the tagged few drive the query instead of a lookup
                 // per customer (2.6× faster at a million customers).
-                format!("c.id IN (SELECT t.customer_id FROM customer_tags t WHERE t.tag = {p})")
+                format!("f.customer_id IN (SELECT t.customer_id FROM customer_tags t WHERE t.tag = {p})")
             }
             Kind::Category => {
                 let categories = match value {
@@ -73,7 +66,7 @@ impl SqlBuilder {
                 let list = self.list(categories.into_iter().map(Bind::Text));
                 format!(
                     "EXISTS (SELECT 1 FROM orders o JOIN order_items i ON i.order_id = o.id \
-                     WHERE o.customer_id = c.id AND o.status <> 'cancelled' AND i.category IN ({list}))"
+                     WHERE o.customer_id = f.customer_id AND o.status <> 'cancelled' AND i.category IN ({list}))"
                 )
             }
             Kind::Number | Kind::Text => {
@@ -94,23 +87,27 @@ impl SqlBuilder {
     }
 }
 
-/// The SQL expression of a scalar field (customers `c`, newest metrics `m`).
+/// The `customer_facts` column of a scalar or flag field: named after the field itself.
 fn column(field: &str) -> &'static str {
     match field {
-        "segment" => "m.segment",
-        "churn_band" => "m.churn_band",
-        "churn_score" => "m.churn_score",
-        "p_alive" => "m.p_alive",
-        "clv_12m" => "m.clv_12m",
-        "expected_purchases_90d" => "m.expected_purchases_90d",
-        "recency_days" => "m.recency_days",
-        "frequency" => "m.frequency",
-        "total_spent" => "m.monetary",
-        "birthday_month" => "CAST(SUBSTR(c.birthday, 6, 2) AS INTEGER)",
-        "prefecture" => "c.prefecture",
-        "acquisition_source" => "c.acquisition_source",
-        "acquisition_campaign" => "c.acquisition_campaign",
-        "owner_user_id" => "c.owner_user_id",
+        "segment" => "f.segment",
+        "churn_band" => "f.churn_band",
+        "churn_score" => "f.churn_score",
+        "p_alive" => "f.p_alive",
+        "clv_12m" => "f.clv_12m",
+        "expected_purchases_90d" => "f.expected_purchases_90d",
+        "recency_days" => "f.recency_days",
+        "frequency" => "f.frequency",
+        "total_spent" => "f.total_spent",
+        "birthday_month" => "f.birthday_month",
+        "prefecture" => "f.prefecture",
+        "acquisition_source" => "f.acquisition_source",
+        "acquisition_campaign" => "f.acquisition_campaign",
+        "owner_user_id" => "f.owner_user_id",
+        "consent_email" => "f.consent_email",
+        "consent_sms" => "f.consent_sms",
+        "consent_line" => "f.consent_line",
+        "consent_dm" => "f.consent_dm",
         // The parser only lets the fields above through; anything else matches nobody.
         _ => "NULL",
     }
@@ -123,35 +120,12 @@ pub struct SegmentPage {
     pub customer_ids: Vec<i64>,
 }
 
-/// Whether a filter reads anything besides the newest metrics (customer columns, tags,
-/// consents, purchases).
-fn uses_customer_fields(f: &Filter) -> bool {
-    match f {
-        Filter::All(parts) | Filter::Any(parts) => parts.iter().any(uses_customer_fields),
-        Filter::Condition { field, kind, .. } => {
-            !matches!(kind, Kind::Number | Kind::Text) || !column(field).starts_with("m.")
-        }
-    }
-}
-
-/// The customers a filter selects, as `FROM … WHERE …` and the id column: live customers
-/// (merged records left out) joined to their metrics in the newest complete snapshot
-/// (customers without metrics fail metric conditions). A filter on metrics alone reads the
-/// metrics table only — merges drop the merged record's metrics — which is what keeps a
-/// million customers fast.
-fn from_where(filter: &Filter, backend: Backend) -> (String, &'static str, Vec<Bind>) {
+/// The customers a filter selects, as `FROM … WHERE …`: live customers (merged records have
+/// no facts row); customers without metrics in the newest snapshot fail metric conditions.
+fn from_where(filter: &Filter, backend: Backend) -> (String, Vec<Bind>) {
     let mut b = SqlBuilder { backend, binds: Vec::new() };
     let condition = b.filter(filter);
-    let newest = "(SELECT MAX(id) FROM metric_snapshots WHERE complete = 1)";
-    if uses_customer_fields(filter) {
-        let sql = format!(
-            "FROM customers c LEFT JOIN customer_metrics m ON m.customer_id = c.id AND m.snapshot_id = {newest} \
-             WHERE c.merged_into IS NULL AND {condition}"
-        );
-        (sql, "c.id", b.binds)
-    } else {
-        (format!("FROM customer_metrics m WHERE m.snapshot_id = {newest} AND {condition}"), "m.customer_id", b.binds)
-    }
+    (format!("FROM customer_facts f WHERE {condition}"), b.binds)
 }
 
 fn bind_all_scalar<'q, O>(
@@ -287,19 +261,21 @@ impl Store {
 
     /// Every customer id a filter selects, ascending (export, bulk actions).
     pub async fn segment_customer_ids(&self, filter: &Filter) -> Result<Vec<i64>> {
-        let (from_where, id, binds) = from_where(filter, self.backend());
-        let q = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {id} {from_where} ORDER BY {id}")));
+        let (from_where, binds) = from_where(filter, self.backend());
+        let q = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT f.customer_id {from_where} ORDER BY f.customer_id"
+        )));
         Ok(bind_all_scalar(q, &binds).fetch_all(&self.pool).await?)
     }
 
     /// Evaluates a segment filter: how many customers it selects and one page of their ids.
     /// Two statements: the count, and the page in id order (which stops at the page's end).
     pub async fn evaluate_segment(&self, filter: &Filter, limit: i64, offset: i64) -> Result<SegmentPage> {
-        let (from_where, id, binds) = from_where(filter, self.backend());
+        let (from_where, binds) = from_where(filter, self.backend());
         let count = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {from_where}")));
         let total: i64 = bind_all_scalar(count, &binds).fetch_one(&self.pool).await?;
         let page = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT {id} {from_where} ORDER BY {id} LIMIT {} OFFSET {}",
+            "SELECT f.customer_id {from_where} ORDER BY f.customer_id LIMIT {} OFFSET {}",
             limit.clamp(0, 100_000),
             offset.max(0)
         )));

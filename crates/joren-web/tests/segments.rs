@@ -241,3 +241,81 @@ async fn metric_only_filters_leave_merged_records_out() {
         assert_eq!(v["total"], 0, "[{b}] {v}");
     }
 }
+
+/// Segments read `customer_facts`, which every write keeps in step: a profile edit, a consent
+/// given after creation, a customer created after the snapshot (attributes yes, metrics no),
+/// a merge that moves consents to the survivor, a new snapshot; and a full rebuild of the
+/// facts (what the first start after the upgrade does) gives the same answers.
+#[tokio::test]
+async fn segment_facts_follow_every_write_and_rebuild_to_the_same_answers() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let a = t.customer(json!({"family_name": "甲", "prefecture": "東京都", "birthday": "1980-07-01"})).await;
+        let dup = t.customer(json!({"family_name": "甲", "prefecture": "東京都", "consents": {"sms": true}})).await;
+        let (s, v) = t.post(&t.staff_token, "/api/v1/orders", &order(a, "F-1", "珈琲豆", "2026-01-10")).await;
+        assert_eq!(s, 201, "{v}");
+        let (s, _) = t.post(&t.staff_token, "/api/v1/metrics/snapshot", &json!({})).await;
+        assert_eq!(s, 201);
+        let late = t.customer(json!({"family_name": "乙", "prefecture": "大阪府"})).await;
+
+        let eval = |filter: Value| {
+            let t = &t;
+            async move {
+                let (s, v) = t.post(&t.viewer_token, "/api/v1/segments/evaluate", &json!({"filter": filter})).await;
+                assert_eq!(s, 200, "{v}");
+                v["customer_ids"].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect::<Vec<i64>>()
+            }
+        };
+        let osaka = json!({"field": "prefecture", "op": "eq", "value": "大阪府"});
+        let bought = json!({"field": "frequency", "op": "gte", "value": 1});
+        let sms = json!({"field": "consent_sms", "op": "eq", "value": true});
+        let july = json!({"field": "birthday_month", "op": "eq", "value": 7});
+        assert_eq!(eval(osaka.clone()).await, [late], "[{b}] created after the snapshot: attributes count");
+        assert_eq!(eval(bought.clone()).await, [a], "[{b}] …but it has no metrics yet");
+
+        let (s, v) = t
+            .send(
+                reqwest::Method::PATCH,
+                &t.staff_token,
+                &format!("/api/v1/customers/{a}"),
+                &json!({"prefecture": "大阪府"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(eval(osaka.clone()).await, [a, late], "[{b}] a profile edit moves the customer");
+        assert_eq!(eval(july.clone()).await, [a], "[{b}] untouched attributes stay");
+        assert_eq!(eval(bought.clone()).await, [a], "[{b}] metrics survive a profile edit");
+
+        let (s, _) = t
+            .send(
+                reqwest::Method::PUT,
+                &t.staff_token,
+                &format!("/api/v1/customers/{late}/consents/sms"),
+                &json!({"granted": true}),
+            )
+            .await;
+        assert!(s == 200 || s == 204, "{s}");
+        assert_eq!(eval(sms.clone()).await, [dup, late], "[{b}] consent given after creation");
+
+        let (s, _) = t.post(&t.staff_token, &format!("/api/v1/customers/{a}/merge"), &json!({"merge_id": dup})).await;
+        assert_eq!(s, 200);
+        assert_eq!(eval(sms.clone()).await, [a, late], "[{b}] the merged record's consents move to the survivor");
+
+        let (s, v) = t.post(&t.staff_token, "/api/v1/orders", &order(late, "F-2", "器具", "2026-02-10")).await;
+        assert_eq!(s, 201, "{v}");
+        let (s, _) = t.post(&t.staff_token, "/api/v1/metrics/snapshot", &json!({})).await;
+        assert_eq!(s, 201);
+        assert_eq!(eval(bought.clone()).await, [a, late], "[{b}] a new snapshot reaches the facts");
+
+        let filters = [osaka, bought, sms, july, json!({"field": "consent_email", "op": "eq", "value": false})];
+        let mut before = Vec::new();
+        for f in &filters {
+            before.push(eval(f.clone()).await);
+        }
+        t.app.store.rebuild_customer_facts().await.unwrap();
+        assert_eq!(t.app.store.count_customer_facts().await.unwrap(), 2, "[{b}] one row per live customer");
+        for (f, expected) in filters.iter().zip(&before) {
+            assert_eq!(&eval(f.clone()).await, expected, "[{b}] rebuilt facts answer {f} the same");
+        }
+    }
+}
