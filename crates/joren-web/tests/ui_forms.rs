@@ -334,6 +334,49 @@ async fn dashboard_shows_kpis_cohorts_segments_and_the_industry_comparison() {
         assert_eq!(rules["rules"][1]["segment"], "champions", "conditions unchanged");
         let (status, _, _) = owner.post("/settings/next-best-action", &[("action_ja_0", " ")]).await;
         assert_eq!(status, 422);
+        // Conditions too: rule 1 narrowed to high churn risk and CLV ≥ ¥20,000, rule 0
+        // deleted, a new rule added and moved to the top.
+        let (_, before) = t.get(&t.staff_token, "/api/v1/settings/next-best-action").await;
+        let n = before["rules"].as_array().unwrap().len();
+        assert!(html.contains(&format!("name=\"segment_{n}\"")), "an empty row to add a rule");
+        let (seg_new, ja_new, en_new, order_new) =
+            (format!("segment_{n}"), format!("action_ja_{n}"), format!("action_en_{n}"), format!("order_{n}"));
+        let form = [
+            ("churn_band_1", "high"),
+            ("min_clv_1", "20,000"),
+            ("delete_0", "1"),
+            (seg_new.as_str(), "new"),
+            (ja_new.as_str(), "初回購入のお礼電話"),
+            (en_new.as_str(), "Thank-you call"),
+            (order_new.as_str(), "0"),
+        ];
+        let (status, location, _) = owner.post("/settings/next-best-action", &form).await;
+        assert_eq!((status, location.as_str()), (303, "/dashboard#rules"));
+        let (_, after) = t.get(&t.staff_token, "/api/v1/settings/next-best-action").await;
+        let rules = after["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), n, "one deleted, one added: {after}");
+        assert_eq!(
+            (rules[0]["segment"].as_str(), rules[0]["action_ja"].as_str()),
+            (Some("new"), Some("初回購入のお礼電話"))
+        );
+        assert_eq!(rules[1]["segment"], "champions");
+        assert_eq!((rules[1]["churn_band"].as_str(), rules[1]["min_clv"].as_f64()), (Some("high"), Some(20000.0)));
+        assert_eq!(rules[1]["action_ja"], "店長からお礼状を送る", "wording kept");
+        let (_, html) = owner.page("/dashboard").await;
+        assert!(html.contains("value=\"20000\""), "the editor shows the saved threshold");
+        let (status, _, body) = owner.post("/settings/next-best-action", &[("min_clv_1", "たくさん")]).await;
+        assert_eq!(status, 422, "a threshold that is not an amount is refused: {body}");
+        assert!(body.contains("min_clv"), "…naming the field: {body}");
+        let (status, _, _) = owner.post("/settings/next-best-action", &[("segment_1", "vip")]).await;
+        assert_eq!(status, 422, "unknown segment codes are refused");
+        let (status, _, _) = owner.post("/settings/next-best-action", &[("reset", "1")]).await;
+        assert_eq!(status, 303);
+        let (_, reset) = t.get(&t.staff_token, "/api/v1/settings/next-best-action").await;
+        assert_eq!(
+            reset["rules"],
+            serde_json::to_value(joren_app::next_action::default_rules()).unwrap(),
+            "the defaults are back"
+        );
         let (status, _, _) = staff.post("/settings/next-best-action", &[("action_ja_0", "x")]).await;
         assert_eq!(status, 403);
 

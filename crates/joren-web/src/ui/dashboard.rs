@@ -47,6 +47,16 @@ pub(super) struct SourceRow {
     aov: String,
 }
 
+/// A row of the owner's next-action rule editor (conditions as their form values).
+pub(super) struct RuleRow {
+    i: usize,
+    segment: String,
+    band: String,
+    min_clv: String,
+    ja: String,
+    en: String,
+}
+
 pub(super) struct RiskRow {
     id: i64,
     name: String,
@@ -92,8 +102,10 @@ pub(super) struct DashboardPage {
     validation_words: Option<String>,
     /// (title key, table id, rows) of the "contact this week" lists.
     contact_lists: Vec<(&'static str, &'static str, Vec<ContactRow>)>,
-    /// The next-action rules for the owner's editor: (index, conditions in words, ja, en).
-    rules: Vec<(usize, String, String, String)>,
+    /// The next-action rules for the owner's editor, then one empty row to add a rule.
+    rules: Vec<RuleRow>,
+    /// RFM segment choices of the rule editor: (code, label).
+    segment_choices: Vec<(&'static str, &'static str)>,
     /// Products bought together: (left, right, customers who bought both, confidence %, lift).
     pairs: Vec<(String, String, i64, String, String)>,
 }
@@ -391,22 +403,19 @@ fn build(
         validation_words,
         rules: rules
             .iter()
+            .map(Some)
+            .chain([None])
             .enumerate()
-            .map(|(i, r)| {
-                let mut when = Vec::new();
-                if let Some(s) = &r.segment {
-                    when.push(joren_app::metrics::segment_label(s, en).to_string());
-                }
-                if let Some(b) = &r.churn_band {
-                    when.push(format!("{} {}", t.t("insight.churn"), t.t(&format!("insight.churn_{b}"))));
-                }
-                if let Some(v) = r.min_clv {
-                    when.push(format!("CLV ≥ {}", format_amount(v.round() as i64, "JPY")));
-                }
-                let when = if when.is_empty() { t.t("rules.otherwise").to_string() } else { when.join(" + ") };
-                (i, when, r.action_ja.clone(), r.action_en.clone())
+            .map(|(i, r)| RuleRow {
+                i,
+                segment: r.and_then(|r| r.segment.clone()).unwrap_or_default(),
+                band: r.and_then(|r| r.churn_band.clone()).unwrap_or_default(),
+                min_clv: r.and_then(|r| r.min_clv).map(|v| format!("{v:.0}")).unwrap_or_default(),
+                ja: r.map(|r| r.action_ja.clone()).unwrap_or_default(),
+                en: r.map(|r| r.action_en.clone()).unwrap_or_default(),
             })
             .collect(),
+        segment_choices: joren_app::metrics::segment_choices(en),
         pairs: pairs
             .into_iter()
             .map(|a| {
@@ -442,8 +451,11 @@ pub(super) async fn page(
     Ok(render(&build(t, c, d, lists, &rules, pairs, role)))
 }
 
-/// Saves the wording of the next-action rules from the dashboard (conditions are edited over
-/// the API): fields `csrf`, `action_ja_N`, `action_en_N`.
+/// Saves the next-action rules from the dashboard's editor. Per rule N (the existing ones,
+/// then N = their count for a new one): `segment_N`, `churn_band_N` (empty = any),
+/// `min_clv_N` (empty = none), `action_ja_N`, `action_en_N`, `order_N` (position, ties keep
+/// the current order), `delete_N`. A field left out keeps the rule's current value; a new rule
+/// without a Japanese action is not added. `reset` restores the defaults.
 pub(super) async fn set_rules(
     State(s): State<AppState>,
     UiLang(t): UiLang,
@@ -452,17 +464,70 @@ pub(super) async fn set_rules(
 ) -> UiResult {
     let user = require(user, "/dashboard")?;
     check_csrf(t, &user, f.get("csrf").map(String::as_str).unwrap_or_default())?;
-    let mut rules = s.app.next_action_rules().await.map_err(|e| UiError::from_app(t, e))?;
-    for (i, r) in rules.iter_mut().enumerate() {
-        if let Some(v) = f.get(&format!("action_ja_{i}")) {
-            r.action_ja = v.trim().to_string();
-        }
-        if let Some(v) = f.get(&format!("action_en_{i}")) {
-            r.action_en = v.trim().to_string();
-        }
-    }
+    let rules = if f.contains_key("reset") {
+        joren_app::next_action::default_rules()
+    } else {
+        let current = s.app.next_action_rules().await.map_err(|e| UiError::from_app(t, e))?;
+        rules_from_form(&f, current).map_err(|e| UiError::from_app(t, e.into()))?
+    };
     s.app.set_next_action_rules(&user.actor, rules).await.map_err(|e| UiError::from_app(t, e))?;
     Ok(Redirect::to("/dashboard#rules").into_response())
+}
+
+/// The rules the editor's form describes (see [`set_rules`]), in their new order.
+fn rules_from_form(
+    f: &std::collections::HashMap<String, String>,
+    current: Vec<joren_app::next_action::Rule>,
+) -> Result<Vec<joren_app::next_action::Rule>, joren_core::FieldError> {
+    let value = |name: &str, i: usize| f.get(&format!("{name}_{i}")).map(|v| v.trim());
+    let condition = |v: Option<&str>, was: Option<String>| match v {
+        None => was,
+        Some("") => None,
+        Some(v) => Some(v.to_string()),
+    };
+    let new_index = current.len();
+    let blank = joren_app::next_action::Rule {
+        segment: None,
+        churn_band: None,
+        min_clv: None,
+        action_ja: String::new(),
+        action_en: String::new(),
+    };
+    let mut kept = Vec::new();
+    for (i, rule) in current.into_iter().chain([blank]).enumerate() {
+        if f.contains_key(&format!("delete_{i}")) {
+            continue;
+        }
+        let action_ja = value("action_ja", i).map(str::to_string).unwrap_or(rule.action_ja);
+        if i == new_index && action_ja.is_empty() {
+            continue;
+        }
+        let min_clv = match value("min_clv", i) {
+            None => rule.min_clv,
+            Some("") => None,
+            Some(v) => Some(
+                v.replace([',', '¥', '￥'], "").parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(
+                    || {
+                        joren_core::FieldError::new(
+                            format!("rules[{i}].min_clv"),
+                            format!("「{v}」は金額 (0 以上の数) ではありません"),
+                        )
+                    },
+                )?,
+            ),
+        };
+        let order = value("order", i).and_then(|v| v.parse::<f64>().ok()).unwrap_or((i + 1) as f64);
+        let rule = joren_app::next_action::Rule {
+            segment: condition(value("segment", i), rule.segment),
+            churn_band: condition(value("churn_band", i), rule.churn_band),
+            min_clv,
+            action_ja,
+            action_en: value("action_en", i).map(str::to_string).unwrap_or(rule.action_en),
+        };
+        kept.push((order, i, rule));
+    }
+    kept.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    Ok(kept.into_iter().map(|(_, _, r)| r).collect())
 }
 
 #[derive(Deserialize)]
