@@ -102,7 +102,8 @@ impl App {
             }
         };
         let previous = period.previous();
-        let log = self.order_log().await?.log;
+        let order_log = self.order_log().await?;
+        let log = &order_log.log;
         let kpis_of = |l: &joren_analytics::TransactionLog, p: Period| kpis(l, p.start, p.end, ACTIVE_WINDOW_DAYS);
         let sources: std::collections::HashMap<String, String> =
             self.store.acquisition_sources().await?.into_iter().map(|(id, s)| (id.to_string(), s)).collect();
@@ -115,7 +116,7 @@ impl App {
             })
             .filter(|(_, k)| k.end_customers > 0 || k.start_customers > 0)
             .collect();
-        let all_cohorts = cohorts(&log, period.end, Granularity::Month);
+        let all_cohorts = cohorts(log, period.end, Granularity::Month);
         let skip = all_cohorts.len().saturating_sub(12);
         let snapshot = self.store.latest_snapshot().await?;
         let (segments, clv_buckets, at_risk) = match &snapshot {
@@ -132,8 +133,8 @@ impl App {
             }
         };
         Ok(Dashboard {
-            kpis: kpis_of(&log, period),
-            previous_kpis: kpis_of(&log, previous),
+            kpis: kpis_of(log, period),
+            previous_kpis: kpis_of(log, previous),
             period,
             previous,
             by_source,

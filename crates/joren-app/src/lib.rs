@@ -38,11 +38,13 @@ impl Default for AppConfig {
     }
 }
 
-/// The application: the store plus configuration. Cheap to clone.
+/// The application: the store plus configuration. Cheap to clone (clones share the cache).
 #[derive(Clone, Debug)]
 pub struct App {
     pub store: Store,
     pub config: AppConfig,
+    /// The last order log read, with the store's order-log version it was read at.
+    order_log_cache: metrics::OrderLogCache,
 }
 
 /// Who is acting: a logged-in user, an API token's user, or the CLI/system.
@@ -132,7 +134,7 @@ impl App {
     pub async fn open(url: &str, config: AppConfig) -> Result<Self> {
         let store = Store::connect(url).await?;
         store.migrate().await?;
-        Ok(Self { store, config })
+        Ok(Self { store, config, order_log_cache: Default::default() })
     }
 
     /// The shop time zone's offset from UTC in hours, now (used to read plain dates).

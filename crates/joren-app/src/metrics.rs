@@ -1,6 +1,8 @@
 //! Per-customer metrics: the analytics engine run on the order log, stored as a snapshot that
 //! the customer 360, lists and segments read.
 
+use std::sync::Arc;
+
 use chrono::{TimeZone, Utc};
 use joren_analytics::{TimeUnit, TransactionLog, bgnbd, churn, clv, gamma_gamma, rfm};
 use joren_store::{CustomerMetrics, SegmentChange, SnapshotInfo};
@@ -12,10 +14,14 @@ use crate::{Actor, App, Result};
 pub const HORIZON: clv::Horizon = clv::Horizon { purchases_days: 90.0, clv_months: 12, monthly_discount: 0.01 };
 
 /// The order log as the engine reads it, with the shop-local day of each order.
+#[derive(Debug)]
 pub struct OrderLog {
     pub log: TransactionLog,
     pub orders: u64,
 }
+
+/// The last order log read and the store's version it was read at (shared by an app's clones).
+pub(crate) type OrderLogCache = Arc<tokio::sync::Mutex<Option<(joren_store::OrderLogVersion, Arc<OrderLog>)>>>;
 
 impl App {
     /// The shop-local calendar day (days since 1970-01-01) of an epoch-ms instant.
@@ -27,7 +33,22 @@ impl App {
 
     /// Reads the order log (cancelled and fully refunded orders left out, partial refunds
     /// deducted) as a transaction log of whole minor units keyed by customer id.
-    pub async fn order_log(&self) -> Result<OrderLog> {
+    /// The order log, read again only when orders changed since the last read (new orders,
+    /// refunds or cancellations, merges): the dashboard reads it on every view.
+    pub async fn order_log(&self) -> Result<Arc<OrderLog>> {
+        let mut cache = self.order_log_cache.lock().await;
+        let version = self.store.order_log_version().await?;
+        if let Some((v, log)) = cache.as_ref()
+            && *v == version
+        {
+            return Ok(log.clone());
+        }
+        let log = Arc::new(self.read_order_log().await?);
+        *cache = Some((version, log.clone()));
+        Ok(log)
+    }
+
+    async fn read_order_log(&self) -> Result<OrderLog> {
         let mut rows: Vec<(i64, i32, i64)> = Vec::new();
         let orders = self
             .store
@@ -43,10 +64,11 @@ impl App {
     /// with the reason in the diagnostics; RFM is always computed.
     pub async fn refresh_metrics(&self, actor: &Actor) -> Result<SnapshotInfo> {
         actor.require_write()?;
-        let OrderLog { log, orders } = self.order_log().await?;
+        let order_log = self.order_log().await?;
+        let orders = order_log.orders;
         let today = self.today();
-        let end = log.day.iter().copied().max().unwrap_or(today).max(today);
-        let models = tokio::task::spawn_blocking(move || compute_metrics(&log, end));
+        let end = order_log.log.day.iter().copied().max().unwrap_or(today).max(today);
+        let models = tokio::task::spawn_blocking(move || compute_metrics(&order_log.log, end));
         // The purchases for cross-sell are read while the models run.
         let associations = self.compute_associations().await?;
         let (metrics, diagnostics) = models.await.map_err(|e| crate::AppError::Internal(format!("metrics: {e}")))?;

@@ -280,7 +280,7 @@ async fn main() -> Result<()> {
         Command::Analyze(mut c) => {
             if let Some(common) = c.common_mut().filter(|c| c.reads_database()) {
                 let app = open(&cli.global.database_url, config(&cli.global, false)?).await?;
-                common.set_database_log(app.order_log().await?.log);
+                common.set_database_log(app.order_log().await?.log.clone());
             }
             // The engine runs on plain threads (rayon), outside the async runtime.
             tokio::task::spawn_blocking(move || analyze::run(c)).await?

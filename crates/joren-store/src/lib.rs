@@ -26,7 +26,7 @@ pub use customers::{
 pub use db::{Backend, Store};
 pub use idempotency::{Housekeeping, IdempotencyOutcome};
 pub use interactions::{Interaction, NewInteraction};
-pub use metrics::{CustomerMetrics, SegmentChange, SnapshotInfo};
+pub use metrics::{CustomerMetrics, OrderLogVersion, SegmentChange, SnapshotInfo};
 pub use orders::{Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage};
 pub use segments::{SavedSegment, SegmentPage};
 pub use timeline::TimelineEntry;

@@ -104,7 +104,22 @@ fn metrics_from_row(r: &sqlx::any::AnyRow) -> Result<CustomerMetrics> {
     })
 }
 
+/// Changes whenever the order log could have: orders added (count and newest id, so an order
+/// committed late under a lower id still counts), refunds and cancellations (adjustments),
+/// merges (orders moved to another customer).
+pub type OrderLogVersion = [i64; 4];
+
 impl Store {
+    /// The current [`OrderLogVersion`]: four index lookups and counts.
+    pub async fn order_log_version(&self) -> Result<OrderLogVersion> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM orders) AS a, (SELECT COALESCE(MAX(id), 0) FROM orders) AS b,              (SELECT COUNT(*) FROM order_adjustments) AS c, (SELECT COUNT(*) FROM customer_merges) AS d",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok([row.try_get("a")?, row.try_get("b")?, row.try_get("c")?, row.try_get("d")?])
+    }
+
     /// Streams the order log the analytics engine reads: (customer id, ordered-at epoch ms,
     /// amount after refunds in minor units) of every order that is not cancelled or fully
     /// refunded, grouped by customer. Returns the number of orders read.

@@ -235,3 +235,69 @@ async fn refresh_concurrent_with_reads_never_shows_a_mixed_snapshot() {
         assert!(seen.len() >= 2, "[{b}] reads overlapped the refreshes: saw snapshots {seen:?} in {reads} reads");
     }
 }
+
+/// The order log is cached between reads (the dashboard reads it on every view) and read
+/// again after every kind of change that alters it: a new order, a refund, a cancellation, a
+/// merge moving orders to another customer.
+#[tokio::test]
+async fn the_cached_order_log_follows_every_change() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let a = t.customer(json!({"family_name": "甲"})).await;
+        let dup = t.customer(json!({"family_name": "甲", "email": "dup@example.jp"})).await;
+        let order = |customer: i64, ext: &str| {
+            let t = &t;
+            let body = common::order_body(customer, Some(ext), 3000);
+            async move {
+                let (s, v) = t.post(&t.staff_token, "/api/v1/orders", &body).await;
+                assert_eq!(s, 201, "{v}");
+                v["id"].as_i64().unwrap()
+            }
+        };
+        // (orders in the log, [(customer id, amount, orders)] by customer id)
+        let amounts = |t: &common::TestApp| {
+            let app = t.app.clone();
+            async move {
+                let log = app.order_log().await.unwrap();
+                let l = &log.log;
+                let mut per_customer = std::collections::BTreeMap::<String, (i64, usize)>::new();
+                for i in 0..l.len() {
+                    let e = per_customer.entry(l.customer_ids[l.customer[i] as usize].clone()).or_default();
+                    e.0 += l.amount[i];
+                    e.1 += 1;
+                }
+                (log.orders, per_customer.into_iter().map(|(id, (amount, n))| (id, amount, n)).collect::<Vec<_>>())
+            }
+        };
+        let first = order(a, "C-1").await;
+        let (n, _) = amounts(&t).await;
+        assert_eq!(n, 1, "[{b}]");
+        let first_log = t.app.order_log().await.unwrap();
+        assert!(std::sync::Arc::ptr_eq(&first_log, &t.app.order_log().await.unwrap()), "[{b}] unchanged: cached");
+
+        let second = order(dup, "C-2").await;
+        let (n, per) = amounts(&t).await;
+        assert_eq!((n, per.len()), (2, 2), "[{b}] a new order is seen: {per:?}");
+
+        let (s, v) = t.post(&t.staff_token, &format!("/api/v1/orders/{first}/refunds"), &json!({"amount": 1000})).await;
+        assert_eq!(s, 201, "{v}");
+        let before = per.iter().find(|p| p.0 == a.to_string()).unwrap().1;
+        let (_, per) = amounts(&t).await;
+        let after = per.iter().find(|p| p.0 == a.to_string()).unwrap().1;
+        assert_eq!(after, before - 1000, "[{b}] a refund lowers the amount: {per:?}");
+
+        let (s, _) = t.post(&t.staff_token, &format!("/api/v1/customers/{a}/merge"), &json!({"merge_id": dup})).await;
+        assert_eq!(s, 200);
+        let (n, per) = amounts(&t).await;
+        assert_eq!(
+            (n, per.len(), per[0].0.clone(), per[0].2),
+            (2, 1, a.to_string(), 2),
+            "[{b}] a merge moves the orders: {per:?}"
+        );
+
+        let (s, v) = t.post(&t.staff_token, &format!("/api/v1/orders/{second}/cancel"), &json!({})).await;
+        assert_eq!(s, 200, "{v}");
+        let (n, _) = amounts(&t).await;
+        assert_eq!(n, 1, "[{b}] a cancelled order leaves the log");
+    }
+}
