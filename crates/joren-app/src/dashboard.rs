@@ -70,6 +70,8 @@ pub struct ContactLists {
     pub overdue: Vec<(CustomerMetrics, String)>,
     /// 休眠顧客 worth reactivating, most valuable first.
     pub dormant: Vec<(CustomerMetrics, String)>,
+    /// When the shop last reached out to each listed customer (never: absent).
+    pub last_contacted: std::collections::HashMap<i64, chrono::DateTime<chrono::Utc>>,
 }
 
 /// Segments a customer should not leave, and the ones that mean they are slipping away.
@@ -160,6 +162,10 @@ impl App {
         lists.overdue =
             self.with_names(self.store.overdue_customers(snap.id, &date(self.today()), limit).await?).await?;
         lists.dormant = self.with_names(self.store.customers_in_segment(snap.id, "dormant", limit).await?).await?;
+        let listed: Vec<i64> = (lists.slipping.iter().map(|(m, _, _)| m.customer_id))
+            .chain(lists.overdue.iter().chain(&lists.dormant).map(|(m, _)| m.customer_id))
+            .collect();
+        lists.last_contacted = self.store.last_contacted(&listed).await?.into_iter().collect();
         Ok(lists)
     }
 

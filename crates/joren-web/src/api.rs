@@ -190,8 +190,10 @@ async fn refresh_metrics(State(s): State<AppState>, ApiActor(a): ApiActor) -> Ap
 /// dormant customers worth reactivating (each most valuable first, `?limit=` per list).
 async fn contact_lists(State(s): State<AppState>, ApiActor(_): ApiActor, Query(p): Query<Paging>) -> ApiResult {
     let l = s.app.contact_lists(p.limit.unwrap_or(20).clamp(1, 500)).await?;
-    let item =
-        |m: &joren_app::CustomerMetrics, name: &str| json!({"customer_id": m.customer_id, "name": name, "metrics": m});
+    let item = |m: &joren_app::CustomerMetrics, name: &str| {
+        json!({"customer_id": m.customer_id, "name": name, "metrics": m,
+               "last_contacted_at": l.last_contacted.get(&m.customer_id)})
+    };
     Ok(Json(json!({
         "slipping": l.slipping.iter().map(|(m, from, n)| { let mut v = item(m, n); v["from_segment"] = json!(from); v }).collect::<Vec<_>>(),
         "overdue": l.overdue.iter().map(|(m, n)| item(m, n)).collect::<Vec<_>>(),

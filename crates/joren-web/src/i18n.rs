@@ -310,6 +310,9 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("insight.refresh", "今すぐ分析", "Analyse now"),
     ("insight.next_action", "次の一手", "Next best action"),
     ("week.title", "今週連絡したい顧客", "Contact this week"),
+    ("week.contacted", "連絡済み", "Contacted"),
+    ("week.last_contact", "前回の連絡", "Last contacted"),
+    ("week.log", "連絡を記録", "Log a contact"),
     ("rules.title", "次の一手のルール", "Next-best-action rules"),
     (
         "rules.help",

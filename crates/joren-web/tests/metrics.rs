@@ -165,6 +165,26 @@ async fn snapshot_equals_the_engine_on_the_exported_orders() {
         assert!(overdue.windows(2).all(|w| clv(&w[0]) >= clv(&w[1])), "most valuable first");
         let dormant = lists["dormant"].as_array().unwrap();
         assert!(dormant.iter().all(|e| e["metrics"]["segment"] == "dormant"));
+        // Staff call the first overdue customer: the lists show when the shop last reached out.
+        assert!(overdue.iter().all(|e| e["last_contacted_at"].is_null()), "nobody contacted yet");
+        let called = overdue[0]["customer_id"].as_i64().unwrap();
+        let (status, v) = t
+            .post(
+                &t.staff_token,
+                &format!("/api/v1/customers/{called}/interactions"),
+                &json!({"kind": "phone", "direction": "out", "subject": "ご無沙汰のお電話"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{v}");
+        let (_, lists) = t.get(&t.staff_token, "/api/v1/metrics/contact-lists?limit=50").await;
+        for e in lists["overdue"].as_array().unwrap() {
+            let contacted = !e["last_contacted_at"].is_null();
+            assert_eq!(contacted, e["customer_id"] == called, "only the called customer is marked: {e}");
+        }
+        let cookie = t.login_cookie("staff").await;
+        let html =
+            t.client.get(t.url("/dashboard")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("class=\"badge ok\">連絡済み"), "the dashboard marks the call");
         for e in lists["slipping"].as_array().unwrap() {
             assert!(
                 ["champions", "loyal", "potential", "new", "regular"].contains(&e["from_segment"].as_str().unwrap())

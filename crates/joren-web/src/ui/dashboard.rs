@@ -74,6 +74,10 @@ pub(super) struct ContactRow {
     detail: String,
     clv: String,
     action: String,
+    /// When the shop last reached out (shop-local date), if ever.
+    contacted: Option<String>,
+    /// …within the past week.
+    contacted_recently: bool,
 }
 
 #[derive(Template)]
@@ -190,11 +194,14 @@ fn heat(share: f64) -> String {
     format!("background: rgba(140, 82, 45, {:.2}); color: {}", 0.08 + 0.8 * a, if a > 0.5 { "#fff" } else { "inherit" })
 }
 
+/// When the shop last reached out to each listed customer: (instant, shop-local date).
+type Contacted = std::collections::HashMap<i64, (chrono::DateTime<chrono::Utc>, String)>;
+
 fn build(
     t: Tr,
     c: Chrome,
     d: Dashboard,
-    lists: joren_app::dashboard::ContactLists,
+    (lists, contacted): (joren_app::dashboard::ContactLists, Contacted),
     rules: &[joren_app::next_action::Rule],
     pairs: Vec<joren_app::ProductAssociation>,
     role: joren_core::role::Role,
@@ -322,11 +329,14 @@ fn build(
             )
         }
     });
+    let week_ago = chrono::Utc::now() - chrono::Duration::days(7);
     let row = |m: &joren_app::CustomerMetrics, name: &str, detail: String| ContactRow {
         id: m.customer_id,
         name: name.to_string(),
         detail,
         clv: yen(m.clv_12m),
+        contacted: contacted.get(&m.customer_id).map(|(_, day)| day.clone()),
+        contacted_recently: contacted.get(&m.customer_id).is_some_and(|(at, _)| *at >= week_ago),
         action: joren_app::next_action::suggest(rules, m)
             .map(|a| if en { a.action_en } else { a.action_ja })
             .unwrap_or_default(),
@@ -448,7 +458,12 @@ pub(super) async fn page(
     let pairs = s.app.top_associations(10).await.map_err(|e| UiError::from_app(t, e))?;
     let c = Chrome::new(t, &user, "dashboard", "/dashboard");
     let role = user.actor.role;
-    Ok(render(&build(t, c, d, lists, &rules, pairs, role)))
+    let contacted: Contacted = lists
+        .last_contacted
+        .iter()
+        .map(|(&id, &at)| (id, (at, s.app.local_time(at).chars().take(10).collect())))
+        .collect();
+    Ok(render(&build(t, c, d, (lists, contacted), &rules, pairs, role)))
 }
 
 /// Saves the next-action rules from the dashboard's editor. Per rule N (the existing ones,
