@@ -65,11 +65,24 @@ impl Store {
     }
 
     /// Copies snapshot `snapshot_id`'s metrics into every customer's facts (customers left
-    /// out of the snapshot get none), inside the snapshot's own transaction.
+    /// out of the snapshot get none), inside the snapshot's own transaction: one joined
+    /// update, then the few customers the snapshot no longer covers are cleared.
     pub(crate) async fn copy_snapshot_to_facts(&self, tx: &mut Tx, snapshot_id: i64) -> Result<()> {
+        let set = METRIC_COLUMNS
+            .split(", ")
+            .zip(METRIC_SOURCE.split(", ").map(str::trim))
+            .map(|(column, source)| format!("{column} = {source}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "UPDATE customer_facts SET ({METRIC_COLUMNS}) = (SELECT {METRIC_SOURCE} FROM customer_metrics m \
-             WHERE m.snapshot_id = $1 AND m.customer_id = customer_facts.customer_id)"
+            "UPDATE customer_facts SET {set} FROM customer_metrics m \
+             WHERE m.snapshot_id = $1 AND m.customer_id = customer_facts.customer_id"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(snapshot_id).execute(&mut **tx).await?;
+        let clear = METRIC_COLUMNS.split(", ").map(|c| format!("{c} = NULL")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "UPDATE customer_facts SET {clear} WHERE segment IS NOT NULL AND customer_id NOT IN \
+             (SELECT customer_id FROM customer_metrics WHERE snapshot_id = $1)"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql)).bind(snapshot_id).execute(&mut **tx).await?;
         Ok(())

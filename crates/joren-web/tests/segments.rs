@@ -306,6 +306,16 @@ async fn segment_facts_follow_every_write_and_rebuild_to_the_same_answers() {
         let (s, _) = t.post(&t.staff_token, "/api/v1/metrics/snapshot", &json!({})).await;
         assert_eq!(s, 201);
         assert_eq!(eval(bought.clone()).await, [a, late], "[{b}] a new snapshot reaches the facts");
+        let late_order = v["id"].as_i64().unwrap();
+        let (s, v) = t.post(&t.staff_token, &format!("/api/v1/orders/{late_order}/cancel"), &json!({})).await;
+        assert_eq!(s, 200, "{v}");
+        let (s, _) = t.post(&t.staff_token, "/api/v1/metrics/snapshot", &json!({})).await;
+        assert_eq!(s, 201);
+        assert_eq!(
+            eval(bought.clone()).await,
+            [a],
+            "[{b}] a customer the new snapshot leaves out loses the old metrics"
+        );
 
         let filters = [osaka, bought, sms, july, json!({"field": "consent_email", "op": "eq", "value": false})];
         let mut before = Vec::new();
