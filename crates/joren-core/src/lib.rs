@@ -9,6 +9,7 @@ pub mod kana;
 pub mod money;
 pub mod order;
 pub mod phone;
+pub mod points;
 pub mod postal;
 pub mod role;
 pub mod segment_filter;
