@@ -1,7 +1,7 @@
 //! Multi-row inserts for bulk writes (imports, demo), and id reservation so a batch knows its
 //! ids without one round trip per row.
 
-use sqlx::any::AnyArguments;
+use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, AssertSqlSafe};
 
@@ -77,6 +77,20 @@ impl Store {
             next = built;
         }
         Ok(())
+    }
+
+    /// Runs the query `sql(list)` once per 500 of `ids`, with `list` the placeholders of an
+    /// `IN (…)` list the chunk is bound to, and returns every row.
+    pub(crate) async fn fetch_by_ids(&self, ids: &[i64], sql: impl Fn(&str) -> String) -> Result<Vec<AnyRow>> {
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(500) {
+            let mut q = sqlx::query(AssertSqlSafe(sql(&self.placeholders(1, chunk.len()))));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            rows.extend(q.fetch_all(&self.pool).await?);
+        }
+        Ok(rows)
     }
 
     /// Reserves `n` fresh ids of `table` inside a write transaction: above the current maximum

@@ -640,8 +640,9 @@ impl Store {
         sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1").bind(survivor_id).execute(&mut *tx).await?;
         insert_tags(&mut tx, survivor_id, &profile.tags).await?;
         write_profile(&mut tx, survivor_id, &profile).await?;
-        // The merged record is no one's metrics any more (segments read metrics without the
-        // customers table); the survivor's are recomputed by the next snapshot.
+        // The merged record is no one's metrics any more (the dashboard's totals and lists read
+        // metrics without the customers table); the survivor's are recomputed by the next
+        // snapshot.
         sqlx::query("DELETE FROM customer_metrics WHERE customer_id = $1").bind(merged_id).execute(&mut *tx).await?;
         let now = now_ms();
         sqlx::query("UPDATE customers SET merged_into = $1, search_text = '', updated_at = $2 WHERE id = $3")
@@ -675,26 +676,21 @@ impl Store {
     /// Display names (with 様 or 御中) of the given customers, in the order given; unknown ids
     /// are left out. One query per 500 ids.
     pub async fn customer_names(&self, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+        let rows = self
+            .fetch_by_ids(ids, |list| {
+                format!("SELECT id, kind, family_name, given_name, company_name FROM customers WHERE id IN ({list})")
+            })
+            .await?;
         let mut names = std::collections::HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let sql = format!(
-                "SELECT id, kind, family_name, given_name, company_name FROM customers WHERE id IN ({})",
-                self.placeholders(1, chunk.len())
+        for r in rows {
+            let kind = CustomerKind::parse(&r.try_get::<String, _>("kind")?).unwrap_or_default();
+            let name = joren_core::customer::display_name(
+                kind,
+                &r.try_get::<String, _>("family_name")?,
+                &r.try_get::<String, _>("given_name")?,
+                &r.try_get::<String, _>("company_name")?,
             );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            for r in q.fetch_all(&self.pool).await? {
-                let kind = CustomerKind::parse(&r.try_get::<String, _>("kind")?).unwrap_or_default();
-                let name = joren_core::customer::display_name(
-                    kind,
-                    &r.try_get::<String, _>("family_name")?,
-                    &r.try_get::<String, _>("given_name")?,
-                    &r.try_get::<String, _>("company_name")?,
-                );
-                names.insert(r.try_get::<i64, _>("id")?, name);
-            }
+            names.insert(r.try_get::<i64, _>("id")?, name);
         }
         Ok(ids.iter().filter_map(|id| names.remove(id).map(|n| (*id, n))).collect())
     }

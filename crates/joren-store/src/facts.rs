@@ -7,12 +7,18 @@
 use crate::db::Tx;
 use crate::{Result, Store};
 
-/// The metric columns of `customer_facts`, in the order [`METRIC_SOURCE`] reads them.
-const METRIC_COLUMNS: &str =
-    "segment, churn_band, churn_score, p_alive, clv_12m, expected_purchases_90d, recency_days, frequency, total_spent";
-/// The same values in a snapshot's `customer_metrics` row `m`.
-const METRIC_SOURCE: &str = "m.segment, m.churn_band, m.churn_score, m.p_alive, m.clv_12m, m.expected_purchases_90d, \
-                             m.recency_days, m.frequency, m.monetary";
+/// The metric columns of `customer_facts` and the `customer_metrics` columns they copy.
+const METRICS: [(&str, &str); 9] = [
+    ("segment", "segment"),
+    ("churn_band", "churn_band"),
+    ("churn_score", "churn_score"),
+    ("p_alive", "p_alive"),
+    ("clv_12m", "clv_12m"),
+    ("expected_purchases_90d", "expected_purchases_90d"),
+    ("recency_days", "recency_days"),
+    ("frequency", "frequency"),
+    ("total_spent", "monetary"),
+];
 
 /// The current consent of channel `ch` for customer `c` (the latest event; none means no).
 macro_rules! consent {
@@ -68,18 +74,13 @@ impl Store {
     /// out of the snapshot get none), inside the snapshot's own transaction: one joined
     /// update, then the few customers the snapshot no longer covers are cleared.
     pub(crate) async fn copy_snapshot_to_facts(&self, tx: &mut Tx, snapshot_id: i64) -> Result<()> {
-        let set = METRIC_COLUMNS
-            .split(", ")
-            .zip(METRIC_SOURCE.split(", ").map(str::trim))
-            .map(|(column, source)| format!("{column} = {source}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let set = METRICS.map(|(column, source)| format!("{column} = m.{source}")).join(", ");
         let sql = format!(
             "UPDATE customer_facts SET {set} FROM customer_metrics m \
              WHERE m.snapshot_id = $1 AND m.customer_id = customer_facts.customer_id"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql)).bind(snapshot_id).execute(&mut **tx).await?;
-        let clear = METRIC_COLUMNS.split(", ").map(|c| format!("{c} = NULL")).collect::<Vec<_>>().join(", ");
+        let clear = METRICS.map(|(column, _)| format!("{column} = NULL")).join(", ");
         let sql = format!(
             "UPDATE customer_facts SET {clear} WHERE segment IS NOT NULL AND customer_id NOT IN \
              (SELECT customer_id FROM customer_metrics WHERE snapshot_id = $1)"

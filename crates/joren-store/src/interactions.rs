@@ -169,21 +169,14 @@ impl Store {
     /// When the shop last reached out to each of `ids` (its newest outgoing interaction);
     /// customers never contacted are left out. One query per 500 ids.
     pub async fn last_contacted(&self, ids: &[i64]) -> Result<Vec<(i64, DateTime<Utc>)>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let sql = format!(
-                "SELECT customer_id, MAX(occurred_at) AS at FROM interactions \
-                 WHERE direction = 'out' AND customer_id IN ({}) GROUP BY customer_id",
-                self.placeholders(1, chunk.len())
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            for r in q.fetch_all(&self.pool).await? {
-                out.push((r.try_get("customer_id")?, from_ms(r.try_get("at")?)));
-            }
-        }
-        Ok(out)
+        let rows = self
+            .fetch_by_ids(ids, |list| {
+                format!(
+                    "SELECT customer_id, MAX(occurred_at) AS at FROM interactions \
+                     WHERE direction = 'out' AND customer_id IN ({list}) GROUP BY customer_id"
+                )
+            })
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("customer_id")?, from_ms(r.try_get("at")?)))).collect()
     }
 }

@@ -24,3 +24,6 @@ CREATE TABLE customer_facts (
     consent_line BIGINT NOT NULL DEFAULT 0,
     consent_dm BIGINT NOT NULL DEFAULT 0
 ) WITH (fillfactor = 50); -- room on each page: a snapshot rewrites every row, in place (HOT)
+
+-- Segments no longer read `customers` (migration 0007 indexed it for them).
+DROP INDEX IF EXISTS customers_prefecture;

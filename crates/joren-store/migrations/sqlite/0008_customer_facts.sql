@@ -24,3 +24,6 @@ CREATE TABLE customer_facts (
     consent_line INTEGER NOT NULL DEFAULT 0,
     consent_dm INTEGER NOT NULL DEFAULT 0
 );
+
+-- Segments no longer read `customers` (migration 0007 indexed it for them).
+DROP INDEX IF EXISTS customers_prefecture;
