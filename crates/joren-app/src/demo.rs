@@ -506,12 +506,14 @@ impl App {
         for &oid in &order_ids {
             let roll = rng.random_range(0..1000);
             if roll < 8 {
-                self.store.adjust_order(oid, true, None, "お客様都合によるキャンセル", None).await?;
+                self.store.adjust_order(oid, true, None, "お客様都合によるキャンセル", None, None).await?;
                 summary.cancellations += 1;
             } else if roll < 20 {
                 let order = self.store.get_order(oid).await?;
                 let amount = if rng.random_bool(0.5) { order.total } else { order.items[0].amount.min(order.total) };
-                self.store.adjust_order(oid, false, Some(amount), "商品破損のため返金", Some(staff_ids[1])).await?;
+                self.store
+                    .adjust_order(oid, false, Some(amount), "商品破損のため返金", Some(staff_ids[1]), None)
+                    .await?;
                 summary.refunds += 1;
             }
         }

@@ -13,6 +13,7 @@ pub mod interactions;
 pub mod metrics;
 pub mod next_action;
 pub mod orders;
+pub mod points;
 pub mod segments;
 
 use chrono::{Offset, TimeZone, Utc};

@@ -5,11 +5,13 @@ pub use joren_store::{Order, OrderPage};
 
 use crate::{Actor, App, AppError, Result, sha256_hex};
 
-/// The outcome of creating an order: the order and whether it was a replay of an earlier request.
+/// The outcome of creating an order: the order, whether it was a replay of an earlier request,
+/// and the points it earned.
 #[derive(Debug, Clone)]
 pub struct CreatedOrder {
     pub order: Order,
     pub replayed: bool,
+    pub points: joren_store::EarnBreakdownView,
 }
 
 impl App {
@@ -29,7 +31,11 @@ impl App {
         }
         let request_hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
         let draft = input.validate(chrono::Utc::now(), self.tz_offset_hours())?;
-        let created = self.store.create_order(&draft, &request_hash, idempotency_key).await?;
+        let programme = self.points_programme().await?;
+        let points = programme
+            .enabled
+            .then(|| joren_store::PointsContext { programme: &programme, on: self.local_date(draft.ordered_at) });
+        let created = self.store.create_order(&draft, &request_hash, idempotency_key, points).await?;
         if !created.replayed {
             self.audit(
                 actor,
@@ -40,7 +46,11 @@ impl App {
             )
             .await?;
         }
-        Ok(CreatedOrder { order: self.store.get_order(created.id).await?, replayed: created.replayed })
+        Ok(CreatedOrder {
+            order: self.store.get_order(created.id).await?,
+            replayed: created.replayed,
+            points: created.points,
+        })
     }
 
     pub async fn get_order(&self, id: i64) -> Result<Order> {
@@ -52,20 +62,44 @@ impl App {
     }
 
     /// Refunds part or all of an order (a new entry; the order is never edited).
+    /// The order's points are taken back in proportion (see [`joren_store::OrderPoints`]).
     pub async fn refund_order(&self, actor: &Actor, id: i64, input: RefundInput) -> Result<Order> {
-        actor.require_write()?;
-        let order = self.store.adjust_order(id, false, input.amount, input.reason.trim(), actor.user_id).await?;
-        let amount = order.adjustments.last().map(|a| a.amount).unwrap_or_default();
-        self.audit(actor, "order.refund", "order", id, serde_json::json!({"amount": amount, "reason": input.reason}))
-            .await?;
-        Ok(order)
+        Ok(self.refund_order_with_points(actor, id, input).await?.0)
     }
 
-    /// Cancels a completed order that has no refunds yet.
+    /// [`App::refund_order`], also answering what happened to the order's points.
+    pub async fn refund_order_with_points(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: RefundInput,
+    ) -> Result<(Order, Option<joren_store::OrderPoints>)> {
+        actor.require_write()?;
+        let programme = self.points_programme().await?;
+        let points = joren_store::PointsContext { programme: &programme, on: self.today_date() };
+        let (order, moved) =
+            self.store.adjust_order(id, false, input.amount, input.reason.trim(), actor.user_id, Some(points)).await?;
+        let amount = order.adjustments.last().map(|a| a.amount).unwrap_or_default();
+        self.audit(
+            actor,
+            "order.refund",
+            "order",
+            id,
+            serde_json::json!({"amount": amount, "reason": input.reason, "points": moved}),
+        )
+        .await?;
+        Ok((order, moved))
+    }
+
+    /// Cancels a completed order that has no refunds yet; its points are taken back and
+    /// points spent on it given back.
     pub async fn cancel_order(&self, actor: &Actor, id: i64, reason: &str) -> Result<Order> {
         actor.require_write()?;
-        let order = self.store.adjust_order(id, true, None, reason.trim(), actor.user_id).await?;
-        self.audit(actor, "order.cancel", "order", id, serde_json::json!({"reason": reason})).await?;
+        let programme = self.points_programme().await?;
+        let points = joren_store::PointsContext { programme: &programme, on: self.today_date() };
+        let (order, moved) =
+            self.store.adjust_order(id, true, None, reason.trim(), actor.user_id, Some(points)).await?;
+        self.audit(actor, "order.cancel", "order", id, serde_json::json!({"reason": reason, "points": moved})).await?;
         Ok(order)
     }
 }

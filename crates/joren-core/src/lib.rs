@@ -11,6 +11,7 @@ pub mod order;
 pub mod phone;
 pub mod points;
 pub mod postal;
+pub mod programme;
 pub mod role;
 pub mod segment_filter;
 

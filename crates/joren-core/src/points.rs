@@ -94,6 +94,8 @@ pub enum ExpiryPolicy {
     /// A fixed date each year (e.g. 3/31, the fiscal year end): points expire on the first such
     /// date at least `min_months` after earning.
     FiscalDate { month: u32, day: u32, min_months: u32 },
+    /// A set last day (a grant or campaign with its own date, 期間限定ポイント).
+    Until { date: NaiveDate },
 }
 
 impl ExpiryPolicy {
@@ -106,6 +108,7 @@ impl ExpiryPolicy {
                 Some(if end_of_month { last_day_of_month(d) } else { d.pred_opt()? })
             }
             Self::ExtendedByActivity { months } => earned_on.checked_add_months(Months::new(months))?.pred_opt(),
+            Self::Until { date } => Some(date),
             Self::FiscalDate { month, day, min_months } => {
                 let earliest = earned_on.checked_add_months(Months::new(min_months))?;
                 (earliest.year()..=earliest.year() + 1)
@@ -182,7 +185,18 @@ pub struct Entry {
     pub points: i64,
     pub on: NaiveDate,
     /// The redemption it belongs to (spends and restores).
-    pub redemption: Option<usize>,
+    pub redemption: Option<i64>,
+    /// For a deduction: the refunded order's lot whose spent points it makes up for.
+    pub settles: Option<usize>,
+}
+
+/// Points owed after a refund of points already spent, recorded against the refunded lot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Debt {
+    pub lot: usize,
+    pub kind: ValueKind,
+    pub points: i64,
+    pub on: NaiveDate,
 }
 
 /// Points taken from one lot by a redemption.
@@ -200,44 +214,40 @@ pub enum PointsError {
     #[error("ポイント数は 1 以上です: {0}")]
     NotPositive(i64),
     #[error("利用 #{0} はありません")]
-    UnknownRedemption(usize),
+    UnknownRedemption(i64),
     #[error("利用 #{0} は取り消し済みです")]
-    AlreadyRestored(usize),
+    AlreadyRestored(i64),
+    #[error("利用 #{0} は記録済みです")]
+    DuplicateRedemption(i64),
 }
 
-/// One customer's ledger: lots, entries and per-kind debt. Balances are derived.
+/// One customer's ledger: lots, the append-only entries that move points on them, and debts
+/// recorded by refunds. Everything else (balances, debt, which redemptions were cancelled,
+/// what a refund already took) is derived from these three lists, so a ledger loaded from
+/// storage behaves exactly like one built in memory.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Ledger {
     pub lots: Vec<Lot>,
     pub entries: Vec<Entry>,
-    /// Points owed (by kind) after refunds of points already spent.
-    pub debt_free: i64,
-    pub debt_paid: i64,
-    /// Redemptions: their allocations and whether they were cancelled (restored).
-    redemptions: Vec<(Vec<Allocation>, bool)>,
-    /// (refunded order's lot, points) settled from other lots or as debt.
-    shortfall_log: Vec<(usize, i64)>,
+    pub debts: Vec<Debt>,
 }
 
 impl Ledger {
-    fn debt_mut(&mut self, kind: ValueKind) -> &mut i64 {
-        match kind {
-            ValueKind::Free => &mut self.debt_free,
-            ValueKind::Paid => &mut self.debt_paid,
-        }
-    }
-
-    /// Debt of a kind.
+    /// Points of a kind owed: debts recorded by refunds less what later earnings repaid.
     pub fn debt(&self, kind: ValueKind) -> i64 {
-        match kind {
-            ValueKind::Free => self.debt_free,
-            ValueKind::Paid => self.debt_paid,
-        }
+        let owed: i64 = self.debts.iter().filter(|d| d.kind == kind).map(|d| d.points).sum();
+        let repaid: i64 = self
+            .entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::Repay && self.lots[e.lot].kind == kind)
+            .map(|e| -e.points)
+            .sum();
+        owed - repaid
     }
 
-    fn push(&mut self, lot: usize, kind: EntryKind, points: i64, on: NaiveDate, redemption: Option<usize>) {
+    fn push(&mut self, lot: usize, kind: EntryKind, points: i64, on: NaiveDate, redemption: Option<i64>) {
         self.lots[lot].remaining += points;
-        self.entries.push(Entry { lot, kind, points, on, redemption });
+        self.entries.push(Entry { lot, kind, points, on, redemption, settles: None });
     }
 
     /// Adds a lot of `points` earned on `on`, pending for `pending_days`, expiring by
@@ -257,7 +267,12 @@ impl Ledger {
         }
         let expires_on = policy.expires_on(on);
         if policy.extends_on_activity() {
-            for lot in self.lots.iter_mut().filter(|l| l.kind == kind && l.remaining > 0) {
+            // Lots already past their last day are dead even if no expiry run took them yet.
+            for lot in self
+                .lots
+                .iter_mut()
+                .filter(|l| l.kind == kind && l.remaining > 0 && l.expires_on.is_none_or(|e| on <= e))
+            {
                 lot.expires_on = expires_on;
             }
         }
@@ -267,7 +282,6 @@ impl Ledger {
         self.push(id, EntryKind::Earn, points, on, None);
         let repay = points.min(self.debt(kind));
         if repay > 0 {
-            *self.debt_mut(kind) -= repay;
             self.push(id, EntryKind::Repay, -repay, on, None);
         }
         Ok(id)
@@ -301,22 +315,26 @@ impl Ledger {
         self.lots.iter().filter(|l| l.kind == kind).map(|l| l.remaining).sum()
     }
 
-    /// Spends `points` of one kind on `on`, soonest-expiring lots first; all or nothing.
-    /// Returns the redemption's id (for [`Ledger::restore`]) and where the points came from.
+    /// Spends `points` of one kind on `on` as redemption `redemption` (an id the caller
+    /// gives, used by [`Ledger::restore`]), soonest-expiring lots first; all or nothing.
+    /// Returns where the points came from.
     pub fn spend(
         &mut self,
         kind: ValueKind,
         points: i64,
         on: NaiveDate,
-    ) -> Result<(usize, Vec<Allocation>), PointsError> {
+        redemption: i64,
+    ) -> Result<Vec<Allocation>, PointsError> {
         if points <= 0 {
             return Err(PointsError::NotPositive(points));
+        }
+        if self.entries.iter().any(|e| e.redemption == Some(redemption)) {
+            return Err(PointsError::DuplicateRedemption(redemption));
         }
         let available = self.available(kind, on);
         if available < points {
             return Err(PointsError::Insufficient { available, wanted: points });
         }
-        let redemption = self.redemptions.len();
         let mut left = points;
         let mut allocations = Vec::new();
         for lot in self.spend_order(kind, on) {
@@ -328,23 +346,26 @@ impl Ledger {
             allocations.push(Allocation { lot, points: take });
             left -= take;
         }
-        self.redemptions.push((allocations.clone(), false));
-        Ok((redemption, allocations))
+        Ok(allocations)
     }
 
     /// Cancels a redemption: its points go back to the lots they came from, with those lots'
     /// own expiry (already past: the next expiry run takes them).
-    pub fn restore(&mut self, redemption: usize, on: NaiveDate) -> Result<(), PointsError> {
-        let (allocations, restored) =
-            self.redemptions.get(redemption).cloned().ok_or(PointsError::UnknownRedemption(redemption))?;
-        if restored {
-            return Err(PointsError::AlreadyRestored(redemption));
+    pub fn restore(&mut self, redemption: i64, on: NaiveDate) -> Result<Vec<Allocation>, PointsError> {
+        let mut allocations = Vec::new();
+        for e in self.entries.iter().filter(|e| e.redemption == Some(redemption)) {
+            match e.kind {
+                EntryKind::Restore => return Err(PointsError::AlreadyRestored(redemption)),
+                _ => allocations.push(Allocation { lot: e.lot, points: -e.points }),
+            }
         }
-        for a in allocations {
+        if allocations.is_empty() {
+            return Err(PointsError::UnknownRedemption(redemption));
+        }
+        for a in &allocations {
             self.push(a.lot, EntryKind::Restore, a.points, on, Some(redemption));
         }
-        self.redemptions[redemption].1 = true;
-        Ok(())
+        Ok(allocations)
     }
 
     /// Takes back what order `order_id` earned, in the proportion `refunded / total` where
@@ -392,14 +413,15 @@ impl Ledger {
                     }
                     let take = short.min(self.lots[other].remaining);
                     self.push(other, EntryKind::Deduct, -take, on, None);
-                    self.shortfall_log.push((lot, take));
+                    if let Some(e) = self.entries.last_mut() {
+                        e.settles = Some(lot);
+                    }
                     deducted += take;
                     short -= take;
                 }
             }
             if short > 0 {
-                *self.debt_mut(kind) += short;
-                self.shortfall_log.push((lot, short));
+                self.debts.push(Debt { lot, kind, points: short, on });
                 owed += short;
             }
         }
@@ -408,7 +430,13 @@ impl Ledger {
 
     /// Points of lot `lot`'s reversal already settled from elsewhere (other lots or debt).
     fn shortfalls_of(&self, lot: usize) -> i64 {
-        self.shortfall_log.iter().filter(|(l, _)| *l == lot).map(|(_, p)| p).sum()
+        let deducted: i64 = self
+            .entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::Deduct && e.settles == Some(lot))
+            .map(|e| -e.points)
+            .sum();
+        deducted + self.debts.iter().filter(|d| d.lot == lot).map(|d| d.points).sum::<i64>()
     }
 
     /// Expires what is left in lots whose last day is before `today`. Returns the points
@@ -493,10 +521,10 @@ mod tests {
         l.earn(ValueKind::Paid, 1000, None, d("2026-01-01"), 0, ExpiryPolicy::Never).unwrap();
         let on = d("2026-03-05");
         assert_eq!((l.available(ValueKind::Free, on), l.pending(ValueKind::Free, on)), (300, 100));
-        let (_, alloc) = l.spend(ValueKind::Free, 150, on).unwrap();
+        let alloc = l.spend(ValueKind::Free, 150, on, 1).unwrap();
         assert_eq!(alloc, [Allocation { lot: old, points: 100 }, Allocation { lot: newer, points: 50 }]);
         assert_eq!(
-            l.spend(ValueKind::Free, 200, on),
+            l.spend(ValueKind::Free, 200, on, 2),
             Err(PointsError::Insufficient { available: 150, wanted: 200 }),
             "pending points and paid value are not spendable as free points"
         );
@@ -511,7 +539,9 @@ mod tests {
         let mut l = Ledger::default();
         let a = l.earn(ValueKind::Free, 100, None, d("2026-01-10"), 0, YEAR).unwrap();
         let b = l.earn(ValueKind::Free, 100, None, d("2026-02-10"), 0, YEAR).unwrap();
-        let (r, _) = l.spend(ValueKind::Free, 150, d("2026-03-01")).unwrap();
+        let r = 41;
+        l.spend(ValueKind::Free, 150, d("2026-03-01"), r).unwrap();
+        assert_eq!(l.spend(ValueKind::Free, 1, d("2026-03-01"), r), Err(PointsError::DuplicateRedemption(r)));
         l.restore(r, d("2026-03-02")).unwrap();
         assert_eq!((l.lots[a].remaining, l.lots[b].remaining), (100, 100));
         assert_eq!(l.lots[a].expires_on, Some(d("2027-01-09")), "with their own expiry");
@@ -529,7 +559,7 @@ mod tests {
             (0, 0, 0),
             "repeat: nothing more"
         );
-        l.spend(ValueKind::Free, 70, d("2026-03-01")).unwrap();
+        l.spend(ValueKind::Free, 70, d("2026-03-01"), 1).unwrap();
         assert_eq!(l.lots[order].remaining, 0);
         let mut deduct = l.clone();
         assert_eq!(

@@ -35,6 +35,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "saved_segments", include_str!("../migrations/sqlite/0006_saved_segments.sql")),
     (7, "product_associations", include_str!("../migrations/sqlite/0007_product_associations.sql")),
     (8, "customer_facts", include_str!("../migrations/sqlite/0008_customer_facts.sql")),
+    (9, "points", include_str!("../migrations/sqlite/0009_points.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -45,6 +46,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "saved_segments", include_str!("../migrations/postgres/0006_saved_segments.sql")),
     (7, "product_associations", include_str!("../migrations/postgres/0007_product_associations.sql")),
     (8, "customer_facts", include_str!("../migrations/postgres/0008_customer_facts.sql")),
+    (9, "points", include_str!("../migrations/postgres/0009_points.sql")),
 ];
 
 impl Store {

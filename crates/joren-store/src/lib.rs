@@ -12,6 +12,7 @@ mod idempotency;
 mod interactions;
 mod metrics;
 mod orders;
+mod points;
 mod segments;
 mod settings;
 mod timeline;
@@ -27,7 +28,11 @@ pub use db::{Backend, Store};
 pub use idempotency::{Housekeeping, IdempotencyOutcome};
 pub use interactions::{Interaction, NewInteraction};
 pub use metrics::{CustomerMetrics, OrderLogVersion, SegmentChange, SnapshotInfo};
-pub use orders::{Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage};
+pub use orders::{Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage, PointsContext};
+pub use points::{
+    EarnBreakdownView, ExpiryRun, LotMismatch, LotSource, OrderPoints, PointBalances, PointEntry, PointLot,
+    PointsAccount, PointsMonth, Redemption, RedemptionRequest, day_from_number, day_number,
+};
 pub use segments::{SavedSegment, SegmentPage};
 pub use timeline::TimelineEntry;
 pub use uploads::Upload;

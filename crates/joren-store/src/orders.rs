@@ -1,7 +1,8 @@
 //! Orders, line items and their refund/cancel entries. Creating an order is idempotent.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use joren_core::order::{OrderDraft, OrderStatus};
+use joren_core::programme::Programme;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
@@ -9,6 +10,7 @@ use sqlx::{AssertSqlSafe, Row};
 use crate::bulk::Val;
 use crate::db::Tx;
 use crate::idempotency::{self, IdempotencyOutcome};
+use crate::points::{EarnBreakdownView, OrderPoints};
 use crate::{Result, Store, StoreError, from_ms, now_ms, to_ms};
 
 /// A stored order with its items and adjustments.
@@ -56,11 +58,21 @@ pub struct OrderAdjustment {
     pub at: DateTime<Utc>,
 }
 
-/// Result of an idempotent create: the order id and whether this was a replay.
+/// Result of an idempotent create: the order id, whether this was a replay, and the points
+/// it earned (zero on a replay: they were earned the first time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderCreated {
     pub id: i64,
     pub replayed: bool,
+    pub points: EarnBreakdownView,
+}
+
+/// The points programme applied inside an order write, and the shop-local day it is applied
+/// on (the order's day when it is created, today for a refund).
+#[derive(Debug, Clone, Copy)]
+pub struct PointsContext<'a> {
+    pub programme: &'a Programme,
+    pub on: NaiveDate,
 }
 
 /// A page of orders.
@@ -101,15 +113,19 @@ impl Store {
     /// Creates an order once. A retry with the same `idempotency_key` or the same
     /// `external_id` and the same request (`request_hash`) returns the first order with
     /// `replayed = true`; the same key with a different request is a [`StoreError::Conflict`].
-    /// Concurrent duplicates are settled by the unique constraints: the loser re-reads.
+    /// Concurrent duplicates are settled by the unique constraints: the loser re-reads. With a
+    /// points programme the order earns its points in the same transaction.
     pub async fn create_order(
         &self,
         draft: &OrderDraft,
         request_hash: &str,
         idempotency_key: Option<&str>,
+        points: Option<PointsContext<'_>>,
     ) -> Result<OrderCreated> {
-        match self.try_create_order(draft, request_hash, idempotency_key).await {
-            Err(e) if e.is_unique_violation() => self.try_create_order(draft, request_hash, idempotency_key).await,
+        match self.try_create_order(draft, request_hash, idempotency_key, points).await {
+            Err(e) if e.is_unique_violation() => {
+                self.try_create_order(draft, request_hash, idempotency_key, points).await
+            }
             other => other,
         }
     }
@@ -119,6 +135,7 @@ impl Store {
         draft: &OrderDraft,
         request_hash: &str,
         key: Option<&str>,
+        points: Option<PointsContext<'_>>,
     ) -> Result<OrderCreated> {
         let mut tx = self.begin_write().await?;
         if let Some(key) = key
@@ -126,7 +143,7 @@ impl Store {
                 idempotency::lookup(&mut tx, IDEMPOTENCY_SCOPE, key, request_hash).await?
         {
             let id = response.parse().map_err(|_| StoreError::Conflict("corrupt idempotency record".into()))?;
-            return Ok(OrderCreated { id, replayed: true });
+            return Ok(OrderCreated { id, replayed: true, points: Default::default() });
         }
         if let Some(ext) = &draft.external_id {
             let row = sqlx::query("SELECT id, request_hash FROM orders WHERE external_id = $1")
@@ -145,7 +162,7 @@ impl Store {
                     idempotency::save(&mut tx, IDEMPOTENCY_SCOPE, key, request_hash, 201, &id.to_string()).await?;
                     tx.commit().await?;
                 }
-                return Ok(OrderCreated { id, replayed: true });
+                return Ok(OrderCreated { id, replayed: true, points: Default::default() });
             }
         }
         let customer: Option<Option<i64>> = sqlx::query_scalar(AssertSqlSafe(format!(
@@ -168,11 +185,15 @@ impl Store {
             Some(None) => {}
         }
         let id = insert_order(&mut tx, draft, request_hash).await?;
+        let earned = match points {
+            Some(p) => self.earn_for_order(&mut tx, id, draft, p.programme, p.on).await?,
+            None => Default::default(),
+        };
         if let Some(key) = key {
             idempotency::save(&mut tx, IDEMPOTENCY_SCOPE, key, request_hash, 201, &id.to_string()).await?;
         }
         tx.commit().await?;
-        Ok(OrderCreated { id, replayed: false })
+        Ok(OrderCreated { id, replayed: false, points: earned.into() })
     }
 
     /// Loads one order with items and adjustments.
@@ -246,7 +267,8 @@ impl Store {
     }
 
     /// Records a refund (or, with `cancel`, a cancellation of the whole order) as a new entry
-    /// and updates the derived status. Validated against the current state under a lock.
+    /// and updates the derived status. Validated against the current state under a lock. With
+    /// a points programme the order's points are taken back in the same transaction.
     pub async fn adjust_order(
         &self,
         order_id: i64,
@@ -254,7 +276,8 @@ impl Store {
         amount: Option<i64>,
         reason: &str,
         actor: Option<i64>,
-    ) -> Result<Order> {
+        points: Option<PointsContext<'_>>,
+    ) -> Result<(Order, Option<OrderPoints>)> {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1{}",
@@ -295,8 +318,19 @@ impl Store {
             .bind(order_id)
             .execute(&mut *tx)
             .await?;
+        let moved = match points {
+            Some(p) => {
+                let refunded_for_points = if cancel { order.total } else { refunded };
+                self.lock_points_customer(&mut tx, order.customer_id).await?;
+                Some(
+                    self.reverse_for_order(&mut tx, order_id, order.customer_id, refunded_for_points, order.total, p)
+                        .await?,
+                )
+            }
+            None => None,
+        };
         tx.commit().await?;
-        self.get_order(order_id).await
+        Ok((self.get_order(order_id).await?, moved))
     }
 
     /// Drops the secondary indexes of `orders` before a large load into a (nearly) empty table,

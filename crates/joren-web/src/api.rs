@@ -22,7 +22,19 @@ use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::ApiError;
 
+mod points;
+
 type ApiResult<T = Response> = Result<T, ApiError>;
+
+/// The `Idempotency-Key` header, if sent.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str().map_err(|_| ApiError::bad_request("Idempotency-Key must be ASCII").field("Idempotency-Key"))
+        })
+        .transpose()
+}
 
 /// The OpenAPI 3.1 description of this API.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -57,6 +69,7 @@ pub fn routes() -> Router<AppState> {
         .route("/export/{kind}", get(export))
         .route("/users", get(list_users).post(create_user))
         .route("/audit", get(audit))
+        .merge(points::routes())
 }
 
 /// `Json<T>` whose rejections are API errors naming the problem (unknown or missing field,
@@ -396,14 +409,10 @@ async fn create_order(
     headers: HeaderMap,
     JsonBody(input): JsonBody<OrderInput>,
 ) -> ApiResult {
-    let key = match headers.get("idempotency-key") {
-        Some(v) => Some(
-            v.to_str().map_err(|_| ApiError::bad_request("Idempotency-Key must be ASCII").field("Idempotency-Key"))?,
-        ),
-        None => None,
-    };
-    let created = s.app.create_order(&a, input, key).await?;
-    let mut resp = (StatusCode::CREATED, Json(created.order)).into_response();
+    let created = s.app.create_order(&a, input, idempotency_key(&headers)?).await?;
+    let mut body = serde_json::to_value(&created.order).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    body["points_earned"] = json!(created.points);
+    let mut resp = (StatusCode::CREATED, Json(body)).into_response();
     if created.replayed {
         resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
@@ -420,7 +429,10 @@ async fn refund_order(
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<RefundInput>,
 ) -> ApiResult {
-    Ok((StatusCode::CREATED, Json(s.app.refund_order(&a, id, input).await?)).into_response())
+    let (order, points) = s.app.refund_order_with_points(&a, id, input).await?;
+    let mut body = serde_json::to_value(&order).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    body["points"] = json!(points);
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 #[derive(Deserialize, Default)]

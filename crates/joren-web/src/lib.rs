@@ -41,12 +41,31 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let housekeeping = app.config.background_jobs.then(|| tokio::spawn(housekeeping_loop(app.clone())));
+    let jobs = app
+        .config
+        .background_jobs
+        .then(|| [tokio::spawn(housekeeping_loop(app.clone())), tokio::spawn(points_loop(app.clone()))]);
     let served = axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await;
-    if let Some(h) = housekeeping {
+    for h in jobs.into_iter().flatten() {
         h.abort();
     }
     served
+}
+
+/// Every minute: cancels checkout reservations whose hold ran out and expires points after
+/// their last day, so points expire within a minute of local midnight.
+async fn points_loop(app: App) {
+    let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every_minute.tick().await;
+        match app.run_points_schedule().await {
+            Ok((0, run)) if run.lots == 0 => {}
+            Ok((cancelled, run)) => {
+                tracing::info!(cancelled, lots = run.lots, points = run.points, "points schedule")
+            }
+            Err(e) => tracing::warn!("points schedule failed: {e}"),
+        }
+    }
 }
 
 /// Runs [`App::housekeeping`] and the nightly metrics refresh (when due) at start and then

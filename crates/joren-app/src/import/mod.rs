@@ -801,11 +801,11 @@ impl App {
                 };
                 created += 1;
                 if cancelled {
-                    store.adjust_order(id, true, None, "取込: キャンセル", None).await?;
+                    store.adjust_order(id, true, None, "取込: キャンセル", None, None).await?;
                 } else if full_refund {
-                    store.adjust_order(id, false, None, "取込: 返金", None).await?;
+                    store.adjust_order(id, false, None, "取込: 返金", None, None).await?;
                 } else if refunded > 0 {
-                    store.adjust_order(id, false, Some(refunded), "取込: 一部返金", None).await?;
+                    store.adjust_order(id, false, Some(refunded), "取込: 一部返金", None, None).await?;
                 }
             }
             Ok((created, skipped))

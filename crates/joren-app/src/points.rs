@@ -1,0 +1,335 @@
+//! Points use cases: the programme settings, a customer's account, manual grants and
+//! deductions (with a reason, audited), redemption at checkout (reserve → confirm / cancel,
+//! idempotent by key), the scheduled expiry and the liability report. Orders earn and refunds
+//! reverse inside the order's own transaction (see [`crate::orders`]).
+
+use chrono::{NaiveDate, Utc};
+use joren_core::FieldError;
+use joren_core::points::{ExpiryPolicy, ValueKind};
+use joren_core::programme::{EarnBreakdown, EarnLine, Programme};
+pub use joren_store::{ExpiryRun, LotMismatch, PointsAccount, PointsMonth, Redemption};
+use joren_store::{LotSource, RedemptionRequest};
+use serde::{Deserialize, Serialize};
+
+use crate::{Actor, App, Result, sha256_hex};
+
+const SETTING: &str = "points.programme";
+
+/// A manual grant (or a sale of paid value) as the API and the page send it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GrantInput {
+    pub points: i64,
+    #[serde(default = "free")]
+    pub kind: ValueKind,
+    pub reason: String,
+    /// Last spendable day; absent: the programme's expiry for free points, none for paid.
+    #[serde(default)]
+    pub expires_on: Option<NaiveDate>,
+}
+
+/// A manual deduction.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeductInput {
+    pub points: i64,
+    #[serde(default = "free")]
+    pub kind: ValueKind,
+    pub reason: String,
+}
+
+/// Points held at checkout.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReserveInput {
+    pub customer_id: i64,
+    pub points: i64,
+    #[serde(default = "free")]
+    pub kind: ValueKind,
+    #[serde(default)]
+    pub order_id: Option<i64>,
+    #[serde(default)]
+    pub note: String,
+}
+
+fn free() -> ValueKind {
+    ValueKind::Free
+}
+
+/// What the settings page previews: an order of `total` yen by a customer of some rank.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PreviewInput {
+    pub total: i64,
+    #[serde(default)]
+    pub tax: i64,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub on: Option<NaiveDate>,
+    #[serde(default = "hundred")]
+    pub rank_multiplier_percent: i64,
+    #[serde(default)]
+    pub first_order: bool,
+}
+
+fn hundred() -> i64 {
+    100
+}
+
+/// A preview's answer: the points and when they can be spent and expire.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub earned: EarnBreakdown,
+    pub total: i64,
+    pub available_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+}
+
+fn check_key(key: Option<&str>) -> Result<()> {
+    if let Some(k) = key
+        && (k.is_empty() || k.len() > 255)
+    {
+        return Err(FieldError::new("Idempotency-Key", "1〜255文字で指定してください").into());
+    }
+    Ok(())
+}
+
+fn check_points(points: i64) -> Result<()> {
+    if !(1..=99_999_999).contains(&points) {
+        return Err(FieldError::new("points", "1〜99,999,999 で指定してください").into());
+    }
+    Ok(())
+}
+
+fn check_reason(reason: &str) -> Result<()> {
+    if reason.trim().is_empty() {
+        return Err(FieldError::new("reason", "理由を入力してください (監査記録に残ります)").into());
+    }
+    Ok(())
+}
+
+impl App {
+    /// The shop's local calendar date now.
+    pub fn today_date(&self) -> NaiveDate {
+        self.local_date(Utc::now())
+    }
+
+    /// The shop's local calendar date of a moment.
+    pub fn local_date(&self, t: chrono::DateTime<Utc>) -> NaiveDate {
+        t.with_timezone(&self.config.time_zone).date_naive()
+    }
+
+    /// The programme settings (defaults until the owner saves some).
+    pub async fn points_programme(&self) -> Result<Programme> {
+        match self.store.setting(SETTING).await? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| crate::AppError::Internal(format!("stored points programme: {e}"))),
+            None => Ok(Programme::default()),
+        }
+    }
+
+    /// Saves the programme (owners); every problem is named by field.
+    pub async fn set_points_programme(&self, actor: &Actor, programme: Programme) -> Result<()> {
+        actor.require_owner()?;
+        programme.validate()?;
+        let json = serde_json::to_string(&programme).map_err(|e| crate::AppError::Internal(e.to_string()))?;
+        self.store.set_setting(SETTING, &json).await?;
+        self.audit(
+            actor,
+            "settings.points_programme",
+            "settings",
+            SETTING,
+            serde_json::to_value(&programme).unwrap_or_default(),
+        )
+        .await
+    }
+
+    /// What an order would earn under `programme` (the settings page's preview).
+    pub fn preview_points(&self, programme: &Programme, input: &PreviewInput) -> Preview {
+        let on = input.on.unwrap_or_else(|| self.today_date());
+        let lines: Vec<EarnLine<'_>> =
+            input.category.as_deref().map(|c| vec![EarnLine { category: c, amount: input.total }]).unwrap_or_default();
+        let earned = programme.points_for_order(
+            input.total,
+            input.tax,
+            &lines,
+            on,
+            input.rank_multiplier_percent,
+            input.first_order,
+        );
+        Preview {
+            earned,
+            total: earned.total(),
+            available_on: on + chrono::Days::new(u64::from(programme.pending_days)),
+            expires_on: programme.expiry.expires_on(on),
+        }
+    }
+
+    /// A customer's points today.
+    pub async fn points_account(&self, customer_id: i64) -> Result<PointsAccount> {
+        Ok(self.store.points_account(customer_id, self.today_date()).await?)
+    }
+
+    /// Grants points by hand with a reason (audited); idempotent by key.
+    pub async fn grant_points(
+        &self,
+        actor: &Actor,
+        customer_id: i64,
+        input: GrantInput,
+        key: Option<&str>,
+    ) -> Result<(i64, bool)> {
+        actor.require_write()?;
+        check_key(key)?;
+        check_points(input.points)?;
+        check_reason(&input.reason)?;
+        let today = self.today_date();
+        let expiry = match (input.expires_on, input.kind) {
+            (Some(d), _) if d < today => {
+                return Err(FieldError::new("expires_on", "過去の日付は指定できません").into());
+            }
+            (Some(date), _) => ExpiryPolicy::Until { date },
+            (None, ValueKind::Free) => self.points_programme().await?.expiry,
+            (None, ValueKind::Paid) => ExpiryPolicy::Never,
+        };
+        let hash = sha256_hex(serde_json::to_string(&(customer_id, &input)).unwrap_or_default().as_bytes());
+        let source = LotSource {
+            source: if input.kind == ValueKind::Paid { "purchase" } else { "manual" },
+            reason: input.reason.trim().to_string(),
+            created_by: actor.user_id,
+        };
+        let (lot, replayed) = self
+            .store
+            .grant_points(customer_id, input.kind, input.points, source, today, expiry, key.map(|k| (k, hash.as_str())))
+            .await?;
+        if !replayed {
+            self.audit(actor, "points.grant", "customer", customer_id, serde_json::json!({"lot": lot, "input": input}))
+                .await?;
+        }
+        Ok((lot, replayed))
+    }
+
+    /// Deducts points by hand with a reason (audited): a confirmed redemption of kind
+    /// `adjustment`, soonest-expiring lots first.
+    pub async fn deduct_points(
+        &self,
+        actor: &Actor,
+        customer_id: i64,
+        input: DeductInput,
+        key: Option<&str>,
+    ) -> Result<Redemption> {
+        actor.require_write()?;
+        check_key(key)?;
+        check_points(input.points)?;
+        check_reason(&input.reason)?;
+        let hash = sha256_hex(serde_json::to_string(&("deduct", customer_id, &input)).unwrap_or_default().as_bytes());
+        let r = self
+            .store
+            .redeem_points(&RedemptionRequest {
+                customer_id,
+                kind: input.kind,
+                points: input.points,
+                purpose: "adjustment",
+                order_id: None,
+                reason: input.reason.trim(),
+                idempotency_key: key,
+                request_hash: &hash,
+                hold_until: None,
+                on: self.today_date(),
+                actor: actor.user_id,
+            })
+            .await?;
+        if !r.replayed {
+            self.audit(
+                actor,
+                "points.deduct",
+                "customer",
+                customer_id,
+                serde_json::json!({"redemption": r.id, "input": input}),
+            )
+            .await?;
+        }
+        Ok(r)
+    }
+
+    /// Holds points at checkout for the programme's reservation time; idempotent by key (a
+    /// retry answers the first redemption; another body with the key is a conflict).
+    pub async fn reserve_points(&self, actor: &Actor, input: ReserveInput, key: Option<&str>) -> Result<Redemption> {
+        actor.require_write()?;
+        check_key(key)?;
+        check_points(input.points)?;
+        let programme = self.points_programme().await?;
+        let hash = sha256_hex(serde_json::to_string(&("reserve", &input)).unwrap_or_default().as_bytes());
+        let hold = Utc::now() + chrono::Duration::minutes(i64::from(programme.reservation_minutes));
+        Ok(self
+            .store
+            .redeem_points(&RedemptionRequest {
+                customer_id: input.customer_id,
+                kind: input.kind,
+                points: input.points,
+                purpose: "checkout",
+                order_id: input.order_id,
+                reason: input.note.trim(),
+                idempotency_key: key,
+                request_hash: &hash,
+                hold_until: Some(hold),
+                on: self.today_date(),
+                actor: actor.user_id,
+            })
+            .await?)
+    }
+
+    /// Confirms a reserved redemption (again: the same answer).
+    pub async fn confirm_redemption(&self, actor: &Actor, id: i64, order_id: Option<i64>) -> Result<Redemption> {
+        actor.require_write()?;
+        Ok(self.store.confirm_redemption(id, order_id).await?)
+    }
+
+    /// Cancels a redemption: its points go back to their lots (again: the same answer).
+    pub async fn cancel_redemption(&self, actor: &Actor, id: i64) -> Result<Redemption> {
+        actor.require_write()?;
+        let r = self.store.cancel_redemption(id, self.today_date()).await?;
+        self.audit(actor, "points.cancel_redemption", "redemption", id, serde_json::json!({"points": r.points}))
+            .await?;
+        Ok(r)
+    }
+
+    pub async fn get_redemption(&self, id: i64) -> Result<Redemption> {
+        Ok(self.store.get_redemption(id).await?)
+    }
+
+    /// The scheduled points work, as of now in the shop's time zone: cancels reservations
+    /// whose hold ran out and expires lots after their last day. Safe to run any time, on
+    /// any number of processes (each step is one transaction that re-checks what is due).
+    pub async fn run_points_schedule(&self) -> Result<(usize, ExpiryRun)> {
+        let stale = self.store.stale_reservations(Utc::now()).await?;
+        let today = self.today_date();
+        for id in &stale {
+            self.store.cancel_redemption(*id, today).await?;
+        }
+        Ok((stale.len(), self.expire_points(today).await?))
+    }
+
+    /// Expires points as of local day `today` (the scheduler passes the shop's today).
+    pub async fn expire_points(&self, today: NaiveDate) -> Result<ExpiryRun> {
+        Ok(self.store.expire_points(today).await?)
+    }
+
+    /// Customers whose points expire within `days` from today, with points and first date
+    /// (the "points expiring" event for follow-up messages).
+    pub async fn points_expiring_within(&self, days: u64) -> Result<Vec<(i64, i64, NaiveDate)>> {
+        let today = self.today_date();
+        Ok(self.store.points_expiring(today, today + chrono::Days::new(days)).await?)
+    }
+
+    /// Monthly issued / redeemed / expired / reversed / outstanding, per value kind.
+    pub async fn points_report(&self) -> Result<Vec<PointsMonth>> {
+        Ok(self.store.points_report().await?)
+    }
+
+    /// Outstanding (free, paid) points now.
+    pub async fn points_outstanding(&self) -> Result<(i64, i64)> {
+        Ok(self.store.points_outstanding().await?)
+    }
+
+    /// Lots that do not equal the sum of their entries (empty: the ledger is whole).
+    pub async fn verify_points(&self) -> Result<Vec<LotMismatch>> {
+        Ok(self.store.verify_points().await?)
+    }
+}

@@ -1,0 +1,267 @@
+//! The points ledger through the API on SQLite and PostgreSQL: orders earn (pending in the
+//! return window, first-purchase bonus), refunds take back in proportion and give back points
+//! spent on the order, checkout redemptions hold points idempotently, manual grants and
+//! deductions need a reason, expiry, the report, and concurrent redemptions never overspend.
+
+mod common;
+
+use common::{backends, spawn};
+use serde_json::{Value, json};
+
+fn days_ago(days: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339()
+}
+
+fn order(customer: i64, ext: &str, price: i64, at: &str) -> Value {
+    let mut v = common::order_body(customer, Some(ext), price);
+    v["ordered_at"] = json!(at);
+    v
+}
+
+async fn account(t: &common::TestApp, customer: i64) -> Value {
+    let (s, v) = t.get(&t.staff_token, &format!("/api/v1/customers/{customer}/points")).await;
+    assert_eq!(s, 200, "{v}");
+    v
+}
+
+async fn post_with_key(t: &common::TestApp, path: &str, key: &str, body: &Value) -> (u16, Value, bool) {
+    let r = t
+        .client
+        .post(t.url(path))
+        .bearer_auth(&t.staff_token)
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let replayed = r.headers().get("idempotent-replayed").is_some();
+    (status, r.json().await.unwrap_or(Value::Null), replayed)
+}
+
+async fn verify(t: &common::TestApp) {
+    let (s, v) = t.get(&t.staff_token, "/api/v1/points/verify").await;
+    assert_eq!((s, &v["ok"]), (200, &json!(true)), "[{}] ledger whole: {v}", t.backend);
+}
+
+#[tokio::test]
+async fn orders_earn_refunds_reverse_and_redemptions_hold_points() {
+    for b in backends() {
+        let t = spawn(b).await;
+        // Settings: owners only, every bad field named.
+        let (s, p) = t.get(&t.staff_token, "/api/v1/settings/points").await;
+        assert_eq!((s, &p["earn"]["per_yen"], &p["pending_days"]), (200, &json!(100), &json!(14)), "{p}");
+        let mut programme = p.clone();
+        programme["first_purchase_bonus"] = json!(100);
+        let (s, _) = t.send(reqwest::Method::PUT, &t.staff_token, "/api/v1/settings/points", &programme).await;
+        assert_eq!(s, 403, "staff cannot change the programme");
+        let mut bad = programme.clone();
+        bad["earn"]["per_yen"] = json!(0);
+        let (s, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/points", &bad).await;
+        assert_eq!((s, &v["error"]["field"]), (422, &json!("earn.per_yen")), "{v}");
+        let (s, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/points", &programme).await;
+        assert_eq!(s, 200, "{v}");
+
+        // Preview of unsaved settings: ¥12,800 at ×1.5 (a rank) earns 192.
+        let (s, v) = t
+            .post(
+                &t.staff_token,
+                "/api/v1/points/preview",
+                &json!({"programme": programme, "order": {"total": 12800, "rank_multiplier_percent": 150}}),
+            )
+            .await;
+        assert_eq!((s, &v["total"]), (200, &json!(192)), "{v}");
+
+        let c = t.customer(json!({"family_name": "山田", "given_name": "花子", "phone": "090-3000-0001"})).await;
+        // ¥2,000 + ¥3,300 = ¥5,300 → 53 points + 100 first-purchase bonus; a month ago, so
+        // past the 14-day return window.
+        let (s, first) = t.post(&t.staff_token, "/api/v1/orders", &order(c, "P-1", 1000, &days_ago(30))).await;
+        assert_eq!(s, 201, "{first}");
+        assert_eq!(first["points_earned"], json!({"base": 53, "campaign": 0, "bonus": 100, "total": 153}));
+        let (s, second) = t.post(&t.staff_token, "/api/v1/orders", &order(c, "P-2", 1000, &days_ago(0))).await;
+        assert_eq!((s, &second["points_earned"]["total"]), (201, &json!(53)), "no bonus the second time");
+        let a = account(&t, c).await;
+        assert_eq!((&a["free"]["available"], &a["free"]["pending"]), (&json!(153), &json!(53)), "{a}");
+        assert_eq!(a["lots"].as_array().unwrap().len(), 2);
+
+        // Checkout: reserve with a key; a retry answers the same, another body is a conflict.
+        let body = json!({"customer_id": c, "points": 100, "note": "レジ 1"});
+        let (s, r, replayed) = post_with_key(&t, "/api/v1/points/redemptions", "pos-1", &body).await;
+        assert_eq!((s, &r["status"], replayed), (201, &json!("reserved"), false), "{r}");
+        let (s, again, replayed) = post_with_key(&t, "/api/v1/points/redemptions", "pos-1", &body).await;
+        assert_eq!((s, &again["id"], replayed), (201, &r["id"], true), "{again}");
+        let other = json!({"customer_id": c, "points": 60});
+        let (s, v, _) = post_with_key(&t, "/api/v1/points/redemptions", "pos-1", &other).await;
+        assert_eq!(s, 409, "{v}");
+        let (s, v, _) = post_with_key(&t, "/api/v1/points/redemptions", "pos-2", &other).await;
+        assert_eq!((s, &v["error"]["field"]), (422, &json!("points")), "only 53 left, the rest pending: {v}");
+        let a = account(&t, c).await;
+        assert_eq!(a["free"]["available"], 53, "held points are not available");
+        let rid = r["id"].as_i64().unwrap();
+        let path = format!("/api/v1/points/redemptions/{rid}/confirm");
+        let (s, v) = t.post(&t.staff_token, &path, &json!({"order_id": second["id"]})).await;
+        assert_eq!((s, &v["status"], &v["order_id"]), (200, &json!("confirmed"), &second["id"]), "{v}");
+        let (s, v) = t.post(&t.staff_token, &path, &json!({})).await;
+        assert_eq!((s, &v["status"]), (200, &json!("confirmed")), "confirming again answers the same");
+
+        // Half of the first order refunded: half its 153 points (76) come back from its lot,
+        // which holds 53 after the redemption; the 23 more come from other spendable lots
+        // (none: the second order's are pending) and so are recorded as debt.
+        let (s, v) =
+            t.post(&t.staff_token, &format!("/api/v1/orders/{}/refunds", first["id"]), &json!({"amount": 2650})).await;
+        assert_eq!(s, 201, "{v}");
+        assert_eq!(v["points"], json!({"reversed": 53, "deducted": 0, "owed": 23, "restored": 0}));
+        let a = account(&t, c).await;
+        assert_eq!((&a["free"]["available"], &a["free"]["debt"]), (&json!(0), &json!(23)), "{a}");
+        // Cancelling the second order gives back the 100 points spent on it, to the first
+        // order's lot, and takes back its own 53 (still pending).
+        let (s, v) = t.post(&t.staff_token, &format!("/api/v1/orders/{}/cancel", second["id"]), &json!({})).await;
+        assert_eq!(s, 200, "{v}");
+        let (_, r) = t.get(&t.staff_token, &format!("/api/v1/points/redemptions/{rid}")).await;
+        assert_eq!(r["status"], "cancelled", "{r}");
+        let a = account(&t, c).await;
+        assert_eq!((&a["free"]["available"], &a["free"]["pending"]), (&json!(100), &json!(0)), "{a}");
+        verify(&t).await;
+
+        // Manual grant: a reason is required; the debt is paid first; idempotent by key.
+        let grant = json!({"points": 500, "reason": "お詫び"});
+        let path = format!("/api/v1/customers/{c}/points/grants");
+        let (s, v) = t.post(&t.viewer_token, &path, &grant).await;
+        assert_eq!(s, 403, "{v}");
+        let (s, v) = t.post(&t.staff_token, &path, &json!({"points": 500, "reason": " "})).await;
+        assert_eq!((s, &v["error"]["field"]), (422, &json!("reason")), "{v}");
+        let (s, g, replayed) = post_with_key(&t, &path, "grant-1", &grant).await;
+        assert_eq!((s, replayed), (201, false), "{g}");
+        let (s, g2, replayed) = post_with_key(&t, &path, "grant-1", &grant).await;
+        assert_eq!((s, &g2["lot_id"], replayed), (201, &g["lot_id"], true), "{g2}");
+        let a = account(&t, c).await;
+        assert_eq!((&a["free"]["available"], &a["free"]["debt"]), (&json!(100 + 500 - 23), &json!(0)), "{a}");
+        let (s, v) = t
+            .post(
+                &t.staff_token,
+                &format!("/api/v1/customers/{c}/points/deductions"),
+                &json!({"points": 77, "reason": "誤付与"}),
+            )
+            .await;
+        assert_eq!((s, &v["status"], &v["purpose"]), (201, &json!("confirmed"), &json!("adjustment")), "{v}");
+        assert_eq!(account(&t, c).await["free"]["available"], 500);
+
+        // Paid value stays apart and is reported on its own.
+        let (s, v) =
+            t.post(&t.staff_token, &path, &json!({"points": 3000, "kind": "paid", "reason": "プリペイド購入"})).await;
+        assert_eq!(s, 201, "{v}");
+        let (s, v) =
+            t.post(&t.staff_token, "/api/v1/points/redemptions", &json!({"customer_id": c, "points": 501})).await;
+        assert_eq!(s, 422, "free points cannot draw on paid value: {v}");
+        let (_, report) = t.get(&t.staff_token, "/api/v1/points/report").await;
+        assert_eq!(report["outstanding"], json!({"free": 500, "paid": 3000}), "{report}");
+        let issued: i64 = report["months"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["kind"] == "free")
+            .map(|m| m["issued"].as_i64().unwrap())
+            .sum();
+        assert_eq!(issued, 153 + 53 + 500, "{report}");
+
+        // Expiry: a lot expiring today is still spendable; the run of tomorrow takes it.
+        let today = t.app.today_date();
+        let (s, v) = t
+            .post(&t.staff_token, &path, &json!({"points": 40, "reason": "期間限定", "expires_on": today.to_string()}))
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let (s, v) = t.post(&t.staff_token, "/api/v1/points/expire", &json!({})).await;
+        assert_eq!((s, &v["expired"]["lots"]), (200, &json!(0)), "{v}");
+        let (_, soon) = t.get(&t.staff_token, "/api/v1/points/expiring?days=0").await;
+        assert_eq!(soon["items"][0]["points"], 40, "{soon}");
+        let run = t.app.expire_points(today + chrono::Days::new(1)).await.unwrap();
+        assert_eq!((run.lots, run.points), (1, 40));
+        assert_eq!(t.app.expire_points(today + chrono::Days::new(1)).await.unwrap().lots, 0, "once");
+        verify(&t).await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_redemptions_never_overspend_and_a_key_applies_once() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let c = t.customer(json!({"family_name": "佐藤", "phone": "090-3000-0002"})).await;
+        let (s, v) = t
+            .post(
+                &t.staff_token,
+                &format!("/api/v1/customers/{c}/points/grants"),
+                &json!({"points": 1000, "reason": "開始"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        // 30 different checkouts of 100 points at once: exactly 10 fit.
+        let tasks: Vec<_> = (0..30)
+            .map(|i| {
+                let (client, url, token) =
+                    (t.client.clone(), t.url("/api/v1/points/redemptions"), t.staff_token.clone());
+                tokio::spawn(async move {
+                    let r = client
+                        .post(url)
+                        .bearer_auth(token)
+                        .header("Idempotency-Key", format!("many-{i}"))
+                        .json(&json!({"customer_id": c, "points": 100}))
+                        .send()
+                        .await
+                        .unwrap();
+                    r.status().as_u16()
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.push(task.await.unwrap());
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 10, "[{b}] {statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 422).count(), 20, "[{b}] {statuses:?}");
+        let a = account(&t, c).await;
+        assert_eq!((&a["free"]["available"], &a["free"]["balance"]), (&json!(0), &json!(0)), "{a}");
+
+        // One key retried 20 times at once (after cancelling a hold to make room): one
+        // redemption, every answer the same.
+        let first = a["redemptions"][0]["id"].as_i64().unwrap();
+        let cancels: Vec<_> = (0..10)
+            .map(|_| {
+                let url = t.url(&format!("/api/v1/points/redemptions/{first}/cancel"));
+                let (client, token) = (t.client.clone(), t.staff_token.clone());
+                tokio::spawn(async move { client.post(url).bearer_auth(token).send().await.unwrap().status().as_u16() })
+            })
+            .collect();
+        for task in cancels {
+            assert_eq!(task.await.unwrap(), 200);
+        }
+        assert_eq!(account(&t, c).await["free"]["available"], 100, "[{b}] a cancel restores once");
+        let retries: Vec<_> = (0..20)
+            .map(|_| {
+                let (client, url, token) =
+                    (t.client.clone(), t.url("/api/v1/points/redemptions"), t.staff_token.clone());
+                tokio::spawn(async move {
+                    let r = client
+                        .post(url)
+                        .bearer_auth(token)
+                        .header("Idempotency-Key", "retried")
+                        .json(&json!({"customer_id": c, "points": 60}))
+                        .send()
+                        .await
+                        .unwrap();
+                    (r.status().as_u16(), r.json::<Value>().await.unwrap()["id"].clone())
+                })
+            })
+            .collect();
+        let mut ids = std::collections::HashSet::new();
+        for task in retries {
+            let (status, id) = task.await.unwrap();
+            assert_eq!(status, 201, "[{b}]");
+            ids.insert(id.to_string());
+        }
+        assert_eq!(ids.len(), 1, "[{b}] one redemption for one key: {ids:?}");
+        let a = account(&t, c).await;
+        assert_eq!(a["free"]["available"], 40, "[{b}] 60 held once: {a}");
+        assert_eq!(a["redemptions"].as_array().unwrap().len(), 11);
+        verify(&t).await;
+    }
+}
