@@ -193,6 +193,7 @@ impl App {
             source: if input.kind == ValueKind::Paid { "purchase" } else { "manual" },
             reason: input.reason.trim().to_string(),
             created_by: actor.user_id,
+            breakdown: Default::default(),
         };
         let (lot, replayed) = self
             .store

@@ -66,6 +66,10 @@ enum Command {
     /// Manage API tokens (`Authorization: Bearer jrn_…`).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The points ledger: balances, manual grants and deductions, the expiry run, the monthly
+    /// report (outstanding paid value for 資金決済法) and an integrity check.
+    #[command(subcommand)]
+    Points(PointsCommand),
     /// Retention analytics on a transactions CSV (customer_id,date,amount): customer summary,
     /// RFM scores and segments, BG/NBD and Gamma-Gamma CLV models.
     #[command(subcommand)]
@@ -195,6 +199,40 @@ impl From<RoleArg> for Role {
 }
 
 #[derive(Subcommand)]
+enum PointsCommand {
+    /// A customer's balances and lots.
+    Show { customer_id: i64 },
+    /// Grant points with a reason (audited). `--paid` records value bought with money.
+    Grant {
+        customer_id: i64,
+        points: i64,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        paid: bool,
+        /// Last spendable day (YYYY-MM-DD); default: the programme's expiry (paid: none).
+        #[arg(long)]
+        expires_on: Option<chrono::NaiveDate>,
+    },
+    /// Deduct points with a reason (audited), soonest-expiring first.
+    Deduct {
+        customer_id: i64,
+        points: i64,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        paid: bool,
+    },
+    /// Cancel checkout holds that ran out and expire points after their last day (the server
+    /// does this every minute; run it here for a server-less install or a cron job).
+    Expire,
+    /// Issued / redeemed / expired / reversed / outstanding points per month and kind.
+    Report,
+    /// Check that every lot equals the sum of its entries; exits non-zero if not.
+    Verify,
+}
+
+#[derive(Subcommand)]
 enum TokenCommand {
     /// Create an API token for a user and print it (shown only once).
     Create {
@@ -277,6 +315,7 @@ async fn main() -> Result<()> {
         }
         Command::User(c) => user(&cli.global, c, &system).await,
         Command::Token(c) => token(&cli.global, c, &system).await,
+        Command::Points(c) => points(&cli.global, c, &system).await,
         Command::Analyze(mut c) => {
             if let Some(common) = c.common_mut().filter(|c| c.reads_database()) {
                 let app = open(&cli.global.database_url, config(&cli.global, false)?).await?;
@@ -477,6 +516,79 @@ async fn user(g: &Global, c: UserCommand, actor: &Actor) -> Result<()> {
         UserCommand::Enable { username } => {
             app.update_user(actor, &username, None, None, Some(false)).await?;
             println!("{username} enabled");
+        }
+    }
+    Ok(())
+}
+
+async fn points(g: &Global, c: PointsCommand, actor: &Actor) -> Result<()> {
+    use joren_app::points::{DeductInput, GrantInput};
+    use joren_core::points::ValueKind;
+    let app = open(&g.database_url, config(g, false)?).await?;
+    let kind = |paid: bool| if paid { ValueKind::Paid } else { ValueKind::Free };
+    match c {
+        PointsCommand::Show { customer_id } => {
+            let a = app.points_account(customer_id).await?;
+            for (label, b) in [("通常 / free", a.free), ("有償 / paid", a.paid)] {
+                println!(
+                    "{label}: 利用可能 / available {}  保留中 / pending {}  残高 / balance {}  未精算 / debt {}  30日以内に失効 / expiring in 30 days {}",
+                    b.available, b.pending, b.balance, b.debt, b.expiring_30_days
+                );
+            }
+            for l in &a.lots {
+                let expires = l.expires_on.map(|d| d.to_string()).unwrap_or_else(|| "無期限 / never".into());
+                println!(
+                    "lot {}	{:?}	{}	{}/{}	from {}	until {expires}	{}",
+                    l.id, l.kind, l.source, l.remaining, l.granted, l.available_on, l.reason
+                );
+            }
+        }
+        PointsCommand::Grant { customer_id, points, reason, paid, expires_on } => {
+            let input = GrantInput { points, kind: kind(paid), reason, expires_on };
+            let (lot, _) = app.grant_points(actor, customer_id, input, None).await?;
+            println!("lot {lot}: {points} points granted / 付与しました");
+        }
+        PointsCommand::Deduct { customer_id, points, reason, paid } => {
+            let r =
+                app.deduct_points(actor, customer_id, DeductInput { points, kind: kind(paid), reason }, None).await?;
+            println!("redemption {}: {points} points deducted / 減算しました", r.id);
+        }
+        PointsCommand::Expire => {
+            let (cancelled, run) = app.run_points_schedule().await?;
+            println!(
+                "保留の取消 / holds cancelled {cancelled}; 失効 / expired {} points in {} lots (as of {})",
+                run.points,
+                run.lots,
+                app.today_date()
+            );
+        }
+        PointsCommand::Report => {
+            let (free, paid) = app.points_outstanding().await?;
+            println!("未使用残高 / outstanding: free {free}, paid {paid}");
+            println!("month	kind	issued	redeemed	expired	reversed	outstanding");
+            for m in app.points_report().await? {
+                println!(
+                    "{}	{}	{}	{}	{}	{}	{}",
+                    m.month,
+                    if m.kind == Some(ValueKind::Paid) { "paid" } else { "free" },
+                    m.issued,
+                    m.redeemed,
+                    m.expired,
+                    m.reversed,
+                    m.outstanding
+                );
+            }
+        }
+        PointsCommand::Verify => {
+            let bad = app.verify_points().await?;
+            if bad.is_empty() {
+                println!("ok: every lot equals the sum of its entries");
+            } else {
+                for m in &bad {
+                    println!("lot {}: remaining {} but entries sum to {}", m.lot_id, m.remaining, m.sum_of_entries);
+                }
+                anyhow::bail!("{} lots do not add up", bad.len());
+            }
         }
     }
     Ok(())

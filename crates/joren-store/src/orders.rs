@@ -59,7 +59,7 @@ pub struct OrderAdjustment {
 }
 
 /// Result of an idempotent create: the order id, whether this was a replay, and the points
-/// it earned (zero on a replay: they were earned the first time).
+/// it earned (on a replay: what the first request earned).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderCreated {
     pub id: i64,
@@ -143,7 +143,8 @@ impl Store {
                 idempotency::lookup(&mut tx, IDEMPOTENCY_SCOPE, key, request_hash).await?
         {
             let id = response.parse().map_err(|_| StoreError::Conflict("corrupt idempotency record".into()))?;
-            return Ok(OrderCreated { id, replayed: true, points: Default::default() });
+            let points = self.order_earning(&mut tx, id).await?.into();
+            return Ok(OrderCreated { id, replayed: true, points });
         }
         if let Some(ext) = &draft.external_id {
             let row = sqlx::query("SELECT id, request_hash FROM orders WHERE external_id = $1")
@@ -160,9 +161,10 @@ impl Store {
                 let id: i64 = r.try_get("id")?;
                 if let Some(key) = key {
                     idempotency::save(&mut tx, IDEMPOTENCY_SCOPE, key, request_hash, 201, &id.to_string()).await?;
-                    tx.commit().await?;
                 }
-                return Ok(OrderCreated { id, replayed: true, points: Default::default() });
+                let points = self.order_earning(&mut tx, id).await?.into();
+                tx.commit().await?;
+                return Ok(OrderCreated { id, replayed: true, points });
             }
         }
         let customer: Option<Option<i64>> = sqlx::query_scalar(AssertSqlSafe(format!(

@@ -82,6 +82,8 @@ pub struct LotSource {
     pub source: &'static str,
     pub reason: String,
     pub created_by: Option<i64>,
+    /// For an order's lot: how its points were made up.
+    pub breakdown: EarnBreakdown,
 }
 
 /// A lot as shown to staff.
@@ -352,8 +354,8 @@ impl Store {
             // Inserted with what its new entries (earn, perhaps repay) leave in it.
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO point_lots (customer_id, value_kind, source, order_id, granted, remaining, earned_day, \
-                 available_day, expires_day, reason, created_by, created_at) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING id",
+                 available_day, expires_day, reason, earn_base, earn_campaign, earn_bonus, created_by, created_at) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) RETURNING id",
             )
             .bind(l.customer_id)
             .bind(kind_str(lot.kind))
@@ -365,6 +367,9 @@ impl Store {
             .bind(day_number(lot.available_on))
             .bind(lot.expires_on.map(day_number))
             .bind(&source.reason)
+            .bind(source.breakdown.base)
+            .bind(source.breakdown.campaign)
+            .bind(source.breakdown.bonus)
             .bind(source.created_by)
             .bind(now)
             .fetch_one(&mut **tx)
@@ -454,9 +459,27 @@ impl Store {
         } else {
             String::new()
         };
-        l.new_lots.push(LotSource { source: "order", reason, created_by: None });
+        l.new_lots.push(LotSource { source: "order", reason, created_by: None, breakdown: earned });
         self.save_ledger(tx, &mut l).await?;
         Ok(earned)
+    }
+
+    /// The points order `order_id` earned when it was created (answers a replayed request).
+    pub(crate) async fn order_earning(&self, tx: &mut Tx, order_id: i64) -> Result<EarnBreakdown> {
+        let row = sqlx::query(
+            "SELECT earn_base, earn_campaign, earn_bonus FROM point_lots WHERE order_id = $1 AND source = 'order'",
+        )
+        .bind(order_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        Ok(match row {
+            Some(r) => EarnBreakdown {
+                base: r.try_get("earn_base")?,
+                campaign: r.try_get("earn_campaign")?,
+                bonus: r.try_get("earn_bonus")?,
+            },
+            None => EarnBreakdown::default(),
+        })
     }
 
     /// After a refund or cancellation inside its transaction: gives back the points of

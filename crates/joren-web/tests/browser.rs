@@ -261,3 +261,60 @@ async fn dashboard_charts_and_a_segment_built_saved_and_exported() {
     assert_eq!(saved.len(), 1);
     assert_eq!(saved[0].name, "5回以上のお客様");
 }
+
+/// The points settings page previews what an order earns under the settings being edited, the
+/// owner saves them, and the customer page's points panel shows the balance and takes a manual
+/// grant with a reason.
+#[tokio::test]
+async fn points_settings_preview_and_the_customer_points_panel() {
+    let profile = tempfile::tempdir().unwrap();
+    let Some((c, _driver)) = start_browser(profile.path()).await else { return };
+    let t = common::spawn("sqlite").await;
+    let id = t.customer(json!({"family_name": "森", "given_name": "花子", "phone": "090-6000-0001"})).await;
+    let mut order = common::order_body(id, Some("B-1"), 1000);
+    order["ordered_at"] = json!((chrono::Utc::now() - chrono::Duration::days(30)).to_rfc3339());
+    let (s, v) = t.post(&t.staff_token, "/api/v1/orders", &order).await;
+    assert_eq!(s, 201, "{v}");
+
+    let result = async {
+        log_in(&c, &t, "/settings/points", "owner").await?;
+        c.wait().for_element(Locator::Id("points-settings")).await?;
+        let per_yen = c.find(Locator::Id("earn-per-yen")).await?;
+        per_yen.clear().await?;
+        per_yen.send_keys("200").await?;
+        let total = c.find(Locator::Id("preview-total")).await?;
+        total.clear().await?;
+        total.send_keys("12800").await?;
+        let multiplier = c.find(Locator::Id("preview-multiplier")).await?;
+        multiplier.clear().await?;
+        multiplier.send_keys("150").await?;
+        c.find(Locator::Id("preview-button")).await?.click().await?;
+        c.wait().for_element(Locator::Id("preview-result")).await?;
+        assert_eq!(text(&c, "#preview-points").await, "96", "¥12,800 at 1 pt / ¥200 × 1.5");
+        assert!(text(&c, "#preview-result").await.contains("¥12,800"));
+        std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts")).ok();
+        let png = c.screenshot().await?;
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts/points-settings.png"), png)
+            .ok();
+        // The form keeps the edited value after the preview; saving stores it.
+        c.find(Locator::Id("save-points")).await?.click().await?;
+        c.wait().for_element(Locator::Id("flash")).await?;
+
+        c.goto(&t.url(&format!("/customers/{id}"))).await?;
+        assert_eq!(text(&c, "#points-available").await, "53");
+        c.find(Locator::Id("points-amount")).await?.send_keys("500").await?;
+        c.find(Locator::Id("points-reason")).await?.send_keys("開店記念").await?;
+        c.find(Locator::Id("points-submit")).await?.click().await?;
+        c.wait().for_element(Locator::Id("points-flash")).await?;
+        assert_eq!(text(&c, "#points-available").await, "553");
+        let lots = text(&c, "#points-lots").await;
+        assert!(lots.contains("開店記念") && lots.contains("手動付与"), "{lots}");
+        let png = c.screenshot().await?;
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts/points-panel.png"), png).ok();
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    c.close().await.ok();
+    result.unwrap();
+    assert_eq!(t.app.points_programme().await.unwrap().earn.per_yen, 200, "saved from the page");
+}

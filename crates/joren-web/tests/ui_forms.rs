@@ -479,3 +479,88 @@ async fn segments_are_saved_listed_counted_exported_and_deleted_from_the_web_pag
         assert_eq!(status, 404);
     }
 }
+
+/// The points pages: the customer page's panel and manual adjustment (a reason required), the
+/// settings form (preview without saving, owners save, bad fields named) and the report.
+#[tokio::test]
+async fn points_are_adjusted_configured_and_reported_from_the_web_pages() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let c = t.customer(json!({"family_name": "森", "given_name": "花", "phone": "090-5000-0001"})).await;
+        let mut order = common::order_body(c, Some("W-1"), 1000);
+        order["ordered_at"] = json!((chrono::Utc::now() - chrono::Duration::days(30)).to_rfc3339());
+        let (s, v) = t.post(&t.staff_token, "/api/v1/orders", &order).await;
+        assert_eq!(s, 201, "{v}");
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (_, html) = staff.page(&format!("/customers/{c}")).await;
+        assert!(html.contains("id=\"points-available\">53<"), "[{b}] ¥5,300 earned 53 points");
+
+        let path = format!("/customers/{c}/points");
+        let (status, location, _) = staff.post(&path, &[("action", "grant"), ("points", "100"), ("reason", "")]).await;
+        assert_eq!(status, 303);
+        assert!(location.contains("error="), "[{b}] a reason is required: {location}");
+        let (_, location, _) =
+            staff.post(&path, &[("action", "grant"), ("points", "1,000"), ("reason", "お誕生日")]).await;
+        assert!(location.contains("points=1"), "[{b}] {location}");
+        let (_, location, _) = staff.post(&path, &[("action", "deduct"), ("points", "3"), ("reason", "誤付与")]).await;
+        assert!(location.contains("points=1"), "[{b}] {location}");
+        let (_, html) = staff.page(&format!("/customers/{c}?points=1")).await;
+        assert!(html.contains("id=\"points-available\">1050<"), "[{b}] 53 + 1,000 − 3");
+        assert!(html.contains("お誕生日") && html.contains("id=\"points-flash\""), "[{b}] lot reason and flash shown");
+        let (_, location, _) = staff.post(&path, &[("action", "deduct"), ("points", "5000"), ("reason", "x")]).await;
+        assert!(location.contains("error="), "[{b}] cannot deduct more than available: {location}");
+
+        // Settings: the preview answers without saving; staff cannot save; owners can.
+        let form = [
+            ("enabled", "1"),
+            ("earn_per_yen", "200"),
+            ("earn_points", "1"),
+            ("earn_base", "inclusive"),
+            ("rounding", "floor"),
+            ("pending_days", "7"),
+            ("first_purchase_bonus", "0"),
+            ("reservation_minutes", "30"),
+            ("expiry_kind", "fixed_term"),
+            ("expiry_months", "6"),
+            ("fiscal_month", "3"),
+            ("fiscal_day", "31"),
+            ("min_months", "0"),
+            ("shortfall", "record_debt"),
+            ("campaign_name_0", "年末感謝祭"),
+            ("campaign_from_0", "2026-12-01"),
+            ("campaign_to_0", "2026-12-31"),
+            ("campaign_multiplier_0", "200"),
+            ("campaign_category_0", ""),
+            ("preview_total", "12800"),
+            ("preview_multiplier", "150"),
+        ];
+        let mut preview = form.to_vec();
+        preview.push(("action", "preview"));
+        let (status, _, html) = staff.post("/settings/points", &preview).await;
+        assert_eq!(status, 200, "[{b}]");
+        assert!(html.contains("id=\"preview-points\">96<"), "[{b}] ¥12,800 / 200 × 1.5 = 96");
+        assert_eq!(t.app.points_programme().await.unwrap().earn.per_yen, 100, "[{b}] a preview saves nothing");
+        let mut save = form.to_vec();
+        save.push(("action", "save"));
+        let (status, _, _) = staff.post("/settings/points", &save).await;
+        assert_eq!(status, 403, "[{b}] staff cannot change the programme");
+        let owner = Session { t: &t, cookie: t.login_cookie("owner").await };
+        let mut bad = save.clone();
+        bad[1] = ("earn_per_yen", "0");
+        let (status, _, html) = owner.post("/settings/points", &bad).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("id=\"form-error\"") && html.contains("earn.per_yen"), "[{b}] the bad field is named");
+        let (status, location, _) = owner.post("/settings/points", &save).await;
+        assert_eq!((status, location.as_str()), (303, "/settings/points?saved=1"), "[{b}]");
+        let p = t.app.points_programme().await.unwrap();
+        assert_eq!((p.earn.per_yen, p.pending_days, p.campaigns.len()), (200, 7, 1), "[{b}] {p:?}");
+        assert_eq!(p.expiry, joren_core::points::ExpiryPolicy::FixedTerm { months: 6, end_of_month: false });
+        assert_eq!(p.shortfall, joren_core::points::ShortfallPolicy::RecordDebt);
+        let (_, html) = owner.page("/settings/points").await;
+        assert!(html.contains("value=\"年末感謝祭\""), "[{b}] the saved campaign is listed");
+
+        let (status, html) = staff.page("/points").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("id=\"outstanding-free\">1050<") && html.contains("points-movement"), "[{b}] report");
+    }
+}

@@ -14,6 +14,10 @@ CREATE TABLE point_lots (
     available_day BIGINT NOT NULL,
     expires_day BIGINT,
     reason TEXT NOT NULL DEFAULT '',
+    -- How an order's points were made up (a retried order request answers the same).
+    earn_base BIGINT NOT NULL DEFAULT 0,
+    earn_campaign BIGINT NOT NULL DEFAULT 0,
+    earn_bonus BIGINT NOT NULL DEFAULT 0,
     created_by BIGINT REFERENCES users(id) ON DELETE SET NULL,
     created_at BIGINT NOT NULL
 );

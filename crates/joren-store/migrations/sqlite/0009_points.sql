@@ -14,6 +14,10 @@ CREATE TABLE point_lots (
     available_day INTEGER NOT NULL,
     expires_day INTEGER,
     reason TEXT NOT NULL DEFAULT '',
+    -- How an order's points were made up (a retried order request answers the same).
+    earn_base INTEGER NOT NULL DEFAULT 0,
+    earn_campaign INTEGER NOT NULL DEFAULT 0,
+    earn_bonus INTEGER NOT NULL DEFAULT 0,
     created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
     created_at INTEGER NOT NULL
 );

@@ -22,6 +22,7 @@ use crate::auth::{SESSION_COOKIE, WebUser, constant_time_eq, cookie};
 use crate::i18n::{Lang, Tr};
 
 mod dashboard;
+mod points;
 mod segments;
 
 const LANG_COOKIE: &str = "joren_lang";
@@ -54,6 +55,9 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}/refund", post(refund_order))
         .route("/orders/{id}/cancel", post(cancel_order))
         .route("/customers/{id}/interactions", post(log_interaction))
+        .route("/customers/{id}/points", post(points::adjust))
+        .route("/points", get(points::report))
+        .route("/settings/points", get(points::settings).post(points::save_settings))
         .route("/import", get(import_page))
         .route("/import/upload", post(import_upload))
         .route("/import/run", post(import_run))
@@ -448,6 +452,8 @@ struct CustomerPage {
     kinds: Vec<(&'static str, &'static str)>,
     can_write: bool,
     is_account: bool,
+    points: Option<points::PointsPanel>,
+    points_flash: Option<String>,
     flash: Option<String>,
     error: Option<String>,
 }
@@ -473,6 +479,7 @@ fn kind_key(kind: &str) -> &'static str {
 struct CustomerQuery {
     logged: Option<String>,
     merged: Option<String>,
+    points: Option<String>,
     error: Option<String>,
 }
 
@@ -603,9 +610,15 @@ async fn customer(
             (a.consequent_name, a.antecedent_name, format!("{:.0}", a.confidence * 100.0), format!("{:.1}", a.lift))
         })
         .collect();
+    let points = match c.merged_into {
+        None => Some(points::panel(&s.app, id).await.map_err(err)?),
+        Some(_) => None,
+    };
     Ok(render(&CustomerPage {
         insight,
         suggestions,
+        points,
+        points_flash: cq.points.map(|_| t.t("points.adjusted").to_string()),
         can_write: user.actor.role.can_write(),
         is_account: p.kind == joren_core::customer::CustomerKind::Account,
         c: Chrome::new(t, &user, "customers", format!("/customers/{id}")),

@@ -1,0 +1,198 @@
+//! Crash safety of the points ledger: the real `joren serve` process on a SQLite file is
+//! killed (SIGKILL) in the middle of a stream of orders (which earn points), checkout
+//! redemptions and grants, then restarted, several times. After every restart: every lot
+//! equals the sum of its entries, every acknowledged write is there (its key replays to the
+//! same id), and the request cut off by the kill, retried with its key, is applied exactly
+//! once. At the end each customer's balance is exactly what the acknowledged writes add up to.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+fn joren(db: &str, args: &[&str], stdin: Option<&str>) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_joren"))
+        .args(args)
+        .env("JOREN_DATABASE_URL", db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+/// Starts the server on a free port; returns the process and its base URL.
+fn start(db: &str) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_joren"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("JOREN_DATABASE_URL", db)
+        .env("JOREN_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("banner with the URL");
+    (child, url.trim_end_matches('/').to_string())
+}
+
+/// One write of the stream: where it goes, its key and body.
+#[derive(Clone, Debug)]
+struct Write1 {
+    path: String,
+    key: String,
+    body: Value,
+    customer: usize,
+}
+
+/// The n-th write of round `round`: an order, a one-point reservation or a five-point grant.
+fn nth_write(round: usize, n: usize, customers: &[i64]) -> Write1 {
+    let ci = (n / 3) % customers.len();
+    let c = customers[ci];
+    let key = format!("r{round}-{n}");
+    let (path, body) = match n % 3 {
+        0 => (
+            "/api/v1/orders".to_string(),
+            json!({"customer_id": c, "external_id": key, "ordered_at": "2026-03-01T10:00:00+09:00",
+                   "items": [{"sku": "B", "name": "豆", "category": "珈琲豆", "quantity": 1, "unit_price": 1200 + n as i64, "tax_rate": 8}]}),
+        ),
+        1 => ("/api/v1/points/redemptions".to_string(), json!({"customer_id": c, "points": 1})),
+        _ => (format!("/api/v1/customers/{c}/points/grants"), json!({"points": 5, "reason": "来店"})),
+    };
+    Write1 { path, key, body, customer: ci }
+}
+
+/// Sends a write; `Some((id, points added to the balance, replayed))` when acknowledged.
+async fn send(client: &reqwest::Client, base: &str, token: &str, w: &Write1) -> Option<(i64, i64, bool)> {
+    let r = client
+        .post(format!("{base}{}", w.path))
+        .bearer_auth(token)
+        .header("Idempotency-Key", &w.key)
+        .json(&w.body)
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .ok()?;
+    let status = r.status().as_u16();
+    let replayed = r.headers().get("idempotent-replayed").is_some();
+    let v: Value = r.json().await.ok()?;
+    assert_eq!(status, 201, "{} answered {status}: {v}", w.path);
+    Some(if w.path.ends_with("/orders") {
+        (v["id"].as_i64().unwrap(), v["points_earned"]["total"].as_i64().unwrap(), replayed)
+    } else if w.path.ends_with("/redemptions") {
+        (v["id"].as_i64().unwrap(), -1, replayed)
+    } else {
+        (v["lot_id"].as_i64().unwrap(), 5, replayed)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_server_mid_stream_loses_no_acknowledged_point_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/crash.db", dir.path().display());
+    joren(&db, &["migrate"], None);
+    joren(&db, &["user", "create", "owner1", "--role", "owner", "--password-stdin"], Some("a-long-passphrase\n"));
+    let token = joren(&db, &["token", "create", "--user", "owner1", "--name", "crash"], None);
+    let client = reqwest::Client::new();
+
+    let (mut server, mut base) = start(&db);
+    let mut customers = Vec::new();
+    for i in 0..3 {
+        let r = client
+            .post(format!("{base}/api/v1/customers"))
+            .bearer_auth(&token)
+            .json(&json!({"family_name": format!("顧客{i}"), "phone": format!("090-4000-000{i}")}))
+            .send()
+            .await
+            .unwrap();
+        let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        let r = client
+            .post(format!("{base}/api/v1/customers/{id}/points/grants"))
+            .bearer_auth(&token)
+            .json(&json!({"points": 1000, "reason": "開始"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        customers.push(id);
+    }
+    let mut expected = vec![1000i64; customers.len()];
+    let mut acknowledged: Vec<(Write1, i64)> = Vec::new();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+
+    for round in 0..6 {
+        // A writer streams until the kill cuts it off; what it saw acknowledged is recorded.
+        let writer = {
+            let (client, base, token, customers) = (client.clone(), base.clone(), token.clone(), customers.clone());
+            tokio::spawn(async move {
+                let mut done = Vec::new();
+                for n in 0.. {
+                    let w = nth_write(round, n, &customers);
+                    match send(&client, &base, &token, &w).await {
+                        Some((id, delta, _)) => done.push((w, id, delta)),
+                        None => return (done, Some(w)),
+                    }
+                }
+                (done, None)
+            })
+        };
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        tokio::time::sleep(Duration::from_millis(150 + (seed >> 33) % 400)).await;
+        server.kill().unwrap();
+        server.wait().unwrap();
+        let (done, cut_off) = writer.await.unwrap();
+        assert!(!done.is_empty(), "round {round}: the stream got going before the kill");
+        eprintln!("round {round}: {} writes acknowledged, cut off: {}", done.len(), cut_off.is_some());
+
+        // The port changes with every start; later requests use the new base.
+        (server, base) = start(&db);
+        for (w, id, delta) in done {
+            expected[w.customer] += delta;
+            acknowledged.push((w, id));
+        }
+        if let Some(w) = cut_off {
+            // The request the kill cut off: retried with its key, it is applied once, whether
+            // or not it had committed before the kill.
+            let (id, delta, _) = send(&client, &base, &token, &w).await.expect("retry after restart");
+            expected[w.customer] += delta;
+            acknowledged.push((w, id));
+        }
+        let v: Value = client
+            .get(format!("{base}/api/v1/points/verify"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["ok"], true, "round {round}: ledger whole after the crash: {v}");
+        for (w, id) in &acknowledged {
+            let (again, _, replayed) = send(&client, &base, &token, w).await.unwrap();
+            assert_eq!((again, replayed), (*id, true), "round {round}: acknowledged {w:?} is there, applied once");
+        }
+        for (i, c) in customers.iter().enumerate() {
+            let a: Value = client
+                .get(format!("{base}/api/v1/customers/{c}/points"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(a["free"]["balance"], expected[i], "round {round}: customer {c}'s balance adds up: {a}");
+        }
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

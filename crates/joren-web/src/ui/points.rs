@@ -1,0 +1,483 @@
+//! Points pages: the panel on the customer page (balances, lots with expiry, history, manual
+//! adjustment with a reason), the programme settings with a preview of what an order earns,
+//! and the report (outstanding liability per month, free and paid value apart).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect};
+use joren_app::points::{DeductInput, GrantInput, PreviewInput};
+use joren_app::{App, AppError};
+use joren_core::points::{EarnRule, EntryKind, ExpiryPolicy, Rounding, ShortfallPolicy, TaxBase, ValueKind};
+use joren_core::programme::{Campaign, Programme};
+
+use super::{Chrome, UiError, UiLang, UiResult, back_with_error, check_csrf, render, require};
+use crate::AppState;
+use crate::auth::WebUser;
+use crate::i18n::Tr;
+
+/// Entries shown on the customer page (the API has up to 200).
+const HISTORY_SHOWN: usize = 20;
+
+pub(super) struct LotRow {
+    pub remaining: i64,
+    pub granted: i64,
+    pub paid: bool,
+    pub source: &'static str,
+    pub reason: String,
+    pub earned_on: String,
+    pub available_on: Option<String>,
+    pub expires_on: Option<String>,
+}
+
+pub(super) struct HistoryRow {
+    pub on: String,
+    pub kind: &'static str,
+    pub points: String,
+    pub negative: bool,
+}
+
+/// The points panel of the customer page.
+pub(super) struct PointsPanel {
+    pub available: i64,
+    pub pending: i64,
+    pub debt: i64,
+    pub paid: i64,
+    pub expiring_30_days: i64,
+    pub next_expiry: Option<(String, i64)>,
+    pub lots: Vec<LotRow>,
+    pub history: Vec<HistoryRow>,
+}
+
+fn entry_key(k: EntryKind) -> &'static str {
+    match k {
+        EntryKind::Earn => "points.entry.earn",
+        EntryKind::Spend => "points.entry.spend",
+        EntryKind::Restore => "points.entry.restore",
+        EntryKind::Reverse => "points.entry.reverse",
+        EntryKind::Deduct => "points.entry.deduct",
+        EntryKind::Repay => "points.entry.repay",
+        EntryKind::Expire => "points.entry.expire",
+    }
+}
+
+fn source_key(s: &str) -> &'static str {
+    match s {
+        "order" => "points.source.order",
+        "purchase" => "points.source.purchase",
+        "bonus" => "points.source.bonus",
+        _ => "points.source.manual",
+    }
+}
+
+/// Builds the panel for customer `id`.
+pub(super) async fn panel(app: &App, id: i64) -> Result<PointsPanel, AppError> {
+    let a = app.points_account(id).await?;
+    let date = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    Ok(PointsPanel {
+        available: a.free.available,
+        pending: a.free.pending,
+        debt: a.free.debt,
+        paid: a.paid.balance,
+        expiring_30_days: a.free.expiring_30_days,
+        next_expiry: a.free.next_expiry.map(|(d, p)| (date(d), p)),
+        lots: a
+            .lots
+            .iter()
+            .map(|l| LotRow {
+                remaining: l.remaining,
+                granted: l.granted,
+                paid: l.kind == ValueKind::Paid,
+                source: source_key(&l.source),
+                reason: l.reason.clone(),
+                earned_on: date(l.earned_on),
+                available_on: (l.available_on > a.on).then(|| date(l.available_on)),
+                expires_on: l.expires_on.map(date),
+            })
+            .collect(),
+        history: a
+            .history
+            .iter()
+            .take(HISTORY_SHOWN)
+            .map(|e| HistoryRow {
+                on: date(e.on),
+                kind: entry_key(e.kind),
+                points: if e.points > 0 { format!("+{}", e.points) } else { e.points.to_string() },
+                negative: e.points < 0,
+            })
+            .collect(),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct AdjustForm {
+    csrf: String,
+    action: String,
+    points: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /customers/{id}/points`: a manual grant or deduction with a reason.
+pub(super) async fn adjust(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<AdjustForm>,
+) -> UiResult {
+    let user = require(user, &format!("/customers/{id}"))?;
+    check_csrf(t, &user, &f.csrf)?;
+    let back = format!("/customers/{id}");
+    let Ok(points) = f.points.trim().replace(',', "").parse::<i64>() else {
+        return Ok(back_with_error(&back, &format!("points: {}", t.t("points.bad_number"))));
+    };
+    let kind = if f.kind == "paid" { ValueKind::Paid } else { ValueKind::Free };
+    let done = match f.action.as_str() {
+        "deduct" => {
+            let input = DeductInput { points, kind, reason: f.reason };
+            s.app.deduct_points(&user.actor, id, input, None).await.map(|_| ())
+        }
+        _ => {
+            let input = GrantInput { points, kind, reason: f.reason, expires_on: None };
+            s.app.grant_points(&user.actor, id, input, None).await.map(|_| ())
+        }
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/customers/{id}?points=1#points")).into_response()),
+        Err(AppError::Validation(e)) => {
+            Ok(back_with_error(&back, &e.0.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")))
+        }
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+/// One campaign row of the settings form.
+pub(super) struct CampaignRow {
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    pub multiplier: String,
+    pub category: String,
+}
+
+#[derive(Template)]
+#[template(path = "points_settings.html")]
+pub(super) struct SettingsPage {
+    c: Chrome,
+    p: Programme,
+    expiry_kind: &'static str,
+    months: u32,
+    end_of_month: bool,
+    fiscal_month: u32,
+    fiscal_day: u32,
+    min_months: u32,
+    campaigns: Vec<CampaignRow>,
+    can_edit: bool,
+    preview_total: String,
+    preview_multiplier: String,
+    preview_category: String,
+    preview: Option<PreviewView>,
+    flash: Option<String>,
+    error: Option<String>,
+}
+
+pub(super) struct PreviewView {
+    pub total: i64,
+    pub base: i64,
+    pub campaign: i64,
+    pub bonus: i64,
+    pub amount: String,
+    pub multiplier: i64,
+    pub available_on: String,
+    pub expires_on: Option<String>,
+}
+
+fn settings_page(c: Chrome, p: Programme, can_edit: bool) -> SettingsPage {
+    let (expiry_kind, months, end_of_month, fiscal_month, fiscal_day, min_months) = match p.expiry {
+        ExpiryPolicy::Never => ("never", 12, false, 3, 31, 0),
+        ExpiryPolicy::FixedTerm { months, end_of_month } => ("fixed_term", months, end_of_month, 3, 31, 0),
+        ExpiryPolicy::ExtendedByActivity { months } => ("extended", months, false, 3, 31, 0),
+        ExpiryPolicy::FiscalDate { month, day, min_months } => ("fiscal", 12, false, month, day, min_months),
+        ExpiryPolicy::Until { .. } => ("never", 12, false, 3, 31, 0),
+    };
+    let campaigns = p
+        .campaigns
+        .iter()
+        .map(|x| CampaignRow {
+            name: x.name.clone(),
+            from: x.from.to_string(),
+            to: x.to.to_string(),
+            multiplier: x.multiplier_percent.to_string(),
+            category: x.category.clone().unwrap_or_default(),
+        })
+        .chain(std::iter::once(CampaignRow {
+            name: String::new(),
+            from: String::new(),
+            to: String::new(),
+            multiplier: "200".into(),
+            category: String::new(),
+        }))
+        .collect();
+    SettingsPage {
+        c,
+        p,
+        expiry_kind,
+        months,
+        end_of_month,
+        fiscal_month,
+        fiscal_day,
+        min_months,
+        campaigns,
+        can_edit,
+        preview_total: "12800".into(),
+        preview_multiplier: "100".into(),
+        preview_category: String::new(),
+        preview: None,
+        flash: None,
+        error: None,
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct SettingsQuery {
+    saved: Option<String>,
+}
+
+/// `GET /settings/points`.
+pub(super) async fn settings(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    axum::extract::Query(q): axum::extract::Query<SettingsQuery>,
+) -> UiResult {
+    let user = require(user, "/settings/points")?;
+    let p = s.app.points_programme().await.map_err(|e| UiError::from_app(t, e))?;
+    let mut page =
+        settings_page(Chrome::new(t, &user, "points", "/settings/points"), p, user.actor.role.can_manage_users());
+    page.flash = q.saved.map(|_| t.t("points.saved").to_string());
+    Ok(render(&page))
+}
+
+/// Reads the programme from the settings form; errors name the form field.
+fn programme_from_form(f: &HashMap<String, String>) -> Result<Programme, String> {
+    let get = |k: &str| f.get(k).map(|v| v.trim()).unwrap_or_default();
+    let num = |k: &str| -> Result<i64, String> {
+        let v = get(k).replace(',', "");
+        v.parse::<i64>().map_err(|_| format!("{k}: 「{v}」は数値ではありません"))
+    };
+    let small = |k: &str| -> Result<u32, String> { u32::try_from(num(k)?).map_err(|_| format!("{k}: 0 以上")) };
+    let expiry = match get("expiry_kind") {
+        "never" => ExpiryPolicy::Never,
+        "extended" => ExpiryPolicy::ExtendedByActivity { months: small("expiry_months")? },
+        "fiscal" => ExpiryPolicy::FiscalDate {
+            month: small("fiscal_month")?,
+            day: small("fiscal_day")?,
+            min_months: small("min_months")?,
+        },
+        _ => ExpiryPolicy::FixedTerm { months: small("expiry_months")?, end_of_month: f.contains_key("end_of_month") },
+    };
+    let mut campaigns = Vec::new();
+    for i in 0.. {
+        let Some(name) = f.get(&format!("campaign_name_{i}")) else { break };
+        if name.trim().is_empty() || f.contains_key(&format!("campaign_delete_{i}")) {
+            continue;
+        }
+        let date = |k: String| -> Result<chrono::NaiveDate, String> {
+            let v = get(&k);
+            v.parse().map_err(|_| format!("{k}: 「{v}」は日付 (YYYY-MM-DD) ではありません"))
+        };
+        let category = get(&format!("campaign_category_{i}"));
+        campaigns.push(Campaign {
+            name: name.trim().to_string(),
+            from: date(format!("campaign_from_{i}"))?,
+            to: date(format!("campaign_to_{i}"))?,
+            multiplier_percent: num(&format!("campaign_multiplier_{i}"))?,
+            category: (!category.is_empty()).then(|| category.to_string()),
+        });
+    }
+    Ok(Programme {
+        enabled: f.contains_key("enabled"),
+        earn: EarnRule {
+            points: num("earn_points")?,
+            per_yen: num("earn_per_yen")?,
+            base: if get("earn_base") == "exclusive" { TaxBase::Exclusive } else { TaxBase::Inclusive },
+            rounding: match get("rounding") {
+                "half_up" => Rounding::HalfUp,
+                "ceil" => Rounding::Ceil,
+                _ => Rounding::Floor,
+            },
+        },
+        expiry,
+        pending_days: small("pending_days")?,
+        shortfall: if get("shortfall") == "record_debt" {
+            ShortfallPolicy::RecordDebt
+        } else {
+            ShortfallPolicy::DeductOtherLots
+        },
+        first_purchase_bonus: num("first_purchase_bonus")?,
+        campaigns,
+        reservation_minutes: small("reservation_minutes")?,
+    })
+}
+
+/// `POST /settings/points`: `action=preview` shows what an order would earn under the form's
+/// settings without saving; otherwise the owner saves them.
+pub(super) async fn save_settings(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Form(f): Form<HashMap<String, String>>,
+) -> UiResult {
+    let user = require(user, "/settings/points")?;
+    check_csrf(t, &user, f.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let chrome = || Chrome::new(t, &user, "points", "/settings/points");
+    let can_edit = user.actor.role.can_manage_users();
+    let programme = match programme_from_form(&f) {
+        Ok(p) => p,
+        Err(msg) => {
+            let stored = s.app.points_programme().await.map_err(|e| UiError::from_app(t, e))?;
+            let mut page = settings_page(chrome(), stored, can_edit);
+            page.error = Some(msg);
+            return Ok(render(&page));
+        }
+    };
+    let invalid = |e: joren_core::FieldErrors| e.0.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ");
+    if f.get("action").map(String::as_str) == Some("preview") {
+        let mut page = settings_page(chrome(), programme.clone(), can_edit);
+        if let Err(e) = programme.validate() {
+            page.error = Some(invalid(e));
+            return Ok(render(&page));
+        }
+        page.preview_total = f.get("preview_total").cloned().unwrap_or_default();
+        page.preview_multiplier = f.get("preview_multiplier").cloned().unwrap_or_else(|| "100".into());
+        page.preview_category = f.get("preview_category").cloned().unwrap_or_default();
+        let total = page.preview_total.trim().replace(['¥', ','], "").parse::<i64>();
+        let multiplier = page.preview_multiplier.trim().parse::<i64>();
+        match (total, multiplier) {
+            (Ok(total), Ok(multiplier)) if total >= 0 && (1..=10_000).contains(&multiplier) => {
+                let category = page.preview_category.trim();
+                let input = PreviewInput {
+                    total,
+                    tax: 0,
+                    category: (!category.is_empty()).then(|| category.to_string()),
+                    on: None,
+                    rank_multiplier_percent: multiplier,
+                    first_order: f.contains_key("preview_first"),
+                };
+                let p = s.app.preview_points(&programme, &input);
+                page.preview = Some(PreviewView {
+                    total: p.total,
+                    base: p.earned.base,
+                    campaign: p.earned.campaign,
+                    bonus: p.earned.bonus,
+                    amount: joren_core::money::format_amount(total, "JPY"),
+                    multiplier,
+                    available_on: p.available_on.to_string(),
+                    expires_on: p.expires_on.map(|d| d.to_string()),
+                });
+            }
+            _ => page.error = Some(t.t("points.preview_bad").to_string()),
+        }
+        return Ok(render(&page));
+    }
+    match s.app.set_points_programme(&user.actor, programme.clone()).await {
+        Ok(()) => Ok(Redirect::to("/settings/points?saved=1").into_response()),
+        Err(AppError::Validation(e)) => {
+            let mut page = settings_page(chrome(), programme, can_edit);
+            page.error = Some(invalid(e));
+            Ok(render(&page))
+        }
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+pub(super) struct MonthRow {
+    pub month: String,
+    pub paid: bool,
+    pub issued: i64,
+    pub redeemed: i64,
+    pub expired: i64,
+    pub reversed: i64,
+    pub outstanding: i64,
+}
+
+#[derive(Template)]
+#[template(path = "points_report.html")]
+pub(super) struct ReportPage {
+    c: Chrome,
+    free: i64,
+    paid: i64,
+    rows: Vec<MonthRow>,
+    chart: String,
+}
+
+/// `GET /points`: outstanding points and the monthly movement, with a chart of what was issued,
+/// redeemed and expired.
+pub(super) async fn report(State(s): State<AppState>, UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
+    let user = require(user, "/points")?;
+    let err = |e| UiError::from_app(t, e);
+    let (free, paid) = s.app.points_outstanding().await.map_err(err)?;
+    let months = s.app.points_report().await.map_err(err)?;
+    let free_months: Vec<_> = months.iter().filter(|m| m.kind != Some(ValueKind::Paid)).collect();
+    let chart = movement_svg(t, &free_months.iter().rev().take(12).rev().copied().collect::<Vec<_>>());
+    let rows = months
+        .iter()
+        .rev()
+        .map(|m| MonthRow {
+            month: m.month.clone(),
+            paid: m.kind == Some(ValueKind::Paid),
+            issued: m.issued,
+            redeemed: m.redeemed,
+            expired: m.expired,
+            reversed: m.reversed,
+            outstanding: m.outstanding,
+        })
+        .collect();
+    Ok(render(&ReportPage { c: Chrome::new(t, &user, "points", "/points"), free, paid, rows, chart }))
+}
+
+/// Grouped bars per month: issued, redeemed, expired.
+fn movement_svg(t: Tr, months: &[&joren_app::points::PointsMonth]) -> String {
+    if months.is_empty() {
+        return String::new();
+    }
+    let max = months.iter().flat_map(|m| [m.issued, m.redeemed, m.expired]).max().unwrap_or(1).max(1) as f64;
+    let (group_w, h, top) = (54.0, 160.0, 14.0);
+    let width = group_w * months.len() as f64 + 20.0;
+    let mut svg = format!(
+        "<svg viewBox=\"0 0 {width:.0} {:.0}\" class=\"chart\" role=\"img\" id=\"points-movement\">",
+        h + top + 40.0
+    );
+    let series = [("points.issued", "#8c522d"), ("points.redeemed", "#2d6a8c"), ("points.expired", "#999999")];
+    for (i, m) in months.iter().enumerate() {
+        let x0 = 10.0 + i as f64 * group_w;
+        for (j, ((key, color), v)) in series.iter().zip([m.issued, m.redeemed, m.expired]).enumerate() {
+            let bh = v as f64 / max * h;
+            svg.push_str(&format!(
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"14\" height=\"{bh:.1}\" fill=\"{color}\"><title>{} {}: {v}</title></rect>",
+                x0 + j as f64 * 15.0,
+                top + h - bh,
+                m.month,
+                t.t(key)
+            ));
+        }
+        svg.push_str(&format!("<text x=\"{:.1}\" y=\"{:.0}\" font-size=\"10\">{}</text>", x0, top + h + 14.0, m.month));
+    }
+    for (j, (key, color)) in series.iter().enumerate() {
+        let x = 10.0 + j as f64 * 90.0;
+        svg.push_str(&format!(
+            "<rect x=\"{x:.0}\" y=\"{:.0}\" width=\"10\" height=\"10\" fill=\"{color}\"/><text x=\"{:.0}\" y=\"{:.0}\" font-size=\"11\">{}</text>",
+            top + h + 22.0,
+            x + 14.0,
+            top + h + 31.0,
+            t.t(key)
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
