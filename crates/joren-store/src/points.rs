@@ -17,6 +17,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::bulk::Val;
 use crate::db::Tx;
 use crate::{Backend, Result, Store, StoreError, from_ms, now_ms, to_ms};
 
@@ -545,6 +546,100 @@ impl Store {
         }
         tx.commit().await?;
         Ok((lot_id, false))
+    }
+
+    /// Grants `points` to each of many customers at once (bonus points to a segment, a
+    /// campaign), each as its own lot earned on `on` with the reason. Customers who owe points
+    /// go through the one-by-one path so their debt is repaid first; the rest are written in
+    /// bulk in one transaction. Returns the number of lots created.
+    pub async fn grant_points_bulk(
+        &self,
+        customers: &[i64],
+        points: i64,
+        source: &LotSource,
+        on: NaiveDate,
+        expiry: joren_core::points::ExpiryPolicy,
+    ) -> Result<usize> {
+        if points <= 0 {
+            return Err(points_error(PointsError::NotPositive(points)));
+        }
+        let owing: std::collections::HashSet<i64> = sqlx::query_scalar("SELECT DISTINCT customer_id FROM point_debts")
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .collect();
+        let (one_by_one, bulk): (Vec<i64>, Vec<i64>) = customers.iter().partition(|c| owing.contains(c));
+        for c in &one_by_one {
+            self.grant_points(*c, ValueKind::Free, points, source.clone(), on, expiry, None).await?;
+        }
+        let (day, expires, now) = (day_number(on), expiry.expires_on(on).map(day_number), now_ms());
+        for chunk in bulk.chunks(100_000) {
+            let mut tx = self.begin_write().await?;
+            let ids = self.reserve_ids(&mut tx, "point_lots", chunk.len()).await?;
+            let lots: Vec<Vec<Val>> = chunk
+                .iter()
+                .zip(&ids)
+                .map(|(c, id)| {
+                    vec![
+                        Val::Int(*id),
+                        Val::Int(*c),
+                        Val::Text("free".into()),
+                        Val::Text(source.source.into()),
+                        Val::Int(points),
+                        Val::Int(points),
+                        Val::Int(day),
+                        Val::Int(day),
+                        Val::OptInt(expires),
+                        Val::Text(source.reason.clone()),
+                        Val::OptInt(source.created_by),
+                        Val::Int(now),
+                    ]
+                })
+                .collect();
+            self.bulk_insert(
+                &mut tx,
+                "point_lots",
+                &[
+                    "id",
+                    "customer_id",
+                    "value_kind",
+                    "source",
+                    "granted",
+                    "remaining",
+                    "earned_day",
+                    "available_day",
+                    "expires_day",
+                    "reason",
+                    "created_by",
+                    "created_at",
+                ],
+                lots,
+            )
+            .await?;
+            let entries: Vec<Vec<Val>> = chunk
+                .iter()
+                .zip(&ids)
+                .map(|(c, id)| {
+                    vec![
+                        Val::Int(*c),
+                        Val::Int(*id),
+                        Val::Text("earn".into()),
+                        Val::Int(points),
+                        Val::Int(day),
+                        Val::Int(now),
+                    ]
+                })
+                .collect();
+            self.bulk_insert(
+                &mut tx,
+                "point_entries",
+                &["customer_id", "lot_id", "kind", "points", "day", "created_at"],
+                entries,
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(customers.len())
     }
 
     /// Spends points as one redemption, soonest-expiring lots first, all or nothing. With an

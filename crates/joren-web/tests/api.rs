@@ -490,6 +490,13 @@ async fn health_and_openapi_are_served() {
         "/orders/{id}/refunds",
         "/import/{kind}",
         "/export/{kind}",
+        "/settings/points",
+        "/customers/{id}/points",
+        "/customers/{id}/points/grants",
+        "/points/redemptions",
+        "/points/redemptions/{id}/confirm",
+        "/points/redemptions/{id}/cancel",
+        "/points/report",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} undocumented");
     }

@@ -1,0 +1,139 @@
+//! Points benchmarks.
+//!
+//! `cargo run --release --example bench_points -- expiry [LOTS] [DATABASE_URL]`
+//!   fills a fresh database with LOTS lots (default 1,000,000: 250,000 customers × 4 grants, all
+//!   past their last day) and times the nightly expiry run over them.
+//!
+//! `cargo run --release --example bench_points -- ingest BASE_URL TOKEN CUSTOMERS SECONDS CONCURRENCY`
+//!   is the load generator for order ingest through the API (run from its own process against a
+//!   `joren serve` on loopback, see `scripts/bench_points.sh`): CONCURRENCY connections post
+//!   orders with idempotency keys to random customers for SECONDS, then it prints orders/s
+//!   and latency percentiles. Every order earns points in its own transaction.
+
+use std::time::{Duration, Instant};
+
+use joren_app::{App, AppConfig};
+use joren_core::customer::CustomerProfile;
+use joren_core::points::ExpiryPolicy;
+use joren_store::LotSource;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("ingest") => ingest(&args[2..]).await,
+        _ => expiry(&args[2.min(args.len())..]).await,
+    }
+}
+
+async fn expiry(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let lots: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let dir = tempfile::tempdir()?;
+    let url = args.get(1).cloned().unwrap_or_else(|| format!("sqlite://{}/points.db", dir.path().display()));
+    let app = App::open(&url, AppConfig::default()).await?;
+    let customers = lots.div_ceil(4);
+    let started = Instant::now();
+    let mut ids = Vec::with_capacity(customers);
+    for start in (0..customers).step_by(20_000) {
+        let batch: Vec<joren_store::NewCustomerRecord> = (start..(start + 20_000).min(customers))
+            .map(|i| {
+                (CustomerProfile { family_name: format!("顧客{i}"), ..Default::default() }, Vec::new(), Vec::new())
+            })
+            .collect();
+        ids.extend(app.store.create_customers_batch(&batch, "bench").await?);
+    }
+    let source = LotSource { source: "bonus", reason: "bench".into(), created_by: None, breakdown: Default::default() };
+    let earned = chrono::NaiveDate::from_ymd_opt(2025, 1, 10).expect("date");
+    let mut made = 0;
+    for round in 0..4 {
+        let take = (lots - made).min(ids.len());
+        if take == 0 {
+            break;
+        }
+        let expiry = ExpiryPolicy::FixedTerm { months: 12 - round, end_of_month: true };
+        made += app.store.grant_points_bulk(&ids[..take], 100, &source, earned, expiry).await?;
+    }
+    println!("{customers} customers, {made} lots in {:.1}s", started.elapsed().as_secs_f64());
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
+    let started = Instant::now();
+    let run = app.expire_points(today).await?;
+    println!("expiry run: {} lots, {} points expired in {:.2}s", run.lots, run.points, started.elapsed().as_secs_f64());
+    let started = Instant::now();
+    let again = app.expire_points(today).await?;
+    println!("second run (nothing due): {} lots in {:.3}s", again.lots, started.elapsed().as_secs_f64());
+    assert!(app.verify_points().await?.is_empty(), "every lot equals the sum of its entries");
+    Ok(())
+}
+
+async fn ingest(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let [base, token, customers, seconds, concurrency] = args else {
+        return Err("ingest BASE_URL TOKEN CUSTOMERS SECONDS CONCURRENCY".into());
+    };
+    let customers: u64 = customers.parse()?;
+    let seconds: u64 = seconds.parse()?;
+    let concurrency: u64 = concurrency.parse()?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency as usize).build()?;
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let run = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
+    let workers: Vec<_> = (0..concurrency)
+        .map(|w| {
+            let (client, base, token, run) = (client.clone(), base.clone(), token.clone(), run.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0u64;
+                let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ (w + 1);
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    let customer = 1 + (state >> 33) % customers;
+                    let key = format!("bench-{run}-{w}-{n}");
+                    n += 1;
+                    let body = serde_json::json!({
+                        "customer_id": customer, "external_id": key, "channel": "store",
+                        "items": [{"sku": "BN-1", "name": "ブレンド 200g", "category": "珈琲豆", "quantity": 1,
+                                   "unit_price": 1000 + (state >> 40) % 4000, "tax_rate": 8}]
+                    });
+                    let started = Instant::now();
+                    let ok = client
+                        .post(format!("{base}/api/v1/orders"))
+                        .bearer_auth(&token)
+                        .header("Idempotency-Key", &key)
+                        .json(&body)
+                        .send()
+                        .await
+                        .map(|r| r.status().as_u16() == 201)
+                        .unwrap_or(false);
+                    if ok {
+                        latencies.push(started.elapsed());
+                    } else {
+                        errors += 1;
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for w in workers {
+        let (l, e) = w.await?;
+        all.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied();
+    let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN);
+    println!(
+        "{} orders in {elapsed:.1}s = {:.0} orders/s with {concurrency} connections; errors {errors}; \
+         latency p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        all.len(),
+        all.len() as f64 / elapsed,
+        ms(pct(0.50)),
+        ms(pct(0.95)),
+        ms(pct(0.99)),
+        ms(all.last().copied())
+    );
+    Ok(())
+}
