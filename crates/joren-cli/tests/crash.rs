@@ -95,6 +95,10 @@ async fn send(client: &reqwest::Client, base: &str, token: &str, w: &Write1) -> 
     })
 }
 
+async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> Value {
+    client.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_server_mid_stream_loses_no_acknowledged_point_write() {
     let dir = tempfile::tempdir().unwrap();
@@ -166,30 +170,14 @@ async fn killing_the_server_mid_stream_loses_no_acknowledged_point_write() {
             expected[w.customer] += delta;
             acknowledged.push((w, id));
         }
-        let v: Value = client
-            .get(format!("{base}/api/v1/points/verify"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = get_json(&client, &format!("{base}/api/v1/points/verify"), &token).await;
         assert_eq!(v["ok"], true, "round {round}: ledger whole after the crash: {v}");
         for (w, id) in &acknowledged {
             let (again, _, replayed) = send(&client, &base, &token, w).await.unwrap();
             assert_eq!((again, replayed), (*id, true), "round {round}: acknowledged {w:?} is there, applied once");
         }
         for (i, c) in customers.iter().enumerate() {
-            let a: Value = client
-                .get(format!("{base}/api/v1/customers/{c}/points"))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let a = get_json(&client, &format!("{base}/api/v1/customers/{c}/points"), &token).await;
             assert_eq!(a["free"]["balance"], expected[i], "round {round}: customer {c}'s balance adds up: {a}");
         }
     }
