@@ -86,7 +86,7 @@ impl Actor {
 /// Errors of the use cases, mapped to HTTP statuses and CLI messages by the layers above.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("入力エラー: {}", .0.0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    #[error("入力エラー: {0}")]
     Validation(FieldErrors),
     #[error("{0} が見つかりません")]
     NotFound(&'static str),
@@ -167,6 +167,16 @@ impl App {
         self.store.audit(actor.user_id, &actor.name, action, entity, &id.to_string(), &detail).await?;
         Ok(())
     }
+}
+
+/// Checks an `Idempotency-Key` header value (1–255 characters) where one was sent.
+pub(crate) fn check_idempotency_key(key: Option<&str>) -> Result<()> {
+    if let Some(k) = key
+        && (k.is_empty() || k.len() > 255)
+    {
+        return Err(FieldError::new("Idempotency-Key", "1〜255文字で指定してください").into());
+    }
+    Ok(())
 }
 
 /// SHA-256 of `bytes` as lower-case hex (token hashes, request fingerprints).

@@ -24,11 +24,7 @@ impl App {
         idempotency_key: Option<&str>,
     ) -> Result<CreatedOrder> {
         actor.require_write()?;
-        if let Some(k) = idempotency_key
-            && (k.is_empty() || k.len() > 255)
-        {
-            return Err(joren_core::FieldError::new("Idempotency-Key", "1〜255文字で指定してください").into());
-        }
+        crate::check_idempotency_key(idempotency_key)?;
         let request_hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
         let draft = input.validate(chrono::Utc::now(), self.tz_offset_hours())?;
         let programme = self.points_programme().await?;

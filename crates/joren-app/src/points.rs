@@ -11,7 +11,7 @@ pub use joren_store::{ExpiryRun, LotMismatch, PointsAccount, PointsMonth, Redemp
 use joren_store::{LotSource, RedemptionRequest};
 use serde::{Deserialize, Serialize};
 
-use crate::{Actor, App, Result, sha256_hex};
+use crate::{Actor, App, Result, check_idempotency_key, sha256_hex};
 
 const SETTING: &str = "points.programme";
 
@@ -80,15 +80,6 @@ pub struct Preview {
     pub total: i64,
     pub available_on: NaiveDate,
     pub expires_on: Option<NaiveDate>,
-}
-
-fn check_key(key: Option<&str>) -> Result<()> {
-    if let Some(k) = key
-        && (k.is_empty() || k.len() > 255)
-    {
-        return Err(FieldError::new("Idempotency-Key", "1〜255文字で指定してください").into());
-    }
-    Ok(())
 }
 
 fn check_points(points: i64) -> Result<()> {
@@ -176,7 +167,7 @@ impl App {
         key: Option<&str>,
     ) -> Result<(i64, bool)> {
         actor.require_write()?;
-        check_key(key)?;
+        check_idempotency_key(key)?;
         check_points(input.points)?;
         check_reason(&input.reason)?;
         let today = self.today_date();
@@ -216,7 +207,7 @@ impl App {
         key: Option<&str>,
     ) -> Result<Redemption> {
         actor.require_write()?;
-        check_key(key)?;
+        check_idempotency_key(key)?;
         check_points(input.points)?;
         check_reason(&input.reason)?;
         let hash = sha256_hex(serde_json::to_string(&("deduct", customer_id, &input)).unwrap_or_default().as_bytes());
@@ -253,7 +244,7 @@ impl App {
     /// retry answers the first redemption; another body with the key is a conflict).
     pub async fn reserve_points(&self, actor: &Actor, input: ReserveInput, key: Option<&str>) -> Result<Redemption> {
         actor.require_write()?;
-        check_key(key)?;
+        check_idempotency_key(key)?;
         check_points(input.points)?;
         let programme = self.points_programme().await?;
         let hash = sha256_hex(serde_json::to_string(&("reserve", &input)).unwrap_or_default().as_bytes());

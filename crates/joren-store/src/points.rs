@@ -671,13 +671,7 @@ impl Store {
         }
         self.lock_points_customer(&mut tx, req.customer_id).await?;
         if let Some(order_id) = req.order_id {
-            let owner: Option<i64> = sqlx::query_scalar("SELECT customer_id FROM orders WHERE id = $1")
-                .bind(order_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if owner != Some(req.customer_id) {
-                return Err(StoreError::Invalid(FieldError::new("order_id", "この顧客の注文ではありません")));
-            }
+            check_order_owner(&mut tx, order_id, req.customer_id).await?;
         }
         let mut l = self.load_ledger(&mut tx, req.customer_id, true).await?;
         let status = if req.purpose == "checkout" { "reserved" } else { "confirmed" };
@@ -719,13 +713,7 @@ impl Store {
             _ => {}
         }
         if let Some(order_id) = order_id {
-            let owner: Option<i64> = sqlx::query_scalar("SELECT customer_id FROM orders WHERE id = $1")
-                .bind(order_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if owner != Some(r.customer_id) {
-                return Err(StoreError::Invalid(FieldError::new("order_id", "この顧客の注文ではありません")));
-            }
+            check_order_owner(&mut tx, order_id, r.customer_id).await?;
             sqlx::query("UPDATE point_redemptions SET order_id = $1 WHERE id = $2")
                 .bind(order_id)
                 .bind(id)
@@ -1066,6 +1054,18 @@ fn redemption_from_row(r: &AnyRow) -> Result<Redemption> {
         settled_at: r.try_get::<Option<i64>, _>("settled_at")?.map(from_ms),
         replayed: false,
     })
+}
+
+/// A redemption may name only an order of its own customer.
+async fn check_order_owner(tx: &mut Tx, order_id: i64, customer_id: i64) -> Result<()> {
+    let owner: Option<i64> = sqlx::query_scalar("SELECT customer_id FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if owner != Some(customer_id) {
+        return Err(StoreError::Invalid(FieldError::new("order_id", "この顧客の注文ではありません")));
+    }
+    Ok(())
 }
 
 async fn settle_redemption(tx: &mut Tx, id: i64, status: &str) -> Result<()> {

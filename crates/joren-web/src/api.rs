@@ -26,6 +26,14 @@ mod points;
 
 type ApiResult<T = Response> = Result<T, ApiError>;
 
+/// Marks an answer that replays an earlier request with the same `Idempotency-Key`.
+fn replayed(mut resp: Response, replayed: bool) -> Response {
+    if replayed {
+        resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    resp
+}
+
 /// The `Idempotency-Key` header, if sent.
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     headers
@@ -412,11 +420,7 @@ async fn create_order(
     let created = s.app.create_order(&a, input, idempotency_key(&headers)?).await?;
     let mut body = serde_json::to_value(&created.order).map_err(|e| ApiError::bad_request(e.to_string()))?;
     body["points_earned"] = json!(created.points);
-    let mut resp = (StatusCode::CREATED, Json(body)).into_response();
-    if created.replayed {
-        resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    Ok(resp)
+    Ok(replayed((StatusCode::CREATED, Json(body)).into_response(), created.replayed))
 }
 
 async fn get_order(State(s): State<AppState>, ApiActor(_): ApiActor, Path(id): Path<i64>) -> ApiResult {

@@ -36,7 +36,7 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Validation(errors) => {
                 let first = errors.0.first().cloned();
-                let message = errors.0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ");
+                let message = errors.to_string();
                 Self {
                     status: StatusCode::UNPROCESSABLE_ENTITY,
                     code: "validation_failed",

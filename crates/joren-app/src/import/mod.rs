@@ -310,10 +310,6 @@ fn customer_row(row: &Row<'_>) -> Result<ParsedCustomer, joren_core::FieldErrors
     }
 }
 
-fn reason(errors: &joren_core::FieldErrors) -> String {
-    errors.0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
-}
-
 /// Reads the next record: `Some(true)` read, `Some(false)` end of file, `None` a malformed
 /// record that was reported as rejected (its line counted) and should be skipped.
 fn read_row<R: Read>(
@@ -494,7 +490,7 @@ impl App {
             let (input, profile, consents) = match customer_row(&row) {
                 Ok(v) => v,
                 Err(errors) => {
-                    report.rejected.push(Reject { line, reason: reason(&errors), record: record_cells(&rec) });
+                    report.rejected.push(Reject { line, reason: errors.to_string(), record: record_cells(&rec) });
                     continue;
                 }
             };
@@ -512,7 +508,11 @@ impl App {
                     let updated = match input.apply(current.profile.clone()) {
                         Ok(updated) => updated,
                         Err(errors) => {
-                            report.rejected.push(Reject { line, reason: reason(&errors), record: record_cells(&rec) });
+                            report.rejected.push(Reject {
+                                line,
+                                reason: errors.to_string(),
+                                record: record_cells(&rec),
+                            });
                             continue;
                         }
                     };
@@ -757,7 +757,7 @@ impl App {
         let draft = match input.validate(chrono::Utc::now(), self.tz_offset_hours()) {
             Ok(d) => d,
             Err(errors) => {
-                reject(report, *first_line, reason(&errors));
+                reject(report, *first_line, errors.to_string());
                 return Ok(());
             }
         };
@@ -847,10 +847,10 @@ fn order_customer(head: &Row<'_>) -> Result<CustomerProfile, String> {
         Err(errors) if external_id.is_some() => {
             let relaxed = CustomerInput { email: None, phone: None, ..input };
             let mut p = relaxed.apply(CustomerProfile::default()).unwrap_or_default();
-            p.notes = format!("取込時に無視した値: {}", reason(&errors));
+            p.notes = format!("取込時に無視した値: {errors}");
             Ok(p)
         }
-        Err(errors) => Err(reason(&errors)),
+        Err(errors) => Err(errors.to_string()),
     }
 }
 

@@ -4,8 +4,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use joren_app::points::{DeductInput, GrantInput, PreviewInput, ReserveInput};
@@ -13,7 +13,7 @@ use joren_core::programme::Programme;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiResult, JsonBody, idempotency_key};
+use super::{ApiResult, JsonBody, idempotency_key, replayed};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::ApiError;
@@ -33,13 +33,6 @@ pub fn routes() -> Router<AppState> {
         .route("/points/expiring", get(expiring))
         .route("/points/report", get(report))
         .route("/points/verify", get(verify))
-}
-
-fn replayed(mut resp: Response, replayed: bool) -> Response {
-    if replayed {
-        resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    resp
 }
 
 async fn programme(State(s): State<AppState>, ApiActor(_): ApiActor) -> ApiResult {

@@ -673,10 +673,7 @@ async fn log_interaction(
     };
     match s.app.log_interaction(&user.actor, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
-        Err(AppError::Validation(e)) => {
-            let msg = e.0.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ");
-            Ok(back_with_error(&format!("/customers/{id}"), &msg))
-        }
+        Err(AppError::Validation(e)) => Ok(back_with_error(&format!("/customers/{id}"), &e.to_string())),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }

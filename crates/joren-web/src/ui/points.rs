@@ -149,9 +149,7 @@ pub(super) async fn adjust(
     };
     match done {
         Ok(()) => Ok(Redirect::to(&format!("/customers/{id}?points=1#points")).into_response()),
-        Err(AppError::Validation(e)) => {
-            Ok(back_with_error(&back, &e.0.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")))
-        }
+        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &e.to_string())),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
@@ -346,11 +344,10 @@ pub(super) async fn save_settings(
             return Ok(render(&page));
         }
     };
-    let invalid = |e: joren_core::FieldErrors| e.0.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ");
     if f.get("action").map(String::as_str) == Some("preview") {
         let mut page = settings_page(chrome(), programme.clone(), can_edit);
         if let Err(e) = programme.validate() {
-            page.error = Some(invalid(e));
+            page.error = Some(e.to_string());
             return Ok(render(&page));
         }
         page.preview_total = f.get("preview_total").cloned().unwrap_or_default();
@@ -389,7 +386,7 @@ pub(super) async fn save_settings(
         Ok(()) => Ok(Redirect::to("/settings/points?saved=1").into_response()),
         Err(AppError::Validation(e)) => {
             let mut page = settings_page(chrome(), programme, can_edit);
-            page.error = Some(invalid(e));
+            page.error = Some(e.to_string());
             Ok(render(&page))
         }
         Err(e) => Err(UiError::from_app(t, e)),
