@@ -1,28 +1,10 @@
 //! The `joren` binary end to end on a temporary SQLite database.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn joren(db: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_joren"))
-        .args(args)
-        .env("JOREN_DATABASE_URL", db)
-        .env_remove("JOREN_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(s) = stdin {
-        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
-}
+use std::process::Command;
 
-fn out(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+use common::{joren, out};
 
 #[test]
 fn users_tokens_import_and_export_from_the_command_line() {

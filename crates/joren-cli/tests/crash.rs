@@ -5,27 +5,18 @@
 //! same id), and the request cut off by the kill, retried with its key, is applied exactly
 //! once. At the end each customer's balance is exactly what the acknowledged writes add up to.
 
-use std::io::{BufRead, BufReader, Write};
+mod common;
+
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-fn joren(db: &str, args: &[&str], stdin: Option<&str>) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_joren"))
-        .args(args)
-        .env("JOREN_DATABASE_URL", db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(s) = stdin {
-        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    let o = child.wait_with_output().unwrap();
-    assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+/// Runs `joren ARGS`, which must succeed; returns its standard output.
+fn joren_ok(db: &str, args: &[&str], stdin: Option<&str>) -> String {
+    let o = common::joren(db, args, stdin);
+    assert!(o.status.success(), "{args:?}: {}", common::out(&o));
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
@@ -103,9 +94,9 @@ async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> Value {
 async fn killing_the_server_mid_stream_loses_no_acknowledged_point_write() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/crash.db", dir.path().display());
-    joren(&db, &["migrate"], None);
-    joren(&db, &["user", "create", "owner1", "--role", "owner", "--password-stdin"], Some("a-long-passphrase\n"));
-    let token = joren(&db, &["token", "create", "--user", "owner1", "--name", "crash"], None);
+    joren_ok(&db, &["migrate"], None);
+    joren_ok(&db, &["user", "create", "owner1", "--role", "owner", "--password-stdin"], Some("a-long-passphrase\n"));
+    let token = joren_ok(&db, &["token", "create", "--user", "owner1", "--name", "crash"], None);
     let client = reqwest::Client::new();
 
     let (mut server, mut base) = start(&db);

@@ -181,6 +181,35 @@ async fn orders_earn_refunds_reverse_and_redemptions_hold_points() {
     }
 }
 
+/// Sends one reservation of `points` per key, all at once; answers (status, redemption id) in
+/// key order.
+async fn reserve_at_once(t: &common::TestApp, customer: i64, points: i64, keys: &[String]) -> Vec<(u16, Value)> {
+    let tasks: Vec<_> = keys
+        .iter()
+        .map(|key| {
+            let (client, url, token) = (t.client.clone(), t.url("/api/v1/points/redemptions"), t.staff_token.clone());
+            let key = key.clone();
+            tokio::spawn(async move {
+                let r = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("Idempotency-Key", key)
+                    .json(&json!({"customer_id": customer, "points": points}))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                (status, r.json::<Value>().await.unwrap_or(Value::Null)["id"].clone())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    answers
+}
+
 #[tokio::test]
 async fn concurrent_redemptions_never_overspend_and_a_key_applies_once() {
     for b in backends() {
@@ -195,27 +224,8 @@ async fn concurrent_redemptions_never_overspend_and_a_key_applies_once() {
             .await;
         assert_eq!(s, 201, "{v}");
         // 30 different checkouts of 100 points at once: exactly 10 fit.
-        let tasks: Vec<_> = (0..30)
-            .map(|i| {
-                let (client, url, token) =
-                    (t.client.clone(), t.url("/api/v1/points/redemptions"), t.staff_token.clone());
-                tokio::spawn(async move {
-                    let r = client
-                        .post(url)
-                        .bearer_auth(token)
-                        .header("Idempotency-Key", format!("many-{i}"))
-                        .json(&json!({"customer_id": c, "points": 100}))
-                        .send()
-                        .await
-                        .unwrap();
-                    r.status().as_u16()
-                })
-            })
-            .collect();
-        let mut statuses = Vec::new();
-        for task in tasks {
-            statuses.push(task.await.unwrap());
-        }
+        let keys: Vec<String> = (0..30).map(|i| format!("many-{i}")).collect();
+        let statuses: Vec<u16> = reserve_at_once(&t, c, 100, &keys).await.into_iter().map(|(s, _)| s).collect();
         assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 10, "[{b}] {statuses:?}");
         assert_eq!(statuses.iter().filter(|s| **s == 422).count(), 20, "[{b}] {statuses:?}");
         let a = account(&t, c).await;
@@ -235,26 +245,8 @@ async fn concurrent_redemptions_never_overspend_and_a_key_applies_once() {
             assert_eq!(task.await.unwrap(), 200);
         }
         assert_eq!(account(&t, c).await["free"]["available"], 100, "[{b}] a cancel restores once");
-        let retries: Vec<_> = (0..20)
-            .map(|_| {
-                let (client, url, token) =
-                    (t.client.clone(), t.url("/api/v1/points/redemptions"), t.staff_token.clone());
-                tokio::spawn(async move {
-                    let r = client
-                        .post(url)
-                        .bearer_auth(token)
-                        .header("Idempotency-Key", "retried")
-                        .json(&json!({"customer_id": c, "points": 60}))
-                        .send()
-                        .await
-                        .unwrap();
-                    (r.status().as_u16(), r.json::<Value>().await.unwrap()["id"].clone())
-                })
-            })
-            .collect();
         let mut ids = std::collections::HashSet::new();
-        for task in retries {
-            let (status, id) = task.await.unwrap();
+        for (status, id) in reserve_at_once(&t, c, 60, &vec!["retried".to_string(); 20]).await {
             assert_eq!(status, 201, "[{b}]");
             ids.insert(id.to_string());
         }
