@@ -12,6 +12,8 @@ pub struct CreatedOrder {
     pub order: Order,
     pub replayed: bool,
     pub points: joren_store::EarnBreakdownView,
+    /// The rank the order raised the customer to, if it did.
+    pub rank_up: Option<joren_store::CustomerRank>,
 }
 
 impl App {
@@ -28,24 +30,14 @@ impl App {
         let request_hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
         let draft = input.validate(chrono::Utc::now(), self.tz_offset_hours())?;
         let programme = self.points_programme().await?;
-        let points = programme
-            .enabled
-            .then(|| joren_store::PointsContext { programme: &programme, on: self.local_date(draft.ordered_at) });
-        let created = self.store.create_order(&draft, &request_hash, idempotency_key, points).await?;
-        if !created.replayed {
-            self.audit(
-                actor,
-                "order.create",
-                "order",
-                created.id,
-                serde_json::json!({"total": draft.total, "customer_id": draft.customer_id}),
-            )
-            .await?;
-        }
+        let points = Some(self.points_context(&programme, self.local_date(draft.ordered_at)));
+        let who = joren_store::AuditActor { user_id: actor.user_id, name: &actor.name };
+        let created = self.store.create_order(&draft, &request_hash, idempotency_key, points, Some(who)).await?;
         Ok(CreatedOrder {
             order: self.store.get_order(created.id).await?,
             replayed: created.replayed,
             points: created.points,
+            rank_up: created.rank_up,
         })
     }
 
@@ -72,7 +64,7 @@ impl App {
     ) -> Result<(Order, Option<joren_store::OrderPoints>)> {
         actor.require_write()?;
         let programme = self.points_programme().await?;
-        let points = joren_store::PointsContext { programme: &programme, on: self.today_date() };
+        let points = self.points_context(&programme, self.today_date());
         let (order, moved) =
             self.store.adjust_order(id, false, input.amount, input.reason.trim(), actor.user_id, Some(points)).await?;
         let amount = order.adjustments.last().map(|a| a.amount).unwrap_or_default();
@@ -92,7 +84,7 @@ impl App {
     pub async fn cancel_order(&self, actor: &Actor, id: i64, reason: &str) -> Result<Order> {
         actor.require_write()?;
         let programme = self.points_programme().await?;
-        let points = joren_store::PointsContext { programme: &programme, on: self.today_date() };
+        let points = self.points_context(&programme, self.today_date());
         let (order, moved) =
             self.store.adjust_order(id, true, None, reason.trim(), actor.user_id, Some(points)).await?;
         self.audit(actor, "order.cancel", "order", id, serde_json::json!({"reason": reason, "points": moved})).await?;

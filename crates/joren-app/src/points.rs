@@ -89,7 +89,7 @@ fn check_points(points: i64) -> Result<()> {
     Ok(())
 }
 
-fn check_reason(reason: &str) -> Result<()> {
+pub(crate) fn check_reason(reason: &str) -> Result<()> {
     if reason.trim().is_empty() {
         return Err(FieldError::new("reason", "理由を入力してください (監査記録に残ります)").into());
     }
@@ -114,6 +114,11 @@ impl App {
                 .map_err(|e| crate::AppError::Internal(format!("stored points programme: {e}"))),
             None => Ok(Programme::default()),
         }
+    }
+
+    /// What an order or refund write needs to apply the programme on local day `on`.
+    pub(crate) fn points_context<'a>(&self, programme: &'a Programme, on: NaiveDate) -> joren_store::PointsContext<'a> {
+        joren_store::PointsContext { programme, on, today: self.today_date(), tz_offset_hours: self.tz_offset_hours() }
     }
 
     /// Saves the programme (owners); every problem is named by field.
@@ -295,7 +300,23 @@ impl App {
         for id in &stale {
             self.store.cancel_redemption(*id, today).await?;
         }
-        Ok((stale.len(), self.expire_points(today).await?))
+        let expired = self.expire_points(today).await?;
+        self.evaluate_ranks_once_a_day(today).await?;
+        Ok((stale.len(), expired))
+    }
+
+    /// The schedule's rank evaluation: the first run of each local day (reviews fall on the
+    /// 1st, and pending points become spendable day by day).
+    async fn evaluate_ranks_once_a_day(&self, today: NaiveDate) -> Result<()> {
+        let due = *self.ranks_evaluated_on.lock().unwrap_or_else(|e| e.into_inner()) != Some(today);
+        if due {
+            let run = self.evaluate_ranks(today).await?;
+            if run != crate::ranks::RankRun::default() {
+                tracing::info!(?run, "ranks evaluated");
+            }
+            *self.ranks_evaluated_on.lock().unwrap_or_else(|e| e.into_inner()) = Some(today);
+        }
+        Ok(())
     }
 
     /// Expires points as of local day `today` (the scheduler passes the shop's today).

@@ -12,6 +12,7 @@ pub mod phone;
 pub mod points;
 pub mod postal;
 pub mod programme;
+pub mod rank;
 pub mod role;
 pub mod segment_filter;
 

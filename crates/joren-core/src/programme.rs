@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::FieldErrors;
 use crate::points::{EarnRule, ExpiryPolicy, ShortfallPolicy};
+use crate::rank::RankRules;
 
 /// A period in which points are multiplied, optionally only on one product category.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +41,9 @@ pub struct Programme {
     pub campaigns: Vec<Campaign>,
     /// Minutes a reserved redemption holds its points before it is cancelled by itself.
     pub reservation_minutes: u32,
+    /// Ranks and their points multipliers.
+    #[serde(default)]
+    pub ranks: RankRules,
 }
 
 impl Default for Programme {
@@ -55,6 +59,7 @@ impl Default for Programme {
             first_purchase_bonus: 0,
             campaigns: Vec::new(),
             reservation_minutes: 30,
+            ranks: RankRules::default(),
         }
     }
 }
@@ -159,6 +164,7 @@ impl Programme {
         if !(1..=10_080).contains(&self.reservation_minutes) {
             errors.push("reservation_minutes", "1〜10080 分で指定してください");
         }
+        self.ranks.validate(&mut errors);
         for (i, c) in self.campaigns.iter().enumerate() {
             if c.name.trim().is_empty() {
                 errors.push(&format!("campaigns[{i}].name"), "キャンペーン名を入力してください");

@@ -19,6 +19,38 @@ pub struct AuditEntry {
     pub detail: serde_json::Value,
 }
 
+/// Who an audit record written inside another write's transaction names.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditActor<'a> {
+    pub user_id: Option<i64>,
+    pub name: &'a str,
+}
+
+/// Appends an audit record inside the caller's transaction, so the change and its record commit
+/// together (one commit instead of two).
+pub(crate) async fn insert_in(
+    tx: &mut crate::db::Tx,
+    who: AuditActor<'_>,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    detail: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, detail) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+    )
+    .bind(now_ms())
+    .bind(who.user_id)
+    .bind(who.name)
+    .bind(action)
+    .bind(entity)
+    .bind(entity_id)
+    .bind(detail.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Appends an audit record.
     pub async fn audit(

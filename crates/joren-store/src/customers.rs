@@ -637,9 +637,11 @@ impl Store {
         sqlx::query(mv("consent_events")).bind(survivor_id).bind(merged_id).execute(&mut *tx).await?;
         sqlx::query(mv("customer_external_ids")).bind(survivor_id).bind(merged_id).execute(&mut *tx).await?;
         // Points follow the person: lots keep their own expiry, entries and debts their history.
-        for table in ["point_lots", "point_entries", "point_debts", "point_redemptions"] {
+        for table in ["point_lots", "point_entries", "point_debts", "point_redemptions", "rank_changes"] {
             sqlx::query(mv(table)).bind(survivor_id).bind(merged_id).execute(&mut *tx).await?;
         }
+        // The survivor keeps the higher of the two ranks (the merged orders count for it now).
+        crate::ranks::merge_ranks(&mut tx, survivor_id, merged_id).await?;
         sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1").bind(merged_id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1").bind(survivor_id).execute(&mut *tx).await?;
         insert_tags(&mut tx, survivor_id, &profile.tags).await?;

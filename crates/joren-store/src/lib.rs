@@ -13,13 +13,14 @@ mod interactions;
 mod metrics;
 mod orders;
 mod points;
+mod ranks;
 mod segments;
 mod settings;
 mod timeline;
 mod uploads;
 mod users;
 
-pub use audit::AuditEntry;
+pub use audit::{AuditActor, AuditEntry};
 pub use cross_sell::ProductAssociation;
 pub use customers::{
     ConsentState, Contact, Customer, CustomerPage, CustomerSummary, ExternalId, MergeResult, NewCustomerRecord,
@@ -32,6 +33,9 @@ pub use orders::{Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage, Poi
 pub use points::{
     EarnBreakdownView, ExpiryRun, LotMismatch, LotSource, OrderPoints, PointBalances, PointEntry, PointLot,
     PointsAccount, PointsMonth, Redemption, RedemptionRequest, day_from_number, day_number,
+};
+pub use ranks::{
+    CustomerRank, RankChange, RankChangeNote, RankCount, RankMovement, RankSpan, RankWrite, upgrade_write,
 };
 pub use segments::{SavedSegment, SegmentPage};
 pub use timeline::TimelineEntry;

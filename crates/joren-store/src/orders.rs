@@ -7,11 +7,14 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::audit::AuditActor;
 use crate::bulk::Val;
 use crate::db::Tx;
 use crate::idempotency::{self, IdempotencyOutcome};
 use crate::points::{EarnBreakdownView, OrderPoints};
+use crate::ranks::{CustomerRank, RankSpan};
 use crate::{Result, Store, StoreError, from_ms, now_ms, to_ms};
+use joren_core::programme::EarnBreakdown;
 
 /// A stored order with its items and adjustments.
 #[derive(Debug, Clone, Serialize)]
@@ -60,11 +63,13 @@ pub struct OrderAdjustment {
 
 /// Result of an idempotent create: the order id, whether this was a replay, and the points
 /// it earned (on a replay: what the first request earned).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderCreated {
     pub id: i64,
     pub replayed: bool,
     pub points: EarnBreakdownView,
+    /// The rank the order raised the customer to, if it did.
+    pub rank_up: Option<CustomerRank>,
 }
 
 /// The points programme applied inside an order write, and the shop-local day it is applied
@@ -73,6 +78,9 @@ pub struct OrderCreated {
 pub struct PointsContext<'a> {
     pub programme: &'a Programme,
     pub on: NaiveDate,
+    /// The shop's local day now and its offset from UTC (rank windows end today).
+    pub today: NaiveDate,
+    pub tz_offset_hours: i32,
 }
 
 /// A page of orders.
@@ -121,10 +129,11 @@ impl Store {
         request_hash: &str,
         idempotency_key: Option<&str>,
         points: Option<PointsContext<'_>>,
+        audit: Option<AuditActor<'_>>,
     ) -> Result<OrderCreated> {
-        match self.try_create_order(draft, request_hash, idempotency_key, points).await {
+        match self.try_create_order(draft, request_hash, idempotency_key, points, audit).await {
             Err(e) if e.is_unique_violation() => {
-                self.try_create_order(draft, request_hash, idempotency_key, points).await
+                self.try_create_order(draft, request_hash, idempotency_key, points, audit).await
             }
             other => other,
         }
@@ -136,6 +145,7 @@ impl Store {
         request_hash: &str,
         key: Option<&str>,
         points: Option<PointsContext<'_>>,
+        audit: Option<AuditActor<'_>>,
     ) -> Result<OrderCreated> {
         let mut tx = self.begin_write().await?;
         if let Some(key) = key
@@ -144,7 +154,7 @@ impl Store {
         {
             let id = response.parse().map_err(|_| StoreError::Conflict("corrupt idempotency record".into()))?;
             let points = self.order_earning(&mut tx, id).await?.into();
-            return Ok(OrderCreated { id, replayed: true, points });
+            return Ok(OrderCreated { id, replayed: true, points, rank_up: None });
         }
         if let Some(ext) = &draft.external_id {
             let row = sqlx::query("SELECT id, request_hash FROM orders WHERE external_id = $1")
@@ -164,7 +174,7 @@ impl Store {
                 }
                 let points = self.order_earning(&mut tx, id).await?.into();
                 tx.commit().await?;
-                return Ok(OrderCreated { id, replayed: true, points });
+                return Ok(OrderCreated { id, replayed: true, points, rank_up: None });
             }
         }
         let customer: Option<Option<i64>> = sqlx::query_scalar(AssertSqlSafe(format!(
@@ -187,15 +197,44 @@ impl Store {
             Some(None) => {}
         }
         let id = insert_order(&mut tx, draft, request_hash).await?;
-        let earned = match points {
-            Some(p) => self.earn_for_order(&mut tx, id, draft, p.programme, p.on).await?,
+        let (earned, rank_up) = match points {
+            Some(p) => self.earn_and_rank(&mut tx, id, draft, p).await?,
             None => Default::default(),
         };
         if let Some(key) = key {
             idempotency::save(&mut tx, IDEMPOTENCY_SCOPE, key, request_hash, 201, &id.to_string()).await?;
         }
+        if let Some(who) = audit {
+            let detail = serde_json::json!({"total": draft.total, "customer_id": draft.customer_id});
+            crate::audit::insert_in(&mut tx, who, "order.create", "order", &id.to_string(), &detail).await?;
+        }
         tx.commit().await?;
-        Ok(OrderCreated { id, replayed: false, points: earned.into() })
+        Ok(OrderCreated { id, replayed: false, points: earned.into(), rank_up })
+    }
+
+    /// The points an order earns at the customer's rank before it, then the rank it raises
+    /// the customer to (both inside the order's transaction).
+    async fn earn_and_rank(
+        &self,
+        tx: &mut Tx,
+        order_id: i64,
+        draft: &OrderDraft,
+        p: PointsContext<'_>,
+    ) -> Result<(EarnBreakdown, Option<CustomerRank>)> {
+        let ranks = &p.programme.ranks;
+        let held = if ranks.enabled { self.rank_level_in(tx, draft.customer_id).await? } else { None };
+        let multiplier = ranks.multiplier_percent(held.as_ref().map_or(0, |h| ranks.clamp_level(h.level)));
+        let earned = if p.programme.enabled {
+            self.earn_for_order(tx, order_id, draft, p.programme, p.on, multiplier).await?
+        } else {
+            EarnBreakdown::default()
+        };
+        if !ranks.enabled {
+            return Ok((earned, None));
+        }
+        let span = RankSpan::new(ranks.current_window(p.today), p.tz_offset_hours, p.today);
+        let up = self.upgrade_after_order(tx, draft.customer_id, held.as_ref(), ranks, &span, order_id).await?;
+        Ok((earned, up.map(|w| w.rank)))
     }
 
     /// Loads one order with items and adjustments.

@@ -439,6 +439,7 @@ impl Store {
         draft: &OrderDraft,
         programme: &Programme,
         on: NaiveDate,
+        rank_multiplier_percent: i64,
     ) -> Result<EarnBreakdown> {
         let earlier: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE customer_id = $1 AND id <> $2")
             .bind(draft.customer_id)
@@ -447,7 +448,8 @@ impl Store {
             .await?;
         let lines: Vec<EarnLine<'_>> =
             draft.items.iter().map(|i| EarnLine { category: &i.category, amount: i.amount }).collect();
-        let earned = programme.points_for_order(draft.total, draft.tax, &lines, on, 100, earlier == 0);
+        let earned =
+            programme.points_for_order(draft.total, draft.tax, &lines, on, rank_multiplier_percent, earlier == 0);
         if earned.total() <= 0 {
             return Ok(earned);
         }
@@ -857,7 +859,7 @@ impl Store {
 
     /// A customer's points on local day `on`: balances per kind, live lots, history.
     pub async fn points_account(&self, customer_id: i64, on: NaiveDate) -> Result<PointsAccount> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_read().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM customers WHERE id = $1")
             .bind(customer_id)
             .fetch_optional(&mut *tx)
@@ -946,7 +948,7 @@ impl Store {
 
     /// A customer's ledger as the pure model sees it (tests compare it with their model).
     pub async fn points_ledger(&self, customer_id: i64) -> Result<(Ledger, Vec<i64>)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_read().await?;
         let l = self.load_ledger(&mut tx, customer_id, false).await?;
         tx.commit().await?;
         Ok((l.ledger, l.lot_ids))

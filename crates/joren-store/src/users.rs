@@ -54,6 +54,9 @@ fn user_from_row(r: &AnyRow) -> Result<User> {
 
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.password_hash, u.disabled, u.created_at";
 
+/// How stale a token's `last_used_at` may get before a request refreshes it.
+const TOKEN_TOUCH_INTERVAL_MS: i64 = 60_000;
+
 impl Store {
     /// Creates a user; a taken username is a conflict.
     pub async fn create_user(
@@ -196,20 +199,25 @@ impl Store {
         .await?)
     }
 
-    /// The user owning an unrevoked token with this hash (and marks it used).
+    /// The user owning an unrevoked token with this hash. Marks the token used, at most once a
+    /// minute: a write per API request would cost every request a commit.
     pub async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>> {
         let sql = format!(
-            "SELECT {USER_COLUMNS}, t.id AS token_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0"
+            "SELECT {USER_COLUMNS}, t.id AS token_id, t.last_used_at AS token_used FROM api_tokens t \
+             JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash).fetch_optional(&self.pool).await?;
         let Some(row) = row else { return Ok(None) };
         let token_id: i64 = row.try_get("token_id")?;
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-            .bind(now_ms())
-            .bind(token_id)
-            .execute(&self.pool)
-            .await?;
+        let used: Option<i64> = row.try_get("token_used")?;
+        let now = now_ms();
+        if used.is_none_or(|at| now - at >= TOKEN_TOUCH_INTERVAL_MS) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(token_id)
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(Some(user_from_row(&row)?))
     }
 

@@ -76,11 +76,11 @@ async fn customers_orders_and_merge_round_trip() {
         }
         .validate(chrono::Utc::now(), 9)
         .unwrap();
-        let first = s.create_order(&draft, "h1", None, None).await.unwrap();
-        let again = s.create_order(&draft, "h1", None, None).await.unwrap();
+        let first = s.create_order(&draft, "h1", None, None, None).await.unwrap();
+        let again = s.create_order(&draft, "h1", None, None, None).await.unwrap();
         assert_eq!(first.id, again.id);
         assert!(again.replayed);
-        assert!(s.create_order(&draft, "h2", None, None).await.is_err());
+        assert!(s.create_order(&draft, "h2", None, None, None).await.is_err());
 
         let m = s.merge_customers(a, b, None).await.unwrap();
         assert_eq!(m.orders_moved, 1);
@@ -107,7 +107,7 @@ async fn housekeeping_forgets_old_keys_sessions_and_uploads_only() {
         }
         .validate(chrono::Utc::now(), 9)
         .unwrap();
-        let first = s.create_order(&draft, "h", Some("key-1"), None).await.unwrap();
+        let first = s.create_order(&draft, "h", Some("key-1"), None, None).await.unwrap();
         let user = s.create_user("u", "U", joren_core::role::Role::Staff, "x").await.unwrap();
         let now = chrono::Utc::now();
         s.create_session("live", user, "c", now + chrono::Duration::hours(2)).await.unwrap();
@@ -118,7 +118,7 @@ async fn housekeeping_forgets_old_keys_sessions_and_uploads_only() {
         let done = s.housekeeping(now_ms, 24 * HOUR, 24 * HOUR).await.unwrap();
         assert_eq!((done.idempotency_keys, done.sessions, done.uploads), (0, 1, 0), "{:?}", s.backend());
         assert!(s.session("live").await.unwrap().is_some());
-        let replay = s.create_order(&draft, "h", Some("key-1"), None).await.unwrap();
+        let replay = s.create_order(&draft, "h", Some("key-1"), None, None).await.unwrap();
         assert!(replay.replayed && replay.id == first.id, "a fresh key still replays");
 
         let later = s.housekeeping(now_ms + 25 * HOUR, 24 * HOUR, 24 * HOUR).await.unwrap();

@@ -23,6 +23,7 @@ use crate::auth::ApiActor;
 use crate::error::ApiError;
 
 mod points;
+mod ranks;
 
 type ApiResult<T = Response> = Result<T, ApiError>;
 
@@ -78,6 +79,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users", get(list_users).post(create_user))
         .route("/audit", get(audit))
         .merge(points::routes())
+        .merge(ranks::routes())
 }
 
 /// `Json<T>` whose rejections are API errors naming the problem (unknown or missing field,
@@ -420,6 +422,7 @@ async fn create_order(
     let created = s.app.create_order(&a, input, idempotency_key(&headers)?).await?;
     let mut body = serde_json::to_value(&created.order).map_err(|e| ApiError::bad_request(e.to_string()))?;
     body["points_earned"] = json!(created.points);
+    body["rank_up"] = json!(created.rank_up);
     Ok(replayed((StatusCode::CREATED, Json(body)).into_response(), created.replayed))
 }
 

@@ -12,6 +12,7 @@ use joren_app::points::{DeductInput, GrantInput, PreviewInput};
 use joren_app::{App, AppError};
 use joren_core::points::{EarnRule, EntryKind, ExpiryPolicy, Rounding, ShortfallPolicy, TaxBase, ValueKind};
 use joren_core::programme::{Campaign, Programme};
+use joren_core::rank::{RankMeasure, RankRules, RankWindow, Tier};
 
 use super::{Chrome, UiError, UiLang, UiResult, back_with_error, check_csrf, render, require};
 use crate::AppState;
@@ -175,16 +176,29 @@ pub(super) struct SettingsPage {
     fiscal_day: u32,
     min_months: u32,
     campaigns: Vec<CampaignRow>,
+    tiers: Vec<TierRow>,
+    rank_window: &'static str,
+    rank_months: u32,
     can_edit: bool,
     preview_total: String,
     preview_multiplier: String,
+    /// The tier level the preview is for ("" = the multiplier typed in).
+    preview_rank: String,
     preview_category: String,
     preview: Option<PreviewView>,
     flash: Option<String>,
     error: Option<String>,
 }
 
+pub(super) struct TierRow {
+    pub name: String,
+    pub threshold: String,
+    pub multiplier: String,
+}
+
 pub(super) struct PreviewView {
+    /// The tier the preview was for, if one was chosen.
+    pub rank: Option<String>,
     pub total: i64,
     pub base: i64,
     pub campaign: i64,
@@ -221,9 +235,28 @@ fn settings_page(c: Chrome, p: Programme, can_edit: bool) -> SettingsPage {
             category: String::new(),
         }))
         .collect();
+    let tiers = p
+        .ranks
+        .tiers
+        .iter()
+        .map(|t| TierRow {
+            name: t.name.clone(),
+            threshold: t.threshold.to_string(),
+            multiplier: t.points_multiplier_percent.to_string(),
+        })
+        .chain(std::iter::once(TierRow { name: String::new(), threshold: String::new(), multiplier: "100".into() }))
+        .collect();
+    let (rank_window, rank_months) = match p.ranks.window {
+        RankWindow::Rolling { months } => ("rolling", months),
+        RankWindow::CalendarYear => ("calendar_year", 12),
+    };
     SettingsPage {
         c,
         p,
+        tiers,
+        rank_window,
+        rank_months,
+        preview_rank: String::new(),
         expiry_kind,
         months,
         end_of_month,
@@ -320,6 +353,40 @@ fn programme_from_form(f: &HashMap<String, String>) -> Result<Programme, String>
         first_purchase_bonus: num("first_purchase_bonus")?,
         campaigns,
         reservation_minutes: small("reservation_minutes")?,
+        ranks: ranks_from_form(f, &num)?,
+    })
+}
+
+/// The rank section of the settings form (tier rows `tier_*_N`; a row with an empty name or
+/// ticked for deletion is left out).
+fn ranks_from_form(
+    f: &HashMap<String, String>,
+    num: &dyn Fn(&str) -> Result<i64, String>,
+) -> Result<RankRules, String> {
+    let get = |k: &str| f.get(k).map(|v| v.trim()).unwrap_or_default();
+    let small = |k: &str| -> Result<u32, String> { u32::try_from(num(k)?).map_err(|_| format!("{k}: 0 以上")) };
+    let mut tiers = Vec::new();
+    for i in 0.. {
+        let Some(name) = f.get(&format!("tier_name_{i}")) else { break };
+        if name.trim().is_empty() || f.contains_key(&format!("tier_delete_{i}")) {
+            continue;
+        }
+        tiers.push(Tier {
+            name: name.trim().to_string(),
+            threshold: num(&format!("tier_threshold_{i}"))?,
+            points_multiplier_percent: num(&format!("tier_multiplier_{i}"))?,
+        });
+    }
+    Ok(RankRules {
+        enabled: f.contains_key("ranks_enabled"),
+        measure: RankMeasure::parse(get("rank_measure")).unwrap_or(RankMeasure::Spend),
+        window: match get("rank_window") {
+            "calendar_year" => RankWindow::CalendarYear,
+            _ => RankWindow::Rolling { months: small("rank_months")? },
+        },
+        tiers,
+        grace_reviews: small("rank_grace")?,
+        step_down_one: f.contains_key("rank_step_down_one"),
     })
 }
 
@@ -353,8 +420,13 @@ pub(super) async fn save_settings(
         page.preview_total = f.get("preview_total").cloned().unwrap_or_default();
         page.preview_multiplier = f.get("preview_multiplier").cloned().unwrap_or_else(|| "100".into());
         page.preview_category = f.get("preview_category").cloned().unwrap_or_default();
+        page.preview_rank = f.get("preview_rank").cloned().unwrap_or_default();
         let total = page.preview_total.trim().replace(['¥', ','], "").parse::<i64>();
-        let multiplier = page.preview_multiplier.trim().parse::<i64>();
+        let tier = page.preview_rank.parse::<usize>().ok().and_then(|l| programme.ranks.tiers.get(l));
+        let multiplier = match tier {
+            Some(t) => Ok(t.points_multiplier_percent),
+            None => page.preview_multiplier.trim().parse::<i64>(),
+        };
         match (total, multiplier) {
             (Ok(total), Ok(multiplier)) if total >= 0 && (1..=10_000).contains(&multiplier) => {
                 let category = page.preview_category.trim();
@@ -368,6 +440,7 @@ pub(super) async fn save_settings(
                 };
                 let p = s.app.preview_points(&programme, &input);
                 page.preview = Some(PreviewView {
+                    rank: tier.map(|t| t.name.clone()),
                     total: p.total,
                     base: p.earned.base,
                     campaign: p.earned.campaign,
