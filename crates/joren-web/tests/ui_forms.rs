@@ -531,14 +531,38 @@ async fn points_are_adjusted_configured_and_reported_from_the_web_pages() {
             ("campaign_to_0", "2026-12-31"),
             ("campaign_multiplier_0", "200"),
             ("campaign_category_0", ""),
+            ("ranks_enabled", "1"),
+            ("rank_measure", "spend"),
+            ("rank_window", "rolling"),
+            ("rank_months", "6"),
+            ("rank_grace", "1"),
+            ("tier_name_0", "レギュラー"),
+            ("tier_threshold_0", "0"),
+            ("tier_multiplier_0", "100"),
+            ("tier_name_1", "ゴールド"),
+            ("tier_threshold_1", "50,000"),
+            ("tier_multiplier_1", "200"),
+            ("tier_name_2", ""),
+            ("tier_threshold_2", ""),
+            ("tier_multiplier_2", "100"),
             ("preview_total", "12800"),
             ("preview_multiplier", "150"),
+            ("preview_rank", ""),
         ];
         let mut preview = form.to_vec();
         preview.push(("action", "preview"));
         let (status, _, html) = staff.post("/settings/points", &preview).await;
         assert_eq!(status, 200, "[{b}]");
         assert!(html.contains("id=\"preview-points\">96<"), "[{b}] ¥12,800 / 200 × 1.5 = 96");
+        // The preview for a tier uses the tier's multiplier: ¥12,800 by a ゴールド member → 64 × 2.
+        let mut by_tier = preview.clone();
+        by_tier.retain(|(k, _)| *k != "preview_rank");
+        by_tier.push(("preview_rank", "1"));
+        let (_, _, html) = staff.post("/settings/points", &by_tier).await;
+        assert!(
+            html.contains("id=\"preview-points\">128<") && html.contains("id=\"preview-tier\">ゴールド<"),
+            "[{b}] tier preview"
+        );
         assert_eq!(t.app.points_programme().await.unwrap().earn.per_yen, 100, "[{b}] a preview saves nothing");
         let mut save = form.to_vec();
         save.push(("action", "save"));
@@ -556,6 +580,16 @@ async fn points_are_adjusted_configured_and_reported_from_the_web_pages() {
         assert_eq!((p.earn.per_yen, p.pending_days, p.campaigns.len()), (200, 7, 1), "[{b}] {p:?}");
         assert_eq!(p.expiry, joren_core::points::ExpiryPolicy::FixedTerm { months: 6, end_of_month: false });
         assert_eq!(p.shortfall, joren_core::points::ShortfallPolicy::RecordDebt);
+        assert!(p.ranks.enabled && p.ranks.grace_reviews == 1, "[{b}] {:?}", p.ranks);
+        assert_eq!(p.ranks.window, joren_core::rank::RankWindow::Rolling { months: 6 });
+        let tiers: Vec<(&str, i64, i64)> =
+            p.ranks.tiers.iter().map(|x| (x.name.as_str(), x.threshold, x.points_multiplier_percent)).collect();
+        assert_eq!(tiers, [("レギュラー", 0, 100), ("ゴールド", 50_000, 200)], "[{b}] the empty tier row is left out");
+        let mut clash = save.clone();
+        clash.retain(|(k, _)| *k != "tier_threshold_1");
+        clash.push(("tier_threshold_1", "0"));
+        let (_, _, html) = owner.post("/settings/points", &clash).await;
+        assert!(html.contains("ranks.tiers[1].threshold"), "[{b}] a tier below the one before is named");
         let (_, html) = owner.page("/settings/points").await;
         assert!(html.contains("value=\"年末感謝祭\""), "[{b}] the saved campaign is listed");
 
