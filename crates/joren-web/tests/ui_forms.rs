@@ -598,3 +598,42 @@ async fn points_are_adjusted_configured_and_reported_from_the_web_pages() {
         assert!(html.contains("id=\"outstanding-free\">1050<") && html.contains("points-movement"), "[{b}] report");
     }
 }
+
+#[tokio::test]
+async fn ranks_are_shown_changed_and_reported_from_the_web_pages() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let mut programme = t.app.points_programme().await.unwrap();
+        programme.ranks.enabled = true;
+        t.app.set_points_programme(&joren_app::Actor::system("test"), programme).await.unwrap();
+        let c = t.customer(json!({"family_name": "森", "given_name": "蘭", "phone": "090-5100-0001"})).await;
+        // ¥2 × 12,000 + ¥3,300 = ¥27,300 this year: レギュラー, ¥2,700 short of シルバー (¥30,000).
+        let mut order = common::order_body(c, Some("RK-1"), 12_000);
+        order["ordered_at"] = json!(chrono::Utc::now().to_rfc3339());
+        let (s, v) = t.post(&t.staff_token, "/api/v1/orders", &order).await;
+        assert_eq!(s, 201, "{v}");
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (_, html) = staff.page(&format!("/customers/{c}")).await;
+        assert!(html.contains("id=\"rank-tier\">レギュラー<"), "[{b}] the base tier is shown");
+        assert!(html.contains("id=\"rank-value\">¥27,300<") && html.contains("id=\"rank-missing\">¥2,700<"), "[{b}]");
+
+        let path = format!("/customers/{c}/rank");
+        let (status, location, _) = staff.post(&path, &[("tier", "2"), ("reason", "")]).await;
+        assert_eq!(status, 303);
+        assert!(location.contains("error="), "[{b}] a reason is required: {location}");
+        let (_, location, _) = staff.post(&path, &[("tier", "2"), ("reason", "開店記念のご招待")]).await;
+        assert!(location.contains("points=1"), "[{b}] {location}");
+        let (_, html) = staff.page(&format!("/customers/{c}")).await;
+        assert!(html.contains("id=\"rank-tier\">ゴールド<"), "[{b}] set by hand");
+        assert!(html.contains("id=\"rank-history\"") && html.contains("開店記念のご招待"), "[{b}] history with reason");
+
+        let (status, html) = staff.page("/points").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("id=\"rank-count-2\">1<") && html.contains("id=\"rank-movement\""), "[{b}] report");
+        let (status, location, _) = staff.post("/ranks/evaluate", &[]).await;
+        assert_eq!((status, location.as_str()), (303, "/points?evaluated=0#ranks"), "[{b}] nothing to change");
+        let viewer = Session { t: &t, cookie: t.login_cookie("viewer").await };
+        let (status, _, _) = viewer.post("/ranks/evaluate", &[]).await;
+        assert_eq!(status, 403, "[{b}] viewers cannot run the evaluation");
+    }
+}

@@ -9,6 +9,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use joren_app::points::{DeductInput, GrantInput, PreviewInput};
+use joren_app::ranks::SetRankInput;
 use joren_app::{App, AppError};
 use joren_core::points::{EarnRule, EntryKind, ExpiryPolicy, Rounding, ShortfallPolicy, TaxBase, ValueKind};
 use joren_core::programme::{Campaign, Programme};
@@ -50,6 +51,111 @@ pub(super) struct PointsPanel {
     pub next_expiry: Option<(String, i64)>,
     pub lots: Vec<LotRow>,
     pub history: Vec<HistoryRow>,
+    /// The rank, when ranks are on.
+    pub rank: Option<RankPanel>,
+}
+
+/// The rank part of the points panel.
+pub(super) struct RankPanel {
+    pub tier: String,
+    pub level: usize,
+    pub since: Option<String>,
+    pub multiplier: i64,
+    pub value: String,
+    pub window: String,
+    pub next: Option<(String, String)>,
+    pub next_review: String,
+    pub grace_used: i64,
+    pub tiers: Vec<String>,
+    pub history: Vec<RankHistoryRow>,
+}
+
+pub(super) struct RankHistoryRow {
+    pub day: String,
+    pub from: String,
+    pub to: String,
+    pub cause: &'static str,
+    pub up: bool,
+    pub down: bool,
+    pub reason: String,
+}
+
+fn cause_key(cause: &str) -> &'static str {
+    match cause {
+        "order" => "ranks.cause_order",
+        "review" => "ranks.cause_review",
+        "grace" => "ranks.cause_grace",
+        "manual" => "ranks.cause_manual",
+        _ => "ranks.cause_evaluation",
+    }
+}
+
+/// A measured value as staff read it: yen, orders (回) or points (pt).
+fn measured(measure: RankMeasure, v: i64) -> String {
+    match measure {
+        RankMeasure::Spend => joren_core::money::format_amount(v, "JPY"),
+        RankMeasure::Orders => format!("{v} 回"),
+        RankMeasure::EarnedPoints => format!("{v} pt"),
+    }
+}
+
+async fn rank_panel(app: &App, id: i64) -> Result<Option<RankPanel>, AppError> {
+    let r = app.customer_rank(id).await?;
+    if !r.enabled {
+        return Ok(None);
+    }
+    let tiers = app.points_programme().await?.ranks.tiers.into_iter().map(|t| t.name).collect();
+    Ok(Some(RankPanel {
+        tier: r.tier,
+        level: r.level,
+        since: r.since.map(|d| d.to_string()),
+        multiplier: r.points_multiplier_percent,
+        value: measured(r.measure, r.value),
+        window: format!("{}〜{}", r.window_from, r.window_to),
+        next: r.next_tier.zip(r.missing).map(|(t, m)| (t, measured(r.measure, m))),
+        next_review: r.next_review.to_string(),
+        grace_used: r.grace_used,
+        tiers,
+        history: r
+            .history
+            .iter()
+            .map(|h| RankHistoryRow {
+                day: h.day.to_string(),
+                from: h.from_name.clone(),
+                to: h.to_name.clone(),
+                cause: cause_key(&h.cause),
+                up: h.to_level > h.from_level,
+                down: h.to_level < h.from_level,
+                reason: h.reason.clone(),
+            })
+            .collect(),
+    }))
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct RankForm {
+    csrf: String,
+    tier: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /customers/{id}/rank`: sets the tier by hand with a reason.
+pub(super) async fn set_rank(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<RankForm>,
+) -> UiResult {
+    let user = require(user, &format!("/customers/{id}"))?;
+    check_csrf(t, &user, &f.csrf)?;
+    let input = SetRankInput { tier: serde_json::Value::String(f.tier), reason: f.reason };
+    match s.app.set_customer_rank(&user.actor, id, input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?points=1#points")).into_response()),
+        Err(AppError::Validation(e)) => Ok(back_with_error(&format!("/customers/{id}"), &e.to_string())),
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
 }
 
 fn entry_key(k: EntryKind) -> &'static str {
@@ -109,6 +215,7 @@ pub(super) async fn panel(app: &App, id: i64) -> Result<PointsPanel, AppError> {
                 negative: e.points < 0,
             })
             .collect(),
+        rank: rank_panel(app, id).await?,
     })
 }
 
@@ -484,11 +591,20 @@ pub(super) struct ReportPage {
     paid: i64,
     rows: Vec<MonthRow>,
     chart: String,
+    /// Customers per tier (name, count, bar width in %) and ups/downs per month, when ranks are on.
+    ranks: Option<(Vec<(String, i64, u32)>, Vec<joren_app::ranks::RankMonth>)>,
+    can_write: bool,
+    flash: Option<String>,
 }
 
 /// `GET /points`: outstanding points and the monthly movement, with a chart of what was issued,
 /// redeemed and expired.
-pub(super) async fn report(State(s): State<AppState>, UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
+pub(super) async fn report(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    axum::extract::Query(q): axum::extract::Query<ReportQuery>,
+) -> UiResult {
     let user = require(user, "/points")?;
     let err = |e| UiError::from_app(t, e);
     let (free, paid) = s.app.points_outstanding().await.map_err(err)?;
@@ -508,7 +624,49 @@ pub(super) async fn report(State(s): State<AppState>, UiLang(t): UiLang, user: O
             outstanding: m.outstanding,
         })
         .collect();
-    Ok(render(&ReportPage { c: Chrome::new(t, &user, "points", "/points"), free, paid, rows, chart }))
+    let ranks = if s.app.points_programme().await.map_err(err)?.ranks.enabled {
+        let r = s.app.rank_report().await.map_err(err)?;
+        let most = r.tiers.iter().map(|x| x.customers).max().unwrap_or(0).max(1);
+        let tiers = r.tiers.into_iter().map(|x| (x.tier, x.customers, (x.customers * 100 / most) as u32)).collect();
+        Some((tiers, r.months.into_iter().rev().collect()))
+    } else {
+        None
+    };
+    Ok(render(&ReportPage {
+        c: Chrome::new(t, &user, "points", "/points"),
+        free,
+        paid,
+        rows,
+        chart,
+        ranks,
+        can_write: user.actor.require_write().is_ok(),
+        flash: q.evaluated.map(|n| format!("{} ({n})", t.t("ranks.evaluated"))),
+    }))
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct ReportQuery {
+    evaluated: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct CsrfForm {
+    csrf: String,
+}
+
+/// `POST /ranks/evaluate`: runs today's rank evaluation now (staff with write rights).
+pub(super) async fn evaluate_ranks(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Form(f): Form<CsrfForm>,
+) -> UiResult {
+    let user = require(user, "/points")?;
+    check_csrf(t, &user, &f.csrf)?;
+    user.actor.require_write().map_err(|e| UiError::from_app(t, e))?;
+    let run = s.app.evaluate_ranks(s.app.today_date()).await.map_err(|e| UiError::from_app(t, e))?;
+    let changed = run.upgraded + run.downgraded + run.graced;
+    Ok(Redirect::to(&format!("/points?evaluated={changed}#ranks")).into_response())
 }
 
 /// Grouped bars per month: issued, redeemed, expired.
