@@ -70,6 +70,9 @@ enum Command {
     /// report (outstanding paid value for 資金決済法) and an integrity check.
     #[command(subcommand)]
     Points(PointsCommand),
+    /// Ranks: a customer's tier, manual changes, the evaluation run and the distribution.
+    #[command(subcommand)]
+    Ranks(RanksCommand),
     /// Retention analytics on a transactions CSV (customer_id,date,amount): customer summary,
     /// RFM scores and segments, BG/NBD and Gamma-Gamma CLV models.
     #[command(subcommand)]
@@ -200,6 +203,12 @@ impl From<RoleArg> for Role {
 
 #[derive(Subcommand)]
 enum PointsCommand {
+    /// Print the programme settings (earn rule, expiry, campaigns, ranks) as JSON, or replace
+    /// them with `--set FILE` (the same JSON; every bad field is named).
+    Settings {
+        #[arg(long, value_name = "FILE")]
+        set: Option<PathBuf>,
+    },
     /// A customer's balances and lots.
     Show { customer_id: i64 },
     /// Grant points with a reason (audited). `--paid` records value bought with money.
@@ -230,6 +239,27 @@ enum PointsCommand {
     Report,
     /// Check that every lot equals the sum of its entries; exits non-zero if not.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum RanksCommand {
+    /// A customer's tier, the value in the window, what is missing and the history.
+    Show { customer_id: i64 },
+    /// Set a customer's tier (its level, 0 = base, or its name) with a reason (audited).
+    Set {
+        customer_id: i64,
+        tier: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Evaluate every customer: reviews due, then upgrades (the server does this daily; `--on`
+    /// evaluates as of another local day, e.g. to catch up a missed 1 January review).
+    Evaluate {
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+    },
+    /// Customers per tier and ups / downs per month.
+    Report,
 }
 
 #[derive(Subcommand)]
@@ -316,6 +346,7 @@ async fn main() -> Result<()> {
         Command::User(c) => user(&cli.global, c, &system).await,
         Command::Token(c) => token(&cli.global, c, &system).await,
         Command::Points(c) => points(&cli.global, c, &system).await,
+        Command::Ranks(c) => ranks(&cli.global, c, &system).await,
         Command::Analyze(mut c) => {
             if let Some(common) = c.common_mut().filter(|c| c.reads_database()) {
                 let app = open(&cli.global.database_url, config(&cli.global, false)?).await?;
@@ -527,6 +558,16 @@ async fn points(g: &Global, c: PointsCommand, actor: &Actor) -> Result<()> {
     let app = open(&g.database_url, config(g, false)?).await?;
     let kind = |paid: bool| if paid { ValueKind::Paid } else { ValueKind::Free };
     match c {
+        PointsCommand::Settings { set: None } => {
+            println!("{}", serde_json::to_string_pretty(&app.points_programme().await?)?);
+        }
+        PointsCommand::Settings { set: Some(path) } => {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            let programme =
+                serde_json::from_str(&text).with_context(|| format!("{}: not a programme", path.display()))?;
+            app.set_points_programme(actor, programme).await?;
+            println!("保存しました / saved");
+        }
         PointsCommand::Show { customer_id } => {
             let a = app.points_account(customer_id).await?;
             for (label, b) in [("通常 / free", a.free), ("有償 / paid", a.paid)] {
@@ -588,6 +629,60 @@ async fn points(g: &Global, c: PointsCommand, actor: &Actor) -> Result<()> {
                     println!("lot {}: remaining {} but entries sum to {}", m.lot_id, m.remaining, m.sum_of_entries);
                 }
                 anyhow::bail!("{} lots do not add up", bad.len());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn ranks(g: &Global, c: RanksCommand, actor: &Actor) -> Result<()> {
+    let app = open(&g.database_url, config(g, false)?).await?;
+    match c {
+        RanksCommand::Show { customer_id } => {
+            let r = app.customer_rank(customer_id).await?;
+            if !r.enabled {
+                println!("ランク制度は無効です / ranks are off");
+            }
+            println!(
+                "{} (level {}, ×{}%)  {}〜{}: {} {:?}  次回判定 / next review {}",
+                r.tier,
+                r.level,
+                r.points_multiplier_percent,
+                r.window_from,
+                r.window_to,
+                r.value,
+                r.measure,
+                r.next_review
+            );
+            if let (Some(t), Some(m)) = (&r.next_tier, r.missing) {
+                println!("{t} まであと / to go: {m}");
+            }
+            for h in &r.history {
+                println!("{}	{} → {}	{}	{}	{}", h.day, h.from_name, h.to_name, h.cause, h.value, h.reason);
+            }
+        }
+        RanksCommand::Set { customer_id, tier, reason } => {
+            let input = joren_app::ranks::SetRankInput { tier: serde_json::Value::String(tier), reason };
+            let r = app.set_customer_rank(actor, customer_id, input).await?;
+            println!("customer {customer_id}: {} / ランクを変更しました", r.tier);
+        }
+        RanksCommand::Evaluate { on } => {
+            let on = on.unwrap_or_else(|| app.today_date());
+            let r = app.evaluate_ranks(on).await?;
+            println!(
+                "{on}: 昇格 / upgraded {}, 判定 / reviewed {}, 降格 / downgraded {}, 猶予 / on grace {}",
+                r.upgraded, r.reviewed, r.downgraded, r.graced
+            );
+        }
+        RanksCommand::Report => {
+            let r = app.rank_report().await?;
+            println!("tier	customers");
+            for t in &r.tiers {
+                println!("{}	{}", t.tier, t.customers);
+            }
+            println!("month	up	down	grace");
+            for m in &r.months {
+                println!("{}	{}	{}	{}", m.month, m.up, m.down, m.grace);
             }
         }
     }

@@ -138,3 +138,71 @@ fn analyze_from_the_database_matches_the_csv() {
     let o = joren(&db, &["analyze", "kpi", "--from-db", "--group-column", "source"], None);
     assert!(!o.status.success() && out(&o).contains("--group-column"), "{}", out(&o));
 }
+
+/// Ranks on order counts over calendar years, evaluated by the CLI over the CDNOW sample's real
+/// purchase histories; the expected tiers are counted straight from the CSV.
+#[test]
+fn ranks_are_set_up_evaluated_and_reviewed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db", dir.path().display());
+    let sample = format!("{}/../../../shared/data/cdnow_sample_transactions.csv", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(sample).unwrap();
+    let mut csv = String::from("order_id,customer_id,ordered_at,line_amount,currency\n");
+    let mut per_year: std::collections::HashMap<(&str, &str), i64> = Default::default();
+    for (n, line) in text.lines().skip(1).enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        csv.push_str(&format!("CD-{n},{},{},{},USD\n", f[0], f[1], f[3]));
+        *per_year.entry((f[0], &f[1][..4])).or_default() += 1;
+    }
+    let orders = dir.path().join("orders.csv");
+    std::fs::write(&orders, csv).unwrap();
+    assert!(joren(&db, &["import", "orders", orders.to_str().unwrap()], None).status.success());
+
+    let o = joren(&db, &["points", "settings"], None);
+    assert!(o.status.success(), "{}", out(&o));
+    let mut programme: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    programme["ranks"] = serde_json::json!({
+        "enabled": true, "measure": "orders", "window": {"kind": "calendar_year"},
+        "tiers": [
+            {"name": "レギュラー", "threshold": 0, "points_multiplier_percent": 100},
+            {"name": "シルバー", "threshold": 5, "points_multiplier_percent": 120},
+            {"name": "ゴールド", "threshold": 10, "points_multiplier_percent": 150}
+        ],
+        "grace_reviews": 0, "step_down_one": true
+    });
+    let file = dir.path().join("programme.json");
+    programme["ranks"]["tiers"][1]["threshold"] = serde_json::json!(0);
+    std::fs::write(&file, programme.to_string()).unwrap();
+    let o = joren(&db, &["points", "settings", "--set", file.to_str().unwrap()], None);
+    assert!(!o.status.success() && out(&o).contains("ranks.tiers[1].threshold"), "{}", out(&o));
+    programme["ranks"]["tiers"][1]["threshold"] = serde_json::json!(5);
+    std::fs::write(&file, programme.to_string()).unwrap();
+    let o = joren(&db, &["points", "settings", "--set", file.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", out(&o));
+
+    let count = |year: &str, min: i64| per_year.iter().filter(|((_, y), n)| *y == year && **n >= min).count();
+    let o = joren(&db, &["ranks", "evaluate", "--on", "1997-12-31"], None);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains(&format!("upgraded {},", count("1997", 5))), "{}", out(&o));
+    // 1 January 1998 judges 1997 (everyone keeps); 1 January 1999 judges 1998: one tier down at
+    // a time for those who fell short (step_down_one).
+    let o = joren(&db, &["ranks", "evaluate", "--on", "1998-01-01"], None);
+    assert!(out(&o).contains(&format!("reviewed {}, 降格 / downgraded 0", count("1997", 5))), "{}", out(&o));
+    let ranked: Vec<&str> =
+        per_year.iter().filter(|((_, y), n)| *y == "1997" && **n >= 5).map(|((c, _), _)| *c).collect();
+    let gold_1997 = |c: &str| per_year.get(&(c, "1997")).copied().unwrap_or(0) >= 10;
+    let in_1998 = |c: &str| per_year.get(&(c, "1998")).copied().unwrap_or(0);
+    let falls = ranked.iter().filter(|c| in_1998(c) < if gold_1997(c) { 10 } else { 5 }).count();
+    let o = joren(&db, &["ranks", "evaluate", "--on", "1999-01-01"], None);
+    assert!(out(&o).contains(&format!("downgraded {falls},")), "{} (expected {falls})", out(&o));
+    assert!(falls > 0, "the sample has customers who bought less in 1998");
+
+    let o = joren(&db, &["ranks", "report"], None);
+    assert!(o.status.success() && out(&o).contains("ゴールド\t"), "{}", out(&o));
+    let o = joren(&db, &["ranks", "set", "1", "ゴールド", "--reason", "VIP"], None);
+    assert!(o.status.success(), "{}", out(&o));
+    let o = joren(&db, &["ranks", "show", "1"], None);
+    assert!(out(&o).starts_with("ゴールド (level 2") && out(&o).contains("manual\t0\tVIP"), "{}", out(&o));
+    let o = joren(&db, &["ranks", "set", "1", "ダイヤ", "--reason", "x"], None);
+    assert!(!o.status.success() && out(&o).contains("tier"), "{}", out(&o));
+}

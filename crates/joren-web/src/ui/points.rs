@@ -592,7 +592,7 @@ pub(super) struct ReportPage {
     rows: Vec<MonthRow>,
     chart: String,
     /// Customers per tier (name, count, bar width in %) and ups/downs per month, when ranks are on.
-    ranks: Option<(Vec<(String, i64, u32)>, Vec<joren_app::ranks::RankMonth>)>,
+    ranks: Option<RankSection>,
     can_write: bool,
     flash: Option<String>,
 }
@@ -643,6 +643,9 @@ pub(super) async fn report(
         flash: q.evaluated.map(|n| format!("{} ({n})", t.t("ranks.evaluated"))),
     }))
 }
+
+/// Customers per tier (name, count, bar width in %) and ups/downs per month, newest first.
+type RankSection = (Vec<(String, i64, u32)>, Vec<joren_app::ranks::RankMonth>);
 
 #[derive(serde::Deserialize, Default)]
 pub(super) struct ReportQuery {
