@@ -2,7 +2,7 @@
 # Order ingest with points through the API (issue #5's throughput target): `joren serve` on a
 # fresh SQLite file with 1,000 customers; the load comes from a second process on loopback
 # (`bench_points ingest`), CONCURRENCY connections for SECONDS, every order earning points in
-# its own transaction. Usage: scripts/bench_points.sh [SECONDS] [CONCURRENCY]
+# its own transaction, with rank evaluation. Usage: scripts/bench_points.sh [SECONDS] [CONCURRENCY]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_RUN=${1:-20}
@@ -14,6 +14,10 @@ trap 'kill "$PID" 2>/dev/null || true; rm -rf "$DIR"' EXIT
 export JOREN_DATABASE_URL="sqlite://$DIR/joren.db"
 export JOREN_LOG=warn
 $J migrate 2>/dev/null
+# Ranks on (12 months' spend, the default tiers): every order also reads the customer's rank,
+# earns at its multiplier and is checked for an upgrade, in the order's transaction.
+$J points settings | python3 -c 'import json,sys; p=json.load(sys.stdin); p["ranks"]["enabled"]=True; print(json.dumps(p))' > "$DIR/programme.json"
+$J points settings --set "$DIR/programme.json" >/dev/null
 echo "bench-passphrase-123" | $J user create bench --role owner --password-stdin >/dev/null 2>&1
 TOKEN=$($J token create --user bench --name bench 2>/dev/null)
 { echo "姓,名,電話番号"; for i in $(seq 1 1000); do printf '顧客%d,様,090-%04d-%04d\n' "$i" $((1000 + i / 10000)) $((i % 10000)); done; } > "$DIR/customers.csv"

@@ -497,6 +497,10 @@ async fn health_and_openapi_are_served() {
         "/points/redemptions/{id}/confirm",
         "/points/redemptions/{id}/cancel",
         "/points/report",
+        "/customers/{id}/rank",
+        "/ranks/evaluate",
+        "/ranks/report",
+        "/ranks/changes",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} undocumented");
     }
