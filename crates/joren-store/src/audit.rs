@@ -36,6 +36,17 @@ pub(crate) async fn insert_in(
     entity_id: &str,
     detail: &serde_json::Value,
 ) -> Result<()> {
+    insert(&mut **tx, who, action, entity, entity_id, detail).await
+}
+
+async fn insert<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    who: AuditActor<'_>,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    detail: &serde_json::Value,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, detail) VALUES ($1,$2,$3,$4,$5,$6,$7)",
     )
@@ -46,7 +57,7 @@ pub(crate) async fn insert_in(
     .bind(entity)
     .bind(entity_id)
     .bind(detail.to_string())
-    .execute(&mut **tx)
+    .execute(executor)
     .await?;
     Ok(())
 }
@@ -62,19 +73,7 @@ impl Store {
         entity_id: &str,
         detail: &serde_json::Value,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, detail) VALUES ($1,$2,$3,$4,$5,$6,$7)",
-        )
-        .bind(now_ms())
-        .bind(user_id)
-        .bind(actor)
-        .bind(action)
-        .bind(entity)
-        .bind(entity_id)
-        .bind(detail.to_string())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        insert(&self.pool, AuditActor { user_id, name: actor }, action, entity, entity_id, detail).await
     }
 
     /// Newest audit records, optionally for one entity (`customer`, `42`).
