@@ -16,6 +16,7 @@ pub mod orders;
 pub mod points;
 pub mod ranks;
 pub mod segments;
+pub mod tickets;
 
 use chrono::{Offset, TimeZone, Utc};
 use joren_core::role::Role;

@@ -15,5 +15,6 @@ pub mod programme;
 pub mod rank;
 pub mod role;
 pub mod segment_filter;
+pub mod ticket;
 
 pub use error::{FieldError, FieldErrors};

@@ -637,7 +637,15 @@ impl Store {
         sqlx::query(mv("consent_events")).bind(survivor_id).bind(merged_id).execute(&mut *tx).await?;
         sqlx::query(mv("customer_external_ids")).bind(survivor_id).bind(merged_id).execute(&mut *tx).await?;
         // Points follow the person: lots keep their own expiry, entries and debts their history.
-        for table in ["point_lots", "point_entries", "point_debts", "point_redemptions", "rank_changes"] {
+        for table in [
+            "point_lots",
+            "point_entries",
+            "point_debts",
+            "point_redemptions",
+            "rank_changes",
+            "tickets",
+            "ticket_uses",
+        ] {
             sqlx::query(mv(table)).bind(survivor_id).bind(merged_id).execute(&mut *tx).await?;
         }
         // The survivor keeps the higher of the two ranks (the merged orders count for it now).

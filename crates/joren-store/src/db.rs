@@ -69,6 +69,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "customer_facts", include_str!("../migrations/sqlite/0008_customer_facts.sql")),
     (9, "points", include_str!("../migrations/sqlite/0009_points.sql")),
     (10, "ranks", include_str!("../migrations/sqlite/0010_ranks.sql")),
+    (11, "tickets", include_str!("../migrations/sqlite/0011_tickets.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -81,6 +82,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "customer_facts", include_str!("../migrations/postgres/0008_customer_facts.sql")),
     (9, "points", include_str!("../migrations/postgres/0009_points.sql")),
     (10, "ranks", include_str!("../migrations/postgres/0010_ranks.sql")),
+    (11, "tickets", include_str!("../migrations/postgres/0011_tickets.sql")),
 ];
 
 impl Store {

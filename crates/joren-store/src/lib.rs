@@ -16,6 +16,7 @@ mod points;
 mod ranks;
 mod segments;
 mod settings;
+mod tickets;
 mod timeline;
 mod uploads;
 mod users;
@@ -38,6 +39,7 @@ pub use ranks::{
     CustomerRank, RankChange, RankChangeNote, RankCount, RankMovement, RankSpan, RankWrite, upgrade_write,
 };
 pub use segments::{SavedSegment, SegmentPage};
+pub use tickets::{Ticket, TicketPlan, TicketUse, TicketWrite};
 pub use timeline::TimelineEntry;
 pub use uploads::Upload;
 pub use users::{ApiToken, Session, User};

@@ -24,6 +24,7 @@ use crate::error::ApiError;
 
 mod points;
 mod ranks;
+mod tickets;
 
 type ApiResult<T = Response> = Result<T, ApiError>;
 
@@ -80,6 +81,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit))
         .merge(points::routes())
         .merge(ranks::routes())
+        .merge(tickets::routes())
 }
 
 /// `Json<T>` whose rejections are API errors naming the problem (unknown or missing field,
