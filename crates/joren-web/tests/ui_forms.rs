@@ -637,3 +637,73 @@ async fn ranks_are_shown_changed_and_reported_from_the_web_pages() {
         assert_eq!(status, 403, "[{b}] viewers cannot run the evaluation");
     }
 }
+
+/// The value of `name="NAME" value="…"` in a form on `html` (the first one).
+fn form_value(html: &str, name: &str) -> String {
+    html.split(&format!("name=\"{name}\" value=\"")).nth(1).unwrap().split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn tickets_are_sold_used_and_refunded_from_the_web_pages() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let owner = Session { t: &t, cookie: t.login_cookie("owner").await };
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let plan = [("name", "10回券"), ("visits", "10"), ("price", "45,000"), ("valid_months", "6"), ("active", "1")];
+        let (status, _, _) = staff.post("/tickets/plans", &plan).await;
+        assert_eq!(status, 403, "[{b}] plans are the owner's");
+        let (_, location, _) = owner
+            .post("/tickets/plans", &[("visits", "0"), ("price", "1"), ("valid_months", "0"), ("name", "x")])
+            .await;
+        assert!(location.contains("error=") && location.contains("visits"), "[{b}] {location}");
+        let (status, location, _) = owner.post("/tickets/plans", &plan).await;
+        assert_eq!((status, location.as_str()), (303, "/tickets"), "[{b}]");
+
+        let c = t.customer(json!({"family_name": "小林", "given_name": "結衣", "phone": "090-6200-0001"})).await;
+        let (_, html) = staff.page(&format!("/customers/{c}")).await;
+        assert!(html.contains("id=\"ticket-sell\"") && html.contains("10回券 (10回 ¥45,000)"), "[{b}] plan offered");
+        let sell_form = &html[html.find("id=\"ticket-sell\"").unwrap()..];
+        let plan_id = sell_form.split("<option value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let sell_key = form_value(sell_form, "key");
+        let sell = [("plan_id", plan_id.as_str()), ("key", sell_key.as_str())];
+        for _ in 0..2 {
+            let (status, location, _) = staff.post(&format!("/customers/{c}/tickets"), &sell).await;
+            assert_eq!((status, location.contains("tickets=1")), (303, true), "[{b}] {location}");
+        }
+        let tickets = t.app.customer_tickets(c).await.unwrap();
+        assert_eq!(tickets.len(), 1, "[{b}] the same form sent twice sells one ticket");
+        let id = tickets[0].id;
+
+        let (_, html) = staff.page(&format!("/customers/{c}")).await;
+        let use_form = &html[html.find(&format!("action=\"/tickets/{id}/use\"")).unwrap()..];
+        let use_key = form_value(use_form, "key");
+        for _ in 0..2 {
+            staff.post(&format!("/tickets/{id}/use"), &[("key", use_key.as_str()), ("note", "カット")]).await;
+        }
+        let (_, html) = staff.page(&format!("/customers/{c}?tickets=1")).await;
+        assert!(html.contains(&format!("id=\"ticket-remaining-{id}\">9<")), "[{b}] a double click uses one visit");
+        assert!(html.contains("id=\"tickets-flash\""));
+
+        let (_, location, _) = staff.post(&format!("/tickets/{id}/refund"), &[("reason", "")]).await;
+        assert!(location.contains("error="), "[{b}] a reason is required: {location}");
+        let (_, html) = owner.page("/tickets").await;
+        assert!(
+            html.contains("id=\"tickets-outstanding\">¥40,500<") && html.contains("id=\"tickets-exempt\">¥40,500<"),
+            "[{b}]"
+        );
+        staff.post(&format!("/tickets/{id}/refund"), &[("reason", "引っ越し")]).await;
+        let (_, html) = staff.page(&format!("/customers/{c}")).await;
+        assert!(html.contains("払い戻し済み") && html.contains("¥40,500"), "[{b}] refunded 9/10 of ¥45,000");
+        assert!(!html.contains(&format!("action=\"/tickets/{id}/use\"")), "[{b}] no more uses offered");
+
+        // Ending a plan's sale takes it off the customer page.
+        let (_, html) = owner.page("/tickets").await;
+        let toggle = &html[html.find("action=\"/tickets/plans/").unwrap()..];
+        let path = toggle["action=\"".len()..].split('"').next().unwrap().to_string();
+        let stop = [("name", "10回券"), ("visits", "10"), ("price", "¥45,000"), ("valid_months", "6")];
+        let (status, _, _) = owner.post(&path, &stop).await;
+        assert_eq!(status, 303);
+        let (_, html) = staff.page(&format!("/customers/{c}")).await;
+        assert!(!html.contains("id=\"ticket-sell\"") && html.contains("販売中の回数券プランがありません"), "[{b}]");
+    }
+}

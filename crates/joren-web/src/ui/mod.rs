@@ -24,6 +24,7 @@ use crate::i18n::{Lang, Tr};
 mod dashboard;
 mod points;
 mod segments;
+mod tickets;
 
 const LANG_COOKIE: &str = "joren_lang";
 const PAGE_SIZE: i64 = 50;
@@ -57,6 +58,12 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/interactions", post(log_interaction))
         .route("/customers/{id}/points", post(points::adjust))
         .route("/customers/{id}/rank", post(points::set_rank))
+        .route("/customers/{id}/tickets", post(tickets::sell))
+        .route("/tickets", get(tickets::plans))
+        .route("/tickets/plans", post(tickets::create_plan))
+        .route("/tickets/plans/{id}", post(tickets::update_plan))
+        .route("/tickets/{id}/use", post(tickets::use_one))
+        .route("/tickets/{id}/refund", post(tickets::refund))
         .route("/points", get(points::report))
         .route("/ranks/evaluate", post(points::evaluate_ranks))
         .route("/settings/points", get(points::settings).post(points::save_settings))
@@ -456,6 +463,8 @@ struct CustomerPage {
     is_account: bool,
     points: Option<points::PointsPanel>,
     points_flash: Option<String>,
+    tickets: Option<tickets::TicketsPanel>,
+    tickets_flash: Option<String>,
     flash: Option<String>,
     error: Option<String>,
 }
@@ -482,6 +491,7 @@ struct CustomerQuery {
     logged: Option<String>,
     merged: Option<String>,
     points: Option<String>,
+    tickets: Option<String>,
     error: Option<String>,
 }
 
@@ -612,15 +622,19 @@ async fn customer(
             (a.consequent_name, a.antecedent_name, format!("{:.0}", a.confidence * 100.0), format!("{:.1}", a.lift))
         })
         .collect();
-    let points = match c.merged_into {
-        None => Some(points::panel(&s.app, id).await.map_err(err)?),
-        Some(_) => None,
+    let (points, tickets) = match c.merged_into {
+        None => {
+            (Some(points::panel(&s.app, id).await.map_err(err)?), Some(tickets::panel(&s.app, id).await.map_err(err)?))
+        }
+        Some(_) => (None, None),
     };
     Ok(render(&CustomerPage {
         insight,
         suggestions,
         points,
         points_flash: cq.points.map(|_| t.t("points.adjusted").to_string()),
+        tickets,
+        tickets_flash: cq.tickets.map(|_| t.t("tickets.done").to_string()),
         can_write: user.actor.role.can_write(),
         is_account: p.kind == joren_core::customer::CustomerKind::Account,
         c: Chrome::new(t, &user, "customers", format!("/customers/{id}")),

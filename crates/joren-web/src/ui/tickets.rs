@@ -1,0 +1,306 @@
+//! 回数券 pages: the tickets panel on the customer page (sell, use one visit, refund the
+//! unused part) and the plans page (plans, outstanding paid value, tickets expiring soon).
+//! Every sell and use form carries its own idempotency key, so a double click or a resent
+//! form is applied once.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use joren_app::auth::random_token;
+use joren_app::tickets::{RefundTicketInput, SellInput, Ticket, UseInput};
+use joren_app::{App, AppError};
+use joren_core::money::format_amount;
+use joren_core::ticket::TicketPlanInput;
+
+use super::{Chrome, UiError, UiLang, UiResult, back_with_error, check_csrf, render, require};
+use crate::AppState;
+use crate::auth::WebUser;
+
+/// One ticket on the customer page.
+pub(super) struct TicketRow {
+    pub id: i64,
+    pub name: String,
+    pub remaining: i64,
+    pub visits: i64,
+    pub sold_on: String,
+    pub last_day: Option<String>,
+    pub status: &'static str,
+    pub usable: bool,
+    pub unused_value: String,
+    pub refunded: Option<String>,
+    /// A fresh idempotency key for this render's "use one visit" button.
+    pub use_key: String,
+}
+
+/// The tickets panel of the customer page.
+pub(super) struct TicketsPanel {
+    pub plans: Vec<(i64, String)>,
+    pub tickets: Vec<TicketRow>,
+    /// A fresh idempotency key for this render's sell form.
+    pub sell_key: String,
+}
+
+fn status_key(status: &str) -> &'static str {
+    match status {
+        "used_up" => "tickets.used_up",
+        "expired" => "tickets.expired",
+        "refunded" => "tickets.refunded",
+        _ => "tickets.active",
+    }
+}
+
+fn row(t: &Ticket) -> TicketRow {
+    TicketRow {
+        id: t.id,
+        name: t.name.clone(),
+        remaining: t.remaining,
+        visits: t.visits,
+        sold_on: t.sold_on.to_string(),
+        last_day: t.last_day.map(|d| d.to_string()),
+        status: status_key(t.status),
+        usable: t.status == "active",
+        unused_value: format_amount(t.unused_value, "JPY"),
+        refunded: (t.status == "refunded").then(|| format_amount(t.refunded_amount, "JPY")),
+        use_key: format!("ui-{}", random_token()),
+    }
+}
+
+/// Builds the panel for customer `id`.
+pub(super) async fn panel(app: &App, id: i64) -> Result<TicketsPanel, AppError> {
+    let plans = app
+        .ticket_plans()
+        .await?
+        .into_iter()
+        .filter(|p| p.active)
+        .map(|p| (p.id, format!("{} ({}回 {})", p.name, p.visits, format_amount(p.price, "JPY"))))
+        .collect();
+    let tickets = app.customer_tickets(id).await?.iter().map(row).collect();
+    Ok(TicketsPanel { plans, tickets, sell_key: format!("ui-{}", random_token()) })
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct SellForm {
+    csrf: String,
+    plan_id: String,
+    key: String,
+}
+
+/// `POST /customers/{id}/tickets`: sells a ticket.
+pub(super) async fn sell(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<SellForm>,
+) -> UiResult {
+    let user = require(user, &format!("/customers/{id}"))?;
+    check_csrf(t, &user, &f.csrf)?;
+    let back = format!("/customers/{id}");
+    let Ok(plan_id) = f.plan_id.parse() else {
+        return Ok(back_with_error(&back, t.t("tickets.choose_plan")));
+    };
+    match s.app.sell_ticket(&user.actor, id, SellInput { plan_id }, Some(&f.key)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?tickets=1#tickets")).into_response()),
+        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &e.to_string())),
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct UseForm {
+    csrf: String,
+    key: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /tickets/{id}/use`: takes one visit.
+pub(super) async fn use_one(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<UseForm>,
+) -> UiResult {
+    let user = require(user, "/customers")?;
+    check_csrf(t, &user, &f.csrf)?;
+    let ticket = s.app.ticket(id).await.map_err(|e| UiError::from_app(t, e))?;
+    let back = format!("/customers/{}", ticket.customer_id);
+    match s.app.use_ticket(&user.actor, id, UseInput { note: f.note }, Some(&f.key)).await {
+        Ok(_) => Ok(Redirect::to(&format!("{back}?tickets=1#tickets")).into_response()),
+        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &e.to_string())),
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct RefundForm {
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /tickets/{id}/refund`: refunds the unused part.
+pub(super) async fn refund(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<RefundForm>,
+) -> UiResult {
+    let user = require(user, "/customers")?;
+    check_csrf(t, &user, &f.csrf)?;
+    let ticket = s.app.ticket(id).await.map_err(|e| UiError::from_app(t, e))?;
+    let back = format!("/customers/{}", ticket.customer_id);
+    match s.app.refund_ticket(&user.actor, id, RefundTicketInput { reason: f.reason }).await {
+        Ok(_) => Ok(Redirect::to(&format!("{back}?tickets=1#tickets")).into_response()),
+        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &e.to_string())),
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+pub(super) struct PlanRow {
+    pub id: i64,
+    pub name: String,
+    pub visits: i64,
+    pub price: String,
+    pub valid_months: i64,
+    pub active: bool,
+    pub exempt: bool,
+}
+
+pub(super) struct ExpiringRow {
+    pub customer_id: i64,
+    pub name: String,
+    pub remaining: i64,
+    pub last_day: String,
+}
+
+#[derive(Template)]
+#[template(path = "tickets.html")]
+pub(super) struct PlansPage {
+    c: Chrome,
+    plans: Vec<PlanRow>,
+    outstanding: String,
+    exempt: String,
+    tickets: i64,
+    expiring: Vec<ExpiringRow>,
+    can_edit: bool,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct PlansQuery {
+    error: Option<String>,
+}
+
+/// `GET /tickets`: plans, outstanding paid value and tickets expiring within 30 days.
+pub(super) async fn plans(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Query(q): Query<PlansQuery>,
+) -> UiResult {
+    let user = require(user, "/tickets")?;
+    let err = |e| UiError::from_app(t, e);
+    let plans = s
+        .app
+        .ticket_plans()
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|p| PlanRow {
+            id: p.id,
+            name: p.name,
+            visits: p.visits,
+            price: format_amount(p.price, "JPY"),
+            valid_months: p.valid_months,
+            active: p.active,
+            exempt: p.within_six_months,
+        })
+        .collect();
+    let o = s.app.tickets_outstanding().await.map_err(err)?;
+    let expiring = s
+        .app
+        .tickets_expiring_within(30)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|x| ExpiringRow {
+            customer_id: x.customer_id,
+            name: x.name,
+            remaining: x.remaining,
+            last_day: x.last_day.map(|d| d.to_string()).unwrap_or_default(),
+        })
+        .collect();
+    Ok(render(&PlansPage {
+        c: Chrome::new(t, &user, "points", "/tickets"),
+        plans,
+        outstanding: format_amount(o.value, "JPY"),
+        exempt: format_amount(o.exempt_value, "JPY"),
+        tickets: o.tickets,
+        expiring,
+        can_edit: user.actor.role.can_manage_users(),
+        error: q.error,
+    }))
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct PlanForm {
+    csrf: String,
+    name: String,
+    visits: String,
+    price: String,
+    valid_months: String,
+    #[serde(default)]
+    active: Option<String>,
+}
+
+/// `POST /tickets/plans`: a new plan (owners).
+pub(super) async fn create_plan(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Form(f): Form<PlanForm>,
+) -> UiResult {
+    save_plan(s, t, user, None, f).await
+}
+
+/// `POST /tickets/plans/{id}`: changes a plan, e.g. ends its sale (owners).
+pub(super) async fn update_plan(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<PlanForm>,
+) -> UiResult {
+    save_plan(s, t, user, Some(id), f).await
+}
+
+async fn save_plan(s: AppState, t: crate::i18n::Tr, user: Option<WebUser>, id: Option<i64>, f: PlanForm) -> UiResult {
+    let user = require(user, "/tickets")?;
+    check_csrf(t, &user, &f.csrf)?;
+    let num = |field: &str, v: &str| -> Result<i64, String> {
+        v.trim().replace([',', '¥', '￥'], "").parse().map_err(|_| format!("{field}: 「{v}」は数値ではありません"))
+    };
+    let input = (|| -> Result<TicketPlanInput, String> {
+        Ok(TicketPlanInput {
+            name: f.name.clone(),
+            visits: num("visits", &f.visits)?,
+            price: num("price", &f.price)?,
+            valid_months: u32::try_from(num("valid_months", &f.valid_months)?)
+                .map_err(|_| "valid_months: 0 以上".to_string())?,
+            active: f.active.is_some(),
+        })
+    })();
+    let input = match input {
+        Ok(i) => i,
+        Err(msg) => return Ok(back_with_error("/tickets", &msg)),
+    };
+    match s.app.save_ticket_plan(&user.actor, id, input).await {
+        Ok(_) => Ok(Redirect::to("/tickets").into_response()),
+        Err(AppError::Validation(e)) => Ok(back_with_error("/tickets", &e.to_string())),
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
