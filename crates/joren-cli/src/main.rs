@@ -73,6 +73,9 @@ enum Command {
     /// Ranks: a customer's tier, manual changes, the evaluation run and the distribution.
     #[command(subcommand)]
     Ranks(RanksCommand),
+    /// Prepaid tickets (回数券): plans, sale, use, refund of the unused part, outstanding value.
+    #[command(subcommand)]
+    Tickets(TicketsCommand),
     /// Retention analytics on a transactions CSV (customer_id,date,amount): customer summary,
     /// RFM scores and segments, BG/NBD and Gamma-Gamma CLV models.
     #[command(subcommand)]
@@ -263,6 +266,40 @@ enum RanksCommand {
 }
 
 #[derive(Subcommand)]
+enum TicketsCommand {
+    /// List the plans.
+    Plans,
+    /// Add a plan (e.g. `plan-add 10回券 --visits 10 --price 45000 --months 6`; 0 months = no expiry).
+    PlanAdd {
+        name: String,
+        #[arg(long)]
+        visits: i64,
+        #[arg(long)]
+        price: i64,
+        #[arg(long, default_value_t = 6)]
+        months: u32,
+    },
+    /// Sell a ticket of a plan to a customer.
+    Sell { customer_id: i64, plan_id: i64 },
+    /// Take one visit from a ticket.
+    Use {
+        ticket_id: i64,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Refund the unused part of a ticket (audited).
+    Refund {
+        ticket_id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// A customer's tickets.
+    List { customer_id: i64 },
+    /// Outstanding paid value of usable tickets (資金決済法).
+    Outstanding,
+}
+
+#[derive(Subcommand)]
 enum TokenCommand {
     /// Create an API token for a user and print it (shown only once).
     Create {
@@ -347,6 +384,7 @@ async fn main() -> Result<()> {
         Command::Token(c) => token(&cli.global, c, &system).await,
         Command::Points(c) => points(&cli.global, c, &system).await,
         Command::Ranks(c) => ranks(&cli.global, c, &system).await,
+        Command::Tickets(c) => tickets(&cli.global, c, &system).await,
         Command::Analyze(mut c) => {
             if let Some(common) = c.common_mut().filter(|c| c.reads_database()) {
                 let app = open(&cli.global.database_url, config(&cli.global, false)?).await?;
@@ -684,6 +722,61 @@ async fn ranks(g: &Global, c: RanksCommand, actor: &Actor) -> Result<()> {
             for m in &r.months {
                 println!("{}	{}	{}	{}", m.month, m.up, m.down, m.grace);
             }
+        }
+    }
+    Ok(())
+}
+
+async fn tickets(g: &Global, c: TicketsCommand, actor: &Actor) -> Result<()> {
+    use joren_app::tickets::{RefundTicketInput, SellInput, Ticket, UseInput};
+    let app = open(&g.database_url, config(g, false)?).await?;
+    let show = |t: &Ticket| {
+        let last = t.last_day.map(|d| d.to_string()).unwrap_or_else(|| "無期限 / no expiry".into());
+        println!(
+            "ticket {}\t{}\t{}/{} left\tuntil {last}\t{}\tunused ¥{}",
+            t.id, t.name, t.remaining, t.visits, t.status, t.unused_value
+        );
+    };
+    match c {
+        TicketsCommand::Plans => {
+            for p in app.ticket_plans().await? {
+                println!(
+                    "plan {}\t{}\t{} visits\t¥{}\t{} months\t{}",
+                    p.id,
+                    p.name,
+                    p.visits,
+                    p.price,
+                    p.valid_months,
+                    if p.active { "on sale" } else { "not on sale" }
+                );
+            }
+        }
+        TicketsCommand::PlanAdd { name, visits, price, months } => {
+            let input = joren_core::ticket::TicketPlanInput { name, visits, price, valid_months: months, active: true };
+            let p = app.save_ticket_plan(actor, None, input).await?;
+            println!("plan {}: {} / 作成しました", p.id, p.name);
+        }
+        TicketsCommand::Sell { customer_id, plan_id } => {
+            show(&app.sell_ticket(actor, customer_id, SellInput { plan_id }, None).await?.ticket);
+        }
+        TicketsCommand::Use { ticket_id, note } => {
+            show(&app.use_ticket(actor, ticket_id, UseInput { note }, None).await?.ticket);
+        }
+        TicketsCommand::Refund { ticket_id, reason } => {
+            let t = app.refund_ticket(actor, ticket_id, RefundTicketInput { reason }).await?;
+            println!("ticket {}: ¥{} refunded / 払い戻しました", t.id, t.refunded_amount);
+        }
+        TicketsCommand::List { customer_id } => {
+            for t in app.customer_tickets(customer_id).await? {
+                show(&t);
+            }
+        }
+        TicketsCommand::Outstanding => {
+            let o = app.tickets_outstanding().await?;
+            println!(
+                "未使用残高 / outstanding ¥{} in {} tickets (うち6か月以内有効 / valid 6 months or less: ¥{})",
+                o.value, o.tickets, o.exempt_value
+            );
         }
     }
     Ok(())

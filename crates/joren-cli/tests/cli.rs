@@ -206,3 +206,31 @@ fn ranks_are_set_up_evaluated_and_reviewed_from_the_command_line() {
     let o = joren(&db, &["ranks", "set", "1", "ダイヤ", "--reason", "x"], None);
     assert!(!o.status.success() && out(&o).contains("tier"), "{}", out(&o));
 }
+
+#[test]
+fn tickets_are_sold_used_and_refunded_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db", dir.path().display());
+    assert!(joren(&db, &["migrate"], None).status.success());
+    let csv = dir.path().join("c.csv");
+    std::fs::write(&csv, "姓,名,電話番号\n高橋,誠,090-7000-0001\n").unwrap();
+    assert!(joren(&db, &["import", "customers", csv.to_str().unwrap()], None).status.success());
+    let o = joren(&db, &["tickets", "plan-add", "5回券", "--visits", "0", "--price", "20000"], None);
+    assert!(!o.status.success() && out(&o).contains("visits"), "{}", out(&o));
+    let o = joren(&db, &["tickets", "plan-add", "5回券", "--visits", "5", "--price", "20000"], None);
+    assert!(out(&o).contains("plan 1: 5回券"), "{}", out(&o));
+    let o = joren(&db, &["tickets", "sell", "1", "1"], None);
+    assert!(out(&o).contains("ticket 1\t5回券\t5/5 left"), "{}", out(&o));
+    for left in [4, 3] {
+        let o = joren(&db, &["tickets", "use", "1", "--note", "施術"], None);
+        assert!(out(&o).contains(&format!("{left}/5 left")), "{}", out(&o));
+    }
+    let o = joren(&db, &["tickets", "outstanding"], None);
+    assert!(out(&o).contains("outstanding ¥12000 in 1 tickets") && out(&o).contains("¥12000)"), "{}", out(&o));
+    let o = joren(&db, &["tickets", "refund", "1", "--reason", "解約"], None);
+    assert!(out(&o).contains("¥12000 refunded"), "{}", out(&o));
+    let o = joren(&db, &["tickets", "use", "1"], None);
+    assert!(!o.status.success() && out(&o).contains("払い戻し済み"), "{}", out(&o));
+    let o = joren(&db, &["tickets", "list", "1"], None);
+    assert!(out(&o).contains("refunded"), "{}", out(&o));
+}

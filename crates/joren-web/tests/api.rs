@@ -501,6 +501,11 @@ async fn health_and_openapi_are_served() {
         "/ranks/evaluate",
         "/ranks/report",
         "/ranks/changes",
+        "/ticket-plans",
+        "/customers/{id}/tickets",
+        "/tickets/{id}/uses",
+        "/tickets/{id}/refund",
+        "/tickets/outstanding",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} undocumented");
     }
