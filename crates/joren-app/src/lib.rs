@@ -10,6 +10,7 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod interactions;
+pub mod memberships;
 pub mod metrics;
 pub mod next_action;
 pub mod orders;

@@ -6,6 +6,7 @@ pub mod csv_safety;
 pub mod customer;
 pub mod error;
 pub mod kana;
+pub mod membership;
 pub mod money;
 pub mod order;
 pub mod phone;

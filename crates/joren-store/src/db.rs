@@ -70,6 +70,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "points", include_str!("../migrations/sqlite/0009_points.sql")),
     (10, "ranks", include_str!("../migrations/sqlite/0010_ranks.sql")),
     (11, "tickets", include_str!("../migrations/sqlite/0011_tickets.sql")),
+    (12, "memberships", include_str!("../migrations/sqlite/0012_memberships.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -83,6 +84,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "points", include_str!("../migrations/postgres/0009_points.sql")),
     (10, "ranks", include_str!("../migrations/postgres/0010_ranks.sql")),
     (11, "tickets", include_str!("../migrations/postgres/0011_tickets.sql")),
+    (12, "memberships", include_str!("../migrations/postgres/0012_memberships.sql")),
 ];
 
 impl Store {

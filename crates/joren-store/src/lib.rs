@@ -10,6 +10,7 @@ mod db;
 mod facts;
 mod idempotency;
 mod interactions;
+mod memberships;
 mod metrics;
 mod orders;
 mod points;
@@ -29,6 +30,7 @@ pub use customers::{
 pub use db::{Backend, Store};
 pub use idempotency::{Housekeeping, IdempotencyOutcome};
 pub use interactions::{Interaction, NewInteraction};
+pub use memberships::{Membership, MembershipChange, MembershipEvent, MembershipFact, MembershipPlan};
 pub use metrics::{CustomerMetrics, OrderLogVersion, SegmentChange, SnapshotInfo};
 pub use orders::{Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage, PointsContext};
 pub use points::{

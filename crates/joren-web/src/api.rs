@@ -22,6 +22,7 @@ use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::ApiError;
 
+mod memberships;
 mod points;
 mod ranks;
 mod tickets;
@@ -82,6 +83,7 @@ pub fn routes() -> Router<AppState> {
         .merge(points::routes())
         .merge(ranks::routes())
         .merge(tickets::routes())
+        .merge(memberships::routes())
 }
 
 /// `Json<T>` whose rejections are API errors naming the problem (unknown or missing field,
