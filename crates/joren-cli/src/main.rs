@@ -76,6 +76,9 @@ enum Command {
     /// Prepaid tickets (回数券): plans, sale, use, refund of the unused part, outstanding value.
     #[command(subcommand)]
     Tickets(TicketsCommand),
+    /// Memberships: plans, start, renew, pause, resume, cancel with a reason, the report.
+    #[command(subcommand)]
+    Memberships(MembershipsCommand),
     /// Retention analytics on a transactions CSV (customer_id,date,amount): customer summary,
     /// RFM scores and segments, BG/NBD and Gamma-Gamma CLV models.
     #[command(subcommand)]
@@ -300,6 +303,39 @@ enum TicketsCommand {
 }
 
 #[derive(Subcommand)]
+enum MembershipsCommand {
+    /// List the plans.
+    Plans,
+    /// Add a plan (e.g. `plan-add 月額会員 --price 3300 --months 1`).
+    PlanAdd {
+        name: String,
+        #[arg(long)]
+        price: i64,
+        #[arg(long, default_value_t = 1)]
+        months: u32,
+    },
+    /// Start a membership of a plan for a customer today.
+    Start { customer_id: i64, plan_id: i64 },
+    /// Renew, pause, resume or cancel (`--reason price|not_using|dissatisfied|moved|competitor|other`).
+    Change {
+        membership_id: i64,
+        #[arg(value_parser = ["renew", "pause", "resume", "cancel"])]
+        action: String,
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// A customer's memberships.
+    List { customer_id: i64 },
+    /// Members per status, churn reasons, and the sBG fit on a cohort (as JSON).
+    Report {
+        #[arg(long)]
+        plan_id: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
 enum TokenCommand {
     /// Create an API token for a user and print it (shown only once).
     Create {
@@ -385,6 +421,7 @@ async fn main() -> Result<()> {
         Command::Points(c) => points(&cli.global, c, &system).await,
         Command::Ranks(c) => ranks(&cli.global, c, &system).await,
         Command::Tickets(c) => tickets(&cli.global, c, &system).await,
+        Command::Memberships(c) => memberships(&cli.global, c, &system).await,
         Command::Analyze(mut c) => {
             if let Some(common) = c.common_mut().filter(|c| c.reads_database()) {
                 let app = open(&cli.global.database_url, config(&cli.global, false)?).await?;
@@ -777,6 +814,52 @@ async fn tickets(g: &Global, c: TicketsCommand, actor: &Actor) -> Result<()> {
                 "未使用残高 / outstanding ¥{} in {} tickets (うち6か月以内有効 / valid 6 months or less: ¥{})",
                 o.value, o.tickets, o.exempt_value
             );
+        }
+    }
+    Ok(())
+}
+
+async fn memberships(g: &Global, c: MembershipsCommand, actor: &Actor) -> Result<()> {
+    use joren_app::memberships::{ChangeInput, Membership, StartInput};
+    let app = open(&g.database_url, config(g, false)?).await?;
+    let show = |m: &Membership| {
+        println!(
+            "membership {}\t{}\t{}\tfrom {}\tpaid until {}\trenewals {}{}",
+            m.id,
+            m.name,
+            m.status,
+            m.started_on,
+            m.paid_until,
+            m.renewals,
+            m.cancel_reason.as_deref().map(|r| format!("\treason {r}")).unwrap_or_default()
+        );
+    };
+    match c {
+        MembershipsCommand::Plans => {
+            for p in app.membership_plans().await? {
+                println!("plan {}\t{}\t¥{}\tevery {} months\t{}", p.id, p.name, p.price, p.period_months, p.active);
+            }
+        }
+        MembershipsCommand::PlanAdd { name, price, months } => {
+            let input =
+                joren_core::membership::MembershipPlanInput { name, price, period_months: months, active: true };
+            let p = app.save_membership_plan(actor, None, input).await?;
+            println!("plan {}: {} / 作成しました", p.id, p.name);
+        }
+        MembershipsCommand::Start { customer_id, plan_id } => {
+            show(&app.start_membership(actor, customer_id, StartInput { plan_id }, None).await?.0);
+        }
+        MembershipsCommand::Change { membership_id, action, reason, note } => {
+            let input = ChangeInput { action, reason, note };
+            show(&app.change_membership(actor, membership_id, input, None).await?.0);
+        }
+        MembershipsCommand::List { customer_id } => {
+            for m in app.customer_memberships(customer_id).await? {
+                show(&m);
+            }
+        }
+        MembershipsCommand::Report { plan_id } => {
+            println!("{}", serde_json::to_string_pretty(&app.membership_report(plan_id).await?)?);
         }
     }
     Ok(())

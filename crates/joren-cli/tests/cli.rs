@@ -234,3 +234,27 @@ fn tickets_are_sold_used_and_refunded_from_the_command_line() {
     let o = joren(&db, &["tickets", "list", "1"], None);
     assert!(out(&o).contains("refunded"), "{}", out(&o));
 }
+
+#[test]
+fn memberships_are_started_changed_and_reported_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db", dir.path().display());
+    assert!(joren(&db, &["migrate"], None).status.success());
+    let csv = dir.path().join("c.csv");
+    std::fs::write(&csv, "姓,名,電話番号\n山本,蓮,090-7100-0001\n").unwrap();
+    assert!(joren(&db, &["import", "customers", csv.to_str().unwrap()], None).status.success());
+    let o = joren(&db, &["memberships", "plan-add", "月額会員", "--price", "3300"], None);
+    assert!(out(&o).contains("plan 1: 月額会員"), "{}", out(&o));
+    let o = joren(&db, &["memberships", "start", "1", "1"], None);
+    assert!(out(&o).contains("membership 1\t月額会員\tactive"), "{}", out(&o));
+    let o = joren(&db, &["memberships", "change", "1", "renew"], None);
+    assert!(out(&o).contains("renewals 1"), "{}", out(&o));
+    let o = joren(&db, &["memberships", "change", "1", "cancel"], None);
+    assert!(!o.status.success() && out(&o).contains("reason"), "{}", out(&o));
+    let o = joren(&db, &["memberships", "change", "1", "cancel", "--reason", "not_using"], None);
+    assert!(out(&o).contains("cancelled") && out(&o).contains("reason not_using"), "{}", out(&o));
+    let o = joren(&db, &["memberships", "report"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let not_using = v["reasons"].as_array().unwrap().iter().find(|r| r["reason"] == "not_using").unwrap();
+    assert_eq!(not_using["cancelled"], 1, "{v}");
+}

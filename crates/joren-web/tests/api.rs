@@ -506,6 +506,10 @@ async fn health_and_openapi_are_served() {
         "/tickets/{id}/uses",
         "/tickets/{id}/refund",
         "/tickets/outstanding",
+        "/membership-plans",
+        "/customers/{id}/memberships",
+        "/memberships/{id}/changes",
+        "/memberships/report",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} undocumented");
     }

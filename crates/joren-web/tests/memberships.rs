@@ -115,4 +115,10 @@ async fn the_sbg_fit_on_a_membership_cohort_matches_the_published_one() {
     assert_eq!(curve.len(), 14, "years 0–13");
     // S(12) = B(α, β + 12) / B(α, β) = 0.1701 at the published parameters.
     assert!((curve[12].as_f64().unwrap() - 0.1701).abs() < 0.002, "[{b}] S(12) {}", curve[12]);
+
+    // The web page shows the cohort's chart with the fitted parameters.
+    let cookie = t.login_cookie("staff").await;
+    let r = t.client.get(t.url("/memberships")).header("cookie", cookie).send().await.unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"membership-retention\"") && html.contains("id=\"sbg-alpha\">0.704<"), "[{b}] chart");
 }

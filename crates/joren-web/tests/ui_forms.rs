@@ -707,3 +707,52 @@ async fn tickets_are_sold_used_and_refunded_from_the_web_pages() {
         assert!(!html.contains("id=\"ticket-sell\"") && html.contains("販売中の回数券プランがありません"), "[{b}]");
     }
 }
+
+#[tokio::test]
+async fn memberships_are_started_renewed_and_cancelled_from_the_web_pages() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let owner = Session { t: &t, cookie: t.login_cookie("owner").await };
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let plan = [("name", "月額会員"), ("price", "3,300"), ("period_months", "1"), ("active", "1")];
+        let (status, _, _) = staff.post("/memberships/plans", &plan).await;
+        assert_eq!(status, 403, "[{b}] plans are the owner's");
+        let (_, location, _) = owner.post("/memberships/plans", &plan).await;
+        assert_eq!(location, "/memberships", "[{b}]");
+
+        let c = t.customer(json!({"family_name": "松本", "given_name": "凛", "phone": "090-8100-0001"})).await;
+        let (_, html) = staff.page(&format!("/customers/{c}")).await;
+        let start_form = &html[html.find("id=\"membership-start\"").expect("start form")..];
+        let plan_id = start_form.split("<option value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let key = form_value(start_form, "key");
+        for _ in 0..2 {
+            staff
+                .post(&format!("/customers/{c}/memberships"), &[("plan_id", plan_id.as_str()), ("key", key.as_str())])
+                .await;
+        }
+        let ms = t.app.customer_memberships(c).await.unwrap();
+        assert_eq!(ms.len(), 1, "[{b}] the same form sent twice starts one membership");
+        let id = ms[0].id;
+
+        let (_, html) = staff.page(&format!("/customers/{c}")).await;
+        let change_form = &html[html.find(&format!("action=\"/memberships/{id}/change\"")).unwrap()..];
+        let key = form_value(change_form, "key");
+        for _ in 0..2 {
+            staff.post(&format!("/memberships/{id}/change"), &[("key", key.as_str()), ("action", "renew")]).await;
+        }
+        assert_eq!(t.app.membership(id).await.unwrap().renewals, 1, "[{b}] a double click renews once");
+        let cancel = [("key", key.as_str()), ("action", "cancel"), ("reason", "moved"), ("note", "大阪へ")];
+        let (_, location, _) = staff.post(&format!("/memberships/{id}/change"), &cancel).await;
+        assert!(location.contains("memberships=1"), "[{b}] {location}");
+        let (_, html) = staff.page(&format!("/customers/{c}")).await;
+        assert!(
+            html.contains(&format!("id=\"membership-status-{id}\">解約済み<")) && html.contains("転居 大阪へ"),
+            "[{b}]"
+        );
+
+        let (_, html) = staff.page("/memberships").await;
+        assert!(html.contains("id=\"churn-reasons\"") && html.contains("月額会員"), "[{b}]");
+        let moved = html.split("<td>転居</td><td class=\"num\">").nth(1).unwrap().split('<').next().unwrap();
+        assert_eq!(moved, "1", "[{b}] the reason is counted");
+    }
+}

@@ -22,6 +22,7 @@ use crate::auth::{SESSION_COOKIE, WebUser, constant_time_eq, cookie};
 use crate::i18n::{Lang, Tr};
 
 mod dashboard;
+mod memberships;
 mod points;
 mod segments;
 mod tickets;
@@ -60,6 +61,10 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/rank", post(points::set_rank))
         .route("/customers/{id}/tickets", post(tickets::sell))
         .route("/tickets", get(tickets::plans))
+        .route("/customers/{id}/memberships", post(memberships::start))
+        .route("/memberships", get(memberships::page))
+        .route("/memberships/plans", post(memberships::create_plan))
+        .route("/memberships/{id}/change", post(memberships::change))
         .route("/tickets/plans", post(tickets::create_plan))
         .route("/tickets/plans/{id}", post(tickets::update_plan))
         .route("/tickets/{id}/use", post(tickets::use_one))
@@ -465,6 +470,8 @@ struct CustomerPage {
     points_flash: Option<String>,
     tickets: Option<tickets::TicketsPanel>,
     tickets_flash: Option<String>,
+    memberships: Option<memberships::MembershipsPanel>,
+    memberships_flash: Option<String>,
     flash: Option<String>,
     error: Option<String>,
 }
@@ -492,6 +499,7 @@ struct CustomerQuery {
     merged: Option<String>,
     points: Option<String>,
     tickets: Option<String>,
+    memberships: Option<String>,
     error: Option<String>,
 }
 
@@ -622,11 +630,13 @@ async fn customer(
             (a.consequent_name, a.antecedent_name, format!("{:.0}", a.confidence * 100.0), format!("{:.1}", a.lift))
         })
         .collect();
-    let (points, tickets) = match c.merged_into {
-        None => {
-            (Some(points::panel(&s.app, id).await.map_err(err)?), Some(tickets::panel(&s.app, id).await.map_err(err)?))
-        }
-        Some(_) => (None, None),
+    let (points, tickets, memberships) = match c.merged_into {
+        None => (
+            Some(points::panel(&s.app, id).await.map_err(err)?),
+            Some(tickets::panel(&s.app, id).await.map_err(err)?),
+            Some(memberships::panel(&s.app, id).await.map_err(err)?),
+        ),
+        Some(_) => (None, None, None),
     };
     Ok(render(&CustomerPage {
         insight,
@@ -635,6 +645,8 @@ async fn customer(
         points_flash: cq.points.map(|_| t.t("points.adjusted").to_string()),
         tickets,
         tickets_flash: cq.tickets.map(|_| t.t("tickets.done").to_string()),
+        memberships,
+        memberships_flash: cq.memberships.map(|_| t.t("memberships.done").to_string()),
         can_write: user.actor.role.can_write(),
         is_account: p.kind == joren_core::customer::CustomerKind::Account,
         c: Chrome::new(t, &user, "customers", format!("/customers/{id}")),

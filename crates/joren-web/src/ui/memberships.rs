@@ -1,0 +1,293 @@
+//! Membership pages: the panel on the customer page (start, renew, pause, resume, cancel with a
+//! reason; each form with its own idempotency key) and `/memberships` (plans, members per
+//! status, churn reasons, a cohort's retention with the sBG projection as a chart).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use joren_app::auth::random_token;
+use joren_app::memberships::{ChangeInput, MembershipReport, StartInput};
+use joren_app::{App, AppError};
+use joren_core::membership::{CancelReason, MembershipPlanInput};
+use joren_core::money::format_amount;
+
+use super::{Chrome, UiError, UiLang, UiResult, back_with_error, check_csrf, render, require};
+use crate::AppState;
+use crate::auth::WebUser;
+use crate::i18n::Tr;
+
+pub(super) struct MembershipRow {
+    pub id: i64,
+    pub name: String,
+    pub price: String,
+    pub status: String,
+    pub started_on: String,
+    pub paid_until: String,
+    pub renewals: i64,
+    pub cancel: Option<String>,
+    /// A fresh idempotency key for this render's change forms.
+    pub key: String,
+}
+
+/// The memberships panel of the customer page.
+pub(super) struct MembershipsPanel {
+    pub plans: Vec<(i64, String)>,
+    pub memberships: Vec<MembershipRow>,
+    pub reasons: Vec<(&'static str, &'static str)>,
+    pub start_key: String,
+}
+
+pub(super) async fn panel(app: &App, id: i64) -> Result<MembershipsPanel, AppError> {
+    let plans = app
+        .membership_plans()
+        .await?
+        .into_iter()
+        .filter(|p| p.active)
+        .map(|p| (p.id, format!("{} ({} / {}か月)", p.name, format_amount(p.price, "JPY"), p.period_months)))
+        .collect();
+    let memberships = app
+        .customer_memberships(id)
+        .await?
+        .into_iter()
+        .map(|m| MembershipRow {
+            id: m.id,
+            name: m.name,
+            price: format_amount(m.price, "JPY"),
+            status: m.status,
+            started_on: m.started_on.to_string(),
+            paid_until: m.paid_until.to_string(),
+            renewals: m.renewals,
+            cancel: m.cancel_reason.as_deref().and_then(CancelReason::parse).map(|r| {
+                let on = m.cancelled_on.map(|d| d.to_string()).unwrap_or_default();
+                format!("{on} {} {}", r.label_ja(), m.cancel_note)
+            }),
+            key: format!("ui-{}", random_token()),
+        })
+        .collect();
+    let reasons = CancelReason::ALL.iter().map(|r| (r.as_str(), r.label_ja())).collect();
+    Ok(MembershipsPanel { plans, memberships, reasons, start_key: format!("ui-{}", random_token()) })
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct StartForm {
+    csrf: String,
+    plan_id: String,
+    key: String,
+}
+
+/// `POST /customers/{id}/memberships`: starts a membership.
+pub(super) async fn start(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<StartForm>,
+) -> UiResult {
+    let user = require(user, &format!("/customers/{id}"))?;
+    check_csrf(t, &user, &f.csrf)?;
+    let back = format!("/customers/{id}");
+    let Ok(plan_id) = f.plan_id.parse() else {
+        return Ok(back_with_error(&back, t.t("tickets.choose_plan")));
+    };
+    match s.app.start_membership(&user.actor, id, StartInput { plan_id }, Some(&f.key)).await {
+        Ok(_) => Ok(Redirect::to(&format!("{back}?memberships=1#memberships")).into_response()),
+        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &e.to_string())),
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct ChangeForm {
+    csrf: String,
+    action: String,
+    key: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /memberships/{id}/change`: renew, pause, resume or cancel.
+pub(super) async fn change(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<ChangeForm>,
+) -> UiResult {
+    let user = require(user, "/customers")?;
+    check_csrf(t, &user, &f.csrf)?;
+    let m = s.app.membership(id).await.map_err(|e| UiError::from_app(t, e))?;
+    let back = format!("/customers/{}", m.customer_id);
+    // Each action's button shares the form's key; the key names the action so a renewal and a
+    // cancellation from one page render are not taken for retries of each other.
+    let key = format!("{}-{}", f.key, f.action);
+    let input = ChangeInput { action: f.action, reason: (!f.reason.is_empty()).then_some(f.reason), note: f.note };
+    match s.app.change_membership(&user.actor, id, input, Some(&key)).await {
+        Ok(_) => Ok(Redirect::to(&format!("{back}?memberships=1#memberships")).into_response()),
+        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &e.to_string())),
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+pub(super) struct PlanRow {
+    pub id: i64,
+    pub name: String,
+    pub price: String,
+    pub period_months: i64,
+    pub active: bool,
+    pub members: (i64, i64, i64),
+}
+
+#[derive(Template)]
+#[template(path = "memberships.html")]
+pub(super) struct MembershipsPage {
+    c: Chrome,
+    plans: Vec<PlanRow>,
+    reasons: Vec<(&'static str, i64, u32)>,
+    cohort: Option<joren_app::memberships::CohortRetention>,
+    chart: String,
+    can_edit: bool,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct PageQuery {
+    plan_id: Option<i64>,
+    error: Option<String>,
+}
+
+/// `GET /memberships`.
+pub(super) async fn page(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Query(q): Query<PageQuery>,
+) -> UiResult {
+    let user = require(user, "/memberships")?;
+    let err = |e| UiError::from_app(t, e);
+    let MembershipReport { plans: status, reasons, cohort } = s.app.membership_report(q.plan_id).await.map_err(err)?;
+    let plans = s
+        .app
+        .membership_plans()
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|p| {
+            let st = status.iter().find(|x| x.plan_id == p.id);
+            PlanRow {
+                id: p.id,
+                name: p.name,
+                price: format_amount(p.price, "JPY"),
+                period_months: p.period_months,
+                active: p.active,
+                members: st.map_or((0, 0, 0), |x| (x.active, x.paused, x.cancelled)),
+            }
+        })
+        .collect();
+    let most = reasons.iter().map(|r| r.cancelled).max().unwrap_or(0).max(1);
+    let reasons = reasons.iter().map(|r| (r.label, r.cancelled, (r.cancelled * 100 / most) as u32)).collect();
+    let chart = cohort.as_ref().map(|c| retention_svg(t, c)).unwrap_or_default();
+    Ok(render(&MembershipsPage {
+        c: Chrome::new(t, &user, "points", "/memberships"),
+        plans,
+        reasons,
+        cohort,
+        chart,
+        can_edit: user.actor.role.can_manage_users(),
+        error: q.error,
+    }))
+}
+
+/// Observed share still subscribed (bars) and the sBG projection (line) per period.
+fn retention_svg(t: Tr, c: &joren_app::memberships::CohortRetention) -> String {
+    let n = c.projected_survival.len().max(c.alive.len());
+    if n == 0 || c.alive.first().copied().unwrap_or(0) == 0 {
+        return String::new();
+    }
+    let (step, h, top) = (36.0, 150.0, 12.0);
+    let width = step * n as f64 + 30.0;
+    let y = |share: f64| top + h - share * h;
+    let mut svg = format!(
+        "<svg viewBox=\"0 0 {width:.0} {:.0}\" class=\"chart\" role=\"img\" id=\"membership-retention\">",
+        h + top + 36.0
+    );
+    let size = c.alive[0] as f64;
+    for (i, a) in c.alive.iter().enumerate() {
+        let share = *a as f64 / size;
+        svg.push_str(&format!(
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"22\" height=\"{:.1}\" fill=\"#8c522d\"><title>{} {i}: {a} ({:.0}%)</title></rect>",
+            20.0 + i as f64 * step,
+            y(share),
+            share * h,
+            t.t("memberships.period"),
+            share * 100.0
+        ));
+    }
+    let points: Vec<String> = c
+        .projected_survival
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("{:.1},{:.1}", 31.0 + i as f64 * step, y(*s)))
+        .collect();
+    if !points.is_empty() {
+        svg.push_str(&format!(
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"#2d6a8c\" stroke-width=\"2\" stroke-dasharray=\"4 3\"/>",
+            points.join(" ")
+        ));
+    }
+    for i in 0..n {
+        svg.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.0}\" font-size=\"10\">{i}</text>",
+            27.0 + i as f64 * step,
+            top + h + 14.0
+        ));
+    }
+    svg.push_str(&format!(
+        "<text x=\"20\" y=\"{:.0}\" font-size=\"11\" fill=\"#8c522d\">■ {}</text><text x=\"140\" y=\"{:.0}\" font-size=\"11\" fill=\"#2d6a8c\">- - {}</text></svg>",
+        top + h + 30.0,
+        t.t("memberships.observed"),
+        top + h + 30.0,
+        t.t("memberships.projected")
+    ));
+    svg
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct PlanForm {
+    csrf: String,
+    name: String,
+    price: String,
+    period_months: String,
+    #[serde(default)]
+    active: Option<String>,
+}
+
+/// `POST /memberships/plans`: a new plan (owners).
+pub(super) async fn create_plan(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Form(f): Form<PlanForm>,
+) -> UiResult {
+    let user = require(user, "/memberships")?;
+    check_csrf(t, &user, &f.csrf)?;
+    let num = |field: &str, v: &str| -> Result<i64, String> {
+        v.trim().replace([',', '¥', '￥'], "").parse().map_err(|_| format!("{field}: 「{v}」は数値ではありません"))
+    };
+    let input = match (num("price", &f.price), num("period_months", &f.period_months)) {
+        (Ok(price), Ok(months)) => MembershipPlanInput {
+            name: f.name,
+            price,
+            period_months: u32::try_from(months).unwrap_or(0),
+            active: f.active.is_some(),
+        },
+        (Err(m), _) | (_, Err(m)) => return Ok(back_with_error("/memberships", &m)),
+    };
+    match s.app.save_membership_plan(&user.actor, None, input).await {
+        Ok(_) => Ok(Redirect::to("/memberships").into_response()),
+        Err(AppError::Validation(e)) => Ok(back_with_error("/memberships", &e.to_string())),
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
