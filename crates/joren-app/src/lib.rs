@@ -14,6 +14,7 @@ pub mod memberships;
 pub mod metrics;
 pub mod next_action;
 pub mod orders;
+pub mod perks;
 pub mod points;
 pub mod ranks;
 pub mod segments;

@@ -9,6 +9,7 @@ pub mod kana;
 pub mod membership;
 pub mod money;
 pub mod order;
+pub mod perk;
 pub mod phone;
 pub mod points;
 pub mod postal;

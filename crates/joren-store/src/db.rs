@@ -71,6 +71,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "ranks", include_str!("../migrations/sqlite/0010_ranks.sql")),
     (11, "tickets", include_str!("../migrations/sqlite/0011_tickets.sql")),
     (12, "memberships", include_str!("../migrations/sqlite/0012_memberships.sql")),
+    (13, "perks", include_str!("../migrations/sqlite/0013_perks.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -85,6 +86,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "ranks", include_str!("../migrations/postgres/0010_ranks.sql")),
     (11, "tickets", include_str!("../migrations/postgres/0011_tickets.sql")),
     (12, "memberships", include_str!("../migrations/postgres/0012_memberships.sql")),
+    (13, "perks", include_str!("../migrations/postgres/0013_perks.sql")),
 ];
 
 impl Store {

@@ -13,6 +13,7 @@ mod interactions;
 mod memberships;
 mod metrics;
 mod orders;
+mod perks;
 mod points;
 mod ranks;
 mod segments;
@@ -33,6 +34,7 @@ pub use interactions::{Interaction, NewInteraction};
 pub use memberships::{Membership, MembershipChange, MembershipEvent, MembershipFact, MembershipPlan};
 pub use metrics::{CustomerMetrics, OrderLogVersion, SegmentChange, SnapshotInfo};
 pub use orders::{Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage, PointsContext};
+pub use perks::Perk;
 pub use points::{
     EarnBreakdownView, ExpiryRun, LotMismatch, LotSource, OrderPoints, PointBalances, PointEntry, PointLot,
     PointsAccount, PointsMonth, Redemption, RedemptionRequest, day_from_number, day_number,

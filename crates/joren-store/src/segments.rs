@@ -268,6 +268,16 @@ impl Store {
         Ok(bind_all_scalar(q, &binds).fetch_all(&self.pool).await?)
     }
 
+    /// Whether a filter selects one customer (perks gated by a segment).
+    pub async fn segment_contains(&self, filter: &Filter, customer_id: i64) -> Result<bool> {
+        let (from_where, binds) = from_where(filter, self.backend());
+        let q = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM (SELECT f.customer_id {from_where}) s WHERE s.customer_id = {customer_id}"
+        )));
+        let n: i64 = bind_all_scalar(q, &binds).fetch_one(&self.pool).await?;
+        Ok(n > 0)
+    }
+
     /// Evaluates a segment filter: how many customers it selects and one page of their ids.
     /// Two statements: the count, and the page in id order (which stops at the page's end).
     pub async fn evaluate_segment(&self, filter: &Filter, limit: i64, offset: i64) -> Result<SegmentPage> {

@@ -23,6 +23,7 @@ use crate::auth::ApiActor;
 use crate::error::ApiError;
 
 mod memberships;
+mod perks;
 mod points;
 mod ranks;
 mod tickets;
@@ -84,6 +85,7 @@ pub fn routes() -> Router<AppState> {
         .merge(ranks::routes())
         .merge(tickets::routes())
         .merge(memberships::routes())
+        .merge(perks::routes())
 }
 
 /// `Json<T>` whose rejections are API errors naming the problem (unknown or missing field,
