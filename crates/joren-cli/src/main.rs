@@ -79,6 +79,9 @@ enum Command {
     /// Memberships: plans, start, renew, pause, resume, cancel with a reason, the report.
     #[command(subcommand)]
     Memberships(MembershipsCommand),
+    /// Member-only perks: list, add, and "may customer X use perk Y".
+    #[command(subcommand)]
+    Perks(PerksCommand),
     /// Retention analytics on a transactions CSV (customer_id,date,amount): customer summary,
     /// RFM scores and segments, BG/NBD and Gamma-Gamma CLV models.
     #[command(subcommand)]
@@ -336,6 +339,30 @@ enum MembershipsCommand {
 }
 
 #[derive(Subcommand)]
+enum PerksCommand {
+    /// List the perks.
+    List,
+    /// Add a perk open to any of the given gates.
+    Add {
+        name: String,
+        /// priority_booking, limited_product, event, content or other.
+        #[arg(long, default_value = "other")]
+        kind: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Open from this rank level (0 = base tier).
+        #[arg(long)]
+        min_rank_level: Option<i64>,
+        #[arg(long)]
+        membership_plan_id: Option<i64>,
+        #[arg(long)]
+        segment_id: Option<i64>,
+    },
+    /// May a customer use a perk? Exits non-zero when not.
+    Check { perk_id: i64, customer_id: i64 },
+}
+
+#[derive(Subcommand)]
 enum TokenCommand {
     /// Create an API token for a user and print it (shown only once).
     Create {
@@ -422,6 +449,7 @@ async fn main() -> Result<()> {
         Command::Ranks(c) => ranks(&cli.global, c, &system).await,
         Command::Tickets(c) => tickets(&cli.global, c, &system).await,
         Command::Memberships(c) => memberships(&cli.global, c, &system).await,
+        Command::Perks(c) => perks(&cli.global, c, &system).await,
         Command::Analyze(mut c) => {
             if let Some(common) = c.common_mut().filter(|c| c.reads_database()) {
                 let app = open(&cli.global.database_url, config(&cli.global, false)?).await?;
@@ -860,6 +888,40 @@ async fn memberships(g: &Global, c: MembershipsCommand, actor: &Actor) -> Result
         }
         MembershipsCommand::Report { plan_id } => {
             println!("{}", serde_json::to_string_pretty(&app.membership_report(plan_id).await?)?);
+        }
+    }
+    Ok(())
+}
+
+async fn perks(g: &Global, c: PerksCommand, actor: &Actor) -> Result<()> {
+    use joren_core::perk::{PerkInput, PerkKind};
+    let app = open(&g.database_url, config(g, false)?).await?;
+    match c {
+        PerksCommand::List => {
+            for p in app.perks().await? {
+                println!(
+                    "perk {}\t{}\t{}\t{}",
+                    p.id,
+                    p.input.name,
+                    p.input.kind.as_str(),
+                    serde_json::to_string(&p.input)?
+                );
+            }
+        }
+        PerksCommand::Add { name, kind, description, min_rank_level, membership_plan_id, segment_id } => {
+            let kind = PerkKind::parse(&kind).with_context(|| format!("unknown kind {kind}"))?;
+            let input =
+                PerkInput { name, description, kind, min_rank_level, membership_plan_id, segment_id, active: true };
+            let p = app.save_perk(actor, None, input).await?;
+            println!("perk {}: {} / 作成しました", p.id, p.input.name);
+        }
+        PerksCommand::Check { perk_id, customer_id } => {
+            let c = app.check_perk(customer_id, perk_id).await?;
+            if c.allowed {
+                println!("allowed / 利用できます: {} ({})", c.name, c.because.join(", "));
+            } else {
+                bail!("not allowed / 利用できません: {} (needs {})", c.name, c.missing.join(" or "));
+            }
         }
     }
     Ok(())

@@ -253,6 +253,16 @@ fn memberships_are_started_changed_and_reported_from_the_command_line() {
     assert!(!o.status.success() && out(&o).contains("reason"), "{}", out(&o));
     let o = joren(&db, &["memberships", "change", "1", "cancel", "--reason", "not_using"], None);
     assert!(out(&o).contains("cancelled") && out(&o).contains("reason not_using"), "{}", out(&o));
+    // A perk for members of the plan: closed once the membership is cancelled.
+    let o =
+        joren(&db, &["perks", "add", "会員限定セール", "--kind", "limited_product", "--membership-plan-id", "1"], None);
+    assert!(out(&o).contains("perk 1"), "{}", out(&o));
+    let o = joren(&db, &["perks", "check", "1", "1"], None);
+    assert!(!o.status.success() && out(&o).contains("会員プラン「月額会員」"), "{}", out(&o));
+    let o = joren(&db, &["memberships", "start", "1", "1"], None);
+    assert!(o.status.success(), "{}", out(&o));
+    let o = joren(&db, &["perks", "check", "1", "1"], None);
+    assert!(o.status.success() && out(&o).contains("allowed"), "{}", out(&o));
     let o = joren(&db, &["memberships", "report"], None);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let not_using = v["reasons"].as_array().unwrap().iter().find(|r| r["reason"] == "not_using").unwrap();

@@ -510,6 +510,9 @@ async fn health_and_openapi_are_served() {
         "/customers/{id}/memberships",
         "/memberships/{id}/changes",
         "/memberships/report",
+        "/perks",
+        "/perks/{id}/check",
+        "/customers/{id}/perks",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} undocumented");
     }

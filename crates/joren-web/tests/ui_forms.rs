@@ -756,3 +756,56 @@ async fn memberships_are_started_renewed_and_cancelled_from_the_web_pages() {
         assert_eq!(moved, "1", "[{b}] the reason is counted");
     }
 }
+
+#[tokio::test]
+async fn perks_are_defined_and_shown_on_the_customer_page() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let mut programme = t.app.points_programme().await.unwrap();
+        programme.ranks.enabled = true;
+        t.app.set_points_programme(&joren_app::Actor::system("test"), programme).await.unwrap();
+        let owner = Session { t: &t, cookie: t.login_cookie("owner").await };
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (_, html) = owner.page("/perks").await;
+        assert!(html.contains("id=\"perk-new\"") && html.contains("<option value=\"2\">ゴールド</option>"), "[{b}]");
+        let (_, location, _) =
+            owner.post("/perks", &[("name", "先行予約"), ("kind", "priority_booking"), ("active", "1")]).await;
+        assert!(location.contains("error=") && location.contains("gate"), "[{b}] a gate is required: {location}");
+        let perk = [
+            ("name", "先行予約"),
+            ("kind", "priority_booking"),
+            ("min_rank_level", "2"),
+            ("description", "新作を1週間早く"),
+            ("active", "1"),
+        ];
+        let (status, _, _) = staff.post("/perks", &perk).await;
+        assert_eq!(status, 403, "[{b}]");
+        let (_, location, _) = owner.post("/perks", &perk).await;
+        assert_eq!(location, "/perks", "[{b}]");
+
+        let gold = t.customer(json!({"family_name": "佐々木", "given_name": "光", "phone": "090-9100-0001"})).await;
+        let other = t.customer(json!({"family_name": "佐々木", "given_name": "影", "phone": "090-9100-0002"})).await;
+        staff.post(&format!("/customers/{gold}/rank"), &[("tier", "2"), ("reason", "招待")]).await;
+        let (_, html) = staff.page(&format!("/customers/{gold}")).await;
+        assert!(
+            html.contains("✓ <strong>先行予約</strong>") && html.contains("ランク ゴールド 以上"),
+            "[{b}] open to ゴールド"
+        );
+        let (_, html) = staff.page(&format!("/customers/{other}")).await;
+        assert!(html.contains("✗ <strong>先行予約</strong>"), "[{b}] closed, with what is needed");
+
+        let (_, html) = owner.page("/perks").await;
+        let id = html.split("id=\"perk-end-").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let end_form = &html[html.find("id=\"perk-end-").unwrap()..];
+        let fields: Vec<(String, String)> =
+            ["name", "description", "kind", "min_rank_level", "membership_plan_id", "segment_id"]
+                .iter()
+                .map(|n| (n.to_string(), form_value(end_form, n)))
+                .collect();
+        let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (_, location, _) = owner.post(&format!("/perks/{id}"), &form).await;
+        assert_eq!(location, "/perks", "[{b}] ended");
+        let (_, html) = staff.page(&format!("/customers/{gold}")).await;
+        assert!(!html.contains("先行予約"), "[{b}] an ended perk is no longer listed");
+    }
+}

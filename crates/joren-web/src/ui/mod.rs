@@ -23,6 +23,7 @@ use crate::i18n::{Lang, Tr};
 
 mod dashboard;
 mod memberships;
+mod perks;
 mod points;
 mod segments;
 mod tickets;
@@ -63,6 +64,8 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets", get(tickets::plans))
         .route("/customers/{id}/memberships", post(memberships::start))
         .route("/memberships", get(memberships::page))
+        .route("/perks", get(perks::page).post(perks::create))
+        .route("/perks/{id}", post(perks::update))
         .route("/memberships/plans", post(memberships::create_plan))
         .route("/memberships/{id}/change", post(memberships::change))
         .route("/tickets/plans", post(tickets::create_plan))
@@ -472,6 +475,7 @@ struct CustomerPage {
     tickets_flash: Option<String>,
     memberships: Option<memberships::MembershipsPanel>,
     memberships_flash: Option<String>,
+    perks: Vec<joren_app::perks::PerkCheck>,
     flash: Option<String>,
     error: Option<String>,
 }
@@ -630,6 +634,10 @@ async fn customer(
             (a.consequent_name, a.antecedent_name, format!("{:.0}", a.confidence * 100.0), format!("{:.1}", a.lift))
         })
         .collect();
+    let perks = match c.merged_into {
+        None => perks::panel(&s.app, id).await.map_err(err)?,
+        Some(_) => Vec::new(),
+    };
     let (points, tickets, memberships) = match c.merged_into {
         None => (
             Some(points::panel(&s.app, id).await.map_err(err)?),
@@ -647,6 +655,7 @@ async fn customer(
         tickets_flash: cq.tickets.map(|_| t.t("tickets.done").to_string()),
         memberships,
         memberships_flash: cq.memberships.map(|_| t.t("memberships.done").to_string()),
+        perks,
         can_write: user.actor.role.can_write(),
         is_account: p.kind == joren_core::customer::CustomerKind::Account,
         c: Chrome::new(t, &user, "customers", format!("/customers/{id}")),

@@ -1,0 +1,187 @@
+//! Perk pages: the member perks on the customer page (what the customer may use, and why) and
+//! `/perks` where the owner defines perks and their gates.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use joren_app::perks::PerkCheck;
+use joren_app::{App, AppError};
+use joren_core::perk::{PerkInput, PerkKind};
+
+use super::{Chrome, UiError, UiLang, UiResult, back_with_error, check_csrf, render, require};
+use crate::AppState;
+use crate::auth::WebUser;
+
+/// The member perks on the customer page.
+pub(super) async fn panel(app: &App, id: i64) -> Result<Vec<PerkCheck>, AppError> {
+    app.customer_perks(id).await
+}
+
+pub(super) fn kind_key(k: PerkKind) -> &'static str {
+    match k {
+        PerkKind::PriorityBooking => "perks.kind.priority_booking",
+        PerkKind::LimitedProduct => "perks.kind.limited_product",
+        PerkKind::Event => "perks.kind.event",
+        PerkKind::Content => "perks.kind.content",
+        PerkKind::Other => "perks.kind.other",
+    }
+}
+
+pub(super) struct PerkRow {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub kind: &'static str,
+    pub gates: Vec<String>,
+    pub active: bool,
+    /// The stored definition, for the form that ends the perk.
+    pub kind_code: &'static str,
+    pub rank: String,
+    pub plan: String,
+    pub segment: String,
+}
+
+#[derive(Template)]
+#[template(path = "perks.html")]
+pub(super) struct PerksPage {
+    c: Chrome,
+    perks: Vec<PerkRow>,
+    kinds: Vec<(&'static str, &'static str)>,
+    tiers: Vec<(usize, String)>,
+    plans: Vec<(i64, String)>,
+    segments: Vec<(i64, String)>,
+    can_edit: bool,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct PageQuery {
+    error: Option<String>,
+}
+
+/// `GET /perks`.
+pub(super) async fn page(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Query(q): Query<PageQuery>,
+) -> UiResult {
+    let user = require(user, "/perks")?;
+    let err = |e| UiError::from_app(t, e);
+    let ranks = s.app.points_programme().await.map_err(err)?.ranks;
+    let tiers: Vec<(usize, String)> = ranks.tiers.iter().enumerate().map(|(i, x)| (i, x.name.clone())).collect();
+    let plans: Vec<(i64, String)> =
+        s.app.membership_plans().await.map_err(err)?.into_iter().map(|p| (p.id, p.name)).collect();
+    let segments: Vec<(i64, String)> =
+        s.app.saved_segments().await.map_err(err)?.into_iter().map(|x| (x.id, x.name)).collect();
+    let name_of = |list: &[(i64, String)], id: i64| list.iter().find(|x| x.0 == id).map(|x| x.1.clone());
+    let perks = s
+        .app
+        .perks()
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|p| {
+            let mut gates = Vec::new();
+            if let Some(l) = p.input.min_rank_level {
+                let tier = usize::try_from(l).ok().and_then(|l| tiers.get(l)).map(|x| x.1.clone());
+                gates.push(format!("{} {}", t.t("perks.rank_from"), tier.unwrap_or_else(|| l.to_string())));
+            }
+            if let Some(id) = p.input.membership_plan_id {
+                gates.push(format!("{} {}", t.t("perks.plan"), name_of(&plans, id).unwrap_or_default()));
+            }
+            if let Some(id) = p.input.segment_id {
+                gates.push(format!("{} {}", t.t("perks.segment"), name_of(&segments, id).unwrap_or_default()));
+            }
+            let text = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
+            PerkRow {
+                id: p.id,
+                kind: kind_key(p.input.kind),
+                kind_code: p.input.kind.as_str(),
+                rank: text(p.input.min_rank_level),
+                plan: text(p.input.membership_plan_id),
+                segment: text(p.input.segment_id),
+                name: p.input.name,
+                description: p.input.description,
+                gates,
+                active: p.input.active,
+            }
+        })
+        .collect();
+    Ok(render(&PerksPage {
+        c: Chrome::new(t, &user, "points", "/perks"),
+        perks,
+        kinds: PerkKind::ALL.iter().map(|k| (k.as_str(), kind_key(*k))).collect(),
+        tiers,
+        plans,
+        segments,
+        can_edit: user.actor.role.can_manage_users(),
+        error: q.error,
+    }))
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct PerkForm {
+    csrf: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+    kind: String,
+    #[serde(default)]
+    min_rank_level: String,
+    #[serde(default)]
+    membership_plan_id: String,
+    #[serde(default)]
+    segment_id: String,
+    #[serde(default)]
+    active: Option<String>,
+}
+
+impl PerkForm {
+    fn input(&self) -> PerkInput {
+        let id = |v: &str| v.trim().parse::<i64>().ok();
+        PerkInput {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            kind: PerkKind::parse(&self.kind).unwrap_or(PerkKind::Other),
+            min_rank_level: id(&self.min_rank_level),
+            membership_plan_id: id(&self.membership_plan_id),
+            segment_id: id(&self.segment_id),
+            active: self.active.is_some(),
+        }
+    }
+}
+
+/// `POST /perks`: a new perk (owners).
+pub(super) async fn create(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Form(f): Form<PerkForm>,
+) -> UiResult {
+    let user = require(user, "/perks")?;
+    check_csrf(t, &user, &f.csrf)?;
+    save(&s, t, &user, None, f.input()).await
+}
+
+/// `POST /perks/{id}`: changes a perk, e.g. ends it (owners).
+pub(super) async fn update(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<PerkForm>,
+) -> UiResult {
+    let user = require(user, "/perks")?;
+    check_csrf(t, &user, &f.csrf)?;
+    save(&s, t, &user, Some(id), f.input()).await
+}
+
+async fn save(s: &AppState, t: crate::i18n::Tr, user: &WebUser, id: Option<i64>, input: PerkInput) -> UiResult {
+    match s.app.save_perk(&user.actor, id, input).await {
+        Ok(_) => Ok(Redirect::to("/perks").into_response()),
+        Err(AppError::Validation(e)) => Ok(back_with_error("/perks", &e.to_string())),
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
