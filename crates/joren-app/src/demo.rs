@@ -31,6 +31,10 @@ pub struct DemoSummary {
     pub interactions: usize,
     pub refunds: usize,
     pub cancellations: usize,
+    /// Customers above the base rank after the first evaluation.
+    pub ranked: usize,
+    pub tickets: usize,
+    pub memberships: usize,
 }
 
 /// Common surnames with their readings.
@@ -189,6 +193,124 @@ enum Kind {
     Occasional,
     Regular,
     Lapsed,
+}
+
+impl App {
+    /// The loyalty side of the demo shop: ranks on (evaluated on the order history), a welcome
+    /// bonus in points, a 回数券 for the brewing class with some visits used, a monthly
+    /// delivery membership launched a year ago (renewals and cancellations with reasons, so the
+    /// retention chart has a cohort), and two perks.
+    async fn demo_loyalty(
+        &self,
+        rng: &mut StdRng,
+        ids: &[i64],
+        kinds: &[Kind],
+        today: NaiveDate,
+        summary: &mut DemoSummary,
+    ) -> Result<()> {
+        use joren_core::membership::{CancelReason, MembershipPlanInput};
+        use joren_core::perk::{PerkInput, PerkKind};
+        use joren_core::ticket::TicketPlanInput;
+        use joren_store::MembershipChange;
+        let system = Actor::system("demo");
+        let mut programme = self.points_programme().await?;
+        programme.ranks.enabled = true;
+        self.set_points_programme(&system, programme.clone()).await?;
+        self.evaluate_ranks(today).await?;
+        summary.ranked = self.store.customer_ranks().await?.iter().filter(|r| r.level > 0).count();
+
+        let welcome: Vec<i64> = ids.iter().copied().step_by(3).collect();
+        let source = joren_store::LotSource {
+            source: "bonus",
+            reason: "LINE友だち登録ボーナス".into(),
+            created_by: None,
+            breakdown: Default::default(),
+        };
+        let granted_on = today - Duration::days(40);
+        self.store.grant_points_bulk(&welcome, 300, &source, granted_on, programme.expiry).await?;
+
+        let class = TicketPlanInput {
+            name: "ドリップ教室 5回券".into(),
+            visits: 5,
+            price: 12_000,
+            valid_months: 6,
+            active: true,
+        };
+        let class = self.save_ticket_plan(&system, None, class).await?;
+        for (&id, kind) in ids.iter().zip(kinds) {
+            if *kind != Kind::Regular || !rng.random_bool(0.25) {
+                continue;
+            }
+            let sold = today - Duration::days(rng.random_range(10..150));
+            let t = self.store.sell_ticket(id, class.id, sold, None, "demo", None).await?.ticket;
+            for visit in 0..rng.random_range(0..=5) {
+                let on = (sold + Duration::days(14 * (visit + 1))).min(today);
+                self.store.use_ticket(t.id, on, None, "ドリップ教室", None).await?;
+            }
+            summary.tickets += 1;
+        }
+
+        let delivery =
+            MembershipPlanInput {
+                name: "珈琲定期便 (月1回)".into(), price: 3_300, period_months: 1, active: true
+            };
+        let delivery = self.save_membership_plan(&system, None, delivery).await?;
+        let launch = today.with_day(1).unwrap_or(today) - Duration::days(365);
+        for (&id, kind) in ids.iter().zip(kinds) {
+            let p = match kind {
+                Kind::Regular => 0.5,
+                Kind::Occasional => 0.12,
+                _ => 0.0,
+            };
+            if !rng.random_bool(p) {
+                continue;
+            }
+            // Most joined in the launch month; the rest since.
+            let started = if rng.random_bool(0.7) {
+                launch + Duration::days(rng.random_range(0..28))
+            } else {
+                launch + Duration::days(rng.random_range(30..330))
+            };
+            let (m, _) = self.store.start_membership(id, delivery.id, started, None, "demo", None).await?;
+            // Members differ: each one's monthly churn probability is drawn from Beta(1, 6)
+            // (mean 1/7), the heterogeneity the sBG model assumes.
+            let churn = 1.0 - (1.0 - rng.random::<f64>()).powf(1.0 / 6.0);
+            let mut until = m.paid_until;
+            while until < today {
+                if rng.random_bool(churn.clamp(0.0, 1.0)) {
+                    let reason = *pick(rng, &CancelReason::ALL);
+                    let change = MembershipChange::Cancel { reason, note: String::new() };
+                    self.store.change_membership(m.id, &change, until, None, None).await?;
+                    break;
+                }
+                until =
+                    self.store.change_membership(m.id, &MembershipChange::Renew, until, None, None).await?.0.paid_until;
+            }
+            summary.memberships += 1;
+        }
+
+        let presale = PerkInput {
+            name: "新豆の先行予約".into(),
+            description: "季節のシングルオリジンを一般販売の1週間前からご予約いただけます".into(),
+            kind: PerkKind::PriorityBooking,
+            min_rank_level: Some(2),
+            membership_plan_id: Some(delivery.id),
+            segment_id: None,
+            active: true,
+        };
+        self.save_perk(&system, None, presale).await?;
+        let tour = PerkInput {
+            name: "焙煎所見学会へのご招待".into(),
+            description: "年2回の見学会と試飲会".into(),
+            kind: PerkKind::Event,
+            min_rank_level: Some(3),
+            membership_plan_id: None,
+            segment_id: None,
+            active: true,
+        };
+        self.save_perk(&system, None, tour).await?;
+        Ok(())
+    }
 }
 
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
@@ -559,6 +681,8 @@ impl App {
             self.store.insert_interactions_batch(chunk).await?;
         }
         summary.interactions = interactions.len();
+        progress("loyalty");
+        self.demo_loyalty(&mut rng, &ids, &plans, today, &mut summary).await?;
         progress("metrics");
         self.refresh_metrics(&system).await?;
         Ok(summary)

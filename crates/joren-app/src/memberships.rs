@@ -72,6 +72,13 @@ pub struct MembershipReport {
     pub cohort: Option<CohortRetention>,
 }
 
+/// The first day of the month after `month`: periods are counted from there, so that every
+/// member of a start-month cohort (the one who joined on the 31st too) has had each counted
+/// period's renewal fall due.
+fn month_end(month: chrono::NaiveDate) -> chrono::NaiveDate {
+    month.checked_add_months(chrono::Months::new(1)).unwrap_or(month)
+}
+
 /// Cohorts smaller than this are not fitted.
 const MIN_COHORT: usize = 10;
 
@@ -218,9 +225,9 @@ impl App {
         }
         let (month, renewals) = months
             .into_iter()
-            .filter(|(m, r)| periods_elapsed(*m, today, period_months) >= 2 && r.len() >= MIN_COHORT)
+            .filter(|(m, r)| periods_elapsed(month_end(*m), today, period_months) >= 2 && r.len() >= MIN_COHORT)
             .max_by_key(|(m, r)| (r.len(), std::cmp::Reverse(*m)))?;
-        let observed = periods_elapsed(month, today, period_months);
+        let observed = periods_elapsed(month_end(month), today, period_months);
         let alive = survivors(&renewals, observed);
         let (alpha, beta, projected_survival, not_fitted) = match sbg::fit(&alive) {
             Ok(fit) => {

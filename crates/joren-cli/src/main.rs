@@ -502,6 +502,10 @@ async fn demo(g: &Global, a: DemoArgs) -> Result<()> {
         summary.refunds,
         summary.cancellations
     );
+    eprintln!(
+        "  ロイヤルティ: ランク対象 {} 人, 回数券 {} 枚, 定期便会員 {} 人 (ポイント・ランク → /points)",
+        summary.ranked, summary.tickets, summary.memberships
+    );
     if a.no_serve {
         return Ok(());
     }

@@ -75,6 +75,18 @@ fn demo_generates_a_believable_shop() {
     let orders = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(orders.lines().count() > 1000, "two years of orders for 300 customers");
     assert!(orders.contains("つねやブレンド"));
+    // The loyalty side: ranks evaluated, a membership cohort with its sBG fit, perks.
+    let o = joren(&db, &["ranks", "report"], None);
+    let gold: i64 =
+        out(&o).lines().find(|l| l.starts_with("ゴールド\t")).unwrap().split('\t').nth(1).unwrap().parse().unwrap();
+    assert!(gold > 0, "some regulars reach ゴールド: {}", out(&o));
+    let o = joren(&db, &["memberships", "report"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["cohort"]["alive"].as_array().is_some_and(|a| a.len() >= 3), "a launch cohort: {v}");
+    let o = joren(&db, &["perks", "list"], None);
+    assert!(out(&o).contains("新豆の先行予約"), "{}", out(&o));
+    let o = joren(&db, &["points", "verify"], None);
+    assert!(o.status.success(), "{}", out(&o));
 }
 
 #[test]
