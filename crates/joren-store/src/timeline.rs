@@ -1,5 +1,6 @@
-//! The customer 360 timeline: orders, refunds/cancellations and interactions in one
-//! chronological list (later: points, surveys, cases).
+//! The customer 360 timeline: orders, refunds/cancellations, interactions, rank changes,
+//! 回数券 sales and uses, and membership events in one chronological list (later: surveys,
+//! cases).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -11,7 +12,8 @@ use crate::{Result, Store, from_ms};
 #[derive(Debug, Clone, Serialize)]
 pub struct TimelineEntry {
     pub at: DateTime<Utc>,
-    /// `order`, `refund`, `cancel`, or `interaction:<kind>`.
+    /// `order`, `refund`, `cancel`, `interaction:<kind>`, `rank`, `ticket`, `ticket_use` or
+    /// `membership`.
     pub kind: String,
     /// Id of the order or interaction.
     pub ref_id: i64,
@@ -91,8 +93,140 @@ impl Store {
                 staff_name: i.staff_name,
             });
         }
+        self.loyalty_timeline(customer_id, limit, &mut out).await?;
         out.sort_by(|a, b| b.at.cmp(&a.at).then(b.ref_id.cmp(&a.ref_id)));
         out.truncate(limit as usize);
         Ok(out)
+    }
+
+    /// Rank changes, ticket sales and uses, and membership events. Each is placed at the moment
+    /// it was written, unless that is not on its business day (a backdated entry: a catch-up
+    /// review, an imported history), which then places it at noon UTC of that day.
+    async fn loyalty_timeline(&self, customer_id: i64, limit: i64, out: &mut Vec<TimelineEntry>) -> Result<()> {
+        let entry =
+            |at: i64, kind: &str, ref_id: i64, title: String, detail: String, amount: Option<i64>| TimelineEntry {
+                at: from_ms(at),
+                kind: kind.into(),
+                ref_id,
+                title,
+                detail,
+                amount,
+                currency: amount.map(|_| "JPY".to_string()),
+                direction: None,
+                staff_name: None,
+            };
+        let ranks = sqlx::query(
+            "SELECT id, from_name, to_name, from_level, to_level, cause, reason, created_at, day FROM rank_changes \
+             WHERE customer_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(customer_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in ranks {
+            let (from, to): (i64, i64) = (r.try_get("from_level")?, r.try_get("to_level")?);
+            let arrow = if to > from {
+                "▲"
+            } else if to < from {
+                "▼"
+            } else {
+                "＝"
+            };
+            let title =
+                format!("{} → {} {arrow}", r.try_get::<String, _>("from_name")?, r.try_get::<String, _>("to_name")?);
+            let detail =
+                [r.try_get::<String, _>("cause")?, r.try_get::<String, _>("reason")?].join(" ").trim().to_string();
+            out.push(entry(
+                on_day(r.try_get("created_at")?, r.try_get("day")?),
+                "rank",
+                r.try_get("id")?,
+                title,
+                detail,
+                None,
+            ));
+        }
+        let tickets = sqlx::query(
+            "SELECT id, name, visits, price, created_at, sold_day AS day FROM tickets WHERE customer_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(customer_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in tickets {
+            let title = format!("{} ({}回)", r.try_get::<String, _>("name")?, r.try_get::<i64, _>("visits")?);
+            out.push(entry(
+                on_day(r.try_get("created_at")?, r.try_get("day")?),
+                "ticket",
+                r.try_get("id")?,
+                title,
+                String::new(),
+                Some(r.try_get("price")?),
+            ));
+        }
+        let uses = sqlx::query(
+            "SELECT u.id, u.note, u.created_at, u.day, t.name, t.visits, \
+             (SELECT COUNT(*) FROM ticket_uses x WHERE x.ticket_id = u.ticket_id AND x.id <= u.id) AS n \
+             FROM ticket_uses u JOIN tickets t ON t.id = u.ticket_id WHERE u.customer_id = $1 ORDER BY u.id DESC LIMIT $2",
+        )
+        .bind(customer_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in uses {
+            let title = format!(
+                "{} {}/{}回目",
+                r.try_get::<String, _>("name")?,
+                r.try_get::<i64, _>("n")?,
+                r.try_get::<i64, _>("visits")?
+            );
+            out.push(entry(
+                on_day(r.try_get("created_at")?, r.try_get("day")?),
+                "ticket_use",
+                r.try_get("id")?,
+                title,
+                r.try_get("note")?,
+                None,
+            ));
+        }
+        let events = sqlx::query(
+            "SELECT e.id, e.kind, e.note, e.created_at, e.day, m.name FROM membership_events e \
+             JOIN memberships m ON m.id = e.membership_id WHERE e.customer_id = $1 ORDER BY e.id DESC LIMIT $2",
+        )
+        .bind(customer_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in events {
+            let what = match r.try_get::<String, _>("kind")?.as_str() {
+                "start" => "加入",
+                "renew" => "更新",
+                "pause" => "休止",
+                "resume" => "再開",
+                _ => "解約",
+            };
+            let title = format!("{} {what}", r.try_get::<String, _>("name")?);
+            out.push(entry(
+                on_day(r.try_get("created_at")?, r.try_get("day")?),
+                "membership",
+                r.try_get("id")?,
+                title,
+                r.try_get("note")?,
+                None,
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `created_at` (epoch ms) if it can be on local day number `day` in any time zone, else noon
+/// UTC of that day.
+fn on_day(created_at: i64, day: i64) -> i64 {
+    const DAY_MS: i64 = 86_400_000;
+    const HOUR_MS: i64 = 3_600_000;
+    let start = day * DAY_MS;
+    if (start - 14 * HOUR_MS..start + DAY_MS + 12 * HOUR_MS).contains(&created_at) {
+        created_at
+    } else {
+        start + DAY_MS / 2
     }
 }

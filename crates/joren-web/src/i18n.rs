@@ -766,6 +766,10 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("perks.kind.event", "イベント", "Events"),
     ("perks.kind.content", "限定コンテンツ", "Exclusive content"),
     ("perks.kind.other", "その他", "Other"),
+    ("kind.rank", "ランク", "Rank"),
+    ("kind.ticket", "回数券購入", "Ticket sold"),
+    ("kind.ticket_use", "回数券利用", "Ticket used"),
+    ("kind.membership", "会員", "Membership"),
     ("error.forbidden", "この操作の権限がありません", "You are not allowed to do this"),
 ];
 

@@ -626,6 +626,7 @@ async fn ranks_are_shown_changed_and_reported_from_the_web_pages() {
         let (_, html) = staff.page(&format!("/customers/{c}")).await;
         assert!(html.contains("id=\"rank-tier\">ゴールド<"), "[{b}] set by hand");
         assert!(html.contains("id=\"rank-history\"") && html.contains("開店記念のご招待"), "[{b}] history with reason");
+        assert!(html.contains("レギュラー → ゴールド ▲"), "[{b}] the change is on the timeline");
 
         let (status, html) = staff.page("/points").await;
         assert_eq!(status, 200);
@@ -683,6 +684,7 @@ async fn tickets_are_sold_used_and_refunded_from_the_web_pages() {
         let (_, html) = staff.page(&format!("/customers/{c}?tickets=1")).await;
         assert!(html.contains(&format!("id=\"ticket-remaining-{id}\">9<")), "[{b}] a double click uses one visit");
         assert!(html.contains("id=\"tickets-flash\""));
+        assert!(html.contains("10回券 1/10回目") && html.contains("回数券購入"), "[{b}] sale and use on the timeline");
 
         let (_, location, _) = staff.post(&format!("/tickets/{id}/refund"), &[("reason", "")]).await;
         assert!(location.contains("error="), "[{b}] a reason is required: {location}");
@@ -748,6 +750,10 @@ async fn memberships_are_started_renewed_and_cancelled_from_the_web_pages() {
         assert!(
             html.contains(&format!("id=\"membership-status-{id}\">解約済み<")) && html.contains("転居 大阪へ"),
             "[{b}]"
+        );
+        assert!(
+            html.contains("月額会員 加入") && html.contains("月額会員 解約"),
+            "[{b}] membership events on the timeline"
         );
 
         let (_, html) = staff.page("/memberships").await;

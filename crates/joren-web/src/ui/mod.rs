@@ -493,6 +493,10 @@ fn kind_key(kind: &str) -> &'static str {
         "interaction:visit" => "kind.visit",
         "interaction:meeting" => "kind.meeting",
         "interaction:chat" => "kind.chat",
+        "rank" => "kind.rank",
+        "ticket" => "kind.ticket",
+        "ticket_use" => "kind.ticket_use",
+        "membership" => "kind.membership",
         _ => "kind.note",
     }
 }
