@@ -35,6 +35,26 @@ pub(crate) async fn lookup(tx: &mut Tx, scope: &str, key: &str, request_hash: &s
     }
 }
 
+/// For resources that keep their creating request's key on their own row (`tickets`,
+/// `memberships`): the id of the row created with `key`, if any; the key with another request
+/// is a conflict.
+pub(crate) async fn row_with_key(
+    tx: &mut Tx,
+    table: &'static str,
+    key: &str,
+    request_hash: &str,
+) -> Result<Option<i64>> {
+    let sql = format!("SELECT id, request_hash FROM {table} WHERE idempotency_key = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key).fetch_optional(&mut **tx).await?;
+    match row {
+        None => Ok(None),
+        Some(r) if r.try_get::<String, _>("request_hash")? != request_hash => {
+            Err(StoreError::Conflict("Idempotency-Key reused with a different request".into()))
+        }
+        Some(r) => Ok(Some(r.try_get("id")?)),
+    }
+}
+
 pub(crate) async fn save(
     tx: &mut Tx,
     scope: &str,

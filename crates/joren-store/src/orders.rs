@@ -362,7 +362,7 @@ impl Store {
         let moved = match points {
             Some(p) => {
                 let refunded_for_points = if cancel { order.total } else { refunded };
-                self.lock_points_customer(&mut tx, order.customer_id).await?;
+                self.lock_live_customer(&mut tx, order.customer_id).await?;
                 Some(
                     self.reverse_for_order(&mut tx, order_id, order.customer_id, refunded_for_points, order.total, p)
                         .await?,

@@ -410,9 +410,10 @@ impl Store {
         Ok(())
     }
 
-    /// Locks a live customer for a points operation (the row on PostgreSQL; SQLite's write
-    /// transaction already holds the database).
-    pub(crate) async fn lock_points_customer(&self, tx: &mut Tx, customer_id: i64) -> Result<()> {
+    /// Locks a live customer for a write on their behalf — points, 回数券, memberships (the row
+    /// on PostgreSQL; SQLite's write transaction already holds the database). A missing customer
+    /// is not found; a merged one is an error naming the survivor.
+    pub(crate) async fn lock_live_customer(&self, tx: &mut Tx, customer_id: i64) -> Result<()> {
         let merged: Option<Option<i64>> = sqlx::query_scalar(AssertSqlSafe(format!(
             "SELECT merged_into FROM customers WHERE id = $1{}",
             self.for_update()
@@ -537,7 +538,7 @@ impl Store {
         {
             return Ok((response.parse().unwrap_or_default(), true));
         }
-        self.lock_points_customer(&mut tx, customer_id).await?;
+        self.lock_live_customer(&mut tx, customer_id).await?;
         let mut l = self.load_ledger(&mut tx, customer_id, true).await?;
         l.ledger.earn(kind, points, None, on, 0, expiry).map_err(points_error)?;
         l.new_lots.push(source);
@@ -671,7 +672,7 @@ impl Store {
             }
             return Ok(Redemption { replayed: true, ..redemption_from_row(&row)? });
         }
-        self.lock_points_customer(&mut tx, req.customer_id).await?;
+        self.lock_live_customer(&mut tx, req.customer_id).await?;
         if let Some(order_id) = req.order_id {
             check_order_owner(&mut tx, order_id, req.customer_id).await?;
         }
@@ -736,7 +737,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound("redemption"))?;
-        self.lock_points_customer(&mut tx, customer_id).await?;
+        self.lock_live_customer(&mut tx, customer_id).await?;
         let r = self.locked_redemption(&mut tx, id).await?;
         if r.status == "cancelled" {
             return Ok(r);

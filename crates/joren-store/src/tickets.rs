@@ -209,32 +209,13 @@ impl Store {
         created_by: Option<i64>,
     ) -> Result<TicketWrite> {
         let mut tx = self.begin_write().await?;
-        if let Some(k) = key {
-            let row = sqlx::query("SELECT id, request_hash FROM tickets WHERE idempotency_key = $1")
-                .bind(k)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(r) = row {
-                if r.try_get::<String, _>("request_hash")? != request_hash {
-                    return Err(StoreError::Conflict("Idempotency-Key reused with a different request".into()));
-                }
-                drop(tx);
-                let ticket = self.ticket(r.try_get("id")?, today).await?;
-                return Ok(TicketWrite { ticket, replayed: true });
-            }
+        if let Some(k) = key
+            && let Some(id) = crate::idempotency::row_with_key(&mut tx, "tickets", k, request_hash).await?
+        {
+            drop(tx);
+            return Ok(TicketWrite { ticket: self.ticket(id, today).await?, replayed: true });
         }
-        let live: Option<Option<i64>> = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT merged_into FROM customers WHERE id = $1{}",
-            self.for_update()
-        )))
-        .bind(customer_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        match live {
-            None => return Err(StoreError::NotFound("customer")),
-            Some(Some(s)) => return Err(invalid("customer_id", format!("この顧客は {s} に統合されました"))),
-            Some(None) => {}
-        }
+        self.lock_live_customer(&mut tx, customer_id).await?;
         let plan = sqlx::query("SELECT id, name, visits, price, valid_months, active FROM ticket_plans WHERE id = $1")
             .bind(plan_id)
             .fetch_optional(&mut *tx)
