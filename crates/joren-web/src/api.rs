@@ -39,6 +39,28 @@ fn replayed(mut resp: Response, replayed: bool) -> Response {
 }
 
 /// The `Idempotency-Key` header, if sent.
+/// `?days=N` of the "expiring within N days" lists (points, 回数券): default 30, at most 366.
+#[derive(serde::Deserialize)]
+struct ExpiringQuery {
+    #[serde(default = "thirty_days")]
+    days: u64,
+}
+
+fn thirty_days() -> u64 {
+    30
+}
+
+impl ExpiringQuery {
+    fn days(&self) -> Result<u64, ApiError> {
+        if self.days > 366 {
+            return Err(
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "days: 0〜366").field("days")
+            );
+        }
+        Ok(self.days)
+    }
+}
+
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     headers
         .get("idempotency-key")

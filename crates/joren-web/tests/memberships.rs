@@ -5,20 +5,9 @@
 mod common;
 
 use chrono::{Datelike, Months};
-use common::{TestApp, backends, spawn};
+use common::{backends, spawn};
 use joren_app::memberships::MembershipChange;
 use serde_json::{Value, json};
-
-async fn send_key(t: &TestApp, path: &str, key: Option<&str>, body: &Value) -> (u16, Value, bool) {
-    let mut r = t.client.post(t.url(path)).bearer_auth(&t.staff_token).json(body);
-    if let Some(k) = key {
-        r = r.header("Idempotency-Key", k);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    let again = r.headers().get("idempotent-replayed").is_some();
-    (status, r.json().await.unwrap_or(Value::Null), again)
-}
 
 #[tokio::test]
 async fn memberships_start_renew_pause_and_cancel_with_a_reason() {
@@ -36,37 +25,37 @@ async fn memberships_start_renew_pause_and_cancel_with_a_reason() {
 
         let c = t.customer(json!({"family_name": "渡辺", "given_name": "陽", "phone": "090-8000-0001"})).await;
         let path = format!("/api/v1/customers/{c}/memberships");
-        let (s, m, again) = send_key(&t, &path, Some("join-1"), &json!({"plan_id": p["id"]})).await;
+        let (s, m, again) = t.post_keyed(&path, Some("join-1"), &json!({"plan_id": p["id"]})).await;
         assert_eq!((s, again, &m["status"], &m["renewals"]), (201, false, &json!("active"), &json!(0)), "{m}");
         let today = t.app.today_date();
         let end = |months| joren_core::membership::period_end(today, months).to_string();
         assert_eq!(m["paid_until"], json!(end(1)));
-        let (s, again_m, again) = send_key(&t, &path, Some("join-1"), &json!({"plan_id": p["id"]})).await;
+        let (s, again_m, again) = t.post_keyed(&path, Some("join-1"), &json!({"plan_id": p["id"]})).await;
         assert_eq!((s, again, &again_m["id"]), (201, true, &m["id"]), "[{b}] a retried start is the first");
-        let (s, v, _) = send_key(&t, &path, None, &json!({"plan_id": p["id"]})).await;
+        let (s, v, _) = t.post_keyed(&path, None, &json!({"plan_id": p["id"]})).await;
         assert_eq!((s, &v["error"]["field"]), (422, &json!("plan_id")), "[{b}] already a member: {v}");
 
         let changes = format!("/api/v1/memberships/{}/changes", m["id"]);
-        let (s, v, _) = send_key(&t, &changes, Some("renew-1"), &json!({"action": "renew"})).await;
+        let (s, v, _) = t.post_keyed(&changes, Some("renew-1"), &json!({"action": "renew"})).await;
         assert_eq!((s, &v["renewals"], &v["paid_until"]), (200, &json!(1), &json!(end(2))), "{v}");
-        let (_, v, again) = send_key(&t, &changes, Some("renew-1"), &json!({"action": "renew"})).await;
+        let (_, v, again) = t.post_keyed(&changes, Some("renew-1"), &json!({"action": "renew"})).await;
         assert_eq!((again, &v["renewals"]), (true, &json!(1)), "[{b}] a retried renewal pays once");
-        let (s, v, _) = send_key(&t, &changes, None, &json!({"action": "pause"})).await;
+        let (s, v, _) = t.post_keyed(&changes, None, &json!({"action": "pause"})).await;
         assert_eq!((s, &v["status"]), (200, &json!("paused")));
-        let (s, v, _) = send_key(&t, &changes, None, &json!({"action": "renew"})).await;
+        let (s, v, _) = t.post_keyed(&changes, None, &json!({"action": "renew"})).await;
         assert_eq!((s, &v["error"]["field"]), (422, &json!("status")), "[{b}] no renewal while paused: {v}");
-        let (s, v, _) = send_key(&t, &changes, None, &json!({"action": "resume"})).await;
+        let (s, v, _) = t.post_keyed(&changes, None, &json!({"action": "resume"})).await;
         assert_eq!((s, &v["status"]), (200, &json!("active")));
-        let (s, v, _) = send_key(&t, &changes, None, &json!({"action": "cancel"})).await;
+        let (s, v, _) = t.post_keyed(&changes, None, &json!({"action": "cancel"})).await;
         assert_eq!((s, &v["error"]["field"]), (422, &json!("reason")), "[{b}] {v}");
-        let (s, v, _) = send_key(&t, &changes, None, &json!({"action": "stop"})).await;
+        let (s, v, _) = t.post_keyed(&changes, None, &json!({"action": "stop"})).await;
         assert_eq!((s, &v["error"]["field"]), (422, &json!("action")));
         let cancel = json!({"action": "cancel", "reason": "price", "note": "値上げのため"});
-        let (s, v, _) = send_key(&t, &changes, Some("bye"), &cancel).await;
+        let (s, v, _) = t.post_keyed(&changes, Some("bye"), &cancel).await;
         assert_eq!((s, &v["status"], &v["cancel_reason"]), (200, &json!("cancelled"), &json!("price")), "{v}");
-        let (_, v, again) = send_key(&t, &changes, Some("bye"), &cancel).await;
+        let (_, v, again) = t.post_keyed(&changes, Some("bye"), &cancel).await;
         assert_eq!((again, &v["status"]), (true, &json!("cancelled")));
-        let (s, _, _) = send_key(&t, &changes, None, &json!({"action": "resume"})).await;
+        let (s, _, _) = t.post_keyed(&changes, None, &json!({"action": "resume"})).await;
         assert_eq!(s, 422, "[{b}] a cancelled membership stays cancelled");
 
         let (_, detail) = t.get(&t.staff_token, &format!("/api/v1/memberships/{}", m["id"])).await;

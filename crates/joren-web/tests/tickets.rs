@@ -7,17 +7,6 @@ mod common;
 use common::{TestApp, backends, spawn};
 use serde_json::{Value, json};
 
-async fn post_key(t: &TestApp, path: &str, key: Option<&str>, body: &Value) -> (u16, Value, bool) {
-    let mut r = t.client.post(t.url(path)).bearer_auth(&t.staff_token).json(body);
-    if let Some(k) = key {
-        r = r.header("Idempotency-Key", k);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    let again = r.headers().get("idempotent-replayed").is_some();
-    (status, r.json().await.unwrap_or(Value::Null), again)
-}
-
 /// Sends one use per key at the same moment, each from its own task.
 async fn at_once(t: &TestApp, path: &str, keys: Vec<Option<&'static str>>) -> Vec<(u16, Value, bool)> {
     let tasks: Vec<_> = keys
@@ -75,7 +64,7 @@ async fn tickets_are_sold_used_and_refunded_once() {
 
         let c = t.customer(json!({"family_name": "中村", "given_name": "葵", "phone": "090-6000-0001"})).await;
         let path = format!("/api/v1/customers/{c}/tickets");
-        let (s, sold, again) = post_key(&t, &path, Some("sell-1"), &json!({"plan_id": ten})).await;
+        let (s, sold, again) = t.post_keyed(&path, Some("sell-1"), &json!({"plan_id": ten})).await;
         assert_eq!(
             (s, again, &sold["remaining"], &sold["status"]),
             (201, false, &json!(10), &json!("active")),
@@ -84,9 +73,9 @@ async fn tickets_are_sold_used_and_refunded_once() {
         let today = t.app.today_date();
         let last = joren_core::ticket::last_day(today, 6).unwrap();
         assert_eq!(sold["last_day"], json!(last.to_string()));
-        let (s, replay, again) = post_key(&t, &path, Some("sell-1"), &json!({"plan_id": ten})).await;
+        let (s, replay, again) = t.post_keyed(&path, Some("sell-1"), &json!({"plan_id": ten})).await;
         assert_eq!((s, again, &replay["id"]), (201, true, &sold["id"]), "[{b}] a retried sale is the first sale");
-        let (s, _, _) = post_key(&t, &path, Some("sell-1"), &json!({"plan_id": open})).await;
+        let (s, _, _) = t.post_keyed(&path, Some("sell-1"), &json!({"plan_id": open})).await;
         assert_eq!(s, 409, "[{b}] the key with another request");
         let id = sold["id"].as_i64().unwrap();
 
@@ -94,14 +83,14 @@ async fn tickets_are_sold_used_and_refunded_once() {
         let uses = format!("/api/v1/tickets/{id}/uses");
         for n in 1..=3 {
             let key = format!("visit-{n}");
-            let (s, v, again) = post_key(&t, &uses, Some(&key), &json!({"note": "カット"})).await;
+            let (s, v, again) = t.post_keyed(&uses, Some(&key), &json!({"note": "カット"})).await;
             assert_eq!((s, again, &v["remaining"]), (201, false, &json!(10 - n)), "{v}");
         }
-        let (s, v, again) = post_key(&t, &uses, Some("visit-3"), &json!({})).await;
+        let (s, v, again) = t.post_keyed(&uses, Some("visit-3"), &json!({})).await;
         assert_eq!((s, again, &v["remaining"]), (201, true, &json!(7)), "[{b}] a retried use takes nothing");
-        let (_, other, _) = post_key(&t, &path, None, &json!({"plan_id": open})).await;
+        let (_, other, _) = t.post_keyed(&path, None, &json!({"plan_id": open})).await;
         let (s, _, _) =
-            post_key(&t, &format!("/api/v1/tickets/{}/uses", other["id"]), Some("visit-3"), &json!({})).await;
+            t.post_keyed(&format!("/api/v1/tickets/{}/uses", other["id"]), Some("visit-3"), &json!({})).await;
         assert_eq!(s, 409, "[{b}] a use key belongs to one ticket");
         let (_, detail) = t.get(&t.staff_token, &format!("/api/v1/tickets/{id}")).await;
         assert_eq!(detail["uses"].as_array().unwrap().len(), 3);
@@ -134,7 +123,7 @@ async fn tickets_are_sold_used_and_refunded_once() {
             (s, &again["refunded_amount"], &again["refund_reason"]),
             (200, &json!(31_500), &json!("転居のため"))
         );
-        let (s, v, _) = post_key(&t, &uses, Some("visit-4"), &json!({})).await;
+        let (s, v, _) = t.post_keyed(&uses, Some("visit-4"), &json!({})).await;
         assert_eq!((s, &v["error"]["field"]), (422, &json!("ticket")), "[{b}] {v}");
         let (_, o) = t.get(&t.staff_token, "/api/v1/tickets/outstanding").await;
         assert_eq!(o["value"], json!(10_000));
@@ -150,7 +139,7 @@ async fn simultaneous_uses_never_take_more_visits_than_the_ticket_holds() {
         let p = plan(&t, "10回券", 10, 45_000, 6).await;
         let c = t.customer(json!({"family_name": "並行", "given_name": "太郎", "phone": "090-6100-0001"})).await;
         let path = format!("/api/v1/customers/{c}/tickets");
-        let (_, ticket, _) = post_key(&t, &path, None, &json!({"plan_id": p})).await;
+        let (_, ticket, _) = t.post_keyed(&path, None, &json!({"plan_id": p})).await;
         let uses = format!("/api/v1/tickets/{}/uses", ticket["id"]);
         let all = at_once(&t, &uses, vec![None; 25]).await;
         let ok = all.iter().filter(|r| r.0 == 201).count();
@@ -163,7 +152,7 @@ async fn simultaneous_uses_never_take_more_visits_than_the_ticket_holds() {
         );
 
         // Twenty retries of one key at once: one visit.
-        let (_, second, _) = post_key(&t, &path, None, &json!({"plan_id": p})).await;
+        let (_, second, _) = t.post_keyed(&path, None, &json!({"plan_id": p})).await;
         let uses = format!("/api/v1/tickets/{}/uses", second["id"]);
         let all = at_once(&t, &uses, vec![Some("same-visit"); 20]).await;
         assert!(all.iter().all(|r| r.0 == 201), "[{b}] {:?}", all.iter().map(|r| (r.0, &r.1)).collect::<Vec<_>>());

@@ -13,7 +13,7 @@ use joren_core::programme::Programme;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiResult, JsonBody, idempotency_key, replayed};
+use super::{ApiResult, ExpiringQuery, JsonBody, idempotency_key, replayed};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::ApiError;
@@ -137,30 +137,18 @@ async fn run_schedule(State(s): State<AppState>, ApiActor(a): ApiActor) -> ApiRe
     Ok(Json(json!({"reservations_cancelled": cancelled, "expired": expired})).into_response())
 }
 
-#[derive(Deserialize)]
-struct ExpiringQuery {
-    #[serde(default = "thirty")]
-    days: u64,
-}
-
-fn thirty() -> u64 {
-    30
-}
-
 async fn expiring(State(s): State<AppState>, ApiActor(_): ApiActor, Query(q): Query<ExpiringQuery>) -> ApiResult {
-    if q.days > 366 {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "days: 0〜366").field("days"));
-    }
+    let days = q.days()?;
     let items: Vec<_> = s
         .app
-        .points_expiring_within(q.days)
+        .points_expiring_within(days)
         .await?
         .into_iter()
         .map(
             |(customer_id, points, first)| json!({"customer_id": customer_id, "points": points, "first_expiry": first}),
         )
         .collect();
-    Ok(Json(json!({"days": q.days, "items": items})).into_response())
+    Ok(Json(json!({"days": days, "items": items})).into_response())
 }
 
 async fn report(State(s): State<AppState>, ApiActor(_): ApiActor) -> ApiResult {

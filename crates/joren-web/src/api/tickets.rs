@@ -9,10 +9,9 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use joren_app::tickets::{RefundTicketInput, SellInput, UseInput};
 use joren_core::ticket::TicketPlanInput;
-use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiResult, JsonBody, idempotency_key, replayed};
+use super::{ApiResult, ExpiringQuery, JsonBody, idempotency_key, replayed};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::ApiError;
@@ -94,21 +93,9 @@ async fn refund(
     Ok(Json(s.app.refund_ticket(&a, id, input).await?).into_response())
 }
 
-#[derive(Deserialize)]
-struct ExpiringQuery {
-    #[serde(default = "thirty")]
-    days: u64,
-}
-
-fn thirty() -> u64 {
-    30
-}
-
 async fn expiring(State(s): State<AppState>, ApiActor(_): ApiActor, Query(q): Query<ExpiringQuery>) -> ApiResult {
-    if q.days > 366 {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "days: 0〜366").field("days"));
-    }
-    Ok(Json(json!({"items": s.app.tickets_expiring_within(q.days).await?})).into_response())
+    let days = q.days()?;
+    Ok(Json(json!({"items": s.app.tickets_expiring_within(days).await?})).into_response())
 }
 
 async fn outstanding(State(s): State<AppState>, ApiActor(_): ApiActor) -> ApiResult {

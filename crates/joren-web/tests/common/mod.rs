@@ -107,6 +107,19 @@ impl TestApp {
         self.send(reqwest::Method::POST, token, path, body).await
     }
 
+    /// POST as staff with an optional `Idempotency-Key`; also answers whether the response said
+    /// it was a replay (`Idempotent-Replayed`).
+    pub async fn post_keyed(&self, path: &str, key: Option<&str>, body: &Value) -> (u16, Value, bool) {
+        let mut r = self.client.post(self.url(path)).bearer_auth(&self.staff_token).json(body);
+        if let Some(k) = key {
+            r = r.header("Idempotency-Key", k);
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status().as_u16();
+        let again = r.headers().get("idempotent-replayed").is_some();
+        (status, r.json().await.unwrap_or(Value::Null), again)
+    }
+
     /// Creates a customer as staff and returns its id.
     pub async fn customer(&self, body: Value) -> i64 {
         let (status, v) = self.post(&self.staff_token, "/api/v1/customers", &body).await;
