@@ -33,12 +33,11 @@ impl App {
         let points = Some(self.points_context(&programme, self.local_date(draft.ordered_at)));
         let who = joren_store::AuditActor { user_id: actor.user_id, name: &actor.name };
         let created = self.store.create_order(&draft, &request_hash, idempotency_key, points, Some(who)).await?;
-        Ok(CreatedOrder {
-            order: self.store.get_order(created.id).await?,
-            replayed: created.replayed,
-            points: created.points,
-            rank_up: created.rank_up,
-        })
+        let order = match created.order {
+            Some(order) => order,
+            None => self.store.get_order(created.id).await?,
+        };
+        Ok(CreatedOrder { order, replayed: created.replayed, points: created.points, rank_up: created.rank_up })
     }
 
     pub async fn get_order(&self, id: i64) -> Result<Order> {

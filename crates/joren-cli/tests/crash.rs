@@ -1,5 +1,5 @@
 //! Crash safety of the points ledger: the real `joren serve` process on a SQLite file is
-//! killed (SIGKILL) in the middle of a stream of orders (which earn points), checkout
+//! killed (SIGKILL) in the middle of streams (four at once, committed in groups) of orders (which earn points), checkout
 //! redemptions and grants, then restarted, several times. After every restart: every lot
 //! equals the sum of its entries, every acknowledged write is there (its key replays to the
 //! same id), and the request cut off by the kill, retried with its key, is applied exactly
@@ -9,6 +9,8 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -45,11 +47,11 @@ struct Write1 {
     customer: usize,
 }
 
-/// The n-th write of round `round`: an order, a one-point reservation or a five-point grant.
-fn nth_write(round: usize, n: usize, customers: &[i64]) -> Write1 {
+/// The n-th write of stream `stream`: an order, a one-point reservation or a five-point grant.
+fn nth_write(stream: &str, n: usize, customers: &[i64]) -> Write1 {
     let ci = (n / 3) % customers.len();
     let c = customers[ci];
-    let key = format!("r{round}-{n}");
+    let key = format!("{stream}-{n}");
     let (path, body) = match n % 3 {
         0 => (
             "/api/v1/orders".to_string(),
@@ -61,6 +63,9 @@ fn nth_write(round: usize, n: usize, customers: &[i64]) -> Write1 {
     };
     Write1 { path, key, body, customer: ci }
 }
+
+/// Writers streaming at once in each round.
+const WRITERS: usize = 4;
 
 /// Sends a write; `Some((id, points added to the balance, replayed))` when acknowledged.
 async fn send(client: &reqwest::Client, base: &str, token: &str, w: &Write1) -> Option<(i64, i64, bool)> {
@@ -126,27 +131,51 @@ async fn killing_the_server_mid_stream_loses_no_acknowledged_point_write() {
 
     for round in 0..6 {
         // A writer streams until the kill cuts it off; what it saw acknowledged is recorded.
-        let writer = {
-            let (client, base, token, customers) = (client.clone(), base.clone(), token.clone(), customers.clone());
-            tokio::spawn(async move {
-                let mut done = Vec::new();
-                for n in 0.. {
-                    let w = nth_write(round, n, &customers);
-                    match send(&client, &base, &token, &w).await {
-                        Some((id, delta, _)) => done.push((w, id, delta)),
-                        None => return (done, Some(w)),
+        // Several writers stream at once (so the server commits their writes in groups) until
+        // the kill cuts them off; what each saw acknowledged is recorded.
+        let acked = Arc::new(AtomicUsize::new(0));
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|wi| {
+                let (client, base, token, customers) = (client.clone(), base.clone(), token.clone(), customers.clone());
+                let acked = acked.clone();
+                tokio::spawn(async move {
+                    let stream = format!("r{round}-w{wi}");
+                    let mut done = Vec::new();
+                    for n in 0.. {
+                        let w = nth_write(&stream, n, &customers);
+                        match send(&client, &base, &token, &w).await {
+                            Some((id, delta, _)) => {
+                                done.push((w, id, delta));
+                                acked.fetch_add(1, Ordering::SeqCst);
+                            }
+                            None => return (done, Some(w)),
+                        }
                     }
-                }
-                (done, None)
+                    (done, None)
+                })
             })
-        };
+            .collect();
+        // The kill falls at a random moment once the stream is going (a loaded machine may
+        // take a while to answer the first write of a fresh server).
+        for _ in 0..400 {
+            if acked.load(Ordering::SeqCst) > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        tokio::time::sleep(Duration::from_millis(150 + (seed >> 33) % 400)).await;
+        tokio::time::sleep(Duration::from_millis(50 + (seed >> 33) % 400)).await;
         server.kill().unwrap();
         server.wait().unwrap();
-        let (done, cut_off) = writer.await.unwrap();
+        let mut done = Vec::new();
+        let mut cut_off = Vec::new();
+        for writer in writers {
+            let (d, c) = writer.await.unwrap();
+            done.extend(d);
+            cut_off.extend(c);
+        }
         assert!(!done.is_empty(), "round {round}: the stream got going before the kill");
-        eprintln!("round {round}: {} writes acknowledged, cut off: {}", done.len(), cut_off.is_some());
+        eprintln!("round {round}: {} writes acknowledged, {} cut off", done.len(), cut_off.len());
 
         // The port changes with every start; later requests use the new base.
         (server, base) = start(&db);
@@ -154,8 +183,8 @@ async fn killing_the_server_mid_stream_loses_no_acknowledged_point_write() {
             expected[w.customer] += delta;
             acknowledged.push((w, id));
         }
-        if let Some(w) = cut_off {
-            // The request the kill cut off: retried with its key, it is applied once, whether
+        for w in cut_off {
+            // A request the kill cut off: retried with its key, it is applied once, whether
             // or not it had committed before the kill.
             let (id, delta, _) = send(&client, &base, &token, &w).await.expect("retry after restart");
             expected[w.customer] += delta;

@@ -9,6 +9,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor};
 
 use crate::Result;
+use crate::writer::{Member, WriterQueue};
 
 /// Which database engine the store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,40 +23,47 @@ pub enum Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
-    /// SQLite takes one writer at a time. Writers of this process queue here, in order and
-    /// without sleeping, instead of on SQLite's busy handler, which polls with growing sleeps
-    /// (up to 100 ms) and made the tail latency of concurrent writes ten times worse.
-    writer: Arc<tokio::sync::Mutex<()>>,
+    /// SQLite's writers of this process: queued in order and committed in groups.
+    writers: Arc<WriterQueue>,
 }
 
-/// A write transaction (derefs to the connection, like `sqlx::Transaction`); on SQLite it also
-/// holds this process's writer turn until it commits, rolls back or is dropped.
-pub(crate) struct Tx {
-    inner: sqlx::Transaction<'static, sqlx::Any>,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+/// A transaction (derefs to the connection, like `sqlx::Transaction`). A SQLite write is one
+/// writer's savepoint in the shared group transaction (see [`crate::writer`]): its `commit`
+/// returns once the group has committed; dropped uncommitted, its work is rolled back.
+pub(crate) struct Tx(TxKind);
+
+enum TxKind {
+    Own(sqlx::Transaction<'static, sqlx::Any>),
+    Member(Member),
 }
 
 impl Tx {
     pub(crate) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
-        self.inner.commit().await
+        match self.0 {
+            TxKind::Own(tx) => tx.commit().await,
+            TxKind::Member(member) => member.commit().await,
+        }
     }
 }
 
 impl std::ops::Deref for Tx {
     type Target = sqlx::AnyConnection;
     fn deref(&self) -> &Self::Target {
-        &self.inner
+        match &self.0 {
+            TxKind::Own(tx) => tx,
+            TxKind::Member(member) => member.conn_ref(),
+        }
     }
 }
 
 impl std::ops::DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.inner
+        match &mut self.0 {
+            TxKind::Own(tx) => tx,
+            TxKind::Member(member) => member.conn(),
+        }
     }
 }
-
-/// How long a writer waits for its turn before giving up (SQLite's busy timeout is 10 s too).
-const WRITER_WAIT: Duration = Duration::from_secs(30);
 
 /// One migration history per backend: (version, name, SQL). Append, never edit.
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -137,7 +145,7 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        Ok(Self { pool, backend, writer: Arc::new(tokio::sync::Mutex::new(())) })
+        Ok(Self { writers: WriterQueue::new(pool.clone()), pool, backend })
     }
 
     pub fn backend(&self) -> Backend {
@@ -177,24 +185,20 @@ impl Store {
         Ok(sqlx::query_scalar(sql).bind(table).fetch_all(&self.pool).await?)
     }
 
-    /// Begins a write transaction. On SQLite it first waits for this process's writer turn,
-    /// then takes the database write lock up front (`BEGIN IMMEDIATE`; other processes, such as
-    /// the CLI next to `joren serve`, still queue on the busy timeout), so no writer fails midway.
+    /// Begins a write transaction. On SQLite it waits for this process's writer turn and
+    /// joins the group transaction, which holds the database write lock from its start
+    /// (`BEGIN IMMEDIATE`; other processes, such as the CLI next to `joren serve`, queue on the
+    /// busy timeout), so no writer fails midway.
     pub(crate) async fn begin_write(&self) -> Result<Tx> {
-        Ok(match self.backend {
-            Backend::Sqlite => {
-                let turn = tokio::time::timeout(WRITER_WAIT, self.writer.clone().lock_owned())
-                    .await
-                    .map_err(|_| sqlx::Error::PoolTimedOut)?;
-                Tx { inner: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
-            }
-            Backend::Postgres => Tx { inner: self.pool.begin().await?, _turn: None },
-        })
+        Ok(Tx(match self.backend {
+            Backend::Sqlite => TxKind::Member(self.writers.join().await?),
+            Backend::Postgres => TxKind::Own(self.pool.begin().await?),
+        }))
     }
 
     /// Begins a read transaction (one consistent snapshot; takes no writer turn).
     pub(crate) async fn begin_read(&self) -> Result<Tx> {
-        Ok(Tx { inner: self.pool.begin().await?, _turn: None })
+        Ok(Tx(TxKind::Own(self.pool.begin().await?)))
     }
 
     /// ` FOR UPDATE` on PostgreSQL (row lock inside a transaction), nothing on SQLite, whose

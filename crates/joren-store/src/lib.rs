@@ -22,6 +22,7 @@ mod tickets;
 mod timeline;
 mod uploads;
 mod users;
+mod writer;
 
 pub use audit::{AuditActor, AuditEntry};
 pub use cross_sell::ProductAssociation;

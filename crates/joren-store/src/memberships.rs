@@ -214,7 +214,7 @@ impl Store {
         if let Some(k) = key
             && let Some(id) = crate::idempotency::row_with_key(&mut tx, "memberships", k, request_hash).await?
         {
-            drop(tx);
+            tx.commit().await?;
             return Ok((self.membership(id).await?, true));
         }
         self.lock_live_customer(&mut tx, customer_id).await?;
@@ -299,7 +299,7 @@ impl Store {
                 if m != id {
                     return Err(StoreError::Conflict("Idempotency-Key already used for another membership".into()));
                 }
-                drop(tx);
+                tx.commit().await?;
                 return Ok((self.membership(id).await?, true));
             }
         }

@@ -17,7 +17,7 @@ use crate::{Result, Store, StoreError, from_ms, now_ms, to_ms};
 use joren_core::programme::EarnBreakdown;
 
 /// A stored order with its items and adjustments.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Order {
     pub id: i64,
     pub customer_id: i64,
@@ -39,7 +39,7 @@ pub struct Order {
 }
 
 /// One line of an order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OrderItem {
     pub line_no: i64,
     pub sku: String,
@@ -52,7 +52,7 @@ pub struct OrderItem {
 }
 
 /// A refund or cancellation, recorded as its own entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OrderAdjustment {
     pub id: i64,
     pub kind: String,
@@ -70,6 +70,24 @@ pub struct OrderCreated {
     pub points: EarnBreakdownView,
     /// The rank the order raised the customer to, if it did.
     pub rank_up: Option<CustomerRank>,
+    /// The order as written (a new order only; a replay reads the stored one).
+    pub order: Option<Order>,
+}
+
+/// What an order's transaction reads about its customer (see [`Store::order_customer`]).
+struct OrderCustomer {
+    has_orders: bool,
+    has_debts: bool,
+    rank: Option<CustomerRank>,
+}
+
+/// How an order earns beyond the programme: first order or not, whether the customer owes
+/// points (their new points repay the debt first) and the rank's multiplier.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OrderEarning {
+    pub first_order: bool,
+    pub owes_points: bool,
+    pub rank_multiplier_percent: i64,
 }
 
 /// The points programme applied inside an order write, and the shop-local day it is applied
@@ -131,9 +149,11 @@ impl Store {
         points: Option<PointsContext<'_>>,
         audit: Option<AuditActor<'_>>,
     ) -> Result<OrderCreated> {
-        match self.try_create_order(draft, request_hash, idempotency_key, points, audit).await {
+        // The first attempt leaves a repeated external_id to its unique index (one statement
+        // fewer per order); the retry after any unique-key loss looks it up and replays.
+        match self.try_create_order(draft, request_hash, idempotency_key, points, audit, false).await {
             Err(e) if e.is_unique_violation() => {
-                self.try_create_order(draft, request_hash, idempotency_key, points, audit).await
+                self.try_create_order(draft, request_hash, idempotency_key, points, audit, true).await
             }
             other => other,
         }
@@ -146,6 +166,7 @@ impl Store {
         key: Option<&str>,
         points: Option<PointsContext<'_>>,
         audit: Option<AuditActor<'_>>,
+        look_up_external_id: bool,
     ) -> Result<OrderCreated> {
         let mut tx = self.begin_write().await?;
         if let Some(key) = key
@@ -154,9 +175,10 @@ impl Store {
         {
             let id = response.parse().map_err(|_| StoreError::Conflict("corrupt idempotency record".into()))?;
             let points = self.order_earning(&mut tx, id).await?.into();
-            return Ok(OrderCreated { id, replayed: true, points, rank_up: None });
+            tx.commit().await?;
+            return Ok(OrderCreated { id, replayed: true, points, rank_up: None, order: None });
         }
-        if let Some(ext) = &draft.external_id {
+        if look_up_external_id && let Some(ext) = &draft.external_id {
             let row = sqlx::query("SELECT id, request_hash FROM orders WHERE external_id = $1")
                 .bind(ext)
                 .fetch_optional(&mut *tx)
@@ -174,31 +196,13 @@ impl Store {
                 }
                 let points = self.order_earning(&mut tx, id).await?.into();
                 tx.commit().await?;
-                return Ok(OrderCreated { id, replayed: true, points, rank_up: None });
+                return Ok(OrderCreated { id, replayed: true, points, rank_up: None, order: None });
             }
         }
-        let customer: Option<Option<i64>> = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT merged_into FROM customers WHERE id = $1{}",
-            self.for_update()
-        )))
-        .bind(draft.customer_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        match customer {
-            None => {
-                return Err(StoreError::Invalid(joren_core::FieldError::new("customer_id", "顧客が見つかりません")));
-            }
-            Some(Some(survivor)) => {
-                return Err(StoreError::Invalid(joren_core::FieldError::new(
-                    "customer_id",
-                    format!("この顧客は {survivor} に統合されました"),
-                )));
-            }
-            Some(None) => {}
-        }
-        let id = insert_order(&mut tx, draft, request_hash).await?;
+        let customer = self.order_customer(&mut tx, draft.customer_id).await?;
+        let id = insert_order(self, &mut tx, draft, request_hash).await?;
         let (earned, rank_up) = match points {
-            Some(p) => self.earn_and_rank(&mut tx, id, draft, p).await?,
+            Some(p) => self.earn_and_rank(&mut tx, id, draft, p, &customer).await?,
             None => Default::default(),
         };
         if let Some(key) = key {
@@ -209,7 +213,53 @@ impl Store {
             crate::audit::insert_in(&mut tx, who, "order.create", "order", &id.to_string(), &detail).await?;
         }
         tx.commit().await?;
-        Ok(OrderCreated { id, replayed: false, points: earned.into(), rank_up })
+        let order = order_from_draft(id, draft);
+        Ok(OrderCreated { id, replayed: false, points: earned.into(), rank_up, order: Some(order) })
+    }
+
+    /// Everything an order's transaction needs to know about its customer, in one statement
+    /// (which locks the customer row on PostgreSQL): live or merged, whether they have ordered
+    /// before, whether they owe points, and their rank.
+    async fn order_customer(&self, tx: &mut Tx, customer_id: i64) -> Result<OrderCustomer> {
+        let lock = match self.backend() {
+            crate::Backend::Sqlite => "",
+            crate::Backend::Postgres => " FOR UPDATE OF c",
+        };
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT c.merged_into, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id) THEN 1 ELSE 0 END AS BIGINT) AS has_orders, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM point_debts d WHERE d.customer_id = c.id) THEN 1 ELSE 0 END AS BIGINT) AS has_debts, \
+             r.level, r.tier_name, r.since_day, r.reviewed_day, r.grace_used \
+             FROM customers c LEFT JOIN customer_ranks r ON r.customer_id = c.id WHERE c.id = $1{lock}"
+        )))
+        .bind(customer_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::Invalid(joren_core::FieldError::new("customer_id", "顧客が見つかりません")));
+        };
+        if let Some(survivor) = row.try_get::<Option<i64>, _>("merged_into")? {
+            return Err(StoreError::Invalid(joren_core::FieldError::new(
+                "customer_id",
+                format!("この顧客は {survivor} に統合されました"),
+            )));
+        }
+        let rank = match row.try_get::<Option<i64>, _>("level")? {
+            None => None,
+            Some(level) => Some(CustomerRank {
+                customer_id,
+                level,
+                tier_name: row.try_get("tier_name")?,
+                since: crate::points::day_from_number(row.try_get("since_day")?),
+                reviewed: crate::points::day_from_number(row.try_get("reviewed_day")?),
+                grace_used: row.try_get("grace_used")?,
+            }),
+        };
+        Ok(OrderCustomer {
+            has_orders: row.try_get::<i64, _>("has_orders")? != 0,
+            has_debts: row.try_get::<i64, _>("has_debts")? != 0,
+            rank,
+        })
     }
 
     /// The points an order earns at the customer's rank before it, then the rank it raises
@@ -220,20 +270,28 @@ impl Store {
         order_id: i64,
         draft: &OrderDraft,
         p: PointsContext<'_>,
+        customer: &OrderCustomer,
     ) -> Result<(EarnBreakdown, Option<CustomerRank>)> {
         let ranks = &p.programme.ranks;
-        let held = if ranks.enabled { self.rank_level_in(tx, draft.customer_id).await? } else { None };
-        let multiplier = ranks.multiplier_percent(held.as_ref().map_or(0, |h| ranks.clamp_level(h.level)));
+        let held = if ranks.enabled { customer.rank.as_ref() } else { None };
+        let level = held.map_or(0, |h| ranks.clamp_level(h.level));
+        let multiplier = ranks.multiplier_percent(level);
         let earned = if p.programme.enabled {
-            self.earn_for_order(tx, order_id, draft, p.programme, p.on, multiplier).await?
+            let earning = OrderEarning {
+                first_order: !customer.has_orders,
+                owes_points: customer.has_debts,
+                rank_multiplier_percent: multiplier,
+            };
+            self.earn_for_order(tx, order_id, draft, p.programme, p.on, earning).await?
         } else {
             EarnBreakdown::default()
         };
-        if !ranks.enabled {
+        // At the top tier (or with ranks off) no order can raise the rank: skip the window sum.
+        if ranks.upgrade(level, i64::MAX).is_none() {
             return Ok((earned, None));
         }
         let span = RankSpan::new(ranks.current_window(p.today), p.tz_offset_hours, p.today);
-        let up = self.upgrade_after_order(tx, draft.customer_id, held.as_ref(), ranks, &span, order_id).await?;
+        let up = self.upgrade_after_order(tx, draft.customer_id, held, ranks, &span, order_id).await?;
         Ok((earned, up.map(|w| w.rank)))
     }
 
@@ -523,7 +581,10 @@ const ORDER_INSERT_COLUMNS: [&str; 17] = [
     "created_at",
 ];
 
-async fn insert_order(tx: &mut Tx, d: &OrderDraft, request_hash: &str) -> Result<i64> {
+/// Order lines written per INSERT (9 parameters each, well under both backends' limits).
+const ITEMS_PER_STATEMENT: usize = 500;
+
+async fn insert_order(store: &Store, tx: &mut Tx, d: &OrderDraft, request_hash: &str) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO orders (customer_id, external_id, request_hash, ordered_at, channel, currency, \
          prices_include_tax, subtotal, shipping, discount, tax, total, refunded, status, note, created_at) \
@@ -545,22 +606,64 @@ async fn insert_order(tx: &mut Tx, d: &OrderDraft, request_hash: &str) -> Result
     .bind(now_ms())
     .fetch_one(&mut **tx)
     .await?;
-    for (i, it) in d.items.iter().enumerate() {
-        sqlx::query(
+    // The lines in as few statements as the parameter limit allows (9 parameters a line).
+    for (chunk_no, chunk) in d.items.chunks(ITEMS_PER_STATEMENT).enumerate() {
+        let rows: Vec<String> = (0..chunk.len()).map(|i| format!("({})", store.placeholders(i * 9 + 1, 9))).collect();
+        let mut q = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO order_items (order_id, line_no, sku, name, category, quantity, unit_price, tax_rate, amount) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-        )
-        .bind(id)
-        .bind(i as i64 + 1)
-        .bind(&it.sku)
-        .bind(&it.name)
-        .bind(&it.category)
-        .bind(it.quantity)
-        .bind(it.unit_price)
-        .bind(it.tax_rate)
-        .bind(it.amount)
-        .execute(&mut **tx)
-        .await?;
+             VALUES {}",
+            rows.join(",")
+        )));
+        for (i, it) in chunk.iter().enumerate() {
+            q = q
+                .bind(id)
+                .bind((chunk_no * ITEMS_PER_STATEMENT + i) as i64 + 1)
+                .bind(&it.sku)
+                .bind(&it.name)
+                .bind(&it.category)
+                .bind(it.quantity)
+                .bind(it.unit_price)
+                .bind(it.tax_rate)
+                .bind(it.amount);
+        }
+        q.execute(&mut **tx).await?;
     }
     Ok(id)
+}
+
+/// The order just written, as [`Store::get_order`] would read it back.
+fn order_from_draft(id: i64, d: &OrderDraft) -> Order {
+    Order {
+        id,
+        customer_id: d.customer_id,
+        external_id: d.external_id.clone(),
+        ordered_at: from_ms(to_ms(d.ordered_at)),
+        channel: d.channel.clone(),
+        currency: d.currency.clone(),
+        prices_include_tax: d.prices_include_tax,
+        subtotal: d.subtotal,
+        shipping: d.shipping,
+        discount: d.discount,
+        tax: d.tax,
+        total: d.total,
+        refunded: 0,
+        status: OrderStatus::Completed,
+        note: d.note.clone(),
+        items: d
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| OrderItem {
+                line_no: i as i64 + 1,
+                sku: it.sku.clone(),
+                name: it.name.clone(),
+                category: it.category.clone(),
+                quantity: it.quantity,
+                unit_price: it.unit_price,
+                tax_rate: it.tax_rate,
+                amount: it.amount,
+            })
+            .collect(),
+        adjustments: Vec::new(),
+    }
 }

@@ -250,6 +250,22 @@ struct LoadedLedger {
     new_lots: Vec<LotSource>,
 }
 
+impl LoadedLedger {
+    /// A ledger to append to without reading the customer's lots (its new lots and entries
+    /// are written; nothing else is).
+    fn empty(customer_id: i64) -> Self {
+        Self {
+            customer_id,
+            ledger: Ledger::default(),
+            lot_ids: Vec::new(),
+            before: Vec::new(),
+            entries: 0,
+            debts: 0,
+            new_lots: Vec::new(),
+        }
+    }
+}
+
 impl Store {
     /// Loads a customer's ledger; with `lock`, the lots are locked on PostgreSQL until the
     /// transaction ends (the customer row is locked by the caller).
@@ -440,21 +456,28 @@ impl Store {
         draft: &OrderDraft,
         programme: &Programme,
         on: NaiveDate,
-        rank_multiplier_percent: i64,
+        how: crate::orders::OrderEarning,
     ) -> Result<EarnBreakdown> {
-        let earlier: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE customer_id = $1 AND id <> $2")
-            .bind(draft.customer_id)
-            .bind(order_id)
-            .fetch_one(&mut **tx)
-            .await?;
         let lines: Vec<EarnLine<'_>> =
             draft.items.iter().map(|i| EarnLine { category: &i.category, amount: i.amount }).collect();
-        let earned =
-            programme.points_for_order(draft.total, draft.tax, &lines, on, rank_multiplier_percent, earlier == 0);
+        let earned = programme.points_for_order(
+            draft.total,
+            draft.tax,
+            &lines,
+            on,
+            how.rank_multiplier_percent,
+            how.first_order,
+        );
         if earned.total() <= 0 {
             return Ok(earned);
         }
-        let mut l = self.load_ledger(tx, draft.customer_id, true).await?;
+        // The new lot touches no other lot unless it repays a debt or extends their expiry:
+        // otherwise it is written on its own, without loading the customer's whole ledger.
+        let mut l = if how.owes_points || programme.expiry.extends_on_activity() {
+            self.load_ledger(tx, draft.customer_id, true).await?
+        } else {
+            LoadedLedger::empty(draft.customer_id)
+        };
         l.ledger
             .earn(ValueKind::Free, earned.total(), Some(order_id), on, programme.pending_days, programme.expiry)
             .map_err(points_error)?;
@@ -536,6 +559,7 @@ impl Store {
             && let crate::IdempotencyOutcome::Replay { response, .. } =
                 crate::idempotency::lookup(&mut tx, "points.grant", key, hash).await?
         {
+            tx.commit().await?;
             return Ok((response.parse().unwrap_or_default(), true));
         }
         self.lock_live_customer(&mut tx, customer_id).await?;
@@ -670,6 +694,7 @@ impl Store {
                     "Idempotency-Key {key} was already used with a different request body"
                 )));
             }
+            tx.commit().await?;
             return Ok(Redemption { replayed: true, ..redemption_from_row(&row)? });
         }
         self.lock_live_customer(&mut tx, req.customer_id).await?;
@@ -711,7 +736,10 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let r = self.locked_redemption(&mut tx, id).await?;
         match r.status.as_str() {
-            "confirmed" => return Ok(r),
+            "confirmed" => {
+                tx.commit().await?;
+                return Ok(r);
+            }
             "cancelled" => return Err(StoreError::Conflict(format!("ポイント利用 {id} は取り消し済みです"))),
             _ => {}
         }
@@ -740,6 +768,7 @@ impl Store {
         self.lock_live_customer(&mut tx, customer_id).await?;
         let r = self.locked_redemption(&mut tx, id).await?;
         if r.status == "cancelled" {
+            tx.commit().await?;
             return Ok(r);
         }
         let mut l = self.load_ledger(&mut tx, customer_id, true).await?;

@@ -354,11 +354,6 @@ impl Store {
             .collect()
     }
 
-    /// The level a customer holds inside an order's transaction (0 without a rank).
-    pub(crate) async fn rank_level_in(&self, tx: &mut Tx, customer_id: i64) -> Result<Option<CustomerRank>> {
-        load_rank(tx, customer_id).await
-    }
-
     /// Inside an order's transaction: raises the customer's rank if the window `span` (ending
     /// today) now qualifies higher. Answers the change, if any.
     pub(crate) async fn upgrade_after_order(

@@ -212,7 +212,7 @@ impl Store {
         if let Some(k) = key
             && let Some(id) = crate::idempotency::row_with_key(&mut tx, "tickets", k, request_hash).await?
         {
-            drop(tx);
+            tx.commit().await?;
             return Ok(TicketWrite { ticket: self.ticket(id, today).await?, replayed: true });
         }
         self.lock_live_customer(&mut tx, customer_id).await?;
@@ -324,7 +324,7 @@ impl Store {
                 if ticket != id {
                     return Err(StoreError::Conflict("Idempotency-Key already used for another ticket".into()));
                 }
-                drop(tx);
+                tx.commit().await?;
                 return Ok(TicketWrite { ticket: self.ticket(id, today).await?, replayed: true });
             }
         }
@@ -380,7 +380,7 @@ impl Store {
         let t = ticket_from_row(&row, today)?;
         match t.status {
             "refunded" => {
-                drop(tx);
+                tx.commit().await?;
                 return self.ticket(id, today).await;
             }
             "used_up" => return Err(invalid("ticket", "残り回数がないため払い戻せません")),

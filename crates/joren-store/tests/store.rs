@@ -126,3 +126,95 @@ async fn housekeeping_forgets_old_keys_sessions_and_uploads_only() {
         assert!(s.get_upload("up").await.is_err(), "the stale upload is gone");
     }
 }
+
+/// Concurrent writers are committed in groups on SQLite: a writer that fails midway (here an
+/// order for a customer that does not exist, refused after the group's transaction began) or
+/// whose request is dropped while it waits leaves every other writer's work in place, each
+/// acknowledged order is there exactly once, and a same-key retry inside a group replays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_fail_and_succeed_independently() {
+    for (s, _dir) in stores().await {
+        let customer =
+            s.create_customer(&person("高橋", "たかはし", "t@example.jp"), &[], &[], "test", None).await.unwrap();
+        let order = |customer_id: i64, n: usize| {
+            OrderInput {
+                customer_id,
+                external_id: Some(format!("G-{n}")),
+                items: vec![LineItemInput {
+                    name: "珈琲豆".into(),
+                    quantity: 1,
+                    unit_price: 1000 + n as i64,
+                    tax_rate: 8,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }
+            .validate(chrono::Utc::now(), 9)
+            .unwrap()
+        };
+        let mut set = tokio::task::JoinSet::new();
+        for n in 0..60 {
+            let (s, draft) = (s.clone(), order(if n % 5 == 4 { 999_999 } else { customer }, n));
+            set.spawn(async move {
+                let key = format!("key-{}", n % 50);
+                (
+                    n,
+                    s.create_order(
+                        &draft,
+                        &format!("h{n}"),
+                        Some(&key).filter(|_| n < 50).map(|k| k.as_str()),
+                        None,
+                        None,
+                    )
+                    .await,
+                )
+            });
+        }
+        // Writers dropped while queued or mid-way must not stall or sink the rest.
+        for n in 100..110 {
+            let (s, draft) = (s.clone(), order(customer, n));
+            let handle = tokio::spawn(async move { s.create_order(&draft, "dropped", None, None, None).await });
+            tokio::task::yield_now().await;
+            handle.abort();
+        }
+        let mut made = std::collections::HashMap::new();
+        for (n, result) in set.join_all().await {
+            match result {
+                Ok(created) => {
+                    assert!(n % 5 != 4, "{:?}: order {n} for a missing customer was accepted", s.backend());
+                    assert!(made.insert(n, created.id).is_none());
+                }
+                Err(e) => assert!(n % 5 == 4, "{:?}: order {n} failed: {e}", s.backend()),
+            }
+        }
+        assert_eq!(made.len(), 48, "{:?}", s.backend());
+        for (n, id) in &made {
+            let stored = s.get_order(*id).await.unwrap();
+            assert_eq!(
+                (stored.external_id.as_deref(), stored.total),
+                (Some(format!("G-{n}").as_str()), 1000 + *n as i64)
+            );
+        }
+        let page = s.list_orders(Some(customer), 500, 0).await.unwrap();
+        let number =
+            |o: &joren_store::Order| o.external_id.as_deref().and_then(|e| e.strip_prefix("G-")?.parse::<usize>().ok());
+        let dropped = page.items.iter().filter(|o| number(o).is_some_and(|n| n >= 100)).count();
+        assert_eq!(
+            page.total as usize,
+            48 + dropped,
+            "{:?}: nothing but the acknowledged (and perhaps dropped) orders",
+            s.backend()
+        );
+
+        // The same key twice at once: one order, the other a replay of it (committed when answered).
+        let draft = order(customer, 200);
+        let (a, b) = tokio::join!(
+            s.create_order(&draft, "h200", Some("twice"), None, None),
+            s.create_order(&draft, "h200", Some("twice"), None, None)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.id, b.id);
+        assert!(a.replayed != b.replayed);
+        s.get_order(a.id).await.unwrap();
+    }
+}

@@ -189,6 +189,11 @@ async fn order_creation_is_idempotent() {
         assert_eq!((s1, r1), (201, false), "{o1}");
         assert_eq!(o1["total"], 2 * 1400 + 3300);
         assert_eq!(o1["tax"], 2800 * 8 / 108 + 3300 * 10 / 110);
+        // The answer describes the order exactly as it is stored.
+        let (_, stored) = t.get(&t.staff_token, &format!("/api/v1/orders/{}", o1["id"])).await;
+        for (field, value) in stored.as_object().unwrap() {
+            assert_eq!(&o1[field], value, "[{b}] the created order's {field} as stored");
+        }
         let (s2, r2, o2) = send("key-1", body.clone()).await;
         assert_eq!((s2, r2), (201, true));
         assert_eq!(o1["id"], o2["id"]);

@@ -1,0 +1,218 @@
+//! Group commit for SQLite: this process's writers share one write transaction.
+//!
+//! SQLite takes one writer at a time, and each commit costs a WAL sync plus `BEGIN`/`COMMIT`
+//! round trips to the connection's worker thread. Writers therefore queue here (in order,
+//! without SQLite's sleeping busy handler) and each runs inside a savepoint of one shared
+//! transaction: its own failure rolls back to its savepoint and touches no one else. A writer
+//! that finishes while others are queued leaves the transaction open for them and waits; the
+//! last one of the group (or the 64th) commits for all and tells the rest. A writer's
+//! `commit` therefore returns only once its work is durable, and if the group's commit fails,
+//! every writer in the group gets the error: nothing is acknowledged that was not written.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use sqlx::{AnyPool, Executor};
+use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
+
+/// How long a writer waits for its turn before giving up (SQLite's busy timeout is 10 s too).
+const WRITER_WAIT: Duration = Duration::from_secs(30);
+
+/// Most writers one commit acknowledges (bounds how long the first of them waits).
+const MAX_GROUP: usize = 64;
+
+/// The savepoint each writer's work runs in.
+const SAVEPOINT: &str = "joren_writer";
+
+type Outcome = std::result::Result<(), String>;
+
+/// The queue of this process's SQLite writers and the transaction they share.
+#[derive(Debug)]
+pub(crate) struct WriterQueue {
+    pool: AnyPool,
+    group: Arc<Mutex<Group>>,
+    /// Writers waiting for their turn: while any wait, a finishing writer leaves the group open.
+    queued: AtomicUsize,
+}
+
+/// The shared transaction, when one is open, and the writers it owes an answer.
+#[derive(Debug, Default)]
+pub(crate) struct Group {
+    open: Option<OpenGroup>,
+}
+
+#[derive(Debug)]
+struct OpenGroup {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    members: usize,
+    waiting: Vec<oneshot::Sender<Outcome>>,
+}
+
+impl WriterQueue {
+    pub(crate) fn new(pool: AnyPool) -> Arc<Self> {
+        Arc::new(Self { pool, group: Arc::new(Mutex::new(Group::default())), queued: AtomicUsize::new(0) })
+    }
+
+    /// Waits for this writer's turn, joins (or opens) the shared transaction and starts a
+    /// savepoint for the writer's work.
+    pub(crate) async fn join(self: &Arc<Self>) -> Result<Member, sqlx::Error> {
+        let queued = Queued::new(self);
+        let turn = tokio::time::timeout(WRITER_WAIT, self.group.clone().lock_owned())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?;
+        queued.served();
+        let mut member = Member { turn: Some(turn), queue: self.clone(), in_savepoint: false };
+        let group = member.group_mut();
+        if group.open.is_none() {
+            let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            group.open = Some(OpenGroup { tx, members: 0, waiting: Vec::new() });
+        }
+        member.conn().execute(sqlx::AssertSqlSafe(format!("SAVEPOINT {SAVEPOINT}"))).await?;
+        member.in_savepoint = true;
+        Ok(member)
+    }
+
+    /// Commits the open group if no writer is queued to continue it.
+    async fn close_if_idle(&self, group: &mut Group) {
+        if self.queued.load(Ordering::SeqCst) == 0
+            && let Some(open) = group.open.take()
+        {
+            let _ = commit_group(open).await;
+        }
+    }
+}
+
+/// Counts a writer as queued until it gets its turn; a writer that gives up waiting (timeout,
+/// request dropped) may have been the one the group was left open for, so it settles the
+/// group on its way out.
+struct Queued<'a> {
+    queue: &'a Arc<WriterQueue>,
+    served: bool,
+}
+
+impl<'a> Queued<'a> {
+    fn new(queue: &'a Arc<WriterQueue>) -> Self {
+        queue.queued.fetch_add(1, Ordering::SeqCst);
+        Self { queue, served: false }
+    }
+
+    fn served(mut self) {
+        self.served = true;
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.queue.queued.fetch_sub(1, Ordering::SeqCst);
+        if !self.served
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let queue = self.queue.clone();
+            runtime.spawn(async move {
+                let mut group = queue.group.clone().lock_owned().await;
+                queue.close_if_idle(&mut group).await;
+            });
+        }
+    }
+}
+
+/// One writer's turn: its work runs in a savepoint of the group's transaction.
+pub(crate) struct Member {
+    turn: Option<OwnedMutexGuard<Group>>,
+    queue: Arc<WriterQueue>,
+    in_savepoint: bool,
+}
+
+impl Member {
+    fn group_mut(&mut self) -> &mut Group {
+        self.turn.as_mut().expect("a member holds its turn until it commits or is dropped")
+    }
+
+    fn open(&self) -> &OpenGroup {
+        self.turn.as_ref().and_then(|g| g.open.as_ref()).expect("a member's group is open")
+    }
+
+    pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.group_mut().open.as_mut().expect("a member's group is open").tx
+    }
+
+    pub(crate) fn conn_ref(&self) -> &sqlx::AnyConnection {
+        &self.open().tx
+    }
+
+    /// Keeps the writer's work; returns once it is committed (with the group's result).
+    pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
+        if let Err(e) = self.conn().execute(sqlx::AssertSqlSafe(format!("RELEASE {SAVEPOINT}"))).await {
+            // The transaction's state is unknown: nobody in the group is acknowledged.
+            if let Some(open) = self.group_mut().open.take() {
+                fail_group(open, &e.to_string()).await;
+            }
+            self.turn = None;
+            return Err(e);
+        }
+        self.in_savepoint = false;
+        let continue_group = self.queue.queued.load(Ordering::SeqCst) > 0;
+        let mut turn = self.turn.take().expect("a member holds its turn");
+        let open = turn.open.as_mut().expect("a member's group is open");
+        open.members += 1;
+        if continue_group && open.members < MAX_GROUP {
+            let (answer, outcome) = oneshot::channel();
+            open.waiting.push(answer);
+            drop(turn);
+            return match outcome.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(message)) => Err(sqlx::Error::Protocol(format!("group commit failed: {message}"))),
+                Err(_) => Err(sqlx::Error::Protocol("group commit abandoned".into())),
+            };
+        }
+        let open = turn.open.take().expect("a member's group is open");
+        commit_group(open).await
+    }
+}
+
+impl Drop for Member {
+    /// A writer dropped without committing (an error, a cancelled request): its savepoint is
+    /// rolled back and the group goes on; its turn passes on once that is done.
+    fn drop(&mut self) {
+        let Some(mut turn) = self.turn.take() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let queue = self.queue.clone();
+        let in_savepoint = self.in_savepoint;
+        runtime.spawn(async move {
+            if in_savepoint && let Some(open) = turn.open.as_mut() {
+                let undo = open.tx.execute(sqlx::AssertSqlSafe(format!("ROLLBACK TO {SAVEPOINT}"))).await;
+                let release = match undo {
+                    Ok(_) => open.tx.execute(sqlx::AssertSqlSafe(format!("RELEASE {SAVEPOINT}"))).await.map(|_| ()),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = release
+                    && let Some(open) = turn.open.take()
+                {
+                    fail_group(open, &e.to_string()).await;
+                }
+            }
+            queue.close_if_idle(&mut turn).await;
+        });
+    }
+}
+
+/// Commits the group and answers every writer waiting on it.
+async fn commit_group(open: OpenGroup) -> Result<(), sqlx::Error> {
+    let OpenGroup { tx, waiting, .. } = open;
+    let result = tx.commit().await;
+    let outcome: Outcome = result.as_ref().map(|_| ()).map_err(ToString::to_string);
+    for answer in waiting {
+        let _ = answer.send(outcome.clone());
+    }
+    result
+}
+
+/// Rolls the group back and tells every waiting writer it failed.
+async fn fail_group(open: OpenGroup, why: &str) {
+    let OpenGroup { tx, waiting, .. } = open;
+    let _ = tx.rollback().await;
+    for answer in waiting {
+        let _ = answer.send(Err(why.to_string()));
+    }
+}
