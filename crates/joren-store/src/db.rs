@@ -201,6 +201,24 @@ impl Store {
         Ok(Tx(TxKind::Own(self.pool.begin().await?)))
     }
 
+    /// Runs one writing statement on its own. On SQLite it takes a writer turn like any other
+    /// write (a statement sent straight to the pool would poll SQLite's busy handler, and
+    /// under a steady stream of group commits could wait out the whole busy timeout).
+    pub(crate) async fn execute_write<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> Result<sqlx::any::AnyQueryResult> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut tx = self.begin_write().await?;
+                let done = query.execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(done)
+            }
+            Backend::Postgres => Ok(query.execute(&self.pool).await?),
+        }
+    }
+
     /// ` FOR UPDATE` on PostgreSQL (row lock inside a transaction), nothing on SQLite, whose
     /// write transaction already holds the database lock.
     pub(crate) fn for_update(&self) -> &'static str {

@@ -97,19 +97,18 @@ impl Store {
     pub async fn housekeeping(&self, now: i64, keep_keys_ms: i64, keep_uploads_ms: i64) -> Result<Housekeeping> {
         let before = |keep: i64| now.saturating_sub(keep);
         Ok(Housekeeping {
-            idempotency_keys: sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-                .bind(before(keep_keys_ms))
-                .execute(&self.pool)
+            idempotency_keys: self
+                .execute_write(
+                    sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1").bind(before(keep_keys_ms)),
+                )
                 .await?
                 .rows_affected(),
-            sessions: sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-                .bind(now)
-                .execute(&self.pool)
+            sessions: self
+                .execute_write(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now))
                 .await?
                 .rows_affected(),
-            uploads: sqlx::query("DELETE FROM uploads WHERE created_at < $1")
-                .bind(before(keep_uploads_ms))
-                .execute(&self.pool)
+            uploads: self
+                .execute_write(sqlx::query("DELETE FROM uploads WHERE created_at < $1").bind(before(keep_uploads_ms)))
                 .await?
                 .rows_affected(),
         })

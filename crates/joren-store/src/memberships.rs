@@ -156,19 +156,21 @@ impl Store {
                 .await?
             }
             Some(id) => {
-                let n = sqlx::query(
-                    "UPDATE membership_plans SET name = $1, price = $2, period_months = $3, active = $4, \
+                let n = self
+                    .execute_write(
+                        sqlx::query(
+                            "UPDATE membership_plans SET name = $1, price = $2, period_months = $3, active = $4, \
                      updated_at = $5 WHERE id = $6",
-                )
-                .bind(p.name.trim())
-                .bind(p.price)
-                .bind(i64::from(p.period_months))
-                .bind(i64::from(p.active))
-                .bind(now)
-                .bind(id)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
+                        )
+                        .bind(p.name.trim())
+                        .bind(p.price)
+                        .bind(i64::from(p.period_months))
+                        .bind(i64::from(p.active))
+                        .bind(now)
+                        .bind(id),
+                    )
+                    .await?
+                    .rows_affected();
                 if n == 0 {
                     return Err(StoreError::NotFound("membership plan"));
                 }

@@ -233,17 +233,19 @@ impl Store {
         description: &str,
         filter: &serde_json::Value,
     ) -> Result<SavedSegment> {
-        let done = sqlx::query(
-            "UPDATE saved_segments SET name = $1, description = $2, filter = $3, updated_at = $4 WHERE id = $5",
-        )
-        .bind(name)
-        .bind(description)
-        .bind(filter.to_string())
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| name_taken(e.into(), name))?;
+        let done = self
+            .execute_write(
+                sqlx::query(
+                    "UPDATE saved_segments SET name = $1, description = $2, filter = $3, updated_at = $4 WHERE id = $5",
+                )
+                .bind(name)
+                .bind(description)
+                .bind(filter.to_string())
+                .bind(now_ms())
+                .bind(id),
+            )
+            .await
+            .map_err(|e| name_taken(e, name))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("segment"));
         }
@@ -252,7 +254,7 @@ impl Store {
 
     /// Deletes a saved segment.
     pub async fn delete_saved_segment(&self, id: i64) -> Result<()> {
-        let done = sqlx::query("DELETE FROM saved_segments WHERE id = $1").bind(id).execute(&self.pool).await?;
+        let done = self.execute_write(sqlx::query("DELETE FROM saved_segments WHERE id = $1").bind(id)).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("segment"));
         }

@@ -156,7 +156,7 @@ impl Store {
                 .await?
             }
             Some(id) => {
-                let n = sqlx::query(
+                let n = self.execute_write(sqlx::query(
                     "UPDATE ticket_plans SET name = $1, visits = $2, price = $3, valid_months = $4, active = $5, \
                      updated_at = $6 WHERE id = $7",
                 )
@@ -167,7 +167,7 @@ impl Store {
                 .bind(i64::from(p.active))
                 .bind(now)
                 .bind(id)
-                .execute(&self.pool)
+                )
                 .await?
                 .rows_affected();
                 if n == 0 {

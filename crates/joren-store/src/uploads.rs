@@ -26,20 +26,19 @@ impl Store {
         content: &[u8],
     ) -> Result<()> {
         // Uploads older than a day are abandoned previews.
-        sqlx::query("DELETE FROM uploads WHERE created_at < $1")
-            .bind(now_ms() - 86_400_000)
-            .execute(&self.pool)
+        self.execute_write(sqlx::query("DELETE FROM uploads WHERE created_at < $1").bind(now_ms() - 86_400_000))
             .await?;
-        sqlx::query(
-            "INSERT INTO uploads (token, user_id, kind, filename, content, created_at) VALUES ($1,$2,$3,$4,$5,$6)",
+        self.execute_write(
+            sqlx::query(
+                "INSERT INTO uploads (token, user_id, kind, filename, content, created_at) VALUES ($1,$2,$3,$4,$5,$6)",
+            )
+            .bind(token)
+            .bind(user_id)
+            .bind(kind)
+            .bind(filename)
+            .bind(content.to_vec())
+            .bind(now_ms()),
         )
-        .bind(token)
-        .bind(user_id)
-        .bind(kind)
-        .bind(filename)
-        .bind(content.to_vec())
-        .bind(now_ms())
-        .execute(&self.pool)
         .await?;
         Ok(())
     }
@@ -61,10 +60,7 @@ impl Store {
     }
 
     pub async fn set_upload_report(&self, token: &str, report: &str) -> Result<()> {
-        sqlx::query("UPDATE uploads SET report = $1 WHERE token = $2")
-            .bind(report)
-            .bind(token)
-            .execute(&self.pool)
+        self.execute_write(sqlx::query("UPDATE uploads SET report = $1 WHERE token = $2").bind(report).bind(token))
             .await?;
         Ok(())
     }

@@ -120,22 +120,24 @@ impl Store {
         password_hash: Option<&str>,
         disabled: Option<bool>,
     ) -> Result<()> {
-        let n = sqlx::query(
-            "UPDATE users SET role = COALESCE($1, role), password_hash = COALESCE($2, password_hash), \
+        let n = self
+            .execute_write(
+                sqlx::query(
+                    "UPDATE users SET role = COALESCE($1, role), password_hash = COALESCE($2, password_hash), \
              disabled = COALESCE($3, disabled) WHERE id = $4",
-        )
-        .bind(role.map(Role::as_str))
-        .bind(password_hash)
-        .bind(disabled.map(i64::from))
-        .bind(id)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+                )
+                .bind(role.map(Role::as_str))
+                .bind(password_hash)
+                .bind(disabled.map(i64::from))
+                .bind(id),
+            )
+            .await?
+            .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound("user"));
         }
         if disabled == Some(true) {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&self.pool).await?;
+            self.execute_write(sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id)).await?;
         }
         Ok(())
     }
@@ -151,7 +153,7 @@ impl Store {
         csrf_token: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(
+        self.execute_write(sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1,$2,$3,$4,$5)",
         )
         .bind(token_hash)
@@ -159,7 +161,7 @@ impl Store {
         .bind(csrf_token)
         .bind(now_ms())
         .bind(expires_at.timestamp_millis())
-        .execute(&self.pool)
+        )
         .await?;
         Ok(())
     }
@@ -183,7 +185,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        self.execute_write(sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash)).await?;
         Ok(())
     }
 
@@ -212,11 +214,10 @@ impl Store {
         let used: Option<i64> = row.try_get("token_used")?;
         let now = now_ms();
         if used.is_none_or(|at| now - at >= TOKEN_TOUCH_INTERVAL_MS) {
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(token_id)
-                .execute(&self.pool)
-                .await?;
+            self.execute_write(
+                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(token_id),
+            )
+            .await?;
         }
         Ok(Some(user_from_row(&row)?))
     }
@@ -241,10 +242,12 @@ impl Store {
     }
 
     pub async fn revoke_api_token(&self, id: i64) -> Result<()> {
-        let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now_ms())
-            .bind(id)
-            .execute(&self.pool)
+        let n = self
+            .execute_write(
+                sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                    .bind(now_ms())
+                    .bind(id),
+            )
             .await?
             .rows_affected();
         if n == 0 { Err(StoreError::NotFound("api token")) } else { Ok(()) }
