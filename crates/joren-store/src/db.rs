@@ -29,7 +29,9 @@ pub struct Store {
 
 /// A transaction (derefs to the connection, like `sqlx::Transaction`). A SQLite write is one
 /// writer's savepoint in the shared group transaction (see [`crate::writer`]): its `commit`
-/// returns once the group has committed; dropped uncommitted, its work is rolled back.
+/// returns once the group has committed; dropped uncommitted, its work is rolled back. A write
+/// that answers with something it read (an idempotent replay, say) must `commit` first: what it
+/// read may be a group-mate's work that is not durable yet.
 pub(crate) struct Tx(TxKind);
 
 enum TxKind {
@@ -216,6 +218,22 @@ impl Store {
                 Ok(done)
             }
             Backend::Postgres => Ok(query.execute(&self.pool).await?),
+        }
+    }
+
+    /// Runs one `INSERT … RETURNING id` on its own, like [`Store::execute_write`].
+    pub(crate) async fn insert_returning_id<'q>(
+        &self,
+        query: sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments>,
+    ) -> Result<i64> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut tx = self.begin_write().await?;
+                let id = query.fetch_one(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+            Backend::Postgres => Ok(query.fetch_one(&self.pool).await?),
         }
     }
 

@@ -143,16 +143,17 @@ impl Store {
         let now = now_ms();
         let id: i64 = match id {
             None => {
-                sqlx::query_scalar(
-                    "INSERT INTO membership_plans (name, price, period_months, active, created_at, updated_at) \
+                self.insert_returning_id(
+                    sqlx::query_scalar(
+                        "INSERT INTO membership_plans (name, price, period_months, active, created_at, updated_at) \
                      VALUES ($1,$2,$3,$4,$5,$5) RETURNING id",
+                    )
+                    .bind(p.name.trim())
+                    .bind(p.price)
+                    .bind(i64::from(p.period_months))
+                    .bind(i64::from(p.active))
+                    .bind(now),
                 )
-                .bind(p.name.trim())
-                .bind(p.price)
-                .bind(i64::from(p.period_months))
-                .bind(i64::from(p.active))
-                .bind(now)
-                .fetch_one(&self.pool)
                 .await?
             }
             Some(id) => {

@@ -210,18 +210,20 @@ impl Store {
         actor: Option<i64>,
     ) -> Result<SavedSegment> {
         let now = now_ms();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO saved_segments (name, description, filter, created_by, created_at, updated_at) \
+        let id: i64 = self
+            .insert_returning_id(
+                sqlx::query_scalar(
+                    "INSERT INTO saved_segments (name, description, filter, created_by, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-        )
-        .bind(name)
-        .bind(description)
-        .bind(filter.to_string())
-        .bind(actor)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| name_taken(e.into(), name))?;
+                )
+                .bind(name)
+                .bind(description)
+                .bind(filter.to_string())
+                .bind(actor)
+                .bind(now),
+            )
+            .await
+            .map_err(|e| name_taken(e, name))?;
         self.saved_segment(id).await
     }
 

@@ -142,17 +142,18 @@ impl Store {
         let now = now_ms();
         let id = match id {
             None => {
-                sqlx::query_scalar(
-                    "INSERT INTO ticket_plans (name, visits, price, valid_months, active, created_at, updated_at) \
+                self.insert_returning_id(
+                    sqlx::query_scalar(
+                        "INSERT INTO ticket_plans (name, visits, price, valid_months, active, created_at, updated_at) \
                      VALUES ($1,$2,$3,$4,$5,$6,$6) RETURNING id",
+                    )
+                    .bind(p.name.trim())
+                    .bind(p.visits)
+                    .bind(p.price)
+                    .bind(i64::from(p.valid_months))
+                    .bind(i64::from(p.active))
+                    .bind(now),
                 )
-                .bind(p.name.trim())
-                .bind(p.visits)
-                .bind(p.price)
-                .bind(i64::from(p.valid_months))
-                .bind(i64::from(p.active))
-                .bind(now)
-                .fetch_one(&self.pool)
                 .await?
             }
             Some(id) => {

@@ -74,14 +74,13 @@ impl Store {
         .bind(role.as_str())
         .bind(password_hash)
         .bind(now_ms())
-        .fetch_one(&self.pool)
-        .await;
-        match r {
+        ;
+        match self.insert_returning_id(r).await {
             Ok(id) => Ok(id),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(e) if e.is_unique_violation() => {
                 Err(StoreError::Conflict(format!("username {username} is already taken")))
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         }
     }
 

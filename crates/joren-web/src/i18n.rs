@@ -377,6 +377,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Excel の CSV (Shift_JIS) も UTF-8 もそのまま読めます。列名は自動で判定され、取込前に確認できます。同じファイルを再度取り込んでも重複しません。",
         "Excel CSV (Shift_JIS) and UTF-8 both work. Columns are detected from the headers and shown before importing. Re-importing the same file creates no duplicates.",
     ),
+    (
+        "import.orders_points",
+        "取り込んだ注文はポイントを付与しません (過去の購買履歴として扱います)。ランクは翌日の判定で取込分の購入額も数えます。ポイントを付けるには顧客ページから手動付与してください。",
+        "Imported orders earn no points (they are past purchase history). Ranks count their spend at the next daily evaluation. To give points for them, grant them by hand from the customer page.",
+    ),
     ("import.kind", "種類", "Kind"),
     ("import.customers", "顧客", "Customers"),
     ("import.orders", "注文", "Orders"),

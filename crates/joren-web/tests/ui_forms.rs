@@ -211,6 +211,11 @@ async fn import_page_previews_mapping_then_reports_rejects() {
     for b in backends() {
         let t = spawn(b).await;
         let s = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (_, page) = s.page("/import").await;
+        assert!(
+            page.contains("取り込んだ注文はポイントを付与しません"),
+            "the page says imported orders earn no points"
+        );
         let csrf = s.csrf().await;
         let (sjis, _, _) = encoding_rs::SHIFT_JIS
             .encode("姓,名,連絡先,メール\n山田,太郎,090-1234-5678,taro@example.jp\n佐藤,花子,,bad\n");
