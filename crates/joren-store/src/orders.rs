@@ -218,20 +218,26 @@ impl Store {
     }
 
     /// Everything an order's transaction needs to know about its customer, in one statement
-    /// (which locks the customer row on PostgreSQL): live or merged, whether they have ordered
-    /// before, whether they owe points, and their rank.
+    /// on SQLite (whose write transaction already holds the database): live or merged, whether
+    /// they have ordered before, whether they owe points, and their rank. On PostgreSQL the
+    /// customer row is locked first by a statement of its own, so that the read after it sees
+    /// what a concurrent order of the same customer committed while this one waited (a
+    /// `FOR UPDATE` in the same statement would wait, then answer from its earlier snapshot:
+    /// two first orders, say).
     async fn order_customer(&self, tx: &mut Tx, customer_id: i64) -> Result<OrderCustomer> {
-        let lock = match self.backend() {
-            crate::Backend::Sqlite => "",
-            crate::Backend::Postgres => " FOR UPDATE OF c",
-        };
-        let row = sqlx::query(AssertSqlSafe(format!(
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query("SELECT id FROM customers WHERE id = $1 FOR UPDATE")
+                .bind(customer_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        }
+        let row = sqlx::query(
             "SELECT c.merged_into, \
              CAST(CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id) THEN 1 ELSE 0 END AS BIGINT) AS has_orders, \
              CAST(CASE WHEN EXISTS (SELECT 1 FROM point_debts d WHERE d.customer_id = c.id) THEN 1 ELSE 0 END AS BIGINT) AS has_debts, \
              r.level, r.tier_name, r.since_day, r.reviewed_day, r.grace_used \
-             FROM customers c LEFT JOIN customer_ranks r ON r.customer_id = c.id WHERE c.id = $1{lock}"
-        )))
+             FROM customers c LEFT JOIN customer_ranks r ON r.customer_id = c.id WHERE c.id = $1",
+        )
         .bind(customer_id)
         .fetch_optional(&mut **tx)
         .await?;

@@ -257,3 +257,40 @@ async fn concurrent_redemptions_never_overspend_and_a_key_applies_once() {
         verify(&t).await;
     }
 }
+
+/// A new customer's first orders arriving at once: exactly one of them is the first order and
+/// earns the first-purchase bonus (on PostgreSQL the order reads the customer's history only
+/// after it holds the customer's lock; on SQLite the writers are serialised).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_first_orders_earn_the_bonus_once() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let (_, mut programme) = t.get(&t.staff_token, "/api/v1/settings/points").await;
+        programme["first_purchase_bonus"] = json!(100);
+        let (s, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/points", &programme).await;
+        assert_eq!(s, 200, "{v}");
+        for round in 0..3 {
+            let c = t.customer(json!({"family_name": "初回", "phone": format!("090-3100-000{round}")})).await;
+            let mut set = tokio::task::JoinSet::new();
+            for n in 0..8 {
+                let (client, url, token) = (t.client.clone(), t.url("/api/v1/orders"), t.staff_token.clone());
+                let body = order(c, &format!("F-{round}-{n}"), 1000, &days_ago(1));
+                set.spawn(async move {
+                    let r = client.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+                    (r.status().as_u16(), r.json::<Value>().await.unwrap())
+                });
+            }
+            let answers = set.join_all().await;
+            let bonuses: Vec<i64> = answers
+                .iter()
+                .map(|(s, v)| {
+                    assert_eq!(*s, 201, "[{b}] {v}");
+                    v["points_earned"]["bonus"].as_i64().unwrap()
+                })
+                .collect();
+            assert_eq!(bonuses.iter().filter(|&&x| x == 100).count(), 1, "[{b}] one first order: {bonuses:?}");
+            assert_eq!(bonuses.iter().sum::<i64>(), 100, "[{b}] {bonuses:?}");
+        }
+        verify(&t).await;
+    }
+}
