@@ -147,7 +147,7 @@ impl Store {
         customers: &[NewCustomerRecord],
         consent_source: &str,
     ) -> Result<Vec<i64>> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_bulk_write().await?;
         let ids = self.reserve_ids(&mut tx, "customers", customers.len()).await?;
         let now = now_ms();
         let (mut rows, mut tags, mut ext, mut consents) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());

@@ -198,6 +198,16 @@ impl Store {
         }))
     }
 
+    /// [`Store::begin_write`] for bulk work (import batches, the expiry run, rank and metrics
+    /// runs): on SQLite the writes grouped before it are committed first and it commits alone,
+    /// so short writes are not answered only after the bulk work.
+    pub(crate) async fn begin_bulk_write(&self) -> Result<Tx> {
+        Ok(Tx(match self.backend {
+            Backend::Sqlite => TxKind::Member(self.writers.join_alone().await?),
+            Backend::Postgres => TxKind::Own(self.pool.begin().await?),
+        }))
+    }
+
     /// Begins a read transaction (one consistent snapshot; takes no writer turn).
     pub(crate) async fn begin_read(&self) -> Result<Tx> {
         Ok(Tx(TxKind::Own(self.pool.begin().await?)))

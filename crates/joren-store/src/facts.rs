@@ -92,7 +92,7 @@ impl Store {
     /// Rebuilds every customer's facts from the customers, consents and newest complete
     /// snapshot (after the migration that added them, or to repair).
     pub async fn rebuild_customer_facts(&self) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_bulk_write().await?;
         sqlx::query("DELETE FROM customer_facts").execute(&mut *tx).await?;
         self.refresh_customer_facts(&mut tx, i64::MIN, i64::MAX).await?;
         let newest: Option<i64> =

@@ -148,7 +148,7 @@ impl Store {
         metrics: &[CustomerMetrics],
         associations: &[crate::ProductAssociation],
     ) -> Result<SnapshotInfo> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_bulk_write().await?;
         let previous: Option<i64> =
             sqlx::query_scalar("SELECT MAX(id) FROM metric_snapshots WHERE complete = 1").fetch_one(&mut *tx).await?;
         let now = now_ms();

@@ -485,7 +485,7 @@ impl Store {
     /// returns the new ids in input order. Uses multi-row `INSERT`s with ids reserved up front
     /// (the SQLite write lock or PostgreSQL's sequence), so a million orders take seconds.
     pub async fn insert_orders_batch(&self, orders: &[(OrderDraft, String)]) -> Result<Vec<Option<i64>>> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_bulk_write().await?;
         let mut existing = std::collections::HashSet::new();
         let ext: Vec<&str> = orders.iter().filter_map(|(d, _)| d.external_id.as_deref()).collect();
         for chunk in ext.chunks(500) {

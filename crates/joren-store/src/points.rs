@@ -601,7 +601,7 @@ impl Store {
         }
         let (day, expires, now) = (day_number(on), expiry.expires_on(on).map(day_number), now_ms());
         for chunk in bulk.chunks(100_000) {
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_bulk_write().await?;
             let ids = self.reserve_ids(&mut tx, "point_lots", chunk.len()).await?;
             let lots: Vec<Vec<Val>> = chunk
                 .iter()
@@ -817,7 +817,7 @@ impl Store {
     pub async fn expire_points(&self, today: NaiveDate) -> Result<ExpiryRun> {
         let day = day_number(today);
         let now = now_ms();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_bulk_write().await?;
         let run = match self.backend() {
             Backend::Postgres => {
                 // One statement: lock the due lots, zero them and append their entries, so a

@@ -286,7 +286,7 @@ impl Store {
     pub async fn write_ranks(&self, writes: &[RankWrite]) -> Result<usize> {
         let mut written = 0;
         for batch in writes.chunks(WRITE_BATCH) {
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_bulk_write().await?;
             for w in batch {
                 written += usize::from(write_rank(&mut tx, w).await?);
             }

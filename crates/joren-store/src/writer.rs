@@ -8,6 +8,7 @@
 //! last one of the group (or the 64th) commits for all and tells the rest. A writer's
 //! `commit` therefore returns only once its work is durable, and if the group's commit fails,
 //! every writer in the group gets the error: nothing is acknowledged that was not written.
+//! A bulk writer (import batch, expiry run) commits the group before it and then commits alone.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -57,13 +58,27 @@ impl WriterQueue {
     /// Waits for this writer's turn, joins (or opens) the shared transaction and starts a
     /// savepoint for the writer's work.
     pub(crate) async fn join(self: &Arc<Self>) -> Result<Member, sqlx::Error> {
+        self.take_turn(false).await
+    }
+
+    /// Like [`WriterQueue::join`] for a bulk writer (an import batch, the expiry run): the
+    /// group before it is committed first, so the short writes in it are not kept waiting
+    /// for the bulk work, and the bulk writer commits on its own when it is done.
+    pub(crate) async fn join_alone(self: &Arc<Self>) -> Result<Member, sqlx::Error> {
+        self.take_turn(true).await
+    }
+
+    async fn take_turn(self: &Arc<Self>, alone: bool) -> Result<Member, sqlx::Error> {
         let queued = Queued::new(self);
         let turn = tokio::time::timeout(WRITER_WAIT, self.group.clone().lock_owned())
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?;
         queued.served();
-        let mut member = Member { turn: Some(turn), queue: self.clone(), in_savepoint: false };
+        let mut member = Member { turn: Some(turn), queue: self.clone(), in_savepoint: false, alone };
         let group = member.group_mut();
+        if alone && let Some(open) = group.open.take() {
+            commit_group(open).await?;
+        }
         if group.open.is_none() {
             let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             group.open = Some(OpenGroup { tx, members: 0, waiting: Vec::new() });
@@ -122,6 +137,8 @@ pub(crate) struct Member {
     turn: Option<OwnedMutexGuard<Group>>,
     queue: Arc<WriterQueue>,
     in_savepoint: bool,
+    /// A bulk writer: commits its own transaction instead of leaving it open for others.
+    alone: bool,
 }
 
 impl Member {
@@ -156,7 +173,7 @@ impl Member {
         let mut turn = self.turn.take().expect("a member holds its turn");
         let open = turn.open.as_mut().expect("a member's group is open");
         open.members += 1;
-        if continue_group && open.members < MAX_GROUP {
+        if continue_group && !self.alone && open.members < MAX_GROUP {
             let (answer, outcome) = oneshot::channel();
             open.waiting.push(answer);
             drop(turn);
