@@ -26,44 +26,28 @@ pub struct AuditActor<'a> {
     pub name: &'a str,
 }
 
-/// Appends an audit record inside the caller's transaction, so the change and its record commit
-/// together (one commit instead of two).
-pub(crate) async fn insert_in(
-    tx: &mut crate::db::Tx,
+/// Adds an audit record to `batch` (written with the change it records).
+pub(crate) fn push(
+    batch: &mut crate::batch::Batch,
     who: AuditActor<'_>,
     action: &str,
     entity: &str,
     entity_id: &str,
     detail: &serde_json::Value,
-) -> Result<()> {
-    insert(&mut **tx, who, action, entity, entity_id, detail).await
-}
-
-async fn insert<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    who: AuditActor<'_>,
-    action: &str,
-    entity: &str,
-    entity_id: &str,
-    detail: &serde_json::Value,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, detail) VALUES ($1,$2,$3,$4,$5,$6,$7)",
-    )
-    .bind(now_ms())
-    .bind(who.user_id)
-    .bind(who.name)
-    .bind(action)
-    .bind(entity)
-    .bind(entity_id)
-    .bind(detail.to_string())
-    .execute(executor)
-    .await?;
-    Ok(())
+) {
+    batch
+        .push("INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, detail) VALUES (?,?,?,?,?,?,?)")
+        .bind(now_ms())
+        .bind(who.user_id)
+        .bind(who.name.to_string())
+        .bind(action.to_string())
+        .bind(entity.to_string())
+        .bind(entity_id.to_string())
+        .bind(detail.to_string());
 }
 
 impl Store {
-    /// Appends an audit record.
+    /// Appends an audit record (a write of its own: on SQLite it takes a writer turn).
     pub async fn audit(
         &self,
         user_id: Option<i64>,
@@ -73,7 +57,11 @@ impl Store {
         entity_id: &str,
         detail: &serde_json::Value,
     ) -> Result<()> {
-        insert(&self.pool, AuditActor { user_id, name: actor }, action, entity, entity_id, detail).await
+        let mut tx = self.begin_write().await?;
+        let mut batch = crate::batch::Batch::new(self.backend());
+        push(&mut batch, AuditActor { user_id, name: actor }, action, entity, entity_id, detail);
+        batch.run(&mut tx).await?;
+        Ok(tx.commit().await?)
     }
 
     /// Newest audit records, optionally for one entity (`customer`, `42`).

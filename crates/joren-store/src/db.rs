@@ -32,7 +32,7 @@ pub struct Store {
 /// returns once the group has committed; dropped uncommitted, its work is rolled back. A write
 /// that answers with something it read (an idempotent replay, say) must `commit` first: what it
 /// read may be a group-mate's work that is not durable yet.
-pub(crate) struct Tx(TxKind);
+pub(crate) struct Tx(TxKind, Backend);
 
 enum TxKind {
     Own(sqlx::Transaction<'static, sqlx::Any>),
@@ -40,10 +40,28 @@ enum TxKind {
 }
 
 impl Tx {
+    /// The backend the transaction runs on.
+    pub(crate) fn backend(&self) -> Backend {
+        self.1
+    }
+
     pub(crate) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
         match self.0 {
             TxKind::Own(tx) => tx.commit().await,
             TxKind::Member(member) => member.commit().await,
+        }
+    }
+
+    /// Runs `batch` (writes only: its rows are not returned) and commits; on SQLite the two go
+    /// to the connection in one trip. A failure rolls the transaction (the writer's savepoint)
+    /// back.
+    pub(crate) async fn commit_after(self, batch: crate::batch::Batch) -> Result<()> {
+        match self.0 {
+            TxKind::Own(mut tx) => {
+                batch.run(&mut tx).await?;
+                Ok(tx.commit().await?)
+            }
+            TxKind::Member(member) => member.commit_after(Some(batch)).await,
         }
     }
 }
@@ -192,25 +210,27 @@ impl Store {
     /// (`BEGIN IMMEDIATE`; other processes, such as the CLI next to `joren serve`, queue on the
     /// busy timeout), so no writer fails midway.
     pub(crate) async fn begin_write(&self) -> Result<Tx> {
-        Ok(Tx(match self.backend {
+        let kind = match self.backend {
             Backend::Sqlite => TxKind::Member(self.writers.join().await?),
             Backend::Postgres => TxKind::Own(self.pool.begin().await?),
-        }))
+        };
+        Ok(Tx(kind, self.backend))
     }
 
     /// [`Store::begin_write`] for bulk work (import batches, the expiry run, rank and metrics
     /// runs): on SQLite the writes grouped before it are committed first and it commits alone,
     /// so short writes are not answered only after the bulk work.
     pub(crate) async fn begin_bulk_write(&self) -> Result<Tx> {
-        Ok(Tx(match self.backend {
+        let kind = match self.backend {
             Backend::Sqlite => TxKind::Member(self.writers.join_alone().await?),
             Backend::Postgres => TxKind::Own(self.pool.begin().await?),
-        }))
+        };
+        Ok(Tx(kind, self.backend))
     }
 
     /// Begins a read transaction (one consistent snapshot; takes no writer turn).
     pub(crate) async fn begin_read(&self) -> Result<Tx> {
-        Ok(Tx(TxKind::Own(self.pool.begin().await?)))
+        Ok(Tx(TxKind::Own(self.pool.begin().await?), self.backend))
     }
 
     /// Runs one writing statement on its own. On SQLite it takes a writer turn like any other

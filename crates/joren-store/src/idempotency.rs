@@ -55,6 +55,28 @@ pub(crate) async fn row_with_key(
     }
 }
 
+/// Adds the record of a request's result to `batch` (written with the result itself).
+pub(crate) fn push_save(
+    batch: &mut crate::batch::Batch,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+    status: i64,
+    response: &str,
+) {
+    batch
+        .push(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, status, response, created_at) \
+             VALUES (?,?,?,?,?,?)",
+        )
+        .bind(scope.to_string())
+        .bind(key.to_string())
+        .bind(request_hash.to_string())
+        .bind(status)
+        .bind(response.to_string())
+        .bind(now_ms());
+}
+
 pub(crate) async fn save(
     tx: &mut Tx,
     scope: &str,
@@ -63,18 +85,9 @@ pub(crate) async fn save(
     status: i64,
     response: &str,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO idempotency_keys (scope, key, request_hash, status, response, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6)",
-    )
-    .bind(scope)
-    .bind(key)
-    .bind(request_hash)
-    .bind(status)
-    .bind(response)
-    .bind(now_ms())
-    .execute(&mut **tx)
-    .await?;
+    let mut batch = crate::batch::Batch::new(tx.backend());
+    push_save(&mut batch, scope, key, request_hash, status, response);
+    batch.run(tx).await?;
     Ok(())
 }
 

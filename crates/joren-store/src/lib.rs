@@ -3,6 +3,7 @@
 //! the few places that differ branch on [`Backend`]. Nothing above this crate writes SQL.
 
 mod audit;
+mod batch;
 mod bulk;
 mod cross_sell;
 mod customers;

@@ -8,11 +8,14 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::audit::AuditActor;
+use crate::batch::Batch;
 use crate::bulk::Val;
 use crate::db::Tx;
-use crate::idempotency::{self, IdempotencyOutcome};
+use crate::idempotency;
 use crate::points::{EarnBreakdownView, OrderPoints};
-use crate::ranks::{CustomerRank, RankSpan};
+use crate::ranks::{
+    CustomerRank, RankSpan, bind_values, order_contribution, push_rank_write, upgrade_for_order, values_sql,
+};
 use crate::{Result, Store, StoreError, from_ms, now_ms, to_ms};
 use joren_core::programme::EarnBreakdown;
 
@@ -74,7 +77,35 @@ pub struct OrderCreated {
     pub order: Option<Order>,
 }
 
-/// What an order's transaction reads about its customer (see [`Store::order_customer`]).
+/// What an order's transaction reads before it writes (see [`Store::order_context`]).
+struct OrderContext {
+    /// The request hash and response stored with the idempotency key, if it was used.
+    key_record: Option<(String, String)>,
+    /// The customer: missing (`None`), merged into a survivor (`Err`), or live.
+    customer: Option<std::result::Result<OrderCustomer, i64>>,
+    order_id: i64,
+    /// The id reserved for the order's points lot (when the programme earns).
+    lot_id: Option<i64>,
+    /// With ranks on: the window the rank is measured over and the customer's value in it
+    /// before the order.
+    window: Option<(RankSpan, i64)>,
+}
+
+impl OrderContext {
+    /// The live customer the order is for, or the error naming why it cannot be.
+    fn customer(&self) -> Result<&OrderCustomer> {
+        match &self.customer {
+            None => Err(StoreError::Invalid(joren_core::FieldError::new("customer_id", "顧客が見つかりません"))),
+            Some(Err(survivor)) => Err(StoreError::Invalid(joren_core::FieldError::new(
+                "customer_id",
+                format!("この顧客は {survivor} に統合されました"),
+            ))),
+            Some(Ok(c)) => Ok(c),
+        }
+    }
+}
+
+/// What an order's transaction reads about its customer.
 struct OrderCustomer {
     has_orders: bool,
     has_debts: bool,
@@ -169,10 +200,14 @@ impl Store {
         look_up_external_id: bool,
     ) -> Result<OrderCreated> {
         let mut tx = self.begin_write().await?;
-        if let Some(key) = key
-            && let IdempotencyOutcome::Replay { response, .. } =
-                idempotency::lookup(&mut tx, IDEMPOTENCY_SCOPE, key, request_hash).await?
-        {
+        let context = self.order_context(&mut tx, draft.customer_id, key, points).await?;
+        if let Some((stored_hash, response)) = &context.key_record {
+            if stored_hash != request_hash {
+                return Err(StoreError::Conflict(format!(
+                    "Idempotency-Key {} was already used with a different request body",
+                    key.unwrap_or_default()
+                )));
+            }
             let id = response.parse().map_err(|_| StoreError::Conflict("corrupt idempotency record".into()))?;
             let points = self.order_earning(&mut tx, id).await?.into();
             tx.commit().await?;
@@ -199,106 +234,144 @@ impl Store {
                 return Ok(OrderCreated { id, replayed: true, points, rank_up: None, order: None });
             }
         }
-        let customer = self.order_customer(&mut tx, draft.customer_id).await?;
-        let id = insert_order(self, &mut tx, draft, request_hash).await?;
-        let (earned, rank_up) = match points {
-            Some(p) => self.earn_and_rank(&mut tx, id, draft, p, &customer).await?,
-            None => Default::default(),
-        };
+        let customer = context.customer()?;
+        let id = context.order_id;
+        // Everything the order writes, and the savepoint's release, go in one batch (on
+        // SQLite one trip to the connection).
+        let mut batch = Batch::new(self.backend());
+        push_order(&mut batch, id, draft, request_hash);
+        let mut earned = EarnBreakdown::default();
+        let mut rank_up = None;
+        if let Some(p) = points {
+            let ranks = &p.programme.ranks;
+            let held = if ranks.enabled { customer.rank.as_ref() } else { None };
+            let level = held.map_or(0, |h| ranks.clamp_level(h.level));
+            let mut lot = None;
+            if p.programme.enabled {
+                let earning = OrderEarning {
+                    first_order: !customer.has_orders,
+                    owes_points: customer.has_debts,
+                    rank_multiplier_percent: ranks.multiplier_percent(level),
+                };
+                let lot_id = context.lot_id.ok_or_else(|| StoreError::Conflict("no points lot id reserved".into()))?;
+                (earned, lot) =
+                    self.earn_for_order(&mut tx, &mut batch, lot_id, id, draft, p.programme, p.on, earning).await?;
+            }
+            if let Some((span, before)) = &context.window {
+                let value = before + order_contribution(ranks.measure, span, to_ms(draft.ordered_at), draft.total, lot);
+                if let Some(w) = upgrade_for_order(draft.customer_id, held, ranks, span, id, value) {
+                    push_rank_write(&mut batch, &w);
+                    rank_up = Some(w.rank);
+                }
+            }
+        }
         if let Some(key) = key {
-            idempotency::save(&mut tx, IDEMPOTENCY_SCOPE, key, request_hash, 201, &id.to_string()).await?;
+            idempotency::push_save(&mut batch, IDEMPOTENCY_SCOPE, key, request_hash, 201, &id.to_string());
         }
         if let Some(who) = audit {
             let detail = serde_json::json!({"total": draft.total, "customer_id": draft.customer_id});
-            crate::audit::insert_in(&mut tx, who, "order.create", "order", &id.to_string(), &detail).await?;
+            crate::audit::push(&mut batch, who, "order.create", "order", &id.to_string(), &detail);
         }
-        tx.commit().await?;
+        tx.commit_after(batch).await?;
         let order = order_from_draft(id, draft);
         Ok(OrderCreated { id, replayed: false, points: earned.into(), rank_up, order: Some(order) })
     }
 
-    /// Everything an order's transaction needs to know about its customer, in one statement
-    /// on SQLite (whose write transaction already holds the database): live or merged, whether
-    /// they have ordered before, whether they owe points, and their rank. On PostgreSQL the
-    /// customer row is locked first by a statement of its own, so that the read after it sees
-    /// what a concurrent order of the same customer committed while this one waited (a
-    /// `FOR UPDATE` in the same statement would wait, then answer from its earlier snapshot:
-    /// two first orders, say).
-    async fn order_customer(&self, tx: &mut Tx, customer_id: i64) -> Result<OrderCustomer> {
-        if self.backend() == crate::Backend::Postgres {
-            sqlx::query("SELECT id FROM customers WHERE id = $1 FOR UPDATE")
-                .bind(customer_id)
-                .fetch_optional(&mut **tx)
-                .await?;
-        }
-        let row = sqlx::query(
-            "SELECT c.merged_into, \
-             CAST(CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id) THEN 1 ELSE 0 END AS BIGINT) AS has_orders, \
-             CAST(CASE WHEN EXISTS (SELECT 1 FROM point_debts d WHERE d.customer_id = c.id) THEN 1 ELSE 0 END AS BIGINT) AS has_debts, \
-             r.level, r.tier_name, r.since_day, r.reviewed_day, r.grace_used \
-             FROM customers c LEFT JOIN customer_ranks r ON r.customer_id = c.id WHERE c.id = $1",
-        )
-        .bind(customer_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let Some(row) = row else {
-            return Err(StoreError::Invalid(joren_core::FieldError::new("customer_id", "顧客が見つかりません")));
-        };
-        if let Some(survivor) = row.try_get::<Option<i64>, _>("merged_into")? {
-            return Err(StoreError::Invalid(joren_core::FieldError::new(
-                "customer_id",
-                format!("この顧客は {survivor} に統合されました"),
-            )));
-        }
-        let rank = match row.try_get::<Option<i64>, _>("level")? {
-            None => None,
-            Some(level) => Some(CustomerRank {
-                customer_id,
-                level,
-                tier_name: row.try_get("tier_name")?,
-                since: crate::points::day_from_number(row.try_get("since_day")?),
-                reviewed: crate::points::day_from_number(row.try_get("reviewed_day")?),
-                grace_used: row.try_get("grace_used")?,
-            }),
-        };
-        Ok(OrderCustomer {
-            has_orders: row.try_get::<i64, _>("has_orders")? != 0,
-            has_debts: row.try_get::<i64, _>("has_debts")? != 0,
-            rank,
-        })
-    }
-
-    /// The points an order earns at the customer's rank before it, then the rank it raises
-    /// the customer to (both inside the order's transaction).
-    async fn earn_and_rank(
+    /// Everything an order's transaction reads before it writes, in one statement: the
+    /// idempotency record of `key`, the customer (live or merged, whether they have ordered
+    /// before, whether they owe points, their rank) and the ids the order and its points lot
+    /// will take — above the current maximum on SQLite, whose write transaction holds the
+    /// database; from the identity sequences on PostgreSQL. There the customer row is first
+    /// locked by a statement of its own, so that the read after it sees what a concurrent
+    /// order of the same customer committed while this one waited (a `FOR UPDATE` in the same
+    /// statement would wait, then answer from its earlier snapshot: two first orders, say).
+    async fn order_context(
         &self,
         tx: &mut Tx,
-        order_id: i64,
-        draft: &OrderDraft,
-        p: PointsContext<'_>,
-        customer: &OrderCustomer,
-    ) -> Result<(EarnBreakdown, Option<CustomerRank>)> {
-        let ranks = &p.programme.ranks;
-        let held = if ranks.enabled { customer.rank.as_ref() } else { None };
-        let level = held.map_or(0, |h| ranks.clamp_level(h.level));
-        let multiplier = ranks.multiplier_percent(level);
-        let earned = if p.programme.enabled {
-            let earning = OrderEarning {
-                first_order: !customer.has_orders,
-                owes_points: customer.has_debts,
-                rank_multiplier_percent: multiplier,
-            };
-            self.earn_for_order(tx, order_id, draft, p.programme, p.on, earning).await?
-        } else {
-            EarnBreakdown::default()
+        customer_id: i64,
+        key: Option<&str>,
+        points: Option<PointsContext<'_>>,
+    ) -> Result<OrderContext> {
+        let earns = points.is_some_and(|p| p.programme.enabled);
+        let (order_id, lot_id) = match self.backend() {
+            crate::Backend::Postgres => {
+                sqlx::query("SELECT id FROM customers WHERE id = $1 FOR UPDATE")
+                    .bind(customer_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                (
+                    "nextval(pg_get_serial_sequence('orders', 'id'))",
+                    if earns { "nextval(pg_get_serial_sequence('point_lots', 'id'))" } else { "NULL" },
+                )
+            }
+            crate::Backend::Sqlite => (
+                "(SELECT COALESCE(MAX(id), 0) + 1 FROM orders)",
+                if earns { "(SELECT COALESCE(MAX(id), 0) + 1 FROM point_lots)" } else { "NULL" },
+            ),
         };
-        // At the top tier (or with ranks off) no order can raise the rank: skip the window sum.
-        if ranks.upgrade(level, i64::MAX).is_none() {
-            return Ok((earned, None));
+        // With ranks on: the customer's value in the rank window before the order.
+        let window = points.and_then(|p| {
+            let ranks = &p.programme.ranks;
+            ranks.enabled.then_some(())?;
+            let span = RankSpan::new(ranks.current_window(p.today), p.tz_offset_hours, p.today);
+            Some((ranks.measure, span))
+        });
+        let mut read = Batch::new(self.backend());
+        let window_sql = match &window {
+            Some((measure, _)) => format!("(SELECT v FROM ({}) w)", values_sql(*measure, true)),
+            None => "NULL".into(),
+        };
+        read.push(&format!(
+            "SELECT c.id AS customer, c.merged_into, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id) THEN 1 ELSE 0 END AS BIGINT) AS has_orders, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM point_debts d WHERE d.customer_id = c.id) THEN 1 ELSE 0 END AS BIGINT) AS has_debts, \
+             r.level, r.tier_name, r.since_day, r.reviewed_day, r.grace_used, \
+             k.request_hash AS key_hash, k.response AS key_response, \
+             CAST({order_id} AS BIGINT) AS order_id, CAST({lot_id} AS BIGINT) AS lot_id, \
+             CAST({window_sql} AS BIGINT) AS window_value \
+             FROM (SELECT 1 AS one) base \
+             LEFT JOIN customers c ON c.id = ? \
+             LEFT JOIN customer_ranks r ON r.customer_id = c.id \
+             LEFT JOIN idempotency_keys k ON k.scope = ? AND k.key = ?"
+        ));
+        if let Some((measure, span)) = &window {
+            bind_values(&mut read, *measure, span, Some(customer_id));
         }
-        let span = RankSpan::new(ranks.current_window(p.today), p.tz_offset_hours, p.today);
-        let up = self.upgrade_after_order(tx, draft.customer_id, held, ranks, &span, order_id).await?;
-        Ok((earned, up.map(|w| w.rank)))
+        read.bind(customer_id).bind(IDEMPOTENCY_SCOPE).bind(key);
+        let row = read.run(tx).await?.pop().ok_or(StoreError::NotFound("order context"))?;
+        let key_record = match row.try_get::<Option<String>, _>("key_hash")? {
+            Some(hash) => Some((hash, row.try_get("key_response")?)),
+            None => None,
+        };
+        let customer = match row.try_get::<Option<i64>, _>("customer")? {
+            None => None,
+            Some(_) => Some(match row.try_get::<Option<i64>, _>("merged_into")? {
+                Some(survivor) => Err(survivor),
+                None => Ok(OrderCustomer {
+                    has_orders: row.try_get::<i64, _>("has_orders")? != 0,
+                    has_debts: row.try_get::<i64, _>("has_debts")? != 0,
+                    rank: match row.try_get::<Option<i64>, _>("level")? {
+                        None => None,
+                        Some(level) => Some(CustomerRank {
+                            customer_id,
+                            level,
+                            tier_name: row.try_get("tier_name")?,
+                            since: crate::points::day_from_number(row.try_get("since_day")?),
+                            reviewed: crate::points::day_from_number(row.try_get("reviewed_day")?),
+                            grace_used: row.try_get("grace_used")?,
+                        }),
+                    },
+                }),
+            }),
+        };
+        let before = row.try_get::<Option<i64>, _>("window_value")?.unwrap_or(0);
+        Ok(OrderContext {
+            key_record,
+            customer,
+            order_id: row.try_get("order_id")?,
+            lot_id: row.try_get("lot_id")?,
+            window: window.map(|(_, span)| (span, before)),
+        })
     }
 
     /// Loads one order with items and adjustments.
@@ -590,51 +663,48 @@ const ORDER_INSERT_COLUMNS: [&str; 17] = [
 /// Order lines written per INSERT (9 parameters each, well under both backends' limits).
 const ITEMS_PER_STATEMENT: usize = 500;
 
-async fn insert_order(store: &Store, tx: &mut Tx, d: &OrderDraft, request_hash: &str) -> Result<i64> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO orders (customer_id, external_id, request_hash, ordered_at, channel, currency, \
-         prices_include_tax, subtotal, shipping, discount, tax, total, refunded, status, note, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,0,'completed',$13,$14) RETURNING id",
-    )
-    .bind(d.customer_id)
-    .bind(&d.external_id)
-    .bind(request_hash)
-    .bind(to_ms(d.ordered_at))
-    .bind(&d.channel)
-    .bind(&d.currency)
-    .bind(d.prices_include_tax as i64)
-    .bind(d.subtotal)
-    .bind(d.shipping)
-    .bind(d.discount)
-    .bind(d.tax)
-    .bind(d.total)
-    .bind(&d.note)
-    .bind(now_ms())
-    .fetch_one(&mut **tx)
-    .await?;
-    // The lines in as few statements as the parameter limit allows (9 parameters a line).
+/// Adds the order (with id `id`) and its lines to `batch`.
+fn push_order(batch: &mut Batch, id: i64, d: &OrderDraft, request_hash: &str) {
+    batch
+        .push(
+            "INSERT INTO orders (id, customer_id, external_id, request_hash, ordered_at, channel, currency, \
+             prices_include_tax, subtotal, shipping, discount, tax, total, refunded, status, note, created_at) \
+             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0,'completed',?,?)",
+        )
+        .bind(id)
+        .bind(d.customer_id)
+        .bind(d.external_id.clone())
+        .bind(request_hash.to_string())
+        .bind(to_ms(d.ordered_at))
+        .bind(d.channel.clone())
+        .bind(d.currency.clone())
+        .bind(d.prices_include_tax as i64)
+        .bind(d.subtotal)
+        .bind(d.shipping)
+        .bind(d.discount)
+        .bind(d.tax)
+        .bind(d.total)
+        .bind(d.note.clone())
+        .bind(now_ms());
     for (chunk_no, chunk) in d.items.chunks(ITEMS_PER_STATEMENT).enumerate() {
-        let rows: Vec<String> = (0..chunk.len()).map(|i| format!("({})", store.placeholders(i * 9 + 1, 9))).collect();
-        let mut q = sqlx::query(AssertSqlSafe(format!(
+        let rows = vec!["(?,?,?,?,?,?,?,?,?)"; chunk.len()].join(",");
+        batch.push(&format!(
             "INSERT INTO order_items (order_id, line_no, sku, name, category, quantity, unit_price, tax_rate, amount) \
-             VALUES {}",
-            rows.join(",")
-        )));
+             VALUES {rows}"
+        ));
         for (i, it) in chunk.iter().enumerate() {
-            q = q
+            batch
                 .bind(id)
                 .bind((chunk_no * ITEMS_PER_STATEMENT + i) as i64 + 1)
-                .bind(&it.sku)
-                .bind(&it.name)
-                .bind(&it.category)
+                .bind(it.sku.clone())
+                .bind(it.name.clone())
+                .bind(it.category.clone())
                 .bind(it.quantity)
                 .bind(it.unit_price)
                 .bind(it.tax_rate)
                 .bind(it.amount);
         }
-        q.execute(&mut **tx).await?;
     }
-    Ok(id)
 }
 
 /// The order just written, as [`Store::get_order`] would read it back.

@@ -17,6 +17,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::batch::Batch;
 use crate::bulk::Val;
 use crate::db::Tx;
 use crate::{Backend, Result, Store, StoreError, from_ms, now_ms, to_ms};
@@ -239,6 +240,14 @@ pub struct LotMismatch {
     pub sum_of_entries: i64,
 }
 
+/// The points lot an order earned: its days and the points of its earn entry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EarnedLot {
+    pub earned_on: NaiveDate,
+    pub available_on: NaiveDate,
+    pub points: i64,
+}
+
 /// A customer's ledger as loaded, with what is needed to write back what changed.
 struct LoadedLedger {
     customer_id: i64,
@@ -264,6 +273,94 @@ impl LoadedLedger {
             new_lots: Vec::new(),
         }
     }
+}
+
+/// Adds to `batch` the writes of what the ledger gained since it was loaded (see
+/// [`Store::save_ledger`]); its new lots take `new_lot_ids`, reserved by the caller.
+fn push_ledger(batch: &mut Batch, l: &mut LoadedLedger, new_lot_ids: Vec<i64>) -> Result<()> {
+    let now = now_ms();
+    for (i, before) in l.before.iter().enumerate() {
+        let lot = &l.ledger.lots[i];
+        if lot.remaining != before.remaining || lot.expires_on != before.expires_on {
+            batch
+                .push("UPDATE point_lots SET remaining = remaining + ?, expires_day = ? WHERE id = ?")
+                .bind(lot.remaining - before.remaining)
+                .bind(lot.expires_on.map(day_number))
+                .bind(l.lot_ids[i]);
+        }
+    }
+    let first_new = l.before.len();
+    if l.ledger.lots.len() - first_new != l.new_lots.len() || new_lot_ids.len() != l.new_lots.len() {
+        return Err(StoreError::Conflict("a new point lot has no source or no id".into()));
+    }
+    for ((i, source), id) in (first_new..l.ledger.lots.len()).zip(&l.new_lots).zip(new_lot_ids) {
+        let lot = &l.ledger.lots[i];
+        let earned_on = l
+            .ledger
+            .entries
+            .iter()
+            .find(|e| e.lot == i && e.kind == EntryKind::Earn)
+            .map_or(lot.available_on, |e| e.on);
+        // Inserted with what its new entries (earn, perhaps repay) leave in it.
+        batch
+            .push(
+                "INSERT INTO point_lots (id, customer_id, value_kind, source, order_id, granted, remaining, \
+                 earned_day, available_day, expires_day, reason, earn_base, earn_campaign, earn_bonus, created_by, \
+                 created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            )
+            .bind(id)
+            .bind(l.customer_id)
+            .bind(kind_str(lot.kind))
+            .bind(source.source)
+            .bind(lot.order_id)
+            .bind(lot.granted)
+            .bind(lot.remaining)
+            .bind(day_number(earned_on))
+            .bind(day_number(lot.available_on))
+            .bind(lot.expires_on.map(day_number))
+            .bind(source.reason.clone())
+            .bind(source.breakdown.base)
+            .bind(source.breakdown.campaign)
+            .bind(source.breakdown.bonus)
+            .bind(source.created_by)
+            .bind(now);
+        l.lot_ids.push(id);
+    }
+    // New entries and debts in multi-row statements (8 and 6 parameters a row).
+    for chunk in l.ledger.entries[l.entries..].chunks(500) {
+        let rows = vec!["(?,?,?,?,?,?,?,?)"; chunk.len()].join(",");
+        batch.push(&format!(
+            "INSERT INTO point_entries (customer_id, lot_id, kind, points, day, redemption_id, settles_lot_id, \
+             created_at) VALUES {rows}"
+        ));
+        for e in chunk {
+            batch
+                .bind(l.customer_id)
+                .bind(l.lot_ids[e.lot])
+                .bind(entry_kind_str(e.kind))
+                .bind(e.points)
+                .bind(day_number(e.on))
+                .bind(e.redemption)
+                .bind(e.settles.map(|s| l.lot_ids[s]))
+                .bind(now);
+        }
+    }
+    for chunk in l.ledger.debts[l.debts..].chunks(500) {
+        let rows = vec!["(?,?,?,?,?,?)"; chunk.len()].join(",");
+        batch.push(&format!(
+            "INSERT INTO point_debts (customer_id, lot_id, value_kind, points, day, created_at) VALUES {rows}"
+        ));
+        for d in chunk {
+            batch
+                .bind(l.customer_id)
+                .bind(l.lot_ids[d.lot])
+                .bind(kind_str(d.kind))
+                .bind(d.points)
+                .bind(day_number(d.on))
+                .bind(now);
+        }
+    }
+    Ok(())
 }
 
 impl Store {
@@ -344,84 +441,12 @@ impl Store {
     /// the lock missed fails the `remaining >= 0` check instead of being overwritten), new
     /// entries and new debts.
     async fn save_ledger(&self, tx: &mut Tx, l: &mut LoadedLedger) -> Result<()> {
-        let now = now_ms();
-        for (i, before) in l.before.iter().enumerate() {
-            let lot = &l.ledger.lots[i];
-            if lot.remaining != before.remaining || lot.expires_on != before.expires_on {
-                sqlx::query("UPDATE point_lots SET remaining = remaining + $1, expires_day = $2 WHERE id = $3")
-                    .bind(lot.remaining - before.remaining)
-                    .bind(lot.expires_on.map(day_number))
-                    .bind(l.lot_ids[i])
-                    .execute(&mut **tx)
-                    .await?;
-            }
-        }
-        let first_new = l.before.len();
-        if l.ledger.lots.len() - first_new != l.new_lots.len() {
-            return Err(StoreError::Conflict("a new point lot has no source".into()));
-        }
-        for (i, source) in (first_new..l.ledger.lots.len()).zip(&l.new_lots) {
-            let lot = &l.ledger.lots[i];
-            let earned_on = l
-                .ledger
-                .entries
-                .iter()
-                .find(|e| e.lot == i && e.kind == EntryKind::Earn)
-                .map_or(lot.available_on, |e| e.on);
-            // Inserted with what its new entries (earn, perhaps repay) leave in it.
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO point_lots (customer_id, value_kind, source, order_id, granted, remaining, earned_day, \
-                 available_day, expires_day, reason, earn_base, earn_campaign, earn_bonus, created_by, created_at) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) RETURNING id",
-            )
-            .bind(l.customer_id)
-            .bind(kind_str(lot.kind))
-            .bind(source.source)
-            .bind(lot.order_id)
-            .bind(lot.granted)
-            .bind(lot.remaining)
-            .bind(day_number(earned_on))
-            .bind(day_number(lot.available_on))
-            .bind(lot.expires_on.map(day_number))
-            .bind(&source.reason)
-            .bind(source.breakdown.base)
-            .bind(source.breakdown.campaign)
-            .bind(source.breakdown.bonus)
-            .bind(source.created_by)
-            .bind(now)
-            .fetch_one(&mut **tx)
-            .await?;
-            l.lot_ids.push(id);
-        }
-        for e in &l.ledger.entries[l.entries..] {
-            sqlx::query(
-                "INSERT INTO point_entries (customer_id, lot_id, kind, points, day, redemption_id, settles_lot_id, \
-                 created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
-            )
-            .bind(l.customer_id)
-            .bind(l.lot_ids[e.lot])
-            .bind(entry_kind_str(e.kind))
-            .bind(e.points)
-            .bind(day_number(e.on))
-            .bind(e.redemption)
-            .bind(e.settles.map(|s| l.lot_ids[s]))
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        }
-        for d in &l.ledger.debts[l.debts..] {
-            sqlx::query(
-                "INSERT INTO point_debts (customer_id, lot_id, value_kind, points, day, created_at) \
-                 VALUES ($1,$2,$3,$4,$5,$6)",
-            )
-            .bind(l.customer_id)
-            .bind(l.lot_ids[d.lot])
-            .bind(kind_str(d.kind))
-            .bind(d.points)
-            .bind(day_number(d.on))
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
+        let new_lots = l.ledger.lots.len() - l.before.len();
+        let ids = self.reserve_ids(tx, "point_lots", new_lots).await?;
+        let mut batch = Batch::new(self.backend());
+        push_ledger(&mut batch, l, ids)?;
+        if !batch.is_empty() {
+            batch.run(tx).await?;
         }
         Ok(())
     }
@@ -447,17 +472,21 @@ impl Store {
         }
     }
 
-    /// Earns an order's points inside the order's own transaction: one lot, pending for the
-    /// return window, expiring by the programme's policy, from local day `on`.
+    /// Adds to `batch` the points lot (id `lot_id`, reserved by the caller) and entry of order
+    /// `order_id`, which the batch writes first. The customer's ledger is read only when the
+    /// new lot repays a debt or extends the other lots' expiry.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn earn_for_order(
         &self,
         tx: &mut Tx,
+        batch: &mut Batch,
+        lot_id: i64,
         order_id: i64,
         draft: &OrderDraft,
         programme: &Programme,
         on: NaiveDate,
         how: crate::orders::OrderEarning,
-    ) -> Result<EarnBreakdown> {
+    ) -> Result<(EarnBreakdown, Option<EarnedLot>)> {
         let lines: Vec<EarnLine<'_>> =
             draft.items.iter().map(|i| EarnLine { category: &i.category, amount: i.amount }).collect();
         let earned = programme.points_for_order(
@@ -469,10 +498,8 @@ impl Store {
             how.first_order,
         );
         if earned.total() <= 0 {
-            return Ok(earned);
+            return Ok((earned, None));
         }
-        // The new lot touches no other lot unless it repays a debt or extends their expiry:
-        // otherwise it is written on its own, without loading the customer's whole ledger.
         let mut l = if how.owes_points || programme.expiry.extends_on_activity() {
             self.load_ledger(tx, draft.customer_id, true).await?
         } else {
@@ -487,8 +514,20 @@ impl Store {
             String::new()
         };
         l.new_lots.push(LotSource { source: "order", reason, created_by: None, breakdown: earned });
-        self.save_ledger(tx, &mut l).await?;
-        Ok(earned)
+        let lot = l.ledger.lots.len() - 1;
+        let earned_lot = EarnedLot {
+            earned_on: on,
+            available_on: l.ledger.lots[lot].available_on,
+            points: l
+                .ledger
+                .entries
+                .iter()
+                .filter(|e| e.lot == lot && e.kind == EntryKind::Earn)
+                .map(|e| e.points)
+                .sum(),
+        };
+        push_ledger(batch, &mut l, vec![lot_id])?;
+        Ok((earned, Some(earned_lot)))
     }
 
     /// The points order `order_id` earned when it was created (answers a replayed request).

@@ -4,10 +4,12 @@
 use chrono::{NaiveDate, NaiveTime};
 use joren_core::rank::{RankMeasure, RankRules};
 use serde::Serialize;
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
+use crate::batch::Batch;
 use crate::db::Tx;
-use crate::points::{day_from_number, day_number};
+use crate::points::{EarnedLot, day_from_number, day_number};
 use crate::{Result, Store, from_ms, now_ms};
 
 /// A period ranks are measured over: local days `from..=to`, and the same as epoch
@@ -138,44 +140,71 @@ fn change_from_row(r: &sqlx::any::AnyRow) -> Result<RankChange> {
     })
 }
 
-/// The measured value per customer over `span` (one customer, or everyone with a value).
-async fn values_in(
-    conn: &mut AnyConnection,
-    measure: RankMeasure,
-    span: &RankSpan,
-    customer: Option<i64>,
-) -> Result<Vec<(i64, i64)>> {
-    let rows = match measure {
+/// The query of the measured value per customer over a span, of one customer with `one`:
+/// rows `(customer_id, v)`, customers with nothing left out. [`bind_values`] binds its `?`.
+pub(crate) fn values_sql(measure: RankMeasure, one: bool) -> String {
+    match measure {
         RankMeasure::Spend | RankMeasure::Orders => {
             let (value, status) = match measure {
                 RankMeasure::Spend => ("SUM(total - refunded)", "status <> 'cancelled'"),
                 _ => ("COUNT(*)", "status NOT IN ('cancelled', 'refunded')"),
             };
-            let one = if customer.is_some() { " AND customer_id = $3" } else { "" };
-            let sql = format!(
+            let one = if one { " AND customer_id = ?" } else { "" };
+            format!(
                 "SELECT customer_id, CAST({value} AS BIGINT) AS v FROM orders \
-                 WHERE {status} AND ordered_at >= $1 AND ordered_at < $2{one} GROUP BY customer_id"
-            );
-            let q = sqlx::query(AssertSqlSafe(sql)).bind(span.from_ms).bind(span.to_ms_exclusive);
-            let q = if let Some(c) = customer { q.bind(c) } else { q };
-            q.fetch_all(&mut *conn).await?
+                 WHERE {status} AND ordered_at >= ? AND ordered_at < ?{one} GROUP BY customer_id"
+            )
         }
         RankMeasure::EarnedPoints => {
-            let one = if customer.is_some() { " AND e.customer_id = $4" } else { "" };
-            let sql = format!(
+            let one = if one { " AND e.customer_id = ?" } else { "" };
+            format!(
                 "SELECT e.customer_id AS customer_id, CAST(SUM(e.points) AS BIGINT) AS v FROM point_entries e \
                  JOIN point_lots l ON l.id = e.lot_id WHERE e.kind IN ('earn', 'reverse') \
-                 AND l.source IN ('order', 'bonus') AND l.earned_day >= $1 AND l.earned_day <= $2 \
-                 AND l.available_day <= $3{one} GROUP BY e.customer_id"
-            );
-            let q = sqlx::query(AssertSqlSafe(sql))
-                .bind(day_number(span.from))
-                .bind(day_number(span.to))
-                .bind(day_number(span.available_by));
-            let q = if let Some(c) = customer { q.bind(c) } else { q };
-            q.fetch_all(&mut *conn).await?
+                 AND l.source IN ('order', 'bonus') AND l.earned_day >= ? AND l.earned_day <= ? \
+                 AND l.available_day <= ?{one} GROUP BY e.customer_id"
+            )
         }
-    };
+    }
+}
+
+/// Binds the parameters of [`values_sql`] (with `customer` for `one`).
+pub(crate) fn bind_values(batch: &mut Batch, measure: RankMeasure, span: &RankSpan, customer: Option<i64>) {
+    match measure {
+        RankMeasure::Spend | RankMeasure::Orders => {
+            batch.bind(span.from_ms).bind(span.to_ms_exclusive);
+        }
+        RankMeasure::EarnedPoints => {
+            batch.bind(day_number(span.from)).bind(day_number(span.to)).bind(day_number(span.available_by));
+        }
+    }
+    if let Some(c) = customer {
+        batch.bind(c);
+    }
+}
+
+/// What a new order adds to its customer's measure over `span`: [`values_sql`]'s conditions
+/// applied to the order (completed, nothing refunded) and its points lot, before they are
+/// written.
+pub(crate) fn order_contribution(
+    measure: RankMeasure,
+    span: &RankSpan,
+    ordered_at_ms: i64,
+    total: i64,
+    lot: Option<EarnedLot>,
+) -> i64 {
+    let in_window = span.from_ms <= ordered_at_ms && ordered_at_ms < span.to_ms_exclusive;
+    match measure {
+        RankMeasure::Spend if in_window => total,
+        RankMeasure::Orders if in_window => 1,
+        RankMeasure::Spend | RankMeasure::Orders => 0,
+        RankMeasure::EarnedPoints => lot
+            .filter(|l| span.from <= l.earned_on && l.earned_on <= span.to && l.available_on <= span.available_by)
+            .map_or(0, |l| l.points),
+    }
+}
+
+/// Reads the `(customer_id, v)` rows of [`push_values`].
+fn values_from_rows(rows: &[AnyRow]) -> Result<Vec<(i64, i64)>> {
     rows.iter().map(|r| Ok((r.try_get("customer_id")?, r.try_get::<Option<i64>, _>("v")?.unwrap_or(0)))).collect()
 }
 
@@ -189,54 +218,79 @@ async fn load_rank(conn: &mut AnyConnection, customer_id: i64) -> Result<Option<
 
 /// Writes one rank if the customer still holds the expected level; true when written.
 async fn write_rank(tx: &mut Tx, w: &RankWrite) -> Result<bool> {
-    let r = &w.rank;
-    let now = now_ms();
-    let written = match w.expected_level {
-        None => sqlx::query(
-            "INSERT INTO customer_ranks (customer_id, level, tier_name, since_day, reviewed_day, grace_used, \
-             updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (customer_id) DO NOTHING",
-        ),
-        Some(_) => sqlx::query(
-            "UPDATE customer_ranks SET level = $2, tier_name = $3, since_day = $4, reviewed_day = $5, \
-             grace_used = $6, updated_at = $7 WHERE customer_id = $1 AND level = $8",
-        ),
-    }
-    .bind(w.customer_id)
-    .bind(r.level)
-    .bind(&r.tier_name)
-    .bind(day_number(r.since))
-    .bind(day_number(r.reviewed))
-    .bind(r.grace_used)
-    .bind(now);
-    let written = match w.expected_level {
-        Some(l) => written.bind(l),
-        None => written,
-    }
-    .execute(&mut **tx)
-    .await?
-    .rows_affected()
-        == 1;
+    let mut batch = Batch::new(tx.backend());
+    push_rank_row(&mut batch, w);
+    let written = batch.execute(tx).await? == 1;
     if written && let Some(c) = &w.change {
-        sqlx::query(
+        let mut batch = Batch::new(tx.backend());
+        push_rank_change(&mut batch, w, c);
+        batch.run(tx).await?;
+    }
+    Ok(written)
+}
+
+/// Adds to `batch` the write of a rank the caller knows the customer holds as expected (it
+/// read it in the same transaction, under the customer's lock), with its change record.
+pub(crate) fn push_rank_write(batch: &mut Batch, w: &RankWrite) {
+    push_rank_row(batch, w);
+    if let Some(c) = &w.change {
+        push_rank_change(batch, w, c);
+    }
+}
+
+/// The rank row: inserted if the customer had none, else updated if they still hold the
+/// expected level.
+fn push_rank_row(batch: &mut Batch, w: &RankWrite) {
+    let r = &w.rank;
+    let (customer, level, name) = (w.customer_id, r.level, r.tier_name.clone());
+    let (since, reviewed, grace, now) = (day_number(r.since), day_number(r.reviewed), r.grace_used, now_ms());
+    match w.expected_level {
+        None => batch
+            .push(
+                "INSERT INTO customer_ranks (customer_id, level, tier_name, since_day, reviewed_day, grace_used, \
+                 updated_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (customer_id) DO NOTHING",
+            )
+            .bind(customer)
+            .bind(level)
+            .bind(name)
+            .bind(since)
+            .bind(reviewed)
+            .bind(grace)
+            .bind(now),
+        Some(expected) => batch
+            .push(
+                "UPDATE customer_ranks SET level = ?, tier_name = ?, since_day = ?, reviewed_day = ?, grace_used = ?, \
+                 updated_at = ? WHERE customer_id = ? AND level = ?",
+            )
+            .bind(level)
+            .bind(name)
+            .bind(since)
+            .bind(reviewed)
+            .bind(grace)
+            .bind(now)
+            .bind(customer)
+            .bind(expected),
+    };
+}
+
+fn push_rank_change(batch: &mut Batch, w: &RankWrite, c: &RankChangeNote) {
+    batch
+        .push(
             "INSERT INTO rank_changes (customer_id, from_level, to_level, from_name, to_name, cause, value, day, \
-             reason, order_id, created_by, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
+             reason, order_id, created_by, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         )
         .bind(w.customer_id)
         .bind(c.from_level)
-        .bind(r.level)
-        .bind(&c.from_name)
-        .bind(&r.tier_name)
+        .bind(w.rank.level)
+        .bind(c.from_name.clone())
+        .bind(w.rank.tier_name.clone())
         .bind(c.cause)
         .bind(c.value)
         .bind(day_number(c.day))
-        .bind(&c.reason)
+        .bind(c.reason.clone())
         .bind(c.order_id)
         .bind(c.created_by)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(written)
+        .bind(now_ms());
 }
 
 /// After a merge: the survivor holds the higher of the two ranks; the merged record none.
@@ -278,7 +332,10 @@ impl Store {
         customer: Option<i64>,
     ) -> Result<Vec<(i64, i64)>> {
         let mut conn = self.pool.acquire().await?;
-        values_in(&mut conn, measure, span, customer).await
+        let mut batch = Batch::new(self.backend());
+        batch.push(&values_sql(measure, customer.is_some()));
+        bind_values(&mut batch, measure, span, customer);
+        values_from_rows(&batch.run(&mut conn).await?)
     }
 
     /// Applies rank writes in batches; a write whose customer no longer holds the expected
@@ -353,28 +410,26 @@ impl Store {
             })
             .collect()
     }
+}
 
-    /// Inside an order's transaction: raises the customer's rank if the window `span` (ending
-    /// today) now qualifies higher. Answers the change, if any.
-    pub(crate) async fn upgrade_after_order(
-        &self,
-        tx: &mut Tx,
-        customer_id: i64,
-        held: Option<&CustomerRank>,
-        rules: &RankRules,
-        span: &RankSpan,
-        order_id: i64,
-    ) -> Result<Option<RankWrite>> {
-        let value = values_in(tx, rules.measure, span, Some(customer_id)).await?.first().map_or(0, |v| v.1);
-        let level = held.map_or(0, |h| rules.clamp_level(h.level));
-        let Some(to) = rules.upgrade(level, value) else { return Ok(None) };
-        let mut w = upgrade_write(rules, customer_id, held, to, value, span.to);
-        if let Some(c) = &mut w.change {
-            c.cause = "order";
-            c.order_id = Some(order_id);
-        }
-        Ok(write_rank(tx, &w).await?.then_some(w))
+/// The rank write an order makes when `value`, its customer's measure over the window `span`
+/// (ending today) with the order, qualifies for a higher tier than `held`.
+pub(crate) fn upgrade_for_order(
+    customer_id: i64,
+    held: Option<&CustomerRank>,
+    rules: &RankRules,
+    span: &RankSpan,
+    order_id: i64,
+    value: i64,
+) -> Option<RankWrite> {
+    let level = held.map_or(0, |h| rules.clamp_level(h.level));
+    let to = rules.upgrade(level, value)?;
+    let mut w = upgrade_write(rules, customer_id, held, to, value, span.to);
+    if let Some(c) = &mut w.change {
+        c.cause = "order";
+        c.order_id = Some(order_id);
     }
+    Some(w)
 }
 
 /// The write raising `customer_id` from `held` to level `to` on `today` (cause `evaluation`;

@@ -9,6 +9,11 @@
 //! `commit` therefore returns only once its work is durable, and if the group's commit fails,
 //! every writer in the group gets the error: nothing is acknowledged that was not written.
 //! A bulk writer (import batch, expiry run) commits the group before it and then commits alone.
+//!
+//! Round trips to the connection's worker thread are what the single writer waits on, so a
+//! writer that leaves the group open for others opens their savepoint in the same trip as its
+//! own release, and [`Member::commit_after`] sends a writer's last statements together with
+//! that release.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,6 +21,9 @@ use std::time::Duration;
 
 use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
+
+use crate::StoreError;
+use crate::batch::Batch;
 
 /// How long a writer waits for its turn before giving up (SQLite's busy timeout is 10 s too).
 const WRITER_WAIT: Duration = Duration::from_secs(30);
@@ -46,6 +54,9 @@ pub(crate) struct Group {
 #[derive(Debug)]
 struct OpenGroup {
     tx: sqlx::Transaction<'static, sqlx::Any>,
+    /// A savepoint the previous writer opened for the next one along with its own release
+    /// (one round trip instead of two).
+    savepoint_ready: bool,
     members: usize,
     waiting: Vec<oneshot::Sender<Outcome>>,
 }
@@ -81,9 +92,12 @@ impl WriterQueue {
         }
         if group.open.is_none() {
             let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-            group.open = Some(OpenGroup { tx, members: 0, waiting: Vec::new() });
+            group.open = Some(OpenGroup { tx, savepoint_ready: false, members: 0, waiting: Vec::new() });
         }
-        member.conn().execute(sqlx::AssertSqlSafe(format!("SAVEPOINT {SAVEPOINT}"))).await?;
+        let open = group.open.as_mut().expect("the group was just opened");
+        if !std::mem::take(&mut open.savepoint_ready) {
+            member.conn().execute(sqlx::AssertSqlSafe(format!("SAVEPOINT {SAVEPOINT}"))).await?;
+        }
         member.in_savepoint = true;
         Ok(member)
     }
@@ -159,8 +173,37 @@ impl Member {
     }
 
     /// Keeps the writer's work; returns once it is committed (with the group's result).
-    pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
-        if let Err(e) = self.conn().execute(sqlx::AssertSqlSafe(format!("RELEASE {SAVEPOINT}"))).await {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.commit_after(None).await.map_err(|e| match e {
+            StoreError::Db(e) => e,
+            other => sqlx::Error::Protocol(other.to_string()),
+        })
+    }
+
+    /// Runs `batch`, the writer's last statements, and keeps the work, all in one trip to the
+    /// connection: the savepoint's release goes at the batch's end. A failing statement leaves
+    /// the savepoint to be rolled back (as when a writer is dropped).
+    pub(crate) async fn commit_after(mut self, batch: Option<Batch>) -> crate::Result<()> {
+        // With writers queued behind it, the group goes on: open the next one's savepoint in
+        // the same round trip as this release.
+        let continue_group =
+            self.queue.queued.load(Ordering::SeqCst) > 0 && !self.alone && self.open().members + 1 < MAX_GROUP;
+        let mut batch = match batch {
+            Some(b) => b,
+            None => Batch::new(crate::Backend::Sqlite),
+        };
+        let work = !batch.is_empty();
+        batch.push(&format!("RELEASE {SAVEPOINT}"));
+        if continue_group {
+            batch.push(&format!("SAVEPOINT {SAVEPOINT}"));
+        }
+        if let Err(e) = batch.run(self.conn()).await {
+            if work {
+                // Most likely the work failed (a duplicate key, say) and the savepoint is
+                // still there: dropping the writer rolls it back (and if the release itself
+                // failed, that rollback fails and the group is failed with it).
+                return Err(e);
+            }
             // The transaction's state is unknown: nobody in the group is acknowledged.
             if let Some(open) = self.group_mut().open.take() {
                 fail_group(open, &e.to_string()).await;
@@ -169,22 +212,22 @@ impl Member {
             return Err(e);
         }
         self.in_savepoint = false;
-        let continue_group = self.queue.queued.load(Ordering::SeqCst) > 0;
         let mut turn = self.turn.take().expect("a member holds its turn");
         let open = turn.open.as_mut().expect("a member's group is open");
         open.members += 1;
-        if continue_group && !self.alone && open.members < MAX_GROUP {
+        open.savepoint_ready = continue_group;
+        if continue_group {
             let (answer, outcome) = oneshot::channel();
             open.waiting.push(answer);
             drop(turn);
             return match outcome.await {
                 Ok(Ok(())) => Ok(()),
-                Ok(Err(message)) => Err(sqlx::Error::Protocol(format!("group commit failed: {message}"))),
-                Err(_) => Err(sqlx::Error::Protocol("group commit abandoned".into())),
+                Ok(Err(message)) => Err(sqlx::Error::Protocol(format!("group commit failed: {message}")).into()),
+                Err(_) => Err(sqlx::Error::Protocol("group commit abandoned".into()).into()),
             };
         }
         let open = turn.open.take().expect("a member's group is open");
-        commit_group(open).await
+        Ok(commit_group(open).await?)
     }
 }
 

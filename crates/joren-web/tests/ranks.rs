@@ -184,3 +184,73 @@ async fn calendar_years_end_at_the_shops_local_midnight() {
         assert_eq!((run.reviewed, run.downgraded), (2, 1), "12 months to 2026-01-31 hold nothing for 元日: {run:?}");
     }
 }
+
+/// Turns ranks on with `measure` and three tiers at `thresholds`, over a rolling 12 months.
+async fn enable_measure(t: &TestApp, measure: &str, thresholds: [i64; 3], pending_days: u32) {
+    let (_, mut p) = t.get(&t.owner_token, "/api/v1/settings/points").await;
+    p["pending_days"] = json!(pending_days);
+    p["ranks"] = json!({
+        "enabled": true,
+        "measure": measure,
+        "window": {"kind": "rolling", "months": 12},
+        "tiers": [
+            {"name": "レギュラー", "threshold": thresholds[0], "points_multiplier_percent": 100},
+            {"name": "シルバー", "threshold": thresholds[1], "points_multiplier_percent": 100},
+            {"name": "ゴールド", "threshold": thresholds[2], "points_multiplier_percent": 100}
+        ],
+        "grace_reviews": 0,
+        "step_down_one": false
+    });
+    let (s, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/points", &p).await;
+    assert_eq!(s, 200, "{v}");
+}
+
+/// The order path adds the new order to the window's value itself (the window is read before
+/// the order is written): for every measure, the order that crosses a threshold raises the
+/// rank, one outside the window or with points still pending does not, and the scheduled
+/// evaluation finds nothing the orders missed.
+#[tokio::test]
+async fn every_measure_raises_the_rank_on_the_order_that_crosses_its_threshold() {
+    for b in backends() {
+        let now = chrono::Utc::now();
+        let today = now.to_rfc3339();
+        let long_ago = (now - chrono::Duration::days(500)).to_rfc3339();
+        let tier = |v: &Value| v["rank_up"]["tier_name"].clone();
+
+        // Orders: 2 for シルバー, 4 for ゴールド; an order 500 days ago is outside the window.
+        let t = spawn(b).await;
+        enable_measure(&t, "orders", [0, 2, 4], 14).await;
+        let c = t.customer(json!({"family_name": "田中", "given_name": "一", "phone": "090-4100-0001"})).await;
+        let mut ups = Vec::new();
+        for (n, at) in [&today, &long_ago, &today, &today, &today].into_iter().enumerate() {
+            let (s, v) = t.post(&t.staff_token, "/api/v1/orders", &order_at(c, &format!("O-{n}"), 5_000, at)).await;
+            assert_eq!(s, 201, "{v}");
+            ups.push(tier(&v));
+        }
+        assert_eq!(ups, [Value::Null, Value::Null, json!("シルバー"), Value::Null, json!("ゴールド")], "{ups:?}");
+        assert_eq!(rank(&t, c).await["value"], json!(4));
+        let run = t.app.evaluate_ranks(t.app.today_date()).await.unwrap();
+        assert_eq!(run.upgraded, 0, "the orders raised every rank already: {run:?}");
+
+        // Earned points, spendable at once: ¥20,000 earns 200, ¥15,000 earns 150 → 350 ≥ 300.
+        let t = spawn(b).await;
+        enable_measure(&t, "earned_points", [0, 300, 1000], 0).await;
+        let c = t.customer(json!({"family_name": "田中", "given_name": "二", "phone": "090-4100-0002"})).await;
+        let (_, a) = t.post(&t.staff_token, "/api/v1/orders", &order_at(c, "P-1", 20_000, &today)).await;
+        let (_, b2) = t.post(&t.staff_token, "/api/v1/orders", &order_at(c, "P-2", 15_000, &today)).await;
+        assert_eq!((tier(&a), tier(&b2)), (Value::Null, json!("シルバー")), "{a} {b2}");
+        assert_eq!(b2["rank_up"]["level"], json!(1));
+        assert_eq!(rank(&t, c).await["value"], json!(350));
+
+        // Earned points still pending (14-day return window) count only once spendable.
+        let t = spawn(b).await;
+        enable_measure(&t, "earned_points", [0, 300, 1000], 14).await;
+        let c = t.customer(json!({"family_name": "田中", "given_name": "三", "phone": "090-4100-0003"})).await;
+        let (_, a) = t.post(&t.staff_token, "/api/v1/orders", &order_at(c, "Q-1", 40_000, &today)).await;
+        assert_eq!((&a["points_earned"]["base"], tier(&a)), (&json!(400), Value::Null), "{a}");
+        assert_eq!(rank(&t, c).await["value"], json!(0));
+        let later = t.app.today_date() + chrono::Duration::days(14);
+        let run = t.app.evaluate_ranks(later).await.unwrap();
+        assert_eq!(run.upgraded, 1, "spendable after the return window: {run:?}");
+    }
+}
