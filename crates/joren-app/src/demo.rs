@@ -196,8 +196,8 @@ enum Kind {
 }
 
 impl App {
-    /// The loyalty side of the demo shop: ranks on (evaluated on the order history), a welcome
-    /// bonus in points, a 回数券 for the brewing class with some visits used, a monthly
+    /// The loyalty side of the demo shop: ranks on (evaluated on the order history), birthday
+    /// points in the birth month, a welcome bonus in points, a 回数券 for the brewing class with some visits used, a monthly
     /// delivery membership launched a year ago (renewals and cancellations with reasons, so the
     /// retention chart has a cohort), and two perks.
     async fn demo_loyalty(
@@ -215,8 +215,11 @@ impl App {
         let system = Actor::system("demo");
         let mut programme = self.points_programme().await?;
         programme.ranks.enabled = true;
+        programme.birthday_bonus =
+            joren_core::programme::BirthdayBonus { points: 300, timing: joren_core::programme::BirthdayTiming::Month };
         self.set_points_programme(&system, programme.clone()).await?;
         self.evaluate_ranks(today).await?;
+        self.grant_birthday_bonuses(today).await?;
         summary.ranked = self.store.customer_ranks().await?.iter().filter(|r| r.level > 0).count();
 
         let welcome: Vec<i64> = ids.iter().copied().step_by(3).collect();

@@ -13,6 +13,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Actor, App, Result, check_idempotency_key, sha256_hex};
 
+/// What one run of the points schedule did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PointsSchedule {
+    /// Checkout reservations whose hold ran out.
+    pub reservations_cancelled: usize,
+    pub expired: joren_store::ExpiryRun,
+    /// Birthday bonuses granted (on the day's first run).
+    pub birthday_bonuses: usize,
+}
+
 const SETTING: &str = "points.programme";
 
 /// A manual grant (or a sale of paid value) as the API and the page send it.
@@ -292,31 +302,65 @@ impl App {
     }
 
     /// The scheduled points work, as of now in the shop's time zone: cancels reservations
-    /// whose hold ran out and expires lots after their last day. Safe to run any time, on
-    /// any number of processes (each step is one transaction that re-checks what is due).
-    pub async fn run_points_schedule(&self) -> Result<(usize, ExpiryRun)> {
+    /// whose hold ran out and expires lots after their last day; once a day also evaluates
+    /// ranks and grants the birthday bonuses due. Safe to run any time, on any number of
+    /// processes (each step is one transaction that re-checks what is due).
+    pub async fn run_points_schedule(&self) -> Result<PointsSchedule> {
         let stale = self.store.stale_reservations(Utc::now()).await?;
         let today = self.today_date();
         for id in &stale {
             self.store.cancel_redemption(*id, today).await?;
         }
         let expired = self.expire_points(today).await?;
-        self.evaluate_ranks_once_a_day(today).await?;
-        Ok((stale.len(), expired))
+        let birthday_bonuses = self.daily_points_work(today).await?;
+        Ok(PointsSchedule { reservations_cancelled: stale.len(), expired, birthday_bonuses })
     }
 
-    /// The schedule's rank evaluation: the first run of each local day (reviews fall on the
-    /// 1st, and pending points become spendable day by day).
-    async fn evaluate_ranks_once_a_day(&self, today: NaiveDate) -> Result<()> {
+    /// The schedule's daily work, on its first run of each local day: rank evaluation
+    /// (reviews fall on the 1st, and pending points become spendable day by day) and the
+    /// birthday bonuses. Answers the bonuses granted.
+    async fn daily_points_work(&self, today: NaiveDate) -> Result<usize> {
         let due = *self.ranks_evaluated_on.lock().unwrap_or_else(|e| e.into_inner()) != Some(today);
-        if due {
-            let run = self.evaluate_ranks(today).await?;
-            if run != crate::ranks::RankRun::default() {
-                tracing::info!(?run, "ranks evaluated");
-            }
-            *self.ranks_evaluated_on.lock().unwrap_or_else(|e| e.into_inner()) = Some(today);
+        if !due {
+            return Ok(0);
         }
-        Ok(())
+        let run = self.evaluate_ranks(today).await?;
+        if run != crate::ranks::RankRun::default() {
+            tracing::info!(?run, "ranks evaluated");
+        }
+        let granted = self.grant_birthday_bonuses(today).await?;
+        if granted > 0 {
+            tracing::info!(granted, "birthday bonuses granted");
+        }
+        *self.ranks_evaluated_on.lock().unwrap_or_else(|e| e.into_inner()) = Some(today);
+        Ok(granted)
+    }
+
+    /// Grants the programme's birthday bonus to every live customer whose bonus is due on
+    /// local day `today` and not yet granted for that year (see
+    /// [`joren_core::programme::BirthdayBonus::due_year`]). Answers how many were granted.
+    pub async fn grant_birthday_bonuses(&self, today: NaiveDate) -> Result<usize> {
+        let programme = self.points_programme().await?;
+        let bonus = programme.birthday_bonus;
+        if bonus.points <= 0 {
+            return Ok(0);
+        }
+        let mut granted = 0;
+        for (customer, birthday) in self.store.customer_birthdays().await? {
+            let Some(year) = bonus.due_year(birthday, today) else { continue };
+            let source = LotSource {
+                source: "bonus",
+                reason: format!("誕生日ポイント ({year}年)"),
+                created_by: None,
+                breakdown: EarnBreakdown { bonus: bonus.points, ..EarnBreakdown::default() },
+            };
+            let lot = self
+                .store
+                .grant_bonus_once(customer, "birthday", year.into(), bonus.points, source, today, programme.expiry)
+                .await?;
+            granted += usize::from(lot.is_some());
+        }
+        Ok(granted)
     }
 
     /// Expires points as of local day `today` (the scheduler passes the shop's today).

@@ -702,11 +702,13 @@ async fn points(g: &Global, c: PointsCommand, actor: &Actor) -> Result<()> {
             println!("redemption {}: {points} points deducted / 減算しました", r.id);
         }
         PointsCommand::Expire => {
-            let (cancelled, run) = app.run_points_schedule().await?;
+            let run = app.run_points_schedule().await?;
             println!(
-                "保留の取消 / holds cancelled {cancelled}; 失効 / expired {} points in {} lots (as of {})",
-                run.points,
-                run.lots,
+                "保留の取消 / holds cancelled {}; 失効 / expired {} points in {} lots; 誕生日ポイント / birthday bonuses {} (as of {})",
+                run.reservations_cancelled,
+                run.expired.points,
+                run.expired.lots,
+                run.birthday_bonuses,
                 app.today_date()
             );
         }

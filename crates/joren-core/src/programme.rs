@@ -3,7 +3,7 @@
 //! multiply points, and the first-purchase bonus. Pure: it says how many points an order earns
 //! and validates itself; the store applies it inside the order's transaction.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::FieldErrors;
@@ -37,6 +37,9 @@ pub struct Programme {
     /// Extra points on a customer's first order.
     #[serde(default)]
     pub first_purchase_bonus: i64,
+    /// Points for each customer with a birthday on file, once a year.
+    #[serde(default)]
+    pub birthday_bonus: BirthdayBonus,
     #[serde(default)]
     pub campaigns: Vec<Campaign>,
     /// Minutes a reserved redemption holds its points before it is cancelled by itself.
@@ -57,10 +60,53 @@ impl Default for Programme {
             pending_days: 14,
             shortfall: ShortfallPolicy::DeductOtherLots,
             first_purchase_bonus: 0,
+            birthday_bonus: BirthdayBonus::default(),
             campaigns: Vec::new(),
             reservation_minutes: 30,
             ranks: RankRules::default(),
         }
+    }
+}
+
+/// Birthday points (誕生日ポイント): granted once a year by the daily schedule, on the
+/// birthday or from the first day of the birth month; `points` 0 is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BirthdayBonus {
+    pub points: i64,
+    #[serde(default)]
+    pub timing: BirthdayTiming,
+}
+
+/// When in the year the birthday bonus falls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BirthdayTiming {
+    /// On the birthday (29 February: 28 February in other years).
+    #[default]
+    Day,
+    /// On the first day of the birth month (誕生月).
+    Month,
+}
+
+impl BirthdayBonus {
+    /// Days after its date a bonus not yet granted is still granted (the shop's PC was off,
+    /// or the bonus was just turned on).
+    pub const CATCH_UP_DAYS: i64 = 30;
+
+    /// The year whose bonus is due on `today` for a customer born on `birthday`: from the
+    /// bonus date of that year through [`Self::CATCH_UP_DAYS`] after it. `None` when off.
+    pub fn due_year(&self, birthday: NaiveDate, today: NaiveDate) -> Option<i32> {
+        if self.points <= 0 {
+            return None;
+        }
+        [today.year(), today.year() - 1].into_iter().find(|&year| {
+            let date = match self.timing {
+                BirthdayTiming::Day => NaiveDate::from_ymd_opt(year, birthday.month(), birthday.day())
+                    .or_else(|| NaiveDate::from_ymd_opt(year, 2, 28)),
+                BirthdayTiming::Month => NaiveDate::from_ymd_opt(year, birthday.month(), 1),
+            };
+            date.is_some_and(|d| d <= today && (today - d).num_days() <= Self::CATCH_UP_DAYS)
+        })
     }
 }
 
@@ -161,6 +207,9 @@ impl Programme {
         if !(0..=1_000_000).contains(&self.first_purchase_bonus) {
             errors.push("first_purchase_bonus", "0〜1000000 で指定してください");
         }
+        if !(0..=1_000_000).contains(&self.birthday_bonus.points) {
+            errors.push("birthday_bonus.points", "0〜1000000 で指定してください");
+        }
         if !(1..=10_080).contains(&self.reservation_minutes) {
             errors.push("reservation_minutes", "1〜10080 分で指定してください");
         }
@@ -186,6 +235,30 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn birthday_bonus_falls_once_a_year_with_a_catch_up_window() {
+        let day = BirthdayBonus { points: 500, timing: BirthdayTiming::Day };
+        let born = d("1980-07-14");
+        assert_eq!(day.due_year(born, d("2026-07-13")), None, "not before the birthday");
+        assert_eq!(day.due_year(born, d("2026-07-14")), Some(2026));
+        assert_eq!(day.due_year(born, d("2026-08-13")), Some(2026), "30 days to catch up");
+        assert_eq!(day.due_year(born, d("2026-08-14")), None);
+        let december = d("1990-12-20");
+        assert_eq!(day.due_year(december, d("2027-01-05")), Some(2026), "across the new year: last year's");
+        let leap = d("2000-02-29");
+        assert_eq!(day.due_year(leap, d("2027-02-28")), Some(2027), "29 February: the 28th in other years");
+        assert_eq!(day.due_year(leap, d("2028-02-28")), None);
+        assert_eq!(day.due_year(leap, d("2028-02-29")), Some(2028));
+        let month = BirthdayBonus { points: 500, timing: BirthdayTiming::Month };
+        assert_eq!(month.due_year(born, d("2026-06-30")), None);
+        assert_eq!(month.due_year(born, d("2026-07-01")), Some(2026), "from the 1st of the birth month");
+        assert_eq!(month.due_year(born, d("2026-07-31")), Some(2026));
+        assert_eq!(BirthdayBonus::default().due_year(born, d("2026-07-14")), None, "off by default");
+        let mut p = Programme::default();
+        p.birthday_bonus.points = -1;
+        assert!(p.validate().unwrap_err().0.iter().any(|e| e.field == "birthday_bonus.points"));
     }
 
     #[test]

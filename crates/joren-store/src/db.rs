@@ -100,6 +100,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "tickets", include_str!("../migrations/sqlite/0011_tickets.sql")),
     (12, "memberships", include_str!("../migrations/sqlite/0012_memberships.sql")),
     (13, "perks", include_str!("../migrations/sqlite/0013_perks.sql")),
+    (14, "point_bonuses", include_str!("../migrations/sqlite/0014_point_bonuses.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -115,6 +116,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "tickets", include_str!("../migrations/postgres/0011_tickets.sql")),
     (12, "memberships", include_str!("../migrations/postgres/0012_memberships.sql")),
     (13, "perks", include_str!("../migrations/postgres/0013_perks.sql")),
+    (14, "point_bonuses", include_str!("../migrations/postgres/0014_point_bonuses.sql")),
 ];
 
 impl Store {

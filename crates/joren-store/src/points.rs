@@ -602,16 +602,87 @@ impl Store {
             return Ok((response.parse().unwrap_or_default(), true));
         }
         self.lock_live_customer(&mut tx, customer_id).await?;
-        let mut l = self.load_ledger(&mut tx, customer_id, true).await?;
-        l.ledger.earn(kind, points, None, on, 0, expiry).map_err(points_error)?;
-        l.new_lots.push(source);
-        self.save_ledger(&mut tx, &mut l).await?;
-        let lot_id = *l.lot_ids.last().unwrap_or(&0);
+        let lot_id = self.grant_in(&mut tx, customer_id, kind, points, source, on, expiry).await?;
         if let Some((key, hash)) = idempotency {
             crate::idempotency::save(&mut tx, "points.grant", key, hash, 201, &lot_id.to_string()).await?;
         }
         tx.commit().await?;
         Ok((lot_id, false))
+    }
+
+    /// Inside a write transaction that locked the live customer: a new lot of `points`
+    /// (their debt of the kind repaid first). Returns the lot's id.
+    #[allow(clippy::too_many_arguments)]
+    async fn grant_in(
+        &self,
+        tx: &mut Tx,
+        customer_id: i64,
+        kind: ValueKind,
+        points: i64,
+        source: LotSource,
+        on: NaiveDate,
+        expiry: joren_core::points::ExpiryPolicy,
+    ) -> Result<i64> {
+        let mut l = self.load_ledger(tx, customer_id, true).await?;
+        l.ledger.earn(kind, points, None, on, 0, expiry).map_err(points_error)?;
+        l.new_lots.push(source);
+        self.save_ledger(tx, &mut l).await?;
+        l.lot_ids.last().copied().ok_or_else(|| StoreError::Conflict("a grant made no lot".into()))
+    }
+
+    /// Grants a bonus of `kind` once per `period` (the birthday bonus: once a year): answers
+    /// the new lot's id, or `None` when the customer already has this period's bonus. A
+    /// merged customer gets nothing (an error naming the survivor).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn grant_bonus_once(
+        &self,
+        customer_id: i64,
+        kind: &str,
+        period: i64,
+        points: i64,
+        source: LotSource,
+        on: NaiveDate,
+        expiry: joren_core::points::ExpiryPolicy,
+    ) -> Result<Option<i64>> {
+        let mut tx = self.begin_write().await?;
+        self.lock_live_customer(&mut tx, customer_id).await?;
+        let granted: Option<i64> =
+            sqlx::query_scalar("SELECT lot_id FROM point_bonuses WHERE customer_id = $1 AND kind = $2 AND period = $3")
+                .bind(customer_id)
+                .bind(kind)
+                .bind(period)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if granted.is_some() {
+            tx.commit().await?;
+            return Ok(None);
+        }
+        let lot_id = self.grant_in(&mut tx, customer_id, ValueKind::Free, points, source, on, expiry).await?;
+        let mut batch = Batch::new(self.backend());
+        batch
+            .push("INSERT INTO point_bonuses (customer_id, kind, period, lot_id, created_at) VALUES (?,?,?,?,?)")
+            .bind(customer_id)
+            .bind(kind.to_string())
+            .bind(period)
+            .bind(lot_id)
+            .bind(now_ms());
+        tx.commit_after(batch).await?;
+        Ok(Some(lot_id))
+    }
+
+    /// Live customers with a birthday on file: `(id, birthday)`.
+    pub async fn customer_birthdays(&self) -> Result<Vec<(i64, NaiveDate)>> {
+        let rows = sqlx::query("SELECT id, birthday FROM customers WHERE birthday IS NOT NULL AND merged_into IS NULL")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let text: String = r.try_get("birthday")?;
+            if let Ok(day) = NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+                out.push((r.try_get("id")?, day));
+            }
+        }
+        Ok(out)
     }
 
     /// Grants `points` to each of many customers at once (bonus points to a segment, a

@@ -53,16 +53,21 @@ pub async fn serve(
 }
 
 /// Every minute: cancels checkout reservations whose hold ran out and expires points after
-/// their last day, so points expire within a minute of local midnight.
+/// their last day, so points expire within a minute of local midnight; the day's first run
+/// also evaluates ranks and grants birthday bonuses.
 async fn points_loop(app: App) {
     let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         every_minute.tick().await;
         match app.run_points_schedule().await {
-            Ok((0, run)) if run.lots == 0 => {}
-            Ok((cancelled, run)) => {
-                tracing::info!(cancelled, lots = run.lots, points = run.points, "points schedule")
-            }
+            Ok(run) if run.reservations_cancelled == 0 && run.expired.lots == 0 && run.birthday_bonuses == 0 => {}
+            Ok(run) => tracing::info!(
+                cancelled = run.reservations_cancelled,
+                lots = run.expired.lots,
+                points = run.expired.points,
+                birthday_bonuses = run.birthday_bonuses,
+                "points schedule"
+            ),
             Err(e) => tracing::warn!("points schedule failed: {e}"),
         }
     }

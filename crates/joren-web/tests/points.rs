@@ -294,3 +294,73 @@ async fn simultaneous_first_orders_earn_the_bonus_once() {
         verify(&t).await;
     }
 }
+
+/// Birthday points: off until the owner sets them; the day's first schedule run grants them
+/// (once per customer and year, however often it runs); 29 February birthdays fall on the
+/// 28th in other years; customers without a birthday get nothing.
+#[tokio::test]
+async fn birthday_bonuses_are_granted_once_a_year_by_the_schedule() {
+    use chrono::Datelike;
+    for b in backends() {
+        let t = spawn(b).await;
+        let today = t.app.today_date();
+        // Born three days before today's date (in 1984, a leap year, so any date exists).
+        let born = (today - chrono::Duration::days(3)).with_year(1984).unwrap();
+        let a = t
+            .customer(json!({"family_name": "誕生", "given_name": "花子", "phone": "090-4200-0001", "birthday": born.to_string()}))
+            .await;
+        let none = t.customer(json!({"family_name": "誕生", "given_name": "無し", "phone": "090-4200-0002"})).await;
+        assert_eq!(t.app.grant_birthday_bonuses(today).await.unwrap(), 0, "off until the owner sets points");
+
+        let (_, mut p) = t.get(&t.owner_token, "/api/v1/settings/points").await;
+        assert_eq!(p["birthday_bonus"], json!({"points": 0, "timing": "day"}), "{p}");
+        p["birthday_bonus"] = json!({"points": -5, "timing": "day"});
+        let (s, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/points", &p).await;
+        assert_eq!((s, &v["error"]["field"]), (422, &json!("birthday_bonus.points")), "{v}");
+        p["birthday_bonus"] = json!({"points": 500, "timing": "day"});
+        let (s, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/points", &p).await;
+        assert_eq!(s, 200, "{v}");
+
+        // The schedule's first run today grants it (three days late is within the catch-up).
+        let (s, run) = t.post(&t.staff_token, "/api/v1/points/expire", &json!({})).await;
+        assert_eq!((s, &run["birthday_bonuses"]), (200, &json!(1)), "{run}");
+        assert_eq!(t.app.grant_birthday_bonuses(today).await.unwrap(), 0, "once a year, however often it runs");
+        let acct = account(&t, a).await;
+        let lots = acct["lots"].as_array().unwrap();
+        assert_eq!(lots.len(), 1, "{acct}");
+        let year =
+            if born.with_year(today.year()).is_some_and(|d| d <= today) { today.year() } else { today.year() - 1 };
+        assert_eq!(
+            (&lots[0]["source"], &lots[0]["granted"], &lots[0]["reason"]),
+            (&json!("bonus"), &json!(500), &json!(format!("誕生日ポイント ({year}年)"))),
+            "{acct}"
+        );
+        assert_eq!(account(&t, none).await["lots"], json!([]));
+        // Next year's birthday: one more.
+        let next = born.with_year(year + 1).unwrap_or_else(|| born.with_day(28).unwrap().with_year(year + 1).unwrap());
+        assert_eq!(t.app.grant_birthday_bonuses(next).await.unwrap(), 1);
+        assert_eq!(t.app.grant_birthday_bonuses(next + chrono::Duration::days(10)).await.unwrap(), 0);
+
+        // 29 February: the 28th in 2027, the 29th in 2028; never twice in one year.
+        let t = spawn(b).await;
+        let (_, mut p) = t.get(&t.owner_token, "/api/v1/settings/points").await;
+        p["birthday_bonus"] = json!({"points": 300, "timing": "day"});
+        let (s, _) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/points", &p).await;
+        assert_eq!(s, 200);
+        let leap = t
+            .customer(
+                json!({"family_name": "閏", "given_name": "二月", "phone": "090-4200-0003", "birthday": "2000-02-29"}),
+            )
+            .await;
+        assert!(leap > 0);
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        let granted = [
+            t.app.grant_birthday_bonuses(d("2027-02-27")).await.unwrap(),
+            t.app.grant_birthday_bonuses(d("2027-02-28")).await.unwrap(),
+            t.app.grant_birthday_bonuses(d("2027-03-01")).await.unwrap(),
+            t.app.grant_birthday_bonuses(d("2028-02-28")).await.unwrap(),
+            t.app.grant_birthday_bonuses(d("2028-02-29")).await.unwrap(),
+        ];
+        assert_eq!(granted, [0, 1, 0, 0, 1]);
+    }
+}

@@ -524,6 +524,8 @@ async fn points_are_adjusted_configured_and_reported_from_the_web_pages() {
             ("rounding", "floor"),
             ("pending_days", "7"),
             ("first_purchase_bonus", "0"),
+            ("birthday_bonus_points", "300"),
+            ("birthday_bonus_timing", "month"),
             ("reservation_minutes", "30"),
             ("expiry_kind", "fixed_term"),
             ("expiry_months", "6"),
@@ -585,6 +587,9 @@ async fn points_are_adjusted_configured_and_reported_from_the_web_pages() {
         assert_eq!((p.earn.per_yen, p.pending_days, p.campaigns.len()), (200, 7, 1), "[{b}] {p:?}");
         assert_eq!(p.expiry, joren_core::points::ExpiryPolicy::FixedTerm { months: 6, end_of_month: false });
         assert_eq!(p.shortfall, joren_core::points::ShortfallPolicy::RecordDebt);
+        let birthday =
+            joren_core::programme::BirthdayBonus { points: 300, timing: joren_core::programme::BirthdayTiming::Month };
+        assert_eq!(p.birthday_bonus, birthday, "[{b}]");
         assert!(p.ranks.enabled && p.ranks.grace_reviews == 1, "[{b}] {:?}", p.ranks);
         assert_eq!(p.ranks.window, joren_core::rank::RankWindow::Rolling { months: 6 });
         let tiers: Vec<(&str, i64, i64)> =

@@ -133,8 +133,7 @@ async fn cancel(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path
 
 async fn run_schedule(State(s): State<AppState>, ApiActor(a): ApiActor) -> ApiResult {
     a.require_write().map_err(ApiError::from)?;
-    let (cancelled, expired) = s.app.run_points_schedule().await?;
-    Ok(Json(json!({"reservations_cancelled": cancelled, "expired": expired})).into_response())
+    Ok(Json(s.app.run_points_schedule().await?).into_response())
 }
 
 async fn expiring(State(s): State<AppState>, ApiActor(_): ApiActor, Query(q): Query<ExpiringQuery>) -> ApiResult {

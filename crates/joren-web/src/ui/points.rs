@@ -12,7 +12,7 @@ use joren_app::points::{DeductInput, GrantInput, PreviewInput};
 use joren_app::ranks::SetRankInput;
 use joren_app::{App, AppError};
 use joren_core::points::{EarnRule, EntryKind, ExpiryPolicy, Rounding, ShortfallPolicy, TaxBase, ValueKind};
-use joren_core::programme::{Campaign, Programme};
+use joren_core::programme::{BirthdayBonus, BirthdayTiming, Campaign, Programme};
 use joren_core::rank::{RankMeasure, RankRules, RankWindow, Tier};
 
 use super::{Chrome, UiError, UiLang, UiResult, back_with_error, check_csrf, render, require};
@@ -458,6 +458,10 @@ fn programme_from_form(f: &HashMap<String, String>) -> Result<Programme, String>
             ShortfallPolicy::DeductOtherLots
         },
         first_purchase_bonus: num("first_purchase_bonus")?,
+        birthday_bonus: BirthdayBonus {
+            points: num("birthday_bonus_points")?,
+            timing: if get("birthday_bonus_timing") == "month" { BirthdayTiming::Month } else { BirthdayTiming::Day },
+        },
         campaigns,
         reservation_minutes: small("reservation_minutes")?,
         ranks: ranks_from_form(f, &num)?,
