@@ -142,12 +142,12 @@ pub fn holdout_check(log: &TransactionLog, end: i32) -> serde_json::Value {
     }
 }
 
-/// The display name of a stored segment code, in Japanese or English.
 /// Every RFM segment: (code, label), in the engine's order.
 pub fn segment_choices(english: bool) -> Vec<(&'static str, &'static str)> {
     rfm::Segment::ALL.iter().map(|s| (s.code(), if english { s.name_en() } else { s.name_ja() })).collect()
 }
 
+/// The display name of a stored segment code, in Japanese or English.
 pub fn segment_label(code: &str, english: bool) -> &'static str {
     match rfm::Segment::from_code(code) {
         Some(s) if english => s.name_en(),

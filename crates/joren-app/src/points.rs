@@ -6,7 +6,7 @@
 use chrono::{NaiveDate, Utc};
 use joren_core::FieldError;
 use joren_core::points::{ExpiryPolicy, ValueKind};
-use joren_core::programme::{EarnBreakdown, EarnLine, Programme};
+use joren_core::programme::{Buyer, EarnBreakdown, EarnLine, Programme};
 pub use joren_store::{ExpiryRun, LotMismatch, PointsAccount, PointsMonth, Redemption};
 use joren_store::{LotSource, RedemptionRequest};
 use serde::{Deserialize, Serialize};
@@ -75,6 +75,12 @@ pub struct PreviewInput {
     pub on: Option<NaiveDate>,
     #[serde(default = "hundred")]
     pub rank_multiplier_percent: i64,
+    /// The buyer's rank level (for campaigns from a rank up).
+    #[serde(default)]
+    pub rank_level: usize,
+    /// The buyer's RFM segment code (for segment campaigns).
+    #[serde(default)]
+    pub segment: Option<String>,
     #[serde(default)]
     pub first_order: bool,
 }
@@ -134,7 +140,18 @@ impl App {
     /// Saves the programme (owners); every problem is named by field.
     pub async fn set_points_programme(&self, actor: &Actor, programme: Programme) -> Result<()> {
         actor.require_owner()?;
-        programme.validate()?;
+        let mut errors = programme.validate().err().unwrap_or_default();
+        for (i, c) in programme.campaigns.iter().enumerate() {
+            if let Some(code) = &c.segment
+                && !code.trim().is_empty()
+                && joren_analytics::rfm::Segment::from_code(code).is_none()
+            {
+                errors.push(&format!("campaigns[{i}].segment"), format!("「{code}」はセグメントではありません"));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
         let json = serde_json::to_string(&programme).map_err(|e| crate::AppError::Internal(e.to_string()))?;
         self.store.set_setting(SETTING, &json).await?;
         self.audit(
@@ -152,14 +169,13 @@ impl App {
         let on = input.on.unwrap_or_else(|| self.today_date());
         let lines: Vec<EarnLine<'_>> =
             input.category.as_deref().map(|c| vec![EarnLine { category: c, amount: input.total }]).unwrap_or_default();
-        let earned = programme.points_for_order(
-            input.total,
-            input.tax,
-            &lines,
-            on,
-            input.rank_multiplier_percent,
-            input.first_order,
-        );
+        let buyer = Buyer {
+            rank_level: input.rank_level,
+            rank_multiplier_percent: input.rank_multiplier_percent,
+            segment: input.segment.as_deref(),
+            first_order: input.first_order,
+        };
+        let earned = programme.points_for_order(input.total, input.tax, &lines, on, buyer);
         Preview {
             earned,
             total: earned.total(),

@@ -22,6 +22,41 @@ pub struct Campaign {
     /// Only items of this category earn the extra points; `None`: the whole order.
     #[serde(default)]
     pub category: Option<String>,
+    /// Only customers in this RFM segment (its code: `dormant`, `at_risk`, …, as of the
+    /// newest metrics snapshot) earn it; `None`: everyone.
+    #[serde(default)]
+    pub segment: Option<String>,
+    /// Only customers at this rank level or above (0 = the first tier) earn it; `None`:
+    /// everyone.
+    #[serde(default)]
+    pub min_rank: Option<usize>,
+}
+
+impl Campaign {
+    /// Whether `buyer` is one of the customers the campaign is for.
+    pub fn is_for(&self, buyer: &Buyer<'_>) -> bool {
+        self.segment.as_deref().is_none_or(|s| buyer.segment == Some(s))
+            && self.min_rank.is_none_or(|level| buyer.rank_level >= level)
+    }
+}
+
+/// Who places an order, as far as what it earns goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Buyer<'a> {
+    /// The rank level held before the order (0: the first tier, or ranks off).
+    pub rank_level: usize,
+    /// That rank's points multiplier (100: none).
+    pub rank_multiplier_percent: i64,
+    /// The customer's RFM segment code now (`None`: not scored yet).
+    pub segment: Option<&'a str>,
+    pub first_order: bool,
+}
+
+impl Buyer<'_> {
+    /// A customer with no rank, segment or earlier order to consider.
+    pub fn anyone() -> Self {
+        Buyer { rank_level: 0, rank_multiplier_percent: 100, segment: None, first_order: false }
+    }
 }
 
 /// The programme settings.
@@ -136,27 +171,26 @@ pub struct EarnLine<'a> {
 
 impl Programme {
     /// Points an order earns: `total` yen (tax included) with `tax` of it consumption tax,
-    /// placed on local day `on`, by a customer whose rank multiplies points by
-    /// `rank_multiplier_percent` (100 = none); `first_order` adds the first-purchase bonus.
-    /// A category campaign adds its extra on that category's share of the order.
+    /// placed on local day `on` by `buyer`, whose rank multiplies the points and whose first
+    /// order adds the first-purchase bonus. A campaign adds its extra when the buyer is one
+    /// it is for (segment, rank); a category campaign on that category's share of the order.
     pub fn points_for_order(
         &self,
         total: i64,
         tax: i64,
         lines: &[EarnLine<'_>],
         on: NaiveDate,
-        rank_multiplier_percent: i64,
-        first_order: bool,
+        buyer: Buyer<'_>,
     ) -> EarnBreakdown {
         if !self.enabled || total <= 0 {
             return EarnBreakdown::default();
         }
-        let base = self.earn.points_for(total, tax, rank_multiplier_percent);
+        let base = self.earn.points_for(total, tax, buyer.rank_multiplier_percent);
         let lines_total: i64 = lines.iter().map(|l| l.amount.max(0)).sum();
         let campaign = self
             .campaigns
             .iter()
-            .filter(|c| c.from <= on && on <= c.to && c.multiplier_percent > 100)
+            .filter(|c| c.from <= on && on <= c.to && c.multiplier_percent > 100 && c.is_for(&buyer))
             .map(|c| {
                 let (t, x) = match &c.category {
                     None => (total, tax),
@@ -172,7 +206,7 @@ impl Programme {
                 self.earn.points_for(t, x, c.multiplier_percent - 100)
             })
             .sum();
-        let bonus = if first_order { self.first_purchase_bonus.max(0) } else { 0 };
+        let bonus = if buyer.first_order { self.first_purchase_bonus.max(0) } else { 0 };
         EarnBreakdown { base, campaign, bonus }
     }
 
@@ -224,6 +258,14 @@ impl Programme {
             if !(101..=10_000).contains(&c.multiplier_percent) {
                 errors.push(&format!("campaigns[{i}].multiplier_percent"), "101〜10000 (%) で指定してください");
             }
+            if let Some(level) = c.min_rank
+                && (!self.ranks.enabled || level >= self.ranks.tiers.len())
+            {
+                errors.push(&format!("campaigns[{i}].min_rank"), "ランク制が有効で、存在するランクを指定してください");
+            }
+            if c.segment.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                errors.push(&format!("campaigns[{i}].segment"), "セグメントを選んでください");
+            }
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
@@ -266,8 +308,9 @@ mod tests {
         let mut p = Programme { first_purchase_bonus: 300, ..Programme::default() };
         let lines = [EarnLine { category: "コーヒー豆", amount: 8_000 }, EarnLine { category: "器具", amount: 4_000 }];
         let on = d("2026-12-01");
-        assert_eq!(p.points_for_order(12_800, 1_163, &lines, on, 100, false).total(), 128);
-        let gold = p.points_for_order(12_800, 1_163, &lines, on, 150, true);
+        let first_gold = Buyer { rank_level: 2, rank_multiplier_percent: 150, segment: None, first_order: true };
+        assert_eq!(p.points_for_order(12_800, 1_163, &lines, on, Buyer::anyone()).total(), 128);
+        let gold = p.points_for_order(12_800, 1_163, &lines, on, first_gold);
         assert_eq!((gold.base, gold.campaign, gold.bonus, gold.total()), (192, 0, 300, 492));
         p.campaigns.push(Campaign {
             name: "豆の日".into(),
@@ -275,6 +318,8 @@ mod tests {
             to: d("2026-12-03"),
             multiplier_percent: 300,
             category: Some("コーヒー豆".into()),
+            segment: None,
+            min_rank: None,
         });
         p.campaigns.push(Campaign {
             name: "年末".into(),
@@ -282,13 +327,45 @@ mod tests {
             to: d("2026-12-31"),
             multiplier_percent: 200,
             category: None,
+            segment: None,
+            min_rank: None,
         });
         // ¥12,800 × 8,000/12,000 = ¥8,533 of beans: +2 × 85 points.
-        assert_eq!(p.points_for_order(12_800, 0, &lines, on, 100, false).campaign, 170);
-        assert_eq!(p.points_for_order(12_800, 0, &lines, d("2026-12-02"), 100, false).campaign, 170 + 128);
-        assert_eq!(p.points_for_order(12_800, 0, &lines, d("2027-01-01"), 100, false).campaign, 0, "after the period");
+        assert_eq!(p.points_for_order(12_800, 0, &lines, on, Buyer::anyone()).campaign, 170);
+        assert_eq!(p.points_for_order(12_800, 0, &lines, d("2026-12-02"), Buyer::anyone()).campaign, 170 + 128);
+        assert_eq!(
+            p.points_for_order(12_800, 0, &lines, d("2027-01-01"), Buyer::anyone()).campaign,
+            0,
+            "after the period"
+        );
+        // Campaigns for a segment or from a rank up: only those customers earn the extra.
+        p.campaigns.push(Campaign {
+            name: "休眠の方おかえり".into(),
+            from: on,
+            to: on,
+            multiplier_percent: 300,
+            category: None,
+            segment: Some("dormant".into()),
+            min_rank: None,
+        });
+        p.campaigns.push(Campaign {
+            name: "ゴールド以上 2倍".into(),
+            from: on,
+            to: on,
+            multiplier_percent: 200,
+            category: None,
+            segment: None,
+            min_rank: Some(2),
+        });
+        let dormant = Buyer { segment: Some("dormant"), ..Buyer::anyone() };
+        let silver = Buyer { rank_level: 1, ..Buyer::anyone() };
+        let gold = Buyer { rank_level: 2, ..Buyer::anyone() };
+        assert_eq!(p.points_for_order(12_800, 0, &lines, on, Buyer::anyone()).campaign, 170, "beans only");
+        assert_eq!(p.points_for_order(12_800, 0, &lines, on, dormant).campaign, 170 + 2 * 128, "and the segment's ×3");
+        assert_eq!(p.points_for_order(12_800, 0, &lines, on, silver).campaign, 170, "below the campaign's rank");
+        assert_eq!(p.points_for_order(12_800, 0, &lines, on, gold).campaign, 170 + 128, "gold and above: ×2");
         p.enabled = false;
-        assert_eq!(p.points_for_order(12_800, 0, &lines, on, 100, true).total(), 0);
+        assert_eq!(p.points_for_order(12_800, 0, &lines, on, first_gold).total(), 0);
     }
 
     #[test]
@@ -303,6 +380,8 @@ mod tests {
             to: d("2026-12-01"),
             multiplier_percent: 100,
             category: None,
+            segment: None,
+            min_rank: None,
         });
         let fields: Vec<String> = p.validate().unwrap_err().0.into_iter().map(|e| e.field).collect();
         assert_eq!(

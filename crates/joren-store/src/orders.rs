@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use joren_core::order::{OrderDraft, OrderStatus};
-use joren_core::programme::Programme;
+use joren_core::programme::{Buyer, Programme};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
@@ -107,18 +107,19 @@ impl OrderContext {
 
 /// What an order's transaction reads about its customer.
 struct OrderCustomer {
+    /// The RFM segment code in the newest metrics snapshot (read only for segment campaigns).
+    segment: Option<String>,
     has_orders: bool,
     has_debts: bool,
     rank: Option<CustomerRank>,
 }
 
-/// How an order earns beyond the programme: first order or not, whether the customer owes
-/// points (their new points repay the debt first) and the rank's multiplier.
+/// How an order earns beyond the programme: who buys (rank, segment, first order or not) and
+/// whether they owe points (their new points repay the debt first).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct OrderEarning {
-    pub first_order: bool,
+pub(crate) struct OrderEarning<'a> {
+    pub buyer: Buyer<'a>,
     pub owes_points: bool,
-    pub rank_multiplier_percent: i64,
 }
 
 /// The points programme applied inside an order write, and the shop-local day it is applied
@@ -249,9 +250,13 @@ impl Store {
             let mut lot = None;
             if p.programme.enabled {
                 let earning = OrderEarning {
-                    first_order: !customer.has_orders,
+                    buyer: Buyer {
+                        rank_level: level,
+                        rank_multiplier_percent: ranks.multiplier_percent(level),
+                        segment: customer.segment.as_deref(),
+                        first_order: !customer.has_orders,
+                    },
                     owes_points: customer.has_debts,
-                    rank_multiplier_percent: ranks.multiplier_percent(level),
                 };
                 let lot_id = context.lot_id.ok_or_else(|| StoreError::Conflict("no points lot id reserved".into()))?;
                 (earned, lot) =
@@ -316,6 +321,13 @@ impl Store {
             let span = RankSpan::new(ranks.current_window(p.today), p.tz_offset_hours, p.today);
             Some((ranks.measure, span))
         });
+        // The customer's RFM segment, when a campaign is for one.
+        let segment_sql = if points.is_some_and(|p| p.programme.campaigns.iter().any(|c| c.segment.is_some())) {
+            "(SELECT m.segment FROM customer_metrics m WHERE m.customer_id = c.id AND m.snapshot_id = \
+             (SELECT MAX(s.id) FROM metric_snapshots s WHERE s.complete = 1))"
+        } else {
+            "NULL"
+        };
         let mut read = Batch::new(self.backend());
         let window_sql = match &window {
             Some((measure, _)) => format!("(SELECT v FROM ({}) w)", values_sql(*measure, true)),
@@ -328,7 +340,7 @@ impl Store {
              r.level, r.tier_name, r.since_day, r.reviewed_day, r.grace_used, \
              k.request_hash AS key_hash, k.response AS key_response, \
              CAST({order_id} AS BIGINT) AS order_id, CAST({lot_id} AS BIGINT) AS lot_id, \
-             CAST({window_sql} AS BIGINT) AS window_value \
+             CAST({window_sql} AS BIGINT) AS window_value, {segment_sql} AS segment \
              FROM (SELECT 1 AS one) base \
              LEFT JOIN customers c ON c.id = ? \
              LEFT JOIN customer_ranks r ON r.customer_id = c.id \
@@ -348,6 +360,7 @@ impl Store {
             Some(_) => Some(match row.try_get::<Option<i64>, _>("merged_into")? {
                 Some(survivor) => Err(survivor),
                 None => Ok(OrderCustomer {
+                    segment: row.try_get("segment")?,
                     has_orders: row.try_get::<i64, _>("has_orders")? != 0,
                     has_debts: row.try_get::<i64, _>("has_debts")? != 0,
                     rank: match row.try_get::<Option<i64>, _>("level")? {

@@ -485,18 +485,11 @@ impl Store {
         draft: &OrderDraft,
         programme: &Programme,
         on: NaiveDate,
-        how: crate::orders::OrderEarning,
+        how: crate::orders::OrderEarning<'_>,
     ) -> Result<(EarnBreakdown, Option<EarnedLot>)> {
         let lines: Vec<EarnLine<'_>> =
             draft.items.iter().map(|i| EarnLine { category: &i.category, amount: i.amount }).collect();
-        let earned = programme.points_for_order(
-            draft.total,
-            draft.tax,
-            &lines,
-            on,
-            how.rank_multiplier_percent,
-            how.first_order,
-        );
+        let earned = programme.points_for_order(draft.total, draft.tax, &lines, on, how.buyer);
         if earned.total() <= 0 {
             return Ok((earned, None));
         }

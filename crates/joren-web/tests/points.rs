@@ -364,3 +364,83 @@ async fn birthday_bonuses_are_granted_once_a_year_by_the_schedule() {
         assert_eq!(granted, [0, 1, 0, 0, 1]);
     }
 }
+
+/// Campaigns for one RFM segment or for a rank and above: an order earns the extra only when
+/// its customer is one the campaign is for (segment as of the newest metrics snapshot, rank
+/// held before the order); a campaign naming an unknown segment or rank is refused by field.
+#[tokio::test]
+async fn segment_and_rank_campaigns_reach_only_their_customers() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let today = t.app.today_date();
+        // A regular (many recent orders) and a few one-time buyers of long ago.
+        let regular = t.customer(json!({"family_name": "常連", "given_name": "一", "phone": "090-4300-0001"})).await;
+        for n in 0..6 {
+            let (s, v) = t
+                .post(&t.staff_token, "/api/v1/orders", &order(regular, &format!("R-{n}"), 5000, &days_ago(5 + n * 7)))
+                .await;
+            assert_eq!(s, 201, "{v}");
+        }
+        let mut once = Vec::new();
+        for n in 0..5 {
+            let phone = format!("090-4300-01{n:02}");
+            let c = t.customer(json!({"family_name": "一見", "given_name": format!("{n}"), "phone": phone})).await;
+            let (s, v) =
+                t.post(&t.staff_token, "/api/v1/orders", &order(c, &format!("O-{n}"), 1000, &days_ago(400 + n))).await;
+            assert_eq!(s, 201, "{v}");
+            once.push(c);
+        }
+        let (s, snap) = t.post(&t.staff_token, "/api/v1/metrics/snapshot", &json!({})).await;
+        assert_eq!(s, 201, "{snap}");
+        let segment_of = |c: i64| {
+            let t = &t;
+            async move {
+                t.get(&t.staff_token, &format!("/api/v1/customers/{c}/metrics")).await.1["metrics"]["segment"].clone()
+            }
+        };
+        let (seg_regular, seg_once) = (segment_of(regular).await, segment_of(once[1]).await);
+        assert_ne!(seg_regular, seg_once, "the engine tells them apart");
+
+        let (_, mut p) = t.get(&t.owner_token, "/api/v1/settings/points").await;
+        p["pending_days"] = json!(0);
+        p["ranks"] = json!({
+            "enabled": true, "measure": "orders", "window": {"kind": "rolling", "months": 12},
+            "tiers": [
+                {"name": "レギュラー", "threshold": 0, "points_multiplier_percent": 100},
+                {"name": "シルバー", "threshold": 5, "points_multiplier_percent": 100}
+            ],
+            "grace_reviews": 0, "step_down_one": false
+        });
+        let campaign = |name: &str, segment: Value, min_rank: Value| {
+            json!({"name": name, "from": today.to_string(), "to": today.to_string(), "multiplier_percent": 300,
+                   "category": null, "segment": segment, "min_rank": min_rank})
+        };
+        p["campaigns"] = json!([campaign("謎", json!("vip"), Value::Null), campaign("ダイヤ", Value::Null, json!(5))]);
+        let (s, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/points", &p).await;
+        assert_eq!(s, 422, "{v}");
+        let fields: Vec<&str> =
+            v["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+        assert!(fields.contains(&"campaigns[0].segment") && fields.contains(&"campaigns[1].min_rank"), "{v}");
+
+        // The one-time buyers' segment gets ×3; so does シルバー and above (the regular, after
+        // the evaluation counts their 6 orders).
+        p["campaigns"] = json!([campaign("おかえり", seg_once.clone(), Value::Null)]);
+        let (s, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/points", &p).await;
+        assert_eq!(s, 200, "{v}");
+        let now = chrono::Utc::now().to_rfc3339();
+        // order(): 2 × price + ¥3,300 → ¥5,300 earns 53; ×3 adds 106.
+        let (_, a) = t.post(&t.staff_token, "/api/v1/orders", &order(once[1], "S-1", 1000, &now)).await;
+        let (_, r) = t.post(&t.staff_token, "/api/v1/orders", &order(regular, "S-2", 1000, &now)).await;
+        assert_eq!((&a["points_earned"]["base"], &a["points_earned"]["campaign"]), (&json!(53), &json!(106)), "{a}");
+        assert_eq!(r["points_earned"]["campaign"], json!(0), "not the regular's segment: {r}");
+
+        p["campaigns"] = json!([campaign("シルバー感謝", Value::Null, json!(1))]);
+        let (s, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/points", &p).await;
+        assert_eq!(s, 200, "{v}");
+        t.app.evaluate_ranks(today).await.unwrap();
+        let (_, r) = t.post(&t.staff_token, "/api/v1/orders", &order(regular, "S-3", 1000, &now)).await;
+        let (_, a) = t.post(&t.staff_token, "/api/v1/orders", &order(once[2], "S-4", 1000, &now)).await;
+        assert_eq!(r["points_earned"]["campaign"], json!(106), "シルバー: {r}");
+        assert_eq!(a["points_earned"]["campaign"], json!(0), "レギュラー: {a}");
+    }
+}

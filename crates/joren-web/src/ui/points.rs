@@ -269,6 +269,10 @@ pub(super) struct CampaignRow {
     pub to: String,
     pub multiplier: String,
     pub category: String,
+    /// The segment code ("" = everyone).
+    pub segment: String,
+    /// The lowest rank level it is for ("" = everyone).
+    pub min_rank: String,
 }
 
 #[derive(Template)]
@@ -283,6 +287,8 @@ pub(super) struct SettingsPage {
     fiscal_day: u32,
     min_months: u32,
     campaigns: Vec<CampaignRow>,
+    /// RFM segments a campaign can be for: (code, name).
+    segments: Vec<(&'static str, &'static str)>,
     tiers: Vec<TierRow>,
     rank_window: &'static str,
     rank_months: u32,
@@ -292,6 +298,8 @@ pub(super) struct SettingsPage {
     /// The tier level the preview is for ("" = the multiplier typed in).
     preview_rank: String,
     preview_category: String,
+    /// The RFM segment code the preview is for ("" = none).
+    preview_segment: String,
     preview: Option<PreviewView>,
     flash: Option<String>,
     error: Option<String>,
@@ -333,6 +341,8 @@ fn settings_page(c: Chrome, p: Programme, can_edit: bool) -> SettingsPage {
             to: x.to.to_string(),
             multiplier: x.multiplier_percent.to_string(),
             category: x.category.clone().unwrap_or_default(),
+            segment: x.segment.clone().unwrap_or_default(),
+            min_rank: x.min_rank.map(|l| l.to_string()).unwrap_or_default(),
         })
         .chain(std::iter::once(CampaignRow {
             name: String::new(),
@@ -340,6 +350,8 @@ fn settings_page(c: Chrome, p: Programme, can_edit: bool) -> SettingsPage {
             to: String::new(),
             multiplier: "200".into(),
             category: String::new(),
+            segment: String::new(),
+            min_rank: String::new(),
         }))
         .collect();
     let tiers = p
@@ -357,9 +369,11 @@ fn settings_page(c: Chrome, p: Programme, can_edit: bool) -> SettingsPage {
         RankWindow::Rolling { months } => ("rolling", months),
         RankWindow::CalendarYear => ("calendar_year", 12),
     };
+    let segments = joren_app::metrics::segment_choices(c.t.0 == crate::i18n::Lang::En);
     SettingsPage {
         c,
         p,
+        segments,
         tiers,
         rank_window,
         rank_months,
@@ -375,6 +389,7 @@ fn settings_page(c: Chrome, p: Programme, can_edit: bool) -> SettingsPage {
         preview_total: "12800".into(),
         preview_multiplier: "100".into(),
         preview_category: String::new(),
+        preview_segment: String::new(),
         preview: None,
         flash: None,
         error: None,
@@ -430,12 +445,24 @@ fn programme_from_form(f: &HashMap<String, String>) -> Result<Programme, String>
             v.parse().map_err(|_| format!("{k}: 「{v}」は日付 (YYYY-MM-DD) ではありません"))
         };
         let category = get(&format!("campaign_category_{i}"));
+        let segment = get(&format!("campaign_segment_{i}"));
+        let min_rank = get(&format!("campaign_min_rank_{i}"));
         campaigns.push(Campaign {
             name: name.trim().to_string(),
             from: date(format!("campaign_from_{i}"))?,
             to: date(format!("campaign_to_{i}"))?,
             multiplier_percent: num(&format!("campaign_multiplier_{i}"))?,
             category: (!category.is_empty()).then(|| category.to_string()),
+            segment: (!segment.is_empty()).then(|| segment.to_string()),
+            min_rank: if min_rank.is_empty() {
+                None
+            } else {
+                Some(
+                    min_rank
+                        .parse()
+                        .map_err(|_| format!("campaign_min_rank_{i}: 「{min_rank}」はランクではありません"))?,
+                )
+            },
         });
     }
     Ok(Programme {
@@ -532,6 +559,7 @@ pub(super) async fn save_settings(
         page.preview_multiplier = f.get("preview_multiplier").cloned().unwrap_or_else(|| "100".into());
         page.preview_category = f.get("preview_category").cloned().unwrap_or_default();
         page.preview_rank = f.get("preview_rank").cloned().unwrap_or_default();
+        page.preview_segment = f.get("preview_segment").cloned().unwrap_or_default();
         let total = page.preview_total.trim().replace(['¥', ','], "").parse::<i64>();
         let tier = page.preview_rank.parse::<usize>().ok().and_then(|l| programme.ranks.tiers.get(l));
         let multiplier = match tier {
@@ -547,6 +575,8 @@ pub(super) async fn save_settings(
                     category: (!category.is_empty()).then(|| category.to_string()),
                     on: None,
                     rank_multiplier_percent: multiplier,
+                    rank_level: page.preview_rank.parse().unwrap_or(0),
+                    segment: (!page.preview_segment.is_empty()).then(|| page.preview_segment.clone()),
                     first_order: f.contains_key("preview_first"),
                 };
                 let p = s.app.preview_points(&programme, &input);
