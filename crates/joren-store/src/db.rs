@@ -101,6 +101,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "memberships", include_str!("../migrations/sqlite/0012_memberships.sql")),
     (13, "perks", include_str!("../migrations/sqlite/0013_perks.sql")),
     (14, "point_bonuses", include_str!("../migrations/sqlite/0014_point_bonuses.sql")),
+    (15, "lot_expiry", include_str!("../migrations/sqlite/0015_lot_expiry.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -117,6 +118,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "memberships", include_str!("../migrations/postgres/0012_memberships.sql")),
     (13, "perks", include_str!("../migrations/postgres/0013_perks.sql")),
     (14, "point_bonuses", include_str!("../migrations/postgres/0014_point_bonuses.sql")),
+    (15, "lot_expiry", include_str!("../migrations/postgres/0015_lot_expiry.sql")),
 ];
 
 impl Store {

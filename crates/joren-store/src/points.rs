@@ -106,6 +106,7 @@ pub struct PointLot {
 /// One ledger entry as shown to staff.
 #[derive(Debug, Clone, Serialize)]
 pub struct PointEntry {
+    /// The entry's id; a lot's first expiry, recorded on the lot, has the lot's id negated.
     pub id: i64,
     pub lot_id: i64,
     pub kind: EntryKind,
@@ -396,7 +397,7 @@ impl Store {
             index.get(&id).copied().ok_or_else(|| StoreError::Conflict(format!("point entry on unknown lot {id}")))
         };
         for r in sqlx::query(
-            "SELECT lot_id, kind, points, day, redemption_id, settles_lot_id FROM point_entries \
+            "SELECT lot_id, kind, points, day, redemption_id, settles_lot_id FROM point_ledger \
              WHERE customer_id = $1 ORDER BY id",
         )
         .bind(customer_id)
@@ -915,59 +916,83 @@ impl Store {
         .await?)
     }
 
-    /// Expires, as of local day `today`, whatever is left in lots whose last day is before it,
-    /// each with an `expire` entry dated `today`. One transaction, in bulk.
+    /// Expires, as of local day `today`, whatever is left in lots whose last day is before it.
+    /// A lot's first expiry is recorded on the lot (`expired_points` on `expired_day`: one row
+    /// write a lot); a lot expiring again (points restored to it after it expired) gets an
+    /// `expire` entry. One transaction, in bulk; the two sets of lots are disjoint.
     pub async fn expire_points(&self, today: NaiveDate) -> Result<ExpiryRun> {
         let day = day_number(today);
         let now = now_ms();
+        const DUE: &str = "remaining > 0 AND expires_day IS NOT NULL AND expires_day < $1";
         let mut tx = self.begin_bulk_write().await?;
-        let run = match self.backend() {
+        let (first, again) = match self.backend() {
             Backend::Postgres => {
-                // One statement: lock the due lots, zero them and append their entries, so a
-                // customer operation that changed a lot meanwhile is waited for and re-read.
-                let row = sqlx::query(
+                // Each UPDATE locks its lots and re-reads one a customer operation changed
+                // meanwhile, so what it records is what the lot held.
+                let first = sqlx::query(AssertSqlSafe(format!(
+                    "WITH expired AS (UPDATE point_lots SET expired_points = remaining, expired_day = $1, \
+                        expired_at = $2, remaining = 0 WHERE {DUE} AND expired_day IS NULL RETURNING expired_points) \
+                     SELECT COUNT(*) AS lots, CAST(COALESCE(SUM(expired_points), 0) AS BIGINT) AS points FROM expired"
+                )))
+                .bind(day)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                let again = sqlx::query(AssertSqlSafe(format!(
                     "WITH due AS (SELECT id, customer_id, remaining FROM point_lots \
-                        WHERE remaining > 0 AND expires_day IS NOT NULL AND expires_day < $1 FOR UPDATE), \
+                        WHERE {DUE} AND expired_day IS NOT NULL FOR UPDATE), \
                      zeroed AS (UPDATE point_lots l SET remaining = 0 FROM due WHERE l.id = due.id \
                         RETURNING due.id, due.customer_id, due.remaining), \
                      logged AS (INSERT INTO point_entries (customer_id, lot_id, kind, points, day, created_at) \
                         SELECT customer_id, id, 'expire', -remaining, $1, $2 FROM zeroed RETURNING points) \
-                     SELECT COUNT(*) AS lots, CAST(COALESCE(SUM(-points), 0) AS BIGINT) AS points FROM logged",
-                )
+                     SELECT COUNT(*) AS lots, CAST(COALESCE(SUM(-points), 0) AS BIGINT) AS points FROM logged"
+                )))
                 .bind(day)
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-                ExpiryRun { lots: row.try_get("lots")?, points: to_i64(&row, "points")? }
+                (first, again)
             }
             Backend::Sqlite => {
-                // The write transaction holds the database: the two statements see one state.
-                let logged = sqlx::query(
+                // The write transaction holds the database: the statements see one state.
+                let count = |filter: &str| {
+                    sqlx::query(AssertSqlSafe(format!(
+                        "SELECT COUNT(*) AS lots, CAST(COALESCE(SUM(remaining), 0) AS BIGINT) AS points \
+                         FROM point_lots WHERE {DUE} AND {filter}"
+                    )))
+                    .bind(day)
+                };
+                let again = count("expired_day IS NOT NULL").fetch_one(&mut *tx).await?;
+                sqlx::query(AssertSqlSafe(format!(
                     "INSERT INTO point_entries (customer_id, lot_id, kind, points, day, created_at) \
                      SELECT customer_id, id, 'expire', -remaining, $1, $2 FROM point_lots \
-                     WHERE remaining > 0 AND expires_day IS NOT NULL AND expires_day < $1",
-                )
+                     WHERE {DUE} AND expired_day IS NOT NULL"
+                )))
                 .bind(day)
                 .bind(now)
                 .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                let points: Option<i64> = sqlx::query_scalar(
-                    "SELECT CAST(SUM(remaining) AS BIGINT) FROM point_lots \
-                     WHERE remaining > 0 AND expires_day IS NOT NULL AND expires_day < $1",
-                )
-                .bind(day)
-                .fetch_one(&mut *tx)
                 .await?;
-                sqlx::query(
-                    "UPDATE point_lots SET remaining = 0 \
-                     WHERE remaining > 0 AND expires_day IS NOT NULL AND expires_day < $1",
-                )
+                sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE point_lots SET remaining = 0 WHERE {DUE} AND expired_day IS NOT NULL"
+                )))
                 .bind(day)
                 .execute(&mut *tx)
                 .await?;
-                ExpiryRun { lots: logged as i64, points: points.unwrap_or(0) }
+                let first = count("expired_day IS NULL").fetch_one(&mut *tx).await?;
+                sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE point_lots SET expired_points = remaining, expired_day = $1, expired_at = $2, \
+                     remaining = 0 WHERE {DUE} AND expired_day IS NULL"
+                )))
+                .bind(day)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                (first, again)
             }
+        };
+        let run = ExpiryRun {
+            lots: first.try_get::<i64, _>("lots")? + again.try_get::<i64, _>("lots")?,
+            points: to_i64(&first, "points")? + to_i64(&again, "points")?,
         };
         tx.commit().await?;
         Ok(run)
@@ -1046,8 +1071,8 @@ impl Store {
             .collect::<Result<_>>()?;
         let history = sqlx::query(
             "SELECT e.id, e.lot_id, e.kind, l.value_kind, e.points, e.day, e.redemption_id, e.created_at \
-             FROM point_entries e JOIN point_lots l ON l.id = e.lot_id WHERE e.customer_id = $1 \
-             ORDER BY e.id DESC LIMIT 200",
+             FROM point_ledger e JOIN point_lots l ON l.id = e.lot_id WHERE e.customer_id = $1 \
+             ORDER BY e.created_at DESC, e.id DESC LIMIT 200",
         )
         .bind(customer_id)
         .fetch_all(&mut *tx)
@@ -1091,7 +1116,7 @@ impl Store {
     /// outstanding balance (liability) at each month's end.
     pub async fn points_report(&self) -> Result<Vec<PointsMonth>> {
         let rows = sqlx::query(
-            "SELECT e.day, e.kind, l.value_kind, CAST(SUM(e.points) AS BIGINT) AS points FROM point_entries e \
+            "SELECT e.day, e.kind, l.value_kind, CAST(SUM(e.points) AS BIGINT) AS points FROM point_ledger e \
              JOIN point_lots l ON l.id = e.lot_id GROUP BY e.day, e.kind, l.value_kind ORDER BY e.day",
         )
         .fetch_all(&self.pool)
@@ -1149,7 +1174,7 @@ impl Store {
     pub async fn verify_points(&self) -> Result<Vec<LotMismatch>> {
         let rows = sqlx::query(
             "SELECT l.id, l.remaining, CAST(COALESCE(SUM(e.points), 0) AS BIGINT) AS total FROM point_lots l \
-             LEFT JOIN point_entries e ON e.lot_id = l.id GROUP BY l.id, l.remaining \
+             LEFT JOIN point_ledger e ON e.lot_id = l.id GROUP BY l.id, l.remaining \
              HAVING l.remaining <> COALESCE(SUM(e.points), 0) ORDER BY l.id",
         )
         .fetch_all(&self.pool)

@@ -444,3 +444,52 @@ async fn segment_and_rank_campaigns_reach_only_their_customers() {
         assert_eq!(a["points_earned"]["campaign"], json!(0), "レギュラー: {a}");
     }
 }
+
+/// A lot's first expiry is recorded on the lot, a second one (points restored to it after it
+/// expired) as an entry; either way the ledger stays whole, the history lists both and the
+/// report counts both.
+#[tokio::test]
+async fn points_restored_to_an_expired_lot_expire_again() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let today = t.app.today_date();
+        let c = t.customer(json!({"family_name": "失効", "given_name": "二度", "phone": "090-4400-0001"})).await;
+        let grant = json!({"points": 100, "reason": "期間限定", "expires_on": today.to_string()});
+        let (s, v) = t.post(&t.staff_token, &format!("/api/v1/customers/{c}/points/grants"), &grant).await;
+        assert_eq!(s, 201, "{v}");
+        let (s, r) =
+            t.post(&t.staff_token, "/api/v1/points/redemptions", &json!({"customer_id": c, "points": 30})).await;
+        assert_eq!(s, 201, "{r}");
+        let (s, v) =
+            t.post(&t.staff_token, &format!("/api/v1/points/redemptions/{}/confirm", r["id"]), &json!({})).await;
+        assert_eq!(s, 200, "{v}");
+
+        let tomorrow = today + chrono::Days::new(1);
+        let run = t.app.expire_points(tomorrow).await.unwrap();
+        assert_eq!((run.lots, run.points), (1, 70), "what was left");
+        verify(&t).await;
+        // The redemption is cancelled after the lot expired: its 30 points go back to the lot
+        // and expire with the next run.
+        let (s, v) =
+            t.post(&t.staff_token, &format!("/api/v1/points/redemptions/{}/cancel", r["id"]), &json!({})).await;
+        assert_eq!(s, 200, "{v}");
+        let run = t.app.expire_points(tomorrow).await.unwrap();
+        assert_eq!((run.lots, run.points), (1, 30), "the restored points");
+        assert_eq!(t.app.expire_points(tomorrow).await.unwrap().lots, 0, "once");
+        verify(&t).await;
+
+        let acct = account(&t, c).await;
+        let expiries: Vec<i64> = acct["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "expire")
+            .map(|e| e["points"].as_i64().unwrap())
+            .collect();
+        assert_eq!(expiries, [-30, -70], "newest first: {acct}");
+        let (_, report) = t.get(&t.staff_token, "/api/v1/points/report").await;
+        let expired: i64 = report["months"].as_array().unwrap().iter().map(|m| m["expired"].as_i64().unwrap()).sum();
+        assert_eq!(expired, 100, "{report}");
+        assert_eq!(acct["free"]["available"], json!(0), "{acct}");
+    }
+}
