@@ -228,6 +228,45 @@ impl App {
         Ok((lot, replayed))
     }
 
+    /// Grants the programme's survey bonus for survey response `response_id` answered by the
+    /// customer (the survey module, or another survey tool through the API, calls this): once
+    /// per response, however often it is called. Answers the lot's id, or `None` when the
+    /// response already earned it or the bonus is off.
+    pub async fn grant_survey_bonus(&self, actor: &Actor, customer_id: i64, response_id: i64) -> Result<Option<i64>> {
+        actor.require_write()?;
+        if response_id <= 0 {
+            return Err(FieldError::new("response_id", "アンケート回答の ID (1 以上) を指定してください").into());
+        }
+        let programme = self.points_programme().await?;
+        if programme.survey_bonus <= 0 || !programme.enabled {
+            return Ok(None);
+        }
+        let today = self.today_date();
+        let source = LotSource {
+            source: "bonus",
+            reason: format!("アンケート回答ポイント (回答 {response_id})"),
+            created_by: actor.user_id,
+            breakdown: EarnBreakdown { bonus: programme.survey_bonus, ..EarnBreakdown::default() },
+        };
+        let lot = self
+            .store
+            .grant_bonus_once(
+                customer_id,
+                "survey",
+                response_id,
+                programme.survey_bonus,
+                source,
+                today,
+                programme.expiry,
+            )
+            .await?;
+        if let Some(lot) = lot {
+            let detail = serde_json::json!({"lot": lot, "response_id": response_id, "points": programme.survey_bonus});
+            self.audit(actor, "points.survey_bonus", "customer", customer_id, detail).await?;
+        }
+        Ok(lot)
+    }
+
     /// Deducts points by hand with a reason (audited): a confirmed redemption of kind
     /// `adjustment`, soonest-expiring lots first.
     pub async fn deduct_points(

@@ -75,6 +75,9 @@ pub struct Programme {
     /// Points for each customer with a birthday on file, once a year.
     #[serde(default)]
     pub birthday_bonus: BirthdayBonus,
+    /// Points for an answered satisfaction survey, once per survey response; 0 is off.
+    #[serde(default)]
+    pub survey_bonus: i64,
     #[serde(default)]
     pub campaigns: Vec<Campaign>,
     /// Minutes a reserved redemption holds its points before it is cancelled by itself.
@@ -96,6 +99,7 @@ impl Default for Programme {
             shortfall: ShortfallPolicy::DeductOtherLots,
             first_purchase_bonus: 0,
             birthday_bonus: BirthdayBonus::default(),
+            survey_bonus: 0,
             campaigns: Vec::new(),
             reservation_minutes: 30,
             ranks: RankRules::default(),
@@ -243,6 +247,9 @@ impl Programme {
         }
         if !(0..=1_000_000).contains(&self.birthday_bonus.points) {
             errors.push("birthday_bonus.points", "0〜1000000 で指定してください");
+        }
+        if !(0..=1_000_000).contains(&self.survey_bonus) {
+            errors.push("survey_bonus", "0〜1000000 で指定してください");
         }
         if !(1..=10_080).contains(&self.reservation_minutes) {
             errors.push("reservation_minutes", "1〜10080 分で指定してください");

@@ -561,6 +561,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("points.birthday_bonus", "誕生日ポイント (0 で無し)", "Birthday bonus (0: none)"),
     ("points.birthday_day", "誕生日に", "on the birthday"),
     ("points.birthday_month", "誕生月の1日に", "on the 1st of the birth month"),
+    ("points.survey_bonus", "アンケート回答ポイント (0 で無し)", "Survey answered bonus (0: none)"),
     ("points.reservation_minutes", "レジでの仮押さえ時間 (分)", "Checkout hold (minutes)"),
     ("points.expiry", "有効期限", "Expiry"),
     ("points.fixed_term", "獲得から一定期間 (確定型)", "Fixed term from earning"),

@@ -498,6 +498,7 @@ async fn health_and_openapi_are_served() {
         "/settings/points",
         "/customers/{id}/points",
         "/customers/{id}/points/grants",
+        "/customers/{id}/points/survey-bonus",
         "/points/redemptions",
         "/points/redemptions/{id}/confirm",
         "/points/redemptions/{id}/cancel",

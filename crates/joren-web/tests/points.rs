@@ -493,3 +493,40 @@ async fn points_restored_to_an_expired_lot_expire_again() {
         assert_eq!(acct["free"]["available"], json!(0), "{acct}");
     }
 }
+
+/// The survey-answered bonus: off until set; then once per survey response, however often
+/// the survey module (or another tool) reports the answer.
+#[tokio::test]
+async fn survey_bonus_is_granted_once_per_response() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let c = t.customer(json!({"family_name": "回答", "given_name": "太郎", "phone": "090-4500-0001"})).await;
+        let path = format!("/api/v1/customers/{c}/points/survey-bonus");
+        let (s, v) = t.post(&t.staff_token, &path, &json!({"response_id": 17})).await;
+        assert_eq!((s, &v["lot_id"]), (200, &Value::Null), "off by default: {v}");
+        let (_, mut p) = t.get(&t.owner_token, "/api/v1/settings/points").await;
+        p["survey_bonus"] = json!(200);
+        let (s, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/points", &p).await;
+        assert_eq!(s, 200, "{v}");
+
+        let (s, v) = t.post(&t.staff_token, &path, &json!({"response_id": 17})).await;
+        assert_eq!(s, 201, "{v}");
+        let lots = v["account"]["lots"].as_array().unwrap();
+        assert_eq!((lots.len(), &lots[0]["granted"], &lots[0]["source"]), (1, &json!(200), &json!("bonus")), "{v}");
+        assert!(lots[0]["reason"].as_str().unwrap().contains("回答 17"), "{v}");
+        let (s, again) = t.post(&t.staff_token, &path, &json!({"response_id": 17})).await;
+        assert_eq!((s, &again["lot_id"]), (200, &Value::Null), "once per response: {again}");
+        let (s, _) = t.post(&t.staff_token, &path, &json!({"response_id": 18})).await;
+        assert_eq!(s, 201, "another response earns again");
+        assert_eq!(account(&t, c).await["free"]["balance"], json!(400));
+
+        let (s, v) = t.post(&t.staff_token, &path, &json!({"response_id": 0})).await;
+        assert_eq!((s, &v["error"]["field"]), (422, &json!("response_id")), "{v}");
+        let (s, _) = t.post(&t.viewer_token, &path, &json!({"response_id": 19})).await;
+        assert_eq!(s, 403);
+        let (s, _) =
+            t.post(&t.staff_token, "/api/v1/customers/999999/points/survey-bonus", &json!({"response_id": 19})).await;
+        assert_eq!(s, 404);
+        verify(&t).await;
+    }
+}

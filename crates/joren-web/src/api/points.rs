@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/points", get(account))
         .route("/customers/{id}/points/grants", post(grant))
         .route("/customers/{id}/points/deductions", post(deduct))
+        .route("/customers/{id}/points/survey-bonus", post(survey_bonus))
         .route("/points/redemptions", post(reserve))
         .route("/points/redemptions/{id}", get(redemption))
         .route("/points/redemptions/{id}/confirm", post(confirm))
@@ -82,6 +83,25 @@ async fn grant(
     let (lot, again) = s.app.grant_points(&a, id, input, idempotency_key(&headers)?).await?;
     let body = json!({"lot_id": lot, "account": s.app.points_account(id).await?});
     Ok(replayed((StatusCode::CREATED, Json(body)).into_response(), again))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SurveyAnswer {
+    response_id: i64,
+}
+
+/// The survey bonus for one answered survey: 201 with the lot when granted, 200 with
+/// `lot_id: null` when that response already earned it (or the bonus is off).
+async fn survey_bonus(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<SurveyAnswer>,
+) -> ApiResult {
+    let lot = s.app.grant_survey_bonus(&a, id, input.response_id).await?;
+    let status = if lot.is_some() { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(json!({"lot_id": lot, "account": s.app.points_account(id).await?}))).into_response())
 }
 
 async fn deduct(

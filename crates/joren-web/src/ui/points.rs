@@ -485,6 +485,7 @@ fn programme_from_form(f: &HashMap<String, String>) -> Result<Programme, String>
             ShortfallPolicy::DeductOtherLots
         },
         first_purchase_bonus: num("first_purchase_bonus")?,
+        survey_bonus: if get("survey_bonus").is_empty() { 0 } else { num("survey_bonus")? },
         birthday_bonus: BirthdayBonus {
             points: num("birthday_bonus_points")?,
             timing: if get("birthday_bonus_timing") == "month" { BirthdayTiming::Month } else { BirthdayTiming::Day },
