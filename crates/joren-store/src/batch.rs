@@ -81,6 +81,24 @@ impl Batch {
         self
     }
 
+    /// Adds `insert` (`INSERT INTO t (a, b, …)`) for `rows` as multi-row statements of up to
+    /// 500 rows, `columns` values a row, bound by `bind`.
+    pub(crate) fn push_rows<T>(
+        &mut self,
+        insert: &str,
+        columns: usize,
+        rows: &[T],
+        mut bind: impl FnMut(&mut Self, &T),
+    ) {
+        let row = format!("({})", vec!["?"; columns].join(","));
+        for chunk in rows.chunks(500) {
+            self.push(&format!("{insert} VALUES {}", vec![row.as_str(); chunk.len()].join(",")));
+            for r in chunk {
+                bind(self, r);
+            }
+        }
+    }
+
     /// Binds the next parameter of the current statement.
     pub(crate) fn bind<'t, T: Encode<'t, Any> + Type<Any> + 't>(&mut self, value: T) -> &mut Self {
         if let Err(e) = self.args.add(value) {

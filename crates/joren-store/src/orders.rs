@@ -673,9 +673,6 @@ const ORDER_INSERT_COLUMNS: [&str; 17] = [
     "created_at",
 ];
 
-/// Order lines written per INSERT (9 parameters each, well under both backends' limits).
-const ITEMS_PER_STATEMENT: usize = 500;
-
 /// Adds the order (with id `id`) and its lines to `batch`.
 fn push_order(batch: &mut Batch, id: i64, d: &OrderDraft, request_hash: &str) {
     batch
@@ -699,16 +696,14 @@ fn push_order(batch: &mut Batch, id: i64, d: &OrderDraft, request_hash: &str) {
         .bind(d.total)
         .bind(d.note.clone())
         .bind(now_ms());
-    for (chunk_no, chunk) in d.items.chunks(ITEMS_PER_STATEMENT).enumerate() {
-        let rows = vec!["(?,?,?,?,?,?,?,?,?)"; chunk.len()].join(",");
-        batch.push(&format!(
-            "INSERT INTO order_items (order_id, line_no, sku, name, category, quantity, unit_price, tax_rate, amount) \
-             VALUES {rows}"
-        ));
-        for (i, it) in chunk.iter().enumerate() {
-            batch
-                .bind(id)
-                .bind((chunk_no * ITEMS_PER_STATEMENT + i) as i64 + 1)
+    let lines: Vec<(i64, &joren_core::order::LineItem)> = (1..).zip(&d.items).collect();
+    batch.push_rows(
+        "INSERT INTO order_items (order_id, line_no, sku, name, category, quantity, unit_price, tax_rate, amount)",
+        9,
+        &lines,
+        |b, (line_no, it)| {
+            b.bind(id)
+                .bind(*line_no)
                 .bind(it.sku.clone())
                 .bind(it.name.clone())
                 .bind(it.category.clone())
@@ -716,8 +711,8 @@ fn push_order(batch: &mut Batch, id: i64, d: &OrderDraft, request_hash: &str) {
                 .bind(it.unit_price)
                 .bind(it.tax_rate)
                 .bind(it.amount);
-        }
-    }
+        },
+    );
 }
 
 /// The order just written, as [`Store::get_order`] would read it back.

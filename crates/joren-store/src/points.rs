@@ -327,40 +327,31 @@ fn push_ledger(batch: &mut Batch, l: &mut LoadedLedger, new_lot_ids: Vec<i64>) -
             .bind(now);
         l.lot_ids.push(id);
     }
-    // New entries and debts in multi-row statements (8 and 6 parameters a row).
-    for chunk in l.ledger.entries[l.entries..].chunks(500) {
-        let rows = vec!["(?,?,?,?,?,?,?,?)"; chunk.len()].join(",");
-        batch.push(&format!(
-            "INSERT INTO point_entries (customer_id, lot_id, kind, points, day, redemption_id, settles_lot_id, \
-             created_at) VALUES {rows}"
-        ));
-        for e in chunk {
-            batch
-                .bind(l.customer_id)
-                .bind(l.lot_ids[e.lot])
+    // New entries and debts in multi-row statements.
+    let (customer, ids, now) = (l.customer_id, &l.lot_ids, now);
+    batch.push_rows(
+        "INSERT INTO point_entries (customer_id, lot_id, kind, points, day, redemption_id, settles_lot_id, created_at)",
+        8,
+        &l.ledger.entries[l.entries..],
+        |b, e| {
+            b.bind(customer)
+                .bind(ids[e.lot])
                 .bind(entry_kind_str(e.kind))
                 .bind(e.points)
                 .bind(day_number(e.on))
                 .bind(e.redemption)
-                .bind(e.settles.map(|s| l.lot_ids[s]))
+                .bind(e.settles.map(|s| ids[s]))
                 .bind(now);
-        }
-    }
-    for chunk in l.ledger.debts[l.debts..].chunks(500) {
-        let rows = vec!["(?,?,?,?,?,?)"; chunk.len()].join(",");
-        batch.push(&format!(
-            "INSERT INTO point_debts (customer_id, lot_id, value_kind, points, day, created_at) VALUES {rows}"
-        ));
-        for d in chunk {
-            batch
-                .bind(l.customer_id)
-                .bind(l.lot_ids[d.lot])
-                .bind(kind_str(d.kind))
-                .bind(d.points)
-                .bind(day_number(d.on))
-                .bind(now);
-        }
-    }
+        },
+    );
+    batch.push_rows(
+        "INSERT INTO point_debts (customer_id, lot_id, value_kind, points, day, created_at)",
+        6,
+        &l.ledger.debts[l.debts..],
+        |b, d| {
+            b.bind(customer).bind(ids[d.lot]).bind(kind_str(d.kind)).bind(d.points).bind(day_number(d.on)).bind(now);
+        },
+    );
     Ok(())
 }
 
