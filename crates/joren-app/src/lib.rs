@@ -50,8 +50,8 @@ pub struct App {
     pub config: AppConfig,
     /// The last order log read, with the store's order-log version it was read at.
     order_log_cache: metrics::OrderLogCache,
-    /// The local day ranks were last evaluated by this process's schedule.
-    ranks_evaluated_on: std::sync::Arc<std::sync::Mutex<Option<chrono::NaiveDate>>>,
+    /// The local day this process's schedule last did its daily points work (ranks, birthdays).
+    daily_points_work_on: std::sync::Arc<std::sync::Mutex<Option<chrono::NaiveDate>>>,
 }
 
 /// Who is acting: a logged-in user, an API token's user, or the CLI/system.
@@ -141,7 +141,7 @@ impl App {
     pub async fn open(url: &str, config: AppConfig) -> Result<Self> {
         let store = Store::connect(url).await?;
         store.migrate().await?;
-        Ok(Self { store, config, order_log_cache: Default::default(), ranks_evaluated_on: Default::default() })
+        Ok(Self { store, config, order_log_cache: Default::default(), daily_points_work_on: Default::default() })
     }
 
     /// The shop time zone's offset from UTC in hours, now (used to read plain dates).

@@ -375,7 +375,7 @@ impl App {
     /// (reviews fall on the 1st, and pending points become spendable day by day) and the
     /// birthday bonuses. Answers the bonuses granted.
     async fn daily_points_work(&self, today: NaiveDate) -> Result<usize> {
-        let due = *self.ranks_evaluated_on.lock().unwrap_or_else(|e| e.into_inner()) != Some(today);
+        let due = *self.daily_points_work_on.lock().unwrap_or_else(|e| e.into_inner()) != Some(today);
         if !due {
             return Ok(0);
         }
@@ -387,7 +387,7 @@ impl App {
         if granted > 0 {
             tracing::info!(granted, "birthday bonuses granted");
         }
-        *self.ranks_evaluated_on.lock().unwrap_or_else(|e| e.into_inner()) = Some(today);
+        *self.daily_points_work_on.lock().unwrap_or_else(|e| e.into_inner()) = Some(today);
         Ok(granted)
     }
 

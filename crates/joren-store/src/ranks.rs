@@ -4,7 +4,6 @@
 use chrono::{NaiveDate, NaiveTime};
 use joren_core::rank::{RankMeasure, RankRules};
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::batch::Batch;
@@ -203,11 +202,6 @@ pub(crate) fn order_contribution(
     }
 }
 
-/// Reads the `(customer_id, v)` rows of [`push_values`].
-fn values_from_rows(rows: &[AnyRow]) -> Result<Vec<(i64, i64)>> {
-    rows.iter().map(|r| Ok((r.try_get("customer_id")?, r.try_get::<Option<i64>, _>("v")?.unwrap_or(0)))).collect()
-}
-
 async fn load_rank(conn: &mut AnyConnection, customer_id: i64) -> Result<Option<CustomerRank>> {
     let row = sqlx::query(AssertSqlSafe(format!("SELECT {RANK_COLUMNS} FROM customer_ranks WHERE customer_id = $1")))
         .bind(customer_id)
@@ -335,7 +329,8 @@ impl Store {
         let mut batch = Batch::new(self.backend());
         batch.push(&values_sql(measure, customer.is_some()));
         bind_values(&mut batch, measure, span, customer);
-        values_from_rows(&batch.run(&mut conn).await?)
+        let rows = batch.run(&mut conn).await?;
+        rows.iter().map(|r| Ok((r.try_get("customer_id")?, r.try_get::<Option<i64>, _>("v")?.unwrap_or(0)))).collect()
     }
 
     /// Applies rank writes in batches; a write whose customer no longer holds the expected
