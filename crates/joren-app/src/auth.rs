@@ -57,11 +57,103 @@ fn check_username(username: &str) -> Result<()> {
     }
 }
 
-fn check_password(password: &str) -> Result<()> {
-    if password.chars().count() < 8 {
-        return Err(joren_core::FieldError::new("password", "パスワードは8文字以上にしてください").into());
+/// Shortest password accepted for a new or changed password.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Passwords people pick first; refused whatever their length (compared case-insensitively).
+const COMMON_PASSWORDS: &[&str] = &[
+    "1234567890",
+    "0123456789",
+    "12345678910",
+    "1111111111",
+    "0000000000",
+    "1q2w3e4r5t",
+    "qwertyuiop",
+    "qwerty1234",
+    "asdfghjkl;",
+    "password12",
+    "password123",
+    "password1234",
+    "passw0rd12",
+    "iloveyou12",
+    "abcdefghij",
+    "abcd123456",
+    "letmein123",
+    "welcome123",
+    "admin12345",
+    "administrator",
+    "changeme123",
+    "joren12345",
+    "jorenjoren",
+    "zaq12wsxcde",
+    "1qaz2wsx3edc",
+    "aaaaaaaaaa",
+    "abc1234567",
+];
+
+/// The password policy: at least [`MIN_PASSWORD_CHARS`] characters, at most 256, not the user
+/// name (nor containing it), not a commonly used password.
+pub fn check_password(username: &str, password: &str) -> Result<()> {
+    let bad = |m: String| Err(joren_core::FieldError::new("password", m).into());
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        return bad(format!("パスワードは{MIN_PASSWORD_CHARS}文字以上にしてください"));
+    }
+    if n > 256 {
+        return bad("パスワードは256文字以内にしてください".into());
+    }
+    let lower = password.to_lowercase();
+    if !username.is_empty() && lower.contains(&username.to_lowercase()) {
+        return bad("ユーザー名を含むパスワードは使えません".into());
+    }
+    if COMMON_PASSWORDS.contains(&lower.as_str()) || lower.chars().all(|c| lower.starts_with(c)) {
+        return bad("よく使われるパスワードです。別のものにしてください".into());
     }
     Ok(())
+}
+
+/// Failed logins an account may have within [`FAILURE_WINDOW_MS`] before it is locked.
+pub const ACCOUNT_FREE_FAILURES: i64 = 5;
+/// Failed logins one client address may have (over any accounts) before it is locked.
+pub const ADDRESS_FREE_FAILURES: i64 = 20;
+/// Failures older than this are forgotten.
+pub const FAILURE_WINDOW_MS: i64 = 30 * 60 * 1000;
+
+/// Password hashing (argon2, ≈ 20 MB and tens of milliseconds of one core each) runs on a
+/// bounded pool: at most `permits` at once on blocking threads, at most `max_waiting` queued;
+/// beyond that a login is refused at once. So a flood of logins cannot take every core or the
+/// memory from the rest of the shop.
+#[derive(Debug)]
+pub struct PasswordWork {
+    permits: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+    max_waiting: usize,
+}
+
+impl Default for PasswordWork {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        Self::new((cores / 2).max(1), 32)
+    }
+}
+
+impl PasswordWork {
+    pub fn new(permits: usize, max_waiting: usize) -> Self {
+        Self { permits: tokio::sync::Semaphore::new(permits), waiting: Default::default(), max_waiting }
+    }
+
+    /// Runs `f` (a hash or a verification) on the pool; `None` when the queue is full.
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<Option<T>> {
+        use std::sync::atomic::Ordering;
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Ok(None);
+        }
+        let permit = self.permits.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let _permit = permit.map_err(|e| AppError::Internal(e.to_string()))?;
+        tokio::task::spawn_blocking(f).await.map(Some).map_err(|e| AppError::Internal(e.to_string()))
+    }
 }
 
 impl App {
@@ -76,8 +168,8 @@ impl App {
     ) -> Result<i64> {
         actor.require_owner()?;
         check_username(username)?;
-        check_password(password)?;
-        let hash = hash_password(password)?;
+        check_password(username, password)?;
+        let hash = self.hash_on_pool(password).await?;
         let id = self.store.create_user(username, display_name, role, &hash).await?;
         self.audit(actor, "user.create", "user", id, serde_json::json!({"username": username, "role": role.as_str()}))
             .await?;
@@ -97,8 +189,8 @@ impl App {
         let user = self.store.user_by_username(username).await?.ok_or(AppError::NotFound("user"))?;
         let hash = match password {
             Some(p) => {
-                check_password(p)?;
-                Some(hash_password(p)?)
+                check_password(username, p)?;
+                Some(self.hash_on_pool(p).await?)
             }
             None => None,
         };
@@ -113,14 +205,47 @@ impl App {
         .await
     }
 
-    /// Checks a username and password and opens a session.
-    pub async fn login(&self, username: &str, password: &str) -> Result<Login> {
-        let user = self.store.user_by_username(username.trim()).await?;
-        let Some(user) = user.filter(|u| !u.disabled && verify_password(password, &u.password_hash)) else {
+    async fn hash_on_pool(&self, password: &str) -> Result<String> {
+        let password = password.to_string();
+        self.password_work
+            .run(move || hash_password(&password))
+            .await?
+            .ok_or_else(|| AppError::Conflict("混み合っています。少し待ってからもう一度 / busy, try again".into()))?
+    }
+
+    /// Checks a username and password and opens a session. A login is refused without any
+    /// password work while its account (or the client's address) is locked after repeated
+    /// failures ([`AppError::TooManyAttempts`]); every failure is counted and logged. An
+    /// unknown user costs the same work and gets the same answer as a wrong password.
+    pub async fn login(&self, username: &str, password: &str, client: Option<std::net::IpAddr>) -> Result<Login> {
+        let username = username.trim();
+        let now = Utc::now().timestamp_millis();
+        let account_key = format!("user:{}", username.to_lowercase());
+        let address_key = client.map(|ip| format!("ip:{ip}"));
+        let keys: Vec<&str> = std::iter::once(account_key.as_str()).chain(address_key.as_deref()).collect();
+        if let Some(until) = self.store.login_locked_until(&keys, now).await? {
+            tracing::warn!(user = username, client = ?client, "login refused: locked after repeated failures");
+            return Err(AppError::TooManyAttempts { retry_after_secs: ((until - now) / 1000).max(1) });
+        }
+        let user = self.store.user_by_username(username).await?;
+        if password.len() > 1024 {
+            return self.login_failed(username, &account_key, address_key.as_deref(), client, now).await;
+        }
+        let (hash, live) = match &user {
+            Some(u) => (u.password_hash.clone(), !u.disabled),
             // Same work whether or not the user exists, so timing does not reveal usernames.
-            let _ = verify_password(password, DUMMY_HASH);
-            return Err(AppError::Unauthorized);
+            None => (DUMMY_HASH.to_string(), false),
         };
+        let pw = password.to_string();
+        let verified = self.password_work.run(move || verify_password(&pw, &hash)).await?;
+        let Some(verified) = verified else {
+            tracing::warn!(user = username, client = ?client, "login refused: password work queue full");
+            return Err(AppError::TooManyAttempts { retry_after_secs: 1 });
+        };
+        let Some(user) = user.filter(|_| live && verified) else {
+            return self.login_failed(username, &account_key, address_key.as_deref(), client, now).await;
+        };
+        self.store.clear_login_failures(&account_key).await?;
         let session_token = random_token();
         let csrf_token = random_token();
         let expires = Utc::now() + Duration::days(SESSION_DAYS);
@@ -128,6 +253,23 @@ impl App {
         let actor = Actor::from_user(&user);
         self.audit(&actor, "session.login", "user", user.id, serde_json::json!({})).await?;
         Ok(Login { session_token, csrf_token, actor })
+    }
+
+    async fn login_failed(
+        &self,
+        username: &str,
+        account_key: &str,
+        address_key: Option<&str>,
+        client: Option<std::net::IpAddr>,
+        now: i64,
+    ) -> Result<Login> {
+        let failures =
+            self.store.record_login_failure(account_key, now, FAILURE_WINDOW_MS, ACCOUNT_FREE_FAILURES).await?;
+        if let Some(k) = address_key {
+            self.store.record_login_failure(k, now, FAILURE_WINDOW_MS, ADDRESS_FREE_FAILURES).await?;
+        }
+        tracing::warn!(user = username, client = ?client, failures, "login failed");
+        Err(AppError::Unauthorized)
     }
 
     /// The actor and CSRF token of a session cookie value, if the session is live.

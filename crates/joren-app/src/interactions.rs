@@ -49,10 +49,17 @@ impl App {
         if input.subject.trim().is_empty() && input.body.trim().is_empty() {
             errors.push("subject", "件名か内容を入力してください");
         }
+        errors.take(joren_core::text::check_text("subject", &input.subject, joren_core::text::SHORT_TEXT));
+        errors.take(joren_core::text::check_text("body", &input.body, joren_core::text::LONG_TEXT));
         let occurred_at = match input.occurred_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Utc::now(),
             Some(s) => errors
                 .take(joren_core::order::parse_timestamp("occurred_at", s, self.tz_offset_hours()))
+                .and_then(|t| {
+                    errors
+                        .take(self.config.order_dates.check("occurred_at", t, Utc::now(), self.tz_offset_hours()))
+                        .map(|_| t)
+                })
                 .unwrap_or_else(Utc::now),
         };
         if !errors.is_empty() {

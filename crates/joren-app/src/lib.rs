@@ -35,11 +35,18 @@ pub struct AppConfig {
     /// Whether a serving process runs the scheduled work (hourly housekeeping, nightly
     /// metrics). Tests turn it off so nothing changes the data behind their back.
     pub background_jobs: bool,
+    /// Which order dates are accepted (API, forms and imports).
+    pub order_dates: joren_core::order::DateBounds,
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
-        Self { time_zone: chrono_tz::Asia::Tokyo, secure_cookies: false, background_jobs: true }
+        Self {
+            time_zone: chrono_tz::Asia::Tokyo,
+            secure_cookies: false,
+            background_jobs: true,
+            order_dates: Default::default(),
+        }
     }
 }
 
@@ -52,6 +59,8 @@ pub struct App {
     order_log_cache: metrics::OrderLogCache,
     /// The local day this process's schedule last did its daily points work (ranks, birthdays).
     daily_points_work_on: std::sync::Arc<std::sync::Mutex<Option<chrono::NaiveDate>>>,
+    /// The bounded pool password hashing runs on.
+    password_work: std::sync::Arc<auth::PasswordWork>,
 }
 
 /// Who is acting: a logged-in user, an API token's user, or the CLI/system.
@@ -102,6 +111,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("ログインが必要です")]
     Unauthorized,
+    /// Too many failed logins: try again after this many seconds.
+    #[error("ログインの失敗が続いたため、{retry_after_secs}秒後までログインできません")]
+    TooManyAttempts { retry_after_secs: i64 },
     #[error("{0}")]
     Io(String),
     #[error("内部エラー: {0}")]
@@ -141,7 +153,13 @@ impl App {
     pub async fn open(url: &str, config: AppConfig) -> Result<Self> {
         let store = Store::connect(url).await?;
         store.migrate().await?;
-        Ok(Self { store, config, order_log_cache: Default::default(), daily_points_work_on: Default::default() })
+        Ok(Self {
+            store,
+            config,
+            order_log_cache: Default::default(),
+            daily_points_work_on: Default::default(),
+            password_work: Default::default(),
+        })
     }
 
     /// The shop time zone's offset from UTC in hours, now (used to read plain dates).
@@ -175,14 +193,21 @@ impl App {
     }
 }
 
-/// Checks an `Idempotency-Key` header value (1–255 characters) where one was sent.
-pub(crate) fn check_idempotency_key(key: Option<&str>) -> Result<()> {
-    if let Some(k) = key
-        && (k.is_empty() || k.len() > 255)
-    {
+/// Checks an `Idempotency-Key` header value (1–255 characters) where one was sent, and scopes
+/// it to the caller: keys are per user (a session and the user's API tokens share them; the
+/// CLI has its own), so nobody can replay — and so read — another user's stored answer.
+pub(crate) fn scoped_idempotency_key(actor: &Actor, key: Option<&str>) -> Result<Option<String>> {
+    let Some(k) = key else { return Ok(None) };
+    if k.is_empty() || k.len() > 255 {
         return Err(FieldError::new("Idempotency-Key", "1〜255文字で指定してください").into());
     }
-    Ok(())
+    if k.chars().any(|c| c.is_control()) {
+        return Err(FieldError::new("Idempotency-Key", "制御文字は使えません").into());
+    }
+    Ok(Some(match actor.user_id {
+        Some(id) => format!("u{id}:{k}"),
+        None => format!("cli:{k}"),
+    }))
 }
 
 /// SHA-256 of `bytes` as lower-case hex (token hashes, request fingerprints).

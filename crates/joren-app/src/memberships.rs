@@ -111,7 +111,8 @@ impl App {
         key: Option<&str>,
     ) -> Result<(Membership, bool)> {
         actor.require_write()?;
-        crate::check_idempotency_key(key)?;
+        let key = crate::scoped_idempotency_key(actor, key)?;
+        let key = key.as_deref();
         let hash = sha256_hex(format!("{customer_id}:{}", input.plan_id).as_bytes());
         let (m, again) = self
             .store
@@ -133,7 +134,8 @@ impl App {
         key: Option<&str>,
     ) -> Result<(Membership, bool)> {
         actor.require_write()?;
-        crate::check_idempotency_key(key)?;
+        let key = crate::scoped_idempotency_key(actor, key)?;
+        let key = key.as_deref();
         let change = match input.action.as_str() {
             "renew" => MembershipChange::Renew,
             "pause" => MembershipChange::Pause,

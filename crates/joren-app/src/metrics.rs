@@ -50,9 +50,12 @@ impl App {
 
     async fn read_order_log(&self) -> Result<OrderLog> {
         let mut rows: Vec<(i64, i32, i64)> = Vec::new();
+        // An order dated after today (a till whose clock runs ahead, within the accepted
+        // tolerance) counts as today's: the observation never ends in the future.
+        let today = self.today();
         let orders = self
             .store
-            .stream_order_log(|customer, at, amount| rows.push((customer, self.local_day(at), amount)))
+            .stream_order_log(|customer, at, amount| rows.push((customer, self.local_day(at).min(today), amount)))
             .await?;
         let ids: Vec<String> = rows.iter().map(|r| r.0.to_string()).collect();
         let log = TransactionLog::from_rows(ids.iter().zip(&rows).map(|(id, r)| (id.as_str(), r.1, r.2)), 0);
@@ -67,7 +70,7 @@ impl App {
         let order_log = self.order_log().await?;
         let orders = order_log.orders;
         let today = self.today();
-        let end = order_log.log.day.iter().copied().max().unwrap_or(today).max(today);
+        let end = today;
         let models = tokio::task::spawn_blocking(move || compute_metrics(&order_log.log, end));
         // The purchases for cross-sell are read while the models run.
         let associations = self.compute_associations().await?;

@@ -11,7 +11,7 @@ pub use joren_store::{ExpiryRun, LotMismatch, PointsAccount, PointsMonth, Redemp
 use joren_store::{LotSource, RedemptionRequest};
 use serde::{Deserialize, Serialize};
 
-use crate::{Actor, App, Result, check_idempotency_key, sha256_hex};
+use crate::{Actor, App, Result, sha256_hex};
 
 /// What one run of the points schedule did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -109,6 +109,7 @@ pub(crate) fn check_reason(reason: &str) -> Result<()> {
     if reason.trim().is_empty() {
         return Err(FieldError::new("reason", "理由を入力してください (監査記録に残ります)").into());
     }
+    joren_core::text::check_text("reason", reason, 1_000)?;
     Ok(())
 }
 
@@ -198,7 +199,8 @@ impl App {
         key: Option<&str>,
     ) -> Result<(i64, bool)> {
         actor.require_write()?;
-        check_idempotency_key(key)?;
+        let key = crate::scoped_idempotency_key(actor, key)?;
+        let key = key.as_deref();
         check_points(input.points)?;
         check_reason(&input.reason)?;
         let today = self.today_date();
@@ -277,7 +279,8 @@ impl App {
         key: Option<&str>,
     ) -> Result<Redemption> {
         actor.require_write()?;
-        check_idempotency_key(key)?;
+        let key = crate::scoped_idempotency_key(actor, key)?;
+        let key = key.as_deref();
         check_points(input.points)?;
         check_reason(&input.reason)?;
         let hash = sha256_hex(serde_json::to_string(&("deduct", customer_id, &input)).unwrap_or_default().as_bytes());
@@ -314,12 +317,13 @@ impl App {
     /// retry answers the first redemption; another body with the key is a conflict).
     pub async fn reserve_points(&self, actor: &Actor, input: ReserveInput, key: Option<&str>) -> Result<Redemption> {
         actor.require_write()?;
-        check_idempotency_key(key)?;
+        let key = crate::scoped_idempotency_key(actor, key)?;
+        let key = key.as_deref();
         check_points(input.points)?;
         let programme = self.points_programme().await?;
         let hash = sha256_hex(serde_json::to_string(&("reserve", &input)).unwrap_or_default().as_bytes());
         let hold = Utc::now() + chrono::Duration::minutes(i64::from(programme.reservation_minutes));
-        Ok(self
+        let r = self
             .store
             .redeem_points(&RedemptionRequest {
                 customer_id: input.customer_id,
@@ -334,21 +338,41 @@ impl App {
                 on: self.today_date(),
                 actor: actor.user_id,
             })
-            .await?)
+            .await?;
+        if !r.replayed {
+            let detail = serde_json::json!({"redemption": r.id, "input": input});
+            self.audit(actor, "points.reserve", "customer", r.customer_id, detail).await?;
+        }
+        Ok(r)
     }
 
-    /// Confirms a reserved redemption (again: the same answer).
+    /// Confirms a reserved redemption (again: the same answer); audited once.
     pub async fn confirm_redemption(&self, actor: &Actor, id: i64, order_id: Option<i64>) -> Result<Redemption> {
         actor.require_write()?;
-        Ok(self.store.confirm_redemption(id, order_id).await?)
+        let r = self.store.confirm_redemption(id, order_id).await?;
+        if !r.replayed {
+            let detail = serde_json::json!({"points": r.points, "order_id": r.order_id});
+            self.audit(actor, "points.confirm_redemption", "redemption", id, detail).await?;
+        }
+        Ok(r)
     }
 
-    /// Cancels a redemption: its points go back to their lots (again: the same answer).
+    /// Cancels a redemption: its points go back to their lots (again: the same answer, with
+    /// no second audit entry). A manual deduction made by someone else is cancelled only by
+    /// an owner; a confirmed checkout redemption not at all (refund the order instead).
     pub async fn cancel_redemption(&self, actor: &Actor, id: i64) -> Result<Redemption> {
         actor.require_write()?;
+        let current = self.store.get_redemption(id).await?;
+        if current.purpose == "adjustment" && (current.created_by.is_none() || current.created_by != actor.user_id) {
+            actor
+                .require_owner()
+                .map_err(|_| crate::AppError::Forbidden("ほかの人の手動減算を取り消せるのはオーナーだけです".into()))?;
+        }
         let r = self.store.cancel_redemption(id, self.today_date()).await?;
-        self.audit(actor, "points.cancel_redemption", "redemption", id, serde_json::json!({"points": r.points}))
-            .await?;
+        if !r.replayed {
+            self.audit(actor, "points.cancel_redemption", "redemption", id, serde_json::json!({"points": r.points}))
+                .await?;
+        }
         Ok(r)
     }
 
@@ -364,7 +388,11 @@ impl App {
         let stale = self.store.stale_reservations(Utc::now()).await?;
         let today = self.today_date();
         for id in &stale {
-            self.store.cancel_redemption(*id, today).await?;
+            match self.store.cancel_redemption(*id, today).await {
+                // Confirmed at the till after the list was read: it stays.
+                Ok(_) | Err(joren_store::StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         let expired = self.expire_points(today).await?;
         let birthday_bonuses = self.daily_points_work(today).await?;

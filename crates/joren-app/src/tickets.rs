@@ -63,7 +63,8 @@ impl App {
         key: Option<&str>,
     ) -> Result<TicketWrite> {
         actor.require_write()?;
-        crate::check_idempotency_key(key)?;
+        let key = crate::scoped_idempotency_key(actor, key)?;
+        let key = key.as_deref();
         let hash = sha256_hex(format!("{customer_id}:{}", input.plan_id).as_bytes());
         let sold =
             self.store.sell_ticket(customer_id, input.plan_id, self.today_date(), key, &hash, actor.user_id).await?;
@@ -78,7 +79,8 @@ impl App {
     /// Takes one visit (staff); a retry with the same key answers the first use.
     pub async fn use_ticket(&self, actor: &Actor, id: i64, input: UseInput, key: Option<&str>) -> Result<TicketWrite> {
         actor.require_write()?;
-        crate::check_idempotency_key(key)?;
+        let key = crate::scoped_idempotency_key(actor, key)?;
+        let key = key.as_deref();
         Ok(self.store.use_ticket(id, self.today_date(), key, &input.note, actor.user_id).await?)
     }
 

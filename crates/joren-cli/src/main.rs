@@ -39,6 +39,10 @@ struct Global {
     /// The shop's IANA time zone (days, birthdays, reports).
     #[arg(long, env = "JOREN_TIME_ZONE", default_value = "Asia/Tokyo", global = true)]
     time_zone: String,
+    /// Orders dated before this day are refused (API, forms, imports), so a typo such as 0001
+    /// never lands; orders more than a day in the future are refused too.
+    #[arg(long, env = "JOREN_EARLIEST_ORDER_DATE", default_value = "1990-01-01", global = true)]
+    earliest_order_date: chrono::NaiveDate,
 }
 
 #[derive(Subcommand)]
@@ -379,7 +383,8 @@ enum TokenCommand {
 
 fn config(g: &Global, secure_cookies: bool) -> Result<AppConfig> {
     let time_zone = g.time_zone.parse().map_err(|_| anyhow::anyhow!("unknown time zone {}", g.time_zone))?;
-    Ok(AppConfig { time_zone, secure_cookies, background_jobs: true })
+    let order_dates = joren_core::order::DateBounds { earliest: g.earliest_order_date, ..Default::default() };
+    Ok(AppConfig { time_zone, secure_cookies, background_jobs: true, order_dates })
 }
 
 async fn open(url: &str, config: AppConfig) -> Result<App> {

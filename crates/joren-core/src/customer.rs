@@ -274,9 +274,6 @@ impl CustomerInput {
         }
         if let Some(tags) = self.tags {
             p.tags = normalize_tags(&tags);
-            if p.tags.iter().any(|t| t.chars().count() > 50) {
-                errors.push("tags", "タグは50文字以内です");
-            }
         }
         if let Some(owner) = self.owner_user_id {
             p.owner_user_id = owner;
@@ -289,6 +286,30 @@ impl CustomerInput {
         }
         if let Some(v) = self.acquisition_campaign {
             p.acquisition_campaign = opt(&v);
+        }
+        {
+            use crate::text::{LONG_TEXT, MAX_TAGS, SHORT_TEXT, check_text};
+            let short = [
+                ("family_name", p.family_name.as_str()),
+                ("given_name", &p.given_name),
+                ("company_name", &p.company_name),
+                ("line_user_id", p.line_user_id.as_deref().unwrap_or_default()),
+                ("city", p.city.as_deref().unwrap_or_default()),
+                ("street", p.street.as_deref().unwrap_or_default()),
+                ("building", p.building.as_deref().unwrap_or_default()),
+                ("acquisition_campaign", p.acquisition_campaign.as_deref().unwrap_or_default()),
+            ];
+            for (field, v) in short {
+                errors.take(check_text(field, v, SHORT_TEXT));
+            }
+            errors.take(check_text("notes", &p.notes, LONG_TEXT));
+            errors.take(check_text("preferences", &p.preferences, LONG_TEXT));
+            if p.tags.len() > MAX_TAGS {
+                errors.push("tags", format!("タグは{MAX_TAGS}個までです"));
+            }
+            if let Some(e) = p.tags.iter().find_map(|t| check_text("tags", t, 50).err()) {
+                errors.0.push(e);
+            }
         }
         match p.kind {
             CustomerKind::Person

@@ -17,6 +17,7 @@ pub mod programme;
 pub mod rank;
 pub mod role;
 pub mod segment_filter;
+pub mod text;
 pub mod ticket;
 
 pub use error::{FieldError, FieldErrors};

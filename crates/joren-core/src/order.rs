@@ -10,6 +10,62 @@ use crate::{FieldError, FieldErrors};
 /// product (cross-sell leaves it out).
 pub const AMOUNT_ONLY_ITEM_NAME: &str = "(明細なし)";
 
+/// Bounds of an order, checked at the edge (API, forms, CSV) with an error naming the field.
+/// With them no total, tax, refund or per-customer sum can overflow an `i64` (a customer would
+/// need 90 million maximal orders), and SQL sums stay inside PostgreSQL's `bigint`.
+pub mod bounds {
+    /// Largest unit price, in minor units (¥100,000,000).
+    pub const MAX_UNIT_PRICE: i64 = 100_000_000;
+    /// Largest quantity on one line.
+    pub const MAX_QUANTITY: i64 = 100_000;
+    /// Largest amount of one line (quantity × unit price), in minor units.
+    pub const MAX_LINE_AMOUNT: i64 = 100_000_000;
+    /// Most lines on one order.
+    pub const MAX_LINES: usize = 1_000;
+    /// Largest shipping charge or discount, in minor units.
+    pub const MAX_CHARGE: i64 = 100_000_000;
+    /// Longest SKU.
+    pub const MAX_SKU: usize = 100;
+}
+
+/// Which order dates are believable: not before `earliest` (default 1990-01-01) and not more
+/// than `future_tolerance` after now (default one day: a till whose clock runs a little ahead).
+/// An order outside is refused, so a typo such as 2999 never becomes the end of observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateBounds {
+    pub earliest: NaiveDate,
+    pub future_tolerance: chrono::Duration,
+}
+
+impl Default for DateBounds {
+    fn default() -> Self {
+        Self {
+            earliest: NaiveDate::from_ymd_opt(1990, 1, 1).expect("valid date"),
+            future_tolerance: chrono::Duration::days(1),
+        }
+    }
+}
+
+impl DateBounds {
+    /// Checks `at` against the bounds, `now` being the present; `earliest` is a day in the
+    /// shop's zone (`tz_offset_hours`).
+    pub fn check(
+        &self,
+        field: &str,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        tz_offset_hours: i32,
+    ) -> Result<(), FieldError> {
+        if (at + chrono::Duration::hours(i64::from(tz_offset_hours))).date_naive() < self.earliest {
+            return Err(FieldError::new(field, format!("{} より前の日付は使えません", self.earliest)));
+        }
+        if at > now + self.future_tolerance {
+            return Err(FieldError::new(field, "未来の日付は使えません"));
+        }
+        Ok(())
+    }
+}
+
 /// Sales channels an order can come from.
 pub const CHANNELS: [&str; 6] = ["store", "ec", "phone", "event", "wholesale", "other"];
 
@@ -202,6 +258,18 @@ impl OrderInput {
     /// Validates the order and computes totals. `now` is used when `ordered_at` is absent;
     /// `tz_offset_hours` interprets plain dates in the shop's time zone.
     pub fn validate(self, now: DateTime<Utc>, tz_offset_hours: i32) -> Result<OrderDraft, FieldErrors> {
+        self.validate_within(now, tz_offset_hours, &DateBounds::default())
+    }
+
+    /// [`OrderInput::validate`] with the shop's own bounds on order dates.
+    pub fn validate_within(
+        self,
+        now: DateTime<Utc>,
+        tz_offset_hours: i32,
+        dates: &DateBounds,
+    ) -> Result<OrderDraft, FieldErrors> {
+        use crate::text::{LONG_TEXT, SHORT_TEXT, check_text};
+        use bounds::*;
         let mut errors = FieldErrors::default();
         if self.customer_id <= 0 {
             errors.push("customer_id", "customer_id は必須です");
@@ -210,9 +278,19 @@ impl OrderInput {
         if external_id.as_ref().is_some_and(|s| s.len() > 200) {
             errors.push("external_id", "external_id は200文字以内です");
         }
+        if let Some(x) = &external_id {
+            errors.take(check_text("external_id", x, 200));
+        }
+        errors.take(check_text("note", &self.note, LONG_TEXT));
         let ordered_at = match self.ordered_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => now,
-            Some(s) => errors.take(parse_timestamp("ordered_at", s, tz_offset_hours)).unwrap_or(now),
+            Some(s) => match errors.take(parse_timestamp("ordered_at", s, tz_offset_hours)) {
+                Some(t) => {
+                    errors.take(dates.check("ordered_at", t, now, tz_offset_hours));
+                    t
+                }
+                None => now,
+            },
         };
         let channel = match self.channel.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => "store".to_string(),
@@ -229,24 +307,33 @@ impl OrderInput {
         if self.items.is_empty() {
             errors.push("items", "明細が1行以上必要です");
         }
+        if self.items.len() > MAX_LINES {
+            errors.push("items", format!("明細は{MAX_LINES}行までです"));
+        }
         let mut items = Vec::with_capacity(self.items.len());
         for (i, it) in self.items.into_iter().enumerate() {
             let f = |name: &str| format!("items[{i}].{name}");
             if it.name.trim().is_empty() {
                 errors.push(&f("name"), "商品名は必須です");
             }
-            if it.quantity <= 0 {
-                errors.push(&f("quantity"), "数量は1以上です");
+            errors.take(check_text(&f("name"), &it.name, SHORT_TEXT));
+            errors.take(check_text(&f("sku"), &it.sku, MAX_SKU));
+            errors.take(check_text(&f("category"), &it.category, SHORT_TEXT));
+            if !(1..=MAX_QUANTITY).contains(&it.quantity) {
+                errors.push(&f("quantity"), format!("数量は1〜{MAX_QUANTITY}です"));
             }
-            if it.unit_price < 0 {
-                errors.push(&f("unit_price"), "単価は0以上です");
+            if !(0..=MAX_UNIT_PRICE).contains(&it.unit_price) {
+                errors.push(&f("unit_price"), format!("単価は0〜{MAX_UNIT_PRICE}です"));
             }
             if ![0, 8, 10].contains(&it.tax_rate) {
                 errors.push(&f("tax_rate"), "税率は 10, 8, 0 のいずれかです");
             }
-            let amount = it.quantity.checked_mul(it.unit_price);
-            if amount.is_none() {
-                errors.push(&f("quantity"), "金額が大きすぎます");
+            let amount = it.quantity.checked_mul(it.unit_price).filter(|a| *a <= MAX_LINE_AMOUNT);
+            if amount.is_none()
+                && (1..=MAX_QUANTITY).contains(&it.quantity)
+                && (0..=MAX_UNIT_PRICE).contains(&it.unit_price)
+            {
+                errors.push(&f("quantity"), format!("1行の金額 (数量 × 単価) は{MAX_LINE_AMOUNT}までです"));
             }
             items.push(LineItem {
                 sku: it.sku.trim().to_string(),
@@ -258,11 +345,14 @@ impl OrderInput {
                 amount: amount.unwrap_or(0),
             });
         }
-        if self.shipping < 0 {
-            errors.push("shipping", "送料は0以上です");
+        if !(0..=MAX_CHARGE).contains(&self.shipping) {
+            errors.push("shipping", format!("送料は0〜{MAX_CHARGE}です"));
         }
-        if self.discount < 0 {
-            errors.push("discount", "値引きは0以上です");
+        if !(0..=MAX_CHARGE).contains(&self.discount) {
+            errors.push("discount", format!("値引きは0〜{MAX_CHARGE}です"));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
         }
         let prices_include_tax = self.prices_include_tax.unwrap_or(true);
         let subtotal: i64 = items.iter().map(|i| i.amount).sum();

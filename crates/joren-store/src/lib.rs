@@ -48,7 +48,7 @@ pub use segments::{SavedSegment, SegmentPage};
 pub use tickets::{Ticket, TicketPlan, TicketUse, TicketWrite};
 pub use timeline::TimelineEntry;
 pub use uploads::Upload;
-pub use users::{ApiToken, Session, User};
+pub use users::{ApiToken, Session, User, login_lock_ms};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -161,9 +161,13 @@ pub struct Redemption {
     pub order_id: Option<i64>,
     pub reason: String,
     pub hold_until: Option<DateTime<Utc>>,
+    /// The user who made it (None: the system or the CLI).
+    #[serde(skip)]
+    pub created_by: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub settled_at: Option<DateTime<Utc>>,
-    /// True when this answer is a replay of an earlier request with the same key.
+    /// True when this answer is a replay: of an earlier request with the same key, or a
+    /// confirmation or cancellation of what was already confirmed or cancelled.
     #[serde(skip)]
     pub replayed: bool,
 }
@@ -833,7 +837,7 @@ impl Store {
         match r.status.as_str() {
             "confirmed" => {
                 tx.commit().await?;
-                return Ok(r);
+                return Ok(Redemption { replayed: true, ..r });
             }
             "cancelled" => return Err(StoreError::Conflict(format!("ポイント利用 {id} は取り消し済みです"))),
             _ => {}
@@ -852,7 +856,8 @@ impl Store {
     }
 
     /// Cancels a redemption: its points go back to the lots they came from, with their own
-    /// expiry. Cancelling again answers the same.
+    /// expiry. Cancelling again answers the same (marked `replayed`); a confirmed checkout
+    /// redemption cannot be cancelled (a conflict).
     pub async fn cancel_redemption(&self, id: i64, on: NaiveDate) -> Result<Redemption> {
         let mut tx = self.begin_write().await?;
         let customer_id: i64 = sqlx::query_scalar("SELECT customer_id FROM point_redemptions WHERE id = $1")
@@ -864,7 +869,14 @@ impl Store {
         let r = self.locked_redemption(&mut tx, id).await?;
         if r.status == "cancelled" {
             tx.commit().await?;
-            return Ok(r);
+            return Ok(Redemption { replayed: true, ..r });
+        }
+        if r.status == "confirmed" && r.purpose == "checkout" {
+            // The sale went through: its points come back only with a refund or cancellation
+            // of the order. Read under the row lock, so a cancel racing the confirmation loses.
+            return Err(StoreError::Conflict(format!(
+                "ポイント利用 {id} は確定済みです (注文の返金・キャンセルで戻ります)"
+            )));
         }
         let mut l = self.load_ledger(&mut tx, customer_id, true).await?;
         l.ledger.restore(id, on).map_err(points_error)?;
@@ -1188,7 +1200,7 @@ fn to_i64(r: &AnyRow, col: &str) -> Result<i64> {
 }
 
 const REDEMPTION_COLUMNS: &str = "id, customer_id, value_kind, points, purpose, status, order_id, reason, hold_until, \
-    created_at, settled_at";
+    created_by, created_at, settled_at";
 
 fn redemption_from_row(r: &AnyRow) -> Result<Redemption> {
     Ok(Redemption {
@@ -1201,6 +1213,7 @@ fn redemption_from_row(r: &AnyRow) -> Result<Redemption> {
         order_id: r.try_get("order_id")?,
         reason: r.try_get("reason")?,
         hold_until: r.try_get::<Option<i64>, _>("hold_until")?.map(from_ms),
+        created_by: r.try_get("created_by")?,
         created_at: from_ms(r.try_get("created_at")?),
         settled_at: r.try_get::<Option<i64>, _>("settled_at")?.map(from_ms),
         replayed: false,

@@ -112,6 +112,9 @@ impl Store {
     }
 
     /// Changes role, password hash or disabled flag (each optional).
+    /// Changes a user's role, password hash or disabled flag. A new password ends every
+    /// session of the user; disabling also revokes the user's API tokens for good, so
+    /// enabling the user again revives neither.
     pub async fn update_user(
         &self,
         id: i64,
@@ -119,25 +122,32 @@ impl Store {
         password_hash: Option<&str>,
         disabled: Option<bool>,
     ) -> Result<()> {
-        let n = self
-            .execute_write(
-                sqlx::query(
-                    "UPDATE users SET role = COALESCE($1, role), password_hash = COALESCE($2, password_hash), \
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE users SET role = COALESCE($1, role), password_hash = COALESCE($2, password_hash), \
              disabled = COALESCE($3, disabled) WHERE id = $4",
-                )
-                .bind(role.map(Role::as_str))
-                .bind(password_hash)
-                .bind(disabled.map(i64::from))
-                .bind(id),
-            )
-            .await?
-            .rows_affected();
+        )
+        .bind(role.map(Role::as_str))
+        .bind(password_hash)
+        .bind(disabled.map(i64::from))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound("user"));
         }
-        if disabled == Some(true) {
-            self.execute_write(sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id)).await?;
+        if password_hash.is_some() || disabled == Some(true) {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         }
+        if disabled == Some(true) {
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(now_ms())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -250,5 +260,64 @@ impl Store {
             .await?
             .rows_affected();
         if n == 0 { Err(StoreError::NotFound("api token")) } else { Ok(()) }
+    }
+}
+
+/// How long a login key stays locked after `failures` recent failures, in milliseconds, when
+/// `free` failures pass unlocked: 1 s after the first failure past them, doubling with each
+/// further one, at most 15 minutes (never for good: the owner always gets back in).
+pub fn login_lock_ms(failures: i64, free: i64) -> i64 {
+    const MAX_MS: i64 = 15 * 60 * 1000;
+    let over = failures - free;
+    if over < 0 { 0 } else { (1000_i64 << over.min(20)).min(MAX_MS) }
+}
+
+impl Store {
+    /// The latest `locked_until` (ms) among `keys` that is still in the future at `now`.
+    pub async fn login_locked_until(&self, keys: &[&str], now: i64) -> Result<Option<i64>> {
+        let mut latest: Option<i64> = None;
+        for key in keys {
+            let until: Option<i64> =
+                sqlx::query_scalar("SELECT locked_until FROM login_failures WHERE key = $1 AND locked_until > $2")
+                    .bind(*key)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            latest = latest.max(until);
+        }
+        Ok(latest)
+    }
+
+    /// Counts a failed login against `key` (failures older than `window_ms` are forgotten)
+    /// and locks the key per [`login_lock_ms`] with `free` failures allowed; answers the
+    /// failures counted.
+    pub async fn record_login_failure(&self, key: &str, now: i64, window_ms: i64, free: i64) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let failures: i64 = sqlx::query_scalar(
+            "INSERT INTO login_failures (key, failures, locked_until, updated_at) VALUES ($1, 1, 0, $2) \
+             ON CONFLICT (key) DO UPDATE SET failures = CASE WHEN login_failures.updated_at < $3 THEN 1 \
+             ELSE login_failures.failures + 1 END, updated_at = $2 RETURNING failures",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(now - window_ms)
+        .fetch_one(&mut *tx)
+        .await?;
+        let lock = login_lock_ms(failures, free);
+        if lock > 0 {
+            sqlx::query("UPDATE login_failures SET locked_until = $1 WHERE key = $2")
+                .bind(now + lock)
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(failures)
+    }
+
+    /// Forgets the failures of `key` (after a successful login).
+    pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
+        self.execute_write(sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key)).await?;
+        Ok(())
     }
 }

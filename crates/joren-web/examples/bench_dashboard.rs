@@ -55,9 +55,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::spawn(async move { joren_web::serve(server_app, listener, std::future::pending()).await });
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     let (user, password, _, _) = joren_app::demo::DEMO_USERS[0];
+    let page = client.get(format!("{base}/login")).send().await?;
+    let form_cookie = page.headers().get("set-cookie").ok_or("no login cookie")?.to_str()?;
+    let form_cookie = form_cookie.split(';').next().unwrap_or_default().to_string();
+    let html = page.text().await?;
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
     let login = client
         .post(format!("{base}/login"))
-        .form(&[("username", user), ("password", password), ("next", "/")])
+        .header("cookie", form_cookie)
+        .form(&[("username", user), ("password", password), ("next", "/"), ("csrf", csrf)])
         .send()
         .await?;
     let cookie = login.headers().get("set-cookie").ok_or("no session cookie")?.to_str()?;

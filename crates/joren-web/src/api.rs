@@ -1,7 +1,6 @@
 //! `/api/v1`: JSON endpoints. Each handler parses, calls one use case and serialises.
 
 use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -99,7 +98,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}", get(get_order))
         .route("/orders/{id}/refunds", post(refund_order))
         .route("/orders/{id}/cancel", post(cancel_order))
-        .route("/import/{kind}", post(import))
+        .route("/import/{kind}", post(import).layer(axum::extract::DefaultBodyLimit::max(crate::guard::UPLOAD_LIMIT)))
         .route("/export/{kind}", get(export))
         .route("/users", get(list_users).post(create_user))
         .route("/audit", get(audit))
@@ -108,27 +107,87 @@ pub fn routes() -> Router<AppState> {
         .merge(tickets::routes())
         .merge(memberships::routes())
         .merge(perks::routes())
+        .fallback(not_found)
 }
 
-/// `Json<T>` whose rejections are API errors naming the problem (unknown or missing field,
-/// wrong type, bad JSON).
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint (see /api/v1/openapi.json)")
+}
+
+/// `Json<T>` whose rejections are API errors naming the problem: bad JSON, a string holding a
+/// control character, an unknown or missing field, a wrong type — `field` is the path of the
+/// field (`items[0].quantity`), never its value.
 pub struct JsonBody<T>(pub T);
 
 impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Self(v)),
-            Err(JsonRejection::JsonDataError(e)) => {
-                let msg = e.body_text();
-                let field = msg.split('`').nth(1).map(str::to_string);
-                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", msg);
-                err.field = field;
-                Err(err)
-            }
-            Err(e) => Err(ApiError::bad_request(e.body_text())),
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"));
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Content-Type: application/json が必要です / expected Content-Type: application/json",
+            ));
         }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::new(e.status(), "payload_too_large", e.body_text()))?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::bad_request(format!("JSON が読めません / invalid JSON: {e}")))?;
+        if let Some(path) = control_character_at(&value, String::new()) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                format!("{path}: 制御文字 (NUL など) は使えません / control characters are not allowed"),
+            )
+            .field(path));
+        }
+        serde_path_to_error::deserialize(value).map(Self).map_err(|e| {
+            let inner = e.inner().to_string();
+            let mut path = e.path().to_string();
+            if path == "." {
+                path.clear();
+            }
+            // serde names a missing field in the message, at its parent's path.
+            // (An unknown field's path is already its own.)
+            if let Some(name) = inner.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
+                path = if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
+            }
+            let mut err =
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", format!("{path}: {inner}"));
+            if !path.is_empty() {
+                err.field = Some(path);
+            }
+            err
+        })
+    }
+}
+
+/// The path (`items[2].name`) of the first string or key in `v` holding a forbidden control
+/// character.
+fn control_character_at(v: &serde_json::Value, here: String) -> Option<String> {
+    use serde_json::Value;
+    let bad = |s: &str| s.chars().any(joren_core::text::is_forbidden_control);
+    match v {
+        Value::String(s) if bad(s) => Some(if here.is_empty() { "body".into() } else { here }),
+        Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, x)| control_character_at(x, format!("{here}[{i}]")))
+        }
+        Value::Object(map) => map.iter().find_map(|(k, x)| {
+            let at = if here.is_empty() { k.clone() } else { format!("{here}.{k}") };
+            if bad(k) {
+                Some(at.chars().filter(|c| !joren_core::text::is_forbidden_control(*c)).collect())
+            } else {
+                control_character_at(x, at)
+            }
+        }),
+        _ => None,
     }
 }
 

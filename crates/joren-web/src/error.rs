@@ -49,6 +49,11 @@ impl From<AppError> for ApiError {
             AppError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             AppError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
             AppError::Unauthorized => Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "authentication required"),
+            AppError::TooManyAttempts { retry_after_secs } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("too many failed logins: try again in {retry_after_secs} s"),
+            ),
             AppError::Io(m) => Self::new(StatusCode::BAD_REQUEST, "bad_request", m),
             AppError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");

@@ -154,6 +154,16 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("login.password", "パスワード", "Password"),
     ("login.submit", "ログイン", "Log in"),
     ("login.failed", "ユーザー名またはパスワードが違います", "Wrong username or password"),
+    (
+        "login.locked",
+        "ログインの失敗が続いたため、しばらくログインできません。数分後にもう一度お試しください",
+        "Too many failed logins: please wait a few minutes and try again",
+    ),
+    (
+        "login.expired",
+        "フォームの有効期限が切れました。もう一度ログインしてください",
+        "The form expired: please log in again",
+    ),
     ("home.title", "ホーム", "Home"),
     ("home.customers", "顧客数", "Customers"),
     ("home.orders", "注文数", "Orders"),

@@ -5,6 +5,7 @@
 mod api;
 mod auth;
 mod error;
+mod guard;
 mod i18n;
 mod ui;
 
@@ -25,13 +26,16 @@ pub struct AppState {
 
 /// The whole HTTP application.
 pub fn router(app: App) -> Router {
+    let secure = app.config.secure_cookies;
     let state = AppState { app };
     Router::new()
         .route("/healthz", get(api::healthz))
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes().layer(axum::middleware::from_fn(guard::json_errors)))
         .merge(ui::routes())
+        .layer(axum::middleware::from_fn(guard::refuse_control_characters))
+        .layer(axum::middleware::from_fn(move |req, next| guard::security_headers(secure, req, next)))
         .layer(TraceLayer::new_for_http())
-        .layer(axum::extract::DefaultBodyLimit::max(512 * 1024 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(guard::BODY_LIMIT))
         .with_state(state)
 }
 
@@ -45,7 +49,8 @@ pub async fn serve(
         .config
         .background_jobs
         .then(|| [tokio::spawn(housekeeping_loop(app.clone())), tokio::spawn(points_loop(app.clone()))]);
-    let served = axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await;
+    let service = router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     for h in jobs.into_iter().flatten() {
         h.abort();
     }

@@ -465,13 +465,7 @@ async fn session_writes_need_the_csrf_token() {
             .unwrap();
         assert_eq!(r.status().as_u16(), 201);
 
-        let r = t
-            .client
-            .post(t.url("/login"))
-            .form(&[("username", "staff"), ("password", "wrong-password")])
-            .send()
-            .await
-            .unwrap();
+        let r = t.post_login("staff", "wrong-password").await;
         assert_eq!(r.status().as_u16(), 303);
         assert!(r.headers().get("location").unwrap().to_str().unwrap().starts_with("/login?error=1"));
         assert!(r.headers().get("set-cookie").is_none());

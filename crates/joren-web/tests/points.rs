@@ -457,18 +457,16 @@ async fn points_restored_to_an_expired_lot_expire_again() {
         let grant = json!({"points": 100, "reason": "期間限定", "expires_on": today.to_string()});
         let (s, v) = t.post(&t.staff_token, &format!("/api/v1/customers/{c}/points/grants"), &grant).await;
         assert_eq!(s, 201, "{v}");
-        let (s, r) =
-            t.post(&t.staff_token, "/api/v1/points/redemptions", &json!({"customer_id": c, "points": 30})).await;
+        // A manual deduction (confirmed at once; its maker may take it back).
+        let deduction = json!({"points": 30, "reason": "入力ミス"});
+        let (s, r) = t.post(&t.staff_token, &format!("/api/v1/customers/{c}/points/deductions"), &deduction).await;
         assert_eq!(s, 201, "{r}");
-        let (s, v) =
-            t.post(&t.staff_token, &format!("/api/v1/points/redemptions/{}/confirm", r["id"]), &json!({})).await;
-        assert_eq!(s, 200, "{v}");
 
         let tomorrow = today + chrono::Days::new(1);
         let run = t.app.expire_points(tomorrow).await.unwrap();
         assert_eq!((run.lots, run.points), (1, 70), "what was left");
         verify(&t).await;
-        // The redemption is cancelled after the lot expired: its 30 points go back to the lot
+        // The deduction is cancelled after the lot expired: its 30 points go back to the lot
         // and expire with the next run.
         let (s, v) =
             t.post(&t.staff_token, &format!("/api/v1/points/redemptions/{}/cancel", r["id"]), &json!({})).await;

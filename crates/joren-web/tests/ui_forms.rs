@@ -534,8 +534,9 @@ async fn points_are_adjusted_configured_and_reported_from_the_web_pages() {
             ("min_months", "0"),
             ("shortfall", "record_debt"),
             ("campaign_name_0", "年末感謝祭"),
-            ("campaign_from_0", "2026-12-01"),
-            ("campaign_to_0", "2026-12-31"),
+            // A campaign long past, so the preview of an order today does not include it.
+            ("campaign_from_0", "2020-12-01"),
+            ("campaign_to_0", "2020-12-31"),
             ("campaign_multiplier_0", "200"),
             ("campaign_category_0", ""),
             ("ranks_enabled", "1"),

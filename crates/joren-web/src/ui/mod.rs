@@ -19,6 +19,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{SESSION_COOKIE, WebUser, constant_time_eq, cookie};
+use crate::guard::safe_next;
 use crate::i18n::{Lang, Tr};
 
 mod dashboard;
@@ -76,12 +77,16 @@ pub fn routes() -> Router<AppState> {
         .route("/ranks/evaluate", post(points::evaluate_ranks))
         .route("/settings/points", get(points::settings).post(points::save_settings))
         .route("/import", get(import_page))
-        .route("/import/upload", post(import_upload))
+        .route(
+            "/import/upload",
+            post(import_upload).layer(axum::extract::DefaultBodyLimit::max(crate::guard::UPLOAD_LIMIT)),
+        )
         .route("/import/run", post(import_run))
         .route("/import/{token}/rejects.csv", get(import_rejects))
         .route("/export/{kind}", get(export))
         .route("/static/app.css", get(css))
         .route("/static/segments.js", get(segments_js))
+        .route("/static/app.js", get(app_js))
 }
 
 /// The request's language (cookie; Japanese by default).
@@ -132,6 +137,7 @@ impl UiError {
             AppError::Validation(_) | AppError::Io(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unauthorized => return Self::Login("/".into()),
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Self::Page(t, status, e.to_string())
@@ -155,6 +161,11 @@ impl IntoResponse for UiError {
 }
 
 type UiResult = Result<Response, UiError>;
+
+/// An error page outside a handler (the request guards), in Japanese.
+pub(crate) fn error_response(status: StatusCode, message: &str) -> Response {
+    UiError::Page(Tr(Lang::default()), status, message.to_string()).into_response()
+}
 
 fn render<T: Template>(t: &T) -> Response {
     match t.render() {
@@ -192,13 +203,6 @@ fn check_csrf(t: Tr, user: &WebUser, sent: &str) -> Result<(), UiError> {
     }
 }
 
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
-    }
-}
-
 /// A file served from the binary (no CDN: the pages work offline).
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "max-age=3600")], body).into_response()
@@ -211,6 +215,11 @@ async fn css() -> Response {
 /// The segment builder's script (plain JavaScript, no libraries).
 async fn segments_js() -> Response {
     asset("text/javascript; charset=utf-8", include_str!("../../static/segments.js"))
+}
+
+/// Behaviour every page shares (confirmation before destructive forms).
+async fn app_js() -> Response {
+    asset("text/javascript; charset=utf-8", include_str!("../../static/app.js"))
 }
 
 async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
@@ -233,11 +242,26 @@ struct NextQuery {
 struct LoginPage {
     t: Tr,
     next: String,
-    failed: bool,
+    /// Why the last attempt failed, worded.
+    message: Option<String>,
+    /// The login form's CSRF token (also in the `joren_login` cookie).
+    csrf: String,
 }
 
-async fn login_page(UiLang(t): UiLang, Query(q): Query<NextQuery>) -> Response {
-    render(&LoginPage { t, next: safe_next(q.next.as_deref()), failed: q.error.is_some() })
+/// Cookie holding the login form's CSRF token (double submit: the form must send it back).
+const LOGIN_CSRF_COOKIE: &str = "joren_login";
+
+async fn login_page(State(s): State<AppState>, UiLang(t): UiLang, Query(q): Query<NextQuery>) -> Response {
+    let message = q.error.as_deref().map(|e| match e {
+        "locked" => t.t("login.locked").to_string(),
+        "csrf" => t.t("login.expired").to_string(),
+        _ => t.t("login.failed").to_string(),
+    });
+    let csrf = auth::random_token();
+    let secure = if s.app.config.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{secure}");
+    let page = render(&LoginPage { t, next: safe_next(q.next.as_deref()), message, csrf });
+    ([(header::SET_COOKIE, cookie)], page).into_response()
 }
 
 #[derive(Deserialize)]
@@ -246,11 +270,42 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    csrf: String,
 }
 
-async fn login_submit(State(s): State<AppState>, Form(f): Form<LoginForm>) -> Response {
+/// The client's address as the socket saw it (no proxy header is trusted).
+pub(crate) struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let info = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(Self(info.map(|c| c.0.ip())))
+    }
+}
+
+async fn login_submit(
+    State(s): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let next = safe_next(Some(&f.next));
-    match s.app.login(&f.username, &f.password).await {
+    let back = |why: &str| Redirect::to(&format!("/login?error={why}&next={}", urlencode(&next))).into_response();
+    let sent_cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == LOGIN_CSRF_COOKIE)
+        .map(|(_, v)| v.to_string());
+    if !sent_cookie.is_some_and(|c| !f.csrf.is_empty() && constant_time_eq(&c, &f.csrf)) {
+        return back("csrf");
+    }
+    match s.app.login(&f.username, &f.password, client).await {
         Ok(login) => {
             let secure = if s.app.config.secure_cookies { "; Secure" } else { "" };
             let cookie = format!(
@@ -258,9 +313,15 @@ async fn login_submit(State(s): State<AppState>, Form(f): Form<LoginForm>) -> Re
                 login.session_token,
                 auth::SESSION_DAYS * 86400
             );
-            ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+            let used = format!("{LOGIN_CSRF_COOKIE}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0");
+            let mut resp = ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response();
+            if let Ok(v) = header::HeaderValue::from_str(&used) {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            resp
         }
-        Err(_) => Redirect::to(&format!("/login?error=1&next={}", urlencode(&next))).into_response(),
+        Err(AppError::TooManyAttempts { .. }) => back("locked"),
+        Err(_) => back("1"),
     }
 }
 

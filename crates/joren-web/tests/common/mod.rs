@@ -127,17 +127,40 @@ impl TestApp {
         v["id"].as_i64().unwrap()
     }
 
-    /// Logs in through the form; returns the session cookie header value.
-    pub async fn login_cookie(&self, username: &str) -> String {
-        let r = self
-            .client
+    /// The login form's CSRF cookie (`name=value`) and token, as a browser gets them.
+    pub async fn login_form(&self) -> (String, String) {
+        let r = self.client.get(self.url("/login")).send().await.unwrap();
+        let cookie = r.headers().get("set-cookie").expect("login CSRF cookie").to_str().unwrap();
+        let cookie = cookie.split(';').next().unwrap().to_string();
+        let html = r.text().await.unwrap();
+        let token = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        (cookie, token)
+    }
+
+    /// Posts the login form as a browser would (page first, then the form with its token).
+    pub async fn post_login(&self, username: &str, password: &str) -> reqwest::Response {
+        let (cookie, csrf) = self.login_form().await;
+        self.client
             .post(self.url("/login"))
-            .form(&[("username", username), ("password", PASSWORD), ("next", "/")])
+            .header("cookie", cookie)
+            .form(&[("username", username), ("password", password), ("next", "/"), ("csrf", &csrf)])
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Logs in through the form; returns the session cookie header value.
+    pub async fn login_cookie(&self, username: &str) -> String {
+        let r = self.post_login(username, PASSWORD).await;
         assert_eq!(r.status().as_u16(), 303);
-        let set = r.headers().get("set-cookie").expect("session cookie").to_str().unwrap().to_string();
+        let set = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .find(|v| v.starts_with("joren_session="))
+            .expect("session cookie")
+            .to_string();
         assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
         set.split(';').next().unwrap().to_string()
     }
