@@ -571,6 +571,11 @@ async fn import(g: &Global, a: ImportArgs, actor: &Actor) -> Result<()> {
     pb.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     println!("文字コード / encoding: {}   形式 / preset: {}", report.encoding, report.preset);
+    if report.mixed_encoding {
+        println!(
+            "注意: 別の文字コードの行が混ざっています (その行はエラー行へ) / warning: the file mixes encodings (those lines are rejected)"
+        );
+    }
     println!(
         "列の対応 / mapping: {}",
         report.mapping.iter().map(|(f, h)| format!("{f}←{h}")).collect::<Vec<_>>().join(", ")

@@ -52,11 +52,29 @@ fn users_tokens_import_and_export_from_the_command_line() {
     let o = joren(&db, &["import", "customers", csv.to_str().unwrap()], None);
     assert!(out(&o).contains("新規 0 created"), "re-import creates nothing: {}", out(&o));
 
+    // Ragged rows are rejects, and the reject file holds every one of them whatever its shape.
+    let ragged = dir.path().join("ragged.csv");
+    std::fs::write(
+        &ragged,
+        "姓,名,電話番号
+中村,一,090-2000-0001,余分,もう一つ
+小林,二
+加藤,三,090-2000-0003
+",
+    )
+    .unwrap();
+    let o = joren(&db, &["import", "customers", ragged.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("新規 1 created") && out(&o).contains("エラー 2 rejected"), "{}", out(&o));
+    let rejects = std::fs::read_to_string(dir.path().join("ragged.csv.rejects.csv")).unwrap();
+    assert_eq!(rejects.lines().count(), 3, "{rejects}");
+    assert!(rejects.contains("もう一つ") && rejects.contains("小林"), "{rejects}");
+
     let export = dir.path().join("out.csv");
     let o = joren(&db, &["export", "customers", "-o", export.to_str().unwrap()], None);
     assert!(o.status.success(), "{}", out(&o));
     let exported = std::fs::read_to_string(&export).unwrap();
-    assert_eq!(exported.lines().count(), 3, "{exported}");
+    assert_eq!(exported.lines().count(), 4, "{exported}");
     assert!(exported.contains("090-1234-5678"));
 
     let o = joren(&db, &["import", "orders", dir.path().join("missing.csv").to_str().unwrap()], None);

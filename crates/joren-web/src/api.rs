@@ -154,9 +154,14 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody
             if path == "." {
                 path.clear();
             }
-            // serde names a missing field in the message, at its parent's path.
-            // (An unknown field's path is already its own.)
-            if let Some(name) = inner.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
+            // serde names a missing field in the message, at its parent's path; an unknown
+            // field's path is usually its own already.
+            if let Some(name) = ["missing field `", "unknown field `"]
+                .iter()
+                .find_map(|p| inner.strip_prefix(p))
+                .and_then(|rest| rest.split('`').next())
+                .filter(|name| path.rsplit('.').next() != Some(*name))
+            {
                 path = if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
             }
             let mut err =

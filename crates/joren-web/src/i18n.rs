@@ -403,6 +403,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("import.preview", "内容を確認", "Preview"),
     ("import.preview_title", "取込内容の確認", "Check before importing"),
     ("import.encoding", "文字コード", "Encoding"),
+    (
+        "import.mixed_encoding",
+        "このファイルには別の文字コードの行が混ざっています。その行は取り込まずにエラー行に入れました。元のファイルを1つの文字コードで保存し直してください",
+        "This file mixes text encodings: the lines in the other encoding were not imported (see the rejected rows). Save the file again in one encoding",
+    ),
     ("import.mapping", "列の対応", "Column mapping"),
     ("import.field", "項目", "Field"),
     ("import.column", "CSVの列", "CSV column"),

@@ -415,3 +415,86 @@ async fn redemptions_settle_once_and_deductions_are_undone_by_their_maker_or_an_
         );
     }
 }
+
+/// The (line, reason) of every rejected row.
+fn rejects(report: &Value) -> Vec<(u64, String)> {
+    report["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["line"].as_u64().unwrap(), r["reason"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn csv_rows_that_would_be_lost_or_changed_are_rejects_with_their_line() {
+    for b in backends() {
+        let t = spawn(b).await;
+        // An unclosed quote would swallow the rest of the file into one cell.
+        let csv = "姓,名,電話番号\n山田,太郎,090-3000-0001\n佐藤,\"花子,090-3000-0002\n鈴木,一郎,090-3000-0003\n";
+        let report = import(&t, "customers", csv.as_bytes().to_vec()).await;
+        let r = rejects(&report);
+        assert_eq!(report["created"], 1, "[{b}] {report}");
+        assert_eq!(r.len(), 1, "[{b}] {report}");
+        assert!(r[0].0 == 3 && r[0].1.contains("引用符"), "[{b}] {r:?}");
+
+        // Too many or too few cells.
+        let csv = "姓,名,電話番号\n中村,一,090-3000-0011,余分\n小林,二\n加藤,三,090-3000-0013\n";
+        let report = import(&t, "customers", csv.as_bytes().to_vec()).await;
+        let r = rejects(&report);
+        assert_eq!(report["created"], 1, "[{b}] {report}");
+        assert_eq!(r.iter().map(|x| x.0).collect::<Vec<_>>(), [2, 3], "[{b}] {r:?}");
+        assert!(r.iter().all(|x| x.1.contains("列の数")), "[{b}] {r:?}");
+        assert_eq!(report["rejected"][0]["record"][3], "余分", "[{b}] the row is kept whole for the reject file");
+
+        // A Shift_JIS row inside a UTF-8 file, and a UTF-8 row inside a Shift_JIS file.
+        let mut file = "姓,名,電話番号\n吉田,四,090-3000-0021\n".as_bytes().to_vec();
+        file.extend_from_slice(&encoding_rs::SHIFT_JIS.encode("山口,五,090-3000-0022\n").0);
+        file.extend_from_slice("松本,六,090-3000-0023\n".as_bytes());
+        let report = import(&t, "customers", file).await;
+        let r = rejects(&report);
+        assert_eq!(
+            (report["created"].as_u64(), report["mixed_encoding"].as_bool()),
+            (Some(2), Some(true)),
+            "[{b}] {report}"
+        );
+        assert!(r.len() == 1 && r[0].0 == 3 && r[0].1.contains("Shift_JIS"), "[{b}] {r:?}");
+        assert_eq!(report["rejected"][0]["record"][0], "山口", "[{b}] shown readable");
+        let mut file = encoding_rs::SHIFT_JIS
+            .encode("姓,名,電話番号\n井上,七,090-3000-0031\n木村,八,090-3000-0032\n")
+            .0
+            .into_owned();
+        file.extend_from_slice("林,九,090-3000-0033\n".as_bytes());
+        let report = import(&t, "customers", file).await;
+        let r = rejects(&report);
+        assert_eq!(
+            (report["encoding"].as_str(), report["created"].as_u64()),
+            (Some("Shift_JIS"), Some(2)),
+            "[{b}] {report}"
+        );
+        assert!(r.len() == 1 && r[0].0 == 4 && r[0].1.contains("UTF-8"), "[{b}] {r:?}");
+        let (_, found) = t.get(&t.staff_token, "/api/v1/customers?q=井上").await;
+        assert!(
+            found["items"][0]["display_name"].as_str().unwrap_or("").starts_with("井上"),
+            "[{b}] no mojibake: {found}"
+        );
+
+        // A NUL byte and a huge cell.
+        let huge = "あ".repeat(20_000);
+        let csv = format!("姓,名,電話番号\n森,\u{0},090-3000-0041\n池田,{huge},090-3000-0042\n橋本,十,090-3000-0043\n");
+        let report = import(&t, "customers", csv.into_bytes()).await;
+        let r = rejects(&report);
+        assert_eq!(report["created"], 1, "[{b}] {report:.300}");
+        assert!(r[0].0 == 2 && r[0].1.contains("制御文字") && r[0].1.contains("名"), "[{b}] {r:?}");
+        assert!(r[1].0 == 3 && r[1].1.contains("大きすぎ"), "[{b}] {:?}", r[1]);
+
+        // An order with one bad line is rejected whole; the other order is kept.
+        let csv = "order_id,customer_id,ordered_at,line_amount,product_name\nA-1,c1,2025-01-01,1000,豆\nA-1,c1,2025-01-01,500\nA-2,c2,2025-01-02,800,器具\n";
+        let report = import(&t, "orders", csv.as_bytes().to_vec()).await;
+        let r = rejects(&report);
+        assert_eq!(r.iter().map(|x| x.0).collect::<Vec<_>>(), [2, 3], "[{b}] {r:?}");
+        assert!(r[0].1.contains("3 行目"), "[{b}] {r:?}");
+        let (_, orders) = t.get(&t.staff_token, "/api/v1/orders").await;
+        assert_eq!(orders["total"], 1, "[{b}] only A-2: {orders}");
+    }
+}

@@ -87,6 +87,9 @@ pub struct ImportReport {
     pub skipped_existing: u64,
     /// Customers created on the fly while importing orders.
     pub customers_created: u64,
+    /// Some lines were in another encoding than the file's (each such row is rejected).
+    #[serde(default)]
+    pub mixed_encoding: bool,
     pub rejected: Vec<Reject>,
 }
 
@@ -103,6 +106,8 @@ pub struct Preview {
 
 struct Opened<R: Read> {
     reader: csv::Reader<R>,
+    /// What the decoder found (lines in the wrong encoding, a quote never closed).
+    findings: decode::SharedFindings,
     headers: Vec<String>,
     mapping: Mapping,
     encoding: &'static encoding_rs::Encoding,
@@ -121,7 +126,8 @@ fn open<R: Read + Send>(mut input: R, options: &ImportOptions) -> Result<Opened<
     }
     head.truncate(n);
     let encoding = decode::detect_encoding(&head);
-    let text = decode::utf8_reader(std::io::Cursor::new(head).chain(input), encoding);
+    let findings = decode::SharedFindings::default();
+    let text = decode::utf8_reader(std::io::Cursor::new(head).chain(input), encoding, findings.clone());
     let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(text);
     let headers: Vec<String> = reader
         .headers()
@@ -157,7 +163,7 @@ fn open<R: Read + Send>(mut input: R, options: &ImportOptions) -> Result<Opened<
     mapping
         .override_with(&headers, &options.overrides, fields)
         .map_err(|m| joren_core::FieldError::new("mapping", m))?;
-    Ok(Opened { reader, headers, mapping, encoding, preset: preset.to_string() })
+    Ok(Opened { reader, findings, headers, mapping, encoding, preset: preset.to_string() })
 }
 
 fn mapping_names(m: &Mapping, headers: &[String]) -> Vec<(String, String)> {
@@ -188,7 +194,8 @@ pub fn preview(bytes: &[u8], options: &ImportOptions) -> Result<Preview> {
 /// Writes the rejects as CSV (UTF-8 with BOM): line, reason, then the row's cells.
 pub fn write_rejects<W: std::io::Write>(mut out: W, headers: &[String], rejects: &[Reject]) -> std::io::Result<()> {
     out.write_all(b"\xEF\xBB\xBF")?;
-    let mut w = csv::Writer::from_writer(out);
+    // Rejected rows keep their own shape (a ragged row is one of the reasons to reject).
+    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
     let mut head = vec!["line".to_string(), "reason".to_string()];
     head.extend(headers.iter().cloned());
     w.write_record(&head)?;
@@ -310,15 +317,23 @@ fn customer_row(row: &Row<'_>) -> Result<ParsedCustomer, joren_core::FieldErrors
     }
 }
 
-/// Reads the next record: `Some(true)` read, `Some(false)` end of file, `None` a malformed
-/// record that was reported as rejected (its line counted) and should be skipped.
-fn read_row<R: Read>(
-    reader: &mut csv::Reader<R>,
-    rec: &mut csv::StringRecord,
-    report: &mut ImportReport,
-) -> Option<bool> {
-    match reader.read_record(rec) {
-        Ok(more) => Some(more),
+/// Reads the next record: `Some(true)` read, `Some(false)` end of file, `None` a record that
+/// was reported as rejected (its line counted) and should be skipped: malformed CSV, a number
+/// of cells other than the header's, a line not in the file's encoding, a quote never closed,
+/// a control character or an oversized cell.
+fn read_row<R: Read>(o: &mut Opened<R>, rec: &mut csv::StringRecord, report: &mut ImportReport) -> Option<bool> {
+    match o.reader.read_record(rec) {
+        Ok(false) => {
+            report.mixed_encoding = o.findings.lock().expect("findings lock").mixed_encoding;
+            Some(false)
+        }
+        Ok(true) => {
+            let first = rec.position().map(|p| p.line()).unwrap_or(report.rows + 2);
+            let Some(reason) = row_problem(rec, first, &o.headers, &o.findings) else { return Some(true) };
+            report.rows += 1;
+            report.rejected.push(Reject { line: first, reason, record: record_cells(rec) });
+            None
+        }
         Err(e) => {
             let line = e.position().map(|p| p.line()).unwrap_or(report.rows + 2);
             report.rows += 1;
@@ -326,6 +341,45 @@ fn read_row<R: Read>(
             None
         }
     }
+}
+
+/// Why a record read from lines `first..` cannot be imported as it stands, if it cannot.
+fn row_problem(
+    rec: &csv::StringRecord,
+    first: u64,
+    headers: &[String],
+    findings: &decode::SharedFindings,
+) -> Option<String> {
+    let last = first + rec.iter().map(|c| c.bytes().filter(|b| *b == b'\n').count() as u64).sum::<u64>();
+    if let Some(why) = findings.lock().expect("findings lock").problem(first, last) {
+        return Some(why);
+    }
+    if rec.iter().all(|c| c.trim().is_empty()) {
+        return None; // a blank line: skipped by the callers, whatever its commas
+    }
+    if rec.len() != headers.len() {
+        return Some(format!(
+            "列の数が {} 列です (見出し行は {} 列): 区切りや引用符を確かめてください",
+            rec.len(),
+            headers.len()
+        ));
+    }
+    let column =
+        |i: usize| headers.get(i).filter(|h| !h.is_empty()).cloned().unwrap_or_else(|| format!("{}列目", i + 1));
+    for (i, cell) in rec.iter().enumerate() {
+        if cell.len() > joren_core::text::MAX_CELL_BYTES {
+            return Some(format!(
+                "{}: セルが大きすぎます ({} バイト、上限 {})",
+                column(i),
+                cell.len(),
+                joren_core::text::MAX_CELL_BYTES
+            ));
+        }
+        if cell.chars().any(joren_core::text::is_forbidden_control) {
+            return Some(format!("{}: 制御文字 (NUL など) が含まれています", column(i)));
+        }
+    }
+    None
 }
 
 fn record_cells(rec: &csv::StringRecord) -> Vec<String> {
@@ -475,7 +529,7 @@ impl App {
         let mut pending_lines: Vec<u64> = Vec::new();
         let mut rec = csv::StringRecord::new();
         loop {
-            match read_row(&mut o.reader, &mut rec, report) {
+            match read_row(o, &mut rec, report) {
                 Some(false) => break,
                 Some(true) => {}
                 None => continue,
@@ -605,8 +659,18 @@ impl App {
         let mut group_key: Option<String> = None;
         let mut seen_synthetic: HashMap<String, u32> = HashMap::new();
         let mut rec = csv::StringRecord::new();
+        // Orders with a row rejected while reading (its line): their other rows are rejected too,
+        // so no order is imported with a line missing.
+        let mut rejected_orders: HashMap<String, u64> = HashMap::new();
         loop {
-            let Some(more) = read_row(&mut o.reader, &mut rec, report) else { continue };
+            let Some(more) = read_row(o, &mut rec, report) else {
+                if let (Some(id), Some(r)) =
+                    (Row { rec: &rec, mapping: &o.mapping }.get("order_id"), report.rejected.last())
+                {
+                    rejected_orders.entry(id.to_string()).or_insert(r.line);
+                }
+                continue;
+            };
             let key = if more {
                 report.rows += 1;
                 if rec.iter().all(|c| c.trim().is_empty()) {
@@ -619,6 +683,17 @@ impl App {
             };
             if !group.is_empty() && key != group_key {
                 let rows = std::mem::take(&mut group);
+                if let Some(bad) = group_key.as_ref().and_then(|k| rejected_orders.get(k)) {
+                    for (l, r) in &rows {
+                        let reason = format!("同じ注文の {bad} 行目のエラーのため取り込みません");
+                        report.rejected.push(Reject { line: *l, reason, record: record_cells(r) });
+                    }
+                    let Some(key) = key else { break };
+                    let line = rec.position().map(|p| p.line()).unwrap_or(report.rows + 1);
+                    group.push((line, rec.clone()));
+                    group_key = Some(key);
+                    continue;
+                }
                 self.stage_order(
                     &rows,
                     &o.mapping,
@@ -649,6 +724,9 @@ impl App {
         }
         self.flush_orders(&mut resolver, &mut batch, &mut in_flight, report).await?;
         finish_write(&mut in_flight, report).await?;
+        if !rejected_orders.is_empty() {
+            report.rejected.sort_by_key(|r| r.line); // the rows of an order rejected late, in place
+        }
         progress(report.rows);
         Ok(())
     }
