@@ -149,6 +149,9 @@ impl Store {
             {
                 std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
             }
+            if !path.is_empty() && path != ":memory:" {
+                owner_only(std::path::Path::new(&path)).map_err(sqlx::Error::Io)?;
+            }
             if !url.contains('?') {
                 url.push_str("?mode=rwc");
             }
@@ -327,4 +330,26 @@ mod tests {
         }
         assert_eq!(SQLITE_MIGRATIONS.len(), POSTGRES_MIGRATIONS.len(), "both backends share one history");
     }
+}
+
+/// Creates the SQLite file readable and writable by its owner only (0600), or narrows an
+/// existing one to that: it holds customers' personal data. SQLite gives the `-wal` and
+/// `-shm` files the database file's permissions.
+fn owner_only(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+        let sibling = |suffix: &str| std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        for p in [path.to_path_buf(), sibling("-wal"), sibling("-shm")] {
+            if let Ok(meta) = std::fs::metadata(&p)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }

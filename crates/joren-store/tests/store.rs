@@ -218,3 +218,24 @@ async fn concurrent_writers_fail_and_succeed_independently() {
         s.get_order(a.id).await.unwrap();
     }
 }
+
+/// The SQLite file holds personal data: it and its WAL are created for the owner only, and an
+/// existing file readable by others is narrowed at the next start.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_sqlite_database_and_its_wal_are_readable_by_the_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let s = Store::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    s.migrate().await.unwrap();
+    let wal = dir.path().join("shop.db-wal");
+    assert!(wal.exists(), "WAL mode");
+    assert_eq!((mode(&path), mode(&wal)), (0o600, 0o600));
+    s.close().await;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let s = Store::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    assert_eq!(mode(&path), 0o600, "narrowed on open");
+    s.close().await;
+}
