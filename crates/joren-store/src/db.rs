@@ -314,24 +314,6 @@ impl Store {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_migration_file_is_registered_for_both_backends() {
-        for (dir, list) in [("sqlite", SQLITE_MIGRATIONS), ("postgres", POSTGRES_MIGRATIONS)] {
-            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/").to_string() + dir;
-            let files = std::fs::read_dir(path).unwrap().count();
-            assert_eq!(files, list.len(), "{dir}: a migration file is not in the list");
-            for (i, (version, _, _)) in list.iter().enumerate() {
-                assert_eq!(*version, i as i64 + 1, "{dir}: versions must be 1, 2, 3…");
-            }
-        }
-        assert_eq!(SQLITE_MIGRATIONS.len(), POSTGRES_MIGRATIONS.len(), "both backends share one history");
-    }
-}
-
 /// Creates the SQLite file readable and writable by its owner only (0600), or narrows an
 /// existing one to that: it holds customers' personal data. SQLite gives the `-wal` and
 /// `-shm` files the database file's permissions.
@@ -352,4 +334,22 @@ fn owner_only(path: &std::path::Path) -> std::io::Result<()> {
     #[cfg(not(unix))]
     let _ = path;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_file_is_registered_for_both_backends() {
+        for (dir, list) in [("sqlite", SQLITE_MIGRATIONS), ("postgres", POSTGRES_MIGRATIONS)] {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/").to_string() + dir;
+            let files = std::fs::read_dir(path).unwrap().count();
+            assert_eq!(files, list.len(), "{dir}: a migration file is not in the list");
+            for (i, (version, _, _)) in list.iter().enumerate() {
+                assert_eq!(*version, i as i64 + 1, "{dir}: versions must be 1, 2, 3…");
+            }
+        }
+        assert_eq!(SQLITE_MIGRATIONS.len(), POSTGRES_MIGRATIONS.len(), "both backends share one history");
+    }
 }

@@ -3,6 +3,8 @@
 //! Each test runs on SQLite and PostgreSQL.
 
 mod common;
+#[path = "hardening/fuzz.rs"]
+mod fuzz;
 
 use common::{PASSWORD, TestApp, backends, order_body, spawn};
 use serde_json::{Value, json};
