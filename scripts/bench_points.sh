@@ -2,15 +2,19 @@
 # Order ingest with points through the API (issue #5's throughput target): `joren serve` on a
 # fresh SQLite file with 1,000 customers; the load comes from a second process on loopback
 # (`bench_points ingest`), CONCURRENCY connections for SECONDS, every order earning points in
-# its own transaction, with rank evaluation. Usage: scripts/bench_points.sh [SECONDS] [CONCURRENCY]
+# its own transaction, with rank evaluation. With FLOOD > 0, that many clients guess passwords
+# on the login form at the same time (issue #16's load test: ingest must hold while a login
+# flood runs). Usage: scripts/bench_points.sh [SECONDS] [CONCURRENCY] [FLOOD]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_RUN=${1:-20}
 CONCURRENCY=${2:-16}
+FLOOD=${3:-0}
+# JOREN_BIN runs another build of the server (e.g. an older commit's) under the same load.
 cargo build -q --release -p joren-cli --bin joren --example bench_points
-J=./target/release/joren
+J=${JOREN_BIN:-./target/release/joren}
 DIR=$(mktemp -d)
-trap 'kill "$PID" 2>/dev/null || true; rm -rf "$DIR"' EXIT
+trap 'kill "${PID:-}" 2>/dev/null || true; rm -rf "$DIR"' EXIT
 export JOREN_DATABASE_URL="sqlite://$DIR/joren.db"
 export JOREN_LOG=warn
 $J migrate 2>/dev/null
@@ -18,7 +22,7 @@ $J migrate 2>/dev/null
 # earns at its multiplier and is checked for an upgrade, in the order's transaction.
 $J points settings | python3 -c 'import json,sys; p=json.load(sys.stdin); p["ranks"]["enabled"]=True; print(json.dumps(p))' > "$DIR/programme.json"
 $J points settings --set "$DIR/programme.json" >/dev/null
-echo "bench-passphrase-123" | $J user create bench --role owner --password-stdin >/dev/null 2>&1
+echo "load-passphrase-4471" | $J user create bench --role owner --password-stdin >/dev/null 2>&1
 TOKEN=$($J token create --user bench --name bench 2>/dev/null)
 { echo "姓,名,電話番号"; for i in $(seq 1 1000); do printf '顧客%d,様,090-%04d-%04d\n' "$i" $((1000 + i / 10000)) $((i % 10000)); done; } > "$DIR/customers.csv"
 $J import customers "$DIR/customers.csv" >/dev/null 2>&1
@@ -26,5 +30,5 @@ PORT=18$((RANDOM % 900 + 100))
 $J serve --addr "127.0.0.1:$PORT" >/dev/null 2>&1 &
 PID=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-./target/release/examples/bench_points ingest "http://127.0.0.1:$PORT" "$TOKEN" 1000 "$SECONDS_RUN" "$CONCURRENCY"
+./target/release/examples/bench_points ingest "http://127.0.0.1:$PORT" "$TOKEN" 1000 "$SECONDS_RUN" "$CONCURRENCY" "$FLOOD"
 curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/points/verify"; echo

@@ -118,6 +118,8 @@ pub const ACCOUNT_FREE_FAILURES: i64 = 5;
 pub const ADDRESS_FREE_FAILURES: i64 = 20;
 /// Failures older than this are forgotten.
 pub const FAILURE_WINDOW_MS: i64 = 30 * 60 * 1000;
+/// How long a refusal of a locked login waits before it is answered (at most the lock's rest).
+pub const LOCKED_ANSWER_DELAY_MS: i64 = 2_000;
 
 /// Password hashing (argon2, ≈ 20 MB and tens of milliseconds of one core each) runs on a
 /// bounded pool: at most `permits` at once on blocking threads, at most `max_waiting` queued;
@@ -224,8 +226,15 @@ impl App {
         let address_key = client.map(|ip| format!("ip:{ip}"));
         let keys: Vec<&str> = std::iter::once(account_key.as_str()).chain(address_key.as_deref()).collect();
         if let Some(until) = self.store.login_locked_until(&keys, now).await? {
-            tracing::warn!(user = username, client = ?client, "login refused: locked after repeated failures");
-            return Err(AppError::TooManyAttempts { retry_after_secs: ((until - now) / 1000).max(1) });
+            // Logged when the lock began (`login failed` with its count); a line per refused
+            // guess would let a flood fill the log.
+            tracing::debug!(user = username, client = ?client, "login refused: locked after repeated failures");
+            // The answer waits (up to LOCKED_ANSWER_DELAY_MS, never past the lock): a guesser
+            // waits for each refusal instead of being answered thousands of times a second,
+            // and a waiting answer costs the server a timer, not a core.
+            let wait = (until - now).clamp(0, LOCKED_ANSWER_DELAY_MS);
+            tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
+            return Err(AppError::TooManyAttempts { retry_after_secs: ((until - now - wait) / 1000).max(1) });
         }
         let user = self.store.user_by_username(username).await?;
         if password.len() > 1024 {

@@ -9,6 +9,11 @@
 //!   `joren serve` on loopback, see `scripts/bench_points.sh`): CONCURRENCY connections post
 //!   orders with idempotency keys to random customers for SECONDS, then it prints orders/s
 //!   and latency percentiles. Every order earns points in its own transaction.
+//!
+//! `… ingest BASE_URL TOKEN CUSTOMERS SECONDS CONCURRENCY FLOOD` also runs FLOOD clients for the
+//!   same time that do what a password-guessing attacker does: fetch the login page (its CSRF
+//!   cookie and token), post a wrong password, again and again, spreading the guesses over many
+//!   user names and the owner's; it prints their attempts and the answers they got.
 
 use std::time::{Duration, Instant};
 
@@ -66,8 +71,10 @@ async fn expiry(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn ingest(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
-    let [base, token, customers, seconds, concurrency] = args else {
-        return Err("ingest BASE_URL TOKEN CUSTOMERS SECONDS CONCURRENCY".into());
+    let (base, token, customers, seconds, concurrency, flood) = match args {
+        [b, t, c, s, n] => (b, t, c, s, n, 0),
+        [b, t, c, s, n, f] => (b, t, c, s, n, f.parse()?),
+        _ => return Err("ingest BASE_URL TOKEN CUSTOMERS SECONDS CONCURRENCY [FLOOD]".into()),
     };
     let customers: u64 = customers.parse()?;
     let seconds: u64 = seconds.parse()?;
@@ -113,6 +120,7 @@ async fn ingest(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
             })
         })
         .collect();
+    let flooders: Vec<_> = (0..flood).map(|f| tokio::spawn(guess_passwords(base.clone(), f, deadline))).collect();
     let started = Instant::now();
     let mut all = Vec::new();
     let mut errors = 0;
@@ -122,6 +130,21 @@ async fn ingest(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         errors += e;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let mut answers = std::collections::BTreeMap::<u16, u64>::new();
+    for f in flooders {
+        for (status, n) in f.await? {
+            *answers.entry(status).or_default() += n;
+        }
+    }
+    if flood > 0 {
+        let attempts: u64 = answers.values().sum();
+        let by_status: Vec<String> = answers.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+        println!(
+            "login flood: {flood} clients, {attempts} wrong-password posts ({:.0}/s); answers {}",
+            attempts as f64 / elapsed,
+            by_status.join(", ")
+        );
+    }
     all.sort();
     let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied();
     let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN);
@@ -136,4 +159,41 @@ async fn ingest(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         ms(all.last().copied())
     );
     Ok(())
+}
+
+/// One password-guessing client: the login page for its CSRF cookie and token, then a wrong
+/// password, until the deadline; every third guess is for the owner (`bench`), the others for
+/// made-up names. Returns how many answers of each status it got (0 = no answer).
+async fn guess_passwords(base: String, client_no: u64, deadline: Instant) -> Vec<(u16, u64)> {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let mut answers = std::collections::BTreeMap::<u16, u64>::new();
+    let mut n = 0u64;
+    while Instant::now() < deadline {
+        n += 1;
+        let Ok(page) = client.get(format!("{base}/login")).send().await else {
+            *answers.entry(0).or_default() += 1;
+            continue;
+        };
+        let cookie = page
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .unwrap_or_default()
+            .to_string();
+        let html = page.text().await.unwrap_or_default();
+        let csrf = html.split("name=\"csrf\" value=\"").nth(1).and_then(|t| t.split('"').next()).unwrap_or_default();
+        let user = if n.is_multiple_of(3) { "bench".to_string() } else { format!("guess{client_no}x{n}") };
+        let password = format!("wrong-password-{n}");
+        let status = client
+            .post(format!("{base}/login"))
+            .header("cookie", cookie)
+            .form(&[("username", user.as_str()), ("password", &password), ("next", "/"), ("csrf", csrf)])
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0);
+        *answers.entry(status).or_default() += 1;
+    }
+    answers.into_iter().collect()
 }

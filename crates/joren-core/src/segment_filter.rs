@@ -242,4 +242,146 @@ mod tests {
         }
         assert!(e(deep).message.contains("nest"));
     }
+
+    mod fuzz {
+        //! Property tests: any JSON — mostly filter-shaped, with the real vocabulary and wrong
+        //! types, depths and sizes — parses or is refused at a named place, never panics; and
+        //! every well-formed filter parses back into the tree it was made from.
+        use proptest::prelude::*;
+        use serde_json::{Map, Value, json};
+
+        use super::super::*;
+
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                4 => Just("all".to_string()),
+                4 => Just("any".to_string()),
+                6 => Just("field".to_string()),
+                6 => Just("op".to_string()),
+                6 => Just("value".to_string()),
+                1 => "[a-z]{1,6}",
+            ]
+        }
+
+        fn leaf() -> impl Strategy<Value = Value> {
+            let field = prop::sample::select(FIELDS.iter().map(|f| f.0).collect::<Vec<_>>());
+            let op = prop::sample::select(vec!["eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "like"]);
+            prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(|n| json!(n)),
+                (-1e12f64..1e12).prop_map(|n| json!(n)),
+                field.prop_map(|f| json!(f)),
+                op.prop_map(|o| json!(o)),
+                "\\PC{0,12}".prop_map(Value::String),
+            ]
+        }
+
+        fn any_json() -> impl Strategy<Value = Value> {
+            leaf().prop_recursive(9, 160, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::vec((key(), inner), 0..4)
+                        .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<String, Value>>())),
+                ]
+            })
+        }
+
+        /// A well-formed condition for each kind of field, with its JSON.
+        fn condition() -> impl Strategy<Value = (Value, Filter)> {
+            (0..FIELDS.len(), any::<bool>(), -1e9f64..1e9, "[a-z0-9]{1,8}", any::<bool>()).prop_map(
+                |(i, pick, n, t, b)| {
+                    let (field, kind) = FIELDS[i];
+                    let (op, op_text, value, operand) = match kind {
+                        Kind::Number if pick => (Op::In, "in", json!([n, n + 1.0]), Operand::Numbers(vec![n, n + 1.0])),
+                        Kind::Number => (Op::Gte, "gte", json!(n), Operand::Number(n)),
+                        Kind::Text | Kind::Category if pick => {
+                            (Op::In, "in", json!([t.clone()]), Operand::Texts(vec![t.clone()]))
+                        }
+                        Kind::Text | Kind::Category => (Op::Eq, "eq", json!(t.clone()), Operand::Text(t.clone())),
+                        Kind::Flag => (Op::Eq, "eq", json!(b), Operand::Flag(b)),
+                        Kind::TextList => (Op::Contains, "contains", json!(t.clone()), Operand::Text(t.clone())),
+                    };
+                    (
+                        json!({"field": field, "op": op_text, "value": value}),
+                        Filter::Condition { field, kind, op, value: operand },
+                    )
+                },
+            )
+        }
+
+        fn well_formed() -> impl Strategy<Value = (Value, Filter)> {
+            condition().prop_recursive(MAX_DEPTH as u32, 60, 4, |inner| {
+                (any::<bool>(), prop::collection::vec(inner, 1..4)).prop_map(|(all, parts)| {
+                    let (json, trees): (Vec<Value>, Vec<Filter>) = parts.into_iter().unzip();
+                    if all {
+                        (json!({ "all": json }), Filter::All(trees))
+                    } else {
+                        (json!({ "any": json }), Filter::Any(trees))
+                    }
+                })
+            })
+        }
+
+        /// Depth in groups and number of conditions of a parsed tree.
+        fn shape(f: &Filter) -> (usize, usize) {
+            match f {
+                Filter::Condition { .. } => (0, 1),
+                Filter::All(parts) | Filter::Any(parts) => {
+                    let shapes: Vec<_> = parts.iter().map(shape).collect();
+                    (1 + shapes.iter().map(|s| s.0).max().unwrap_or(0), shapes.iter().map(|s| s.1).sum())
+                }
+            }
+        }
+
+        fn conditions_are_checked(f: &Filter) -> bool {
+            match f {
+                Filter::All(parts) | Filter::Any(parts) => {
+                    !parts.is_empty() && parts.iter().all(conditions_are_checked)
+                }
+                Filter::Condition { field, kind, op, value } => {
+                    FIELDS.contains(&(*field, *kind))
+                        && matches!(
+                            (kind, op, value),
+                            (Kind::Number, Op::In, Operand::Numbers(_))
+                                | (
+                                    Kind::Number,
+                                    Op::Eq | Op::Ne | Op::Lt | Op::Lte | Op::Gt | Op::Gte,
+                                    Operand::Number(_)
+                                )
+                                | (Kind::Text, Op::Eq | Op::Ne, Operand::Text(_))
+                                | (Kind::Text | Kind::Category, Op::In, Operand::Texts(_))
+                                | (Kind::Flag, Op::Eq, Operand::Flag(_))
+                                | (Kind::TextList, Op::Contains, Operand::Text(_))
+                                | (Kind::Category, Op::Eq, Operand::Text(_))
+                        )
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_json_parses_into_a_checked_tree_or_is_refused_at_a_named_place(v in any_json()) {
+                match parse(&v) {
+                    Ok(f) => {
+                        let (depth, count) = shape(&f);
+                        prop_assert!(depth <= MAX_DEPTH + 1, "depth {depth}");
+                        prop_assert!(count <= MAX_CONDITIONS, "{count} conditions");
+                        prop_assert!(conditions_are_checked(&f), "{f:?}");
+                    }
+                    Err(e) => {
+                        prop_assert!(e.field.starts_with("filter"), "{e:?}");
+                        prop_assert!(!e.message.is_empty());
+                    }
+                }
+            }
+
+            #[test]
+            fn a_well_formed_filter_parses_back_into_its_tree((v, tree) in well_formed()) {
+                prop_assert_eq!(parse(&v).expect("well formed"), tree);
+            }
+        }
+    }
 }

@@ -278,9 +278,12 @@ async fn logins_are_throttled_per_account_and_address_and_never_for_good() {
         for _ in 0..4 {
             assert!(location(&t.post_login("staff", "wrong-password").await).contains("error=1"), "[{b}]");
         }
-        // Five failures: locked, even with the right password, and without hashing it.
+        // Five failures: locked, even with the right password, and without hashing it; the
+        // refusal is answered only after a wait, so a guesser cannot hammer it.
+        let asked = std::time::Instant::now();
         let r = t.post_login("staff", PASSWORD).await;
         assert!(location(&r).contains("error=locked"), "[{b}] {}", location(&r));
+        assert!(asked.elapsed() >= std::time::Duration::from_millis(500), "[{b}] {:?}", asked.elapsed());
         let page = t.client.get(t.url("/login?error=locked")).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("しばらくログインできません"), "[{b}] the page says why");
         // Other accounts are not affected; the lock runs out by itself.
