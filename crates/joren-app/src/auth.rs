@@ -3,7 +3,7 @@
 use argon2::password_hash::PasswordVerifier;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Argon2, PasswordHasher};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use joren_core::role::Role;
 use rand::RngCore;
 
@@ -221,7 +221,7 @@ impl App {
     /// unknown user costs the same work and gets the same answer as a wrong password.
     pub async fn login(&self, username: &str, password: &str, client: Option<std::net::IpAddr>) -> Result<Login> {
         let username = username.trim();
-        let now = Utc::now().timestamp_millis();
+        let now = self.now().timestamp_millis();
         let account_key = format!("user:{}", username.to_lowercase());
         let address_key = client.map(|ip| format!("ip:{ip}"));
         let keys: Vec<&str> = std::iter::once(account_key.as_str()).chain(address_key.as_deref()).collect();
@@ -257,7 +257,7 @@ impl App {
         self.store.clear_login_failures(&account_key).await?;
         let session_token = random_token();
         let csrf_token = random_token();
-        let expires = Utc::now() + Duration::days(SESSION_DAYS);
+        let expires = self.now() + Duration::days(SESSION_DAYS);
         self.store.create_session(&sha256_hex(session_token.as_bytes()), user.id, &csrf_token, expires).await?;
         let actor = Actor::from_user(&user);
         self.audit(&actor, "session.login", "user", user.id, serde_json::json!({})).await?;

@@ -2,7 +2,6 @@
 //! cohort table, KPIs by acquisition source, RFM segment sizes, the distribution of predicted
 //! CLV, the churn-risk list and the repeat rate against the shop's industry.
 
-use chrono::Utc;
 use joren_analytics::cohort::{Cohort, Granularity, cohorts};
 use joren_analytics::kpi::{Kpis, kpis};
 use joren_analytics::log::{format_day as date, parse_day};
@@ -189,7 +188,7 @@ impl App {
 
     /// Today in the shop's time zone, as days since 1970-01-01.
     pub fn today(&self) -> i32 {
-        self.local_day(Utc::now().timestamp_millis())
+        self.local_day(self.now().timestamp_millis())
     }
 
     /// Chooses the industry the dashboard compares the repeat rate with (owners).

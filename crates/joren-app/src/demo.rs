@@ -414,7 +414,7 @@ impl App {
         }
         let mut rng = StdRng::seed_from_u64(seed);
         let tz = self.config.time_zone;
-        let today = Utc::now().with_timezone(&tz).date_naive();
+        let today = self.now().with_timezone(&tz).date_naive();
         let mut summary = DemoSummary::default();
 
         progress("customers");
@@ -590,7 +590,7 @@ impl App {
                     ..Default::default()
                 };
                 let hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
-                drafts.push((input.validate(Utc::now(), 9).map_err(crate::AppError::Validation)?, hash));
+                drafts.push((input.validate(self.now(), 9).map_err(crate::AppError::Validation)?, hash));
             }
             let _ = idx;
         }
@@ -617,7 +617,7 @@ impl App {
                     ..Default::default()
                 };
                 let hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
-                drafts.push((input.validate(Utc::now(), 9).map_err(crate::AppError::Validation)?, hash));
+                drafts.push((input.validate(self.now(), 9).map_err(crate::AppError::Validation)?, hash));
                 d -= rng.random_range(25..40);
             }
         }

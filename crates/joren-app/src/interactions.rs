@@ -52,12 +52,12 @@ impl App {
         errors.take(joren_core::text::check_text("subject", &input.subject, joren_core::text::SHORT_TEXT));
         errors.take(joren_core::text::check_text("body", &input.body, joren_core::text::LONG_TEXT));
         let occurred_at = match input.occurred_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => Utc::now(),
+            None => self.now(),
             Some(s) => errors
                 .take(joren_core::order::parse_timestamp("occurred_at", s, self.tz_offset_hours()))
                 .and_then(|t| {
                     errors
-                        .take(self.config.order_dates.check("occurred_at", t, Utc::now(), self.tz_offset_hours()))
+                        .take(self.config.order_dates.check("occurred_at", t, self.now(), self.tz_offset_hours()))
                         .map(|_| t)
                 })
                 .unwrap_or_else(Utc::now),

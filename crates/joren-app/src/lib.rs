@@ -3,6 +3,7 @@
 //! audit entry. The web and CLI layers stay thin on top of this.
 
 pub mod auth;
+pub mod clock;
 pub mod cross_sell;
 pub mod customers;
 pub mod dashboard;
@@ -10,6 +11,7 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod interactions;
+pub mod jobs;
 pub mod memberships;
 pub mod metrics;
 pub mod next_action;
@@ -32,11 +34,14 @@ pub struct AppConfig {
     pub time_zone: chrono_tz::Tz,
     /// Whether session cookies get the `Secure` flag (serve over HTTPS).
     pub secure_cookies: bool,
-    /// Whether a serving process runs the scheduled work (hourly housekeeping, nightly
-    /// metrics). Tests turn it off so nothing changes the data behind their back.
+    /// Whether a serving process runs a worker on the job queue (points expiry every minute,
+    /// daily ranks and birthday points, nightly metrics, hourly housekeeping; see [`jobs`]).
+    /// Tests turn it off so nothing changes the data behind their back.
     pub background_jobs: bool,
     /// Which order dates are accepted (API, forms and imports).
     pub order_dates: joren_core::order::DateBounds,
+    /// Where the use cases read the time (the system clock; tests set and move a manual one).
+    pub clock: clock::Clock,
 }
 
 impl Default for AppConfig {
@@ -46,6 +51,7 @@ impl Default for AppConfig {
             secure_cookies: false,
             background_jobs: true,
             order_dates: Default::default(),
+            clock: clock::Clock::system(),
         }
     }
 }
@@ -57,8 +63,6 @@ pub struct App {
     pub config: AppConfig,
     /// The last order log read, with the store's order-log version it was read at.
     order_log_cache: metrics::OrderLogCache,
-    /// The local day this process's schedule last did its daily points work (ranks, birthdays).
-    daily_points_work_on: std::sync::Arc<std::sync::Mutex<Option<chrono::NaiveDate>>>,
     /// The bounded pool password hashing runs on.
     password_work: std::sync::Arc<auth::PasswordWork>,
 }
@@ -153,18 +157,17 @@ impl App {
     pub async fn open(url: &str, config: AppConfig) -> Result<Self> {
         let store = Store::connect(url).await?;
         store.migrate().await?;
-        Ok(Self {
-            store,
-            config,
-            order_log_cache: Default::default(),
-            daily_points_work_on: Default::default(),
-            password_work: Default::default(),
-        })
+        Ok(Self { store, config, order_log_cache: Default::default(), password_work: Default::default() })
+    }
+
+    /// Now, by the app's clock.
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        self.config.clock.now()
     }
 
     /// The shop time zone's offset from UTC in hours, now (used to read plain dates).
     pub fn tz_offset_hours(&self) -> i32 {
-        self.config.time_zone.offset_from_utc_datetime(&Utc::now().naive_utc()).fix().local_minus_utc() / 3600
+        self.config.time_zone.offset_from_utc_datetime(&self.now().naive_utc()).fix().local_minus_utc() / 3600
     }
 
     /// A UTC time shown in the shop's time zone, `YYYY-MM-DD HH:MM`.
@@ -177,7 +180,7 @@ impl App {
     /// uploads nobody ran within a day.
     pub async fn housekeeping(&self) -> Result<joren_store::Housekeeping> {
         const DAY_MS: i64 = 24 * 3600 * 1000;
-        Ok(self.store.housekeeping(Utc::now().timestamp_millis(), 7 * DAY_MS, DAY_MS).await?)
+        Ok(self.store.housekeeping(self.now().timestamp_millis(), 7 * DAY_MS, DAY_MS).await?)
     }
 
     pub(crate) async fn audit(

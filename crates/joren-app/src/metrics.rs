@@ -93,7 +93,7 @@ impl App {
     /// computed before 03:00 today (shop time) and it is now past 03:00. Called hourly by the
     /// server; returns the new snapshot when it ran.
     pub async fn refresh_metrics_if_due(&self) -> Result<Option<SnapshotInfo>> {
-        let now = Utc::now().with_timezone(&self.config.time_zone);
+        let now = self.now().with_timezone(&self.config.time_zone);
         let Some(three) = now.date_naive().and_hms_opt(3, 0, 0) else { return Ok(None) };
         let Some(nightly) = self.config.time_zone.from_local_datetime(&three).earliest() else { return Ok(None) };
         let due = match self.store.latest_snapshot().await? {

@@ -116,7 +116,7 @@ pub(crate) fn check_reason(reason: &str) -> Result<()> {
 impl App {
     /// The shop's local calendar date now.
     pub fn today_date(&self) -> NaiveDate {
-        self.local_date(Utc::now())
+        self.local_date(self.now())
     }
 
     /// The shop's local calendar date of a moment.
@@ -322,7 +322,7 @@ impl App {
         check_points(input.points)?;
         let programme = self.points_programme().await?;
         let hash = sha256_hex(serde_json::to_string(&("reserve", &input)).unwrap_or_default().as_bytes());
-        let hold = Utc::now() + chrono::Duration::minutes(i64::from(programme.reservation_minutes));
+        let hold = self.now() + chrono::Duration::minutes(i64::from(programme.reservation_minutes));
         let r = self
             .store
             .redeem_points(&RedemptionRequest {
@@ -380,12 +380,13 @@ impl App {
         Ok(self.store.get_redemption(id).await?)
     }
 
-    /// The scheduled points work, as of now in the shop's time zone: cancels reservations
-    /// whose hold ran out and expires lots after their last day; once a day also evaluates
-    /// ranks and grants the birthday bonuses due. Safe to run any time, on any number of
-    /// processes (each step is one transaction that re-checks what is due).
+    /// The scheduled points work, as of now in the shop's time zone, all at once: cancels
+    /// reservations whose hold ran out, expires lots after their last day, evaluates ranks and
+    /// grants the birthday bonuses due. The worker runs these as separate jobs (every minute
+    /// and daily, see [`crate::jobs`]); this is for the CLI and the API. Safe to run any time,
+    /// on any number of processes (each step re-checks what is due).
     pub async fn run_points_schedule(&self) -> Result<PointsSchedule> {
-        let stale = self.store.stale_reservations(Utc::now()).await?;
+        let stale = self.store.stale_reservations(self.now()).await?;
         let today = self.today_date();
         for id in &stale {
             match self.store.cancel_redemption(*id, today).await {
@@ -395,28 +396,9 @@ impl App {
             }
         }
         let expired = self.expire_points(today).await?;
-        let birthday_bonuses = self.daily_points_work(today).await?;
+        self.evaluate_ranks(today).await?;
+        let birthday_bonuses = self.grant_birthday_bonuses(today).await?;
         Ok(PointsSchedule { reservations_cancelled: stale.len(), expired, birthday_bonuses })
-    }
-
-    /// The schedule's daily work, on its first run of each local day: rank evaluation
-    /// (reviews fall on the 1st, and pending points become spendable day by day) and the
-    /// birthday bonuses. Answers the bonuses granted.
-    async fn daily_points_work(&self, today: NaiveDate) -> Result<usize> {
-        let due = *self.daily_points_work_on.lock().unwrap_or_else(|e| e.into_inner()) != Some(today);
-        if !due {
-            return Ok(0);
-        }
-        let run = self.evaluate_ranks(today).await?;
-        if run != crate::ranks::RankRun::default() {
-            tracing::info!(?run, "ranks evaluated");
-        }
-        let granted = self.grant_birthday_bonuses(today).await?;
-        if granted > 0 {
-            tracing::info!(granted, "birthday bonuses granted");
-        }
-        *self.daily_points_work_on.lock().unwrap_or_else(|e| e.into_inner()) = Some(today);
-        Ok(granted)
     }
 
     /// Grants the programme's birthday bonus to every live customer whose bonus is due on

@@ -64,6 +64,10 @@ enum Command {
     Snapshot,
     /// Apply pending database migrations (also done automatically at start).
     Migrate,
+    /// Run the job queue (points expiry, daily ranks and birthday points, the nightly
+    /// snapshot, housekeeping) without the web server. `joren serve` runs one too; any number
+    /// of workers on one PostgreSQL share the work without doing anything twice.
+    Worker(WorkerArgs),
     /// Manage users (roles: owner, staff, viewer).
     #[command(subcommand)]
     User(UserCommand),
@@ -100,6 +104,16 @@ struct ServeArgs {
     /// Mark session cookies `Secure` (set when served over HTTPS).
     #[arg(long, env = "JOREN_SECURE_COOKIES")]
     secure_cookies: bool,
+}
+
+#[derive(Args)]
+struct WorkerArgs {
+    /// The worker's name in the queue (default: host and process id).
+    #[arg(long)]
+    name: Option<String>,
+    /// Do what is due now, print a JSON summary and exit (for cron, scripts and tests).
+    #[arg(long)]
+    until_idle: bool,
 }
 
 #[derive(Args)]
@@ -384,7 +398,7 @@ enum TokenCommand {
 fn config(g: &Global, secure_cookies: bool) -> Result<AppConfig> {
     let time_zone = g.time_zone.parse().map_err(|_| anyhow::anyhow!("unknown time zone {}", g.time_zone))?;
     let order_dates = joren_core::order::DateBounds { earliest: g.earliest_order_date, ..Default::default() };
-    Ok(AppConfig { time_zone, secure_cookies, background_jobs: true, order_dates })
+    Ok(AppConfig { time_zone, secure_cookies, background_jobs: true, order_dates, clock: Default::default() })
 }
 
 async fn open(url: &str, config: AppConfig) -> Result<App> {
@@ -401,6 +415,8 @@ async fn main() -> Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: a log file or a service manager gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let system = Actor::system("cli");
     match cli.command {
@@ -443,6 +459,7 @@ async fn main() -> Result<()> {
             eprintln!("{n} 件を出力しました / exported {n} records");
             Ok(())
         }
+        Command::Worker(a) => worker(open(&cli.global.database_url, config(&cli.global, false)?).await?, a).await,
         Command::Migrate => {
             open(&cli.global.database_url, config(&cli.global, false)?).await?;
             eprintln!("migrations applied to {}", cli.global.database_url);
@@ -473,10 +490,50 @@ async fn serve(app: App, addr: SocketAddr, banner: Option<String>) -> Result<()>
         Some(b) => println!("{}", b.replace("{url}", &format!("http://{bound}/"))),
         None => println!("Joren is running at http://{bound}/  (Ctrl+C to stop)"),
     }
-    let shutdown = async {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = app.config.background_jobs.then(|| {
+        let mut stopped = stopped.clone();
+        tokio::spawn(joren_app::jobs::run_worker(app.clone(), joren_app::jobs::worker_name(), async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }))
+    });
+    let shutdown = async move {
         let _ = tokio::signal::ctrl_c().await;
+        let _ = stop.send(true);
     };
     joren_web::serve(app, listener, shutdown).await?;
+    if let Some(w) = worker {
+        // A job in the middle of its work finishes (its transaction commits or rolls back).
+        let _ = w.await;
+    }
+    Ok(())
+}
+
+/// `joren worker`: runs the job queue without the web server (a second process, or a shop
+/// that serves from one machine and works on another), until Ctrl+C — or, with
+/// `--until-idle`, until nothing is due.
+async fn worker(app: App, a: WorkerArgs) -> Result<()> {
+    let name = a.name.unwrap_or_else(joren_app::jobs::worker_name);
+    if a.until_idle {
+        let mut total = joren_app::jobs::WorkPass::default();
+        loop {
+            let pass = app.work_once(&name, 100).await?;
+            total.scheduled += pass.scheduled;
+            total.done += pass.done;
+            total.failed += pass.failed;
+            total.fenced += pass.fenced;
+            if pass.done + pass.failed + pass.fenced == 0 {
+                break;
+            }
+        }
+        println!("{}", serde_json::to_string(&total)?);
+        return Ok(());
+    }
+    eprintln!("worker {name} running (Ctrl+C to stop)");
+    joren_app::jobs::run_worker(app, name, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
     Ok(())
 }
 

@@ -204,3 +204,120 @@ async fn killing_the_server_mid_stream_loses_no_acknowledged_point_write() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// The databases a multi-process test runs on: a SQLite file, and a fresh PostgreSQL database
+/// when `JOREN_TEST_POSTGRES_URL` is set (required under CI).
+async fn databases(dir: &std::path::Path) -> Vec<String> {
+    let mut urls = vec![format!("sqlite://{}/workers.db", dir.display())];
+    match std::env::var("JOREN_TEST_POSTGRES_URL") {
+        Ok(admin) => {
+            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+            let name = format!("joren_t_workers_{}_{nanos}", std::process::id());
+            let store = joren_store::Store::connect(&admin).await.expect("PostgreSQL reachable");
+            store.create_database(&name).await.unwrap();
+            store.close().await;
+            urls.push(format!("{}/{name}", admin.rsplit_once('/').unwrap().0));
+        }
+        Err(_) if std::env::var("CI").is_ok() => panic!("CI is set but JOREN_TEST_POSTGRES_URL is not"),
+        Err(_) => eprintln!("NOTE: JOREN_TEST_POSTGRES_URL not set; the PostgreSQL worker test NOT run"),
+    }
+    urls
+}
+
+/// Two `joren worker` processes on one database share the queue: every job is done by exactly
+/// one of them, both do some, and what the jobs write (one snapshot each) is there once per job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_worker_processes_share_the_queue_and_do_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(dir.path()).await {
+        joren_ok(&db, &["demo", "--no-serve", "--customers", "400", "--demo-database-url", &db], None);
+        let app = joren_app::App::open(&db, joren_app::AppConfig::default()).await.unwrap();
+        let owner = joren_app::Actor::system("test");
+        let snapshots = |app: joren_app::App| {
+            let owner = owner.clone();
+            async move {
+                let log = app.audit_log(&owner, None, 1000).await.unwrap();
+                log.iter().filter(|e| e.action == "metrics.refresh" && e.actor == "scheduler").count()
+            }
+        };
+        let before = snapshots(app.clone()).await;
+        let mut workers: Vec<(Child, std::thread::JoinHandle<Vec<String>>)> = ["wA", "wB"]
+            .into_iter()
+            .map(|name| {
+                let mut child = Command::new(env!("CARGO_BIN_EXE_joren"))
+                    .args(["worker", "--name", name])
+                    .env("JOREN_DATABASE_URL", &db)
+                    .env("JOREN_LOG", "info")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                let err = BufReader::new(child.stderr.take().unwrap());
+                (child, std::thread::spawn(move || err.lines().map_while(Result::ok).collect()))
+            })
+            .collect();
+        // Enqueued while both are running: 24 snapshots, each a real one.
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut ids = Vec::new();
+        for i in 0..24 {
+            let job = joren_app::jobs::NewJob {
+                kind: "metrics.snapshot".into(),
+                dedupe_key: Some(format!("metrics.snapshot:shared-{i}")),
+                payload: json!({ "date": chrono::Utc::now().date_naive() }),
+                run_at_ms: now,
+                max_attempts: 3,
+            };
+            ids.push(app.store.enqueue_job(&job, now).await.unwrap().unwrap());
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(240);
+        loop {
+            let c = app.store.job_counts().await.unwrap();
+            let ours_done = {
+                let mut n = 0;
+                for id in &ids {
+                    n += usize::from(
+                        app.store.get_job(*id).await.unwrap().unwrap().state == joren_app::jobs::JobState::Done,
+                    );
+                }
+                n
+            };
+            if ours_done == ids.len() && c.queued + c.running == 0 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{db}: workers did not finish: {c:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let mut finished_by: Vec<(String, Vec<i64>)> = Vec::new();
+        for (name, (mut child, lines)) in ["wA", "wB"].into_iter().zip(workers.drain(..)) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let ids: Vec<i64> = lines
+                .join()
+                .unwrap()
+                .iter()
+                .filter(|l| l.contains("job finished"))
+                .filter_map(|l| l.split("job=").nth(1)?.split_whitespace().next()?.parse().ok())
+                .collect();
+            finished_by.push((name.to_string(), ids));
+        }
+        let mut all: Vec<i64> = finished_by.iter().flat_map(|(_, ids)| ids.clone()).collect();
+        let n = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(n, all.len(), "{db}: a job was finished twice: {finished_by:?}");
+        for id in &ids {
+            let job = app.store.get_job(*id).await.unwrap().unwrap();
+            assert!(all.contains(id), "{db}: job {id} done but not logged by either worker");
+            assert_eq!(job.attempts, 1, "{db}: job {id} was claimed more than once");
+            let by = finished_by.iter().find(|(_, l)| l.contains(id)).unwrap();
+            assert_eq!(job.worker.as_deref(), Some(by.0.as_str()), "{db}");
+        }
+        for (name, ids) in &finished_by {
+            assert!(!ids.is_empty(), "{db}: {name} did no work: {finished_by:?}");
+        }
+        // What the jobs did is there once per job: our 24 plus the night's scheduled one.
+        let snapshot_jobs = 24 + 1;
+        assert_eq!(snapshots(app.clone()).await - before, snapshot_jobs, "{db}: one snapshot per job");
+        eprintln!("{db}: {} jobs by wA, {} by wB", finished_by[0].1.len(), finished_by[1].1.len());
+    }
+}

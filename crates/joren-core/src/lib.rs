@@ -15,6 +15,7 @@ pub mod points;
 pub mod postal;
 pub mod programme;
 pub mod rank;
+pub mod retry;
 pub mod role;
 pub mod segment_filter;
 pub mod text;

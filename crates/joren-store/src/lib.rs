@@ -11,6 +11,7 @@ mod db;
 mod facts;
 mod idempotency;
 mod interactions;
+mod jobs;
 mod memberships;
 mod metrics;
 mod orders;
@@ -33,6 +34,7 @@ pub use customers::{
 pub use db::{Backend, Store};
 pub use idempotency::{Housekeeping, IdempotencyOutcome};
 pub use interactions::{Interaction, NewInteraction};
+pub use jobs::{ClaimedJob, Job, JobCounts, JobState, NewJob};
 pub use memberships::{Membership, MembershipChange, MembershipEvent, MembershipFact, MembershipPlan};
 pub use metrics::{CustomerMetrics, OrderLogVersion, SegmentChange, SnapshotInfo};
 pub use orders::{Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage, PointsContext};

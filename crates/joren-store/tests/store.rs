@@ -239,3 +239,90 @@ async fn the_sqlite_database_and_its_wal_are_readable_by_the_owner_only() {
     assert_eq!(mode(&path), 0o600, "narrowed on open");
     s.close().await;
 }
+
+#[tokio::test]
+async fn the_job_queue_dedupes_leases_fences_retries_and_buries() {
+    use joren_store::{JobState, NewJob};
+    for (s, _dir) in stores().await {
+        let b = s.backend();
+        let job = |key: &str, max: i64| NewJob {
+            kind: "test.work".into(),
+            dedupe_key: Some(key.into()),
+            payload: serde_json::json!({"n": 1}),
+            run_at_ms: 1_000,
+            max_attempts: max,
+        };
+        // A dedupe key is enqueued once, whoever asks.
+        let id = s.enqueue_job(&job("daily:2026-03-01", 3), 500).await.unwrap().expect("new");
+        assert_eq!(s.enqueue_job(&job("daily:2026-03-01", 3), 600).await.unwrap(), None, "{b:?}");
+        // Not due before its time.
+        assert!(s.claim_jobs("w1", 999, 10_000, 10).await.unwrap().is_empty(), "{b:?}");
+        let got = s.claim_jobs("w1", 1_000, 10_000, 10).await.unwrap();
+        assert_eq!((got.len(), got[0].id, got[0].attempt), (1, id, 1), "{b:?}");
+        assert_eq!(got[0].payload["n"], 1);
+        // Leased: nobody else gets it until the lease runs out.
+        assert!(s.claim_jobs("w2", 5_000, 10_000, 10).await.unwrap().is_empty(), "{b:?}");
+        let again = s.claim_jobs("w2", 11_001, 10_000, 10).await.unwrap();
+        assert_eq!((again.len(), again[0].attempt), (1, 2), "{b:?} an expired lease is taken over");
+        // The stalled first worker's late report is refused; the second worker's counts.
+        assert!(!s.complete_job(id, 1, 11_500).await.unwrap(), "{b:?} fenced");
+        assert!(!s.fail_job(id, 1, "late", Some(12_000), 11_500).await.unwrap(), "{b:?} fenced");
+        assert!(s.complete_job(id, 2, 11_600).await.unwrap(), "{b:?}");
+        let done = s.get_job(id).await.unwrap().unwrap();
+        assert_eq!((done.state, done.attempts, done.worker.as_deref()), (JobState::Done, 2, Some("w2")), "{b:?}");
+        assert!(s.claim_jobs("w3", 99_000, 10_000, 10).await.unwrap().is_empty(), "{b:?} done stays done");
+
+        // Failures retry at the given time, then the job is dead with its reason.
+        let id = s.enqueue_job(&job("flaky", 2), 500).await.unwrap().unwrap();
+        let c = s.claim_jobs("w1", 1_000, 10_000, 10).await.unwrap();
+        assert!(s.fail_job(id, c[0].attempt, "SMTP 451", Some(3_000), 1_100).await.unwrap());
+        assert!(s.claim_jobs("w1", 2_999, 10_000, 10).await.unwrap().is_empty(), "{b:?} backing off");
+        let c = s.claim_jobs("w1", 3_000, 10_000, 10).await.unwrap();
+        assert_eq!(c[0].attempt, 2);
+        assert!(s.fail_job(id, 2, "SMTP 451 again", Some(5_000), 3_100).await.unwrap());
+        let dead = s.get_job(id).await.unwrap().unwrap();
+        assert_eq!((dead.state, dead.last_error.as_deref()), (JobState::Dead, Some("SMTP 451 again")), "{b:?}");
+        assert_eq!(s.job_counts().await.unwrap().dead, 1);
+        assert_eq!(s.list_jobs(Some(JobState::Dead), 10).await.unwrap()[0].id, id);
+        // Retried by hand: queued now with a fresh allowance, and it can succeed.
+        assert!(s.retry_dead_job(id, 6_000).await.unwrap());
+        assert!(!s.retry_dead_job(id, 6_000).await.unwrap(), "{b:?} only a dead job is retried");
+        let c = s.claim_jobs("w1", 6_000, 10_000, 10).await.unwrap();
+        assert_eq!(c[0].attempt, 3);
+        assert!(s.complete_job(id, 3, 6_100).await.unwrap());
+
+        // A lease that runs out on the last attempt buries the job instead of running it again.
+        let id = s.enqueue_job(&job("hangs", 1), 500).await.unwrap().unwrap();
+        assert_eq!(s.claim_jobs("w1", 7_000, 1_000, 10).await.unwrap().len(), 1);
+        assert!(s.claim_jobs("w2", 9_000, 1_000, 10).await.unwrap().is_empty(), "{b:?}");
+        assert_eq!(s.get_job(id).await.unwrap().unwrap().state, JobState::Dead, "{b:?}");
+
+        // Many claimers at once: every job is leased to exactly one of them.
+        for i in 0..60 {
+            s.enqueue_job(&NewJob { dedupe_key: Some(format!("bulk:{i}")), ..job("", 3) }, 500).await.unwrap();
+        }
+        let claimers = (0..6).map(|w| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let got = s.claim_jobs(&format!("w{w}"), 20_000, 60_000, 4).await.unwrap();
+                    if got.is_empty() {
+                        break mine;
+                    }
+                    mine.extend(got.into_iter().map(|j| j.id));
+                }
+            })
+        });
+        let mut all: Vec<i64> = Vec::new();
+        for c in claimers {
+            all.extend(c.await.unwrap());
+        }
+        let n = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!((n, all.len()), (60, 60), "{b:?} no job leased twice, none left out");
+        assert_eq!(s.purge_done_jobs(12_000).await.unwrap(), 2, "{b:?} old done jobs are forgotten, no others");
+        assert!(s.job_by_dedupe_key("daily:2026-03-01").await.unwrap().is_none());
+    }
+}

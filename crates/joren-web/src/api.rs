@@ -21,6 +21,7 @@ use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::ApiError;
 
+mod jobs;
 mod memberships;
 mod perks;
 mod points;
@@ -107,6 +108,7 @@ pub fn routes() -> Router<AppState> {
         .merge(tickets::routes())
         .merge(memberships::routes())
         .merge(perks::routes())
+        .merge(jobs::routes())
         .fallback(not_found)
 }
 

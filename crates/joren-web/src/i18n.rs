@@ -28,9 +28,17 @@ impl Lang {
 #[derive(Debug, Clone, Copy)]
 pub struct Tr(pub Lang);
 
+/// The word tables: the shared one here, and each feature's beside its pages.
+const TABLES: &[&[(&str, &str, &str)]] = &[MESSAGES, crate::ui::jobs::WORDS];
+
+/// Every (key, 日本語, English) of every table.
+fn all_words() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    TABLES.iter().flat_map(|t| t.iter())
+}
+
 impl Tr {
     pub fn t(&self, key: &str) -> &'static str {
-        match MESSAGES.iter().find(|(k, _, _)| *k == key) {
+        match all_words().find(|(k, _, _)| *k == key) {
             Some((_, ja, en)) => match self.0 {
                 Lang::Ja => ja,
                 Lang::En => en,
@@ -813,7 +821,7 @@ mod tests {
             let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
             for part in text.split("t.t(\"").skip(1) {
                 let key = part.split('"').next().unwrap();
-                if !MESSAGES.iter().any(|(k, _, _)| *k == key) {
+                if !all_words().any(|(k, _, _)| *k == key) {
                     missing.push(key.to_string());
                 }
             }
@@ -823,8 +831,9 @@ mod tests {
 
     #[test]
     fn keys_are_unique() {
-        for (i, (k, _, _)) in MESSAGES.iter().enumerate() {
-            assert!(!MESSAGES[i + 1..].iter().any(|(k2, _, _)| k2 == k), "duplicate key {k}");
+        let words: Vec<_> = all_words().collect();
+        for (i, (k, _, _)) in words.iter().enumerate() {
+            assert!(!words[i + 1..].iter().any(|(k2, _, _)| k2 == k), "duplicate key {k}");
         }
     }
 }

@@ -201,7 +201,7 @@ fn build(
     t: Tr,
     c: Chrome,
     d: Dashboard,
-    (lists, contacted): (joren_app::dashboard::ContactLists, Contacted),
+    (lists, contacted, now): (joren_app::dashboard::ContactLists, Contacted, chrono::DateTime<chrono::Utc>),
     rules: &[joren_app::next_action::Rule],
     pairs: Vec<joren_app::ProductAssociation>,
     role: joren_core::role::Role,
@@ -329,7 +329,7 @@ fn build(
             )
         }
     });
-    let week_ago = chrono::Utc::now() - chrono::Duration::days(7);
+    let week_ago = now - chrono::Duration::days(7);
     let row = |m: &joren_app::CustomerMetrics, name: &str, detail: String| ContactRow {
         id: m.customer_id,
         name: name.to_string(),
@@ -463,7 +463,7 @@ pub(super) async fn page(
         .iter()
         .map(|(&id, &at)| (id, (at, s.app.local_time(at).chars().take(10).collect())))
         .collect();
-    Ok(render(&build(t, c, d, (lists, contacted), &rules, pairs, role)))
+    Ok(render(&build(t, c, d, (lists, contacted, s.app.now()), &rules, pairs, role)))
 }
 
 /// Saves the next-action rules from the dashboard's editor. Per rule N (the existing ones,

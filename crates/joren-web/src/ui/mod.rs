@@ -23,6 +23,7 @@ use crate::guard::safe_next;
 use crate::i18n::{Lang, Tr};
 
 mod dashboard;
+pub(crate) mod jobs;
 mod memberships;
 mod perks;
 mod points;
@@ -67,6 +68,8 @@ pub fn routes() -> Router<AppState> {
         .route("/memberships", get(memberships::page))
         .route("/perks", get(perks::page).post(perks::create))
         .route("/perks/{id}", post(perks::update))
+        .route("/jobs", get(jobs::page))
+        .route("/jobs/{id}/retry", post(jobs::retry))
         .route("/memberships/plans", post(memberships::create_plan))
         .route("/memberships/{id}/change", post(memberships::change))
         .route("/tickets/plans", post(tickets::create_plan))
@@ -662,7 +665,7 @@ async fn customer(
         })
         .collect();
     let kinds = INTERACTION_KINDS.iter().map(|k| (*k, kind_key(&format!("interaction:{k}")))).collect();
-    let today = s.app.local_time(chrono::Utc::now())[..10].to_string();
+    let today = s.app.local_time(s.app.now())[..10].to_string();
     let rules = s.app.next_action_rules().await.map_err(err)?;
     let insight = s.app.customer_metrics(id).await.map_err(err)?.map(|(snap, m)| {
         let dash = || "—".to_string();

@@ -57,9 +57,14 @@ pub async fn database_url(backend: &str, dir: &tempfile::TempDir) -> String {
 }
 
 pub async fn spawn(backend: &'static str) -> TestApp {
+    spawn_with(backend, AppConfig::default()).await
+}
+
+/// [`spawn`] with settings of the test's own (a manual clock, say); background work stays off.
+pub async fn spawn_with(backend: &'static str, config: AppConfig) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let url = database_url(backend, &dir).await;
-    let config = AppConfig { background_jobs: false, ..AppConfig::default() };
+    let config = AppConfig { background_jobs: false, ..config };
     let app = App::open(&url, config).await.unwrap();
     let system = Actor::system("test");
     let mut tokens = Vec::new();
