@@ -99,7 +99,12 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}", get(get_order))
         .route("/orders/{id}/refunds", post(refund_order))
         .route("/orders/{id}/cancel", post(cancel_order))
-        .route("/import/{kind}", post(import).layer(axum::extract::DefaultBodyLimit::max(crate::guard::UPLOAD_LIMIT)))
+        .route(
+            "/import/{kind}",
+            post(import)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::guard::UPLOAD_LIMIT))
+                .layer(axum::middleware::from_fn(crate::guard::one_upload_slot)),
+        )
         .route("/export/{kind}", get(export))
         .route("/users", get(list_users).post(create_user))
         .route("/audit", get(audit))

@@ -16,6 +16,19 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// Largest CSV upload (the import routes only).
 pub const UPLOAD_LIMIT: usize = 512 * 1024 * 1024;
 
+/// CSV uploads read into memory at once (the file is then kept in the database, where every
+/// server process can reach it between preview and run). Further uploads wait their turn
+/// before their body is read, so uploads hold at most this many × [`UPLOAD_LIMIT`] of memory.
+pub const UPLOADS_AT_ONCE: usize = 2;
+static UPLOAD_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(UPLOADS_AT_ONCE);
+
+/// Layer for the upload routes: waits for an upload slot, then lets the request (whose body
+/// the handler reads) through while holding it.
+pub async fn one_upload_slot(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let _slot = UPLOAD_SLOTS.acquire().await;
+    next.run(req).await
+}
+
 /// `Content-Security-Policy` of every answer: scripts only from this server (the pages have no
 /// inline script), nothing framed, no plugins. Inline `style` attributes stay allowed (the SVG
 /// charts use them; they cannot run code).

@@ -82,7 +82,9 @@ pub fn routes() -> Router<AppState> {
         .route("/import", get(import_page))
         .route(
             "/import/upload",
-            post(import_upload).layer(axum::extract::DefaultBodyLimit::max(crate::guard::UPLOAD_LIMIT)),
+            post(import_upload)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::guard::UPLOAD_LIMIT))
+                .layer(axum::middleware::from_fn(crate::guard::one_upload_slot)),
         )
         .route("/import/run", post(import_run))
         .route("/import/{token}/rejects.csv", get(import_rejects))
