@@ -49,6 +49,12 @@ impl App {
         Ok(self.store.list_orders(customer_id, limit.clamp(1, 500), offset.max(0)).await?)
     }
 
+    /// A customer's orders that count (not cancelled), their spend net of refunds and the
+    /// first and last order, over all their orders (the customer page's figures).
+    pub async fn customer_order_totals(&self, customer_id: i64) -> Result<joren_store::OrderTotals> {
+        Ok(self.store.customer_order_totals(customer_id).await?)
+    }
+
     /// Refunds part or all of an order (a new entry; the order is never edited).
     /// The order's points are taken back in proportion (see [`joren_store::OrderPoints`]).
     pub async fn refund_order(&self, actor: &Actor, id: i64, input: RefundInput) -> Result<Order> {

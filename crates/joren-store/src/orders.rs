@@ -140,6 +140,16 @@ pub struct OrderPage {
     pub items: Vec<Order>,
 }
 
+/// A customer's orders that count (not cancelled), over all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OrderTotals {
+    pub orders: i64,
+    /// Net of refunds, yen.
+    pub spent: i64,
+    pub first_at: Option<DateTime<Utc>>,
+    pub last_at: Option<DateTime<Utc>>,
+}
+
 const ORDER_COLUMNS: &str = "id, customer_id, external_id, ordered_at, channel, currency, \
     prices_include_tax, subtotal, shipping, discount, tax, total, refunded, status, note";
 
@@ -396,17 +406,28 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound("order"))?;
-        let mut order = order_from_row(&row)?;
-        order.items = sqlx::query(
-            "SELECT line_no, sku, name, category, quantity, unit_price, tax_rate, amount FROM order_items \
-             WHERE order_id = $1 ORDER BY line_no",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(OrderItem {
+        let mut orders = vec![order_from_row(&row)?];
+        self.fill_lines(&mut orders).await?;
+        Ok(orders.pop().expect("one order"))
+    }
+
+    /// Reads the line items and adjustments of `orders` in two queries, whatever their number.
+    async fn fill_lines(&self, orders: &mut [Order]) -> Result<()> {
+        if orders.is_empty() {
+            return Ok(());
+        }
+        let ids = self.placeholders(1, orders.len());
+        let at: std::collections::HashMap<i64, usize> = orders.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
+        let mut q = sqlx::query(AssertSqlSafe(format!(
+            "SELECT order_id, line_no, sku, name, category, quantity, unit_price, tax_rate, amount FROM order_items \
+             WHERE order_id IN ({ids}) ORDER BY order_id, line_no"
+        )));
+        for o in orders.iter() {
+            q = q.bind(o.id);
+        }
+        for r in q.fetch_all(&self.pool).await? {
+            let i = at[&r.try_get::<i64, _>("order_id")?];
+            orders[i].items.push(OrderItem {
                 line_no: r.try_get("line_no")?,
                 sku: r.try_get("sku")?,
                 name: r.try_get("name")?,
@@ -415,29 +436,30 @@ impl Store {
                 unit_price: r.try_get("unit_price")?,
                 tax_rate: r.try_get("tax_rate")?,
                 amount: r.try_get("amount")?,
-            })
-        })
-        .collect::<Result<_>>()?;
-        order.adjustments =
-            sqlx::query("SELECT id, kind, amount, reason, at FROM order_adjustments WHERE order_id = $1 ORDER BY id")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok(OrderAdjustment {
-                        id: r.try_get("id")?,
-                        kind: r.try_get("kind")?,
-                        amount: r.try_get("amount")?,
-                        reason: r.try_get("reason")?,
-                        at: from_ms(r.try_get("at")?),
-                    })
-                })
-                .collect::<Result<_>>()?;
-        Ok(order)
+            });
+        }
+        let mut q = sqlx::query(AssertSqlSafe(format!(
+            "SELECT order_id, id, kind, amount, reason, at FROM order_adjustments WHERE order_id IN ({ids}) \
+             ORDER BY order_id, id"
+        )));
+        for o in orders.iter() {
+            q = q.bind(o.id);
+        }
+        for r in q.fetch_all(&self.pool).await? {
+            let i = at[&r.try_get::<i64, _>("order_id")?];
+            orders[i].adjustments.push(OrderAdjustment {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                amount: r.try_get("amount")?,
+                reason: r.try_get("reason")?,
+                at: from_ms(r.try_get("at")?),
+            });
+        }
+        Ok(())
     }
 
-    /// Orders, newest first, optionally of one customer.
+    /// A page of orders, newest first, of one customer or all; with their lines and
+    /// adjustments (three queries a page, however long).
     pub async fn list_orders(&self, customer_id: Option<i64>, limit: i64, offset: i64) -> Result<OrderPage> {
         let filter = if customer_id.is_some() { "customer_id = $1" } else { "$1 IS NULL" };
         let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM orders WHERE {filter}")))
@@ -452,11 +474,28 @@ impl Store {
         .bind(offset)
         .fetch_all(&self.pool)
         .await?;
-        let mut items = Vec::with_capacity(rows.len());
-        for r in &rows {
-            items.push(self.get_order(r.try_get("id")?).await?);
-        }
+        let mut items = rows.iter().map(order_from_row).collect::<Result<Vec<_>>>()?;
+        self.fill_lines(&mut items).await?;
         Ok(OrderPage { total, items })
+    }
+
+    /// A customer's orders that count (not cancelled): how many, the spend net of refunds and
+    /// the first and last order's time, over all their orders.
+    pub async fn customer_order_totals(&self, customer_id: i64) -> Result<OrderTotals> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(total - refunded), 0) AS BIGINT) AS spent, \
+             MIN(ordered_at) AS first_at, MAX(ordered_at) AS last_at FROM orders \
+             WHERE customer_id = $1 AND status <> 'cancelled'",
+        )
+        .bind(customer_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(OrderTotals {
+            orders: row.try_get("n")?,
+            spent: row.try_get("spent")?,
+            first_at: row.try_get::<Option<i64>, _>("first_at")?.map(from_ms),
+            last_at: row.try_get::<Option<i64>, _>("last_at")?.map(from_ms),
+        })
     }
 
     /// Records a refund (or, with `cancel`, a cancellation of the whole order) as a new entry

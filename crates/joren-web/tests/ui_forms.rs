@@ -206,6 +206,51 @@ async fn orders_are_refunded_and_cancelled_from_the_order_page() {
     }
 }
 
+/// The customer page's order count, spend and first/last order cover every order, not only
+/// the newest 500 listed.
+#[tokio::test]
+async fn the_customer_page_counts_every_order_past_the_first_500() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let s = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let today = chrono::Utc::now().date_naive();
+        let mut csv = String::from("order_id,customer_id,ordered_at,line_amount\n");
+        for n in 0..520 {
+            let day = today - chrono::Days::new(520 - n);
+            csv.push_str(&format!("R-{n},REG-1,{day}T12:00:00+09:00,1000\n"));
+        }
+        let r = t
+            .client
+            .post(t.url("/api/v1/import/orders"))
+            .bearer_auth(&t.staff_token)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        let report: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(report["rejected"].as_array().map(Vec::len), Some(0), "[{b}] {report}");
+        let (_, page) = t.get(&t.staff_token, "/api/v1/orders?limit=1").await;
+        let (newest, cust) =
+            (page["items"][0]["id"].as_i64().unwrap(), page["items"][0]["customer_id"].as_i64().unwrap());
+        assert_eq!(page["total"], 520, "[{b}] {page}");
+        let (status, _) =
+            t.post(&t.staff_token, &format!("/api/v1/orders/{newest}/cancel"), &json!({"reason": "x"})).await;
+        assert_eq!(status, 200, "[{b}]");
+        let (_, html) = s.page(&format!("/customers/{cust}")).await;
+        assert!(html.contains("id=\"order-count\">519<"), "[{b}] every order that counts");
+        assert!(html.contains("¥519,000"), "[{b}] spend over every order");
+        let first = (today - chrono::Days::new(520)).to_string();
+        assert!(html.contains(&format!("{first} 〜")), "[{b}] the first order, not the 500th newest");
+        // The order list reads lines and adjustments a page at a time, all of them there.
+        let (_, list) = t.get(&t.staff_token, &format!("/api/v1/orders?limit=500&customer_id={cust}")).await;
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 500, "[{b}]");
+        assert!(items.iter().all(|o| o["items"].as_array().unwrap().len() == 1), "[{b}]");
+        assert_eq!(items[0]["adjustments"].as_array().unwrap().len(), 1, "[{b}] the cancellation");
+    }
+}
+
 #[tokio::test]
 async fn import_page_previews_mapping_then_reports_rejects() {
     for b in backends() {

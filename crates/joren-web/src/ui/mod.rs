@@ -646,9 +646,8 @@ async fn customer(
             }
         })
         .collect();
-    let orders = s.app.list_orders(Some(id), 500, 0).await.map_err(err)?;
-    let live: Vec<_> = orders.items.iter().filter(|o| o.status.as_str() != "cancelled").collect();
-    let total_spent: i64 = live.iter().map(|o| o.total - o.refunded).sum();
+    // Over all the customer's orders, not only the newest 500 listed.
+    let totals = s.app.customer_order_totals(id).await.map_err(err)?;
     let timeline = s
         .app
         .timeline(id, 200)
@@ -738,10 +737,10 @@ async fn customer(
         consents,
         contacts,
         external_ids: c.external_ids.iter().map(|x| format!("{}: {}", x.system, x.external_id)).collect(),
-        order_count: live.len() as i64,
-        total_spent: format_amount(total_spent, "JPY"),
-        first_order: live.last().map(|o| s.app.local_time(o.ordered_at)[..10].to_string()).unwrap_or_default(),
-        last_order: live.first().map(|o| s.app.local_time(o.ordered_at)[..10].to_string()).unwrap_or_default(),
+        order_count: totals.orders,
+        total_spent: format_amount(totals.spent, "JPY"),
+        first_order: totals.first_at.map(|t| s.app.local_time(t)[..10].to_string()).unwrap_or_default(),
+        last_order: totals.last_at.map(|t| s.app.local_time(t)[..10].to_string()).unwrap_or_default(),
         timeline,
         kinds,
         flash: cq
