@@ -49,6 +49,13 @@ impl App {
         Ok(self.store.list_orders(customer_id, limit.clamp(1, 500), offset.max(0)).await?)
     }
 
+    /// What happened to a customer, newest first: orders placed, refunded and cancelled, rank
+    /// and membership changes, segment moves, consent changes — each written with its change.
+    pub async fn customer_events(&self, customer_id: i64, limit: i64) -> Result<Vec<joren_store::Event>> {
+        self.store.get_customer(customer_id).await?;
+        Ok(self.store.customer_events(customer_id, limit.clamp(1, 1000)).await?)
+    }
+
     /// A customer's orders that count (not cancelled), their spend net of refunds and the
     /// first and last order, over all their orders (the customer page's figures).
     pub async fn customer_order_totals(&self, customer_id: i64) -> Result<joren_store::OrderTotals> {

@@ -5,6 +5,7 @@ pub mod contact;
 pub mod csv_safety;
 pub mod customer;
 pub mod error;
+pub mod event;
 pub mod kana;
 pub mod membership;
 pub mod money;

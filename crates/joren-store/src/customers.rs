@@ -855,7 +855,8 @@ async fn insert_consent(
     .bind(now_ms())
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    let detail = serde_json::json!({"channel": channel, "granted": granted, "source": source});
+    crate::events::insert(tx, joren_core::event::EventKind::ConsentChanged, id, "customer", id, &detail).await
 }
 
 impl Store {

@@ -104,6 +104,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "lot_expiry", include_str!("../migrations/sqlite/0015_lot_expiry.sql")),
     (16, "login_failures", include_str!("../migrations/sqlite/0016_login_failures.sql")),
     (17, "jobs", include_str!("../migrations/sqlite/0017_jobs.sql")),
+    (18, "events", include_str!("../migrations/sqlite/0018_events.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -123,6 +124,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "lot_expiry", include_str!("../migrations/postgres/0015_lot_expiry.sql")),
     (16, "login_failures", include_str!("../migrations/postgres/0016_login_failures.sql")),
     (17, "jobs", include_str!("../migrations/postgres/0017_jobs.sql")),
+    (18, "events", include_str!("../migrations/postgres/0018_events.sql")),
 ];
 
 impl Store {

@@ -8,6 +8,7 @@ mod bulk;
 mod cross_sell;
 mod customers;
 mod db;
+mod events;
 mod facts;
 mod idempotency;
 mod interactions;
@@ -32,6 +33,7 @@ pub use customers::{
     ConsentState, Contact, Customer, CustomerPage, CustomerSummary, ExternalId, MergeResult, NewCustomerRecord,
 };
 pub use db::{Backend, Store};
+pub use events::Event;
 pub use idempotency::{Housekeeping, IdempotencyOutcome};
 pub use interactions::{Interaction, NewInteraction};
 pub use jobs::{ClaimedJob, Job, JobCounts, JobState, NewJob};

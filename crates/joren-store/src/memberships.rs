@@ -464,5 +464,14 @@ async fn insert_event(tx: &mut crate::db::Tx, e: NewEvent<'_>) -> Result<()> {
     .bind(now_ms())
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    let detail = serde_json::json!({"membership_id": membership_id, "change": kind, "day": day});
+    crate::events::insert(
+        tx,
+        joren_core::event::EventKind::MembershipChanged,
+        customer_id,
+        "membership",
+        membership_id,
+        &detail,
+    )
+    .await
 }

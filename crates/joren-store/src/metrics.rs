@@ -230,6 +230,23 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+            // Each move is an event too, written with the snapshot.
+            let payload = match self.backend() {
+                crate::Backend::Sqlite => {
+                    "json_object('from', from_segment, 'to', to_segment, 'snapshot_id', snapshot_id)"
+                }
+                crate::Backend::Postgres => {
+                    "json_build_object('from', from_segment, 'to', to_segment, 'snapshot_id', snapshot_id)::text"
+                }
+            };
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO events (kind, customer_id, entity, entity_id, payload, occurred_at) \
+                 SELECT 'segment.moved', customer_id, 'metric_snapshot', CAST(snapshot_id AS TEXT), {payload}, at \
+                 FROM segment_changes WHERE snapshot_id = $1"
+            )))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         }
         self.copy_snapshot_to_facts(&mut tx, id).await?;
         sqlx::query("UPDATE metric_snapshots SET complete = 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;

@@ -1,6 +1,7 @@
 //! Orders, line items and their refund/cancel entries. Creating an order is idempotent.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use joren_core::event::EventKind;
 use joren_core::order::{OrderDraft, OrderStatus};
 use joren_core::programme::{Buyer, Programme};
 use serde::Serialize;
@@ -251,6 +252,9 @@ impl Store {
         // SQLite one trip to the connection).
         let mut batch = Batch::new(self.backend());
         push_order(&mut batch, id, draft, request_hash);
+        let placed =
+            serde_json::json!({"total": draft.total, "channel": draft.channel, "ordered_at": draft.ordered_at});
+        crate::events::push(&mut batch, EventKind::OrderPlaced, draft.customer_id, "order", id, &placed);
         let mut earned = EarnBreakdown::default();
         let mut rank_up = None;
         if let Some(p) = points {
@@ -550,6 +554,9 @@ impl Store {
             .bind(order_id)
             .execute(&mut *tx)
             .await?;
+        let event = if cancel { EventKind::OrderCancelled } else { EventKind::OrderRefunded };
+        let detail = serde_json::json!({"amount": amount, "refunded": refunded, "status": status.as_str()});
+        crate::events::insert(&mut tx, event, order.customer_id, "order", order_id, &detail).await?;
         let moved = match points {
             Some(p) => {
                 let refunded_for_points = if cancel { order.total } else { refunded };

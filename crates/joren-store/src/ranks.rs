@@ -285,6 +285,18 @@ fn push_rank_change(batch: &mut Batch, w: &RankWrite, c: &RankChangeNote) {
         .bind(c.order_id)
         .bind(c.created_by)
         .bind(now_ms());
+    let detail = serde_json::json!({
+        "from_level": c.from_level, "to_level": w.rank.level, "from": c.from_name, "to": w.rank.tier_name,
+        "cause": c.cause, "order_id": c.order_id,
+    });
+    crate::events::push(
+        batch,
+        joren_core::event::EventKind::RankChanged,
+        w.customer_id,
+        "customer",
+        w.customer_id,
+        &detail,
+    );
 }
 
 /// After a merge: the survivor holds the higher of the two ranks; the merged record none.

@@ -80,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}", get(get_customer).patch(update_customer))
         .route("/customers/{id}/merge", post(merge_customer))
         .route("/customers/{id}/timeline", get(timeline))
+        .route("/customers/{id}/events", get(customer_events))
         .route("/customers/{id}/metrics", get(customer_metrics))
         .route("/customers/{id}/cross-sell", get(customer_cross_sell))
         .route("/products/{product}/associations", get(product_associations))
@@ -115,6 +116,21 @@ pub fn routes() -> Router<AppState> {
         .merge(perks::routes())
         .merge(jobs::routes())
         .fallback(not_found)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitQuery {
+    limit: Option<i64>,
+}
+
+async fn customer_events(
+    State(s): State<AppState>,
+    ApiActor(_): ApiActor,
+    Path(id): Path<i64>,
+    Query(q): Query<LimitQuery>,
+) -> ApiResult {
+    Ok(Json(json!({"items": s.app.customer_events(id, q.limit.unwrap_or(100)).await?})).into_response())
 }
 
 async fn not_found() -> ApiError {

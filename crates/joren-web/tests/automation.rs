@@ -186,3 +186,114 @@ impl WithMonthDay for chrono::NaiveDate {
         chrono::NaiveDate::from_ymd_opt(self.year(), of.month(), of.day()).unwrap()
     }
 }
+
+/// Every change a scenario can react to writes its event in the change's own transaction: one
+/// event per change, none for a replay or a refusal, none for imported history.
+#[tokio::test]
+async fn changes_write_their_events_once_with_the_change() {
+    for b in backends() {
+        let t = spawn_with(b, AppConfig::default()).await;
+        let (_, mut p) = t.get(&t.owner_token, "/api/v1/settings/points").await;
+        p["ranks"] = json!({"enabled": true, "measure": "spend", "window": {"kind": "calendar_year"},
+            "tiers": [{"name": "レギュラー", "threshold": 0, "points_multiplier_percent": 100},
+                      {"name": "シルバー", "threshold": 30000, "points_multiplier_percent": 120}],
+            "grace_reviews": 1, "step_down_one": false});
+        let (s, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/points", &p).await;
+        assert_eq!(s, 200, "[{b}] {v}");
+
+        let c = t.customer(json!({"family_name": "出来事", "given_name": "一", "phone": "090-4400-0001"})).await;
+        let now = t.app.now().to_rfc3339();
+        let mut order = common::order_body(c, Some("EV-1"), 20_000);
+        order["ordered_at"] = json!(now);
+        let (s, o, again) = t.post_keyed("/api/v1/orders", Some("ev-1"), &order).await;
+        assert_eq!((s, again), (201, false), "[{b}] {o}");
+        let (s, _, again) = t.post_keyed("/api/v1/orders", Some("ev-1"), &order).await;
+        assert_eq!((s, again), (201, true), "[{b}] a replay");
+        let mut clash = order.clone();
+        clash["items"][0]["quantity"] = json!(3);
+        assert_eq!(t.post_keyed("/api/v1/orders", Some("ev-1"), &clash).await.0, 409, "[{b}] refused");
+        let (k, v) = kinds(&t, c).await;
+        assert_eq!(k, ["order.placed", "rank.changed"], "[{b}] one order, its rank-up; nothing for the replay: {v}");
+        let placed = &v["items"][1];
+        assert_eq!((&placed["entity"], &placed["entity_id"]), (&json!("order"), &json!(o["id"].to_string())), "[{b}]");
+        assert_eq!(v["items"][0]["payload"]["to"], "シルバー", "[{b}] {v}");
+
+        let id = o["id"].as_i64().unwrap();
+        let mut second = common::order_body(c, Some("EV-2"), 1000);
+        second["ordered_at"] = json!(now);
+        let (s, o2) = t.post(&t.staff_token, "/api/v1/orders", &second).await;
+        assert_eq!(s, 201, "[{b}] {o2}");
+        let refund = json!({"amount": 1000, "reason": "破損"});
+        let (s, _) = t.post(&t.staff_token, &format!("/api/v1/orders/{}/refunds", o2["id"]), &refund).await;
+        assert_eq!(s, 201, "[{b}] a refund is a new entry");
+        let (s, _) = t.post(&t.staff_token, &format!("/api/v1/orders/{id}/cancel"), &json!({"reason": "返品"})).await;
+        assert_eq!(s, 200, "[{b}]");
+        let (s, _) = t
+            .send(
+                reqwest::Method::PUT,
+                &t.staff_token,
+                &format!("/api/v1/customers/{c}/consents/email"),
+                &json!({"granted": true, "source": "store-form"}),
+            )
+            .await;
+        assert_eq!(s, 200, "[{b}]");
+        let (_, plan) = t
+            .post(
+                &t.owner_token,
+                "/api/v1/membership-plans",
+                &json!({"name": "月額会員", "price": 3300, "period_months": 1}),
+            )
+            .await;
+        let (s, _, _) = t
+            .post_keyed(&format!("/api/v1/customers/{c}/memberships"), Some("m-1"), &json!({"plan_id": plan["id"]}))
+            .await;
+        assert_eq!(s, 201, "[{b}]");
+        let (k, v) = kinds(&t, c).await;
+        assert_eq!(
+            k,
+            [
+                "order.placed",
+                "rank.changed",
+                "order.placed",
+                "order.refunded",
+                "order.cancelled",
+                "consent.changed",
+                "membership.changed"
+            ],
+            "[{b}] {v}"
+        );
+        assert_eq!(
+            (&v["items"][3]["kind"], &v["items"][3]["payload"]["amount"]),
+            (&json!("order.refunded"), &json!(1000)),
+            "[{b}]"
+        );
+        assert_eq!(v["items"][1]["payload"]["source"], "store-form", "[{b}] {v}");
+
+        // Imported orders are history: they raise no order.placed.
+        let csv = format!("order_id,customer_id,ordered_at,line_amount\nIMP-1,HIST-1,{},5000\n", t.app.today_date());
+        let r = t
+            .client
+            .post(t.url("/api/v1/import/orders"))
+            .bearer_auth(&t.staff_token)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "[{b}]");
+        let pending = t.app.store.pending_events(1000).await.unwrap();
+        assert_eq!(pending.iter().filter(|e| e.kind == "order.placed").count(), 2, "[{b}] only the live orders");
+        assert!(pending.windows(2).all(|w| w[0].id < w[1].id), "[{b}] oldest first");
+        assert_eq!(t.get(&t.staff_token, "/api/v1/customers/999999/events").await.0, 404, "[{b}]");
+    }
+}
+
+/// A customer's event kinds, oldest first, and the API's answer (newest first).
+async fn kinds(t: &common::TestApp, c: i64) -> (Vec<String>, serde_json::Value) {
+    let (s, v) = t.get(&t.staff_token, &format!("/api/v1/customers/{c}/events")).await;
+    assert_eq!(s, 200, "{v}");
+    let mut k: Vec<String> =
+        v["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect();
+    k.reverse();
+    (k, v)
+}

@@ -147,6 +147,16 @@ async fn snapshot_equals_the_engine_on_the_exported_orders() {
                 (&change["from_segment"], &change["to_segment"]),
                 (&before["metrics"]["segment"], &after["metrics"]["segment"])
             );
+            // The move is an event too, written with the snapshot (one per move).
+            let (_, events) = t.get(&t.staff_token, &format!("/api/v1/customers/{first}/events")).await;
+            let moves: Vec<_> =
+                events["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "segment.moved").collect();
+            assert_eq!(moves.len(), after["segment_changes"].as_array().unwrap().len(), "{events}");
+            assert_eq!(
+                (&moves[0]["payload"]["from"], &moves[0]["payload"]["to"]),
+                (&change["from_segment"], &change["to_segment"])
+            );
+            assert_eq!(moves[0]["payload"]["snapshot_id"], second["id"]);
         } else {
             panic!("six big orders this week should move a lost customer's segment: {before} {after}");
         }

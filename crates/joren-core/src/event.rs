@@ -1,0 +1,68 @@
+//! What can happen to a customer that Joren may react to (a scenario's trigger, a webhook).
+//! Each is written as an event row with the change that caused it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventKind {
+    /// A live order (API, form, till); imported history raises none.
+    OrderPlaced,
+    OrderRefunded,
+    OrderCancelled,
+    /// Up or down, by an order, a review or a person.
+    RankChanged,
+    /// A membership started, renewed, paused, resumed or cancelled.
+    MembershipChanged,
+    /// A customer entered another RFM segment in a new metrics snapshot.
+    SegmentMoved,
+    /// A consent recorded or withdrawn (any channel, any source).
+    ConsentChanged,
+    /// A survey answered (raised by the voice-of-the-customer feature).
+    SurveyAnswered,
+}
+
+impl EventKind {
+    pub const ALL: [Self; 8] = [
+        Self::OrderPlaced,
+        Self::OrderRefunded,
+        Self::OrderCancelled,
+        Self::RankChanged,
+        Self::MembershipChanged,
+        Self::SegmentMoved,
+        Self::ConsentChanged,
+        Self::SurveyAnswered,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OrderPlaced => "order.placed",
+            Self::OrderRefunded => "order.refunded",
+            Self::OrderCancelled => "order.cancelled",
+            Self::RankChanged => "rank.changed",
+            Self::MembershipChanged => "membership.changed",
+            Self::SegmentMoved => "segment.moved",
+            Self::ConsentChanged => "consent.changed",
+            Self::SurveyAnswered => "survey.answered",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::parse(k.as_str()), Some(k));
+        }
+        let mut names: Vec<_> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), EventKind::ALL.len());
+    }
+}
