@@ -1,0 +1,246 @@
+//! The new and edit customer form: every field as typed kept on a refusal, each message beside its field.
+
+use super::*;
+
+/// The customer form's fields, as typed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct CustomerForm {
+    csrf: String,
+    kind: String,
+    company_name: String,
+    family_name: String,
+    given_name: String,
+    family_name_kana: String,
+    given_name_kana: String,
+    email: String,
+    phone: String,
+    line_user_id: String,
+    postal_code: String,
+    prefecture: String,
+    city: String,
+    street: String,
+    building: String,
+    birthday: String,
+    gender: String,
+    acquisition_source: String,
+    acquisition_campaign: String,
+    tags: String,
+    preferences: String,
+    notes: String,
+    /// 担当者: a user id, or empty for none.
+    owner_user_id: String,
+}
+
+impl CustomerForm {
+    fn from_profile(p: &CustomerProfile) -> Self {
+        let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            csrf: String::new(),
+            kind: p.kind.as_str().into(),
+            company_name: p.company_name.clone(),
+            family_name: p.family_name.clone(),
+            given_name: p.given_name.clone(),
+            family_name_kana: p.family_name_kana.clone(),
+            given_name_kana: p.given_name_kana.clone(),
+            email: o(&p.email),
+            phone: p.phone.as_deref().map(display_phone).unwrap_or_default(),
+            line_user_id: o(&p.line_user_id),
+            postal_code: o(&p.postal_code),
+            prefecture: o(&p.prefecture),
+            city: o(&p.city),
+            street: o(&p.street),
+            building: o(&p.building),
+            birthday: p.birthday.map(|d| d.to_string()).unwrap_or_default(),
+            gender: o(&p.gender),
+            acquisition_source: o(&p.acquisition_source),
+            acquisition_campaign: o(&p.acquisition_campaign),
+            tags: p.tags.join(", "),
+            preferences: p.preferences.clone(),
+            notes: p.notes.clone(),
+            owner_user_id: p.owner_user_id.map(|i| i.to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// Every field of the form is set (an empty box clears the field).
+    fn to_input(&self) -> CustomerInput {
+        let v = |s: &String| Some(s.clone());
+        CustomerInput {
+            kind: v(&self.kind).filter(|k| !k.is_empty()),
+            family_name: v(&self.family_name),
+            given_name: v(&self.given_name),
+            family_name_kana: v(&self.family_name_kana),
+            given_name_kana: v(&self.given_name_kana),
+            company_name: v(&self.company_name),
+            email: v(&self.email),
+            phone: v(&self.phone),
+            line_user_id: v(&self.line_user_id),
+            birthday: v(&self.birthday),
+            gender: v(&self.gender),
+            postal_code: v(&self.postal_code),
+            prefecture: v(&self.prefecture),
+            city: v(&self.city),
+            street: v(&self.street),
+            building: v(&self.building),
+            notes: v(&self.notes),
+            preferences: v(&self.preferences),
+            tags: Some(self.tags.split([',', '、']).map(|t| t.trim().to_string()).collect()),
+            // An id that is not a number is reported by the use case as an unknown user.
+            owner_user_id: Some(match self.owner_user_id.trim() {
+                "" => None,
+                id => Some(id.parse().unwrap_or(-1)),
+            }),
+            acquisition_source: v(&self.acquisition_source),
+            acquisition_campaign: v(&self.acquisition_campaign),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "customer_form.html")]
+pub(super) struct CustomerFormPage {
+    c: Chrome,
+    title: &'static str,
+    action: String,
+    cancel: String,
+    f: CustomerForm,
+    errors: Vec<String>,
+    genders: Vec<(&'static str, &'static str)>,
+    sources: Vec<(&'static str, &'static str)>,
+    staff: Vec<(String, String)>,
+}
+
+pub(super) fn form_page(
+    staff: Vec<(i64, String)>,
+    c: Chrome,
+    title: &'static str,
+    action: String,
+    cancel: String,
+    f: CustomerForm,
+    errors: Vec<String>,
+) -> Response {
+    let genders = GENDERS
+        .iter()
+        .map(|g| {
+            (
+                *g,
+                match *g {
+                    "female" => "gender.female",
+                    "male" => "gender.male",
+                    "other" => "gender.other",
+                    _ => "gender.unspecified",
+                },
+            )
+        })
+        .collect();
+    let sources = ACQUISITION_SOURCES
+        .iter()
+        .map(|s| {
+            (
+                *s,
+                match *s {
+                    "store" => "source.store",
+                    "ec" => "source.ec",
+                    "advertising" => "source.advertising",
+                    "referral" => "source.referral",
+                    "event" => "source.event",
+                    "sns" => "source.sns",
+                    "phone" => "source.phone",
+                    _ => "source.other",
+                },
+            )
+        })
+        .collect();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let staff = staff.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
+    (status, render(&CustomerFormPage { c, title, action, cancel, f, errors, genders, sources, staff })).into_response()
+}
+
+pub(super) fn field_messages(e: &AppError) -> Option<Vec<String>> {
+    e.field_errors().map(|f| f.0.iter().map(|x| x.to_string()).collect())
+}
+
+pub(super) async fn new_customer_page(State(s): State<AppState>, UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
+    let user = require(user, "/customers/new")?;
+    let c = Chrome::new(t, &user, "customers", "/customers/new");
+    let mut f = CustomerForm::default();
+    // Whoever registers a customer is their 担当者 unless changed.
+    if let Some(uid) = user.actor.user_id.filter(|_| user.actor.role.can_write()) {
+        f.owner_user_id = uid.to_string();
+    }
+    Ok(form_page(
+        s.app.staff_directory().await.map_err(|e| UiError::from_app(t, e))?,
+        c,
+        t.t("customers.new"),
+        "/customers/new".into(),
+        "/customers".into(),
+        f,
+        Vec::new(),
+    ))
+}
+
+pub(super) async fn new_customer_submit(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Form(f): Form<CustomerForm>,
+) -> UiResult {
+    let user = require(user, "/customers/new")?;
+    check_csrf(t, &user, &f.csrf)?;
+    let input = joren_app::customers::NewCustomer { profile: f.to_input(), ..Default::default() };
+    match s.app.create_customer(&user.actor, input).await {
+        Ok(c) => Ok(Redirect::to(&format!("/customers/{}", c.id)).into_response()),
+        Err(e) => match field_messages(&e) {
+            Some(errors) => {
+                let c = Chrome::new(t, &user, "customers", "/customers/new");
+                let staff = s.app.staff_directory().await.map_err(|e| UiError::from_app(t, e))?;
+                Ok(form_page(staff, c, t.t("customers.new"), "/customers/new".into(), "/customers".into(), f, errors))
+            }
+            None => Err(UiError::from_app(t, e)),
+        },
+    }
+}
+
+pub(super) async fn edit_customer_page(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+) -> UiResult {
+    let path = format!("/customers/{id}/edit");
+    let user = require(user, &path)?;
+    let customer = s.app.get_customer(id).await.map_err(|e| UiError::from_app(t, e))?;
+    let c = Chrome::new(t, &user, "customers", path.clone());
+    Ok(form_page(
+        s.app.staff_directory().await.map_err(|e| UiError::from_app(t, e))?,
+        c,
+        t.t("customer.edit"),
+        path,
+        format!("/customers/{id}"),
+        CustomerForm::from_profile(&customer.profile),
+        Vec::new(),
+    ))
+}
+
+pub(super) async fn edit_customer_submit(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<CustomerForm>,
+) -> UiResult {
+    let path = format!("/customers/{id}/edit");
+    let user = require(user, &path)?;
+    check_csrf(t, &user, &f.csrf)?;
+    match s.app.update_customer(&user.actor, id, f.to_input()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}")).into_response()),
+        Err(e) => match field_messages(&e) {
+            Some(errors) => {
+                let c = Chrome::new(t, &user, "customers", path.clone());
+                let staff = s.app.staff_directory().await.map_err(|e| UiError::from_app(t, e))?;
+                Ok(form_page(staff, c, t.t("customer.edit"), path, format!("/customers/{id}"), f, errors))
+            }
+            None => Err(UiError::from_app(t, e)),
+        },
+    }
+}

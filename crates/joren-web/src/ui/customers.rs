@@ -1,0 +1,526 @@
+//! The home page, the customer list, the customer page (the 360) with its forms — contact
+//! history, contacts, consents, merge — and the new/edit customer form.
+
+use super::*;
+
+pub(super) struct RecentOrder {
+    id: i64,
+    customer_id: i64,
+    customer: String,
+    at: String,
+    total: String,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub(super) struct HomePage {
+    c: Chrome,
+    customers: i64,
+    orders: i64,
+    recent: Vec<RecentOrder>,
+}
+
+pub(super) async fn home(State(s): State<AppState>, UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
+    let user = require(user, "/")?;
+    let err = |e| UiError::from_app(t, e);
+    let customers = s.app.search_customers("", 1, 0).await.map_err(err)?.total;
+    let page = s.app.list_orders(None, 10, 0).await.map_err(err)?;
+    let mut recent = Vec::new();
+    for o in page.items {
+        let name = s.app.get_customer(o.customer_id).await.map(|c| c.display_name).unwrap_or_default();
+        recent.push(RecentOrder {
+            id: o.id,
+            customer_id: o.customer_id,
+            customer: name,
+            at: s.app.local_time(o.ordered_at),
+            total: format_amount(o.total, &o.currency),
+            status: o.status.as_str().into(),
+        });
+    }
+    Ok(render(&HomePage { c: Chrome::new(t, &user, "home", "/"), customers, orders: page.total, recent }))
+}
+
+pub(super) struct CustomerRow {
+    id: i64,
+    name: String,
+    kana: String,
+    email: String,
+    phone: String,
+    orders: i64,
+    spent: String,
+    last: String,
+}
+
+#[derive(Template)]
+#[template(path = "customers.html")]
+pub(super) struct CustomersPage {
+    c: Chrome,
+    q: String,
+    total: i64,
+    rows: Vec<CustomerRow>,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ListQuery {
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+pub(super) async fn customers(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Query(lq): Query<ListQuery>,
+) -> UiResult {
+    let user = require(user, "/customers")?;
+    let q = lq.q.unwrap_or_default();
+    let page = lq.page.unwrap_or(1).max(1);
+    let result =
+        s.app.search_customers(&q, PAGE_SIZE, (page - 1) * PAGE_SIZE).await.map_err(|e| UiError::from_app(t, e))?;
+    let rows = result
+        .items
+        .into_iter()
+        .map(|c| CustomerRow {
+            id: c.id,
+            name: c.display_name,
+            kana: format!("{} {}", c.family_name_kana, c.given_name_kana).trim().to_string(),
+            email: c.email.unwrap_or_default(),
+            phone: c.phone.as_deref().map(display_phone).unwrap_or_default(),
+            orders: c.order_count,
+            spent: format_amount(c.total_spent, "JPY"),
+            last: c.last_order_at.map(|d| s.app.local_time(d)[..10].to_string()).unwrap_or_default(),
+        })
+        .collect();
+    let pages = ((result.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let link = |p: i64| format!("/customers?q={}&page={p}", urlencode(&q));
+    Ok(render(&CustomersPage {
+        c: Chrome::new(t, &user, "customers", "/customers"),
+        total: result.total,
+        rows,
+        page,
+        pages,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+        q,
+    }))
+}
+
+pub(super) struct TimelineRow {
+    at: String,
+    kind: String,
+    label: &'static str,
+    title: String,
+    detail: String,
+    amount: String,
+    staff: String,
+    link: Option<String>,
+}
+
+pub(super) struct ContactRow {
+    name: String,
+    email: String,
+    phone: String,
+}
+
+pub(super) struct ConsentRow {
+    /// Channel code (`email`, …) and its label key.
+    code: &'static str,
+    channel: &'static str,
+    /// None: never recorded.
+    granted: Option<bool>,
+    source: String,
+    at: String,
+}
+
+/// The analytics panel of the customer 360, from the newest metrics snapshot.
+pub(super) struct InsightView {
+    as_of: String,
+    segment: &'static str,
+    rfm: String,
+    p_alive: String,
+    expected_90d: String,
+    order_value: String,
+    clv: String,
+    churn_key: &'static str,
+    churn_score: String,
+    next_purchase: String,
+    overdue: bool,
+    not_fitted: bool,
+    /// Next best action and the facts that chose it.
+    action: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+pub(super) struct CustomerPage {
+    c: Chrome,
+    id: i64,
+    insight: Option<InsightView>,
+    /// Cross-sell: (product, because-they-bought, share of those buyers %, lift).
+    suggestions: Vec<(String, String, String, String)>,
+    name: String,
+    kana: String,
+    merged_into: Option<i64>,
+    fields: Vec<(&'static str, String)>,
+    tags: Vec<String>,
+    consents: Vec<ConsentRow>,
+    contacts: Vec<ContactRow>,
+    external_ids: Vec<String>,
+    order_count: i64,
+    total_spent: String,
+    first_order: String,
+    last_order: String,
+    timeline: Vec<TimelineRow>,
+    kinds: Vec<(&'static str, &'static str)>,
+    can_write: bool,
+    is_account: bool,
+    points: Option<points::PointsPanel>,
+    points_flash: Option<String>,
+    tickets: Option<tickets::TicketsPanel>,
+    tickets_flash: Option<String>,
+    memberships: Option<memberships::MembershipsPanel>,
+    memberships_flash: Option<String>,
+    perks: Vec<joren_app::perks::PerkCheck>,
+    flash: Option<String>,
+    error: Option<String>,
+}
+
+pub(super) fn kind_key(kind: &str) -> &'static str {
+    match kind {
+        "order" => "kind.order",
+        "refund" => "kind.refund",
+        "cancel" => "kind.cancel",
+        "interaction:email" => "kind.email",
+        "interaction:phone" => "kind.phone",
+        "interaction:sms" => "kind.sms",
+        "interaction:line" => "kind.line",
+        "interaction:dm" => "kind.dm",
+        "interaction:visit" => "kind.visit",
+        "interaction:meeting" => "kind.meeting",
+        "interaction:chat" => "kind.chat",
+        "rank" => "kind.rank",
+        "ticket" => "kind.ticket",
+        "ticket_use" => "kind.ticket_use",
+        "membership" => "kind.membership",
+        _ => "kind.note",
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct CustomerQuery {
+    logged: Option<String>,
+    merged: Option<String>,
+    points: Option<String>,
+    tickets: Option<String>,
+    memberships: Option<String>,
+    error: Option<String>,
+}
+
+pub(super) async fn customer(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Query(cq): Query<CustomerQuery>,
+) -> UiResult {
+    let user = require(user, &format!("/customers/{id}"))?;
+    let err = |e| UiError::from_app(t, e);
+    let c = s.app.get_customer(id).await.map_err(err)?;
+    let p = &c.profile;
+    let address = [
+        p.postal_code.as_ref().map(|z| format!("〒{z}")),
+        p.prefecture.clone(),
+        p.city.clone(),
+        p.street.clone(),
+        p.building.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    let owner = match p.owner_user_id {
+        Some(uid) => s.app.staff_directory().await.map_err(err)?.into_iter().find(|(i, _)| *i == uid).map(|(_, n)| n),
+        None => None,
+    };
+    let mut fields = vec![
+        ("customer.owner", owner.unwrap_or_default()),
+        ("col.email", p.email.clone().unwrap_or_default()),
+        ("col.phone", p.phone.as_deref().map(display_phone).unwrap_or_default()),
+        ("customer.address", address),
+        ("customer.birthday", p.birthday.map(|d| d.format("%Y年%m月%d日").to_string()).unwrap_or_default()),
+        (
+            "customer.source",
+            [p.acquisition_source.clone(), p.acquisition_campaign.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" / "),
+        ),
+        ("customer.preferences", p.preferences.clone()),
+        ("customer.notes", p.notes.clone()),
+    ];
+    fields.retain(|(_, v)| !v.is_empty());
+    let contacts = s
+        .app
+        .list_contacts(id)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|x| ContactRow {
+            name: x.display_name,
+            email: x.profile.email.unwrap_or_default(),
+            phone: x.profile.phone.as_deref().map(display_phone).unwrap_or_default(),
+        })
+        .collect();
+    let consents = [("email", "kind.email"), ("sms", "kind.sms"), ("line", "kind.line"), ("dm", "kind.dm")]
+        .into_iter()
+        .map(|(code, label)| {
+            let state = c.consents.iter().find(|x| x.channel == code);
+            ConsentRow {
+                code,
+                channel: label,
+                granted: state.map(|x| x.granted),
+                source: state.map(|x| x.source.clone()).unwrap_or_default(),
+                at: state.map(|x| s.app.local_time(x.at)).unwrap_or_default(),
+            }
+        })
+        .collect();
+    // Over all the customer's orders, not only the newest 500 listed.
+    let totals = s.app.customer_order_totals(id).await.map_err(err)?;
+    let timeline = s
+        .app
+        .timeline(id, 200)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|e| TimelineRow {
+            at: s.app.local_time(e.at),
+            label: kind_key(&e.kind),
+            link: matches!(e.kind.as_str(), "order" | "refund" | "cancel").then(|| format!("/orders/{}", e.ref_id)),
+            kind: e.kind.replace("interaction:", ""),
+            title: e.title,
+            detail: e.detail,
+            amount: e.amount.map(|a| format_amount(a, e.currency.as_deref().unwrap_or("JPY"))).unwrap_or_default(),
+            staff: e.staff_name.unwrap_or_default(),
+        })
+        .collect();
+    let kinds = INTERACTION_KINDS.iter().map(|k| (*k, kind_key(&format!("interaction:{k}")))).collect();
+    let today = s.app.local_time(s.app.now())[..10].to_string();
+    let rules = s.app.next_action_rules().await.map_err(err)?;
+    let insight = s.app.customer_metrics(id).await.map_err(err)?.map(|(snap, m)| {
+        let dash = || "—".to_string();
+        let action = joren_app::next_action::suggest(&rules, &m)
+            .map(|a| (if t.0 == crate::i18n::Lang::En { a.action_en } else { a.action_ja }, a.because.join(", ")));
+        InsightView {
+            as_of: s.app.local_time(snap.computed_at),
+            segment: joren_app::metrics::segment_label(&m.segment, t.0 == crate::i18n::Lang::En),
+            rfm: format!("R{} F{} M{}", m.r_score, m.f_score, m.m_score),
+            p_alive: m.p_alive.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(dash),
+            expected_90d: m.expected_purchases_90d.map(|e| format!("{e:.2}")).unwrap_or_else(dash),
+            order_value: m.expected_order_value.map(|v| format_amount(v.round() as i64, "JPY")).unwrap_or_else(dash),
+            clv: m.clv_12m.map(|v| format_amount(v.round() as i64, "JPY")).unwrap_or_else(dash),
+            churn_key: match m.churn_band.as_deref() {
+                Some("high") => "insight.churn_high",
+                Some("medium") => "insight.churn_medium",
+                Some("low") => "insight.churn_low",
+                _ => "insight.not_fitted",
+            },
+            churn_score: m.churn_score.map(|v| v.to_string()).unwrap_or_else(dash),
+            overdue: m.expected_next_purchase.as_deref().is_some_and(|d| d < today.as_str()),
+            next_purchase: m.expected_next_purchase.unwrap_or_else(dash),
+            not_fitted: m.p_alive.is_none(),
+            action,
+        }
+    });
+    let suggestions = s
+        .app
+        .cross_sell_for_customer(id, 5)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|a| {
+            (a.consequent_name, a.antecedent_name, format!("{:.0}", a.confidence * 100.0), format!("{:.1}", a.lift))
+        })
+        .collect();
+    let perks = match c.merged_into {
+        None => perks::panel(&s.app, id).await.map_err(err)?,
+        Some(_) => Vec::new(),
+    };
+    let (points, tickets, memberships) = match c.merged_into {
+        None => (
+            Some(points::panel(&s.app, id).await.map_err(err)?),
+            Some(tickets::panel(&s.app, id).await.map_err(err)?),
+            Some(memberships::panel(&s.app, id).await.map_err(err)?),
+        ),
+        Some(_) => (None, None, None),
+    };
+    Ok(render(&CustomerPage {
+        insight,
+        suggestions,
+        points,
+        points_flash: cq.points.map(|_| t.t("points.adjusted").to_string()),
+        tickets,
+        tickets_flash: cq.tickets.map(|_| t.t("tickets.done").to_string()),
+        memberships,
+        memberships_flash: cq.memberships.map(|_| t.t("memberships.done").to_string()),
+        perks,
+        can_write: user.actor.role.can_write(),
+        is_account: p.kind == joren_core::customer::CustomerKind::Account,
+        c: Chrome::new(t, &user, "customers", format!("/customers/{id}")),
+        id,
+        name: c.display_name.clone(),
+        kana: format!("{} {}", p.family_name_kana, p.given_name_kana).trim().to_string(),
+        merged_into: c.merged_into,
+        tags: p.tags.clone(),
+        fields,
+        consents,
+        contacts,
+        external_ids: c.external_ids.iter().map(|x| format!("{}: {}", x.system, x.external_id)).collect(),
+        order_count: totals.orders,
+        total_spent: format_amount(totals.spent, "JPY"),
+        first_order: totals.first_at.map(|t| s.app.local_time(t)[..10].to_string()).unwrap_or_default(),
+        last_order: totals.last_at.map(|t| s.app.local_time(t)[..10].to_string()).unwrap_or_default(),
+        timeline,
+        kinds,
+        flash: cq
+            .logged
+            .map(|_| t.t("customer.logged").to_string())
+            .or(cq.merged.map(|_| t.t("customer.merged_ok").to_string())),
+        error: cq.error,
+    }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct InteractionForm {
+    csrf: String,
+    kind: String,
+    direction: String,
+    subject: String,
+    body: String,
+}
+
+pub(super) async fn log_interaction(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<InteractionForm>,
+) -> UiResult {
+    let user = require(user, &format!("/customers/{id}"))?;
+    check_csrf(t, &user, &f.csrf)?;
+    let input = InteractionInput {
+        kind: f.kind,
+        direction: Some(f.direction),
+        contact_id: None,
+        subject: f.subject,
+        body: f.body,
+        occurred_at: None,
+    };
+    match s.app.log_interaction(&user.actor, id, input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
+        Err(AppError::Validation(e)) => Ok(back_with_error(&format!("/customers/{id}"), &e.to_string())),
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct RefreshForm {
+    csrf: String,
+    /// Where to go back to afterwards (a path on this site).
+    back: String,
+}
+
+/// Recomputes every customer's metrics now, then returns to the page the button was on.
+pub(super) async fn refresh_metrics(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Form(f): Form<RefreshForm>,
+) -> UiResult {
+    let back = if f.back.starts_with('/') && !f.back.starts_with("//") { f.back } else { "/".to_string() };
+    let user = require(user, &back)?;
+    check_csrf(t, &user, &f.csrf)?;
+    s.app.refresh_metrics(&user.actor).await.map_err(|e| UiError::from_app(t, e))?;
+    Ok(Redirect::to(&back).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct MergeForm {
+    csrf: String,
+    merge_id: String,
+}
+
+pub(super) async fn merge_customer(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<MergeForm>,
+) -> UiResult {
+    let user = require(user, &format!("/customers/{id}"))?;
+    check_csrf(t, &user, &f.csrf)?;
+    let Ok(other) = f.merge_id.trim().trim_start_matches('#').parse::<i64>() else {
+        return Ok(back_with_error(&format!("/customers/{id}"), "merge_id: 顧客番号を数字で入力してください"));
+    };
+    match s.app.merge_customers(&user.actor, id, other).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?merged=1")).into_response()),
+        Err(e @ (AppError::Conflict(_) | AppError::NotFound(_) | AppError::Validation(_))) => {
+            Ok(back_with_error(&format!("/customers/{id}"), &e.to_string()))
+        }
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct ContactForm {
+    csrf: String,
+    #[serde(flatten)]
+    contact: joren_core::contact::ContactInput,
+}
+
+pub(super) async fn add_contact(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<ContactForm>,
+) -> UiResult {
+    let user = require(user, &format!("/customers/{id}"))?;
+    check_csrf(t, &user, &f.csrf)?;
+    match s.app.add_contact(&user.actor, id, f.contact).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            Ok(back_with_error(&format!("/customers/{id}"), &e.to_string()))
+        }
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct ConsentForm {
+    csrf: String,
+    channel: String,
+    granted: String,
+}
+
+pub(super) async fn set_consent(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: Option<WebUser>,
+    Path(id): Path<i64>,
+    Form(f): Form<ConsentForm>,
+) -> UiResult {
+    let user = require(user, &format!("/customers/{id}"))?;
+    check_csrf(t, &user, &f.csrf)?;
+    let source = format!("staff:{} (web)", user.actor.name);
+    match s.app.set_consent(&user.actor, id, &f.channel, f.granted == "1", &source).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
+        Err(e @ AppError::Validation(_)) => Ok(back_with_error(&format!("/customers/{id}"), &e.to_string())),
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
