@@ -9,6 +9,7 @@ use joren_core::contact::ContactInput;
 use joren_core::customer::{CustomerInput, CustomerProfile};
 use joren_core::order::{LineItemInput, OrderInput};
 use joren_core::role::Role;
+use joren_store::Adjustment;
 use joren_store::{ExternalId, NewInteraction};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -631,14 +632,18 @@ impl App {
         for &oid in &order_ids {
             let roll = rng.random_range(0..1000);
             if roll < 8 {
-                self.store.adjust_order(oid, true, None, "お客様都合によるキャンセル", None, None).await?;
+                self.store.adjust_order(oid, Adjustment::history(true, None, "お客様都合によるキャンセル")).await?;
                 summary.cancellations += 1;
             } else if roll < 20 {
                 let order = self.store.get_order(oid).await?;
                 let amount = if rng.random_bool(0.5) { order.total } else { order.items[0].amount.min(order.total) };
-                self.store
-                    .adjust_order(oid, false, Some(amount), "商品破損のため返金", Some(staff_ids[1]), None)
-                    .await?;
+                // Attributed to the demo's staff member, as a refund at the till would be.
+                let staff = joren_store::AuditActor { user_id: Some(staff_ids[1]), name: DEMO_USERS[1].0 };
+                let refund = Adjustment {
+                    by: Some(staff),
+                    ..Adjustment::history(false, Some(amount), "商品破損のため返金")
+                };
+                self.store.adjust_order(oid, refund).await?;
                 summary.refunds += 1;
             }
         }

@@ -85,6 +85,11 @@ impl Actor {
         Self { user_id: Some(u.id), name: u.username.clone(), role: u.role }
     }
 
+    /// Who an audit entry written inside a store transaction names.
+    pub fn audit_actor(&self) -> joren_store::AuditActor<'_> {
+        joren_store::AuditActor { user_id: self.user_id, name: &self.name }
+    }
+
     pub fn require_write(&self) -> Result<(), AppError> {
         if self.role.can_write() {
             Ok(())

@@ -78,18 +78,15 @@ impl App {
         actor.require_write()?;
         let programme = self.points_programme().await?;
         let points = self.points_context(&programme, self.today_date());
-        let (order, moved) =
-            self.store.adjust_order(id, false, input.amount, input.reason.trim(), actor.user_id, Some(points)).await?;
-        let amount = order.adjustments.last().map(|a| a.amount).unwrap_or_default();
-        self.audit(
-            actor,
-            "order.refund",
-            "order",
-            id,
-            serde_json::json!({"amount": amount, "reason": input.reason, "points": moved}),
-        )
-        .await?;
-        Ok((order, moved))
+        let adjustment = joren_store::Adjustment {
+            cancel: false,
+            amount: input.amount,
+            reason: input.reason.trim(),
+            by: Some(actor.audit_actor()),
+            points: Some(points),
+            history: false,
+        };
+        Ok(self.store.adjust_order(id, adjustment).await?)
     }
 
     /// Cancels a completed order that has no refunds yet; its points are taken back and
@@ -98,10 +95,15 @@ impl App {
         actor.require_write()?;
         let programme = self.points_programme().await?;
         let points = self.points_context(&programme, self.today_date());
-        let (order, moved) =
-            self.store.adjust_order(id, true, None, reason.trim(), actor.user_id, Some(points)).await?;
-        self.audit(actor, "order.cancel", "order", id, serde_json::json!({"reason": reason, "points": moved})).await?;
-        Ok(order)
+        let adjustment = joren_store::Adjustment {
+            cancel: true,
+            amount: None,
+            reason: reason.trim(),
+            by: Some(actor.audit_actor()),
+            points: Some(points),
+            history: false,
+        };
+        Ok(self.store.adjust_order(id, adjustment).await?.0)
     }
 }
 

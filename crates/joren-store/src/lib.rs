@@ -39,7 +39,7 @@ pub use interactions::{Interaction, NewInteraction};
 pub use jobs::{ClaimedJob, Job, JobCounts, JobState, NewJob};
 pub use memberships::{Membership, MembershipChange, MembershipEvent, MembershipFact, MembershipPlan};
 pub use metrics::{CustomerMetrics, OrderLogVersion, SegmentChange, SnapshotInfo};
-pub use orders::{Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage, OrderTotals, PointsContext};
+pub use orders::{Adjustment, Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage, OrderTotals, PointsContext};
 pub use perks::Perk;
 pub use points::{
     EarnBreakdownView, ExpiryRun, LotMismatch, LotSource, OrderPoints, PointBalances, PointEntry, PointLot,

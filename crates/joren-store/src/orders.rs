@@ -141,6 +141,27 @@ pub struct OrderPage {
     pub items: Vec<Order>,
 }
 
+/// A refund or cancellation to record ([`Store::adjust_order`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Adjustment<'a> {
+    /// The whole order (else a refund of `amount`, or of the rest when `None`).
+    pub cancel: bool,
+    pub amount: Option<i64>,
+    pub reason: &'a str,
+    /// Who did it: the audit entry is written in the same transaction.
+    pub by: Option<AuditActor<'a>>,
+    pub points: Option<PointsContext<'a>>,
+    /// Imported or generated history: no customer event (nothing should react to it now).
+    pub history: bool,
+}
+
+impl<'a> Adjustment<'a> {
+    /// Past history from an import or the demo: no audit entry, no points, no event.
+    pub fn history(cancel: bool, amount: Option<i64>, reason: &'a str) -> Self {
+        Self { cancel, amount, reason, by: None, points: None, history: true }
+    }
+}
+
 /// A customer's orders that count (not cancelled), over all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct OrderTotals {
@@ -503,17 +524,12 @@ impl Store {
     }
 
     /// Records a refund (or, with `cancel`, a cancellation of the whole order) as a new entry
-    /// and updates the derived status. Validated against the current state under a lock. With
-    /// a points programme the order's points are taken back in the same transaction.
-    pub async fn adjust_order(
-        &self,
-        order_id: i64,
-        cancel: bool,
-        amount: Option<i64>,
-        reason: &str,
-        actor: Option<i64>,
-        points: Option<PointsContext<'_>>,
-    ) -> Result<(Order, Option<OrderPoints>)> {
+    /// and updates the derived status. Validated against the current state under a lock. In
+    /// the same transaction: with a points programme the order's points are taken back, the
+    /// audit entry is written (when `by` is given) and the customer event (unless `history`).
+    pub async fn adjust_order(&self, order_id: i64, a: Adjustment<'_>) -> Result<(Order, Option<OrderPoints>)> {
+        let Adjustment { cancel, amount, reason, by, points, history } = a;
+        let actor = by.and_then(|w| w.user_id);
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1{}",
@@ -554,9 +570,11 @@ impl Store {
             .bind(order_id)
             .execute(&mut *tx)
             .await?;
-        let event = if cancel { EventKind::OrderCancelled } else { EventKind::OrderRefunded };
-        let detail = serde_json::json!({"amount": amount, "refunded": refunded, "status": status.as_str()});
-        crate::events::insert(&mut tx, event, order.customer_id, "order", order_id, &detail).await?;
+        if !history {
+            let event = if cancel { EventKind::OrderCancelled } else { EventKind::OrderRefunded };
+            let detail = serde_json::json!({"amount": amount, "refunded": refunded, "status": status.as_str()});
+            crate::events::insert(&mut tx, event, order.customer_id, "order", order_id, &detail).await?;
+        }
         let moved = match points {
             Some(p) => {
                 let refunded_for_points = if cancel { order.total } else { refunded };
@@ -568,6 +586,16 @@ impl Store {
             }
             None => None,
         };
+        if let Some(who) = by {
+            let (action, detail) = if cancel {
+                ("order.cancel", serde_json::json!({"reason": reason, "points": moved}))
+            } else {
+                ("order.refund", serde_json::json!({"amount": amount, "reason": reason, "points": moved}))
+            };
+            let mut batch = Batch::new(self.backend());
+            crate::audit::push(&mut batch, who, action, "order", &order_id.to_string(), &detail);
+            batch.run(&mut tx).await?;
+        }
         tx.commit().await?;
         Ok((self.get_order(order_id).await?, moved))
     }

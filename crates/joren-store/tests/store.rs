@@ -88,7 +88,8 @@ async fn customers_orders_and_merge_round_trip() {
         assert_eq!(s.get_customer(b).await.unwrap().merged_into, Some(a));
         assert_eq!(s.search_customers("佐藤", 10, 0).await.unwrap().total, 1);
 
-        let (refunded, _) = s.adjust_order(first.id, false, Some(1000), "破損", None, None).await.unwrap();
+        let (refunded, _) =
+            s.adjust_order(first.id, joren_store::Adjustment::history(false, Some(1000), "破損")).await.unwrap();
         assert_eq!(refunded.status.as_str(), "partially_refunded");
         let tl = s.timeline(a, 50).await.unwrap();
         assert_eq!(tl.len(), 2);

@@ -226,8 +226,18 @@ async fn changes_write_their_events_once_with_the_change() {
         let refund = json!({"amount": 1000, "reason": "破損"});
         let (s, _) = t.post(&t.staff_token, &format!("/api/v1/orders/{}/refunds", o2["id"]), &refund).await;
         assert_eq!(s, 201, "[{b}] a refund is a new entry");
+        let too_much = json!({"amount": 999_999, "reason": "x"});
+        let (s, _) = t.post(&t.staff_token, &format!("/api/v1/orders/{}/refunds", o2["id"]), &too_much).await;
+        assert_eq!(s, 422, "[{b}] a refused refund writes nothing");
         let (s, _) = t.post(&t.staff_token, &format!("/api/v1/orders/{id}/cancel"), &json!({"reason": "返品"})).await;
         assert_eq!(s, 200, "[{b}]");
+        // The audit entries were written with the adjustments: one each, by the staff member.
+        for (order, action) in [(o2["id"].as_i64().unwrap(), "order.refund"), (id, "order.cancel")] {
+            let (_, audit) = t.get(&t.owner_token, &format!("/api/v1/audit?entity=order&entity_id={order}")).await;
+            let entries: Vec<_> = audit["items"].as_array().unwrap().iter().filter(|e| e["action"] == action).collect();
+            assert_eq!(entries.len(), 1, "[{b}] {audit}");
+            assert_eq!(entries[0]["actor"], "staff", "[{b}] {audit}");
+        }
         let (s, _) = t
             .send(
                 reqwest::Method::PUT,
@@ -270,7 +280,11 @@ async fn changes_write_their_events_once_with_the_change() {
         assert_eq!(v["items"][1]["payload"]["source"], "store-form", "[{b}] {v}");
 
         // Imported orders are history: they raise no order.placed.
-        let csv = format!("order_id,customer_id,ordered_at,line_amount\nIMP-1,HIST-1,{},5000\n", t.app.today_date());
+        let day = t.app.today_date();
+        let csv = format!(
+            "order_id,customer_id,ordered_at,line_amount,refunded_amount,cancelled_at\n\
+             IMP-1,HIST-1,{day},5000,,\nIMP-2,HIST-1,{day},5000,1000,\nIMP-3,HIST-1,{day},5000,,{day}\n"
+        );
         let r = t
             .client
             .post(t.url("/api/v1/import/orders"))
@@ -281,7 +295,17 @@ async fn changes_write_their_events_once_with_the_change() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 200, "[{b}]");
+        let report: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(report["rejected"].as_array().map(Vec::len), Some(0), "[{b}] {report}");
+        let (_, imported) = t.get(&t.staff_token, "/api/v1/orders?limit=3").await;
+        let statuses: Vec<_> = imported["items"].as_array().unwrap().iter().map(|o| o["status"].clone()).collect();
+        assert!(
+            statuses.contains(&json!("cancelled")) && statuses.contains(&json!("partially_refunded")),
+            "[{b}] {imported}"
+        );
         let pending = t.app.store.pending_events(1000).await.unwrap();
+        assert_eq!(pending.iter().filter(|e| e.kind == "order.refunded").count(), 1, "[{b}] only the live refund");
+        assert_eq!(pending.iter().filter(|e| e.kind == "order.cancelled").count(), 1, "[{b}] only the live cancel");
         assert_eq!(pending.iter().filter(|e| e.kind == "order.placed").count(), 2, "[{b}] only the live orders");
         assert!(pending.windows(2).all(|w| w[0].id < w[1].id), "[{b}] oldest first");
         assert_eq!(t.get(&t.staff_token, "/api/v1/customers/999999/events").await.0, 404, "[{b}]");

@@ -879,11 +879,13 @@ impl App {
                 };
                 created += 1;
                 if cancelled {
-                    store.adjust_order(id, true, None, "取込: キャンセル", None, None).await?;
+                    store.adjust_order(id, joren_store::Adjustment::history(true, None, "取込: キャンセル")).await?;
                 } else if full_refund {
-                    store.adjust_order(id, false, None, "取込: 返金", None, None).await?;
+                    store.adjust_order(id, joren_store::Adjustment::history(false, None, "取込: 返金")).await?;
                 } else if refunded > 0 {
-                    store.adjust_order(id, false, Some(refunded), "取込: 一部返金", None, None).await?;
+                    store
+                        .adjust_order(id, joren_store::Adjustment::history(false, Some(refunded), "取込: 一部返金"))
+                        .await?;
                 }
             }
             Ok((created, skipped))
