@@ -178,17 +178,9 @@ impl App {
         };
         match JobKind::parse(&job.kind) {
             Some(JobKind::PointsExpire) => {
-                let stale = self.store.stale_reservations(self.now()).await?;
-                let today = self.today_date();
-                for id in &stale {
-                    match self.store.cancel_redemption(*id, today).await {
-                        Ok(_) | Err(joren_store::StoreError::Conflict(_)) => {}
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-                let run = self.expire_points(today).await?;
-                if run.lots > 0 || !stale.is_empty() {
-                    tracing::info!(cancelled = stale.len(), lots = run.lots, points = run.points, "points expired");
+                let (cancelled, run) = self.release_holds_and_expire(self.today_date()).await?;
+                if run.lots > 0 || cancelled > 0 {
+                    tracing::info!(cancelled, lots = run.lots, points = run.points, "points expired");
                 }
             }
             Some(JobKind::RanksEvaluate) => {

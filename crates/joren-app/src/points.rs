@@ -386,8 +386,17 @@ impl App {
     /// and daily, see [`crate::jobs`]); this is for the CLI and the API. Safe to run any time,
     /// on any number of processes (each step re-checks what is due).
     pub async fn run_points_schedule(&self) -> Result<PointsSchedule> {
-        let stale = self.store.stale_reservations(self.now()).await?;
         let today = self.today_date();
+        let (reservations_cancelled, expired) = self.release_holds_and_expire(today).await?;
+        self.evaluate_ranks(today).await?;
+        let birthday_bonuses = self.grant_birthday_bonuses(today).await?;
+        Ok(PointsSchedule { reservations_cancelled, expired, birthday_bonuses })
+    }
+
+    /// The every-minute part of the schedule: cancels checkout holds that ran out (now), then
+    /// expires lots after their last day (as of `today`). Answers the holds cancelled.
+    pub(crate) async fn release_holds_and_expire(&self, today: NaiveDate) -> Result<(usize, ExpiryRun)> {
+        let stale = self.store.stale_reservations(self.now()).await?;
         for id in &stale {
             match self.store.cancel_redemption(*id, today).await {
                 // Confirmed at the till after the list was read: it stays.
@@ -395,10 +404,7 @@ impl App {
                 Err(e) => return Err(e.into()),
             }
         }
-        let expired = self.expire_points(today).await?;
-        self.evaluate_ranks(today).await?;
-        let birthday_bonuses = self.grant_birthday_bonuses(today).await?;
-        Ok(PointsSchedule { reservations_cancelled: stale.len(), expired, birthday_bonuses })
+        Ok((stale.len(), self.expire_points(today).await?))
     }
 
     /// Grants the programme's birthday bonus to every live customer whose bonus is due on

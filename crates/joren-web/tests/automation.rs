@@ -285,17 +285,7 @@ async fn changes_write_their_events_once_with_the_change() {
             "order_id,customer_id,ordered_at,line_amount,refunded_amount,cancelled_at\n\
              IMP-1,HIST-1,{day},5000,,\nIMP-2,HIST-1,{day},5000,1000,\nIMP-3,HIST-1,{day},5000,,{day}\n"
         );
-        let r = t
-            .client
-            .post(t.url("/api/v1/import/orders"))
-            .bearer_auth(&t.staff_token)
-            .header("content-type", "text/csv")
-            .body(csv)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200, "[{b}]");
-        let report: serde_json::Value = r.json().await.unwrap();
+        let report = t.import_orders(csv).await;
         assert_eq!(report["rejected"].as_array().map(Vec::len), Some(0), "[{b}] {report}");
         let (_, imported) = t.get(&t.staff_token, "/api/v1/orders?limit=3").await;
         let statuses: Vec<_> = imported["items"].as_array().unwrap().iter().map(|o| o["status"].clone()).collect();

@@ -219,16 +219,7 @@ async fn the_customer_page_counts_every_order_past_the_first_500() {
             let day = today - chrono::Days::new(520 - n);
             csv.push_str(&format!("R-{n},REG-1,{day}T12:00:00+09:00,1000\n"));
         }
-        let r = t
-            .client
-            .post(t.url("/api/v1/import/orders"))
-            .bearer_auth(&t.staff_token)
-            .header("content-type", "text/csv")
-            .body(csv)
-            .send()
-            .await
-            .unwrap();
-        let report: serde_json::Value = r.json().await.unwrap();
+        let report = t.import_orders(csv).await;
         assert_eq!(report["rejected"].as_array().map(Vec::len), Some(0), "[{b}] {report}");
         let (_, page) = t.get(&t.staff_token, "/api/v1/orders?limit=1").await;
         let (newest, cust) =

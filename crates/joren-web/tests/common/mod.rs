@@ -125,6 +125,21 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null), again)
     }
 
+    /// Imports an orders CSV through the API as staff; answers the import report.
+    pub async fn import_orders(&self, csv: String) -> Value {
+        let r = self
+            .client
+            .post(self.url("/api/v1/import/orders"))
+            .bearer_auth(&self.staff_token)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        r.json().await.unwrap()
+    }
+
     /// Creates a customer as staff and returns its id.
     pub async fn customer(&self, body: Value) -> i64 {
         let (status, v) = self.post(&self.staff_token, "/api/v1/customers", &body).await;
@@ -203,15 +218,6 @@ pub async fn import_cdnow(t: &TestApp, customers: u32) {
         let day = chrono::NaiveDate::parse_from_str(f[1], "%Y-%m-%d").unwrap() + shift;
         csv.push_str(&format!("CD-{n},{},{day}T12:00:00+09:00,{},USD\n", f[0], f[3]));
     }
-    let r = t
-        .client
-        .post(t.url("/api/v1/import/orders"))
-        .bearer_auth(&t.staff_token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    let report: serde_json::Value = r.json().await.unwrap();
+    let report = t.import_orders(csv).await;
     assert_eq!(report["rejected"].as_array().map(Vec::len), Some(0), "{report}");
 }
