@@ -807,6 +807,12 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("kind.ticket_use", "回数券利用", "Ticket used"),
     ("kind.membership", "会員", "Membership"),
     ("error.forbidden", "この操作の権限がありません", "You are not allowed to do this"),
+    (
+        "error.csrf",
+        "フォームの有効期限が切れました。ページを読み込み直してからもう一度送信してください。",
+        "This form has expired. Reload the page and send it again.",
+    ),
+    ("error.form_too_large", "送信された内容が大きすぎます", "What was sent is too large"),
 ];
 
 #[cfg(test)]

@@ -862,3 +862,52 @@ async fn perks_are_defined_and_shown_on_the_customer_page() {
         assert!(!html.contains("先行予約"), "[{b}] an ended perk is no longer listed");
     }
 }
+
+/// Every state-changing page route, read from the router's source so a new one is covered
+/// the day it is added, refuses a signed-in post without the session's CSRF token — and
+/// changes nothing.
+#[tokio::test]
+async fn every_form_post_without_the_csrf_token_is_refused() {
+    let source = include_str!("../src/ui/mod.rs");
+    let routes: Vec<String> = source
+        .split(".route(\"")
+        .skip(1)
+        .filter(|r| r.split(".route(").next().unwrap().contains("post("))
+        .map(|r| r.split('"').next().unwrap().replace("{id}", "1"))
+        // The login form has a token of its own (a cookie); the segment preview is a JSON
+        // call whose token is a header, checked below.
+        .filter(|p| p != "/login" && p != "/segments/preview")
+        .collect();
+    assert!(routes.len() > 30, "the router's POST routes were found: {routes:?}");
+    for b in backends() {
+        let t = spawn(b).await;
+        let id = t.customer(json!({"family_name": "守田", "email": "morita@example.jp"})).await;
+        assert_eq!(id, 1);
+        let cookie = t.login_cookie("owner").await;
+        let (_, before) = t.get(&t.staff_token, "/api/v1/customers/1/events").await;
+        for path in &routes {
+            let r = t
+                .client
+                .post(t.url(path))
+                .header("cookie", &cookie)
+                .form(&[("family_name", "偽物"), ("kind", "person"), ("amount", "100"), ("reason", "x")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 403, "[{b}] POST {path} without the token");
+        }
+        let r = t
+            .client
+            .post(t.url("/segments/preview"))
+            .header("cookie", &cookie)
+            .json(&json!({"filter": {"all": []}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "[{b}] the preview without its header token");
+        let (_, list) = t.get(&t.staff_token, "/api/v1/customers").await;
+        assert_eq!(list["total"], 1, "[{b}] no customer was created");
+        let (_, after) = t.get(&t.staff_token, "/api/v1/customers/1/events").await;
+        assert_eq!(before, after, "[{b}] no event was raised");
+    }
+}

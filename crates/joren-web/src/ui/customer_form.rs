@@ -160,8 +160,7 @@ pub(super) fn field_messages(e: &AppError) -> Option<Vec<String>> {
     e.field_errors().map(|f| f.0.iter().map(|x| x.to_string()).collect())
 }
 
-pub(super) async fn new_customer_page(State(s): State<AppState>, UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
-    let user = require(user, "/customers/new")?;
+pub(super) async fn new_customer_page(State(s): State<AppState>, Staff { user, t }: Staff) -> UiResult {
     let c = Chrome::new(t, &user, "customers", "/customers/new");
     let mut f = CustomerForm::default();
     // Whoever registers a customer is their 担当者 unless changed.
@@ -181,12 +180,8 @@ pub(super) async fn new_customer_page(State(s): State<AppState>, UiLang(t): UiLa
 
 pub(super) async fn new_customer_submit(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    Form(f): Form<CustomerForm>,
+    Checked { user, t, form: f }: Checked<CustomerForm>,
 ) -> UiResult {
-    let user = require(user, "/customers/new")?;
-    check_csrf(t, &user, &f.csrf)?;
     let input = joren_app::customers::NewCustomer { profile: f.to_input(), ..Default::default() };
     match s.app.create_customer(&user.actor, input).await {
         Ok(c) => Ok(Redirect::to(&format!("/customers/{}", c.id)).into_response()),
@@ -203,12 +198,10 @@ pub(super) async fn new_customer_submit(
 
 pub(super) async fn edit_customer_page(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
+    Staff { user, t }: Staff,
     Path(id): Path<i64>,
 ) -> UiResult {
     let path = format!("/customers/{id}/edit");
-    let user = require(user, &path)?;
     let customer = s.app.get_customer(id).await.map_err(|e| UiError::from_app(t, e))?;
     let c = Chrome::new(t, &user, "customers", path.clone());
     Ok(form_page(
@@ -224,14 +217,10 @@ pub(super) async fn edit_customer_page(
 
 pub(super) async fn edit_customer_submit(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<CustomerForm>,
+    Checked { user, t, form: f }: Checked<CustomerForm>,
 ) -> UiResult {
     let path = format!("/customers/{id}/edit");
-    let user = require(user, &path)?;
-    check_csrf(t, &user, &f.csrf)?;
     match s.app.update_customer(&user.actor, id, f.to_input()).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}")).into_response()),
         Err(e) => match field_messages(&e) {

@@ -21,8 +21,7 @@ pub(super) struct HomePage {
     recent: Vec<RecentOrder>,
 }
 
-pub(super) async fn home(State(s): State<AppState>, UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
-    let user = require(user, "/")?;
+pub(super) async fn home(State(s): State<AppState>, Staff { user, t }: Staff) -> UiResult {
     let err = |e| UiError::from_app(t, e);
     let customers = s.app.search_customers("", 1, 0).await.map_err(err)?.total;
     let page = s.app.list_orders(None, 10, 0).await.map_err(err)?;
@@ -73,11 +72,9 @@ pub(super) struct ListQuery {
 
 pub(super) async fn customers(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
+    Staff { user, t }: Staff,
     Query(lq): Query<ListQuery>,
 ) -> UiResult {
-    let user = require(user, "/customers")?;
     let q = lq.q.unwrap_or_default();
     let page = lq.page.unwrap_or(1).max(1);
     let result =
@@ -223,12 +220,10 @@ pub(super) struct CustomerQuery {
 
 pub(super) async fn customer(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
+    Staff { user, t }: Staff,
     Path(id): Path<i64>,
     Query(cq): Query<CustomerQuery>,
 ) -> UiResult {
-    let user = require(user, &format!("/customers/{id}"))?;
     let err = |e| UiError::from_app(t, e);
     let c = s.app.get_customer(id).await.map_err(err)?;
     let p = &c.profile;
@@ -397,7 +392,6 @@ pub(super) async fn customer(
 
 #[derive(Deserialize)]
 pub(super) struct InteractionForm {
-    csrf: String,
     kind: String,
     direction: String,
     subject: String,
@@ -406,13 +400,9 @@ pub(super) struct InteractionForm {
 
 pub(super) async fn log_interaction(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<InteractionForm>,
+    Checked { user, t, form: f }: Checked<InteractionForm>,
 ) -> UiResult {
-    let user = require(user, &format!("/customers/{id}"))?;
-    check_csrf(t, &user, &f.csrf)?;
     let input = InteractionInput {
         kind: f.kind,
         direction: Some(f.direction),
@@ -430,7 +420,6 @@ pub(super) async fn log_interaction(
 
 #[derive(Deserialize)]
 pub(super) struct RefreshForm {
-    csrf: String,
     /// Where to go back to afterwards (a path on this site).
     back: String,
 }
@@ -438,32 +427,23 @@ pub(super) struct RefreshForm {
 /// Recomputes every customer's metrics now, then returns to the page the button was on.
 pub(super) async fn refresh_metrics(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    Form(f): Form<RefreshForm>,
+    Checked { user, t, form: f }: Checked<RefreshForm>,
 ) -> UiResult {
     let back = if f.back.starts_with('/') && !f.back.starts_with("//") { f.back } else { "/".to_string() };
-    let user = require(user, &back)?;
-    check_csrf(t, &user, &f.csrf)?;
     s.app.refresh_metrics(&user.actor).await.map_err(|e| UiError::from_app(t, e))?;
     Ok(Redirect::to(&back).into_response())
 }
 
 #[derive(Deserialize)]
 pub(super) struct MergeForm {
-    csrf: String,
     merge_id: String,
 }
 
 pub(super) async fn merge_customer(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<MergeForm>,
+    Checked { user, t, form: f }: Checked<MergeForm>,
 ) -> UiResult {
-    let user = require(user, &format!("/customers/{id}"))?;
-    check_csrf(t, &user, &f.csrf)?;
     let Ok(other) = f.merge_id.trim().trim_start_matches('#').parse::<i64>() else {
         return Ok(back_with_error(&format!("/customers/{id}"), "merge_id: 顧客番号を数字で入力してください"));
     };
@@ -478,20 +458,15 @@ pub(super) async fn merge_customer(
 
 #[derive(Deserialize)]
 pub(super) struct ContactForm {
-    csrf: String,
     #[serde(flatten)]
     contact: joren_core::contact::ContactInput,
 }
 
 pub(super) async fn add_contact(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<ContactForm>,
+    Checked { user, t, form: f }: Checked<ContactForm>,
 ) -> UiResult {
-    let user = require(user, &format!("/customers/{id}"))?;
-    check_csrf(t, &user, &f.csrf)?;
     match s.app.add_contact(&user.actor, id, f.contact).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
@@ -503,20 +478,15 @@ pub(super) async fn add_contact(
 
 #[derive(Deserialize)]
 pub(super) struct ConsentForm {
-    csrf: String,
     channel: String,
     granted: String,
 }
 
 pub(super) async fn set_consent(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<ConsentForm>,
+    Checked { user, t, form: f }: Checked<ConsentForm>,
 ) -> UiResult {
-    let user = require(user, &format!("/customers/{id}"))?;
-    check_csrf(t, &user, &f.csrf)?;
     let source = format!("staff:{} (web)", user.actor.name);
     match s.app.set_consent(&user.actor, id, &f.channel, f.granted == "1", &source).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),

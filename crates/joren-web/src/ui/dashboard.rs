@@ -3,16 +3,14 @@
 //! scripts, works offline), KPIs by acquisition source and the churn-risk list.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
 use joren_app::dashboard::{Dashboard, INDUSTRIES};
 use joren_core::money::format_amount;
 use serde::Deserialize;
 
-use super::{Chrome, UiError, UiLang, UiResult, check_csrf, render, require};
+use super::{Checked, Chrome, Staff, UiError, UiResult, render};
 use crate::AppState;
-use crate::auth::WebUser;
 use crate::i18n::{Lang, Tr};
 
 #[derive(Deserialize, Default)]
@@ -443,11 +441,9 @@ fn build(
 
 pub(super) async fn page(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
+    Staff { user, t }: Staff,
     Query(q): Query<PeriodQuery>,
 ) -> UiResult {
-    let user = require(user, "/dashboard")?;
     let period = match (q.start.filter(|v| !v.is_empty()), q.end.filter(|v| !v.is_empty())) {
         (Some(a), Some(b)) => Some((a, b)),
         _ => None,
@@ -473,12 +469,8 @@ pub(super) async fn page(
 /// without a Japanese action is not added. `reset` restores the defaults.
 pub(super) async fn set_rules(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    Form(f): Form<std::collections::HashMap<String, String>>,
+    Checked { user, t, form: f }: Checked<std::collections::HashMap<String, String>>,
 ) -> UiResult {
-    let user = require(user, "/dashboard")?;
-    check_csrf(t, &user, f.get("csrf").map(String::as_str).unwrap_or_default())?;
     let rules = if f.contains_key("reset") {
         joren_app::next_action::default_rules()
     } else {
@@ -547,18 +539,13 @@ fn rules_from_form(
 
 #[derive(Deserialize)]
 pub(super) struct IndustryForm {
-    csrf: String,
     industry: String,
 }
 
 pub(super) async fn set_industry(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    Form(f): Form<IndustryForm>,
+    Checked { user, t, form: f }: Checked<IndustryForm>,
 ) -> UiResult {
-    let user = require(user, "/dashboard")?;
-    check_csrf(t, &user, &f.csrf)?;
     s.app.set_industry(&user.actor, &f.industry).await.map_err(|e| UiError::from_app(t, e))?;
     Ok(Redirect::to("/dashboard").into_response())
 }

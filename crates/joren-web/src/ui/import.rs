@@ -28,13 +28,7 @@ pub(super) struct PreviewPage {
     rows: Vec<Vec<String>>,
 }
 
-pub(super) async fn import_upload(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    mut mp: Multipart,
-) -> UiResult {
-    let user = require(user, "/import")?;
+pub(super) async fn import_upload(State(s): State<AppState>, Staff { user, t }: Staff, mut mp: Multipart) -> UiResult {
     let bad = |m: String| UiError::Page(t, StatusCode::BAD_REQUEST, m);
     let (mut csrf, mut kind, mut preset, mut filename, mut content) =
         (String::new(), String::new(), String::new(), String::new(), Bytes::new());
@@ -110,11 +104,9 @@ pub(super) struct ReportPage {
 
 pub(super) async fn import_run(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
+    Staff { user, t }: Staff,
     Form(form): Form<Vec<(String, String)>>,
 ) -> UiResult {
-    let user = require(user, "/import")?;
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
     check_csrf(t, &user, &get("csrf"))?;
     let overrides =
@@ -135,11 +127,9 @@ pub(super) async fn import_run(
 
 pub(super) async fn import_rejects(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
+    Staff { user, t }: Staff,
     Path(token): Path<String>,
 ) -> UiResult {
-    let user = require(user, "/import")?;
     let report = s.app.staged_upload_report(&user.actor, &token).await.map_err(|e| UiError::from_app(t, e))?;
     let mut buf = Vec::new();
     joren_app::import::write_rejects(&mut buf, &report.headers, &report.rejected)
@@ -154,13 +144,7 @@ pub(super) async fn import_rejects(
         .into_response())
 }
 
-pub(super) async fn export(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    Path(kind): Path<String>,
-) -> UiResult {
-    let user = require(user, "/import")?;
+pub(super) async fn export(State(s): State<AppState>, Staff { user, t }: Staff, Path(kind): Path<String>) -> UiResult {
     let mut buf = Vec::new();
     let err = |e| UiError::from_app(t, e);
     match kind.as_str() {

@@ -3,15 +3,13 @@
 //! what failed for good with its reason, each failed job retryable with one click.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use joren_app::AppError;
 use joren_app::jobs::{JobCounts, JobKind, JobState};
 
-use super::{Chrome, UiError, UiLang, UiResult, back_with_error, check_csrf, render, require};
+use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render};
 use crate::AppState;
-use crate::auth::WebUser;
 
 /// The page's words (key, 日本語, English).
 pub(crate) const WORDS: &[(&str, &str, &str)] = &[
@@ -96,13 +94,7 @@ pub(super) struct PageQuery {
 }
 
 /// `GET /jobs` (owners).
-pub(super) async fn page(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    Query(q): Query<PageQuery>,
-) -> UiResult {
-    let user = require(user, "/jobs")?;
+pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Query(q): Query<PageQuery>) -> UiResult {
     let state = JobState::parse(&q.state);
     let (counts, jobs) = s.app.jobs(&user.actor, state, 200).await.map_err(|e| UiError::from_app(t, e))?;
     let jobs = jobs
@@ -143,20 +135,14 @@ pub(super) async fn page(
 }
 
 #[derive(serde::Deserialize)]
-pub(super) struct RetryForm {
-    csrf: String,
-}
+pub(super) struct RetryForm {}
 
 /// `POST /jobs/{id}/retry`: a stopped job is queued to run again now (owners).
 pub(super) async fn retry(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<RetryForm>,
+    Checked { user, t, form: _f }: Checked<RetryForm>,
 ) -> UiResult {
-    let user = require(user, "/jobs")?;
-    check_csrf(t, &user, &f.csrf)?;
     match s.app.retry_job(&user.actor, id).await {
         Ok(_) => Ok(Redirect::to("/jobs?flash=1").into_response()),
         Err(AppError::Conflict(m)) => Ok(back_with_error("/jobs", &m)),

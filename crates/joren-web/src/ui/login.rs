@@ -107,13 +107,9 @@ pub(super) async fn login_submit(
 
 pub(super) async fn logout(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
     headers: HeaderMap,
-    user: Option<WebUser>,
-    Form(f): Form<CsrfForm>,
+    Checked { user: _, t, form: CsrfForm {} }: Checked<CsrfForm>,
 ) -> UiResult {
-    let user = require(user, "/")?;
-    check_csrf(t, &user, &f.csrf)?;
     let token = headers
         .get_all(header::COOKIE)
         .iter()

@@ -3,7 +3,6 @@
 //! status, churn reasons, a cohort's retention with the sBG projection as a chart).
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use joren_app::auth::random_token;
@@ -12,9 +11,8 @@ use joren_app::{App, AppError};
 use joren_core::membership::{CancelReason, MembershipPlanInput};
 use joren_core::money::format_amount;
 
-use super::{Chrome, UiError, UiLang, UiResult, back_with_error, check_csrf, render, require};
+use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render};
 use crate::AppState;
-use crate::auth::WebUser;
 use crate::i18n::Tr;
 
 pub(super) struct MembershipRow {
@@ -71,7 +69,6 @@ pub(super) async fn panel(app: &App, id: i64) -> Result<MembershipsPanel, AppErr
 
 #[derive(serde::Deserialize)]
 pub(super) struct StartForm {
-    csrf: String,
     plan_id: String,
     key: String,
 }
@@ -79,13 +76,9 @@ pub(super) struct StartForm {
 /// `POST /customers/{id}/memberships`: starts a membership.
 pub(super) async fn start(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<StartForm>,
+    Checked { user, t, form: f }: Checked<StartForm>,
 ) -> UiResult {
-    let user = require(user, &format!("/customers/{id}"))?;
-    check_csrf(t, &user, &f.csrf)?;
     let back = format!("/customers/{id}");
     let Ok(plan_id) = f.plan_id.parse() else {
         return Ok(back_with_error(&back, t.t("tickets.choose_plan")));
@@ -99,7 +92,6 @@ pub(super) async fn start(
 
 #[derive(serde::Deserialize)]
 pub(super) struct ChangeForm {
-    csrf: String,
     action: String,
     key: String,
     #[serde(default)]
@@ -111,13 +103,9 @@ pub(super) struct ChangeForm {
 /// `POST /memberships/{id}/change`: renew, pause, resume or cancel.
 pub(super) async fn change(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<ChangeForm>,
+    Checked { user, t, form: f }: Checked<ChangeForm>,
 ) -> UiResult {
-    let user = require(user, "/customers")?;
-    check_csrf(t, &user, &f.csrf)?;
     let m = s.app.membership(id).await.map_err(|e| UiError::from_app(t, e))?;
     let back = format!("/customers/{}", m.customer_id);
     // Each action's button shares the form's key; the key names the action so a renewal and a
@@ -159,13 +147,7 @@ pub(super) struct PageQuery {
 }
 
 /// `GET /memberships`.
-pub(super) async fn page(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    Query(q): Query<PageQuery>,
-) -> UiResult {
-    let user = require(user, "/memberships")?;
+pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Query(q): Query<PageQuery>) -> UiResult {
     let err = |e| UiError::from_app(t, e);
     let MembershipReport { plans: status, reasons, cohort } = s.app.membership_report(q.plan_id).await.map_err(err)?;
     let plans = s
@@ -256,7 +238,6 @@ fn retention_svg(t: Tr, c: &joren_app::memberships::CohortRetention) -> String {
 
 #[derive(serde::Deserialize)]
 pub(super) struct PlanForm {
-    csrf: String,
     name: String,
     price: String,
     period_months: String,
@@ -267,12 +248,8 @@ pub(super) struct PlanForm {
 /// `POST /memberships/plans`: a new plan (owners).
 pub(super) async fn create_plan(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    Form(f): Form<PlanForm>,
+    Checked { user, t, form: f }: Checked<PlanForm>,
 ) -> UiResult {
-    let user = require(user, "/memberships")?;
-    check_csrf(t, &user, &f.csrf)?;
     let num = |field: &str, v: &str| -> Result<i64, String> {
         v.trim().replace([',', '¥', '￥'], "").parse().map_err(|_| format!("{field}: 「{v}」は数値ではありません"))
     };

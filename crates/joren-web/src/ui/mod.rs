@@ -25,6 +25,7 @@ use crate::i18n::{Lang, Tr};
 mod customer_form;
 mod customers;
 mod dashboard;
+mod extract;
 mod import;
 pub(crate) mod jobs;
 mod login;
@@ -37,6 +38,7 @@ mod tickets;
 
 use customer_form::*;
 use customers::*;
+pub(crate) use extract::{Checked, Staff};
 use import::*;
 use login::*;
 use orders::*;
@@ -140,7 +142,7 @@ impl Chrome {
 }
 
 /// An error shown as a page (or a redirect to the login page).
-enum UiError {
+pub(crate) enum UiError {
     Login(String),
     Page(Tr, StatusCode, String),
 }
@@ -240,6 +242,4 @@ async fn app_js() -> Response {
 
 /// A form that carries nothing but its CSRF token.
 #[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
+struct CsrfForm {}

@@ -26,12 +26,10 @@ pub(super) struct ErrorQuery {
 
 pub(super) async fn order_page(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
+    Staff { user, t }: Staff,
     Path(id): Path<i64>,
     Query(q): Query<ErrorQuery>,
 ) -> UiResult {
-    let user = require(user, &format!("/orders/{id}"))?;
     let err = |e| UiError::from_app(t, e);
     let o = s.app.get_order(id).await.map_err(err)?;
     let customer = s.app.get_customer(o.customer_id).await.map_err(err)?.display_name;
@@ -84,7 +82,6 @@ pub(super) async fn order_page(
 
 #[derive(Deserialize)]
 pub(super) struct AdjustForm {
-    csrf: String,
     #[serde(default)]
     amount: String,
     #[serde(default)]
@@ -93,13 +90,9 @@ pub(super) struct AdjustForm {
 
 pub(super) async fn refund_order(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<AdjustForm>,
+    Checked { user, t, form: f }: Checked<AdjustForm>,
 ) -> UiResult {
-    let user = require(user, &format!("/orders/{id}"))?;
-    check_csrf(t, &user, &f.csrf)?;
     let amount = match f.amount.trim() {
         "" => None,
         a => match joren_core::money::parse_amount("amount", a, "JPY") {
@@ -114,13 +107,9 @@ pub(super) async fn refund_order(
 
 pub(super) async fn cancel_order(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<AdjustForm>,
+    Checked { user, t, form: f }: Checked<AdjustForm>,
 ) -> UiResult {
-    let user = require(user, &format!("/orders/{id}"))?;
-    check_csrf(t, &user, &f.csrf)?;
     adjusted(t, id, s.app.cancel_order(&user.actor, id, &f.reason).await)
 }
 

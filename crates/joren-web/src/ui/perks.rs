@@ -2,14 +2,13 @@
 //! `/perks` where the owner defines perks and their gates.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use joren_app::perks::PerkCheck;
 use joren_app::{App, AppError};
 use joren_core::perk::{PerkInput, PerkKind};
 
-use super::{Chrome, UiError, UiLang, UiResult, back_with_error, check_csrf, render, require};
+use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render};
 use crate::AppState;
 use crate::auth::WebUser;
 
@@ -61,13 +60,7 @@ pub(super) struct PageQuery {
 }
 
 /// `GET /perks`.
-pub(super) async fn page(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    Query(q): Query<PageQuery>,
-) -> UiResult {
-    let user = require(user, "/perks")?;
+pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Query(q): Query<PageQuery>) -> UiResult {
     let err = |e| UiError::from_app(t, e);
     let ranks = s.app.points_programme().await.map_err(err)?.ranks;
     let tiers: Vec<(usize, String)> = ranks.tiers.iter().enumerate().map(|(i, x)| (i, x.name.clone())).collect();
@@ -123,7 +116,6 @@ pub(super) async fn page(
 
 #[derive(serde::Deserialize)]
 pub(super) struct PerkForm {
-    csrf: String,
     name: String,
     #[serde(default)]
     description: String,
@@ -154,27 +146,16 @@ impl PerkForm {
 }
 
 /// `POST /perks`: a new perk (owners).
-pub(super) async fn create(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    Form(f): Form<PerkForm>,
-) -> UiResult {
-    let user = require(user, "/perks")?;
-    check_csrf(t, &user, &f.csrf)?;
+pub(super) async fn create(State(s): State<AppState>, Checked { user, t, form: f }: Checked<PerkForm>) -> UiResult {
     save(&s, t, &user, None, f.input()).await
 }
 
 /// `POST /perks/{id}`: changes a perk, e.g. ends it (owners).
 pub(super) async fn update(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<PerkForm>,
+    Checked { user, t, form: f }: Checked<PerkForm>,
 ) -> UiResult {
-    let user = require(user, "/perks")?;
-    check_csrf(t, &user, &f.csrf)?;
     save(&s, t, &user, Some(id), f.input()).await
 }
 

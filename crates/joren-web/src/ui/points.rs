@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use joren_app::points::{DeductInput, GrantInput, PreviewInput};
@@ -15,9 +14,8 @@ use joren_core::points::{EarnRule, EntryKind, ExpiryPolicy, Rounding, ShortfallP
 use joren_core::programme::{BirthdayBonus, BirthdayTiming, Campaign, Programme};
 use joren_core::rank::{RankMeasure, RankRules, RankWindow, Tier};
 
-use super::{Chrome, UiError, UiLang, UiResult, back_with_error, check_csrf, render, require};
+use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render};
 use crate::AppState;
-use crate::auth::WebUser;
 use crate::i18n::Tr;
 
 /// Entries shown on the customer page (the API has up to 200).
@@ -134,7 +132,6 @@ async fn rank_panel(app: &App, id: i64) -> Result<Option<RankPanel>, AppError> {
 
 #[derive(serde::Deserialize)]
 pub(super) struct RankForm {
-    csrf: String,
     tier: String,
     #[serde(default)]
     reason: String,
@@ -143,13 +140,9 @@ pub(super) struct RankForm {
 /// `POST /customers/{id}/rank`: sets the tier by hand with a reason.
 pub(super) async fn set_rank(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<RankForm>,
+    Checked { user, t, form: f }: Checked<RankForm>,
 ) -> UiResult {
-    let user = require(user, &format!("/customers/{id}"))?;
-    check_csrf(t, &user, &f.csrf)?;
     let input = SetRankInput { tier: serde_json::Value::String(f.tier), reason: f.reason };
     match s.app.set_customer_rank(&user.actor, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?points=1#points")).into_response()),
@@ -221,7 +214,6 @@ pub(super) async fn panel(app: &App, id: i64) -> Result<PointsPanel, AppError> {
 
 #[derive(serde::Deserialize)]
 pub(super) struct AdjustForm {
-    csrf: String,
     action: String,
     points: String,
     #[serde(default)]
@@ -233,13 +225,9 @@ pub(super) struct AdjustForm {
 /// `POST /customers/{id}/points`: a manual grant or deduction with a reason.
 pub(super) async fn adjust(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<AdjustForm>,
+    Checked { user, t, form: f }: Checked<AdjustForm>,
 ) -> UiResult {
-    let user = require(user, &format!("/customers/{id}"))?;
-    check_csrf(t, &user, &f.csrf)?;
     let back = format!("/customers/{id}");
     let Ok(points) = f.points.trim().replace(',', "").parse::<i64>() else {
         return Ok(back_with_error(&back, &format!("points: {}", t.t("points.bad_number"))));
@@ -404,11 +392,9 @@ pub(super) struct SettingsQuery {
 /// `GET /settings/points`.
 pub(super) async fn settings(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
+    Staff { user, t }: Staff,
     axum::extract::Query(q): axum::extract::Query<SettingsQuery>,
 ) -> UiResult {
-    let user = require(user, "/settings/points")?;
     let p = s.app.points_programme().await.map_err(|e| UiError::from_app(t, e))?;
     let mut page =
         settings_page(Chrome::new(t, &user, "points", "/settings/points"), p, user.actor.role.can_manage_users());
@@ -533,12 +519,8 @@ fn ranks_from_form(
 /// settings without saving; otherwise the owner saves them.
 pub(super) async fn save_settings(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    Form(f): Form<HashMap<String, String>>,
+    Checked { user, t, form: f }: Checked<HashMap<String, String>>,
 ) -> UiResult {
-    let user = require(user, "/settings/points")?;
-    check_csrf(t, &user, f.get("csrf").map(String::as_str).unwrap_or_default())?;
     let chrome = || Chrome::new(t, &user, "points", "/settings/points");
     let can_edit = user.actor.role.can_manage_users();
     let programme = match programme_from_form(&f) {
@@ -636,11 +618,9 @@ pub(super) struct ReportPage {
 /// redeemed and expired.
 pub(super) async fn report(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
+    Staff { user, t }: Staff,
     axum::extract::Query(q): axum::extract::Query<ReportQuery>,
 ) -> UiResult {
-    let user = require(user, "/points")?;
     let err = |e| UiError::from_app(t, e);
     let (free, paid) = s.app.points_outstanding().await.map_err(err)?;
     let months = s.app.points_report().await.map_err(err)?;
@@ -688,19 +668,13 @@ pub(super) struct ReportQuery {
 }
 
 #[derive(serde::Deserialize)]
-pub(super) struct CsrfForm {
-    csrf: String,
-}
+pub(super) struct CsrfForm {}
 
 /// `POST /ranks/evaluate`: runs today's rank evaluation now (staff with write rights).
 pub(super) async fn evaluate_ranks(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    Form(f): Form<CsrfForm>,
+    Checked { user, t, form: _f }: Checked<CsrfForm>,
 ) -> UiResult {
-    let user = require(user, "/points")?;
-    check_csrf(t, &user, &f.csrf)?;
     user.actor.require_write().map_err(|e| UiError::from_app(t, e))?;
     let run = s.app.evaluate_ranks(s.app.today_date()).await.map_err(|e| UiError::from_app(t, e))?;
     let changed = run.upgraded + run.downgraded + run.graced;

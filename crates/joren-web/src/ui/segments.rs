@@ -3,10 +3,10 @@
 //! `/segments/preview`), save, delete, the first members and CSV export.
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use joren_app::AppError;
 use joren_app::segments::SegmentInput;
 use joren_core::customer::ACQUISITION_SOURCES;
@@ -14,7 +14,7 @@ use joren_core::segment_filter::{FIELDS, Kind};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Chrome, CsrfForm, UiError, UiLang, UiResult, check_csrf, render, require};
+use super::{Checked, Chrome, CsrfForm, Staff, UiError, UiResult, render};
 use crate::AppState;
 use crate::api::csv_download;
 use crate::auth::{WebUser, constant_time_eq};
@@ -131,8 +131,7 @@ fn starter_filter() -> Value {
     json!({"all": [{"any": [{"field": "segment", "op": "in", "value": ["dormant"]}]}]})
 }
 
-pub(super) async fn list(State(s): State<AppState>, UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
-    let user = require(user, "/segments")?;
+pub(super) async fn list(State(s): State<AppState>, Staff { user, t }: Staff) -> UiResult {
     let err = |e| UiError::from_app(t, e);
     let mut rows = Vec::new();
     for saved in s.app.saved_segments().await.map_err(err)? {
@@ -143,21 +142,13 @@ pub(super) async fn list(State(s): State<AppState>, UiLang(t): UiLang, user: Opt
     Ok(render(&ListPage { c: Chrome::new(t, &user, "segments", "/segments"), rows, can_write }))
 }
 
-pub(super) async fn new_page(State(_): State<AppState>, UiLang(t): UiLang, user: Option<WebUser>) -> UiResult {
-    let user = require(user, "/segments/new")?;
+pub(super) async fn new_page(Staff { user, t }: Staff) -> UiResult {
     let filter = serde_json::to_string_pretty(&starter_filter()).unwrap_or_default();
     Ok(render(&BuilderPage::new(t, &user, None, String::new(), String::new(), filter)))
 }
 
 /// The builder for a saved segment, with its current size and first members.
-pub(super) async fn show(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    Path(id): Path<i64>,
-) -> UiResult {
-    let path = format!("/segments/{id}");
-    let user = require(user, &path)?;
+pub(super) async fn show(State(s): State<AppState>, Staff { user, t }: Staff, Path(id): Path<i64>) -> UiResult {
     let err = |e| UiError::from_app(t, e);
     let saved = s.app.saved_segment(id).await.map_err(err)?;
     let page_of_members = s.app.evaluate_segment(&saved.filter, MEMBERS_SHOWN, 0).await.map_err(err)?;
@@ -179,7 +170,6 @@ pub(super) async fn show(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(super) struct SegmentForm {
-    csrf: String,
     name: String,
     description: String,
     filter: String,
@@ -188,7 +178,6 @@ pub(super) struct SegmentForm {
 /// Saves the builder's form: a new segment (`id` None) or an existing one. A bad name or
 /// filter shows the builder again with the input kept and the reason.
 async fn save(s: AppState, t: Tr, user: WebUser, id: Option<i64>, f: SegmentForm) -> UiResult {
-    check_csrf(t, &user, &f.csrf)?;
     let parsed: Result<Value, AppError> = serde_json::from_str(&f.filter).map_err(|e| {
         AppError::Validation(joren_core::FieldErrors(vec![joren_core::FieldError::new("filter", format!("JSON: {e}"))]))
     });
@@ -213,36 +202,23 @@ async fn save(s: AppState, t: Tr, user: WebUser, id: Option<i64>, f: SegmentForm
     }
 }
 
-pub(super) async fn create(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    Form(f): Form<SegmentForm>,
-) -> UiResult {
-    let user = require(user, "/segments/new")?;
+pub(super) async fn create(State(s): State<AppState>, Checked { user, t, form: f }: Checked<SegmentForm>) -> UiResult {
     save(s, t, user, None, f).await
 }
 
 pub(super) async fn update(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<SegmentForm>,
+    Checked { user, t, form: f }: Checked<SegmentForm>,
 ) -> UiResult {
-    let user = require(user, &format!("/segments/{id}"))?;
     save(s, t, user, Some(id), f).await
 }
 
 pub(super) async fn delete(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
+    Checked { user, t, form: _f }: Checked<CsrfForm>,
 ) -> UiResult {
-    let user = require(user, &format!("/segments/{id}"))?;
-    check_csrf(t, &user, &f.csrf)?;
     s.app.delete_segment(&user.actor, id).await.map_err(|e| UiError::from_app(t, e))?;
     Ok(Redirect::to("/segments").into_response())
 }
@@ -268,13 +244,7 @@ pub(super) async fn preview(
     }
 }
 
-pub(super) async fn export(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    Path(id): Path<i64>,
-) -> UiResult {
-    let user = require(user, &format!("/segments/{id}"))?;
+pub(super) async fn export(State(s): State<AppState>, Staff { user, t }: Staff, Path(id): Path<i64>) -> UiResult {
     let mut buf = Vec::new();
     s.app.export_segment(&user.actor, id, &mut buf).await.map_err(|e| UiError::from_app(t, e))?;
     Ok(csv_download(&format!("segment-{id}.csv"), buf))

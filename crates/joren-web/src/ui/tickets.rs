@@ -4,7 +4,6 @@
 //! form is applied once.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use joren_app::auth::random_token;
@@ -13,7 +12,7 @@ use joren_app::{App, AppError};
 use joren_core::money::format_amount;
 use joren_core::ticket::TicketPlanInput;
 
-use super::{Chrome, UiError, UiLang, UiResult, back_with_error, check_csrf, render, require};
+use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render};
 use crate::AppState;
 use crate::auth::WebUser;
 
@@ -81,7 +80,6 @@ pub(super) async fn panel(app: &App, id: i64) -> Result<TicketsPanel, AppError> 
 
 #[derive(serde::Deserialize)]
 pub(super) struct SellForm {
-    csrf: String,
     plan_id: String,
     key: String,
 }
@@ -89,13 +87,9 @@ pub(super) struct SellForm {
 /// `POST /customers/{id}/tickets`: sells a ticket.
 pub(super) async fn sell(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<SellForm>,
+    Checked { user, t, form: f }: Checked<SellForm>,
 ) -> UiResult {
-    let user = require(user, &format!("/customers/{id}"))?;
-    check_csrf(t, &user, &f.csrf)?;
     let back = format!("/customers/{id}");
     let Ok(plan_id) = f.plan_id.parse() else {
         return Ok(back_with_error(&back, t.t("tickets.choose_plan")));
@@ -109,7 +103,6 @@ pub(super) async fn sell(
 
 #[derive(serde::Deserialize)]
 pub(super) struct UseForm {
-    csrf: String,
     key: String,
     #[serde(default)]
     note: String,
@@ -118,13 +111,9 @@ pub(super) struct UseForm {
 /// `POST /tickets/{id}/use`: takes one visit.
 pub(super) async fn use_one(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<UseForm>,
+    Checked { user, t, form: f }: Checked<UseForm>,
 ) -> UiResult {
-    let user = require(user, "/customers")?;
-    check_csrf(t, &user, &f.csrf)?;
     let ticket = s.app.ticket(id).await.map_err(|e| UiError::from_app(t, e))?;
     let back = format!("/customers/{}", ticket.customer_id);
     match s.app.use_ticket(&user.actor, id, UseInput { note: f.note }, Some(&f.key)).await {
@@ -136,7 +125,6 @@ pub(super) async fn use_one(
 
 #[derive(serde::Deserialize)]
 pub(super) struct RefundForm {
-    csrf: String,
     #[serde(default)]
     reason: String,
 }
@@ -144,13 +132,9 @@ pub(super) struct RefundForm {
 /// `POST /tickets/{id}/refund`: refunds the unused part.
 pub(super) async fn refund(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<RefundForm>,
+    Checked { user, t, form: f }: Checked<RefundForm>,
 ) -> UiResult {
-    let user = require(user, "/customers")?;
-    check_csrf(t, &user, &f.csrf)?;
     let ticket = s.app.ticket(id).await.map_err(|e| UiError::from_app(t, e))?;
     let back = format!("/customers/{}", ticket.customer_id);
     match s.app.refund_ticket(&user.actor, id, RefundTicketInput { reason: f.reason }).await {
@@ -198,11 +182,9 @@ pub(super) struct PlansQuery {
 /// `GET /tickets`: plans, outstanding paid value and tickets expiring within 30 days.
 pub(super) async fn plans(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
+    Staff { user, t }: Staff,
     Query(q): Query<PlansQuery>,
 ) -> UiResult {
-    let user = require(user, "/tickets")?;
     let err = |e| UiError::from_app(t, e);
     let plans = s
         .app
@@ -248,7 +230,6 @@ pub(super) async fn plans(
 
 #[derive(serde::Deserialize)]
 pub(super) struct PlanForm {
-    csrf: String,
     name: String,
     visits: String,
     price: String,
@@ -260,9 +241,7 @@ pub(super) struct PlanForm {
 /// `POST /tickets/plans`: a new plan (owners).
 pub(super) async fn create_plan(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
-    Form(f): Form<PlanForm>,
+    Checked { user, t, form: f }: Checked<PlanForm>,
 ) -> UiResult {
     save_plan(s, t, user, None, f).await
 }
@@ -270,17 +249,13 @@ pub(super) async fn create_plan(
 /// `POST /tickets/plans/{id}`: changes a plan, e.g. ends its sale (owners).
 pub(super) async fn update_plan(
     State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: Option<WebUser>,
     Path(id): Path<i64>,
-    Form(f): Form<PlanForm>,
+    Checked { user, t, form: f }: Checked<PlanForm>,
 ) -> UiResult {
     save_plan(s, t, user, Some(id), f).await
 }
 
-async fn save_plan(s: AppState, t: crate::i18n::Tr, user: Option<WebUser>, id: Option<i64>, f: PlanForm) -> UiResult {
-    let user = require(user, "/tickets")?;
-    check_csrf(t, &user, &f.csrf)?;
+async fn save_plan(s: AppState, t: crate::i18n::Tr, user: WebUser, id: Option<i64>, f: PlanForm) -> UiResult {
     let num = |field: &str, v: &str| -> Result<i64, String> {
         v.trim().replace([',', '¥', '￥'], "").parse().map_err(|_| format!("{field}: 「{v}」は数値ではありません"))
     };
