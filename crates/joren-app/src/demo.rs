@@ -591,7 +591,7 @@ impl App {
                     ..Default::default()
                 };
                 let hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
-                drafts.push((input.validate(self.now(), 9).map_err(crate::AppError::Validation)?, hash));
+                drafts.push((input.validate(self.now(), self.tz()).map_err(crate::AppError::Validation)?, hash));
             }
             let _ = idx;
         }
@@ -618,7 +618,7 @@ impl App {
                     ..Default::default()
                 };
                 let hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
-                drafts.push((input.validate(self.now(), 9).map_err(crate::AppError::Validation)?, hash));
+                drafts.push((input.validate(self.now(), self.tz()).map_err(crate::AppError::Validation)?, hash));
                 d -= rng.random_range(25..40);
             }
         }

@@ -54,11 +54,9 @@ impl App {
         let occurred_at = match input.occurred_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => self.now(),
             Some(s) => errors
-                .take(joren_core::order::parse_timestamp("occurred_at", s, self.tz_offset_hours()))
+                .take(joren_core::order::parse_timestamp("occurred_at", s, self.tz()))
                 .and_then(|t| {
-                    errors
-                        .take(self.config.order_dates.check("occurred_at", t, self.now(), self.tz_offset_hours()))
-                        .map(|_| t)
+                    errors.take(self.config.order_dates.check("occurred_at", t, self.now(), self.tz())).map(|_| t)
                 })
                 .unwrap_or_else(Utc::now),
         };

@@ -22,7 +22,7 @@ pub mod ranks;
 pub mod segments;
 pub mod tickets;
 
-use chrono::{Offset, TimeZone, Utc};
+use chrono::Utc;
 use joren_core::role::Role;
 use joren_core::{FieldError, FieldErrors};
 pub use joren_store::{Backend, CustomerMetrics, ProductAssociation, SnapshotInfo, Store, StoreError};
@@ -170,9 +170,9 @@ impl App {
         self.config.clock.now()
     }
 
-    /// The shop time zone's offset from UTC in hours, now (used to read plain dates).
-    pub fn tz_offset_hours(&self) -> i32 {
-        self.config.time_zone.offset_from_utc_datetime(&self.now().naive_utc()).fix().local_minus_utc() / 3600
+    /// The shop's time zone (plain dates and times are read in it).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.config.time_zone
     }
 
     /// A UTC time shown in the shop's time zone, `YYYY-MM-DD HH:MM`.

@@ -29,7 +29,7 @@ impl App {
         let idempotency_key = crate::scoped_idempotency_key(actor, idempotency_key)?;
         let idempotency_key = idempotency_key.as_deref();
         let request_hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
-        let draft = input.validate_within(self.now(), self.tz_offset_hours(), &self.config.order_dates)?;
+        let draft = input.validate_within(self.now(), self.tz(), &self.config.order_dates)?;
         let programme = self.points_programme().await?;
         let points = Some(self.points_context(&programme, self.local_date(draft.ordered_at)));
         let who = joren_store::AuditActor { user_id: actor.user_id, name: &actor.name };

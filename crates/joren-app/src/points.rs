@@ -135,7 +135,7 @@ impl App {
 
     /// What an order or refund write needs to apply the programme on local day `on`.
     pub(crate) fn points_context<'a>(&self, programme: &'a Programme, on: NaiveDate) -> joren_store::PointsContext<'a> {
-        joren_store::PointsContext { programme, on, today: self.today_date(), tz_offset_hours: self.tz_offset_hours() }
+        joren_store::PointsContext { programme, on, today: self.today_date(), tz: self.tz() }
     }
 
     /// Saves the programme (owners); every problem is named by field.

@@ -78,7 +78,7 @@ pub struct RankMonth {
 
 impl App {
     fn rank_span(&self, window: (NaiveDate, NaiveDate), available_by: NaiveDate) -> RankSpan {
-        RankSpan::new(window, self.tz_offset_hours(), available_by)
+        RankSpan::new(window, self.tz(), available_by)
     }
 
     /// Evaluates every customer's rank as of local day `today`: first the reviews due (the

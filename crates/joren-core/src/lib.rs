@@ -21,5 +21,6 @@ pub mod role;
 pub mod segment_filter;
 pub mod text;
 pub mod ticket;
+pub mod time;
 
 pub use error::{FieldError, FieldErrors};

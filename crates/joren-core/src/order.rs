@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::money::validate_currency;
+use crate::time::{Tz, local_date, local_to_utc, start_of_day};
 use crate::{FieldError, FieldErrors};
 
 /// The name given to the one line of an order imported with an amount but no line items: not a
@@ -48,15 +49,9 @@ impl Default for DateBounds {
 
 impl DateBounds {
     /// Checks `at` against the bounds, `now` being the present; `earliest` is a day in the
-    /// shop's zone (`tz_offset_hours`).
-    pub fn check(
-        &self,
-        field: &str,
-        at: DateTime<Utc>,
-        now: DateTime<Utc>,
-        tz_offset_hours: i32,
-    ) -> Result<(), FieldError> {
-        if (at + chrono::Duration::hours(i64::from(tz_offset_hours))).date_naive() < self.earliest {
+    /// shop's zone `tz`.
+    pub fn check(&self, field: &str, at: DateTime<Utc>, now: DateTime<Utc>, tz: Tz) -> Result<(), FieldError> {
+        if local_date(at, tz) < self.earliest {
             return Err(FieldError::new(field, format!("{} より前の日付は使えません", self.earliest)));
         }
         if at > now + self.future_tolerance {
@@ -191,10 +186,11 @@ pub struct OrderDraft {
     pub items: Vec<LineItem>,
 }
 
-/// Parses an RFC 3339 timestamp, or a date (taken as midnight in `tz_offset_hours`).
-pub fn parse_timestamp(field: &str, input: &str, tz_offset_hours: i32) -> Result<DateTime<Utc>, FieldError> {
+/// Parses an RFC 3339 timestamp, or a local date or date and time (read in the shop's zone
+/// `tz`; a plain date is its midnight).
+pub fn parse_timestamp(field: &str, input: &str, tz: Tz) -> Result<DateTime<Utc>, FieldError> {
     let s = input.trim();
-    if let Some(t) = parse_plain_local(s, tz_offset_hours) {
+    if let Some(t) = parse_plain_local(s, tz) {
         return Ok(t);
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
@@ -205,27 +201,20 @@ pub fn parse_timestamp(field: &str, input: &str, tz_offset_hours: i32) -> Result
             return Ok(t.with_timezone(&Utc));
         }
     }
-    let offset = chrono::FixedOffset::east_opt(tz_offset_hours * 3600).expect("valid offset");
     for fmt in ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M"] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
-            return Ok(t.and_local_timezone(offset).single().expect("fixed offset").with_timezone(&Utc));
+            return Ok(local_to_utc(t, tz));
         }
     }
     let date = NaiveDate::parse_from_str(&s.replace('/', "-"), "%Y-%m-%d")
         .map_err(|_| FieldError::new(field, format!("日時は RFC 3339 か YYYY-MM-DD で入力してください: {input}")))?;
-    Ok(date
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_local_timezone(offset)
-        .single()
-        .expect("fixed offset")
-        .with_timezone(&Utc))
+    Ok(start_of_day(date, tz))
 }
 
 /// Fast path for the layouts shop systems export most (`YYYY-MM-DD`, `YYYY/MM/DD`, optionally
 /// followed by ` HH:MM` or ` HH:MM:SS`), read as local time in the shop's zone. Anything else
 /// (offsets, RFC 3339, odd spacing) goes to chrono's general parsers.
-fn parse_plain_local(s: &str, tz_offset_hours: i32) -> Option<DateTime<Utc>> {
+fn parse_plain_local(s: &str, tz: Tz) -> Option<DateTime<Utc>> {
     let b = s.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
         let part = b.get(r)?;
@@ -243,9 +232,7 @@ fn parse_plain_local(s: &str, tz_offset_hours: i32) -> Option<DateTime<Utc>> {
         }
         _ => return None,
     };
-    let local = date.and_hms_opt(h, m, sec)?;
-    let offset = chrono::FixedOffset::east_opt(tz_offset_hours * 3600)?;
-    Some(local.and_local_timezone(offset).single()?.with_timezone(&Utc))
+    Some(local_to_utc(date.and_hms_opt(h, m, sec)?, tz))
 }
 
 /// Consumption tax contained in a tax-inclusive amount, rounded down (per rate, once per order,
@@ -256,18 +243,13 @@ pub fn tax_included(amount: i64, rate_percent: i64) -> i64 {
 
 impl OrderInput {
     /// Validates the order and computes totals. `now` is used when `ordered_at` is absent;
-    /// `tz_offset_hours` interprets plain dates in the shop's time zone.
-    pub fn validate(self, now: DateTime<Utc>, tz_offset_hours: i32) -> Result<OrderDraft, FieldErrors> {
-        self.validate_within(now, tz_offset_hours, &DateBounds::default())
+    /// plain dates are read in the shop's time zone `tz`.
+    pub fn validate(self, now: DateTime<Utc>, tz: Tz) -> Result<OrderDraft, FieldErrors> {
+        self.validate_within(now, tz, &DateBounds::default())
     }
 
     /// [`OrderInput::validate`] with the shop's own bounds on order dates.
-    pub fn validate_within(
-        self,
-        now: DateTime<Utc>,
-        tz_offset_hours: i32,
-        dates: &DateBounds,
-    ) -> Result<OrderDraft, FieldErrors> {
+    pub fn validate_within(self, now: DateTime<Utc>, tz: Tz, dates: &DateBounds) -> Result<OrderDraft, FieldErrors> {
         use crate::text::{LONG_TEXT, SHORT_TEXT, check_text};
         use bounds::*;
         let mut errors = FieldErrors::default();
@@ -284,9 +266,9 @@ impl OrderInput {
         errors.take(check_text("note", &self.note, LONG_TEXT));
         let ordered_at = match self.ordered_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => now,
-            Some(s) => match errors.take(parse_timestamp("ordered_at", s, tz_offset_hours)) {
+            Some(s) => match errors.take(parse_timestamp("ordered_at", s, tz)) {
                 Some(t) => {
-                    errors.take(dates.check("ordered_at", t, now, tz_offset_hours));
+                    errors.take(dates.check("ordered_at", t, now, tz));
                     t
                 }
                 None => now,
@@ -422,6 +404,8 @@ pub fn refund_amount(
 mod tests {
     use super::*;
 
+    const TOKYO: Tz = chrono_tz::Asia::Tokyo;
+
     fn item(qty: i64, price: i64, rate: i64) -> LineItemInput {
         LineItemInput { name: "商品".into(), quantity: qty, unit_price: price, tax_rate: rate, ..Default::default() }
     }
@@ -434,7 +418,7 @@ mod tests {
             shipping: 500,
             ..Default::default()
         }
-        .validate(Utc::now(), 9)
+        .validate(Utc::now(), TOKYO)
         .unwrap();
         assert_eq!(o.subtotal, 3280);
         assert_eq!(o.total, 3780);
@@ -449,7 +433,7 @@ mod tests {
             items: vec![item(1, 1000, 10), item(3, 333, 8)],
             ..Default::default()
         }
-        .validate(Utc::now(), 9)
+        .validate(Utc::now(), TOKYO)
         .unwrap();
         assert_eq!(o.tax, 100 + 79);
         assert_eq!(o.total, 1999 + 179);
@@ -458,7 +442,7 @@ mod tests {
     #[test]
     fn bad_items_are_named_by_index() {
         let e = OrderInput { customer_id: 1, items: vec![item(0, 100, 5)], ..Default::default() }
-            .validate(Utc::now(), 9)
+            .validate(Utc::now(), TOKYO)
             .unwrap_err();
         let fields: Vec<_> = e.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["items[0].quantity", "items[0].tax_rate"]);
@@ -466,18 +450,18 @@ mod tests {
 
     #[test]
     fn dates_are_midnight_in_the_shop_zone() {
-        let t = parse_timestamp("t", "2026-01-02", 9).unwrap();
+        let t = parse_timestamp("t", "2026-01-02", TOKYO).unwrap();
         assert_eq!(t.to_rfc3339(), "2026-01-01T15:00:00+00:00");
-        let t = parse_timestamp("t", "2026-01-02T10:00:00+09:00", 0).unwrap();
+        let t = parse_timestamp("t", "2026-01-02T10:00:00+09:00", chrono_tz::UTC).unwrap();
         assert_eq!(t.to_rfc3339(), "2026-01-02T01:00:00+00:00");
-        assert!(parse_timestamp("t", "yesterday", 9).is_err());
-        let t = parse_timestamp("t", "2026/01/02 10:30", 9).unwrap();
+        assert!(parse_timestamp("t", "yesterday", TOKYO).is_err());
+        let t = parse_timestamp("t", "2026/01/02 10:30", TOKYO).unwrap();
         assert_eq!(t.to_rfc3339(), "2026-01-02T01:30:00+00:00");
-        let t = parse_timestamp("t", "2026-01-02 10:30:15", 9).unwrap();
+        let t = parse_timestamp("t", "2026-01-02 10:30:15", TOKYO).unwrap();
         assert_eq!(t.to_rfc3339(), "2026-01-02T01:30:15+00:00");
-        assert!(parse_timestamp("t", "2026-02-30", 9).is_err(), "impossible dates are rejected");
-        assert!(parse_timestamp("t", "2026-01-02 25:00", 9).is_err());
-        let t = parse_timestamp("t", "2026-04-01 10:00:00 +0900", 0).unwrap();
+        assert!(parse_timestamp("t", "2026-02-30", TOKYO).is_err(), "impossible dates are rejected");
+        assert!(parse_timestamp("t", "2026-01-02 25:00", TOKYO).is_err());
+        let t = parse_timestamp("t", "2026-04-01 10:00:00 +0900", chrono_tz::UTC).unwrap();
         assert_eq!(t.to_rfc3339(), "2026-04-01T01:00:00+00:00", "an explicit offset wins over the shop zone");
     }
 

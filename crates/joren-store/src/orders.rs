@@ -131,7 +131,7 @@ pub struct PointsContext<'a> {
     pub on: NaiveDate,
     /// The shop's local day now and its offset from UTC (rank windows end today).
     pub today: NaiveDate,
-    pub tz_offset_hours: i32,
+    pub tz: joren_core::time::Tz,
 }
 
 /// A page of orders.
@@ -355,7 +355,7 @@ impl Store {
         let window = points.and_then(|p| {
             let ranks = &p.programme.ranks;
             (ranks.enabled && ranks.tiers.len() > 1).then_some(())?;
-            let span = RankSpan::new(ranks.current_window(p.today), p.tz_offset_hours, p.today);
+            let span = RankSpan::new(ranks.current_window(p.today), p.tz, p.today);
             Some((ranks.measure, span))
         });
         // The customer's RFM segment, when a campaign is for one.

@@ -1,8 +1,9 @@
 //! Ranks: each customer's current tier, the history of changes (also the automation's rank
 //! events), and the measured values the rules in `joren_core::rank` judge.
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::NaiveDate;
 use joren_core::rank::{RankMeasure, RankRules};
+use joren_core::time::{Tz, start_of_day};
 use serde::Serialize;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
@@ -23,11 +24,9 @@ pub struct RankSpan {
 }
 
 impl RankSpan {
-    /// The local days `from..=to` in a shop `tz_offset_hours` ahead of UTC.
-    pub fn new((from, to): (NaiveDate, NaiveDate), tz_offset_hours: i32, available_by: NaiveDate) -> Self {
-        let ms = |d: NaiveDate| {
-            d.and_time(NaiveTime::MIN).and_utc().timestamp_millis() - i64::from(tz_offset_hours) * 3_600_000
-        };
+    /// The local days `from..=to` in the shop's zone `tz`.
+    pub fn new((from, to): (NaiveDate, NaiveDate), tz: Tz, available_by: NaiveDate) -> Self {
+        let ms = |d: NaiveDate| start_of_day(d, tz).timestamp_millis();
         let after = to.succ_opt().unwrap_or(to);
         Self { from, to, available_by, from_ms: ms(from), to_ms_exclusive: ms(after) }
     }

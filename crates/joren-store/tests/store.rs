@@ -74,7 +74,7 @@ async fn customers_orders_and_merge_round_trip() {
             }],
             ..Default::default()
         }
-        .validate(chrono::Utc::now(), 9)
+        .validate(chrono::Utc::now(), chrono_tz::Asia::Tokyo)
         .unwrap();
         let first = s.create_order(&draft, "h1", None, None, None).await.unwrap();
         let again = s.create_order(&draft, "h1", None, None, None).await.unwrap();
@@ -106,7 +106,7 @@ async fn housekeeping_forgets_old_keys_sessions_and_uploads_only() {
             items: vec![LineItemInput { name: "豆".into(), quantity: 1, unit_price: 1000, ..Default::default() }],
             ..Default::default()
         }
-        .validate(chrono::Utc::now(), 9)
+        .validate(chrono::Utc::now(), chrono_tz::Asia::Tokyo)
         .unwrap();
         let first = s.create_order(&draft, "h", Some("key-1"), None, None).await.unwrap();
         let user = s.create_user("u", "U", joren_core::role::Role::Staff, "x").await.unwrap();
@@ -150,7 +150,7 @@ async fn concurrent_writers_fail_and_succeed_independently() {
                 }],
                 ..Default::default()
             }
-            .validate(chrono::Utc::now(), 9)
+            .validate(chrono::Utc::now(), chrono_tz::Asia::Tokyo)
             .unwrap()
         };
         let mut set = tokio::task::JoinSet::new();

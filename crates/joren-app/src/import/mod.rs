@@ -832,7 +832,7 @@ impl App {
         // The fingerprint of an imported order is its content without the (not yet known)
         // customer id; an API retry with the same order id but other contents is a conflict.
         let hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
-        let draft = match input.validate_within(self.now(), self.tz_offset_hours(), &self.config.order_dates) {
+        let draft = match input.validate_within(self.now(), self.tz(), &self.config.order_dates) {
             Ok(d) => d,
             Err(errors) => {
                 reject(report, *first_line, errors.to_string());
