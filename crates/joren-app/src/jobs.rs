@@ -31,11 +31,20 @@ pub enum JobKind {
     MetricsSnapshot,
     /// Hourly: old idempotency keys, sessions, uploads and finished jobs are forgotten.
     Housekeeping,
+    /// Daily: customers enter the scenarios whose trigger is a birthday or N days after a
+    /// purchase.
+    ScenariosDaily,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 5] =
-        [Self::PointsExpire, Self::RanksEvaluate, Self::PointsBirthdays, Self::MetricsSnapshot, Self::Housekeeping];
+    pub const ALL: [Self; 6] = [
+        Self::PointsExpire,
+        Self::RanksEvaluate,
+        Self::PointsBirthdays,
+        Self::MetricsSnapshot,
+        Self::Housekeeping,
+        Self::ScenariosDaily,
+    ];
 
     /// The name stored in the queue.
     pub fn as_str(self) -> &'static str {
@@ -45,6 +54,7 @@ impl JobKind {
             Self::PointsBirthdays => "points.birthdays",
             Self::MetricsSnapshot => "metrics.snapshot",
             Self::Housekeeping => "housekeeping",
+            Self::ScenariosDaily => "scenarios.daily",
         }
     }
 
@@ -105,6 +115,7 @@ impl App {
             (JobKind::PointsBirthdays, today.to_string(), today),
             (JobKind::MetricsSnapshot, snapshot_day.to_string(), snapshot_day),
             (JobKind::Housekeeping, local.format("%Y-%m-%dT%H").to_string(), today),
+            (JobKind::ScenariosDaily, today.to_string(), today),
         ];
         let mut scheduled = 0;
         for (kind, key, day) in due {
@@ -200,6 +211,10 @@ impl App {
                 let purged = self.store.purge_done_jobs(self.config.clock.now_ms() - KEEP_DONE_MS).await?;
                 tracing::debug!(?done, purged, "housekeeping");
             }
+            Some(JobKind::ScenariosDaily) => {
+                let entered = self.enrol_daily(day()?).await?;
+                tracing::info!(entered, "daily scenario triggers");
+            }
             None => return Err(AppError::Internal(format!("unknown job kind {}", job.kind))),
         }
         Ok(())
@@ -240,10 +255,18 @@ pub async fn run_worker(app: App, worker: String, shutdown: impl std::future::Fu
                 Err(e) => tracing::warn!(error = %e, "scheduling failed"),
             }
         }
+        let mut busy = false;
         match app.run_due_jobs(&worker, 100).await {
-            Ok(pass) if pass.done + pass.failed == 100 => continue,
-            Ok(_) => {}
+            Ok(pass) => busy |= pass.done + pass.failed == 100,
             Err(e) => tracing::warn!(error = %e, "worker pass failed"),
+        }
+        // Scenarios: new events, due steps, due messages.
+        match app.automate_once().await {
+            Ok(pass) => busy |= pass.events > 0 || pass.steps > 0 || pass.messages > 0,
+            Err(e) => tracing::warn!(error = %e, "automation pass failed"),
+        }
+        if busy {
+            continue;
         }
         tokio::select! {
             () = &mut shutdown => break,

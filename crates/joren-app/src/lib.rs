@@ -12,6 +12,7 @@ pub mod export;
 pub mod import;
 pub mod interactions;
 pub mod jobs;
+pub mod mail;
 pub mod memberships;
 pub mod metrics;
 pub mod next_action;
@@ -19,7 +20,9 @@ pub mod orders;
 pub mod perks;
 pub mod points;
 pub mod ranks;
+pub mod scenarios;
 pub mod segments;
+pub mod tasks;
 pub mod tickets;
 
 use chrono::Utc;
@@ -42,6 +45,8 @@ pub struct AppConfig {
     pub order_dates: joren_core::order::DateBounds,
     /// Where the use cases read the time (the system clock; tests set and move a manual one).
     pub clock: clock::Clock,
+    /// Sender, transport (SMTP or test mode), quiet hours and caps of mail.
+    pub mail: mail::MailConfig,
 }
 
 impl Default for AppConfig {
@@ -52,6 +57,7 @@ impl Default for AppConfig {
             background_jobs: true,
             order_dates: Default::default(),
             clock: clock::Clock::system(),
+            mail: Default::default(),
         }
     }
 }

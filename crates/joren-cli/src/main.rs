@@ -3,6 +3,7 @@
 //! `token` manage access, `analyze` runs the analytics engine on a transactions CSV.
 
 mod analyze;
+mod automation;
 
 /// mimalloc: the import hands millions of small allocations from the parsing thread to the
 /// database thread, where glibc's allocator spends much of its time on cross-thread frees.
@@ -43,6 +44,8 @@ struct Global {
     /// never lands; orders more than a day in the future are refused too.
     #[arg(long, env = "JOREN_EARLIEST_ORDER_DATE", default_value = "1990-01-01", global = true)]
     earliest_order_date: chrono::NaiveDate,
+    #[command(flatten)]
+    mail: automation::MailArgs,
 }
 
 #[derive(Subcommand)]
@@ -90,6 +93,12 @@ enum Command {
     /// Member-only perks: list, add, and "may customer X use perk Y".
     #[command(subcommand)]
     Perks(PerksCommand),
+    /// Email: send a test mail through the configured SMTP server.
+    #[command(subcommand)]
+    Mail(automation::MailCommand),
+    /// Follow-up scenarios: list, show, activate, pause, enrol a customer or a saved segment.
+    #[command(subcommand)]
+    Scenarios(automation::ScenariosCommand),
     /// Retention analytics on a transactions CSV (customer_id,date,amount): customer summary,
     /// RFM scores and segments, BG/NBD and Gamma-Gamma CLV models.
     #[command(subcommand)]
@@ -398,7 +407,8 @@ enum TokenCommand {
 fn config(g: &Global, secure_cookies: bool) -> Result<AppConfig> {
     let time_zone = g.time_zone.parse().map_err(|_| anyhow::anyhow!("unknown time zone {}", g.time_zone))?;
     let order_dates = joren_core::order::DateBounds { earliest: g.earliest_order_date, ..Default::default() };
-    Ok(AppConfig { time_zone, secure_cookies, background_jobs: true, order_dates, clock: Default::default() })
+    let mail = g.mail.config()?;
+    Ok(AppConfig { time_zone, secure_cookies, background_jobs: true, order_dates, clock: Default::default(), mail })
 }
 
 async fn open(url: &str, config: AppConfig) -> Result<App> {
@@ -472,6 +482,12 @@ async fn main() -> Result<()> {
         Command::Tickets(c) => tickets(&cli.global, c, &system).await,
         Command::Memberships(c) => memberships(&cli.global, c, &system).await,
         Command::Perks(c) => perks(&cli.global, c, &system).await,
+        Command::Mail(c) => {
+            automation::mail(open(&cli.global.database_url, config(&cli.global, false)?).await?, c, &system).await
+        }
+        Command::Scenarios(c) => {
+            automation::scenarios(open(&cli.global.database_url, config(&cli.global, false)?).await?, c, &system).await
+        }
         Command::Analyze(mut c) => {
             if let Some(common) = c.common_mut().filter(|c| c.reads_database()) {
                 let app = open(&cli.global.database_url, config(&cli.global, false)?).await?;
@@ -516,17 +532,25 @@ async fn worker(app: App, a: WorkerArgs) -> Result<()> {
     let name = a.name.unwrap_or_else(joren_app::jobs::worker_name);
     if a.until_idle {
         let mut total = joren_app::jobs::WorkPass::default();
+        let mut auto = joren_app::scenarios::AutomationPass::default();
         loop {
             let pass = app.work_once(&name, 100).await?;
             total.scheduled += pass.scheduled;
             total.done += pass.done;
             total.failed += pass.failed;
             total.fenced += pass.fenced;
-            if pass.done + pass.failed + pass.fenced == 0 {
+            let a = app.automate_once().await?;
+            auto.events += a.events;
+            auto.enrolled += a.enrolled;
+            auto.steps += a.steps;
+            auto.messages += a.messages;
+            if pass.done + pass.failed + pass.fenced == 0 && a.events + a.steps + a.messages == 0 {
                 break;
             }
         }
-        println!("{}", serde_json::to_string(&total)?);
+        let mut out = serde_json::to_value(total)?;
+        out["automation"] = serde_json::to_value(auto)?;
+        println!("{out}");
         return Ok(());
     }
     eprintln!("worker {name} running (Ctrl+C to stop)");

@@ -105,6 +105,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "login_failures", include_str!("../migrations/sqlite/0016_login_failures.sql")),
     (17, "jobs", include_str!("../migrations/sqlite/0017_jobs.sql")),
     (18, "events", include_str!("../migrations/sqlite/0018_events.sql")),
+    (19, "scenarios", include_str!("../migrations/sqlite/0019_scenarios.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -125,6 +126,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "login_failures", include_str!("../migrations/postgres/0016_login_failures.sql")),
     (17, "jobs", include_str!("../migrations/postgres/0017_jobs.sql")),
     (18, "events", include_str!("../migrations/postgres/0018_events.sql")),
+    (19, "scenarios", include_str!("../migrations/postgres/0019_scenarios.sql")),
 ];
 
 impl Store {

@@ -16,11 +16,14 @@ mod jobs;
 mod memberships;
 mod metrics;
 mod orders;
+mod outbox;
 mod perks;
 mod points;
 mod ranks;
+mod scenarios;
 mod segments;
 mod settings;
+mod tasks;
 mod tickets;
 mod timeline;
 mod uploads;
@@ -40,6 +43,7 @@ pub use jobs::{ClaimedJob, Job, JobCounts, JobState, NewJob};
 pub use memberships::{Membership, MembershipChange, MembershipEvent, MembershipFact, MembershipPlan};
 pub use metrics::{CustomerMetrics, OrderLogVersion, SegmentChange, SnapshotInfo};
 pub use orders::{Adjustment, Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage, OrderTotals, PointsContext};
+pub use outbox::{Delivery, Message, OutboxCounts};
 pub use perks::Perk;
 pub use points::{
     EarnBreakdownView, ExpiryRun, LotMismatch, LotSource, OrderPoints, PointBalances, PointEntry, PointLot,
@@ -48,7 +52,9 @@ pub use points::{
 pub use ranks::{
     CustomerRank, RankChange, RankChangeNote, RankCount, RankMovement, RankSpan, RankWrite, upgrade_write,
 };
+pub use scenarios::{Enrolment, EventEffects, NewMessage, NewTask, Run, RunAdvance, RunCount, Scenario};
 pub use segments::{SavedSegment, SegmentPage};
+pub use tasks::{Task, TaskFilter};
 pub use tickets::{Ticket, TicketPlan, TicketUse, TicketWrite};
 pub use timeline::TimelineEntry;
 pub use uploads::Upload;

@@ -425,6 +425,17 @@ impl Store {
     }
 
     /// Loads one order with items and adjustments.
+    /// The name of the first line of a customer's newest live order.
+    pub async fn last_item_bought(&self, customer_id: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT i.name FROM orders o JOIN order_items i ON i.order_id = o.id \
+             WHERE o.customer_id = $1 AND o.status <> 'cancelled' ORDER BY o.ordered_at DESC, o.id DESC, i.line_no LIMIT 1",
+        )
+        .bind(customer_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     pub async fn get_order(&self, id: i64) -> Result<Order> {
         let row = sqlx::query(AssertSqlSafe(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1")))
             .bind(id)

@@ -297,4 +297,23 @@ impl Store {
             if total > 0 { bind_all_scalar(page, &binds).fetch_all(&self.pool).await? } else { Vec::new() };
         Ok(SegmentPage { total, customer_ids })
     }
+
+    /// Whether one customer matches `filter` (a scenario's check step).
+    pub async fn customer_matches(&self, filter: &Filter, customer_id: i64) -> Result<bool> {
+        let (from_where, binds) = from_where(filter, self.backend());
+        let q = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM (SELECT f.customer_id {from_where}) m WHERE m.customer_id = {customer_id}"
+        )));
+        let n: i64 = bind_all_scalar(q, &binds).fetch_one(&self.pool).await?;
+        Ok(n > 0)
+    }
+
+    /// Every customer a filter selects (a broadcast), in id order.
+    pub async fn all_segment_members(&self, filter: &Filter) -> Result<Vec<i64>> {
+        let (from_where, binds) = from_where(filter, self.backend());
+        let q = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT f.customer_id {from_where} ORDER BY f.customer_id"
+        )));
+        Ok(bind_all_scalar(q, &binds).fetch_all(&self.pool).await?)
+    }
 }

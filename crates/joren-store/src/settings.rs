@@ -22,4 +22,19 @@ impl Store {
         .await?;
         Ok(())
     }
+
+    /// The setting `key`, first set to `value` if it has none (two processes racing to set
+    /// it agree on the first one written).
+    pub async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String> {
+        self.execute_write(
+            sqlx::query(
+                "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(value)
+            .bind(now_ms()),
+        )
+        .await?;
+        Ok(self.setting(key).await?.unwrap_or_else(|| value.to_string()))
+    }
 }

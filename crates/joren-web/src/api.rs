@@ -26,6 +26,7 @@ mod memberships;
 mod perks;
 mod points;
 mod ranks;
+mod scenarios;
 mod tickets;
 
 type ApiResult<T = Response> = Result<T, ApiError>;
@@ -115,6 +116,7 @@ pub fn routes() -> Router<AppState> {
         .merge(memberships::routes())
         .merge(perks::routes())
         .merge(jobs::routes())
+        .merge(scenarios::routes())
         .fallback(not_found)
 }
 

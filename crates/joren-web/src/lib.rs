@@ -7,6 +7,7 @@ mod auth;
 mod error;
 mod guard;
 mod i18n;
+mod public;
 mod ui;
 
 use std::future::Future;
@@ -32,6 +33,7 @@ pub fn router(app: App) -> Router {
         .route("/healthz", get(api::healthz))
         .nest("/api/v1", api::routes().layer(axum::middleware::from_fn(guard::json_errors)))
         .merge(ui::routes())
+        .merge(public::routes())
         .layer(axum::middleware::from_fn(guard::refuse_control_characters))
         .layer(axum::middleware::from_fn(move |req, next| guard::security_headers(secure, req, next)))
         .layer(TraceLayer::new_for_http())

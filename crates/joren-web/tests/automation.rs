@@ -38,7 +38,7 @@ async fn scheduled_work_is_enqueued_once_per_key_and_done_once_on_its_day() {
         // The first pass enqueues the minute's expiry, the day's rank review and birthday
         // points, the night's snapshot and the hour's clean-up, and does them.
         let pass = t.app.work_once("w1", 100).await.unwrap();
-        assert_eq!(pass, WorkPass { scheduled: 5, done: 5, failed: 0, fenced: 0 }, "[{b}]");
+        assert_eq!(pass, WorkPass { scheduled: 6, done: 6, failed: 0, fenced: 0 }, "[{b}]");
         assert_eq!(available_points(&t, c).await, json!(300), "[{b}] birthday points granted");
         assert!(t.app.latest_snapshot().await.unwrap().is_some(), "[{b}] the snapshot ran");
         let key = format!("ranks.evaluate:{today}");
@@ -56,7 +56,11 @@ async fn scheduled_work_is_enqueued_once_per_key_and_done_once_on_its_day() {
         // night's snapshot still belongs to today (it comes after 03:00).
         clock.set(start + chrono::Duration::hours(17) - chrono::Duration::minutes(5));
         assert_eq!(clock.now().with_timezone(&t.app.config.time_zone).hour(), 2);
-        assert_eq!(t.app.work_once("w1", 100).await.unwrap().scheduled, 4, "[{b}]");
+        assert_eq!(
+            t.app.work_once("w1", 100).await.unwrap().scheduled,
+            5,
+            "[{b}] review, birthdays, daily scenarios, hour, minute"
+        );
         clock.advance(chrono::Duration::hours(1));
         let snapshots_before = t.app.latest_snapshot().await.unwrap().unwrap().id;
         assert_eq!(
@@ -310,4 +314,184 @@ async fn kinds(t: &common::TestApp, c: i64) -> (Vec<String>, serde_json::Value) 
         v["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect();
     k.reverse();
     (k, v)
+}
+
+/// A manual-clock app whose mail goes to a real SMTP server on loopback.
+async fn spawn_mailing(b: &'static str, clock: &Clock, smtp: &common::smtp::SmtpServer) -> common::TestApp {
+    let mail = joren_app::mail::MailConfig {
+        transport: joren_app::mail::MailConfig::parse_transport(&smtp.url()).unwrap(),
+        from_address: "info@kissa.example.jp".into(),
+        shop_name: "喫茶ジョーレン".into(),
+        postal_address: "〒600-8001 京都府京都市下京区四条通1-1".into(),
+        ..Default::default()
+    };
+    spawn_with(b, AppConfig { clock: clock.clone(), mail, ..AppConfig::default() }).await
+}
+
+/// A customer with an email address and, if `consent`, a recorded email opt-in.
+async fn mail_customer(t: &common::TestApp, email: &str, consent: bool) -> i64 {
+    t.customer(json!({"family_name": "佐藤", "given_name": "花子", "email": email, "consents": {"email": consent}}))
+        .await
+}
+
+async fn scenario(t: &common::TestApp, name: &str, definition: serde_json::Value) -> i64 {
+    let (s, v) = t.post(&t.staff_token, "/api/v1/scenarios", &json!({"name": name, "definition": definition})).await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let (s, v) = t.post(&t.staff_token, &format!("/api/v1/scenarios/{id}/activate"), &json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "active");
+    id
+}
+
+async fn place_order(t: &common::TestApp, customer: i64) -> i64 {
+    let mut body = common::order_body(customer, None, 1200);
+    body.as_object_mut().unwrap().remove("ordered_at");
+    let (s, v) = t.post(&t.staff_token, "/api/v1/orders", &body).await;
+    assert_eq!(s, 201, "{v}");
+    v["id"].as_i64().unwrap()
+}
+
+/// Runs the engine until it has nothing left to do now.
+async fn settle(t: &common::TestApp) {
+    for _ in 0..20 {
+        let p = t.app.automate_once().await.unwrap();
+        if p.events + p.steps + p.messages == 0 {
+            return;
+        }
+    }
+    panic!("the engine did not settle");
+}
+
+fn subjects(smtp: &common::smtp::SmtpServer) -> Vec<String> {
+    smtp.received().iter().map(|m| m.subject()).collect()
+}
+
+#[tokio::test]
+async fn the_post_purchase_timeline_sends_each_step_once_on_its_day_over_smtp() {
+    for b in backends() {
+        let smtp = common::smtp::SmtpServer::start();
+        let start = tokyo_today_at(10, 0);
+        let clock = Clock::manual(start);
+        let t = spawn_mailing(b, &clock, &smtp).await;
+        let c = mail_customer(&t, "hanako@example.jp", true).await;
+        let id = scenario(
+            &t,
+            "購入後フォロー",
+            json!({
+                "trigger": {"kind": "order_placed"},
+                "steps": [
+                    {"type": "email", "subject": "ご購入ありがとうございます", "body": "{{ name }}\n{{ order_total }}円のご注文を承りました。", "marketing": false},
+                    {"type": "wait", "days": 2},
+                    {"type": "email", "subject": "届きましたか", "body": "{{ name }}、{{ last_item }}はいかがですか。"},
+                    {"type": "task", "task": "call", "title": "{{ name }}に使い心地の確認", "due_days": 1},
+                    {"type": "wait", "days": 5},
+                    {"type": "email", "subject": "使い方のヒント", "body": "{{ shop_name }}より"}
+                ]
+            }),
+        )
+        .await;
+        let first = place_order(&t, c).await;
+        settle(&t).await;
+        assert_eq!(subjects(&smtp), ["ご購入ありがとうございます"], "[{b}] the thank-you goes at once");
+        let thanks = &smtp.received()[0];
+        assert_eq!(thanks.to, ["hanako@example.jp"]);
+        assert!(thanks.header("From").unwrap().contains("info@kissa.example.jp"));
+        assert!(thanks.header("List-Unsubscribe").is_none(), "[{b}] transactional mail has no opt-out link");
+        // Running again (a retry, a second worker) sends nothing more.
+        settle(&t).await;
+        assert_eq!(smtp.received().len(), 1, "[{b}]");
+
+        clock.advance(chrono::Duration::days(1));
+        settle(&t).await;
+        assert_eq!(smtp.received().len(), 1, "[{b}] nothing on day 1");
+        clock.advance(chrono::Duration::days(1));
+        settle(&t).await;
+        assert_eq!(subjects(&smtp).len(), 2, "[{b}] day 2: the arrival check");
+        let check = &smtp.received()[1];
+        let unsub = check.header("List-Unsubscribe").expect("marketing mail carries List-Unsubscribe");
+        assert_eq!(check.header("List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
+        let (_, out) = t.get(&t.staff_token, &format!("/api/v1/outbox?scenario_id={id}&state=sent")).await;
+        let text = out["items"][0]["body_text"].as_str().unwrap();
+        assert!(text.starts_with("佐藤 花子 様、ブレンド 200gはいかがですか。"), "[{b}] {text}");
+        for must in ["喫茶ジョーレン", "〒600-8001", "info@kissa.example.jp", "配信の停止はこちら: http", "/u/"]
+        {
+            assert!(
+                text.contains(must),
+                "[{b}] a marketing mail names the sender, address and opt-out: {must} in {text}"
+            );
+        }
+
+        // The call task is on the list for tomorrow, with its customer; done, it lands on the timeline.
+        let (_, tasks) = t.get(&t.staff_token, "/api/v1/tasks?state=open").await;
+        let task = &tasks["items"][0];
+        assert_eq!(task["kind"], "call", "[{b}] {tasks}");
+        assert_eq!(task["customer_id"], c);
+        assert_eq!(task["title"], "佐藤 花子 様に使い心地の確認");
+        assert_eq!(task["due_on"], (t.app.today_date() + chrono::Duration::days(1)).to_string());
+        let path = format!("/api/v1/tasks/{}/finish", task["id"]);
+        let (s, v) = t.post(&t.staff_token, &path, &json!({"state": "done", "outcome": "満足とのこと"})).await;
+        assert_eq!((s, v["state"].as_str()), (200, Some("done")), "[{b}] {v}");
+        let (s, _) = t.post(&t.staff_token, &path, &json!({"state": "done", "outcome": "again"})).await;
+        assert_eq!(s, 409, "[{b}] a finished task cannot be finished twice");
+        let (_, timeline) = t.get(&t.staff_token, &format!("/api/v1/customers/{c}/timeline")).await;
+        assert!(timeline.to_string().contains("満足とのこと"), "[{b}] the outcome is on the timeline");
+
+        // A second order runs its own timeline.
+        place_order(&t, c).await;
+        settle(&t).await;
+        assert_eq!(subjects(&smtp).len(), 3, "[{b}] the second order's thank-you");
+
+        // One click in the mail client unsubscribes, without a login, and stops the next send.
+        let token = unsub.trim_matches(|ch| ch == '<' || ch == '>').rsplit("/u/").next().unwrap().to_string();
+        let r = t.client.get(t.url(&format!("/u/{token}"))).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("unsub-form"), "[{b}] a GET only asks");
+        let (_, cust) = t.get(&t.staff_token, &format!("/api/v1/customers/{c}")).await;
+        assert_eq!(cust["consents"][0]["granted"], true, "[{b}] a link scanner's GET unsubscribes nobody");
+        let r = t
+            .client
+            .post(t.url(&format!("/u/{token}")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "[{b}]");
+        let r = t.client.post(t.url("/u/1.deadbeef")).form(&[("confirm", "1")]).send().await.unwrap();
+        assert_eq!(r.status(), 404, "[{b}] a forged token is refused");
+        let (_, cust) = t.get(&t.staff_token, &format!("/api/v1/customers/{c}")).await;
+        assert_eq!(cust["consents"][0]["granted"], false, "[{b}] {cust}");
+        assert_eq!(cust["consents"][0]["source"], "list_unsubscribe");
+
+        // Day 4: the second order's arrival check is due — and suppressed, not sent.
+        clock.advance(chrono::Duration::days(2));
+        settle(&t).await;
+        assert_eq!(subjects(&smtp).len(), 3, "[{b}] nothing after the unsubscribe");
+        let (_, out) = t.get(&t.staff_token, &format!("/api/v1/outbox?scenario_id={id}")).await;
+        assert_eq!(out["counts"]["sent"], 3, "[{b}] {out}");
+        assert_eq!(out["counts"]["suppressed"], 1, "[{b}] {out}");
+        // Day 7: the first order's tips mail would be due; the customer left? No exit rule, so
+        // it is decided and suppressed too. Every decision is one outbox row, never two.
+        clock.advance(chrono::Duration::days(4));
+        settle(&t).await;
+        let (_, out) = t.get(&t.staff_token, &format!("/api/v1/outbox?scenario_id={id}&limit=100")).await;
+        let mut keys: Vec<String> =
+            out["items"].as_array().unwrap().iter().map(|m| format!("{}:{}", m["occurrence"], m["step"])).collect();
+        let n = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "[{b}] one row per (step, order)");
+        assert_eq!(smtp.received().len(), 3, "[{b}]");
+        let (_, report) = t.get(&t.staff_token, &format!("/api/v1/scenarios/{id}")).await;
+        let done = report["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["state"] == "done")
+            .map(|r| r["count"].as_i64().unwrap())
+            .sum::<i64>();
+        assert_eq!(done, 1, "[{b}] the first order's run finished: {report}");
+        let _ = first;
+    }
 }

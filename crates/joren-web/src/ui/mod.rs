@@ -185,6 +185,16 @@ pub(crate) fn error_response(status: StatusCode, message: &str) -> Response {
     UiError::Page(Tr(Lang::default()), status, message.to_string()).into_response()
 }
 
+/// An error page in language `t` (the public pages).
+pub(crate) fn error_response_in(t: Tr, status: StatusCode, message: &str) -> Response {
+    UiError::Page(t, status, message.to_string()).into_response()
+}
+
+/// Renders a page template (the public pages).
+pub(crate) fn render_page<T: Template>(page: &T) -> Response {
+    render(page)
+}
+
 fn render<T: Template>(t: &T) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use joren_app::{Actor, App, AppConfig};
 use joren_core::role::Role;
 use serde_json::Value;

@@ -1,0 +1,119 @@
+//! `joren mail …` and `joren scenarios …`, and the mail settings every command shares.
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use joren_app::mail::MailConfig;
+use joren_app::scenarios::{ScenarioInput, Status};
+use joren_app::{Actor, App};
+
+/// Mail settings (flags or environment).
+#[derive(Args, Clone)]
+pub struct MailArgs {
+    /// Where mail goes: `test` (kept in the outbox, nothing sent; the default) or
+    /// `smtp://user:password@host:587` (`?security=starttls|tls|none`).
+    #[arg(long, env = "JOREN_SMTP_URL", default_value = "test", global = true, hide_env_values = true)]
+    smtp_url: String,
+    /// The sender address of the shop's mail.
+    #[arg(long, env = "JOREN_MAIL_FROM", default_value = "shop@example.jp", global = true)]
+    mail_from: String,
+    /// The shop's name (sender name; printed in every mail).
+    #[arg(long, env = "JOREN_SHOP_NAME", default_value = "Joren のお店", global = true)]
+    shop_name: String,
+    /// The shop's postal address, printed in marketing mail (特定電子メール法).
+    #[arg(long, env = "JOREN_SHOP_ADDRESS", default_value = "", global = true)]
+    shop_address: String,
+    /// The address customers reach this server at, for unsubscribe links.
+    #[arg(long, env = "JOREN_PUBLIC_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    public_url: String,
+}
+
+impl MailArgs {
+    pub fn config(&self) -> Result<MailConfig> {
+        let transport = MailConfig::parse_transport(&self.smtp_url).map_err(|e| anyhow::anyhow!("--smtp-url: {e}"))?;
+        Ok(MailConfig {
+            transport,
+            from_address: self.mail_from.clone(),
+            shop_name: self.shop_name.clone(),
+            postal_address: self.shop_address.clone(),
+            public_url: self.public_url.trim_end_matches('/').to_string(),
+            ..Default::default()
+        })
+    }
+}
+
+#[derive(Subcommand)]
+pub enum MailCommand {
+    /// Send a test mail to ADDRESS now (checks the SMTP settings).
+    Test { address: String },
+}
+
+#[derive(Subcommand)]
+pub enum ScenariosCommand {
+    /// Every scenario with its status and version.
+    List,
+    /// One scenario: its definition, customers by step, messages by state.
+    Show { id: i64 },
+    /// Create a scenario (a draft) from a JSON definition file.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The definition (see the README's "Scenarios" section).
+        #[arg(long)]
+        file: std::path::PathBuf,
+    },
+    /// Start enrolling customers.
+    Activate { id: i64 },
+    /// Stop enrolling and hold every run where it is.
+    Pause { id: i64 },
+    /// Enrol one customer now.
+    Enrol {
+        id: i64,
+        #[arg(long)]
+        customer: i64,
+    },
+    /// Enrol every member of a saved segment now (a broadcast).
+    Broadcast {
+        id: i64,
+        #[arg(long)]
+        segment: i64,
+    },
+}
+
+pub async fn mail(app: App, c: MailCommand, actor: &Actor) -> Result<()> {
+    match c {
+        MailCommand::Test { address } => {
+            let id = app.send_test_mail(actor, &address).await?;
+            if app.config.mail.test_mode() {
+                eprintln!("test mode: nothing was sent (set --smtp-url / JOREN_SMTP_URL to send)");
+            }
+            println!("{}", serde_json::json!({"to": address, "message_id": id}));
+            Ok(())
+        }
+    }
+}
+
+pub async fn scenarios(app: App, c: ScenariosCommand, actor: &Actor) -> Result<()> {
+    let out = match c {
+        ScenariosCommand::List => serde_json::to_value(app.scenarios().await?)?,
+        ScenariosCommand::Show { id } => serde_json::to_value(app.scenario_report(id).await?)?,
+        ScenariosCommand::Create { name, file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let definition = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+            serde_json::to_value(app.create_scenario(actor, ScenarioInput { name, definition }).await?)?
+        }
+        ScenariosCommand::Activate { id } => {
+            serde_json::to_value(app.set_scenario_status(actor, id, Status::Active).await?)?
+        }
+        ScenariosCommand::Pause { id } => {
+            serde_json::to_value(app.set_scenario_status(actor, id, Status::Paused).await?)?
+        }
+        ScenariosCommand::Enrol { id, customer } => {
+            serde_json::json!({"entered": app.enrol_customer(actor, id, customer).await?})
+        }
+        ScenariosCommand::Broadcast { id, segment } => {
+            serde_json::json!({"entered": app.broadcast(actor, id, segment).await?})
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}

@@ -1,0 +1,294 @@
+//! The outbox (see the migration `0019_scenarios.sql`): messages written when a run step
+//! decides to send, claimed by delivery workers with a lease, and marked under the attempt that
+//! claimed them (fencing, as for jobs). A claim that outlives its lease is taken over, so a
+//! crash between handing a mail to the SMTP server and marking it sent can send that message
+//! again: at most the messages in flight at the crash are doubled; none is lost.
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::db::Tx;
+use crate::scenarios::NewMessage;
+use crate::{Backend, Result, Store};
+
+/// A message as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct Message {
+    pub id: i64,
+    pub run_id: Option<i64>,
+    pub scenario_id: Option<i64>,
+    pub version: Option<i64>,
+    pub step: Option<i64>,
+    pub customer_id: Option<i64>,
+    pub occurrence: String,
+    pub channel: String,
+    pub marketing: bool,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub state: String,
+    pub not_before_ms: i64,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub test_mode: bool,
+    pub message_id: Option<String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub sent_at_ms: Option<i64>,
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    /// Handed over (or, in test mode, kept in the outbox as sent).
+    Sent { message_id: String },
+    /// A check at send time said "not now" (quiet hours, a frequency cap): queued again at
+    /// `until_ms` without using up an attempt.
+    Deferred { until_ms: i64, reason: String },
+    /// A passing failure: tried again at `at_ms`.
+    Retry { at_ms: i64, error: String },
+    /// A failure that retrying cannot mend (a permanent SMTP rejection, too many attempts).
+    Failed { error: String },
+    /// Not to be sent at all (no consent, unsubscribed, undeliverable address).
+    Suppressed { reason: String },
+}
+
+/// What a finished delivery writes: state, next try, error, message id, sent at, and whether
+/// the attempt is given back (a deferral is not a try).
+type Finish<'a> = (&'a str, Option<i64>, Option<&'a str>, Option<&'a str>, Option<i64>, i64);
+
+/// Messages per state.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct OutboxCounts {
+    pub queued: i64,
+    pub sending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub suppressed: i64,
+}
+
+const COLUMNS: &str = "id, run_id, scenario_id, version, step, customer_id, occurrence, channel, marketing, recipient, \
+                       subject, body_text, body_html, state, not_before, attempts, last_error, test_mode, message_id, \
+                       created_at, updated_at, sent_at";
+
+fn from_row(r: &AnyRow) -> Result<Message> {
+    Ok(Message {
+        id: r.try_get("id")?,
+        run_id: r.try_get("run_id")?,
+        scenario_id: r.try_get("scenario_id")?,
+        version: r.try_get("version")?,
+        step: r.try_get("step")?,
+        customer_id: r.try_get("customer_id")?,
+        occurrence: r.try_get("occurrence")?,
+        channel: r.try_get("channel")?,
+        marketing: r.try_get::<i64, _>("marketing")? != 0,
+        recipient: r.try_get("recipient")?,
+        subject: r.try_get("subject")?,
+        body_text: r.try_get("body_text")?,
+        body_html: r.try_get("body_html")?,
+        state: r.try_get("state")?,
+        not_before_ms: r.try_get("not_before")?,
+        attempts: r.try_get("attempts")?,
+        last_error: r.try_get("last_error")?,
+        test_mode: r.try_get::<i64, _>("test_mode")? != 0,
+        message_id: r.try_get("message_id")?,
+        created_at_ms: r.try_get("created_at")?,
+        updated_at_ms: r.try_get("updated_at")?,
+        sent_at_ms: r.try_get("sent_at")?,
+    })
+}
+
+/// Writes a message in `tx`, once per (scenario version, step, customer, occurrence,
+/// channel): a second write of the same decision is ignored.
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    source: Option<(i64, i64, i64, i64)>,
+    occurrence: &str,
+    m: &NewMessage,
+    now_ms: i64,
+) -> Result<Option<i64>> {
+    let (run, scenario, version, step) = match source {
+        Some((r, s, v, st)) => (Some(r), Some(s), Some(v), Some(st)),
+        None => (None, None, None, None),
+    };
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO outbox (run_id, scenario_id, version, step, customer_id, occurrence, channel, marketing, recipient, \
+         subject, body_text, body_html, state, not_before, test_mode, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'queued',$13,$14,$15,$15) \
+         ON CONFLICT (scenario_id, version, step, customer_id, occurrence, channel) DO NOTHING RETURNING id",
+    )
+    .bind(run)
+    .bind(scenario)
+    .bind(version)
+    .bind(step)
+    .bind(m.customer_id)
+    .bind(occurrence)
+    .bind(&m.channel)
+    .bind(m.marketing as i64)
+    .bind(&m.recipient)
+    .bind(&m.subject)
+    .bind(&m.body_text)
+    .bind(&m.body_html)
+    .bind(m.not_before_ms)
+    .bind(m.test_mode as i64)
+    .bind(now_ms)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+impl Store {
+    /// Queues a message that no scenario decided (a test mail, a staff mail).
+    pub async fn queue_message(&self, occurrence: &str, m: &NewMessage, now_ms: i64) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id = insert(&mut tx, None, occurrence, m, now_ms).await?.unwrap_or_default();
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Leases up to `limit` messages due at `now_ms` for `lease_ms`: queued ones whose time
+    /// has come and ones whose sender's lease ran out. Each claim counts an attempt.
+    pub async fn claim_messages(&self, now_ms: i64, lease_ms: i64, limit: i64) -> Result<Vec<Message>> {
+        let mut tx = self.begin_write().await?;
+        let lock = match self.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = $1, updated_at = $2 \
+             WHERE id IN (SELECT id FROM outbox WHERE (state = 'queued' AND not_before <= $2) \
+                          OR (state = 'sending' AND lease_until < $2) ORDER BY not_before, id LIMIT $3{lock}) \
+             RETURNING {COLUMNS}"
+        )))
+        .bind(now_ms + lease_ms)
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut out = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+        out.sort_by_key(|m| (m.not_before_ms, m.id));
+        Ok(out)
+    }
+
+    /// Records how attempt `attempt` of message `id` ended; `false` (nothing changed) when
+    /// the attempt is no longer current.
+    pub async fn finish_message(&self, id: i64, attempt: i64, outcome: &Delivery, now_ms: i64) -> Result<bool> {
+        let (state, not_before, error, message_id, sent_at, refund_attempt): Finish<'_> = match outcome {
+            Delivery::Sent { message_id } => ("sent", None, None, Some(message_id), Some(now_ms), 0),
+            Delivery::Deferred { until_ms, reason } => ("queued", Some(*until_ms), Some(reason), None, None, 1),
+            Delivery::Retry { at_ms, error } => ("queued", Some(*at_ms), Some(error), None, None, 0),
+            Delivery::Failed { error } => ("failed", None, Some(error), None, None, 0),
+            Delivery::Suppressed { reason } => ("suppressed", None, Some(reason), None, None, 0),
+        };
+        let done = self
+            .execute_write(
+                sqlx::query(
+                    "UPDATE outbox SET state = $1, not_before = COALESCE($2, not_before), last_error = $3, \
+                     message_id = COALESCE($4, message_id), sent_at = COALESCE($5, sent_at), lease_until = NULL, \
+                     attempts = attempts - $6, updated_at = $7 WHERE id = $8 AND attempts = $9 AND state = 'sending'",
+                )
+                .bind(state)
+                .bind(not_before)
+                .bind(error.map(|e| e.chars().take(2_000).collect::<String>()))
+                .bind(message_id)
+                .bind(sent_at)
+                .bind(refund_attempt)
+                .bind(now_ms)
+                .bind(id)
+                .bind(attempt),
+            )
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// When marketing messages to a customer other than `except` were sent (or are being
+    /// sent) at or after `since_ms`, oldest first: the frequency caps.
+    pub async fn marketing_sent_since(&self, customer_id: i64, since_ms: i64, except: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(sent_at, updated_at) FROM outbox WHERE customer_id = $1 AND marketing = 1 \
+             AND state IN ('sent', 'sending') AND COALESCE(sent_at, updated_at) >= $2 AND id <> $3 ORDER BY 1",
+        )
+        .bind(customer_id)
+        .bind(since_ms)
+        .bind(except)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn message(&self, id: i64) -> Result<Option<Message>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM outbox WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// The newest messages, optionally of one customer, scenario or state.
+    pub async fn messages(
+        &self,
+        customer_id: Option<i64>,
+        scenario_id: Option<i64>,
+        state: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Message>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM outbox WHERE ($1 < 0 OR customer_id = $1) AND ($2 < 0 OR scenario_id = $2) \
+             AND ($3 = '' OR state = $3) ORDER BY id DESC LIMIT $4"
+        )))
+        .bind(customer_id.unwrap_or(-1))
+        .bind(scenario_id.unwrap_or(-1))
+        .bind(state.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Messages per state, optionally of one scenario.
+    pub async fn outbox_counts(&self, scenario_id: Option<i64>) -> Result<OutboxCounts> {
+        let rows =
+            sqlx::query("SELECT state, COUNT(*) AS n FROM outbox WHERE ($1 < 0 OR scenario_id = $1) GROUP BY state")
+                .bind(scenario_id.unwrap_or(-1))
+                .fetch_all(&self.pool)
+                .await?;
+        let mut c = OutboxCounts::default();
+        for r in rows {
+            let n: i64 = r.try_get("n")?;
+            match r.try_get::<String, _>("state")?.as_str() {
+                "queued" => c.queued = n,
+                "sending" => c.sending = n,
+                "sent" => c.sent = n,
+                "failed" => c.failed = n,
+                "suppressed" => c.suppressed = n,
+                _ => {}
+            }
+        }
+        Ok(c)
+    }
+
+    /// Marks an address as not to be mailed again (a permanent rejection).
+    pub async fn mark_undeliverable(&self, address: &str, reason: &str, now_ms: i64) -> Result<()> {
+        self.execute_write(
+            sqlx::query(
+                "INSERT INTO undeliverable_addresses (address, reason, at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (address) DO UPDATE SET reason = excluded.reason, at = excluded.at",
+            )
+            .bind(address.to_lowercase())
+            .bind(reason)
+            .bind(now_ms),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Why an address is undeliverable, if it is.
+    pub async fn undeliverable(&self, address: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT reason FROM undeliverable_addresses WHERE address = $1")
+            .bind(address.to_lowercase())
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+}

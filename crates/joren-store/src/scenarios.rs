@@ -1,0 +1,498 @@
+//! Scenarios, their versions and runs (see the migration `0019_scenarios.sql`). The engine's
+//! decisions are made in `joren_app::scenarios`; here they are written, each in one
+//! transaction with what it causes: an event's enrolments and exits with its dispatched mark,
+//! a run's step with its outbox rows, tasks and tags. Times are milliseconds from the caller's
+//! clock.
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::db::Tx;
+use crate::{Backend, Result, Store, StoreError};
+
+/// A scenario with its current definition.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scenario {
+    pub id: i64,
+    pub name: String,
+    pub status: String,
+    pub version: i64,
+    pub definition: serde_json::Value,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// A run as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    pub id: i64,
+    pub scenario_id: i64,
+    pub version: i64,
+    pub customer_id: i64,
+    pub occurrence: String,
+    pub order_id: Option<i64>,
+    pub control: bool,
+    pub step: i64,
+    pub state: String,
+    pub due_at_ms: Option<i64>,
+    /// 0: not waiting for an order; 1: waiting; 2: the order came.
+    pub waiting_for_order: i64,
+    pub exit_reason: Option<String>,
+    pub last_error: Option<String>,
+    pub entered_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// A customer entering a scenario.
+#[derive(Debug, Clone)]
+pub struct Enrolment {
+    pub scenario_id: i64,
+    pub version: i64,
+    pub customer_id: i64,
+    pub occurrence: String,
+    pub order_id: Option<i64>,
+    pub control: bool,
+    /// Refused when the customer entered this scenario after this time (`i64::MIN`: once
+    /// ever; `i64::MAX`: every time).
+    pub not_entered_since_ms: i64,
+}
+
+/// What acting on one event does besides enrolling: runs that end, and runs waiting for an
+/// order that wake.
+#[derive(Debug, Clone, Default)]
+pub struct EventEffects {
+    pub enrol: Vec<Enrolment>,
+    /// (customer, scenarios whose waiting runs end, reason).
+    pub exits: Vec<(i64, Vec<i64>, String)>,
+    /// Customers whose runs waiting for an order wake.
+    pub wake_for_order: Vec<i64>,
+}
+
+/// A message decided by a run step.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub customer_id: i64,
+    pub channel: String,
+    pub marketing: bool,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub not_before_ms: i64,
+    pub test_mode: bool,
+}
+
+/// A task decided by a run step.
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub customer_id: i64,
+    pub kind: String,
+    pub title: String,
+    pub due_on: chrono::NaiveDate,
+    pub assignee_id: Option<i64>,
+}
+
+/// Everything one advance of a run writes.
+#[derive(Debug, Clone, Default)]
+pub struct RunAdvance {
+    /// (step index, message).
+    pub messages: Vec<(i64, NewMessage)>,
+    /// (step index, task).
+    pub tasks: Vec<(i64, NewTask)>,
+    pub add_tags: Vec<String>,
+    pub remove_tags: Vec<String>,
+    /// Where the run stands afterwards.
+    pub step: i64,
+    pub state: String,
+    pub due_at_ms: Option<i64>,
+    pub waiting_for_order: i64,
+    pub exit_reason: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// Runs of one scenario by state and step.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunCount {
+    pub state: String,
+    pub step: i64,
+    pub count: i64,
+}
+
+const RUN_COLUMNS: &str = "id, scenario_id, version, customer_id, occurrence, order_id, control, step, state, due_at, \
+                           waiting_for_order, exit_reason, last_error, entered_at, updated_at";
+
+fn run_from_row(r: &AnyRow) -> Result<Run> {
+    Ok(Run {
+        id: r.try_get("id")?,
+        scenario_id: r.try_get("scenario_id")?,
+        version: r.try_get("version")?,
+        customer_id: r.try_get("customer_id")?,
+        occurrence: r.try_get("occurrence")?,
+        order_id: r.try_get("order_id")?,
+        control: r.try_get::<i64, _>("control")? != 0,
+        step: r.try_get("step")?,
+        state: r.try_get("state")?,
+        due_at_ms: r.try_get("due_at")?,
+        waiting_for_order: r.try_get("waiting_for_order")?,
+        exit_reason: r.try_get("exit_reason")?,
+        last_error: r.try_get("last_error")?,
+        entered_at_ms: r.try_get("entered_at")?,
+        updated_at_ms: r.try_get("updated_at")?,
+    })
+}
+
+fn scenario_from_row(r: &AnyRow) -> Result<Scenario> {
+    let definition: String = r.try_get("definition")?;
+    Ok(Scenario {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        status: r.try_get("status")?,
+        version: r.try_get("version")?,
+        definition: serde_json::from_str(&definition).unwrap_or(serde_json::Value::Null),
+        created_at_ms: r.try_get("created_at")?,
+        updated_at_ms: r.try_get("updated_at")?,
+    })
+}
+
+const SCENARIO_SELECT: &str = "SELECT s.id, s.name, s.status, s.version, v.definition, s.created_at, s.updated_at \
+    FROM scenarios s JOIN scenario_versions v ON v.scenario_id = s.id AND v.version = s.version";
+
+impl Store {
+    /// Creates a scenario (a draft, version 1).
+    pub async fn create_scenario(&self, name: &str, definition: &str, by: Option<i64>, now_ms: i64) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO scenarios (name, status, version, created_at, updated_at) VALUES ($1, 'draft', 1, $2, $2) \
+             RETURNING id",
+        )
+        .bind(name)
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await?;
+        insert_version(&mut tx, id, 1, definition, by, now_ms).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Saves a new version of a scenario's definition (runs in progress keep theirs); answers
+    /// the new version number.
+    pub async fn update_scenario(
+        &self,
+        id: i64,
+        name: &str,
+        definition: &str,
+        by: Option<i64>,
+        now_ms: i64,
+    ) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let version: Option<i64> = sqlx::query_scalar(
+            "UPDATE scenarios SET version = version + 1, name = $1, updated_at = $2 WHERE id = $3 RETURNING version",
+        )
+        .bind(name)
+        .bind(now_ms)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let version = version.ok_or(StoreError::NotFound("scenario"))?;
+        insert_version(&mut tx, id, version, definition, by, now_ms).await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    /// Sets a scenario's status (`draft`, `active`, `paused`).
+    pub async fn set_scenario_status(&self, id: i64, status: &str, now_ms: i64) -> Result<()> {
+        let done = self
+            .execute_write(
+                sqlx::query("UPDATE scenarios SET status = $1, updated_at = $2 WHERE id = $3")
+                    .bind(status)
+                    .bind(now_ms)
+                    .bind(id),
+            )
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("scenario"));
+        }
+        Ok(())
+    }
+
+    pub async fn scenario(&self, id: i64) -> Result<Option<Scenario>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SCENARIO_SELECT} WHERE s.id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(scenario_from_row).transpose()
+    }
+
+    /// Every scenario, newest first; `active_only` for the engine.
+    pub async fn scenarios(&self, active_only: bool) -> Result<Vec<Scenario>> {
+        let filter = if active_only { " WHERE s.status = 'active'" } else { "" };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SCENARIO_SELECT}{filter} ORDER BY s.id DESC")))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(scenario_from_row).collect()
+    }
+
+    /// One version's definition (a run reads the version it entered).
+    pub async fn scenario_version(&self, id: i64, version: i64) -> Result<Option<serde_json::Value>> {
+        let def: Option<String> =
+            sqlx::query_scalar("SELECT definition FROM scenario_versions WHERE scenario_id = $1 AND version = $2")
+                .bind(id)
+                .bind(version)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(def.map(|d| serde_json::from_str(&d).unwrap_or(serde_json::Value::Null)))
+    }
+
+    /// Acts on events `event_ids` (each with its effects, in order) and marks them
+    /// dispatched, all in one transaction: an event's runs exist exactly when it is marked.
+    /// Answers `false`, writing nothing, when another process dispatched any of them first.
+    pub async fn apply_event_effects(&self, events: &[(i64, EventEffects)], now_ms: i64) -> Result<bool> {
+        if events.is_empty() {
+            return Ok(true);
+        }
+        let mut tx = self.begin_write().await?;
+        if self.backend() == Backend::Postgres {
+            // One dispatcher at a time across processes (entry rules read earlier runs).
+            sqlx::query("SELECT pg_advisory_xact_lock(7071)").execute(&mut *tx).await?;
+        }
+        let ids: Vec<String> = events.iter().map(|(id, _)| id.to_string()).collect();
+        let marked = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE events SET dispatched_at = $1 WHERE dispatched_at IS NULL AND id IN ({})",
+            ids.join(",")
+        )))
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        if marked.rows_affected() != events.len() as u64 {
+            drop(tx); // rolled back
+            return Ok(false);
+        }
+        for (_, effects) in events {
+            apply_effects(&mut tx, effects, now_ms).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Enrols customers outside any event (a broadcast, one customer by hand, the daily
+    /// birthday and days-after-purchase checks). Answers how many entered.
+    pub async fn enrol(&self, enrolments: &[Enrolment], now_ms: i64) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let mut n = 0;
+        for e in enrolments {
+            n += insert_run(&mut tx, e, now_ms).await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Runs whose next step is due, oldest first.
+    pub async fn due_runs(&self, now_ms: i64, limit: i64) -> Result<Vec<Run>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {RUN_COLUMNS} FROM scenario_runs WHERE state = 'waiting' AND due_at <= $1 ORDER BY due_at, id LIMIT $2"
+        )))
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    pub async fn run(&self, id: i64) -> Result<Option<Run>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {RUN_COLUMNS} FROM scenario_runs WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
+    /// A customer's runs, newest first.
+    pub async fn customer_runs(&self, customer_id: i64) -> Result<Vec<Run>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {RUN_COLUMNS} FROM scenario_runs WHERE customer_id = $1 ORDER BY id DESC LIMIT 200"
+        )))
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    /// Writes one advance of run `run_id` from step `from_step`: its messages, tasks and
+    /// tags and where it stands afterwards, in one transaction. Answers `false`, writing
+    /// nothing, when the run is no longer waiting at `from_step` (another worker moved it).
+    pub async fn advance_run(&self, run_id: i64, from_step: i64, a: &RunAdvance, now_ms: i64) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let moved = sqlx::query(
+            "UPDATE scenario_runs SET step = $1, state = $2, due_at = $3, waiting_for_order = $4, exit_reason = $5, \
+             last_error = $6, updated_at = $7 WHERE id = $8 AND step = $9 AND state = 'waiting'",
+        )
+        .bind(a.step)
+        .bind(&a.state)
+        .bind(a.due_at_ms)
+        .bind(a.waiting_for_order)
+        .bind(a.exit_reason.as_deref())
+        .bind(a.last_error.as_deref())
+        .bind(now_ms)
+        .bind(run_id)
+        .bind(from_step)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() != 1 {
+            drop(tx); // rolled back
+            return Ok(false);
+        }
+        let run: (i64, i64, i64, String) =
+            sqlx::query_as("SELECT scenario_id, version, customer_id, occurrence FROM scenario_runs WHERE id = $1")
+                .bind(run_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        for (step, m) in &a.messages {
+            crate::outbox::insert(&mut tx, Some((run_id, run.0, run.1, *step)), &run.3, m, now_ms).await?;
+        }
+        for (step, t) in &a.tasks {
+            sqlx::query(
+                "INSERT INTO tasks (run_id, step, scenario_id, customer_id, kind, title, due_on, assignee_id, state, \
+                 created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'open',$9,$9) \
+                 ON CONFLICT (run_id, step) DO NOTHING",
+            )
+            .bind(run_id)
+            .bind(*step)
+            .bind(run.0)
+            .bind(t.customer_id)
+            .bind(&t.kind)
+            .bind(&t.title)
+            .bind(t.due_on.to_string())
+            .bind(t.assignee_id)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for tag in &a.add_tags {
+            sqlx::query("INSERT INTO customer_tags (customer_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(run.2)
+                .bind(tag)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for tag in &a.remove_tags {
+            sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1 AND tag = $2")
+                .bind(run.2)
+                .bind(tag)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if !a.add_tags.is_empty() || !a.remove_tags.is_empty() {
+            self.refresh_customer_facts(&mut tx, run.2, run.2).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Runs of a scenario by state and step (customers waiting at each step, done, exited).
+    pub async fn run_counts(&self, scenario_id: i64) -> Result<Vec<RunCount>> {
+        let rows = sqlx::query(
+            "SELECT state, step, COUNT(*) AS n FROM scenario_runs WHERE scenario_id = $1 GROUP BY state, step \
+             ORDER BY state, step",
+        )
+        .bind(scenario_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(RunCount { state: r.try_get("state")?, step: r.try_get("step")?, count: r.try_get("n")? }))
+            .collect()
+    }
+
+    /// The first purchase, last purchase and birthday of live customers, for the daily
+    /// time-based triggers: (customer, first order ms, last order ms, birthday).
+    pub async fn customer_dates(&self) -> Result<Vec<(i64, Option<i64>, Option<i64>, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT c.id, MIN(o.ordered_at) AS first_at, MAX(o.ordered_at) AS last_at, c.birthday FROM customers c \
+             LEFT JOIN orders o ON o.customer_id = c.id AND o.status <> 'cancelled' \
+             WHERE c.merged_into IS NULL GROUP BY c.id, c.birthday",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("first_at")?, r.try_get("last_at")?, r.try_get("birthday")?)))
+            .collect()
+    }
+}
+
+async fn insert_version(
+    tx: &mut Tx,
+    id: i64,
+    version: i64,
+    definition: &str,
+    by: Option<i64>,
+    now_ms: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO scenario_versions (scenario_id, version, definition, created_by, created_at) \
+         VALUES ($1,$2,$3,$4,$5)",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(definition)
+    .bind(by)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_run(tx: &mut Tx, e: &Enrolment, now_ms: i64) -> Result<u64> {
+    let state = if e.control { "control" } else { "waiting" };
+    let done = sqlx::query(
+        "INSERT INTO scenario_runs (scenario_id, version, customer_id, occurrence, order_id, control, step, state, \
+         due_at, entered_at, updated_at) \
+         SELECT $1, $2, $3, $4, $5, $6, 0, $7, $8, $8, $8 \
+         WHERE NOT EXISTS (SELECT 1 FROM scenario_runs WHERE scenario_id = $1 AND customer_id = $3 AND entered_at > $9) \
+         ON CONFLICT (scenario_id, customer_id, occurrence) DO NOTHING",
+    )
+    .bind(e.scenario_id)
+    .bind(e.version)
+    .bind(e.customer_id)
+    .bind(&e.occurrence)
+    .bind(e.order_id)
+    .bind(e.control as i64)
+    .bind(state)
+    .bind(now_ms)
+    .bind(e.not_entered_since_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+async fn apply_effects(tx: &mut Tx, effects: &EventEffects, now_ms: i64) -> Result<()> {
+    for (customer, scenarios, reason) in &effects.exits {
+        if scenarios.is_empty() {
+            continue;
+        }
+        let ids: Vec<String> = scenarios.iter().map(i64::to_string).collect();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE scenario_runs SET state = 'exited', exit_reason = $1, due_at = NULL, updated_at = $2 \
+             WHERE customer_id = $3 AND state = 'waiting' AND scenario_id IN ({})",
+            ids.join(",")
+        )))
+        .bind(reason)
+        .bind(now_ms)
+        .bind(*customer)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for customer in &effects.wake_for_order {
+        sqlx::query(
+            "UPDATE scenario_runs SET waiting_for_order = 2, due_at = $1, updated_at = $1 \
+             WHERE customer_id = $2 AND state = 'waiting' AND waiting_for_order = 1",
+        )
+        .bind(now_ms)
+        .bind(*customer)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for e in &effects.enrol {
+        insert_run(tx, e, now_ms).await?;
+    }
+    Ok(())
+}
