@@ -71,6 +71,8 @@ pub struct App {
     order_log_cache: metrics::OrderLogCache,
     /// The bounded pool password hashing runs on.
     password_work: std::sync::Arc<auth::PasswordWork>,
+    /// The SMTP connection pool, made on the first send.
+    mailer: std::sync::Arc<tokio::sync::OnceCell<mail::Mailer>>,
 }
 
 /// Who is acting: a logged-in user, an API token's user, or the CLI/system.
@@ -168,7 +170,13 @@ impl App {
     pub async fn open(url: &str, config: AppConfig) -> Result<Self> {
         let store = Store::connect(url).await?;
         store.migrate().await?;
-        Ok(Self { store, config, order_log_cache: Default::default(), password_work: Default::default() })
+        Ok(Self {
+            store,
+            config,
+            order_log_cache: Default::default(),
+            password_work: Default::default(),
+            mailer: Default::default(),
+        })
     }
 
     /// Now, by the app's clock.

@@ -9,8 +9,8 @@
 //!
 //! SMTP has no idempotency: a worker killed after the server accepted a message and before
 //! the outbox row was marked sent leaves the row `sending`; when its lease runs out another
-//! worker sends it again. So at most the messages in flight at a crash are doubled, none is
-//! lost. In test mode (the demo's default) nothing is sent: the rendered message is kept in
+//! worker sends it again. So at most the messages a worker had claimed at a crash (one batch,
+//! [`DELIVERY_BATCH`]) are doubled; none is lost. In test mode (the demo's default) nothing is sent: the rendered message is kept in
 //! the outbox as sent, to be read there.
 
 use chrono::{DateTime, NaiveTime, Timelike, Utc};
@@ -65,6 +65,9 @@ pub struct MailConfig {
     pub quiet_until: NaiveTime,
     pub max_per_day: i64,
     pub max_per_week: i64,
+    /// How long a worker's claim on a message lasts before another worker may send it (a
+    /// crashed worker's messages wait this long).
+    pub lease_ms: i64,
 }
 
 impl Default for MailConfig {
@@ -79,6 +82,7 @@ impl Default for MailConfig {
             quiet_until: NaiveTime::from_hms_opt(9, 0, 0).expect("valid"),
             max_per_day: 1,
             max_per_week: 3,
+            lease_ms: 5 * 60 * 1000,
         }
     }
 }
@@ -143,10 +147,43 @@ fn form_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A claim on a message lasts this long before another worker may send it.
-const LEASE_MS: i64 = 5 * 60 * 1000;
-/// Messages claimed per pass.
-const DELIVERY_BATCH: i64 = 200;
+/// The transport mail goes out on, made once per process from [`Transport`].
+#[derive(Debug)]
+pub enum Mailer {
+    Test,
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// The settings cannot make a transport (say, a TLS host name that is not one).
+    Broken(String),
+}
+
+impl Mailer {
+    fn new(t: &Transport) -> Self {
+        let Transport::Smtp { host, port, security, username, password } = t else { return Self::Test };
+        let tls = |h: &str| TlsParameters::new(h.to_string());
+        let builder =
+            match security {
+                SmtpSecurity::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(Tls::None)),
+                SmtpSecurity::StartTls => tls(host)
+                    .map(|p| AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(Tls::Required(p))),
+                SmtpSecurity::Tls => tls(host)
+                    .map(|p| AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(Tls::Wrapper(p))),
+            };
+        let mut builder = match builder {
+            Ok(b) => b.port(*port).timeout(Some(std::time::Duration::from_secs(30))),
+            Err(e) => return Self::Broken(format!("TLS settings: {e}")),
+        };
+        if let (Some(u), Some(p)) = (username, password) {
+            builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
+        }
+        Self::Smtp(builder.build())
+    }
+}
+
+/// Messages sent at once by one worker.
+const SEND_CONCURRENCY: usize = 8;
+
+/// Messages claimed per pass: also the most a crash can send twice.
+pub const DELIVERY_BATCH: i64 = 20;
 /// Attempts before a passing failure counts as final.
 const MAX_ATTEMPTS: i64 = 6;
 const DAY_MS: i64 = 86_400_000;
@@ -236,27 +273,52 @@ impl App {
     /// Delivers due messages (one pass). Answers how many were handled.
     pub async fn deliver_messages(&self) -> Result<usize> {
         let now = self.now();
-        let claimed = self.store.claim_messages(now.timestamp_millis(), LEASE_MS, DELIVERY_BATCH).await?;
+        let claimed =
+            self.store.claim_messages(now.timestamp_millis(), self.config.mail.lease_ms, DELIVERY_BATCH).await?;
         let n = claimed.len();
+        use futures_util::StreamExt;
+        // A customer's messages go one after another (the caps see the one before); different
+        // customers' at once. One recipient's failure never holds the others back: every
+        // outcome is recorded.
+        let mut by_customer: Vec<Vec<Message>> = Vec::new();
         for m in claimed {
-            // One recipient's failure never holds the others back: every outcome is recorded.
-            let outcome = match self.delivery_check(&m, now).await {
-                Ok(Some(held)) => held,
-                Ok(None) => self.send(&m).await,
-                Err(e) => Delivery::Retry { at_ms: retry_at(&m, now), error: e.to_string() },
-            };
-            if let Delivery::Failed { error } = &outcome
-                && error.starts_with("permanent")
-            {
-                self.store.mark_undeliverable(&m.recipient, error, now.timestamp_millis()).await?;
+            match by_customer.iter_mut().find(|g| g[0].customer_id.is_some() && g[0].customer_id == m.customer_id) {
+                Some(g) => g.push(m),
+                None => by_customer.push(vec![m]),
             }
-            let outcome = match outcome {
-                Delivery::Retry { error, .. } if m.attempts >= MAX_ATTEMPTS => Delivery::Failed { error },
-                o => o,
-            };
-            self.store.finish_message(m.id, m.attempts, &outcome, self.config.clock.now_ms()).await?;
         }
+        let outcomes: Vec<Result<()>> = futures_util::stream::iter(by_customer)
+            .map(|group| async move {
+                for m in group {
+                    self.deliver_one(&m, now).await?;
+                }
+                Ok(())
+            })
+            .buffer_unordered(SEND_CONCURRENCY)
+            .collect()
+            .await;
+        outcomes.into_iter().collect::<Result<Vec<()>>>()?;
         Ok(n)
+    }
+
+    /// Checks, sends (or holds) and records one claimed message.
+    async fn deliver_one(&self, m: &Message, now: DateTime<Utc>) -> Result<()> {
+        let outcome = match self.delivery_check(m, now).await {
+            Ok(Some(held)) => held,
+            Ok(None) => self.send(m).await,
+            Err(e) => Delivery::Retry { at_ms: retry_at(m, now), error: e.to_string() },
+        };
+        if let Delivery::Failed { error } = &outcome
+            && error.starts_with("permanent")
+        {
+            self.store.mark_undeliverable(&m.recipient, error, now.timestamp_millis()).await?;
+        }
+        let outcome = match outcome {
+            Delivery::Retry { error, .. } if m.attempts >= MAX_ATTEMPTS => Delivery::Failed { error },
+            o => o,
+        };
+        self.store.finish_message(m.id, m.attempts, &outcome, self.config.clock.now_ms()).await?;
+        Ok(())
     }
 
     /// The checks at send time: `Some` when the message must not go now.
@@ -290,33 +352,24 @@ impl App {
         Ok(None)
     }
 
+    /// The pooled SMTP transport (connections are kept open and reused between sends).
+    async fn mailer(&self) -> &Mailer {
+        self.mailer.get_or_init(|| async { Mailer::new(&self.config.mail.transport) }).await
+    }
+
     async fn send(&self, m: &Message) -> Delivery {
         let cfg = &self.config.mail;
         let message_id = format!("joren.{}.{}@{}", m.id, m.attempts, domain_of(&cfg.from_address));
-        let Transport::Smtp { host, port, security, username, password } = &cfg.transport else {
-            return Delivery::Sent { message_id: format!("test:{message_id}") };
+        let transport = match self.mailer().await {
+            Mailer::Test => return Delivery::Sent { message_id: format!("test:{message_id}") },
+            Mailer::Broken(e) => return Delivery::Retry { at_ms: retry_at(m, self.now()), error: e.clone() },
+            Mailer::Smtp(t) => t,
         };
         let email = match build_email(m, cfg, &message_id, self.unsubscribe_url_for(m).await) {
             Ok(e) => e,
             Err(e) => return Delivery::Failed { error: format!("permanent: {e}") },
         };
-        let tls = |h: &str| TlsParameters::new(h.to_string());
-        let builder =
-            match security {
-                SmtpSecurity::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(Tls::None)),
-                SmtpSecurity::StartTls => tls(host)
-                    .map(|p| AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(Tls::Required(p))),
-                SmtpSecurity::Tls => tls(host)
-                    .map(|p| AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(Tls::Wrapper(p))),
-            };
-        let mut builder = match builder {
-            Ok(b) => b.port(*port).timeout(Some(std::time::Duration::from_secs(30))),
-            Err(e) => return Delivery::Failed { error: format!("TLS settings: {e}") },
-        };
-        if let (Some(u), Some(p)) = (username, password) {
-            builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
-        }
-        match builder.build().send(email).await {
+        match transport.send(email).await {
             Ok(_) => Delivery::Sent { message_id },
             Err(e) if e.is_permanent() => Delivery::Failed { error: format!("permanent: {e}") },
             Err(e) => Delivery::Retry { at_ms: retry_at(m, self.now()), error: e.to_string() },

@@ -25,6 +25,10 @@ pub struct MailArgs {
     /// The address customers reach this server at, for unsubscribe links.
     #[arg(long, env = "JOREN_PUBLIC_URL", default_value = "http://127.0.0.1:8080", global = true)]
     public_url: String,
+    /// Seconds a worker's claim on a message lasts: a crashed worker's messages are sent by
+    /// another after this long.
+    #[arg(long, env = "JOREN_MAIL_LEASE_SECS", default_value_t = 300, global = true)]
+    mail_lease_secs: u32,
 }
 
 impl MailArgs {
@@ -36,6 +40,7 @@ impl MailArgs {
             shop_name: self.shop_name.clone(),
             postal_address: self.shop_address.clone(),
             public_url: self.public_url.trim_end_matches('/').to_string(),
+            lease_ms: i64::from(self.mail_lease_secs.max(1)) * 1000,
             ..Default::default()
         })
     }

@@ -321,3 +321,110 @@ async fn two_worker_processes_share_the_queue_and_do_nothing_twice() {
         eprintln!("{db}: {} jobs by wA, {} by wB", finished_by[0].1.len(), finished_by[1].1.len());
     }
 }
+
+#[path = "../../joren-web/tests/common/smtp.rs"]
+#[allow(dead_code)]
+mod smtp;
+
+/// Mail under two `joren worker` processes and a `kill -9`: a broadcast of 150 customers to a
+/// real SMTP server on loopback. The workers share the runs and the outbox: one outbox row per
+/// customer whoever decided it; one worker is killed in the middle of sending, a third takes
+/// over its claims when their lease runs out. Every customer gets the mail; no more are
+/// doubled than one worker's claimed batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_is_sent_once_per_step_by_two_workers_and_a_kill_doubles_at_most_one_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(dir.path()).await {
+        let db = db.replace("workers.db", "mail.db");
+        let server = smtp::SmtpServer::start();
+        let app = joren_app::App::open(&db, joren_app::AppConfig::default()).await.unwrap();
+        let owner = joren_app::Actor::system("test");
+        const N: usize = 150;
+        for i in 0..N {
+            let input = joren_app::customers::NewCustomer {
+                profile: joren_core::customer::CustomerInput {
+                    family_name: Some(format!("顧客{i}")),
+                    email: Some(format!("c{i}@example.jp")),
+                    tags: Some(vec!["お知らせ".into()]),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            app.create_customer(&owner, input).await.unwrap();
+        }
+        let seg = app
+            .create_segment(
+                &owner,
+                &joren_app::segments::SegmentInput {
+                    name: "お知らせ".into(),
+                    description: String::new(),
+                    filter: json!({"all": [{"field": "tags", "op": "contains", "value": "お知らせ"}]}),
+                },
+            )
+            .await
+            .unwrap();
+        let def = json!({"trigger": {"kind": "manual"}, "steps": [
+            {"type": "email", "subject": "営業時間のお知らせ", "body": "{{ name }}\n年末年始の営業時間です。", "marketing": false}
+        ]});
+        let s = app
+            .create_scenario(&owner, joren_app::scenarios::ScenarioInput { name: "お知らせ".into(), definition: def })
+            .await
+            .unwrap();
+        app.set_scenario_status(&owner, s.id, joren_app::scenarios::Status::Active).await.unwrap();
+        assert_eq!(app.broadcast(&owner, s.id, seg.id).await.unwrap(), N as u64, "{db}");
+
+        let spawn = |name: &str| {
+            Command::new(env!("CARGO_BIN_EXE_joren"))
+                .args(["worker", "--name", name])
+                .env("JOREN_DATABASE_URL", &db)
+                .env("JOREN_SMTP_URL", server.url())
+                .env("JOREN_MAIL_LEASE_SECS", "3")
+                .env("JOREN_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let mut a = spawn("mA");
+        let mut b = spawn("mB");
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while server.received().len() < N / 3 {
+            assert!(std::time::Instant::now() < deadline, "{db}: the workers did not start sending");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        a.kill().unwrap(); // SIGKILL, in the middle of the broadcast
+        a.wait().unwrap();
+        let mut c = spawn("mC");
+        loop {
+            let counts = app.store.outbox_counts(Some(s.id)).await.unwrap();
+            if counts.sent == N as i64 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{db}: not all sent: {counts:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for w in [&mut b, &mut c] {
+            w.kill().unwrap();
+            w.wait().unwrap();
+        }
+        let counts = app.store.outbox_counts(Some(s.id)).await.unwrap();
+        assert_eq!(
+            (counts.sent, counts.queued, counts.sending, counts.failed),
+            (N as i64, 0, 0, 0),
+            "{db}: one row per customer"
+        );
+        let got = server.received();
+        let mut to: Vec<String> = got.iter().map(|m| m.to[0].clone()).collect();
+        to.sort();
+        let total = to.len();
+        to.dedup();
+        assert_eq!(to.len(), N, "{db}: every customer got the mail");
+        let doubled = total - N;
+        assert!(
+            doubled as i64 <= joren_app::mail::DELIVERY_BATCH,
+            "{db}: {doubled} doubled; at most one claimed batch may be"
+        );
+        eprintln!("{db}: {N} mails, {doubled} sent twice after the kill (bound {})", joren_app::mail::DELIVERY_BATCH);
+        assert!(got.iter().all(|m| m.subject() == "営業時間のお知らせ"));
+    }
+}
