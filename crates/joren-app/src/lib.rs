@@ -20,6 +20,7 @@ pub mod orders;
 pub mod perks;
 pub mod points;
 pub mod ranks;
+pub mod scenario_templates;
 pub mod scenarios;
 pub mod segments;
 pub mod tasks;
@@ -28,7 +29,7 @@ pub mod tickets;
 use chrono::Utc;
 use joren_core::role::Role;
 use joren_core::{FieldError, FieldErrors};
-pub use joren_store::{Backend, CustomerMetrics, ProductAssociation, SnapshotInfo, Store, StoreError};
+pub use joren_store::{Backend, CustomerMetrics, ProductAssociation, SnapshotInfo, Store, StoreError, from_ms};
 
 /// Settings the use cases need.
 #[derive(Debug, Clone)]

@@ -12,8 +12,8 @@ use crate::{Result, Store, from_ms};
 #[derive(Debug, Clone, Serialize)]
 pub struct TimelineEntry {
     pub at: DateTime<Utc>,
-    /// `order`, `refund`, `cancel`, `interaction:<kind>`, `rank`, `ticket`, `ticket_use` or
-    /// `membership`.
+    /// `order`, `refund`, `cancel`, `interaction:<kind>`, `rank`, `ticket`, `ticket_use`,
+    /// `membership`, `message:<state>` (a scenario's mail) or `task:<state>`.
     pub kind: String,
     /// Id of the order or interaction.
     pub ref_id: i64,
@@ -94,9 +94,72 @@ impl Store {
             });
         }
         self.loyalty_timeline(customer_id, limit, &mut out).await?;
+        self.automation_timeline(customer_id, limit, &mut out).await?;
         out.sort_by(|a, b| b.at.cmp(&a.at).then(b.ref_id.cmp(&a.ref_id)));
         out.truncate(limit as usize);
         Ok(out)
+    }
+
+    /// Messages decided by scenarios (with their scenario and step, and whether they went)
+    /// and staff tasks (open, done or skipped).
+    async fn automation_timeline(&self, customer_id: i64, limit: i64, out: &mut Vec<TimelineEntry>) -> Result<()> {
+        let messages = sqlx::query(
+            "SELECT m.id, m.subject, m.state, m.step, m.created_at, m.sent_at, s.name FROM outbox m \
+             LEFT JOIN scenarios s ON s.id = m.scenario_id WHERE m.customer_id = $1 ORDER BY m.id DESC LIMIT $2",
+        )
+        .bind(customer_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in messages {
+            let sent: Option<i64> = r.try_get("sent_at")?;
+            let scenario: Option<String> = r.try_get("name")?;
+            let step: Option<i64> = r.try_get("step")?;
+            out.push(TimelineEntry {
+                at: from_ms(sent.unwrap_or(r.try_get("created_at")?)),
+                kind: format!("message:{}", r.try_get::<String, _>("state")?),
+                ref_id: r.try_get("id")?,
+                title: r.try_get("subject")?,
+                detail: match (scenario, step) {
+                    (Some(s), Some(st)) => format!("{s} · {}", st + 1),
+                    (Some(s), None) => s,
+                    _ => String::new(),
+                },
+                amount: None,
+                currency: None,
+                direction: Some("out".into()),
+                staff_name: None,
+            });
+        }
+        let tasks = sqlx::query(
+            "SELECT t.id, t.kind, t.title, t.state, t.due_on, t.outcome, t.created_at, s.name FROM tasks t \
+             LEFT JOIN scenarios s ON s.id = t.scenario_id WHERE t.customer_id = $1 ORDER BY t.id DESC LIMIT $2",
+        )
+        .bind(customer_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in tasks {
+            let scenario: Option<String> = r.try_get("name")?;
+            let outcome: Option<String> = r.try_get("outcome")?;
+            out.push(TimelineEntry {
+                at: from_ms(r.try_get("created_at")?),
+                kind: format!("task:{}", r.try_get::<String, _>("state")?),
+                ref_id: r.try_get("id")?,
+                title: r.try_get("title")?,
+                detail: [scenario, Some(r.try_get::<String, _>("due_on")?), outcome]
+                    .into_iter()
+                    .flatten()
+                    .filter(|x| !x.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                amount: None,
+                currency: None,
+                direction: None,
+                staff_name: None,
+            });
+        }
+        Ok(())
     }
 
     /// Rank changes, ticket sales and uses, and membership events. Each is placed at the moment

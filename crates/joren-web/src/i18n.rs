@@ -29,7 +29,8 @@ impl Lang {
 pub struct Tr(pub Lang);
 
 /// The word tables: the shared one here, and each feature's beside its pages.
-const TABLES: &[&[(&str, &str, &str)]] = &[MESSAGES, crate::ui::jobs::WORDS, crate::public::WORDS];
+const TABLES: &[&[(&str, &str, &str)]] =
+    &[MESSAGES, crate::ui::jobs::WORDS, crate::ui::scenarios::WORDS, crate::ui::tasks::WORDS, crate::public::WORDS];
 
 /// Every (key, 日本語, English) of every table.
 fn all_words() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
@@ -806,6 +807,13 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("kind.ticket", "回数券購入", "Ticket sold"),
     ("kind.ticket_use", "回数券利用", "Ticket used"),
     ("kind.membership", "会員", "Membership"),
+    ("kind.message.sent", "メール送信", "Mail sent"),
+    ("kind.message.queued", "メール送信待ち", "Mail waiting"),
+    ("kind.message.failed", "メール送信失敗", "Mail failed"),
+    ("kind.message.suppressed", "メール送信せず", "Mail not sent"),
+    ("kind.task.open", "連絡予定", "To contact"),
+    ("kind.task.done", "連絡済み", "Contacted"),
+    ("kind.task.skipped", "連絡見送り", "Contact skipped"),
     ("error.forbidden", "この操作の権限がありません", "You are not allowed to do this"),
     (
         "error.csrf",

@@ -318,3 +318,63 @@ async fn points_settings_preview_and_the_customer_points_panel() {
     result.unwrap();
     assert_eq!(t.app.points_programme().await.unwrap().earn.per_yen, 200, "saved from the page");
 }
+
+/// Follow-up automation from the pages: a scenario made from the post-purchase template in
+/// two clicks, activated; a customer's order puts them in it (the page counts them); two days
+/// later their call is on the tasks page, and finishing it there puts the outcome on their
+/// timeline.
+#[tokio::test]
+async fn a_scenario_from_a_template_runs_and_its_call_is_done_on_the_tasks_page() {
+    let profile = tempfile::tempdir().unwrap();
+    let Some((c, _driver)) = start_browser(profile.path()).await else { return };
+    let tz = joren_app::AppConfig::default().time_zone;
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let start = chrono::TimeZone::from_local_datetime(&tz, &today.and_hms_opt(10, 0, 0).unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let clock = joren_app::clock::Clock::manual(start);
+    let t = common::spawn_with("sqlite", joren_app::AppConfig { clock: clock.clone(), ..Default::default() }).await;
+    let customer = t
+        .customer(json!({"family_name": "大口", "given_name": "様子", "email": "big@example.jp", "phone": "090-1111-2222", "consents": {"email": true}}))
+        .await;
+    let run = async {
+        log_in(&c, &t, "/scenarios", "staff").await?;
+        c.wait().for_element(Locator::Id("ready-post_purchase")).await?;
+        c.find(Locator::Id("use-post_purchase")).await?.click().await?;
+        c.wait().for_element(Locator::Id("scenario-steps")).await?;
+        assert!(text(&c, "#flash").await.contains("下書き"));
+        let steps = text(&c, "#scenario-steps").await;
+        assert!(steps.contains("待つ 2日") && steps.contains("電話の予定"), "the timeline in words: {steps}");
+        c.find(Locator::Id("activate")).await?.click().await?;
+        c.wait().for_element(Locator::Id("pause")).await?;
+        assert_eq!(text(&c, "#scenario-status").await, "有効");
+        let url = c.current_url().await?;
+
+        let mut order = common::order_body(customer, None, 25_000);
+        order.as_object_mut().unwrap().remove("ordered_at");
+        let (s, v) = t.post(&t.staff_token, "/api/v1/orders", &order).await;
+        assert_eq!(s, 201, "{v}");
+        t.app.automate_once().await.unwrap();
+        c.goto(url.as_str()).await?;
+        let runs = text(&c, "#run-counts").await;
+        assert!(runs.contains("進行中 1") || runs.contains("進行中\t1"), "the customer entered: {runs}");
+        assert!(text(&c, "#sent-counts").await.contains('1'), "the thank-you went (test mode)");
+
+        // The night's analysis sees the big order: a valuable customer, so a call.
+        t.app.refresh_metrics(&Actor::system("test")).await.unwrap();
+        clock.advance(chrono::Duration::days(2));
+        t.app.automate_once().await.unwrap();
+        c.goto(&t.url("/tasks?view=all")).await?;
+        c.wait().for_element(Locator::Id("task-list")).await?;
+        let card = text(&c, "#task-list .task").await;
+        assert!(card.contains("大口 様子 様") && card.contains("電話") && card.contains("購入後フォロー"), "{card}");
+        c.find(Locator::Css("#task-list textarea")).await?.send_keys("届いていて満足とのこと").await?;
+        c.find(Locator::Css("#task-list button[value=done]")).await?.click().await?;
+        c.wait().for_element(Locator::Id("flash")).await?;
+        Ok::<_, fantoccini::error::CmdError>(())
+    };
+    run.await.unwrap();
+    let (_, timeline) = t.get(&t.staff_token, &format!("/api/v1/customers/{customer}/timeline")).await;
+    assert!(timeline.to_string().contains("届いていて満足とのこと"), "{timeline}");
+    c.close().await.unwrap();
+}

@@ -204,6 +204,13 @@ pub(super) fn kind_key(kind: &str) -> &'static str {
         "ticket" => "kind.ticket",
         "ticket_use" => "kind.ticket_use",
         "membership" => "kind.membership",
+        "message:sent" => "kind.message.sent",
+        "message:queued" | "message:sending" => "kind.message.queued",
+        "message:failed" => "kind.message.failed",
+        "message:suppressed" => "kind.message.suppressed",
+        "task:open" => "kind.task.open",
+        "task:done" => "kind.task.done",
+        "task:skipped" => "kind.task.skipped",
         _ => "kind.note",
     }
 }
@@ -297,7 +304,7 @@ pub(super) async fn customer(
             at: s.app.local_time(e.at),
             label: kind_key(&e.kind),
             link: matches!(e.kind.as_str(), "order" | "refund" | "cancel").then(|| format!("/orders/{}", e.ref_id)),
-            kind: e.kind.replace("interaction:", ""),
+            kind: e.kind.replace("interaction:", "").replace(':', "-"),
             title: e.title,
             detail: e.detail,
             amount: e.amount.map(|a| format_amount(a, e.currency.as_deref().unwrap_or("JPY"))).unwrap_or_default(),

@@ -33,7 +33,9 @@ mod memberships;
 mod orders;
 mod perks;
 mod points;
+pub(crate) mod scenarios;
 mod segments;
+pub(crate) mod tasks;
 mod tickets;
 
 use customer_form::*;
@@ -81,6 +83,15 @@ pub fn routes() -> Router<AppState> {
         .route("/memberships", get(memberships::page))
         .route("/perks", get(perks::page).post(perks::create))
         .route("/perks/{id}", post(perks::update))
+        .route("/scenarios", get(scenarios::list))
+        .route("/scenarios/from-template", post(scenarios::from_template))
+        .route("/scenarios/{id}", get(scenarios::show))
+        .route("/scenarios/{id}/status", post(scenarios::set_status))
+        .route("/scenarios/{id}/enrol", post(scenarios::enrol))
+        .route("/tasks", get(tasks::page))
+        .route("/tasks/{id}/finish", post(tasks::finish))
+        .route("/outbox", get(tasks::outbox))
+        .route("/outbox/{id}", get(tasks::message))
         .route("/jobs", get(jobs::page))
         .route("/jobs/{id}/retry", post(jobs::retry))
         .route("/memberships/plans", post(memberships::create_plan))

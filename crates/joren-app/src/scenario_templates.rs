@@ -1,0 +1,168 @@
+//! Ready scenarios (テンプレート), each a name, a description and a definition in Japanese or
+//! English, made into a draft scenario in two clicks from the scenarios page (or the API).
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::scenarios::ScenarioInput;
+use crate::{Actor, App, AppError, Result};
+
+/// A ready scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadyScenario {
+    pub key: &'static str,
+    pub name: String,
+    pub description: String,
+    pub definition: Value,
+}
+
+/// The ready scenarios in `lang` ("ja" or "en").
+pub fn ready_scenarios(lang: &str) -> Vec<ReadyScenario> {
+    let en = lang == "en";
+    let t = |ja: &str, e: &str| if en { e.to_string() } else { ja.to_string() };
+    vec![
+        ReadyScenario {
+            key: "post_purchase",
+            name: t("購入後フォロー", "Post-purchase follow-up"),
+            description: t(
+                "購入直後のお礼、1〜2日後の到着確認 (大切なお客様には電話)、3〜5日後の使い方、1週間後の感想、1か月後の使い心地、2か月後の次のご提案。",
+                "A thank-you right after purchase, an arrival check after 1–2 days (a call for valuable customers), how-to tips after 3–5 days, a feedback request after a week, a usage check after a month and the next suggestion after two.",
+            ),
+            definition: json!({
+                "trigger": {"kind": "order_placed"},
+                "entry": {"rule": "every_time"},
+                "holdout_percent": 10,
+                "steps": [
+                    {"type": "email", "marketing": false,
+                     "subject": t("ご購入ありがとうございます", "Thank you for your order"),
+                     "body": t("{{ name }}\n\nこのたびは{{ shop_name }}をご利用いただき、ありがとうございます。\nご注文 ({{ order_total }}円) を承りました。", "Dear {{ name }},\n\nThank you for shopping at {{ shop_name }}. We have received your order ({{ order_total }} yen).")},
+                    {"type": "wait", "days": 2},
+                    {"type": "check", "filter": {"all": [{"field": "total_spent", "op": "gte", "value": 50000}]}, "otherwise": {"skip": 1}},
+                    {"type": "task", "task": "call", "title": t("{{ name }}へ到着と使い心地の確認のお電話", "Call {{ name }}: did it arrive, how is it?"), "due_days": 1},
+                    {"type": "email",
+                     "subject": t("商品は無事に届きましたか", "Did your order arrive safely?"),
+                     "body": t("{{ name }}\n\n{{ last_item }}は無事にお手元に届きましたか。気になる点があれば、このメールにご返信ください。", "Dear {{ name }},\n\nDid your {{ last_item }} arrive safely? If anything is not right, just reply to this mail.")},
+                    {"type": "wait", "days": 2},
+                    {"type": "email",
+                     "subject": t("{{ last_item }}をもっと楽しむコツ", "Getting the most out of {{ last_item }}"),
+                     "body": t("{{ name }}\n\n{{ last_item }}の上手な使い方をご紹介します。", "Dear {{ name }},\n\nHere are a few tips for your {{ last_item }}.")},
+                    {"type": "wait", "days": 3},
+                    {"type": "email",
+                     "subject": t("ご感想をお聞かせください", "How did we do?"),
+                     "body": t("{{ name }}\n\nお買い物はいかがでしたか。一言だけでも、このメールへのご返信でお聞かせいただけると励みになります。", "Dear {{ name }},\n\nHow was your purchase? A one-line reply to this mail would mean a lot to us.")},
+                    {"type": "wait", "days": 23},
+                    {"type": "email",
+                     "subject": t("その後、使い心地はいかがですか", "How is it going?"),
+                     "body": t("{{ name }}\n\nご購入から1か月が経ちました。{{ last_item }}の使い心地はいかがですか。", "Dear {{ name }},\n\nIt has been a month. How are you getting on with your {{ last_item }}?")},
+                    {"type": "wait", "days": 30},
+                    {"type": "email",
+                     "subject": t("{{ name }}へのおすすめ", "Picked for you"),
+                     "body": t("{{ name }}\n\n{{ last_item }}をお求めの方には{{ recommended_item }}も好評です。", "Dear {{ name }},\n\nCustomers who bought {{ last_item }} also love {{ recommended_item }}.")}
+                ]
+            }),
+        },
+        ReadyScenario {
+            key: "birthday",
+            name: t("誕生日のお祝い", "Birthday greeting"),
+            description: t(
+                "お誕生日の朝10時にお祝いのメールと誕生日ポイント。",
+                "A birthday mail with birthday points at 10:00 on the day.",
+            ),
+            definition: json!({
+                "trigger": {"kind": "birthday"},
+                "entry": {"rule": "once_per", "days": 300},
+                "steps": [
+                    {"type": "wait_until", "time": "10:00"},
+                    {"type": "points", "points": 300, "reason": t("誕生日ポイント", "Birthday points")},
+                    {"type": "email",
+                     "subject": t("お誕生日おめでとうございます", "Happy birthday!"),
+                     "body": t("{{ name }}\n\nお誕生日おめでとうございます。ささやかですが300ポイントをお贈りしました (残高 {{ points }} pt)。", "Dear {{ name }},\n\nHappy birthday! We have added 300 points to your account (balance {{ points }} pt).")}
+                ]
+            }),
+        },
+        ReadyScenario {
+            key: "win_back",
+            name: t("休眠顧客の呼び戻し", "Win back dormant customers"),
+            description: t(
+                "休眠顧客になったら、大切なお客様には担当者からお電話、それ以外の方には特別なご案内のメール。次のご注文で終了。",
+                "When a customer becomes dormant: a personal call for valuable ones, an offer mail for the rest. Ends at their next order.",
+            ),
+            definition: json!({
+                "trigger": {"kind": "segment_entered", "segment": "dormant"},
+                "entry": {"rule": "once_per", "days": 90},
+                "exit": {"on_order": true, "on_unsubscribe": false},
+                "holdout_percent": 10,
+                "steps": [
+                    {"type": "check", "filter": {"all": [{"field": "total_spent", "op": "gte", "value": 50000}]}, "otherwise": {"skip": 2}},
+                    {"type": "task", "task": "call", "title": t("{{ name }}へご無沙汰のお電話", "Call {{ name }}: we have missed you"), "due_days": 3},
+                    {"type": "wait_for_order", "timeout_days": 30, "then": "exit"},
+                    {"type": "check", "consent": "email", "otherwise": "exit"},
+                    {"type": "email",
+                     "subject": t("{{ name }}、お久しぶりです", "We miss you, {{ name }}"),
+                     "body": t("{{ name }}\n\nしばらくお見かけしておりませんでした。次回のご来店でお使いいただける特別なご案内をお送りします。", "Dear {{ name }},\n\nIt has been a while. Here is something special for your next visit.")}
+                ]
+            }),
+        },
+        ReadyScenario {
+            key: "rank_up",
+            name: t("ランクアップのお祝い", "Rank-up congratulations"),
+            description: t(
+                "ランクが上がった日にお祝いのメール。",
+                "A congratulations mail the day a customer moves up a rank.",
+            ),
+            definition: json!({
+                "trigger": {"kind": "rank_changed", "direction": "up"},
+                "steps": [
+                    {"type": "wait_until", "time": "10:00"},
+                    {"type": "email",
+                     "subject": t("{{ rank }}ランクになりました", "You are now {{ rank }}"),
+                     "body": t("{{ name }}\n\nいつもありがとうございます。{{ rank }}ランクになりました。", "Dear {{ name }},\n\nThank you for your custom: you are now {{ rank }}.")}
+                ]
+            }),
+        },
+        ReadyScenario {
+            key: "second_purchase",
+            name: t("2回目のご購入のおすすめ", "Second-purchase nudge"),
+            description: t(
+                "初回購入から30日たっても2回目がない方に、おすすめのご案内。ご注文で終了。",
+                "30 days after a first purchase without a second, a suggestion. Ends at their next order.",
+            ),
+            definition: json!({
+                "trigger": {"kind": "days_after_purchase", "which": "first", "days": 30},
+                "entry": {"rule": "once"},
+                "exit": {"on_order": true, "on_unsubscribe": true},
+                "holdout_percent": 10,
+                "steps": [
+                    {"type": "check", "filter": {"all": [{"field": "frequency", "op": "eq", "value": 0}]}, "otherwise": "exit"},
+                    {"type": "wait_until", "time": "10:00"},
+                    {"type": "email",
+                     "subject": t("{{ last_item }}の次に", "After {{ last_item }}"),
+                     "body": t("{{ name }}\n\n{{ last_item }}をお求めの方に人気の{{ recommended_item }}をご紹介します。", "Dear {{ name }},\n\nCustomers who liked {{ last_item }} often pick {{ recommended_item }} next.")}
+                ]
+            }),
+        },
+    ]
+}
+
+impl App {
+    /// Makes a draft scenario from ready scenario `key` in `lang`.
+    pub async fn create_from_ready(&self, actor: &Actor, key: &str, lang: &str) -> Result<crate::scenarios::Scenario> {
+        let ready = ready_scenarios(lang).into_iter().find(|r| r.key == key).ok_or(AppError::NotFound("template"))?;
+        self.create_scenario(actor, ScenarioInput { name: ready.name, definition: ready.definition }).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenarios::parse_definition;
+
+    #[test]
+    fn every_ready_scenario_is_valid_in_both_languages() {
+        for lang in ["ja", "en"] {
+            for r in ready_scenarios(lang) {
+                parse_definition(&r.definition).unwrap_or_else(|e| panic!("{lang} {}: {e}", r.key));
+            }
+        }
+    }
+}

@@ -1,0 +1,451 @@
+//! `/scenarios`: the follow-up scenarios — the list with the ready ones to start from, and
+//! each scenario's page: its timeline in words (steps in order, waits in days and hours, what
+//! each action sends or asks of whom), where its customers stand, what it sent, activate /
+//! pause, and enrolling one customer by hand.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use joren_app::AppError;
+use joren_app::scenarios::Status;
+use joren_core::scenario::{Definition, EntryRule, Otherwise, Step, Trigger};
+
+use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render};
+use crate::AppState;
+use crate::i18n::{Lang, Tr};
+
+/// The pages' words (key, 日本語, English).
+pub(crate) const WORDS: &[(&str, &str, &str)] = &[
+    ("sc.nav", "フォロー自動化", "Follow-ups"),
+    ("sc.title", "シナリオ", "Scenarios"),
+    (
+        "sc.help",
+        "きっかけ (購入・誕生日・休眠など) があったお客様に、決めた順番と間隔でメールを送り、電話・手紙・訪問の予定を担当者の「今日の連絡」に入れます。一部のお客様には何もしない対照群を残し、効果を比べます。",
+        "When something happens to a customer (a purchase, a birthday, going quiet), a scenario sends mail in the order and at the intervals you set, and puts calls, letters and visits on your staff's contact list. A control group that gets nothing shows what it really changes.",
+    ),
+    ("sc.ready", "テンプレートから始める", "Start from a template"),
+    ("sc.use", "このテンプレートで作る", "Use this template"),
+    (
+        "sc.none",
+        "シナリオはまだありません。下のテンプレートから始められます。",
+        "No scenarios yet. Start from a template below.",
+    ),
+    ("sc.name", "名前", "Name"),
+    ("sc.trigger", "きっかけ", "Starts when"),
+    ("sc.status", "状態", "Status"),
+    ("sc.version", "版", "Version"),
+    ("sc.status.draft", "下書き", "Draft"),
+    ("sc.status.active", "有効", "Active"),
+    ("sc.status.paused", "一時停止", "Paused"),
+    ("sc.activate", "有効にする", "Activate"),
+    ("sc.pause", "一時停止する", "Pause"),
+    (
+        "sc.created",
+        "シナリオを作りました (下書き)。内容を確かめてから有効にしてください。",
+        "Scenario created as a draft. Check it, then activate it.",
+    ),
+    (
+        "sc.activated",
+        "有効にしました。これからきっかけがあったお客様が入ります。",
+        "Active: customers enter from now on.",
+    ),
+    (
+        "sc.paused_msg",
+        "一時停止しました。途中のお客様はその場で待ちます。",
+        "Paused: customers in it wait where they are.",
+    ),
+    ("sc.steps", "流れ", "Timeline"),
+    ("sc.waiting_here", "ここで待っている人", "waiting here"),
+    ("sc.entry", "入る条件", "Who may enter"),
+    ("sc.exit", "途中で終わる", "Ends early"),
+    ("sc.holdout", "対照群", "Control group"),
+    ("sc.runs", "お客様の状況", "Customers"),
+    ("sc.run.waiting", "進行中", "In progress"),
+    ("sc.run.done", "完了", "Finished"),
+    ("sc.run.exited", "途中で終了", "Left early"),
+    ("sc.run.failed", "エラーで停止", "Stopped by an error"),
+    ("sc.run.control", "対照群 (何もしない)", "Control (nothing sent)"),
+    ("sc.sent", "送信済み", "Sent"),
+    ("sc.queued", "送信待ち", "Waiting to send"),
+    ("sc.suppressed", "送らなかった (同意なし等)", "Not sent (no consent etc.)"),
+    ("sc.failed", "送信失敗", "Failed"),
+    ("sc.enrol", "お客様を1人入れる", "Enrol one customer"),
+    ("sc.customer_id", "顧客番号", "Customer number"),
+    ("sc.enrolled", "お客様が入りました", "The customer entered"),
+    ("sc.not_enrolled", "入れませんでした (入る条件により対象外)", "Not entered (the entry rule keeps them out)"),
+    ("sc.outbox", "送信したメールを見る", "See the mail it sent"),
+    ("sc.trigger.order_placed", "注文があったとき (注文ごと)", "An order is placed (each order)"),
+    ("sc.trigger.rank_up", "ランクが上がったとき", "Moves up a rank"),
+    ("sc.trigger.rank_down", "ランクが下がったとき", "Moves down a rank"),
+    ("sc.trigger.rank_any", "ランクが変わったとき", "Rank changes"),
+    ("sc.trigger.segment_entered", "次の分類になったとき: ", "Becomes: "),
+    ("sc.trigger.segment_left", "次の分類でなくなったとき: ", "Stops being: "),
+    ("sc.trigger.membership", "会員の状態が変わったとき", "A membership changes"),
+    ("sc.trigger.survey", "アンケートに回答したとき", "Answers a survey"),
+    ("sc.trigger.birthday", "誕生日 (2月29日生まれは平年2月28日)", "Birthday (29 Feb on the 28th in other years)"),
+    ("sc.trigger.first_purchase", "初回購入から日数: ", "Days after the first purchase: "),
+    ("sc.trigger.last_purchase", "最後の購入から日数: ", "Days after the last purchase: "),
+    ("sc.trigger.manual", "手動 (1人ずつ・セグメント一斉)", "By hand (one customer or a segment)"),
+    ("sc.entry.once", "一生に1回", "Once ever"),
+    ("sc.entry.once_per", "次の日数に1回まで: ", "At most once in days: "),
+    ("sc.entry.every", "毎回", "Every time"),
+    ("sc.exit.order", "また注文したら終了", "Leaves when they order again"),
+    ("sc.exit.unsub", "配信停止したら終了", "Leaves when they unsubscribe"),
+    ("sc.exit.none", "最後まで続ける", "Runs to the end"),
+    ("sc.step.wait", "待つ", "Wait"),
+    ("sc.step.days", "日", " days"),
+    ("sc.step.hours", "時間", " hours"),
+    ("sc.step.until", "次の時刻まで待つ: ", "Wait until: "),
+    ("sc.step.wait_order", "次の注文まで待つ (最長日数): ", "Wait for the next order (at most days): "),
+    ("sc.step.check", "確認: ", "Check: "),
+    ("sc.step.check.filter", "条件に合う", "matches the conditions"),
+    ("sc.step.check.consent", "メールの同意あり", "has email consent"),
+    ("sc.step.otherwise.exit", "合わなければ終了", "otherwise leave"),
+    ("sc.step.otherwise.skip", "合わなければ次を飛ばす: ", "otherwise skip steps: "),
+    ("sc.step.email", "メール: ", "Mail: "),
+    ("sc.step.email.marketing", "(お知らせ・同意が必要)", "(marketing: needs consent)"),
+    ("sc.step.email.transactional", "(取引のお知らせ)", "(transactional)"),
+    ("sc.step.task.call", "電話の予定: ", "Call: "),
+    ("sc.step.task.letter", "手紙・はがきの予定: ", "Letter or postcard: "),
+    ("sc.step.task.visit", "訪問の予定: ", "Visit: "),
+    ("sc.step.tag_add", "タグを付ける: ", "Add tag: "),
+    ("sc.step.tag_remove", "タグを外す: ", "Remove tag: "),
+    ("sc.step.points", "ポイントを付ける: ", "Grant points: "),
+    ("sc.weekday", "曜日", "weekday"),
+];
+
+struct Row {
+    id: i64,
+    name: String,
+    trigger: String,
+    status: &'static str,
+    version: i64,
+}
+
+struct Ready {
+    key: &'static str,
+    name: String,
+    description: String,
+}
+
+#[derive(Template)]
+#[template(path = "scenarios.html")]
+struct ListPage {
+    c: Chrome,
+    rows: Vec<Row>,
+    ready: Vec<Ready>,
+    error: Option<String>,
+}
+
+fn status_key(s: &str) -> &'static str {
+    match s {
+        "active" => "sc.status.active",
+        "paused" => "sc.status.paused",
+        _ => "sc.status.draft",
+    }
+}
+
+fn trigger_words(t: Tr, tr: &Trigger) -> String {
+    let seg = |s: &str| joren_app::metrics::segment_label(s, t.0 == Lang::En);
+    match tr {
+        Trigger::OrderPlaced => t.t("sc.trigger.order_placed").into(),
+        Trigger::RankChanged { direction: Some(joren_core::scenario::Direction::Up) } => {
+            t.t("sc.trigger.rank_up").into()
+        }
+        Trigger::RankChanged { direction: Some(joren_core::scenario::Direction::Down) } => {
+            t.t("sc.trigger.rank_down").into()
+        }
+        Trigger::RankChanged { direction: None } => t.t("sc.trigger.rank_any").into(),
+        Trigger::SegmentEntered { segment } => format!("{}{}", t.t("sc.trigger.segment_entered"), seg(segment)),
+        Trigger::SegmentLeft { segment } => format!("{}{}", t.t("sc.trigger.segment_left"), seg(segment)),
+        Trigger::MembershipChanged { .. } => t.t("sc.trigger.membership").into(),
+        Trigger::SurveyAnswered => t.t("sc.trigger.survey").into(),
+        Trigger::Birthday => t.t("sc.trigger.birthday").into(),
+        Trigger::DaysAfterPurchase { which, days } => {
+            let key = match which {
+                joren_core::scenario::PurchaseAnchor::First => "sc.trigger.first_purchase",
+                joren_core::scenario::PurchaseAnchor::Last => "sc.trigger.last_purchase",
+            };
+            format!("{}{days}", t.t(key))
+        }
+        Trigger::Manual => t.t("sc.trigger.manual").into(),
+    }
+}
+
+fn step_words(t: Tr, s: &Step) -> String {
+    let otherwise = |o: &Otherwise| match o {
+        Otherwise::Exit => t.t("sc.step.otherwise.exit").to_string(),
+        Otherwise::Skip(n) => format!("{}{n}", t.t("sc.step.otherwise.skip")),
+    };
+    match s {
+        Step::Wait { days, hours } => {
+            let mut w = t.t("sc.step.wait").to_string();
+            if *days > 0 {
+                w.push_str(&format!(" {days}{}", t.t("sc.step.days")));
+            }
+            if *hours > 0 {
+                w.push_str(&format!(" {hours}{}", t.t("sc.step.hours")));
+            }
+            w
+        }
+        Step::WaitUntil { time, weekday } => {
+            let mut w = format!("{}{time}", t.t("sc.step.until"));
+            if let Some(d) = weekday {
+                let names = if t.0 == Lang::En {
+                    ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+                } else {
+                    ["月", "火", "水", "木", "金", "土", "日"]
+                };
+                w.push_str(&format!(" ({})", names[(*d as usize).clamp(1, 7) - 1]));
+            }
+            w
+        }
+        Step::WaitForOrder { timeout_days, then } => {
+            format!("{}{timeout_days} · {}", t.t("sc.step.wait_order"), otherwise(then))
+        }
+        Step::Check { filter, consent, otherwise: o } => {
+            let mut parts = Vec::new();
+            if filter.is_some() {
+                parts.push(t.t("sc.step.check.filter"));
+            }
+            if consent.is_some() {
+                parts.push(t.t("sc.step.check.consent"));
+            }
+            format!("{}{} · {}", t.t("sc.step.check"), parts.join(" / "), otherwise(o))
+        }
+        Step::Email { subject, marketing, .. } => format!(
+            "{}{subject} {}",
+            t.t("sc.step.email"),
+            t.t(if *marketing { "sc.step.email.marketing" } else { "sc.step.email.transactional" })
+        ),
+        Step::Task { task, title, .. } => format!("{}{title}", t.t(&format!("sc.step.task.{}", task.as_str()))),
+        Step::Tag { add, remove } => {
+            let mut w = Vec::new();
+            if let Some(a) = add {
+                w.push(format!("{}{a}", t.t("sc.step.tag_add")));
+            }
+            if let Some(r) = remove {
+                w.push(format!("{}{r}", t.t("sc.step.tag_remove")));
+            }
+            w.join(" · ")
+        }
+        Step::Points { points, reason } => format!("{}{points} pt ({reason})", t.t("sc.step.points")),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct Flash {
+    flash: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /scenarios`
+pub(super) async fn list(State(s): State<AppState>, Staff { user, t }: Staff, Query(q): Query<Flash>) -> UiResult {
+    let err = |e| UiError::from_app(t, e);
+    let rows = s
+        .app
+        .scenarios()
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|sc| Row {
+            id: sc.id,
+            trigger: serde_json::from_value::<Definition>(sc.definition.clone())
+                .map(|d| trigger_words(t, &d.trigger))
+                .unwrap_or_default(),
+            name: sc.name,
+            status: status_key(&sc.status),
+            version: sc.version,
+        })
+        .collect();
+    let ready = joren_app::scenario_templates::ready_scenarios(t.lang())
+        .into_iter()
+        .map(|r| Ready { key: r.key, name: r.name, description: r.description })
+        .collect();
+    Ok(render(&ListPage { c: Chrome::new(t, &user, "scenarios", "/scenarios"), rows, ready, error: q.error }))
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct FromTemplate {
+    key: String,
+}
+
+/// `POST /scenarios/from-template`: a draft from a ready scenario, in the page's language.
+pub(super) async fn from_template(
+    State(s): State<AppState>,
+    Checked { user, t, form }: Checked<FromTemplate>,
+) -> UiResult {
+    match s.app.create_from_ready(&user.actor, &form.key, t.lang()).await {
+        Ok(sc) => Ok(Redirect::to(&format!("/scenarios/{}?flash=created", sc.id)).into_response()),
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+struct StepRow {
+    n: usize,
+    words: String,
+    wait: bool,
+    waiting: i64,
+}
+
+struct Count {
+    label: &'static str,
+    count: i64,
+}
+
+#[derive(Template)]
+#[template(path = "scenario.html")]
+struct DetailPage {
+    c: Chrome,
+    id: i64,
+    name: String,
+    status: &'static str,
+    active: bool,
+    version: i64,
+    trigger: String,
+    entry: String,
+    exit: String,
+    holdout: u32,
+    steps: Vec<StepRow>,
+    runs: Vec<Count>,
+    sent: Vec<Count>,
+    flash: Option<&'static str>,
+    error: Option<String>,
+    can_write: bool,
+}
+
+/// `GET /scenarios/{id}`
+pub(super) async fn show(
+    State(s): State<AppState>,
+    Staff { user, t }: Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<Flash>,
+) -> UiResult {
+    let err = |e| UiError::from_app(t, e);
+    let report = s.app.scenario_report(id).await.map_err(err)?;
+    let def: Definition = serde_json::from_value(report.scenario.definition.clone())
+        .map_err(|e| UiError::from_app(t, AppError::Internal(e.to_string())))?;
+    // A run waiting after step i (a wait) stands at step i + 1.
+    let waiting_at = |step: usize| {
+        report.runs.iter().filter(|r| r.state == "waiting" && r.step as usize == step + 1).map(|r| r.count).sum()
+    };
+    let steps = def
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, st)| StepRow { n: i + 1, words: step_words(t, st), wait: st.is_wait(), waiting: waiting_at(i) })
+        .collect();
+    let by_state = |state: &str| report.runs.iter().filter(|r| r.state == state).map(|r| r.count).sum::<i64>();
+    let runs = [
+        ("sc.run.waiting", "waiting"),
+        ("sc.run.done", "done"),
+        ("sc.run.exited", "exited"),
+        ("sc.run.failed", "failed"),
+        ("sc.run.control", "control"),
+    ]
+    .into_iter()
+    .map(|(label, state)| Count { label, count: by_state(state) })
+    .collect();
+    let o = report.outbox;
+    let sent = vec![
+        Count { label: "sc.sent", count: o.sent },
+        Count { label: "sc.queued", count: o.queued + o.sending },
+        Count { label: "sc.suppressed", count: o.suppressed },
+        Count { label: "sc.failed", count: o.failed },
+    ];
+    let entry = match def.entry {
+        EntryRule::Once => t.t("sc.entry.once").to_string(),
+        EntryRule::OncePer { days } => format!("{}{days}", t.t("sc.entry.once_per")),
+        EntryRule::EveryTime => t.t("sc.entry.every").to_string(),
+    };
+    let mut exit = Vec::new();
+    if def.exit.on_order {
+        exit.push(t.t("sc.exit.order"));
+    }
+    if def.exit.on_unsubscribe {
+        exit.push(t.t("sc.exit.unsub"));
+    }
+    let exit = if exit.is_empty() { t.t("sc.exit.none").to_string() } else { exit.join(" · ") };
+    let flash = match q.flash.as_deref() {
+        Some("created") => Some("sc.created"),
+        Some("active") => Some("sc.activated"),
+        Some("paused") => Some("sc.paused_msg"),
+        Some("enrolled") => Some("sc.enrolled"),
+        Some("not_enrolled") => Some("sc.not_enrolled"),
+        _ => None,
+    };
+    let sc = report.scenario;
+    Ok(render(&DetailPage {
+        c: Chrome::new(t, &user, "scenarios", format!("/scenarios/{id}")),
+        id,
+        name: sc.name,
+        status: status_key(&sc.status),
+        active: sc.status == "active",
+        version: sc.version,
+        trigger: trigger_words(t, &def.trigger),
+        entry,
+        exit,
+        holdout: def.holdout_percent,
+        steps,
+        runs,
+        sent,
+        flash,
+        error: q.error,
+        can_write: user.actor.role.can_write(),
+    }))
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct StatusForm {
+    status: String,
+}
+
+/// `POST /scenarios/{id}/status`
+pub(super) async fn set_status(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    Checked { user, t, form }: Checked<StatusForm>,
+) -> UiResult {
+    let status = if form.status == "active" { Status::Active } else { Status::Paused };
+    match s.app.set_scenario_status(&user.actor, id, status).await {
+        Ok(_) => Ok(Redirect::to(&format!("/scenarios/{id}?flash={}", status.as_str())).into_response()),
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct EnrolForm {
+    customer_id: String,
+}
+
+/// `POST /scenarios/{id}/enrol`
+pub(super) async fn enrol(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    Checked { user, t, form }: Checked<EnrolForm>,
+) -> UiResult {
+    let back = format!("/scenarios/{id}");
+    let digits: String = form
+        .customer_id
+        .trim()
+        .chars()
+        .map(|c| {
+            if ('０'..='９').contains(&c) {
+                char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c)
+            } else {
+                c
+            }
+        })
+        .collect();
+    let Ok(customer) = digits.parse::<i64>() else {
+        return Ok(back_with_error(&back, t.t("sc.customer_id")));
+    };
+    match s.app.enrol_customer(&user.actor, id, customer).await {
+        Ok(true) => Ok(Redirect::to(&format!("{back}?flash=enrolled")).into_response()),
+        Ok(false) => Ok(Redirect::to(&format!("{back}?flash=not_enrolled")).into_response()),
+        Err(AppError::NotFound(_)) | Err(AppError::Conflict(_)) | Err(AppError::Validation(_)) => {
+            Ok(back_with_error(&back, t.t("sc.not_enrolled")))
+        }
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
