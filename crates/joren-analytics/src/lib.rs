@@ -18,6 +18,7 @@ pub mod rfm;
 pub mod sbg;
 pub mod special;
 pub mod summary;
+pub mod uplift;
 pub mod validation;
 
 pub use log::{TransactionLog, TransactionLogBuilder};

@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+pub use joren_analytics::uplift;
 use joren_core::event::EventKind;
 use joren_core::scenario::{Definition, EntryRule, Otherwise, Step, Trigger, in_holdout, is_birthday, wait_until};
 use joren_core::template;
@@ -57,6 +58,16 @@ pub struct ScenarioReport {
     pub scenario: Scenario,
     pub runs: Vec<RunCount>,
     pub outbox: joren_store::OutboxCounts,
+}
+
+/// A scenario's uplift over a window.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpliftReport {
+    pub window_days: i64,
+    /// Runs whose window has not ended yet (left out).
+    pub still_in_window: usize,
+    #[serde(flatten)]
+    pub uplift: joren_analytics::uplift::Uplift,
 }
 
 /// A rendered message.
@@ -148,6 +159,34 @@ impl App {
         let runs = self.store.run_counts(id).await?;
         let outbox = self.store.outbox_counts(Some(id)).await?;
         Ok(ScenarioReport { scenario, runs, outbox })
+    }
+
+    /// The scenario's effect: treated against control over `window_days` after entry, over
+    /// the runs whose window has ended (the rest are counted as still running).
+    pub async fn scenario_uplift(&self, id: i64, window_days: i64) -> Result<UpliftReport> {
+        if !(1..=365).contains(&window_days) {
+            return Err(FieldError::new("window_days", "期間は1〜365日です").into());
+        }
+        self.scenario(id).await?;
+        let window = window_days * DAY_MS;
+        let now = self.config.clock.now_ms();
+        let outcomes: Vec<joren_analytics::uplift::Outcome> = self
+            .store
+            .run_outcomes(id, window, now - window)
+            .await?
+            .into_iter()
+            .map(|(control, orders, revenue)| joren_analytics::uplift::Outcome {
+                control,
+                orders: u32::try_from(orders).unwrap_or(u32::MAX),
+                revenue,
+            })
+            .collect();
+        let all = self.store.run_outcomes(id, window, now).await?.len();
+        Ok(UpliftReport {
+            window_days,
+            still_in_window: all - outcomes.len(),
+            uplift: joren_analytics::uplift::uplift(&outcomes),
+        })
     }
 
     /// A customer's runs (the 360 page).

@@ -403,6 +403,31 @@ impl Store {
             .collect()
     }
 
+    /// For each run of a scenario that entered at or before `entered_by_ms`: whether it is in
+    /// the control group, and the customer's live orders and their total in the `window_ms`
+    /// after entering (the uplift report).
+    pub async fn run_outcomes(
+        &self,
+        scenario_id: i64,
+        window_ms: i64,
+        entered_by_ms: i64,
+    ) -> Result<Vec<(bool, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT r.control, COUNT(o.id) AS orders, CAST(COALESCE(SUM(o.total), 0) AS BIGINT) AS revenue FROM scenario_runs r \
+             LEFT JOIN orders o ON o.customer_id = r.customer_id AND o.status <> 'cancelled' \
+             AND o.ordered_at > r.entered_at AND o.ordered_at <= r.entered_at + $2 \
+             WHERE r.scenario_id = $1 AND r.entered_at <= $3 GROUP BY r.id, r.control",
+        )
+        .bind(scenario_id)
+        .bind(window_ms)
+        .bind(entered_by_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get::<i64, _>("control")? != 0, r.try_get("orders")?, r.try_get("revenue")?)))
+            .collect()
+    }
+
     /// The first purchase, last purchase and birthday of live customers, for the daily
     /// time-based triggers: (customer, first order ms, last order ms, birthday).
     pub async fn customer_dates(&self) -> Result<Vec<(i64, Option<i64>, Option<i64>, Option<String>)>> {

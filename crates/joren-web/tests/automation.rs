@@ -715,6 +715,29 @@ async fn birthdays_on_29_february_enter_on_the_28th_and_the_holdout_is_stable() 
             let tagged = cust["tags"].as_array().unwrap().iter().any(|x| x == "届いた");
             assert_eq!(tagged, !is_control, "[{b}] customer {cid}: the control group is sent nothing");
         }
+        // The report waits until each run's window has ended, then says honestly that 60
+        // customers are too few to tell.
+        let (_, up) = t.get(&t.staff_token, &format!("/api/v1/scenarios/{held}/uplift?window_days=30")).await;
+        assert_eq!((up["treated_n"].as_i64(), up["still_in_window"].as_i64()), (Some(0), Some(60)), "[{b}] {up}");
+        clock.advance(chrono::Duration::days(31));
+        let (_, up) = t.get(&t.staff_token, &format!("/api/v1/scenarios/{held}/uplift?window_days=30")).await;
+        assert_eq!(up["treated_n"].as_i64().unwrap() + up["control_n"].as_i64().unwrap(), 60, "[{b}] {up}");
+        assert_eq!(up["control_n"].as_i64().unwrap(), expected_control);
+        assert_eq!(up["verdict"], "too_small", "[{b}] {up}");
+        let (s, _) = t.get(&t.staff_token, &format!("/api/v1/scenarios/{held}/uplift?window_days=0")).await;
+        assert_eq!(s, 422);
+        let cookie = t.login_cookie("staff").await;
+        let html = t
+            .client
+            .get(t.url(&format!("/scenarios/{held}")))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("まだ人数が少なく"), "[{b}] the page says so in words");
         let _ = id;
     }
 }

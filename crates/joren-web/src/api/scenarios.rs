@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/scenarios/{id}/pause", post(pause))
         .route("/scenarios/{id}/enrol", post(enrol))
         .route("/scenarios/{id}/broadcast", post(broadcast))
+        .route("/scenarios/{id}/uplift", get(uplift))
         .route("/templates/preview", post(preview))
         .route("/outbox", get(outbox))
         .route("/outbox/{id}", get(message))
@@ -178,4 +179,19 @@ async fn finish_task(
     JsonBody(b): JsonBody<TaskOutcome>,
 ) -> ApiResult {
     Ok(Json(s.app.finish_task(&a, id, b).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpliftQuery {
+    window_days: Option<i64>,
+}
+
+async fn uplift(
+    State(s): State<AppState>,
+    ApiActor(_): ApiActor,
+    Path(id): Path<i64>,
+    Query(q): Query<UpliftQuery>,
+) -> ApiResult {
+    Ok(Json(s.app.scenario_uplift(id, q.window_days.unwrap_or(30)).await?).into_response())
 }

@@ -112,6 +112,41 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("sc.step.tag_remove", "タグを外す: ", "Remove tag: "),
     ("sc.step.points", "ポイントを付ける: ", "Grant points: "),
     ("sc.weekday", "曜日", "weekday"),
+    ("sc.uplift", "効果 (対照群との比較・入ってから30日)", "Effect (against the control group, 30 days after entry)"),
+    ("sc.uplift.treated", "送った人", "Treated"),
+    ("sc.uplift.control", "対照群", "Control"),
+    ("sc.uplift.diff", "差", "Difference"),
+    ("sc.uplift.ci", "95%信頼区間", "95% interval"),
+    ("sc.uplift.repeat", "再購入率", "Came back and bought"),
+    ("sc.uplift.orders", "1人あたり注文数", "Orders per customer"),
+    ("sc.uplift.revenue", "1人あたり売上", "Revenue per customer"),
+    ("sc.uplift.people", "人数", "Customers"),
+    ("sc.uplift.pending", "まだ30日たっていない人 (集計外)", "Not yet 30 days in (left out)"),
+    (
+        "sc.uplift.too_small",
+        "まだ人数が少なく、効果があるかは判断できません (各群30人以上が必要です)。",
+        "Too few customers yet to tell (at least 30 in each group are needed).",
+    ),
+    (
+        "sc.uplift.helps",
+        "効果があります: 対照群より再購入率が高いことが統計的に確かめられました。",
+        "It works: treated customers come back more than the control group, beyond chance.",
+    ),
+    (
+        "sc.uplift.hurts",
+        "逆効果の可能性: 対照群より再購入率が低くなっています。",
+        "It may hurt: treated customers come back less than the control group.",
+    ),
+    (
+        "sc.uplift.unclear",
+        "今のところ対照群との差ははっきりしません。",
+        "No clear difference from the control group so far.",
+    ),
+    (
+        "sc.uplift.no_holdout",
+        "対照群がないため効果は測れません (対照群の割合を設定してください)。",
+        "No control group, so the effect cannot be measured (set a control share).",
+    ),
 ];
 
 struct Row {
@@ -312,6 +347,56 @@ struct DetailPage {
     flash: Option<&'static str>,
     error: Option<String>,
     can_write: bool,
+    uplift_verdict: &'static str,
+    uplift_rows: Vec<UpliftRow>,
+    uplift_people: (usize, usize),
+    uplift_pending: usize,
+}
+
+struct UpliftRow {
+    label: &'static str,
+    treated: String,
+    control: String,
+    diff: String,
+    ci: String,
+}
+
+fn uplift_rows(u: &joren_app::scenarios::uplift::Uplift) -> Vec<UpliftRow> {
+    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    let pts = |x: f64| format!("{:+.1}pt", x * 100.0);
+    let num = |x: f64| format!("{x:.2}");
+    let yen = |x: f64| format!("¥{}", format_yen(x));
+    let signed_yen = |x: f64| format!("{}¥{}", if x < 0.0 { "−" } else { "+" }, format_yen(x.abs()));
+    let r = &u.repeat_rate;
+    let o = &u.orders_per_customer;
+    let m = &u.revenue_per_customer;
+    vec![
+        UpliftRow {
+            label: "sc.uplift.repeat",
+            treated: pct(r.treated),
+            control: pct(r.control),
+            diff: pts(r.difference),
+            ci: format!("{} 〜 {}", pts(r.ci_low), pts(r.ci_high)),
+        },
+        UpliftRow {
+            label: "sc.uplift.orders",
+            treated: num(o.treated),
+            control: num(o.control),
+            diff: format!("{:+.2}", o.difference),
+            ci: format!("{:+.2} 〜 {:+.2}", o.ci_low, o.ci_high),
+        },
+        UpliftRow {
+            label: "sc.uplift.revenue",
+            treated: yen(m.treated),
+            control: yen(m.control),
+            diff: signed_yen(m.difference),
+            ci: format!("{} 〜 {}", signed_yen(m.ci_low), signed_yen(m.ci_high)),
+        },
+    ]
+}
+
+fn format_yen(x: f64) -> String {
+    joren_core::money::format_amount(x.round() as i64, "JPY").trim_start_matches('¥').to_string()
 }
 
 /// `GET /scenarios/{id}`
@@ -374,6 +459,14 @@ pub(super) async fn show(
         Some("not_enrolled") => Some("sc.not_enrolled"),
         _ => None,
     };
+    let up = s.app.scenario_uplift(id, 30).await.map_err(err)?;
+    let uplift_verdict = match up.uplift.verdict {
+        _ if def.holdout_percent == 0 => "sc.uplift.no_holdout",
+        joren_app::scenarios::uplift::Verdict::TooSmall => "sc.uplift.too_small",
+        joren_app::scenarios::uplift::Verdict::Helps => "sc.uplift.helps",
+        joren_app::scenarios::uplift::Verdict::Hurts => "sc.uplift.hurts",
+        joren_app::scenarios::uplift::Verdict::NoClearDifference => "sc.uplift.unclear",
+    };
     let sc = report.scenario;
     Ok(render(&DetailPage {
         c: Chrome::new(t, &user, "scenarios", format!("/scenarios/{id}")),
@@ -392,6 +485,10 @@ pub(super) async fn show(
         flash,
         error: q.error,
         can_write: user.actor.role.can_write(),
+        uplift_verdict,
+        uplift_rows: uplift_rows(&up.uplift),
+        uplift_people: (up.uplift.treated_n, up.uplift.control_n),
+        uplift_pending: up.still_in_window,
     }))
 }
 
