@@ -36,6 +36,9 @@ pub struct DemoSummary {
     pub ranked: usize,
     pub tickets: usize,
     pub memberships: usize,
+    /// Follow-up runs started (the win-back's history) and messages made (test mode).
+    pub scenario_runs: u64,
+    pub messages: usize,
 }
 
 /// Common surnames with their readings.
@@ -693,6 +696,51 @@ impl App {
         self.demo_loyalty(&mut rng, &ids, &plans, today, &mut summary).await?;
         progress("metrics");
         self.refresh_metrics(&system).await?;
+        progress("follow-ups");
+        self.demo_automation(&mut rng, &ids, &mut summary).await?;
         Ok(summary)
+    }
+
+    /// The follow-up automation of the demo shop, in test mode (nothing leaves the machine):
+    /// the post-purchase timeline, birthday and win-back scenarios from the ready ones, active;
+    /// the customers who went dormant entered the win-back six weeks ago (with its holdout, so
+    /// the scenario page has an uplift report); a few orders placed today, so the outbox has
+    /// thank-you mails and the tasks page has calls.
+    async fn demo_automation(&self, rng: &mut impl Rng, ids: &[i64], summary: &mut DemoSummary) -> Result<()> {
+        let system = Actor::system("demo");
+        let mut active = Vec::new();
+        for key in ["post_purchase", "birthday", "win_back"] {
+            let sc = self.create_from_ready(&system, key, "ja").await?;
+            self.set_scenario_status(&system, sc.id, crate::scenarios::Status::Active).await?;
+            active.push(sc.id);
+        }
+        let six_weeks_ago = self.config.clock.now_ms() - 42 * 86_400_000;
+        let dormant = serde_json::json!({"all": [{"field": "segment", "op": "in", "value": ["dormant", "at_risk"]}]});
+        summary.scenario_runs += self.enrol_matching_at(active[2], &dormant, six_weeks_ago).await?;
+        for _ in 0..8 {
+            let customer = ids[rng.random_range(0..ids.len())];
+            let input = joren_core::order::OrderInput {
+                customer_id: customer,
+                channel: Some("store".into()),
+                items: vec![joren_core::order::LineItemInput {
+                    sku: "CF-200".into(),
+                    name: "季節のブレンド 200g".into(),
+                    category: "珈琲豆".into(),
+                    quantity: rng.random_range(1..4),
+                    unit_price: 1_480,
+                    tax_rate: 8,
+                }],
+                ..Default::default()
+            };
+            self.create_order(&system, input, None).await?;
+        }
+        for _ in 0..5 {
+            let p = self.automate_once().await?;
+            summary.messages += p.messages;
+            if p.events + p.steps + p.messages == 0 {
+                break;
+            }
+        }
+        Ok(())
     }
 }

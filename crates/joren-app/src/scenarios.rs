@@ -234,6 +234,22 @@ impl App {
         Ok(entered)
     }
 
+    /// Enrols every customer `filter` selects as if they had entered at `at_ms` (the demo's
+    /// history: a win-back run that started weeks ago). Answers how many entered.
+    pub(crate) async fn enrol_matching_at(
+        &self,
+        scenario_id: i64,
+        filter: &serde_json::Value,
+        at_ms: i64,
+    ) -> Result<u64> {
+        let (scenario, def) = self.active_scenario(scenario_id).await?;
+        let f = joren_core::segment_filter::parse(filter)?;
+        let members = self.store.all_segment_members(&f).await?;
+        let batch: Vec<Enrolment> =
+            members.iter().map(|c| enrolment(&scenario, &def, *c, format!("demo:{at_ms}"), None, at_ms)).collect();
+        Ok(self.store.enrol(&batch, at_ms).await?)
+    }
+
     async fn active_scenario(&self, id: i64) -> Result<(Scenario, Definition)> {
         let scenario = self.scenario(id).await?;
         if scenario.status != "active" {

@@ -571,7 +571,10 @@ async fn demo(g: &Global, a: DemoArgs) -> Result<()> {
             }
         }
     }
-    let app = open(&url, config(g, false)?).await?;
+    // The demo shop's customers are made up: its mail never leaves the machine.
+    let mut cfg = config(g, false)?;
+    cfg.mail.transport = joren_app::mail::Transport::Test;
+    let app = open(&url, cfg).await?;
     let pb = ProgressBar::new_spinner();
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
     let started = std::time::Instant::now();
@@ -591,6 +594,10 @@ async fn demo(g: &Global, a: DemoArgs) -> Result<()> {
     eprintln!(
         "  ロイヤルティ: ランク対象 {} 人, 回数券 {} 枚, 定期便会員 {} 人 (ポイント・ランク → /points)",
         summary.ranked, summary.tickets, summary.memberships
+    );
+    eprintln!(
+        "  フォロー自動化 (テストモード・送信しません): シナリオ 3 本, 進行 {} 人, メール {} 通 (→ /scenarios, /tasks)",
+        summary.scenario_runs, summary.messages
     );
     if a.no_serve {
         return Ok(());
