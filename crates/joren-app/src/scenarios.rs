@@ -92,6 +92,8 @@ const MAX_NAME: usize = 100;
 /// Events read per dispatch, runs per advance pass.
 const DISPATCH_BATCH: i64 = 500;
 const ADVANCE_BATCH: i64 = 500;
+/// Runs planned and written at once.
+const ADVANCE_CONCURRENCY: usize = 16;
 const DAY_MS: i64 = 86_400_000;
 
 /// Parses and validates a definition, every problem named by its field.
@@ -372,9 +374,10 @@ impl App {
     pub async fn advance_due_runs(&self) -> Result<usize> {
         let now = self.now();
         let runs = self.store.due_runs(now.timestamp_millis(), ADVANCE_BATCH).await?;
+        // Each scenario version's definition and pause state, read once per pass.
         let mut defs: HashMap<(i64, i64), Option<Definition>> = HashMap::new();
-        let mut advanced = 0;
-        for run in runs {
+        let mut paused: HashMap<i64, bool> = HashMap::new();
+        for run in &runs {
             let key = (run.scenario_id, run.version);
             if let std::collections::hash_map::Entry::Vacant(slot) = defs.entry(key) {
                 let def = self
@@ -384,26 +387,40 @@ impl App {
                     .and_then(|v| serde_json::from_value::<Definition>(v).ok());
                 slot.insert(def);
             }
-            let Some(def) = defs[&key].clone() else { continue };
-            // A paused scenario's runs wait where they are.
-            if self.store.scenario(run.scenario_id).await?.is_some_and(|s| s.status == "paused") {
-                continue;
+            if let std::collections::hash_map::Entry::Vacant(slot) = paused.entry(run.scenario_id) {
+                slot.insert(self.store.scenario(run.scenario_id).await?.is_some_and(|s| s.status == "paused"));
             }
-            let plan = match self.plan_advance(&run, &def, now).await {
-                Ok(plan) => plan,
-                Err(e) => {
-                    tracing::warn!(run = run.id, error = %e, "scenario step failed");
-                    RunAdvance {
-                        step: run.step,
-                        state: "failed".into(),
-                        last_error: Some(e.to_string()),
-                        ..Default::default()
+        }
+        // Runs advance side by side (on SQLite their commits share a group commit); each
+        // advance is fenced by its step, so two workers never write one twice.
+        use futures_util::StreamExt;
+        let results: Vec<Result<bool>> = futures_util::stream::iter(runs)
+            .filter(|run| std::future::ready(!paused[&run.scenario_id]))
+            .filter_map(|run| {
+                let def = defs[&(run.scenario_id, run.version)].clone();
+                std::future::ready(def.map(|d| (run, d)))
+            })
+            .map(|(run, def)| async move {
+                let plan = match self.plan_advance(&run, &def, now).await {
+                    Ok(plan) => plan,
+                    Err(e) => {
+                        tracing::warn!(run = run.id, error = %e, "scenario step failed");
+                        RunAdvance {
+                            step: run.step,
+                            state: "failed".into(),
+                            last_error: Some(e.to_string()),
+                            ..Default::default()
+                        }
                     }
-                }
-            };
-            if self.store.advance_run(run.id, run.step, &plan, now.timestamp_millis()).await? {
-                advanced += 1;
-            }
+                };
+                Ok(self.store.advance_run(run.id, run.step, &plan, now.timestamp_millis()).await?)
+            })
+            .buffer_unordered(ADVANCE_CONCURRENCY)
+            .collect()
+            .await;
+        let mut advanced = 0;
+        for r in results {
+            advanced += usize::from(r?);
         }
         Ok(advanced)
     }
@@ -448,7 +465,8 @@ impl App {
                 break;
             }
             if ctx.is_none() {
-                ctx = Some(self.message_context(run.customer_id, run.order_id).await?);
+                let used = template_variables(def);
+                ctx = Some(self.message_context(run.customer_id, run.order_id, &used).await?);
             }
             let (customer, vars) = ctx.as_ref().expect("loaded above");
             match step {
@@ -534,16 +552,23 @@ impl App {
     }
 
     /// The customer and the variables their messages are rendered with.
+    /// Only the variables in `used` that cost a query are looked up (`None`: all of them).
     async fn message_context(
         &self,
         customer_id: i64,
         order_id: Option<i64>,
+        used: &Option<std::collections::HashSet<String>>,
     ) -> Result<(joren_store::Customer, template::Context)> {
+        let wants = |v: &str| used.as_ref().is_none_or(|u| u.contains(v));
         let c = self.store.get_customer(customer_id).await?;
-        let points = self.points_account(customer_id).await.ok();
-        let rank = self.customer_rank(customer_id).await.ok();
+        let points = if wants("points") || wants("points_expiring") || wants("points_expiry_date") {
+            self.points_account(customer_id).await.ok()
+        } else {
+            None
+        };
+        let rank = if wants("rank") { self.customer_rank(customer_id).await.ok() } else { None };
         let next_lot = points.as_ref().and_then(|p| p.lots.iter().find(|l| l.expires_on.is_some() && l.remaining > 0));
-        let order_total = match order_id {
+        let order_total = match order_id.filter(|_| wants("order_total")) {
             Some(id) => self.store.get_order(id).await.map(|o| o.total).unwrap_or_default(),
             None => 0,
         };
@@ -557,10 +582,23 @@ impl App {
             points: points.as_ref().map(|p| p.free.available + p.paid.available).unwrap_or_default(),
             points_expiring: next_lot.map(|l| l.remaining).unwrap_or_default(),
             points_expiry_date: next_lot.and_then(|l| l.expires_on).map(|d| d.to_string()).unwrap_or_default(),
-            last_item: self.store.last_item_bought(customer_id).await?.unwrap_or_default(),
-            recommended_item: self.recommended_item(customer_id).await.unwrap_or_default(),
+            last_item: if wants("last_item") {
+                self.store.last_item_bought(customer_id).await?.unwrap_or_default()
+            } else {
+                String::new()
+            },
+            recommended_item: if wants("recommended_item") {
+                self.recommended_item(customer_id).await.unwrap_or_default()
+            } else {
+                String::new()
+            },
             order_total,
-            unsubscribe_url: self.unsubscribe_url(customer_id).await?,
+            // Marketing mail carries the link in its footer whatever the template says.
+            unsubscribe_url: if wants("unsubscribe_url") {
+                self.unsubscribe_url(customer_id).await?
+            } else {
+                String::new()
+            },
         };
         Ok((c, ctx))
     }
@@ -581,7 +619,7 @@ impl App {
             return Err(e.into());
         }
         let vars = match customer_id {
-            Some(id) => self.message_context(id, None).await?.1,
+            Some(id) => self.message_context(id, None, &None).await?.1,
             None => template::Context { shop_name: self.config.mail.shop_name.clone(), ..template::Context::sample() },
         };
         let subject = template::render("subject", subject, &vars)?;
@@ -594,6 +632,26 @@ impl App {
         let s = self.cross_sell_for_customer(customer_id, 1).await.ok()?;
         s.into_iter().next().map(|x| x.consequent_name)
     }
+}
+
+/// The variables a definition's messages and tasks use, plus the unsubscribe link when it
+/// sends marketing mail (its footer carries one).
+fn template_variables(def: &Definition) -> Option<std::collections::HashSet<String>> {
+    let mut used = std::collections::HashSet::new();
+    for step in &def.steps {
+        let sources: Vec<&str> = match step {
+            Step::Email { subject, body, .. } => vec![subject, body],
+            Step::Task { title, .. } => vec![title],
+            _ => continue,
+        };
+        for src in sources {
+            used.extend(template::variables(src)?);
+        }
+    }
+    if def.sends_marketing() {
+        used.insert("unsubscribe_url".into());
+    }
+    Some(used)
 }
 
 fn merge_errors(name: Result<String>, def: Result<Definition>) -> Result<(String, Definition)> {

@@ -93,6 +93,13 @@ pub fn check(field: &str, source: &str) -> Result<(), FieldError> {
         .map_err(|e| FieldError::new(field, format!("テンプレートを表示できません: {}", e.detail().unwrap_or("?"))))
 }
 
+/// The variables a template uses (`None` when it does not parse).
+pub fn variables(source: &str) -> Option<std::collections::HashSet<String>> {
+    let env = env();
+    let tmpl = env.template_from_str(source).ok()?;
+    Some(tmpl.undeclared_variables(false))
+}
+
 /// Renders a checked template for one customer.
 pub fn render(field: &str, source: &str, ctx: &Context) -> Result<String, FieldError> {
     env()

@@ -116,6 +116,7 @@ impl SmtpServer {
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
+                let _ = stream.set_nodelay(true);
                 let handler = handler.clone();
                 std::thread::spawn(move || {
                     let ip: IpAddr = stream.peer_addr().map(|a| a.ip()).unwrap_or([127, 0, 0, 1].into());
