@@ -299,14 +299,6 @@ impl Store {
         rows.iter().map(run_from_row).collect()
     }
 
-    pub async fn run(&self, id: i64) -> Result<Option<Run>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {RUN_COLUMNS} FROM scenario_runs WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(run_from_row).transpose()
-    }
-
     /// A customer's runs, newest first.
     pub async fn customer_runs(&self, customer_id: i64) -> Result<Vec<Run>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(

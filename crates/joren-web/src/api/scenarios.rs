@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/scenarios/{id}/enrol", post(enrol))
         .route("/scenarios/{id}/broadcast", post(broadcast))
         .route("/scenarios/{id}/uplift", get(uplift))
+        .route("/customers/{id}/runs", get(customer_runs))
         .route("/templates/preview", post(preview))
         .route("/outbox", get(outbox))
         .route("/outbox/{id}", get(message))
@@ -194,4 +195,10 @@ async fn uplift(
     Query(q): Query<UpliftQuery>,
 ) -> ApiResult {
     Ok(Json(s.app.scenario_uplift(id, q.window_days.unwrap_or(30)).await?).into_response())
+}
+
+/// A customer's scenario runs: which scenario and version, where they stand, why they left.
+async fn customer_runs(State(s): State<AppState>, ApiActor(_): ApiActor, Path(id): Path<i64>) -> ApiResult {
+    s.app.get_customer(id).await?;
+    Ok(Json(json!({"items": s.app.customer_runs(id).await?})).into_response())
 }
