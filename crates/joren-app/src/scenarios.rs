@@ -310,7 +310,9 @@ impl App {
                     _ => {}
                 }
                 for (s, d) in &active {
-                    if d.trigger.matches(kind, &e.payload) {
+                    // An event from before the scenario was switched on starts nothing.
+                    let after_activation = s.activated_at_ms.is_none_or(|at| e.occurred_at.timestamp_millis() >= at);
+                    if after_activation && d.trigger.matches(kind, &e.payload) {
                         let (occurrence, order) = match kind {
                             EventKind::OrderPlaced => (format!("order:{}", e.entity_id), e.entity_id.parse().ok()),
                             _ => (format!("event:{}", e.id), None),

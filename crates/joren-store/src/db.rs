@@ -106,6 +106,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "jobs", include_str!("../migrations/sqlite/0017_jobs.sql")),
     (18, "events", include_str!("../migrations/sqlite/0018_events.sql")),
     (19, "scenarios", include_str!("../migrations/sqlite/0019_scenarios.sql")),
+    (20, "scenario_activation", include_str!("../migrations/sqlite/0020_scenario_activation.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -127,6 +128,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "jobs", include_str!("../migrations/postgres/0017_jobs.sql")),
     (18, "events", include_str!("../migrations/postgres/0018_events.sql")),
     (19, "scenarios", include_str!("../migrations/postgres/0019_scenarios.sql")),
+    (20, "scenario_activation", include_str!("../migrations/postgres/0020_scenario_activation.sql")),
 ];
 
 impl Store {

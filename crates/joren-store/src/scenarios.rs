@@ -21,6 +21,8 @@ pub struct Scenario {
     pub definition: serde_json::Value,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+    /// When it last became active (store clock); events before it trigger nothing.
+    pub activated_at_ms: Option<i64>,
 }
 
 /// A run as stored.
@@ -152,10 +154,12 @@ fn scenario_from_row(r: &AnyRow) -> Result<Scenario> {
         definition: serde_json::from_str(&definition).unwrap_or(serde_json::Value::Null),
         created_at_ms: r.try_get("created_at")?,
         updated_at_ms: r.try_get("updated_at")?,
+        activated_at_ms: r.try_get("activated_at")?,
     })
 }
 
-const SCENARIO_SELECT: &str = "SELECT s.id, s.name, s.status, s.version, v.definition, s.created_at, s.updated_at \
+const SCENARIO_SELECT: &str = "SELECT s.id, s.name, s.status, s.version, v.definition, s.created_at, s.updated_at, \
+    s.activated_at \
     FROM scenarios s JOIN scenario_versions v ON v.scenario_id = s.id AND v.version = s.version";
 
 impl Store {
@@ -204,10 +208,14 @@ impl Store {
     pub async fn set_scenario_status(&self, id: i64, status: &str, now_ms: i64) -> Result<()> {
         let done = self
             .execute_write(
-                sqlx::query("UPDATE scenarios SET status = $1, updated_at = $2 WHERE id = $3")
-                    .bind(status)
-                    .bind(now_ms)
-                    .bind(id),
+                sqlx::query(
+                    "UPDATE scenarios SET activated_at = CASE WHEN $1 = 'active' AND status <> 'active' THEN $4 \
+                     ELSE activated_at END, status = $1, updated_at = $2 WHERE id = $3",
+                )
+                .bind(status)
+                .bind(now_ms)
+                .bind(id)
+                .bind(crate::now_ms()),
             )
             .await?;
         if done.rows_affected() == 0 {
