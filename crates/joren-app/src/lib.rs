@@ -74,6 +74,8 @@ pub struct App {
     password_work: std::sync::Arc<auth::PasswordWork>,
     /// The SMTP connection pool, made on the first send.
     mailer: std::sync::Arc<tokio::sync::OnceCell<mail::Mailer>>,
+    /// The unsubscribe links' signing key, read once.
+    unsubscribe_secret: std::sync::Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 /// Who is acting: a logged-in user, an API token's user, or the CLI/system.
@@ -177,6 +179,7 @@ impl App {
             order_log_cache: Default::default(),
             password_work: Default::default(),
             mailer: Default::default(),
+            unsubscribe_secret: Default::default(),
         })
     }
 

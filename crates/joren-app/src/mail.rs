@@ -119,32 +119,16 @@ impl MailConfig {
             Some("none") => SmtpSecurity::None,
             Some(other) => return Err(format!("unknown SMTP security: {other}")),
         };
-        let decode = |s: &str| form_decode(s);
         let (username, password) = match auth.and_then(|a| a.split_once(':')) {
-            Some((u, p)) => (Some(decode(u)), Some(decode(p))),
-            None => (auth.map(decode), None),
+            Some((u, p)) => (Some(form_decode(u)), Some(form_decode(p))),
+            None => (auth.map(form_decode), None),
         };
         Ok(Transport::Smtp { host, port, security, username, password })
     }
 }
 
 fn form_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// The transport mail goes out on, made once per process from [`Transport`].
@@ -190,6 +174,9 @@ const DAY_MS: i64 = 86_400_000;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// The setting holding the unsubscribe links' signing key.
+const UNSUBSCRIBE_SECRET: &str = "secret.unsubscribe";
+
 impl App {
     /// The lines every mail ends with: the sender, and for marketing mail the postal address,
     /// the opt-out link and the notice that one can refuse further mail (特定電子メール法).
@@ -208,15 +195,25 @@ impl App {
         f
     }
 
-    async fn unsubscribe_secret(&self) -> Result<Vec<u8>> {
-        let fresh = crate::auth::random_token();
-        let secret = self.store.setting_or_insert("secret.unsubscribe", &fresh).await?;
-        Ok(secret.into_bytes())
+    /// The key unsubscribe links are signed with: made once per shop (the first process to
+    /// write it wins a race), then read once per process.
+    async fn unsubscribe_secret(&self) -> Result<&[u8]> {
+        let secret = self
+            .unsubscribe_secret
+            .get_or_try_init(|| async {
+                let stored = match self.store.setting(UNSUBSCRIBE_SECRET).await? {
+                    Some(s) => s,
+                    None => self.store.setting_or_insert(UNSUBSCRIBE_SECRET, &crate::auth::random_token()).await?,
+                };
+                Ok::<_, AppError>(stored.into_bytes())
+            })
+            .await?;
+        Ok(secret)
     }
 
     /// The token in a customer's unsubscribe link: their id and a signature of it.
     pub async fn unsubscribe_token(&self, customer_id: i64) -> Result<String> {
-        let mut mac = HmacSha256::new_from_slice(&self.unsubscribe_secret().await?)
+        let mut mac = HmacSha256::new_from_slice(self.unsubscribe_secret().await?)
             .map_err(|e| AppError::Internal(e.to_string()))?;
         mac.update(format!("unsubscribe:{customer_id}").as_bytes());
         let sig = hex::encode(&mac.finalize().into_bytes()[..16]);
@@ -233,7 +230,7 @@ impl App {
         let (id, _) = token.split_once('.').ok_or_else(bad)?;
         let id: i64 = id.parse().map_err(|_| bad())?;
         let expected = self.unsubscribe_token(id).await?;
-        if !same(expected.as_bytes(), token.as_bytes()) {
+        if !joren_core::secret::constant_time_eq(expected.as_bytes(), token.as_bytes()) {
             return Err(bad());
         }
         Ok(id)
@@ -439,11 +436,6 @@ pub fn quiet_until(now: DateTime<Utc>, cfg: &MailConfig, tz: chrono_tz::Tz) -> O
     }
     let day = if from > until && t >= from { local.date_naive().succ_opt()? } else { local.date_naive() };
     Some(joren_core::time::local_to_utc(day.and_time(until), tz))
-}
-
-/// Compares two secrets without leaking where they differ through timing.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn retry_at(m: &Message, now: DateTime<Utc>) -> i64 {

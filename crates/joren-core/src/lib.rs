@@ -19,6 +19,7 @@ pub mod rank;
 pub mod retry;
 pub mod role;
 pub mod scenario;
+pub mod secret;
 pub mod segment_filter;
 pub mod template;
 pub mod text;

@@ -351,22 +351,7 @@ impl Store {
             crate::outbox::insert(&mut tx, Some((run_id, run.0, run.1, *step)), &run.3, m, now_ms).await?;
         }
         for (step, t) in &a.tasks {
-            sqlx::query(
-                "INSERT INTO tasks (run_id, step, scenario_id, customer_id, kind, title, due_on, assignee_id, state, \
-                 created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'open',$9,$9) \
-                 ON CONFLICT (run_id, step) DO NOTHING",
-            )
-            .bind(run_id)
-            .bind(*step)
-            .bind(run.0)
-            .bind(t.customer_id)
-            .bind(&t.kind)
-            .bind(&t.title)
-            .bind(t.due_on.to_string())
-            .bind(t.assignee_id)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
+            crate::tasks::insert(&mut tx, Some((run_id, *step, run.0)), t, now_ms).await?;
         }
         for tag in &a.add_tags {
             sqlx::query("INSERT INTO customer_tags (customer_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING")

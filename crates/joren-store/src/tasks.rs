@@ -76,22 +76,41 @@ fn from_row(r: &AnyRow) -> Result<Task> {
     })
 }
 
+/// Writes an open task in `tx`; from a scenario step (`source`: run, step, scenario) at most
+/// once per run and step. Answers its id, or `None` when that step's task exists already.
+pub(crate) async fn insert(
+    tx: &mut crate::db::Tx,
+    source: Option<(i64, i64, i64)>,
+    t: &NewTask,
+    now_ms: i64,
+) -> Result<Option<i64>> {
+    let (run, step, scenario) = match source {
+        Some((r, st, sc)) => (Some(r), Some(st), Some(sc)),
+        None => (None, None, None),
+    };
+    Ok(sqlx::query_scalar(
+        "INSERT INTO tasks (run_id, step, scenario_id, customer_id, kind, title, due_on, assignee_id, state, \
+         created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'open',$9,$9) \
+         ON CONFLICT (run_id, step) DO NOTHING RETURNING id",
+    )
+    .bind(run)
+    .bind(step)
+    .bind(scenario)
+    .bind(t.customer_id)
+    .bind(&t.kind)
+    .bind(&t.title)
+    .bind(t.due_on.to_string())
+    .bind(t.assignee_id)
+    .bind(now_ms)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
 impl Store {
     /// A task made by hand.
     pub async fn create_task(&self, t: &NewTask, now_ms: i64) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO tasks (customer_id, kind, title, due_on, assignee_id, state, created_at, updated_at) \
-             VALUES ($1,$2,$3,$4,$5,'open',$6,$6) RETURNING id",
-        )
-        .bind(t.customer_id)
-        .bind(&t.kind)
-        .bind(&t.title)
-        .bind(t.due_on.to_string())
-        .bind(t.assignee_id)
-        .bind(now_ms)
-        .fetch_one(&mut *tx)
-        .await?;
+        let id = insert(&mut tx, None, t, now_ms).await?.ok_or(StoreError::Conflict("task exists".into()))?;
         tx.commit().await?;
         Ok(id)
     }

@@ -72,5 +72,5 @@ impl OptionalFromRequestParts<AppState> for WebUser {
 
 /// Compares two secrets without leaking where they differ through timing.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    joren_core::secret::constant_time_eq(a.as_bytes(), b.as_bytes())
 }

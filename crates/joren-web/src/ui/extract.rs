@@ -25,7 +25,8 @@ pub(crate) struct Staff {
     pub t: Tr,
 }
 
-fn lang(parts: &Parts) -> Tr {
+/// The page's language: the language cookie, Japanese by default.
+pub(super) fn lang(parts: &Parts) -> Tr {
     Tr(cookie(parts, LANG_COOKIE).map(Lang::parse).unwrap_or_default())
 }
 

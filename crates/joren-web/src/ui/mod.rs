@@ -18,7 +18,7 @@ use joren_core::phone::display_phone;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{SESSION_COOKIE, WebUser, constant_time_eq, cookie};
+use crate::auth::{SESSION_COOKIE, WebUser, constant_time_eq};
 use crate::guard::safe_next;
 use crate::i18n::{Lang, Tr};
 
@@ -125,7 +125,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for UiLang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(Tr(cookie(parts, LANG_COOKIE).map(Lang::parse).unwrap_or_default())))
+        Ok(Self(extract::lang(parts)))
     }
 }
 
