@@ -166,3 +166,35 @@ mod tests {
         }
     }
 }
+
+/// A ready message an editor can start from: every mail of the ready scenarios.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadyMessage {
+    /// `scenario_key.step` (e.g. `post_purchase.0`), stable across languages.
+    pub key: String,
+    /// The scenario's name and the subject, for the pick list.
+    pub label: String,
+    pub subject: String,
+    pub body: String,
+    pub marketing: bool,
+}
+
+/// The mails of the ready scenarios in `lang`, in the order the scenarios list them.
+pub fn ready_messages(lang: &str) -> Vec<ReadyMessage> {
+    let mut out = Vec::new();
+    for r in ready_scenarios(lang) {
+        let Ok(def) = serde_json::from_value::<joren_core::scenario::Definition>(r.definition) else { continue };
+        for (i, step) in def.steps.into_iter().enumerate() {
+            if let joren_core::scenario::Step::Email { subject, body, marketing } = step {
+                out.push(ReadyMessage {
+                    key: format!("{}.{i}", r.key),
+                    label: format!("{}: {subject}", r.name),
+                    subject,
+                    body,
+                    marketing,
+                });
+            }
+        }
+    }
+    out
+}

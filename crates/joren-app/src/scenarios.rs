@@ -96,6 +96,60 @@ const ADVANCE_BATCH: i64 = 500;
 const ADVANCE_CONCURRENCY: usize = 16;
 const DAY_MS: i64 = 86_400_000;
 
+/// How far back the preview of an event trigger looks, how many events it reads at most,
+/// and how many entrants it names.
+pub const PREVIEW_DAYS: i64 = 30;
+const PREVIEW_EVENTS: i64 = 100_000;
+const PREVIEW_SAMPLE: usize = 10;
+
+/// What a preview of a scenario's entrants counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "basis", content = "days", rename_all = "snake_case")]
+pub enum EntrantsBasis {
+    /// Only by hand: nobody enters by themselves.
+    Manual,
+    /// The daily trigger's customers today.
+    Today,
+    /// Who is in the RFM segment now.
+    InSegmentNow,
+    /// The customers the trigger's events started for in the last N days.
+    LastDays(i64),
+}
+
+/// Who would enter a scenario: how many and the first few by name.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entrants {
+    pub basis: EntrantsBasis,
+    pub count: usize,
+    pub sample: Vec<(i64, String)>,
+}
+
+/// Whether a daily trigger (birthday, N days after the first or last purchase) picks a
+/// customer with these dates on local day `day`.
+fn daily_hit(
+    trigger: &Trigger,
+    day: chrono::NaiveDate,
+    tz: joren_core::time::Tz,
+    first_ms: Option<i64>,
+    last_ms: Option<i64>,
+    birthday: Option<&str>,
+) -> bool {
+    match trigger {
+        Trigger::Birthday => birthday
+            .and_then(|b| chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d").ok())
+            .is_some_and(|b| is_birthday(b, day)),
+        Trigger::DaysAfterPurchase { which, days } => {
+            let at = match which {
+                joren_core::scenario::PurchaseAnchor::First => first_ms,
+                joren_core::scenario::PurchaseAnchor::Last => last_ms,
+            };
+            at.map(|ms| joren_core::time::local_date(joren_store::from_ms(ms), tz))
+                .is_some_and(|d0| d0 + chrono::Duration::days(i64::from(*days)) == day)
+        }
+        _ => false,
+    }
+}
+
 /// Parses and validates a definition, every problem named by its field.
 pub fn parse_definition(v: &serde_json::Value) -> Result<Definition> {
     let def: Definition = serde_json::from_value(v.clone())
@@ -121,6 +175,7 @@ impl App {
         let name = check_name(&input.name);
         let def = parse_definition(&input.definition);
         let (name, def) = merge_errors(name, def)?;
+        self.check_references(&def).await?;
         let json = serde_json::to_string(&def).map_err(|e| AppError::Internal(e.to_string()))?;
         let id = self.store.create_scenario(&name, &json, actor.user_id, self.config.clock.now_ms()).await?;
         self.audit(actor, "scenario.create", "scenario", id, serde_json::json!({"name": name})).await?;
@@ -132,6 +187,7 @@ impl App {
     pub async fn update_scenario(&self, actor: &Actor, id: i64, input: ScenarioInput) -> Result<Scenario> {
         actor.require_write()?;
         let (name, def) = merge_errors(check_name(&input.name), parse_definition(&input.definition))?;
+        self.check_references(&def).await?;
         let json = serde_json::to_string(&def).map_err(|e| AppError::Internal(e.to_string()))?;
         let version = self.store.update_scenario(id, &name, &json, actor.user_id, self.config.clock.now_ms()).await?;
         self.audit(actor, "scenario.update", "scenario", id, serde_json::json!({"version": version})).await?;
@@ -345,22 +401,7 @@ impl App {
         let mut batch = Vec::new();
         for (customer, first, last, birthday) in self.store.customer_dates().await? {
             for (s, d) in &active {
-                let hit = match &d.trigger {
-                    Trigger::Birthday => birthday
-                        .as_deref()
-                        .and_then(|b| chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d").ok())
-                        .is_some_and(|b| is_birthday(b, day)),
-                    Trigger::DaysAfterPurchase { which, days } => {
-                        let at = match which {
-                            joren_core::scenario::PurchaseAnchor::First => first,
-                            joren_core::scenario::PurchaseAnchor::Last => last,
-                        };
-                        at.map(|ms| joren_core::time::local_date(joren_store::from_ms(ms), tz))
-                            .is_some_and(|d0| d0 + chrono::Duration::days(i64::from(*days)) == day)
-                    }
-                    _ => false,
-                };
-                if hit {
+                if daily_hit(&d.trigger, day, tz, first, last, birthday.as_deref()) {
                     batch.push(enrolment(s, d, customer, format!("day:{day}"), None, now));
                 }
             }
@@ -370,6 +411,70 @@ impl App {
             n += self.store.enrol(chunk, now).await?;
         }
         Ok(n)
+    }
+
+    /// Who would enter a scenario with definition `def` (saved or not): for the daily triggers
+    /// the customers they pick today; for an RFM segment entered, who is in it now (they enter
+    /// when they move in); for the other events, the customers they started for in the last
+    /// [`PREVIEW_DAYS`] days. Before the entry rule and the control group.
+    pub async fn scenario_entrants(&self, def: &Definition) -> Result<Entrants> {
+        let tz = self.tz();
+        let now = self.now();
+        let mut ids: Vec<i64> = Vec::new();
+        let basis = match &def.trigger {
+            Trigger::Manual => EntrantsBasis::Manual,
+            Trigger::Birthday | Trigger::DaysAfterPurchase { .. } => {
+                let today = joren_core::time::local_date(now, tz);
+                for (customer, first, last, birthday) in self.store.customer_dates().await? {
+                    if daily_hit(&def.trigger, today, tz, first, last, birthday.as_deref()) {
+                        ids.push(customer);
+                    }
+                }
+                EntrantsBasis::Today
+            }
+            Trigger::SegmentEntered { segment } => {
+                let f = joren_core::segment_filter::parse(
+                    &serde_json::json!({"field": "segment", "op": "eq", "value": segment}),
+                )?;
+                ids = self.store.all_segment_members(&f).await?;
+                EntrantsBasis::InSegmentNow
+            }
+            t => {
+                let kind = t.event().expect("the other triggers are events");
+                let since = now.timestamp_millis() - PREVIEW_DAYS * DAY_MS;
+                let mut seen = std::collections::HashSet::new();
+                for e in self.store.events_since(kind, since, PREVIEW_EVENTS).await? {
+                    if let Some(c) = e.customer_id
+                        && t.matches(kind, &e.payload)
+                        && seen.insert(c)
+                    {
+                        ids.push(c);
+                    }
+                }
+                EntrantsBasis::LastDays(PREVIEW_DAYS)
+            }
+        };
+        let sample_ids: Vec<i64> = ids.iter().copied().take(PREVIEW_SAMPLE).collect();
+        let sample = self.store.customer_names(&sample_ids).await?;
+        Ok(Entrants { basis, count: ids.len(), sample })
+    }
+
+    /// Checks what a definition points at outside itself: every saved segment a check names
+    /// exists (the message names the step).
+    async fn check_references(&self, def: &Definition) -> Result<()> {
+        let mut e = FieldErrors::default();
+        for (i, step) in def.steps.iter().enumerate() {
+            if let Step::Check { segment_id: Some(id), .. } = step {
+                match self.store.saved_segment(*id).await {
+                    Ok(_) => {}
+                    Err(joren_store::StoreError::NotFound(_)) => {
+                        e.push(&format!("steps[{i}].segment_id"), "その保存セグメントはありません");
+                    }
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        }
+        if e.is_empty() { Ok(()) } else { Err(e.into()) }
     }
 
     /// Moves on every run whose next step is due. Answers how many advanced.
@@ -472,7 +577,7 @@ impl App {
             }
             let (customer, vars) = ctx.as_ref().expect("loaded above");
             match step {
-                Step::Check { filter, consent, otherwise } => {
+                Step::Check { filter, segment_id, consent, otherwise } => {
                     let mut ok = true;
                     if let Some(channel) = consent {
                         ok &= customer.consents.iter().any(|c| &c.channel == channel && c.granted);
@@ -482,6 +587,19 @@ impl App {
                     {
                         let f = joren_core::segment_filter::parse(f)?;
                         ok &= self.store.customer_matches(&f, run.customer_id).await?;
+                    }
+                    if let Some(id) = segment_id
+                        && ok
+                    {
+                        // The saved segment as it is now; a deleted one matches nobody.
+                        ok &= match self.store.saved_segment(*id).await {
+                            Ok(saved) => {
+                                let f = joren_core::segment_filter::parse(&saved.filter)?;
+                                self.store.customer_matches(&f, run.customer_id).await?
+                            }
+                            Err(joren_store::StoreError::NotFound(_)) => false,
+                            Err(e) => return Err(e.into()),
+                        };
                     }
                     match (ok, otherwise) {
                         (true, _) => i += 1,

@@ -185,11 +185,14 @@ pub enum Step {
         #[serde(default = "exit_on_event")]
         then: Otherwise,
     },
-    /// A check: the customer matches `filter` (the segment filter language) and, when
+    /// A check: the customer matches `filter` (the segment filter language), is a member of
+    /// the saved segment `segment_id` (its filter as it is when the step runs) and, when
     /// `consent` names a channel, has consented to it. If not, `otherwise`.
     Check {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         filter: Option<serde_json::Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        segment_id: Option<i64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         consent: Option<String>,
         otherwise: Otherwise,
@@ -307,7 +310,7 @@ impl Definition {
                     }
                     self.check_skip(i, *then, &mut e);
                 }
-                Step::Check { consent, otherwise, filter } => {
+                Step::Check { consent, otherwise, filter, .. } => {
                     if consent.as_deref().is_some_and(|c| !crate::customer::CONSENT_CHANNELS.contains(&c)) {
                         e.push(&f("consent"), "同意のチャネルが正しくありません");
                     }

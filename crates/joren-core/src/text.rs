@@ -37,9 +37,44 @@ pub fn check_text(field: &str, value: &str, max_chars: usize) -> Result<(), Fiel
     Ok(())
 }
 
+/// Reads a whole number the way people type it in Japan: full-width digits and signs
+/// (`１００`, `－５`), thousands separators (`1,000`, `１，０００`), a yen or point sign
+/// around it (`￥1,000`, `100円`, `50pt`) and spaces. None when anything else is left.
+pub fn parse_int(s: &str) -> Option<i64> {
+    let mut out = String::with_capacity(s.len());
+    for c in s.trim().chars() {
+        let c = match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32)?,
+            '－' | '−' | 'ー' | '‐' => '-',
+            '＋' => '+',
+            ',' | '，' | '、' | ' ' | '\u{3000}' | '¥' | '￥' | '\\' | '円' => continue,
+            c => c,
+        };
+        out.push(c);
+    }
+    let out = out.trim_end_matches("pt").trim_end_matches("ポイント");
+    if out.is_empty() {
+        return None;
+    }
+    out.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_read_as_typed_in_japan() {
+        assert_eq!(parse_int("１００"), Some(100));
+        assert_eq!(parse_int(" －５ "), Some(-5));
+        assert_eq!(parse_int("￥1,000"), Some(1000));
+        assert_eq!(parse_int("１，２００円"), Some(1200));
+        assert_eq!(parse_int("50pt"), Some(50));
+        assert_eq!(parse_int("7"), Some(7));
+        assert_eq!(parse_int(""), None);
+        assert_eq!(parse_int("十"), None);
+        assert_eq!(parse_int("1.5"), None);
+    }
 
     #[test]
     fn control_characters_and_length_are_checked() {

@@ -107,6 +107,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (18, "events", include_str!("../migrations/sqlite/0018_events.sql")),
     (19, "scenarios", include_str!("../migrations/sqlite/0019_scenarios.sql")),
     (20, "scenario_activation", include_str!("../migrations/sqlite/0020_scenario_activation.sql")),
+    (21, "events_by_kind", include_str!("../migrations/sqlite/0021_events_by_kind.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -129,6 +130,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (18, "events", include_str!("../migrations/postgres/0018_events.sql")),
     (19, "scenarios", include_str!("../migrations/postgres/0019_scenarios.sql")),
     (20, "scenario_activation", include_str!("../migrations/postgres/0020_scenario_activation.sql")),
+    (21, "events_by_kind", include_str!("../migrations/postgres/0021_events_by_kind.sql")),
 ];
 
 impl Store {

@@ -95,6 +95,19 @@ impl Store {
         rows.iter().map(event_from_row).collect()
     }
 
+    /// Events of `kind` that happened at or after `since_ms`, newest first, at most `limit`.
+    pub async fn events_since(&self, kind: EventKind, since_ms: i64, limit: i64) -> Result<Vec<Event>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM events WHERE kind = $1 AND occurred_at >= $2 ORDER BY id DESC LIMIT $3"
+        )))
+        .bind(kind.as_str())
+        .bind(since_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     /// Events not yet acted on, oldest first.
     pub async fn pending_events(&self, limit: i64) -> Result<Vec<Event>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(

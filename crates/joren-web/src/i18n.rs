@@ -29,8 +29,14 @@ impl Lang {
 pub struct Tr(pub Lang);
 
 /// The word tables: the shared one here, and each feature's beside its pages.
-const TABLES: &[&[(&str, &str, &str)]] =
-    &[MESSAGES, crate::ui::jobs::WORDS, crate::ui::scenarios::WORDS, crate::ui::tasks::WORDS, crate::public::WORDS];
+const TABLES: &[&[(&str, &str, &str)]] = &[
+    MESSAGES,
+    crate::ui::jobs::WORDS,
+    crate::ui::scenarios::WORDS,
+    crate::ui::scenario_editor::WORDS,
+    crate::ui::tasks::WORDS,
+    crate::public::WORDS,
+];
 
 /// Every (key, 日本語, English) of every table.
 fn all_words() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {

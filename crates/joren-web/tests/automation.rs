@@ -2,6 +2,8 @@
 //! clock the tests move. Both backends.
 
 mod common;
+#[path = "automation/editor.rs"]
+mod editor;
 
 use chrono::{TimeZone, Timelike};
 use common::{backends, spawn_with};

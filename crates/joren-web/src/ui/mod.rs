@@ -33,6 +33,7 @@ mod memberships;
 mod orders;
 mod perks;
 mod points;
+pub(crate) mod scenario_editor;
 pub(crate) mod scenarios;
 mod segments;
 pub(crate) mod tasks;
@@ -85,9 +86,12 @@ pub fn routes() -> Router<AppState> {
         .route("/perks/{id}", post(perks::update))
         .route("/scenarios", get(scenarios::list))
         .route("/scenarios/from-template", post(scenarios::from_template))
+        .route("/scenarios/new", get(scenario_editor::new_page).post(scenario_editor::create))
+        .route("/scenarios/{id}/edit", get(scenario_editor::edit_page).post(scenario_editor::update))
         .route("/scenarios/{id}", get(scenarios::show))
         .route("/scenarios/{id}/status", post(scenarios::set_status))
         .route("/scenarios/{id}/enrol", post(scenarios::enrol))
+        .route("/scenarios/{id}/broadcast", post(scenarios::broadcast))
         .route("/tasks", get(tasks::page))
         .route("/tasks/{id}/finish", post(tasks::finish))
         .route("/outbox", get(tasks::outbox))

@@ -72,6 +72,14 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("sc.enrol", "お客様を1人入れる", "Enrol one customer"),
     ("sc.customer_id", "顧客番号", "Customer number"),
     ("sc.enrolled", "お客様が入りました", "The customer entered"),
+    ("sc.broadcast", "保存セグメントの全員を入れる (一斉)", "Enrol a whole saved segment (broadcast)"),
+    (
+        "sc.broadcast_confirm",
+        "このセグメントの全員をシナリオに入れます。よろしいですか?",
+        "Enrol every member of this segment now?",
+    ),
+    ("sc.broadcast_done", "一斉に入れました。入った人数:", "Broadcast done. Customers entered:"),
+    ("sc.saved", "保存しました。新しく入るお客様はこの版で進みます。", "Saved. New entrants follow this version."),
     ("sc.not_enrolled", "入れませんでした (入る条件により対象外)", "Not entered (the entry rule keeps them out)"),
     ("sc.outbox", "送信したメールを見る", "See the mail it sent"),
     ("sc.trigger.order_placed", "注文があったとき (注文ごと)", "An order is placed (each order)"),
@@ -238,9 +246,9 @@ fn step_words(t: Tr, s: &Step) -> String {
         Step::WaitForOrder { timeout_days, then } => {
             format!("{}{timeout_days} · {}", t.t("sc.step.wait_order"), otherwise(then))
         }
-        Step::Check { filter, consent, otherwise: o } => {
+        Step::Check { filter, segment_id, consent, otherwise: o } => {
             let mut parts = Vec::new();
-            if filter.is_some() {
+            if filter.is_some() || segment_id.is_some() {
                 parts.push(t.t("sc.step.check.filter"));
             }
             if consent.is_some() {
@@ -272,6 +280,7 @@ fn step_words(t: Tr, s: &Step) -> String {
 pub(super) struct Flash {
     flash: Option<String>,
     error: Option<String>,
+    n: Option<u64>,
 }
 
 /// `GET /scenarios`
@@ -345,8 +354,10 @@ struct DetailPage {
     runs: Vec<Count>,
     sent: Vec<Count>,
     flash: Option<&'static str>,
+    entered: Option<u64>,
     error: Option<String>,
     can_write: bool,
+    segments: Vec<(i64, String)>,
     uplift_verdict: &'static str,
     uplift_rows: Vec<UpliftRow>,
     uplift_people: (usize, usize),
@@ -457,6 +468,8 @@ pub(super) async fn show(
         Some("paused") => Some("sc.paused_msg"),
         Some("enrolled") => Some("sc.enrolled"),
         Some("not_enrolled") => Some("sc.not_enrolled"),
+        Some("saved") => Some("sc.saved"),
+        Some("broadcast") => Some("sc.broadcast_done"),
         _ => None,
     };
     let up = s.app.scenario_uplift(id, 30).await.map_err(err)?;
@@ -482,9 +495,11 @@ pub(super) async fn show(
         steps,
         runs,
         sent,
+        entered: q.n.filter(|_| flash == Some("sc.broadcast_done")),
         flash,
         error: q.error,
         can_write: user.actor.role.can_write(),
+        segments: s.app.saved_segments().await.map_err(err)?.into_iter().map(|g| (g.id, g.name)).collect(),
         uplift_verdict,
         uplift_rows: uplift_rows(&up.uplift),
         uplift_people: (up.uplift.treated_n, up.uplift.control_n),
@@ -522,19 +537,7 @@ pub(super) async fn enrol(
     Checked { user, t, form }: Checked<EnrolForm>,
 ) -> UiResult {
     let back = format!("/scenarios/{id}");
-    let digits: String = form
-        .customer_id
-        .trim()
-        .chars()
-        .map(|c| {
-            if ('０'..='９').contains(&c) {
-                char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c)
-            } else {
-                c
-            }
-        })
-        .collect();
-    let Ok(customer) = digits.parse::<i64>() else {
+    let Some(customer) = joren_core::text::parse_int(&form.customer_id) else {
         return Ok(back_with_error(&back, t.t("sc.customer_id")));
     };
     match s.app.enrol_customer(&user.actor, id, customer).await {
@@ -543,6 +546,25 @@ pub(super) async fn enrol(
         Err(AppError::NotFound(_)) | Err(AppError::Conflict(_)) | Err(AppError::Validation(_)) => {
             Ok(back_with_error(&back, t.t("sc.not_enrolled")))
         }
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct BroadcastForm {
+    segment_id: i64,
+}
+
+/// `POST /scenarios/{id}/broadcast`: every member of a saved segment enters now.
+pub(super) async fn broadcast(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    Checked { user, t, form }: Checked<BroadcastForm>,
+) -> UiResult {
+    let back = format!("/scenarios/{id}");
+    match s.app.broadcast(&user.actor, id, form.segment_id).await {
+        Ok(n) => Ok(Redirect::to(&format!("{back}?flash=broadcast&n={n}")).into_response()),
+        Err(AppError::Conflict(_)) => Ok(back_with_error(&back, t.t("sc.not_enrolled"))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
