@@ -345,6 +345,16 @@ async fn a_scenario_from_a_template_runs_and_its_call_is_done_on_the_tasks_page(
         assert!(text(&c, "#flash").await.contains("下書き"));
         let steps = text(&c, "#scenario-steps").await;
         assert!(steps.contains("待つ 2日") && steps.contains("電話の予定"), "the timeline in words: {steps}");
+        // In the editor: add a last step that tags the customer, and save a new version.
+        c.find(Locator::Id("edit-scenario")).await?.click().await?;
+        c.wait().for_element(Locator::Id("scenario-form")).await?;
+        c.find(Locator::Css("#add-kind option[value=tag]")).await?.click().await?;
+        c.find(Locator::Id("add-step")).await?.click().await?;
+        c.wait().for_element(Locator::Css("input[name$='.tag_add']")).await?.send_keys("フォロー済み").await?;
+        c.find(Locator::Id("save-scenario")).await?.click().await?;
+        c.wait().for_element(Locator::Id("flash")).await?;
+        let steps = text(&c, "#scenario-steps").await;
+        assert!(steps.contains("タグを付ける: フォロー済み"), "the added step is last: {steps}");
         c.find(Locator::Id("activate")).await?.click().await?;
         c.wait().for_element(Locator::Id("pause")).await?;
         assert_eq!(text(&c, "#scenario-status").await, "有効");
