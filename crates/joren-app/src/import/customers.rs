@@ -1,0 +1,288 @@
+//! Customer rows: a row read into a customer (names split, flags, consents), the resolver that
+//! finds who a row already is (external id, email, phone) and creates the new ones in
+//! batches, and the customers import itself.
+
+use super::*;
+
+pub(super) fn split_name(full: &str) -> (String, String) {
+    let mut parts = full.split(|c: char| c.is_whitespace()).filter(|s| !s.is_empty());
+    let first = parts.next().unwrap_or_default().to_string();
+    let rest: Vec<&str> = parts.collect();
+    (first, rest.join(" "))
+}
+
+fn parse_flag(field: &str, v: &str) -> Result<bool, joren_core::FieldError> {
+    match v.trim().to_lowercase().as_str() {
+        "1" | "true" | "yes" | "y" | "はい" | "可" | "許可" | "希望" | "希望する" | "○" | "〇" | "済" => {
+            Ok(true)
+        }
+        "0" | "false" | "no" | "n" | "いいえ" | "不可" | "拒否" | "希望しない" | "×" | "否" => Ok(false),
+        _ => Err(joren_core::FieldError::new(field, format!("はい/いいえ として読めません: {v}"))),
+    }
+}
+
+/// A customers-file row: the fields as given, the validated profile, and consents.
+type ParsedCustomer = (CustomerInput, CustomerProfile, Vec<(String, bool)>);
+
+/// The customer fields of a row, validated into a profile; every bad field is reported.
+fn customer_row(row: &Row<'_>) -> Result<ParsedCustomer, joren_core::FieldErrors> {
+    let mut errors = joren_core::FieldErrors::default();
+    let s = |f: &str| row.get(f).map(str::to_string);
+    let mut input = CustomerInput {
+        family_name: s("family_name"),
+        given_name: s("given_name"),
+        family_name_kana: s("family_name_kana"),
+        given_name_kana: s("given_name_kana"),
+        company_name: s("company_name"),
+        email: s("email"),
+        phone: s("phone"),
+        line_user_id: s("line_user_id"),
+        birthday: s("birthday"),
+        postal_code: s("postal_code"),
+        prefecture: s("prefecture"),
+        city: s("city"),
+        street: s("street"),
+        building: s("building"),
+        notes: s("notes"),
+        preferences: s("preferences"),
+        acquisition_source: s("acquisition_source"),
+        acquisition_campaign: s("acquisition_campaign"),
+        ..Default::default()
+    };
+    if let Some(full) = row.get("full_name")
+        && input.family_name.is_none()
+    {
+        let (f, g) = split_name(full);
+        input.family_name = Some(f);
+        input.given_name = Some(g);
+    }
+    if let Some(full) = row.get("full_name_kana")
+        && input.family_name_kana.is_none()
+    {
+        let (f, g) = split_name(full);
+        input.family_name_kana = Some(f);
+        input.given_name_kana = Some(g);
+    }
+    if let Some(k) = row.get("kind") {
+        input.kind = Some(match k {
+            "法人" | "会社" | "account" | "company" | "B2B" => "account".into(),
+            "個人" | "person" | "B2C" => "person".into(),
+            other => other.into(),
+        });
+    } else if input.company_name.is_some() && input.family_name.is_none() {
+        input.kind = Some("account".into());
+    }
+    if let Some(g) = row.get("gender") {
+        input.gender = Some(match g {
+            "男" | "男性" | "M" | "m" | "Male" => "male".into(),
+            "女" | "女性" | "F" | "f" | "Female" => "female".into(),
+            "その他" => "other".into(),
+            "未回答" | "無回答" => "unspecified".into(),
+            other => other.into(),
+        });
+    }
+    if let Some(t) = row.get("tags") {
+        input.tags = Some(t.split([',', ';', '、', '|', '，']).map(|s| s.trim().to_string()).collect());
+    }
+    let mut consents = Vec::new();
+    for ch in ["email", "sms", "line", "dm"] {
+        let field = format!("consent_{ch}");
+        if let Some(v) = row.get(&field)
+            && let Some(b) = errors.take(parse_flag(&field, v))
+        {
+            consents.push((ch.to_string(), b));
+        }
+    }
+    match input.clone().apply(CustomerProfile::default()) {
+        Ok(profile) if errors.is_empty() => Ok((input, profile, consents)),
+        Ok(_) => Err(errors),
+        Err(mut profile_errors) => {
+            profile_errors.0.extend(errors.0);
+            Err(profile_errors)
+        }
+    }
+}
+
+/// A customer waiting to be created in the next batch, with the keys that identify it.
+struct PendingCustomer {
+    profile: CustomerProfile,
+    external_ids: Vec<ExternalId>,
+    consents: Vec<(String, bool)>,
+    keys: Vec<String>,
+}
+
+fn identity_keys(system: &str, external_id: Option<&str>, profile: &CustomerProfile) -> Vec<String> {
+    let mut keys = Vec::new();
+    if let Some(x) = external_id {
+        keys.push(format!("x:{system}:{x}"));
+    }
+    if let Some(e) = &profile.email {
+        keys.push(format!("e:{e}"));
+    }
+    if let Some(p) = &profile.phone {
+        keys.push(format!("p:{p}"));
+    }
+    keys
+}
+
+/// Resolves customers by identity keys, caching what it learned, and creates new ones in batches.
+pub(super) struct CustomerResolver {
+    system: String,
+    known: HashMap<String, i64>,
+    pending: Vec<PendingCustomer>,
+    pending_keys: HashMap<String, usize>,
+}
+
+impl CustomerResolver {
+    pub(super) fn new(system: &str) -> Self {
+        Self { system: system.to_string(), known: HashMap::new(), pending: Vec::new(), pending_keys: HashMap::new() }
+    }
+
+    /// Loads every existing customer's keys once, so matching rows costs no queries.
+    pub(super) async fn preload(&mut self, app: &App) -> Result<()> {
+        // Rows come newest first; inserting oldest last makes the oldest customer win.
+        for (key, id) in app.store.customer_identity_keys(&self.system).await? {
+            self.known.insert(key, id);
+        }
+        Ok(())
+    }
+
+    pub(super) fn lookup(&self, external_id: Option<&str>, profile: &CustomerProfile) -> Option<i64> {
+        identity_keys(&self.system, external_id, profile).iter().find_map(|k| self.known.get(k).copied())
+    }
+
+    pub(super) fn pending_index(&self, external_id: Option<&str>, profile: &CustomerProfile) -> Option<usize> {
+        identity_keys(&self.system, external_id, profile).iter().find_map(|k| self.pending_keys.get(k).copied())
+    }
+
+    pub(super) fn queue(
+        &mut self,
+        external_id: Option<&str>,
+        profile: CustomerProfile,
+        consents: Vec<(String, bool)>,
+    ) -> usize {
+        let keys = identity_keys(&self.system, external_id, &profile);
+        let idx = self.pending.len();
+        for k in &keys {
+            self.pending_keys.insert(k.clone(), idx);
+        }
+        let external_ids = external_id
+            .map(|x| vec![ExternalId { system: self.system.clone(), external_id: x.to_string() }])
+            .unwrap_or_default();
+        self.pending.push(PendingCustomer { profile, external_ids, consents, keys });
+        idx
+    }
+
+    /// Creates the queued customers in one transaction; returns their ids by queue index.
+    pub(super) async fn flush(&mut self, app: &App) -> Result<Vec<i64>> {
+        if self.pending.is_empty() {
+            return Ok(Vec::new());
+        }
+        let batch: Vec<_> =
+            self.pending.iter().map(|p| (p.profile.clone(), p.external_ids.clone(), p.consents.clone())).collect();
+        let ids = app.store.create_customers_batch(&batch, &format!("import:{}", self.system)).await?;
+        for (p, id) in self.pending.iter().zip(&ids) {
+            for k in &p.keys {
+                self.known.insert(k.clone(), *id);
+            }
+        }
+        self.pending.clear();
+        self.pending_keys.clear();
+        Ok(ids)
+    }
+}
+
+impl App {
+    pub(super) async fn import_customers<R: Read + Send>(
+        &self,
+        o: &mut Opened<R>,
+        system: &str,
+        options: &ImportOptions,
+        report: &mut ImportReport,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<()> {
+        let mut resolver = CustomerResolver::new(system);
+        resolver.preload(self).await?;
+        let mut pending_lines: Vec<u64> = Vec::new();
+        let mut rec = csv::StringRecord::new();
+        loop {
+            match read_row(o, &mut rec, report) {
+                Some(false) => break,
+                Some(true) => {}
+                None => continue,
+            }
+            report.rows += 1;
+            let line = rec.position().map(|p| p.line()).unwrap_or(report.rows + 1);
+            if rec.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            let row = Row { rec: &rec, mapping: &o.mapping };
+            let external_id = row.get("external_id").map(str::to_string);
+            let (input, profile, consents) = match customer_row(&row) {
+                Ok(v) => v,
+                Err(errors) => {
+                    report.rejected.push(Reject { line, reason: errors.to_string(), record: record_cells(&rec) });
+                    continue;
+                }
+            };
+            if let Some(i) = resolver.pending_index(external_id.as_deref(), &profile) {
+                report.rejected.push(Reject {
+                    line,
+                    reason: format!("同じファイルの {} 行目と同じ顧客です (ID・メール・電話が一致)", pending_lines[i]),
+                    record: record_cells(&rec),
+                });
+                continue;
+            }
+            match resolver.lookup(external_id.as_deref(), &profile) {
+                Some(id) => {
+                    let current = self.store.get_customer(id).await?;
+                    let updated = match input.apply(current.profile.clone()) {
+                        Ok(updated) => updated,
+                        Err(errors) => {
+                            report.rejected.push(Reject {
+                                line,
+                                reason: errors.to_string(),
+                                record: record_cells(&rec),
+                            });
+                            continue;
+                        }
+                    };
+                    if let Some(x) = &external_id {
+                        let ext = ExternalId { system: system.to_string(), external_id: x.clone() };
+                        if let Err(e) = self.store.add_external_id(id, &ext).await {
+                            report.rejected.push(Reject { line, reason: e.to_string(), record: record_cells(&rec) });
+                            continue;
+                        }
+                    }
+                    if updated != current.profile {
+                        self.store.update_customer(id, &updated).await?;
+                        report.updated += 1;
+                    } else {
+                        report.unchanged += 1;
+                    }
+                    for key in identity_keys(system, external_id.as_deref(), &updated) {
+                        resolver.known.entry(key).or_insert(id);
+                    }
+                    for (ch, granted) in consents {
+                        let current_state = current.consents.iter().find(|c| c.channel == ch).map(|c| c.granted);
+                        if current_state != Some(granted) {
+                            self.store.set_consent(id, &ch, granted, &format!("import:{system}"), None).await?;
+                        }
+                    }
+                }
+                None => {
+                    resolver.queue(external_id.as_deref(), profile, consents);
+                    pending_lines.push(line);
+                    if resolver.pending.len() >= options.batch_size {
+                        report.created += resolver.flush(self).await?.len() as u64;
+                        pending_lines.clear();
+                        progress(report.rows);
+                    }
+                }
+            }
+        }
+        report.created += resolver.flush(self).await?.len() as u64;
+        progress(report.rows);
+        Ok(())
+    }
+}
