@@ -20,6 +20,10 @@ use crate::ranks::{
 use crate::{Result, Store, StoreError, from_ms, now_ms, to_ms};
 use joren_core::programme::EarnBreakdown;
 
+mod adjust;
+
+mod import;
+
 /// A stored order with its items and adjustments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Order {
@@ -534,106 +538,6 @@ impl Store {
         })
     }
 
-    /// Records a refund (or, with `cancel`, a cancellation of the whole order) as a new entry
-    /// and updates the derived status. Validated against the current state under a lock. In
-    /// the same transaction: with a points programme the order's points are taken back, the
-    /// audit entry is written (when `by` is given) and the customer event (unless `history`).
-    pub async fn adjust_order(&self, order_id: i64, a: Adjustment<'_>) -> Result<(Order, Option<OrderPoints>)> {
-        let Adjustment { cancel, amount, reason, by, points, history } = a;
-        let actor = by.and_then(|w| w.user_id);
-        let mut tx = self.begin_write().await?;
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1{}",
-            self.for_update()
-        )))
-        .bind(order_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound("order"))?;
-        let order = order_from_row(&row)?;
-        let (kind, amount, status) = if cancel {
-            if order.status != OrderStatus::Completed {
-                return Err(StoreError::Invalid(joren_core::FieldError::new(
-                    "status",
-                    format!("{} の注文はキャンセルできません (返金を使ってください)", order.status.as_str()),
-                )));
-            }
-            ("cancel", order.total, OrderStatus::Cancelled)
-        } else {
-            let amount = joren_core::order::refund_amount(amount, order.total, order.refunded, order.status)?;
-            ("refund", amount, OrderStatus::derive(order.total, order.refunded + amount, false))
-        };
-        let refunded = if cancel { order.refunded } else { order.refunded + amount };
-        sqlx::query(
-            "INSERT INTO order_adjustments (order_id, kind, amount, reason, created_by, at) VALUES ($1,$2,$3,$4,$5,$6)",
-        )
-        .bind(order_id)
-        .bind(kind)
-        .bind(amount)
-        .bind(reason)
-        .bind(actor)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE orders SET refunded = $1, status = $2 WHERE id = $3")
-            .bind(refunded)
-            .bind(status.as_str())
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await?;
-        if !history {
-            let event = if cancel { EventKind::OrderCancelled } else { EventKind::OrderRefunded };
-            let detail = serde_json::json!({"amount": amount, "refunded": refunded, "status": status.as_str()});
-            crate::events::insert(&mut tx, event, order.customer_id, "order", order_id, &detail).await?;
-        }
-        let moved = match points {
-            Some(p) => {
-                let refunded_for_points = if cancel { order.total } else { refunded };
-                self.lock_live_customer(&mut tx, order.customer_id).await?;
-                Some(
-                    self.reverse_for_order(&mut tx, order_id, order.customer_id, refunded_for_points, order.total, p)
-                        .await?,
-                )
-            }
-            None => None,
-        };
-        if let Some(who) = by {
-            let (action, detail) = if cancel {
-                ("order.cancel", serde_json::json!({"reason": reason, "points": moved}))
-            } else {
-                ("order.refund", serde_json::json!({"amount": amount, "reason": reason, "points": moved}))
-            };
-            let mut batch = Batch::new(self.backend());
-            crate::audit::push(&mut batch, who, action, "order", &order_id.to_string(), &detail);
-            batch.run(&mut tx).await?;
-        }
-        tx.commit().await?;
-        Ok((self.get_order(order_id).await?, moved))
-    }
-
-    /// Drops the secondary indexes of `orders` before a large load into a (nearly) empty table,
-    /// so they are built once, sorted, at its end by [`Store::ensure_order_indexes`] instead of
-    /// row by row (a third of SQLite's work for a million orders). The unique index on
-    /// `external_id` stays, so idempotency holds throughout; queries stay correct, only slower,
-    /// until the indexes are back. [`Store::migrate`] restores them if a load was cut off.
-    pub async fn defer_order_indexes(&self) -> Result<()> {
-        for (name, _) in ORDER_SECONDARY_INDEXES {
-            sqlx::query(AssertSqlSafe(format!("DROP INDEX IF EXISTS {name}"))).execute(&self.pool).await?;
-        }
-        Ok(())
-    }
-
-    /// Creates whichever secondary indexes of `orders` are missing (see
-    /// [`Store::defer_order_indexes`]).
-    pub async fn ensure_order_indexes(&self) -> Result<()> {
-        for (name, on) in ORDER_SECONDARY_INDEXES {
-            sqlx::query(AssertSqlSafe(format!("CREATE INDEX IF NOT EXISTS {name} ON {on}")))
-                .execute(&self.pool)
-                .await?;
-        }
-        Ok(())
-    }
-
     /// Total number of orders.
     pub async fn count_orders(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM orders").fetch_one(&self.pool).await?)
@@ -652,113 +556,7 @@ impl Store {
         }
         Ok(out)
     }
-
-    /// Inserts many already-validated orders in one transaction (bulk import, demo). Orders
-    /// whose `external_id` already exists (or repeats within the batch) are skipped (`None`);
-    /// returns the new ids in input order. Uses multi-row `INSERT`s with ids reserved up front
-    /// (the SQLite write lock or PostgreSQL's sequence), so a million orders take seconds.
-    pub async fn insert_orders_batch(&self, orders: &[(OrderDraft, String)]) -> Result<Vec<Option<i64>>> {
-        let mut tx = self.begin_bulk_write().await?;
-        let mut existing = std::collections::HashSet::new();
-        let ext: Vec<&str> = orders.iter().filter_map(|(d, _)| d.external_id.as_deref()).collect();
-        for chunk in ext.chunks(500) {
-            let sql =
-                format!("SELECT external_id FROM orders WHERE external_id IN ({})", self.placeholders(1, chunk.len()));
-            let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
-            for e in chunk {
-                q = q.bind(*e);
-            }
-            existing.extend(q.fetch_all(&mut *tx).await?);
-        }
-        let keep: Vec<bool> = orders
-            .iter()
-            .map(|(d, _)| match &d.external_id {
-                None => true,
-                Some(e) => existing.insert(e.clone()),
-            })
-            .collect();
-        let n = keep.iter().filter(|k| **k).count();
-        let mut ids = self.reserve_ids(&mut tx, "orders", n).await?.into_iter();
-        let now = now_ms();
-        let mut out = Vec::with_capacity(orders.len());
-        let mut order_rows = Vec::with_capacity(n);
-        let mut item_rows = Vec::new();
-        for ((d, hash), k) in orders.iter().zip(&keep) {
-            if !*k {
-                out.push(None);
-                continue;
-            }
-            let id = ids.next().ok_or_else(|| StoreError::Conflict("id reservation ran short".into()))?;
-            out.push(Some(id));
-            order_rows.push(vec![
-                Val::Int(id),
-                Val::Int(d.customer_id),
-                Val::OptText(d.external_id.clone()),
-                Val::Text(hash.clone()),
-                Val::Int(to_ms(d.ordered_at)),
-                Val::Text(d.channel.clone()),
-                Val::Text(d.currency.clone()),
-                Val::Int(d.prices_include_tax as i64),
-                Val::Int(d.subtotal),
-                Val::Int(d.shipping),
-                Val::Int(d.discount),
-                Val::Int(d.tax),
-                Val::Int(d.total),
-                Val::Int(0),
-                Val::Text(OrderStatus::Completed.as_str().into()),
-                Val::Text(d.note.clone()),
-                Val::Int(now),
-            ]);
-            for (i, it) in d.items.iter().enumerate() {
-                item_rows.push(vec![
-                    Val::Int(id),
-                    Val::Int(i as i64 + 1),
-                    Val::Text(it.sku.clone()),
-                    Val::Text(it.name.clone()),
-                    Val::Text(it.category.clone()),
-                    Val::Int(it.quantity),
-                    Val::Int(it.unit_price),
-                    Val::Int(it.tax_rate),
-                    Val::Int(it.amount),
-                ]);
-            }
-        }
-        self.bulk_insert(&mut tx, "orders", &ORDER_INSERT_COLUMNS, order_rows).await?;
-        self.bulk_insert(
-            &mut tx,
-            "order_items",
-            &["order_id", "line_no", "sku", "name", "category", "quantity", "unit_price", "tax_rate", "amount"],
-            item_rows,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(out)
-    }
 }
-
-/// The non-unique indexes of `orders`, as migration 0001 creates them on both backends.
-const ORDER_SECONDARY_INDEXES: [(&str, &str); 2] =
-    [("orders_customer", "orders(customer_id, ordered_at)"), ("orders_ordered_at", "orders(ordered_at)")];
-
-const ORDER_INSERT_COLUMNS: [&str; 17] = [
-    "id",
-    "customer_id",
-    "external_id",
-    "request_hash",
-    "ordered_at",
-    "channel",
-    "currency",
-    "prices_include_tax",
-    "subtotal",
-    "shipping",
-    "discount",
-    "tax",
-    "total",
-    "refunded",
-    "status",
-    "note",
-    "created_at",
-];
 
 /// Adds the order (with id `id`) and its lines to `batch`.
 fn push_order(batch: &mut Batch, id: i64, d: &OrderDraft, request_hash: &str) {
