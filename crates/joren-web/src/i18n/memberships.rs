@@ -1,0 +1,35 @@
+//! Memberships: words (key, 日本語, English).
+
+pub(crate) const WORDS: &[(&str, &str, &str)] = &[
+    ("memberships.title", "会員・サブスクリプション", "Memberships"),
+    ("memberships.none", "会員プランへの加入はありません", "No memberships"),
+    ("memberships.started", "開始日", "Started"),
+    ("memberships.paid_until", "お支払い済み期間の終わり", "Paid until"),
+    ("memberships.renewals", "更新回数", "Renewals"),
+    ("memberships.active", "有効", "Active"),
+    ("memberships.paused", "休止中", "Paused"),
+    ("memberships.cancelled", "解約済み", "Cancelled"),
+    ("memberships.renew", "更新 (次の期間)", "Renew (next period)"),
+    ("memberships.pause", "休止", "Pause"),
+    ("memberships.resume", "再開", "Resume"),
+    ("memberships.cancel", "解約", "Cancel"),
+    ("memberships.start", "会員プランに加入", "Start a membership"),
+    ("memberships.done", "会員情報を更新しました", "Membership updated"),
+    ("memberships.period_months", "期間 (か月)", "Period (months)"),
+    ("memberships.reasons", "解約理由", "Why members left"),
+    ("memberships.retention", "継続率 (コホート)", "Retention (cohort)"),
+    ("memberships.cohort", "開始月", "Start month"),
+    ("memberships.period", "期間", "Period"),
+    ("memberships.observed", "実績", "Observed"),
+    ("memberships.projected", "sBG モデルの予測", "sBG projection"),
+    (
+        "memberships.retention_help",
+        "同じ月に加入した会員のうち、各期間の後も継続している割合。点線は shifted-beta-geometric モデル (Fader & Hardie 2007) による予測です。",
+        "Share of the members who joined in one month still subscribed after each period; the dashed line is the shifted-beta-geometric model's projection (Fader & Hardie 2007).",
+    ),
+    (
+        "memberships.no_cohort",
+        "10人以上が同じ月に加入し、2期間以上経過したコホートがまだありません",
+        "No start month yet with 10 or more members and two whole periods behind it",
+    ),
+];

@@ -1,0 +1,36 @@
+//! Perks (特典): words (key, 日本語, English).
+
+pub(crate) const WORDS: &[(&str, &str, &str)] = &[
+    ("perks.title", "会員特典", "Member perks"),
+    ("perks.member_title", "ご利用いただける特典", "Perks"),
+    (
+        "perks.help",
+        "特典は、ランク・会員プラン・セグメントのいずれかの条件を満たすお客様が利用できます。",
+        "A perk is open to customers who meet any one of its conditions: a rank, a membership plan or a segment.",
+    ),
+    ("perks.none", "特典はまだありません", "No perks yet"),
+    ("perks.name", "特典名", "Perk"),
+    ("perks.kind", "種類", "Kind"),
+    ("perks.description", "説明", "Description"),
+    ("perks.gates", "対象", "Open to"),
+    (
+        "perks.gates_help",
+        "対象を1つ以上選んでください (いずれかを満たせば利用できます)",
+        "Choose one or more conditions (any one opens the perk)",
+    ),
+    ("perks.rank_from", "ランク以上:", "Rank from:"),
+    ("perks.plan", "会員プラン:", "Membership:"),
+    ("perks.segment", "セグメント:", "Segment:"),
+    ("perks.on", "提供中", "Offered"),
+    ("perks.off", "終了", "Ended"),
+    ("perks.end", "提供を終了", "End"),
+    ("perks.new", "新しい特典", "New perk"),
+    ("perks.create", "特典を作成", "Create perk"),
+    ("perks.needs", "条件:", "Needs"),
+    ("perks.or", " または ", " or "),
+    ("perks.kind.priority_booking", "優先予約", "Priority booking"),
+    ("perks.kind.limited_product", "限定商品・先行販売", "Limited products, pre-sales"),
+    ("perks.kind.event", "イベント", "Events"),
+    ("perks.kind.content", "限定コンテンツ", "Exclusive content"),
+    ("perks.kind.other", "その他", "Other"),
+];
