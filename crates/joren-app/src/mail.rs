@@ -10,7 +10,8 @@
 //! SMTP has no idempotency: a worker killed after the server accepted a message and before
 //! the outbox row was marked sent leaves the row `sending`; when its lease runs out another
 //! worker sends it again. So at most the messages a worker had claimed at a crash (one batch,
-//! [`DELIVERY_BATCH`]) are doubled; none is lost. In test mode (the demo's default) nothing is sent: the rendered message is kept in
+//! [`DELIVERY_BATCH`]) are doubled; none is lost. In test mode (the demo's default) nothing is
+//! sent: the rendered message is kept in
 //! the outbox as sent, to be read there.
 
 use chrono::{DateTime, NaiveTime, Timelike, Utc};

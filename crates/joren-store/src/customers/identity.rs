@@ -1,4 +1,5 @@
-//! Who a customer is outside Joren: external ids from other systems, finding a customer by id, email or phone, and their contacts (people at a company).
+//! Who a customer is outside Joren: external ids from other systems, finding a customer by id,
+//! email or phone, and their contacts (people at a company).
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Merging two customers into one: orders, points, contacts, identities and history move to the survivor; the other is kept as merged.
+//! Merging two customers into one: orders, points, contacts, identities and history move to the
+//! survivor; the other is kept as merged.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Refunds and cancellations: an order adjusted in one transaction with its points reversed, its event and its audit entry.
+//! Refunds and cancellations: an order adjusted in one transaction with its points reversed, its
+//! event and its audit entry.
 
 use super::*;
 

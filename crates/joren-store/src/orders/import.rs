@@ -1,4 +1,5 @@
-//! Orders written in bulk by an import: many orders and their lines in one batch, with the secondary indexes dropped for the load and rebuilt after.
+//! Orders written in bulk by an import: many orders and their lines in one batch, with the
+//! secondary indexes dropped for the load and rebuilt after.
 
 use super::*;
 

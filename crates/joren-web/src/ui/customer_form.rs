@@ -1,4 +1,5 @@
-//! The new and edit customer form: every field as typed kept on a refusal, each message beside its field.
+//! The new and edit customer form: every field as typed kept on a refusal, each message beside its
+//! field.
 
 use super::*;
 

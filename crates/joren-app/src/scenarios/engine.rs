@@ -1,0 +1,397 @@
+//! The engine: events dispatched into exits, wake-ups and enrolments; the daily triggers; due runs
+//! moved on step by step (waits, checks, mail into the outbox, tasks, tags, points), each in one
+//! transaction fenced by its step.
+
+use super::*;
+
+impl App {
+    /// One pass of the engine: acts on new events, moves due runs on, delivers due messages.
+    pub async fn automate_once(&self) -> Result<AutomationPass> {
+        let (events, enrolled) = self.dispatch_events().await?;
+        let steps = self.advance_due_runs().await?;
+        let messages = self.deliver_messages().await?;
+        Ok(AutomationPass { events, enrolled, steps, messages })
+    }
+
+    /// Acts on events not yet dispatched: exits (an order, an unsubscribe), wake-ups of runs
+    /// waiting for an order, and enrolments of the scenarios they trigger. Answers (events,
+    /// enrolments planned).
+    pub async fn dispatch_events(&self) -> Result<(usize, u64)> {
+        let events = self.store.pending_events(DISPATCH_BATCH).await?;
+        if events.is_empty() {
+            return Ok((0, 0));
+        }
+        let active = self.active_definitions().await?;
+        let now = self.config.clock.now_ms();
+        let on_order: Vec<i64> = active.iter().filter(|(_, d)| d.exit.on_order).map(|(s, _)| s.id).collect();
+        let on_unsub: Vec<i64> = active.iter().filter(|(_, d)| d.exit.on_unsubscribe).map(|(s, _)| s.id).collect();
+        let mut planned = 0;
+        let mut out = Vec::with_capacity(events.len());
+        for e in &events {
+            let mut fx = EventEffects::default();
+            if let (Some(customer), Some(kind)) = (e.customer_id, EventKind::parse(&e.kind)) {
+                match kind {
+                    EventKind::OrderPlaced => {
+                        fx.exits.push((customer, on_order.clone(), "ordered".into()));
+                        fx.wake_for_order.push(customer);
+                    }
+                    EventKind::ConsentChanged
+                        if e.payload["channel"] == "email" && e.payload["granted"] == serde_json::json!(false) =>
+                    {
+                        fx.exits.push((customer, on_unsub.clone(), "unsubscribed".into()));
+                    }
+                    _ => {}
+                }
+                for (s, d) in &active {
+                    // An event from before the scenario was switched on starts nothing.
+                    let after_activation = s.activated_at_ms.is_none_or(|at| e.occurred_at.timestamp_millis() >= at);
+                    if after_activation && d.trigger.matches(kind, &e.payload) {
+                        let (occurrence, order) = match kind {
+                            EventKind::OrderPlaced => (format!("order:{}", e.entity_id), e.entity_id.parse().ok()),
+                            _ => (format!("event:{}", e.id), None),
+                        };
+                        fx.enrol.push(enrolment(s, d, customer, occurrence, order, now));
+                        planned += 1;
+                    }
+                }
+            }
+            out.push((e.id, fx));
+        }
+        if self.store.apply_event_effects(&out, now).await? { Ok((events.len(), planned)) } else { Ok((0, 0)) }
+    }
+
+    /// The daily time-based triggers for local day `day`: birthdays and N days after the
+    /// first or last purchase. Occurrences are keyed by the day, so running it twice enrols
+    /// once.
+    pub async fn enrol_daily(&self, day: chrono::NaiveDate) -> Result<u64> {
+        let active: Vec<_> = self
+            .active_definitions()
+            .await?
+            .into_iter()
+            .filter(|(_, d)| matches!(d.trigger, Trigger::Birthday | Trigger::DaysAfterPurchase { .. }))
+            .collect();
+        if active.is_empty() {
+            return Ok(0);
+        }
+        let now = self.config.clock.now_ms();
+        let tz = self.tz();
+        let mut batch = Vec::new();
+        for (customer, first, last, birthday) in self.store.customer_dates().await? {
+            for (s, d) in &active {
+                if daily_hit(&d.trigger, day, tz, first, last, birthday.as_deref()) {
+                    batch.push(enrolment(s, d, customer, format!("day:{day}"), None, now));
+                }
+            }
+        }
+        let mut n = 0;
+        for chunk in batch.chunks(5_000) {
+            n += self.store.enrol(chunk, now).await?;
+        }
+        Ok(n)
+    }
+
+    /// Moves on every run whose next step is due. Answers how many advanced.
+    pub async fn advance_due_runs(&self) -> Result<usize> {
+        let now = self.now();
+        let runs = self.store.due_runs(now.timestamp_millis(), ADVANCE_BATCH).await?;
+        // Each scenario version's definition and pause state, read once per pass.
+        let mut defs: HashMap<(i64, i64), Option<Definition>> = HashMap::new();
+        let mut paused: HashMap<i64, bool> = HashMap::new();
+        for run in &runs {
+            let key = (run.scenario_id, run.version);
+            if let std::collections::hash_map::Entry::Vacant(slot) = defs.entry(key) {
+                let def = self
+                    .store
+                    .scenario_version(run.scenario_id, run.version)
+                    .await?
+                    .and_then(|v| serde_json::from_value::<Definition>(v).ok());
+                slot.insert(def);
+            }
+            if let std::collections::hash_map::Entry::Vacant(slot) = paused.entry(run.scenario_id) {
+                slot.insert(self.store.scenario(run.scenario_id).await?.is_some_and(|s| s.status == "paused"));
+            }
+        }
+        // Runs advance side by side (on SQLite their commits share a group commit); each
+        // advance is fenced by its step, so two workers never write one twice.
+        use futures_util::StreamExt;
+        let results: Vec<Result<bool>> = futures_util::stream::iter(runs)
+            .filter(|run| std::future::ready(!paused[&run.scenario_id]))
+            .filter_map(|run| {
+                let def = defs[&(run.scenario_id, run.version)].clone();
+                std::future::ready(def.map(|d| (run, d)))
+            })
+            .map(|(run, def)| async move {
+                let plan = match self.plan_advance(&run, &def, now).await {
+                    Ok(plan) => plan,
+                    Err(e) => {
+                        tracing::warn!(run = run.id, error = %e, "scenario step failed");
+                        RunAdvance {
+                            step: run.step,
+                            state: "failed".into(),
+                            last_error: Some(e.to_string()),
+                            ..Default::default()
+                        }
+                    }
+                };
+                Ok(self.store.advance_run(run.id, run.step, &plan, now.timestamp_millis()).await?)
+            })
+            .buffer_unordered(ADVANCE_CONCURRENCY)
+            .collect()
+            .await;
+        let mut advanced = 0;
+        for r in results {
+            advanced += usize::from(r?);
+        }
+        Ok(advanced)
+    }
+
+    /// What advancing `run` now writes: the steps from where it stands up to the next wait.
+    pub(super) async fn plan_advance(&self, run: &Run, def: &Definition, now: DateTime<Utc>) -> Result<RunAdvance> {
+        let steps = &def.steps;
+        let mut a = RunAdvance { state: "waiting".into(), ..Default::default() };
+        let mut i = run.step as usize;
+        // A run woken by an order while it waited for one takes the wait's "then".
+        if run.waiting_for_order == 2
+            && let Some(Step::WaitForOrder { then, .. }) = i.checked_sub(1).and_then(|w| steps.get(w))
+        {
+            match then {
+                Otherwise::Exit => {
+                    a.step = i as i64;
+                    a.state = "exited".into();
+                    a.exit_reason = Some("ordered".into());
+                    return Ok(a);
+                }
+                Otherwise::Skip(n) => i += *n as usize,
+            }
+        }
+        let mut ctx: Option<(joren_store::Customer, template::Context)> = None;
+        let mut guard = 0;
+        loop {
+            guard += 1;
+            if guard > steps.len() + 2 {
+                return Err(AppError::Internal("scenario steps did not end".into()));
+            }
+            let Some(step) = steps.get(i) else {
+                a.state = "done".into();
+                a.due_at_ms = None;
+                break;
+            };
+            if step.is_wait() {
+                let until = wait_until(step, now, self.tz())
+                    .ok_or_else(|| AppError::Internal(format!("step {i}: the wait has no end")))?;
+                a.due_at_ms = Some(until.timestamp_millis());
+                a.waiting_for_order = i64::from(matches!(step, Step::WaitForOrder { .. }));
+                i += 1;
+                break;
+            }
+            if ctx.is_none() {
+                let used = template_variables(def);
+                ctx = Some(self.message_context(run.customer_id, run.order_id, &used).await?);
+            }
+            let (customer, vars) = ctx.as_ref().expect("loaded above");
+            match step {
+                Step::Check { filter, segment_id, consent, otherwise } => {
+                    let mut ok = true;
+                    if let Some(channel) = consent {
+                        ok &= customer.consents.iter().any(|c| &c.channel == channel && c.granted);
+                    }
+                    if let Some(f) = filter
+                        && ok
+                    {
+                        let f = joren_core::segment_filter::parse(f)?;
+                        ok &= self.store.customer_matches(&f, run.customer_id).await?;
+                    }
+                    if let Some(id) = segment_id
+                        && ok
+                    {
+                        // The saved segment as it is now; a deleted one matches nobody.
+                        ok &= match self.store.saved_segment(*id).await {
+                            Ok(saved) => {
+                                let f = joren_core::segment_filter::parse(&saved.filter)?;
+                                self.store.customer_matches(&f, run.customer_id).await?
+                            }
+                            Err(joren_store::StoreError::NotFound(_)) => false,
+                            Err(e) => return Err(e.into()),
+                        };
+                    }
+                    match (ok, otherwise) {
+                        (true, _) => i += 1,
+                        (false, Otherwise::Skip(n)) => i += 1 + *n as usize,
+                        (false, Otherwise::Exit) => {
+                            a.state = "exited".into();
+                            a.exit_reason = Some("check".into());
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                Step::Email { subject, body, marketing } => {
+                    if let Some(to) = customer.profile.email.clone().filter(|e| !e.is_empty()) {
+                        let subject = template::render(&format!("steps[{i}].subject"), subject, vars)?;
+                        let text = template::render(&format!("steps[{i}].body"), body, vars)?;
+                        let text = format!("{text}{}", self.mail_footer(*marketing, &vars.unsubscribe_url));
+                        a.messages.push((
+                            i as i64,
+                            NewMessage {
+                                customer_id: run.customer_id,
+                                channel: "email".into(),
+                                marketing: *marketing,
+                                recipient: to,
+                                subject: subject.lines().next().unwrap_or_default().to_string(),
+                                body_html: template::text_to_html(&text),
+                                body_text: text,
+                                not_before_ms: now.timestamp_millis(),
+                                test_mode: self.config.mail.test_mode(),
+                            },
+                        ));
+                    }
+                }
+                Step::Task { task, title, due_days } => {
+                    let title = template::render(&format!("steps[{i}].title"), title, vars).unwrap_or(title.clone());
+                    a.tasks.push((
+                        i as i64,
+                        NewTask {
+                            customer_id: run.customer_id,
+                            kind: task.as_str().into(),
+                            title,
+                            due_on: joren_core::time::local_date(now, self.tz())
+                                + chrono::Duration::days(i64::from(*due_days)),
+                            assignee_id: customer.profile.owner_user_id,
+                        },
+                    ));
+                }
+                Step::Tag { add, remove } => {
+                    a.add_tags.extend(add.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()));
+                    a.remove_tags.extend(remove.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()));
+                }
+                Step::Points { points, reason } => {
+                    let key = format!("scenario-run:{}:{i}", run.id);
+                    let input = crate::points::GrantInput {
+                        points: *points,
+                        kind: joren_core::points::ValueKind::Free,
+                        reason: reason.clone(),
+                        expires_on: None,
+                    };
+                    self.grant_points(&Actor::system("scenario"), run.customer_id, input, Some(&key)).await?;
+                }
+                Step::Wait { .. } | Step::WaitUntil { .. } | Step::WaitForOrder { .. } => {
+                    unreachable!("waits end the loop")
+                }
+            }
+            i += 1;
+        }
+        a.step = i as i64;
+        Ok(a)
+    }
+
+    /// The customer and the variables their messages are rendered with.
+    /// Only the variables in `used` that cost a query are looked up (`None`: all of them).
+    pub(super) async fn message_context(
+        &self,
+        customer_id: i64,
+        order_id: Option<i64>,
+        used: &Option<std::collections::HashSet<String>>,
+    ) -> Result<(joren_store::Customer, template::Context)> {
+        let wants = |v: &str| used.as_ref().is_none_or(|u| u.contains(v));
+        let c = self.store.get_customer(customer_id).await?;
+        let points = if wants("points") || wants("points_expiring") || wants("points_expiry_date") {
+            self.points_account(customer_id).await.ok()
+        } else {
+            None
+        };
+        let rank = if wants("rank") { self.customer_rank(customer_id).await.ok() } else { None };
+        let next_lot = points.as_ref().and_then(|p| p.lots.iter().find(|l| l.expires_on.is_some() && l.remaining > 0));
+        let order_total = match order_id.filter(|_| wants("order_total")) {
+            Some(id) => self.store.get_order(id).await.map(|o| o.total).unwrap_or_default(),
+            None => 0,
+        };
+        let ctx = template::Context {
+            name: c.display_name.clone(),
+            family_name: c.profile.family_name.clone(),
+            given_name: c.profile.given_name.clone(),
+            company: c.profile.company_name.clone(),
+            shop_name: self.config.mail.shop_name.clone(),
+            rank: rank.filter(|r| r.enabled).map(|r| r.tier).unwrap_or_default(),
+            points: points.as_ref().map(|p| p.free.available + p.paid.available).unwrap_or_default(),
+            points_expiring: next_lot.map(|l| l.remaining).unwrap_or_default(),
+            points_expiry_date: next_lot.and_then(|l| l.expires_on).map(|d| d.to_string()).unwrap_or_default(),
+            last_item: if wants("last_item") {
+                self.store.last_item_bought(customer_id).await?.unwrap_or_default()
+            } else {
+                String::new()
+            },
+            recommended_item: if wants("recommended_item") {
+                self.recommended_item(customer_id).await.unwrap_or_default()
+            } else {
+                String::new()
+            },
+            order_total,
+            // Marketing mail carries the link in its footer whatever the template says.
+            unsubscribe_url: if wants("unsubscribe_url") {
+                self.unsubscribe_url(customer_id).await?
+            } else {
+                String::new()
+            },
+        };
+        Ok((c, ctx))
+    }
+
+    pub(super) async fn recommended_item(&self, customer_id: i64) -> Option<String> {
+        let s = self.cross_sell_for_customer(customer_id, 1).await.ok()?;
+        s.into_iter().next().map(|x| x.consequent_name)
+    }
+}
+
+/// The variables a definition's messages and tasks use, plus the unsubscribe link when it
+/// sends marketing mail (its footer carries one).
+pub(super) fn template_variables(def: &Definition) -> Option<std::collections::HashSet<String>> {
+    let mut used = std::collections::HashSet::new();
+    for step in &def.steps {
+        let sources: Vec<&str> = match step {
+            Step::Email { subject, body, .. } => vec![subject, body],
+            Step::Task { title, .. } => vec![title],
+            _ => continue,
+        };
+        for src in sources {
+            used.extend(template::variables(src)?);
+        }
+    }
+    if def.sends_marketing() {
+        used.insert("unsubscribe_url".into());
+    }
+    Some(used)
+}
+
+/// Whether a daily trigger (birthday, N days after the first or last purchase) picks a
+/// customer with these dates on local day `day`.
+pub(super) fn daily_hit(
+    trigger: &Trigger,
+    day: chrono::NaiveDate,
+    tz: joren_core::time::Tz,
+    first_ms: Option<i64>,
+    last_ms: Option<i64>,
+    birthday: Option<&str>,
+) -> bool {
+    match trigger {
+        Trigger::Birthday => birthday
+            .and_then(|b| chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d").ok())
+            .is_some_and(|b| is_birthday(b, day)),
+        Trigger::DaysAfterPurchase { which, days } => {
+            let at = match which {
+                joren_core::scenario::PurchaseAnchor::First => first_ms,
+                joren_core::scenario::PurchaseAnchor::Last => last_ms,
+            };
+            at.map(|ms| joren_core::time::local_date(joren_store::from_ms(ms), tz))
+                .is_some_and(|d0| d0 + chrono::Duration::days(i64::from(*days)) == day)
+        }
+        _ => false,
+    }
+}
+
+/// Events read per dispatch, runs per advance pass.
+const DISPATCH_BATCH: i64 = 500;
+
+pub(super) const ADVANCE_BATCH: i64 = 500;
+
+/// Runs planned and written at once.
+const ADVANCE_CONCURRENCY: usize = 16;
