@@ -141,6 +141,69 @@ pub fn ready_scenarios(lang: &str) -> Vec<ReadyScenario> {
                 ]
             }),
         },
+        ReadyScenario {
+            key: "points_expiry",
+            name: t("ポイント失効のお知らせ", "Points expiry reminder"),
+            description: t(
+                "ポイントが失効する30日前と7日前に、残りのポイントと失効日をお知らせします。",
+                "30 and 7 days before points expire, a reminder with the points and the date.",
+            ),
+            definition: json!({
+                "trigger": {"kind": "points_expiring", "days": 30},
+                "entry": {"rule": "every_time"},
+                "exit": {"on_order": false, "on_unsubscribe": true},
+                "steps": [
+                    {"type": "check", "consent": "email", "otherwise": "exit"},
+                    {"type": "wait_until", "time": "10:00"},
+                    {"type": "email",
+                     "subject": t("{{ points_expiring }}ポイントの有効期限が近づいています", "{{ points_expiring }} points expire soon"),
+                     "body": t("{{ name }}\n\n{{ points_expiry_date }}に{{ points_expiring }}ポイントの有効期限を迎えます (残高 {{ points }} pt)。お買い物やご来店の際にお使いください。", "Dear {{ name }},\n\n{{ points_expiring }} points expire on {{ points_expiry_date }} (balance {{ points }} pt). Use them on your next visit.")},
+                    {"type": "wait", "days": 23},
+                    {"type": "email",
+                     "subject": t("ポイントの有効期限まであと1週間です", "One week left to use your points"),
+                     "body": t("{{ name }}\n\n{{ points_expiry_date }}に有効期限を迎えるポイントがあります (残高 {{ points }} pt)。期限が過ぎると失効しますので、お早めにお使いください。", "Dear {{ name }},\n\nSome of your points expire on {{ points_expiry_date }} (balance {{ points }} pt). Use them before they lapse.")}
+                ]
+            }),
+        },
+        ReadyScenario {
+            key: "ticket_last_visit",
+            name: t("回数券の残り1回のお知らせ", "回数券: one visit left"),
+            description: t(
+                "回数券の残りが1回になったら、次の回数券のご案内。来店の多い方には担当者からお電話。",
+                "When a 回数券 is down to its last visit: a note about the next one, and a call for frequent visitors.",
+            ),
+            definition: json!({
+                "trigger": {"kind": "ticket_low", "remaining": 1},
+                "entry": {"rule": "every_time"},
+                "steps": [
+                    {"type": "wait_until", "time": "10:00"},
+                    {"type": "check", "consent": "email", "otherwise": {"skip": 1}},
+                    {"type": "email",
+                     "subject": t("回数券の残りがあと1回になりました", "One visit left on your 回数券"),
+                     "body": t("{{ name }}\n\nいつもご来店ありがとうございます。回数券の残りがあと1回になりました。次の回数券もご用意しております。", "Dear {{ name }},\n\nThank you for your visits. Your 回数券 has one visit left; the next one is ready for you at the shop.")},
+                    {"type": "check", "filter": {"all": [{"field": "frequency", "op": "gte", "value": 5}]}, "otherwise": "exit"},
+                    {"type": "task", "task": "call", "title": t("{{ name }}へ回数券の継続のご案内", "Call {{ name }} about the next 回数券"), "due_days": 3}
+                ]
+            }),
+        },
+        ReadyScenario {
+            key: "membership_renewal",
+            name: t("会員更新のお知らせ", "Membership renewal reminder"),
+            description: t(
+                "会員の更新日の14日前に、更新のご案内 (取引のお知らせとして送ります)。",
+                "14 days before a membership renews, a notice (sent as a transactional mail).",
+            ),
+            definition: json!({
+                "trigger": {"kind": "membership_renewal", "days": 14},
+                "entry": {"rule": "every_time"},
+                "steps": [
+                    {"type": "wait_until", "time": "10:00"},
+                    {"type": "email", "marketing": false,
+                     "subject": t("会員の更新日が近づいています", "Your membership renews soon"),
+                     "body": t("{{ name }}\n\nいつもご利用ありがとうございます。会員の更新日が2週間後に近づいています。内容の変更や休会をご希望の方はお知らせください。", "Dear {{ name }},\n\nThank you for being a member. Your membership renews in two weeks; let us know if you would like to change or pause it.")}
+                ]
+            }),
+        },
     ]
 }
 
@@ -149,21 +212,6 @@ impl App {
     pub async fn create_from_ready(&self, actor: &Actor, key: &str, lang: &str) -> Result<crate::scenarios::Scenario> {
         let ready = ready_scenarios(lang).into_iter().find(|r| r.key == key).ok_or(AppError::NotFound("template"))?;
         self.create_scenario(actor, ScenarioInput { name: ready.name, definition: ready.definition }).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scenarios::parse_definition;
-
-    #[test]
-    fn every_ready_scenario_is_valid_in_both_languages() {
-        for lang in ["ja", "en"] {
-            for r in ready_scenarios(lang) {
-                parse_definition(&r.definition).unwrap_or_else(|e| panic!("{lang} {}: {e}", r.key));
-            }
-        }
     }
 }
 
@@ -197,4 +245,19 @@ pub fn ready_messages(lang: &str) -> Vec<ReadyMessage> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenarios::parse_definition;
+
+    #[test]
+    fn every_ready_scenario_is_valid_in_both_languages() {
+        for lang in ["ja", "en"] {
+            for r in ready_scenarios(lang) {
+                parse_definition(&r.definition).unwrap_or_else(|e| panic!("{lang} {}: {e}", r.key));
+            }
+        }
+    }
 }

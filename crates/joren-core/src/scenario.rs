@@ -15,6 +15,8 @@ use crate::time::{Tz, local_to_utc};
 pub const MAX_STEPS: usize = 50;
 /// Longest single wait (about ten years) and longest event timeout.
 pub const MAX_WAIT_DAYS: u32 = 3_650;
+/// Most visits left a "回数券 nearly used up" trigger may name.
+pub const MAX_TICKET_REMAINING: u32 = 100;
 /// Most points one step may grant.
 pub const MAX_STEP_POINTS: i64 = 1_000_000;
 
@@ -45,6 +47,18 @@ pub enum Trigger {
     Birthday,
     /// `days` after the customer's first or last purchase, checked once a day.
     DaysAfterPurchase { which: PurchaseAnchor, days: u32 },
+    /// `days` days (1 or more) after the expected next purchase date of the nightly churn
+    /// analysis, when no order came; checked once a day; once per expected date.
+    PurchaseOverdue { days: u32 },
+    /// The customer's nearest points expiry is `days` days away, checked once a day; once per
+    /// expiry date.
+    PointsExpiring { days: u32 },
+    /// A 回数券 is down to `remaining` visits or fewer (but not used up); once per ticket.
+    TicketLow { remaining: u32 },
+    /// A 回数券 with visits left expires in `days` days; once per ticket.
+    TicketExpiring { days: u32 },
+    /// A membership's paid period ends in `days` days (its renewal is due); once per period.
+    MembershipRenewal { days: u32 },
     /// Only by hand: one customer, or every member of a saved segment now (a broadcast).
     Manual,
 }
@@ -64,6 +78,11 @@ pub enum PurchaseAnchor {
 }
 
 impl Trigger {
+    /// Whether the trigger is checked once a day (rather than started by an event or by hand).
+    pub fn is_daily(&self) -> bool {
+        self.event().is_none() && *self != Self::Manual
+    }
+
     /// The event that can start this trigger, if it is event-driven.
     pub fn event(&self) -> Option<EventKind> {
         Some(match self {
@@ -72,7 +91,14 @@ impl Trigger {
             Self::SegmentEntered { .. } | Self::SegmentLeft { .. } => EventKind::SegmentMoved,
             Self::MembershipChanged { .. } => EventKind::MembershipChanged,
             Self::SurveyAnswered => EventKind::SurveyAnswered,
-            Self::Birthday | Self::DaysAfterPurchase { .. } | Self::Manual => return None,
+            Self::Birthday
+            | Self::DaysAfterPurchase { .. }
+            | Self::PurchaseOverdue { .. }
+            | Self::PointsExpiring { .. }
+            | Self::TicketLow { .. }
+            | Self::TicketExpiring { .. }
+            | Self::MembershipRenewal { .. }
+            | Self::Manual => return None,
         })
     }
 
@@ -222,6 +248,9 @@ pub enum Step {
     },
     /// Grants points through the ledger (once per run and step).
     Points { points: i64, reason: String },
+    /// Starts another scenario for the customer (once per run and step; its entry rule and
+    /// control group apply; nothing when it is not active).
+    Start { scenario_id: i64 },
 }
 
 fn yes() -> bool {
@@ -268,6 +297,19 @@ impl Definition {
             }
             Trigger::DaysAfterPurchase { days, .. } if *days == 0 || *days > MAX_WAIT_DAYS => {
                 e.push("trigger.days", format!("日数は1〜{MAX_WAIT_DAYS}日です"));
+            }
+            Trigger::PurchaseOverdue { days } if *days == 0 || *days > MAX_WAIT_DAYS => {
+                e.push("trigger.days", format!("日数は1〜{MAX_WAIT_DAYS}日です"));
+            }
+            Trigger::PointsExpiring { days }
+            | Trigger::TicketExpiring { days }
+            | Trigger::MembershipRenewal { days }
+                if *days > MAX_WAIT_DAYS =>
+            {
+                e.push("trigger.days", format!("日数は0〜{MAX_WAIT_DAYS}日です"));
+            }
+            Trigger::TicketLow { remaining } if *remaining == 0 || *remaining > MAX_TICKET_REMAINING => {
+                e.push("trigger.days", format!("残り回数は1〜{MAX_TICKET_REMAINING}回です"));
             }
             _ => {}
         }
@@ -348,6 +390,11 @@ impl Definition {
                     }
                     for t in add.iter().chain(remove) {
                         e.take(crate::text::check_text(&f("add"), t, 50));
+                    }
+                }
+                Step::Start { scenario_id } => {
+                    if *scenario_id <= 0 {
+                        e.push(&f("scenario_id"), "始めるシナリオを選んでください");
                     }
                 }
                 Step::Points { points, reason } => {

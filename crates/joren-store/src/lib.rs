@@ -26,6 +26,7 @@ mod settings;
 mod tasks;
 mod tickets;
 mod timeline;
+mod triggers;
 mod uploads;
 mod users;
 mod writer;

@@ -318,60 +318,72 @@ impl Store {
         rows.iter().map(run_from_row).collect()
     }
 
-    /// Writes one advance of run `run_id` from step `from_step`: its messages, tasks and
-    /// tags and where it stands afterwards, in one transaction. Answers `false`, writing
-    /// nothing, when the run is no longer waiting at `from_step` (another worker moved it).
-    pub async fn advance_run(&self, run_id: i64, from_step: i64, a: &RunAdvance, now_ms: i64) -> Result<bool> {
+    /// Writes a batch of run advances in one transaction: each run moves on only if it still
+    /// stands where it was read (`run.step`, waiting) — a run another worker moved on in the
+    /// meantime writes nothing — and its messages, tasks and tags go with it. Answers how many
+    /// runs moved.
+    pub async fn advance_runs(&self, batch: &[(&Run, &RunAdvance)], now_ms: i64) -> Result<usize> {
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        // In run order, so two workers writing overlapping batches lock rows in one order.
+        let mut batch = batch.to_vec();
+        batch.sort_by_key(|(run, _)| run.id);
         let mut tx = self.begin_write().await?;
-        let moved = sqlx::query(
-            "UPDATE scenario_runs SET step = $1, state = $2, due_at = $3, waiting_for_order = $4, exit_reason = $5, \
-             last_error = $6, updated_at = $7 WHERE id = $8 AND step = $9 AND state = 'waiting'",
-        )
-        .bind(a.step)
-        .bind(&a.state)
-        .bind(a.due_at_ms)
-        .bind(a.waiting_for_order)
-        .bind(a.exit_reason.as_deref())
-        .bind(a.last_error.as_deref())
-        .bind(now_ms)
-        .bind(run_id)
-        .bind(from_step)
-        .execute(&mut *tx)
-        .await?;
-        if moved.rows_affected() != 1 {
-            drop(tx); // rolled back
-            return Ok(false);
+        let mut moved_runs = 0;
+        let mut tagged: Vec<i64> = Vec::new();
+        for (run, a) in batch {
+            let moved = sqlx::query(
+                "UPDATE scenario_runs SET step = $1, state = $2, due_at = $3, waiting_for_order = $4, exit_reason = $5, \
+                 last_error = $6, updated_at = $7 WHERE id = $8 AND step = $9 AND state = 'waiting'",
+            )
+            .bind(a.step)
+            .bind(&a.state)
+            .bind(a.due_at_ms)
+            .bind(a.waiting_for_order)
+            .bind(a.exit_reason.as_deref())
+            .bind(a.last_error.as_deref())
+            .bind(now_ms)
+            .bind(run.id)
+            .bind(run.step)
+            .execute(&mut *tx)
+            .await?;
+            if moved.rows_affected() != 1 {
+                continue;
+            }
+            moved_runs += 1;
+            for (step, m) in &a.messages {
+                let source = Some((run.id, run.scenario_id, run.version, *step));
+                crate::outbox::insert(&mut tx, source, &run.occurrence, m, now_ms).await?;
+            }
+            for (step, t) in &a.tasks {
+                crate::tasks::insert(&mut tx, Some((run.id, *step, run.scenario_id)), t, now_ms).await?;
+            }
+            for tag in &a.add_tags {
+                sqlx::query("INSERT INTO customer_tags (customer_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(run.customer_id)
+                    .bind(tag)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for tag in &a.remove_tags {
+                sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1 AND tag = $2")
+                    .bind(run.customer_id)
+                    .bind(tag)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if !a.add_tags.is_empty() || !a.remove_tags.is_empty() {
+                tagged.push(run.customer_id);
+            }
         }
-        let run: (i64, i64, i64, String) =
-            sqlx::query_as("SELECT scenario_id, version, customer_id, occurrence FROM scenario_runs WHERE id = $1")
-                .bind(run_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        for (step, m) in &a.messages {
-            crate::outbox::insert(&mut tx, Some((run_id, run.0, run.1, *step)), &run.3, m, now_ms).await?;
-        }
-        for (step, t) in &a.tasks {
-            crate::tasks::insert(&mut tx, Some((run_id, *step, run.0)), t, now_ms).await?;
-        }
-        for tag in &a.add_tags {
-            sqlx::query("INSERT INTO customer_tags (customer_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(run.2)
-                .bind(tag)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for tag in &a.remove_tags {
-            sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1 AND tag = $2")
-                .bind(run.2)
-                .bind(tag)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if !a.add_tags.is_empty() || !a.remove_tags.is_empty() {
-            self.refresh_customer_facts(&mut tx, run.2, run.2).await?;
+        tagged.sort_unstable();
+        tagged.dedup();
+        for c in tagged {
+            self.refresh_customer_facts(&mut tx, c, c).await?;
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(moved_runs)
     }
 
     /// Runs of a scenario by state and step (customers waiting at each step, done, exited).

@@ -4,6 +4,8 @@
 mod common;
 #[path = "automation/editor.rs"]
 mod editor;
+#[path = "automation/triggers.rs"]
+mod triggers;
 
 use chrono::{TimeZone, Timelike};
 use common::{backends, spawn_with};

@@ -60,27 +60,31 @@ impl App {
         if self.store.apply_event_effects(&out, now).await? { Ok((events.len(), planned)) } else { Ok((0, 0)) }
     }
 
-    /// The daily time-based triggers for local day `day`: birthdays and N days after the
-    /// first or last purchase. Occurrences are keyed by the day, so running it twice enrols
-    /// once.
+    /// The daily triggers for local day `day`: birthdays, N days after the first or last
+    /// purchase, an expected purchase overdue, points about to expire, 回数券 nearly used up
+    /// or expiring, memberships due for renewal. Each entry is keyed by what it is about (the
+    /// day, the expiry date, the ticket, the period), so running it twice enrols once.
     pub async fn enrol_daily(&self, day: chrono::NaiveDate) -> Result<u64> {
-        let active: Vec<_> = self
-            .active_definitions()
-            .await?
-            .into_iter()
-            .filter(|(_, d)| matches!(d.trigger, Trigger::Birthday | Trigger::DaysAfterPurchase { .. }))
-            .collect();
+        let active: Vec<_> =
+            self.active_definitions().await?.into_iter().filter(|(_, d)| d.trigger.is_daily()).collect();
         if active.is_empty() {
             return Ok(0);
         }
         let now = self.config.clock.now_ms();
         let tz = self.tz();
         let mut batch = Vec::new();
-        for (customer, first, last, birthday) in self.store.customer_dates().await? {
-            for (s, d) in &active {
-                if daily_hit(&d.trigger, day, tz, first, last, birthday.as_deref()) {
-                    batch.push(enrolment(s, d, customer, format!("day:{day}"), None, now));
+        if active.iter().any(|(_, d)| by_customer_dates(&d.trigger)) {
+            for (customer, first, last, birthday) in self.store.customer_dates().await? {
+                for (s, d) in &active {
+                    if daily_hit(&d.trigger, day, tz, first, last, birthday.as_deref()) {
+                        batch.push(enrolment(s, d, customer, format!("day:{day}"), None, now));
+                    }
                 }
+            }
+        }
+        for (s, d) in &active {
+            for (customer, occurrence) in self.daily_candidates(&d.trigger, day).await? {
+                batch.push(enrolment(s, d, customer, occurrence, None, now));
             }
         }
         let mut n = 0;
@@ -88,6 +92,26 @@ impl App {
             n += self.store.enrol(chunk, now).await?;
         }
         Ok(n)
+    }
+
+    /// Who a daily trigger read from its own table picks on `day`, with the occurrence of
+    /// each entry (none for the triggers read from the customers' dates).
+    pub(super) async fn daily_candidates(
+        &self,
+        trigger: &Trigger,
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<(i64, String)>> {
+        let after = |days: u32| day + chrono::Duration::days(i64::from(days));
+        Ok(match *trigger {
+            Trigger::PurchaseOverdue { days } => {
+                self.store.overdue_on(day - chrono::Duration::days(i64::from(days))).await?
+            }
+            Trigger::PointsExpiring { days } => self.store.points_expiring_on(day, after(days)).await?,
+            Trigger::TicketLow { remaining } => self.store.tickets_low(i64::from(remaining), day).await?,
+            Trigger::TicketExpiring { days } => self.store.tickets_expiring_on(after(days)).await?,
+            Trigger::MembershipRenewal { days } => self.store.memberships_due_on(after(days)).await?,
+            _ => Vec::new(),
+        })
     }
 
     /// Moves on every run whose next step is due. Answers how many advanced.
@@ -111,42 +135,54 @@ impl App {
                 slot.insert(self.store.scenario(run.scenario_id).await?.is_some_and(|s| s.status == "paused"));
             }
         }
-        // Runs advance side by side (on SQLite their commits share a group commit); each
-        // advance is fenced by its step, so two workers never write one twice.
+        let runs: Vec<(Run, Definition)> = runs
+            .into_iter()
+            .filter(|run| !paused[&run.scenario_id])
+            .filter_map(|run| defs[&(run.scenario_id, run.version)].clone().map(|d| (run, d)))
+            .collect();
+        // The batch's customers in four queries; then each run is planned (side by side, for
+        // the reads some variables need) and all of them are written in one transaction,
+        // each fenced by its step, so two workers never write one twice.
+        let ids: Vec<i64> = runs.iter().map(|(r, _)| r.customer_id).collect();
+        let customers: HashMap<i64, joren_store::Customer> =
+            self.store.customers_by_ids(&ids).await?.into_iter().map(|c| (c.id, c)).collect();
         use futures_util::StreamExt;
-        let results: Vec<Result<bool>> = futures_util::stream::iter(runs)
-            .filter(|run| std::future::ready(!paused[&run.scenario_id]))
-            .filter_map(|run| {
-                let def = defs[&(run.scenario_id, run.version)].clone();
-                std::future::ready(def.map(|d| (run, d)))
-            })
-            .map(|(run, def)| async move {
-                let plan = match self.plan_advance(&run, &def, now).await {
-                    Ok(plan) => plan,
-                    Err(e) => {
-                        tracing::warn!(run = run.id, error = %e, "scenario step failed");
-                        RunAdvance {
-                            step: run.step,
-                            state: "failed".into(),
-                            last_error: Some(e.to_string()),
-                            ..Default::default()
+        let plans: Vec<(Run, RunAdvance)> = futures_util::stream::iter(runs)
+            .map(|(run, def)| {
+                let customer = customers.get(&run.customer_id).cloned();
+                async move {
+                    let plan = match self.plan_advance(&run, &def, customer, now).await {
+                        Ok(plan) => plan,
+                        Err(e) => {
+                            tracing::warn!(run = run.id, error = %e, "scenario step failed");
+                            RunAdvance {
+                                step: run.step,
+                                state: "failed".into(),
+                                last_error: Some(e.to_string()),
+                                ..Default::default()
+                            }
                         }
-                    }
-                };
-                Ok(self.store.advance_run(run.id, run.step, &plan, now.timestamp_millis()).await?)
+                    };
+                    (run, plan)
+                }
             })
             .buffer_unordered(ADVANCE_CONCURRENCY)
             .collect()
             .await;
-        let mut advanced = 0;
-        for r in results {
-            advanced += usize::from(r?);
-        }
-        Ok(advanced)
+        let batch: Vec<(&Run, &RunAdvance)> = plans.iter().map(|(r, a)| (r, a)).collect();
+        Ok(self.store.advance_runs(&batch, now.timestamp_millis()).await?)
     }
 
     /// What advancing `run` now writes: the steps from where it stands up to the next wait.
-    pub(super) async fn plan_advance(&self, run: &Run, def: &Definition, now: DateTime<Utc>) -> Result<RunAdvance> {
+    /// `customer` is the run's customer when the caller has read it already.
+    pub(super) async fn plan_advance(
+        &self,
+        run: &Run,
+        def: &Definition,
+        customer: Option<joren_store::Customer>,
+        now: DateTime<Utc>,
+    ) -> Result<RunAdvance> {
+        let mut customer = customer;
         let steps = &def.steps;
         let mut a = RunAdvance { state: "waiting".into(), ..Default::default() };
         let mut i = run.step as usize;
@@ -186,7 +222,7 @@ impl App {
             }
             if ctx.is_none() {
                 let used = template_variables(def);
-                ctx = Some(self.message_context(run.customer_id, run.order_id, &used).await?);
+                ctx = Some(self.message_context(run.customer_id, run.order_id, &used, customer.take()).await?);
             }
             let (customer, vars) = ctx.as_ref().expect("loaded above");
             match step {
@@ -274,6 +310,21 @@ impl App {
                     };
                     self.grant_points(&Actor::system("scenario"), run.customer_id, input, Some(&key)).await?;
                 }
+                Step::Start { scenario_id } if *scenario_id == run.scenario_id => {
+                    tracing::warn!(run = run.id, "a scenario step starts its own scenario: skipped");
+                }
+                Step::Start { scenario_id } => match self.active_scenario(*scenario_id).await {
+                    Ok((s, d)) => {
+                        // Keyed by this run and step: a step planned twice enrols once.
+                        let at = now.timestamp_millis();
+                        let e = enrolment(&s, &d, run.customer_id, format!("run:{}:{i}", run.id), None, at);
+                        self.store.enrol(&[e], at).await?;
+                    }
+                    Err(AppError::NotFound(_) | AppError::Conflict(_)) => {
+                        tracing::info!(run = run.id, scenario = scenario_id, "the scenario to start is not active");
+                    }
+                    Err(e) => return Err(e),
+                },
                 Step::Wait { .. } | Step::WaitUntil { .. } | Step::WaitForOrder { .. } => {
                     unreachable!("waits end the loop")
                 }
@@ -284,16 +335,20 @@ impl App {
         Ok(a)
     }
 
-    /// The customer and the variables their messages are rendered with.
+    /// The customer (read unless `preloaded`) and the variables their messages are rendered with.
     /// Only the variables in `used` that cost a query are looked up (`None`: all of them).
     pub(super) async fn message_context(
         &self,
         customer_id: i64,
         order_id: Option<i64>,
         used: &Option<std::collections::HashSet<String>>,
+        preloaded: Option<joren_store::Customer>,
     ) -> Result<(joren_store::Customer, template::Context)> {
         let wants = |v: &str| used.as_ref().is_none_or(|u| u.contains(v));
-        let c = self.store.get_customer(customer_id).await?;
+        let c = match preloaded {
+            Some(c) => c,
+            None => self.store.get_customer(customer_id).await?,
+        };
         let points = if wants("points") || wants("points_expiring") || wants("points_expiry_date") {
             self.points_account(customer_id).await.ok()
         } else {
@@ -360,6 +415,12 @@ pub(super) fn template_variables(def: &Definition) -> Option<std::collections::H
         used.insert("unsubscribe_url".into());
     }
     Some(used)
+}
+
+/// Whether a daily trigger is read from the customers' dates (birthday, first and last
+/// purchase) rather than a table of its own.
+pub(super) fn by_customer_dates(trigger: &Trigger) -> bool {
+    matches!(trigger, Trigger::Birthday | Trigger::DaysAfterPurchase { .. })
 }
 
 /// Whether a daily trigger (birthday, N days after the first or last purchase) picks a

@@ -1,7 +1,7 @@
 //! Looking before acting: who would enter a scenario now, a message rendered for a customer, and
 //! what a definition points at outside itself.
 
-use super::engine::daily_hit;
+use super::engine::{by_customer_dates, daily_hit};
 use super::*;
 
 impl App {
@@ -15,11 +15,20 @@ impl App {
         let mut ids: Vec<i64> = Vec::new();
         let basis = match &def.trigger {
             Trigger::Manual => EntrantsBasis::Manual,
-            Trigger::Birthday | Trigger::DaysAfterPurchase { .. } => {
+            t if t.is_daily() => {
                 let today = joren_core::time::local_date(now, tz);
-                for (customer, first, last, birthday) in self.store.customer_dates().await? {
-                    if daily_hit(&def.trigger, today, tz, first, last, birthday.as_deref()) {
-                        ids.push(customer);
+                if by_customer_dates(t) {
+                    for (customer, first, last, birthday) in self.store.customer_dates().await? {
+                        if daily_hit(t, today, tz, first, last, birthday.as_deref()) {
+                            ids.push(customer);
+                        }
+                    }
+                } else {
+                    let mut seen = std::collections::HashSet::new();
+                    for (customer, _) in self.daily_candidates(t, today).await? {
+                        if seen.insert(customer) {
+                            ids.push(customer);
+                        }
                     }
                 }
                 EntrantsBasis::Today
@@ -56,6 +65,11 @@ impl App {
     pub(super) async fn check_references(&self, def: &Definition) -> Result<()> {
         let mut e = FieldErrors::default();
         for (i, step) in def.steps.iter().enumerate() {
+            if let Step::Start { scenario_id } = step
+                && let Err(AppError::NotFound(_)) = self.scenario(*scenario_id).await
+            {
+                e.push(&format!("steps[{i}].scenario_id"), "そのシナリオはありません");
+            }
             if let Step::Check { segment_id: Some(id), .. } = step {
                 match self.store.saved_segment(*id).await {
                     Ok(_) => {}
@@ -85,7 +99,7 @@ impl App {
             return Err(e.into());
         }
         let vars = match customer_id {
-            Some(id) => self.message_context(id, None, &None).await?.1,
+            Some(id) => self.message_context(id, None, &None, None).await?.1,
             None => template::Context { shop_name: self.config.mail.shop_name.clone(), ..template::Context::sample() },
         };
         let subject = template::render("subject", subject, &vars)?;

@@ -94,6 +94,12 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("sc.trigger.first_purchase", "初回購入から日数: ", "Days after the first purchase: "),
     ("sc.trigger.last_purchase", "最後の購入から日数: ", "Days after the last purchase: "),
     ("sc.trigger.manual", "手動 (1人ずつ・セグメント一斉)", "By hand (one customer or a segment)"),
+    ("sc.trigger.overdue", "次回購入の予定日を過ぎてから日数: ", "Days past the expected next purchase: "),
+    ("sc.trigger.points_expiring", "ポイントの失効まで日数: ", "Days before points expire: "),
+    ("sc.trigger.ticket_low", "回数券の残りが次の回数以下: ", "回数券 down to visits left: "),
+    ("sc.trigger.ticket_expiring", "回数券の期限まで日数: ", "Days before a 回数券 expires: "),
+    ("sc.trigger.membership_renewal", "会員の更新日まで日数: ", "Days before a membership renews: "),
+    ("sc.step.start", "別のシナリオを始める: ", "Start another scenario: "),
     ("sc.entry.once", "一生に1回", "Once ever"),
     ("sc.entry.once_per", "次の日数に1回まで: ", "At most once in days: "),
     ("sc.entry.every", "毎回", "Every time"),
@@ -212,10 +218,16 @@ fn trigger_words(t: Tr, tr: &Trigger) -> String {
             format!("{}{days}", t.t(key))
         }
         Trigger::Manual => t.t("sc.trigger.manual").into(),
+        Trigger::PurchaseOverdue { days } => format!("{}{days}", t.t("sc.trigger.overdue")),
+        Trigger::PointsExpiring { days } => format!("{}{days}", t.t("sc.trigger.points_expiring")),
+        Trigger::TicketLow { remaining } => format!("{}{remaining}", t.t("sc.trigger.ticket_low")),
+        Trigger::TicketExpiring { days } => format!("{}{days}", t.t("sc.trigger.ticket_expiring")),
+        Trigger::MembershipRenewal { days } => format!("{}{days}", t.t("sc.trigger.membership_renewal")),
     }
 }
 
-fn step_words(t: Tr, s: &Step) -> String {
+/// A step in words; `scenario_name` names the scenario a step starts.
+fn step_words(t: Tr, s: &Step, scenario_name: &dyn Fn(i64) -> String) -> String {
     let otherwise = |o: &Otherwise| match o {
         Otherwise::Exit => t.t("sc.step.otherwise.exit").to_string(),
         Otherwise::Skip(n) => format!("{}{n}", t.t("sc.step.otherwise.skip")),
@@ -273,6 +285,7 @@ fn step_words(t: Tr, s: &Step) -> String {
             w.join(" · ")
         }
         Step::Points { points, reason } => format!("{}{points} pt ({reason})", t.t("sc.step.points")),
+        Step::Start { scenario_id } => format!("{}{}", t.t("sc.step.start"), scenario_name(*scenario_id)),
     }
 }
 
@@ -421,6 +434,8 @@ pub(super) async fn show(
     let report = s.app.scenario_report(id).await.map_err(err)?;
     let def: Definition = serde_json::from_value(report.scenario.definition.clone())
         .map_err(|e| UiError::from_app(t, AppError::Internal(e.to_string())))?;
+    let names: std::collections::HashMap<i64, String> =
+        s.app.scenarios().await.map_err(err)?.into_iter().map(|x| (x.id, x.name)).collect();
     // A run waiting after step i (a wait) stands at step i + 1.
     let waiting_at = |step: usize| {
         report.runs.iter().filter(|r| r.state == "waiting" && r.step as usize == step + 1).map(|r| r.count).sum()
@@ -429,7 +444,12 @@ pub(super) async fn show(
         .steps
         .iter()
         .enumerate()
-        .map(|(i, st)| StepRow { n: i + 1, words: step_words(t, st), wait: st.is_wait(), waiting: waiting_at(i) })
+        .map(|(i, st)| StepRow {
+            n: i + 1,
+            words: step_words(t, st, &|id| names.get(&id).cloned().unwrap_or_else(|| "?".into())),
+            wait: st.is_wait(),
+            waiting: waiting_at(i),
+        })
         .collect();
     let by_state = |state: &str| report.runs.iter().filter(|r| r.state == state).map(|r| r.count).sum::<i64>();
     let runs = [

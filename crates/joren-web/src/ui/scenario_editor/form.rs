@@ -12,10 +12,11 @@ use serde_json::{Value, json};
 use crate::i18n::Tr;
 
 /// The kinds of step, in the order the add list shows them.
-pub(super) const KINDS: [&str; 8] = ["email", "wait", "wait_until", "wait_for_order", "check", "task", "tag", "points"];
+pub(super) const KINDS: [&str; 9] =
+    ["email", "wait", "wait_until", "wait_for_order", "check", "task", "tag", "points", "start"];
 
 /// The triggers, in the order the list shows them; (code, word key).
-pub(super) const TRIGGERS: [(&str, &str); 12] = [
+pub(super) const TRIGGERS: [(&str, &str); 17] = [
     ("order_placed", "sc.trigger.order_placed"),
     ("first_purchase", "se.trigger.first_purchase"),
     ("last_purchase", "se.trigger.last_purchase"),
@@ -26,6 +27,11 @@ pub(super) const TRIGGERS: [(&str, &str); 12] = [
     ("rank_down", "sc.trigger.rank_down"),
     ("rank_any", "sc.trigger.rank_any"),
     ("membership", "sc.trigger.membership"),
+    ("purchase_overdue", "se.trigger.overdue"),
+    ("points_expiring", "se.trigger.points_expiring"),
+    ("ticket_low", "se.trigger.ticket_low"),
+    ("ticket_expiring", "se.trigger.ticket_expiring"),
+    ("membership_renewal", "se.trigger.membership_renewal"),
     ("survey", "sc.trigger.survey"),
     ("manual", "sc.trigger.manual"),
 ];
@@ -162,6 +168,11 @@ impl Form {
             Trigger::MembershipChanged { change } => ("membership", None, None, change.clone()),
             Trigger::SurveyAnswered => ("survey", None, None, None),
             Trigger::Manual => ("manual", None, None, None),
+            Trigger::PurchaseOverdue { days } => ("purchase_overdue", Some(*days), None, None),
+            Trigger::PointsExpiring { days } => ("points_expiring", Some(*days), None, None),
+            Trigger::TicketLow { remaining } => ("ticket_low", Some(*remaining), None, None),
+            Trigger::TicketExpiring { days } => ("ticket_expiring", Some(*days), None, None),
+            Trigger::MembershipRenewal { days } => ("membership_renewal", Some(*days), None, None),
         };
         f.top.set("trigger", code);
         if let Some(d) = days {
@@ -265,6 +276,11 @@ impl Form {
             },
             "survey" => Trigger::SurveyAnswered,
             "manual" => Trigger::Manual,
+            "purchase_overdue" => Trigger::PurchaseOverdue { days: self.top_number(t, "trigger_days")? },
+            "points_expiring" => Trigger::PointsExpiring { days: self.top_number(t, "trigger_days")? },
+            "ticket_low" => Trigger::TicketLow { remaining: self.top_number(t, "trigger_days")? },
+            "ticket_expiring" => Trigger::TicketExpiring { days: self.top_number(t, "trigger_days")? },
+            "membership_renewal" => Trigger::MembershipRenewal { days: self.top_number(t, "trigger_days")? },
             _ => Trigger::OrderPlaced,
         })
     }
@@ -282,6 +298,7 @@ impl Form {
                     Some(s) => {
                         let field = match field {
                             "segment_id" | "filter" => "segment",
+                            "scenario_id" => "scenario",
                             "add" => "tag_add",
                             f => f,
                         };
@@ -416,6 +433,13 @@ pub(super) fn step_of(s: &mut StepForm, t: Tr) -> Option<Step> {
             }
             Some(Step::Points { points: points?, reason: s.v("reason").to_string() })
         }
+        "start" => match s.v("scenario").parse::<i64>() {
+            Ok(id) => Some(Step::Start { scenario_id: id }),
+            Err(_) => {
+                s.errors.insert("scenario".into(), t.t("se.err.scenario").into());
+                None
+            }
+        },
         _ => {
             s.errors.insert("kind".into(), t.t("se.err.kind").into());
             None
@@ -487,6 +511,10 @@ pub(super) fn step_form(step: &Step) -> StepForm {
             s.set("tag_add", add.clone().unwrap_or_default());
             s.set("tag_remove", remove.clone().unwrap_or_default());
         }
+        Step::Start { scenario_id } => {
+            s.kind = "start".into();
+            s.set("scenario", scenario_id.to_string());
+        }
         Step::Points { points, reason } => {
             s.kind = "points".into();
             s.set("points", points.to_string());
@@ -506,30 +534,27 @@ mod tests {
     }
 
     #[test]
-    fn a_saved_definition_comes_back_the_same_through_the_form() {
-        let def: Definition = serde_json::from_value(
-            joren_app::scenario_templates::ready_scenarios("ja")
-                .into_iter()
-                .find(|r| r.key == "win_back")
-                .unwrap()
-                .definition,
-        )
-        .unwrap();
-        let f = Form::from_definition("休眠", &def);
-        // What the page posts back: every field of the form.
-        let mut p = vec![("op".to_string(), "save".to_string())];
-        for (k, v) in &f.top.v {
-            p.push((k.clone(), v.clone()));
-        }
-        for (i, s) in f.steps.iter().enumerate() {
-            p.push((format!("s{i}.kind"), s.kind.clone()));
-            for (k, v) in &s.v {
-                p.push((format!("s{i}.{k}"), v.clone()));
+    fn every_ready_scenario_comes_back_the_same_through_the_form() {
+        for lang in ["ja", "en"] {
+            for ready in joren_app::scenario_templates::ready_scenarios(lang) {
+                let def: Definition = serde_json::from_value(ready.definition).unwrap();
+                let f = Form::from_definition(&ready.name, &def);
+                // What the page posts back: every field of the form.
+                let mut p = vec![("op".to_string(), "save".to_string())];
+                for (k, v) in &f.top.v {
+                    p.push((k.clone(), v.clone()));
+                }
+                for (i, s) in f.steps.iter().enumerate() {
+                    p.push((format!("s{i}.kind"), s.kind.clone()));
+                    for (k, v) in &s.v {
+                        p.push((format!("s{i}.{k}"), v.clone()));
+                    }
+                }
+                let (mut back, op) = Form::from_pairs(p);
+                assert_eq!(op, "save");
+                assert_eq!(back.definition(Tr(Lang::Ja)), Some(def), "{lang} {}", ready.key);
             }
         }
-        let (mut back, op) = Form::from_pairs(p);
-        assert_eq!(op, "save");
-        assert_eq!(back.definition(Tr(Lang::Ja)), Some(def));
     }
 
     #[test]

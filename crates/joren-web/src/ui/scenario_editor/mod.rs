@@ -30,7 +30,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
         "上から順に実行されます。待つステップで止まり、時間が来たら次へ進みます。保存すると新しい版になり、途中のお客様は入ったときの版のまま最後まで進みます。",
         "Steps run from the top. A wait stops the customer there until its time comes. Saving makes a new version; customers already in it finish the version they entered.",
     ),
-    ("se.trigger_days", "日数", "Days"),
+    ("se.trigger_days", "日数 (回数券の残りは回数)", "Days (visits left for a 回数券)"),
     ("se.trigger_segment", "分類", "Segment"),
     ("se.trigger_change", "会員の変化", "Membership change"),
     ("se.change.any", "どれでも", "Any"),
@@ -42,6 +42,18 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("se.trigger.segment_entered", "分類 (RFM) に入ったとき", "Enters an RFM segment"),
     ("se.trigger.segment_left", "分類 (RFM) から外れたとき", "Leaves an RFM segment"),
     ("se.entry_days", "日数", "Days"),
+    ("se.trigger.overdue", "次回購入の予定日を N 日過ぎても来ないとき", "N days past the expected next purchase"),
+    ("se.trigger.points_expiring", "ポイントの失効 N 日前", "N days before points expire"),
+    ("se.trigger.ticket_low", "回数券の残りが N 回になったとき", "A 回数券 is down to N visits"),
+    (
+        "se.trigger.ticket_expiring",
+        "回数券の期限 N 日前 (残りがあるとき)",
+        "N days before a 回数券 with visits left expires",
+    ),
+    ("se.trigger.membership_renewal", "会員の更新日 N 日前", "N days before a membership renews"),
+    ("se.kind.start", "別のシナリオを始める", "Start another scenario"),
+    ("se.scenario", "始めるシナリオ", "Scenario to start"),
+    ("se.err.scenario", "シナリオを選んでください", "Choose a scenario"),
     (
         "se.holdout_help",
         "何もしないで比べるお客様の割合 (0〜50%)。効果を測るには10%ほどが目安です。",
@@ -156,6 +168,7 @@ struct EditorPage {
     triggers: Vec<(&'static str, &'static str)>,
     rfm: Vec<(&'static str, &'static str)>,
     saved: Vec<(i64, String)>,
+    scenarios: Vec<(i64, String)>,
     library: Vec<(String, String)>,
     channels: Vec<(&'static str, &'static str)>,
     changes: Vec<(&'static str, &'static str)>,
@@ -196,6 +209,15 @@ async fn page(
         triggers: TRIGGERS.iter().map(|(code, key)| (*code, t.t(key))).collect(),
         rfm: joren_app::metrics::segment_choices(en),
         saved,
+        scenarios: s
+            .app
+            .scenarios()
+            .await
+            .map_err(err)?
+            .into_iter()
+            .filter(|x| Some(x.id) != id)
+            .map(|x| (x.id, x.name))
+            .collect(),
         library: joren_app::scenario_templates::ready_messages(t.lang())
             .into_iter()
             .map(|m| (m.key, m.label))
