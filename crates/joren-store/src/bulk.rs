@@ -32,6 +32,18 @@ impl Store {
         columns: &[&str],
         rows: impl IntoIterator<Item = Vec<Val>>,
     ) -> Result<()> {
+        self.bulk_insert_with(tx, table, columns, rows, "").await
+    }
+
+    /// [`Self::bulk_insert`] with `suffix` after each statement's rows (an `ON CONFLICT …`).
+    pub(crate) async fn bulk_insert_with(
+        &self,
+        tx: &mut Tx,
+        table: &str,
+        columns: &[&str],
+        rows: impl IntoIterator<Item = Vec<Val>>,
+        suffix: &str,
+    ) -> Result<()> {
         let per_statement = (MAX_PARAMS / columns.len()).max(1);
         let mut rows = rows.into_iter();
         let mut full_sql = None;
@@ -45,7 +57,7 @@ impl Store {
                     .map(|i| format!("({})", self.placeholders(i * columns.len() + 1, columns.len())))
                     .collect::<Vec<_>>()
                     .join(",");
-                format!("INSERT INTO {table} ({}) VALUES {values}", columns.join(", "))
+                format!("INSERT INTO {table} ({}) VALUES {values}{suffix}", columns.join(", "))
             };
             // Every full chunk has the same text (one prepared statement); only the last differs.
             let sql = if chunk.len() == per_statement {

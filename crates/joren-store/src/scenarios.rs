@@ -8,6 +8,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::bulk::Val;
 use crate::db::Tx;
 use crate::{Backend, Result, Store, StoreError};
 
@@ -120,6 +121,29 @@ pub struct RunCount {
     pub step: i64,
     pub count: i64,
 }
+
+/// Runs moved by one update statement (8 parameters each).
+const ADVANCE_ROWS: usize = 500;
+
+const OUTBOX_COLUMNS: [&str; 17] = [
+    "run_id",
+    "scenario_id",
+    "version",
+    "step",
+    "customer_id",
+    "occurrence",
+    "channel",
+    "marketing",
+    "recipient",
+    "subject",
+    "body_text",
+    "body_html",
+    "state",
+    "not_before",
+    "test_mode",
+    "created_at",
+    "updated_at",
+];
 
 const RUN_COLUMNS: &str = "id, scenario_id, version, customer_id, occurrence, order_id, control, step, state, due_at, \
                            waiting_for_order, exit_reason, last_error, entered_at, updated_at";
@@ -320,8 +344,9 @@ impl Store {
 
     /// Writes a batch of run advances in one transaction: each run moves on only if it still
     /// stands where it was read (`run.step`, waiting) — a run another worker moved on in the
-    /// meantime writes nothing — and its messages, tasks and tags go with it. Answers how many
-    /// runs moved.
+    /// meantime writes nothing — and its messages, tasks and tags go with it. The runs move in
+    /// multi-row updates and their mail goes in multi-row inserts (a few statements a batch,
+    /// not two a run). Answers how many runs moved.
     pub async fn advance_runs(&self, batch: &[(&Run, &RunAdvance)], now_ms: i64) -> Result<usize> {
         if batch.is_empty() {
             return Ok(0);
@@ -330,32 +355,45 @@ impl Store {
         let mut batch = batch.to_vec();
         batch.sort_by_key(|(run, _)| run.id);
         let mut tx = self.begin_write().await?;
-        let mut moved_runs = 0;
-        let mut tagged: Vec<i64> = Vec::new();
-        for (run, a) in batch {
-            let moved = sqlx::query(
-                "UPDATE scenario_runs SET step = $1, state = $2, due_at = $3, waiting_for_order = $4, exit_reason = $5, \
-                 last_error = $6, updated_at = $7 WHERE id = $8 AND step = $9 AND state = 'waiting'",
-            )
-            .bind(a.step)
-            .bind(&a.state)
-            .bind(a.due_at_ms)
-            .bind(a.waiting_for_order)
-            .bind(a.exit_reason.as_deref())
-            .bind(a.last_error.as_deref())
-            .bind(now_ms)
-            .bind(run.id)
-            .bind(run.step)
-            .execute(&mut *tx)
-            .await?;
-            if moved.rows_affected() != 1 {
-                continue;
-            }
-            moved_runs += 1;
+        let mut moved: std::collections::HashSet<i64> = std::collections::HashSet::with_capacity(batch.len());
+        for chunk in batch.chunks(ADVANCE_ROWS) {
+            moved.extend(self.move_runs(&mut tx, chunk, now_ms).await?);
+        }
+        let moved_runs: Vec<&(&Run, &RunAdvance)> = batch.iter().filter(|(r, _)| moved.contains(&r.id)).collect();
+        let mut messages: Vec<Vec<Val>> = Vec::new();
+        for (run, a) in &moved_runs {
             for (step, m) in &a.messages {
-                let source = Some((run.id, run.scenario_id, run.version, *step));
-                crate::outbox::insert(&mut tx, source, &run.occurrence, m, now_ms).await?;
+                messages.push(vec![
+                    Val::OptInt(Some(run.id)),
+                    Val::OptInt(Some(run.scenario_id)),
+                    Val::OptInt(Some(run.version)),
+                    Val::OptInt(Some(*step)),
+                    Val::Int(m.customer_id),
+                    Val::Text(run.occurrence.clone()),
+                    Val::Text(m.channel.clone()),
+                    Val::Int(m.marketing as i64),
+                    Val::Text(m.recipient.clone()),
+                    Val::Text(m.subject.clone()),
+                    Val::Text(m.body_text.clone()),
+                    Val::Text(m.body_html.clone()),
+                    Val::Text("queued".into()),
+                    Val::Int(m.not_before_ms),
+                    Val::Int(m.test_mode as i64),
+                    Val::Int(now_ms),
+                    Val::Int(now_ms),
+                ]);
             }
+        }
+        self.bulk_insert_with(
+            &mut tx,
+            "outbox",
+            &OUTBOX_COLUMNS,
+            messages,
+            " ON CONFLICT (scenario_id, version, step, customer_id, occurrence, channel) DO NOTHING",
+        )
+        .await?;
+        let mut tagged: Vec<i64> = Vec::new();
+        for (run, a) in &moved_runs {
             for (step, t) in &a.tasks {
                 crate::tasks::insert(&mut tx, Some((run.id, *step, run.scenario_id)), t, now_ms).await?;
             }
@@ -383,7 +421,49 @@ impl Store {
             self.refresh_customer_facts(&mut tx, c, c).await?;
         }
         tx.commit().await?;
-        Ok(moved_runs)
+        Ok(moved_runs.len())
+    }
+
+    /// One multi-row fenced update: each run takes its new place only where it still stands
+    /// at the step it was read at, waiting. Answers the runs that moved.
+    async fn move_runs(&self, tx: &mut Tx, chunk: &[(&Run, &RunAdvance)], now_ms: i64) -> Result<Vec<i64>> {
+        const TYPES: [&str; 8] = ["BIGINT", "BIGINT", "BIGINT", "TEXT", "BIGINT", "BIGINT", "TEXT", "TEXT"];
+        let sqlite = self.backend() == Backend::Sqlite;
+        let ph = |n: usize| if sqlite { "?".to_string() } else { format!("${n}") };
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let cells: Vec<String> = TYPES
+                    .iter()
+                    .enumerate()
+                    .map(|(c, ty)| format!("CAST({} AS {ty})", ph(2 + r * TYPES.len() + c)))
+                    .collect();
+                format!("({})", cells.join(","))
+            })
+            .collect();
+        // VALUES columns are column1…column8 on both databases: id, from step, step, state,
+        // due, waiting for an order, exit reason, last error.
+        let sql = format!(
+            "UPDATE scenario_runs SET step = v.column3, state = v.column4, due_at = v.column5, \
+             waiting_for_order = v.column6, exit_reason = v.column7, last_error = v.column8, updated_at = {} \
+             FROM (VALUES {}) AS v WHERE scenario_runs.id = v.column1 AND scenario_runs.step = v.column2 \
+             AND scenario_runs.state = 'waiting' RETURNING scenario_runs.id",
+            ph(1),
+            rows.join(",")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_ms);
+        for (run, a) in chunk {
+            q = q
+                .bind(run.id)
+                .bind(run.step)
+                .bind(a.step)
+                .bind(a.state.clone())
+                .bind(a.due_at_ms)
+                .bind(a.waiting_for_order)
+                .bind(a.exit_reason.clone())
+                .bind(a.last_error.clone());
+        }
+        let rows = q.fetch_all(&mut **tx).await?;
+        rows.iter().map(|r| Ok(r.try_get::<i64, _>(0)?)).collect()
     }
 
     /// Runs of a scenario by state and step (customers waiting at each step, done, exited).

@@ -11,6 +11,10 @@ mod smtp;
 
 use std::time::Instant;
 
+/// The allocator of the shipped binary (joren-cli), so the figures are the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use joren_app::{Actor, App, AppConfig};
 use joren_core::customer::{CustomerInput, CustomerProfile};
 use serde_json::json;
@@ -21,7 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let dir = tempfile::tempdir()?;
     let url = args.get(2).cloned().unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.path().display()));
-    let server = smtp::SmtpServer::start();
+    let server = smtp::SmtpServer::start_counting();
     let mail = joren_app::mail::MailConfig {
         transport: joren_app::mail::MailConfig::parse_transport(&server.url())?,
         ..Default::default()

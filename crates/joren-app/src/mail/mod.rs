@@ -18,12 +18,14 @@ use chrono::{DateTime, NaiveTime, Timelike, Utc};
 use hmac::{Hmac, Mac};
 use joren_store::{Delivery, Message};
 use lettre::message::{Mailbox, MultiPart, header};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sha2::Sha256;
 
 use crate::{Actor, App, AppError, Result};
+
+mod smtp;
+
+pub use smtp::Mailer;
+use smtp::SendError;
 
 /// How the SMTP connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,38 +132,6 @@ impl MailConfig {
 
 fn form_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
-}
-
-/// The transport mail goes out on, made once per process from [`Transport`].
-#[derive(Debug)]
-pub enum Mailer {
-    Test,
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    /// The settings cannot make a transport (say, a TLS host name that is not one).
-    Broken(String),
-}
-
-impl Mailer {
-    fn new(t: &Transport) -> Self {
-        let Transport::Smtp { host, port, security, username, password } = t else { return Self::Test };
-        let tls = |h: &str| TlsParameters::new(h.to_string());
-        let builder =
-            match security {
-                SmtpSecurity::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(Tls::None)),
-                SmtpSecurity::StartTls => tls(host)
-                    .map(|p| AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(Tls::Required(p))),
-                SmtpSecurity::Tls => tls(host)
-                    .map(|p| AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(Tls::Wrapper(p))),
-            };
-        let mut builder = match builder {
-            Ok(b) => b.port(*port).timeout(Some(std::time::Duration::from_secs(30))),
-            Err(e) => return Self::Broken(format!("TLS settings: {e}")),
-        };
-        if let (Some(u), Some(p)) = (username, password) {
-            builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
-        }
-        Self::Smtp(builder.build())
-    }
 }
 
 /// Messages sent at once by one worker.
@@ -358,19 +328,18 @@ impl App {
     async fn send(&self, m: &Message) -> Delivery {
         let cfg = &self.config.mail;
         let message_id = format!("joren.{}.{}@{}", m.id, m.attempts, domain_of(&cfg.from_address));
-        let transport = match self.mailer().await {
-            Mailer::Test => return Delivery::Sent { message_id: format!("test:{message_id}") },
-            Mailer::Broken(e) => return Delivery::Retry { at_ms: retry_at(m, self.now()), error: e.clone() },
-            Mailer::Smtp(t) => t,
-        };
+        let mailer = self.mailer().await;
+        if let Mailer::Test = mailer {
+            return Delivery::Sent { message_id: format!("test:{message_id}") };
+        }
         let email = match build_email(m, cfg, &message_id, self.unsubscribe_url_for(m).await) {
             Ok(e) => e,
             Err(e) => return Delivery::Failed { error: format!("permanent: {e}") },
         };
-        match transport.send(email).await {
-            Ok(_) => Delivery::Sent { message_id },
-            Err(e) if e.is_permanent() => Delivery::Failed { error: format!("permanent: {e}") },
-            Err(e) => Delivery::Retry { at_ms: retry_at(m, self.now()), error: e.to_string() },
+        match mailer.send(email).await {
+            Ok(()) => Delivery::Sent { message_id },
+            Err(SendError::Permanent(e)) => Delivery::Failed { error: format!("permanent: {e}") },
+            Err(SendError::Transient(e)) => Delivery::Retry { at_ms: retry_at(m, self.now()), error: e },
         }
     }
 
