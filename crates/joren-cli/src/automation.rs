@@ -58,13 +58,26 @@ pub enum ScenariosCommand {
     List,
     /// One scenario: its definition, customers by step, messages by state.
     Show { id: i64 },
-    /// Create a scenario (a draft) from a JSON definition file.
+    /// Create a scenario (a draft) from a JSON definition file or a ready scenario.
     Create {
-        #[arg(long)]
-        name: String,
+        /// The name (a ready scenario's own name when not given).
+        #[arg(long, required_unless_present = "template")]
+        name: Option<String>,
         /// The definition (see the README's "Scenarios" section).
+        #[arg(long, conflicts_with = "template", required_unless_present = "template")]
+        file: Option<std::path::PathBuf>,
+        /// A ready scenario: post_purchase, birthday, win_back, rank_up, second_purchase,
+        /// points_expiry, ticket_last_visit, membership_renewal (`joren scenarios templates`).
         #[arg(long)]
-        file: std::path::PathBuf,
+        template: Option<String>,
+        /// The language of a ready scenario's messages.
+        #[arg(long, default_value = "ja", value_parser = ["ja", "en"])]
+        lang: String,
+    },
+    /// The ready scenarios: key, name and what each does.
+    Templates {
+        #[arg(long, default_value = "ja", value_parser = ["ja", "en"])]
+        lang: String,
     },
     /// Start enrolling customers.
     Activate { id: i64 },
@@ -101,11 +114,31 @@ pub async fn scenarios(app: App, c: ScenariosCommand, actor: &Actor) -> Result<(
     let out = match c {
         ScenariosCommand::List => serde_json::to_value(app.scenarios().await?)?,
         ScenariosCommand::Show { id } => serde_json::to_value(app.scenario_report(id).await?)?,
-        ScenariosCommand::Create { name, file } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let definition = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+        ScenariosCommand::Create { name, file, template, lang } => {
+            let (name, definition) = match (template, file) {
+                (Some(key), _) => {
+                    let ready = joren_app::scenario_templates::ready_scenarios(&lang)
+                        .into_iter()
+                        .find(|r| r.key == key)
+                        .with_context(|| format!("no ready scenario {key} (see `joren scenarios templates`)"))?;
+                    (name.unwrap_or(ready.name), ready.definition)
+                }
+                (None, Some(file)) => {
+                    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+                    let definition =
+                        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+                    (name.unwrap_or_default(), definition)
+                }
+                (None, None) => anyhow::bail!("give --file or --template"),
+            };
             serde_json::to_value(app.create_scenario(actor, ScenarioInput { name, definition }).await?)?
         }
+        ScenariosCommand::Templates { lang } => serde_json::to_value(
+            joren_app::scenario_templates::ready_scenarios(&lang)
+                .into_iter()
+                .map(|r| serde_json::json!({"key": r.key, "name": r.name, "description": r.description}))
+                .collect::<Vec<_>>(),
+        )?,
         ScenariosCommand::Activate { id } => {
             serde_json::to_value(app.set_scenario_status(actor, id, Status::Active).await?)?
         }

@@ -298,3 +298,24 @@ fn memberships_are_started_changed_and_reported_from_the_command_line() {
     let not_using = v["reasons"].as_array().unwrap().iter().find(|r| r["reason"] == "not_using").unwrap();
     assert_eq!(not_using["cancelled"], 1, "{v}");
 }
+
+#[test]
+fn scenarios_are_made_from_a_ready_one_and_switched_on_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db", dir.path().display());
+    assert!(joren(&db, &["migrate"], None).status.success());
+    let o = joren(&db, &["scenarios", "templates", "--lang", "en"], None);
+    let ready: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(ready.as_array().unwrap().iter().any(|r| r["key"] == "points_expiry"), "{ready}");
+    let o = joren(&db, &["scenarios", "create", "--template", "nothing"], None);
+    assert!(!o.status.success() && out(&o).contains("no ready scenario nothing"), "{}", out(&o));
+    let o = joren(&db, &["scenarios", "create", "--template", "post_purchase"], None);
+    let made: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    assert_eq!((made["name"].as_str(), made["status"].as_str()), (Some("購入後フォロー"), Some("draft")), "{made}");
+    let o = joren(&db, &["scenarios", "activate", &made["id"].to_string()], None);
+    assert!(out(&o).contains("\"active\""), "{}", out(&o));
+    let def = dir.path().join("def.json");
+    std::fs::write(&def, r#"{"trigger": {"kind": "manual"}, "steps": []}"#).unwrap();
+    let o = joren(&db, &["scenarios", "create", "--name", "空", "--file", def.to_str().unwrap()], None);
+    assert!(!o.status.success() && out(&o).contains("ステップ"), "an empty scenario is refused: {}", out(&o));
+}

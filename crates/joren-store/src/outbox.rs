@@ -182,49 +182,41 @@ impl Store {
         Ok(out)
     }
 
-    /// Records how attempt `attempt` of message `id` ended; `false` (nothing changed) when
-    /// the attempt is no longer current.
-    pub async fn finish_message(&self, id: i64, attempt: i64, outcome: &Delivery, now_ms: i64) -> Result<bool> {
-        let (state, not_before, error, message_id, sent_at, refund_attempt): Finish<'_> = match outcome {
-            Delivery::Sent { message_id } => ("sent", None, None, Some(message_id), Some(now_ms), 0),
-            Delivery::Deferred { until_ms, reason } => ("queued", Some(*until_ms), Some(reason), None, None, 1),
-            Delivery::Retry { at_ms, error } => ("queued", Some(*at_ms), Some(error), None, None, 0),
-            Delivery::Failed { error } => ("failed", None, Some(error), None, None, 0),
-            Delivery::Suppressed { reason } => ("suppressed", None, Some(reason), None, None, 0),
-        };
-        let done = self
-            .execute_write(
-                sqlx::query(
-                    "UPDATE outbox SET state = $1, not_before = COALESCE($2, not_before), last_error = $3, \
-                     message_id = COALESCE($4, message_id), sent_at = COALESCE($5, sent_at), lease_until = NULL, \
-                     attempts = attempts - $6, updated_at = $7 WHERE id = $8 AND attempts = $9 AND state = 'sending'",
-                )
-                .bind(state)
-                .bind(not_before)
-                .bind(error.map(|e| e.chars().take(2_000).collect::<String>()))
-                .bind(message_id)
-                .bind(sent_at)
-                .bind(refund_attempt)
-                .bind(now_ms)
-                .bind(id)
-                .bind(attempt),
-            )
-            .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
     /// When marketing messages to a customer other than `except` were sent (or are being
     /// sent) at or after `since_ms`, oldest first: the frequency caps.
-    pub async fn marketing_sent_since(&self, customer_id: i64, since_ms: i64, except: i64) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar(
+    /// When the customer's marketing messages sent (or being sent, by any worker) since
+    /// `since_ms` went, oldest first, leaving out the messages `except` (the caller's own
+    /// batch, which it counts itself).
+    pub async fn marketing_sent_since(&self, customer_id: i64, since_ms: i64, except: &[i64]) -> Result<Vec<i64>> {
+        let except = if except.is_empty() {
+            String::new()
+        } else {
+            format!(" AND id NOT IN ({})", except.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
+        };
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT COALESCE(sent_at, updated_at) FROM outbox WHERE customer_id = $1 AND marketing = 1 \
-             AND state IN ('sent', 'sending') AND COALESCE(sent_at, updated_at) >= $2 AND id <> $3 ORDER BY 1",
-        )
+             AND state IN ('sent', 'sending') AND COALESCE(sent_at, updated_at) >= $2{except} ORDER BY 1"
+        )))
         .bind(customer_id)
         .bind(since_ms)
-        .bind(except)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// Records how a batch of attempts ended, in one transaction; an attempt that is no longer
+    /// current (its lease ran out and another worker claimed it) changes nothing. Answers how
+    /// many were still current.
+    pub async fn finish_messages(&self, outcomes: &[(i64, i64, Delivery)], now_ms: i64) -> Result<u64> {
+        if outcomes.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin_write().await?;
+        let mut n = 0;
+        for (id, attempt, outcome) in outcomes {
+            n += finish_query(*id, *attempt, outcome, now_ms).execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(n)
     }
 
     pub async fn message(&self, id: i64) -> Result<Option<Message>> {
@@ -300,4 +292,35 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?)
     }
+}
+
+/// The update recording how attempt `attempt` of message `id` ended; it changes nothing when
+/// the attempt is no longer current (the lease ran out and another worker claimed it).
+fn finish_query(
+    id: i64,
+    attempt: i64,
+    outcome: &Delivery,
+    now_ms: i64,
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    let (state, not_before, error, message_id, sent_at, refund_attempt): Finish<'_> = match outcome {
+        Delivery::Sent { message_id } => ("sent", None, None, Some(message_id), Some(now_ms), 0),
+        Delivery::Deferred { until_ms, reason } => ("queued", Some(*until_ms), Some(reason), None, None, 1),
+        Delivery::Retry { at_ms, error } => ("queued", Some(*at_ms), Some(error), None, None, 0),
+        Delivery::Failed { error } => ("failed", None, Some(error), None, None, 0),
+        Delivery::Suppressed { reason } => ("suppressed", None, Some(reason), None, None, 0),
+    };
+    sqlx::query(
+        "UPDATE outbox SET state = $1, not_before = COALESCE($2, not_before), last_error = $3, \
+         message_id = COALESCE($4, message_id), sent_at = COALESCE($5, sent_at), lease_until = NULL, \
+         attempts = attempts - $6, updated_at = $7 WHERE id = $8 AND attempts = $9 AND state = 'sending'",
+    )
+    .bind(state)
+    .bind(not_before)
+    .bind(error.map(|e| e.chars().take(2_000).collect::<String>()))
+    .bind(message_id.map(str::to_string))
+    .bind(sent_at)
+    .bind(refund_attempt)
+    .bind(now_ms)
+    .bind(id)
+    .bind(attempt)
 }

@@ -300,8 +300,9 @@ impl Store {
             drop(tx); // rolled back
             return Ok(false);
         }
+        let mut waiting = Waiting::read(&mut tx, events).await?;
         for (_, effects) in events {
-            apply_effects(&mut tx, effects, now_ms).await?;
+            apply_effects(&mut tx, effects, now_ms, &mut waiting).await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -566,12 +567,58 @@ async fn insert_run(tx: &mut Tx, e: &Enrolment, now_ms: i64) -> Result<u64> {
     Ok(done.rows_affected())
 }
 
-async fn apply_effects(tx: &mut Tx, effects: &EventEffects, now_ms: i64) -> Result<()> {
+/// What stands waiting for the customers of a batch of events, read once in the batch's
+/// transaction and kept up to date as its effects apply, so an effect that would change
+/// nothing (most orders end no run and wake none) costs no statement.
+struct Waiting {
+    /// (customer, scenario) with a waiting run.
+    runs: std::collections::HashSet<(i64, i64)>,
+    /// Customers with a run waiting for an order.
+    for_order: std::collections::HashSet<i64>,
+}
+
+impl Waiting {
+    async fn read(tx: &mut Tx, events: &[(i64, EventEffects)]) -> Result<Self> {
+        let mut customers: Vec<i64> = events
+            .iter()
+            .flat_map(|(_, e)| {
+                e.exits
+                    .iter()
+                    .map(|x| x.0)
+                    .chain(e.wake_for_order.iter().copied())
+                    .chain(e.enrol.iter().map(|x| x.customer_id))
+            })
+            .collect();
+        customers.sort_unstable();
+        customers.dedup();
+        let mut w = Self { runs: Default::default(), for_order: Default::default() };
+        for chunk in customers.chunks(1_000) {
+            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT customer_id, scenario_id, waiting_for_order FROM scenario_runs \
+                 WHERE state = 'waiting' AND customer_id IN ({list})"
+            )))
+            .fetch_all(&mut **tx)
+            .await?;
+            for r in rows {
+                let c: i64 = r.try_get("customer_id")?;
+                w.runs.insert((c, r.try_get("scenario_id")?));
+                if r.try_get::<i64, _>("waiting_for_order")? == 1 {
+                    w.for_order.insert(c);
+                }
+            }
+        }
+        Ok(w)
+    }
+}
+
+async fn apply_effects(tx: &mut Tx, effects: &EventEffects, now_ms: i64, waiting: &mut Waiting) -> Result<()> {
     for (customer, scenarios, reason) in &effects.exits {
-        if scenarios.is_empty() {
+        let hit: Vec<i64> = scenarios.iter().copied().filter(|s| waiting.runs.contains(&(*customer, *s))).collect();
+        if hit.is_empty() {
             continue;
         }
-        let ids: Vec<String> = scenarios.iter().map(i64::to_string).collect();
+        let ids: Vec<String> = hit.iter().map(i64::to_string).collect();
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE scenario_runs SET state = 'exited', exit_reason = $1, due_at = NULL, updated_at = $2 \
              WHERE customer_id = $3 AND state = 'waiting' AND scenario_id IN ({})",
@@ -582,8 +629,14 @@ async fn apply_effects(tx: &mut Tx, effects: &EventEffects, now_ms: i64) -> Resu
         .bind(*customer)
         .execute(&mut **tx)
         .await?;
+        for s in hit {
+            waiting.runs.remove(&(*customer, s));
+        }
     }
     for customer in &effects.wake_for_order {
+        if !waiting.for_order.remove(customer) {
+            continue;
+        }
         sqlx::query(
             "UPDATE scenario_runs SET waiting_for_order = 2, due_at = $1, updated_at = $1 \
              WHERE customer_id = $2 AND state = 'waiting' AND waiting_for_order = 1",
@@ -594,7 +647,9 @@ async fn apply_effects(tx: &mut Tx, effects: &EventEffects, now_ms: i64) -> Resu
         .await?;
     }
     for e in &effects.enrol {
-        insert_run(tx, e, now_ms).await?;
+        if insert_run(tx, e, now_ms).await? == 1 && !e.control {
+            waiting.runs.insert((e.customer_id, e.scenario_id));
+        }
     }
     Ok(())
 }

@@ -255,23 +255,38 @@ impl App {
                 None => by_customer.push(vec![m]),
             }
         }
-        let outcomes: Vec<Result<()>> = futures_util::stream::iter(by_customer)
+        // The batch's outcomes are written together at its end. Caps count the customer's
+        // messages sent before this batch from the database and this batch's own sends here.
+        let batch: Vec<i64> = by_customer.iter().flatten().map(|m| m.id).collect();
+        let batch = &batch;
+        let outcomes: Vec<Result<Vec<(i64, i64, Delivery)>>> = futures_util::stream::iter(by_customer)
             .map(|group| async move {
+                let mut sent_now: Vec<i64> = Vec::new();
+                let mut out = Vec::with_capacity(group.len());
                 for m in group {
-                    self.deliver_one(&m, now).await?;
+                    let outcome = self.deliver_one(&m, now, batch, &sent_now).await?;
+                    if m.marketing && matches!(outcome, Delivery::Sent { .. }) {
+                        sent_now.push(now.timestamp_millis());
+                    }
+                    out.push((m.id, m.attempts, outcome));
                 }
-                Ok(())
+                Ok(out)
             })
             .buffer_unordered(SEND_CONCURRENCY)
             .collect()
             .await;
-        outcomes.into_iter().collect::<Result<Vec<()>>>()?;
+        let mut finished = Vec::with_capacity(n);
+        for o in outcomes {
+            finished.extend(o?);
+        }
+        self.store.finish_messages(&finished, self.config.clock.now_ms()).await?;
         Ok(n)
     }
 
-    /// Checks, sends (or holds) and records one claimed message.
-    async fn deliver_one(&self, m: &Message, now: DateTime<Utc>) -> Result<()> {
-        let outcome = match self.delivery_check(m, now).await {
+    /// Checks and sends (or holds) one claimed message; answers how it ended. `batch` are the
+    /// messages claimed with it, `sent_now` the customer's marketing sends among them so far.
+    async fn deliver_one(&self, m: &Message, now: DateTime<Utc>, batch: &[i64], sent_now: &[i64]) -> Result<Delivery> {
+        let outcome = match self.delivery_check(m, now, batch, sent_now).await {
             Ok(Some(held)) => held,
             Ok(None) => self.send(m).await,
             Err(e) => Delivery::Retry { at_ms: retry_at(m, now), error: e.to_string() },
@@ -281,16 +296,20 @@ impl App {
         {
             self.store.mark_undeliverable(&m.recipient, error, now.timestamp_millis()).await?;
         }
-        let outcome = match outcome {
+        Ok(match outcome {
             Delivery::Retry { error, .. } if m.attempts >= MAX_ATTEMPTS => Delivery::Failed { error },
             o => o,
-        };
-        self.store.finish_message(m.id, m.attempts, &outcome, self.config.clock.now_ms()).await?;
-        Ok(())
+        })
     }
 
     /// The checks at send time: `Some` when the message must not go now.
-    async fn delivery_check(&self, m: &Message, now: DateTime<Utc>) -> Result<Option<Delivery>> {
+    async fn delivery_check(
+        &self,
+        m: &Message,
+        now: DateTime<Utc>,
+        batch: &[i64],
+        sent_now: &[i64],
+    ) -> Result<Option<Delivery>> {
         if let Some(reason) = self.store.undeliverable(&m.recipient).await? {
             return Ok(Some(Delivery::Suppressed { reason: format!("undeliverable: {reason}") }));
         }
@@ -308,7 +327,9 @@ impl App {
         if let Some(until) = quiet_until(now, &self.config.mail, self.tz()) {
             return Ok(Some(Delivery::Deferred { until_ms: until.timestamp_millis(), reason: "quiet hours".into() }));
         }
-        let week = self.store.marketing_sent_since(customer_id, now.timestamp_millis() - 7 * DAY_MS, m.id).await?;
+        let mut week = self.store.marketing_sent_since(customer_id, now.timestamp_millis() - 7 * DAY_MS, batch).await?;
+        week.extend_from_slice(sent_now);
+        week.sort_unstable();
         let day: Vec<i64> = week.iter().copied().filter(|t| *t >= now.timestamp_millis() - DAY_MS).collect();
         let cfg = &self.config.mail;
         let cap = |times: &[i64], max: i64, window: i64| -> Option<i64> {
