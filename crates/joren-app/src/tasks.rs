@@ -106,3 +106,100 @@ impl App {
         self.task(id).await
     }
 }
+
+/// Where a letter or postcard goes: one open letter task's customer, addressed the Japanese
+/// way (〒, address, 氏名 様 or 会社名 御中).
+#[derive(Debug, Clone, Serialize)]
+pub struct MailingLabel {
+    pub task_id: i64,
+    pub customer_id: i64,
+    /// `600-8001`; empty when unknown.
+    pub postal_code: String,
+    pub prefecture: String,
+    pub city: String,
+    pub street: String,
+    pub building: String,
+    /// `山田 太郎 様` / `株式会社サンプル 御中`.
+    pub addressee: String,
+    /// The task's title (what the letter is for).
+    pub title: String,
+    pub due_on: String,
+}
+
+/// The labels of the open letter tasks, and the tasks whose customer has no postal address
+/// (they cannot be printed; their names are listed so someone can fill the address in).
+#[derive(Debug, Clone, Serialize)]
+pub struct MailingList {
+    pub labels: Vec<MailingLabel>,
+    pub without_address: Vec<(i64, String)>,
+}
+
+/// Most letters on one print run.
+const MAX_LABELS: i64 = 1_000;
+
+impl App {
+    /// The open letter and postcard tasks as addressed labels, soonest due first: those of
+    /// staff member `mine` and those nobody is assigned (everyone's), or all when None.
+    pub async fn mailing_list(&self, mine: Option<i64>) -> Result<MailingList> {
+        let filter =
+            TaskFilter { state: "open".into(), kind: "letter".into(), limit: MAX_LABELS, ..Default::default() };
+        let mut tasks = self.store.tasks(&filter).await?;
+        if let Some(me) = mine {
+            tasks.retain(|t| t.assignee_id.is_none_or(|a| a == me));
+        }
+        let ids: Vec<i64> = tasks.iter().map(|t| t.customer_id).collect();
+        let customers: std::collections::HashMap<i64, joren_store::Customer> =
+            self.store.customers_by_ids(&ids).await?.into_iter().map(|c| (c.id, c)).collect();
+        let mut list = MailingList { labels: Vec::new(), without_address: Vec::new() };
+        for t in tasks {
+            let Some(c) = customers.get(&t.customer_id) else { continue };
+            let p = &c.profile;
+            let text = |v: &Option<String>| v.clone().unwrap_or_default();
+            if p.postal_code.as_deref().unwrap_or_default().is_empty()
+                || p.street.as_deref().unwrap_or_default().is_empty()
+            {
+                list.without_address.push((c.id, c.display_name.clone()));
+                continue;
+            }
+            list.labels.push(MailingLabel {
+                task_id: t.id,
+                customer_id: c.id,
+                postal_code: text(&p.postal_code),
+                prefecture: text(&p.prefecture),
+                city: text(&p.city),
+                street: text(&p.street),
+                building: text(&p.building),
+                addressee: c.display_name.clone(),
+                title: t.title,
+                due_on: t.due_on,
+            });
+        }
+        Ok(list)
+    }
+}
+
+/// The mailing list's CSV columns: Japanese headers for a person or a print service's form,
+/// or the field names for a program.
+const LABEL_HEADERS_JA: [&str; 8] = ["郵便番号", "都道府県", "市区町村", "番地", "建物名", "宛名", "内容", "期限"];
+const LABEL_HEADERS_CODE: [&str; 8] =
+    ["postal_code", "prefecture", "city", "street", "building", "addressee", "title", "due_on"];
+
+/// Writes a mailing list as CSV (UTF-8 with a byte-order mark, so Excel reads it as such).
+pub fn write_mailing_csv<W: std::io::Write>(list: &MailingList, code_headers: bool, mut out: W) -> std::io::Result<()> {
+    out.write_all("\u{feff}".as_bytes())?;
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(if code_headers { LABEL_HEADERS_CODE } else { LABEL_HEADERS_JA })?;
+    for l in &list.labels {
+        w.write_record([
+            &l.postal_code,
+            &l.prefecture,
+            &l.city,
+            &l.street,
+            &l.building,
+            &l.addressee,
+            &l.title,
+            &l.due_on,
+        ])?;
+    }
+    w.flush()
+}

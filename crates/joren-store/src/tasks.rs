@@ -40,6 +40,8 @@ pub struct TaskFilter {
     pub customer_id: Option<i64>,
     /// Only tasks due on or before this local date.
     pub due_by: Option<chrono::NaiveDate>,
+    /// `call`, `letter`, `visit`; empty for all.
+    pub kind: String,
     pub limit: i64,
 }
 
@@ -127,7 +129,7 @@ impl Store {
     pub async fn tasks(&self, f: &TaskFilter) -> Result<Vec<Task>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{SELECT} WHERE ($1 = '' OR t.state = $1) AND ($2 < 0 OR t.assignee_id = $2) \
-             AND ($3 < 0 OR t.customer_id = $3) AND ($4 = '' OR t.due_on <= $4) \
+             AND ($3 < 0 OR t.customer_id = $3) AND ($4 = '' OR t.due_on <= $4) AND ($6 = '' OR t.kind = $6) \
              ORDER BY CASE WHEN t.state = 'open' THEN 0 ELSE 1 END, \
              CASE WHEN t.state = 'open' THEN t.due_on END, t.done_at DESC, t.id LIMIT $5"
         )))
@@ -136,6 +138,7 @@ impl Store {
         .bind(f.customer_id.unwrap_or(-1))
         .bind(f.due_by.map(|d| d.to_string()).unwrap_or_default())
         .bind(if f.limit > 0 { f.limit } else { 200 })
+        .bind(&f.kind)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row).collect()

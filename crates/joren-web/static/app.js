@@ -7,3 +7,11 @@ document.addEventListener('submit', function (e) {
     e.preventDefault();
   }
 });
+
+// A button with data-print prints the page (the address labels and postcards).
+document.addEventListener('click', function (e) {
+  var b = e.target && e.target.closest && e.target.closest('[data-print]');
+  if (b) {
+    window.print();
+  }
+});

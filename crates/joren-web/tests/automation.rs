@@ -4,6 +4,8 @@
 mod common;
 #[path = "automation/editor.rs"]
 mod editor;
+#[path = "automation/letters.rs"]
+mod letters;
 #[path = "automation/triggers.rs"]
 mod triggers;
 

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox", get(outbox))
         .route("/outbox/{id}", get(message))
         .route("/tasks", get(tasks).post(create_task))
+        .route("/tasks/letters", get(mailing_list))
         .route("/tasks/{id}", get(task))
         .route("/tasks/{id}/finish", post(finish_task))
 }
@@ -151,6 +152,8 @@ struct TaskQuery {
     assignee_id: Option<i64>,
     customer_id: Option<i64>,
     due_by: Option<chrono::NaiveDate>,
+    /// call, letter or visit.
+    kind: Option<String>,
     limit: Option<i64>,
 }
 
@@ -160,9 +163,22 @@ async fn tasks(State(s): State<AppState>, ApiActor(_): ApiActor, Query(q): Query
         assignee_id: q.assignee_id,
         customer_id: q.customer_id,
         due_by: q.due_by,
+        kind: q.kind.unwrap_or_default(),
         limit: q.limit.unwrap_or(200).clamp(1, 1000),
     };
     Ok(Json(json!({"items": s.app.tasks(&f).await?})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MailingQuery {
+    /// Only this staff member's letters and the unassigned ones.
+    assignee_id: Option<i64>,
+}
+
+/// The open letter tasks' addresses (labels), and the customers left out for want of one.
+async fn mailing_list(State(s): State<AppState>, ApiActor(_): ApiActor, Query(q): Query<MailingQuery>) -> ApiResult {
+    Ok(Json(s.app.mailing_list(q.assignee_id).await?).into_response())
 }
 
 async fn task(State(s): State<AppState>, ApiActor(_): ApiActor, Path(id): Path<i64>) -> ApiResult {

@@ -93,6 +93,8 @@ pub fn routes() -> Router<AppState> {
         .route("/scenarios/{id}/enrol", post(scenarios::enrol))
         .route("/scenarios/{id}/broadcast", post(scenarios::broadcast))
         .route("/tasks", get(tasks::page))
+        .route("/tasks/print", get(tasks::print))
+        .route("/tasks/print.csv", get(tasks::print_csv))
         .route("/tasks/{id}/finish", post(tasks::finish))
         .route("/outbox", get(tasks::outbox))
         .route("/outbox/{id}", get(tasks::message))

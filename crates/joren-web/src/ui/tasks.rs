@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect};
 use joren_app::AppError;
 use joren_app::tasks::{TaskFilter, TaskOutcome};
 
-use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render};
+use super::{Checked, Chrome, Staff, UiError, UiResult, WebUser, back_with_error, render};
 use crate::AppState;
 
 /// The pages' words (key, 日本語, English).
@@ -64,6 +64,25 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("ob.reason.undeliverable", "届かないアドレスです", "The address does not receive mail"),
     ("ob.reason.changed", "アドレスが変わりました", "The address changed"),
     ("ob.back", "一覧へ戻る", "Back to the list"),
+    ("tk.print", "宛名を印刷", "Print addresses"),
+    ("tk.print.title", "手紙・はがきの宛名", "Letter and postcard addresses"),
+    (
+        "tk.print.help",
+        "手紙・はがきの予定 (未完了) の宛名です。A4 の宛名ラベル (12面, 86.4×42.3mm) か、はがき (縦書き) で印刷できます。印刷したら「今日の連絡」で完了にしてください。",
+        "The addresses of the open letter and postcard tasks, on an A4 sheet of 12 labels (86.4 × 42.3 mm) or as postcards (vertical). Mark the tasks done on the contact list once they are sent.",
+    ),
+    ("tk.print.labels", "A4 宛名ラベル", "A4 labels"),
+    ("tk.print.postcard", "はがき (縦書き)", "Postcards (vertical)"),
+    ("tk.print.csv", "CSV (印刷会社向け)", "CSV (for a print service)"),
+    ("tk.print.csv_code", "CSV (項目名を英語で)", "CSV (field-name headers)"),
+    ("tk.print.go", "印刷する", "Print"),
+    ("tk.print.none", "印刷する宛名はありません。", "No addresses to print."),
+    ("tk.print.count", "枚数", "Count"),
+    (
+        "tk.print.no_address",
+        "住所が登録されていないため印刷できないお客様:",
+        "Customers left out because their postal address is missing:",
+    ),
 ];
 
 struct TaskRow {
@@ -253,4 +272,76 @@ pub(super) async fn message(State(s): State<AppState>, Staff { user, t }: Staff,
         body: m.body_text,
         customer_id: m.customer_id,
     }))
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct PrintQuery {
+    #[serde(default)]
+    layout: String,
+    #[serde(default)]
+    view: String,
+    #[serde(default)]
+    header: String,
+}
+
+#[derive(Template)]
+#[template(path = "print.html")]
+struct PrintPage {
+    c: Chrome,
+    postcard: bool,
+    all: bool,
+    /// Labels by A4 sheet (12 a sheet); for postcards one sheet of them all.
+    sheets: Vec<Vec<joren_app::tasks::MailingLabel>>,
+    count: usize,
+    without_address: Vec<(i64, String)>,
+}
+
+/// Labels on one A4 sheet (2 columns × 6 rows).
+const LABELS_PER_SHEET: usize = 12;
+
+fn print_view(user: &WebUser, q: &PrintQuery) -> Option<i64> {
+    if q.view == "all" { None } else { user.actor.user_id.or(Some(-1)) }
+}
+
+/// `GET /tasks/print?layout=labels|postcard&view=mine|all`: the open letter tasks'
+/// addresses, ready to print (print CSS: one A4 label sheet or one postcard a page).
+pub(super) async fn print(
+    State(s): State<AppState>,
+    Staff { user, t }: Staff,
+    Query(q): Query<PrintQuery>,
+) -> UiResult {
+    let list = s.app.mailing_list(print_view(&user, &q)).await.map_err(|e| UiError::from_app(t, e))?;
+    let postcard = q.layout == "postcard";
+    let count = list.labels.len();
+    let sheets =
+        if postcard { vec![list.labels] } else { list.labels.chunks(LABELS_PER_SHEET).map(<[_]>::to_vec).collect() };
+    Ok(render(&PrintPage {
+        c: Chrome::new(t, &user, "tasks", "/tasks/print"),
+        postcard,
+        all: q.view == "all",
+        sheets,
+        count,
+        without_address: list.without_address,
+    }))
+}
+
+/// `GET /tasks/print.csv?view=mine|all&header=code`: the same addresses as CSV (Japanese
+/// headers unless `header=code`).
+pub(super) async fn print_csv(
+    State(s): State<AppState>,
+    Staff { user, t }: Staff,
+    Query(q): Query<PrintQuery>,
+) -> UiResult {
+    let list = s.app.mailing_list(print_view(&user, &q)).await.map_err(|e| UiError::from_app(t, e))?;
+    let mut buf = Vec::new();
+    joren_app::tasks::write_mailing_csv(&list, q.header == "code", &mut buf)
+        .map_err(|e| UiError::from_app(t, AppError::Io(e.to_string())))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"addresses.csv\""),
+        ],
+        buf,
+    )
+        .into_response())
 }
