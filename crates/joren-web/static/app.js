@@ -15,3 +15,16 @@ document.addEventListener('click', function (e) {
     window.print();
   }
 });
+
+// Fields that matter for some choices only (data-when="field:value,value"): shown while the
+// named field holds one of the values. Without script every field shows.
+function applyWhen(root) {
+  root.querySelectorAll('[data-when]').forEach(function (el) {
+    var spec = el.getAttribute('data-when').split(':');
+    var field = el.form ? el.form.elements[spec[0]] : document.querySelector('[name="' + spec[0] + '"]');
+    if (!field) return;
+    el.hidden = spec[1].split(',').indexOf(field.value) < 0;
+  });
+}
+document.addEventListener('change', function () { applyWhen(document); });
+document.addEventListener('DOMContentLoaded', function () { applyWhen(document); });

@@ -348,6 +348,11 @@ async fn a_scenario_from_a_template_runs_and_its_call_is_done_on_the_tasks_page(
         // In the editor: add a last step that tags the customer, and save a new version.
         c.find(Locator::Id("edit-scenario")).await?.click().await?;
         c.wait().for_element(Locator::Id("scenario-form")).await?;
+        // Only the fields the chosen trigger needs show: an order trigger has no day count.
+        assert!(!c.find(Locator::Id("trigger-days")).await?.is_displayed().await?);
+        c.find(Locator::Css("#trigger option[value=points_expiring]")).await?.click().await?;
+        assert!(c.find(Locator::Id("trigger-days")).await?.is_displayed().await?, "shown for a day count");
+        c.find(Locator::Css("#trigger option[value=order_placed]")).await?.click().await?;
         c.find(Locator::Css("#add-kind option[value=tag]")).await?.click().await?;
         c.find(Locator::Id("add-step")).await?.click().await?;
         c.wait().for_element(Locator::Css("input[name$='.tag_add']")).await?.send_keys("フォロー済み").await?;
