@@ -19,10 +19,15 @@ pub enum EventKind {
     ConsentChanged,
     /// A survey answered (raised by the voice-of-the-customer feature).
     SurveyAnswered,
+    /// Points granted outside an order: by hand, a bonus (birthday, first purchase, survey),
+    /// a campaign, a scenario step.
+    PointsGranted,
+    /// Points expired in the nightly run (one event a customer and run, with the total).
+    PointsExpired,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 10] = [
         Self::OrderPlaced,
         Self::OrderRefunded,
         Self::OrderCancelled,
@@ -31,6 +36,8 @@ impl EventKind {
         Self::SegmentMoved,
         Self::ConsentChanged,
         Self::SurveyAnswered,
+        Self::PointsGranted,
+        Self::PointsExpired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +50,8 @@ impl EventKind {
             Self::SegmentMoved => "segment.moved",
             Self::ConsentChanged => "consent.changed",
             Self::SurveyAnswered => "survey.answered",
+            Self::PointsGranted => "points.granted",
+            Self::PointsExpired => "points.expired",
         }
     }
 

@@ -289,6 +289,22 @@ async fn changes_write_their_events_once_with_the_change() {
         );
         assert_eq!(v["items"][1]["payload"]["source"], "store-form", "[{b}] {v}");
 
+        // Points granted by hand (a retried grant writes one event) and the nightly expiry
+        // (one event for the customer, with what it expired).
+        let grant = json!({"points": 300, "reason": "お詫び"});
+        for _ in 0..2 {
+            let (s, g, _) = t.post_keyed(&format!("/api/v1/customers/{c}/points/grants"), Some("g-1"), &grant).await;
+            assert_eq!(s, 201, "[{b}] {g}");
+        }
+        let (_, before) = t.get(&t.staff_token, &format!("/api/v1/customers/{c}/points")).await;
+        let run = t.app.store.expire_points(t.app.today_date() + chrono::Duration::days(3_000)).await.unwrap();
+        assert!(run.points > 0, "[{b}] everything expires in eight years: {before}");
+        let (k, v) = kinds(&t, c).await;
+        assert_eq!(&k[k.len() - 2..], ["points.granted", "points.expired"], "[{b}] {v}");
+        assert_eq!(k.iter().filter(|k| *k == "points.granted").count(), 1, "[{b}] the replay wrote none");
+        assert_eq!(v["items"][0]["payload"]["points"], json!(run.points), "[{b}] {v}");
+        assert_eq!(v["items"][1]["payload"]["reason"], "お詫び", "[{b}] {v}");
+
         // Imported orders are history: they raise no order.placed.
         let day = t.app.today_date();
         let csv = format!(

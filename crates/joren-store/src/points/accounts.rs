@@ -82,6 +82,25 @@ impl Store {
             lots: first.try_get::<i64, _>("lots")? + again.try_get::<i64, _>("lots")?,
             points: to_i64(&first, "points")? + to_i64(&again, "points")?,
         };
+        // One event a customer with what this run expired (first expiries are marked on the
+        // lot with this run's time, repeat ones are its `expire` entries).
+        let payload = match self.backend() {
+            Backend::Sqlite => "json_object('points', SUM(points), 'day', $3)",
+            Backend::Postgres => "CAST(json_build_object('points', SUM(points), 'day', CAST($3 AS TEXT)) AS TEXT)",
+        };
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO events (kind, customer_id, entity, entity_id, payload, occurred_at) \
+             SELECT '{kind}', customer_id, 'customer', CAST(customer_id AS TEXT), {payload}, CAST($2 AS BIGINT) FROM ( \
+               SELECT customer_id, expired_points AS points FROM point_lots WHERE expired_day = $1 AND expired_at = $2 \
+               UNION ALL SELECT customer_id, -points FROM point_entries WHERE kind = 'expire' AND day = $1 AND created_at = $2 \
+             ) x GROUP BY customer_id HAVING SUM(points) > 0",
+            kind = joren_core::event::EventKind::PointsExpired.as_str()
+        )))
+        .bind(day)
+        .bind(now)
+        .bind(today.to_string())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(run)
     }

@@ -49,9 +49,13 @@ impl Store {
     ) -> Result<i64> {
         let mut l = self.load_ledger(tx, customer_id, true).await?;
         l.ledger.earn(kind, points, None, on, 0, expiry).map_err(points_error)?;
+        let detail = serde_json::json!({"points": points, "kind": kind_str(kind), "source": source.source, "reason": source.reason});
         l.new_lots.push(source);
         self.save_ledger(tx, &mut l).await?;
-        l.lot_ids.last().copied().ok_or_else(|| StoreError::Conflict("a grant made no lot".into()))
+        let lot = l.lot_ids.last().copied().ok_or_else(|| StoreError::Conflict("a grant made no lot".into()))?;
+        crate::events::insert(tx, joren_core::event::EventKind::PointsGranted, customer_id, "point_lot", lot, &detail)
+            .await?;
+        Ok(lot)
     }
 
     /// Grants a bonus of `kind` once per `period` (the birthday bonus: once a year): answers
@@ -196,6 +200,30 @@ impl Store {
                 "point_entries",
                 &["customer_id", "lot_id", "kind", "points", "day", "created_at"],
                 entries,
+            )
+            .await?;
+            let detail =
+                serde_json::json!({"points": points, "kind": "free", "source": source.source, "reason": source.reason})
+                    .to_string();
+            let events: Vec<Vec<Val>> = chunk
+                .iter()
+                .zip(&ids)
+                .map(|(c, id)| {
+                    vec![
+                        Val::Text(joren_core::event::EventKind::PointsGranted.as_str().into()),
+                        Val::Int(*c),
+                        Val::Text("point_lot".into()),
+                        Val::Text(id.to_string()),
+                        Val::Text(detail.clone()),
+                        Val::Int(now),
+                    ]
+                })
+                .collect();
+            self.bulk_insert(
+                &mut tx,
+                "events",
+                &["kind", "customer_id", "entity", "entity_id", "payload", "occurred_at"],
+                events,
             )
             .await?;
             tx.commit().await?;
