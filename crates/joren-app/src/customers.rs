@@ -156,15 +156,9 @@ impl App {
         check_consent_channel(channel)?;
         let source = if source.trim().is_empty() { format!("staff:{}", actor.name) } else { source.trim().to_string() };
         self.store.get_customer(customer_id).await?;
-        self.store.set_consent(customer_id, channel, granted, &source, actor.user_id).await?;
-        self.audit(
-            actor,
-            "customer.consent",
-            "customer",
-            customer_id,
-            serde_json::json!({"channel": channel, "granted": granted, "source": source}),
-        )
-        .await?;
+        let detail = serde_json::json!({"channel": channel, "granted": granted, "source": source});
+        let note = actor.audit_note("customer.consent", detail);
+        self.store.set_consent(customer_id, channel, granted, &source, actor.user_id, Some(&note)).await?;
         Ok(self.store.get_customer(customer_id).await?)
     }
 

@@ -249,7 +249,8 @@ impl App {
                 continue;
             }
             let sold = today - Duration::days(rng.random_range(10..150));
-            let t = self.store.sell_ticket(id, class.id, sold, None, "demo", None).await?.ticket;
+            let note = system.audit_note("ticket.sell", serde_json::json!({"customer_id": id}));
+            let t = self.store.sell_ticket(id, class.id, sold, None, "demo", None, &note).await?.ticket;
             for visit in 0..rng.random_range(0..=5) {
                 let on = (sold + Duration::days(14 * (visit + 1))).min(today);
                 self.store.use_ticket(t.id, on, None, "ドリップ教室", None).await?;
@@ -278,7 +279,8 @@ impl App {
             } else {
                 launch + Duration::days(rng.random_range(30..330))
             };
-            let (m, _) = self.store.start_membership(id, delivery.id, started, None, "demo", None).await?;
+            let note = system.audit_note("membership.start", serde_json::json!({"customer_id": id}));
+            let (m, _) = self.store.start_membership(id, delivery.id, started, None, "demo", None, &note).await?;
             // Members differ: each one's monthly churn probability is drawn from Beta(1, 6)
             // (mean 1/7), the heterogeneity the sBG model assumes.
             let churn = 1.0 - (1.0 - rng.random::<f64>()).powf(1.0 / 6.0);
@@ -287,11 +289,13 @@ impl App {
                 if rng.random_bool(churn.clamp(0.0, 1.0)) {
                     let reason = *pick(rng, &CancelReason::ALL);
                     let change = MembershipChange::Cancel { reason, note: String::new() };
-                    self.store.change_membership(m.id, &change, until, None, None).await?;
+                    let note = system.audit_note("membership.change", serde_json::json!({"action": "cancel"}));
+                    self.store.change_membership(m.id, &change, until, None, None, &note).await?;
                     break;
                 }
-                until =
-                    self.store.change_membership(m.id, &MembershipChange::Renew, until, None, None).await?.0.paid_until;
+                let note = system.audit_note("membership.change", serde_json::json!({"action": "renew"}));
+                let renewed = self.store.change_membership(m.id, &MembershipChange::Renew, until, None, None, &note);
+                until = renewed.await?.0.paid_until;
             }
             summary.memberships += 1;
         }

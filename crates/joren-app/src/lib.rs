@@ -29,7 +29,9 @@ pub mod tickets;
 use chrono::Utc;
 use joren_core::role::Role;
 use joren_core::{FieldError, FieldErrors};
-pub use joren_store::{Backend, CustomerMetrics, ProductAssociation, SnapshotInfo, Store, StoreError, from_ms};
+pub use joren_store::{
+    AuditActor, AuditNote, Backend, CustomerMetrics, ProductAssociation, SnapshotInfo, Store, StoreError, from_ms,
+};
 
 /// Settings the use cases need.
 #[derive(Debug, Clone)]
@@ -87,6 +89,15 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// An audit record of this actor's for a store write to add inside its own transaction.
+    pub(crate) fn audit_note<'a>(&'a self, action: &'a str, detail: serde_json::Value) -> joren_store::AuditNote<'a> {
+        joren_store::AuditNote {
+            who: joren_store::AuditActor { user_id: self.user_id, name: &self.name },
+            action,
+            detail,
+        }
+    }
+
     /// The local operator running the CLI (has a shell on the machine, so owner rights).
     pub fn system(name: &str) -> Self {
         Self { user_id: None, name: name.to_string(), role: Role::Owner }

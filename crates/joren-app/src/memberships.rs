@@ -114,15 +114,11 @@ impl App {
         let key = crate::scoped_idempotency_key(actor, key)?;
         let key = key.as_deref();
         let hash = sha256_hex(format!("{customer_id}:{}", input.plan_id).as_bytes());
-        let (m, again) = self
+        let note = actor.audit_note("membership.start", serde_json::json!({"customer_id": customer_id}));
+        Ok(self
             .store
-            .start_membership(customer_id, input.plan_id, self.today_date(), key, &hash, actor.user_id)
-            .await?;
-        if !again {
-            let detail = serde_json::json!({"customer_id": customer_id, "plan": m.name});
-            self.audit(actor, "membership.start", "membership", m.id, detail).await?;
-        }
-        Ok((m, again))
+            .start_membership(customer_id, input.plan_id, self.today_date(), key, &hash, actor.user_id, &note)
+            .await?)
     }
 
     /// Renews, pauses, resumes or cancels (staff); a cancellation needs a reason code.
@@ -155,12 +151,9 @@ impl App {
                 .into());
             }
         };
-        let (m, again) = self.store.change_membership(id, &change, self.today_date(), key, actor.user_id).await?;
-        if !again {
-            let detail = serde_json::json!({"action": change.kind(), "reason": input.reason, "note": input.note});
-            self.audit(actor, "membership.change", "membership", id, detail).await?;
-        }
-        Ok((m, again))
+        let detail = serde_json::json!({"action": change.kind(), "reason": input.reason, "note": input.note});
+        let note = actor.audit_note("membership.change", detail);
+        Ok(self.store.change_membership(id, &change, self.today_date(), key, actor.user_id, &note).await?)
     }
 
     pub async fn membership(&self, id: i64) -> Result<Membership> {

@@ -219,15 +219,12 @@ impl App {
             created_by: actor.user_id,
             breakdown: Default::default(),
         };
-        let (lot, replayed) = self
+        let note = actor.audit_note("points.grant", serde_json::json!({"input": input}));
+        let idempotency = key.map(|k| (k, hash.as_str()));
+        Ok(self
             .store
-            .grant_points(customer_id, input.kind, input.points, source, today, expiry, key.map(|k| (k, hash.as_str())))
-            .await?;
-        if !replayed {
-            self.audit(actor, "points.grant", "customer", customer_id, serde_json::json!({"lot": lot, "input": input}))
-                .await?;
-        }
-        Ok((lot, replayed))
+            .grant_points(customer_id, input.kind, input.points, source, today, expiry, idempotency, Some(&note))
+            .await?)
     }
 
     /// Grants the programme's survey bonus for survey response `response_id` answered by the
@@ -250,7 +247,9 @@ impl App {
             created_by: actor.user_id,
             breakdown: EarnBreakdown { bonus: programme.survey_bonus, ..EarnBreakdown::default() },
         };
-        let lot = self
+        let detail = serde_json::json!({"response_id": response_id, "points": programme.survey_bonus});
+        let note = actor.audit_note("points.survey_bonus", detail);
+        Ok(self
             .store
             .grant_bonus_once(
                 customer_id,
@@ -260,13 +259,9 @@ impl App {
                 source,
                 today,
                 programme.expiry,
+                Some(&note),
             )
-            .await?;
-        if let Some(lot) = lot {
-            let detail = serde_json::json!({"lot": lot, "response_id": response_id, "points": programme.survey_bonus});
-            self.audit(actor, "points.survey_bonus", "customer", customer_id, detail).await?;
-        }
-        Ok(lot)
+            .await?)
     }
 
     /// Deducts points by hand with a reason (audited): a confirmed redemption of kind
@@ -298,18 +293,9 @@ impl App {
                 hold_until: None,
                 on: self.today_date(),
                 actor: actor.user_id,
+                audit: Some(&actor.audit_note("points.deduct", serde_json::json!({"input": input}))),
             })
             .await?;
-        if !r.replayed {
-            self.audit(
-                actor,
-                "points.deduct",
-                "customer",
-                customer_id,
-                serde_json::json!({"redemption": r.id, "input": input}),
-            )
-            .await?;
-        }
         Ok(r)
     }
 
@@ -337,24 +323,17 @@ impl App {
                 hold_until: Some(hold),
                 on: self.today_date(),
                 actor: actor.user_id,
+                audit: Some(&actor.audit_note("points.reserve", serde_json::json!({"input": input}))),
             })
             .await?;
-        if !r.replayed {
-            let detail = serde_json::json!({"redemption": r.id, "input": input});
-            self.audit(actor, "points.reserve", "customer", r.customer_id, detail).await?;
-        }
         Ok(r)
     }
 
     /// Confirms a reserved redemption (again: the same answer); audited once.
     pub async fn confirm_redemption(&self, actor: &Actor, id: i64, order_id: Option<i64>) -> Result<Redemption> {
         actor.require_write()?;
-        let r = self.store.confirm_redemption(id, order_id).await?;
-        if !r.replayed {
-            let detail = serde_json::json!({"points": r.points, "order_id": r.order_id});
-            self.audit(actor, "points.confirm_redemption", "redemption", id, detail).await?;
-        }
-        Ok(r)
+        let note = actor.audit_note("points.confirm_redemption", serde_json::json!({}));
+        Ok(self.store.confirm_redemption(id, order_id, Some(&note)).await?)
     }
 
     /// Cancels a redemption: its points go back to their lots (again: the same answer, with
@@ -368,12 +347,8 @@ impl App {
                 .require_owner()
                 .map_err(|_| crate::AppError::Forbidden("ほかの人の手動減算を取り消せるのはオーナーだけです".into()))?;
         }
-        let r = self.store.cancel_redemption(id, self.today_date()).await?;
-        if !r.replayed {
-            self.audit(actor, "points.cancel_redemption", "redemption", id, serde_json::json!({"points": r.points}))
-                .await?;
-        }
-        Ok(r)
+        let note = actor.audit_note("points.cancel_redemption", serde_json::json!({}));
+        Ok(self.store.cancel_redemption(id, self.today_date(), Some(&note)).await?)
     }
 
     pub async fn get_redemption(&self, id: i64) -> Result<Redemption> {
@@ -398,7 +373,7 @@ impl App {
     pub(crate) async fn release_holds_and_expire(&self, today: NaiveDate) -> Result<(usize, ExpiryRun)> {
         let stale = self.store.stale_reservations(self.now()).await?;
         for id in &stale {
-            match self.store.cancel_redemption(*id, today).await {
+            match self.store.cancel_redemption(*id, today, None).await {
                 // Confirmed at the till after the list was read: it stays.
                 Ok(_) | Err(joren_store::StoreError::Conflict(_)) => {}
                 Err(e) => return Err(e.into()),
@@ -427,7 +402,16 @@ impl App {
             };
             let lot = self
                 .store
-                .grant_bonus_once(customer, "birthday", year.into(), bonus.points, source, today, programme.expiry)
+                .grant_bonus_once(
+                    customer,
+                    "birthday",
+                    year.into(),
+                    bonus.points,
+                    source,
+                    today,
+                    programme.expiry,
+                    None,
+                )
                 .await?;
             granted += usize::from(lot.is_some());
         }

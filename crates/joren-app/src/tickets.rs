@@ -66,14 +66,11 @@ impl App {
         let key = crate::scoped_idempotency_key(actor, key)?;
         let key = key.as_deref();
         let hash = sha256_hex(format!("{customer_id}:{}", input.plan_id).as_bytes());
-        let sold =
-            self.store.sell_ticket(customer_id, input.plan_id, self.today_date(), key, &hash, actor.user_id).await?;
-        if !sold.replayed {
-            let t = &sold.ticket;
-            let detail = serde_json::json!({"customer_id": customer_id, "plan": t.name, "price": t.price});
-            self.audit(actor, "ticket.sell", "ticket", t.id, detail).await?;
-        }
-        Ok(sold)
+        let note = actor.audit_note("ticket.sell", serde_json::json!({"customer_id": customer_id}));
+        Ok(self
+            .store
+            .sell_ticket(customer_id, input.plan_id, self.today_date(), key, &hash, actor.user_id, &note)
+            .await?)
     }
 
     /// Takes one visit (staff); a retry with the same key answers the first use.
@@ -88,10 +85,8 @@ impl App {
     pub async fn refund_ticket(&self, actor: &Actor, id: i64, input: RefundTicketInput) -> Result<Ticket> {
         actor.require_write()?;
         crate::points::check_reason(&input.reason)?;
-        let t = self.store.refund_ticket(id, self.today_date(), &input.reason).await?;
-        let detail = serde_json::json!({"amount": t.refunded_amount, "reason": input.reason.trim()});
-        self.audit(actor, "ticket.refund", "ticket", id, detail).await?;
-        Ok(t)
+        let note = actor.audit_note("ticket.refund", serde_json::json!({"reason": input.reason.trim()}));
+        Ok(self.store.refund_ticket(id, self.today_date(), &input.reason, &note).await?)
     }
 
     pub async fn ticket(&self, id: i64) -> Result<Ticket> {

@@ -46,6 +46,32 @@ pub(crate) fn push(
         .bind(detail.to_string());
 }
 
+/// An audit record a write adds inside its own transaction, so the change and its record
+/// are one: who, the action and what to note; the entity and its id are the write's.
+#[derive(Debug, Clone)]
+pub struct AuditNote<'a> {
+    pub who: AuditActor<'a>,
+    pub action: &'a str,
+    pub detail: serde_json::Value,
+}
+
+/// Writes `note` for `entity` `entity_id` inside `tx`.
+pub(crate) async fn insert(tx: &mut crate::db::Tx, note: &AuditNote<'_>, entity: &str, entity_id: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, detail) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+    )
+    .bind(now_ms())
+    .bind(note.who.user_id)
+    .bind(note.who.name)
+    .bind(note.action)
+    .bind(entity)
+    .bind(entity_id)
+    .bind(note.detail.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Appends an audit record (a write of its own: on SQLite it takes a writer turn).
     pub async fn audit(

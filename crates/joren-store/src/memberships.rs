@@ -7,6 +7,7 @@ use joren_core::membership::{CancelReason, MembershipPlanInput, period_end};
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::audit::AuditNote;
 use crate::points::{day_from_number, day_number};
 use crate::{Result, Store, StoreError, from_ms, now_ms};
 
@@ -185,8 +186,10 @@ impl Store {
         plan_from_row(&row)
     }
 
-    /// Starts a membership on `today` (the first period paid). A retry with the same key and
-    /// request answers the first; the key with another request conflicts.
+    /// Starts a membership on `today` (the first period paid), with its audit record (the
+    /// plan added to its detail). A retry with the same key and request answers the first;
+    /// the key with another request conflicts.
+    #[allow(clippy::too_many_arguments)]
     pub async fn start_membership(
         &self,
         customer_id: i64,
@@ -195,15 +198,17 @@ impl Store {
         key: Option<&str>,
         request_hash: &str,
         created_by: Option<i64>,
+        audit: &AuditNote<'_>,
     ) -> Result<(Membership, bool)> {
-        match self.try_start_membership(customer_id, plan_id, today, key, request_hash, created_by).await {
+        match self.try_start_membership(customer_id, plan_id, today, key, request_hash, created_by, audit).await {
             Err(e) if e.is_unique_violation() => {
-                self.try_start_membership(customer_id, plan_id, today, key, request_hash, created_by).await
+                self.try_start_membership(customer_id, plan_id, today, key, request_hash, created_by, audit).await
             }
             other => other,
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn try_start_membership(
         &self,
         customer_id: i64,
@@ -212,6 +217,7 @@ impl Store {
         key: Option<&str>,
         request_hash: &str,
         created_by: Option<i64>,
+        audit: &AuditNote<'_>,
     ) -> Result<(Membership, bool)> {
         let mut tx = self.begin_write().await?;
         if let Some(k) = key
@@ -262,6 +268,9 @@ impl Store {
         let start =
             NewEvent { membership_id: id, customer_id, kind: "start", day: today, note: "", key: None, created_by };
         insert_event(&mut tx, start).await?;
+        let mut note = audit.clone();
+        note.detail["plan"] = plan.name.clone().into();
+        crate::audit::insert(&mut tx, &note, "membership", &id.to_string()).await?;
         tx.commit().await?;
         Ok((self.membership(id).await?, false))
     }
@@ -269,6 +278,7 @@ impl Store {
     /// Applies a change on `today` if the membership's status allows it (renew and pause: active;
     /// resume: paused; cancel: active or paused). A retry with the same key answers the state
     /// after the first; the key used on another membership conflicts.
+    /// The change's audit record (`audit`) is written with it.
     pub async fn change_membership(
         &self,
         id: i64,
@@ -276,9 +286,12 @@ impl Store {
         today: NaiveDate,
         key: Option<&str>,
         created_by: Option<i64>,
+        audit: &AuditNote<'_>,
     ) -> Result<(Membership, bool)> {
-        match self.try_change_membership(id, change, today, key, created_by).await {
-            Err(e) if e.is_unique_violation() => self.try_change_membership(id, change, today, key, created_by).await,
+        match self.try_change_membership(id, change, today, key, created_by, audit).await {
+            Err(e) if e.is_unique_violation() => {
+                self.try_change_membership(id, change, today, key, created_by, audit).await
+            }
             other => other,
         }
     }
@@ -290,6 +303,7 @@ impl Store {
         today: NaiveDate,
         key: Option<&str>,
         created_by: Option<i64>,
+        audit: &AuditNote<'_>,
     ) -> Result<(Membership, bool)> {
         let mut tx = self.begin_write().await?;
         if let Some(k) = key {
@@ -364,6 +378,7 @@ impl Store {
             created_by,
         };
         insert_event(&mut tx, event).await?;
+        crate::audit::insert(&mut tx, audit, "membership", &id.to_string()).await?;
         tx.commit().await?;
         Ok((self.membership(id).await?, false))
     }

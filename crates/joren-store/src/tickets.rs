@@ -8,6 +8,7 @@ use joren_core::ticket::{TicketPlanInput, last_day, unused_value};
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::audit::AuditNote;
 use crate::points::{day_from_number, day_number};
 use crate::{Result, Store, StoreError, from_ms, now_ms};
 
@@ -180,8 +181,10 @@ impl Store {
         self.ticket_plan(id).await
     }
 
-    /// Sells a ticket of `plan_id` to a customer on local day `today`. A retry with the same
-    /// key and request answers the first sale; the same key with another request conflicts.
+    /// Sells a ticket of `plan_id` to a customer on local day `today`, with its audit record
+    /// (`audit`, the plan and price added to its detail). A retry with the same key and
+    /// request answers the first sale; the same key with another request conflicts.
+    #[allow(clippy::too_many_arguments)]
     pub async fn sell_ticket(
         &self,
         customer_id: i64,
@@ -190,16 +193,18 @@ impl Store {
         key: Option<&str>,
         request_hash: &str,
         created_by: Option<i64>,
+        audit: &AuditNote<'_>,
     ) -> Result<TicketWrite> {
         // A simultaneous retry with the same key loses on the unique key: it answers the replay.
-        match self.try_sell_ticket(customer_id, plan_id, today, key, request_hash, created_by).await {
+        match self.try_sell_ticket(customer_id, plan_id, today, key, request_hash, created_by, audit).await {
             Err(e) if e.is_unique_violation() => {
-                self.try_sell_ticket(customer_id, plan_id, today, key, request_hash, created_by).await
+                self.try_sell_ticket(customer_id, plan_id, today, key, request_hash, created_by, audit).await
             }
             other => other,
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn try_sell_ticket(
         &self,
         customer_id: i64,
@@ -208,6 +213,7 @@ impl Store {
         key: Option<&str>,
         request_hash: &str,
         created_by: Option<i64>,
+        audit: &AuditNote<'_>,
     ) -> Result<TicketWrite> {
         let mut tx = self.begin_write().await?;
         if let Some(k) = key
@@ -245,6 +251,10 @@ impl Store {
         .bind(now_ms())
         .fetch_one(&mut *tx)
         .await?;
+        let mut note = audit.clone();
+        note.detail["plan"] = plan.name.clone().into();
+        note.detail["price"] = plan.price.into();
+        crate::audit::insert(&mut tx, &note, "ticket", &id.to_string()).await?;
         tx.commit().await?;
         Ok(TicketWrite { ticket: self.ticket(id, today).await?, replayed: false })
     }
@@ -367,8 +377,15 @@ impl Store {
     }
 
     /// Refunds the unused part of an active ticket (price × visits left ÷ visits, rounded
-    /// down); the ticket can no longer be used. Refunding again answers the same ticket.
-    pub async fn refund_ticket(&self, id: i64, today: NaiveDate, reason: &str) -> Result<Ticket> {
+    /// down), with its audit record (the amount added to its detail); the ticket can no
+    /// longer be used. Refunding again answers the same ticket and records nothing.
+    pub async fn refund_ticket(
+        &self,
+        id: i64,
+        today: NaiveDate,
+        reason: &str,
+        audit: &AuditNote<'_>,
+    ) -> Result<Ticket> {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1{}",
@@ -398,6 +415,9 @@ impl Store {
         .bind(t.used)
         .execute(&mut *tx)
         .await?;
+        let mut note = audit.clone();
+        note.detail["amount"] = t.unused_value.into();
+        crate::audit::insert(&mut tx, &note, "ticket", &id.to_string()).await?;
         tx.commit().await?;
         self.ticket(id, today).await
     }

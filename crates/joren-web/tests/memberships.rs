@@ -90,9 +90,14 @@ async fn the_sbg_fit_on_a_membership_cohort_matches_the_published_one() {
         let renewals = ALIVE.iter().filter(|a| **a > n).count() - 1;
         let input = serde_json::from_value(json!({"family_name": "会員", "given_name": format!("{n}")})).unwrap();
         let c = t.app.create_customer(&system, input).await.unwrap().id;
-        let (m, _) = t.app.store.start_membership(c, plan_id, started, None, "h", None).await.unwrap();
+        let note = joren_app::AuditNote {
+            who: joren_app::AuditActor { user_id: None, name: "test" },
+            action: "membership.history",
+            detail: json!({}),
+        };
+        let (m, _) = t.app.store.start_membership(c, plan_id, started, None, "h", None, &note).await.unwrap();
         for _ in 0..renewals {
-            t.app.store.change_membership(m.id, &MembershipChange::Renew, started, None, None).await.unwrap();
+            t.app.store.change_membership(m.id, &MembershipChange::Renew, started, None, None, &note).await.unwrap();
         }
     }
     let (_, rep) = t.get(&t.staff_token, "/api/v1/memberships/report").await;

@@ -129,6 +129,19 @@ async fn tickets_are_sold_used_and_refunded_once() {
         assert_eq!(o["value"], json!(10_000));
         let (s, _) = t.post(&t.viewer_token, &refund, &json!({"reason": "x"})).await;
         assert_eq!(s, 403);
+        // Each write has its audit record, written with it: one sale (the retried sale wrote
+        // none) and one refund (the second refund changed nothing and recorded nothing).
+        let (_, audit) = t.get(&t.owner_token, &format!("/api/v1/audit?entity=ticket&entity_id={id}")).await;
+        let actions: Vec<&str> =
+            audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["ticket.refund", "ticket.sell"], "[{b}] {audit}");
+        let refund_entry = &audit["items"][0];
+        assert_eq!(
+            (&refund_entry["detail"]["amount"], &refund_entry["actor"]),
+            (&json!(31_500), &json!("staff")),
+            "[{b}]"
+        );
+        assert_eq!(audit["items"][1]["detail"]["plan"], "10回券 (9回分の価格)", "[{b}]");
     }
 }
 

@@ -266,7 +266,8 @@ impl App {
                     for (ch, granted) in consents {
                         let current_state = current.consents.iter().find(|c| c.channel == ch).map(|c| c.granted);
                         if current_state != Some(granted) {
-                            self.store.set_consent(id, &ch, granted, &format!("import:{system}"), None).await?;
+                            let source = format!("import:{system}");
+                            self.store.set_consent(id, &ch, granted, &source, None, None).await?;
                         }
                     }
                 }

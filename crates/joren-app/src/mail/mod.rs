@@ -215,9 +215,9 @@ impl App {
         let c = self.store.get_customer(id).await?;
         let already_off = c.consents.iter().any(|s| s.channel == "email" && !s.granted);
         if !already_off {
-            self.store.set_consent(id, "email", false, source, None).await?;
             let actor = Actor::system("unsubscribe");
-            self.audit(&actor, "consent.unsubscribe", "customer", id, serde_json::json!({"source": source})).await?;
+            let note = actor.audit_note("consent.unsubscribe", serde_json::json!({"source": source}));
+            self.store.set_consent(id, "email", false, source, None, Some(&note)).await?;
         }
         Ok(c.display_name)
     }

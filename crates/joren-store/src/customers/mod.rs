@@ -373,6 +373,8 @@ impl Store {
     }
 
     /// Records a consent change (the history is kept; the latest event is the current state).
+    /// With `audit`, its audit record is written in the same transaction (an import's rows
+    /// pass none: the import has its own).
     pub async fn set_consent(
         &self,
         customer_id: i64,
@@ -380,9 +382,13 @@ impl Store {
         granted: bool,
         source: &str,
         actor: Option<i64>,
+        audit: Option<&crate::audit::AuditNote<'_>>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         insert_consent(&mut tx, customer_id, channel, granted, source, actor).await?;
+        if let Some(note) = audit {
+            crate::audit::insert(&mut tx, note, "customer", &customer_id.to_string()).await?;
+        }
         self.refresh_customer_facts(&mut tx, customer_id, customer_id).await?;
         tx.commit().await?;
         Ok(())

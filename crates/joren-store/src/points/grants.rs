@@ -5,7 +5,8 @@ use super::*;
 
 impl Store {
     /// Grants points by hand (or sells paid value): a new lot with the reason, expiring by
-    /// `expires_on` (`None`: never). Debt of the kind is paid off first. Returns the lot id.
+    /// `expires_on` (`None`: never), with its audit record (on the customer; the lot added).
+    /// Debt of the kind is paid off first. Returns the lot id.
     #[allow(clippy::too_many_arguments)]
     pub async fn grant_points(
         &self,
@@ -16,6 +17,7 @@ impl Store {
         on: NaiveDate,
         expiry: joren_core::points::ExpiryPolicy,
         idempotency: Option<(&str, &str)>,
+        audit: Option<&crate::audit::AuditNote<'_>>,
     ) -> Result<(i64, bool)> {
         let mut tx = self.begin_write().await?;
         if let Some((key, hash)) = idempotency
@@ -27,6 +29,11 @@ impl Store {
         }
         self.lock_live_customer(&mut tx, customer_id).await?;
         let lot_id = self.grant_in(&mut tx, customer_id, kind, points, source, on, expiry).await?;
+        if let Some(note) = audit {
+            let mut note = note.clone();
+            note.detail["lot"] = lot_id.into();
+            crate::audit::insert(&mut tx, &note, "customer", &customer_id.to_string()).await?;
+        }
         if let Some((key, hash)) = idempotency {
             crate::idempotency::save(&mut tx, "points.grant", key, hash, 201, &lot_id.to_string()).await?;
         }
@@ -60,7 +67,8 @@ impl Store {
 
     /// Grants a bonus of `kind` once per `period` (the birthday bonus: once a year): answers
     /// the new lot's id, or `None` when the customer already has this period's bonus. A
-    /// merged customer gets nothing (an error naming the survivor).
+    /// merged customer gets nothing (an error naming the survivor). With `audit`, its record
+    /// (the lot added) goes with the grant.
     #[allow(clippy::too_many_arguments)]
     pub async fn grant_bonus_once(
         &self,
@@ -71,6 +79,7 @@ impl Store {
         source: LotSource,
         on: NaiveDate,
         expiry: joren_core::points::ExpiryPolicy,
+        audit: Option<&crate::audit::AuditNote<'_>>,
     ) -> Result<Option<i64>> {
         let mut tx = self.begin_write().await?;
         self.lock_live_customer(&mut tx, customer_id).await?;
@@ -94,6 +103,11 @@ impl Store {
             .bind(period)
             .bind(lot_id)
             .bind(now_ms());
+        if let Some(note) = audit {
+            let mut note = note.clone();
+            note.detail["lot"] = lot_id.into();
+            crate::audit::push(&mut batch, note.who, note.action, "customer", &customer_id.to_string(), &note.detail);
+        }
         tx.commit_after(batch).await?;
         Ok(Some(lot_id))
     }
@@ -135,7 +149,7 @@ impl Store {
             .collect();
         let (one_by_one, bulk): (Vec<i64>, Vec<i64>) = customers.iter().partition(|c| owing.contains(c));
         for c in &one_by_one {
-            self.grant_points(*c, ValueKind::Free, points, source.clone(), on, expiry, None).await?;
+            self.grant_points(*c, ValueKind::Free, points, source.clone(), on, expiry, None, None).await?;
         }
         let (day, expires, now) = (day_number(on), expiry.expires_on(on).map(day_number), now_ms());
         for chunk in bulk.chunks(100_000) {

@@ -187,6 +187,8 @@ pub struct RedemptionRequest<'a> {
     pub hold_until: Option<DateTime<Utc>>,
     pub on: NaiveDate,
     pub actor: Option<i64>,
+    /// The audit record written with it (on the customer; the redemption's id added).
+    pub audit: Option<&'a crate::audit::AuditNote<'a>>,
 }
 
 /// What an expiry run did.

@@ -61,13 +61,24 @@ impl Store {
         .await?;
         l.ledger.spend(req.kind, req.points, req.on, id).map_err(points_error)?;
         self.save_ledger(&mut tx, &mut l).await?;
+        if let Some(note) = req.audit {
+            let mut note = note.clone();
+            note.detail["redemption"] = id.into();
+            crate::audit::insert(&mut tx, &note, "customer", &req.customer_id.to_string()).await?;
+        }
         tx.commit().await?;
         self.get_redemption(id).await
     }
 
     /// Confirms a reserved redemption (the checkout went through), optionally naming the
-    /// order it paid for. Confirming again answers the same; a cancelled one is a conflict.
-    pub async fn confirm_redemption(&self, id: i64, order_id: Option<i64>) -> Result<Redemption> {
+    /// order it paid for, with its audit record (points and order added). Confirming again
+    /// answers the same and records nothing; a cancelled one is a conflict.
+    pub async fn confirm_redemption(
+        &self,
+        id: i64,
+        order_id: Option<i64>,
+        audit: Option<&crate::audit::AuditNote<'_>>,
+    ) -> Result<Redemption> {
         let mut tx = self.begin_write().await?;
         let r = self.locked_redemption(&mut tx, id).await?;
         match r.status.as_str() {
@@ -87,14 +98,26 @@ impl Store {
                 .await?;
         }
         settle_redemption(&mut tx, id, "confirmed").await?;
+        if let Some(note) = audit {
+            let mut note = note.clone();
+            note.detail["points"] = r.points.into();
+            note.detail["order_id"] = order_id.or(r.order_id).into();
+            crate::audit::insert(&mut tx, &note, "redemption", &id.to_string()).await?;
+        }
         tx.commit().await?;
         self.get_redemption(id).await
     }
 
     /// Cancels a redemption: its points go back to the lots they came from, with their own
     /// expiry. Cancelling again answers the same (marked `replayed`); a confirmed checkout
-    /// redemption cannot be cancelled (a conflict).
-    pub async fn cancel_redemption(&self, id: i64, on: NaiveDate) -> Result<Redemption> {
+    /// redemption cannot be cancelled (a conflict). Its audit record (points added) goes with
+    /// the first cancellation only.
+    pub async fn cancel_redemption(
+        &self,
+        id: i64,
+        on: NaiveDate,
+        audit: Option<&crate::audit::AuditNote<'_>>,
+    ) -> Result<Redemption> {
         let mut tx = self.begin_write().await?;
         let customer_id: i64 = sqlx::query_scalar("SELECT customer_id FROM point_redemptions WHERE id = $1")
             .bind(id)
@@ -118,6 +141,11 @@ impl Store {
         l.ledger.restore(id, on).map_err(points_error)?;
         self.save_ledger(&mut tx, &mut l).await?;
         settle_redemption(&mut tx, id, "cancelled").await?;
+        if let Some(note) = audit {
+            let mut note = note.clone();
+            note.detail["points"] = r.points.into();
+            crate::audit::insert(&mut tx, &note, "redemption", &id.to_string()).await?;
+        }
         tx.commit().await?;
         self.get_redemption(id).await
     }
