@@ -286,11 +286,23 @@ impl Store {
     }
 
     /// Why an address is undeliverable, if it is.
-    pub async fn undeliverable(&self, address: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT reason FROM undeliverable_addresses WHERE address = $1")
-            .bind(address.to_lowercase())
-            .fetch_optional(&self.pool)
-            .await?)
+    /// Which of `addresses` bounced for good, with the reason (one query for a batch).
+    pub async fn undeliverable_among(&self, addresses: &[String]) -> Result<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in addresses.chunks(500) {
+            let sql = format!(
+                "SELECT address, reason FROM undeliverable_addresses WHERE address IN ({})",
+                self.placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for a in chunk {
+                q = q.bind(a.to_lowercase());
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.insert(r.try_get("address")?, r.try_get("reason")?);
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -3,7 +3,9 @@
 //! delivering to a real SMTP server on loopback (the tests' server: mailin's SMTP state
 //! machine). Prints customers/s for each phase, mails received against outbox rows (0
 //! doubled), and the process's peak resident memory.
-//! `cargo run --release -p joren-web --example bench_broadcast -- [CUSTOMERS] [DATABASE_URL]`
+//! `cargo run --release -p joren-web --example bench_broadcast -- [CUSTOMERS] [DATABASE_URL or -] [marketing]`
+//! (`marketing`: the mail is marketing — consent, caps and the opt-out link checked and
+//! added for each; quiet hours off so the run does not wait for the morning).
 
 #[path = "../tests/common/smtp.rs"]
 #[allow(dead_code)]
@@ -24,10 +26,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let dir = tempfile::tempdir()?;
-    let url = args.get(2).cloned().unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.path().display()));
+    let url = args
+        .get(2)
+        .filter(|a| *a != "-")
+        .cloned()
+        .unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.path().display()));
     let server = smtp::SmtpServer::start_counting();
+    let marketing = args.get(3).is_some_and(|a| a == "marketing");
+    let midnight = chrono::NaiveTime::MIN;
     let mail = joren_app::mail::MailConfig {
         transport: joren_app::mail::MailConfig::parse_transport(&server.url())?,
+        quiet_from: midnight,
+        quiet_until: midnight,
         ..Default::default()
     };
     let app = App::open(&url, AppConfig { background_jobs: false, mail, ..AppConfig::default() }).await?;
@@ -61,7 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
     let def = json!({"trigger": {"kind": "manual"}, "steps": [
-        {"type": "email", "marketing": false, "subject": "営業時間のお知らせ", "body": "{{ name }}\n年末年始の営業時間をお知らせします。{{ shop_name }}"}
+        {"type": "email", "marketing": marketing, "subject": "営業時間のお知らせ", "body": "{{ name }}\n年末年始の営業時間をお知らせします。{{ shop_name }}"}
     ]});
     let s = app
         .create_scenario(&owner, joren_app::scenarios::ScenarioInput { name: "案内".into(), definition: def })

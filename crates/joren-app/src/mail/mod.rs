@@ -134,6 +134,25 @@ fn form_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
+/// What a delivery batch's checks read once for the whole batch.
+struct BatchFacts {
+    /// The batch's message ids (left out of the caps' count: the group counts its own).
+    ids: Vec<i64>,
+    /// Bounced addresses among the batch's recipients (lowercase), with the reason.
+    undeliverable: std::collections::HashMap<String, String>,
+    /// The customers of the batch's marketing messages.
+    customers: std::collections::HashMap<i64, joren_store::Customer>,
+}
+
+/// What one customer's earlier messages in the batch did.
+#[derive(Default)]
+struct GroupFacts {
+    /// When their marketing mail went.
+    sent_now: Vec<i64>,
+    /// Addresses that bounced for good.
+    bounced: Vec<String>,
+}
+
 /// Messages sent at once by one worker.
 const SEND_CONCURRENCY: usize = 8;
 
@@ -257,16 +276,30 @@ impl App {
         }
         // The batch's outcomes are written together at its end. Caps count the customer's
         // messages sent before this batch from the database and this batch's own sends here.
-        let batch: Vec<i64> = by_customer.iter().flatten().map(|m| m.id).collect();
-        let batch = &batch;
+        let all = || by_customer.iter().flatten();
+        let batch: Vec<i64> = all().map(|m| m.id).collect();
+        // What the checks read, once for the batch: bounced addresses, the customers of
+        // marketing mail (consent, address).
+        let recipients: Vec<String> = all().map(|m| m.recipient.clone()).collect();
+        let marketing: Vec<i64> = all().filter(|m| m.marketing).filter_map(|m| m.customer_id).collect();
+        let facts = BatchFacts {
+            ids: batch,
+            undeliverable: self.store.undeliverable_among(&recipients).await?,
+            customers: self.store.customers_by_ids(&marketing).await?.into_iter().map(|c| (c.id, c)).collect(),
+        };
+        let facts = &facts;
         let outcomes: Vec<Result<Vec<(i64, i64, Delivery)>>> = futures_util::stream::iter(by_customer)
             .map(|group| async move {
-                let mut sent_now: Vec<i64> = Vec::new();
+                let mut group_facts = GroupFacts::default();
                 let mut out = Vec::with_capacity(group.len());
                 for m in group {
-                    let outcome = self.deliver_one(&m, now, batch, &sent_now).await?;
-                    if m.marketing && matches!(outcome, Delivery::Sent { .. }) {
-                        sent_now.push(now.timestamp_millis());
+                    let outcome = self.deliver_one(&m, now, facts, &group_facts).await?;
+                    match &outcome {
+                        Delivery::Sent { .. } if m.marketing => group_facts.sent_now.push(now.timestamp_millis()),
+                        Delivery::Failed { error } if error.starts_with("permanent") => {
+                            group_facts.bounced.push(m.recipient.to_lowercase());
+                        }
+                        _ => {}
                     }
                     out.push((m.id, m.attempts, outcome));
                 }
@@ -283,10 +316,16 @@ impl App {
         Ok(n)
     }
 
-    /// Checks and sends (or holds) one claimed message; answers how it ended. `batch` are the
-    /// messages claimed with it, `sent_now` the customer's marketing sends among them so far.
-    async fn deliver_one(&self, m: &Message, now: DateTime<Utc>, batch: &[i64], sent_now: &[i64]) -> Result<Delivery> {
-        let outcome = match self.delivery_check(m, now, batch, sent_now).await {
+    /// Checks and sends (or holds) one claimed message; answers how it ended. `facts` were
+    /// read for its batch, `group` is what this customer's earlier messages in it did.
+    async fn deliver_one(
+        &self,
+        m: &Message,
+        now: DateTime<Utc>,
+        facts: &BatchFacts,
+        group: &GroupFacts,
+    ) -> Result<Delivery> {
+        let outcome = match self.delivery_check(m, now, facts, group).await {
             Ok(Some(held)) => held,
             Ok(None) => self.send(m).await,
             Err(e) => Delivery::Retry { at_ms: retry_at(m, now), error: e.to_string() },
@@ -307,17 +346,23 @@ impl App {
         &self,
         m: &Message,
         now: DateTime<Utc>,
-        batch: &[i64],
-        sent_now: &[i64],
+        facts: &BatchFacts,
+        group: &GroupFacts,
     ) -> Result<Option<Delivery>> {
-        if let Some(reason) = self.store.undeliverable(&m.recipient).await? {
+        let address = m.recipient.to_lowercase();
+        if let Some(reason) = facts.undeliverable.get(&address) {
             return Ok(Some(Delivery::Suppressed { reason: format!("undeliverable: {reason}") }));
+        }
+        if group.bounced.contains(&address) {
+            return Ok(Some(Delivery::Suppressed { reason: "undeliverable: bounced in this batch".into() }));
         }
         if !m.marketing {
             return Ok(None);
         }
         let Some(customer_id) = m.customer_id else { return Ok(None) };
-        let c = self.store.get_customer(customer_id).await?;
+        let Some(c) = facts.customers.get(&customer_id) else {
+            return Ok(Some(Delivery::Suppressed { reason: "the customer is gone".into() }));
+        };
         if !c.consents.iter().any(|s| s.channel == "email" && s.granted) {
             return Ok(Some(Delivery::Suppressed { reason: "no email consent".into() }));
         }
@@ -327,8 +372,9 @@ impl App {
         if let Some(until) = quiet_until(now, &self.config.mail, self.tz()) {
             return Ok(Some(Delivery::Deferred { until_ms: until.timestamp_millis(), reason: "quiet hours".into() }));
         }
-        let mut week = self.store.marketing_sent_since(customer_id, now.timestamp_millis() - 7 * DAY_MS, batch).await?;
-        week.extend_from_slice(sent_now);
+        let since = now.timestamp_millis() - 7 * DAY_MS;
+        let mut week = self.store.marketing_sent_since(customer_id, since, &facts.ids).await?;
+        week.extend_from_slice(&group.sent_now);
         week.sort_unstable();
         let day: Vec<i64> = week.iter().copied().filter(|t| *t >= now.timestamp_millis() - DAY_MS).collect();
         let cfg = &self.config.mail;
