@@ -706,14 +706,16 @@ impl App {
     }
 
     /// The follow-up automation of the demo shop, in test mode (nothing leaves the machine):
-    /// the post-purchase timeline, birthday and win-back scenarios from the ready ones, active;
+    /// the post-purchase timeline, birthday, win-back, points-expiry, 回数券 and renewal
+    /// scenarios from the ready ones, active, with today's date triggers run;
     /// the customers who went dormant entered the win-back six weeks ago (with its holdout, so
     /// the scenario page has an uplift report); a few orders placed today, so the outbox has
     /// thank-you mails and the tasks page has calls.
     async fn demo_automation(&self, rng: &mut impl Rng, ids: &[i64], summary: &mut DemoSummary) -> Result<()> {
         let system = Actor::system("demo");
         let mut active = Vec::new();
-        for key in ["post_purchase", "birthday", "win_back"] {
+        for key in ["post_purchase", "birthday", "win_back", "points_expiry", "ticket_last_visit", "membership_renewal"]
+        {
             let sc = self.create_from_ready(&system, key, "ja").await?;
             self.set_scenario_status(&system, sc.id, crate::scenarios::Status::Active).await?;
             active.push(sc.id);
@@ -737,6 +739,21 @@ impl App {
                 ..Default::default()
             };
             self.create_order(&system, input, None).await?;
+        }
+        // Today's date triggers (points about to expire, 回数券 nearly used, renewals due), and
+        // a few seasonal postcards on the contact list, so the print page has addresses.
+        let today = self.today_date();
+        summary.scenario_runs += self.enrol_daily(today).await?;
+        for _ in 0..4 {
+            let customer = ids[rng.random_range(0..ids.len())];
+            let input = crate::tasks::TaskInput {
+                customer_id: customer,
+                kind: "letter".into(),
+                title: "季節のごあいさつ (はがき)".into(),
+                due_on: Some(today + Duration::days(rng.random_range(1..7))),
+                assignee_id: None,
+            };
+            self.create_task(&system, input).await?;
         }
         for _ in 0..5 {
             let p = self.automate_once().await?;

@@ -105,6 +105,18 @@ fn demo_generates_a_believable_shop() {
     assert!(out(&o).contains("新豆の先行予約"), "{}", out(&o));
     let o = joren(&db, &["points", "verify"], None);
     assert!(o.status.success(), "{}", out(&o));
+    // The follow-ups: six ready scenarios on, in test mode.
+    let o = joren(&db, &["scenarios", "list"], None);
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let on: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "active")
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(on.len(), 6, "{list}");
+    assert!(on.contains(&"ポイント失効のお知らせ"), "{on:?}");
 }
 
 #[test]
