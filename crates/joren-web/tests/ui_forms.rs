@@ -3,34 +3,8 @@
 
 mod common;
 
-use common::{TestApp, backends, spawn};
+use common::{Session, backends, spawn};
 use serde_json::json;
-
-struct Session<'a> {
-    t: &'a TestApp,
-    cookie: String,
-}
-
-impl Session<'_> {
-    async fn page(&self, path: &str) -> (u16, String) {
-        let r = self.t.client.get(self.t.url(path)).header("cookie", &self.cookie).send().await.unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-
-    async fn csrf(&self) -> String {
-        let (_, html) = self.page("/customers").await;
-        html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
-        let csrf = self.csrf().await;
-        let mut fields: Vec<(&str, &str)> = form.to_vec();
-        fields.push(("csrf", &csrf));
-        let r = self.t.client.post(self.t.url(path)).header("cookie", &self.cookie).form(&fields).send().await.unwrap();
-        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
-        (r.status().as_u16(), location, r.text().await.unwrap())
-    }
-}
 
 #[tokio::test]
 async fn customers_are_created_edited_and_merged_from_the_web_page() {

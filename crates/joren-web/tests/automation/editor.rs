@@ -5,30 +5,7 @@
 
 use serde_json::json;
 
-use super::common::{TestApp, backends, spawn};
-
-struct Session<'a> {
-    t: &'a TestApp,
-    cookie: String,
-}
-
-impl Session<'_> {
-    async fn page(&self, path: &str) -> (u16, String) {
-        let r = self.t.client.get(self.t.url(path)).header("cookie", &self.cookie).send().await.unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-
-    /// Posts the editor form (with the page's CSRF token); answers status, location, page.
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
-        let (_, html) = self.page("/scenarios").await;
-        let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-        let mut fields: Vec<(&str, &str)> = form.to_vec();
-        fields.push(("csrf", &csrf));
-        let r = self.t.client.post(self.t.url(path)).header("cookie", &self.cookie).form(&fields).send().await.unwrap();
-        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
-        (r.status().as_u16(), location, r.text().await.unwrap())
-    }
-}
+use super::common::{Session, backends, spawn};
 
 /// The part of the page that edits step `i`.
 fn step_html(html: &str, i: usize) -> &str {

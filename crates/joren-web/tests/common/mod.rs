@@ -223,3 +223,33 @@ pub async fn import_cdnow(t: &TestApp, customers: u32) {
     let report = t.import_orders(csv).await;
     assert_eq!(report["rejected"].as_array().map(Vec::len), Some(0), "{report}");
 }
+
+/// A signed-in browser session over plain HTTP: pages with its cookie, forms with the page's
+/// CSRF token.
+pub struct Session<'a> {
+    pub t: &'a TestApp,
+    pub cookie: String,
+}
+
+impl Session<'_> {
+    pub async fn page(&self, path: &str) -> (u16, String) {
+        let r = self.t.client.get(self.t.url(path)).header("cookie", &self.cookie).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// The session's CSRF token, as a page carries it.
+    pub async fn csrf(&self) -> String {
+        let (_, html) = self.page("/customers").await;
+        html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+    }
+
+    /// Posts a form with the token; answers status, `Location` and the page.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+        let csrf = self.csrf().await;
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        fields.push(("csrf", &csrf));
+        let r = self.t.client.post(self.t.url(path)).header("cookie", &self.cookie).form(&fields).send().await.unwrap();
+        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+        (r.status().as_u16(), location, r.text().await.unwrap())
+    }
+}
