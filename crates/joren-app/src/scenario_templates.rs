@@ -167,10 +167,10 @@ pub fn ready_scenarios(lang: &str) -> Vec<ReadyScenario> {
         },
         ReadyScenario {
             key: "ticket_last_visit",
-            name: t("回数券の残り1回のお知らせ", "回数券: one visit left"),
+            name: t("回数券の残り1回のお知らせ", "Ticket book: one visit left"),
             description: t(
                 "回数券の残りが1回になったら、次の回数券のご案内。来店の多い方には担当者からお電話。",
-                "When a 回数券 is down to its last visit: a note about the next one, and a call for frequent visitors.",
+                "When a ticket book is down to its last visit: a note about the next one, and a call for frequent visitors.",
             ),
             definition: json!({
                 "trigger": {"kind": "ticket_low", "remaining": 1},
@@ -179,10 +179,10 @@ pub fn ready_scenarios(lang: &str) -> Vec<ReadyScenario> {
                     {"type": "wait_until", "time": "10:00"},
                     {"type": "check", "consent": "email", "otherwise": {"skip": 1}},
                     {"type": "email",
-                     "subject": t("回数券の残りがあと1回になりました", "One visit left on your 回数券"),
-                     "body": t("{{ name }}\n\nいつもご来店ありがとうございます。回数券の残りがあと1回になりました。次の回数券もご用意しております。", "Dear {{ name }},\n\nThank you for your visits. Your 回数券 has one visit left; the next one is ready for you at the shop.")},
+                     "subject": t("回数券の残りがあと1回になりました", "One visit left on your ticket book"),
+                     "body": t("{{ name }}\n\nいつもご来店ありがとうございます。回数券の残りがあと1回になりました。次の回数券もご用意しております。", "Dear {{ name }},\n\nThank you for your visits. Your ticket book has one visit left; the next one is ready for you at the shop.")},
                     {"type": "check", "filter": {"all": [{"field": "frequency", "op": "gte", "value": 5}]}, "otherwise": "exit"},
-                    {"type": "task", "task": "call", "title": t("{{ name }}へ回数券の継続のご案内", "Call {{ name }} about the next 回数券"), "due_days": 3}
+                    {"type": "task", "task": "call", "title": t("{{ name }}へ回数券の継続のご案内", "Call {{ name }} about the next ticket book"), "due_days": 3}
                 ]
             }),
         },

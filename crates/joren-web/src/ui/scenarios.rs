@@ -96,8 +96,8 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("sc.trigger.manual", "手動 (1人ずつ・セグメント一斉)", "By hand (one customer or a segment)"),
     ("sc.trigger.overdue", "次回購入の予定日を過ぎてから日数: ", "Days past the expected next purchase: "),
     ("sc.trigger.points_expiring", "ポイントの失効まで日数: ", "Days before points expire: "),
-    ("sc.trigger.ticket_low", "回数券の残りが次の回数以下: ", "回数券 down to visits left: "),
-    ("sc.trigger.ticket_expiring", "回数券の期限まで日数: ", "Days before a 回数券 expires: "),
+    ("sc.trigger.ticket_low", "回数券の残りが次の回数以下: ", "Ticket book down to visits left: "),
+    ("sc.trigger.ticket_expiring", "回数券の期限まで日数: ", "Days before a ticket book expires: "),
     ("sc.trigger.membership_renewal", "会員の更新日まで日数: ", "Days before a membership renews: "),
     ("sc.step.start", "別のシナリオを始める: ", "Start another scenario: "),
     ("sc.entry.once", "一生に1回", "Once ever"),
@@ -113,7 +113,6 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("sc.step.wait_order", "次の注文まで待つ (最長日数): ", "Wait for the next order (at most days): "),
     ("sc.step.check", "確認: ", "Check: "),
     ("sc.step.check.filter", "条件に合う", "matches the conditions"),
-    ("sc.step.check.consent", "メールの同意あり", "has email consent"),
     ("sc.step.otherwise.exit", "合わなければ終了", "otherwise leave"),
     ("sc.step.otherwise.skip", "合わなければ次を飛ばす: ", "otherwise skip steps: "),
     ("sc.step.email", "メール: ", "Mail: "),
@@ -263,8 +262,8 @@ fn step_words(t: Tr, s: &Step, scenario_name: &dyn Fn(i64) -> String) -> String 
             if filter.is_some() || segment_id.is_some() {
                 parts.push(t.t("sc.step.check.filter"));
             }
-            if consent.is_some() {
-                parts.push(t.t("sc.step.check.consent"));
+            if let Some(channel) = consent {
+                parts.push(t.t(&format!("se.consent.{channel}")));
             }
             format!("{}{} · {}", t.t("sc.step.check"), parts.join(" / "), otherwise(o))
         }
