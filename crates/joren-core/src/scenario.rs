@@ -59,6 +59,11 @@ pub enum Trigger {
     TicketExpiring { days: u32 },
     /// A membership's paid period ends in `days` days (its renewal is due); once per period.
     MembershipRenewal { days: u32 },
+    /// The customer came into saved segment `segment_id` since the day before (checked once
+    /// a day against who was in it; a segment's first check records, starts nothing).
+    SavedSegmentEntered { segment_id: i64 },
+    /// The customer left saved segment `segment_id` since the day before.
+    SavedSegmentLeft { segment_id: i64 },
     /// Only by hand: one customer, or every member of a saved segment now (a broadcast).
     Manual,
 }
@@ -98,6 +103,8 @@ impl Trigger {
             | Self::TicketLow { .. }
             | Self::TicketExpiring { .. }
             | Self::MembershipRenewal { .. }
+            | Self::SavedSegmentEntered { .. }
+            | Self::SavedSegmentLeft { .. }
             | Self::Manual => return None,
         })
     }
@@ -307,6 +314,11 @@ impl Definition {
                 if *days > MAX_WAIT_DAYS =>
             {
                 e.push("trigger.days", format!("日数は0〜{MAX_WAIT_DAYS}日です"));
+            }
+            Trigger::SavedSegmentEntered { segment_id } | Trigger::SavedSegmentLeft { segment_id }
+                if *segment_id <= 0 =>
+            {
+                e.push("trigger.segment_id", "保存セグメントを選んでください");
             }
             Trigger::TicketLow { remaining } if *remaining == 0 || *remaining > MAX_TICKET_REMAINING => {
                 e.push("trigger.days", format!("残り回数は1〜{MAX_TICKET_REMAINING}回です"));

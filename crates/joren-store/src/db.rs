@@ -109,6 +109,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (20, "scenario_activation", include_str!("../migrations/sqlite/0020_scenario_activation.sql")),
     (21, "events_by_kind", include_str!("../migrations/sqlite/0021_events_by_kind.sql")),
     (22, "outbox_claim", include_str!("../migrations/sqlite/0022_outbox_claim.sql")),
+    (23, "segment_memberships", include_str!("../migrations/sqlite/0023_segment_memberships.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -133,6 +134,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (20, "scenario_activation", include_str!("../migrations/postgres/0020_scenario_activation.sql")),
     (21, "events_by_kind", include_str!("../migrations/postgres/0021_events_by_kind.sql")),
     (22, "outbox_claim", include_str!("../migrations/postgres/0022_outbox_claim.sql")),
+    (23, "segment_memberships", include_str!("../migrations/postgres/0023_segment_memberships.sql")),
 ];
 
 impl Store {

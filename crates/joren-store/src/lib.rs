@@ -58,6 +58,7 @@ pub use segments::{SavedSegment, SegmentPage};
 pub use tasks::{Task, TaskFilter};
 pub use tickets::{Ticket, TicketPlan, TicketUse, TicketWrite};
 pub use timeline::TimelineEntry;
+pub use triggers::SegmentMoves;
 pub use uploads::Upload;
 pub use users::{ApiToken, Session, User, login_lock_ms};
 

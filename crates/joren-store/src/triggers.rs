@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use sqlx::Row;
 
+use crate::bulk::Val;
 use crate::points::day_number;
 use crate::{Result, Store};
 
@@ -82,5 +83,83 @@ impl Store {
         rows.iter()
             .map(|r| Ok((r.try_get("customer_id")?, format!("membership:{}:{day}", r.try_get::<i64, _>("id")?))))
             .collect()
+    }
+}
+
+/// Who entered and left a saved segment since its last check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SegmentMoves {
+    pub entered: Vec<i64>,
+    pub left: Vec<i64>,
+    /// The segment had not been checked before: nothing counts as a move.
+    pub first_check: bool,
+}
+
+impl Store {
+    /// Compares `members` (who is in saved segment `segment_id` now, sorted) with who was at
+    /// its last check. Reads only (the scenario editor's preview).
+    pub async fn segment_moves(&self, segment_id: i64, members: &[i64]) -> Result<SegmentMoves> {
+        let checked: Option<i64> = sqlx::query_scalar("SELECT checked_at FROM segment_checks WHERE segment_id = $1")
+            .bind(segment_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if checked.is_none() {
+            return Ok(SegmentMoves { first_check: true, ..Default::default() });
+        }
+        let mut known: Vec<i64> =
+            sqlx::query_scalar("SELECT customer_id FROM segment_memberships WHERE segment_id = $1")
+                .bind(segment_id)
+                .fetch_all(&self.pool)
+                .await?;
+        known.sort_unstable();
+        let now: std::collections::HashSet<i64> = members.iter().copied().collect();
+        let before: std::collections::HashSet<i64> = known.iter().copied().collect();
+        Ok(SegmentMoves {
+            entered: members.iter().copied().filter(|c| !before.contains(c)).collect(),
+            left: known.into_iter().filter(|c| !now.contains(c)).collect(),
+            first_check: false,
+        })
+    }
+
+    /// Records a check of saved segment `segment_id`: its moves applied to who is in it, in
+    /// one transaction, and the check marked.
+    pub async fn save_segment_check(
+        &self,
+        segment_id: i64,
+        moves: &SegmentMoves,
+        members: &[i64],
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_bulk_write().await?;
+        let entered: &[i64] = if moves.first_check { members } else { &moves.entered };
+        let rows: Vec<Vec<Val>> =
+            entered.iter().map(|c| vec![Val::Int(segment_id), Val::Int(*c), Val::Int(now_ms)]).collect();
+        self.bulk_insert_with(
+            &mut tx,
+            "segment_memberships",
+            &["segment_id", "customer_id", "since"],
+            rows,
+            " ON CONFLICT (segment_id, customer_id) DO NOTHING",
+        )
+        .await?;
+        for chunk in moves.left.chunks(1_000) {
+            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM segment_memberships WHERE segment_id = $1 AND customer_id IN ({list})"
+            )))
+            .bind(segment_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO segment_checks (segment_id, checked_at) VALUES ($1, $2) \
+             ON CONFLICT (segment_id) DO UPDATE SET checked_at = excluded.checked_at",
+        )
+        .bind(segment_id)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

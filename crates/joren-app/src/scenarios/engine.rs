@@ -87,11 +87,53 @@ impl App {
                 batch.push(enrolment(s, d, customer, occurrence, None, now));
             }
         }
+        // Saved segments: each one the active scenarios name checked once, its moves since
+        // the last check shared by the scenarios on it.
+        let mut segments: Vec<i64> = Vec::new();
+        for (_, d) in &active {
+            segments.extend(saved_segment_of(&d.trigger));
+        }
+        segments.sort_unstable();
+        segments.dedup();
+        for segment in segments {
+            let moves = match self.segment_moves(segment).await? {
+                Some((moves, members)) => {
+                    self.store.save_segment_check(segment, &moves, &members, now).await?;
+                    moves
+                }
+                None => continue,
+            };
+            for (s, d) in &active {
+                let (who, way) = match d.trigger {
+                    Trigger::SavedSegmentEntered { segment_id } if segment_id == segment => (&moves.entered, "in"),
+                    Trigger::SavedSegmentLeft { segment_id } if segment_id == segment => (&moves.left, "out"),
+                    _ => continue,
+                };
+                for c in who {
+                    batch.push(enrolment(s, d, *c, format!("segment:{segment}:{way}:{day}"), None, now));
+                }
+            }
+        }
         let mut n = 0;
         for chunk in batch.chunks(5_000) {
             n += self.store.enrol(chunk, now).await?;
         }
         Ok(n)
+    }
+
+    /// Who is in saved segment `id` now and who entered and left it since its last check
+    /// (nothing written); None when the segment is gone.
+    pub(super) async fn segment_moves(&self, id: i64) -> Result<Option<(joren_store::SegmentMoves, Vec<i64>)>> {
+        let saved = match self.store.saved_segment(id).await {
+            Ok(s) => s,
+            Err(joren_store::StoreError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let filter = joren_core::segment_filter::parse(&saved.filter)?;
+        let mut members = self.store.all_segment_members(&filter).await?;
+        members.sort_unstable();
+        let moves = self.store.segment_moves(id, &members).await?;
+        Ok(Some((moves, members)))
     }
 
     /// Who a daily trigger read from its own table picks on `day`, with the occurrence of
@@ -415,6 +457,14 @@ pub(super) fn template_variables(def: &Definition) -> Option<std::collections::H
         used.insert("unsubscribe_url".into());
     }
     Some(used)
+}
+
+/// The saved segment a trigger watches, if it watches one.
+pub(super) fn saved_segment_of(trigger: &Trigger) -> Option<i64> {
+    match trigger {
+        Trigger::SavedSegmentEntered { segment_id } | Trigger::SavedSegmentLeft { segment_id } => Some(*segment_id),
+        _ => None,
+    }
 }
 
 /// Whether a daily trigger is read from the customers' dates (birthday, first and last

@@ -1,7 +1,7 @@
 //! Looking before acting: who would enter a scenario now, a message rendered for a customer, and
 //! what a definition points at outside itself.
 
-use super::engine::{by_customer_dates, daily_hit};
+use super::engine::{by_customer_dates, daily_hit, saved_segment_of};
 use super::*;
 
 impl App {
@@ -17,7 +17,14 @@ impl App {
             Trigger::Manual => EntrantsBasis::Manual,
             t if t.is_daily() => {
                 let today = joren_core::time::local_date(now, tz);
-                if by_customer_dates(t) {
+                if let Some(segment) = saved_segment_of(t) {
+                    if let Some((moves, _)) = self.segment_moves(segment).await? {
+                        ids = match t {
+                            Trigger::SavedSegmentLeft { .. } => moves.left,
+                            _ => moves.entered,
+                        };
+                    }
+                } else if by_customer_dates(t) {
                     for (customer, first, last, birthday) in self.store.customer_dates().await? {
                         if daily_hit(t, today, tz, first, last, birthday.as_deref()) {
                             ids.push(customer);
@@ -60,10 +67,16 @@ impl App {
         Ok(Entrants { basis, count: ids.len(), sample })
     }
 
-    /// Checks what a definition points at outside itself: every saved segment a check names
-    /// exists (the message names the step).
+    /// Checks what a definition points at outside itself: the saved segment its trigger
+    /// watches and every saved segment or scenario a step names exist (the message names the
+    /// field).
     pub(super) async fn check_references(&self, def: &Definition) -> Result<()> {
         let mut e = FieldErrors::default();
+        if let Some(segment) = saved_segment_of(&def.trigger)
+            && let Err(joren_store::StoreError::NotFound(_)) = self.store.saved_segment(segment).await
+        {
+            e.push("trigger.segment_id", "その保存セグメントはありません");
+        }
         for (i, step) in def.steps.iter().enumerate() {
             if let Step::Start { scenario_id } = step
                 && let Err(AppError::NotFound(_)) = self.scenario(*scenario_id).await

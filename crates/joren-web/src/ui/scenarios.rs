@@ -100,6 +100,8 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("sc.trigger.ticket_expiring", "回数券の期限まで日数: ", "Days before a ticket book expires: "),
     ("sc.trigger.membership_renewal", "会員の更新日まで日数: ", "Days before a membership renews: "),
     ("sc.step.start", "別のシナリオを始める: ", "Start another scenario: "),
+    ("sc.trigger.saved_entered", "保存セグメントに入ったとき: ", "Enters the saved segment: "),
+    ("sc.trigger.saved_left", "保存セグメントから外れたとき: ", "Leaves the saved segment: "),
     ("sc.entry.once", "一生に1回", "Once ever"),
     ("sc.entry.once_per", "次の日数に1回まで: ", "At most once in days: "),
     ("sc.entry.every", "毎回", "Every time"),
@@ -193,7 +195,8 @@ fn status_key(s: &str) -> &'static str {
     }
 }
 
-fn trigger_words(t: Tr, tr: &Trigger) -> String {
+/// A trigger in words; `segment_name` names a saved segment it watches.
+fn trigger_words(t: Tr, tr: &Trigger, segment_name: &dyn Fn(i64) -> String) -> String {
     let seg = |s: &str| joren_app::metrics::segment_label(s, t.0 == Lang::En);
     match tr {
         Trigger::OrderPlaced => t.t("sc.trigger.order_placed").into(),
@@ -222,6 +225,12 @@ fn trigger_words(t: Tr, tr: &Trigger) -> String {
         Trigger::TicketLow { remaining } => format!("{}{remaining}", t.t("sc.trigger.ticket_low")),
         Trigger::TicketExpiring { days } => format!("{}{days}", t.t("sc.trigger.ticket_expiring")),
         Trigger::MembershipRenewal { days } => format!("{}{days}", t.t("sc.trigger.membership_renewal")),
+        Trigger::SavedSegmentEntered { segment_id } => {
+            format!("{}{}", t.t("sc.trigger.saved_entered"), segment_name(*segment_id))
+        }
+        Trigger::SavedSegmentLeft { segment_id } => {
+            format!("{}{}", t.t("sc.trigger.saved_left"), segment_name(*segment_id))
+        }
     }
 }
 
@@ -288,6 +297,11 @@ fn step_words(t: Tr, s: &Step, scenario_name: &dyn Fn(i64) -> String) -> String 
     }
 }
 
+/// The saved segments' names by id.
+async fn segment_names(s: &AppState, t: Tr) -> Result<std::collections::HashMap<i64, String>, UiError> {
+    Ok(s.app.saved_segments().await.map_err(|e| UiError::from_app(t, e))?.into_iter().map(|g| (g.id, g.name)).collect())
+}
+
 #[derive(serde::Deserialize, Default)]
 pub(super) struct Flash {
     flash: Option<String>,
@@ -298,6 +312,8 @@ pub(super) struct Flash {
 /// `GET /scenarios`
 pub(super) async fn list(State(s): State<AppState>, Staff { user, t }: Staff, Query(q): Query<Flash>) -> UiResult {
     let err = |e| UiError::from_app(t, e);
+    let segments = segment_names(&s, t).await?;
+    let segment_name = |id: i64| segments.get(&id).cloned().unwrap_or_else(|| "?".into());
     let rows = s
         .app
         .scenarios()
@@ -307,7 +323,7 @@ pub(super) async fn list(State(s): State<AppState>, Staff { user, t }: Staff, Qu
         .map(|sc| Row {
             id: sc.id,
             trigger: serde_json::from_value::<Definition>(sc.definition.clone())
-                .map(|d| trigger_words(t, &d.trigger))
+                .map(|d| trigger_words(t, &d.trigger, &segment_name))
                 .unwrap_or_default(),
             name: sc.name,
             status: status_key(&sc.status),
@@ -500,6 +516,8 @@ pub(super) async fn show(
         joren_app::scenarios::uplift::Verdict::NoClearDifference => "sc.uplift.unclear",
     };
     let sc = report.scenario;
+    let segments: Vec<(i64, String)> =
+        s.app.saved_segments().await.map_err(err)?.into_iter().map(|g| (g.id, g.name)).collect();
     Ok(render(&DetailPage {
         c: Chrome::new(t, &user, "scenarios", format!("/scenarios/{id}")),
         id,
@@ -507,7 +525,9 @@ pub(super) async fn show(
         status: status_key(&sc.status),
         active: sc.status == "active",
         version: sc.version,
-        trigger: trigger_words(t, &def.trigger),
+        trigger: trigger_words(t, &def.trigger, &|id| {
+            segments.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone()).unwrap_or_else(|| "?".into())
+        }),
         entry,
         exit,
         holdout: def.holdout_percent,
@@ -518,7 +538,7 @@ pub(super) async fn show(
         flash,
         error: q.error,
         can_write: user.actor.role.can_write(),
-        segments: s.app.saved_segments().await.map_err(err)?.into_iter().map(|g| (g.id, g.name)).collect(),
+        segments,
         uplift_verdict,
         uplift_rows: uplift_rows(&up.uplift),
         uplift_people: (up.uplift.treated_n, up.uplift.control_n),

@@ -159,3 +159,42 @@ async fn an_expected_purchase_overdue_enters_once_per_expected_date() {
         assert!(t.app.store.overdue_on(expected).await.unwrap().iter().all(|(c, _)| *c != m.customer_id), "[{b}]");
     }
 }
+
+#[tokio::test]
+async fn entering_and_leaving_a_saved_segment_start_scenarios_from_the_second_check() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let today = t.app.today_date();
+        let before = t.customer(json!({"family_name": "前から", "tags": ["VIP"]})).await;
+        let (s, seg) = t
+            .post(
+                &t.staff_token,
+                "/api/v1/segments",
+                &json!({"name": "VIP", "filter": {"field": "tags", "op": "contains", "value": "VIP"}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{seg}");
+        let seg = seg["id"].as_i64().unwrap();
+        let tag = json!([{"type": "tag", "add": "x"}]);
+        let entered = active(&t, json!({"kind": "saved_segment_entered", "segment_id": seg}), tag.clone()).await;
+        let left = active(&t, json!({"kind": "saved_segment_left", "segment_id": seg}), tag.clone()).await;
+        // The first check only records who is in it.
+        assert_eq!(t.app.enrol_daily(today).await.unwrap(), 0, "[{b}]");
+        let newcomer = t.customer(json!({"family_name": "新顔", "tags": ["VIP"]})).await;
+        let (s, v) = t
+            .send(reqwest::Method::PATCH, &t.staff_token, &format!("/api/v1/customers/{before}"), &json!({"tags": []}))
+            .await;
+        assert!(s == 200, "[{b}] {v}");
+        let next = today + chrono::Duration::days(1);
+        assert_eq!(t.app.enrol_daily(next).await.unwrap(), 2, "[{b}] one in, one out");
+        assert_eq!(occurrences(&t, newcomer, entered).await, [format!("segment:{seg}:in:{next}")], "[{b}]");
+        assert_eq!(occurrences(&t, before, left).await, [format!("segment:{seg}:out:{next}")], "[{b}]");
+        assert!(occurrences(&t, before, entered).await.is_empty(), "[{b}] the one already in did not enter");
+        assert_eq!(t.app.enrol_daily(next).await.unwrap(), 0, "[{b}] checked again: nothing moved");
+        // A trigger on a segment that does not exist is refused when saved.
+        let def = json!({"trigger": {"kind": "saved_segment_entered", "segment_id": 9999}, "steps": tag});
+        let (s, v) = t.post(&t.staff_token, "/api/v1/scenarios", &json!({"name": "x", "definition": def})).await;
+        assert_eq!(s, 422, "{v}");
+        assert!(v.to_string().contains("trigger.segment_id"), "{v}");
+    }
+}

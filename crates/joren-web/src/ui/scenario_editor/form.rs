@@ -16,13 +16,15 @@ pub(super) const KINDS: [&str; 9] =
     ["email", "wait", "wait_until", "wait_for_order", "check", "task", "tag", "points", "start"];
 
 /// The triggers, in the order the list shows them; (code, word key).
-pub(super) const TRIGGERS: [(&str, &str); 17] = [
+pub(super) const TRIGGERS: [(&str, &str); 19] = [
     ("order_placed", "sc.trigger.order_placed"),
     ("first_purchase", "se.trigger.first_purchase"),
     ("last_purchase", "se.trigger.last_purchase"),
     ("birthday", "sc.trigger.birthday"),
     ("segment_entered", "se.trigger.segment_entered"),
     ("segment_left", "se.trigger.segment_left"),
+    ("saved_segment_entered", "se.trigger.saved_entered"),
+    ("saved_segment_left", "se.trigger.saved_left"),
     ("rank_up", "sc.trigger.rank_up"),
     ("rank_down", "sc.trigger.rank_down"),
     ("rank_any", "sc.trigger.rank_any"),
@@ -173,6 +175,14 @@ impl Form {
             Trigger::TicketLow { remaining } => ("ticket_low", Some(*remaining), None, None),
             Trigger::TicketExpiring { days } => ("ticket_expiring", Some(*days), None, None),
             Trigger::MembershipRenewal { days } => ("membership_renewal", Some(*days), None, None),
+            Trigger::SavedSegmentEntered { segment_id } => {
+                f.top.set("trigger_saved", segment_id.to_string());
+                ("saved_segment_entered", None, None, None)
+            }
+            Trigger::SavedSegmentLeft { segment_id } => {
+                f.top.set("trigger_saved", segment_id.to_string());
+                ("saved_segment_left", None, None, None)
+            }
         };
         f.top.set("trigger", code);
         if let Some(d) = days {
@@ -281,8 +291,19 @@ impl Form {
             "ticket_low" => Trigger::TicketLow { remaining: self.top_number(t, "trigger_days")? },
             "ticket_expiring" => Trigger::TicketExpiring { days: self.top_number(t, "trigger_days")? },
             "membership_renewal" => Trigger::MembershipRenewal { days: self.top_number(t, "trigger_days")? },
+            "saved_segment_entered" => Trigger::SavedSegmentEntered { segment_id: self.saved_segment(t)? },
+            "saved_segment_left" => Trigger::SavedSegmentLeft { segment_id: self.saved_segment(t)? },
             _ => Trigger::OrderPlaced,
         })
+    }
+
+    /// The saved segment picked for a segment trigger.
+    fn saved_segment(&mut self, t: Tr) -> Option<i64> {
+        let id = self.top.v("trigger_saved").parse::<i64>().ok();
+        if id.is_none() {
+            self.top.errors.insert("trigger_saved".into(), t.t("se.err.segment").into());
+        }
+        id
     }
 
     pub(super) fn top_number(&mut self, t: Tr, k: &str) -> Option<u32> {
@@ -312,6 +333,7 @@ impl Form {
                         "name" => Some("name"),
                         "trigger.days" => Some("trigger_days"),
                         "trigger.segment" => Some("trigger_segment"),
+                        "trigger.segment_id" => Some("trigger_saved"),
                         "entry.days" => Some("entry_days"),
                         "holdout_percent" => Some("holdout"),
                         _ => None,
@@ -555,6 +577,23 @@ mod tests {
                 assert_eq!(back.definition(Tr(Lang::Ja)), Some(def), "{lang} {}", ready.key);
             }
         }
+    }
+
+    #[test]
+    fn a_saved_segment_trigger_needs_its_segment() {
+        let (mut f, _) = Form::from_pairs(pairs(&[
+            ("trigger", "saved_segment_left"),
+            ("trigger_saved", "7"),
+            ("s0.kind", "wait"),
+            ("s0.days", "1"),
+        ]));
+        let d = f.definition(Tr(Lang::Ja)).expect("reads");
+        assert_eq!(d.trigger, Trigger::SavedSegmentLeft { segment_id: 7 });
+        assert_eq!(Form::from_definition("x", &d).top.v("trigger_saved"), "7");
+        let (mut f, _) =
+            Form::from_pairs(pairs(&[("trigger", "saved_segment_entered"), ("s0.kind", "wait"), ("s0.days", "1")]));
+        assert!(f.definition(Tr(Lang::En)).is_none());
+        assert_eq!(f.top.err("trigger_saved"), "Choose a segment");
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("se.trigger.membership_renewal", "会員の更新日 N 日前", "N days before a membership renews"),
     ("se.kind.start", "別のシナリオを始める", "Start another scenario"),
+    ("se.trigger.saved_entered", "保存セグメントに入ったとき (毎日確認)", "Enters a saved segment (checked daily)"),
+    ("se.trigger.saved_left", "保存セグメントから外れたとき (毎日確認)", "Leaves a saved segment (checked daily)"),
+    ("se.trigger_saved", "保存セグメント", "Saved segment"),
     ("se.scenario", "始めるシナリオ", "Scenario to start"),
     ("se.err.scenario", "シナリオを選んでください", "Choose a scenario"),
     (
