@@ -442,6 +442,9 @@ async fn the_post_purchase_timeline_sends_each_step_once_on_its_day_over_smtp() 
         let (_, out) = t.get(&t.staff_token, &format!("/api/v1/outbox?scenario_id={id}&state=sent")).await;
         let text = out["items"][0]["body_text"].as_str().unwrap();
         assert!(text.starts_with("佐藤 花子 様、ブレンド 200gはいかがですか。"), "[{b}] {text}");
+        let (_, one) = t.get(&t.staff_token, &format!("/api/v1/outbox/{}", out["items"][0]["id"])).await;
+        assert_eq!(one["body_text"].as_str(), Some(text), "[{b}] one message reads its text too");
+        assert!(one["body_html"].as_str().unwrap().contains("<br>"), "[{b}] and its HTML part");
         for must in ["喫茶ジョーレン", "〒600-8001", "info@kissa.example.jp", "配信の停止はこちら: http", "/u/"]
         {
             assert!(

@@ -243,6 +243,7 @@ impl App {
             }
         }
         let mut ctx: Option<(joren_store::Customer, template::Context)> = None;
+        let mut ctx_end = 0;
         let mut guard = 0;
         loop {
             guard += 1;
@@ -262,9 +263,14 @@ impl App {
                 i += 1;
                 break;
             }
-            if ctx.is_none() {
-                let used = template_variables(def);
-                ctx = Some(self.message_context(run.customer_id, run.order_id, &used, customer.take()).await?);
+            if ctx.is_none() || i >= ctx_end {
+                // Only what the steps up to the next wait use: a thank-you right after an
+                // order needs the name, not the recommendation a mail a month later shows.
+                // (A check that skips over a wait reads again for the steps beyond it.)
+                ctx_end = steps[i..].iter().position(Step::is_wait).map_or(steps.len(), |w| i + w);
+                let used = template_variables(&steps[i..ctx_end]);
+                let known = customer.take().or_else(|| ctx.take().map(|(c, _)| c));
+                ctx = Some(self.message_context(run.customer_id, run.order_id, &used, known).await?);
             }
             let (customer, vars) = ctx.as_ref().expect("loaded above");
             match step {
@@ -439,22 +445,25 @@ impl App {
     }
 }
 
-/// The variables a definition's messages and tasks use, plus the unsubscribe link when it
-/// sends marketing mail (its footer carries one).
-pub(super) fn template_variables(def: &Definition) -> Option<std::collections::HashSet<String>> {
+/// The variables `steps`' messages and tasks use, plus the unsubscribe link when one of them
+/// is a marketing mail (its footer carries one). None when a template does not parse (then
+/// everything is read).
+pub(super) fn template_variables(steps: &[Step]) -> Option<std::collections::HashSet<String>> {
     let mut used = std::collections::HashSet::new();
-    for step in &def.steps {
+    for step in steps {
         let sources: Vec<&str> = match step {
-            Step::Email { subject, body, .. } => vec![subject, body],
+            Step::Email { subject, body, marketing } => {
+                if *marketing {
+                    used.insert("unsubscribe_url".to_string());
+                }
+                vec![subject, body]
+            }
             Step::Task { title, .. } => vec![title],
             _ => continue,
         };
         for src in sources {
             used.extend(template::variables(src)?);
         }
-    }
-    if def.sends_marketing() {
-        used.insert("unsubscribe_url".into());
     }
     Some(used)
 }

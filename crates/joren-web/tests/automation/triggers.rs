@@ -198,3 +198,32 @@ async fn entering_and_leaving_a_saved_segment_start_scenarios_from_the_second_ch
         assert!(v.to_string().contains("trigger.segment_id"), "{v}");
     }
 }
+
+#[tokio::test]
+async fn a_mail_reads_the_variables_it_uses_even_past_a_skipped_wait() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let c = t.customer(json!({"family_name": "変数", "email": "v@example.jp", "consents": {"email": true}})).await;
+        let (s, _) = t.post(&t.staff_token, "/api/v1/orders", &super::common::order_body(c, None, 1200)).await;
+        assert_eq!(s, 201);
+        // No SMS consent: the check skips the wait, so the mail is decided in the same
+        // advance as the thank-you, which uses no variable but the name.
+        let steps = json!([
+            {"type": "email", "marketing": false, "subject": "{{ name }}", "body": "ありがとうございます"},
+            {"type": "check", "consent": "sms", "otherwise": {"skip": 1}},
+            {"type": "wait", "days": 30},
+            {"type": "email", "marketing": false, "subject": "おすすめ", "body": "{{ last_item }}のあとに"}
+        ]);
+        let id = active(&t, json!({"kind": "manual"}), steps).await;
+        let (s, v) = t.post(&t.staff_token, &format!("/api/v1/scenarios/{id}/enrol"), &json!({"customer_id": c})).await;
+        assert_eq!(s, 200, "{v}");
+        for _ in 0..3 {
+            t.app.automate_once().await.unwrap();
+        }
+        let (_, out) = t.get(&t.staff_token, &format!("/api/v1/outbox?scenario_id={id}")).await;
+        let bodies: Vec<&str> =
+            out["items"].as_array().unwrap().iter().map(|m| m["body_text"].as_str().unwrap()).collect();
+        assert_eq!(bodies.len(), 2, "[{b}] {out}");
+        assert!(bodies[0].starts_with("ブレンド 200gのあとに"), "[{b}] the last item was read: {}", bodies[0]);
+    }
+}
