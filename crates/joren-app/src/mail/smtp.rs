@@ -162,8 +162,9 @@ impl Pool {
                 self.give_back(conn);
                 Ok(())
             }
-            // A reused connection the server had closed: once more on a new one.
-            Ok(Err(e)) if reused && !e.is_permanent() && conn.has_broken() => {
+            // A reused connection the server had closed (no SMTP answer at all, not a 4xx):
+            // once more on a new one.
+            Ok(Err(e)) if reused && e.status().is_none() && conn.has_broken() => {
                 let mut fresh = self.connect().await?;
                 let answer = fresh.send(&envelope, &bytes).await;
                 self.give_back(fresh);
