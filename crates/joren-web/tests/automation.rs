@@ -773,3 +773,30 @@ async fn birthdays_on_29_february_enter_on_the_28th_and_the_holdout_is_stable() 
         let _ = id;
     }
 }
+
+/// The mail settings page (owners): what the settings are, and a test mail sent from it over
+/// a real SMTP server; a bad address is refused with the address kept; staff cannot see it.
+#[tokio::test]
+async fn the_mail_settings_page_shows_the_settings_and_sends_a_test_mail() {
+    for b in backends() {
+        let smtp = common::smtp::SmtpServer::start();
+        let clock = Clock::manual(tokyo_today_at(10, 0));
+        let t = spawn_mailing(b, &clock, &smtp).await;
+        let owner = common::Session { t: &t, cookie: t.login_cookie("owner").await };
+        let (s, html) = owner.page("/settings/mail").await;
+        assert_eq!(s, 200, "[{b}]");
+        assert!(html.contains(&format!("127.0.0.1:{}", smtp.port)) && html.contains("〒600-8001"), "[{b}] {html}");
+        let (s, location, _) = owner.post("/settings/mail/test", &[("to", "not-an-address")]).await;
+        assert_eq!(s, 303, "[{b}]");
+        let (_, html) = owner.page(&location).await;
+        assert!(html.contains("id=\"form-error\"") && html.contains("value=\"not-an-address\""), "[{b}] {html}");
+        let (_, location, _) = owner.post("/settings/mail/test", &[("to", "owner@kissa.example.jp")]).await;
+        assert!(location.starts_with("/settings/mail?flash=sent"), "[{b}] {location}");
+        let got = smtp.received();
+        assert_eq!(got.len(), 1, "[{b}]");
+        assert_eq!(got[0].to, ["owner@kissa.example.jp"]);
+        assert!(got[0].subject().ends_with("テストメール"), "{}", got[0].subject());
+        let staff = common::Session { t: &t, cookie: t.login_cookie("staff").await };
+        assert_eq!(staff.page("/settings/mail").await.0, 403, "[{b}] owners only");
+    }
+}

@@ -47,6 +47,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     segments::WORDS,
     tickets::WORDS,
     crate::ui::jobs::WORDS,
+    crate::ui::mail::WORDS,
     crate::ui::scenarios::WORDS,
     crate::ui::scenario_editor::WORDS,
     crate::ui::tasks::WORDS,

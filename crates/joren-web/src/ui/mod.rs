@@ -29,6 +29,7 @@ mod extract;
 mod import;
 pub(crate) mod jobs;
 mod login;
+pub(crate) mod mail;
 mod memberships;
 mod orders;
 mod perks;
@@ -99,6 +100,8 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox", get(tasks::outbox))
         .route("/outbox/{id}", get(tasks::message))
         .route("/jobs", get(jobs::page))
+        .route("/settings/mail", get(mail::page))
+        .route("/settings/mail/test", post(mail::test))
         .route("/jobs/{id}/retry", post(jobs::retry))
         .route("/memberships/plans", post(memberships::create_plan))
         .route("/memberships/{id}/change", post(memberships::change))
