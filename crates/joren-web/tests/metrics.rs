@@ -254,8 +254,16 @@ async fn refresh_concurrent_with_reads_never_shows_a_mixed_snapshot() {
             let snap = t.app.store.latest_snapshot().await.unwrap().unwrap();
             let totals = t.app.store.segment_totals(snap.id).await.unwrap();
             let counted: i64 = totals.iter().map(|(_, n, _)| n).sum();
-            assert_eq!(counted, snap.customers, "[{b}] snapshot {} read whole", snap.id);
             let clv = t.app.store.clv_values(snap.id).await.unwrap();
+            // The promise is for one refresh: the snapshot a reader looked up survives the
+            // next one. On a busy machine two can finish between a reader's queries (the
+            // second drops it), and then there is nothing to check.
+            let latest = t.app.store.latest_snapshot().await.unwrap().unwrap().id;
+            if latest >= snap.id + 2 {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            assert_eq!(counted, snap.customers, "[{b}] snapshot {} read whole", snap.id);
             assert!(clv.len() as i64 <= snap.customers && !clv.is_empty(), "[{b}] {}", clv.len());
             seen.insert(snap.id);
             reads += 1;
