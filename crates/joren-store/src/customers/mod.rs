@@ -257,81 +257,34 @@ impl Store {
         Ok(())
     }
 
-    /// Loads one customer with tags, external ids and current consents. Merged-away customers
-    /// are returned too (with `merged_into` set) so old links can redirect.
+    /// Loads one customer with tags, external ids and current consents (see
+    /// [`Self::customers_by_ids`]).
     pub async fn get_customer(&self, id: i64) -> Result<Customer> {
-        let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = $1");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound("customer"))?;
-        let mut profile = profile_from_row(&row)?;
-        profile.tags = sqlx::query("SELECT tag FROM customer_tags WHERE customer_id = $1 ORDER BY tag")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get("tag"))
-            .collect::<Result<_, _>>()?;
-        let external_ids = sqlx::query(
-            "SELECT system, external_id FROM customer_external_ids WHERE customer_id = $1 \
-             ORDER BY system, external_id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| Ok(ExternalId { system: r.try_get("system")?, external_id: r.try_get("external_id")? }))
-        .collect::<Result<_>>()?;
-        let consents = self.current_consents(id).await?;
-        Ok(Customer {
-            id,
-            display_name: profile.display_name(),
-            profile,
-            external_ids,
-            consents,
-            merged_into: row.try_get("merged_into")?,
-            created_at: from_ms(row.try_get("created_at")?),
-            updated_at: from_ms(row.try_get("updated_at")?),
-        })
+        self.customers_by_ids(&[id]).await?.pop().ok_or(StoreError::NotFound("customer"))
     }
 
-    async fn current_consents(&self, id: i64) -> Result<Vec<ConsentState>> {
-        let rows = sqlx::query(
-            "SELECT channel, granted, source, at FROM consent_events WHERE customer_id = $1 \
-             ORDER BY at, id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        fold_consents(&rows)
-    }
-
-    /// Several customers at once (the scenario engine's batch, the export's page): four
-    /// queries whatever their number, in the order of `ids`; ids with no customer are left out.
+    /// Customers with tags, external ids and current consents — one, the scenario engine's
+    /// batch, the export's page: four queries per 500 ids, in the order of `ids`; ids with no
+    /// customer are left out. Merged-away customers are returned too (with `merged_into` set)
+    /// so old links can redirect.
     pub async fn customers_by_ids(&self, ids: &[i64]) -> Result<Vec<Customer>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // Integers only, so the list is written into the statement.
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let q = |sql: String| sqlx::query(AssertSqlSafe(sql));
-        let rows =
-            q(format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id IN ({list})")).fetch_all(&self.pool).await?;
+        let by_ids = |sql: &'static str| self.fetch_by_ids(ids, move |list| sql.replace("{list}", list));
+        let rows = self
+            .fetch_by_ids(ids, |list| format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id IN ({list})"))
+            .await?;
         let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-        for r in q(format!("SELECT customer_id, tag FROM customer_tags WHERE customer_id IN ({list}) ORDER BY tag"))
-            .fetch_all(&self.pool)
-            .await?
+        for r in by_ids("SELECT customer_id, tag FROM customer_tags WHERE customer_id IN ({list}) ORDER BY tag").await?
         {
             tags.entry(r.try_get("customer_id")?).or_default().push(r.try_get("tag")?);
         }
         let mut external: HashMap<i64, Vec<ExternalId>> = HashMap::new();
-        for r in q(format!(
+        for r in by_ids(
             "SELECT customer_id, system, external_id FROM customer_external_ids WHERE customer_id IN ({list}) \
-             ORDER BY system, external_id"
-        ))
-        .fetch_all(&self.pool)
+             ORDER BY system, external_id",
+        )
         .await?
         {
             external
@@ -340,11 +293,10 @@ impl Store {
                 .push(ExternalId { system: r.try_get("system")?, external_id: r.try_get("external_id")? });
         }
         let mut consent_rows: HashMap<i64, Vec<AnyRow>> = HashMap::new();
-        for r in q(format!(
+        for r in by_ids(
             "SELECT customer_id, channel, granted, source, at FROM consent_events WHERE customer_id IN ({list}) \
-             ORDER BY at, id"
-        ))
-        .fetch_all(&self.pool)
+             ORDER BY at, id",
+        )
         .await?
         {
             consent_rows.entry(r.try_get("customer_id")?).or_default().push(r);
