@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect};
 use joren_app::AppError;
 use joren_app::mail::{SmtpSecurity, Transport};
 
-use super::{Checked, Chrome, Staff, UiError, UiResult, render, urlencode};
+use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render, urlencode};
 use crate::AppState;
 
 /// The page's words (key, 日本語, English).
@@ -114,19 +114,16 @@ pub(super) struct TestForm {
 /// `POST /settings/mail/test`: sends a test mail now and says how it went.
 pub(super) async fn test(State(s): State<AppState>, Checked { user, t, form }: Checked<TestForm>) -> UiResult {
     // Back to the page with what was typed and why it did not go.
-    let refused = |why: &str| {
-        let to = urlencode(form.to.trim());
-        Redirect::to(&format!("/settings/mail?to={to}&error={}", urlencode(why))).into_response()
-    };
+    let back = format!("/settings/mail?to={}", urlencode(form.to.trim()));
     match s.app.send_test_mail(&user.actor, &form.to).await {
         Ok(id) => {
             let flash = if s.app.config.mail.test_mode() { "kept" } else { "sent" };
             Ok(Redirect::to(&format!("/settings/mail?flash={flash}&id={}", urlencode(&id))).into_response())
         }
         Err(AppError::Validation(e)) => {
-            Ok(refused(&e.0.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join(" / ")))
+            Ok(back_with_error(&back, &e.0.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join(" / ")))
         }
-        Err(AppError::Io(e)) => Ok(refused(&e)),
+        Err(AppError::Io(e)) => Ok(back_with_error(&back, &e)),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }

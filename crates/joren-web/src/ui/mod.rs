@@ -235,8 +235,10 @@ fn urlencode(s: &str) -> String {
 }
 
 /// Back to `path` with an error message shown on the page.
+/// Back to `path` (which may carry a query of its own) with `message` to show.
 fn back_with_error(path: &str, message: &str) -> Response {
-    Redirect::to(&format!("{path}?error={}", urlencode(message))).into_response()
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{path}{sep}error={}", urlencode(message))).into_response()
 }
 
 fn require(user: Option<WebUser>, path: &str) -> Result<WebUser, UiError> {
