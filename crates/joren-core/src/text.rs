@@ -37,17 +37,23 @@ pub fn check_text(field: &str, value: &str, max_chars: usize) -> Result<(), Fiel
     Ok(())
 }
 
+/// Full-width letters, digits and signs as typed with a Japanese keyboard made ASCII
+/// (`１０：００` → `10:00`, `￥` → `¥`), by Unicode compatibility normalisation (NFKC, as
+/// [`crate::kana`] does for readings).
+pub fn half_width(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.trim().nfkc().collect()
+}
+
 /// Reads a whole number the way people type it in Japan: full-width digits and signs
 /// (`１００`, `－５`), thousands separators (`1,000`, `１，０００`), a yen or point sign
 /// around it (`￥1,000`, `100円`, `50pt`) and spaces. None when anything else is left.
 pub fn parse_int(s: &str) -> Option<i64> {
     let mut out = String::with_capacity(s.len());
-    for c in s.trim().chars() {
+    for c in half_width(s).chars() {
         let c = match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32)?,
-            '－' | '−' | 'ー' | '‐' => '-',
-            '＋' => '+',
-            ',' | '，' | '、' | ' ' | '\u{3000}' | '¥' | '￥' | '\\' | '円' => continue,
+            '−' | 'ー' | '‐' => '-',
+            ',' | '、' | ' ' | '¥' | '\\' | '円' => continue,
             c => c,
         };
         out.push(c);

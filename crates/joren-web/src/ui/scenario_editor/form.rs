@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use joren_core::scenario::{
     Definition, Direction, EntryRule, ExitRules, MAX_STEPS, Otherwise, PurchaseAnchor, Step, TaskKind, Trigger,
 };
-use joren_core::text::parse_int;
+use joren_core::text::{half_width, parse_int};
 use serde_json::{Value, json};
 
 use crate::i18n::Tr;
@@ -372,18 +372,6 @@ pub(super) fn number(s: &mut StepForm, t: Tr, k: &str, required: bool) -> Option
             None
         }
     }
-}
-
-/// Full-width digits and colon as typed with a Japanese keyboard, made ASCII ("１０：００").
-pub(super) fn half_width(s: &str) -> String {
-    s.trim()
-        .chars()
-        .map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            '：' => ':',
-            c => c,
-        })
-        .collect()
 }
 
 pub(super) fn otherwise_of(s: &mut StepForm, t: Tr, choice: &str) -> Option<Otherwise> {
