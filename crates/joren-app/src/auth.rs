@@ -50,11 +50,7 @@ fn check_username(username: &str) -> Result<()> {
     let ok = !username.is_empty()
         && username.len() <= 64
         && username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'));
-    if ok {
-        Ok(())
-    } else {
-        Err(joren_core::FieldError::new("username", "ユーザー名は英数字と _ - . @ の64文字以内です").into())
-    }
+    if ok { Ok(()) } else { Err(joren_core::FieldError::new("username", joren_core::Code::BadUsername).into()) }
 }
 
 /// Shortest password accepted for a new or changed password.
@@ -94,20 +90,21 @@ const COMMON_PASSWORDS: &[&str] = &[
 /// The password policy: at least [`MIN_PASSWORD_CHARS`] characters, at most 256, not the user
 /// name (nor containing it), not a commonly used password.
 pub fn check_password(username: &str, password: &str) -> Result<()> {
-    let bad = |m: String| Err(joren_core::FieldError::new("password", m).into());
+    use joren_core::{Code, FieldError};
+    let bad = |e: FieldError| Err(e.into());
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
-        return bad(format!("パスワードは{MIN_PASSWORD_CHARS}文字以上にしてください"));
+        return bad(FieldError::new("password", Code::PasswordTooShort).arg(MIN_PASSWORD_CHARS));
     }
     if n > 256 {
-        return bad("パスワードは256文字以内にしてください".into());
+        return bad(FieldError::new("password", Code::PasswordTooLong).arg(256));
     }
     let lower = password.to_lowercase();
     if !username.is_empty() && lower.contains(&username.to_lowercase()) {
-        return bad("ユーザー名を含むパスワードは使えません".into());
+        return bad(FieldError::new("password", Code::PasswordHasUsername));
     }
     if COMMON_PASSWORDS.contains(&lower.as_str()) || lower.chars().all(|c| lower.starts_with(c)) {
-        return bad("よく使われるパスワードです。別のものにしてください".into());
+        return bad(FieldError::new("password", Code::PasswordCommon));
     }
     Ok(())
 }
@@ -212,7 +209,7 @@ impl App {
         self.password_work
             .run(move || hash_password(&password))
             .await?
-            .ok_or_else(|| AppError::Conflict("混み合っています。少し待ってからもう一度 / busy, try again".into()))?
+            .ok_or_else(|| AppError::Conflict(joren_core::Code::Busy.into()))?
     }
 
     /// Checks a username and password and opens a session. A login is refused without any

@@ -39,11 +39,10 @@ fn check_consent_channel(channel: &str) -> Result<()> {
     if CONSENT_CHANNELS.contains(&channel) {
         Ok(())
     } else {
-        Err(joren_core::FieldError::new(
-            "consents",
-            format!("{channel} は使えません (使える値: {})", CONSENT_CHANNELS.join(", ")),
-        )
-        .into())
+        Err(joren_core::FieldError::new("consents", joren_core::Code::NotOneOf)
+            .arg(channel)
+            .arg(CONSENT_CHANNELS.join(", "))
+            .into())
     }
 }
 
@@ -57,13 +56,15 @@ impl App {
         }
         for x in &input.external_ids {
             if x.system.trim().is_empty() || x.external_id.trim().is_empty() {
-                return Err(joren_core::FieldError::new("external_ids", "system と external_id は必須です").into());
+                return Err(joren_core::FieldError::new("external_ids", joren_core::Code::NeedSystemAndId).into());
             }
             if let Some(owner) = self.store.find_customer_by_external_id(&x.system, &x.external_id).await? {
-                return Err(AppError::Conflict(format!(
-                    "external id {}:{} already belongs to customer {owner}",
-                    x.system, x.external_id
-                )));
+                return Err(AppError::Conflict(
+                    joren_core::Problem::new(joren_core::Code::ExternalIdTaken)
+                        .arg(&x.system)
+                        .arg(&x.external_id)
+                        .arg(owner),
+                ));
             }
         }
         let consents: Vec<(String, bool)> = input.consents.into_iter().collect();
@@ -101,10 +102,8 @@ impl App {
         let Some(Some(id)) = owner else { return Ok(()) };
         match self.store.user_by_id(id).await? {
             Some(u) if !u.disabled => Ok(()),
-            Some(_) => {
-                Err(joren_core::FieldError::new("owner_user_id", format!("ユーザー {id} は無効化されています")).into())
-            }
-            None => Err(joren_core::FieldError::new("owner_user_id", format!("ユーザー {id} は存在しません")).into()),
+            Some(_) => Err(joren_core::FieldError::new("owner_user_id", joren_core::Code::UserDisabled).arg(id).into()),
+            None => Err(joren_core::FieldError::new("owner_user_id", joren_core::Code::NoSuchUser).arg(id).into()),
         }
     }
 

@@ -89,15 +89,12 @@ impl App {
             Some((start, end)) => {
                 let parse = |field: &str, v: &str| {
                     parse_day(v.as_bytes()).ok_or_else(|| {
-                        AppError::from(joren_core::FieldError::new(
-                            field,
-                            format!("YYYY-MM-DD で入力してください: {v}"),
-                        ))
+                        AppError::from(joren_core::FieldError::new(field, joren_core::Code::BadDate).arg(v))
                     })
                 };
                 let p = Period { start: parse("start", &start)?, end: parse("end", &end)? };
                 if p.start > p.end {
-                    return Err(joren_core::FieldError::new("start", "開始日が終了日より後です").into());
+                    return Err(joren_core::FieldError::new("start", joren_core::Code::StartAfterEnd).into());
                 }
                 p
             }
@@ -196,9 +193,10 @@ impl App {
         actor.require_owner()?;
         if !INDUSTRIES.iter().any(|i| i.0 == code) {
             let codes: Vec<&str> = INDUSTRIES.iter().map(|i| i.0).collect();
-            return Err(
-                joren_core::FieldError::new("industry", format!("{code} は選べません ({})", codes.join(", "))).into()
-            );
+            return Err(joren_core::FieldError::new("industry", joren_core::Code::NotOneOf)
+                .arg(code)
+                .arg(codes.join(", "))
+                .into());
         }
         self.store.set_setting("industry", code).await?;
         self.audit(actor, "settings.industry", "settings", "industry", serde_json::json!({"industry": code})).await

@@ -39,15 +39,15 @@ impl App {
         let mut errors = joren_core::FieldErrors::default();
         let kind = input.kind.trim().to_lowercase();
         if !INTERACTION_KINDS.contains(&kind.as_str()) {
-            errors.push("kind", format!("{} は使えません (使える値: {})", input.kind, INTERACTION_KINDS.join(", ")));
+            errors.push("kind", joren_core::Code::NotOneOf).with(&input.kind).with(INTERACTION_KINDS.join(", "));
         }
         let direction =
             input.direction.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("out").to_string();
         if direction != "in" && direction != "out" {
-            errors.push("direction", "direction は in か out です");
+            errors.push("direction", joren_core::Code::NotOneOf).with(&direction).with("in, out");
         }
         if input.subject.trim().is_empty() && input.body.trim().is_empty() {
-            errors.push("subject", "件名か内容を入力してください");
+            errors.push("subject", joren_core::Code::NeedSubjectOrBody);
         }
         errors.take(joren_core::text::check_text("subject", &input.subject, joren_core::text::SHORT_TEXT));
         errors.take(joren_core::text::check_text("body", &input.body, joren_core::text::LONG_TEXT));

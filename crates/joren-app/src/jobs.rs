@@ -231,7 +231,11 @@ impl App {
         actor.require_owner()?;
         let job = self.store.get_job(id).await?.ok_or(AppError::NotFound("job"))?;
         if !self.store.retry_dead_job(id, self.config.clock.now_ms()).await? {
-            return Err(AppError::Conflict(format!("job {id} is {}, not dead", job.state.as_str())));
+            return Err(AppError::Conflict(
+                joren_core::Problem::new(joren_core::Code::JobNotDead)
+                    .arg(id)
+                    .arg(format!("@jobs.state.{}", job.state.as_str())),
+            ));
         }
         self.audit(actor, "job.retry", "job", id, serde_json::json!({"kind": job.kind, "error": job.last_error}))
             .await?;

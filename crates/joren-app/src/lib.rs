@@ -28,7 +28,7 @@ pub mod tickets;
 
 use chrono::Utc;
 use joren_core::role::Role;
-use joren_core::{FieldError, FieldErrors};
+use joren_core::{Code, FieldError, FieldErrors, Problem};
 pub use joren_store::{
     AuditActor, AuditNote, Backend, CustomerMetrics, ProductAssociation, SnapshotInfo, Store, StoreError, from_ms,
 };
@@ -113,37 +113,31 @@ impl Actor {
     }
 
     pub fn require_write(&self) -> Result<(), AppError> {
-        if self.role.can_write() {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden("閲覧権限のユーザーは変更できません".into()))
-        }
+        if self.role.can_write() { Ok(()) } else { Err(AppError::Forbidden(joren_core::Code::ReadOnlyUser.into())) }
     }
 
     pub fn require_owner(&self) -> Result<(), AppError> {
-        if self.role.can_manage_users() {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden("ユーザー管理はオーナーのみ可能です".into()))
-        }
+        if self.role.can_manage_users() { Ok(()) } else { Err(AppError::Forbidden(joren_core::Code::OwnerOnly.into())) }
     }
 }
 
-/// Errors of the use cases, mapped to HTTP statuses and CLI messages by the layers above.
+/// Errors of the use cases, with codes: the web layer words them in the reader's language
+/// (`joren_web::i18n::errors`) and maps them to HTTP statuses; the display here is for logs.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("入力エラー: {0}")]
+    #[error("invalid: {0}")]
     Validation(FieldErrors),
-    #[error("{0} が見つかりません")]
+    /// What was not found, as a word key (`customer`, `order`, `scenario`, …).
+    #[error("{0} not found")]
     NotFound(&'static str),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("ログインが必要です")]
+    #[error("conflict: {0}")]
+    Conflict(Problem),
+    #[error("forbidden: {0}")]
+    Forbidden(Problem),
+    #[error("sign-in required")]
     Unauthorized,
     /// Too many failed logins: try again after this many seconds.
-    #[error("ログインの失敗が続いたため、{retry_after_secs}秒後までログインできません")]
+    #[error("too many failed logins: try again in {retry_after_secs} s")]
     TooManyAttempts { retry_after_secs: i64 },
     #[error("{0}")]
     Io(String),
@@ -236,10 +230,10 @@ impl App {
 pub(crate) fn scoped_idempotency_key(actor: &Actor, key: Option<&str>) -> Result<Option<String>> {
     let Some(k) = key else { return Ok(None) };
     if k.is_empty() || k.len() > 255 {
-        return Err(FieldError::new("Idempotency-Key", "1〜255文字で指定してください").into());
+        return Err(FieldError::new("Idempotency-Key", Code::LengthRange).arg(1).arg(255).into());
     }
     if k.chars().any(|c| c.is_control()) {
-        return Err(FieldError::new("Idempotency-Key", "制御文字は使えません").into());
+        return Err(FieldError::new("Idempotency-Key", Code::ControlChars).into());
     }
     Ok(Some(match actor.user_id {
         Some(id) => format!("u{id}:{k}"),

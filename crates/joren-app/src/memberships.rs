@@ -137,18 +137,18 @@ impl App {
             "pause" => MembershipChange::Pause,
             "resume" => MembershipChange::Resume,
             "cancel" => {
-                let codes: Vec<&str> = CancelReason::ALL.iter().map(|r| r.as_str()).collect();
-                let reason = input.reason.as_deref().and_then(CancelReason::parse).ok_or_else(|| {
-                    FieldError::new("reason", format!("解約理由を選んでください ({})", codes.join(", ")))
-                })?;
+                let reason = input
+                    .reason
+                    .as_deref()
+                    .and_then(CancelReason::parse)
+                    .ok_or_else(|| FieldError::new("reason", joren_core::Code::Choose))?;
                 MembershipChange::Cancel { reason, note: input.note.clone() }
             }
             other => {
-                return Err(FieldError::new(
-                    "action",
-                    format!("「{other}」はできません (renew, pause, resume, cancel)"),
-                )
-                .into());
+                return Err(FieldError::new("action", joren_core::Code::NotOneOf)
+                    .arg(other)
+                    .arg("renew, pause, resume, cancel")
+                    .into());
             }
         };
         let detail = serde_json::json!({"action": change.kind(), "reason": input.reason, "note": input.note});

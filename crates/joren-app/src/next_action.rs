@@ -142,21 +142,25 @@ impl App {
             if let Some(s) = &r.segment
                 && joren_analytics::rfm::Segment::from_code(s).is_none()
             {
-                return Err(
-                    joren_core::FieldError::new(format!("rules[{i}].segment"), format!("{s} はありません")).into()
-                );
+                return Err(joren_core::FieldError::new(
+                    format!("rules[{i}].segment"),
+                    joren_core::Code::NoSuchRfmSegment,
+                )
+                .arg(s)
+                .into());
             }
             if let Some(b) = &r.churn_band
                 && !matches!(b.as_str(), "low" | "medium" | "high")
             {
-                return Err(joren_core::FieldError::new(
-                    format!("rules[{i}].churn_band"),
-                    "low, medium, high のいずれかです",
-                )
-                .into());
+                return Err(joren_core::FieldError::new(format!("rules[{i}].churn_band"), joren_core::Code::NotOneOf)
+                    .arg(b)
+                    .arg("low, medium, high")
+                    .into());
             }
             if r.action_ja.trim().is_empty() {
-                return Err(joren_core::FieldError::new(format!("rules[{i}].action_ja"), "アクションが空です").into());
+                return Err(
+                    joren_core::FieldError::new(format!("rules[{i}].action_ja"), joren_core::Code::Required).into()
+                );
             }
         }
         let json = serde_json::to_string(&rules).map_err(|e| crate::AppError::Internal(e.to_string()))?;

@@ -35,17 +35,17 @@ impl App {
         if let Some(l) = input.min_rank_level
             && usize::try_from(l).map_or(true, |l| l >= ranks.tiers.len())
         {
-            return Err(FieldError::new("min_rank_level", format!("ランク {l} はありません")).into());
+            return Err(FieldError::new("min_rank_level", joren_core::Code::NoSuchRank).arg(l).into());
         }
         if let Some(p) = input.membership_plan_id
             && !self.store.membership_plans().await?.iter().any(|x| x.id == p)
         {
-            return Err(FieldError::new("membership_plan_id", format!("会員プラン {p} はありません")).into());
+            return Err(FieldError::new("membership_plan_id", joren_core::Code::NoSuchPlan).arg(p).into());
         }
         if let Some(s) = input.segment_id
             && self.store.saved_segment(s).await.is_err()
         {
-            return Err(FieldError::new("segment_id", format!("セグメント {s} はありません")).into());
+            return Err(FieldError::new("segment_id", joren_core::Code::NoSuchSegment).arg(s).into());
         }
         let perk = self.store.save_perk(id, &input).await?;
         self.audit(actor, "perk.save", "perk", perk.id, serde_json::to_value(&input).unwrap_or_default()).await?;

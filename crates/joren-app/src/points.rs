@@ -100,14 +100,14 @@ pub struct Preview {
 
 fn check_points(points: i64) -> Result<()> {
     if !(1..=99_999_999).contains(&points) {
-        return Err(FieldError::new("points", "1〜99,999,999 で指定してください").into());
+        return Err(FieldError::new("points", joren_core::Code::Range).arg(1).arg(99_999_999).into());
     }
     Ok(())
 }
 
 pub(crate) fn check_reason(reason: &str) -> Result<()> {
     if reason.trim().is_empty() {
-        return Err(FieldError::new("reason", "理由を入力してください (監査記録に残ります)").into());
+        return Err(FieldError::new("reason", joren_core::Code::NeedReason).into());
     }
     joren_core::text::check_text("reason", reason, 1_000)?;
     Ok(())
@@ -147,7 +147,7 @@ impl App {
                 && !code.trim().is_empty()
                 && joren_analytics::rfm::Segment::from_code(code).is_none()
             {
-                errors.push(&format!("campaigns[{i}].segment"), format!("「{code}」はセグメントではありません"));
+                errors.push(&format!("campaigns[{i}].segment"), joren_core::Code::NoSuchRfmSegment).with(code);
             }
         }
         if !errors.is_empty() {
@@ -206,7 +206,7 @@ impl App {
         let today = self.today_date();
         let expiry = match (input.expires_on, input.kind) {
             (Some(d), _) if d < today => {
-                return Err(FieldError::new("expires_on", "過去の日付は指定できません").into());
+                return Err(FieldError::new("expires_on", joren_core::Code::DateInPast).into());
             }
             (Some(date), _) => ExpiryPolicy::Until { date },
             (None, ValueKind::Free) => self.points_programme().await?.expiry,
@@ -234,7 +234,7 @@ impl App {
     pub async fn grant_survey_bonus(&self, actor: &Actor, customer_id: i64, response_id: i64) -> Result<Option<i64>> {
         actor.require_write()?;
         if response_id <= 0 {
-            return Err(FieldError::new("response_id", "アンケート回答の ID (1 以上) を指定してください").into());
+            return Err(FieldError::new("response_id", joren_core::Code::NotPositive).arg(response_id).into());
         }
         let programme = self.points_programme().await?;
         if programme.survey_bonus <= 0 || !programme.enabled {
@@ -343,9 +343,7 @@ impl App {
         actor.require_write()?;
         let current = self.store.get_redemption(id).await?;
         if current.purpose == "adjustment" && (current.created_by.is_none() || current.created_by != actor.user_id) {
-            actor
-                .require_owner()
-                .map_err(|_| crate::AppError::Forbidden("ほかの人の手動減算を取り消せるのはオーナーだけです".into()))?;
+            actor.require_owner().map_err(|_| crate::AppError::Forbidden(joren_core::Code::OwnerOnly.into()))?;
         }
         let note = actor.audit_note("points.cancel_redemption", serde_json::json!({}));
         Ok(self.store.cancel_redemption(id, self.today_date(), Some(&note)).await?)

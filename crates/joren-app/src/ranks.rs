@@ -173,7 +173,7 @@ impl App {
         self.store.get_customer(customer_id).await?;
         let rules = self.points_programme().await?.ranks;
         if !rules.enabled {
-            return Err(FieldError::new("tier", "ランク制度が無効です (ポイント設定で有効にしてください)").into());
+            return Err(FieldError::new("tier", joren_core::Code::RanksDisabled).into());
         }
         let level = match &input.tier {
             serde_json::Value::Number(n) => n.as_u64().and_then(|l| usize::try_from(l).ok()),
@@ -183,7 +183,7 @@ impl App {
             _ => None,
         }
         .filter(|l| *l < rules.tiers.len())
-        .ok_or_else(|| FieldError::new("tier", format!("ランク「{}」はありません", input.tier)))?;
+        .ok_or_else(|| FieldError::new("tier", joren_core::Code::NoSuchRank).arg(&input.tier))?;
         let today = self.today_date();
         let held = self.store.customer_rank(customer_id).await?;
         let mut w = upgrade_write(&rules, customer_id, held.as_ref(), level, 0, today);
@@ -193,7 +193,7 @@ impl App {
             c.created_by = actor.user_id;
         }
         if self.store.write_ranks(&[w]).await? == 0 {
-            return Err(crate::AppError::Conflict("ランクが同時に変更されました。もう一度お試しください".into()));
+            return Err(crate::AppError::Conflict(joren_core::Code::ChangedMeanwhile.into()));
         }
         self.audit(
             actor,

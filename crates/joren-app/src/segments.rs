@@ -22,13 +22,16 @@ impl SegmentInput {
     fn validate(&self) -> Result<String> {
         let name = self.name.trim();
         if name.is_empty() {
-            return Err(FieldError::new("name", "セグメント名を入力してください").into());
+            return Err(FieldError::new("name", joren_core::Code::Required).into());
         }
         if name.chars().count() > 100 {
-            return Err(FieldError::new("name", "セグメント名は100文字以内にしてください").into());
+            return Err(FieldError::new("name", joren_core::Code::TooLong).arg(100).arg(name.chars().count()).into());
         }
         if self.description.chars().count() > 1000 {
-            return Err(FieldError::new("description", "説明は1000文字以内にしてください").into());
+            return Err(FieldError::new("description", joren_core::Code::TooLong)
+                .arg(1000)
+                .arg(self.description.chars().count())
+                .into());
         }
         joren_core::segment_filter::parse(&self.filter)?;
         Ok(name.to_string())

@@ -61,10 +61,10 @@ impl App {
         let mut e = FieldErrors::default();
         let kind = TaskKind::parse(&input.kind);
         if kind.is_none() {
-            e.push("kind", "電話・手紙・訪問から選んでください");
+            e.push("kind", joren_core::Code::Choose);
         }
         if input.title.trim().is_empty() {
-            e.push("title", "内容を入れてください");
+            e.push("title", joren_core::Code::Required);
         }
         e.take(joren_core::text::check_text("title", &input.title, 200));
         if !e.is_empty() {
@@ -88,7 +88,7 @@ impl App {
     pub async fn finish_task(&self, actor: &Actor, id: i64, outcome: TaskOutcome) -> Result<Task> {
         actor.require_write()?;
         if !matches!(outcome.state.as_str(), "done" | "skipped") {
-            return Err(FieldError::new("state", "完了かスキップを選んでください").into());
+            return Err(FieldError::new("state", joren_core::Code::Choose).into());
         }
         joren_core::text::check_text("outcome", &outcome.outcome, MAX_OUTCOME)?;
         let task = self.task(id).await?;

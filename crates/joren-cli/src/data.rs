@@ -118,7 +118,7 @@ pub(crate) async fn import(g: &Global, a: ImportArgs, actor: &Actor) -> Result<(
     );
     if !report.rejected.is_empty() {
         for r in report.rejected.iter().take(20) {
-            println!("  {} 行目 / line {}: {}", r.line, r.line, r.reason);
+            println!("  {} 行目 / line {}: {}", r.line, r.line, crate::field_lines(&r.reasons));
         }
         if report.rejected.len() > 20 {
             println!("  … {} more", report.rejected.len() - 20);
@@ -129,7 +129,13 @@ pub(crate) async fn import(g: &Global, a: ImportArgs, actor: &Actor) -> Result<(
             PathBuf::from(p)
         });
         let f = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        joren_app::import::write_rejects(std::io::BufWriter::new(f), &report.headers, &report.rejected)?;
+        joren_app::import::write_rejects(
+            std::io::BufWriter::new(f),
+            ["行 / line", "理由 / reason"],
+            &report.headers,
+            &report.rejected,
+            crate::field_lines,
+        )?;
         println!("エラー行を書き出しました / rejected rows written to {}", path.display());
     }
     Ok(())

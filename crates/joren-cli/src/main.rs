@@ -163,7 +163,47 @@ async fn open(url: &str, config: AppConfig) -> Result<App> {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {}", worded(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error for the person at the terminal: an application error (with its code) worded in
+/// Japanese and English by the web layer's words, each invalid field named as the input names
+/// it, after any context the command added.
+fn worded(e: &anyhow::Error) -> String {
+    use joren_web::i18n::{Lang, errors::app_error};
+    let Some(app) = e.chain().find_map(|c| c.downcast_ref::<joren_app::AppError>()) else { return format!("{e:#}") };
+    let text = match app {
+        joren_app::AppError::Validation(errors) => field_lines(&errors.0),
+        other => format!("{} / {}", app_error(other, Lang::Ja), app_error(other, Lang::En)),
+    };
+    match e.downcast_ref::<joren_app::AppError>() {
+        Some(_) => text,
+        None => format!("{e}: {text}"),
+    }
+}
+
+/// Field errors as `field: 日本語 / English`, joined by `; ` (the CLI names fields as the JSON
+/// and CSV it reads do).
+pub(crate) fn field_lines(errors: &[joren_core::FieldError]) -> String {
+    use joren_web::i18n::{Lang, errors::field_error};
+    errors
+        .iter()
+        .map(|f| {
+            let (ja, en) = (field_error(f, Lang::Ja), field_error(f, Lang::En));
+            if f.field.is_empty() { format!("{ja} / {en}") } else { format!("{}: {ja} / {en}", f.field) }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+async fn run() -> Result<()> {
     let cli = Cli::parse();
     let default_level = if matches!(cli.command, Command::Serve(_) | Command::Demo(_)) { "info" } else { "warn" };
     tracing_subscriber::fmt()

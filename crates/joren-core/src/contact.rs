@@ -69,7 +69,7 @@ impl ContactInput {
     pub fn validate(self) -> Result<ContactProfile, FieldErrors> {
         let mut errors = FieldErrors::default();
         if self.family_name.trim().is_empty() {
-            errors.push("family_name", "担当者の姓は必須です");
+            errors.push("family_name", crate::Code::Required);
         }
         let kana = |errors: &mut FieldErrors, field: &str, v: &str| -> String {
             if v.trim().is_empty() { String::new() } else { errors.take(normalize_kana(field, v)).unwrap_or_default() }

@@ -165,7 +165,7 @@ where
 /// Checks an email address loosely (one `@`, a dotted domain, no spaces) and lower-cases it.
 pub fn normalize_email(field: &str, input: &str) -> Result<String, FieldError> {
     let s = input.trim();
-    let bad = || FieldError::new(field, format!("メールアドレスの形式が正しくありません: {input}"));
+    let bad = || FieldError::new(field, crate::Code::BadEmail).arg(input);
     let (local, domain) = s.split_once('@').ok_or_else(bad)?;
     if local.is_empty()
         || domain.contains('@')
@@ -182,8 +182,7 @@ pub fn normalize_email(field: &str, input: &str) -> Result<String, FieldError> {
 /// Parses `YYYY-MM-DD` (also `YYYY/MM/DD`).
 pub fn parse_date(field: &str, input: &str) -> Result<NaiveDate, FieldError> {
     let s = input.trim().replace('/', "-");
-    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-        .map_err(|_| FieldError::new(field, format!("日付は YYYY-MM-DD で入力してください: {input}")))
+    NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| FieldError::new(field, crate::Code::BadDate).arg(input))
 }
 
 fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<String, FieldError> {
@@ -191,7 +190,7 @@ fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<String, FieldErr
     if allowed.contains(&v.as_str()) {
         Ok(v)
     } else {
-        Err(FieldError::new(field, format!("{value} は使えません (使える値: {})", allowed.join(", "))))
+        Err(FieldError::new(field, crate::Code::NotOneOf).arg(value).arg(allowed.join(", ")))
     }
 }
 
@@ -204,7 +203,9 @@ impl CustomerInput {
         if let Some(k) = self.kind {
             match CustomerKind::parse(k.trim()) {
                 Some(k) => p.kind = k,
-                None => errors.push("kind", "kind は person か account です"),
+                None => {
+                    errors.push("kind", crate::Code::NotOneOf).with(&k).with("person, account");
+                }
             }
         }
         if let Some(v) = self.family_name {
@@ -305,7 +306,7 @@ impl CustomerInput {
             errors.take(check_text("notes", &p.notes, LONG_TEXT));
             errors.take(check_text("preferences", &p.preferences, LONG_TEXT));
             if p.tags.len() > MAX_TAGS {
-                errors.push("tags", format!("タグは{MAX_TAGS}個までです"));
+                errors.push("tags", crate::Code::TooMany).with(MAX_TAGS);
             }
             if let Some(e) = p.tags.iter().find_map(|t| check_text("tags", t, 50).err()) {
                 errors.0.push(e);
@@ -315,10 +316,10 @@ impl CustomerInput {
             CustomerKind::Person
                 if p.family_name.is_empty() && p.given_name.is_empty() && p.email.is_none() && p.phone.is_none() =>
             {
-                errors.push("family_name", "氏名・メール・電話のいずれかが必要です");
+                errors.push("family_name", crate::Code::NeedNameOrContact);
             }
             CustomerKind::Account if p.company_name.is_empty() => {
-                errors.push("company_name", "法人顧客には会社名が必要です");
+                errors.push("company_name", crate::Code::NeedCompanyName);
             }
             _ => {}
         }

@@ -27,7 +27,7 @@ pub fn normalize_kana(field: &str, input: &str) -> Result<String, FieldError> {
         if is_katakana(c) {
             out.push(c);
         } else {
-            return Err(FieldError::new(field, format!("読み仮名はカタカナで入力してください (not kana: {c:?})")));
+            return Err(FieldError::new(field, crate::Code::BadKana).arg(c));
         }
     }
     Ok(out.trim_end().to_string())

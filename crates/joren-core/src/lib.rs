@@ -26,4 +26,4 @@ pub mod text;
 pub mod ticket;
 pub mod time;
 
-pub use error::{FieldError, FieldErrors};
+pub use error::{Code, FieldError, FieldErrors, Problem};

@@ -27,13 +27,13 @@ impl MembershipPlanInput {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::default();
         if self.name.trim().is_empty() || self.name.chars().count() > 100 {
-            e.push("name", "プラン名を1〜100文字で入力してください");
+            e.push("name", crate::Code::LengthRange).with(1).with(100);
         }
         if !(0..=10_000_000).contains(&self.price) {
-            e.push("price", "価格は0〜10000000円で指定してください");
+            e.push("price", crate::Code::RangeYen).with(0).with(10_000_000);
         }
         if !(1..=24).contains(&self.period_months) {
-            e.push("period_months", "期間は1〜24か月で指定してください");
+            e.push("period_months", crate::Code::RangeMonths).with(1).with(24);
         }
         if e.0.is_empty() { Ok(()) } else { Err(e) }
     }

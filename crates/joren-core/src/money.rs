@@ -17,7 +17,7 @@ pub fn validate_currency(field: &str, input: &str) -> Result<String, FieldError>
     if c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase()) {
         Ok(c)
     } else {
-        Err(FieldError::new(field, format!("通貨コードが正しくありません: {input}")))
+        Err(FieldError::new(field, crate::Code::BadCurrency).arg(input))
     }
 }
 
@@ -25,35 +25,35 @@ pub fn validate_currency(field: &str, input: &str) -> Result<String, FieldError>
 /// `12.34` for USD) into integer minor units. More decimals than the currency has is an error,
 /// never a silent rounding.
 pub fn parse_amount(field: &str, input: &str, currency: &str) -> Result<i64, FieldError> {
-    let bad = |why: &str| FieldError::new(field, format!("金額が正しくありません ({why}): {input}"));
+    use crate::Code::{AmountDecimals, BadAmount, Required};
+    let bad = |code: crate::Code| FieldError::new(field, code).arg(input);
     let s: String = input.trim().chars().filter(|c| !matches!(c, ',' | '¥' | '￥' | '$' | '€' | ' ' | '円')).collect();
     let (neg, s) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, s.as_str()),
     };
     if s.is_empty() {
-        return Err(bad("空です"));
+        return Err(bad(Required));
     }
     let digits = minor_digits(currency);
     let (int_part, frac_part) = s.split_once('.').unwrap_or((s, ""));
     if int_part.is_empty() || !int_part.chars().all(|c| c.is_ascii_digit()) {
-        return Err(bad("数字ではありません"));
+        return Err(bad(BadAmount));
     }
     if !frac_part.chars().all(|c| c.is_ascii_digit()) {
-        return Err(bad("数字ではありません"));
+        return Err(bad(BadAmount));
     }
     let frac_trimmed = frac_part.trim_end_matches('0');
     if frac_trimmed.len() as u32 > digits {
-        return Err(bad("小数点以下の桁が多すぎます"));
+        return Err(bad(AmountDecimals));
     }
     let mut frac = frac_trimmed.to_string();
     while (frac.len() as u32) < digits {
         frac.push('0');
     }
-    let whole: i64 = int_part.parse().map_err(|_| bad("大きすぎます"))?;
-    let frac_v: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad("桁"))? };
-    let v =
-        whole.checked_mul(10_i64.pow(digits)).and_then(|w| w.checked_add(frac_v)).ok_or_else(|| bad("大きすぎます"))?;
+    let whole: i64 = int_part.parse().map_err(|_| bad(BadAmount))?;
+    let frac_v: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad(BadAmount))? };
+    let v = whole.checked_mul(10_i64.pow(digits)).and_then(|w| w.checked_add(frac_v)).ok_or_else(|| bad(BadAmount))?;
     Ok(if neg { -v } else { v })
 }
 

@@ -52,10 +52,10 @@ impl DateBounds {
     /// shop's zone `tz`.
     pub fn check(&self, field: &str, at: DateTime<Utc>, now: DateTime<Utc>, tz: Tz) -> Result<(), FieldError> {
         if local_date(at, tz) < self.earliest {
-            return Err(FieldError::new(field, format!("{} より前の日付は使えません", self.earliest)));
+            return Err(FieldError::new(field, crate::Code::DateTooEarly).arg(self.earliest));
         }
         if at > now + self.future_tolerance {
-            return Err(FieldError::new(field, "未来の日付は使えません"));
+            return Err(FieldError::new(field, crate::Code::DateInFuture));
         }
         Ok(())
     }
@@ -207,7 +207,7 @@ pub fn parse_timestamp(field: &str, input: &str, tz: Tz) -> Result<DateTime<Utc>
         }
     }
     let date = NaiveDate::parse_from_str(&s.replace('/', "-"), "%Y-%m-%d")
-        .map_err(|_| FieldError::new(field, format!("日時は RFC 3339 か YYYY-MM-DD で入力してください: {input}")))?;
+        .map_err(|_| FieldError::new(field, crate::Code::BadDateTime).arg(input))?;
     Ok(start_of_day(date, tz))
 }
 
@@ -254,11 +254,11 @@ impl OrderInput {
         use bounds::*;
         let mut errors = FieldErrors::default();
         if self.customer_id <= 0 {
-            errors.push("customer_id", "customer_id は必須です");
+            errors.push("customer_id", crate::Code::Required);
         }
         let external_id = self.external_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         if external_id.as_ref().is_some_and(|s| s.len() > 200) {
-            errors.push("external_id", "external_id は200文字以内です");
+            errors.push("external_id", crate::Code::TooLong).with(200).with(external_id.as_deref().map_or(0, str::len));
         }
         if let Some(x) = &external_id {
             errors.take(check_text("external_id", x, 200));
@@ -278,7 +278,7 @@ impl OrderInput {
             None => "store".to_string(),
             Some(c) if CHANNELS.contains(&c) => c.to_string(),
             Some(c) => {
-                errors.push("channel", format!("{c} は使えません (使える値: {})", CHANNELS.join(", ")));
+                errors.push("channel", crate::Code::NotOneOf).with(c).with(CHANNELS.join(", "));
                 String::new()
             }
         };
@@ -287,35 +287,35 @@ impl OrderInput {
             Some(c) => errors.take(validate_currency("currency", c)).unwrap_or_default(),
         };
         if self.items.is_empty() {
-            errors.push("items", "明細が1行以上必要です");
+            errors.push("items", crate::Code::NeedItems);
         }
         if self.items.len() > MAX_LINES {
-            errors.push("items", format!("明細は{MAX_LINES}行までです"));
+            errors.push("items", crate::Code::TooMany).with(MAX_LINES);
         }
         let mut items = Vec::with_capacity(self.items.len());
         for (i, it) in self.items.into_iter().enumerate() {
             let f = |name: &str| format!("items[{i}].{name}");
             if it.name.trim().is_empty() {
-                errors.push(&f("name"), "商品名は必須です");
+                errors.push(&f("name"), crate::Code::Required);
             }
             errors.take(check_text(&f("name"), &it.name, SHORT_TEXT));
             errors.take(check_text(&f("sku"), &it.sku, MAX_SKU));
             errors.take(check_text(&f("category"), &it.category, SHORT_TEXT));
             if !(1..=MAX_QUANTITY).contains(&it.quantity) {
-                errors.push(&f("quantity"), format!("数量は1〜{MAX_QUANTITY}です"));
+                errors.push(&f("quantity"), crate::Code::Range).with(1).with(MAX_QUANTITY);
             }
             if !(0..=MAX_UNIT_PRICE).contains(&it.unit_price) {
-                errors.push(&f("unit_price"), format!("単価は0〜{MAX_UNIT_PRICE}です"));
+                errors.push(&f("unit_price"), crate::Code::RangeYen).with(0).with(MAX_UNIT_PRICE);
             }
             if ![0, 8, 10].contains(&it.tax_rate) {
-                errors.push(&f("tax_rate"), "税率は 10, 8, 0 のいずれかです");
+                errors.push(&f("tax_rate"), crate::Code::NotOneOf).with(it.tax_rate).with("10, 8, 0");
             }
             let amount = it.quantity.checked_mul(it.unit_price).filter(|a| *a <= MAX_LINE_AMOUNT);
             if amount.is_none()
                 && (1..=MAX_QUANTITY).contains(&it.quantity)
                 && (0..=MAX_UNIT_PRICE).contains(&it.unit_price)
             {
-                errors.push(&f("quantity"), format!("1行の金額 (数量 × 単価) は{MAX_LINE_AMOUNT}までです"));
+                errors.push(&f("quantity"), crate::Code::LineAmountTooLarge).with(MAX_LINE_AMOUNT);
             }
             items.push(LineItem {
                 sku: it.sku.trim().to_string(),
@@ -328,10 +328,10 @@ impl OrderInput {
             });
         }
         if !(0..=MAX_CHARGE).contains(&self.shipping) {
-            errors.push("shipping", format!("送料は0〜{MAX_CHARGE}です"));
+            errors.push("shipping", crate::Code::RangeYen).with(0).with(MAX_CHARGE);
         }
         if !(0..=MAX_CHARGE).contains(&self.discount) {
-            errors.push("discount", format!("値引きは0〜{MAX_CHARGE}です"));
+            errors.push("discount", crate::Code::RangeYen).with(0).with(MAX_CHARGE);
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -345,7 +345,7 @@ impl OrderInput {
         }
         let total = subtotal + self.shipping - self.discount + if prices_include_tax { 0 } else { tax };
         if total < 0 {
-            errors.push("discount", "値引きが合計を超えています");
+            errors.push("discount", crate::Code::DiscountOverTotal);
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -387,15 +387,15 @@ pub fn refund_amount(
     status: OrderStatus,
 ) -> Result<i64, FieldError> {
     if status == OrderStatus::Cancelled {
-        return Err(FieldError::new("status", "キャンセル済みの注文は返金できません"));
+        return Err(FieldError::new("status", crate::Code::RefundCancelled));
     }
     let remaining = total - refunded;
     let amount = requested.unwrap_or(remaining);
     if amount <= 0 {
-        return Err(FieldError::new("amount", "返金額は1以上です"));
+        return Err(FieldError::new("amount", crate::Code::RangeYen).arg(1).arg(remaining));
     }
     if amount > remaining {
-        return Err(FieldError::new("amount", format!("返金額が残額 {remaining} を超えています")));
+        return Err(FieldError::new("amount", crate::Code::RefundOverRemaining).arg(remaining));
     }
     Ok(amount)
 }

@@ -65,16 +65,16 @@ impl PerkInput {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::default();
         if self.name.trim().is_empty() || self.name.chars().count() > 100 {
-            e.push("name", "特典名を1〜100文字で入力してください");
+            e.push("name", crate::Code::LengthRange).with(1).with(100);
         }
         if self.description.chars().count() > 2000 {
-            e.push("description", "説明は2000文字までです");
+            e.push("description", crate::Code::TooLong).with(2000).with(self.description.chars().count());
         }
         if self.min_rank_level.is_none() && self.membership_plan_id.is_none() && self.segment_id.is_none() {
-            e.push("gate", "対象 (ランク・会員プラン・セグメント) を1つ以上指定してください");
+            e.push("gate", crate::Code::NeedPerkGate);
         }
         if self.min_rank_level.is_some_and(|l| !(0..=9).contains(&l)) {
-            e.push("min_rank_level", "0〜9 で指定してください");
+            e.push("min_rank_level", crate::Code::Range).with(0).with(9);
         }
         if e.0.is_empty() { Ok(()) } else { Err(e) }
     }

@@ -11,9 +11,9 @@ pub fn normalize_phone(field: &str, input: &str) -> Result<String, FieldError> {
     let folded: String = input.nfkc().collect();
     let cleaned: String = folded.chars().filter(|c| !matches!(c, '‐' | '－' | 'ー' | '―' | '−')).collect();
     let parsed = phonenumber::parse(Some(country::Id::JP), cleaned.trim())
-        .map_err(|_| FieldError::new(field, format!("電話番号として読めません: {input}")))?;
+        .map_err(|_| FieldError::new(field, crate::Code::BadPhone).arg(input))?;
     if !phonenumber::is_valid(&parsed) {
-        return Err(FieldError::new(field, format!("存在しない電話番号です: {input}")));
+        return Err(FieldError::new(field, crate::Code::NoSuchPhoneNumber).arg(input));
     }
     Ok(parsed.format().mode(Mode::E164).to_string())
 }

@@ -9,7 +9,7 @@ pub fn normalize_postal_code(field: &str, input: &str) -> Result<String, FieldEr
     let digits: String = input.nfkc().filter(char::is_ascii_digit).collect();
     let rest_ok = input.nfkc().all(|c| c.is_ascii_digit() || matches!(c, '〒' | '-' | '‐' | '−' | 'ー' | ' '));
     if digits.len() != 7 || !rest_ok {
-        return Err(FieldError::new(field, format!("郵便番号は7桁で入力してください (例: 100-0001): {input}")));
+        return Err(FieldError::new(field, crate::Code::BadPostalCode).arg(input));
     }
     Ok(format!("{}-{}", &digits[..3], &digits[3..]))
 }
@@ -71,7 +71,7 @@ pub fn validate_prefecture(field: &str, input: &str) -> Result<String, FieldErro
     if PREFECTURES.contains(&s) {
         Ok(s.to_string())
     } else {
-        Err(FieldError::new(field, format!("都道府県名が正しくありません: {input}")))
+        Err(FieldError::new(field, crate::Code::BadPrefecture).arg(input))
     }
 }
 

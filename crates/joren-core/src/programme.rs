@@ -218,60 +218,63 @@ impl Programme {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::default();
         if !(1..=10_000).contains(&self.earn.points) {
-            errors.push("earn.points", "1〜10000 で指定してください");
+            errors.push("earn.points", crate::Code::Range).with(1).with(10_000);
         }
         if !(1..=1_000_000).contains(&self.earn.per_yen) {
-            errors.push("earn.per_yen", "1〜1000000 円で指定してください");
+            errors.push("earn.per_yen", crate::Code::RangeYen).with(1).with(1_000_000);
         }
         match self.expiry {
             ExpiryPolicy::FixedTerm { months, .. } | ExpiryPolicy::ExtendedByActivity { months }
                 if !(1..=120).contains(&months) =>
             {
-                errors.push("expiry.months", "1〜120 か月で指定してください");
+                errors.push("expiry.months", crate::Code::RangeMonths).with(1).with(120);
             }
             ExpiryPolicy::FiscalDate { month, day, min_months } => {
                 if NaiveDate::from_ymd_opt(2023, month, day).is_none() {
-                    errors.push("expiry.day", format!("{month}月{day}日 は日付ではありません"));
+                    errors.push("expiry.day", crate::Code::NoSuchDay).with(month).with(day);
                 }
                 if min_months > 24 {
-                    errors.push("expiry.min_months", "0〜24 か月で指定してください");
+                    errors.push("expiry.min_months", crate::Code::RangeMonths).with(0).with(24);
                 }
             }
             _ => {}
         }
         if self.pending_days > 365 {
-            errors.push("pending_days", "0〜365 日で指定してください");
+            errors.push("pending_days", crate::Code::RangeDays).with(0).with(365);
         }
         if !(0..=1_000_000).contains(&self.first_purchase_bonus) {
-            errors.push("first_purchase_bonus", "0〜1000000 で指定してください");
+            errors.push("first_purchase_bonus", crate::Code::Range).with(0).with(1_000_000);
         }
         if !(0..=1_000_000).contains(&self.birthday_bonus.points) {
-            errors.push("birthday_bonus.points", "0〜1000000 で指定してください");
+            errors.push("birthday_bonus.points", crate::Code::Range).with(0).with(1_000_000);
         }
         if !(0..=1_000_000).contains(&self.survey_bonus) {
-            errors.push("survey_bonus", "0〜1000000 で指定してください");
+            errors.push("survey_bonus", crate::Code::Range).with(0).with(1_000_000);
         }
         if !(1..=10_080).contains(&self.reservation_minutes) {
-            errors.push("reservation_minutes", "1〜10080 分で指定してください");
+            errors.push("reservation_minutes", crate::Code::RangeMinutes).with(1).with(10_080);
         }
         self.ranks.validate(&mut errors);
         for (i, c) in self.campaigns.iter().enumerate() {
             if c.name.trim().is_empty() {
-                errors.push(&format!("campaigns[{i}].name"), "キャンペーン名を入力してください");
+                errors.push(&format!("campaigns[{i}].name"), crate::Code::Required);
             }
             if c.to < c.from {
-                errors.push(&format!("campaigns[{i}].to"), "終了日が開始日より前です");
+                errors.push(&format!("campaigns[{i}].to"), crate::Code::StartAfterEnd);
             }
             if !(101..=10_000).contains(&c.multiplier_percent) {
-                errors.push(&format!("campaigns[{i}].multiplier_percent"), "101〜10000 (%) で指定してください");
+                errors
+                    .push(&format!("campaigns[{i}].multiplier_percent"), crate::Code::RangePercent)
+                    .with(101)
+                    .with(10_000);
             }
             if let Some(level) = c.min_rank
                 && (!self.ranks.enabled || level >= self.ranks.tiers.len())
             {
-                errors.push(&format!("campaigns[{i}].min_rank"), "ランク制が有効で、存在するランクを指定してください");
+                errors.push(&format!("campaigns[{i}].min_rank"), crate::Code::NoSuchRank).with(level);
             }
             if c.segment.as_deref().is_some_and(|s| s.trim().is_empty()) {
-                errors.push(&format!("campaigns[{i}].segment"), "セグメントを選んでください");
+                errors.push(&format!("campaigns[{i}].segment"), crate::Code::Choose);
             }
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }

@@ -219,35 +219,38 @@ impl RankRules {
         if let RankWindow::Rolling { months } = self.window
             && !(1..=36).contains(&months)
         {
-            errors.push("ranks.window.months", "1〜36 か月で指定してください");
+            errors.push("ranks.window.months", crate::Code::RangeMonths).with(1).with(36);
         }
         if self.tiers.is_empty() {
-            errors.push("ranks.tiers", "ランクを1つ以上設定してください");
+            errors.push("ranks.tiers", crate::Code::NeedTiers);
         }
         if self.tiers.len() > 10 {
-            errors.push("ranks.tiers", "ランクは10個までです");
+            errors.push("ranks.tiers", crate::Code::TooMany).with(10);
         }
         if self.grace_reviews > 12 {
-            errors.push("ranks.grace_reviews", "0〜12 回で指定してください");
+            errors.push("ranks.grace_reviews", crate::Code::RangeTimes).with(0).with(12);
         }
         for (i, t) in self.tiers.iter().enumerate() {
             if t.name.trim().is_empty() {
-                errors.push(&format!("ranks.tiers[{i}].name"), "ランク名を入力してください");
+                errors.push(&format!("ranks.tiers[{i}].name"), crate::Code::Required);
             }
             if self.tiers[..i].iter().any(|o| o.name.trim() == t.name.trim()) {
-                errors.push(&format!("ranks.tiers[{i}].name"), "同じ名前のランクがあります");
+                errors.push(&format!("ranks.tiers[{i}].name"), crate::Code::TierNameTaken);
             }
             if i == 0 && t.threshold != 0 {
-                errors.push("ranks.tiers[0].threshold", "最初のランクの条件は 0 です");
+                errors.push("ranks.tiers[0].threshold", crate::Code::FirstTierZero);
             }
             if i > 0 && t.threshold <= self.tiers[i - 1].threshold {
-                errors.push(&format!("ranks.tiers[{i}].threshold"), "前のランクより大きい値にしてください");
+                errors.push(&format!("ranks.tiers[{i}].threshold"), crate::Code::TierNotIncreasing);
             }
             if !(0..=1_000_000_000).contains(&t.threshold) {
-                errors.push(&format!("ranks.tiers[{i}].threshold"), "0〜1000000000 で指定してください");
+                errors.push(&format!("ranks.tiers[{i}].threshold"), crate::Code::Range).with(0).with(1_000_000_000);
             }
             if !(100..=1_000).contains(&t.points_multiplier_percent) {
-                errors.push(&format!("ranks.tiers[{i}].points_multiplier_percent"), "100〜1000 % で指定してください");
+                errors
+                    .push(&format!("ranks.tiers[{i}].points_multiplier_percent"), crate::Code::RangePercent)
+                    .with(100)
+                    .with(1000);
             }
         }
     }

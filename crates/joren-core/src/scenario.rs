@@ -300,85 +300,87 @@ impl Definition {
         let mut e = FieldErrors::default();
         match &self.trigger {
             Trigger::SegmentEntered { segment } | Trigger::SegmentLeft { segment } if segment.trim().is_empty() => {
-                e.push("trigger.segment", "セグメントを選んでください");
+                e.push("trigger.segment", crate::Code::Choose);
             }
             Trigger::DaysAfterPurchase { days, .. } if *days == 0 || *days > MAX_WAIT_DAYS => {
-                e.push("trigger.days", format!("日数は1〜{MAX_WAIT_DAYS}日です"));
+                e.push("trigger.days", crate::Code::RangeDays).with(1).with(MAX_WAIT_DAYS);
             }
             Trigger::PurchaseOverdue { days } if *days == 0 || *days > MAX_WAIT_DAYS => {
-                e.push("trigger.days", format!("日数は1〜{MAX_WAIT_DAYS}日です"));
+                e.push("trigger.days", crate::Code::RangeDays).with(1).with(MAX_WAIT_DAYS);
             }
             Trigger::PointsExpiring { days }
             | Trigger::TicketExpiring { days }
             | Trigger::MembershipRenewal { days }
                 if *days > MAX_WAIT_DAYS =>
             {
-                e.push("trigger.days", format!("日数は0〜{MAX_WAIT_DAYS}日です"));
+                e.push("trigger.days", crate::Code::RangeDays).with(0).with(MAX_WAIT_DAYS);
             }
             Trigger::SavedSegmentEntered { segment_id } | Trigger::SavedSegmentLeft { segment_id }
                 if *segment_id <= 0 =>
             {
-                e.push("trigger.segment_id", "保存セグメントを選んでください");
+                e.push("trigger.segment_id", crate::Code::Choose);
             }
             Trigger::TicketLow { remaining } if *remaining == 0 || *remaining > MAX_TICKET_REMAINING => {
-                e.push("trigger.days", format!("残り回数は1〜{MAX_TICKET_REMAINING}回です"));
+                e.push("trigger.days", crate::Code::RangeTimes).with(1).with(MAX_TICKET_REMAINING);
             }
             _ => {}
         }
         if let EntryRule::OncePer { days } = self.entry
             && (days == 0 || days > MAX_WAIT_DAYS)
         {
-            e.push("entry.days", format!("日数は1〜{MAX_WAIT_DAYS}日です"));
+            e.push("entry.days", crate::Code::RangeDays).with(1).with(MAX_WAIT_DAYS);
         }
         if self.holdout_percent > 50 {
-            e.push("holdout_percent", "対照群は0〜50%です");
+            e.push("holdout_percent", crate::Code::RangePercent).with(0).with(50);
         }
         if self.steps.is_empty() {
-            e.push("steps", "ステップを1つ以上追加してください");
+            e.push("steps", crate::Code::NeedSteps);
         }
         if self.steps.len() > MAX_STEPS {
-            e.push("steps", format!("ステップは{MAX_STEPS}個までです"));
+            e.push("steps", crate::Code::TooMany).with(MAX_STEPS);
         }
         for (i, step) in self.steps.iter().enumerate() {
             let f = |name: &str| format!("steps[{i}].{name}");
             match step {
                 Step::Wait { days, hours } => {
                     if *days == 0 && *hours == 0 {
-                        e.push(&f("days"), "待つ時間を入れてください");
+                        e.push(&f("days"), crate::Code::Required);
                     }
                     if *days > MAX_WAIT_DAYS || *hours > 24 * 31 {
-                        e.push(&f("days"), format!("待ち時間は{MAX_WAIT_DAYS}日までです"));
+                        e.push(&f("days"), crate::Code::RangeDays).with(0).with(MAX_WAIT_DAYS);
                     }
                 }
                 Step::WaitUntil { time, weekday } => {
                     if parse_time_of_day(time).is_none() {
-                        e.push(&f("time"), "時刻は HH:MM で入力してください");
+                        e.push(&f("time"), crate::Code::BadTime);
                     }
                     if weekday.is_some_and(|w| !(1..=7).contains(&w)) {
-                        e.push(&f("weekday"), "曜日は1(月)〜7(日)です");
+                        e.push(&f("weekday"), crate::Code::BadWeekday);
                     }
                 }
                 Step::WaitForOrder { timeout_days, then } => {
                     if *timeout_days == 0 || *timeout_days > MAX_WAIT_DAYS {
-                        e.push(&f("timeout_days"), format!("日数は1〜{MAX_WAIT_DAYS}日です"));
+                        e.push(&f("timeout_days"), crate::Code::RangeDays).with(1).with(MAX_WAIT_DAYS);
                     }
                     self.check_skip(i, *then, &mut e);
                 }
                 Step::Check { consent, otherwise, filter, .. } => {
                     if consent.as_deref().is_some_and(|c| !crate::customer::CONSENT_CHANNELS.contains(&c)) {
-                        e.push(&f("consent"), "同意のチャネルが正しくありません");
+                        e.push(&f("consent"), crate::Code::Choose);
                     }
                     if filter.as_ref().is_some_and(|x| crate::segment_filter::parse(x).is_err()) {
-                        e.push(&f("filter"), "条件が正しくありません");
+                        let why = filter.as_ref().and_then(|x| crate::segment_filter::parse(x).err());
+                        e.push(&f("filter"), crate::Code::BadFilter)
+                            .with(why.map(|w| w.args.join(" ")).unwrap_or_default());
                     }
                     self.check_skip(i, *otherwise, &mut e);
                 }
                 Step::Email { subject, body, .. } => {
                     if subject.trim().is_empty() {
-                        e.push(&f("subject"), "件名を入れてください");
+                        e.push(&f("subject"), crate::Code::Required);
                     }
                     if body.trim().is_empty() {
-                        e.push(&f("body"), "本文を入れてください");
+                        e.push(&f("body"), crate::Code::Required);
                     }
                     e.take(crate::text::check_text(&f("subject"), subject, 200));
                     e.take(crate::text::check_text(&f("body"), body, crate::text::LONG_TEXT));
@@ -387,18 +389,18 @@ impl Definition {
                 }
                 Step::Task { title, due_days, .. } => {
                     if title.trim().is_empty() {
-                        e.push(&f("title"), "内容を入れてください");
+                        e.push(&f("title"), crate::Code::Required);
                     }
                     e.take(crate::text::check_text(&f("title"), title, 200));
                     if *due_days > 365 {
-                        e.push(&f("due_days"), "期限は365日以内です");
+                        e.push(&f("due_days"), crate::Code::RangeDays).with(0).with(365);
                     }
                 }
                 Step::Tag { add, remove } => {
                     if add.as_deref().unwrap_or_default().trim().is_empty()
                         && remove.as_deref().unwrap_or_default().trim().is_empty()
                     {
-                        e.push(&f("add"), "付けるか外すタグを入れてください");
+                        e.push(&f("add"), crate::Code::Required);
                     }
                     for t in add.iter().chain(remove) {
                         e.take(crate::text::check_text(&f("add"), t, 50));
@@ -406,12 +408,12 @@ impl Definition {
                 }
                 Step::Start { scenario_id } => {
                     if *scenario_id <= 0 {
-                        e.push(&f("scenario_id"), "始めるシナリオを選んでください");
+                        e.push(&f("scenario_id"), crate::Code::Choose);
                     }
                 }
                 Step::Points { points, reason } => {
                     if *points <= 0 || *points > MAX_STEP_POINTS {
-                        e.push(&f("points"), format!("ポイントは1〜{MAX_STEP_POINTS}です"));
+                        e.push(&f("points"), crate::Code::Range).with(1).with(MAX_STEP_POINTS);
                     }
                     e.take(crate::text::check_text(&f("reason"), reason, 200));
                 }
@@ -424,7 +426,7 @@ impl Definition {
         if let Otherwise::Skip(n) = otherwise
             && (n == 0 || i + 1 + n as usize > self.steps.len())
         {
-            e.push(&format!("steps[{i}].otherwise"), "飛ばすステップの数が正しくありません");
+            e.push(&format!("steps[{i}].otherwise"), crate::Code::BadSkip);
         }
     }
 

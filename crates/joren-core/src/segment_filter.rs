@@ -121,7 +121,7 @@ pub fn parse(v: &Value) -> Result<Filter, FieldError> {
 }
 
 fn parse_at(v: &Value, path: &str, depth: usize, count: &mut usize) -> Result<Filter, FieldError> {
-    let err = |p: &str, m: String| FieldError::new(p, m);
+    let err = |p: &str, m: String| FieldError::new(p, crate::Code::BadFilter).arg(m);
     if depth > MAX_DEPTH {
         return Err(err(path, format!("groups may nest at most {MAX_DEPTH} deep")));
     }
@@ -225,7 +225,7 @@ mod tests {
             json!({"all": [{"field": "p_alive", "op": "lt", "value": 0.3}, {"any": [{"field": "nope", "op": "eq", "value": 1}]}]}),
         );
         assert_eq!(x.field, "filter.all[1].any[0].field");
-        assert!(x.message.contains("unknown field nope"));
+        assert!(x.args[0].contains("unknown field nope"));
         assert_eq!(e(json!({"field": "p_alive", "op": "like", "value": 1})).field, "filter.op");
         assert_eq!(
             e(json!({"field": "p_alive", "op": "lt", "value": "0.3; DROP TABLE customers"})).field,
@@ -240,7 +240,7 @@ mod tests {
         for _ in 0..8 {
             deep = json!({"all": [deep]});
         }
-        assert!(e(deep).message.contains("nest"));
+        assert!(e(deep).args[0].contains("nest"));
     }
 
     mod fuzz {
@@ -373,7 +373,7 @@ mod tests {
                     }
                     Err(e) => {
                         prop_assert!(e.field.starts_with("filter"), "{e:?}");
-                        prop_assert!(!e.message.is_empty());
+                        prop_assert!(!e.args[0].is_empty());
                     }
                 }
             }

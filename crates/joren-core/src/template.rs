@@ -79,18 +79,18 @@ fn env() -> Environment<'static> {
 /// Checks a template's syntax and variables; `field` names it in the error.
 pub fn check(field: &str, source: &str) -> Result<(), FieldError> {
     let env = env();
-    let tmpl = env.template_from_str(source).map_err(|e| {
-        FieldError::new(field, format!("テンプレートの書き方が正しくありません: {}", e.detail().unwrap_or("?")))
-    })?;
+    let tmpl = env
+        .template_from_str(source)
+        .map_err(|e| FieldError::new(field, crate::Code::TemplateSyntax).arg(e.detail().unwrap_or("?")))?;
     let mut unknown: Vec<String> =
         tmpl.undeclared_variables(false).into_iter().filter(|v| !VARIABLES.iter().any(|(k, _, _)| k == v)).collect();
     if !unknown.is_empty() {
         unknown.sort();
-        return Err(FieldError::new(field, format!("使えない変数があります: {}", unknown.join(", "))));
+        return Err(FieldError::new(field, crate::Code::TemplateUnknownVariables).arg(unknown.join(", ")));
     }
     tmpl.render(Context::sample())
         .map(|_| ())
-        .map_err(|e| FieldError::new(field, format!("テンプレートを表示できません: {}", e.detail().unwrap_or("?"))))
+        .map_err(|e| FieldError::new(field, crate::Code::TemplateRender).arg(e.detail().unwrap_or("?")))
 }
 
 /// The variables a template uses (`None` when it does not parse).
@@ -104,7 +104,7 @@ pub fn variables(source: &str) -> Option<std::collections::HashSet<String>> {
 pub fn render(field: &str, source: &str, ctx: &Context) -> Result<String, FieldError> {
     env()
         .render_str(source, ctx)
-        .map_err(|e| FieldError::new(field, format!("テンプレートを表示できません: {}", e.detail().unwrap_or("?"))))
+        .map_err(|e| FieldError::new(field, crate::Code::TemplateRender).arg(e.detail().unwrap_or("?")))
 }
 
 /// The HTML part of a plain-text body: escaped, paragraphs kept, links made clickable.
@@ -140,7 +140,7 @@ mod tests {
         assert!(check("body", "{{ name }}、ご購入ありがとうございます。残り {{ points }} pt").is_ok());
         let e = check("body", "{{ name }} {{ nickname }} {{ coupon }}").unwrap_err();
         assert_eq!(e.field, "body");
-        assert!(e.message.contains("coupon, nickname"), "{}", e.message);
+        assert!(e.args[0].contains("coupon, nickname"), "{}", e);
         assert!(check("subject", "{{ name ").is_err(), "syntax errors are refused");
         let out = render("body", "{{ name }}へ {{ shop_name }}より", &Context::sample()).unwrap();
         assert_eq!(out, "山田 花子 様へ サンプル商店より");

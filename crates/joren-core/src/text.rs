@@ -28,11 +28,11 @@ pub fn is_forbidden_control(c: char) -> bool {
 /// Checks one text value: no forbidden control character and at most `max_chars` characters.
 pub fn check_text(field: &str, value: &str, max_chars: usize) -> Result<(), FieldError> {
     if value.chars().any(is_forbidden_control) {
-        return Err(FieldError::new(field, "制御文字 (NUL など) は使えません"));
+        return Err(FieldError::new(field, crate::Code::ControlChars));
     }
     let n = value.chars().count();
     if n > max_chars {
-        return Err(FieldError::new(field, format!("{max_chars}文字以内にしてください (いま {n}文字)")));
+        return Err(FieldError::new(field, crate::Code::TooLong).arg(max_chars).arg(n));
     }
     Ok(())
 }

@@ -32,16 +32,16 @@ impl TicketPlanInput {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::default();
         if self.name.trim().is_empty() || self.name.chars().count() > 100 {
-            e.push("name", "プラン名を1〜100文字で入力してください");
+            e.push("name", crate::Code::LengthRange).with(1).with(100);
         }
         if !(1..=1000).contains(&self.visits) {
-            e.push("visits", "回数は1〜1000で指定してください");
+            e.push("visits", crate::Code::RangeTimes).with(1).with(1000);
         }
         if !(0..=100_000_000).contains(&self.price) {
-            e.push("price", "価格は0〜100000000円で指定してください");
+            e.push("price", crate::Code::RangeYen).with(0).with(100_000_000);
         }
         if self.valid_months > 120 {
-            e.push("valid_months", "有効期間は0〜120か月で指定してください");
+            e.push("valid_months", crate::Code::RangeMonths).with(0).with(120);
         }
         if e.0.is_empty() { Ok(()) } else { Err(e) }
     }

@@ -138,7 +138,7 @@ impl Batch {
     fn finish(mut self) -> Result<Vec<(String, AnyArguments)>> {
         self.check_arity();
         if let Some(e) = self.error {
-            return Err(StoreError::Conflict(e));
+            return Err(StoreError::Conflict(joren_core::Problem::other(e)));
         }
         if !self.sql.is_empty() {
             self.finished.push((self.sql, self.args));

@@ -150,9 +150,9 @@ impl Store {
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
-            return Err(crate::StoreError::Conflict(format!(
+            return Err(crate::StoreError::Conflict(joren_core::Problem::other(format!(
                 "unsupported database URL (use sqlite://… or postgres://…): {url}"
-            )));
+            ))));
         };
         let mut url = url.to_string();
         if backend == Backend::Sqlite {
@@ -321,7 +321,7 @@ impl Store {
     /// Creates a PostgreSQL database (used by tests to get a fresh database each).
     pub async fn create_database(&self, name: &str) -> Result<()> {
         if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(crate::StoreError::Conflict(format!("bad database name {name}")));
+            return Err(crate::StoreError::Conflict(joren_core::Problem::other(format!("bad database name {name}"))));
         }
         self.pool.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await?;
         Ok(())

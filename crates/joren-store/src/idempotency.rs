@@ -26,9 +26,7 @@ pub(crate) async fn lookup(tx: &mut Tx, scope: &str, key: &str, request_hash: &s
         Some(r) => {
             let stored: String = r.try_get("request_hash")?;
             if stored != request_hash {
-                return Err(StoreError::Conflict(format!(
-                    "Idempotency-Key {key} was already used with a different request body"
-                )));
+                return Err(StoreError::Conflict(joren_core::Code::KeyReused.into()));
             }
             Ok(IdempotencyOutcome::Replay { status: r.try_get("status")?, response: r.try_get("response")? })
         }
@@ -49,7 +47,7 @@ pub(crate) async fn row_with_key(
     match row {
         None => Ok(None),
         Some(r) if r.try_get::<String, _>("request_hash")? != request_hash => {
-            Err(StoreError::Conflict("Idempotency-Key reused with a different request".into()))
+            Err(StoreError::Conflict(joren_core::Code::KeyReused.into()))
         }
         Some(r) => Ok(Some(r.try_get("id")?)),
     }

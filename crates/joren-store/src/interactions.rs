@@ -65,7 +65,7 @@ impl Store {
         match merged {
             None => return Err(StoreError::NotFound("customer")),
             Some(Some(_)) => {
-                return Err(StoreError::Conflict("customer was merged into another record".into()));
+                return Err(StoreError::Conflict(joren_core::Code::AlreadyMerged.into()));
             }
             Some(None) => {}
         }
@@ -77,7 +77,7 @@ impl Store {
             if owner != Some(n.customer_id) {
                 return Err(StoreError::Invalid(joren_core::FieldError::new(
                     "contact_id",
-                    "この顧客の担当者ではありません",
+                    joren_core::Code::NotThisCustomersContact,
                 )));
             }
         }

@@ -68,7 +68,7 @@ pub enum StoreError {
     #[error("{0} が見つかりません")]
     NotFound(&'static str),
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(joren_core::Problem),
     #[error("invalid: {0}")]
     Invalid(#[from] joren_core::FieldError),
     #[error("database error: {0}")]

@@ -2,8 +2,8 @@
 //! simultaneous changes cannot both apply) and its event history; idempotent by key.
 
 use chrono::NaiveDate;
-use joren_core::FieldError;
 use joren_core::membership::{CancelReason, MembershipPlanInput, period_end};
+use joren_core::{Code, FieldError};
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -118,18 +118,6 @@ fn membership_from_row(r: &sqlx::any::AnyRow) -> Result<Membership> {
     })
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> StoreError {
-    StoreError::Invalid(FieldError::new(field, message))
-}
-
-fn status_ja(status: &str) -> &'static str {
-    match status {
-        "active" => "有効",
-        "paused" => "休止中",
-        _ => "解約済み",
-    }
-}
-
 impl Store {
     pub async fn membership_plans(&self) -> Result<Vec<MembershipPlan>> {
         let rows =
@@ -231,10 +219,10 @@ impl Store {
             .bind(plan_id)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| invalid("plan_id", "会員プランが見つかりません"))?;
+            .ok_or_else(|| FieldError::new("plan_id", Code::NoSuchPlan).arg(plan_id))?;
         let plan = plan_from_row(&plan)?;
         if !plan.active {
-            return Err(invalid("plan_id", format!("「{}」は受付を終了しています", plan.name)));
+            return Err(FieldError::new("plan_id", Code::PlanClosed).arg(&plan.name).into());
         }
         let open: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM memberships WHERE customer_id = $1 AND plan_id = $2 AND status <> 'cancelled'",
@@ -244,7 +232,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         if open > 0 {
-            return Err(invalid("plan_id", format!("すでに「{}」の会員です", plan.name)));
+            return Err(FieldError::new("plan_id", Code::AlreadyMember).arg(&plan.name).into());
         }
         let paid_until = period_end(today, u32::try_from(plan.period_months).unwrap_or(1));
         let now = now_ms();
@@ -314,7 +302,7 @@ impl Store {
                     .await?;
             if let Some(m) = done {
                 if m != id {
-                    return Err(StoreError::Conflict("Idempotency-Key already used for another membership".into()));
+                    return Err(StoreError::Conflict(Code::KeyReused.into()));
                 }
                 tx.commit().await?;
                 return Ok((self.membership(id).await?, true));
@@ -345,10 +333,10 @@ impl Store {
             ),
         };
         if !from.contains(&m.status.as_str()) {
-            return Err(invalid(
-                "status",
-                format!("{}の会員には「{}」できません", status_ja(&m.status), change_ja(change)),
-            ));
+            return Err(FieldError::new("status", Code::MembershipStateRefused)
+                .arg(format!("@memberships.{}", m.status))
+                .arg(format!("@memberships.{}", change_code(change)))
+                .into());
         }
         let q = sqlx::query(sql).bind(id);
         let q = match change {
@@ -362,7 +350,7 @@ impl Store {
             _ => q,
         };
         if q.execute(&mut *tx).await?.rows_affected() == 0 {
-            return Err(StoreError::Conflict("会員の状態が同時に変更されました。もう一度お試しください".into()));
+            return Err(StoreError::Conflict(Code::ChangedMeanwhile.into()));
         }
         let note = match change {
             MembershipChange::Cancel { reason, note } => format!("{}: {}", reason.label_ja(), note.trim()),
@@ -443,12 +431,12 @@ impl Store {
     }
 }
 
-fn change_ja(c: &MembershipChange) -> &'static str {
+fn change_code(c: &MembershipChange) -> &'static str {
     match c {
-        MembershipChange::Renew => "更新",
-        MembershipChange::Pause => "休止",
-        MembershipChange::Resume => "再開",
-        MembershipChange::Cancel { .. } => "解約",
+        MembershipChange::Renew => "renew",
+        MembershipChange::Pause => "pause",
+        MembershipChange::Resume => "resume",
+        MembershipChange::Cancel { .. } => "cancel",
     }
 }
 

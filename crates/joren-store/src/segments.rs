@@ -170,10 +170,7 @@ fn saved_segment(r: &sqlx::any::AnyRow) -> Result<SavedSegment> {
 /// A segment name taken by another saved segment.
 fn name_taken(e: StoreError, name: &str) -> StoreError {
     if e.is_unique_violation() {
-        StoreError::Invalid(joren_core::FieldError::new(
-            "name",
-            format!("「{name}」という名前のセグメントは既にあります"),
-        ))
+        StoreError::Invalid(joren_core::FieldError::new("name", joren_core::Code::NameTaken).arg(name))
     } else {
         e
     }

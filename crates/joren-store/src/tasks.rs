@@ -112,7 +112,9 @@ impl Store {
     /// A task made by hand.
     pub async fn create_task(&self, t: &NewTask, now_ms: i64) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let id = insert(&mut tx, None, t, now_ms).await?.ok_or(StoreError::Conflict("task exists".into()))?;
+        let id = insert(&mut tx, None, t, now_ms)
+            .await?
+            .ok_or_else(|| StoreError::Conflict(joren_core::Problem::other("task exists")))?;
         tx.commit().await?;
         Ok(id)
     }
@@ -173,7 +175,7 @@ impl Store {
                 sqlx::query_scalar("SELECT id FROM tasks WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
             return Err(match exists {
                 None => StoreError::NotFound("task"),
-                Some(_) => StoreError::Conflict("task already finished".into()),
+                Some(_) => StoreError::Conflict(joren_core::Code::TaskFinished.into()),
             });
         };
         if state == "done" {

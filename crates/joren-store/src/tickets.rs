@@ -3,8 +3,8 @@
 //! can never take more visits than the ticket holds; sales and uses are idempotent by key.
 
 use chrono::NaiveDate;
-use joren_core::FieldError;
 use joren_core::ticket::{TicketPlanInput, last_day, unused_value};
+use joren_core::{Code, FieldError};
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -112,10 +112,6 @@ fn ticket_from_row(r: &sqlx::any::AnyRow, today: NaiveDate) -> Result<Ticket> {
         refund_reason: r.try_get("refund_reason")?,
         uses: Vec::new(),
     })
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> StoreError {
-    StoreError::Invalid(FieldError::new(field, message))
 }
 
 impl Store {
@@ -227,10 +223,10 @@ impl Store {
             .bind(plan_id)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| invalid("plan_id", "回数券プランが見つかりません"))?;
+            .ok_or_else(|| FieldError::new("plan_id", Code::NoSuchPlan).arg(plan_id))?;
         let plan = plan_from_row(&plan)?;
         if !plan.active {
-            return Err(invalid("plan_id", format!("「{}」は販売を終了しています", plan.name)));
+            return Err(FieldError::new("plan_id", Code::PlanClosed).arg(&plan.name).into());
         }
         let last = last_day(today, u32::try_from(plan.valid_months).unwrap_or(0));
         let id: i64 = sqlx::query_scalar(
@@ -333,7 +329,7 @@ impl Store {
                 .await?;
             if let Some(ticket) = done {
                 if ticket != id {
-                    return Err(StoreError::Conflict("Idempotency-Key already used for another ticket".into()));
+                    return Err(StoreError::Conflict(Code::KeyReused.into()));
                 }
                 tx.commit().await?;
                 return Ok(TicketWrite { ticket: self.ticket(id, today).await?, replayed: true });
@@ -351,14 +347,13 @@ impl Store {
         if taken == 0 {
             drop(tx);
             let t = self.ticket(id, today).await?;
-            return Err(invalid(
-                "ticket",
-                match t.status {
-                    "refunded" => "払い戻し済みの回数券です".to_string(),
-                    "used_up" => "残り回数がありません".to_string(),
-                    _ => format!("有効期限 ({}) を過ぎています", t.last_day.map(|d| d.to_string()).unwrap_or_default()),
-                },
-            ));
+            return Err(match t.status {
+                "refunded" => FieldError::new("ticket", Code::TicketRefunded),
+                "used_up" => FieldError::new("ticket", Code::TicketUsedUp),
+                _ => FieldError::new("ticket", Code::TicketExpired)
+                    .arg(t.last_day.map(|d| d.to_string()).unwrap_or_default()),
+            }
+            .into());
         }
         sqlx::query(
             "INSERT INTO ticket_uses (ticket_id, customer_id, day, note, idempotency_key, created_by, created_at) \
@@ -401,8 +396,12 @@ impl Store {
                 tx.commit().await?;
                 return self.ticket(id, today).await;
             }
-            "used_up" => return Err(invalid("ticket", "残り回数がないため払い戻せません")),
-            "expired" => return Err(invalid("ticket", "有効期限を過ぎた回数券は払い戻せません")),
+            "used_up" => return Err(FieldError::new("ticket", Code::TicketUsedUp).into()),
+            "expired" => {
+                return Err(FieldError::new("ticket", Code::TicketExpired)
+                    .arg(t.last_day.map(|d| d.to_string()).unwrap_or_default())
+                    .into());
+            }
             _ => {}
         }
         sqlx::query(

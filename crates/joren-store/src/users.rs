@@ -78,7 +78,7 @@ impl Store {
         match self.insert_returning_id(r).await {
             Ok(id) => Ok(id),
             Err(e) if e.is_unique_violation() => {
-                Err(StoreError::Conflict(format!("username {username} is already taken")))
+                Err(StoreError::Conflict(joren_core::Problem::new(joren_core::Code::UsernameTaken).arg(username)))
             }
             Err(e) => Err(e),
         }

@@ -611,7 +611,15 @@ async fn import(
     options.source_system = q.system;
     options.overrides = parse_overrides(q.map.as_deref())?;
     let report = s.app.import_csv(&a, &body[..], &options, &mut |_| {}).await?;
-    Ok(Json(report).into_response())
+    // Each reject's reasons as codes (`reasons`) and as one worded line naming the fields as the
+    // file's mapping does (`reason`).
+    let mut body = serde_json::to_value(&report).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if let Some(rejected) = body["rejected"].as_array_mut() {
+        for (r, reject) in rejected.iter_mut().zip(&report.rejected) {
+            r["reason"] = serde_json::json!(crate::i18n::errors::named(&reject.reasons, crate::i18n::Lang::Ja));
+        }
+    }
+    Ok(Json(body).into_response())
 }
 
 async fn export(State(s): State<AppState>, ApiActor(a): ApiActor, Path(kind): Path<String>) -> ApiResult {

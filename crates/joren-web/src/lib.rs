@@ -6,7 +6,7 @@ mod api;
 mod auth;
 mod error;
 mod guard;
-mod i18n;
+pub mod i18n;
 mod public;
 mod ui;
 

@@ -117,7 +117,7 @@ async fn orders_import_groups_lines_rejects_bad_rows_and_reruns_cleanly() {
         let reasons: Vec<&str> =
             r["rejected"].as_array().unwrap().iter().map(|x| x["reason"].as_str().unwrap()).collect();
         assert!(reasons[0].contains("quantity"), "{reasons:?}");
-        assert!(reasons[1].contains("顧客を特定できません"), "{reasons:?}");
+        assert!(reasons[1].contains("氏名・メール・電話のいずれかが必要です"), "{reasons:?}");
         assert!(reasons[2].contains("ordered_at"), "{reasons:?}");
         assert!(reasons[3].contains("tax_rate"), "{reasons:?}");
 

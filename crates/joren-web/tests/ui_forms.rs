@@ -383,7 +383,7 @@ async fn dashboard_shows_kpis_cohorts_segments_and_the_industry_comparison() {
         assert!(html.contains("value=\"20000\""), "the editor shows the saved threshold");
         let (status, _, body) = owner.post("/settings/next-best-action", &[("min_clv_1", "たくさん")]).await;
         assert_eq!(status, 422, "a threshold that is not an amount is refused: {body}");
-        assert!(body.contains("min_clv"), "…naming the field: {body}");
+        assert!(body.contains("金額として読めません: たくさん"), "…naming what was typed: {body}");
         let (status, _, _) = owner.post("/settings/next-best-action", &[("segment_1", "vip")]).await;
         assert_eq!(status, 422, "unknown segment codes are refused");
         let (status, _, _) = owner.post("/settings/next-best-action", &[("reset", "1")]).await;
@@ -399,7 +399,7 @@ async fn dashboard_shows_kpis_cohorts_segments_and_the_industry_comparison() {
 
         let (status, html) = owner.page("/dashboard?start=2026-13-01&end=2026-12-31").await;
         assert_eq!(status, 422, "a bad date is explained: {html}");
-        assert!(html.contains("start"), "{html}");
+        assert!(html.contains("開始日: 日付は YYYY-MM-DD で入力してください: 2026-13-01"), "{html}");
         let (status, html) = owner.page("/dashboard?start=2025-01-01&end=2025-03-31").await;
         assert_eq!(status, 200);
         assert!(html.contains("2024-10-03 〜 2024-12-31"), "previous period of the same length: {html}");
@@ -441,7 +441,7 @@ async fn segments_are_saved_listed_counted_exported_and_deleted_from_the_web_pag
         assert!(html.contains(&format!("href=\"/customers/{tokyo}\"")) && html.contains("東 京子 様"), "{html}");
         let (status, _, html) = staff.post("/segments", &[("name", "東京"), ("filter", filter)]).await;
         assert_eq!(status, 422, "duplicate name");
-        assert!(html.contains("既にあります"), "{html}");
+        assert!(html.contains("名前: 「東京」という名前はすでに使われています"), "{html}");
 
         let (_, html) = staff.page("/segments").await;
         assert!(html.contains("id=\"segment-list\"") && html.contains("都内のお客様"), "{html}");
@@ -468,7 +468,7 @@ async fn segments_are_saved_listed_counted_exported_and_deleted_from_the_web_pag
         assert_eq!((s, v["total"].as_i64()), (200, Some(2)), "[{b}] {v}");
         let (s, v) = preview(csrf.clone(), json!({"field": "prefecture", "op": "lt", "value": "x"})).await;
         assert_eq!(s, 422);
-        assert!(v["error"].as_str().unwrap().contains("filter.op"), "{v}");
+        assert!(v["error"].as_str().unwrap().contains("条件が正しくありません: prefecture takes eq, ne or in"), "{v}");
         let (s, _) = preview("wrong".into(), json!({"field": "prefecture", "op": "eq", "value": "x"})).await;
         assert_eq!(s, 403, "the live count needs the CSRF token");
 
@@ -543,5 +543,82 @@ async fn every_form_post_without_the_csrf_token_is_refused() {
         assert_eq!(list["total"], 1, "[{b}] no customer was created");
         let (_, after) = t.get(&t.staff_token, "/api/v1/customers/1/events").await;
         assert_eq!(before, after, "[{b}] no event was raised");
+    }
+}
+
+/// Japanese letters (kana or kanji) in `s`.
+fn has_japanese(s: &str) -> bool {
+    s.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c) || ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// The text of the element with `id` (its first text run).
+fn element_text<'a>(html: &'a str, id: &str) -> &'a str {
+    let from = html.split(&format!("id=\"{id}\"")).nth(1).unwrap_or_else(|| panic!("no #{id} in {html}"));
+    from.split('>').nth(1).unwrap().split('<').next().unwrap()
+}
+
+#[tokio::test]
+async fn errors_are_worded_in_the_readers_language() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let cookie = t.login_cookie("owner").await;
+        let ja = Session { t: &t, cookie: cookie.clone() };
+        let en = Session { t: &t, cookie: format!("{cookie}; joren_lang=en") };
+
+        // A page that fails as a whole: the same error in each reader's language.
+        let (status, html) = en.page("/dashboard?start=2026-13-01&end=2026-12-31").await;
+        assert_eq!(status, 422, "[{b}]");
+        let text = element_text(&html, "error-message");
+        assert_eq!(text, "Start: Write the date as YYYY-MM-DD: 2026-13-01", "[{b}]");
+        let (_, html) = ja.page("/dashboard?start=2026-13-01&end=2026-12-31").await;
+        assert_eq!(element_text(&html, "error-message"), "開始日: 日付は YYYY-MM-DD で入力してください: 2026-13-01");
+
+        // A form sent back with its error: English words for the field and the rule.
+        let (_, location, _) =
+            en.post("/tickets/plans", &[("visits", "0"), ("price", "1"), ("valid_months", "0"), ("name", "x")]).await;
+        let (_, html) = en.page(&location).await;
+        let text = element_text(&html, "form-error");
+        assert!(text.contains("Visits: Use 1 to 1000 times") && !has_japanese(text), "[{b}] {text}");
+
+        // The customer form lists every error, each led by its field's label.
+        let (status, _, html) =
+            en.post("/customers/new", &[("kind", "person"), ("family_name", "x"), ("email", "a@")]).await;
+        assert_eq!(status, 422, "[{b}]");
+        assert!(html.contains("<li>Email: Not an email address: a@</li>"), "[{b}] {html}");
+
+        // The scenario editor: each error beside its field, in English, with nothing Japanese.
+        let bad = [
+            ("name", ""),
+            ("trigger", "birthday"),
+            ("s0.kind", "wait"),
+            ("s0.days", "0"),
+            ("s1.kind", "email"),
+            ("s1.subject", "{{ nmae }}"),
+            ("s1.body", "x"),
+            ("op", "save"),
+        ];
+        let (status, _, html) = en.post("/scenarios/new", &bad).await;
+        assert_eq!(status, 422, "[{b}] {html}");
+        let errors: Vec<&str> = html
+            .split("class=\"field-error\"")
+            .skip(1)
+            .map(|s| s.split('>').nth(1).unwrap().split('<').next().unwrap())
+            .collect();
+        assert!(errors.contains(&"Please fill this in"), "[{b}] the empty name: {errors:?}");
+        assert!(errors.contains(&"Unknown variables: nmae"), "[{b}] the unknown variable: {errors:?}");
+        assert!(errors.iter().all(|e| !has_japanese(e)), "[{b}] {errors:?}");
+        let (_, _, html) = ja.post("/scenarios/new", &bad).await;
+        assert!(html.contains("使えない変数があります: nmae"), "[{b}] the same in Japanese");
+
+        // The API answers with codes beside its (Japanese) message.
+        let (status, v) = t.post(&t.owner_token, "/api/v1/customers", &json!({"email": "a@"})).await;
+        assert_eq!(status, 422, "[{b}] {v}");
+        let detail = &v["error"]["details"][0];
+        assert_eq!((detail["field"].as_str(), detail["code"].as_str()), (Some("email"), Some("bad_email")), "{v}");
+        assert_eq!(detail["args"][0], "a@", "{v}");
+        let (status, v) = t
+            .send(reqwest::Method::POST, &t.owner_token, "/api/v1/scenarios/999999/enrol", &json!({"customer_id": 1}))
+            .await;
+        assert!(status == 404 || status == 409, "[{b}] {v}");
     }
 }

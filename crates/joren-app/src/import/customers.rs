@@ -17,7 +17,7 @@ fn parse_flag(field: &str, v: &str) -> Result<bool, joren_core::FieldError> {
             Ok(true)
         }
         "0" | "false" | "no" | "n" | "いいえ" | "不可" | "拒否" | "希望しない" | "×" | "否" => Ok(false),
-        _ => Err(joren_core::FieldError::new(field, format!("はい/いいえ として読めません: {v}"))),
+        _ => Err(joren_core::FieldError::new(field, joren_core::Code::BadYesNo).arg(v)),
     }
 }
 
@@ -221,16 +221,16 @@ impl App {
             let (input, profile, consents) = match customer_row(&row) {
                 Ok(v) => v,
                 Err(errors) => {
-                    report.rejected.push(Reject { line, reason: errors.to_string(), record: record_cells(&rec) });
+                    report.rejected.push(Reject::all(line, errors, record_cells(&rec)));
                     continue;
                 }
             };
             if let Some(i) = resolver.pending_index(external_id.as_deref(), &profile) {
-                report.rejected.push(Reject {
+                report.rejected.push(Reject::new(
                     line,
-                    reason: format!("同じファイルの {} 行目と同じ顧客です (ID・メール・電話が一致)", pending_lines[i]),
-                    record: record_cells(&rec),
-                });
+                    FieldError::new("", Code::SameAsLine).arg(pending_lines[i]),
+                    record_cells(&rec),
+                ));
                 continue;
             }
             match resolver.lookup(external_id.as_deref(), &profile) {
@@ -239,18 +239,14 @@ impl App {
                     let updated = match input.apply(current.profile.clone()) {
                         Ok(updated) => updated,
                         Err(errors) => {
-                            report.rejected.push(Reject {
-                                line,
-                                reason: errors.to_string(),
-                                record: record_cells(&rec),
-                            });
+                            report.rejected.push(Reject::all(line, errors, record_cells(&rec)));
                             continue;
                         }
                     };
                     if let Some(x) = &external_id {
                         let ext = ExternalId { system: system.to_string(), external_id: x.clone() };
                         if let Err(e) = self.store.add_external_id(id, &ext).await {
-                            report.rejected.push(Reject { line, reason: e.to_string(), record: record_cells(&rec) });
+                            report.rejected.push(Reject::new(line, store_refusal(e)?, record_cells(&rec)));
                             continue;
                         }
                     }

@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::sync::{Arc, Mutex};
 
 use encoding_rs::{Encoding, SHIFT_JIS, UTF_8};
+use joren_core::{Code, FieldError};
 
 /// Guesses the encoding from the first bytes of a file: a UTF-8 BOM means UTF-8; otherwise
 /// each line with non-ASCII bytes votes — valid UTF-8 for UTF-8, anything else for Shift_JIS
@@ -40,7 +41,7 @@ pub fn detect_encoding(head: &[u8]) -> &'static Encoding {
 pub struct Findings {
     /// Line (1-based, as the CSV reader counts) → why its bytes are not text of the file's
     /// encoding.
-    pub bad_lines: BTreeMap<u64, String>,
+    pub bad_lines: BTreeMap<u64, Code>,
     /// Some lines were in the other encoding.
     pub mixed_encoding: bool,
     /// The line where a quoted cell opened and never closed (it runs to the end of the file).
@@ -49,15 +50,13 @@ pub struct Findings {
 
 impl Findings {
     /// Why the record on lines `first..=last` cannot be trusted, if it cannot.
-    pub fn problem(&self, first: u64, last: u64) -> Option<String> {
+    pub fn problem(&self, first: u64, last: u64) -> Option<FieldError> {
         if let Some(open) = self.unclosed_quote
             && (first..=last).contains(&open)
         {
-            return Some(format!(
-                "{open} 行目で始まる引用符 (\") が閉じられていません: ファイルの終わりまでが1つのセルとして読まれたため取り込みません"
-            ));
+            return Some(FieldError::new("", Code::UnclosedQuote).arg(open));
         }
-        self.bad_lines.range(first..=last).next().map(|(line, why)| format!("{line} 行目: {why}"))
+        self.bad_lines.range(first..=last).next().map(|(line, why)| FieldError::new("", *why).arg(line))
     }
 }
 
@@ -132,7 +131,7 @@ impl<R: Read> LineDecoder<R> {
             let mut f = self.findings.lock().expect("findings lock");
             f.mixed_encoding |= mixed;
             for l in start_line..=end_line.max(start_line) {
-                f.bad_lines.entry(l).or_insert_with(|| why.to_string());
+                f.bad_lines.entry(l).or_insert(why);
             }
         }
         self.raw = raw;
@@ -150,24 +149,18 @@ impl<R: Read> LineDecoder<R> {
 
 /// A line as text, and why it is not text of the file's encoding (with whether it is the
 /// other encoding).
-fn decode_line<'a>(
-    bytes: &'a [u8],
-    encoding: &'static Encoding,
-) -> (std::borrow::Cow<'a, str>, Option<(&'static str, bool)>) {
+fn decode_line<'a>(bytes: &'a [u8], encoding: &'static Encoding) -> (std::borrow::Cow<'a, str>, Option<(Code, bool)>) {
     if let Ok(s) = std::str::from_utf8(bytes) {
-        let problem = (encoding != UTF_8 && !bytes.is_ascii())
-            .then_some(("UTF-8 の行が Shift_JIS のファイルに混ざっています (文字化けを防ぐため取り込みません)", true));
+        let problem = (encoding != UTF_8 && !bytes.is_ascii()).then_some((Code::Utf8InShiftJis, true));
         return (s.into(), problem);
     }
     let (sjis, had_errors) = SHIFT_JIS.decode_without_bom_handling(bytes);
     match (encoding == UTF_8, had_errors) {
-        (true, false) => {
-            (sjis, Some(("Shift_JIS の行が UTF-8 のファイルに混ざっています (文字化けを防ぐため取り込みません)", true)))
-        }
+        (true, false) => (sjis, Some((Code::ShiftJisInUtf8, true))),
         (false, false) => (sjis, None),
         (_, true) => {
             let text = if encoding == UTF_8 { String::from_utf8_lossy(bytes) } else { sjis };
-            (text, Some(("文字として読めないバイトがあります (ファイルの文字コードを確かめてください)", false)))
+            (text, Some((Code::Undecodable, false)))
         }
     }
 }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use joren_core::customer::{CustomerInput, CustomerProfile};
+use joren_core::{Code, FieldError};
 use joren_store::ExternalId;
 use serde::Serialize;
 
@@ -61,12 +62,24 @@ impl ImportOptions {
     }
 }
 
-/// A rejected row: its line in the file (1 = header), why, and its cells.
+/// A rejected row: its line in the file (1 = header), why (codes the web layer words), and its
+/// cells.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Reject {
     pub line: u64,
-    pub reason: String,
+    #[serde(default)]
+    pub reasons: Vec<FieldError>,
     pub record: Vec<String>,
+}
+
+impl Reject {
+    fn new(line: u64, reason: FieldError, record: Vec<String>) -> Self {
+        Self { line, reasons: vec![reason], record }
+    }
+
+    fn all(line: u64, reasons: joren_core::FieldErrors, record: Vec<String>) -> Self {
+        Self { line, reasons: reasons.0, record }
+    }
 }
 
 /// What an import did.
@@ -129,30 +142,26 @@ fn open<R: Read + Send>(mut input: R, options: &ImportOptions) -> Result<Opened<
     let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(text);
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| AppError::Io(format!("ヘッダー行が読めません: {e}")))?
+        .map_err(|e| AppError::from(FieldError::new("file", Code::BadCsv).arg(e)))?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
     if headers.iter().all(|h| h.is_empty()) {
-        return Err(joren_core::FieldError::new("file", "ヘッダー行がありません").into());
+        return Err(FieldError::new("file", Code::NoHeaderRow).into());
     }
     let fields = options.kind.fields();
     let preset = match options.preset.as_deref() {
         Some("shopify") => "shopify",
         Some("generic") => "generic",
         Some(other) => {
-            return Err(joren_core::FieldError::new(
-                "preset",
-                format!("preset {other} は使えません (generic, shopify)"),
-            )
-            .into());
+            return Err(FieldError::new("preset", Code::NotOneOf).arg(other).arg("generic, shopify").into());
         }
         None if options.kind == ImportKind::Orders && looks_like_shopify(&headers) => "shopify",
         None => "generic",
     };
     let mut mapping = if preset == "shopify" {
         if options.kind != ImportKind::Orders {
-            return Err(joren_core::FieldError::new("preset", "shopify プリセットは注文ファイル用です").into());
+            return Err(FieldError::new("preset", Code::PresetOrdersOnly).into());
         }
         Mapping::preset(&headers, SHOPIFY_ORDERS)
     } else {
@@ -160,7 +169,7 @@ fn open<R: Read + Send>(mut input: R, options: &ImportOptions) -> Result<Opened<
     };
     mapping
         .override_with(&headers, &options.overrides, fields)
-        .map_err(|m| joren_core::FieldError::new("mapping", m))?;
+        .map_err(|m| FieldError::new("mapping", Code::BadMapping).arg(m))?;
     Ok(Opened { reader, findings, headers, mapping, encoding, preset: preset.to_string() })
 }
 
@@ -189,16 +198,23 @@ pub fn preview(bytes: &[u8], options: &ImportOptions) -> Result<Preview> {
     })
 }
 
-/// Writes the rejects as CSV (UTF-8 with BOM): line, reason, then the row's cells.
-pub fn write_rejects<W: std::io::Write>(mut out: W, headers: &[String], rejects: &[Reject]) -> std::io::Result<()> {
+/// Writes the rejects as CSV (UTF-8 with BOM): line, reason (as `word` puts it), then the row's
+/// cells, under the headers `head` names for the first two columns.
+pub fn write_rejects<W: std::io::Write>(
+    mut out: W,
+    head: [&str; 2],
+    headers: &[String],
+    rejects: &[Reject],
+    word: impl Fn(&[FieldError]) -> String,
+) -> std::io::Result<()> {
     out.write_all(b"\xEF\xBB\xBF")?;
     // Rejected rows keep their own shape (a ragged row is one of the reasons to reject).
     let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
-    let mut head = vec!["line".to_string(), "reason".to_string()];
+    let mut head: Vec<String> = head.iter().map(|h| h.to_string()).collect();
     head.extend(headers.iter().cloned());
     w.write_record(&head)?;
     for r in rejects {
-        let mut row = vec![r.line.to_string(), r.reason.clone()];
+        let mut row = vec![r.line.to_string(), word(&r.reasons)];
         row.extend(r.record.iter().map(|c| joren_core::csv_safety::escape_formula(c).into_owned()));
         w.write_record(&row)?;
     }
@@ -230,13 +246,13 @@ fn read_row<R: Read>(o: &mut Opened<R>, rec: &mut csv::StringRecord, report: &mu
             let first = rec.position().map(|p| p.line()).unwrap_or(report.rows + 2);
             let Some(reason) = row_problem(rec, first, &o.headers, &o.findings) else { return Some(true) };
             report.rows += 1;
-            report.rejected.push(Reject { line: first, reason, record: record_cells(rec) });
+            report.rejected.push(Reject::new(first, reason, record_cells(rec)));
             None
         }
         Err(e) => {
             let line = e.position().map(|p| p.line()).unwrap_or(report.rows + 2);
             report.rows += 1;
-            report.rejected.push(Reject { line, reason: format!("CSV の形式エラー: {e}"), record: Vec::new() });
+            report.rejected.push(Reject::new(line, FieldError::new("", Code::BadCsv).arg(e), Vec::new()));
             None
         }
     }
@@ -248,7 +264,7 @@ fn row_problem(
     first: u64,
     headers: &[String],
     findings: &decode::SharedFindings,
-) -> Option<String> {
+) -> Option<FieldError> {
     let last = first + rec.iter().map(|c| c.bytes().filter(|b| *b == b'\n').count() as u64).sum::<u64>();
     if let Some(why) = findings.lock().expect("findings lock").problem(first, last) {
         return Some(why);
@@ -257,28 +273,32 @@ fn row_problem(
         return None; // a blank line: skipped by the callers, whatever its commas
     }
     if rec.len() != headers.len() {
-        return Some(format!(
-            "列の数が {} 列です (見出し行は {} 列): 区切りや引用符を確かめてください",
-            rec.len(),
-            headers.len()
-        ));
+        return Some(FieldError::new("", Code::ColumnCount).arg(rec.len()).arg(headers.len()));
     }
     let column =
         |i: usize| headers.get(i).filter(|h| !h.is_empty()).cloned().unwrap_or_else(|| format!("{}列目", i + 1));
     for (i, cell) in rec.iter().enumerate() {
         if cell.len() > joren_core::text::MAX_CELL_BYTES {
-            return Some(format!(
-                "{}: セルが大きすぎます ({} バイト、上限 {})",
-                column(i),
-                cell.len(),
-                joren_core::text::MAX_CELL_BYTES
-            ));
+            return Some(
+                FieldError::new(column(i), Code::CellTooLarge).arg(cell.len()).arg(joren_core::text::MAX_CELL_BYTES),
+            );
         }
         if cell.chars().any(joren_core::text::is_forbidden_control) {
-            return Some(format!("{}: 制御文字 (NUL など) が含まれています", column(i)));
+            return Some(FieldError::new(column(i), Code::ControlChars));
         }
     }
     None
+}
+
+/// A store refusal of one row's write as the row's reason; anything else stops the import.
+fn store_refusal(e: joren_store::StoreError) -> Result<FieldError> {
+    match e {
+        joren_store::StoreError::Conflict(p) => {
+            Ok(FieldError { field: "external_id".into(), code: p.code, args: p.args })
+        }
+        joren_store::StoreError::Invalid(f) => Ok(f),
+        other => Err(other.into()),
+    }
 }
 
 fn record_cells(rec: &csv::StringRecord) -> Vec<String> {

@@ -18,16 +18,10 @@ impl App {
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<()> {
         if o.mapping.get("ordered_at").is_none() {
-            return Err(joren_core::FieldError::new(
-                "mapping",
-                "注文日の列が見つかりません (ordered_at を指定してください)",
-            )
-            .into());
+            return Err(FieldError::new("mapping", Code::NeedOrderDateColumn).into());
         }
         if o.mapping.get("unit_price").is_none() && o.mapping.get("line_amount").is_none() {
-            return Err(
-                joren_core::FieldError::new("mapping", "単価か金額の列が必要です (unit_price / line_amount)").into()
-            );
+            return Err(FieldError::new("mapping", Code::NeedPriceColumn).into());
         }
         let mut deferred_indexes = false;
         let result = self.load_orders(o, system, options, report, progress, &mut deferred_indexes).await;
@@ -85,8 +79,8 @@ impl App {
                 let rows = std::mem::take(&mut group);
                 if let Some(bad) = group_key.as_ref().and_then(|k| rejected_orders.get(k)) {
                     for (l, r) in &rows {
-                        let reason = format!("同じ注文の {bad} 行目のエラーのため取り込みません");
-                        report.rejected.push(Reject { line: *l, reason, record: record_cells(r) });
+                        let reason = FieldError::new("", Code::OrderLineRefused).arg(bad);
+                        report.rejected.push(Reject::new(*l, reason, record_cells(r)));
                     }
                     let Some(key) = key else { break };
                     let line = rec.position().map(|p| p.line()).unwrap_or(report.rows + 1);
@@ -145,14 +139,14 @@ impl App {
     ) -> Result<()> {
         let (first_line, first) = &rows[0];
         let head = Row { rec: first, mapping };
-        let reject = |report: &mut ImportReport, line: u64, reason: String| {
+        let reject = |report: &mut ImportReport, line: u64, reasons: Vec<FieldError>| {
             for (l, r) in rows {
                 let why = if *l == line {
-                    reason.clone()
+                    reasons.clone()
                 } else {
-                    format!("同じ注文の {line} 行目のエラーのため取り込みません")
+                    vec![FieldError::new("", Code::OrderLineRefused).arg(line)]
                 };
-                report.rejected.push(Reject { line: *l, reason: why, record: record_cells(r) });
+                report.rejected.push(Reject { line: *l, reasons: why, record: record_cells(r) });
             }
         };
         let currency = head.get("currency").unwrap_or("JPY").to_uppercase();
@@ -162,7 +156,7 @@ impl App {
             match line_item(&row, &currency) {
                 Ok(item) => items.push(item),
                 Err(e) => {
-                    reject(report, *line, e.to_string());
+                    reject(report, *line, vec![e]);
                     return Ok(());
                 }
             }
@@ -173,7 +167,7 @@ impl App {
         let (shipping, discount, refunded) = match (money("shipping"), money("discount"), money("refunded_amount")) {
             (Ok(s), Ok(d), Ok(r)) => (s, d, r),
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-                reject(report, *first_line, e.to_string());
+                reject(report, *first_line, vec![e]);
                 return Ok(());
             }
         };
@@ -195,7 +189,7 @@ impl App {
             items,
         };
         if input.ordered_at.is_none() {
-            reject(report, *first_line, "ordered_at: 注文日が空です".into());
+            reject(report, *first_line, vec![FieldError::new("ordered_at", Code::Required)]);
             return Ok(());
         }
         if input.external_id.is_none() {
@@ -235,7 +229,7 @@ impl App {
         let draft = match input.validate_within(self.now(), self.tz(), &self.config.order_dates) {
             Ok(d) => d,
             Err(errors) => {
-                reject(report, *first_line, errors.to_string());
+                reject(report, *first_line, errors.0);
                 return Ok(());
             }
         };
@@ -309,10 +303,10 @@ async fn finish_write(in_flight: &mut Option<OrderWrite>, report: &mut ImportRep
 
 /// The customer an order row names: by id, email or phone, with the name for a new record.
 /// Without an id, unusable contact details reject the row; with an id they are only noted.
-fn order_customer(head: &Row<'_>) -> Result<CustomerProfile, String> {
+fn order_customer(head: &Row<'_>) -> Result<CustomerProfile, Vec<FieldError>> {
     let external_id = head.get("customer_external_id");
     if external_id.is_none() && head.get("email").is_none() && head.get("phone").is_none() {
-        return Err("顧客を特定できません (顧客ID・メール・電話のいずれかが必要です)".into());
+        return Err(vec![FieldError::new("customer_external_id", Code::NeedNameOrContact)]);
     }
     let name = head.get("customer_name").map(split_name);
     let input = CustomerInput {
@@ -327,10 +321,12 @@ fn order_customer(head: &Row<'_>) -> Result<CustomerProfile, String> {
         Err(errors) if external_id.is_some() => {
             let relaxed = CustomerInput { email: None, phone: None, ..input };
             let mut p = relaxed.apply(CustomerProfile::default()).unwrap_or_default();
-            p.notes = format!("取込時に無視した値: {errors}");
+            let dropped: Vec<String> =
+                errors.0.iter().map(|e| format!("{}={}", e.field, e.args.first().map_or("", String::as_str))).collect();
+            p.notes = format!("取込時に無視した値: {}", dropped.join(", "));
             Ok(p)
         }
-        Err(errors) => Err(errors.to_string()),
+        Err(errors) => Err(errors.0),
     }
 }
 
@@ -385,17 +381,16 @@ fn parse_tax_rate(v: &str) -> Result<i64, joren_core::FieldError> {
         "10" | "0.1" | "0.10" | "標準" => Ok(10),
         "8" | "0.08" | "軽減" => Ok(8),
         "0" | "非課税" | "対象外" => Ok(0),
-        _ => Err(joren_core::FieldError::new("tax_rate", format!("税率は 10, 8, 0 のいずれかです: {v}"))),
+        _ => Err(FieldError::new("tax_rate", Code::NotOneOf).arg(v).arg("10, 8, 0")),
     }
 }
 
 fn line_item(row: &Row<'_>, currency: &str) -> Result<LineItemInput, joren_core::FieldError> {
     let quantity = match row.get("quantity") {
         None => 1,
-        Some(q) => q
-            .replace(',', "")
-            .parse::<i64>()
-            .map_err(|_| joren_core::FieldError::new("quantity", format!("数量が数字ではありません: {q}")))?,
+        Some(q) => {
+            q.replace(',', "").parse::<i64>().map_err(|_| FieldError::new("quantity", Code::BadNumber).arg(q))?
+        }
     };
     let unit_price = match (row.get("unit_price"), row.get("line_amount")) {
         (Some(p), _) => parse_amount("unit_price", p, currency)?,
@@ -404,13 +399,10 @@ fn line_item(row: &Row<'_>, currency: &str) -> Result<LineItemInput, joren_core:
             if quantity > 0 && amount % quantity == 0 {
                 amount / quantity
             } else {
-                return Err(joren_core::FieldError::new(
-                    "line_amount",
-                    format!("金額 {a} が数量 {quantity} で割り切れません"),
-                ));
+                return Err(FieldError::new("line_amount", Code::NotDivisible).arg(a).arg(quantity));
             }
         }
-        (None, None) => return Err(joren_core::FieldError::new("unit_price", "単価が空です")),
+        (None, None) => return Err(FieldError::new("unit_price", Code::Required)),
     };
     let tax_rate = row.get("tax_rate").map(parse_tax_rate).transpose()?.unwrap_or(10);
     let name = row.get("item_name").or(row.get("sku")).unwrap_or(joren_core::order::AMOUNT_ONLY_ITEM_NAME).to_string();

@@ -29,7 +29,7 @@ impl App {
     pub async fn staged_upload(&self, actor: &Actor, token: &str) -> Result<Upload> {
         let upload = self.store.get_upload(token).await?;
         if upload.user_id != actor.user_id {
-            return Err(AppError::Forbidden("この取込ファイルは他のユーザーのものです".into()));
+            return Err(AppError::Forbidden(joren_core::Code::NotYourUpload.into()));
         }
         Ok(upload)
     }

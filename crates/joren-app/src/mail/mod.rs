@@ -422,7 +422,7 @@ impl App {
         actor.require_owner()?;
         let to = to.trim();
         if !to.contains('@') || to.parse::<Mailbox>().is_err() {
-            return Err(joren_core::FieldError::new("to", "メールアドレスが正しくありません").into());
+            return Err(joren_core::FieldError::new("to", joren_core::Code::BadEmail).arg(to).into());
         }
         let now = self.config.clock.now_ms();
         let text = format!(

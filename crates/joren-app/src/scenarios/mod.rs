@@ -100,7 +100,7 @@ const DAY_MS: i64 = 86_400_000;
 /// Parses and validates a definition, every problem named by its field.
 pub fn parse_definition(v: &serde_json::Value) -> Result<Definition> {
     let def: Definition = serde_json::from_value(v.clone())
-        .map_err(|e| FieldError::new("definition", format!("シナリオの形式が正しくありません: {e}")))?;
+        .map_err(|e| FieldError::new("definition", joren_core::Code::BadScenario).arg(e))?;
     def.validate()?;
     Ok(def)
 }
@@ -109,7 +109,7 @@ fn check_name(name: &str) -> Result<String> {
     let name = name.trim();
     let mut e = FieldErrors::default();
     if name.is_empty() {
-        e.push("name", "名前を入れてください");
+        e.push("name", joren_core::Code::Required);
     }
     e.take(joren_core::text::check_text("name", name, MAX_NAME));
     if e.is_empty() { Ok(name.to_string()) } else { Err(e.into()) }
@@ -170,7 +170,7 @@ impl App {
     /// the runs whose window has ended (the rest are counted as still running).
     pub async fn scenario_uplift(&self, id: i64, window_days: i64) -> Result<UpliftReport> {
         if !(1..=365).contains(&window_days) {
-            return Err(FieldError::new("window_days", "期間は1〜365日です").into());
+            return Err(FieldError::new("window_days", joren_core::Code::RangeDays).arg(1).arg(365).into());
         }
         self.scenario(id).await?;
         let window = window_days * DAY_MS;
@@ -258,7 +258,7 @@ impl App {
     async fn active_scenario(&self, id: i64) -> Result<(Scenario, Definition)> {
         let scenario = self.scenario(id).await?;
         if scenario.status != "active" {
-            return Err(AppError::Conflict("シナリオが有効になっていません (先に有効にしてください)".into()));
+            return Err(AppError::Conflict(joren_core::Code::ScenarioNotActive.into()));
         }
         let def = parse_definition(&scenario.definition)?;
         Ok((scenario, def))

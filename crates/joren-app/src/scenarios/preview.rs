@@ -75,19 +75,19 @@ impl App {
         if let Some(segment) = saved_segment_of(&def.trigger)
             && let Err(joren_store::StoreError::NotFound(_)) = self.store.saved_segment(segment).await
         {
-            e.push("trigger.segment_id", "その保存セグメントはありません");
+            e.push("trigger.segment_id", joren_core::Code::NoSuchSegment).with(segment);
         }
         for (i, step) in def.steps.iter().enumerate() {
             if let Step::Start { scenario_id } = step
                 && let Err(AppError::NotFound(_)) = self.scenario(*scenario_id).await
             {
-                e.push(&format!("steps[{i}].scenario_id"), "そのシナリオはありません");
+                e.push(&format!("steps[{i}].scenario_id"), joren_core::Code::NoSuchScenario);
             }
             if let Step::Check { segment_id: Some(id), .. } = step {
                 match self.store.saved_segment(*id).await {
                     Ok(_) => {}
                     Err(joren_store::StoreError::NotFound(_)) => {
-                        e.push(&format!("steps[{i}].segment_id"), "その保存セグメントはありません");
+                        e.push(&format!("steps[{i}].segment_id"), joren_core::Code::NoSuchSegment).with(id);
                     }
                     Err(err) => return Err(err.into()),
                 }

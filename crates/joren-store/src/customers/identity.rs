@@ -84,10 +84,12 @@ impl Store {
         match owner {
             Some(o) if o == customer_id => {}
             Some(o) => {
-                return Err(StoreError::Conflict(format!(
-                    "external id {}:{} already belongs to customer {o}",
-                    ext.system, ext.external_id
-                )));
+                return Err(StoreError::Conflict(
+                    joren_core::Problem::new(joren_core::Code::ExternalIdTaken)
+                        .arg(&ext.system)
+                        .arg(&ext.external_id)
+                        .arg(o),
+                ));
             }
             None => insert_external_ids(&mut tx, customer_id, std::slice::from_ref(ext)).await?,
         }

@@ -10,12 +10,12 @@ impl Store {
     /// is recorded. All in one transaction.
     pub async fn merge_customers(&self, survivor_id: i64, merged_id: i64, actor: Option<i64>) -> Result<MergeResult> {
         if survivor_id == merged_id {
-            return Err(StoreError::Conflict("cannot merge a customer into itself".into()));
+            return Err(StoreError::Conflict(joren_core::Code::MergeIntoItself.into()));
         }
         let survivor = self.get_customer(survivor_id).await?;
         let merged = self.get_customer(merged_id).await?;
         if survivor.merged_into.is_some() || merged.merged_into.is_some() {
-            return Err(StoreError::Conflict("customer was already merged".into()));
+            return Err(StoreError::Conflict(joren_core::Code::AlreadyMerged.into()));
         }
         let mut profile = survivor.profile.clone();
         let m = &merged.profile;

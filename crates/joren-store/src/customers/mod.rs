@@ -476,7 +476,7 @@ async fn live_customer(tx: &mut Tx, id: i64, lock: &str) -> Result<()> {
     match row {
         None => Err(StoreError::NotFound("customer")),
         Some(r) if r.try_get::<Option<i64>, _>("merged_into")?.is_some() => {
-            Err(StoreError::Conflict(format!("customer {id} was merged into another record")))
+            Err(StoreError::Conflict(joren_core::Problem::new(joren_core::Code::CustomerMerged).arg(id)))
         }
         Some(_) => Ok(()),
     }

@@ -23,10 +23,10 @@ impl Store {
         let order = order_from_row(&row)?;
         let (kind, amount, status) = if cancel {
             if order.status != OrderStatus::Completed {
-                return Err(StoreError::Invalid(joren_core::FieldError::new(
-                    "status",
-                    format!("{} の注文はキャンセルできません (返金を使ってください)", order.status.as_str()),
-                )));
+                return Err(StoreError::Invalid(
+                    joren_core::FieldError::new("status", joren_core::Code::OrderNotCancellable)
+                        .arg(format!("@order.{}", order.status.as_str())),
+                ));
             }
             ("cancel", order.total, OrderStatus::Cancelled)
         } else {

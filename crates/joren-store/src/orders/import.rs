@@ -39,7 +39,9 @@ impl Store {
                 out.push(None);
                 continue;
             }
-            let id = ids.next().ok_or_else(|| StoreError::Conflict("id reservation ran short".into()))?;
+            let id = ids
+                .next()
+                .ok_or_else(|| StoreError::Conflict(joren_core::Problem::other("id reservation ran short")))?;
             out.push(Some(id));
             order_rows.push(vec![
                 Val::Int(id),

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use joren_core::event::EventKind;
 use joren_core::order::{OrderDraft, OrderStatus};
 use joren_core::programme::{Buyer, Programme};
+use joren_core::{Code, Problem};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
@@ -100,11 +101,10 @@ impl OrderContext {
     /// The live customer the order is for, or the error naming why it cannot be.
     fn customer(&self) -> Result<&OrderCustomer> {
         match &self.customer {
-            None => Err(StoreError::Invalid(joren_core::FieldError::new("customer_id", "顧客が見つかりません"))),
-            Some(Err(survivor)) => Err(StoreError::Invalid(joren_core::FieldError::new(
-                "customer_id",
-                format!("この顧客は {survivor} に統合されました"),
-            ))),
+            None => Err(StoreError::Invalid(joren_core::FieldError::new("customer_id", Code::NoSuchCustomer))),
+            Some(Err(survivor)) => {
+                Err(StoreError::Invalid(joren_core::FieldError::new("customer_id", Code::CustomerMerged).arg(survivor)))
+            }
             Some(Ok(c)) => Ok(c),
         }
     }
@@ -240,12 +240,10 @@ impl Store {
         let context = self.order_context(&mut tx, draft.customer_id, key, points).await?;
         if let Some((stored_hash, response)) = &context.key_record {
             if stored_hash != request_hash {
-                return Err(StoreError::Conflict(format!(
-                    "Idempotency-Key {} was already used with a different request body",
-                    key.unwrap_or_default()
-                )));
+                return Err(StoreError::Conflict(Code::KeyReused.into()));
             }
-            let id = response.parse().map_err(|_| StoreError::Conflict("corrupt idempotency record".into()))?;
+            let id =
+                response.parse().map_err(|_| StoreError::Conflict(Problem::other("corrupt idempotency record")))?;
             let points = self.order_earning(&mut tx, id).await?.into();
             tx.commit().await?;
             return Ok(OrderCreated { id, replayed: true, points, rank_up: None, order: None });
@@ -258,9 +256,7 @@ impl Store {
             if let Some(r) = row {
                 let stored: String = r.try_get("request_hash")?;
                 if stored != request_hash {
-                    return Err(StoreError::Conflict(format!(
-                        "order with external_id {ext} already exists with different contents"
-                    )));
+                    return Err(StoreError::Conflict(Problem::new(Code::ExternalOrderDiffers).arg(ext)));
                 }
                 let id: i64 = r.try_get("id")?;
                 if let Some(key) = key {
@@ -297,7 +293,8 @@ impl Store {
                     },
                     owes_points: customer.has_debts,
                 };
-                let lot_id = context.lot_id.ok_or_else(|| StoreError::Conflict("no points lot id reserved".into()))?;
+                let lot_id =
+                    context.lot_id.ok_or_else(|| StoreError::Conflict(Problem::other("no points lot id reserved")))?;
                 (earned, lot) =
                     self.earn_for_order(&mut tx, &mut batch, lot_id, id, draft, p.programme, p.on, earning).await?;
             }

@@ -59,7 +59,11 @@ impl Store {
         let detail = serde_json::json!({"points": points, "kind": kind_str(kind), "source": source.source, "reason": source.reason});
         l.new_lots.push(source);
         self.save_ledger(tx, &mut l).await?;
-        let lot = l.lot_ids.last().copied().ok_or_else(|| StoreError::Conflict("a grant made no lot".into()))?;
+        let lot = l
+            .lot_ids
+            .last()
+            .copied()
+            .ok_or_else(|| StoreError::Conflict(joren_core::Problem::other("a grant made no lot")))?;
         crate::events::insert(tx, joren_core::event::EventKind::PointsGranted, customer_id, "point_lot", lot, &detail)
             .await?;
         Ok(lot)

@@ -64,16 +64,24 @@ fn parse_entry_kind(s: &str) -> Result<EntryKind> {
         "deduct" => EntryKind::Deduct,
         "repay" => EntryKind::Repay,
         "expire" => EntryKind::Expire,
-        other => return Err(StoreError::Conflict(format!("unknown point entry kind {other}"))),
+        other => {
+            return Err(StoreError::Conflict(joren_core::Problem::other(format!("unknown point entry kind {other}"))));
+        }
     })
 }
 
 fn points_error(e: PointsError) -> StoreError {
     match e {
-        PointsError::Insufficient { .. } | PointsError::NotPositive(_) => {
-            StoreError::Invalid(FieldError::new("points", e.to_string()))
+        PointsError::Insufficient { available, wanted } => {
+            StoreError::Invalid(FieldError::new("points", joren_core::Code::NotEnoughPoints).arg(available).arg(wanted))
         }
-        other => StoreError::Conflict(other.to_string()),
+        PointsError::NotPositive(n) => {
+            StoreError::Invalid(FieldError::new("points", joren_core::Code::NotPositive).arg(n))
+        }
+        PointsError::AlreadyRestored(id) => {
+            StoreError::Conflict(joren_core::Problem::new(joren_core::Code::AlreadyCancelled).arg(id))
+        }
+        other => StoreError::Conflict(joren_core::Problem::other(other)),
     }
 }
 
@@ -298,7 +306,7 @@ fn push_ledger(batch: &mut Batch, l: &mut LoadedLedger, new_lot_ids: Vec<i64>) -
     }
     let first_new = l.before.len();
     if l.ledger.lots.len() - first_new != l.new_lots.len() || new_lot_ids.len() != l.new_lots.len() {
-        return Err(StoreError::Conflict("a new point lot has no source or no id".into()));
+        return Err(StoreError::Conflict(joren_core::Problem::other("a new point lot has no source or no id")));
     }
     for ((i, source), id) in (first_new..l.ledger.lots.len()).zip(&l.new_lots).zip(new_lot_ids) {
         let lot = &l.ledger.lots[i];
@@ -391,7 +399,9 @@ impl Store {
             lot_ids.push(id);
         }
         let lot_index = |id: i64| {
-            index.get(&id).copied().ok_or_else(|| StoreError::Conflict(format!("point entry on unknown lot {id}")))
+            index.get(&id).copied().ok_or_else(|| {
+                StoreError::Conflict(joren_core::Problem::other(format!("point entry on unknown lot {id}")))
+            })
         };
         for r in sqlx::query(
             "SELECT lot_id, kind, points, day, redemption_id, settles_lot_id FROM point_ledger \
@@ -462,10 +472,9 @@ impl Store {
         .await?;
         match merged {
             None => Err(StoreError::NotFound("customer")),
-            Some(Some(survivor)) => Err(StoreError::Invalid(FieldError::new(
-                "customer_id",
-                format!("この顧客は {survivor} に統合されました"),
-            ))),
+            Some(Some(survivor)) => {
+                Err(StoreError::Invalid(FieldError::new("customer_id", joren_core::Code::CustomerMerged).arg(survivor)))
+            }
             Some(None) => Ok(()),
         }
     }

@@ -25,9 +25,7 @@ impl Store {
             .await?
         {
             if row.try_get::<String, _>("request_hash")? != req.request_hash {
-                return Err(StoreError::Conflict(format!(
-                    "Idempotency-Key {key} was already used with a different request body"
-                )));
+                return Err(StoreError::Conflict(joren_core::Code::KeyReused.into()));
             }
             tx.commit().await?;
             return Ok(Redemption { replayed: true, ..redemption_from_row(&row)? });
@@ -86,7 +84,9 @@ impl Store {
                 tx.commit().await?;
                 return Ok(Redemption { replayed: true, ..r });
             }
-            "cancelled" => return Err(StoreError::Conflict(format!("ポイント利用 {id} は取り消し済みです"))),
+            "cancelled" => {
+                return Err(StoreError::Conflict(joren_core::Problem::new(joren_core::Code::AlreadyCancelled).arg(id)));
+            }
             _ => {}
         }
         if let Some(order_id) = order_id {
@@ -133,9 +133,7 @@ impl Store {
         if r.status == "confirmed" && r.purpose == "checkout" {
             // The sale went through: its points come back only with a refund or cancellation
             // of the order. Read under the row lock, so a cancel racing the confirmation loses.
-            return Err(StoreError::Conflict(format!(
-                "ポイント利用 {id} は確定済みです (注文の返金・キャンセルで戻ります)"
-            )));
+            return Err(StoreError::Conflict(joren_core::Problem::new(joren_core::Code::RedemptionConfirmed).arg(id)));
         }
         let mut l = self.load_ledger(&mut tx, customer_id, true).await?;
         l.ledger.restore(id, on).map_err(points_error)?;
@@ -209,7 +207,7 @@ async fn check_order_owner(tx: &mut Tx, order_id: i64, customer_id: i64) -> Resu
         .fetch_optional(&mut **tx)
         .await?;
     if owner != Some(customer_id) {
-        return Err(StoreError::Invalid(FieldError::new("order_id", "この顧客の注文ではありません")));
+        return Err(StoreError::Invalid(FieldError::new("order_id", joren_core::Code::NotThisCustomersOrder)));
     }
     Ok(())
 }

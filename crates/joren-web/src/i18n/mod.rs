@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 mod dashboard;
+pub mod errors;
 mod import;
 mod memberships;
 mod perks;
@@ -39,6 +40,7 @@ pub struct Tr(pub Lang);
 /// The word tables: the shared one here, and each feature's beside its pages.
 const TABLES: &[&[(&str, &str, &str)]] = &[
     MESSAGES,
+    errors::WORDS,
     dashboard::WORDS,
     import::WORDS,
     memberships::WORDS,
@@ -71,6 +73,14 @@ impl Tr {
                 "??"
             }
         }
+    }
+
+    /// The word for `key` if a table has it (labels looked up by a field's name).
+    pub fn maybe(&self, key: &str) -> Option<&'static str> {
+        all_words().find(|(k, _, _)| *k == key).map(|(_, ja, en)| match self.0 {
+            Lang::Ja => *ja,
+            Lang::En => *en,
+        })
     }
 
     pub fn lang(&self) -> &'static str {

@@ -157,8 +157,9 @@ pub(super) fn form_page(
     (status, render(&CustomerFormPage { c, title, action, cancel, f, errors, genders, sources, staff })).into_response()
 }
 
-pub(super) fn field_messages(e: &AppError) -> Option<Vec<String>> {
-    e.field_errors().map(|f| f.0.iter().map(|x| x.to_string()).collect())
+/// Each invalid field's error worded for the reader, led by the field's label.
+pub(super) fn field_messages(t: Tr, e: &AppError) -> Option<Vec<String>> {
+    e.field_errors().map(|f| f.0.iter().map(|x| say_fields(t, std::slice::from_ref(x))).collect())
 }
 
 pub(super) async fn new_customer_page(State(s): State<AppState>, Staff { user, t }: Staff) -> UiResult {
@@ -186,7 +187,7 @@ pub(super) async fn new_customer_submit(
     let input = joren_app::customers::NewCustomer { profile: f.to_input(), ..Default::default() };
     match s.app.create_customer(&user.actor, input).await {
         Ok(c) => Ok(Redirect::to(&format!("/customers/{}", c.id)).into_response()),
-        Err(e) => match field_messages(&e) {
+        Err(e) => match field_messages(t, &e) {
             Some(errors) => {
                 let c = Chrome::new(t, &user, "customers", "/customers/new");
                 let staff = s.app.staff_directory().await.map_err(|e| UiError::from_app(t, e))?;
@@ -224,7 +225,7 @@ pub(super) async fn edit_customer_submit(
     let path = format!("/customers/{id}/edit");
     match s.app.update_customer(&user.actor, id, f.to_input()).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}")).into_response()),
-        Err(e) => match field_messages(&e) {
+        Err(e) => match field_messages(t, &e) {
             Some(errors) => {
                 let c = Chrome::new(t, &user, "customers", path.clone());
                 let staff = s.app.staff_directory().await.map_err(|e| UiError::from_app(t, e))?;

@@ -420,7 +420,7 @@ pub(super) async fn log_interaction(
     };
     match s.app.log_interaction(&user.actor, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error(&format!("/customers/{id}"), &e.to_string())),
+        Err(AppError::Validation(e)) => Ok(back_with_error(&format!("/customers/{id}"), &say_fields(t, &e))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
@@ -457,7 +457,7 @@ pub(super) async fn merge_customer(
     match s.app.merge_customers(&user.actor, id, other).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?merged=1")).into_response()),
         Err(e @ (AppError::Conflict(_) | AppError::NotFound(_) | AppError::Validation(_))) => {
-            Ok(back_with_error(&format!("/customers/{id}"), &e.to_string()))
+            Ok(back_with_error(&format!("/customers/{id}"), &say(t, &e)))
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }
@@ -477,7 +477,7 @@ pub(super) async fn add_contact(
     match s.app.add_contact(&user.actor, id, f.contact).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
-            Ok(back_with_error(&format!("/customers/{id}"), &e.to_string()))
+            Ok(back_with_error(&format!("/customers/{id}"), &say(t, &e)))
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }
@@ -497,7 +497,7 @@ pub(super) async fn set_consent(
     let source = format!("staff:{} (web)", user.actor.name);
     match s.app.set_consent(&user.actor, id, &f.channel, f.granted == "1", &source).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
-        Err(e @ AppError::Validation(_)) => Ok(back_with_error(&format!("/customers/{id}"), &e.to_string())),
+        Err(e @ AppError::Validation(_)) => Ok(back_with_error(&format!("/customers/{id}"), &say(t, &e))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }

@@ -514,12 +514,7 @@ fn rules_from_form(
             Some("") => None,
             Some(v) => Some(
                 v.replace([',', '¥', '￥'], "").parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(
-                    || {
-                        joren_core::FieldError::new(
-                            format!("rules[{i}].min_clv"),
-                            format!("「{v}」は金額 (0 以上の数) ではありません"),
-                        )
-                    },
+                    || joren_core::FieldError::new(format!("rules[{i}].min_clv"), joren_core::Code::BadAmount).arg(v),
                 )?,
             ),
         };

@@ -100,6 +100,8 @@ pub(super) struct ReportPage {
     token: String,
     filename: String,
     report: ImportReport,
+    /// Each rejected line with its reasons worded.
+    rejects: Vec<(u64, String)>,
 }
 
 pub(super) async fn import_run(
@@ -121,6 +123,7 @@ pub(super) async fn import_run(
         c: Chrome::new(t, &user, "import", "/import"),
         token: upload.token,
         filename: upload.filename,
+        rejects: report.rejected.iter().map(|r| (r.line, say_fields(t, &r.reasons))).collect(),
         report,
     }))
 }
@@ -132,7 +135,8 @@ pub(super) async fn import_rejects(
 ) -> UiResult {
     let report = s.app.staged_upload_report(&user.actor, &token).await.map_err(|e| UiError::from_app(t, e))?;
     let mut buf = Vec::new();
-    joren_app::import::write_rejects(&mut buf, &report.headers, &report.rejected)
+    let head = [t.t("col.line"), t.t("col.reason")];
+    joren_app::import::write_rejects(&mut buf, head, &report.headers, &report.rejected, |r| say_fields(t, r))
         .map_err(|e| UiError::from_app(t, AppError::Io(e.to_string())))?;
     Ok((
         [

@@ -147,7 +147,7 @@ pub(super) async fn retry(
 ) -> UiResult {
     match s.app.retry_job(&user.actor, id).await {
         Ok(_) => Ok(Redirect::to("/jobs?flash=1").into_response()),
-        Err(AppError::Conflict(m)) => Ok(back_with_error("/jobs", &m)),
+        Err(AppError::Conflict(m)) => Ok(back_with_error("/jobs", &crate::i18n::errors::problem(&m, t.0))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }

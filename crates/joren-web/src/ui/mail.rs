@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect};
 use joren_app::AppError;
 use joren_app::mail::{SmtpSecurity, Transport};
 
-use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render, urlencode};
+use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render, say_fields, urlencode};
 use crate::AppState;
 
 /// The page's words (key, 日本語, English).
@@ -120,9 +120,7 @@ pub(super) async fn test(State(s): State<AppState>, Checked { user, t, form }: C
             let flash = if s.app.config.mail.test_mode() { "kept" } else { "sent" };
             Ok(Redirect::to(&format!("/settings/mail?flash={flash}&id={}", urlencode(&id))).into_response())
         }
-        Err(AppError::Validation(e)) => {
-            Ok(back_with_error(&back, &e.0.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join(" / ")))
-        }
+        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &say_fields(t, &e.0))),
         Err(AppError::Io(e)) => Ok(back_with_error(&back, &e)),
         Err(e) => Err(UiError::from_app(t, e)),
     }

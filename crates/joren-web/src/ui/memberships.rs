@@ -11,7 +11,7 @@ use joren_app::{App, AppError};
 use joren_core::membership::{CancelReason, MembershipPlanInput};
 use joren_core::money::format_amount;
 
-use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render};
+use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render, say_fields};
 use crate::AppState;
 use crate::i18n::Tr;
 
@@ -85,7 +85,7 @@ pub(super) async fn start(
     };
     match s.app.start_membership(&user.actor, id, StartInput { plan_id }, Some(&f.key)).await {
         Ok(_) => Ok(Redirect::to(&format!("{back}?memberships=1#memberships")).into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &e.to_string())),
+        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &say_fields(t, &e))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
@@ -114,7 +114,7 @@ pub(super) async fn change(
     let input = ChangeInput { action: f.action, reason: (!f.reason.is_empty()).then_some(f.reason), note: f.note };
     match s.app.change_membership(&user.actor, id, input, Some(&key)).await {
         Ok(_) => Ok(Redirect::to(&format!("{back}?memberships=1#memberships")).into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &e.to_string())),
+        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &say_fields(t, &e))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
@@ -264,7 +264,7 @@ pub(super) async fn create_plan(
     };
     match s.app.save_membership_plan(&user.actor, None, input).await {
         Ok(_) => Ok(Redirect::to("/memberships").into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error("/memberships", &e.to_string())),
+        Err(AppError::Validation(e)) => Ok(back_with_error("/memberships", &say_fields(t, &e))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }

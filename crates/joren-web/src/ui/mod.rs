@@ -178,7 +178,7 @@ impl UiError {
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        Self::Page(t, status, e.to_string())
+        Self::Page(t, status, say(t, &e))
     }
 }
 
@@ -234,7 +234,16 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// Back to `path` with an error message shown on the page.
+/// An application error worded for the page's reader.
+fn say(t: Tr, e: &AppError) -> String {
+    crate::i18n::errors::app_error(e, t.0)
+}
+
+/// Field errors worded for the page's reader, each led by its field's label where it has one.
+fn say_fields<E: AsRef<[joren_core::FieldError]> + ?Sized>(t: Tr, e: &E) -> String {
+    crate::i18n::errors::field_errors(e.as_ref(), t.0)
+}
+
 /// Back to `path` (which may carry a query of its own) with `message` to show.
 fn back_with_error(path: &str, message: &str) -> Response {
     let sep = if path.contains('?') { '&' } else { '?' };

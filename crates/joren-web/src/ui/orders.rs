@@ -98,7 +98,7 @@ pub(super) async fn refund_order(
         a => match joren_core::money::parse_amount("amount", a, "JPY") {
             Ok(v) => Some(v),
             Err(e) => {
-                return Ok(back_with_error(&format!("/orders/{id}"), &e.to_string()));
+                return Ok(back_with_error(&format!("/orders/{id}"), &say_fields(t, std::slice::from_ref(&e))));
             }
         },
     };
@@ -116,7 +116,7 @@ pub(super) async fn cancel_order(
 pub(super) fn adjusted(t: Tr, id: i64, r: Result<joren_app::orders::Order, AppError>) -> UiResult {
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/orders/{id}")).into_response()),
-        Err(e @ AppError::Validation(_)) => Ok(back_with_error(&format!("/orders/{id}"), &e.to_string())),
+        Err(e @ AppError::Validation(_)) => Ok(back_with_error(&format!("/orders/{id}"), &say(t, &e))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }

@@ -8,7 +8,7 @@ use joren_app::perks::PerkCheck;
 use joren_app::{App, AppError};
 use joren_core::perk::{PerkInput, PerkKind};
 
-use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render};
+use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render, say_fields};
 use crate::AppState;
 use crate::auth::WebUser;
 
@@ -162,7 +162,7 @@ pub(super) async fn update(
 async fn save(s: &AppState, t: crate::i18n::Tr, user: &WebUser, id: Option<i64>, input: PerkInput) -> UiResult {
     match s.app.save_perk(&user.actor, id, input).await {
         Ok(_) => Ok(Redirect::to("/perks").into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error("/perks", &e.to_string())),
+        Err(AppError::Validation(e)) => Ok(back_with_error("/perks", &say_fields(t, &e))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }

@@ -14,7 +14,7 @@ use joren_core::points::{EarnRule, EntryKind, ExpiryPolicy, Rounding, ShortfallP
 use joren_core::programme::{BirthdayBonus, BirthdayTiming, Campaign, Programme};
 use joren_core::rank::{RankMeasure, RankRules, RankWindow, Tier};
 
-use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render};
+use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render, say_fields};
 use crate::AppState;
 use crate::i18n::Tr;
 
@@ -146,7 +146,7 @@ pub(super) async fn set_rank(
     let input = SetRankInput { tier: serde_json::Value::String(f.tier), reason: f.reason };
     match s.app.set_customer_rank(&user.actor, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?points=1#points")).into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error(&format!("/customers/{id}"), &e.to_string())),
+        Err(AppError::Validation(e)) => Ok(back_with_error(&format!("/customers/{id}"), &say_fields(t, &e))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
@@ -245,7 +245,7 @@ pub(super) async fn adjust(
     };
     match done {
         Ok(()) => Ok(Redirect::to(&format!("/customers/{id}?points=1#points")).into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &e.to_string())),
+        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &say_fields(t, &e))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
@@ -535,7 +535,7 @@ pub(super) async fn save_settings(
     if f.get("action").map(String::as_str) == Some("preview") {
         let mut page = settings_page(chrome(), programme.clone(), can_edit);
         if let Err(e) = programme.validate() {
-            page.error = Some(e.to_string());
+            page.error = Some(say_fields(t, &e.0));
             return Ok(render(&page));
         }
         page.preview_total = f.get("preview_total").cloned().unwrap_or_default();
@@ -583,7 +583,7 @@ pub(super) async fn save_settings(
         Ok(()) => Ok(Redirect::to("/settings/points?saved=1").into_response()),
         Err(AppError::Validation(e)) => {
             let mut page = settings_page(chrome(), programme, can_edit);
-            page.error = Some(e.to_string());
+            page.error = Some(say_fields(t, &e.0));
             Ok(render(&page))
         }
         Err(e) => Err(UiError::from_app(t, e)),

@@ -14,7 +14,7 @@ use joren_core::segment_filter::{FIELDS, Kind};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Checked, Chrome, CsrfForm, Staff, UiError, UiResult, render};
+use super::{Checked, Chrome, CsrfForm, Staff, UiError, UiResult, render, say};
 use crate::AppState;
 use crate::api::csv_download;
 use crate::auth::{WebUser, constant_time_eq};
@@ -179,7 +179,9 @@ pub(super) struct SegmentForm {
 /// filter shows the builder again with the input kept and the reason.
 async fn save(s: AppState, t: Tr, user: WebUser, id: Option<i64>, f: SegmentForm) -> UiResult {
     let parsed: Result<Value, AppError> = serde_json::from_str(&f.filter).map_err(|e| {
-        AppError::Validation(joren_core::FieldErrors(vec![joren_core::FieldError::new("filter", format!("JSON: {e}"))]))
+        AppError::Validation(joren_core::FieldErrors(vec![
+            joren_core::FieldError::new("filter", joren_core::Code::BadJson).arg(e),
+        ]))
     });
     let result = match parsed {
         Ok(filter) => {
@@ -195,7 +197,7 @@ async fn save(s: AppState, t: Tr, user: WebUser, id: Option<i64>, f: SegmentForm
         Ok(saved) => Ok(Redirect::to(&format!("/segments/{}", saved.id)).into_response()),
         Err(e @ AppError::Validation(_)) => {
             let mut page = BuilderPage::new(t, &user, id, f.name, f.description, f.filter);
-            page.error = e.to_string();
+            page.error = say(t, &e);
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
         Err(e) => Err(UiError::from_app(t, e)),
@@ -228,6 +230,7 @@ pub(super) async fn delete(
 pub(super) async fn preview(
     State(s): State<AppState>,
     user: Option<WebUser>,
+    super::UiLang(t): super::UiLang,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
@@ -240,7 +243,7 @@ pub(super) async fn preview(
     }
     match s.app.evaluate_segment(&body["filter"], 1, 0).await {
         Ok(page) => Json(json!({"total": page.total})).into_response(),
-        Err(e) => (axum::http::StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": e.to_string()}))).into_response(),
+        Err(e) => (axum::http::StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": say(t, &e)}))).into_response(),
     }
 }
 

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect};
 use joren_app::AppError;
 use joren_app::tasks::{TaskFilter, TaskOutcome};
 
-use super::{Checked, Chrome, Staff, UiError, UiResult, WebUser, back_with_error, render};
+use super::{Checked, Chrome, Staff, UiError, UiResult, WebUser, back_with_error, render, say_fields};
 use crate::AppState;
 
 /// The pages' words (key, 日本語, English).
@@ -189,7 +189,7 @@ pub(super) async fn finish(
 ) -> UiResult {
     match s.app.finish_task(&user.actor, id, TaskOutcome { state: form.state, outcome: form.outcome }).await {
         Ok(_) => Ok(Redirect::to("/tasks?flash=1").into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error("/tasks", &e.to_string())),
+        Err(AppError::Validation(e)) => Ok(back_with_error("/tasks", &say_fields(t, &e))),
         Err(AppError::Conflict(_)) => Ok(Redirect::to("/tasks?flash=1").into_response()),
         Err(e) => Err(UiError::from_app(t, e)),
     }

@@ -12,7 +12,7 @@ use joren_app::{App, AppError};
 use joren_core::money::format_amount;
 use joren_core::ticket::TicketPlanInput;
 
-use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render};
+use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render, say_fields};
 use crate::AppState;
 use crate::auth::WebUser;
 
@@ -96,7 +96,7 @@ pub(super) async fn sell(
     };
     match s.app.sell_ticket(&user.actor, id, SellInput { plan_id }, Some(&f.key)).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?tickets=1#tickets")).into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &e.to_string())),
+        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &say_fields(t, &e))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
@@ -118,7 +118,7 @@ pub(super) async fn use_one(
     let back = format!("/customers/{}", ticket.customer_id);
     match s.app.use_ticket(&user.actor, id, UseInput { note: f.note }, Some(&f.key)).await {
         Ok(_) => Ok(Redirect::to(&format!("{back}?tickets=1#tickets")).into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &e.to_string())),
+        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &say_fields(t, &e))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
@@ -139,7 +139,7 @@ pub(super) async fn refund(
     let back = format!("/customers/{}", ticket.customer_id);
     match s.app.refund_ticket(&user.actor, id, RefundTicketInput { reason: f.reason }).await {
         Ok(_) => Ok(Redirect::to(&format!("{back}?tickets=1#tickets")).into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &e.to_string())),
+        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &say_fields(t, &e))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
@@ -275,7 +275,7 @@ async fn save_plan(s: AppState, t: crate::i18n::Tr, user: WebUser, id: Option<i6
     };
     match s.app.save_ticket_plan(&user.actor, id, input).await {
         Ok(_) => Ok(Redirect::to("/tickets").into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error("/tickets", &e.to_string())),
+        Err(AppError::Validation(e)) => Ok(back_with_error("/tickets", &say_fields(t, &e))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }

@@ -101,7 +101,11 @@ async fn points_are_adjusted_configured_and_reported_from_the_web_pages() {
         bad[1] = ("earn_per_yen", "0");
         let (status, _, html) = owner.post("/settings/points", &bad).await;
         assert_eq!(status, 200);
-        assert!(html.contains("id=\"form-error\"") && html.contains("earn.per_yen"), "[{b}] the bad field is named");
+        assert!(
+            html.contains("id=\"form-error\"")
+                && html.contains("ポイントを付ける金額 (円ごと): 1〜1000000円で指定してください"),
+            "[{b}] the bad field is named in words: {html}"
+        );
         let (status, location, _) = owner.post("/settings/points", &save).await;
         assert_eq!((status, location.as_str()), (303, "/settings/points?saved=1"), "[{b}]");
         let p = t.app.points_programme().await.unwrap();
@@ -120,7 +124,10 @@ async fn points_are_adjusted_configured_and_reported_from_the_web_pages() {
         clash.retain(|(k, _)| *k != "tier_threshold_1");
         clash.push(("tier_threshold_1", "0"));
         let (_, _, html) = owner.post("/settings/points", &clash).await;
-        assert!(html.contains("ranks.tiers[1].threshold"), "[{b}] a tier below the one before is named");
+        assert!(
+            html.contains("ランク2の条件: 前のランクより大きい値にしてください"),
+            "[{b}] a tier below the one before is named: {html}"
+        );
         let (_, html) = owner.page("/settings/points").await;
         assert!(html.contains("value=\"年末感謝祭\""), "[{b}] the saved campaign is listed");
 
@@ -187,7 +194,8 @@ async fn tickets_are_sold_used_and_refunded_from_the_web_pages() {
         let (_, location, _) = owner
             .post("/tickets/plans", &[("visits", "0"), ("price", "1"), ("valid_months", "0"), ("name", "x")])
             .await;
-        assert!(location.contains("error=") && location.contains("visits"), "[{b}] {location}");
+        // 回数: 1〜1000回で指定してください — the field named in words, not as `visits`.
+        assert!(location.contains("error=%E5%9B%9E%E6%95%B0%3A%201%E3%80%9C1000"), "[{b}] {location}");
         let (status, location, _) = owner.post("/tickets/plans", &plan).await;
         assert_eq!((status, location.as_str()), (303, "/tickets"), "[{b}]");
 
@@ -307,7 +315,8 @@ async fn perks_are_defined_and_shown_on_the_customer_page() {
         assert!(html.contains("id=\"perk-new\"") && html.contains("<option value=\"2\">ゴールド</option>"), "[{b}]");
         let (_, location, _) =
             owner.post("/perks", &[("name", "先行予約"), ("kind", "priority_booking"), ("active", "1")]).await;
-        assert!(location.contains("error=") && location.contains("gate"), "[{b}] a gate is required: {location}");
+        // 対象: … — the field named in words, not as `gate`.
+        assert!(location.contains("error=%E5%AF%BE%E8%B1%A1%3A%20"), "[{b}] a gate is required: {location}");
         let perk = [
             ("name", "先行予約"),
             ("kind", "priority_booking"),

@@ -312,8 +312,9 @@ impl Form {
 
     /// Puts the errors a save answered next to their fields (`steps[2].time` → step 3's
     /// time); what names no field of the form goes to the top.
-    pub(super) fn place_errors(&mut self, errors: &joren_core::FieldErrors) {
+    pub(super) fn place_errors(&mut self, errors: &joren_core::FieldErrors, lang: crate::i18n::Lang) {
         for e in &errors.0 {
+            let message = || crate::i18n::errors::field_error(e, lang);
             let placed = match e.field.strip_prefix("steps[").and_then(|r| r.split_once("].")) {
                 Some((i, field)) => match i.parse::<usize>().ok().and_then(|i| self.steps.get_mut(i)) {
                     Some(s) => {
@@ -323,7 +324,7 @@ impl Form {
                             "add" => "tag_add",
                             f => f,
                         };
-                        s.errors.entry(field.to_string()).or_insert_with(|| e.message.clone());
+                        s.errors.entry(field.to_string()).or_insert_with(message);
                         true
                     }
                     None => false,
@@ -340,7 +341,7 @@ impl Form {
                     };
                     match field {
                         Some(f) => {
-                            self.top.errors.entry(f.into()).or_insert_with(|| e.message.clone());
+                            self.top.errors.entry(f.into()).or_insert_with(message);
                             true
                         }
                         None => false,
@@ -348,7 +349,7 @@ impl Form {
                 }
             };
             if !placed {
-                self.general.push(e.message.clone());
+                self.general.push(message());
             }
         }
     }

@@ -281,7 +281,7 @@ async fn submit(s: AppState, t: Tr, user: WebUser, id: Option<i64>, pairs: Vec<(
                 };
                 match saved {
                     Ok(sc) => return Ok(Redirect::to(&format!("/scenarios/{}?flash=saved", sc.id)).into_response()),
-                    Err(AppError::Validation(e)) => f.place_errors(&e),
+                    Err(AppError::Validation(e)) => f.place_errors(&e, t.0),
                     Err(e) => return Err(UiError::from_app(t, e)),
                 }
             }
@@ -321,7 +321,9 @@ async fn submit(s: AppState, t: Tr, user: WebUser, id: Option<i64>, pairs: Vec<(
                         Ok(p) => step.preview = Some(MailPreview { subject: p.subject, html: p.html }),
                         Err(AppError::Validation(e)) => {
                             for fe in e.0 {
-                                step.errors.entry(fe.field.clone()).or_insert(fe.message);
+                                step.errors
+                                    .entry(fe.field.clone())
+                                    .or_insert_with(|| crate::i18n::errors::field_error(&fe, t.0));
                             }
                         }
                         Err(AppError::NotFound(_)) => {
