@@ -5,453 +5,227 @@
 
 use std::fmt;
 
-/// Why an input was refused. Each code is worded in Japanese and English by the web layer; the
-/// values it names travel beside it as [`FieldError::args`] (the order is given on each code).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Code {
-    // --- generic rules ---
-    /// Empty where a value is needed.
-    Required,
-    /// Nothing chosen where a choice is needed.
-    Choose,
-    /// Longer than allowed: `[max, now]` characters.
-    TooLong,
-    /// A length outside `[min, max]` characters.
-    LengthRange,
-    /// More items than allowed: `[max]`.
-    TooMany,
-    /// A number outside `[min, max]`.
-    Range,
-    /// A number of days outside `[min, max]`.
-    RangeDays,
-    /// A number of months outside `[min, max]`.
-    RangeMonths,
-    /// A percentage outside `[min, max]`.
-    RangePercent,
-    /// An amount of yen outside `[min, max]`.
-    RangeYen,
-    /// A count of times (visits, reviews) outside `[min, max]`.
-    RangeTimes,
-    /// A number of minutes outside `[min, max]`.
-    RangeMinutes,
-    /// A value not among those allowed: `[value, allowed]`.
-    NotOneOf,
-    /// Control characters such as NUL.
-    ControlChars,
-    // --- formats: `[input]` ---
-    BadEmail,
-    BadPhone,
-    NoSuchPhoneNumber,
-    BadPostalCode,
-    BadPrefecture,
-    BadDate,
-    BadDateTime,
-    /// Not `HH:MM`.
-    BadTime,
-    BadWeekday,
-    /// Not katakana: `[the character]`.
-    BadKana,
-    /// An amount that cannot be read: `[input]`.
-    BadAmount,
-    /// An amount with more decimals than its currency has: `[input]`.
-    AmountDecimals,
-    BadCurrency,
-    BadNumber,
-    /// Not yes/no: `[input]`.
-    BadYesNo,
-    /// JSON that cannot be read: `[detail]`.
-    BadJson,
-    /// A segment filter that cannot be used: `[detail]` (English, for developers).
-    BadFilter,
-    // --- dates ---
-    /// Before the earliest date accepted: `[earliest]`.
-    DateTooEarly,
-    DateInFuture,
-    DateInPast,
-    StartAfterEnd,
-    /// A month and day that is no date: `[month, day]`.
-    NoSuchDay,
-    // --- things that do not exist ---
-    NoSuchCustomer,
-    /// `[id]`
-    NoSuchUser,
-    /// `[id]`
-    UserDisabled,
-    /// `[name or level]`
-    NoSuchRank,
-    /// `[id]`
-    NoSuchPlan,
-    /// A saved segment: `[id]`.
-    NoSuchSegment,
-    /// An RFM segment code: `[code]`.
-    NoSuchRfmSegment,
-    NoSuchScenario,
-    NotThisCustomersOrder,
-    /// The customer was merged into another: `[survivor id]`.
-    CustomerMerged,
-    // --- customers ---
-    NeedNameOrContact,
-    NeedCompanyName,
-    NeedSystemAndId,
-    /// An external id already on another customer: `[system, id, customer]`.
-    ExternalIdTaken,
-    MergeIntoItself,
-    AlreadyMerged,
-    // --- orders ---
-    NeedItems,
-    /// A line's quantity × price above `[max]`.
-    LineAmountTooLarge,
-    DiscountOverTotal,
-    RefundCancelled,
-    /// A refund above what is left: `[remaining]`.
-    RefundOverRemaining,
-    // --- points, ranks, programme ---
-    RanksDisabled,
-    FirstTierZero,
-    TierNameTaken,
-    TierNotIncreasing,
-    NeedTiers,
-    NeedReason,
-    NeedPerkGate,
-    /// A reservation or redemption already cancelled: `[id]`.
-    AlreadyCancelled,
-    /// Not enough points: `[balance]`.
-    NotEnoughPoints,
-    // --- scenarios, templates, tasks ---
-    /// `[detail]`
-    TemplateSyntax,
-    /// `[names]`
-    TemplateUnknownVariables,
-    /// `[detail]`
-    TemplateRender,
-    /// `[detail]`
-    BadScenario,
-    BadSkip,
-    NeedSteps,
-    ScenarioNotActive,
-    /// Subject or body, one at least.
-    NeedSubjectOrBody,
-    TaskFinished,
-    // --- users ---
-    BadUsername,
-    /// `[name]`
-    UsernameTaken,
-    /// `[min]`
-    PasswordTooShort,
-    /// `[max]`
-    PasswordTooLong,
-    PasswordHasUsername,
-    PasswordCommon,
-    ReadOnlyUser,
-    OwnerOnly,
-    NotYourUpload,
-    // --- import ---
-    NoHeaderRow,
-    PresetOrdersOnly,
-    /// `[detail]`
-    BadMapping,
-    NeedOrderDateColumn,
-    NeedPriceColumn,
-    /// `[columns, header columns]`
-    ColumnCount,
-    /// `[column, bytes, max]`
-    CellTooLarge,
-    /// `[line]`
-    UnclosedQuote,
-    /// A UTF-8 line in a Shift_JIS file: `[line]`.
-    Utf8InShiftJis,
-    /// A Shift_JIS line in a UTF-8 file: `[line]`.
-    ShiftJisInUtf8,
-    /// Bytes that are no text: `[line]`.
-    Undecodable,
-    /// An amount `[amount]` that its quantity `[quantity]` does not divide.
-    NotDivisible,
-    /// `[detail]`
-    BadCsv,
-    /// The same customer as line `[line]` of the same file.
-    SameAsLine,
-    /// Another line of the same order, `[line]`, was refused.
-    OrderLineRefused,
-    // --- concurrency and retries ---
-    /// Someone else changed it meanwhile: try again.
-    ChangedMeanwhile,
-    Busy,
-    /// An `Idempotency-Key` already used for another request.
-    KeyReused,
-    /// A job that is not dead: `[id, state]`.
-    JobNotDead,
-    /// A name another record already has: `[name]`.
-    NameTaken,
-    NotThisCustomersContact,
-    /// An order in `[status]` cannot be cancelled (refund it).
-    OrderNotCancellable,
-    /// A redemption `[id]` already confirmed.
-    RedemptionConfirmed,
-    /// A plan no longer offered: `[name]`.
-    PlanClosed,
-    /// Already a member of `[plan name]`.
-    AlreadyMember,
-    /// A membership in `[status]` cannot take `[change]`.
-    MembershipStateRefused,
-    TicketRefunded,
-    TicketUsedUp,
-    /// Past its last day `[date]`.
-    TicketExpired,
-    /// An order with this `[external id]` exists with other contents.
-    ExternalOrderDiffers,
-    /// A count that must be 1 or more: `[value]`.
-    NotPositive,
-    /// Anything else, worded by its `[detail]` (internal, English).
-    Other,
+/// Declares [`Code`] from one list: each variant with the stable name an API client reads,
+/// so the enum, [`Code::as_str`] and [`Code::ALL`] cannot disagree.
+macro_rules! codes {
+    ($( $(#[doc = $doc:literal])* $name:ident => $code:literal, )*) => {
+        /// Why an input was refused. Each code is worded in Japanese and English by the web layer; the
+        /// values it names travel beside it as [`FieldError::args`] (the order is given on each code).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Code {
+            $( $(#[doc = $doc])* $name, )*
+        }
+
+        impl Code {
+            /// Every code (for tests that check each one is worded and named).
+            pub const ALL: &[Code] = &[$(Code::$name,)*];
+
+            /// The stable code an API client reads (`snake_case`).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$name => $code,)*
+                }
+            }
+        }
+    };
 }
 
-impl Code {
-    /// Every code (for tests that check each one is worded and named).
-    pub const ALL: &[Code] = {
-        use Code::*;
-        &[
-            Required,
-            Choose,
-            TooLong,
-            LengthRange,
-            TooMany,
-            Range,
-            RangeDays,
-            RangeMonths,
-            RangePercent,
-            RangeYen,
-            RangeTimes,
-            RangeMinutes,
-            NotOneOf,
-            ControlChars,
-            BadEmail,
-            BadPhone,
-            NoSuchPhoneNumber,
-            BadPostalCode,
-            BadPrefecture,
-            BadDate,
-            BadDateTime,
-            BadTime,
-            BadWeekday,
-            BadKana,
-            BadAmount,
-            AmountDecimals,
-            BadCurrency,
-            BadNumber,
-            BadYesNo,
-            BadJson,
-            BadFilter,
-            DateTooEarly,
-            DateInFuture,
-            DateInPast,
-            StartAfterEnd,
-            NoSuchDay,
-            NoSuchCustomer,
-            NoSuchUser,
-            UserDisabled,
-            NoSuchRank,
-            NoSuchPlan,
-            NoSuchSegment,
-            NoSuchRfmSegment,
-            NoSuchScenario,
-            NotThisCustomersOrder,
-            CustomerMerged,
-            NeedNameOrContact,
-            NeedCompanyName,
-            NeedSystemAndId,
-            ExternalIdTaken,
-            MergeIntoItself,
-            AlreadyMerged,
-            NeedItems,
-            LineAmountTooLarge,
-            DiscountOverTotal,
-            RefundCancelled,
-            RefundOverRemaining,
-            RanksDisabled,
-            FirstTierZero,
-            TierNameTaken,
-            TierNotIncreasing,
-            NeedTiers,
-            NeedReason,
-            NeedPerkGate,
-            AlreadyCancelled,
-            NotEnoughPoints,
-            TemplateSyntax,
-            TemplateUnknownVariables,
-            TemplateRender,
-            BadScenario,
-            BadSkip,
-            NeedSteps,
-            ScenarioNotActive,
-            NeedSubjectOrBody,
-            TaskFinished,
-            BadUsername,
-            UsernameTaken,
-            PasswordTooShort,
-            PasswordTooLong,
-            PasswordHasUsername,
-            PasswordCommon,
-            ReadOnlyUser,
-            OwnerOnly,
-            NotYourUpload,
-            NoHeaderRow,
-            PresetOrdersOnly,
-            BadMapping,
-            NeedOrderDateColumn,
-            NeedPriceColumn,
-            ColumnCount,
-            CellTooLarge,
-            UnclosedQuote,
-            Utf8InShiftJis,
-            ShiftJisInUtf8,
-            Undecodable,
-            NotDivisible,
-            BadCsv,
-            SameAsLine,
-            OrderLineRefused,
-            ChangedMeanwhile,
-            Busy,
-            KeyReused,
-            JobNotDead,
-            NameTaken,
-            NotThisCustomersContact,
-            OrderNotCancellable,
-            RedemptionConfirmed,
-            PlanClosed,
-            AlreadyMember,
-            MembershipStateRefused,
-            TicketRefunded,
-            TicketUsedUp,
-            TicketExpired,
-            ExternalOrderDiffers,
-            NotPositive,
-            Other,
-        ]
-    };
-
-    /// The stable code an API client reads (`snake_case`).
-    pub fn as_str(self) -> &'static str {
-        use Code::*;
-        match self {
-            Required => "required",
-            Choose => "choose",
-            TooLong => "too_long",
-            LengthRange => "length_range",
-            TooMany => "too_many",
-            Range => "range",
-            RangeDays => "range_days",
-            RangeMonths => "range_months",
-            RangePercent => "range_percent",
-            RangeYen => "range_yen",
-            RangeTimes => "range_times",
-            RangeMinutes => "range_minutes",
-            NotOneOf => "not_one_of",
-            ControlChars => "control_chars",
-            BadEmail => "bad_email",
-            BadPhone => "bad_phone",
-            NoSuchPhoneNumber => "no_such_phone_number",
-            BadPostalCode => "bad_postal_code",
-            BadPrefecture => "bad_prefecture",
-            BadDate => "bad_date",
-            BadDateTime => "bad_date_time",
-            BadTime => "bad_time",
-            BadWeekday => "bad_weekday",
-            BadKana => "bad_kana",
-            BadAmount => "bad_amount",
-            AmountDecimals => "amount_decimals",
-            BadCurrency => "bad_currency",
-            BadNumber => "bad_number",
-            BadYesNo => "bad_yes_no",
-            BadJson => "bad_json",
-            BadFilter => "bad_filter",
-            DateTooEarly => "date_too_early",
-            DateInFuture => "date_in_future",
-            DateInPast => "date_in_past",
-            StartAfterEnd => "start_after_end",
-            NoSuchDay => "no_such_day",
-            NoSuchCustomer => "no_such_customer",
-            NoSuchUser => "no_such_user",
-            UserDisabled => "user_disabled",
-            NoSuchRank => "no_such_rank",
-            NoSuchPlan => "no_such_plan",
-            NoSuchSegment => "no_such_segment",
-            NoSuchRfmSegment => "no_such_rfm_segment",
-            NoSuchScenario => "no_such_scenario",
-            NotThisCustomersOrder => "not_this_customers_order",
-            CustomerMerged => "customer_merged",
-            NeedNameOrContact => "need_name_or_contact",
-            NeedCompanyName => "need_company_name",
-            NeedSystemAndId => "need_system_and_id",
-            ExternalIdTaken => "external_id_taken",
-            MergeIntoItself => "merge_into_itself",
-            AlreadyMerged => "already_merged",
-            NeedItems => "need_items",
-            LineAmountTooLarge => "line_amount_too_large",
-            DiscountOverTotal => "discount_over_total",
-            RefundCancelled => "refund_cancelled",
-            RefundOverRemaining => "refund_over_remaining",
-            RanksDisabled => "ranks_disabled",
-            FirstTierZero => "first_tier_zero",
-            TierNameTaken => "tier_name_taken",
-            TierNotIncreasing => "tier_not_increasing",
-            NeedTiers => "need_tiers",
-            NeedReason => "need_reason",
-            NeedPerkGate => "need_perk_gate",
-            AlreadyCancelled => "already_cancelled",
-            NotEnoughPoints => "not_enough_points",
-            TemplateSyntax => "template_syntax",
-            TemplateUnknownVariables => "template_unknown_variables",
-            TemplateRender => "template_render",
-            BadScenario => "bad_scenario",
-            BadSkip => "bad_skip",
-            NeedSteps => "need_steps",
-            ScenarioNotActive => "scenario_not_active",
-            NeedSubjectOrBody => "need_subject_or_body",
-            TaskFinished => "task_finished",
-            BadUsername => "bad_username",
-            UsernameTaken => "username_taken",
-            PasswordTooShort => "password_too_short",
-            PasswordTooLong => "password_too_long",
-            PasswordHasUsername => "password_has_username",
-            PasswordCommon => "password_common",
-            ReadOnlyUser => "read_only_user",
-            OwnerOnly => "owner_only",
-            NotYourUpload => "not_your_upload",
-            NoHeaderRow => "no_header_row",
-            PresetOrdersOnly => "preset_orders_only",
-            BadMapping => "bad_mapping",
-            NeedOrderDateColumn => "need_order_date_column",
-            NeedPriceColumn => "need_price_column",
-            ColumnCount => "column_count",
-            CellTooLarge => "cell_too_large",
-            UnclosedQuote => "unclosed_quote",
-            Utf8InShiftJis => "utf8_in_shift_jis",
-            ShiftJisInUtf8 => "shift_jis_in_utf8",
-            Undecodable => "undecodable",
-            NotDivisible => "not_divisible",
-            BadCsv => "bad_csv",
-            SameAsLine => "same_as_line",
-            OrderLineRefused => "order_line_refused",
-            ChangedMeanwhile => "changed_meanwhile",
-            Busy => "busy",
-            KeyReused => "key_reused",
-            JobNotDead => "job_not_dead",
-            NameTaken => "name_taken",
-            NotThisCustomersContact => "not_this_customers_contact",
-            OrderNotCancellable => "order_not_cancellable",
-            RedemptionConfirmed => "redemption_confirmed",
-            PlanClosed => "plan_closed",
-            AlreadyMember => "already_member",
-            MembershipStateRefused => "membership_state_refused",
-            TicketRefunded => "ticket_refunded",
-            TicketUsedUp => "ticket_used_up",
-            TicketExpired => "ticket_expired",
-            ExternalOrderDiffers => "external_order_differs",
-            NotPositive => "not_positive",
-            Other => "other",
-        }
-    }
+codes! {
+    // --- generic rules ---
+    /// Empty where a value is needed.
+    Required => "required",
+    /// Nothing chosen where a choice is needed.
+    Choose => "choose",
+    /// Longer than allowed: `[max, now]` characters.
+    TooLong => "too_long",
+    /// A length outside `[min, max]` characters.
+    LengthRange => "length_range",
+    /// More items than allowed: `[max]`.
+    TooMany => "too_many",
+    /// A number outside `[min, max]`.
+    Range => "range",
+    /// A number of days outside `[min, max]`.
+    RangeDays => "range_days",
+    /// A number of months outside `[min, max]`.
+    RangeMonths => "range_months",
+    /// A percentage outside `[min, max]`.
+    RangePercent => "range_percent",
+    /// An amount of yen outside `[min, max]`.
+    RangeYen => "range_yen",
+    /// A count of times (visits, reviews) outside `[min, max]`.
+    RangeTimes => "range_times",
+    /// A number of minutes outside `[min, max]`.
+    RangeMinutes => "range_minutes",
+    /// A value not among those allowed: `[value, allowed]`.
+    NotOneOf => "not_one_of",
+    /// Control characters such as NUL.
+    ControlChars => "control_chars",
+    // --- formats: `[input]` ---
+    BadEmail => "bad_email",
+    BadPhone => "bad_phone",
+    NoSuchPhoneNumber => "no_such_phone_number",
+    BadPostalCode => "bad_postal_code",
+    BadPrefecture => "bad_prefecture",
+    BadDate => "bad_date",
+    BadDateTime => "bad_date_time",
+    /// Not `HH:MM`.
+    BadTime => "bad_time",
+    BadWeekday => "bad_weekday",
+    /// Not katakana: `[the character]`.
+    BadKana => "bad_kana",
+    /// An amount that cannot be read: `[input]`.
+    BadAmount => "bad_amount",
+    /// An amount with more decimals than its currency has: `[input]`.
+    AmountDecimals => "amount_decimals",
+    BadCurrency => "bad_currency",
+    BadNumber => "bad_number",
+    /// Not yes/no: `[input]`.
+    BadYesNo => "bad_yes_no",
+    /// JSON that cannot be read: `[detail]`.
+    BadJson => "bad_json",
+    /// A segment filter that cannot be used: `[detail]` (English, for developers).
+    BadFilter => "bad_filter",
+    // --- dates ---
+    /// Before the earliest date accepted: `[earliest]`.
+    DateTooEarly => "date_too_early",
+    DateInFuture => "date_in_future",
+    DateInPast => "date_in_past",
+    StartAfterEnd => "start_after_end",
+    /// A month and day that is no date: `[month, day]`.
+    NoSuchDay => "no_such_day",
+    // --- things that do not exist ---
+    NoSuchCustomer => "no_such_customer",
+    /// `[id]`
+    NoSuchUser => "no_such_user",
+    /// `[id]`
+    UserDisabled => "user_disabled",
+    /// `[name or level]`
+    NoSuchRank => "no_such_rank",
+    /// `[id]`
+    NoSuchPlan => "no_such_plan",
+    /// A saved segment: `[id]`.
+    NoSuchSegment => "no_such_segment",
+    /// An RFM segment code: `[code]`.
+    NoSuchRfmSegment => "no_such_rfm_segment",
+    NoSuchScenario => "no_such_scenario",
+    NotThisCustomersOrder => "not_this_customers_order",
+    /// The customer was merged into another: `[survivor id]`.
+    CustomerMerged => "customer_merged",
+    // --- customers ---
+    NeedNameOrContact => "need_name_or_contact",
+    NeedCompanyName => "need_company_name",
+    NeedSystemAndId => "need_system_and_id",
+    /// An external id already on another customer: `[system, id, customer]`.
+    ExternalIdTaken => "external_id_taken",
+    MergeIntoItself => "merge_into_itself",
+    AlreadyMerged => "already_merged",
+    // --- orders ---
+    NeedItems => "need_items",
+    /// A line's quantity × price above `[max]`.
+    LineAmountTooLarge => "line_amount_too_large",
+    DiscountOverTotal => "discount_over_total",
+    RefundCancelled => "refund_cancelled",
+    /// A refund above what is left: `[remaining]`.
+    RefundOverRemaining => "refund_over_remaining",
+    // --- points, ranks, programme ---
+    RanksDisabled => "ranks_disabled",
+    FirstTierZero => "first_tier_zero",
+    TierNameTaken => "tier_name_taken",
+    TierNotIncreasing => "tier_not_increasing",
+    NeedTiers => "need_tiers",
+    NeedReason => "need_reason",
+    NeedPerkGate => "need_perk_gate",
+    /// A reservation or redemption already cancelled: `[id]`.
+    AlreadyCancelled => "already_cancelled",
+    /// Not enough points: `[balance]`.
+    NotEnoughPoints => "not_enough_points",
+    // --- scenarios, templates, tasks ---
+    /// `[detail]`
+    TemplateSyntax => "template_syntax",
+    /// `[names]`
+    TemplateUnknownVariables => "template_unknown_variables",
+    /// `[detail]`
+    TemplateRender => "template_render",
+    /// `[detail]`
+    BadScenario => "bad_scenario",
+    BadSkip => "bad_skip",
+    NeedSteps => "need_steps",
+    ScenarioNotActive => "scenario_not_active",
+    /// Subject or body, one at least.
+    NeedSubjectOrBody => "need_subject_or_body",
+    TaskFinished => "task_finished",
+    // --- users ---
+    BadUsername => "bad_username",
+    /// `[name]`
+    UsernameTaken => "username_taken",
+    /// `[min]`
+    PasswordTooShort => "password_too_short",
+    /// `[max]`
+    PasswordTooLong => "password_too_long",
+    PasswordHasUsername => "password_has_username",
+    PasswordCommon => "password_common",
+    ReadOnlyUser => "read_only_user",
+    OwnerOnly => "owner_only",
+    NotYourUpload => "not_your_upload",
+    // --- import ---
+    NoHeaderRow => "no_header_row",
+    PresetOrdersOnly => "preset_orders_only",
+    /// `[detail]`
+    BadMapping => "bad_mapping",
+    NeedOrderDateColumn => "need_order_date_column",
+    NeedPriceColumn => "need_price_column",
+    /// `[columns, header columns]`
+    ColumnCount => "column_count",
+    /// `[column, bytes, max]`
+    CellTooLarge => "cell_too_large",
+    /// `[line]`
+    UnclosedQuote => "unclosed_quote",
+    /// A UTF-8 line in a Shift_JIS file: `[line]`.
+    Utf8InShiftJis => "utf8_in_shift_jis",
+    /// A Shift_JIS line in a UTF-8 file: `[line]`.
+    ShiftJisInUtf8 => "shift_jis_in_utf8",
+    /// Bytes that are no text: `[line]`.
+    Undecodable => "undecodable",
+    /// An amount `[amount]` that its quantity `[quantity]` does not divide.
+    NotDivisible => "not_divisible",
+    /// `[detail]`
+    BadCsv => "bad_csv",
+    /// The same customer as line `[line]` of the same file.
+    SameAsLine => "same_as_line",
+    /// Another line of the same order, `[line]`, was refused.
+    OrderLineRefused => "order_line_refused",
+    // --- concurrency and retries ---
+    /// Someone else changed it meanwhile: try again.
+    ChangedMeanwhile => "changed_meanwhile",
+    Busy => "busy",
+    /// An `Idempotency-Key` already used for another request.
+    KeyReused => "key_reused",
+    /// A job that is not dead: `[id, state]`.
+    JobNotDead => "job_not_dead",
+    /// A name another record already has: `[name]`.
+    NameTaken => "name_taken",
+    NotThisCustomersContact => "not_this_customers_contact",
+    /// An order in `[status]` cannot be cancelled (refund it).
+    OrderNotCancellable => "order_not_cancellable",
+    /// A redemption `[id]` already confirmed.
+    RedemptionConfirmed => "redemption_confirmed",
+    /// A plan no longer offered: `[name]`.
+    PlanClosed => "plan_closed",
+    /// Already a member of `[plan name]`.
+    AlreadyMember => "already_member",
+    /// A membership in `[status]` cannot take `[change]`.
+    MembershipStateRefused => "membership_state_refused",
+    TicketRefunded => "ticket_refunded",
+    TicketUsedUp => "ticket_used_up",
+    /// Past its last day `[date]`.
+    TicketExpired => "ticket_expired",
+    /// An order with this `[external id]` exists with other contents.
+    ExternalOrderDiffers => "external_order_differs",
+    /// A count that must be 1 or more: `[value]`.
+    NotPositive => "not_positive",
+    /// Anything else, worded by its `[detail]` (internal, English).
+    Other => "other",
 }
 
 /// A refusal that is not about one field: its code and the values its wording names.
@@ -609,9 +383,5 @@ mod tests {
             assert!(seen.insert(c.as_str()), "{c:?} twice");
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str(), "{c:?}");
         }
-        // A code missing from ALL would still have its as_str arm; count the arms' names.
-        let source = include_str!("error.rs");
-        let arms = source.lines().filter(|l| l.trim_start().ends_with("\",") && l.contains(" => \"")).count();
-        assert_eq!(arms, Code::ALL.len(), "every code has an as_str arm and is in ALL");
     }
 }

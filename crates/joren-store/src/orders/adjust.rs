@@ -25,7 +25,7 @@ impl Store {
             if order.status != OrderStatus::Completed {
                 return Err(StoreError::Invalid(
                     joren_core::FieldError::new("status", joren_core::Code::OrderNotCancellable)
-                        .arg(format!("@order.{}", order.status.as_str())),
+                        .arg(format!("@order.status.{}", order.status.as_str())),
                 ));
             }
             ("cancel", order.total, OrderStatus::Cancelled)

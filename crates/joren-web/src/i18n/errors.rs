@@ -325,6 +325,10 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("form.survey_bonus", "アンケート回答ポイント", "Survey points"),
     ("form.reservation_minutes", "利用予約の保持 (分)", "Reservation hold (minutes)"),
     ("form.to", "宛先", "To"),
+    ("order.status.completed", "完了", "completed"),
+    ("order.status.cancelled", "キャンセル済み", "cancelled"),
+    ("order.status.refunded", "返金済み", "refunded"),
+    ("order.status.partially_refunded", "一部返金済み", "partly refunded"),
     ("form.start", "開始日", "Start"),
     ("form.end", "終了日", "End"),
     ("form.ranks.tiers[].name", "ランク{n}の名前", "Rank {n}'s name"),
@@ -384,6 +388,8 @@ mod tests {
             .arg("@memberships.pause");
         assert_eq!(field_error(&e, Lang::Ja), "休止中の会員には「休止」できません");
         assert_eq!(field_error(&e, Lang::En), "A membership that is Paused cannot take \"Pause\"");
+        let e = FieldError::new("status", Code::OrderNotCancellable).arg("@order.status.partially_refunded");
+        assert_eq!(field_error(&e, Lang::Ja), "一部返金済みの注文はキャンセルできません (返金を使ってください)");
     }
 
     #[test]
