@@ -48,8 +48,11 @@ pub struct AppConfig {
     pub order_dates: joren_core::order::DateBounds,
     /// Where the use cases read the time (the system clock; tests set and move a manual one).
     pub clock: clock::Clock,
-    /// Sender, transport (SMTP or test mode), quiet hours and caps of mail.
+    /// Sender, transport (SMTP or test mode), quiet hours and caps of mail, as started; the
+    /// owner's settings saved on the page replace them (see [`App::mail`]).
     pub mail: mail::MailConfig,
+    /// Mail never leaves the machine, whatever is saved (the demo shop's made-up customers).
+    pub mail_test_only: bool,
 }
 
 impl Default for AppConfig {
@@ -61,6 +64,7 @@ impl Default for AppConfig {
             order_dates: Default::default(),
             clock: clock::Clock::system(),
             mail: Default::default(),
+            mail_test_only: false,
         }
     }
 }
@@ -74,8 +78,11 @@ pub struct App {
     order_log_cache: metrics::OrderLogCache,
     /// The bounded pool password hashing runs on.
     password_work: std::sync::Arc<auth::PasswordWork>,
-    /// The SMTP connection pool, made on the first send.
-    mailer: std::sync::Arc<tokio::sync::OnceCell<mail::Mailer>>,
+    /// The SMTP connection pool for the transport in force (made again when it changes).
+    mailer: std::sync::Arc<std::sync::Mutex<Option<mail::PooledMailer>>>,
+    /// The mail settings in force: the saved ones over the start-up flags, read again at the
+    /// start of each delivery and engine pass.
+    mail_now: std::sync::Arc<std::sync::RwLock<std::sync::Arc<mail::MailConfig>>>,
     /// The unsubscribe links' signing key, read once.
     unsubscribe_secret: std::sync::Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
@@ -178,14 +185,18 @@ impl App {
     pub async fn open(url: &str, config: AppConfig) -> Result<Self> {
         let store = Store::connect(url).await?;
         store.migrate().await?;
-        Ok(Self {
+        let mail_now = std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(config.mail.clone())));
+        let app = Self {
             store,
             config,
             order_log_cache: Default::default(),
             password_work: Default::default(),
             mailer: Default::default(),
+            mail_now,
             unsubscribe_secret: Default::default(),
-        })
+        };
+        app.reload_mail().await?;
+        Ok(app)
     }
 
     /// Now, by the app's clock.

@@ -50,6 +50,15 @@ impl MailArgs {
 pub enum MailCommand {
     /// Send a test mail to ADDRESS now (checks the SMTP settings).
     Test { address: String },
+    /// The mail settings in force and where they come from (saved on the settings page, or
+    /// these flags); never the password.
+    Settings,
+    /// Save mail settings over the flags, as the settings page does (a JSON file with the
+    /// page's fields: mode, host, port, security, username, password, from_address,
+    /// shop_name, postal_address, quiet_from, quiet_until, max_per_day, max_per_week).
+    SetSettings { file: std::path::PathBuf },
+    /// Forget the saved mail settings: these flags are in force again.
+    ResetSettings,
 }
 
 #[derive(Subcommand)]
@@ -101,13 +110,32 @@ pub async fn mail(app: App, c: MailCommand, actor: &Actor) -> Result<()> {
     match c {
         MailCommand::Test { address } => {
             let id = app.send_test_mail(actor, &address).await?;
-            if app.config.mail.test_mode() {
+            if app.mail().test_mode() {
                 eprintln!("test mode: nothing was sent (set --smtp-url / JOREN_SMTP_URL to send)");
             }
             println!("{}", serde_json::json!({"to": address, "message_id": id}));
             Ok(())
         }
+        MailCommand::Settings => print_mail_settings(&app, actor).await,
+        MailCommand::SetSettings { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let v: serde_json::Value =
+                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+            let input = joren_app::mail::MailSettingsInput::from_json(v)?;
+            app.set_mail_settings(actor, &input).await?;
+            print_mail_settings(&app, actor).await
+        }
+        MailCommand::ResetSettings => {
+            app.reset_mail_settings(actor).await?;
+            print_mail_settings(&app, actor).await
+        }
     }
+}
+
+async fn print_mail_settings(app: &App, actor: &Actor) -> Result<()> {
+    let (m, source, has_password) = app.mail_settings(actor).await?;
+    println!("{}", m.view(source, has_password));
+    Ok(())
 }
 
 pub async fn scenarios(app: App, c: ScenariosCommand, actor: &Actor) -> Result<()> {

@@ -155,7 +155,15 @@ fn config(g: &Global, secure_cookies: bool) -> Result<AppConfig> {
     let time_zone = g.time_zone.parse().map_err(|_| anyhow::anyhow!("unknown time zone {}", g.time_zone))?;
     let order_dates = joren_core::order::DateBounds { earliest: g.earliest_order_date, ..Default::default() };
     let mail = g.mail.config()?;
-    Ok(AppConfig { time_zone, secure_cookies, background_jobs: true, order_dates, clock: Default::default(), mail })
+    Ok(AppConfig {
+        time_zone,
+        secure_cookies,
+        background_jobs: true,
+        order_dates,
+        clock: Default::default(),
+        mail,
+        mail_test_only: false,
+    })
 }
 
 async fn open(url: &str, config: AppConfig) -> Result<App> {
@@ -347,6 +355,7 @@ async fn demo(g: &Global, a: DemoArgs) -> Result<()> {
     // The demo shop's customers are made up: its mail never leaves the machine.
     let mut cfg = config(g, false)?;
     cfg.mail.transport = joren_app::mail::Transport::Test;
+    cfg.mail_test_only = true;
     let app = open(&url, cfg).await?;
     let pb = ProgressBar::new_spinner();
     pb.enable_steady_tick(std::time::Duration::from_millis(120));

@@ -331,3 +331,44 @@ fn scenarios_are_made_from_a_ready_one_and_switched_on_from_the_command_line() {
     let o = joren(&db, &["scenarios", "create", "--name", "空", "--file", def.to_str().unwrap()], None);
     assert!(!o.status.success() && out(&o).contains("ステップ"), "an empty scenario is refused: {}", out(&o));
 }
+
+#[test]
+fn mail_settings_are_saved_shown_and_reset_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db", dir.path().display());
+    assert!(joren(&db, &["migrate"], None).status.success());
+    let show = |args: &[&str]| -> serde_json::Value {
+        let o = joren(&db, args, None);
+        assert!(o.status.success(), "{}", out(&o));
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)))
+    };
+    let v = show(&["mail", "settings"]);
+    assert_eq!((v["mode"].as_str(), v["source"].as_str()), (Some("test"), Some("flags")), "{v}");
+    let file = dir.path().join("mail.json");
+    std::fs::write(
+        &file,
+        r#"{"mode": "smtp", "host": "mail.example.jp", "port": 587, "security": "starttls",
+        "username": "shop", "password": "s3cret", "from_address": "info@example.jp", "shop_name": "花屋",
+        "postal_address": "〒100-0001 東京都千代田区千代田1-1", "quiet_from": "21:00", "quiet_until": "09:00",
+        "max_per_day": 1, "max_per_week": "３"}"#,
+    )
+    .unwrap();
+    let v = show(&["mail", "set-settings", file.to_str().unwrap()]);
+    assert_eq!(
+        (v["mode"].as_str(), v["source"].as_str(), v["max_per_week"].as_i64()),
+        (Some("smtp"), Some("saved"), Some(3))
+    );
+    assert_eq!(v["has_password"], true, "{v}");
+    assert!(!out(&joren(&db, &["mail", "settings"], None)).contains("s3cret"), "the password is never shown");
+    std::fs::write(&file, r#"{"mode": "smtp", "host": "", "port": 0, "from_address": "x", "shop_name": "花屋"}"#)
+        .unwrap();
+    let o = joren(&db, &["mail", "set-settings", file.to_str().unwrap()], None);
+    assert!(!o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("host: 入力してください / Please fill this in") && out(&o).contains("port:"),
+        "{}",
+        out(&o)
+    );
+    let v = show(&["mail", "reset-settings"]);
+    assert_eq!((v["mode"].as_str(), v["source"].as_str()), (Some("test"), Some("flags")), "{v}");
+}

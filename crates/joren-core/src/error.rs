@@ -61,6 +61,8 @@ codes! {
     NotOneOf => "not_one_of",
     /// Control characters such as NUL.
     ControlChars => "control_chars",
+    /// Not a host name: `[input]`.
+    BadHost => "bad_host",
     // --- formats: `[input]` ---
     BadEmail => "bad_email",
     BadPhone => "bad_phone",

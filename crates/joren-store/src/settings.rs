@@ -23,6 +23,12 @@ impl Store {
         Ok(())
     }
 
+    /// Removes a shop setting (nothing when it is not set).
+    pub async fn delete_setting(&self, key: &str) -> Result<()> {
+        self.execute_write(sqlx::query("DELETE FROM settings WHERE key = $1").bind(key)).await?;
+        Ok(())
+    }
+
     /// The setting `key`, first set to `value` if it has none (two processes racing to set
     /// it agree on the first one written).
     pub async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String> {

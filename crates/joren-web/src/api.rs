@@ -22,6 +22,7 @@ use crate::auth::ApiActor;
 use crate::error::ApiError;
 
 mod jobs;
+mod mail;
 mod memberships;
 mod perks;
 mod points;
@@ -110,6 +111,7 @@ pub fn routes() -> Router<AppState> {
         .route("/export/{kind}", get(export))
         .route("/users", get(list_users).post(create_user))
         .route("/audit", get(audit))
+        .merge(mail::routes())
         .merge(points::routes())
         .merge(ranks::routes())
         .merge(tickets::routes())

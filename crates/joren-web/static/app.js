@@ -23,6 +23,8 @@ function applyWhen(root) {
     var spec = el.getAttribute('data-when').split(':');
     var field = el.form ? el.form.elements[spec[0]] : document.querySelector('[name="' + spec[0] + '"]');
     if (!field) return;
+    // A radio group answers with its checked button.
+    if (field.type === 'radio') field = document.querySelector('[name="' + spec[0] + '"]:checked') || field;
     el.hidden = spec[1].split(',').indexOf(field.value) < 0;
   });
 }

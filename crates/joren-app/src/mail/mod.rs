@@ -22,9 +22,14 @@ use sha2::Sha256;
 
 use crate::{Actor, App, AppError, Result};
 
+mod settings;
 mod smtp;
 
+pub use settings::{MAX_CAP, MailSettingsInput, MailSource, StoredMail};
 pub use smtp::Mailer;
+
+/// The pool in use and the transport it was made for (`Debug` of the [`Transport`]).
+pub(crate) type PooledMailer = (String, std::sync::Arc<Mailer>);
 use smtp::SendError;
 
 /// How the SMTP connection is secured.
@@ -171,7 +176,7 @@ impl App {
     /// The lines every mail ends with: the sender, and for marketing mail the postal address,
     /// the opt-out link and the notice that one can refuse further mail (特定電子メール法).
     pub(crate) fn mail_footer(&self, marketing: bool, unsubscribe_url: &str) -> String {
-        let m = &self.config.mail;
+        let m = self.mail();
         let mut f = format!("\n\n――――――――――\n{}\n", m.shop_name);
         if !m.postal_address.is_empty() {
             f.push_str(&format!("{}\n", m.postal_address));
@@ -259,6 +264,7 @@ impl App {
 
     /// Delivers due messages (one pass). Answers how many were handled.
     pub async fn deliver_messages(&self) -> Result<usize> {
+        self.reload_mail().await?;
         let now = self.now();
         let claimed =
             self.store.claim_messages(now.timestamp_millis(), self.config.mail.lease_ms, DELIVERY_BATCH).await?;
@@ -369,7 +375,8 @@ impl App {
         if c.profile.email.as_deref() != Some(m.recipient.as_str()) {
             return Ok(Some(Delivery::Suppressed { reason: "the address changed".into() }));
         }
-        if let Some(until) = quiet_until(now, &self.config.mail, self.tz()) {
+        let cfg = self.mail();
+        if let Some(until) = quiet_until(now, &cfg, self.tz()) {
             return Ok(Some(Delivery::Deferred { until_ms: until.timestamp_millis(), reason: "quiet hours".into() }));
         }
         let since = now.timestamp_millis() - 7 * DAY_MS;
@@ -377,7 +384,6 @@ impl App {
         week.extend_from_slice(&group.sent_now);
         week.sort_unstable();
         let day: Vec<i64> = week.iter().copied().filter(|t| *t >= now.timestamp_millis() - DAY_MS).collect();
-        let cfg = &self.config.mail;
         let cap = |times: &[i64], max: i64, window: i64| -> Option<i64> {
             (times.len() as i64 >= max && max > 0).then(|| times[times.len() - max as usize] + window + 1)
         };
@@ -387,19 +393,29 @@ impl App {
         Ok(None)
     }
 
-    /// The pooled SMTP transport (connections are kept open and reused between sends).
-    async fn mailer(&self) -> &Mailer {
-        self.mailer.get_or_init(|| async { Mailer::new(&self.config.mail.transport) }).await
+    /// The pooled SMTP transport for `transport` (connections are kept open and reused between
+    /// sends; a changed transport gets a new pool).
+    fn mailer(&self, transport: &Transport) -> std::sync::Arc<Mailer> {
+        let key = format!("{transport:?}");
+        let mut slot = self.mailer.lock().expect("mailer lock");
+        match &*slot {
+            Some((k, m)) if *k == key => m.clone(),
+            _ => {
+                let m = std::sync::Arc::new(Mailer::new(transport));
+                *slot = Some((key, m.clone()));
+                m
+            }
+        }
     }
 
     async fn send(&self, m: &Message) -> Delivery {
-        let cfg = &self.config.mail;
+        let cfg = self.mail();
         let message_id = format!("joren.{}.{}@{}", m.id, m.attempts, domain_of(&cfg.from_address));
-        let mailer = self.mailer().await;
-        if let Mailer::Test = mailer {
+        let mailer = self.mailer(&cfg.transport);
+        if let Mailer::Test = *mailer {
             return Delivery::Sent { message_id: format!("test:{message_id}") };
         }
-        let email = match build_email(m, cfg, &message_id, self.unsubscribe_url_for(m).await) {
+        let email = match build_email(m, &cfg, &message_id, self.unsubscribe_url_for(m).await) {
             Ok(e) => e,
             Err(e) => return Delivery::Failed { error: format!("permanent: {e}") },
         };
@@ -420,6 +436,7 @@ impl App {
     /// Sends a test mail to `to` now, through the configured transport (`joren mail test`).
     pub async fn send_test_mail(&self, actor: &Actor, to: &str) -> Result<String> {
         actor.require_owner()?;
+        self.reload_mail().await?;
         let to = to.trim();
         if !to.contains('@') || to.parse::<Mailbox>().is_err() {
             return Err(joren_core::FieldError::new("to", joren_core::Code::BadEmail).arg(to).into());
@@ -447,7 +464,7 @@ impl App {
             not_before_ms: now,
             attempts: 1,
             last_error: None,
-            test_mode: self.config.mail.test_mode(),
+            test_mode: self.mail().test_mode(),
             message_id: None,
             created_at_ms: now,
             updated_at_ms: now,

@@ -7,6 +7,7 @@ use super::*;
 impl App {
     /// One pass of the engine: acts on new events, moves due runs on, delivers due messages.
     pub async fn automate_once(&self) -> Result<AutomationPass> {
+        self.reload_mail().await?;
         let (events, enrolled) = self.dispatch_events().await?;
         let steps = self.advance_due_runs().await?;
         let messages = self.deliver_messages().await?;
@@ -325,7 +326,7 @@ impl App {
                                 body_html: template::text_to_html(&text),
                                 body_text: text,
                                 not_before_ms: now.timestamp_millis(),
-                                test_mode: self.config.mail.test_mode(),
+                                test_mode: self.mail().test_mode(),
                             },
                         ));
                     }
@@ -413,7 +414,7 @@ impl App {
             family_name: c.profile.family_name.clone(),
             given_name: c.profile.given_name.clone(),
             company: c.profile.company_name.clone(),
-            shop_name: self.config.mail.shop_name.clone(),
+            shop_name: self.mail().shop_name.clone(),
             rank: rank.filter(|r| r.enabled).map(|r| r.tier).unwrap_or_default(),
             points: points.as_ref().map(|p| p.free.available + p.paid.available).unwrap_or_default(),
             points_expiring: next_lot.map(|l| l.remaining).unwrap_or_default(),

@@ -113,7 +113,7 @@ impl App {
         }
         let vars = match customer_id {
             Some(id) => self.message_context(id, None, &None, None).await?.1,
-            None => template::Context { shop_name: self.config.mail.shop_name.clone(), ..template::Context::sample() },
+            None => template::Context { shop_name: self.mail().shop_name.clone(), ..template::Context::sample() },
         };
         let subject = template::render("subject", subject, &vars)?;
         let text =

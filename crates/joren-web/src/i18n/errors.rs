@@ -26,6 +26,7 @@ fn words(code: Code) -> (&'static str, &'static str) {
         RangeMinutes => ("{0}〜{1}分で指定してください", "Use {0} to {1} minutes"),
         NotOneOf => ("「{0}」は使えません (使える値: {1})", "\"{0}\" is not allowed (allowed: {1})"),
         ControlChars => ("制御文字 (NUL など) は使えません", "Control characters (such as NUL) are not allowed"),
+        BadHost => ("サーバー名として使えません: {0}", "Not a server name: {0}"),
         BadEmail => ("メールアドレスの形式が正しくありません: {0}", "Not an email address: {0}"),
         BadPhone => ("電話番号として読めません: {0}", "Not a phone number: {0}"),
         NoSuchPhoneNumber => ("存在しない電話番号です: {0}", "No such phone number: {0}"),

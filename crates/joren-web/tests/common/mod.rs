@@ -17,6 +17,8 @@ pub struct TestApp {
     pub staff_token: String,
     pub viewer_token: String,
     pub backend: &'static str,
+    /// The database the server runs on (a second process can open it).
+    pub database_url: String,
     _dir: tempfile::TempDir,
     _server: tokio::task::JoinHandle<()>,
 }
@@ -88,6 +90,7 @@ pub async fn spawn_with(backend: &'static str, config: AppConfig) -> TestApp {
         staff_token: tokens[1].clone(),
         viewer_token: tokens[2].clone(),
         backend,
+        database_url: url,
         _dir: dir,
         _server: server,
     }
