@@ -14,6 +14,7 @@ pub mod interactions;
 pub mod jobs;
 pub mod mail;
 pub mod memberships;
+pub mod message_templates;
 pub mod metrics;
 pub mod next_action;
 pub mod orders;

@@ -1,11 +1,12 @@
 //! `/api/v1` follow-up automation: scenarios (CRUD, activate, pause, enrol, broadcast, report),
-//! the outbox, tasks and template previews.
+//! the outbox, tasks, template previews and the shop's saved messages.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use joren_app::message_templates::MessageTemplateInput;
 use joren_app::scenarios::{ScenarioInput, Status};
 use joren_app::tasks::{TaskFilter, TaskInput, TaskOutcome};
 use serde::Deserialize;
@@ -27,6 +28,11 @@ pub fn routes() -> Router<AppState> {
         .route("/scenarios/{id}/uplift", get(uplift))
         .route("/customers/{id}/runs", get(customer_runs))
         .route("/templates/preview", post(preview))
+        .route("/message-templates", get(message_templates).post(create_message_template))
+        .route(
+            "/message-templates/{id}",
+            get(message_template).put(update_message_template).delete(delete_message_template),
+        )
         .route("/outbox", get(outbox))
         .route("/outbox/{id}", get(message))
         .route("/tasks", get(tasks).post(create_task))
@@ -112,6 +118,36 @@ fn yes() -> bool {
 async fn preview(State(s): State<AppState>, ApiActor(_): ApiActor, JsonBody(b): JsonBody<PreviewBody>) -> ApiResult {
     let p = s.app.preview_message(&b.subject, &b.body, b.marketing, b.customer_id).await?;
     Ok(Json(p).into_response())
+}
+
+async fn message_templates(State(s): State<AppState>, ApiActor(_): ApiActor) -> ApiResult {
+    Ok(Json(s.app.message_templates().await?).into_response())
+}
+
+async fn message_template(State(s): State<AppState>, ApiActor(_): ApiActor, Path(id): Path<i64>) -> ApiResult {
+    Ok(Json(s.app.message_template(id).await?).into_response())
+}
+
+async fn create_message_template(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    JsonBody(b): JsonBody<MessageTemplateInput>,
+) -> ApiResult {
+    Ok((StatusCode::CREATED, Json(s.app.create_message_template(&a, &b).await?)).into_response())
+}
+
+async fn update_message_template(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<MessageTemplateInput>,
+) -> ApiResult {
+    Ok(Json(s.app.update_message_template(&a, id, &b).await?).into_response())
+}
+
+async fn delete_message_template(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult {
+    s.app.delete_message_template(&a, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Deserialize)]

@@ -50,6 +50,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     tickets::WORDS,
     crate::ui::jobs::WORDS,
     crate::ui::mail::WORDS,
+    crate::ui::message_templates::WORDS,
     crate::ui::scenarios::WORDS,
     crate::ui::scenario_editor::WORDS,
     crate::ui::tasks::WORDS,

@@ -31,6 +31,7 @@ pub(crate) mod jobs;
 mod login;
 pub(crate) mod mail;
 mod memberships;
+pub(crate) mod message_templates;
 mod orders;
 mod perks;
 mod points;
@@ -86,6 +87,8 @@ pub fn routes() -> Router<AppState> {
         .route("/perks", get(perks::page).post(perks::create))
         .route("/perks/{id}", post(perks::update))
         .route("/scenarios", get(scenarios::list))
+        .route("/templates", get(message_templates::list).post(message_templates::create))
+        .route("/templates/{id}", get(message_templates::show).post(message_templates::update))
         .route("/scenarios/from-template", post(scenarios::from_template))
         .route("/scenarios/new", get(scenario_editor::new_page).post(scenario_editor::create))
         .route("/scenarios/{id}/edit", get(scenario_editor::edit_page).post(scenario_editor::update))

@@ -200,3 +200,105 @@ async fn a_check_on_a_saved_segment_reads_the_segment_as_it_is_when_the_step_run
         assert_eq!(runs["items"][0]["exit_reason"], "check", "{runs}");
     }
 }
+
+/// The shop's saved messages: written on their page (an unknown variable refused beside its
+/// field with everything typed kept), previewed for a real customer, picked in the editor
+/// (the text copied into the step), edited without changing a scenario that copied it, and
+/// deleted; the same through the API; a viewer cannot write.
+#[tokio::test]
+async fn saved_messages_are_written_once_and_picked_in_the_editor() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let s = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let hanako =
+            t.customer(json!({"family_name": "佐藤", "given_name": "花子", "email": "hanako@example.jp"})).await;
+        let (status, html) = s.page("/templates").await;
+        assert_eq!(status, 200, "[{b}]");
+        assert!(html.contains("id=\"no-templates\""), "[{b}]");
+
+        let bad = [
+            ("name", "来店のお礼"),
+            ("subject", "{{ nmae }}、ありがとうございました"),
+            ("body", "またどうぞ"),
+            ("marketing", "1"),
+            ("op", "save"),
+        ];
+        let (status, _, html) = s.post("/templates", &bad).await;
+        assert_eq!(status, 422, "[{b}] {html}");
+        let subject = html.split("id=\"template-subject\"").nth(1).unwrap().split("</label>").next().unwrap();
+        assert!(subject.contains("使えない変数があります: nmae"), "[{b}] {subject}");
+        assert!(html.contains("value=\"来店のお礼\"") && html.contains(">またどうぞ</textarea>"), "[{b}] typed kept");
+
+        let good = [
+            ("name", "来店のお礼"),
+            ("subject", "{{ name }}、ありがとうございました"),
+            ("body", "{{ shop_name }}です。またのお越しをお待ちしています。"),
+            ("marketing", "1"),
+        ];
+        let mut preview = good.to_vec();
+        preview.extend([("preview_customer", "１"), ("op", "preview")]);
+        let preview_customer = hanako.to_string();
+        preview[4] = ("preview_customer", &preview_customer);
+        let (_, _, html) = s.post("/templates", &preview).await;
+        assert!(
+            html.contains("id=\"template-preview-mail\"") && html.contains("佐藤 花子 様、ありがとうございました"),
+            "[{b}] {html}"
+        );
+
+        let mut save = good.to_vec();
+        save.push(("op", "save"));
+        let (status, location, _) = s.post("/templates", &save).await;
+        assert_eq!(status, 303, "[{b}]");
+        let id: i64 = location.trim_start_matches("/templates/").split('?').next().unwrap().parse().unwrap();
+        let (status, _, html) = s.post("/templates", &save).await;
+        assert_eq!(status, 422, "[{b}] a second message of the same name");
+        assert!(html.contains("「来店のお礼」という名前はすでに使われています"), "[{b}]");
+
+        // The editor lists it and copies it into the step.
+        let (_, html) = s.page("/scenarios/new").await;
+        assert!(html.contains(&format!("<option value=\"saved:{id}\">")), "[{b}] listed in the editor");
+        let pick = [
+            ("name", "お礼"),
+            ("trigger", "order_placed"),
+            ("s0.kind", "email"),
+            ("s0.subject", ""),
+            ("s0.body", ""),
+            ("s0.library", &format!("saved:{id}")),
+            ("op", "library:0"),
+        ];
+        let (status, _, html) = s.post("/scenarios/new", &pick).await;
+        assert_eq!(status, 200, "[{b}]");
+        let step = step_html(&html, 0);
+        assert!(step.contains("value=\"{{ name }}、ありがとうございました\""), "[{b}] {step}");
+        assert!(step.contains("またのお越しをお待ちしています"), "[{b}] {step}");
+
+        // Edited and deleted through the API; the viewer cannot.
+        let (st, v) = t.get(&t.staff_token, "/api/v1/message-templates").await;
+        assert_eq!((st, v[0]["id"].as_i64(), v[0]["marketing"].as_bool()), (200, Some(id), Some(true)), "[{b}] {v}");
+        let edit = json!({"name": "来店のお礼", "subject": "ありがとうございました", "body": "{{ shop_name }}", "marketing": false});
+        let (st, _) =
+            t.send(reqwest::Method::PUT, &t.viewer_token, &format!("/api/v1/message-templates/{id}"), &edit).await;
+        assert_eq!(st, 403, "[{b}]");
+        let (st, v) =
+            t.send(reqwest::Method::PUT, &t.staff_token, &format!("/api/v1/message-templates/{id}"), &edit).await;
+        assert_eq!((st, v["marketing"].as_bool()), (200, Some(false)), "[{b}] {v}");
+        let (st, v) = t
+            .post(
+                &t.staff_token,
+                "/api/v1/message-templates",
+                &json!({"name": "x", "subject": "{{ coupon }}", "body": "b"}),
+            )
+            .await;
+        assert_eq!(
+            (st, v["error"]["details"][0]["code"].as_str()),
+            (422, Some("template_unknown_variables")),
+            "[{b}] {v}"
+        );
+        let (st, _) = t
+            .send(reqwest::Method::DELETE, &t.staff_token, &format!("/api/v1/message-templates/{id}"), &json!({}))
+            .await;
+        assert_eq!(st, 204, "[{b}]");
+        let (st, _) = t.get(&t.staff_token, &format!("/api/v1/message-templates/{id}")).await;
+        assert_eq!(st, 404, "[{b}]");
+    }
+}

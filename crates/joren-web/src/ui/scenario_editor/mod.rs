@@ -100,7 +100,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("se.consent.line", "LINE に同意している", "Has agreed to LINE"),
     ("se.consent.dm", "DM 送付に同意している", "Has agreed to direct mail"),
     ("se.otherwise", "合わないときは", "If not"),
-    ("se.library", "用意された文面から", "From a ready message"),
+    ("se.library", "保存した文面・用意された文面から", "From a saved or ready message"),
     ("se.library.pick", "選んでください", "Choose one"),
     ("se.library.use", "この文面を使う", "Use this message"),
     ("se.subject", "件名", "Subject"),
@@ -221,9 +221,15 @@ async fn page(
             .filter(|x| Some(x.id) != id)
             .map(|x| (x.id, x.name))
             .collect(),
-        library: joren_app::scenario_templates::ready_messages(t.lang())
+        // The shop's saved messages first, then the ready ones.
+        library: s
+            .app
+            .message_templates()
+            .await
+            .map_err(err)?
             .into_iter()
-            .map(|m| (m.key, m.label))
+            .map(|m| (format!("saved:{}", m.id), format!("{}: {}", t.t("mt.title"), m.name)))
+            .chain(joren_app::scenario_templates::ready_messages(t.lang()).into_iter().map(|m| (m.key, m.label)))
             .collect(),
         channels: CONSENT_CHANNELS.iter().map(|c| (*c, t.t(&format!("se.consent.{c}")))).collect(),
         changes: CHANGES.iter().map(|c| (*c, t.t(&format!("se.change.{c}")))).collect(),
@@ -331,6 +337,23 @@ async fn submit(s: AppState, t: Tr, user: WebUser, id: Option<i64>, pairs: Vec<(
                         }
                         Err(e) => return Err(UiError::from_app(t, e)),
                     }
+                }
+            }
+        }
+        ("library", i) => {
+            // A saved message of the shop's ("saved:ID"), read now; a ready one by the form.
+            let step = i.parse::<usize>().ok().and_then(|i| f.steps.get_mut(i));
+            match step.as_ref().and_then(|s| s.v("library").strip_prefix("saved:")).and_then(|x| x.parse().ok()) {
+                Some(saved) => {
+                    let m = s.app.message_template(saved).await.map_err(|e| UiError::from_app(t, e))?;
+                    if let Some(step) = step {
+                        step.set("subject", m.subject);
+                        step.set("body", m.body);
+                        step.set("marketing", if m.marketing { "1" } else { "" });
+                    }
+                }
+                None => {
+                    f.apply(&op, t);
                 }
             }
         }
