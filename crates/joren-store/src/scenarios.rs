@@ -320,12 +320,20 @@ impl Store {
         Ok(n)
     }
 
-    /// Runs whose next step is due, oldest first.
-    pub async fn due_runs(&self, now_ms: i64, limit: i64) -> Result<Vec<Run>> {
+    /// Runs whose next step is due, oldest first, after `after` (the due time and id of the
+    /// last run of the page before); a paused scenario's runs wait.
+    pub async fn due_runs(&self, now_ms: i64, after: Option<(i64, i64)>, limit: i64) -> Result<Vec<Run>> {
+        // Keyset paging in due order: after (due time, id) of the last run of the page before.
+        let (after_due, after_id) = after.unwrap_or((i64::MIN, i64::MIN));
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {RUN_COLUMNS} FROM scenario_runs WHERE state = 'waiting' AND due_at <= $1 ORDER BY due_at, id LIMIT $2"
+            "SELECT {RUN_COLUMNS} FROM scenario_runs WHERE state = 'waiting' AND due_at <= $1 \
+             AND (due_at, id) > ($2, $3) \
+             AND scenario_id NOT IN (SELECT id FROM scenarios WHERE status = 'paused') \
+             ORDER BY due_at, id LIMIT $4"
         )))
         .bind(now_ms)
+        .bind(after_due)
+        .bind(after_id)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;

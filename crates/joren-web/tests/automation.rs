@@ -928,3 +928,59 @@ async fn mail_settings_through_the_api() {
         assert_eq!((s, v["source"].as_str(), v["mode"].as_str()), (200, Some("flags"), Some("test")), "[{b}] {v}");
     }
 }
+
+/// A paused scenario's due runs never hold up another's: more of them than one batch are due
+/// first, and the active scenario's runs behind them still advance, over several batches of
+/// one pass (each batch read after the last one's place in due order).
+#[tokio::test]
+async fn a_paused_scenarios_runs_do_not_hold_up_the_others() {
+    use joren_core::customer::{CustomerInput, CustomerProfile};
+    for b in backends() {
+        let t = spawn_with(b, AppConfig::default()).await;
+        let owner = joren_app::Actor::system("test");
+        let n = 620; // more than one batch of the engine (500)
+        let batch: Vec<_> = (0..n)
+            .map(|i| {
+                let input = CustomerInput {
+                    family_name: Some(format!("顧客{i}")),
+                    email: Some(format!("c{i}@example.jp")),
+                    tags: Some(vec!["案内".into()]),
+                    ..Default::default()
+                };
+                (input.apply(CustomerProfile::default()).unwrap(), vec![], vec![("email".to_string(), true)])
+            })
+            .collect();
+        t.app.store.create_customers_batch(&batch, "test").await.unwrap();
+        let seg = t
+            .app
+            .create_segment(
+                &owner,
+                &joren_app::segments::SegmentInput {
+                    name: "案内".into(),
+                    description: String::new(),
+                    filter: json!({"all": [{"field": "tags", "op": "contains", "value": "案内"}]}),
+                },
+            )
+            .await
+            .unwrap();
+        let mail = json!({"trigger": {"kind": "manual"}, "steps": [
+            {"type": "email", "marketing": false, "subject": "お知らせ", "body": "{{ name }}"}]});
+        let paused = scenario(&t, "止めたお知らせ", mail.clone()).await;
+        let active = scenario(&t, "お知らせ", mail).await;
+        assert_eq!(t.app.broadcast(&owner, paused, seg.id).await.unwrap(), n, "[{b}]");
+        t.app.set_scenario_status(&owner, paused, joren_app::scenarios::Status::Paused).await.unwrap();
+        assert_eq!(t.app.broadcast(&owner, active, seg.id).await.unwrap(), n, "[{b}]");
+        let mut advanced = 0;
+        loop {
+            let k = t.app.advance_due_runs().await.unwrap();
+            if k == 0 {
+                break;
+            }
+            advanced += k;
+        }
+        assert_eq!(advanced, n as usize, "[{b}] every run of the active scenario, none of the paused one");
+        let c = t.app.store.outbox_counts(Some(active)).await.unwrap();
+        assert_eq!(c.queued, n as i64, "[{b}] one mail each");
+        assert_eq!(t.app.store.outbox_counts(Some(paused)).await.unwrap().queued, 0, "[{b}]");
+    }
+}

@@ -291,7 +291,7 @@ impl App {
         let facts = BatchFacts {
             ids: batch,
             undeliverable: self.store.undeliverable_among(&recipients).await?,
-            customers: self.store.customers_by_ids(&marketing).await?.into_iter().map(|c| (c.id, c)).collect(),
+            customers: self.store.customers_for_messages(&marketing).await?.into_iter().map(|c| (c.id, c)).collect(),
         };
         let facts = &facts;
         let outcomes: Vec<Result<Vec<(i64, i64, Delivery)>>> = futures_util::stream::iter(by_customer)

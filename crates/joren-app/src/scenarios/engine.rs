@@ -157,10 +157,36 @@ impl App {
         })
     }
 
-    /// Moves on every run whose next step is due. Answers how many advanced.
+    /// Moves on the runs whose next step is due, up to [`ADVANCE_PASS_BATCHES`] batches of
+    /// [`ADVANCE_BATCH`] a call. A batch is written while the next is read and planned (the
+    /// write goes through the database's writer, the reads through other connections), the
+    /// next batch read after the last one's place in due order, so no run is planned twice in
+    /// a call; a run planned by two workers is still written once (the write is fenced by its
+    /// step). Answers how many advanced.
     pub async fn advance_due_runs(&self) -> Result<usize> {
         let now = self.now();
-        let runs = self.store.due_runs(now.timestamp_millis(), ADVANCE_BATCH).await?;
+        let mut advanced = 0;
+        let mut batches = 1;
+        let mut next = self.plan_batch(now, None).await?;
+        while let Some(batch) = next {
+            let more = batch.read == ADVANCE_BATCH as usize && batches < ADVANCE_PASS_BATCHES;
+            let refs: Vec<(&Run, &RunAdvance)> = batch.plans.iter().map(|(r, a)| (r, a)).collect();
+            let (written, planned) = tokio::join!(self.store.advance_runs(&refs, now.timestamp_millis()), async {
+                if more { self.plan_batch(now, Some(batch.last)).await } else { Ok(None) }
+            });
+            advanced += written?;
+            next = planned?;
+            batches += 1;
+        }
+        Ok(advanced)
+    }
+
+    /// The next batch of due runs after `after` (in due order), each planned; `None` when
+    /// none is due.
+    async fn plan_batch(&self, now: DateTime<Utc>, after: Option<(i64, i64)>) -> Result<Option<PlannedBatch>> {
+        let runs = self.store.due_runs(now.timestamp_millis(), after, ADVANCE_BATCH).await?;
+        let Some(last) = runs.last().map(|r| (r.due_at_ms.unwrap_or_default(), r.id)) else { return Ok(None) };
+        let read = runs.len();
         // Each scenario version's definition and pause state, read once per pass.
         let mut defs: HashMap<(i64, i64), Option<Definition>> = HashMap::new();
         let mut paused: HashMap<i64, bool> = HashMap::new();
@@ -188,7 +214,7 @@ impl App {
         // each fenced by its step, so two workers never write one twice.
         let ids: Vec<i64> = runs.iter().map(|(r, _)| r.customer_id).collect();
         let customers: HashMap<i64, joren_store::Customer> =
-            self.store.customers_by_ids(&ids).await?.into_iter().map(|c| (c.id, c)).collect();
+            self.store.customers_for_messages(&ids).await?.into_iter().map(|c| (c.id, c)).collect();
         use futures_util::StreamExt;
         let plans: Vec<(Run, RunAdvance)> = futures_util::stream::iter(runs)
             .map(|(run, def)| {
@@ -212,8 +238,7 @@ impl App {
             .buffer_unordered(ADVANCE_CONCURRENCY)
             .collect()
             .await;
-        let batch: Vec<(&Run, &RunAdvance)> = plans.iter().map(|(r, a)| (r, a)).collect();
-        Ok(self.store.advance_runs(&batch, now.timestamp_millis()).await?)
+        Ok(Some(PlannedBatch { plans, read, last }))
     }
 
     /// What advancing `run` now writes: the steps from where it stands up to the next wait.
@@ -516,3 +541,16 @@ pub(super) const ADVANCE_BATCH: i64 = 500;
 
 /// Runs planned and written at once.
 const ADVANCE_CONCURRENCY: usize = 16;
+
+/// Batches one engine pass advances at most (the rest wait for the next pass, so new events
+/// and due mail are not held up long behind a broadcast).
+pub(super) const ADVANCE_PASS_BATCHES: usize = 4;
+
+/// A batch of due runs with what advancing each writes.
+struct PlannedBatch {
+    plans: Vec<(Run, RunAdvance)>,
+    /// How many runs were read (some may have been left out: a paused scenario's).
+    read: usize,
+    /// The last run read, as (due time, id): the next batch starts after it.
+    last: (i64, i64),
+}

@@ -268,6 +268,17 @@ impl Store {
     /// customer are left out. Merged-away customers are returned too (with `merged_into` set)
     /// so old links can redirect.
     pub async fn customers_by_ids(&self, ids: &[i64]) -> Result<Vec<Customer>> {
+        self.read_customers(ids, true).await
+    }
+
+    /// [`Store::customers_by_ids`] without tags and external ids (left empty): what mail is
+    /// written and sent with — name, address, owner, consents — in two queries per 500 ids
+    /// (the scenario engine's and the delivery worker's batches).
+    pub async fn customers_for_messages(&self, ids: &[i64]) -> Result<Vec<Customer>> {
+        self.read_customers(ids, false).await
+    }
+
+    async fn read_customers(&self, ids: &[i64], whole: bool) -> Result<Vec<Customer>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -276,17 +287,25 @@ impl Store {
             .fetch_by_ids(ids, |list| format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id IN ({list})"))
             .await?;
         let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-        for r in by_ids("SELECT customer_id, tag FROM customer_tags WHERE customer_id IN ({list}) ORDER BY tag").await?
-        {
+        let mut external: HashMap<i64, Vec<ExternalId>> = HashMap::new();
+        let tag_rows = if whole {
+            by_ids("SELECT customer_id, tag FROM customer_tags WHERE customer_id IN ({list}) ORDER BY tag").await?
+        } else {
+            Vec::new()
+        };
+        for r in tag_rows {
             tags.entry(r.try_get("customer_id")?).or_default().push(r.try_get("tag")?);
         }
-        let mut external: HashMap<i64, Vec<ExternalId>> = HashMap::new();
-        for r in by_ids(
-            "SELECT customer_id, system, external_id FROM customer_external_ids WHERE customer_id IN ({list}) \
-             ORDER BY system, external_id",
-        )
-        .await?
-        {
+        let external_rows = if whole {
+            by_ids(
+                "SELECT customer_id, system, external_id FROM customer_external_ids WHERE customer_id IN ({list}) \
+                 ORDER BY system, external_id",
+            )
+            .await?
+        } else {
+            Vec::new()
+        };
+        for r in external_rows {
             external
                 .entry(r.try_get("customer_id")?)
                 .or_default()
