@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect};
 use joren_app::AppError;
 use joren_app::mail::{MailSettingsInput, MailSource, SmtpSecurity, StoredMail, Transport};
 
+use super::form_state::FormState;
 use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render, say_fields, urlencode};
 use crate::AppState;
 
@@ -92,23 +93,8 @@ struct MailPage {
     error: Option<String>,
     to: String,
     /// The settings form: values as shown or typed, and each field's error.
-    form: std::collections::HashMap<&'static str, String>,
-    errors: std::collections::HashMap<String, String>,
+    f: FormState,
     has_password: bool,
-}
-
-impl MailPage {
-    fn v(&self, k: &str) -> &str {
-        self.form.get(k).map(String::as_str).unwrap_or_default()
-    }
-
-    fn err(&self, k: &str) -> &str {
-        self.errors.get(k).map(String::as_str).unwrap_or_default()
-    }
-
-    fn is(&self, k: &str, v: &str) -> bool {
-        self.v(k) == v
-    }
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -120,8 +106,8 @@ pub(super) struct MailQuery {
 }
 
 /// The form's fields as the settings in force fill them.
-fn form_of(m: &StoredMail) -> std::collections::HashMap<&'static str, String> {
-    [
+fn form_of(m: &StoredMail) -> FormState {
+    FormState::new([
         ("mode", if m.smtp { "smtp".to_string() } else { "test".to_string() }),
         ("host", m.host.clone()),
         ("port", m.port.to_string()),
@@ -134,14 +120,12 @@ fn form_of(m: &StoredMail) -> std::collections::HashMap<&'static str, String> {
         ("quiet_until", m.quiet_until.clone()),
         ("max_per_day", m.max_per_day.to_string()),
         ("max_per_week", m.max_per_week.to_string()),
-    ]
-    .into_iter()
-    .collect()
+    ])
 }
 
 /// The form's fields as typed.
-fn form_typed(i: &MailSettingsInput) -> std::collections::HashMap<&'static str, String> {
-    [
+fn form_typed(i: &MailSettingsInput) -> FormState {
+    FormState::new([
         ("mode", i.mode.clone()),
         ("host", i.host.clone()),
         ("port", i.port.clone()),
@@ -154,9 +138,7 @@ fn form_typed(i: &MailSettingsInput) -> std::collections::HashMap<&'static str, 
         ("quiet_until", i.quiet_until.clone()),
         ("max_per_day", i.max_per_day.clone()),
         ("max_per_week", i.max_per_week.clone()),
-    ]
-    .into_iter()
-    .collect()
+    ])
 }
 
 /// The page for the settings in force (the summary) with `form` in the editor.
@@ -198,8 +180,7 @@ async fn mail_page(s: &AppState, user: &super::WebUser, t: crate::i18n::Tr, q: M
         message_id: q.id.unwrap_or_default(),
         error: q.error,
         to: q.to.unwrap_or_default(),
-        form: form_of(&current),
-        errors: Default::default(),
+        f: form_of(&current),
         has_password,
     })
 }
@@ -216,8 +197,8 @@ pub(super) async fn save(State(s): State<AppState>, Checked { user, t, form }: C
         Ok(()) => Ok(Redirect::to("/settings/mail?flash=saved").into_response()),
         Err(AppError::Validation(e)) => {
             let mut page = mail_page(&s, &user, t, MailQuery::default()).await?;
-            page.form = form_typed(&form);
-            page.errors = e.0.iter().map(|f| (f.field.clone(), crate::i18n::errors::field_error(f, t.0))).collect();
+            page.f = form_typed(&form);
+            page.f.refuse(&e.0, t);
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
         Err(e) => Err(UiError::from_app(t, e)),

@@ -2,8 +2,6 @@
 //! variables at hand, a preview for a real customer, edit and delete. The scenario editor's
 //! "use a saved message" copies one into a mail step.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -12,6 +10,7 @@ use joren_app::AppError;
 use joren_app::message_templates::MessageTemplate;
 use joren_app::message_templates::MessageTemplateInput;
 
+use super::form_state::FormState;
 use super::{Checked, Chrome, Staff, UiError, UiResult, WebUser, render};
 use crate::AppState;
 use crate::i18n::Tr;
@@ -55,22 +54,11 @@ struct TemplatesPage {
     rows: Vec<(i64, String, String, bool, String)>,
     /// The form: the message being edited (None: a new one).
     id: Option<i64>,
-    f: HashMap<&'static str, String>,
-    errors: HashMap<String, String>,
+    f: FormState,
     preview: Option<(String, String)>,
     flash: Option<&'static str>,
     variables: Vec<(&'static str, &'static str)>,
     can_write: bool,
-}
-
-impl TemplatesPage {
-    fn v(&self, k: &str) -> &str {
-        self.f.get(k).map(String::as_str).unwrap_or_default()
-    }
-
-    fn err(&self, k: &str) -> &str {
-        self.errors.get(k).map(String::as_str).unwrap_or_default()
-    }
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -100,16 +88,14 @@ impl TemplateForm {
         }
     }
 
-    fn values(&self) -> HashMap<&'static str, String> {
-        [
+    fn values(&self) -> FormState {
+        FormState::new([
             ("name", self.name.clone()),
             ("subject", self.subject.clone()),
             ("body", self.body.clone()),
             ("marketing", self.marketing.clone().unwrap_or_default()),
             ("preview_customer", self.preview_customer.clone()),
-        ]
-        .into_iter()
-        .collect()
+        ])
     }
 
     fn input(&self) -> MessageTemplateInput {
@@ -152,7 +138,6 @@ async fn page(
         rows,
         id,
         f: form.values(),
-        errors: HashMap::new(),
         preview: None,
         flash: None,
         variables: joren_core::template::VARIABLES.iter().map(|(n, ja, e)| (*n, if en { *e } else { *ja })).collect(),
@@ -214,9 +199,6 @@ pub(super) async fn update(
 }
 
 async fn submit(s: AppState, t: Tr, user: WebUser, id: Option<i64>, form: TemplateForm) -> UiResult {
-    let refused = |p: &mut TemplatesPage, e: &joren_core::FieldErrors| {
-        p.errors = e.0.iter().map(|f| (f.field.clone(), crate::i18n::errors::field_error(f, t.0))).collect();
-    };
     match form.op.as_str() {
         "delete" => {
             let id = id.ok_or_else(|| UiError::from_app(t, AppError::NotFound("template")))?;
@@ -229,12 +211,10 @@ async fn submit(s: AppState, t: Tr, user: WebUser, id: Option<i64>, form: Templa
             let input = form.input();
             match s.app.preview_message(&input.subject, &input.body, input.marketing, customer).await {
                 Ok(m) => p.preview = Some((m.subject, m.html)),
-                Err(AppError::Validation(e)) => refused(&mut p, &e),
+                Err(AppError::Validation(e)) => p.f.refuse(&e.0, t),
                 Err(AppError::NotFound(_)) => {
-                    p.errors.insert(
-                        "preview_customer".into(),
-                        crate::i18n::errors::word(joren_core::Code::NoSuchCustomer, &[], t.0),
-                    );
+                    let missing = joren_core::FieldError::new("preview_customer", joren_core::Code::NoSuchCustomer);
+                    p.f.refuse(&[missing], t);
                 }
                 Err(e) => return Err(UiError::from_app(t, e)),
             }
@@ -250,7 +230,7 @@ async fn submit(s: AppState, t: Tr, user: WebUser, id: Option<i64>, form: Templa
                 Ok(m) => Ok(Redirect::to(&format!("/templates/{}?flash=saved", m.id)).into_response()),
                 Err(AppError::Validation(e)) => {
                     let mut p = page(&s, t, &user, id, &form).await?;
-                    refused(&mut p, &e);
+                    p.f.refuse(&e.0, t);
                     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
                 }
                 Err(e) => Err(UiError::from_app(t, e)),

@@ -26,6 +26,7 @@ mod customer_form;
 mod customers;
 mod dashboard;
 mod extract;
+mod form_state;
 mod import;
 pub(crate) mod jobs;
 mod login;
