@@ -1,12 +1,16 @@
 // Segment builder: conditions in groups (AND/OR inside a group, AND/OR between groups), kept in
-// sync with the filter JSON in the form's textarea, and a live count from /segments/preview.
+// sync with the filter JSON in a form's textarea, and a live count from /segments/preview.
+// Every element with `data-builder` gets one: `data-target` names its textarea, `data-live`
+// the element the count goes in (its `data-total-id` the id of the number), `data-csrf` the
+// session's token — the segment page has one, the scenario editor one per condition step.
 // Plain JavaScript, no libraries; without it the JSON textarea still works.
 (function () {
   "use strict";
   const meta = JSON.parse(document.getElementById("segment-fields").textContent);
-  const box = document.getElementById("builder");
-  const textarea = document.getElementById("filter-json");
-  const live = document.getElementById("live-count");
+  document.querySelectorAll("[data-builder]").forEach((box) =>
+    builder(box, document.getElementById(box.dataset.target), document.getElementById(box.dataset.live)));
+
+function builder(box, textarea, live) {
   const csrf = box.dataset.csrf;
   const W = meta.words;
   const fields = Object.fromEntries(meta.fields.map((f) => [f.name, f]));
@@ -40,7 +44,8 @@
 
   let state = null;
   try {
-    state = toState(JSON.parse(textarea.value));
+    // An empty filter starts an empty builder (no JSON is written until it has a condition).
+    state = textarea.value.trim() === "" ? { mode: "all", groups: [] } : toState(JSON.parse(textarea.value));
   } catch (e) {
     state = null;
   }
@@ -178,9 +183,14 @@
   let timer = null;
   let asked = 0;
   function preview() {
+    if (!live) return;
     clearTimeout(timer);
     timer = setTimeout(async () => {
       const n = ++asked;
+      if (textarea.value.trim() === "") {
+        live.replaceChildren();
+        return;
+      }
       let filter;
       try {
         filter = JSON.parse(textarea.value);
@@ -199,7 +209,7 @@
       live.replaceChildren();
       if (r.ok) {
         live.className = "live";
-        live.append(W.count + " ", el("strong", { id: "live-total", text: String(body.total) }));
+        live.append(W.count + " ", el("strong", { id: live.dataset.totalId || "", text: String(body.total) }));
       } else {
         live.className = "live error";
         live.textContent = body.error;
@@ -208,7 +218,7 @@
   }
 
   function update(rerender = true) {
-    if (state) textarea.value = JSON.stringify(toFilter(state), null, 2);
+    if (state) textarea.value = state.groups.length ? JSON.stringify(toFilter(state), null, 2) : "";
     if (rerender) render();
     preview();
   }
@@ -225,4 +235,5 @@
 
   render();
   preview();
+}
 })();

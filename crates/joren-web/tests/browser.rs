@@ -353,6 +353,23 @@ async fn a_scenario_from_a_template_runs_and_its_call_is_done_on_the_tasks_page(
         c.find(Locator::Css("#trigger option[value=points_expiring]")).await?.click().await?;
         assert!(c.find(Locator::Id("trigger-days")).await?.is_displayed().await?, "shown for a day count");
         c.find(Locator::Css("#trigger option[value=order_placed]")).await?.click().await?;
+        // A condition step built with the segment builder, not JSON: its count shows live.
+        c.find(Locator::Css("#add-kind option[value=check]")).await?.click().await?;
+        c.find(Locator::Id("add-step")).await?.click().await?;
+        c.wait().for_element(Locator::Css("[data-builder]")).await?;
+        let built = c
+            .execute(
+                "const boxes = document.querySelectorAll('[data-builder]'); const box = boxes[boxes.length - 1];
+                 const step = box.closest('li'); const pick = step.querySelector('select[name$=\".segment\"]');
+                 pick.value = 'custom'; box.closest('details').open = true;
+                 box.querySelector('.add-group').click();
+                 return document.getElementById(box.dataset.target).value;",
+                vec![],
+            )
+            .await?;
+        let built = built.as_str().unwrap_or_default().to_string();
+        assert!(built.contains("total_spent") && built.contains("gte"), "the builder wrote the filter: {built}");
+        c.wait().for_element(Locator::Css("[id$='-live-total']")).await?;
         c.find(Locator::Css("#add-kind option[value=tag]")).await?.click().await?;
         c.find(Locator::Id("add-step")).await?.click().await?;
         c.wait().for_element(Locator::Css("input[name$='.tag_add']")).await?.send_keys("フォロー済み").await?;
@@ -360,6 +377,9 @@ async fn a_scenario_from_a_template_runs_and_its_call_is_done_on_the_tasks_page(
         c.wait().for_element(Locator::Id("flash")).await?;
         let steps = text(&c, "#scenario-steps").await;
         assert!(steps.contains("タグを付ける: フォロー済み"), "the added step is last: {steps}");
+        let id = c.current_url().await?.path().trim_start_matches("/scenarios/").to_string();
+        let (_, sc) = t.get(&t.staff_token, &format!("/api/v1/scenarios/{id}")).await;
+        assert!(sc.to_string().contains("total_spent"), "the built condition was saved: {sc}");
         c.find(Locator::Id("activate")).await?.click().await?;
         c.wait().for_element(Locator::Id("pause")).await?;
         assert_eq!(text(&c, "#scenario-status").await, "有効");

@@ -83,7 +83,7 @@ impl BuilderPage {
 
 /// The builder's field list: name, label, kind (number/text/flag/tags/category) and, for
 /// fields with a fixed set of values, the choices with their labels.
-fn field_catalogue(t: Tr) -> String {
+pub(super) fn field_catalogue(t: Tr) -> String {
     let en = t.lang() == "en";
     let fields: Vec<Value> = FIELDS
         .iter()

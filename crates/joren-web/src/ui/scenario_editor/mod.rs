@@ -91,8 +91,8 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("se.condition.none", "条件なし", "No condition"),
     ("se.condition.rfm", "分類 (RFM)", "RFM segment"),
     ("se.condition.saved", "保存セグメント", "Saved segment"),
-    ("se.condition.custom", "条件式 (上級者向け)", "Custom filter (advanced)"),
-    ("se.filter", "条件式 (セグメントの条件と同じ書き方)", "Filter (the segment filter language)"),
+    ("se.condition.custom", "条件を組み立てる", "Build the conditions"),
+    ("se.filter", "条件 (セグメントと同じ組み立て方、いま当てはまる人数つき)", "Conditions (built as for a segment, with how many match now)"),
     ("se.consent", "同意の確認", "Consent"),
     ("se.consent.none", "確認しない", "Do not check"),
     ("se.consent.email", "メール配信に同意している", "Has agreed to email"),
@@ -179,6 +179,8 @@ struct EditorPage {
     variables: Vec<(&'static str, &'static str)>,
     entrants: Option<Entrants>,
     can_write: bool,
+    /// The segment builder's fields (JSON), for a check step's conditions.
+    fields: String,
 }
 
 impl EditorPage {
@@ -237,6 +239,7 @@ async fn page(
         variables: joren_core::template::VARIABLES.iter().map(|(n, ja, e)| (*n, if en { *e } else { *ja })).collect(),
         entrants,
         can_write: user.actor.role.can_write(),
+        fields: super::segments::field_catalogue(t),
     })
 }
 
