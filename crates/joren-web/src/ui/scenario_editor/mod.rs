@@ -92,7 +92,11 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("se.condition.rfm", "分類 (RFM)", "RFM segment"),
     ("se.condition.saved", "保存セグメント", "Saved segment"),
     ("se.condition.custom", "条件を組み立てる", "Build the conditions"),
-    ("se.filter", "条件 (セグメントと同じ組み立て方、いま当てはまる人数つき)", "Conditions (built as for a segment, with how many match now)"),
+    (
+        "se.filter",
+        "条件 (セグメントと同じ組み立て方、いま当てはまる人数つき)",
+        "Conditions (built as for a segment, with how many match now)",
+    ),
     ("se.consent", "同意の確認", "Consent"),
     ("se.consent.none", "確認しない", "Do not check"),
     ("se.consent.email", "メール配信に同意している", "Has agreed to email"),
