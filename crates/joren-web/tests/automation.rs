@@ -895,9 +895,26 @@ async fn the_mail_settings_page_shows_the_settings_and_sends_a_test_mail() {
 #[tokio::test]
 async fn mail_settings_through_the_api() {
     for b in backends() {
-        let t = spawn_with(b, AppConfig::default()).await;
+        // Started with an SMTP login in the flags: saving other settings keeps that password.
+        let transport = joren_app::mail::MailConfig::parse_transport("smtp://shop:p%40ss@127.0.0.1:2525?security=none");
+        let mail = joren_app::mail::MailConfig { transport: transport.unwrap(), ..Default::default() };
+        let t = spawn_with(b, AppConfig { mail, ..AppConfig::default() }).await;
         let (s, v) = t.get(&t.owner_token, "/api/v1/settings/mail").await;
-        assert_eq!((s, v["source"].as_str(), v["mode"].as_str()), (200, Some("flags"), Some("test")), "[{b}] {v}");
+        assert_eq!((s, v["source"].as_str(), v["mode"].as_str()), (200, Some("flags"), Some("smtp")), "[{b}] {v}");
+        assert_eq!(v["has_password"], true, "[{b}] {v}");
+        let keep = json!({"mode": "smtp", "host": "127.0.0.1", "port": 2525, "security": "none", "username": "shop",
+            "from_address": "info@example.jp", "shop_name": "花屋", "quiet_from": "20:00", "quiet_until": "09:00",
+            "max_per_day": 1, "max_per_week": 3});
+        let (s, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/mail", &keep).await;
+        assert_eq!(
+            (s, v["source"].as_str(), v["has_password"].as_bool()),
+            (200, Some("saved"), Some(true)),
+            "[{b}] {v}"
+        );
+        match &t.app.mail().transport {
+            joren_app::mail::Transport::Smtp { password, .. } => assert_eq!(password.as_deref(), Some("p@ss"), "[{b}]"),
+            other => panic!("[{b}] {other:?}"),
+        }
         let body = json!({"mode": "smtp", "host": "mail.example.jp", "port": 465, "security": "tls",
             "username": "shop", "password": "s3cret", "from_address": "info@example.jp", "shop_name": "花屋",
             "postal_address": "", "quiet_from": "21:00", "quiet_until": "09:00", "max_per_day": 2, "max_per_week": 5});
@@ -925,7 +942,7 @@ async fn mail_settings_through_the_api() {
         let (_, v) = t.get(&t.owner_token, "/api/v1/settings/mail").await;
         assert_eq!(v["max_per_day"], 2, "[{b}] a refused change changes nothing");
         let (s, v) = t.send(reqwest::Method::DELETE, &t.owner_token, "/api/v1/settings/mail", &json!({})).await;
-        assert_eq!((s, v["source"].as_str(), v["mode"].as_str()), (200, Some("flags"), Some("test")), "[{b}] {v}");
+        assert_eq!((s, v["source"].as_str(), v["mode"].as_str()), (200, Some("flags"), Some("smtp")), "[{b}] {v}");
     }
 }
 

@@ -309,7 +309,15 @@ impl App {
     /// them in force.
     pub async fn set_mail_settings(&self, actor: &Actor, input: &MailSettingsInput) -> Result<()> {
         actor.require_owner()?;
-        let kept = self.stored_mail().await?.map(|s| s.password).unwrap_or_default();
+        // An empty password keeps the one in force: saved, or else the start-up flags' (a
+        // shop set up by JOREN_SMTP_URL that changes its quiet hours here keeps its login).
+        let kept = match self.stored_mail().await? {
+            Some(s) => s.password,
+            None => match &self.config.mail.transport {
+                Transport::Smtp { password, .. } => password.clone().unwrap_or_default(),
+                Transport::Test => String::new(),
+            },
+        };
         let stored = input.validate(&kept)?;
         let json = serde_json::to_string(&stored).map_err(|e| crate::AppError::Internal(e.to_string()))?;
         self.store.set_setting(SETTING, &json).await?;
