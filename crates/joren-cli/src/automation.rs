@@ -59,6 +59,17 @@ pub enum MailCommand {
     SetSettings { file: std::path::PathBuf },
     /// Forget the saved mail settings: these flags are in force again.
     ResetSettings,
+    /// The shop's saved messages (the scenario editor's list).
+    Templates,
+    /// Save a message from a JSON file: name, subject, body, marketing (true by default);
+    /// with --id, replace that message.
+    SaveTemplate {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        id: Option<i64>,
+    },
+    /// Delete a saved message (scenarios that copied it keep their text).
+    DeleteTemplate { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -128,6 +139,26 @@ pub async fn mail(app: App, c: MailCommand, actor: &Actor) -> Result<()> {
         MailCommand::ResetSettings => {
             app.reset_mail_settings(actor).await?;
             print_mail_settings(&app, actor).await
+        }
+        MailCommand::Templates => {
+            println!("{}", serde_json::to_string_pretty(&app.message_templates().await?)?);
+            Ok(())
+        }
+        MailCommand::SaveTemplate { file, id } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let input: joren_app::message_templates::MessageTemplateInput =
+                serde_json::from_str(&text).with_context(|| format!("{} is not a message", file.display()))?;
+            let saved = match id {
+                Some(id) => app.update_message_template(actor, id, &input).await?,
+                None => app.create_message_template(actor, &input).await?,
+            };
+            println!("{}", serde_json::to_string_pretty(&saved)?);
+            Ok(())
+        }
+        MailCommand::DeleteTemplate { id } => {
+            app.delete_message_template(actor, id).await?;
+            println!("{}", serde_json::json!({"deleted": id}));
+            Ok(())
         }
     }
 }

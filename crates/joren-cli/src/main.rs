@@ -100,7 +100,7 @@ enum Command {
     /// Member-only perks: list, add, and "may customer X use perk Y".
     #[command(subcommand)]
     Perks(PerksCommand),
-    /// Email: send a test mail through the configured SMTP server.
+    /// Email: a test mail through the configured SMTP server, the mail settings, saved messages.
     #[command(subcommand)]
     Mail(automation::MailCommand),
     /// Follow-up scenarios: list, show, activate, pause, enrol a customer or a saved segment.

@@ -372,3 +372,28 @@ fn mail_settings_are_saved_shown_and_reset_from_the_command_line() {
     let v = show(&["mail", "reset-settings"]);
     assert_eq!((v["mode"].as_str(), v["source"].as_str()), (Some("test"), Some("flags")), "{v}");
 }
+
+#[test]
+fn saved_messages_are_written_listed_and_deleted_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db", dir.path().display());
+    assert!(joren(&db, &["migrate"], None).status.success());
+    let file = dir.path().join("m.json");
+    std::fs::write(&file, r#"{"name": "お礼", "subject": "{{ nmae }}", "body": "x"}"#).unwrap();
+    let o = joren(&db, &["mail", "save-template", file.to_str().unwrap()], None);
+    assert!(!o.status.success() && out(&o).contains("subject: 使えない変数があります: nmae"), "{}", out(&o));
+    std::fs::write(
+        &file,
+        r#"{"name": "お礼", "subject": "{{ name }}、ありがとうございました", "body": "{{ shop_name }}"}"#,
+    )
+    .unwrap();
+    let o = joren(&db, &["mail", "save-template", file.to_str().unwrap()], None);
+    let saved: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    assert_eq!((saved["name"].as_str(), saved["marketing"].as_bool()), (Some("お礼"), Some(true)), "{saved}");
+    let id = saved["id"].to_string();
+    let o = joren(&db, &["mail", "templates"], None);
+    assert!(out(&o).contains("ありがとうございました"), "{}", out(&o));
+    assert!(joren(&db, &["mail", "delete-template", &id], None).status.success());
+    let o = joren(&db, &["mail", "templates"], None);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "[]", "{}", out(&o));
+}
