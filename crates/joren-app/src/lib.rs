@@ -82,7 +82,7 @@ pub struct App {
     /// The SMTP connection pool for the transport in force (made again when it changes).
     mailer: std::sync::Arc<std::sync::Mutex<Option<mail::PooledMailer>>>,
     /// The mail settings in force: the saved ones over the start-up flags, read again at the
-    /// start of each delivery and engine pass.
+    /// start of each engine pass.
     mail_now: std::sync::Arc<std::sync::RwLock<std::sync::Arc<mail::MailConfig>>>,
     /// The unsubscribe links' signing key, read once.
     unsubscribe_secret: std::sync::Arc<tokio::sync::OnceCell<Vec<u8>>>,

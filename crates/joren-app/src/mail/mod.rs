@@ -264,7 +264,6 @@ impl App {
 
     /// Delivers due messages (one pass). Answers how many were handled.
     pub async fn deliver_messages(&self) -> Result<usize> {
-        self.reload_mail().await?;
         let now = self.now();
         let claimed =
             self.store.claim_messages(now.timestamp_millis(), self.config.mail.lease_ms, DELIVERY_BATCH).await?;

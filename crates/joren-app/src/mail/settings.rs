@@ -1,7 +1,8 @@
 //! The mail settings a shop owner changes on the page: how mail goes out (test mode or an SMTP
 //! server), the sender and postal address, quiet hours and caps. They are stored (the setting
 //! `mail`) over the start-up flags, and every process reads them again at the start of each
-//! delivery and engine pass, so several processes agree without restarting. A process started
+//! engine pass (events, due steps, one delivery batch), so several processes agree without
+//! restarting, and switching to test mode stops a broadcast within one batch. A process started
 //! for the demo (`AppConfig::mail_test_only`) never leaves test mode, whatever is stored.
 
 use std::sync::Arc;
@@ -271,8 +272,9 @@ impl App {
     }
 
     /// Reads the stored mail settings again (one query) and puts them in force over the
-    /// start-up flags; answers where they come from. The delivery worker and the engine call
-    /// it at the start of each pass, so a change on the page reaches every process.
+    /// start-up flags; answers where they come from. Each engine pass (`App::automate_once`:
+    /// events, due steps, one delivery batch) starts with it, so a change on the page reaches
+    /// every process.
     pub async fn reload_mail(&self) -> Result<MailSource> {
         let stored = self.stored_mail().await?;
         let (config, source) = match &stored {

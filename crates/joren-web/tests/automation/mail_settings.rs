@@ -75,7 +75,7 @@ async fn the_owner_changes_the_mail_settings_on_the_page_and_every_process_follo
         assert_eq!((t.app.mail().quiet_until.to_string().as_str(), t.app.mail().max_per_day), ("09:00:00", 1), "[{b}]");
         // Another process on the same database has the saved settings from its next pass on.
         assert!(other.mail().test_mode(), "[{b}] the other process has not run a pass yet");
-        other.deliver_messages().await.unwrap();
+        other.automate_once().await.unwrap();
         assert!(!other.mail().test_mode() && other.mail().shop_name == "喫茶ジョーレン", "[{b}] …and follows");
 
         let (_, location, _) = owner.post("/settings/mail/test", &[("to", "owner@kissa.example.jp")]).await;
@@ -92,7 +92,7 @@ async fn the_owner_changes_the_mail_settings_on_the_page_and_every_process_follo
         assert_eq!((status, location.as_str()), (303, "/settings/mail?flash=reset"), "[{b}]");
         assert!(t.app.mail().test_mode(), "[{b}] back to the flags");
         assert!(!other.mail().test_mode(), "[{b}] the other process has not run a pass yet");
-        other.deliver_messages().await.unwrap();
+        other.automate_once().await.unwrap();
         assert!(other.mail().test_mode(), "[{b}] …and follows at its next pass");
     }
 }

@@ -235,17 +235,8 @@ async fn birthdays_on_29_february_enter_on_the_28th_and_the_holdout_is_stable() 
         assert_eq!(up["verdict"], "too_small", "[{b}] {up}");
         let (s, _) = t.get(&t.staff_token, &format!("/api/v1/scenarios/{held}/uplift?window_days=0")).await;
         assert_eq!(s, 422);
-        let cookie = t.login_cookie("staff").await;
-        let html = t
-            .client
-            .get(t.url(&format!("/scenarios/{held}")))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let staff = common::Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (_, html) = staff.page(&format!("/scenarios/{held}")).await;
         assert!(html.contains("まだ人数が少なく"), "[{b}] the page says so in words");
         let _ = id;
     }
