@@ -291,12 +291,6 @@ impl FieldError {
         self.args.push(a.to_string());
         self
     }
-
-    /// The same refusal for another field (a nested input's error placed on its parent).
-    pub fn at(mut self, field: impl Into<String>) -> Self {
-        self.field = field.into();
-        self
-    }
 }
 
 impl fmt::Display for FieldError {
