@@ -243,6 +243,11 @@ impl App {
     }
 }
 
+/// The worker's pause between passes while work comes in but each pass finishes it.
+const WORKING_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+/// The worker's pause when a pass found nothing to do.
+const IDLE_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Runs a worker until `shutdown` resolves: the schedule is asked once a minute (and at
 /// start), due jobs are run at least every second. Errors are logged and the worker carries on
 /// (the database may be back a moment later).
@@ -259,22 +264,29 @@ pub async fn run_worker(app: App, worker: String, shutdown: impl std::future::Fu
                 Err(e) => tracing::warn!(error = %e, "scheduling failed"),
             }
         }
-        let mut busy = false;
+        // Saturated: a part stopped at its limit, go again at once. Worked: something was
+        // done, look again shortly (work arriving steadily, e.g. orders starting follow-ups,
+        // is then taken in batches rather than one pass per few events). Else idle.
+        let (mut saturated, mut worked) = (false, false);
         match app.run_due_jobs(&worker, 100).await {
-            Ok(pass) => busy |= pass.done + pass.failed == 100,
+            Ok(pass) => saturated |= pass.done + pass.failed == 100,
             Err(e) => tracing::warn!(error = %e, "worker pass failed"),
         }
         // Scenarios: new events, due steps, due messages.
         match app.automate_once().await {
-            Ok(pass) => busy |= pass.events > 0 || pass.steps > 0 || pass.messages > 0,
+            Ok(pass) => {
+                saturated |= pass.more;
+                worked |= pass.events > 0 || pass.steps > 0 || pass.messages > 0;
+            }
             Err(e) => tracing::warn!(error = %e, "automation pass failed"),
         }
-        if busy {
+        if saturated {
             continue;
         }
+        let pause = if worked { WORKING_PAUSE } else { IDLE_PAUSE };
         tokio::select! {
             () = &mut shutdown => break,
-            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            () = tokio::time::sleep(pause) => {}
         }
     }
 }

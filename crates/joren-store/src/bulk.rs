@@ -105,6 +105,28 @@ impl Store {
         Ok(rows)
     }
 
+    /// The `VALUES` rows of a multi-row update joined on `FROM (VALUES …) AS v`: `rows` rows of
+    /// one cast placeholder per type in `types`, numbered from `first` (PostgreSQL needs the
+    /// casts to type a `VALUES` list; SQLite ignores nothing by them). The columns are
+    /// `v.column1`, `v.column2`, … on both databases.
+    pub(crate) fn typed_values(&self, first: usize, types: &[&str], rows: usize) -> String {
+        let sqlite = self.backend() == Backend::Sqlite;
+        (0..rows)
+            .map(|r| {
+                let cells: Vec<String> = types
+                    .iter()
+                    .enumerate()
+                    .map(|(c, ty)| {
+                        let n = first + r * types.len() + c;
+                        if sqlite { format!("CAST(? AS {ty})") } else { format!("CAST(${n} AS {ty})") }
+                    })
+                    .collect();
+                format!("({})", cells.join(","))
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// Reserves `n` fresh ids of `table` inside a write transaction: above the current maximum
     /// on SQLite (the transaction holds the only write lock), from the identity sequence on
     /// PostgreSQL (safe with concurrent writers).

@@ -100,6 +100,9 @@ fn from_row(r: &AnyRow) -> Result<Message> {
     })
 }
 
+/// Sent messages recorded per statement (three parameters each).
+const FINISH_ROWS: usize = 500;
+
 /// Writes a message in `tx`, once per (scenario version, step, customer, occurrence,
 /// channel): a second write of the same decision is ignored.
 pub(crate) async fn insert(
@@ -152,6 +155,30 @@ impl Store {
     /// has come and ones whose sender's lease ran out. Each claim counts an attempt.
     pub async fn claim_messages(&self, now_ms: i64, lease_ms: i64, limit: i64) -> Result<Vec<Message>> {
         let mut tx = self.begin_write().await?;
+        let out = self.claim_in(&mut tx, now_ms, lease_ms, limit).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// [`Store::finish_messages`] and [`Store::claim_messages`] in one transaction: a sender
+    /// going from one batch to the next waits for the writer once, not twice. The claim
+    /// commits with the outcomes, so a crash before the commit loses neither (the batch sent
+    /// is the one in flight; the next was not claimed).
+    pub async fn finish_and_claim(
+        &self,
+        outcomes: &[(i64, i64, Delivery)],
+        now_ms: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Message>> {
+        let mut tx = self.begin_write().await?;
+        self.finish_in(&mut tx, outcomes, now_ms).await?;
+        let out = self.claim_in(&mut tx, now_ms, lease_ms, limit).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn claim_in(&self, tx: &mut Tx, now_ms: i64, lease_ms: i64, limit: i64) -> Result<Vec<Message>> {
         let lock = match self.backend() {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
@@ -169,14 +196,13 @@ impl Store {
             .bind(n)
         };
         let mut rows =
-            claim("state = 'sending' AND lease_until < $2", "lease_until, id", limit).fetch_all(&mut *tx).await?;
+            claim("state = 'sending' AND lease_until < $2", "lease_until, id", limit).fetch_all(&mut **tx).await?;
         if (rows.len() as i64) < limit {
             let more = claim("state = 'queued' AND not_before <= $2", "not_before, id", limit - rows.len() as i64)
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut **tx)
                 .await?;
             rows.extend(more);
         }
-        tx.commit().await?;
         let mut out = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
         out.sort_by_key(|m| (m.not_before_ms, m.id));
         Ok(out)
@@ -211,11 +237,37 @@ impl Store {
             return Ok(0);
         }
         let mut tx = self.begin_write().await?;
-        let mut n = 0;
-        for (id, attempt, outcome) in outcomes {
-            n += finish_query(*id, *attempt, outcome, now_ms).execute(&mut *tx).await?.rows_affected();
-        }
+        let n = self.finish_in(&mut tx, outcomes, now_ms).await?;
         tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn finish_in(&self, tx: &mut Tx, outcomes: &[(i64, i64, Delivery)], now_ms: i64) -> Result<u64> {
+        let mut n = 0;
+        // Sent ones (nearly all of a batch) in multi-row updates, the rest one by one.
+        let mut sent: Vec<(i64, i64, &str)> = Vec::with_capacity(outcomes.len());
+        for (id, attempt, outcome) in outcomes {
+            match outcome {
+                Delivery::Sent { message_id } => sent.push((*id, *attempt, message_id)),
+                _ => n += finish_query(*id, *attempt, outcome, now_ms).execute(&mut **tx).await?.rows_affected(),
+            }
+        }
+        for chunk in sent.chunks(FINISH_ROWS) {
+            // VALUES columns: id, attempt, the server's message id.
+            let sql = format!(
+                "UPDATE outbox SET state = 'sent', last_error = NULL, message_id = v.column3, sent_at = {}, \
+                 lease_until = NULL, updated_at = {} FROM (VALUES {}) AS v \
+                 WHERE outbox.id = v.column1 AND outbox.attempts = v.column2 AND outbox.state = 'sending'",
+                self.placeholders(1, 1),
+                self.placeholders(2, 1),
+                self.typed_values(3, &["BIGINT", "BIGINT", "TEXT"], chunk.len()),
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_ms).bind(now_ms);
+            for (id, attempt, message_id) in chunk {
+                q = q.bind(*id).bind(*attempt).bind(message_id.to_string());
+            }
+            n += q.execute(&mut **tx).await?.rows_affected();
+        }
         Ok(n)
     }
 

@@ -301,9 +301,11 @@ impl Store {
             return Ok(false);
         }
         let mut waiting = Waiting::read(&mut tx, events).await?;
+        let mut pending = Vec::new();
         for (_, effects) in events {
-            apply_effects(&mut tx, effects, now_ms, &mut waiting).await?;
+            self.apply_effects(&mut tx, effects, now_ms, &mut waiting, &mut pending).await?;
         }
+        self.insert_runs(&mut tx, &mut pending, now_ms, &mut waiting).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -437,27 +439,15 @@ impl Store {
     /// at the step it was read at, waiting. Answers the runs that moved.
     async fn move_runs(&self, tx: &mut Tx, chunk: &[(&Run, &RunAdvance)], now_ms: i64) -> Result<Vec<i64>> {
         const TYPES: [&str; 8] = ["BIGINT", "BIGINT", "BIGINT", "TEXT", "BIGINT", "BIGINT", "TEXT", "TEXT"];
-        let sqlite = self.backend() == Backend::Sqlite;
-        let ph = |n: usize| if sqlite { "?".to_string() } else { format!("${n}") };
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let cells: Vec<String> = TYPES
-                    .iter()
-                    .enumerate()
-                    .map(|(c, ty)| format!("CAST({} AS {ty})", ph(2 + r * TYPES.len() + c)))
-                    .collect();
-                format!("({})", cells.join(","))
-            })
-            .collect();
-        // VALUES columns are column1…column8 on both databases: id, from step, step, state,
-        // due, waiting for an order, exit reason, last error.
+        // VALUES columns: id, from step, step, state, due, waiting for an order, exit reason,
+        // last error.
         let sql = format!(
             "UPDATE scenario_runs SET step = v.column3, state = v.column4, due_at = v.column5, \
              waiting_for_order = v.column6, exit_reason = v.column7, last_error = v.column8, updated_at = {} \
              FROM (VALUES {}) AS v WHERE scenario_runs.id = v.column1 AND scenario_runs.step = v.column2 \
              AND scenario_runs.state = 'waiting' RETURNING scenario_runs.id",
-            ph(1),
-            rows.join(",")
+            self.placeholders(1, 1),
+            self.typed_values(2, &TYPES, chunk.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_ms);
         for (run, a) in chunk {
@@ -578,6 +568,9 @@ async fn insert_run(tx: &mut Tx, e: &Enrolment, now_ms: i64) -> Result<u64> {
 /// What stands waiting for the customers of a batch of events, read once in the batch's
 /// transaction and kept up to date as its effects apply, so an effect that would change
 /// nothing (most orders end no run and wake none) costs no statement.
+/// Enrolments per multi-row insert (ten parameters each).
+const ENROL_ROWS: usize = 500;
+
 struct Waiting {
     /// (customer, scenario) with a waiting run.
     runs: std::collections::HashSet<(i64, i64)>,
@@ -602,16 +595,18 @@ impl Waiting {
         let mut w = Self { runs: Default::default(), for_order: Default::default() };
         for chunk in customers.chunks(1_000) {
             let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            // One row per (customer, scenario), however many of its runs wait (a customer
+            // who orders often has a follow-up waiting for each order).
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT customer_id, scenario_id, waiting_for_order FROM scenario_runs \
-                 WHERE state = 'waiting' AND customer_id IN ({list})"
+                "SELECT customer_id, scenario_id, CAST(MAX(CASE WHEN waiting_for_order = 1 THEN 1 ELSE 0 END) AS BIGINT) AS for_order \
+                 FROM scenario_runs WHERE state = 'waiting' AND customer_id IN ({list}) GROUP BY customer_id, scenario_id"
             )))
             .fetch_all(&mut **tx)
             .await?;
             for r in rows {
                 let c: i64 = r.try_get("customer_id")?;
                 w.runs.insert((c, r.try_get("scenario_id")?));
-                if r.try_get::<i64, _>("waiting_for_order")? == 1 {
+                if r.try_get::<i64, _>("for_order")? == 1 {
                     w.for_order.insert(c);
                 }
             }
@@ -620,44 +615,113 @@ impl Waiting {
     }
 }
 
-async fn apply_effects(tx: &mut Tx, effects: &EventEffects, now_ms: i64, waiting: &mut Waiting) -> Result<()> {
-    for (customer, scenarios, reason) in &effects.exits {
-        let hit: Vec<i64> = scenarios.iter().copied().filter(|s| waiting.runs.contains(&(*customer, *s))).collect();
-        if hit.is_empty() {
-            continue;
+impl Store {
+    /// One event's effects, in order. Enrolments that enter every time (nothing in the batch
+    /// changes whether they may) wait in `pending` and go in multi-row inserts; they are
+    /// written before anything that reads or changes what they would (an exit from a
+    /// scenario, an enrolment with an entry rule), so the batch acts as event after event.
+    async fn apply_effects<'e>(
+        &self,
+        tx: &mut Tx,
+        effects: &'e EventEffects,
+        now_ms: i64,
+        waiting: &mut Waiting,
+        pending: &mut Vec<&'e Enrolment>,
+    ) -> Result<()> {
+        if effects.exits.iter().any(|(_, scenarios, _)| !scenarios.is_empty()) {
+            self.insert_runs(tx, pending, now_ms, waiting).await?;
         }
-        let ids: Vec<String> = hit.iter().map(i64::to_string).collect();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE scenario_runs SET state = 'exited', exit_reason = $1, due_at = NULL, updated_at = $2 \
-             WHERE customer_id = $3 AND state = 'waiting' AND scenario_id IN ({})",
-            ids.join(",")
-        )))
-        .bind(reason)
-        .bind(now_ms)
-        .bind(*customer)
-        .execute(&mut **tx)
-        .await?;
-        for s in hit {
-            waiting.runs.remove(&(*customer, s));
+        for (customer, scenarios, reason) in &effects.exits {
+            let hit: Vec<i64> = scenarios.iter().copied().filter(|s| waiting.runs.contains(&(*customer, *s))).collect();
+            if hit.is_empty() {
+                continue;
+            }
+            let ids: Vec<String> = hit.iter().map(i64::to_string).collect();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE scenario_runs SET state = 'exited', exit_reason = $1, due_at = NULL, updated_at = $2 \
+                 WHERE customer_id = $3 AND state = 'waiting' AND scenario_id IN ({})",
+                ids.join(",")
+            )))
+            .bind(reason)
+            .bind(now_ms)
+            .bind(*customer)
+            .execute(&mut **tx)
+            .await?;
+            for s in hit {
+                waiting.runs.remove(&(*customer, s));
+            }
         }
+        // A run that enters now does not wait for an order: the wake-ups do not depend on
+        // what is pending.
+        for customer in &effects.wake_for_order {
+            if !waiting.for_order.remove(customer) {
+                continue;
+            }
+            sqlx::query(
+                "UPDATE scenario_runs SET waiting_for_order = 2, due_at = $1, updated_at = $1 \
+                 WHERE customer_id = $2 AND state = 'waiting' AND waiting_for_order = 1",
+            )
+            .bind(now_ms)
+            .bind(*customer)
+            .execute(&mut **tx)
+            .await?;
+        }
+        for e in &effects.enrol {
+            if e.not_entered_since_ms == i64::MAX {
+                pending.push(e);
+                continue;
+            }
+            self.insert_runs(tx, pending, now_ms, waiting).await?;
+            if insert_run(tx, e, now_ms).await? == 1 && !e.control {
+                waiting.runs.insert((e.customer_id, e.scenario_id));
+            }
+        }
+        Ok(())
     }
-    for customer in &effects.wake_for_order {
-        if !waiting.for_order.remove(customer) {
-            continue;
+
+    /// Writes the `pending` enrolments (each once per scenario, customer and occurrence) in
+    /// multi-row inserts and notes the runs that now wait.
+    async fn insert_runs(
+        &self,
+        tx: &mut Tx,
+        pending: &mut Vec<&Enrolment>,
+        now_ms: i64,
+        waiting: &mut Waiting,
+    ) -> Result<()> {
+        const COLUMNS: usize = 10;
+        for chunk in pending.chunks(ENROL_ROWS) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    format!("({}, 0, {})", self.placeholders(i * COLUMNS + 1, 6), self.placeholders(i * COLUMNS + 7, 4))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO scenario_runs (scenario_id, version, customer_id, occurrence, order_id, control, step, \
+                 state, due_at, entered_at, updated_at) VALUES {} \
+                 ON CONFLICT (scenario_id, customer_id, occurrence) DO NOTHING RETURNING customer_id, scenario_id, state",
+                values.join(",")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for e in chunk {
+                q = q
+                    .bind(e.scenario_id)
+                    .bind(e.version)
+                    .bind(e.customer_id)
+                    .bind(e.occurrence.clone())
+                    .bind(e.order_id)
+                    .bind(e.control as i64)
+                    .bind(if e.control { "control" } else { "waiting" })
+                    .bind(now_ms)
+                    .bind(now_ms)
+                    .bind(now_ms);
+            }
+            for r in q.fetch_all(&mut **tx).await? {
+                if r.try_get::<String, _>("state")? == "waiting" {
+                    waiting.runs.insert((r.try_get("customer_id")?, r.try_get("scenario_id")?));
+                }
+            }
         }
-        sqlx::query(
-            "UPDATE scenario_runs SET waiting_for_order = 2, due_at = $1, updated_at = $1 \
-             WHERE customer_id = $2 AND state = 'waiting' AND waiting_for_order = 1",
-        )
-        .bind(now_ms)
-        .bind(*customer)
-        .execute(&mut **tx)
-        .await?;
+        pending.clear();
+        Ok(())
     }
-    for e in &effects.enrol {
-        if insert_run(tx, e, now_ms).await? == 1 && !e.control {
-            waiting.runs.insert((e.customer_id, e.scenario_id));
-        }
-    }
-    Ok(())
 }

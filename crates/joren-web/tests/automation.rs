@@ -4,6 +4,8 @@
 mod common;
 #[path = "automation/editor.rs"]
 mod editor;
+#[path = "automation/engine.rs"]
+mod engine;
 #[path = "automation/letters.rs"]
 mod letters;
 #[path = "automation/mail_settings.rs"]
@@ -430,6 +432,11 @@ async fn the_post_purchase_timeline_sends_each_step_once_on_its_day_over_smtp() 
         assert_eq!(thanks.to, ["hanako@example.jp"]);
         assert!(thanks.header("From").unwrap().contains("info@kissa.example.jp"));
         assert!(thanks.header("List-Unsubscribe").is_none(), "[{b}] transactional mail has no opt-out link");
+        // The order's total is the order's (read for the batch of runs, not per run).
+        let (_, order) = t.get(&t.staff_token, &format!("/api/v1/orders/{first}")).await;
+        let (_, out) = t.get(&t.staff_token, &format!("/api/v1/outbox?scenario_id={id}")).await;
+        let text = out["items"][0]["body_text"].as_str().unwrap();
+        assert!(text.contains(&format!("\n{}円のご注文", order["total"])), "[{b}] {text} / {order}");
         // Running again (a retry, a second worker) sends nothing more.
         settle(&t).await;
         assert_eq!(smtp.received().len(), 1, "[{b}]");
@@ -528,61 +535,5 @@ async fn the_post_purchase_timeline_sends_each_step_once_on_its_day_over_smtp() 
             .sum::<i64>();
         assert_eq!(done, 1, "[{b}] the first order's run finished: {report}");
         let _ = first;
-    }
-}
-
-/// A paused scenario's due runs never hold up another's: more of them than one batch are due
-/// first, and the active scenario's runs behind them still advance, over several batches of
-/// one pass (each batch read after the last one's place in due order).
-#[tokio::test]
-async fn a_paused_scenarios_runs_do_not_hold_up_the_others() {
-    use joren_core::customer::{CustomerInput, CustomerProfile};
-    for b in backends() {
-        let t = spawn_with(b, AppConfig::default()).await;
-        let owner = joren_app::Actor::system("test");
-        let n = 620; // more than one batch of the engine (500)
-        let batch: Vec<_> = (0..n)
-            .map(|i| {
-                let input = CustomerInput {
-                    family_name: Some(format!("顧客{i}")),
-                    email: Some(format!("c{i}@example.jp")),
-                    tags: Some(vec!["案内".into()]),
-                    ..Default::default()
-                };
-                (input.apply(CustomerProfile::default()).unwrap(), vec![], vec![("email".to_string(), true)])
-            })
-            .collect();
-        t.app.store.create_customers_batch(&batch, "test").await.unwrap();
-        let seg = t
-            .app
-            .create_segment(
-                &owner,
-                &joren_app::segments::SegmentInput {
-                    name: "案内".into(),
-                    description: String::new(),
-                    filter: json!({"all": [{"field": "tags", "op": "contains", "value": "案内"}]}),
-                },
-            )
-            .await
-            .unwrap();
-        let mail = json!({"trigger": {"kind": "manual"}, "steps": [
-            {"type": "email", "marketing": false, "subject": "お知らせ", "body": "{{ name }}"}]});
-        let paused = scenario(&t, "止めたお知らせ", mail.clone()).await;
-        let active = scenario(&t, "お知らせ", mail).await;
-        assert_eq!(t.app.broadcast(&owner, paused, seg.id).await.unwrap(), n, "[{b}]");
-        t.app.set_scenario_status(&owner, paused, joren_app::scenarios::Status::Paused).await.unwrap();
-        assert_eq!(t.app.broadcast(&owner, active, seg.id).await.unwrap(), n, "[{b}]");
-        let mut advanced = 0;
-        loop {
-            let k = t.app.advance_due_runs().await.unwrap();
-            if k == 0 {
-                break;
-            }
-            advanced += k;
-        }
-        assert_eq!(advanced, n as usize, "[{b}] every run of the active scenario, none of the paused one");
-        let c = t.app.store.outbox_counts(Some(active)).await.unwrap();
-        assert_eq!(c.queued, n as i64, "[{b}] one mail each");
-        assert_eq!(t.app.store.outbox_counts(Some(paused)).await.unwrap().queued, 0, "[{b}]");
     }
 }

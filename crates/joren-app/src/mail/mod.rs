@@ -268,6 +268,38 @@ impl App {
         let claimed =
             self.store.claim_messages(now.timestamp_millis(), self.config.mail.lease_ms, DELIVERY_BATCH).await?;
         let n = claimed.len();
+        let finished = self.deliver_claimed(claimed, now).await?;
+        self.store.finish_messages(&finished, self.config.clock.now_ms()).await?;
+        Ok(n)
+    }
+
+    /// Up to `batches` batches of [`App::deliver_messages`], the outcomes of one written with
+    /// the claim of the next (one wait for the writer between batches instead of two). Stops
+    /// at a batch that was not full. Answers how many were claimed and whether the last
+    /// batch was full (more may be due).
+    pub async fn deliver_batches(&self, batches: usize) -> Result<(usize, bool)> {
+        let lease = self.config.mail.lease_ms;
+        let mut now = self.now();
+        let mut claimed = self.store.claim_messages(now.timestamp_millis(), lease, DELIVERY_BATCH).await?;
+        let mut total = 0;
+        for i in 1..=batches {
+            let n = claimed.len();
+            total += n;
+            let full = n as i64 == DELIVERY_BATCH;
+            let finished = self.deliver_claimed(std::mem::take(&mut claimed), now).await?;
+            if !full || i == batches {
+                self.store.finish_messages(&finished, self.config.clock.now_ms()).await?;
+                return Ok((total, full));
+            }
+            now = self.now();
+            claimed = self.store.finish_and_claim(&finished, now.timestamp_millis(), lease, DELIVERY_BATCH).await?;
+        }
+        Ok((total, false))
+    }
+
+    /// Checks and sends the `claimed` messages; answers each one's (id, attempt, outcome).
+    async fn deliver_claimed(&self, claimed: Vec<Message>, now: DateTime<Utc>) -> Result<Vec<(i64, i64, Delivery)>> {
+        let n = claimed.len();
         use futures_util::StreamExt;
         // A customer's messages go one after another (the caps see the one before); different
         // customers' at once. One recipient's failure never holds the others back: every
@@ -317,8 +349,7 @@ impl App {
         for o in outcomes {
             finished.extend(o?);
         }
-        self.store.finish_messages(&finished, self.config.clock.now_ms()).await?;
-        Ok(n)
+        Ok(finished)
     }
 
     /// Checks and sends (or holds) one claimed message; answers how it ended. `facts` were

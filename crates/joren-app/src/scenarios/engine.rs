@@ -10,8 +10,12 @@ impl App {
         self.reload_mail().await?;
         let (events, enrolled) = self.dispatch_events().await?;
         let steps = self.advance_due_runs().await?;
-        let messages = self.deliver_messages().await?;
-        Ok(AutomationPass { events, enrolled, steps, messages })
+        // Delivery batches are small (a batch is what a crash may send twice), so a pass
+        // sends several rather than repeating the whole pass for each.
+        let (messages, full) = self.deliver_batches(DELIVERY_PASS_BATCHES).await?;
+        let more =
+            events as i64 == DISPATCH_BATCH || steps as i64 >= ADVANCE_BATCH * ADVANCE_PASS_BATCHES as i64 || full;
+        Ok(AutomationPass { events, enrolled, steps, messages, more })
     }
 
     /// Acts on events not yet dispatched: exits (an order, an unsubscribe), wake-ups of runs
@@ -215,12 +219,17 @@ impl App {
         let ids: Vec<i64> = runs.iter().map(|(r, _)| r.customer_id).collect();
         let customers: HashMap<i64, joren_store::Customer> =
             self.store.customers_for_messages(&ids).await?.into_iter().map(|c| (c.id, c)).collect();
+        let order_ids: Vec<i64> = runs.iter().filter_map(|(r, _)| r.order_id).collect();
+        let totals = if order_ids.is_empty() { HashMap::new() } else { self.store.order_totals(&order_ids).await? };
         use futures_util::StreamExt;
         let plans: Vec<(Run, RunAdvance)> = futures_util::stream::iter(runs)
             .map(|(run, def)| {
-                let customer = customers.get(&run.customer_id).cloned();
+                let known = Known {
+                    customer: customers.get(&run.customer_id).cloned(),
+                    order_total: run.order_id.and_then(|id| totals.get(&id).copied()),
+                };
                 async move {
-                    let plan = match self.plan_advance(&run, &def, customer, now).await {
+                    let plan = match self.plan_advance(&run, &def, known, now).await {
                         Ok(plan) => plan,
                         Err(e) => {
                             tracing::warn!(run = run.id, error = %e, "scenario step failed");
@@ -242,15 +251,15 @@ impl App {
     }
 
     /// What advancing `run` now writes: the steps from where it stands up to the next wait.
-    /// `customer` is the run's customer when the caller has read it already.
+    /// `known` is what the caller has read already (the run's customer, its order's total).
     pub(super) async fn plan_advance(
         &self,
         run: &Run,
         def: &Definition,
-        customer: Option<joren_store::Customer>,
+        known: Known,
         now: DateTime<Utc>,
     ) -> Result<RunAdvance> {
-        let mut customer = customer;
+        let Known { mut customer, order_total } = known;
         let steps = &def.steps;
         let mut a = RunAdvance { state: "waiting".into(), ..Default::default() };
         let mut i = run.step as usize;
@@ -295,7 +304,7 @@ impl App {
                 // (A check that skips over a wait reads again for the steps beyond it.)
                 ctx_end = steps[i..].iter().position(Step::is_wait).map_or(steps.len(), |w| i + w);
                 let used = template_variables(&steps[i..ctx_end]);
-                let known = customer.take().or_else(|| ctx.take().map(|(c, _)| c));
+                let known = Known { customer: customer.take().or_else(|| ctx.take().map(|(c, _)| c)), order_total };
                 ctx = Some(self.message_context(run.customer_id, run.order_id, &used, known).await?);
             }
             let (customer, vars) = ctx.as_ref().expect("loaded above");
@@ -409,17 +418,18 @@ impl App {
         Ok(a)
     }
 
-    /// The customer (read unless `preloaded`) and the variables their messages are rendered with.
-    /// Only the variables in `used` that cost a query are looked up (`None`: all of them).
+    /// The customer and the variables their messages are rendered with; what is `known` is
+    /// not read again. Only the variables in `used` that cost a query are looked up (`None`:
+    /// all of them).
     pub(super) async fn message_context(
         &self,
         customer_id: i64,
         order_id: Option<i64>,
         used: &Option<std::collections::HashSet<String>>,
-        preloaded: Option<joren_store::Customer>,
+        known: Known,
     ) -> Result<(joren_store::Customer, template::Context)> {
         let wants = |v: &str| used.as_ref().is_none_or(|u| u.contains(v));
-        let c = match preloaded {
+        let c = match known.customer {
             Some(c) => c,
             None => self.store.get_customer(customer_id).await?,
         };
@@ -430,9 +440,10 @@ impl App {
         };
         let rank = if wants("rank") { self.customer_rank(customer_id).await.ok() } else { None };
         let next_lot = points.as_ref().and_then(|p| p.lots.iter().find(|l| l.expires_on.is_some() && l.remaining > 0));
-        let order_total = match order_id.filter(|_| wants("order_total")) {
-            Some(id) => self.store.get_order(id).await.map(|o| o.total).unwrap_or_default(),
-            None => 0,
+        let order_total = match (order_id.filter(|_| wants("order_total")), known.order_total) {
+            (Some(_), Some(total)) => total,
+            (Some(id), None) => self.store.order_totals(&[id]).await?.get(&id).copied().unwrap_or_default(),
+            (None, _) => 0,
         };
         let ctx = template::Context {
             name: c.display_name.clone(),
@@ -536,6 +547,8 @@ pub(super) fn daily_hit(
 
 /// Events read per dispatch, runs per advance pass.
 const DISPATCH_BATCH: i64 = 500;
+/// Delivery batches in one pass of the engine (mail settings are read once a pass).
+const DELIVERY_PASS_BATCHES: usize = 10;
 
 pub(super) const ADVANCE_BATCH: i64 = 500;
 
@@ -547,6 +560,13 @@ const ADVANCE_CONCURRENCY: usize = 16;
 pub(super) const ADVANCE_PASS_BATCHES: usize = 4;
 
 /// A batch of due runs with what advancing each writes.
+/// What a run's planning may find already read for its batch.
+#[derive(Default)]
+pub(super) struct Known {
+    pub(super) customer: Option<joren_store::Customer>,
+    pub(super) order_total: Option<i64>,
+}
+
 struct PlannedBatch {
     plans: Vec<(Run, RunAdvance)>,
     /// How many runs were read (some may have been left out: a paused scenario's).

@@ -91,6 +91,10 @@ pub struct AutomationPass {
     pub enrolled: u64,
     pub steps: usize,
     pub messages: usize,
+    /// Some part stopped at its limit for one pass (more may be waiting): the worker runs the
+    /// next pass at once instead of pausing.
+    #[serde(skip)]
+    pub more: bool,
 }
 
 /// Longest scenario name.

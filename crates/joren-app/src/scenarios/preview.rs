@@ -112,7 +112,7 @@ impl App {
             return Err(e.into());
         }
         let vars = match customer_id {
-            Some(id) => self.message_context(id, None, &None, None).await?.1,
+            Some(id) => self.message_context(id, None, &None, engine::Known::default()).await?.1,
             None => template::Context { shop_name: self.mail().shop_name.clone(), ..template::Context::sample() },
         };
         let subject = template::render("subject", subject, &vars)?;

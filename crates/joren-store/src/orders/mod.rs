@@ -448,6 +448,13 @@ impl Store {
         Ok(orders.pop().expect("one order"))
     }
 
+    /// The totals of the orders among `ids` (one query per 500 ids): what a follow-up mail's
+    /// `order_total` shows, read for a batch of runs at once instead of each order whole.
+    pub async fn order_totals(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, i64>> {
+        let rows = self.fetch_by_ids(ids, |list| format!("SELECT id, total FROM orders WHERE id IN ({list})")).await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("total")?))).collect()
+    }
+
     /// Reads the line items and adjustments of `orders` in two queries, whatever their number.
     async fn fill_lines(&self, orders: &mut [Order]) -> Result<()> {
         if orders.is_empty() {
