@@ -116,6 +116,25 @@ pub(crate) async fn import(g: &Global, a: ImportArgs, actor: &Actor) -> Result<(
         report.customers_created,
         report.rejected.len()
     );
+    if !report.notes.is_empty() {
+        println!("直して取り込んだ行 / rows imported with changes: {}", report.notes.len());
+        for n in report.notes.iter().take(20) {
+            if !n.changed.is_empty() {
+                println!("  {} 行目 / line {}: {}", n.line, n.line, crate::field_lines(&n.changed));
+            }
+            if !n.dropped.is_empty() {
+                println!(
+                    "  {} 行目 / line {} 取り込まず / left out: {}",
+                    n.line,
+                    n.line,
+                    crate::field_lines(&n.dropped)
+                );
+            }
+        }
+        if report.notes.len() > 20 {
+            println!("  … {} more", report.notes.len() - 20);
+        }
+    }
     if !report.rejected.is_empty() {
         for r in report.rejected.iter().take(20) {
             println!("  {} 行目 / line {}: {}", r.line, r.line, crate::field_lines(&r.reasons));

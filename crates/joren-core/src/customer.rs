@@ -132,6 +132,9 @@ pub struct CustomerInput {
     pub city: Option<String>,
     pub street: Option<String>,
     pub building: Option<String>,
+    /// The whole address in one line (a 住所 column): split into postal code, prefecture,
+    /// city, street and building for those of them not given separately.
+    pub address: Option<String>,
     pub notes: Option<String>,
     pub preferences: Option<String>,
     pub tags: Option<Vec<String>>,
@@ -179,11 +182,7 @@ pub fn normalize_email(field: &str, input: &str) -> Result<String, FieldError> {
     Ok(format!("{local}@{}", domain.to_lowercase()))
 }
 
-/// Parses `YYYY-MM-DD` (also `YYYY/MM/DD`).
-pub fn parse_date(field: &str, input: &str) -> Result<NaiveDate, FieldError> {
-    let s = input.trim().replace('/', "-");
-    NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| FieldError::new(field, crate::Code::BadDate).arg(input))
-}
+pub use crate::dates::parse_date;
 
 fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<String, FieldError> {
     let v = value.trim().to_lowercase();
@@ -194,10 +193,88 @@ fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<String, FieldErr
     }
 }
 
+/// Legal-entity words that make a name a company's (after NFKC, so ㈱ and （株） read as (株)).
+const COMPANY_MARKERS: [&str; 22] = [
+    "株式会社",
+    "有限会社",
+    "合同会社",
+    "合資会社",
+    "合名会社",
+    "一般社団法人",
+    "一般財団法人",
+    "公益社団法人",
+    "公益財団法人",
+    "社会福祉法人",
+    "医療法人",
+    "学校法人",
+    "宗教法人",
+    "特定非営利活動法人",
+    "NPO法人",
+    "(株)",
+    "(有)",
+    "(同)",
+    "(資)",
+    "(名)",
+    "(医)",
+    "(社)",
+];
+
+/// Whether `name` is a company's: it holds 株式会社, 有限会社, (株), ㈱ and the like.
+pub fn looks_like_company(name: &str) -> bool {
+    let n = crate::text::half_width(name);
+    COMPANY_MARKERS.iter().any(|m| n.contains(m))
+}
+
 impl CustomerInput {
     /// Applies this input onto `base` (an existing profile, or the default for a new customer),
     /// normalising every field; all invalid fields are reported together.
     pub fn apply(self, base: CustomerProfile) -> Result<CustomerProfile, FieldErrors> {
+        self.apply_noting(base).map(|(p, _)| p)
+    }
+
+    /// [`CustomerInput::apply`], also answering what was read differently from how it was
+    /// given (notes with codes, for a report or a form): a postal code given its lost leading
+    /// zero, a one-line address split, a company name typed as a person's name.
+    pub fn apply_noting(mut self, base: CustomerProfile) -> Result<(CustomerProfile, Vec<FieldError>), FieldErrors> {
+        let mut notes = Vec::new();
+        if let Some(line) = self.address.take().filter(|a| !a.trim().is_empty()) {
+            let parts = crate::address::split_address(&line);
+            let fill = |slot: &mut Option<String>, v: String| {
+                if slot.as_deref().is_none_or(|s| s.trim().is_empty()) && !v.is_empty() {
+                    *slot = Some(v);
+                }
+            };
+            fill(&mut self.postal_code, parts.postal_code);
+            fill(&mut self.prefecture, parts.prefecture);
+            fill(&mut self.city, parts.city);
+            fill(&mut self.street, parts.street);
+            fill(&mut self.building, parts.building);
+            notes.push(FieldError::new("address", crate::Code::AddressSplit).arg(line.trim()));
+        }
+        if let Some(v) = &self.postal_code
+            && crate::postal::lost_leading_zero(v)
+            && let Ok(stored) = normalize_postal_code("postal_code", v)
+        {
+            notes.push(FieldError::new("postal_code", crate::Code::PostalPadded).arg(v.trim()).arg(stored));
+        }
+        let kind_given = self.kind.is_some();
+        let mut p = self.apply_fields(base)?;
+        // A company typed where a person's name goes (株式会社ジョーレン, ㈱ジョーレン): a company,
+        // addressed 御中, unless the kind was given.
+        if !kind_given && p.kind == CustomerKind::Person && p.company_name.is_empty() {
+            let name = format!("{} {}", p.family_name, p.given_name).trim().to_string();
+            if looks_like_company(&name) {
+                p.kind = CustomerKind::Account;
+                p.company_name = name.clone();
+                p.family_name.clear();
+                p.given_name.clear();
+                notes.push(FieldError::new("company_name", crate::Code::CompanyDetected).arg(name));
+            }
+        }
+        Ok((p, notes))
+    }
+
+    fn apply_fields(self, base: CustomerProfile) -> Result<CustomerProfile, FieldErrors> {
         let mut p = base;
         let mut errors = FieldErrors::default();
         if let Some(k) = self.kind {

@@ -71,6 +71,13 @@ codes! {
     BadPrefecture => "bad_prefecture",
     BadDate => "bad_date",
     BadDateTime => "bad_date_time",
+    // --- notes: input read and changed, not refused ---
+    /// A postal code that lost its leading zero (Excel), padded: `[input, stored]`.
+    PostalPadded => "postal_padded",
+    /// A name holding 株式会社/(株)/… taken as a company: `[name]`.
+    CompanyDetected => "company_detected",
+    /// A one-line address split into its parts: `[input]`.
+    AddressSplit => "address_split",
     /// Not `HH:MM`.
     BadTime => "bad_time",
     BadWeekday => "bad_weekday",

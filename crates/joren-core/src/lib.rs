@@ -1,9 +1,11 @@
 //! Joren's domain types and rules. No I/O lives here: everything is a pure function or a
 //! value type, unit-tested directly.
 
+pub mod address;
 pub mod contact;
 pub mod csv_safety;
 pub mod customer;
+pub mod dates;
 pub mod error;
 pub mod event;
 pub mod kana;

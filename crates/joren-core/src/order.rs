@@ -206,8 +206,9 @@ pub fn parse_timestamp(field: &str, input: &str, tz: Tz) -> Result<DateTime<Utc>
             return Ok(local_to_utc(t, tz));
         }
     }
-    let date = NaiveDate::parse_from_str(&s.replace('/', "-"), "%Y-%m-%d")
-        .map_err(|_| FieldError::new(field, crate::Code::BadDateTime).arg(input))?;
+    // A date alone, as people type it (2024年1月5日, R6/1/5, full-width digits).
+    let date =
+        crate::dates::parse_date(field, s).map_err(|_| FieldError::new(field, crate::Code::BadDateTime).arg(input))?;
     Ok(start_of_day(date, tz))
 }
 

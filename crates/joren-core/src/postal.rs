@@ -4,14 +4,26 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::FieldError;
 
-/// Accepts `1000001`, `100-0001`, `〒100-0001` or full-width digits; returns `100-0001`.
+/// Accepts `1000001`, `100-0001`, `〒100-0001` or full-width digits; returns `100-0001`. Six
+/// digits alone (`600001`: a spreadsheet took the code for a number and dropped its leading
+/// zero) are read with the zero put back (`060-0001`); see [`lost_leading_zero`].
 pub fn normalize_postal_code(field: &str, input: &str) -> Result<String, FieldError> {
+    if lost_leading_zero(input) {
+        return normalize_postal_code(field, &format!("0{}", input.trim()));
+    }
     let digits: String = input.nfkc().filter(char::is_ascii_digit).collect();
     let rest_ok = input.nfkc().all(|c| c.is_ascii_digit() || matches!(c, '〒' | '-' | '‐' | '−' | 'ー' | ' '));
     if digits.len() != 7 || !rest_ok {
         return Err(FieldError::new(field, crate::Code::BadPostalCode).arg(input));
     }
     Ok(format!("{}-{}", &digits[..3], &digits[3..]))
+}
+
+/// Whether `input` is six digits and nothing else: a postal code whose leading zero a
+/// spreadsheet dropped (北海道's 0xx, 青森's 03x, …), to be padded and noted.
+pub fn lost_leading_zero(input: &str) -> bool {
+    let s: String = input.trim().nfkc().collect();
+    s.len() == 6 && s.chars().all(|c| c.is_ascii_digit())
 }
 
 /// The 47 prefectures, in JIS X 0401 order.
@@ -85,6 +97,11 @@ mod tests {
         assert_eq!(normalize_postal_code("p", "〒１００－０００１").unwrap(), "100-0001");
         assert!(normalize_postal_code("p", "100-001").is_err());
         assert!(normalize_postal_code("p", "abc1000001").is_err());
+        // Excel's doing: the leading zero put back.
+        assert_eq!(normalize_postal_code("p", "600001").unwrap(), "060-0001");
+        assert_eq!(normalize_postal_code("p", "１２３４５６").unwrap(), "012-3456");
+        assert!(lost_leading_zero(" 600001 ") && !lost_leading_zero("60-0001") && !lost_leading_zero("6000011"));
+        assert!(normalize_postal_code("p", "60-0001").is_err(), "a six-digit typo with a hyphen is not guessed");
     }
 
     #[test]

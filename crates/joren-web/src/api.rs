@@ -621,6 +621,15 @@ async fn import(
             r["reason"] = serde_json::json!(crate::i18n::errors::named(&reject.reasons, crate::i18n::Lang::Ja));
         }
     }
+    // Each note worded too: what was changed, what was left out.
+    if let Some(notes) = body["notes"].as_array_mut() {
+        for (n, note) in notes.iter_mut().zip(&report.notes) {
+            n["message"] = serde_json::json!(crate::i18n::errors::named(
+                &note.changed.iter().chain(&note.dropped).cloned().collect::<Vec<_>>(),
+                crate::i18n::Lang::Ja
+            ));
+        }
+    }
     Ok(Json(body).into_response())
 }
 

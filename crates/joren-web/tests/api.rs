@@ -108,6 +108,47 @@ async fn customers_are_created_validated_searched_and_updated() {
     }
 }
 
+/// The API reads Japanese input as the forms do: one `address` line split into its parts
+/// (the parts given separately win), 和暦 and full-width dates, a company by its ㈱.
+#[tokio::test]
+async fn the_api_reads_addresses_dates_and_companies_as_written() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let (s, c) = t
+            .post(
+                &t.staff_token,
+                "/api/v1/customers",
+                &json!({"family_name": "鈴木", "birthday": "Ｈ２．４．１", "building": "2階",
+                        "address": "〒600-8001 京都府京都市下京区四条通1-1 四条ビル"}),
+            )
+            .await;
+        assert_eq!(s, 201, "[{b}] {c}");
+        let got = ["birthday", "postal_code", "prefecture", "city", "street", "building"].map(|k| c[k].clone());
+        assert_eq!(
+            got,
+            [
+                json!("1990-04-01"),
+                json!("600-8001"),
+                json!("京都府"),
+                json!("京都市下京区"),
+                json!("四条通1-1"),
+                json!("2階")
+            ],
+            "[{b}] {c}"
+        );
+        let (s, c) = t.post(&t.staff_token, "/api/v1/customers", &json!({"family_name": "㈱ジョーレン"})).await;
+        assert_eq!(
+            (s, &c["kind"], &c["display_name"]),
+            (201, &json!("account"), &json!("㈱ジョーレン 御中")),
+            "[{b}] {c}"
+        );
+        let (s, c) = t
+            .post(&t.staff_token, "/api/v1/customers", &json!({"kind": "person", "family_name": "㈱ジョーレン"}))
+            .await;
+        assert_eq!((s, &c["kind"]), (201, &json!("person")), "[{b}] a kind given is kept: {c}");
+    }
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }

@@ -151,6 +151,56 @@ async fn customers_are_created_edited_and_merged_from_the_web_page() {
     }
 }
 
+/// The customer form reads what a Japanese shop owner types: a 和暦 birthday, full-width
+/// digits, a postal code that lost its leading zero, and a company written as a name (新規 only:
+/// 個人 is just the preselected choice there).
+#[tokio::test]
+async fn the_customer_form_reads_japanese_input() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let s = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (status, location, html) = s
+            .post(
+                "/customers/new",
+                &[
+                    ("kind", "person"),
+                    ("family_name", "山田"),
+                    ("given_name", "花子"),
+                    ("birthday", "昭和55年3月3日"),
+                    ("postal_code", "６００００１"),
+                    ("phone", "０９０－１２３４－５６７８"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 303, "[{b}] {html}");
+        let id: i64 = location.trim_start_matches("/customers/").parse().unwrap();
+        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}")).await;
+        let got = ["birthday", "postal_code", "phone", "kind"].map(|k| c[k].clone());
+        assert_eq!(got, [json!("1980-03-03"), json!("060-0001"), json!("+819012345678"), json!("person")], "[{b}] {c}");
+
+        let (status, location, _) =
+            s.post("/customers/new", &[("kind", "person"), ("family_name", "（株）ジョーレン")]).await;
+        assert_eq!(status, 303, "[{b}]");
+        let id: i64 = location.trim_start_matches("/customers/").parse().unwrap();
+        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}")).await;
+        assert_eq!((&c["kind"], &c["company_name"]), (&json!("account"), &json!("（株）ジョーレン")), "[{b}] {c}");
+        assert_eq!(c["display_name"], "（株）ジョーレン 御中");
+        // On the edit form the kind shown is kept: 個人 stays 個人.
+        let (status, _, _) =
+            s.post(&format!("/customers/{id}/edit"), &[("kind", "person"), ("family_name", "（株）ジョーレン")]).await;
+        assert_eq!(status, 303);
+        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}")).await;
+        assert_eq!(c["kind"], "person", "[{b}] an explicit choice on an existing customer is kept: {c}");
+
+        // A date that does not exist is refused beside its field, what was typed kept.
+        let (status, _, html) = s
+            .post("/customers/new", &[("kind", "person"), ("family_name", "鈴木"), ("birthday", "平成32年1月1日")])
+            .await;
+        assert_eq!(status, 422, "[{b}]");
+        assert!(html.contains("value=\"平成32年1月1日\"") && html.contains("昭和55年3月3日"), "[{b}] {html}");
+    }
+}
+
 #[tokio::test]
 async fn orders_are_refunded_and_cancelled_from_the_order_page() {
     for b in backends() {
@@ -230,7 +280,7 @@ async fn import_page_previews_mapping_then_reports_rejects() {
         );
         let csrf = s.csrf().await;
         let (sjis, _, _) = encoding_rs::SHIFT_JIS
-            .encode("姓,名,連絡先,メール\n山田,太郎,090-1234-5678,taro@example.jp\n佐藤,花子,,bad\n");
+            .encode("姓,名,連絡先,メール\n山田,太郎,090-1234-5678,taro@example.jp\n佐藤,花子,,bad\n,,12,\n");
         let form = reqwest::multipart::Form::new()
             .text("csrf", csrf.clone())
             .text("kind", "customers")
@@ -258,8 +308,16 @@ async fn import_page_previews_mapping_then_reports_rejects() {
         let r = t.client.post(t.url("/import/run")).header("cookie", &s.cookie).form(&fields).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 200);
         let html = r.text().await.unwrap();
-        assert!(html.contains("id=\"r-created\">1<") && html.contains("id=\"r-rejected\">1<"), "{html}");
-        assert!(html.contains("<td class=\"num\">3</td>"), "the reject names line 3: {html}");
+        assert!(html.contains("id=\"r-created\">2<") && html.contains("id=\"r-rejected\">1<"), "{html}");
+        let rejects = html.split("id=\"rejects\"").nth(1).unwrap().split("</table>").next().unwrap();
+        assert!(rejects.contains("<td class=\"num\">4</td>"), "the reject names line 4: {html}");
+        // Line 3's unreadable email is left out, the customer imported, and the page says so.
+        assert!(html.contains("id=\"r-noted\">1<"), "{html}");
+        let notes = html.split("id=\"notes\"").nth(1).unwrap().split("</table>").next().unwrap();
+        assert!(
+            notes.contains("<td class=\"num\">3</td>") && notes.contains("メールアドレスの形式が正しくありません"),
+            "{notes}"
+        );
         let (_, page) = t.get(&t.staff_token, "/api/v1/customers?q=09012345678").await;
         assert_eq!(page["total"], 1, "the overridden phone column was used");
 
@@ -271,7 +329,7 @@ async fn import_page_previews_mapping_then_reports_rejects() {
             .await
             .unwrap();
         let csv = r.text().await.unwrap();
-        assert!(csv.starts_with('\u{feff}') && csv.contains("bad"), "{csv}");
+        assert!(csv.starts_with('\u{feff}') && csv.contains("12") && !csv.contains("bad"), "{csv}");
         let other = Session { t: &t, cookie: t.login_cookie("owner").await };
         let (status, _) = other.page(&format!("/import/{token}/rejects.csv")).await;
         assert_eq!(status, 403, "another user's upload is not readable");

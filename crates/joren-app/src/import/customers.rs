@@ -21,12 +21,58 @@ fn parse_flag(field: &str, v: &str) -> Result<bool, joren_core::FieldError> {
     }
 }
 
-/// A customers-file row: the fields as given, the validated profile, and consents.
-type ParsedCustomer = (CustomerInput, CustomerProfile, Vec<(String, bool)>);
+/// A customers-file row: the fields as given, the validated profile, consents, and what was
+/// changed or left out on the way.
+struct ParsedCustomer {
+    input: CustomerInput,
+    profile: CustomerProfile,
+    consents: Vec<(String, bool)>,
+    changed: Vec<FieldError>,
+    dropped: Vec<FieldError>,
+}
 
-/// The customer fields of a row, validated into a profile; every bad field is reported.
+/// Fields a line is imported without when their value cannot be read (with a note): the
+/// customer is still worth having. A name is not among them.
+const DROPPABLE: [&str; 9] =
+    ["email", "phone", "birthday", "gender", "postal_code", "prefecture", "line_user_id", "acquisition_source", "tags"];
+
+/// Applies `input` onto `base`; a line whose only faults are in [`DROPPABLE`] fields is read
+/// without them. Answers the profile, what was changed, and what was dropped.
+#[allow(clippy::type_complexity)]
+fn apply_leniently(
+    mut input: CustomerInput,
+    base: CustomerProfile,
+) -> Result<(CustomerInput, CustomerProfile, Vec<FieldError>, Vec<FieldError>), joren_core::FieldErrors> {
+    match input.clone().apply_noting(base.clone()) {
+        Ok((p, changed)) => Ok((input, p, changed, Vec::new())),
+        Err(errors) if errors.0.iter().all(|e| DROPPABLE.contains(&e.field.as_str())) => {
+            for e in &errors.0 {
+                let slot = match e.field.as_str() {
+                    "email" => &mut input.email,
+                    "phone" => &mut input.phone,
+                    "birthday" => &mut input.birthday,
+                    "gender" => &mut input.gender,
+                    "postal_code" => &mut input.postal_code,
+                    "prefecture" => &mut input.prefecture,
+                    "line_user_id" => &mut input.line_user_id,
+                    "acquisition_source" => &mut input.acquisition_source,
+                    _ => &mut None,
+                };
+                *slot = None;
+                if e.field == "tags" {
+                    input.tags = None;
+                }
+            }
+            let (p, changed) = input.clone().apply_noting(base)?;
+            Ok((input, p, changed, errors.0))
+        }
+        Err(errors) => Err(errors),
+    }
+}
+
+/// The customer fields of a row, validated into a profile; every bad field that is not
+/// [`DROPPABLE`] is reported (a row with one is rejected).
 fn customer_row(row: &Row<'_>) -> Result<ParsedCustomer, joren_core::FieldErrors> {
-    let mut errors = joren_core::FieldErrors::default();
     let s = |f: &str| row.get(f).map(str::to_string);
     let mut input = CustomerInput {
         family_name: s("family_name"),
@@ -43,6 +89,7 @@ fn customer_row(row: &Row<'_>) -> Result<ParsedCustomer, joren_core::FieldErrors
         city: s("city"),
         street: s("street"),
         building: s("building"),
+        address: s("address"),
         notes: s("notes"),
         preferences: s("preferences"),
         acquisition_source: s("acquisition_source"),
@@ -84,22 +131,27 @@ fn customer_row(row: &Row<'_>) -> Result<ParsedCustomer, joren_core::FieldErrors
     if let Some(t) = row.get("tags") {
         input.tags = Some(t.split([',', ';', '、', '|', '，']).map(|s| s.trim().to_string()).collect());
     }
+    // A consent that cannot be read is left out (recorded as nothing, not as a refusal).
     let mut consents = Vec::new();
+    let mut dropped = Vec::new();
     for ch in ["email", "sms", "line", "dm"] {
         let field = format!("consent_{ch}");
-        if let Some(v) = row.get(&field)
-            && let Some(b) = errors.take(parse_flag(&field, v))
-        {
-            consents.push((ch.to_string(), b));
+        if let Some(v) = row.get(&field) {
+            match parse_flag(&field, v) {
+                Ok(b) => consents.push((ch.to_string(), b)),
+                Err(e) => dropped.push(e),
+            }
         }
     }
-    match input.clone().apply(CustomerProfile::default()) {
-        Ok(profile) if errors.is_empty() => Ok((input, profile, consents)),
-        Ok(_) => Err(errors),
-        Err(mut profile_errors) => {
-            profile_errors.0.extend(errors.0);
-            Err(profile_errors)
-        }
+    let (input, profile, changed, more) = apply_leniently(input, CustomerProfile::default())?;
+    dropped.extend(more);
+    Ok(ParsedCustomer { input, profile, consents, changed, dropped })
+}
+
+/// Notes a line's changes and omissions in the report, if it had any.
+fn note(report: &mut ImportReport, line: u64, changed: Vec<FieldError>, dropped: Vec<FieldError>) {
+    if !changed.is_empty() || !dropped.is_empty() {
+        report.notes.push(Note { line, changed, dropped });
     }
 }
 
@@ -218,7 +270,7 @@ impl App {
             }
             let row = Row { rec: &rec, mapping: &o.mapping };
             let external_id = row.get("external_id").map(str::to_string);
-            let (input, profile, consents) = match customer_row(&row) {
+            let ParsedCustomer { input, profile, consents, changed, dropped } = match customer_row(&row) {
                 Ok(v) => v,
                 Err(errors) => {
                     report.rejected.push(Reject::all(line, errors, record_cells(&rec)));
@@ -236,8 +288,11 @@ impl App {
             match resolver.lookup(external_id.as_deref(), &profile) {
                 Some(id) => {
                     let current = self.store.get_customer(id).await?;
-                    let updated = match input.apply(current.profile.clone()) {
-                        Ok(updated) => updated,
+                    let updated = match apply_leniently(input, current.profile.clone()) {
+                        Ok((_, updated, changed, more)) => {
+                            note(report, line, changed, dropped.into_iter().chain(more).collect());
+                            updated
+                        }
                         Err(errors) => {
                             report.rejected.push(Reject::all(line, errors, record_cells(&rec)));
                             continue;
@@ -268,6 +323,7 @@ impl App {
                     }
                 }
                 None => {
+                    note(report, line, changed, dropped);
                     resolver.queue(external_id.as_deref(), profile, consents);
                     pending_lines.push(line);
                     if resolver.pending.len() >= options.batch_size {

@@ -82,6 +82,19 @@ impl Reject {
     }
 }
 
+/// A line imported with changes: values read differently from how they were written
+/// (`changed`: a postal code padded, an address split, a company recognised) and optional
+/// values left out because they could not be read (`dropped`: a bad email, a date that is
+/// not one), the rest of the line kept.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Note {
+    pub line: u64,
+    #[serde(default)]
+    pub changed: Vec<FieldError>,
+    #[serde(default)]
+    pub dropped: Vec<FieldError>,
+}
+
 /// What an import did.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct ImportReport {
@@ -102,6 +115,9 @@ pub struct ImportReport {
     #[serde(default)]
     pub mixed_encoding: bool,
     pub rejected: Vec<Reject>,
+    /// Lines imported with a value changed or left out, and which.
+    #[serde(default)]
+    pub notes: Vec<Note>,
 }
 
 /// What the import page shows before running: encoding, mapping and the first rows.

@@ -34,7 +34,18 @@ fn words(code: Code) -> (&'static str, &'static str) {
             ("郵便番号は7桁で入力してください (例: 100-0001): {0}", "A postal code has 7 digits (e.g. 100-0001): {0}")
         }
         BadPrefecture => ("都道府県名が正しくありません: {0}", "Not a prefecture: {0}"),
-        BadDate => ("日付は YYYY-MM-DD で入力してください: {0}", "Write the date as YYYY-MM-DD: {0}"),
+        BadDate => (
+            "日付として読めません (例: 1980-03-03, 1980/3/3, 昭和55年3月3日, S55.3.3): {0}",
+            "Not a date (e.g. 1980-03-03, 1980/3/3, 昭和55年3月3日, S55.3.3): {0}",
+        ),
+        PostalPadded => (
+            "郵便番号「{0}」は先頭の0が落ちていたため {1} として登録しました",
+            "Postal code \"{0}\" had lost its leading zero and was saved as {1}",
+        ),
+        CompanyDetected => ("「{0}」は会社名として登録しました (御中)", "\"{0}\" was saved as a company name"),
+        AddressSplit => {
+            ("住所「{0}」を都道府県・市区町村・番地・建物名に分けました", "Address \"{0}\" was split into its parts")
+        }
         BadDateTime => {
             ("日時は RFC 3339 か YYYY-MM-DD で入力してください: {0}", "Write the time as RFC 3339 or YYYY-MM-DD: {0}")
         }

@@ -42,6 +42,14 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("import.skipped", "取込済み (スキップ)", "Already imported (skipped)"),
     ("import.customers_created", "新規顧客 (注文から)", "Customers created from orders"),
     ("import.rejected", "エラー行", "Rejected rows"),
+    ("import.noted", "直して取り込んだ行", "Rows imported with changes"),
+    (
+        "import.noted_help",
+        "読み方を補った値と、読めずに空のまま取り込んだ項目です。顧客は登録されています。必要なら顧客ページで直してください。",
+        "Values read with a correction, and optional fields left empty because they could not be read. The customers were imported; correct them on their pages if needed.",
+    ),
+    ("import.changed", "補った値", "Corrected"),
+    ("import.dropped", "取り込まなかった項目", "Left out"),
     ("import.rejects_download", "エラー行を CSV でダウンロード", "Download rejected rows as CSV"),
     ("import.export_title", "CSV出力", "Export CSV"),
     (

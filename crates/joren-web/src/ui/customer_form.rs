@@ -63,11 +63,13 @@ impl CustomerForm {
         }
     }
 
-    /// Every field of the form is set (an empty box clears the field).
-    fn to_input(&self) -> CustomerInput {
+    /// Every field of the form is set (an empty box clears the field). On the new-customer
+    /// form 個人 is only the preselected choice: a name like 株式会社… is then read as a
+    /// company's (`new`); on an existing customer the kind shown is the kind kept.
+    fn to_input(&self, new: bool) -> CustomerInput {
         let v = |s: &String| Some(s.clone());
         CustomerInput {
-            kind: v(&self.kind).filter(|k| !k.is_empty()),
+            kind: v(&self.kind).filter(|k| !(k.is_empty() || new && k == "person")),
             family_name: v(&self.family_name),
             given_name: v(&self.given_name),
             family_name_kana: v(&self.family_name_kana),
@@ -93,6 +95,7 @@ impl CustomerForm {
             }),
             acquisition_source: v(&self.acquisition_source),
             acquisition_campaign: v(&self.acquisition_campaign),
+            address: None,
         }
     }
 }
@@ -184,7 +187,7 @@ pub(super) async fn new_customer_submit(
     State(s): State<AppState>,
     Checked { user, t, form: f }: Checked<CustomerForm>,
 ) -> UiResult {
-    let input = joren_app::customers::NewCustomer { profile: f.to_input(), ..Default::default() };
+    let input = joren_app::customers::NewCustomer { profile: f.to_input(true), ..Default::default() };
     match s.app.create_customer(&user.actor, input).await {
         Ok(c) => Ok(Redirect::to(&format!("/customers/{}", c.id)).into_response()),
         Err(e) => match field_messages(t, &e) {
@@ -223,7 +226,7 @@ pub(super) async fn edit_customer_submit(
     Checked { user, t, form: f }: Checked<CustomerForm>,
 ) -> UiResult {
     let path = format!("/customers/{id}/edit");
-    match s.app.update_customer(&user.actor, id, f.to_input()).await {
+    match s.app.update_customer(&user.actor, id, f.to_input(false)).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}")).into_response()),
         Err(e) => match field_messages(t, &e) {
             Some(errors) => {

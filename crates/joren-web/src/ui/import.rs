@@ -102,6 +102,8 @@ pub(super) struct ReportPage {
     report: ImportReport,
     /// Each rejected line with its reasons worded.
     rejects: Vec<(u64, String)>,
+    /// Each line imported with changes: (line, what was changed, what was left out), worded.
+    notes: Vec<(u64, String, String)>,
 }
 
 pub(super) async fn import_run(
@@ -124,6 +126,7 @@ pub(super) async fn import_run(
         token: upload.token,
         filename: upload.filename,
         rejects: report.rejected.iter().map(|r| (r.line, say_fields(t, &r.reasons))).collect(),
+        notes: report.notes.iter().map(|n| (n.line, say_fields(t, &n.changed), say_fields(t, &n.dropped))).collect(),
         report,
     }))
 }
