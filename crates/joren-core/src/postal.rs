@@ -12,7 +12,7 @@ pub fn normalize_postal_code(field: &str, input: &str) -> Result<String, FieldEr
         return normalize_postal_code(field, &format!("0{}", input.trim()));
     }
     let digits: String = input.nfkc().filter(char::is_ascii_digit).collect();
-    let rest_ok = input.nfkc().all(|c| c.is_ascii_digit() || matches!(c, '〒' | '-' | '‐' | '−' | 'ー' | ' '));
+    let rest_ok = input.nfkc().all(|c| c.is_ascii_digit() || matches!(c, '〒' | '-' | '‐' | '−' | 'ー' | ' ' | '\''));
     if digits.len() != 7 || !rest_ok {
         return Err(FieldError::new(field, crate::Code::BadPostalCode).arg(input));
     }
@@ -77,13 +77,88 @@ pub const PREFECTURES: [&str; 47] = [
     "沖縄県",
 ];
 
-/// Checks a prefecture name (都道府県) against the 47.
+/// The prefectures' romanised names, in the same order (as shop systems such as Shopify
+/// export them: `Tokyo`, `Hyōgo`, `Osaka-fu`).
+const PREFECTURES_ROMAJI: [&str; 47] = [
+    "hokkaido",
+    "aomori",
+    "iwate",
+    "miyagi",
+    "akita",
+    "yamagata",
+    "fukushima",
+    "ibaraki",
+    "tochigi",
+    "gunma",
+    "saitama",
+    "chiba",
+    "tokyo",
+    "kanagawa",
+    "niigata",
+    "toyama",
+    "ishikawa",
+    "fukui",
+    "yamanashi",
+    "nagano",
+    "gifu",
+    "shizuoka",
+    "aichi",
+    "mie",
+    "shiga",
+    "kyoto",
+    "osaka",
+    "hyogo",
+    "nara",
+    "wakayama",
+    "tottori",
+    "shimane",
+    "okayama",
+    "hiroshima",
+    "yamaguchi",
+    "tokushima",
+    "kagawa",
+    "ehime",
+    "kochi",
+    "fukuoka",
+    "saga",
+    "nagasaki",
+    "kumamoto",
+    "oita",
+    "miyazaki",
+    "kagoshima",
+    "okinawa",
+];
+
+/// Reads a prefecture (都道府県) as it is written: its name (`東京都`), without the suffix
+/// (`東京`, `大阪`), romanised (`Tokyo`, `Hyōgo`, `Osaka-fu`, `Kyoto Prefecture`) or by its
+/// JIS code (`13`, `JP-13`); answers the name. Anything else is refused.
 pub fn validate_prefecture(field: &str, input: &str) -> Result<String, FieldError> {
-    let s = input.trim();
-    if PREFECTURES.contains(&s) {
-        Ok(s.to_string())
-    } else {
-        Err(FieldError::new(field, crate::Code::BadPrefecture).arg(input))
+    let s: String = input.trim().nfkc().collect();
+    let found = PREFECTURES.iter().position(|p| *p == s).or_else(|| {
+        // Without its 都/府/県 (北海道 keeps its 道).
+        PREFECTURES.iter().position(|p| p.strip_suffix(['都', '府', '県']).is_some_and(|short| short == s))
+    });
+    let found = found.or_else(|| {
+        let code = s.strip_prefix("JP-").or_else(|| s.strip_prefix("jp-")).unwrap_or(&s);
+        code.parse::<usize>().ok().filter(|n| (1..=47).contains(n)).map(|n| n - 1)
+    });
+    let found = found.or_else(|| {
+        let latin: String = s
+            .to_lowercase()
+            .replace(['ō', 'ô'], "o")
+            .replace(['ū', 'û'], "u")
+            .replace("prefecture", "")
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let latin = ["-ken", "-fu", "-to"]
+            .iter()
+            .fold(latin.clone(), |l, suffix| l.strip_suffix(suffix).map_or(l.clone(), str::to_string));
+        PREFECTURES_ROMAJI.iter().position(|r| *r == latin)
+    });
+    match found {
+        Some(i) => Ok(PREFECTURES[i].to_string()),
+        None => Err(FieldError::new(field, crate::Code::BadPrefecture).arg(input)),
     }
 }
 
@@ -97,6 +172,7 @@ mod tests {
         assert_eq!(normalize_postal_code("p", "〒１００－０００１").unwrap(), "100-0001");
         assert!(normalize_postal_code("p", "100-001").is_err());
         assert!(normalize_postal_code("p", "abc1000001").is_err());
+        assert_eq!(normalize_postal_code("p", "'100-0001").unwrap(), "100-0001", "Shopify's quoted zip");
         // Excel's doing: the leading zero put back.
         assert_eq!(normalize_postal_code("p", "600001").unwrap(), "060-0001");
         assert_eq!(normalize_postal_code("p", "１２３４５６").unwrap(), "012-3456");
@@ -108,6 +184,21 @@ mod tests {
     fn prefectures_are_checked() {
         assert_eq!(validate_prefecture("pref", "東京都").unwrap(), "東京都");
         assert_eq!(PREFECTURES.len(), 47);
-        assert!(validate_prefecture("pref", "東京").is_err());
+        for (input, name) in [
+            ("東京", "東京都"),
+            ("大阪", "大阪府"),
+            ("北海道", "北海道"),
+            ("Tokyo", "東京都"),
+            ("Hyōgo", "兵庫県"),
+            ("Osaka-fu", "大阪府"),
+            ("Kyoto Prefecture", "京都府"),
+            ("JP-13", "東京都"),
+            ("47", "沖縄県"),
+        ] {
+            assert_eq!(validate_prefecture("pref", input).unwrap(), name, "{input}");
+        }
+        for bad in ["東", "Tokio", "48", "JP-0", "北海", ""] {
+            assert!(validate_prefecture("pref", bad).is_err(), "{bad}");
+        }
     }
 }

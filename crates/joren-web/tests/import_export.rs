@@ -44,7 +44,8 @@ async fn shift_jis_customers_with_bad_rows_import_once() {
         assert_eq!(report["rows"], 7);
         assert_eq!(report["created"], 5, "[{b}] {report}");
         // line 6: latin kana; 7: same email as line 2 — rejected. Lines 3 (bad email), 5 (bad
-        // phone) and 8 (prefecture, consent flag): imported without the unreadable values.
+        // phone) and 8 (consent flag): imported without the unreadable values (line 8's 東京 is
+        // read as 東京都).
         assert_eq!(rejected_lines(&report), vec![6, 7], "{report}");
         let reasons: Vec<&str> =
             report["rejected"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
@@ -65,7 +66,7 @@ async fn shift_jis_customers_with_bad_rows_import_once() {
             [
                 (3, vec!["email:bad_email".to_string()]),
                 (5, vec!["phone:no_such_phone_number".to_string()]),
-                (8, vec!["consent_email:bad_yes_no".to_string(), "prefecture:bad_prefecture".to_string()]),
+                (8, vec!["consent_email:bad_yes_no".to_string()]),
             ],
             "[{b}] {report}"
         );
@@ -210,11 +211,44 @@ async fn shopify_orders_export_imports_with_refunds_and_cancellations() {
         let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{}", o1["customer_id"])).await;
         assert_eq!(c["display_name"], "森 芽衣 様");
         assert_eq!(c["phone"], "+819055556666");
+        // The billing address comes along (Shopify's province code read as its name), and
+        // "Accepts Marketing: yes" is an email consent with the import as its source.
+        let got = ["postal_code", "prefecture", "city", "street"].map(|k| c[k].clone());
+        assert_eq!(got, [json!("154-0001"), json!("東京都"), json!("世田谷区"), json!("1-2-3")], "[{b}] {c}");
+        assert_eq!(
+            (&c["consents"][0]["channel"], &c["consents"][0]["granted"]),
+            (&json!("email"), &json!(true)),
+            "{c}"
+        );
+        assert_eq!(c["consents"][0]["source"], "import:shopify", "[{b}] {c}");
+        let ken = by("#1003")["customer_id"].clone();
+        let (_, k) = t.get(&t.staff_token, &format!("/api/v1/customers/{ken}")).await;
+        assert_eq!(k["consents"], json!([]), "[{b}] \"no\" records nothing, it is not an opt-out: {k}");
+
+        // A customer already known, without a recorded choice, who accepts marketing in a later
+        // export gets the consent; one who opted out keeps the opt-out.
+        let (s, k2) = t
+            .send(
+                reqwest::Method::PUT,
+                &t.staff_token,
+                &format!("/api/v1/customers/{ken}/consents/email"),
+                &json!({"granted": false, "source": "電話で"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{k2}");
+        let later = SHOPIFY
+            .replace("#1003,ken@example.jp,voided,,unfulfilled,,no,", "#1004,ken@example.jp,paid,,unfulfilled,,yes,")
+            .replace("#1001", "#1011")
+            .replace("#1002", "#1012");
+        let (_, r2) = import(&t, "orders", "", later.into_bytes()).await;
+        assert_eq!(r2["created"], 3, "[{b}] {r2} {k2}");
+        let (_, k) = t.get(&t.staff_token, &format!("/api/v1/customers/{ken}")).await;
+        assert_eq!(k["consents"][0]["granted"], false, "[{b}] an opt-out is never undone by an import: {k}");
 
         let (_, again) = import(&t, "orders", "", SHOPIFY.as_bytes().to_vec()).await;
         assert_eq!(again["skipped_existing"], 3);
         let (_, orders) = t.get(&t.staff_token, "/api/v1/orders").await;
-        assert_eq!(orders["total"], 3);
+        assert_eq!(orders["total"], 6);
         let (_, o) = t.get(&t.staff_token, &format!("/api/v1/orders/{}", o2["id"])).await;
         assert_eq!(o["adjustments"].as_array().unwrap().len(), 1, "the refund is not applied twice");
     }

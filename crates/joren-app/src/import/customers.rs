@@ -11,7 +11,7 @@ pub(super) fn split_name(full: &str) -> (String, String) {
     (first, rest.join(" "))
 }
 
-fn parse_flag(field: &str, v: &str) -> Result<bool, joren_core::FieldError> {
+pub(super) fn parse_flag(field: &str, v: &str) -> Result<bool, joren_core::FieldError> {
     match v.trim().to_lowercase().as_str() {
         "1" | "true" | "yes" | "y" | "はい" | "可" | "許可" | "希望" | "希望する" | "○" | "〇" | "済" => {
             Ok(true)
@@ -39,7 +39,7 @@ const DROPPABLE: [&str; 9] =
 /// Applies `input` onto `base`; a line whose only faults are in [`DROPPABLE`] fields is read
 /// without them. Answers the profile, what was changed, and what was dropped.
 #[allow(clippy::type_complexity)]
-fn apply_leniently(
+pub(super) fn apply_leniently(
     mut input: CustomerInput,
     base: CustomerProfile,
 ) -> Result<(CustomerInput, CustomerProfile, Vec<FieldError>, Vec<FieldError>), joren_core::FieldErrors> {
@@ -149,7 +149,7 @@ fn customer_row(row: &Row<'_>) -> Result<ParsedCustomer, joren_core::FieldErrors
 }
 
 /// Notes a line's changes and omissions in the report, if it had any.
-fn note(report: &mut ImportReport, line: u64, changed: Vec<FieldError>, dropped: Vec<FieldError>) {
+pub(super) fn note(report: &mut ImportReport, line: u64, changed: Vec<FieldError>, dropped: Vec<FieldError>) {
     if !changed.is_empty() || !dropped.is_empty() {
         report.notes.push(Note { line, changed, dropped });
     }

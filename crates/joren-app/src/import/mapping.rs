@@ -64,6 +64,15 @@ pub const ORDER_FIELDS: &[(&str, &[&str])] = &[
     ("discount", &["値引き", "値引", "割引", "discount", "discountamount"]),
     ("refunded_amount", &["返金額", "refundedamount"]),
     ("cancelled_at", &["キャンセル日", "cancelledat"]),
+    // The buyer's details, for a customer the file creates.
+    ("company_name", &["会社名", "法人名", "company", "companyname"]),
+    ("postal_code", &["郵便番号", "〒", "zip", "zipcode", "postalcode"]),
+    ("prefecture", &["都道府県", "prefecture", "province"]),
+    ("city", &["市区町村", "city"]),
+    ("address", &["住所", "所在地", "address"]),
+    ("street", &["町域番地", "番地", "住所1", "address1"]),
+    ("building", &["建物名", "住所2", "address2"]),
+    ("accepts_marketing", &["メルマガ", "メール配信", "acceptsmarketing", "acceptsemailmarketing"]),
 ];
 
 /// Shopify's orders export (Admin → Orders → Export), by its documented column names.
@@ -85,6 +94,13 @@ pub const SHOPIFY_ORDERS: &[(&str, &str)] = &[
     ("refunded_amount", "Refunded Amount"),
     ("channel", "Source"),
     ("category", "Vendor"),
+    ("company_name", "Billing Company"),
+    ("postal_code", "Billing Zip"),
+    ("prefecture", "Billing Province"),
+    ("city", "Billing City"),
+    ("street", "Billing Address1"),
+    ("building", "Billing Address2"),
+    ("accepts_marketing", "Accepts Marketing"),
 ];
 
 /// Folds a header for matching: NFKC, lower case, no spaces, underscores, hyphens, dots or brackets.

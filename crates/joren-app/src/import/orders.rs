@@ -1,7 +1,7 @@
 //! Order rows: rows grouped into orders (one order a run of rows with the same number), their
 //! customers found or made, and orders written in batches while the next batch is read.
 
-use super::customers::{CustomerResolver, split_name};
+use super::customers::{CustomerResolver, apply_leniently, note, parse_flag, split_name};
 use super::*;
 use joren_core::money::parse_amount;
 use joren_core::order::{LineItemInput, OrderInput};
@@ -118,6 +118,13 @@ impl App {
         }
         self.flush_orders(&mut resolver, &mut batch, &mut in_flight, report).await?;
         finish_write(&mut in_flight, report).await?;
+        let source = format!("import:{system}");
+        for id in std::mem::take(&mut batch.consent_if_unrecorded) {
+            let c = self.store.get_customer(id).await?;
+            if !c.consents.iter().any(|c| c.channel == "email") {
+                self.store.set_consent(id, "email", true, &source, None, None).await?;
+            }
+        }
         if !rejected_orders.is_empty() {
             report.rejected.sort_by_key(|r| r.line); // the rows of an order rejected late, in place
         }
@@ -202,24 +209,28 @@ impl App {
             input.external_id = Some(format!("{system}:{}:{n}", &digest[..24]));
         }
         let customer_external_id = head.get("customer_external_id");
-        let profile = match order_customer(&head) {
-            Ok(p) => p,
+        let OrderCustomer { profile, consents, changed, dropped } = match order_customer(&head) {
+            Ok(c) => c,
             Err(why) => {
                 reject(report, *first_line, why);
                 return Ok(());
             }
         };
         let customer = match resolver.lookup(customer_external_id, &profile) {
-            Some(id) => CustomerRef::Known(id),
+            Some(id) => {
+                if !consents.is_empty() {
+                    batch.consent_if_unrecorded.insert(id);
+                }
+                CustomerRef::Known(id)
+            }
             None => match resolver.pending_index(customer_external_id, &profile) {
                 Some(i) => CustomerRef::Pending(i),
                 None => {
+                    // The customer is made from this row: say what was read differently.
+                    note(report, *first_line, changed, dropped);
                     let mut p = profile;
-                    if p.family_name.is_empty() && p.given_name.is_empty() {
-                        p.family_name = customer_external_id.map(|x| format!("顧客 {x}")).unwrap_or_default();
-                    }
                     p.acquisition_source = Some(if shopify { "ec".into() } else { "other".into() });
-                    CustomerRef::Pending(resolver.queue(customer_external_id, p, Vec::new()))
+                    CustomerRef::Pending(resolver.queue(customer_external_id, p, consents))
                 }
             },
         };
@@ -301,33 +312,57 @@ async fn finish_write(in_flight: &mut Option<OrderWrite>, report: &mut ImportRep
     Ok(())
 }
 
-/// The customer an order row names: by id, email or phone, with the name for a new record.
-/// Without an id, unusable contact details reject the row; with an id they are only noted.
-fn order_customer(head: &Row<'_>) -> Result<CustomerProfile, Vec<FieldError>> {
+/// The customer an order row names (by id, email or phone) and what a new record of them
+/// holds: name, company, address, and email consent when the file says they accept
+/// marketing ("no" records nothing: it is not an opt-out).
+struct OrderCustomer {
+    profile: CustomerProfile,
+    consents: Vec<(String, bool)>,
+    changed: Vec<FieldError>,
+    dropped: Vec<FieldError>,
+}
+
+/// Reads an order row's customer. Without a customer id, an unusable email or phone rejects
+/// the row (it is what finds the customer); otherwise an unreadable optional value is left
+/// out and noted.
+fn order_customer(head: &Row<'_>) -> Result<OrderCustomer, Vec<FieldError>> {
     let external_id = head.get("customer_external_id");
     if external_id.is_none() && head.get("email").is_none() && head.get("phone").is_none() {
         return Err(vec![FieldError::new("customer_external_id", Code::NeedNameOrContact)]);
     }
-    let name = head.get("customer_name").map(split_name);
+    let s = |f: &str| head.get(f).map(str::to_string);
+    // A customer known only by the shop system's id is named by it ("顧客 C1").
+    let name = head.get("customer_name").map(split_name).or_else(|| {
+        external_id.filter(|_| head.get("company_name").is_none()).map(|x| (format!("顧客 {x}"), String::new()))
+    });
     let input = CustomerInput {
         family_name: name.as_ref().map(|n| n.0.clone()),
         given_name: name.as_ref().map(|n| n.1.clone()),
-        email: head.get("email").map(str::to_string),
-        phone: head.get("phone").map(str::to_string),
+        company_name: s("company_name"),
+        email: s("email"),
+        phone: s("phone"),
+        postal_code: s("postal_code"),
+        prefecture: s("prefecture"),
+        city: s("city"),
+        street: s("street"),
+        building: s("building"),
+        address: s("address"),
         ..Default::default()
     };
-    match input.clone().apply(CustomerProfile::default()) {
-        Ok(p) => Ok(p),
-        Err(errors) if external_id.is_some() => {
-            let relaxed = CustomerInput { email: None, phone: None, ..input };
-            let mut p = relaxed.apply(CustomerProfile::default()).unwrap_or_default();
-            let dropped: Vec<String> =
-                errors.0.iter().map(|e| format!("{}={}", e.field, e.args.first().map_or("", String::as_str))).collect();
-            p.notes = format!("取込時に無視した値: {}", dropped.join(", "));
-            Ok(p)
-        }
-        Err(errors) => Err(errors.0),
+    let (_, profile, changed, dropped) = apply_leniently(input, CustomerProfile::default()).map_err(|e| e.0)?;
+    if external_id.is_none() && dropped.iter().any(|e| e.field == "email" || e.field == "phone") {
+        return Err(dropped.into_iter().filter(|e| e.field == "email" || e.field == "phone").collect());
     }
+    let mut consents = Vec::new();
+    let mut dropped = dropped;
+    if let Some(v) = head.get("accepts_marketing") {
+        match parse_flag("accepts_marketing", v) {
+            Ok(true) => consents.push(("email".to_string(), true)),
+            Ok(false) => {}
+            Err(e) => dropped.push(e),
+        }
+    }
+    Ok(OrderCustomer { profile, consents, changed, dropped })
 }
 
 enum CustomerRef {
@@ -347,6 +382,9 @@ struct StagedOrder {
 #[derive(Default)]
 struct OrderBatch {
     orders: Vec<StagedOrder>,
+    /// Customers already known whose rows say they accept marketing mail: given email consent
+    /// at the end of the import if they have no recorded choice (an opt-out is never undone).
+    consent_if_unrecorded: std::collections::BTreeSet<i64>,
 }
 
 impl OrderBatch {
