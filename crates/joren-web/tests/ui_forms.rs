@@ -279,8 +279,9 @@ async fn import_page_previews_mapping_then_reports_rejects() {
             "the page says imported orders earn no points"
         );
         let csrf = s.csrf().await;
-        let (sjis, _, _) = encoding_rs::SHIFT_JIS
-            .encode("姓,名,連絡先,メール\n山田,太郎,090-1234-5678,taro@example.jp\n佐藤,花子,,bad\n,,12,\n");
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(
+            "姓,名,連絡先,メール\n山田,太郎,090-1234-5678,taro@example.jp\n佐藤,花子,090-1111-2222,bad\n,,12,\n",
+        );
         let form = reqwest::multipart::Form::new()
             .text("csrf", csrf.clone())
             .text("kind", "customers")
@@ -457,7 +458,12 @@ async fn dashboard_shows_kpis_cohorts_segments_and_the_industry_comparison() {
 
         let (status, html) = owner.page("/dashboard?start=2026-13-01&end=2026-12-31").await;
         assert_eq!(status, 422, "a bad date is explained: {html}");
-        assert!(html.contains("開始日: 日付は YYYY-MM-DD で入力してください: 2026-13-01"), "{html}");
+        assert!(
+            html.contains(
+                "開始日: 日付として読めません (例: 1980-03-03, 1980/3/3, 昭和55年3月3日, S55.3.3): 2026-13-01"
+            ),
+            "{html}"
+        );
         let (status, html) = owner.page("/dashboard?start=2025-01-01&end=2025-03-31").await;
         assert_eq!(status, 200);
         assert!(html.contains("2024-10-03 〜 2024-12-31"), "previous period of the same length: {html}");
@@ -627,9 +633,15 @@ async fn errors_are_worded_in_the_readers_language() {
         let (status, html) = en.page("/dashboard?start=2026-13-01&end=2026-12-31").await;
         assert_eq!(status, 422, "[{b}]");
         let text = element_text(&html, "error-message");
-        assert_eq!(text, "Start: Write the date as YYYY-MM-DD: 2026-13-01", "[{b}]");
+        assert_eq!(
+            text, "Start: Not a date (e.g. 1980-03-03, 1980/3/3, or a Japanese era date such as S55.3.3): 2026-13-01",
+            "[{b}]"
+        );
         let (_, html) = ja.page("/dashboard?start=2026-13-01&end=2026-12-31").await;
-        assert_eq!(element_text(&html, "error-message"), "開始日: 日付は YYYY-MM-DD で入力してください: 2026-13-01");
+        assert_eq!(
+            element_text(&html, "error-message"),
+            "開始日: 日付として読めません (例: 1980-03-03, 1980/3/3, 昭和55年3月3日, S55.3.3): 2026-13-01"
+        );
 
         // A form sent back with its error: English words for the field and the rule.
         let (_, location, _) =

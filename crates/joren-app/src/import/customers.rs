@@ -277,6 +277,15 @@ impl App {
                     continue;
                 }
             };
+            // An unreadable email or phone that was all the line had to be found by (no id,
+            // no other contact) rejects it: imported without it, the line would be a new
+            // customer again at every re-import.
+            let lost_identity: Vec<FieldError> =
+                dropped.iter().filter(|e| e.field == "email" || e.field == "phone").cloned().collect();
+            if !lost_identity.is_empty() && identity_keys(system, external_id.as_deref(), &profile).is_empty() {
+                report.rejected.push(Reject { line, reasons: lost_identity, record: record_cells(&rec) });
+                continue;
+            }
             if let Some(i) = resolver.pending_index(external_id.as_deref(), &profile) {
                 report.rejected.push(Reject::new(
                     line,

@@ -1,8 +1,9 @@
 //! The mail settings a shop owner changes on the page: how mail goes out (test mode or an SMTP
 //! server), the sender and postal address, quiet hours and caps. They are stored (the setting
 //! `mail`) over the start-up flags, and every process reads them again at the start of each
-//! engine pass (events, due steps, one delivery batch), so several processes agree without
-//! restarting, and switching to test mode stops a broadcast within one batch. A process started
+//! engine pass (events, due steps, up to ten delivery batches of 20), so several processes
+//! agree without restarting, and switching to test mode stops a broadcast within one pass (at
+//! most 200 mails later). A process started
 //! for the demo (`AppConfig::mail_test_only`) never leaves test mode, whatever is stored.
 
 use std::sync::Arc;

@@ -36,7 +36,7 @@ fn words(code: Code) -> (&'static str, &'static str) {
         BadPrefecture => ("都道府県名が正しくありません: {0}", "Not a prefecture: {0}"),
         BadDate => (
             "日付として読めません (例: 1980-03-03, 1980/3/3, 昭和55年3月3日, S55.3.3): {0}",
-            "Not a date (e.g. 1980-03-03, 1980/3/3, 昭和55年3月3日, S55.3.3): {0}",
+            "Not a date (e.g. 1980-03-03, 1980/3/3, or a Japanese era date such as S55.3.3): {0}",
         ),
         PostalPadded => (
             "郵便番号「{0}」は先頭の0が落ちていたため {1} として登録しました",
