@@ -222,11 +222,11 @@ pub(super) struct CustomerQuery {
     points: Option<String>,
     tickets: Option<String>,
     memberships: Option<String>,
-    error: Option<String>,
 }
 
 pub(super) async fn customer(
     State(s): State<AppState>,
+    ErrorFlash(error): ErrorFlash,
     Staff { user, t }: Staff,
     Path(id): Path<i64>,
     Query(cq): Query<CustomerQuery>,
@@ -393,7 +393,7 @@ pub(super) async fn customer(
             .logged
             .map(|_| t.t("customer.logged").to_string())
             .or(cq.merged.map(|_| t.t("customer.merged_ok").to_string())),
-        error: cq.error,
+        error,
     }))
 }
 

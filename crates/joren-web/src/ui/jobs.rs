@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect};
 use joren_app::AppError;
 use joren_app::jobs::{JobCounts, JobKind, JobState};
 
-use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render};
+use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, back_with_error, render};
 use crate::AppState;
 
 /// The page's words (key, 日本語, English).
@@ -92,11 +92,15 @@ pub(super) struct PageQuery {
     #[serde(default)]
     state: String,
     flash: Option<String>,
-    error: Option<String>,
 }
 
 /// `GET /jobs` (owners).
-pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Query(q): Query<PageQuery>) -> UiResult {
+pub(super) async fn page(
+    State(s): State<AppState>,
+    ErrorFlash(error): ErrorFlash,
+    Staff { user, t }: Staff,
+    Query(q): Query<PageQuery>,
+) -> UiResult {
     let state = JobState::parse(&q.state);
     let (counts, jobs) = s.app.jobs(&user.actor, state, 200).await.map_err(|e| UiError::from_app(t, e))?;
     let jobs = jobs
@@ -132,7 +136,7 @@ pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Qu
         filters,
         jobs,
         flash: q.flash.map(|_| t.t("jobs.retried").to_string()),
-        error: q.error,
+        error,
     }))
 }
 

@@ -10,7 +10,7 @@ use joren_app::AppError;
 use joren_app::mail::{MailSettingsInput, MailSource, SmtpSecurity, StoredMail, Transport};
 
 use super::form_state::FormState;
-use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render, say_fields, urlencode};
+use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, back_with_error, render, say_fields, urlencode};
 use crate::AppState;
 
 /// The page's words (key, 日本語, English).
@@ -101,7 +101,6 @@ struct MailPage {
 pub(super) struct MailQuery {
     flash: Option<String>,
     id: Option<String>,
-    error: Option<String>,
     to: Option<String>,
 }
 
@@ -142,7 +141,13 @@ fn form_typed(i: &MailSettingsInput) -> FormState {
 }
 
 /// The page for the settings in force (the summary) with `form` in the editor.
-async fn mail_page(s: &AppState, user: &super::WebUser, t: crate::i18n::Tr, q: MailQuery) -> Result<MailPage, UiError> {
+async fn mail_page(
+    s: &AppState,
+    user: &super::WebUser,
+    t: crate::i18n::Tr,
+    q: MailQuery,
+    error: Option<String>,
+) -> Result<MailPage, UiError> {
     let (current, source, has_password) =
         s.app.mail_settings(&user.actor).await.map_err(|e| UiError::from_app(t, e))?;
     let cfg = s.app.mail();
@@ -178,7 +183,7 @@ async fn mail_page(s: &AppState, user: &super::WebUser, t: crate::i18n::Tr, q: M
         test_only: s.app.config.mail_test_only,
         flash,
         message_id: q.id.unwrap_or_default(),
-        error: q.error,
+        error,
         to: q.to.unwrap_or_default(),
         f: form_of(&current),
         has_password,
@@ -186,8 +191,13 @@ async fn mail_page(s: &AppState, user: &super::WebUser, t: crate::i18n::Tr, q: M
 }
 
 /// `GET /settings/mail`
-pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Query(q): Query<MailQuery>) -> UiResult {
-    Ok(render(&mail_page(&s, &user, t, q).await?))
+pub(super) async fn page(
+    State(s): State<AppState>,
+    ErrorFlash(error): ErrorFlash,
+    Staff { user, t }: Staff,
+    Query(q): Query<MailQuery>,
+) -> UiResult {
+    Ok(render(&mail_page(&s, &user, t, q, error).await?))
 }
 
 /// `POST /settings/mail`: saves the settings (owners); a refused form comes back with what
@@ -196,7 +206,7 @@ pub(super) async fn save(State(s): State<AppState>, Checked { user, t, form }: C
     match s.app.set_mail_settings(&user.actor, &form).await {
         Ok(()) => Ok(Redirect::to("/settings/mail?flash=saved").into_response()),
         Err(AppError::Validation(e)) => {
-            let mut page = mail_page(&s, &user, t, MailQuery::default()).await?;
+            let mut page = mail_page(&s, &user, t, MailQuery::default(), None).await?;
             page.f = form_typed(&form);
             page.f.refuse(&e.0, t);
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())

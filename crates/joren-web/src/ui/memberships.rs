@@ -11,7 +11,7 @@ use joren_app::{App, AppError};
 use joren_core::membership::{CancelReason, MembershipPlanInput};
 use joren_core::money::format_amount;
 
-use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render, say_fields};
+use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, back_with_error, render, say_fields};
 use crate::AppState;
 use crate::i18n::Tr;
 
@@ -143,11 +143,15 @@ pub(super) struct MembershipsPage {
 #[derive(serde::Deserialize, Default)]
 pub(super) struct PageQuery {
     plan_id: Option<i64>,
-    error: Option<String>,
 }
 
 /// `GET /memberships`.
-pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Query(q): Query<PageQuery>) -> UiResult {
+pub(super) async fn page(
+    State(s): State<AppState>,
+    ErrorFlash(error): ErrorFlash,
+    Staff { user, t }: Staff,
+    Query(q): Query<PageQuery>,
+) -> UiResult {
     let err = |e| UiError::from_app(t, e);
     let MembershipReport { plans: status, reasons, cohort } = s.app.membership_report(q.plan_id).await.map_err(err)?;
     let plans = s
@@ -178,7 +182,7 @@ pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Qu
         cohort,
         chart,
         can_edit: user.actor.role.can_manage_users(),
-        error: q.error,
+        error,
     }))
 }
 

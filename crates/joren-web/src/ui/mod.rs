@@ -25,6 +25,7 @@ use crate::i18n::{Lang, Tr};
 mod customer_form;
 mod customers;
 mod dashboard;
+mod error_flash;
 mod extract;
 mod form_state;
 mod import;
@@ -44,6 +45,7 @@ mod tickets;
 
 use customer_form::*;
 use customers::*;
+use error_flash::{ErrorFlash, back_with_error};
 pub(crate) use extract::{Checked, Staff};
 use import::*;
 use login::*;
@@ -130,6 +132,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.css", get(css))
         .route("/static/segments.js", get(segments_js))
         .route("/static/app.js", get(app_js))
+        .layer(axum::middleware::from_fn(error_flash::clear_when_shown))
 }
 
 /// The request's language (cookie; Japanese by default).
@@ -247,12 +250,6 @@ fn say(t: Tr, e: &AppError) -> String {
 /// Field errors worded for the page's reader, each led by its field's label where it has one.
 fn say_fields<E: AsRef<[joren_core::FieldError]> + ?Sized>(t: Tr, e: &E) -> String {
     crate::i18n::errors::field_errors(e.as_ref(), t.0)
-}
-
-/// Back to `path` (which may carry a query of its own) with `message` to show.
-fn back_with_error(path: &str, message: &str) -> Response {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{path}{sep}error={}", urlencode(message))).into_response()
 }
 
 fn require(user: Option<WebUser>, path: &str) -> Result<WebUser, UiError> {

@@ -19,16 +19,11 @@ pub(super) struct OrderPage {
     error: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub(super) struct ErrorQuery {
-    error: Option<String>,
-}
-
 pub(super) async fn order_page(
     State(s): State<AppState>,
+    ErrorFlash(error): ErrorFlash,
     Staff { user, t }: Staff,
     Path(id): Path<i64>,
-    Query(q): Query<ErrorQuery>,
 ) -> UiResult {
     let err = |e| UiError::from_app(t, e);
     let o = s.app.get_order(id).await.map_err(err)?;
@@ -75,7 +70,7 @@ pub(super) async fn order_page(
         adjustments,
         remaining: (o.total - o.refunded).to_string(),
         can_write: user.actor.role.can_write(),
-        error: q.error,
+        error,
         o,
     }))
 }

@@ -2,13 +2,13 @@
 //! `/perks` where the owner defines perks and their gates.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use joren_app::perks::PerkCheck;
 use joren_app::{App, AppError};
 use joren_core::perk::{PerkInput, PerkKind};
 
-use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render, say_fields};
+use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, back_with_error, render, say_fields};
 use crate::AppState;
 use crate::auth::WebUser;
 
@@ -54,13 +54,12 @@ pub(super) struct PerksPage {
     error: Option<String>,
 }
 
-#[derive(serde::Deserialize, Default)]
-pub(super) struct PageQuery {
-    error: Option<String>,
-}
-
 /// `GET /perks`.
-pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Query(q): Query<PageQuery>) -> UiResult {
+pub(super) async fn page(
+    State(s): State<AppState>,
+    ErrorFlash(error): ErrorFlash,
+    Staff { user, t }: Staff,
+) -> UiResult {
     let err = |e| UiError::from_app(t, e);
     let ranks = s.app.points_programme().await.map_err(err)?.ranks;
     let tiers: Vec<(usize, String)> = ranks.tiers.iter().enumerate().map(|(i, x)| (i, x.name.clone())).collect();
@@ -110,7 +109,7 @@ pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Qu
         plans,
         segments,
         can_edit: user.actor.role.can_manage_users(),
-        error: q.error,
+        error,
     }))
 }
 

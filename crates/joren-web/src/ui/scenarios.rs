@@ -10,7 +10,7 @@ use joren_app::AppError;
 use joren_app::scenarios::Status;
 use joren_core::scenario::{Definition, EntryRule, Otherwise, Step, Trigger};
 
-use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render};
+use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, back_with_error, render};
 use crate::AppState;
 use crate::i18n::{Lang, Tr};
 
@@ -305,12 +305,15 @@ async fn segment_names(s: &AppState, t: Tr) -> Result<std::collections::HashMap<
 #[derive(serde::Deserialize, Default)]
 pub(super) struct Flash {
     flash: Option<String>,
-    error: Option<String>,
     n: Option<u64>,
 }
 
 /// `GET /scenarios`
-pub(super) async fn list(State(s): State<AppState>, Staff { user, t }: Staff, Query(q): Query<Flash>) -> UiResult {
+pub(super) async fn list(
+    State(s): State<AppState>,
+    ErrorFlash(error): ErrorFlash,
+    Staff { user, t }: Staff,
+) -> UiResult {
     let err = |e| UiError::from_app(t, e);
     let segments = segment_names(&s, t).await?;
     let segment_name = |id: i64| segments.get(&id).cloned().unwrap_or_else(|| "?".into());
@@ -334,7 +337,7 @@ pub(super) async fn list(State(s): State<AppState>, Staff { user, t }: Staff, Qu
         .into_iter()
         .map(|r| Ready { key: r.key, name: r.name, description: r.description })
         .collect();
-    Ok(render(&ListPage { c: Chrome::new(t, &user, "scenarios", "/scenarios"), rows, ready, error: q.error }))
+    Ok(render(&ListPage { c: Chrome::new(t, &user, "scenarios", "/scenarios"), rows, ready, error }))
 }
 
 #[derive(serde::Deserialize)]
@@ -441,6 +444,7 @@ fn format_yen(x: f64) -> String {
 /// `GET /scenarios/{id}`
 pub(super) async fn show(
     State(s): State<AppState>,
+    ErrorFlash(error): ErrorFlash,
     Staff { user, t }: Staff,
     Path(id): Path<i64>,
     Query(q): Query<Flash>,
@@ -536,7 +540,7 @@ pub(super) async fn show(
         sent,
         entered: q.n.filter(|_| flash == Some("sc.broadcast_done")),
         flash,
-        error: q.error,
+        error,
         can_write: user.actor.role.can_write(),
         segments,
         uplift_verdict,

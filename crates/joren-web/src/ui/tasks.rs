@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect};
 use joren_app::AppError;
 use joren_app::tasks::{TaskFilter, TaskOutcome};
 
-use super::{Checked, Chrome, Staff, UiError, UiResult, WebUser, back_with_error, render, say_fields};
+use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, WebUser, back_with_error, render, say_fields};
 use crate::AppState;
 
 /// The pages' words (key, 日本語, English).
@@ -116,11 +116,15 @@ pub(super) struct TasksQuery {
     #[serde(default)]
     view: String,
     flash: Option<String>,
-    error: Option<String>,
 }
 
 /// `GET /tasks?view=mine|all|done`
-pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Query(q): Query<TasksQuery>) -> UiResult {
+pub(super) async fn page(
+    State(s): State<AppState>,
+    ErrorFlash(error): ErrorFlash,
+    Staff { user, t }: Staff,
+    Query(q): Query<TasksQuery>,
+) -> UiResult {
     let view = match q.view.as_str() {
         "all" | "done" => q.view.clone(),
         _ => "mine".to_string(),
@@ -165,13 +169,7 @@ pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Qu
             title: x.title,
         })
         .collect();
-    Ok(render(&TasksPage {
-        c: Chrome::new(t, &user, "tasks", "/tasks"),
-        rows,
-        view,
-        flash: q.flash.is_some(),
-        error: q.error,
-    }))
+    Ok(render(&TasksPage { c: Chrome::new(t, &user, "tasks", "/tasks"), rows, view, flash: q.flash.is_some(), error }))
 }
 
 #[derive(serde::Deserialize)]

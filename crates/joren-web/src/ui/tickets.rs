@@ -4,7 +4,7 @@
 //! form is applied once.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use joren_app::auth::random_token;
 use joren_app::tickets::{RefundTicketInput, SellInput, Ticket, UseInput};
@@ -12,7 +12,7 @@ use joren_app::{App, AppError};
 use joren_core::money::format_amount;
 use joren_core::ticket::TicketPlanInput;
 
-use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render, say_fields};
+use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, back_with_error, render, say_fields};
 use crate::AppState;
 use crate::auth::WebUser;
 
@@ -174,16 +174,11 @@ pub(super) struct PlansPage {
     error: Option<String>,
 }
 
-#[derive(serde::Deserialize, Default)]
-pub(super) struct PlansQuery {
-    error: Option<String>,
-}
-
 /// `GET /tickets`: plans, outstanding paid value and tickets expiring within 30 days.
 pub(super) async fn plans(
     State(s): State<AppState>,
+    ErrorFlash(error): ErrorFlash,
     Staff { user, t }: Staff,
-    Query(q): Query<PlansQuery>,
 ) -> UiResult {
     let err = |e| UiError::from_app(t, e);
     let plans = s
@@ -224,7 +219,7 @@ pub(super) async fn plans(
         tickets: o.tickets,
         expiring,
         can_edit: user.actor.role.can_manage_users(),
-        error: q.error,
+        error,
     }))
 }
 

@@ -246,6 +246,40 @@ impl Session<'_> {
         html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
     }
 
+    /// Posts a form that is refused with a message for the page it goes back to: checks the
+    /// post answers 303 to an address without the message, follows it with the message's
+    /// cookie, and answers the error shown there (`id="form-error"`) and the page's address.
+    /// The message is shown once: the page clears it.
+    pub async fn post_refused(&self, path: &str, form: &[(&str, &str)]) -> (String, String) {
+        let csrf = self.csrf().await;
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        fields.push(("csrf", &csrf));
+        let r = self.t.client.post(self.t.url(path)).header("cookie", &self.cookie).form(&fields).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 303, "{path}: a refused post goes back to its page");
+        let location = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(!location.contains("error"), "the message is not in the address: {location}");
+        let flash = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+            .find(|c| c.starts_with("joren_error="))
+            .unwrap_or_else(|| panic!("{path}: no message was left for the page"));
+        let cookie = format!("{}; {flash}", self.cookie);
+        let r = self.t.client.get(self.t.url(&location)).header("cookie", &cookie).send().await.unwrap();
+        let cleared =
+            r.headers().get_all("set-cookie").iter().any(|v| v.to_str().unwrap().starts_with("joren_error=;"));
+        assert!(cleared, "{location}: the page clears the message once shown");
+        let html = r.text().await.unwrap();
+        let message = html
+            .split("id=\"form-error\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</p>").next())
+            .unwrap_or_else(|| panic!("{location}: the message is not shown: {html}"))
+            .to_string();
+        (message, location)
+    }
+
     /// Posts a form with the token; answers status, `Location` and the page.
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
         let csrf = self.csrf().await;
