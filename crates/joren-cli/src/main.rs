@@ -281,7 +281,18 @@ async fn run() -> Result<()> {
 }
 
 async fn serve(app: App, addr: SocketAddr, banner: Option<String>) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            let other = SocketAddr::new(addr.ip(), addr.port().wrapping_add(1).max(1024));
+            anyhow::bail!(
+                "ポート {port} は別のプログラムが使用中です。--addr で別のポートを指定してください (例: --addr {other}) / \
+                 port {port} is already in use by another program; choose another with --addr (e.g. --addr {other})",
+                port = addr.port()
+            );
+        }
+        Err(e) => return Err(e).with_context(|| format!("binding {addr}")),
+    };
     let bound = listener.local_addr()?;
     match banner {
         Some(b) => println!("{}", b.replace("{url}", &format!("http://{bound}/"))),

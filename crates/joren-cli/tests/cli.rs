@@ -119,6 +119,21 @@ fn demo_generates_a_believable_shop() {
     assert!(on.contains(&"ポイント失効のお知らせ"), "{on:?}");
 }
 
+/// A port already taken is said in Japanese and English, with the way to pick another.
+#[test]
+fn a_busy_port_is_named_with_how_to_choose_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/busy.db", dir.path().display());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let o = joren(&db, &["demo", "--demo-database-url", &db, "--customers", "20", "--addr", &addr], None);
+    assert!(!o.status.success());
+    let text = out(&o);
+    assert!(text.contains(&format!("ポート {port} は別のプログラムが使用中です")), "{text}");
+    assert!(text.contains(&format!("port {port} is already in use")) && text.contains("--addr"), "{text}");
+}
+
 #[test]
 fn help_explains_every_subcommand() {
     let o = Command::new(env!("CARGO_BIN_EXE_joren")).arg("--help").output().unwrap();

@@ -34,6 +34,7 @@ pub fn router(app: App) -> Router {
         .nest("/api/v1", api::routes().layer(axum::middleware::from_fn(guard::json_errors)))
         .merge(ui::routes())
         .merge(public::routes())
+        .fallback(ui::fallback)
         .layer(axum::middleware::from_fn(guard::refuse_control_characters))
         .layer(axum::middleware::from_fn(move |req, next| guard::security_headers(secure, req, next)))
         .layer(TraceLayer::new_for_http())

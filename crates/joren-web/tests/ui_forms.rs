@@ -695,3 +695,47 @@ async fn errors_are_worded_in_the_readers_language() {
         assert!(status == 404 || status == 409, "[{b}] {v}");
     }
 }
+
+/// An address nothing answers, an id that is not a number and a method a page does not take
+/// get the styled error page in the reader's language — never the
+/// framework's plain English — and the API answers JSON.
+#[tokio::test]
+async fn unknown_addresses_and_bad_ids_get_a_page_a_person_can_read() {
+    let t = spawn("sqlite").await;
+    let s = Session { t: &t, cookie: t.login_cookie("staff").await };
+    let en = Session { t: &t, cookie: format!("{}; joren_lang=en", s.cookie) };
+    let get = |session: &Session<'_>, path: &str| {
+        let r = t.client.get(t.url(path)).header("cookie", &session.cookie);
+        async move {
+            let r = r.send().await.unwrap();
+            let kind = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+            (r.status().as_u16(), kind, r.text().await.unwrap())
+        }
+    };
+    let (status, kind, html) = get(&s, "/no-such-page").await;
+    assert_eq!(status, 404);
+    assert!(kind.starts_with("text/html") && html.contains("このページは見つかりませんでした"), "{kind} {html}");
+    let (status, _, html) = get(&en, "/no-such-page").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("There is no page at this address") && html.contains("lang=\"en\""), "{html}");
+    for path in ["/customers/abc", "/orders/1x", "/customers/99999999999999999999999"] {
+        let (status, kind, html) = get(&s, path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(kind.starts_with("text/html") && html.contains("番号の部分が正しくありません"), "{path}: {html}");
+        assert!(!html.contains("Invalid URL") && !html.contains("Cannot parse"), "{path}: {html}");
+    }
+    // A method the page does not take.
+    let r = t.client.delete(t.url("/customers")).header("cookie", &s.cookie).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    assert!(r.text().await.unwrap().contains("その操作はできません"));
+    // The API answers JSON, for an unknown address too.
+    let (status, v) = t.get(&t.staff_token, "/api/v1/no-such-thing").await;
+    assert_eq!((status, v["error"]["code"].as_str()), (404, Some("not_found")), "{v}");
+    let r = t.client.get(t.url("/api/nothing")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "not_found", "{v}");
+    let (status, v) = t.get(&t.staff_token, "/api/v1/customers/abc").await;
+    assert_eq!(status, 400, "{v}");
+    assert!(v["error"]["code"].is_string(), "{v}");
+}

@@ -268,6 +268,23 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("order.reason", "理由", "Reason"),
     ("order.cancel", "注文をキャンセル", "Cancel order"),
     ("error.title", "エラー", "Error"),
+    (
+        "error.not_found",
+        "このページは見つかりませんでした。アドレスを確かめるか、ホームから探してください。",
+        "There is no page at this address. Check the address, or start again from the home page.",
+    ),
+    (
+        "error.bad_address",
+        "このアドレスのページはありません (番号の部分が正しくありません)。",
+        "There is no page at this address (the number in it is not right).",
+    ),
+    ("error.method", "このページではその操作はできません。", "This page does not take that action."),
+    ("error.too_large", "送られたデータが大きすぎます。", "What was sent is too large."),
+    (
+        "error.unreadable_form",
+        "送信内容を読み取れませんでした。ページを読み込み直して、もう一度お試しください。",
+        "What was sent could not be read. Reload the page and try again.",
+    ),
     ("kind.rank", "ランク", "Rank"),
     ("kind.ticket", "回数券購入", "Ticket sold"),
     ("kind.ticket_use", "回数券利用", "Ticket used"),

@@ -34,6 +34,7 @@ mod login;
 pub(crate) mod mail;
 mod memberships;
 pub(crate) mod message_templates;
+mod not_found;
 mod orders;
 mod perks;
 mod points;
@@ -49,6 +50,7 @@ use error_flash::{ErrorFlash, back_with_error};
 pub(crate) use extract::{Checked, Staff};
 use import::*;
 use login::*;
+pub(crate) use not_found::fallback;
 use orders::*;
 
 const LANG_COOKIE: &str = "joren_lang";
@@ -133,6 +135,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/segments.js", get(segments_js))
         .route("/static/app.js", get(app_js))
         .layer(axum::middleware::from_fn(error_flash::clear_when_shown))
+        .layer(axum::middleware::from_fn(not_found::readable_errors))
 }
 
 /// The request's language (cookie; Japanese by default).
