@@ -48,7 +48,28 @@ fn check_consent_channel(channel: &str) -> Result<()> {
 
 impl App {
     pub async fn create_customer(&self, actor: &Actor, input: NewCustomer) -> Result<Customer> {
+        Ok(self.create_customer_keyed(actor, input, None).await?.0)
+    }
+
+    /// [`App::create_customer`] applied once per `Idempotency-Key`: a retry with the same key
+    /// and body answers the customer created the first time (`true`: replayed), before any
+    /// other check (its external id is taken by then — by itself); the same key with another
+    /// body is a conflict.
+    pub async fn create_customer_keyed(
+        &self,
+        actor: &Actor,
+        input: NewCustomer,
+        idempotency_key: Option<&str>,
+    ) -> Result<(Customer, bool)> {
         actor.require_write()?;
+        let key = crate::scoped_idempotency_key(actor, idempotency_key)?;
+        let body = serde_json::to_string(&(&input.profile, &input.external_ids, &input.consents)).unwrap_or_default();
+        let hash = crate::sha256_hex(body.as_bytes());
+        if let Some(k) = &key
+            && let Some(id) = self.store.customer_created_with(k, &hash).await?
+        {
+            return Ok((self.store.get_customer(id).await?, true));
+        }
         self.check_owner(input.profile.owner_user_id).await?;
         let profile = input.profile.apply(CustomerProfile::default())?;
         for c in input.consents.keys() {
@@ -69,10 +90,16 @@ impl App {
         }
         let consents: Vec<(String, bool)> = input.consents.into_iter().collect();
         let source = format!("api:{}", actor.name);
-        let id = self.store.create_customer(&profile, &input.external_ids, &consents, &source, actor.user_id).await?;
-        self.audit(actor, "customer.create", "customer", id, serde_json::json!({"name": profile.display_name()}))
+        let record = (profile, input.external_ids, consents);
+        let (id, replayed) = self
+            .store
+            .create_customer_keyed(&record, &source, actor.user_id, key.as_deref().map(|k| (k, hash.as_str())))
             .await?;
-        Ok(self.store.get_customer(id).await?)
+        if !replayed {
+            let name = record.0.display_name();
+            self.audit(actor, "customer.create", "customer", id, serde_json::json!({"name": name})).await?;
+        }
+        Ok((self.store.get_customer(id).await?, replayed))
     }
 
     /// Applies the given fields to an existing customer.

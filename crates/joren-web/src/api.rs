@@ -256,10 +256,11 @@ async fn list_customers(State(s): State<AppState>, ApiActor(_): ApiActor, Query(
 async fn create_customer(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
+    headers: HeaderMap,
     JsonBody(input): JsonBody<NewCustomer>,
 ) -> ApiResult {
-    let c = s.app.create_customer(&a, input).await?;
-    Ok((StatusCode::CREATED, Json(c)).into_response())
+    let (c, was_replayed) = s.app.create_customer_keyed(&a, input, idempotency_key(&headers)?).await?;
+    Ok(replayed((StatusCode::CREATED, Json(c)).into_response(), was_replayed))
 }
 
 async fn get_customer(State(s): State<AppState>, ApiActor(_): ApiActor, Path(id): Path<i64>) -> ApiResult {

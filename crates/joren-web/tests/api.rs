@@ -149,6 +149,36 @@ async fn the_api_reads_addresses_dates_and_companies_as_written() {
     }
 }
 
+/// `POST /customers` with an `Idempotency-Key` is applied once: a retry answers the customer
+/// created the first time (even though its external id is taken by then — by itself); the same
+/// key with another body is a 409; without a key every post is a new customer.
+#[tokio::test]
+async fn customer_creation_is_idempotent() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let body = json!({"family_name": "再送", "email": "retry@example.jp",
+                          "external_ids": [{"system": "pos", "external_id": "R-1"}], "consents": {"email": true}});
+        let (s1, first, again1) = t.post_keyed("/api/v1/customers", Some("cust-1"), &body).await;
+        assert_eq!((s1, again1), (201, false), "[{b}] {first}");
+        let (s2, second, again2) = t.post_keyed("/api/v1/customers", Some("cust-1"), &body).await;
+        assert_eq!((s2, again2), (201, true), "[{b}] a retry is answered, not refused: {second}");
+        assert_eq!(first["id"], second["id"], "[{b}]");
+        let (_, list) = t.get(&t.staff_token, "/api/v1/customers").await;
+        assert_eq!(list["total"], 1, "[{b}] one customer");
+        let (_, audit) = t.get(&t.owner_token, "/api/v1/audit").await;
+        let creates = audit["items"].as_array().unwrap().iter().filter(|e| e["action"] == "customer.create").count();
+        assert_eq!(creates, 1, "[{b}] audited once");
+
+        let other = json!({"family_name": "別人", "email": "other@example.jp"});
+        let (s3, v, _) = t.post_keyed("/api/v1/customers", Some("cust-1"), &other).await;
+        assert_eq!(s3, 409, "[{b}] the key with another body: {v}");
+        let (s4, v4, _) = t.post_keyed("/api/v1/customers", None, &other).await;
+        let (s5, v5, _) = t.post_keyed("/api/v1/customers", None, &other).await;
+        assert_eq!((s4, s5), (201, 201), "[{b}] {v4} {v5}");
+        assert_ne!(v4["id"], v5["id"], "[{b}] without a key each post is a customer of its own");
+    }
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }

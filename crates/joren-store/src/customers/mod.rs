@@ -126,6 +126,9 @@ fn profile_from_row(row: &AnyRow) -> Result<CustomerProfile> {
     })
 }
 
+/// The idempotency scope of customer creation.
+const CREATE_SCOPE: &str = "customer.create";
+
 impl Store {
     /// Inserts a customer with its tags, external ids and initial consents, in one transaction.
     pub async fn create_customer(
@@ -136,14 +139,49 @@ impl Store {
         consent_source: &str,
         actor: Option<i64>,
     ) -> Result<i64> {
+        let new: NewCustomerRecord = (profile.clone(), external_ids.to_vec(), consents.to_vec());
+        Ok(self.create_customer_keyed(&new, consent_source, actor, None).await?.0)
+    }
+
+    /// [`Store::create_customer`] applied once per `key` = (idempotency key, request hash): the
+    /// key is stored with the customer, and a retry with the same key and request answers the
+    /// customer created the first time (`true`: replayed); the key with another request is a
+    /// conflict.
+    pub async fn create_customer_keyed(
+        &self,
+        (profile, external_ids, consents): &NewCustomerRecord,
+        consent_source: &str,
+        actor: Option<i64>,
+        key: Option<(&str, &str)>,
+    ) -> Result<(i64, bool)> {
         let mut tx = self.begin_write().await?;
+        if let Some((k, hash)) = key
+            && let crate::IdempotencyOutcome::Replay { response, .. } =
+                crate::idempotency::lookup(&mut tx, CREATE_SCOPE, k, hash).await?
+        {
+            tx.commit().await?;
+            return Ok((response.parse().unwrap_or_default(), true));
+        }
         let id = insert_customer(&mut tx, profile, external_ids).await?;
         for (channel, granted) in consents {
             insert_consent(&mut tx, id, channel, *granted, consent_source, actor).await?;
         }
         self.refresh_customer_facts(&mut tx, id, id).await?;
+        if let Some((k, hash)) = key {
+            crate::idempotency::save(&mut tx, CREATE_SCOPE, k, hash, 201, &id.to_string()).await?;
+        }
         tx.commit().await?;
-        Ok(id)
+        Ok((id, false))
+    }
+
+    /// The customer a request with `key` created, if one did (read outside a write, so a retry
+    /// is answered before the request's own checks); the key with another request is a conflict.
+    pub async fn customer_created_with(&self, key: &str, request_hash: &str) -> Result<Option<i64>> {
+        let mut tx = self.begin_read().await?;
+        match crate::idempotency::lookup(&mut tx, CREATE_SCOPE, key, request_hash).await? {
+            crate::IdempotencyOutcome::Replay { response, .. } => Ok(Some(response.parse().unwrap_or_default())),
+            crate::IdempotencyOutcome::New => Ok(None),
+        }
     }
 
     /// Inserts many customers in one transaction (import, demo) with multi-row statements;
