@@ -75,11 +75,10 @@ impl App {
             let page = match chosen.as_mut() {
                 None => self.store.customers_after(after, PAGE).await?,
                 Some(ids) => {
-                    let mut page = Vec::new();
-                    for id in ids.by_ref().take(PAGE as usize) {
-                        page.push(self.store.get_customer(id).await?);
-                    }
-                    page
+                    let page: Vec<i64> = ids.by_ref().take(PAGE as usize).collect();
+                    let mut found = self.store.customers_by_ids(&page).await?;
+                    found.sort_by_key(|c| c.id);
+                    found
                 }
             };
             if page.is_empty() {

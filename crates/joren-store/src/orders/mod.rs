@@ -549,14 +549,17 @@ impl Store {
 
     /// Orders with ids above `after`, in id order, for export.
     pub async fn orders_after(&self, after: i64, limit: i64) -> Result<Vec<Order>> {
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id > $1 ORDER BY id LIMIT $2")
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.push(self.get_order(id).await?);
+        // A page in three queries (orders, their lines, their adjustments), not three an order.
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE id > $1 ORDER BY id LIMIT $2"
+        )))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = rows.iter().map(order_from_row).collect::<Result<Vec<_>>>()?;
+        for chunk in out.chunks_mut(500) {
+            self.fill_lines(chunk).await?;
         }
         Ok(out)
     }
