@@ -170,6 +170,7 @@ async fn the_customer_form_reads_japanese_input() {
                     ("given_name", "花子"),
                     ("birthday", "昭和55年3月3日"),
                     ("postal_code", "６００００１"),
+                    ("prefecture", "京都"),
                     ("phone", "０９０－１２３４－５６７８"),
                 ],
             )
@@ -177,8 +178,16 @@ async fn the_customer_form_reads_japanese_input() {
         assert_eq!(status, 303, "[{b}] {html}");
         let id: i64 = location.trim_start_matches("/customers/").parse().unwrap();
         let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}")).await;
-        let got = ["birthday", "postal_code", "phone", "kind"].map(|k| c[k].clone());
-        assert_eq!(got, [json!("1980-03-03"), json!("060-0001"), json!("+819012345678"), json!("person")], "[{b}] {c}");
+        let got = ["birthday", "postal_code", "phone", "kind", "prefecture"].map(|k| c[k].clone());
+        assert_eq!(
+            got,
+            [json!("1980-03-03"), json!("060-0001"), json!("+819012345678"), json!("person"), json!("京都府")],
+            "[{b}] {c}"
+        );
+        // The edit form: 都道府県 is a list of the 47 with the customer's chosen.
+        let (_, html) = s.page(&format!("/customers/{id}/edit")).await;
+        assert!(html.contains("<option value=\"京都府\" selected>京都府</option>"), "[{b}] {html}");
+        assert!(html.contains("<option value=\"沖縄県\">沖縄県</option>"), "[{b}]");
 
         let (status, location, _) =
             s.post("/customers/new", &[("kind", "person"), ("family_name", "（株）ジョーレン")]).await;
@@ -196,9 +205,13 @@ async fn the_customer_form_reads_japanese_input() {
 
         // A date that does not exist is refused beside its field, what was typed kept.
         let (status, _, html) = s
-            .post("/customers/new", &[("kind", "person"), ("family_name", "鈴木"), ("birthday", "平成32年1月1日")])
+            .post(
+                "/customers/new",
+                &[("kind", "person"), ("family_name", "鈴木"), ("birthday", "平成32年1月1日"), ("prefecture", "東")],
+            )
             .await;
         assert_eq!(status, 422, "[{b}]");
+        assert!(html.contains("<option value=\"東\" selected>東</option>"), "[{b}] a value not in the list is kept");
         assert!(html.contains("value=\"平成32年1月1日\"") && html.contains("昭和55年3月3日"), "[{b}] {html}");
     }
 }

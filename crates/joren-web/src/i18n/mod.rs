@@ -233,6 +233,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("form.city", "市区町村", "City"),
     ("form.street", "町域・番地", "Street"),
     ("form.building", "建物名・部屋番号", "Building"),
+    ("form.birthday_hint", "1980-03-03 / 昭和55年3月3日 / S55.3.3", "1980-03-03 or 1980/3/3"),
     ("form.gender", "性別", "Gender"),
     ("form.campaign", "キャンペーン名", "Campaign"),
     ("form.tags", "タグ (カンマ区切り)", "Tags (comma-separated)"),

@@ -112,6 +112,7 @@ pub(super) struct CustomerFormPage {
     genders: Vec<(&'static str, &'static str)>,
     sources: Vec<(&'static str, &'static str)>,
     staff: Vec<(String, String)>,
+    prefectures: &'static [&'static str],
 }
 
 pub(super) fn form_page(
@@ -157,7 +158,22 @@ pub(super) fn form_page(
         .collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let staff = staff.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
-    (status, render(&CustomerFormPage { c, title, action, cancel, f, errors, genders, sources, staff })).into_response()
+    (
+        status,
+        render(&CustomerFormPage {
+            c,
+            title,
+            action,
+            cancel,
+            f,
+            errors,
+            genders,
+            sources,
+            staff,
+            prefectures: &joren_core::postal::PREFECTURES,
+        }),
+    )
+        .into_response()
 }
 
 /// Each invalid field's error worded for the reader, led by the field's label.
