@@ -9,6 +9,85 @@ use crate::{Actor, App, AppError, Result};
 
 const PAGE: i64 = 500;
 
+/// How an export names its columns and shows coded values (kind, gender, acquisition source,
+/// consents, order channel and status): in words for people (the web layer's words, Japanese
+/// by default) or as [`Codes`] for machines. The words are chosen so that Joren's own import
+/// reads the file back.
+pub trait ExportWords: Send + Sync {
+    /// The header of the column holding `field` (a field code such as `family_name`).
+    fn header(&self, field: &str) -> String;
+    /// `code` of `field` in words (`consent_*`: `1`/`0`).
+    fn value(&self, field: &str, code: &str) -> String;
+}
+
+/// Field codes as headers and codes as values: the layout for machines.
+pub struct Codes;
+
+impl ExportWords for Codes {
+    fn header(&self, field: &str) -> String {
+        field.to_string()
+    }
+
+    fn value(&self, _: &str, code: &str) -> String {
+        code.to_string()
+    }
+}
+
+/// The customer file's columns, in order.
+pub const CUSTOMER_COLUMNS: [&str; 26] = [
+    "id",
+    "kind",
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "company_name",
+    "email",
+    "phone",
+    "postal_code",
+    "prefecture",
+    "city",
+    "street",
+    "building",
+    "birthday",
+    "gender",
+    "tags",
+    "notes",
+    "preferences",
+    "acquisition_source",
+    "acquisition_campaign",
+    "consent_email",
+    "consent_sms",
+    "consent_line",
+    "consent_dm",
+    "created_at",
+];
+
+/// The orders file's columns, in order (one row per line item).
+pub const ORDER_COLUMNS: [&str; 21] = [
+    "order_id",
+    "joren_order_id",
+    "customer_id",
+    "ordered_at",
+    "channel",
+    "status",
+    "currency",
+    "subtotal",
+    "shipping",
+    "discount",
+    "tax",
+    "total",
+    "refunded",
+    "line_no",
+    "sku",
+    "item_name",
+    "category",
+    "quantity",
+    "unit_price",
+    "tax_rate",
+    "line_amount",
+];
+
 fn writer<W: Write>(mut out: W) -> Result<csv::Writer<W>> {
     out.write_all(b"\xEF\xBB\xBF").map_err(|e| AppError::Io(e.to_string()))?;
     Ok(csv::Writer::from_writer(out))
@@ -19,55 +98,35 @@ fn row<W: Write>(w: &mut csv::Writer<W>, cells: &[String]) -> Result<()> {
 }
 
 impl App {
-    /// Writes every live customer. Returns the number of rows.
-    pub async fn export_customers<W: Write>(&self, actor: &Actor, out: W) -> Result<u64> {
-        let n = self.write_customers(out, None).await?;
+    /// Writes every live customer, its columns and coded values named by `words`. Returns the
+    /// number of rows.
+    pub async fn export_customers<W: Write>(&self, actor: &Actor, out: W, words: &dyn ExportWords) -> Result<u64> {
+        let n = self.write_customers(out, None, words).await?;
         self.audit(actor, "export", "customers", "", serde_json::json!({"rows": n})).await?;
         Ok(n)
     }
 
     /// Writes the customers a saved segment selects now, in the same layout as
     /// [`App::export_customers`]. Returns the number of rows.
-    pub async fn export_segment<W: Write>(&self, actor: &Actor, segment_id: i64, out: W) -> Result<u64> {
+    pub async fn export_segment<W: Write>(
+        &self,
+        actor: &Actor,
+        segment_id: i64,
+        out: W,
+        words: &dyn ExportWords,
+    ) -> Result<u64> {
         let saved = self.saved_segment(segment_id).await?;
         let ids = self.segment_customer_ids(&saved.filter).await?;
-        let n = self.write_customers(out, Some(ids)).await?;
+        let n = self.write_customers(out, Some(ids), words).await?;
         self.audit(actor, "export", "segment", segment_id, serde_json::json!({"name": saved.name, "rows": n})).await?;
         Ok(n)
     }
 
     /// Writes the customer CSV: every live customer, or the given ones.
-    async fn write_customers<W: Write>(&self, out: W, only: Option<Vec<i64>>) -> Result<u64> {
+    async fn write_customers<W: Write>(&self, out: W, only: Option<Vec<i64>>, words: &dyn ExportWords) -> Result<u64> {
         let mut w = writer(out)?;
-        let header = [
-            "id",
-            "kind",
-            "family_name",
-            "given_name",
-            "family_name_kana",
-            "given_name_kana",
-            "company_name",
-            "email",
-            "phone",
-            "postal_code",
-            "prefecture",
-            "city",
-            "street",
-            "building",
-            "birthday",
-            "gender",
-            "tags",
-            "notes",
-            "preferences",
-            "acquisition_source",
-            "acquisition_campaign",
-            "consent_email",
-            "consent_sms",
-            "consent_line",
-            "consent_dm",
-            "created_at",
-        ];
-        row(&mut w, &header.map(String::from))?;
+        let header = CUSTOMER_COLUMNS.map(|c| words.header(c));
+        row(&mut w, &header)?;
         let mut after = 0;
         let mut n = 0;
         let mut chosen = only.map(|ids| ids.into_iter());
@@ -90,16 +149,17 @@ impl App {
                     c.consents
                         .iter()
                         .find(|s| s.channel == ch)
-                        .map(|s| if s.granted { "1" } else { "0" })
-                        .unwrap_or("")
-                        .to_string()
+                        .map(|s| words.value(&format!("consent_{ch}"), if s.granted { "1" } else { "0" }))
+                        .unwrap_or_default()
                 };
+                let coded =
+                    |field: &str, v: &Option<String>| v.as_deref().map(|v| words.value(field, v)).unwrap_or_default();
                 let o = |v: &Option<String>| v.clone().unwrap_or_default();
                 row(
                     &mut w,
                     &[
                         c.id.to_string(),
-                        p.kind.as_str().into(),
+                        words.value("kind", p.kind.as_str()),
                         p.family_name.clone(),
                         p.given_name.clone(),
                         p.family_name_kana.clone(),
@@ -113,11 +173,11 @@ impl App {
                         o(&p.street),
                         o(&p.building),
                         p.birthday.map(|d| d.to_string()).unwrap_or_default(),
-                        o(&p.gender),
+                        coded("gender", &p.gender),
                         p.tags.join(","),
                         p.notes.clone(),
                         p.preferences.clone(),
-                        o(&p.acquisition_source),
+                        coded("acquisition_source", &p.acquisition_source),
                         o(&p.acquisition_campaign),
                         consent("email"),
                         consent("sms"),
@@ -134,33 +194,12 @@ impl App {
         Ok(n)
     }
 
-    /// Writes every order, one row per line item. Returns the number of orders.
-    pub async fn export_orders<W: Write>(&self, actor: &Actor, out: W) -> Result<u64> {
+    /// Writes every order, one row per line item, its columns and coded values named by
+    /// `words`. Returns the number of orders.
+    pub async fn export_orders<W: Write>(&self, actor: &Actor, out: W, words: &dyn ExportWords) -> Result<u64> {
         let mut w = writer(out)?;
-        let header = [
-            "order_id",
-            "joren_order_id",
-            "customer_id",
-            "ordered_at",
-            "channel",
-            "status",
-            "currency",
-            "subtotal",
-            "shipping",
-            "discount",
-            "tax",
-            "total",
-            "refunded",
-            "line_no",
-            "sku",
-            "item_name",
-            "category",
-            "quantity",
-            "unit_price",
-            "tax_rate",
-            "line_amount",
-        ];
-        row(&mut w, &header.map(String::from))?;
+        let header = ORDER_COLUMNS.map(|c| words.header(c));
+        row(&mut w, &header)?;
         let mut after = 0;
         let mut n = 0;
         loop {
@@ -178,8 +217,8 @@ impl App {
                             o.id.to_string(),
                             o.customer_id.to_string(),
                             ordered_at.clone(),
-                            o.channel.clone(),
-                            o.status.as_str().into(),
+                            words.value("channel", &o.channel),
+                            words.value("status", o.status.as_str()),
                             o.currency.clone(),
                             o.subtotal.to_string(),
                             o.shipping.to_string(),

@@ -45,6 +45,10 @@ pub(crate) struct ExportArgs {
     /// Output file (default: standard output).
     #[arg(long, short)]
     output: Option<PathBuf>,
+    /// Column headers and coded values: ja (Japanese words, read back by `joren import`), en,
+    /// or codes (field codes, for other programs).
+    #[arg(long, default_value = "ja", value_parser = ["ja", "en", "codes"])]
+    headers: String,
 }
 
 /// Counts bytes read, for the progress bar.
@@ -168,9 +172,10 @@ pub(crate) async fn export(g: &Global, a: ExportArgs, actor: &Actor) -> Result<(
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
+    let words = joren_web::i18n::export::for_request(Some(&a.headers), joren_web::i18n::Lang::Ja);
     let n = match a.kind {
-        Kind::Customers => app.export_customers(actor, out).await?,
-        Kind::Orders => app.export_orders(actor, out).await?,
+        Kind::Customers => app.export_customers(actor, out, words.as_ref()).await?,
+        Kind::Orders => app.export_orders(actor, out, words.as_ref()).await?,
     };
     eprintln!("{n} 件を出力しました / exported {n} records");
     Ok(())

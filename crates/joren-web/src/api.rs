@@ -437,9 +437,15 @@ async fn segment_customers(
 }
 
 /// The segment's customers as CSV (UTF-8 with BOM, formula injection escaped).
-async fn export_segment(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult {
+async fn export_segment(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    Query(q): Query<ExportQuery>,
+) -> ApiResult {
     let mut buf = Vec::new();
-    s.app.export_segment(&a, id, &mut buf).await?;
+    let words = crate::i18n::export::for_request(q.headers.as_deref(), crate::i18n::Lang::Ja);
+    s.app.export_segment(&a, id, &mut buf, words.as_ref()).await?;
     Ok(csv_download(&format!("segment-{id}.csv"), buf))
 }
 
@@ -634,15 +640,27 @@ async fn import(
     Ok(Json(body).into_response())
 }
 
-async fn export(State(s): State<AppState>, ApiActor(a): ApiActor, Path(kind): Path<String>) -> ApiResult {
+/// `?headers=codes` (field codes and codes, for machines) or `en`; Japanese by default.
+#[derive(serde::Deserialize)]
+struct ExportQuery {
+    headers: Option<String>,
+}
+
+async fn export(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(kind): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> ApiResult {
     let mut buf = Vec::new();
+    let words = crate::i18n::export::for_request(q.headers.as_deref(), crate::i18n::Lang::Ja);
     let name = match kind.as_str() {
         "customers.csv" => {
-            s.app.export_customers(&a, &mut buf).await?;
+            s.app.export_customers(&a, &mut buf, words.as_ref()).await?;
             "customers.csv"
         }
         "orders.csv" => {
-            s.app.export_orders(&a, &mut buf).await?;
+            s.app.export_orders(&a, &mut buf, words.as_ref()).await?;
             "orders.csv"
         }
         _ => {

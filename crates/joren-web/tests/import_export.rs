@@ -260,7 +260,8 @@ async fn exports_have_bom_escape_formulas_and_round_trip() {
         let t = spawn(b).await;
         t.customer(json!({"family_name": "=HYPERLINK(\"http://evil\")", "given_name": "太郎", "email": "evil@example.jp", "notes": "+1 とても大事", "tags": ["@vip"]}))
             .await;
-        t.customer(json!({"family_name": "安全", "email": "safe@example.jp", "phone": "090-1234-5678", "consents": {"email": true}})).await;
+        t.customer(json!({"family_name": "安全", "email": "safe@example.jp", "phone": "090-1234-5678", "consents": {"email": true},
+                          "gender": "female", "acquisition_source": "ec", "kind": "person"})).await;
         let r = t.client.get(t.url("/api/v1/export/customers.csv")).bearer_auth(&t.viewer_token).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 200);
         assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
@@ -272,6 +273,26 @@ async fn exports_have_bom_escape_formulas_and_round_trip() {
         assert!(text.contains("'@vip"), "{text}");
         assert!(text.contains("090-1234-5678"), "phones exported in national format: {text}");
         assert!(!text.lines().any(|l| l.split(',').any(|c| c.starts_with('=') || c.starts_with('+'))), "{text}");
+        // Japanese headers and readable values by default; codes for machines; English on request.
+        assert!(text.starts_with("顧客ID,顧客種別,姓,名,セイ,メイ,会社名,メールアドレス,電話番号,郵便番号"), "{text}");
+        let safe = text.lines().find(|l| l.contains("安全")).unwrap();
+        for word in [",個人,", ",女性,", ",EC・通販,", ",はい,"] {
+            assert!(safe.contains(word), "{word} in {safe}");
+        }
+        for code in [",person,", ",female,", ",ec,"] {
+            assert!(!safe.contains(code), "no code {code} in {safe}");
+        }
+        let codes = t.client.get(t.url("/api/v1/export/customers.csv?headers=codes")).bearer_auth(&t.viewer_token);
+        let codes = codes.send().await.unwrap().text().await.unwrap();
+        assert!(codes.starts_with("\u{feff}id,kind,family_name,given_name"), "{codes}");
+        assert!(
+            codes.lines().any(|l| l.contains(",person,") && l.contains(",female,") && l.contains(",1,")),
+            "{codes}"
+        );
+        let en = t.client.get(t.url("/api/v1/export/customers.csv?headers=en")).bearer_auth(&t.viewer_token);
+        let en = en.send().await.unwrap().text().await.unwrap();
+        assert!(en.starts_with("\u{feff}Customer ID,Kind,Family name"), "{en}");
+        assert!(en.lines().next().unwrap().trim_start_matches('\u{feff}').is_ascii(), "{en}");
 
         // Round trip into a fresh shop.
         let fresh = spawn(b).await;
@@ -282,6 +303,8 @@ async fn exports_have_bom_escape_formulas_and_round_trip() {
         let (_, c) = fresh.get(&fresh.staff_token, &format!("/api/v1/customers/{id}")).await;
         assert_eq!(c["phone"], "+819012345678");
         assert_eq!(c["consents"][0]["granted"], true);
+        assert_eq!((&c["gender"], &c["acquisition_source"]), (&json!("female"), &json!("ec")), "read back: {c}");
+        assert_eq!(r["notes"], json!([]), "the words read back without a correction: {r}");
 
         let (_, o) = t.post(&t.staff_token, "/api/v1/orders", &common::order_body(id, Some("X-1"), 1400)).await;
         let _ = o;
@@ -289,6 +312,11 @@ async fn exports_have_bom_escape_formulas_and_round_trip() {
         let text = r.text().await.unwrap();
         assert!(text.starts_with('\u{feff}'));
         assert_eq!(text.lines().count(), 1 + 2, "header + one row per line item: {text}");
+        assert!(text.starts_with("\u{feff}注文番号,Joren注文ID,顧客ID,注文日時,販売チャネル,ステータス"), "{text}");
+        assert!(text.lines().nth(1).unwrap().contains(",完了,"), "the status in words: {text}");
+        // The orders file reads back into a fresh shop, its status and lines whole.
+        let (_, r) = import(&fresh, "orders", "", text.clone().into_bytes()).await;
+        assert_eq!((r["created"].as_u64(), r["rejected"].as_array().map(Vec::len)), (Some(1), Some(0)), "{r}");
     }
 }
 

@@ -123,8 +123,22 @@ fn customer_row(row: &Row<'_>) -> Result<ParsedCustomer, joren_core::FieldErrors
         input.gender = Some(match g {
             "男" | "男性" | "M" | "m" | "Male" => "male".into(),
             "女" | "女性" | "F" | "f" | "Female" => "female".into(),
+            "その他" | "Other" => "other".into(),
+            "未回答" | "無回答" | "回答しない" | "Prefer not to say" => "unspecified".into(),
+            other => other.into(),
+        });
+    }
+    // The acquisition source as Joren's own export words it, in either language.
+    if let Some(src) = row.get("acquisition_source") {
+        input.acquisition_source = Some(match src {
+            "店舗" | "来店" | "Store walk-in" => "store".into(),
+            "EC・通販" | "通販" | "EC" | "Online shop" => "ec".into(),
+            "広告" | "Advertising" => "advertising".into(),
+            "紹介" | "Referral" => "referral".into(),
+            "イベント" | "Event" => "event".into(),
+            "Social media" => "sns".into(),
+            "電話" | "Phone" => "phone".into(),
             "その他" => "other".into(),
-            "未回答" | "無回答" => "unspecified".into(),
             other => other.into(),
         });
     }

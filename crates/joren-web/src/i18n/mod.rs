@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 mod dashboard;
 pub mod errors;
+pub mod export;
 mod import;
 mod memberships;
 mod perks;

@@ -249,6 +249,7 @@ pub(super) async fn preview(
 
 pub(super) async fn export(State(s): State<AppState>, Staff { user, t }: Staff, Path(id): Path<i64>) -> UiResult {
     let mut buf = Vec::new();
-    s.app.export_segment(&user.actor, id, &mut buf).await.map_err(|e| UiError::from_app(t, e))?;
+    let words = crate::i18n::export::ExportWords(t.0);
+    s.app.export_segment(&user.actor, id, &mut buf, &words).await.map_err(|e| UiError::from_app(t, e))?;
     Ok(csv_download(&format!("segment-{id}.csv"), buf))
 }
