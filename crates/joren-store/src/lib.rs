@@ -21,6 +21,7 @@ mod outbox;
 mod perks;
 mod points;
 mod ranks;
+mod scenario_events;
 mod scenarios;
 mod segments;
 mod settings;

@@ -4,6 +4,8 @@
 mod common;
 #[path = "ui_forms/loyalty.rs"]
 mod loyalty;
+#[path = "ui_forms/reading.rs"]
+mod reading;
 
 use common::{Session, backends, spawn};
 use serde_json::json;
@@ -150,69 +152,6 @@ async fn customers_are_created_edited_and_merged_from_the_web_page() {
         let viewer = Session { t: &t, cookie: t.login_cookie("viewer").await };
         let (status, _, _) = viewer.post("/customers/new", &[("family_name", "閲覧")]).await;
         assert_eq!(status, 403, "viewers cannot create customers from the page");
-    }
-}
-
-/// The customer form reads what a Japanese shop owner types: a 和暦 birthday, full-width
-/// digits, a postal code that lost its leading zero, and a company written as a name (新規 only:
-/// 個人 is just the preselected choice there).
-#[tokio::test]
-async fn the_customer_form_reads_japanese_input() {
-    for b in backends() {
-        let t = spawn(b).await;
-        let s = Session { t: &t, cookie: t.login_cookie("staff").await };
-        let (status, location, html) = s
-            .post(
-                "/customers/new",
-                &[
-                    ("kind", "person"),
-                    ("family_name", "山田"),
-                    ("given_name", "花子"),
-                    ("birthday", "昭和55年3月3日"),
-                    ("postal_code", "６００００１"),
-                    ("prefecture", "京都"),
-                    ("phone", "０９０－１２３４－５６７８"),
-                ],
-            )
-            .await;
-        assert_eq!(status, 303, "[{b}] {html}");
-        let id: i64 = location.trim_start_matches("/customers/").parse().unwrap();
-        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}")).await;
-        let got = ["birthday", "postal_code", "phone", "kind", "prefecture"].map(|k| c[k].clone());
-        assert_eq!(
-            got,
-            [json!("1980-03-03"), json!("060-0001"), json!("+819012345678"), json!("person"), json!("京都府")],
-            "[{b}] {c}"
-        );
-        // The edit form: 都道府県 is a list of the 47 with the customer's chosen.
-        let (_, html) = s.page(&format!("/customers/{id}/edit")).await;
-        assert!(html.contains("<option value=\"京都府\" selected>京都府</option>"), "[{b}] {html}");
-        assert!(html.contains("<option value=\"沖縄県\">沖縄県</option>"), "[{b}]");
-
-        let (status, location, _) =
-            s.post("/customers/new", &[("kind", "person"), ("family_name", "（株）ジョーレン")]).await;
-        assert_eq!(status, 303, "[{b}]");
-        let id: i64 = location.trim_start_matches("/customers/").parse().unwrap();
-        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}")).await;
-        assert_eq!((&c["kind"], &c["company_name"]), (&json!("account"), &json!("（株）ジョーレン")), "[{b}] {c}");
-        assert_eq!(c["display_name"], "（株）ジョーレン 御中");
-        // On the edit form the kind shown is kept: 個人 stays 個人.
-        let (status, _, _) =
-            s.post(&format!("/customers/{id}/edit"), &[("kind", "person"), ("family_name", "（株）ジョーレン")]).await;
-        assert_eq!(status, 303);
-        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}")).await;
-        assert_eq!(c["kind"], "person", "[{b}] an explicit choice on an existing customer is kept: {c}");
-
-        // A date that does not exist is refused beside its field, what was typed kept.
-        let (status, _, html) = s
-            .post(
-                "/customers/new",
-                &[("kind", "person"), ("family_name", "鈴木"), ("birthday", "平成32年1月1日"), ("prefecture", "東")],
-            )
-            .await;
-        assert_eq!(status, 422, "[{b}]");
-        assert!(html.contains("<option value=\"東\" selected>東</option>"), "[{b}] a value not in the list is kept");
-        assert!(html.contains("value=\"平成32年1月1日\"") && html.contains("昭和55年3月3日"), "[{b}] {html}");
     }
 }
 
@@ -707,48 +646,4 @@ async fn errors_are_worded_in_the_readers_language() {
             .await;
         assert!(status == 404 || status == 409, "[{b}] {v}");
     }
-}
-
-/// An address nothing answers, an id that is not a number and a method a page does not take
-/// get the styled error page in the reader's language — never the
-/// framework's plain English — and the API answers JSON.
-#[tokio::test]
-async fn unknown_addresses_and_bad_ids_get_a_page_a_person_can_read() {
-    let t = spawn("sqlite").await;
-    let s = Session { t: &t, cookie: t.login_cookie("staff").await };
-    let en = Session { t: &t, cookie: format!("{}; joren_lang=en", s.cookie) };
-    let get = |session: &Session<'_>, path: &str| {
-        let r = t.client.get(t.url(path)).header("cookie", &session.cookie);
-        async move {
-            let r = r.send().await.unwrap();
-            let kind = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-            (r.status().as_u16(), kind, r.text().await.unwrap())
-        }
-    };
-    let (status, kind, html) = get(&s, "/no-such-page").await;
-    assert_eq!(status, 404);
-    assert!(kind.starts_with("text/html") && html.contains("このページは見つかりませんでした"), "{kind} {html}");
-    let (status, _, html) = get(&en, "/no-such-page").await;
-    assert_eq!(status, 404);
-    assert!(html.contains("There is no page at this address") && html.contains("lang=\"en\""), "{html}");
-    for path in ["/customers/abc", "/orders/1x", "/customers/99999999999999999999999"] {
-        let (status, kind, html) = get(&s, path).await;
-        assert_eq!(status, 404, "{path}");
-        assert!(kind.starts_with("text/html") && html.contains("番号の部分が正しくありません"), "{path}: {html}");
-        assert!(!html.contains("Invalid URL") && !html.contains("Cannot parse"), "{path}: {html}");
-    }
-    // A method the page does not take.
-    let r = t.client.delete(t.url("/customers")).header("cookie", &s.cookie).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 405);
-    assert!(r.text().await.unwrap().contains("その操作はできません"));
-    // The API answers JSON, for an unknown address too.
-    let (status, v) = t.get(&t.staff_token, "/api/v1/no-such-thing").await;
-    assert_eq!((status, v["error"]["code"].as_str()), (404, Some("not_found")), "{v}");
-    let r = t.client.get(t.url("/api/nothing")).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 404);
-    let v: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(v["error"]["code"], "not_found", "{v}");
-    let (status, v) = t.get(&t.staff_token, "/api/v1/customers/abc").await;
-    assert_eq!(status, 400, "{v}");
-    assert!(v["error"]["code"].is_string(), "{v}");
 }
