@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 
 use crate::bulk::Val;
 use crate::db::Tx;
-use crate::{Backend, Result, Store, StoreError};
+use crate::{Result, Store, StoreError};
 
 /// A scenario with its current definition.
 #[derive(Debug, Clone, Serialize)]

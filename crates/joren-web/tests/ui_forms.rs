@@ -250,6 +250,13 @@ async fn import_page_previews_mapping_then_reports_rejects() {
         assert_eq!(status, 200, "{html}");
         assert!(html.contains("id=\"encoding\">Shift_JIS<"), "{html}");
         assert!(html.contains("<option value=\"姓\" selected>"), "detected mapping is preselected");
+        // Fields, kind and layout in words: no field code on the page.
+        assert!(html.contains("<td class=\"field\">メール配信の同意</td>"), "{html}");
+        assert!(html.contains("id=\"kind\" data-kind=\"customers\">顧客<"), "{html}");
+        assert!(html.contains("id=\"preset\">汎用<"), "{html}");
+        for code in ["<code>family_name</code>", "<code>consent_dm</code>", ">customers<", ">generic<"] {
+            assert!(!html.contains(code), "{code} on the page");
+        }
         let token = html.split("name=\"token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
 
         // The user maps the unrecognised 連絡先 column to phone, then imports.

@@ -20,11 +20,15 @@ pub(super) struct PreviewPage {
     c: Chrome,
     token: String,
     kind: String,
+    /// The kind and the layout in words.
+    kind_label: &'static str,
+    preset_label: String,
     preset: String,
     filename: String,
     encoding: String,
     headers: Vec<String>,
-    fields: Vec<(String, String)>,
+    /// (field code — the form's name only —, its label, the column mapped to it).
+    fields: Vec<(String, &'static str, String)>,
     rows: Vec<Vec<String>>,
 }
 
@@ -61,10 +65,7 @@ pub(super) async fn import_upload(State(s): State<AppState>, Staff { user, t }: 
     let preview = match joren_app::import::preview(&content, &options) {
         Ok(p) => p,
         Err(e) => {
-            return Ok(render(&ImportPage {
-                c: Chrome::new(t, &user, "import", "/import"),
-                error: Some(e.to_string()),
-            }));
+            return Ok(render(&ImportPage { c: Chrome::new(t, &user, "import", "/import"), error: Some(say(t, &e)) }));
         }
     };
     let token =
@@ -77,12 +78,19 @@ pub(super) async fn import_upload(State(s): State<AppState>, Staff { user, t }: 
         .iter()
         .map(|f| {
             let col = preview.mapping.iter().find(|(mf, _)| mf == f).map(|(_, h)| h.clone()).unwrap_or_default();
-            (f.to_string(), col)
+            (f.to_string(), t.maybe(&format!("import.f.{f}")).unwrap_or("?"), col)
         })
         .collect();
     Ok(render(&PreviewPage {
         c: Chrome::new(t, &user, "import", "/import"),
         token,
+        kind_label: t.t(match kind_v {
+            ImportKind::Customers => "import.kind_customers",
+            ImportKind::Orders => "import.kind_orders",
+        }),
+        preset_label: t
+            .t(if preview.preset == "shopify" { "import.preset_shopify" } else { "import.preset_generic" })
+            .to_string(),
         kind,
         preset: preview.preset,
         filename,
