@@ -86,6 +86,7 @@ async fn customers_are_created_edited_and_merged_from_the_web_page() {
         assert_eq!(c["consents"][0]["source"], "staff:staff (web)");
         let (_, html) = s.page(&format!("/customers/{id}")).await;
         assert!(html.contains("停止を記録"), "a granted consent offers the opt-out");
+        assert!(html.contains("スタッフ (staff)") && !html.contains("staff:staff"), "the source in words: {html}");
         let (message, _) =
             s.post_refused(&format!("/customers/{id}/consents"), &[("channel", "fax"), ("granted", "1")]).await;
         assert!(message.contains("fax"), "unknown channel is refused with a message: {message}");
@@ -177,6 +178,14 @@ async fn orders_are_refunded_and_cancelled_from_the_order_page() {
         let (_, order) = t.get(&t.staff_token, &format!("/api/v1/orders/{id}")).await;
         assert_eq!(order["refunded"], 1400);
         assert_eq!(order["status"], "partially_refunded");
+        let (_, html) = s.page(&format!("/orders/{id}")).await;
+        assert!(
+            html.contains(">一部返金済み</span>") && html.contains(">店舗</span>"),
+            "status and channel in words: {html}"
+        );
+        assert!(!html.contains(">partially_refunded<") && !html.contains(">store<"), "no code shown: {html}");
+        let (_, home) = s.page("/").await;
+        assert!(home.contains(">一部返金済み</span>") && !home.contains(">partially_refunded<"), "{home}");
 
         let (_, o2) = t.post(&t.staff_token, "/api/v1/orders", &common::order_body(cust, Some("P-2"), 1400)).await;
         let id2 = o2["id"].as_i64().unwrap();

@@ -287,7 +287,7 @@ pub(super) async fn customer(
                 code,
                 channel: label,
                 granted: state.map(|x| x.granted),
-                source: state.map(|x| x.source.clone()).unwrap_or_default(),
+                source: state.map(|x| consent_source(t, &x.source)).unwrap_or_default(),
                 at: state.map(|x| s.app.local_time(x.at)).unwrap_or_default(),
             }
         })
@@ -499,5 +499,24 @@ pub(super) async fn set_consent(
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
         Err(e @ AppError::Validation(_)) => Ok(back_with_error(&format!("/customers/{id}"), &say(t, &e))),
         Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+/// Where a consent came from, in words: the recorded source is `import:<system>`,
+/// `api:<name>`, `staff:<name> (web)`, an unsubscribe link, or what an API caller wrote.
+pub(super) fn consent_source(t: Tr, source: &str) -> String {
+    if let Some(system) = source.strip_prefix("import:") {
+        return format!("{} ({system})", t.t("consent.from_import"));
+    }
+    if let Some(who) = source.strip_prefix("api:") {
+        return format!("{} ({who})", t.t("consent.from_api"));
+    }
+    if let Some(who) = source.strip_prefix("staff:") {
+        return format!("{} ({})", t.t("consent.from_staff"), who.trim_end_matches(" (web)"));
+    }
+    match source {
+        "list_unsubscribe" => t.t("consent.from_list_unsubscribe").to_string(),
+        "unsubscribe_link" => t.t("consent.from_unsubscribe_link").to_string(),
+        other => other.to_string(),
     }
 }

@@ -11,6 +11,9 @@ pub(super) struct OrderPage {
     o: joren_app::orders::Order,
     customer: String,
     ordered_at: String,
+    /// The sales channel and the status in words.
+    channel: String,
+    status: &'static str,
     items: Vec<ItemRow>,
     totals: Vec<(&'static str, String)>,
     adjustments: Vec<(String, String, String, String)>,
@@ -65,6 +68,8 @@ pub(super) async fn order_page(
         c: Chrome::new(t, &user, "customers", format!("/orders/{id}")),
         customer,
         ordered_at: s.app.local_time(o.ordered_at),
+        channel: t.maybe(&format!("channel.{}", o.channel)).map_or_else(|| o.channel.clone(), str::to_string),
+        status: t.t(&format!("order.status.{}", o.status.as_str())),
         items,
         totals,
         adjustments,
