@@ -31,6 +31,22 @@ pub struct Suggestion {
     pub action_en: String,
     /// The conditions that matched, e.g. `["segment = dormant", "churn band = high"]`.
     pub because: Vec<String>,
+    /// The same conditions as values, for a page to word.
+    pub reasons: Vec<Reason>,
+}
+
+/// One condition a suggestion's rule matched.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// The customer's RFM segment (its code).
+    Segment { segment: String },
+    /// The churn-risk band (`high`, `medium`, `low`) and score (0–100).
+    ChurnBand { band: String, score: Option<i64> },
+    /// The 12-month CLV at or above the rule's minimum (yen).
+    Clv { clv: f64, min: f64 },
+    /// No condition: the rule every customer matches.
+    Default,
 }
 
 const SETTING: &str = "next_best_action_rules";
@@ -97,30 +113,39 @@ pub fn default_rules() -> Vec<Rule> {
 /// The first rule that matches the customer's metrics.
 pub fn suggest(rules: &[Rule], m: &CustomerMetrics) -> Option<Suggestion> {
     rules.iter().find_map(|rule| {
-        let mut because = Vec::new();
+        let mut reasons = Vec::new();
         if let Some(s) = &rule.segment {
             if *s != m.segment {
                 return None;
             }
-            because.push(format!("segment = {s}"));
+            reasons.push(Reason::Segment { segment: s.clone() });
         }
         if let Some(b) = &rule.churn_band {
             if m.churn_band.as_deref() != Some(b.as_str()) {
                 return None;
             }
-            because.push(format!("churn band = {b} ({})", m.churn_score.unwrap_or_default()));
+            reasons.push(Reason::ChurnBand { band: b.clone(), score: m.churn_score });
         }
         if let Some(min) = rule.min_clv {
             let clv = m.clv_12m?;
             if clv < min {
                 return None;
             }
-            because.push(format!("CLV {clv:.0} ≥ {min:.0}"));
+            reasons.push(Reason::Clv { clv, min });
         }
-        if because.is_empty() {
-            because.push("default".into());
+        if reasons.is_empty() {
+            reasons.push(Reason::Default);
         }
-        Some(Suggestion { action_ja: rule.action_ja.clone(), action_en: rule.action_en.clone(), because })
+        let because = reasons
+            .iter()
+            .map(|r| match r {
+                Reason::Segment { segment } => format!("segment = {segment}"),
+                Reason::ChurnBand { band, score } => format!("churn band = {band} ({})", score.unwrap_or_default()),
+                Reason::Clv { clv, min } => format!("CLV {clv:.0} ≥ {min:.0}"),
+                Reason::Default => "default".into(),
+            })
+            .collect();
+        Some(Suggestion { action_ja: rule.action_ja.clone(), action_en: rule.action_en.clone(), because, reasons })
     })
 }
 

@@ -324,6 +324,14 @@ async fn customer_page_shows_metrics_after_analyse_now() {
         assert!(html.contains("id=\"insight-segment\""), "{html}");
         // One customer cannot support the forecasting models: RFM only, said plainly.
         assert!(html.contains("予測モデルは使っていません"), "{html}");
+        // The next best action's reasons in words, not as the rule's codes.
+        let why = html.split("id=\"next-action\"").nth(1).expect("a next action").split("</p>").next().unwrap();
+        assert!(why.contains("セグメント: ") || why.contains("ほかの条件に当てはまらない"), "{why}");
+        assert!(!why.contains("segment =") && !why.contains("default") && !why.contains("churn band"), "{why}");
+        let en = Session { t: &t, cookie: format!("{}; joren_lang=en", s.cookie) };
+        let (_, html) = en.page(&format!("/customers/{id}")).await;
+        let why = html.split("id=\"next-action\"").nth(1).unwrap().split("</p>").next().unwrap();
+        assert!(why.contains("Segment: ") || why.contains("no other rule matched"), "{why}");
         let (_, location, _) = s.post("/metrics/refresh", &[("back", "https://evil.example/")]).await;
         assert_eq!(location, "/", "only local paths are followed");
         let viewer = Session { t: &t, cookie: t.login_cookie("viewer").await };

@@ -316,8 +316,10 @@ pub(super) async fn customer(
     let rules = s.app.next_action_rules().await.map_err(err)?;
     let insight = s.app.customer_metrics(id).await.map_err(err)?.map(|(snap, m)| {
         let dash = || "—".to_string();
-        let action = joren_app::next_action::suggest(&rules, &m)
-            .map(|a| (if t.0 == crate::i18n::Lang::En { a.action_en } else { a.action_ja }, a.because.join(", ")));
+        let action = joren_app::next_action::suggest(&rules, &m).map(|a| {
+            let why = a.reasons.iter().map(|r| next_action_reason(t, r)).collect::<Vec<_>>().join("、");
+            (if t.0 == crate::i18n::Lang::En { a.action_en } else { a.action_ja }, why)
+        });
         InsightView {
             as_of: s.app.local_time(snap.computed_at),
             segment: joren_app::metrics::segment_label(&m.segment, t.0 == crate::i18n::Lang::En),
@@ -518,5 +520,30 @@ pub(super) fn consent_source(t: Tr, source: &str) -> String {
         "list_unsubscribe" => t.t("consent.from_list_unsubscribe").to_string(),
         "unsubscribe_link" => t.t("consent.from_unsubscribe_link").to_string(),
         other => other.to_string(),
+    }
+}
+
+/// One condition behind a next-best-action suggestion, in words.
+fn next_action_reason(t: Tr, r: &joren_app::next_action::Reason) -> String {
+    use joren_app::next_action::Reason;
+    let en = t.0 == crate::i18n::Lang::En;
+    match r {
+        Reason::Segment { segment } => {
+            format!("{}: {}", t.t("nba.segment"), joren_app::metrics::segment_label(segment, en))
+        }
+        Reason::ChurnBand { band, score } => {
+            let band = t.maybe(&format!("segb.band.{band}")).unwrap_or(band.as_str());
+            match score {
+                Some(s) => format!("{}: {band} ({s})", t.t("nba.churn")),
+                None => format!("{}: {band}", t.t("nba.churn")),
+            }
+        }
+        Reason::Clv { clv, min } => format!(
+            "{}: {} (≥ {})",
+            t.t("nba.clv"),
+            format_amount(clv.round() as i64, "JPY"),
+            format_amount(min.round() as i64, "JPY")
+        ),
+        Reason::Default => t.t("nba.default").to_string(),
     }
 }
