@@ -254,14 +254,22 @@ pub(super) async fn customer(
         ("col.email", p.email.clone().unwrap_or_default()),
         ("col.phone", p.phone.as_deref().map(display_phone).unwrap_or_default()),
         ("customer.address", address),
-        ("customer.birthday", p.birthday.map(|d| d.format("%Y年%m月%d日").to_string()).unwrap_or_default()),
+        (
+            "customer.birthday",
+            p.birthday
+                .map(|d| d.format(if t.0 == crate::i18n::Lang::En { "%Y-%m-%d" } else { "%Y年%-m月%-d日" }).to_string())
+                .unwrap_or_default(),
+        ),
         (
             "customer.source",
-            [p.acquisition_source.clone(), p.acquisition_campaign.clone()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" / "),
+            [
+                p.acquisition_source.as_deref().map(|c| t.maybe(&format!("source.{c}")).unwrap_or(c).to_string()),
+                p.acquisition_campaign.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" / "),
         ),
         ("customer.preferences", p.preferences.clone()),
         ("customer.notes", p.notes.clone()),

@@ -112,3 +112,21 @@ async fn unknown_addresses_and_bad_ids_get_a_page_a_person_can_read() {
     assert_eq!(status, 400, "{v}");
     assert!(v["error"]["code"].is_string(), "{v}");
 }
+
+/// The customer page words what is stored as codes or formats: the acquisition source, and
+/// the birthday in each language's way.
+#[tokio::test]
+async fn the_customer_page_shows_words_not_codes() {
+    let t = spawn("sqlite").await;
+    let s = Session { t: &t, cookie: t.login_cookie("staff").await };
+    let id = t
+        .customer(json!({"family_name": "山田", "birthday": "1980-03-03", "acquisition_source": "ec", "acquisition_campaign": "春の市"}))
+        .await;
+    let (_, html) = s.page(&format!("/customers/{id}")).await;
+    assert!(html.contains("EC・通販 / 春の市") && html.contains("1980年3月3日"), "{html}");
+    assert!(!html.contains(">ec /") && !html.contains("ec / 春の市"), "{html}");
+    let en = Session { t: &t, cookie: format!("{}; joren_lang=en", s.cookie) };
+    let (_, html) = en.page(&format!("/customers/{id}")).await;
+    assert!(html.contains("Online shop / 春の市") && html.contains("1980-03-03"), "{html}");
+    assert!(!html.contains("1980年"), "no Japanese date format in English: {html}");
+}
