@@ -254,18 +254,16 @@ pub(super) async fn create_plan(
     State(s): State<AppState>,
     Checked { user, t, form: f }: Checked<PlanForm>,
 ) -> UiResult {
-    let num = |field: &str, v: &str| -> Result<i64, String> {
-        v.trim().replace([',', '¥', '￥'], "").parse().map_err(|_| format!("{field}: 「{v}」は数値ではありません"))
+    let mut unreadable = joren_core::FieldErrors::default();
+    let input = MembershipPlanInput {
+        name: f.name,
+        price: super::form_int(&mut unreadable, "price", &f.price),
+        period_months: u32::try_from(super::form_int(&mut unreadable, "period_months", &f.period_months)).unwrap_or(0),
+        active: f.active.is_some(),
     };
-    let input = match (num("price", &f.price), num("period_months", &f.period_months)) {
-        (Ok(price), Ok(months)) => MembershipPlanInput {
-            name: f.name,
-            price,
-            period_months: u32::try_from(months).unwrap_or(0),
-            active: f.active.is_some(),
-        },
-        (Err(m), _) | (_, Err(m)) => return Ok(back_with_error("/memberships", &m)),
-    };
+    if let Err(e) = super::all_errors(unreadable, input.validate()) {
+        return Ok(back_with_error("/memberships", &say_fields(t, &e)));
+    }
     match s.app.save_membership_plan(&user.actor, None, input).await {
         Ok(_) => Ok(Redirect::to("/memberships").into_response()),
         Err(AppError::Validation(e)) => Ok(back_with_error("/memberships", &say_fields(t, &e))),

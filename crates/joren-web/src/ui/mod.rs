@@ -245,6 +245,29 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// A whole number typed in a form box, read as people in Japan type it (`１００`, `1,000`,
+/// `￥3,300`); an unreadable one is noted in `errors` under `field` (and read as 0, so the rest
+/// of the form is still checked and every error shown at once).
+fn form_int(errors: &mut joren_core::FieldErrors, field: &str, v: &str) -> i64 {
+    joren_core::text::parse_int(v).unwrap_or_else(|| {
+        errors.push(field, joren_core::Code::BadNumber).with(v.trim());
+        0
+    })
+}
+
+/// The form's unreadable numbers and the input's own checks together, each field once (a
+/// number that could not be read is not also out of range).
+fn all_errors(
+    mut unreadable: joren_core::FieldErrors,
+    checked: Result<(), joren_core::FieldErrors>,
+) -> Result<(), joren_core::FieldErrors> {
+    if let Err(more) = checked {
+        let bad: Vec<String> = unreadable.0.iter().map(|e| e.field.clone()).collect();
+        unreadable.0.extend(more.0.into_iter().filter(|e| !bad.contains(&e.field)));
+    }
+    if unreadable.0.is_empty() { Ok(()) } else { Err(unreadable) }
+}
+
 /// An application error worded for the page's reader.
 fn say(t: Tr, e: &AppError) -> String {
     crate::i18n::errors::app_error(e, t.0)

@@ -251,23 +251,19 @@ pub(super) async fn update_plan(
 }
 
 async fn save_plan(s: AppState, t: crate::i18n::Tr, user: WebUser, id: Option<i64>, f: PlanForm) -> UiResult {
-    let num = |field: &str, v: &str| -> Result<i64, String> {
-        v.trim().replace([',', '¥', '￥'], "").parse().map_err(|_| format!("{field}: 「{v}」は数値ではありません"))
+    let mut unreadable = joren_core::FieldErrors::default();
+    let input = TicketPlanInput {
+        name: f.name.clone(),
+        visits: super::form_int(&mut unreadable, "visits", &f.visits),
+        price: super::form_int(&mut unreadable, "price", &f.price),
+        // A negative count of months is out of range, as the plan's check says.
+        valid_months: u32::try_from(super::form_int(&mut unreadable, "valid_months", &f.valid_months))
+            .unwrap_or(u32::MAX),
+        active: f.active.is_some(),
     };
-    let input = (|| -> Result<TicketPlanInput, String> {
-        Ok(TicketPlanInput {
-            name: f.name.clone(),
-            visits: num("visits", &f.visits)?,
-            price: num("price", &f.price)?,
-            valid_months: u32::try_from(num("valid_months", &f.valid_months)?)
-                .map_err(|_| "valid_months: 0 以上".to_string())?,
-            active: f.active.is_some(),
-        })
-    })();
-    let input = match input {
-        Ok(i) => i,
-        Err(msg) => return Ok(back_with_error("/tickets", &msg)),
-    };
+    if let Err(e) = super::all_errors(unreadable, input.validate()) {
+        return Ok(back_with_error("/tickets", &say_fields(t, &e)));
+    }
     match s.app.save_ticket_plan(&user.actor, id, input).await {
         Ok(_) => Ok(Redirect::to("/tickets").into_response()),
         Err(AppError::Validation(e)) => Ok(back_with_error("/tickets", &say_fields(t, &e))),

@@ -130,3 +130,42 @@ async fn the_customer_page_shows_words_not_codes() {
     assert!(html.contains("Online shop / 春の市") && html.contains("1980-03-03"), "{html}");
     assert!(!html.contains("1980年"), "no Japanese date format in English: {html}");
 }
+
+/// The 回数券 and membership plan forms read numbers as typed in Japan (full-width, ￥, 1,000)
+/// and show every problem at once, each by its label.
+#[tokio::test]
+async fn plan_forms_read_full_width_numbers_and_show_every_error() {
+    let t = spawn("sqlite").await;
+    let owner = Session { t: &t, cookie: t.login_cookie("owner").await };
+    let plan = [
+        ("name", "カット5回券"),
+        ("visits", "５"),
+        ("price", "￥１２，０００"),
+        ("valid_months", "６"),
+        ("active", "1"),
+    ];
+    let (status, _, _) = owner.post("/tickets/plans", &plan).await;
+    assert_eq!(status, 303);
+    let (_, plans) = t.get(&t.owner_token, "/api/v1/ticket-plans").await;
+    let p = &plans["items"][0];
+    assert_eq!((&p["visits"], &p["price"], &p["valid_months"]), (&json!(5), &json!(12000), &json!(6)), "{plans}");
+
+    let (message, _) = owner
+        .post_refused("/tickets/plans", &[("name", ""), ("visits", "abc"), ("price", "1"), ("valid_months", "-1")])
+        .await;
+    for part in ["名前: ", "回数: 数字ではありません: abc", "有効期間 (か月): "] {
+        assert!(message.contains(part), "{part} in {message}");
+    }
+    assert!(!message.contains("visits") && !message.contains("valid_months"), "{message}");
+
+    let (status, _, _) = owner
+        .post(
+            "/memberships/plans",
+            &[("name", "定期便"), ("price", "３，３００円"), ("period_months", "１"), ("active", "1")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (message, _) =
+        owner.post_refused("/memberships/plans", &[("name", "x"), ("price", "たくさん"), ("period_months", "0")]).await;
+    assert!(message.contains("価格: 数字ではありません: たくさん") && message.contains("期間 (か月): "), "{message}");
+}
