@@ -90,13 +90,13 @@ impl App {
         }
         let consents: Vec<(String, bool)> = input.consents.into_iter().collect();
         let source = format!("api:{}", actor.name);
-        let record = (profile, input.external_ids, consents);
+        let key = key.as_deref().map(|k| (k, hash.as_str()));
         let (id, replayed) = self
             .store
-            .create_customer_keyed(&record, &source, actor.user_id, key.as_deref().map(|k| (k, hash.as_str())))
+            .create_customer_keyed(&profile, &input.external_ids, &consents, &source, actor.user_id, key)
             .await?;
         if !replayed {
-            let name = record.0.display_name();
+            let name = profile.display_name();
             self.audit(actor, "customer.create", "customer", id, serde_json::json!({"name": name})).await?;
         }
         Ok((self.store.get_customer(id).await?, replayed))

@@ -137,7 +137,7 @@ async fn customer_events(
     Ok(Json(json!({"items": s.app.customer_events(id, q.limit.unwrap_or(100)).await?})).into_response())
 }
 
-async fn not_found() -> ApiError {
+pub(crate) async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint (see /api/v1/openapi.json)")
 }
 
@@ -441,10 +441,10 @@ async fn export_segment(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    Query(q): Query<ExportQuery>,
+    Query(q): Query<crate::i18n::export::ExportQuery>,
 ) -> ApiResult {
     let mut buf = Vec::new();
-    let words = crate::i18n::export::for_request(q.headers.as_deref(), crate::i18n::Lang::Ja);
+    let words = q.words(crate::i18n::Lang::Ja); // Japanese unless asked
     s.app.export_segment(&a, id, &mut buf, words.as_ref()).await?;
     Ok(csv_download(&format!("segment-{id}.csv"), buf))
 }
@@ -640,20 +640,14 @@ async fn import(
     Ok(Json(body).into_response())
 }
 
-/// `?headers=codes` (field codes and codes, for machines) or `en`; Japanese by default.
-#[derive(serde::Deserialize)]
-struct ExportQuery {
-    headers: Option<String>,
-}
-
 async fn export(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(kind): Path<String>,
-    Query(q): Query<ExportQuery>,
+    Query(q): Query<crate::i18n::export::ExportQuery>,
 ) -> ApiResult {
     let mut buf = Vec::new();
-    let words = crate::i18n::export::for_request(q.headers.as_deref(), crate::i18n::Lang::Ja);
+    let words = q.words(crate::i18n::Lang::Ja); // Japanese unless asked
     let name = match kind.as_str() {
         "customers.csv" => {
             s.app.export_customers(&a, &mut buf, words.as_ref()).await?;

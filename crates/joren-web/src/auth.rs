@@ -15,8 +15,12 @@ pub const SESSION_COOKIE: &str = "joren_session";
 
 /// Reads one cookie from the request.
 pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+    cookie_in(&parts.headers, name)
+}
+
+/// Reads one cookie from request headers (for middleware, which holds the whole request).
+pub fn cookie_in<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

@@ -264,13 +264,7 @@ impl App {
 
     /// Delivers due messages (one pass). Answers how many were handled.
     pub async fn deliver_messages(&self) -> Result<usize> {
-        let now = self.now();
-        let claimed =
-            self.store.claim_messages(now.timestamp_millis(), self.config.mail.lease_ms, DELIVERY_BATCH).await?;
-        let n = claimed.len();
-        let finished = self.deliver_claimed(claimed, now).await?;
-        self.store.finish_messages(&finished, self.config.clock.now_ms()).await?;
-        Ok(n)
+        Ok(self.deliver_batches(1).await?.0)
     }
 
     /// Up to `batches` batches of [`App::deliver_messages`], the outcomes of one written with

@@ -139,8 +139,7 @@ impl Store {
         consent_source: &str,
         actor: Option<i64>,
     ) -> Result<i64> {
-        let new: NewCustomerRecord = (profile.clone(), external_ids.to_vec(), consents.to_vec());
-        Ok(self.create_customer_keyed(&new, consent_source, actor, None).await?.0)
+        Ok(self.create_customer_keyed(profile, external_ids, consents, consent_source, actor, None).await?.0)
     }
 
     /// [`Store::create_customer`] applied once per `key` = (idempotency key, request hash): the
@@ -149,7 +148,9 @@ impl Store {
     /// conflict.
     pub async fn create_customer_keyed(
         &self,
-        (profile, external_ids, consents): &NewCustomerRecord,
+        profile: &CustomerProfile,
+        external_ids: &[ExternalId],
+        consents: &[(String, bool)],
         consent_source: &str,
         actor: Option<i64>,
         key: Option<(&str, &str)>,

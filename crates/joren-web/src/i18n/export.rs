@@ -103,6 +103,19 @@ impl joren_app::export::ExportWords for ExportWords {
     }
 }
 
+/// An export's `?headers=`: `codes` (field codes and codes, for programs), `en` or `ja`.
+#[derive(serde::Deserialize)]
+pub struct ExportQuery {
+    pub headers: Option<String>,
+}
+
+impl ExportQuery {
+    /// The words asked for, else `reader`'s language.
+    pub fn words(&self, reader: Lang) -> Box<dyn joren_app::export::ExportWords> {
+        for_request(self.headers.as_deref(), reader)
+    }
+}
+
 /// The words an export is written with: `codes` (field codes and codes, for machines), `en`
 /// or `ja`; otherwise the reader's language.
 pub fn for_request(asked: Option<&str>, reader: Lang) -> Box<dyn joren_app::export::ExportWords> {

@@ -33,12 +33,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ErrorFlash {
 }
 
 fn read(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(COOKIE).and_then(|rest| rest.strip_prefix('=')))
+    crate::auth::cookie_in(headers, COOKIE)
         .map(|v| form_urlencoded::parse(format!("m={v}").as_bytes()).map(|(_, m)| m.into_owned()).collect())
         .filter(|m: &String| !m.is_empty())
 }

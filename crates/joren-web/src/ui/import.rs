@@ -159,21 +159,15 @@ pub(super) async fn import_rejects(
         .into_response())
 }
 
-/// `?headers=codes` (field codes, for machines), `en` or `ja`; else the reader's language.
-#[derive(Deserialize)]
-pub(super) struct ExportQuery {
-    headers: Option<String>,
-}
-
 pub(super) async fn export(
     State(s): State<AppState>,
     Staff { user, t }: Staff,
     Path(kind): Path<String>,
-    Query(q): Query<ExportQuery>,
+    Query(q): Query<crate::i18n::export::ExportQuery>,
 ) -> UiResult {
     let mut buf = Vec::new();
     let err = |e| UiError::from_app(t, e);
-    let words = crate::i18n::export::for_request(q.headers.as_deref(), t.0);
+    let words = q.words(t.0);
     match kind.as_str() {
         "customers.csv" => s.app.export_customers(&user.actor, &mut buf, words.as_ref()).await.map_err(err)?,
         "orders.csv" => s.app.export_orders(&user.actor, &mut buf, words.as_ref()).await.map_err(err)?,

@@ -13,16 +13,7 @@ use crate::i18n::{Lang, Tr};
 
 /// The reader's language from the request's cookie.
 fn lang_of(req: &Request) -> Tr {
-    let lang = req
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == LANG_COOKIE)
-        .map(|(_, v)| Lang::parse(v));
-    Tr(lang.unwrap_or_default())
+    Tr(crate::auth::cookie_in(req.headers(), LANG_COOKIE).map(Lang::parse).unwrap_or_default())
 }
 
 /// The page for a client error the framework answered itself.
@@ -58,7 +49,7 @@ pub(super) async fn readable_errors(req: Request, next: Next) -> Response {
 /// What an address nothing answers gets: the API's JSON 404 under `/api/`, else the page.
 pub(crate) async fn fallback(req: Request) -> Response {
     if req.uri().path().starts_with("/api/") {
-        return crate::error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API address").into_response();
+        return crate::api::not_found().await.into_response();
     }
     page(lang_of(&req), StatusCode::NOT_FOUND)
 }
