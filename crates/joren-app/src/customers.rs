@@ -2,7 +2,8 @@
 
 use joren_core::contact::ContactInput;
 use joren_core::customer::{CONSENT_CHANNELS, CustomerInput, CustomerProfile};
-use joren_store::{Contact, Customer, CustomerPage, ExternalId, MergeResult, TimelineEntry};
+use joren_store::{Contact, Customer, CustomerPage, ExternalId, MergeResult};
+pub use joren_store::{Facts, TimelineEntry};
 use serde::Deserialize;
 
 use crate::{Actor, App, AppError, Result};

@@ -424,6 +424,18 @@ impl App {
         let tz = self.config.time_zone;
         let today = self.now().with_timezone(&tz).date_naive();
         let mut summary = DemoSummary::default();
+        // The shop's product list, for the counter screen.
+        for p in BEANS.iter().chain(SWEETS).chain(TOOLS).chain(GIFTS) {
+            let input = joren_core::product::ProductInput {
+                sku: p.sku.into(),
+                name: p.name.into(),
+                category: p.category.into(),
+                unit_price: p.price,
+                tax_rate: p.tax,
+                active: true,
+            };
+            self.store.save_product(None, &input).await?;
+        }
 
         progress("customers");
         let mut plans = Vec::with_capacity(customers);

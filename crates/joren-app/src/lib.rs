@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod counter;
 pub mod cross_sell;
 pub mod customers;
 pub mod dashboard;
@@ -20,6 +21,7 @@ pub mod next_action;
 pub mod orders;
 pub mod perks;
 pub mod points;
+pub mod products;
 pub mod ranks;
 pub mod scenario_templates;
 pub mod scenarios;

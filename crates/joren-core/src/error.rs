@@ -113,6 +113,10 @@ codes! {
     NoSuchRank => "no_such_rank",
     /// `[id]`
     NoSuchPlan => "no_such_plan",
+    /// `[id]`
+    NoSuchProduct => "no_such_product",
+    /// Items and an amount together: `[amount]`.
+    ItemsOrAmount => "items_or_amount",
     /// A saved segment: `[id]`.
     NoSuchSegment => "no_such_segment",
     /// An RFM segment code: `[code]`.
@@ -214,6 +218,10 @@ codes! {
     JobNotDead => "job_not_dead",
     /// A name another record already has: `[name]`.
     NameTaken => "name_taken",
+    /// A SKU another product already has: `[sku]`.
+    SkuTaken => "sku_taken",
+    /// More points used than the sale comes to: `[total]`.
+    PointsOverTotal => "points_over_total",
     NotThisCustomersContact => "not_this_customers_contact",
     /// An order in `[status]` cannot be cancelled (refund it).
     OrderNotCancellable => "order_not_cancellable",

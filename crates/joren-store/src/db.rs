@@ -111,6 +111,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (22, "outbox_claim", include_str!("../migrations/sqlite/0022_outbox_claim.sql")),
     (23, "segment_memberships", include_str!("../migrations/sqlite/0023_segment_memberships.sql")),
     (24, "message_templates", include_str!("../migrations/sqlite/0024_message_templates.sql")),
+    (25, "products", include_str!("../migrations/sqlite/0025_products.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -137,6 +138,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (22, "outbox_claim", include_str!("../migrations/postgres/0022_outbox_claim.sql")),
     (23, "segment_memberships", include_str!("../migrations/postgres/0023_segment_memberships.sql")),
     (24, "message_templates", include_str!("../migrations/postgres/0024_message_templates.sql")),
+    (25, "products", include_str!("../migrations/postgres/0025_products.sql")),
 ];
 
 impl Store {

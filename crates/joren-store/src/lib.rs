@@ -20,6 +20,7 @@ mod orders;
 mod outbox;
 mod perks;
 mod points;
+mod products;
 mod ranks;
 mod scenario_events;
 mod scenarios;
@@ -53,6 +54,7 @@ pub use points::{
     EarnBreakdownView, ExpiryRun, LotMismatch, LotSource, OrderPoints, PointBalances, PointEntry, PointLot,
     PointsAccount, PointsMonth, Redemption, RedemptionRequest, day_from_number, day_number,
 };
+pub use products::Product;
 pub use ranks::{
     CustomerRank, RankChange, RankChangeNote, RankCount, RankMovement, RankSpan, RankWrite, upgrade_write,
 };
@@ -60,7 +62,7 @@ pub use scenarios::{Enrolment, EventEffects, NewMessage, NewTask, Run, RunAdvanc
 pub use segments::{SavedSegment, SegmentPage};
 pub use tasks::{Task, TaskFilter};
 pub use tickets::{Ticket, TicketPlan, TicketUse, TicketWrite};
-pub use timeline::TimelineEntry;
+pub use timeline::{Facts, TimelineEntry};
 pub use triggers::SegmentMoves;
 pub use uploads::Upload;
 pub use users::{ApiToken, Session, User, login_lock_ms};

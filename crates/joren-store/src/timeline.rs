@@ -23,6 +23,37 @@ pub struct TimelineEntry {
     pub currency: Option<String>,
     pub direction: Option<String>,
     pub staff_name: Option<String>,
+    /// The entry's parts as values (codes, names, counts) for a page to word in its reader's
+    /// language; `title` and `detail` are the same in Japanese, kept for API clients.
+    pub facts: Facts,
+}
+
+/// What an entry records, as values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Facts {
+    /// Nothing beyond the title and detail (free text: contact records, mail, tasks).
+    #[default]
+    None,
+    /// An order: its channel and status codes, first item and how many more, the order's note
+    /// and the points paid with on it.
+    Order {
+        channel: String,
+        status: String,
+        first_item: Option<String>,
+        more_items: i64,
+        note: String,
+        points_used: i64,
+    },
+    /// A rank change: the tier names, the cause code (`order`, `evaluation`, `review`, `grace`,
+    /// `manual`) and the reason typed.
+    Rank { from: String, to: String, from_level: i64, to_level: i64, cause: String, reason: String },
+    /// A 回数券 sold.
+    Ticket { name: String, visits: i64 },
+    /// The `n`th visit of a 回数券.
+    TicketUse { name: String, n: i64, visits: i64, note: String },
+    /// A membership event (`start`, `renew`, `pause`, `resume`, `cancel`).
+    Membership { name: String, event: String, note: String },
 }
 
 impl Store {
@@ -30,7 +61,9 @@ impl Store {
     pub async fn timeline(&self, customer_id: i64, limit: i64) -> Result<Vec<TimelineEntry>> {
         let mut out = Vec::new();
         let orders = sqlx::query(
-            "SELECT o.id, o.ordered_at, o.total, o.currency, o.channel, o.status, \
+            "SELECT o.id, o.ordered_at, o.total, o.currency, o.channel, o.status, o.note, \
+             (SELECT CAST(COALESCE(SUM(r.points), 0) AS BIGINT) FROM point_redemptions r \
+                WHERE r.order_id = o.id AND r.status = 'confirmed') AS points_used, \
              (SELECT COUNT(*) FROM order_items i WHERE i.order_id = o.id) AS n_items, \
              (SELECT name FROM order_items i WHERE i.order_id = o.id ORDER BY line_no LIMIT 1) AS first_item \
              FROM orders o WHERE o.customer_id = $1 ORDER BY o.ordered_at DESC LIMIT $2",
@@ -42,21 +75,30 @@ impl Store {
         for r in orders {
             let n: i64 = r.try_get("n_items")?;
             let first: Option<String> = r.try_get("first_item")?;
-            let detail = match (first, n) {
-                (Some(f), 1) => f,
+            let detail = match (&first, n) {
+                (Some(f), 1) => f.clone(),
                 (Some(f), n) => format!("{f} ほか{}点", n - 1),
                 _ => String::new(),
             };
+            let (channel, status): (String, String) = (r.try_get("channel")?, r.try_get("status")?);
             out.push(TimelineEntry {
                 at: from_ms(r.try_get("ordered_at")?),
                 kind: "order".into(),
                 ref_id: r.try_get("id")?,
-                title: format!("{} / {}", r.try_get::<String, _>("channel")?, r.try_get::<String, _>("status")?),
+                title: format!("{channel} / {status}"),
                 detail,
                 amount: Some(r.try_get("total")?),
                 currency: Some(r.try_get("currency")?),
                 direction: None,
                 staff_name: None,
+                facts: Facts::Order {
+                    channel,
+                    status,
+                    more_items: (n - 1).max(0),
+                    first_item: first,
+                    note: r.try_get("note")?,
+                    points_used: r.try_get("points_used")?,
+                },
             });
         }
         let adjustments = sqlx::query(
@@ -78,6 +120,7 @@ impl Store {
                 currency: Some(r.try_get("currency")?),
                 direction: None,
                 staff_name: None,
+                facts: Facts::None,
             });
         }
         for i in self.list_interactions(customer_id, limit).await? {
@@ -91,6 +134,7 @@ impl Store {
                 currency: None,
                 direction: Some(i.direction),
                 staff_name: i.staff_name,
+                facts: Facts::None,
             });
         }
         self.loyalty_timeline(customer_id, limit, &mut out).await?;
@@ -129,6 +173,7 @@ impl Store {
                 currency: None,
                 direction: Some("out".into()),
                 staff_name: None,
+                facts: Facts::None,
             });
         }
         let tasks = sqlx::query(
@@ -157,6 +202,7 @@ impl Store {
                 currency: None,
                 direction: None,
                 staff_name: None,
+                facts: Facts::None,
             });
         }
         Ok(())
@@ -166,8 +212,8 @@ impl Store {
     /// it was written, unless that is not on its business day (a backdated entry: a catch-up
     /// review, an imported history), which then places it at noon UTC of that day.
     async fn loyalty_timeline(&self, customer_id: i64, limit: i64, out: &mut Vec<TimelineEntry>) -> Result<()> {
-        let entry =
-            |at: i64, kind: &str, ref_id: i64, title: String, detail: String, amount: Option<i64>| TimelineEntry {
+        let entry = |at: i64, kind: &str, ref_id: i64, title: String, detail: String, amount: Option<i64>, facts| {
+            TimelineEntry {
                 at: from_ms(at),
                 kind: kind.into(),
                 ref_id,
@@ -177,7 +223,9 @@ impl Store {
                 currency: amount.map(|_| "JPY".to_string()),
                 direction: None,
                 staff_name: None,
-            };
+                facts,
+            }
+        };
         let ranks = sqlx::query(
             "SELECT id, from_name, to_name, from_level, to_level, cause, reason, created_at, day FROM rank_changes \
              WHERE customer_id = $1 ORDER BY id DESC LIMIT $2",
@@ -195,10 +243,11 @@ impl Store {
             } else {
                 "＝"
             };
-            let title =
-                format!("{} → {} {arrow}", r.try_get::<String, _>("from_name")?, r.try_get::<String, _>("to_name")?);
-            let detail =
-                [r.try_get::<String, _>("cause")?, r.try_get::<String, _>("reason")?].join(" ").trim().to_string();
+            let (from_name, to_name): (String, String) = (r.try_get("from_name")?, r.try_get("to_name")?);
+            let (cause, reason): (String, String) = (r.try_get("cause")?, r.try_get("reason")?);
+            let title = format!("{from_name} → {to_name} {arrow}");
+            let detail = [cause.as_str(), reason.as_str()].join(" ").trim().to_string();
+            let facts = Facts::Rank { from: from_name, to: to_name, from_level: from, to_level: to, cause, reason };
             out.push(entry(
                 on_day(r.try_get("created_at")?, r.try_get("day")?),
                 "rank",
@@ -206,6 +255,7 @@ impl Store {
                 title,
                 detail,
                 None,
+                facts,
             ));
         }
         let tickets = sqlx::query(
@@ -216,14 +266,15 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         for r in tickets {
-            let title = format!("{} ({}回)", r.try_get::<String, _>("name")?, r.try_get::<i64, _>("visits")?);
+            let (name, visits): (String, i64) = (r.try_get("name")?, r.try_get("visits")?);
             out.push(entry(
                 on_day(r.try_get("created_at")?, r.try_get("day")?),
                 "ticket",
                 r.try_get("id")?,
-                title,
+                format!("{name} ({visits}回)"),
                 String::new(),
                 Some(r.try_get("price")?),
+                Facts::Ticket { name, visits },
             ));
         }
         let uses = sqlx::query(
@@ -236,19 +287,16 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         for r in uses {
-            let title = format!(
-                "{} {}/{}回目",
-                r.try_get::<String, _>("name")?,
-                r.try_get::<i64, _>("n")?,
-                r.try_get::<i64, _>("visits")?
-            );
+            let (name, n, visits, note): (String, i64, i64, String) =
+                (r.try_get("name")?, r.try_get("n")?, r.try_get("visits")?, r.try_get("note")?);
             out.push(entry(
                 on_day(r.try_get("created_at")?, r.try_get("day")?),
                 "ticket_use",
                 r.try_get("id")?,
-                title,
-                r.try_get("note")?,
+                format!("{name} {n}/{visits}回目"),
+                note.clone(),
                 None,
+                Facts::TicketUse { name, n, visits, note },
             ));
         }
         let events = sqlx::query(
@@ -260,21 +308,23 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         for r in events {
-            let what = match r.try_get::<String, _>("kind")?.as_str() {
+            let (event, name, note): (String, String, String) =
+                (r.try_get("kind")?, r.try_get("name")?, r.try_get("note")?);
+            let what = match event.as_str() {
                 "start" => "加入",
                 "renew" => "更新",
                 "pause" => "休止",
                 "resume" => "再開",
                 _ => "解約",
             };
-            let title = format!("{} {what}", r.try_get::<String, _>("name")?);
             out.push(entry(
                 on_day(r.try_get("created_at")?, r.try_get("day")?),
                 "membership",
                 r.try_get("id")?,
-                title,
-                r.try_get("note")?,
+                format!("{name} {what}"),
+                note.clone(),
                 None,
+                Facts::Membership { name, event, note },
             ));
         }
         Ok(())

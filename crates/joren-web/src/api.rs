@@ -21,6 +21,7 @@ use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::ApiError;
 
+mod counter;
 mod jobs;
 mod mail;
 mod memberships;
@@ -40,7 +41,6 @@ fn replayed(mut resp: Response, replayed: bool) -> Response {
     resp
 }
 
-/// The `Idempotency-Key` header, if sent.
 /// `?days=N` of the "expiring within N days" lists (points, 回数券): default 30, at most 366.
 #[derive(serde::Deserialize)]
 struct ExpiringQuery {
@@ -63,6 +63,7 @@ impl ExpiringQuery {
     }
 }
 
+/// The `Idempotency-Key` header, if sent.
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     headers
         .get("idempotency-key")
@@ -115,6 +116,7 @@ pub fn routes() -> Router<AppState> {
         .merge(points::routes())
         .merge(ranks::routes())
         .merge(tickets::routes())
+        .merge(counter::routes())
         .merge(memberships::routes())
         .merge(perks::routes())
         .merge(jobs::routes())

@@ -413,3 +413,81 @@ async fn a_scenario_from_a_template_runs_and_its_call_is_done_on_the_tasks_page(
     assert!(timeline.to_string().contains("届いていて満足とのこと"), "{timeline}");
     c.close().await.unwrap();
 }
+
+/// The counter screen in Chromium: the customer found by phone, a sale typed the Japanese way
+/// (２ of a product, ３００ points, one 回数券 visit) and sent twice at once from the page (a
+/// double tap) is recorded once; on a 390 px phone the sale button is on screen and the page
+/// does not scroll sideways.
+#[tokio::test]
+async fn the_counter_records_a_double_tapped_sale_once() {
+    let profile = tempfile::tempdir().unwrap();
+    let Some((c, _driver)) = start_browser(profile.path()).await else { return };
+    let t = common::spawn("sqlite").await;
+    let (s, p) = t
+        .post(&t.owner_token, "/api/v1/products", &json!({"name": "ブレンド豆", "unit_price": 1620, "tax_rate": 8}))
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let id = t.customer(json!({"family_name": "森", "given_name": "花子", "phone": "090-6000-0002"})).await;
+    let (s, _) = t
+        .post(&t.staff_token, &format!("/api/v1/customers/{id}/points/grants"), &json!({"points": 500, "reason": "x"}))
+        .await;
+    assert_eq!(s, 201);
+    let (_, plan) = t
+        .post(
+            &t.owner_token,
+            "/api/v1/ticket-plans",
+            &json!({"name": "3回券", "visits": 3, "price": 9000, "valid_months": 6}),
+        )
+        .await;
+    let (_, ticket, _) =
+        t.post_keyed(&format!("/api/v1/customers/{id}/tickets"), Some("sell"), &json!({"plan_id": plan["id"]})).await;
+    let ticket = ticket["id"].as_i64().unwrap();
+
+    let result = async {
+        log_in(&c, &t, "/counter", "staff").await?;
+        c.wait().for_element(Locator::Id("counter-q")).await?.send_keys("09060000002").await?;
+        c.find(Locator::Css("#counter-find button")).await?.click().await?;
+        c.wait().for_element(Locator::Id("sale-form")).await?;
+        assert_eq!(text(&c, "#card-points").await, "500 pt");
+        c.find(Locator::Id(&format!("qty-{}", p["id"]))).await?.send_keys("２").await?;
+        c.find(Locator::Id("sale-points")).await?.send_keys("３００").await?;
+        c.find(Locator::Id(&format!("sale-ticket-{ticket}"))).await?.click().await?;
+        // Two submissions of the same form at the same moment, as a double tap sends them.
+        let landed = c
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; const f = document.getElementById('sale-form');
+                 const send = () => fetch(f.action, {method: 'POST', body: new URLSearchParams(new FormData(f))});
+                 Promise.all([send(), send()]).then(rs => done(rs.map(r => r.url)));",
+                vec![],
+            )
+            .await?;
+        let urls: Vec<String> = serde_json::from_value(landed).unwrap();
+        assert_eq!(urls[0], urls[1], "both land on the same receipt");
+        c.goto(&urls[0]).await?;
+        assert_eq!(text(&c, "#receipt-total").await, "¥3,240");
+        assert_eq!(text(&c, "#receipt-pay").await, "¥2,940");
+        // A phone: the sale button within the screen, no sideways scrolling.
+        c.set_window_size(390, 844).await?;
+        let fits = c
+            .execute(
+                "const b = document.getElementById('sale-submit').getBoundingClientRect();
+                 return [b.right <= window.innerWidth, document.documentElement.scrollWidth <= window.innerWidth];",
+                vec![],
+            )
+            .await?;
+        assert_eq!(fits, json!([true, true]), "the counter fits a 390 px phone");
+        std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts")).ok();
+        let png = c.screenshot().await?;
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts/counter-phone.png"), png).ok();
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    c.close().await.ok();
+    result.unwrap();
+    let (_, orders) = t.get(&t.staff_token, &format!("/api/v1/orders?customer_id={id}")).await;
+    assert_eq!(orders["total"], json!(1), "one order for the double tap");
+    let (_, tk) = t.get(&t.staff_token, &format!("/api/v1/tickets/{ticket}")).await;
+    assert_eq!(tk["remaining"], json!(2), "one visit taken");
+    let (_, points) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}/points")).await;
+    assert_eq!(points["redemptions"].as_array().unwrap().len(), 1, "points used once: {points}");
+}

@@ -2,6 +2,8 @@
 //! duplicate, refund and cancel orders, import a file through the preview — on both backends.
 
 mod common;
+#[path = "ui_forms/counter.rs"]
+mod counter;
 #[path = "ui_forms/loyalty.rs"]
 mod loyalty;
 #[path = "ui_forms/reading.rs"]

@@ -72,6 +72,10 @@ fn words(code: Code) -> (&'static str, &'static str) {
         UserDisabled => ("ユーザー {0} は無効化されています", "User {0} is disabled"),
         NoSuchRank => ("ランク「{0}」はありません", "There is no rank \"{0}\""),
         NoSuchPlan => ("プラン {0} はありません", "There is no plan {0}"),
+        NoSuchProduct => ("商品 {0} はありません", "There is no product {0}"),
+        ItemsOrAmount => {
+            ("商品か金額 ({0}) のどちらかで入力してください", "Give the items or an amount ({0}), not both")
+        }
         NoSuchSegment => ("その保存セグメントはありません ({0})", "There is no such saved segment ({0})"),
         NoSuchRfmSegment => ("「{0}」はセグメントではありません", "\"{0}\" is not a segment"),
         NoSuchScenario => ("そのシナリオはありません", "There is no such scenario"),
@@ -194,6 +198,8 @@ fn words(code: Code) -> (&'static str, &'static str) {
             "Job {0} is {1} (only dead jobs can be retried)",
         ),
         NameTaken => ("「{0}」という名前はすでに使われています", "The name \"{0}\" is taken"),
+        SkuTaken => ("商品コード「{0}」は別の商品で使われています", "The SKU \"{0}\" belongs to another product"),
+        PointsOverTotal => ("使うポイントがお会計 ({0}) を超えています", "More points than the sale comes to ({0})"),
         NotThisCustomersContact => ("この顧客の担当者ではありません", "Not a contact of this customer"),
         PlanClosed => ("「{0}」は受付を終了しています", "\"{0}\" is no longer offered"),
         AlreadyMember => ("すでに「{0}」の会員です", "Already a member of \"{0}\""),
@@ -369,6 +375,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("thing.ticket plan", "回数券プラン", "The ticket plan"),
     ("thing.task", "連絡", "The task"),
     ("thing.perk", "特典", "The perk"),
+    ("thing.product", "商品", "The product"),
     ("thing.membership", "会員", "The membership"),
     ("thing.membership plan", "会員プラン", "The membership plan"),
     ("thing.job", "ジョブ", "The job"),

@@ -49,12 +49,14 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     points::WORDS,
     segments::WORDS,
     tickets::WORDS,
+    crate::ui::counter::WORDS,
     crate::ui::jobs::WORDS,
     crate::ui::mail::WORDS,
     crate::ui::message_templates::WORDS,
     crate::ui::scenarios::WORDS,
     crate::ui::scenario_editor::WORDS,
     crate::ui::tasks::WORDS,
+    crate::ui::timeline::WORDS,
     crate::public::WORDS,
 ];
 

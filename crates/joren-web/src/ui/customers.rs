@@ -308,15 +308,18 @@ pub(super) async fn customer(
         .await
         .map_err(err)?
         .into_iter()
-        .map(|e| TimelineRow {
-            at: s.app.local_time(e.at),
-            label: kind_key(&e.kind),
-            link: matches!(e.kind.as_str(), "order" | "refund" | "cancel").then(|| format!("/orders/{}", e.ref_id)),
-            kind: e.kind.replace("interaction:", "").replace(':', "-"),
-            title: e.title,
-            detail: e.detail,
-            amount: e.amount.map(|a| format_amount(a, e.currency.as_deref().unwrap_or("JPY"))).unwrap_or_default(),
-            staff: e.staff_name.unwrap_or_default(),
+        .map(|e| {
+            let (title, detail) = super::timeline::worded(t, &e);
+            TimelineRow {
+                at: s.app.local_time(e.at),
+                label: kind_key(&e.kind),
+                link: matches!(e.kind.as_str(), "order" | "refund" | "cancel").then(|| format!("/orders/{}", e.ref_id)),
+                kind: e.kind.replace("interaction:", "").replace(':', "-"),
+                title,
+                detail,
+                amount: e.amount.map(|a| format_amount(a, e.currency.as_deref().unwrap_or("JPY"))).unwrap_or_default(),
+                staff: e.staff_name.unwrap_or_default(),
+            }
         })
         .collect();
     let kinds = INTERACTION_KINDS.iter().map(|k| (*k, kind_key(&format!("interaction:{k}")))).collect();
@@ -532,7 +535,7 @@ pub(super) fn consent_source(t: Tr, source: &str) -> String {
 }
 
 /// One condition behind a next-best-action suggestion, in words.
-fn next_action_reason(t: Tr, r: &joren_app::next_action::Reason) -> String {
+pub(super) fn next_action_reason(t: Tr, r: &joren_app::next_action::Reason) -> String {
     use joren_app::next_action::Reason;
     let en = t.0 == crate::i18n::Lang::En;
     match r {

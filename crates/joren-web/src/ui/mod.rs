@@ -22,6 +22,7 @@ use crate::auth::{SESSION_COOKIE, WebUser, constant_time_eq};
 use crate::guard::safe_next;
 use crate::i18n::{Lang, Tr};
 
+pub(crate) mod counter;
 mod customer_form;
 mod customers;
 mod dashboard;
@@ -43,6 +44,7 @@ pub(crate) mod scenarios;
 mod segments;
 pub(crate) mod tasks;
 mod tickets;
+pub(crate) mod timeline;
 
 use customer_form::*;
 use customers::*;
@@ -101,6 +103,11 @@ pub fn routes() -> Router<AppState> {
         .route("/scenarios/{id}/status", post(scenarios::set_status))
         .route("/scenarios/{id}/enrol", post(scenarios::enrol))
         .route("/scenarios/{id}/broadcast", post(scenarios::broadcast))
+        .route("/counter", get(counter::find))
+        .route("/counter/{id}", get(counter::customer))
+        .route("/counter/{id}/sale", post(counter::sale))
+        .route("/products", get(counter::products).post(counter::create_product))
+        .route("/products/{id}", post(counter::update_product))
         .route("/tasks", get(tasks::page))
         .route("/tasks/print", get(tasks::print))
         .route("/tasks/print.csv", get(tasks::print_csv))

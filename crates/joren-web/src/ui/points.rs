@@ -78,7 +78,7 @@ pub(super) struct RankHistoryRow {
     pub reason: String,
 }
 
-fn cause_key(cause: &str) -> &'static str {
+pub(super) fn cause_key(cause: &str) -> &'static str {
     match cause {
         "order" => "ranks.cause_order",
         "review" => "ranks.cause_review",
