@@ -10,6 +10,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod demo;
 pub mod export;
+pub mod home;
 pub mod import;
 pub mod interactions;
 pub mod jobs;

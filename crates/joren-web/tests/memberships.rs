@@ -115,4 +115,8 @@ async fn the_sbg_fit_on_a_membership_cohort_matches_the_published_one() {
     let r = t.client.get(t.url("/memberships")).header("cookie", cookie).send().await.unwrap();
     let html = r.text().await.unwrap();
     assert!(html.contains("id=\"membership-retention\"") && html.contains("id=\"sbg-alpha\">0.704<"), "[{b}] chart");
+    assert!(
+        html.contains("id=\"sbg-leave\">1期間あたり平均") && html.contains("id=\"sbg-details\""),
+        "[{b}] in words; α and β in the details"
+    );
 }

@@ -198,9 +198,8 @@ async fn snapshot_equals_the_engine_on_the_exported_orders() {
             assert_eq!(contacted, e["customer_id"] == called, "only the called customer is marked: {e}");
         }
         let cookie = t.login_cookie("staff").await;
-        let html =
-            t.client.get(t.url("/dashboard")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
-        assert!(html.contains("class=\"badge ok\">連絡済み"), "the dashboard marks the call");
+        let html = t.client.get(t.url("/")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("class=\"badge ok\">連絡済み"), "the home page's lists mark the call");
         for e in lists["slipping"].as_array().unwrap() {
             assert!(
                 ["champions", "loyal", "potential", "new", "regular"].contains(&e["from_segment"].as_str().unwrap())

@@ -363,13 +363,25 @@ async fn dashboard_shows_kpis_cohorts_segments_and_the_industry_comparison() {
         assert!(html.contains("id=\"kpi-tiles\"") && html.contains("継続率"), "{html}");
         assert!(html.contains("id=\"cohort-heatmap\""), "cohorts drawn");
         assert!(html.contains("id=\"source-table\"") && html.contains("広告") && html.contains("紹介"), "{html}");
+        assert!(html.contains("期首の顧客") && !html.contains("<th>S</th>"), "words, not letters, head the columns");
+        assert!(!html.contains("dash.cohorts_help") && html.contains("初回購入の月ごとに"), "a one-line explanation");
+        let today = t.app.today_date();
+        if today.succ_opt().is_some_and(|n| chrono::Datelike::month(&n) == chrono::Datelike::month(&today)) {
+            assert!(
+                html.contains("class=\"running\"") && html.contains("id=\"cohort-running-note\""),
+                "this month is marked as running"
+            );
+        }
+        assert!(!html.contains(" UTC"), "times in the shop's zone");
         assert!(!html.contains("id=\"segment-chart\""), "no snapshot yet");
 
         let (status, location, body) = owner.post("/metrics/refresh", &[("back", "/dashboard")]).await;
         assert_eq!((status, location.as_str()), (303, "/dashboard"), "{body}");
         let (_, html) = owner.page("/dashboard").await;
         assert!(html.contains("id=\"segment-chart\"") && html.contains("<svg"), "segments drawn after analysis");
-        assert!(html.contains("id=\"contact-week\""), "contact lists shown");
+        assert!(!html.contains("id=\"contact-week\""), "the dashboard is statistics only");
+        let (_, home) = owner.page("/").await;
+        assert!(home.contains("id=\"contact-week\"") && !home.contains("week."), "contact lists on the home page");
 
         let (status, location, _) = owner.post("/settings/industry", &[("industry", "restaurant")]).await;
         assert_eq!((status, location.as_str()), (303, "/dashboard"));
@@ -671,5 +683,64 @@ async fn errors_are_worded_in_the_readers_language() {
             .send(reqwest::Method::POST, &t.owner_token, "/api/v1/scenarios/999999/enrol", &json!({"customer_id": 1}))
             .await;
         assert!(status == 404 || status == 409, "[{b}] {v}");
+    }
+}
+
+/// The home page is the week's to-do: a call due today (overdue ones marked), points and a
+/// 回数券 about to run out with 記録 links, the newest orders — in Japanese and English, with no
+/// placeholder left.
+#[tokio::test]
+async fn the_home_page_lists_the_weeks_work() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let c = t.customer(json!({"family_name": "早川", "given_name": "愛", "phone": "090-1000-2000"})).await;
+        let today = t.app.today_date();
+        let body = json!({"customer_id": c, "kind": "call", "title": "新商品のご案内", "due_on": (today - chrono::Days::new(2)).to_string()});
+        let (s, v) = t.post(&t.staff_token, "/api/v1/tasks", &body).await;
+        assert_eq!(s, 201, "[{b}] {v}");
+        let soon = today + chrono::Days::new(10);
+        let grant = json!({"points": 120, "reason": "キャンペーン", "expires_on": soon.to_string()});
+        let (s, v) = t.post(&t.staff_token, &format!("/api/v1/customers/{c}/points/grants"), &grant).await;
+        assert_eq!(s, 201, "[{b}] {v}");
+        let (_, plan) = t
+            .post(
+                &t.owner_token,
+                "/api/v1/ticket-plans",
+                &json!({"name": "体験3回券", "visits": 3, "price": 3000, "valid_months": 1}),
+            )
+            .await;
+        let (s, _, _) =
+            t.post_keyed(&format!("/api/v1/customers/{c}/tickets"), Some("t1"), &json!({"plan_id": plan["id"]})).await;
+        assert_eq!(s, 201);
+        let (s, _) = t.post(&t.staff_token, "/api/v1/orders", &common::order_body(c, Some("H-1"), 800)).await;
+        assert_eq!(s, 201);
+
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (status, html) = staff.page("/").await;
+        assert_eq!(status, 200, "[{b}]");
+        let section = |id: &str| {
+            html.split(&format!("id=\"{id}\"")).nth(1).unwrap().split("</section>").next().unwrap().to_string()
+        };
+        let tasks = section("home-tasks");
+        assert!(
+            tasks.contains("新商品のご案内") && tasks.contains("期限切れ") && tasks.contains("早川"),
+            "[{b}] {tasks}"
+        );
+        let points = section("home-points");
+        assert!(
+            points.contains("120 pt")
+                && points.contains(&format!("{}月{}日 に失効", soon.format("%-m"), soon.format("%-d"))),
+            "[{b}] {points}"
+        );
+        assert!(points.contains(&format!("/customers/{c}#log-form")), "[{b}] one click to log the contact");
+        let tickets = section("home-tickets");
+        assert!(tickets.contains("体験3回券") && tickets.contains("残り 3 回"), "[{b}] {tickets}");
+        assert!(html.contains("id=\"contact-week\""), "[{b}] contact lists");
+        assert!(html.contains("id=\"tile-orders\">注文数 1<"), "[{b}]");
+        assert!(!html.contains("次のリリース"), "[{b}] no placeholder");
+        let en = Session { t: &t, cookie: format!("{}; joren_lang=en", staff.cookie) };
+        let (_, html) = en.page("/").await;
+        assert!(html.contains("Contacts due today") && html.contains("Overdue") && html.contains("120 pt"), "[{b}]");
+        assert!(html.contains(&format!("expire {soon}")) && html.contains("3 visits left"), "[{b}] {html}");
     }
 }

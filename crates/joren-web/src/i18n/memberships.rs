@@ -21,11 +21,19 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("memberships.cohort", "開始月", "Start month"),
     ("memberships.period", "期間", "Period"),
     ("memberships.observed", "実績", "Observed"),
-    ("memberships.projected", "sBG モデルの予測", "sBG projection"),
+    ("memberships.projected", "予測", "Projected"),
     (
         "memberships.retention_help",
-        "同じ月に加入した会員のうち、各期間の後も継続している割合。点線は shifted-beta-geometric モデル (Fader & Hardie 2007) による予測です。",
-        "Share of the members who joined in one month still subscribed after each period; the dashed line is the shifted-beta-geometric model's projection (Fader & Hardie 2007).",
+        "同じ月に加入した会員のうち、各期間の後も続けている人の割合。点線はこれまでの解約の様子から見た今後の予測です。",
+        "Share of the members who joined in one month still subscribed after each period; the dashed line projects it from how members have left so far.",
+    ),
+    ("memberships.people", "人", "members"),
+    ("memberships.leave_per_period", "1期間あたり平均 {0}% が解約する見込み", "about {0}% leave each period"),
+    ("memberships.model_details", "モデルの詳細", "Model details"),
+    (
+        "memberships.model_cite",
+        "shifted-beta-geometric モデル (Fader & Hardie 2007) で推定。解約率は会員ごとに異なり、平均 α / (α + β)。",
+        "Fitted with the shifted-beta-geometric model (Fader & Hardie 2007): each member's churn rate differs; the mean is α / (α + β).",
     ),
     (
         "memberships.no_cohort",

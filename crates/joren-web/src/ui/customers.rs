@@ -1,44 +1,7 @@
-//! The home page, the customer list, the customer page (the 360) with its forms — contact
+//! The customer list, the customer page (the 360) with its forms — contact
 //! history, contacts, consents, merge — and the new/edit customer form.
 
 use super::*;
-
-pub(super) struct RecentOrder {
-    id: i64,
-    customer_id: i64,
-    customer: String,
-    at: String,
-    total: String,
-    status: String,
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-pub(super) struct HomePage {
-    c: Chrome,
-    customers: i64,
-    orders: i64,
-    recent: Vec<RecentOrder>,
-}
-
-pub(super) async fn home(State(s): State<AppState>, Staff { user, t }: Staff) -> UiResult {
-    let err = |e| UiError::from_app(t, e);
-    let customers = s.app.search_customers("", 1, 0).await.map_err(err)?.total;
-    let page = s.app.list_orders(None, 10, 0).await.map_err(err)?;
-    let mut recent = Vec::new();
-    for o in page.items {
-        let name = s.app.get_customer(o.customer_id).await.map(|c| c.display_name).unwrap_or_default();
-        recent.push(RecentOrder {
-            id: o.id,
-            customer_id: o.customer_id,
-            customer: name,
-            at: s.app.local_time(o.ordered_at),
-            total: format_amount(o.total, &o.currency),
-            status: o.status.as_str().into(),
-        });
-    }
-    Ok(render(&HomePage { c: Chrome::new(t, &user, "home", "/"), customers, orders: page.total, recent }))
-}
 
 pub(super) struct CustomerRow {
     id: i64,

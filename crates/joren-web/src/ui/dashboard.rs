@@ -33,7 +33,10 @@ pub(super) struct Tile {
 pub(super) struct CohortRow {
     label: String,
     customers: u64,
-    cells: Vec<(String, String)>,
+    /// (share, cell style, whether the month is still running).
+    cells: Vec<(String, String, bool)>,
+    /// The cohort of the month still running (its customers are not all in yet).
+    partial: bool,
 }
 
 pub(super) struct SourceRow {
@@ -65,19 +68,6 @@ pub(super) struct RiskRow {
     action: String,
 }
 
-/// A row of the "contact this week" lists.
-pub(super) struct ContactRow {
-    id: i64,
-    name: String,
-    detail: String,
-    clv: String,
-    action: String,
-    /// When the shop last reached out (shop-local date), if ever.
-    contacted: Option<String>,
-    /// …within the past week.
-    contacted_recently: bool,
-}
-
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 pub(super) struct DashboardPage {
@@ -94,6 +84,8 @@ pub(super) struct DashboardPage {
     can_write: bool,
     cohort_width: usize,
     cohorts: Vec<CohortRow>,
+    /// Some cell counts a month still running.
+    cohorts_running: bool,
     segments_svg: String,
     clv_svg: String,
     sources: Vec<SourceRow>,
@@ -102,8 +94,6 @@ pub(super) struct DashboardPage {
     not_fitted: Option<String>,
     model_words: Option<String>,
     validation_words: Option<String>,
-    /// (title key, table id, rows) of the "contact this week" lists.
-    contact_lists: Vec<(&'static str, &'static str, Vec<ContactRow>)>,
     /// The next-action rules for the owner's editor, then one empty row to add a rule.
     rules: Vec<RuleRow>,
     /// RFM segment choices of the rule editor: (code, label).
@@ -192,17 +182,14 @@ fn heat(share: f64) -> String {
     format!("background: rgba(140, 82, 45, {:.2}); color: {}", 0.08 + 0.8 * a, if a > 0.5 { "#fff" } else { "inherit" })
 }
 
-/// When the shop last reached out to each listed customer: (instant, shop-local date).
-type Contacted = std::collections::HashMap<i64, (chrono::DateTime<chrono::Utc>, String)>;
-
 fn build(
     t: Tr,
     c: Chrome,
     d: Dashboard,
-    (lists, contacted, now): (joren_app::dashboard::ContactLists, Contacted, chrono::DateTime<chrono::Utc>),
     rules: &[joren_app::next_action::Rule],
     pairs: Vec<joren_app::ProductAssociation>,
     role: joren_core::role::Role,
+    local_time: &dyn Fn(chrono::DateTime<chrono::Utc>) -> String,
 ) -> DashboardPage {
     let (is_owner, can_write) = (role.can_manage_users(), role.can_write());
     let en = t.0 == Lang::En;
@@ -236,13 +223,29 @@ fn build(
             _ => "industry.choose",
         };
     let cohort_width = d.cohorts.iter().map(|r| r.active_share.len()).max().unwrap_or(0).min(12);
+    // The period's last month is still running unless the period ends on its last day: its
+    // column in each row, and its own cohort, are counts so far.
+    let running = chrono::NaiveDate::parse_from_str(&d.period.label().1, "%Y-%m-%d")
+        .ok()
+        .filter(|e| e.succ_opt().is_some_and(|n| chrono::Datelike::month(&n) == chrono::Datelike::month(e)))
+        .map(|e| e.format("%Y-%m").to_string());
     let cohorts = d
         .cohorts
         .iter()
-        .map(|r| CohortRow {
-            label: r.label.clone(),
-            customers: r.customers,
-            cells: r.active_share.iter().take(cohort_width).map(|s| (format!("{:.0}%", s * 100.0), heat(*s))).collect(),
+        .map(|r| {
+            let last = r.active_share.len().saturating_sub(1);
+            CohortRow {
+                label: r.label.clone(),
+                customers: r.customers,
+                partial: running.as_deref() == Some(r.label.as_str()),
+                cells: r
+                    .active_share
+                    .iter()
+                    .enumerate()
+                    .take(cohort_width)
+                    .map(|(k, s)| (format!("{:.0}%", s * 100.0), heat(*s), running.is_some() && k == last))
+                    .collect(),
+            }
         })
         .collect();
     let total_spend: i64 = d.segments.iter().map(|s| s.2).sum::<i64>().max(1);
@@ -327,40 +330,6 @@ fn build(
             )
         }
     });
-    let week_ago = now - chrono::Duration::days(7);
-    let row = |m: &joren_app::CustomerMetrics, name: &str, detail: String| ContactRow {
-        id: m.customer_id,
-        name: name.to_string(),
-        detail,
-        clv: yen(m.clv_12m),
-        contacted: contacted.get(&m.customer_id).map(|(_, day)| day.clone()),
-        contacted_recently: contacted.get(&m.customer_id).is_some_and(|(at, _)| *at >= week_ago),
-        action: joren_app::next_action::suggest(rules, m)
-            .map(|a| if en { a.action_en } else { a.action_ja })
-            .unwrap_or_default(),
-    };
-    let seg = |code: &str| joren_app::metrics::segment_label(code, en);
-    let slipping = lists
-        .slipping
-        .iter()
-        .map(|(m, from, name)| row(m, name, format!("{} → {}", seg(from), seg(&m.segment))))
-        .collect();
-    let overdue = lists
-        .overdue
-        .iter()
-        .map(|(m, name)| row(m, name, m.expected_next_purchase.clone().unwrap_or_default()))
-        .collect();
-    let dormant = lists
-        .dormant
-        .iter()
-        .map(|(m, name)| {
-            row(
-                m,
-                name,
-                format!("{} {}", m.recency_days, if en { "days since last purchase" } else { "日前に最終購入" }),
-            )
-        })
-        .collect();
     let validation_words = diag.and_then(|d| d.get("validation")).and_then(|v| {
         if v["checked"] != true {
             return None;
@@ -400,12 +369,13 @@ fn build(
         is_owner,
         can_write,
         cohort_width,
+        cohorts_running: running.is_some() && !d.cohorts.is_empty(),
         cohorts,
         segments_svg: if seg_rows.is_empty() { String::new() } else { bars_svg(&seg_rows, "#8c522d") },
         clv_svg: if clv_rows.iter().all(|r| r.1 == 0.0) { String::new() } else { bars_svg(&clv_rows, "#3f6f8c") },
         sources,
         at_risk,
-        snapshot: d.snapshot.as_ref().map(|s| s.computed_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+        snapshot: d.snapshot.as_ref().map(|s| local_time(s.computed_at)),
         not_fitted,
         model_words,
         validation_words,
@@ -431,11 +401,6 @@ fn build(
                 (a.antecedent_name, a.consequent_name, a.pair_count, share, format!("{:.1}", a.lift))
             })
             .collect(),
-        contact_lists: vec![
-            ("week.slipping", "list-slipping", slipping),
-            ("week.overdue", "list-overdue", overdue),
-            ("week.dormant", "list-dormant", dormant),
-        ],
     }
 }
 
@@ -450,16 +415,10 @@ pub(super) async fn page(
     };
     let d = s.app.dashboard(period).await.map_err(|e| UiError::from_app(t, e))?;
     let rules = s.app.next_action_rules().await.map_err(|e| UiError::from_app(t, e))?;
-    let lists = s.app.contact_lists(15).await.map_err(|e| UiError::from_app(t, e))?;
     let pairs = s.app.top_associations(10).await.map_err(|e| UiError::from_app(t, e))?;
     let c = Chrome::new(t, &user, "dashboard", "/dashboard");
     let role = user.actor.role;
-    let contacted: Contacted = lists
-        .last_contacted
-        .iter()
-        .map(|(&id, &at)| (id, (at, s.app.local_time(at).chars().take(10).collect())))
-        .collect();
-    Ok(render(&build(t, c, d, (lists, contacted, s.app.now()), &rules, pairs, role)))
+    Ok(render(&build(t, c, d, &rules, pairs, role, &|at| s.app.local_time(at))))
 }
 
 /// Saves the next-action rules from the dashboard's editor. Per rule N (the existing ones,

@@ -29,6 +29,7 @@ mod dashboard;
 mod error_flash;
 mod extract;
 mod form_state;
+pub(crate) mod home;
 mod import;
 pub(crate) mod jobs;
 mod login;
@@ -60,7 +61,7 @@ const PAGE_SIZE: i64 = 50;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
+        .route("/", get(home::page))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .route("/lang/{code}", get(set_lang))
