@@ -57,6 +57,20 @@ pub fn parse_amount(field: &str, input: &str, currency: &str) -> Result<i64, Fie
     Ok(if neg { -v } else { v })
 }
 
+/// A whole number with thousands separators: `12800` → `12,800` (for counts of points, people).
+pub fn group_digits(n: impl Into<i128>) -> String {
+    let n: i128 = n.into();
+    let mut grouped = String::new();
+    for (i, c) in n.unsigned_abs().to_string().chars().rev().enumerate() {
+        if i > 0 && i % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let digits: String = grouped.chars().rev().collect();
+    if n < 0 { format!("-{digits}") } else { digits }
+}
+
 /// Formats minor units for display: `¥12,800`, `$12.34`, `1,234.50 EUR`.
 pub fn format_amount(amount: i64, currency: &str) -> String {
     let digits = minor_digits(currency);
@@ -65,14 +79,7 @@ pub fn format_amount(amount: i64, currency: &str) -> String {
     let scale = 10_u64.pow(digits);
     let whole = abs / scale;
     let frac = abs % scale;
-    let mut grouped = String::new();
-    for (i, c) in whole.to_string().chars().rev().enumerate() {
-        if i > 0 && i % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let whole: String = grouped.chars().rev().collect();
+    let whole = group_digits(whole);
     let number = if digits == 0 { whole } else { format!("{whole}.{frac:0width$}", width = digits as usize) };
     let sign = if neg { "-" } else { "" };
     match currency {
@@ -108,6 +115,10 @@ mod tests {
     #[test]
     fn formatting() {
         assert_eq!(format_amount(12800, "JPY"), "¥12,800");
+        assert_eq!(
+            (group_digits(0), group_digits(999), group_digits(-1_234_567)),
+            ("0".into(), "999".into(), "-1,234,567".into())
+        );
         assert_eq!(format_amount(-1234567, "JPY"), "-¥1,234,567");
         assert_eq!(format_amount(1234, "USD"), "$12.34");
         assert_eq!(format_amount(123450, "EUR"), "1,234.50 EUR");

@@ -151,6 +151,26 @@ async fn select_in_builder(c: &Client, css: &str, value: &str) -> Result<(), fan
     unreachable!()
 }
 
+/// A chart's rendered size on the page as it is now: its width and height, the page's width,
+/// and the rendered height of its tallest label (CSS pixels). Checks it is sane: inside the
+/// page, not a poster (a one-month chart once drew 1,900 px tall), labels readable.
+async fn chart_fits(c: &Client, css: &str) -> Result<(), fantoccini::error::CmdError> {
+    let v = c
+        .execute(
+            "const e = document.querySelector(arguments[0]); const r = e.getBoundingClientRect();
+             const t = Math.max(...[...e.querySelectorAll('text')].map(x => x.getBoundingClientRect().height));
+             return [r.width, r.height, document.documentElement.clientWidth, t];",
+            vec![json!(css)],
+        )
+        .await?;
+    let n: Vec<f64> = serde_json::from_value(v).unwrap();
+    let (w, h, page, label) = (n[0], n[1], n[2], n[3]);
+    assert!(w > 100.0 && w <= page, "{css}: {w} px wide on a {page} px page");
+    assert!(h > 40.0 && h < 520.0, "{css}: {h} px tall");
+    assert!((8.0..=24.0).contains(&label), "{css}: labels {label} px tall");
+    Ok(())
+}
+
 /// Logs in through the form.
 async fn log_in(c: &Client, t: &common::TestApp, path: &str, user: &str) -> Result<(), fantoccini::error::CmdError> {
     c.goto(&t.url(path)).await?;
@@ -183,6 +203,12 @@ async fn dashboard_charts_and_a_segment_built_saved_and_exported() {
             let shapes = c.find_all(Locator::Css(chart)).await?;
             assert!(shapes.len() >= 3, "{chart}: {} shapes", shapes.len());
         }
+        for size in [(1280, 900), (390, 844)] {
+            c.set_window_size(size.0, size.1).await?;
+            chart_fits(&c, "#segment-chart svg").await?;
+            chart_fits(&c, "#clv-chart svg").await?;
+        }
+        c.set_window_size(1280, 900).await?;
         let cells = c.find_all(Locator::Css("#cohort-heatmap td")).await?;
         assert!(cells.len() > 10, "cohort heatmap filled: {}", cells.len());
         std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts")).ok();
@@ -311,6 +337,17 @@ async fn points_settings_preview_and_the_customer_points_panel() {
         assert!(lots.contains("開店記念") && lots.contains("手動付与"), "{lots}");
         let png = c.screenshot().await?;
         std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts/points-panel.png"), png).ok();
+        // The report's chart with a single month of history: a chart, not a poster.
+        c.goto(&t.url("/points")).await?;
+        c.wait().for_element(Locator::Id("points-movement")).await?;
+        for size in [(1280, 900), (390, 844)] {
+            c.set_window_size(size.0, size.1).await?;
+            chart_fits(&c, "#points-movement").await?;
+        }
+        let png = c.screenshot().await?;
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts/points-report-phone.png"), png)
+            .ok();
+        c.set_window_size(1280, 900).await?;
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;
@@ -490,4 +527,100 @@ async fn the_counter_records_a_double_tapped_sale_once() {
     assert_eq!(tk["remaining"], json!(2), "one visit taken");
     let (_, points) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}/points")).await;
     assert_eq!(points["redemptions"].as_array().unwrap().len(), 1, "points used once: {points}");
+}
+
+/// A 390 px phone: every main page fits the screen (nothing scrolls sideways), the navigation
+/// hides behind a menu button that opens it, the customer list reads as cards, and the 回数券's
+/// "use one visit" button is on screen.
+#[tokio::test]
+async fn the_main_pages_fit_a_phone() {
+    let profile = tempfile::tempdir().unwrap();
+    let Some((c, _driver)) = start_browser(profile.path()).await else { return };
+    let t = common::spawn("sqlite").await;
+    common::import_cdnow(&t, 60).await;
+    t.app.refresh_metrics(&Actor::system("test")).await.unwrap();
+    let id = t
+        .customer(json!({"family_name": "長谷川", "given_name": "美咲", "phone": "090-6000-0003",
+                              "email": "misaki.hasegawa.long.address@example.co.jp"}))
+        .await;
+    let (s, order) = t.post(&t.staff_token, "/api/v1/orders", &common::order_body(id, Some("P-1"), 1200)).await;
+    assert_eq!(s, 201);
+    let (_, plan) = t
+        .post(
+            &t.owner_token,
+            "/api/v1/ticket-plans",
+            &json!({"name": "10回券", "visits": 10, "price": 45000, "valid_months": 6}),
+        )
+        .await;
+    let (_, ticket, _) =
+        t.post_keyed(&format!("/api/v1/customers/{id}/tickets"), Some("sell"), &json!({"plan_id": plan["id"]})).await;
+    t.post(&t.owner_token, "/api/v1/products", &json!({"name": "ブレンド豆 200g", "unit_price": 1620, "tax_rate": 8}))
+        .await;
+
+    let result = async {
+        c.set_window_size(390, 844).await?;
+        log_in(&c, &t, "/", "owner").await?;
+        c.wait().for_element(Locator::Id("home-tasks")).await?;
+        let pages = [
+            "/".to_string(),
+            "/customers".into(),
+            format!("/customers/{id}"),
+            "/counter".into(),
+            format!("/counter/{id}"),
+            format!("/orders/{}", order["id"]),
+            "/dashboard".into(),
+            "/segments".into(),
+            "/points".into(),
+            "/tickets".into(),
+            "/memberships".into(),
+            "/perks".into(),
+            "/products".into(),
+            "/scenarios".into(),
+            "/tasks".into(),
+            "/import".into(),
+            "/settings/points".into(),
+        ];
+        for page in &pages {
+            c.goto(&t.url(page)).await?;
+            c.wait().for_element(Locator::Id("menu-button")).await?;
+            let v = c
+                .execute(
+                    "const d = document.documentElement;
+                     const wide = [...document.querySelectorAll('main *')]
+                       .filter(e => e.getBoundingClientRect().right > d.clientWidth + 1 && !e.parentElement.closest('table, .scroll'))
+                       .slice(-4).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + e.textContent.slice(0, 30));
+                     return [d.scrollWidth, d.clientWidth, getComputedStyle(document.getElementById('main-nav')).display, wide];",
+                    vec![],
+                )
+                .await?;
+            let (scroll, width, nav) = (v[0].as_f64().unwrap(), v[1].as_f64().unwrap(), v[2].as_str().unwrap());
+            assert!(scroll <= width + 1.0, "{page}: {scroll} px of content on a {width} px screen: {}", v[3]);
+            assert_eq!(nav, "none", "{page}: the navigation waits behind the menu button");
+        }
+        c.goto(&t.url("/customers")).await?;
+        c.find(Locator::Id("menu-button")).await?.click().await?;
+        let shown = c.execute("return getComputedStyle(document.getElementById('main-nav')).display", vec![]).await?;
+        assert_eq!(shown, json!("flex"), "the menu opens");
+        c.find(Locator::Id("nav-counter")).await?.click().await?;
+        c.wait().for_element(Locator::Id("counter-q")).await?;
+        c.goto(&t.url("/customers")).await?;
+        let cards = c.execute("return getComputedStyle(document.querySelector('#customers tr')).display", vec![]).await?;
+        assert_eq!(cards, json!("block"), "customers as cards");
+        c.goto(&t.url(&format!("/customers/{id}"))).await?;
+        let fits = c
+            .execute(
+                "const b = document.getElementById(arguments[0]).getBoundingClientRect();
+                 return b.left >= 0 && b.right <= document.documentElement.clientWidth;",
+                vec![json!(format!("ticket-use-{}", ticket["id"]))],
+            )
+            .await?;
+        assert_eq!(fits, json!(true), "the 回数券 button is on screen");
+        std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts")).ok();
+        let png = c.screenshot().await?;
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts/customer-phone.png"), png).ok();
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    c.close().await.ok();
+    result.unwrap();
 }

@@ -142,40 +142,6 @@ fn tile(
     Tile { label, help, value: show(now), previous: show(before), delta, trend }
 }
 
-/// Horizontal bars: one row per (label, value, caption).
-fn bars_svg(rows: &[(String, f64, String)], color: &str) -> String {
-    let max = rows.iter().map(|r| r.1).fold(0.0, f64::max).max(1e-9);
-    let (row_h, label_w, bar_w) = (22.0, 150.0, 260.0);
-    let mut svg = format!(
-        "<svg viewBox=\"0 0 {} {}\" class=\"chart\" role=\"img\">",
-        label_w + bar_w + 120.0,
-        row_h * rows.len() as f64 + 4.0
-    );
-    for (i, (label, v, caption)) in rows.iter().enumerate() {
-        let y = i as f64 * row_h;
-        let w = (v / max * bar_w).max(1.0);
-        svg.push_str(&format!(
-            "<text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"end\">{}</text><rect x=\"{label_w}\" y=\"{:.0}\" width=\"{w:.1}\" height=\"{:.0}\" fill=\"{color}\"><title>{}: {}</title></rect><text x=\"{:.0}\" y=\"{:.0}\">{}</text>",
-            label_w - 6.0,
-            y + 15.0,
-            esc(label),
-            y + 3.0,
-            row_h - 6.0,
-            esc(label),
-            esc(caption),
-            label_w + w + 6.0,
-            y + 15.0,
-            esc(caption)
-        ));
-    }
-    svg.push_str("</svg>");
-    svg
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 fn heat(share: f64) -> String {
     // From white to the accent colour.
     let a = share.clamp(0.0, 1.0);
@@ -371,8 +337,16 @@ fn build(
         cohort_width,
         cohorts_running: running.is_some() && !d.cohorts.is_empty(),
         cohorts,
-        segments_svg: if seg_rows.is_empty() { String::new() } else { bars_svg(&seg_rows, "#8c522d") },
-        clv_svg: if clv_rows.iter().all(|r| r.1 == 0.0) { String::new() } else { bars_svg(&clv_rows, "#3f6f8c") },
+        segments_svg: if seg_rows.is_empty() {
+            String::new()
+        } else {
+            super::chart::bars("segment-bars", t.t("dash.segments"), &seg_rows, "#8c522d")
+        },
+        clv_svg: if clv_rows.iter().all(|r| r.1 == 0.0) {
+            String::new()
+        } else {
+            super::chart::bars("clv-bars", t.t("dash.clv"), &clv_rows, "#3f6f8c")
+        },
         sources,
         at_risk,
         snapshot: d.snapshot.as_ref().map(|s| local_time(s.computed_at)),

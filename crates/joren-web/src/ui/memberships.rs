@@ -186,58 +186,34 @@ pub(super) async fn page(
     }))
 }
 
-/// Observed share still subscribed (bars) and the sBG projection (line) per period.
+/// Observed share still subscribed (columns) and the sBG projection (dashed line) per period.
 fn retention_svg(t: Tr, c: &joren_app::memberships::CohortRetention) -> String {
     let n = c.projected_survival.len().max(c.alive.len());
-    if n == 0 || c.alive.first().copied().unwrap_or(0) == 0 {
+    let size = c.alive.first().copied().unwrap_or(0);
+    if n == 0 || size == 0 {
         return String::new();
     }
-    let (step, h, top) = (36.0, 150.0, 12.0);
-    let width = step * n as f64 + 30.0;
-    let y = |share: f64| top + h - share * h;
-    let mut svg = format!(
-        "<svg viewBox=\"0 0 {width:.0} {:.0}\" class=\"chart\" role=\"img\" id=\"membership-retention\">",
-        h + top + 36.0
-    );
-    let size = c.alive[0] as f64;
-    for (i, a) in c.alive.iter().enumerate() {
-        let share = *a as f64 / size;
-        svg.push_str(&format!(
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"22\" height=\"{:.1}\" fill=\"#8c522d\"><title>{} {i}: {a} ({:.0}%)</title></rect>",
-            20.0 + i as f64 * step,
-            y(share),
-            share * h,
-            t.t("memberships.period"),
-            share * 100.0
-        ));
-    }
-    let points: Vec<String> = c
-        .projected_survival
-        .iter()
-        .enumerate()
-        .map(|(i, s)| format!("{:.1},{:.1}", 31.0 + i as f64 * step, y(*s)))
-        .collect();
-    if !points.is_empty() {
-        svg.push_str(&format!(
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"#2d6a8c\" stroke-width=\"2\" stroke-dasharray=\"4 3\"/>",
-            points.join(" ")
-        ));
-    }
-    for i in 0..n {
-        svg.push_str(&format!(
-            "<text x=\"{:.1}\" y=\"{:.0}\" font-size=\"10\">{i}</text>",
-            27.0 + i as f64 * step,
-            top + h + 14.0
-        ));
-    }
-    svg.push_str(&format!(
-        "<text x=\"20\" y=\"{:.0}\" font-size=\"11\" fill=\"#8c522d\">■ {}</text><text x=\"140\" y=\"{:.0}\" font-size=\"11\" fill=\"#2d6a8c\">- - {}</text></svg>",
-        top + h + 30.0,
-        t.t("memberships.observed"),
-        top + h + 30.0,
-        t.t("memberships.projected")
-    ));
-    svg
+    let periods: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    let observed = super::chart::Series {
+        label: t.t("memberships.observed"),
+        color: "#8c522d",
+        values: c.alive.iter().map(|a| *a as f64 / size as f64).collect(),
+    };
+    let projected = super::chart::Series {
+        label: t.t("memberships.projected"),
+        color: "#2d6a8c",
+        values: c.projected_survival.clone(),
+    };
+    let percent = |v: f64| format!("{:.0}%", v * 100.0);
+    super::chart::columns(
+        "membership-retention",
+        t.t("memberships.retention"),
+        &periods,
+        &[observed],
+        Some(&projected),
+        Some(1.0),
+        &percent,
+    )
 }
 
 #[derive(serde::Deserialize)]

@@ -22,6 +22,7 @@ use crate::auth::{SESSION_COOKIE, WebUser, constant_time_eq};
 use crate::guard::safe_next;
 use crate::i18n::{Lang, Tr};
 
+mod chart;
 pub(crate) mod counter;
 mod customer_form;
 mod customers;
@@ -162,6 +163,8 @@ pub struct Chrome {
     pub t: Tr,
     pub user: String,
     pub role: String,
+    /// The role's word key (`role.owner`, …).
+    pub role_key: &'static str,
     pub csrf: String,
     pub active: &'static str,
     pub path: String,
@@ -173,6 +176,11 @@ impl Chrome {
             t,
             user: u.actor.name.clone(),
             role: u.actor.role.as_str().into(),
+            role_key: match u.actor.role {
+                joren_core::role::Role::Owner => "role.owner",
+                joren_core::role::Role::Staff => "role.staff",
+                joren_core::role::Role::Viewer => "role.viewer",
+            },
             csrf: u.csrf.clone(),
             active,
             path: path.into(),

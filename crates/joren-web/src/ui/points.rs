@@ -681,43 +681,20 @@ pub(super) async fn evaluate_ranks(
     Ok(Redirect::to(&format!("/points?evaluated={changed}#ranks")).into_response())
 }
 
-/// Grouped bars per month: issued, redeemed, expired.
+/// Columns per month: issued, redeemed, expired.
 fn movement_svg(t: Tr, months: &[&joren_app::points::PointsMonth]) -> String {
     if months.is_empty() {
         return String::new();
     }
-    let max = months.iter().flat_map(|m| [m.issued, m.redeemed, m.expired]).max().unwrap_or(1).max(1) as f64;
-    let (group_w, h, top) = (54.0, 160.0, 14.0);
-    let width = group_w * months.len() as f64 + 20.0;
-    let mut svg = format!(
-        "<svg viewBox=\"0 0 {width:.0} {:.0}\" class=\"chart\" role=\"img\" id=\"points-movement\">",
-        h + top + 40.0
-    );
-    let series = [("points.issued", "#8c522d"), ("points.redeemed", "#2d6a8c"), ("points.expired", "#999999")];
-    for (i, m) in months.iter().enumerate() {
-        let x0 = 10.0 + i as f64 * group_w;
-        for (j, ((key, color), v)) in series.iter().zip([m.issued, m.redeemed, m.expired]).enumerate() {
-            let bh = v as f64 / max * h;
-            svg.push_str(&format!(
-                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"14\" height=\"{bh:.1}\" fill=\"{color}\"><title>{} {}: {v}</title></rect>",
-                x0 + j as f64 * 15.0,
-                top + h - bh,
-                m.month,
-                t.t(key)
-            ));
-        }
-        svg.push_str(&format!("<text x=\"{:.1}\" y=\"{:.0}\" font-size=\"10\">{}</text>", x0, top + h + 14.0, m.month));
-    }
-    for (j, (key, color)) in series.iter().enumerate() {
-        let x = 10.0 + j as f64 * 90.0;
-        svg.push_str(&format!(
-            "<rect x=\"{x:.0}\" y=\"{:.0}\" width=\"10\" height=\"10\" fill=\"{color}\"/><text x=\"{:.0}\" y=\"{:.0}\" font-size=\"11\">{}</text>",
-            top + h + 22.0,
-            x + 14.0,
-            top + h + 31.0,
-            t.t(key)
-        ));
-    }
-    svg.push_str("</svg>");
-    svg
+    let series = |key: &'static str, color: &'static str, v: fn(&joren_app::points::PointsMonth) -> i64| {
+        super::chart::Series { label: t.t(key), color, values: months.iter().map(|m| v(m) as f64).collect() }
+    };
+    let all = [
+        series("points.issued", "#8c522d", |m| m.issued),
+        series("points.redeemed", "#2d6a8c", |m| m.redeemed),
+        series("points.expired", "#999999", |m| m.expired),
+    ];
+    let labels: Vec<String> = months.iter().map(|m| m.month.clone()).collect();
+    let count = |v: f64| joren_core::money::group_digits(v.round() as i64);
+    super::chart::columns("points-movement", t.t("points.movement"), &labels, &all, None, None, &count)
 }
