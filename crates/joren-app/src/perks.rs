@@ -16,9 +16,21 @@ pub struct PerkCheck {
     pub description: String,
     pub kind: joren_core::perk::PerkKind,
     pub allowed: bool,
-    /// The gates met (any one suffices) and the ones missed, in words.
+    /// The gates met (any one suffices) and the ones missed, in Japanese words.
     pub because: Vec<String>,
     pub missing: Vec<String>,
+    /// The same gates by the names staff know, for a page to word in its reader's language.
+    pub met_gates: Vec<GateName>,
+    pub missing_gates: Vec<GateName>,
+}
+
+/// A gate named by what it names: the tier, plan or segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GateName {
+    Rank { tier: String },
+    Membership { plan: String },
+    Segment { segment: String },
 }
 
 impl App {
@@ -97,19 +109,26 @@ impl App {
             segment_names.push((id, s.name));
         }
         let holder = Holder { rank_level, membership_plans, segments };
-        let words = |g: &Gate| match *g {
-            Gate::Rank { min_level } => {
-                let tier = usize::try_from(min_level).map(|l| ranks.tier_name(l)).unwrap_or_default();
-                format!("ランク {tier} 以上")
-            }
-            Gate::Membership { plan_id } => {
-                let name = plans.iter().find(|p| p.id == plan_id).map(|p| p.name.as_str()).unwrap_or("?");
-                format!("会員プラン「{name}」")
-            }
-            Gate::Segment { segment_id } => {
-                let name = segment_names.iter().find(|(i, _)| *i == segment_id).map(|(_, n)| n.as_str()).unwrap_or("?");
-                format!("セグメント「{name}」")
-            }
+        let named = |g: &Gate| match *g {
+            Gate::Rank { min_level } => GateName::Rank {
+                tier: usize::try_from(min_level).map(|l| ranks.tier_name(l)).unwrap_or_default().to_string(),
+            },
+            Gate::Membership { plan_id } => GateName::Membership {
+                plan: plans.iter().find(|p| p.id == plan_id).map(|p| p.name.as_str()).unwrap_or("?").to_string(),
+            },
+            Gate::Segment { segment_id } => GateName::Segment {
+                segment: segment_names
+                    .iter()
+                    .find(|(i, _)| *i == segment_id)
+                    .map(|(_, n)| n.as_str())
+                    .unwrap_or("?")
+                    .to_string(),
+            },
+        };
+        let words = |g: &Gate| match named(g) {
+            GateName::Rank { tier } => format!("ランク {tier} 以上"),
+            GateName::Membership { plan } => format!("会員プラン「{plan}」"),
+            GateName::Segment { segment } => format!("セグメント「{segment}」"),
         };
         Ok(perks
             .into_iter()
@@ -123,6 +142,8 @@ impl App {
                     allowed: !met.is_empty() && p.input.active,
                     because: met.iter().map(words).collect(),
                     missing: missing.iter().map(words).collect(),
+                    met_gates: met.iter().map(named).collect(),
+                    missing_gates: missing.iter().map(named).collect(),
                 }
             })
             .collect())

@@ -129,6 +129,13 @@ const PREFECTURES_ROMAJI: [&str; 47] = [
     "okinawa",
 ];
 
+/// The prefecture's name in English (`Tokyo`, `Hyogo`), by its place in [`PREFECTURES`].
+pub fn prefecture_in_english(i: usize) -> String {
+    let r = PREFECTURES_ROMAJI.get(i).copied().unwrap_or_default();
+    let mut c = r.chars();
+    c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+}
+
 /// Reads a prefecture (都道府県) as it is written: its name (`東京都`), without the suffix
 /// (`東京`, `大阪`), romanised (`Tokyo`, `Hyōgo`, `Osaka-fu`, `Kyoto Prefecture`) or by its
 /// JIS code (`13`, `JP-13`); answers the name. Anything else is refused.
@@ -184,6 +191,7 @@ mod tests {
     fn prefectures_are_checked() {
         assert_eq!(validate_prefecture("pref", "東京都").unwrap(), "東京都");
         assert_eq!(PREFECTURES.len(), 47);
+        assert_eq!((prefecture_in_english(0), prefecture_in_english(12)), ("Hokkaido".into(), "Tokyo".into()));
         for (input, name) in [
             ("東京", "東京都"),
             ("大阪", "大阪府"),

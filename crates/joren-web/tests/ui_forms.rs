@@ -8,6 +8,8 @@ mod counter;
 mod loyalty;
 #[path = "ui_forms/reading.rs"]
 mod reading;
+#[path = "ui_forms/words.rs"]
+mod words;
 
 use common::{Session, backends, spawn};
 use serde_json::json;

@@ -329,6 +329,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("form.period_months", "期間 (か月)", "Period (months)"),
     ("form.gate", "対象", "Who it is for"),
     ("form.points", "ポイント", "Points"),
+    ("form.merge_id", "統合する顧客番号", "Customer number to merge"),
     ("form.reason", "理由", "Reason"),
     ("form.amount", "金額", "Amount"),
     ("form.filter", "条件", "Conditions"),

@@ -4,6 +4,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("tickets.title", "回数券", "Prepaid tickets"),
     ("tickets.plans", "回数券プラン", "Ticket plans"),
     ("tickets.plan", "プラン", "Plan"),
+    ("tickets.plan_label", "{0} ({1}回 {2})", "{0} ({1} visits, {2})"),
     ("tickets.none", "回数券はありません", "No tickets"),
     ("tickets.remaining", "残り回数", "Visits left"),
     ("tickets.sold_on", "購入日", "Sold"),

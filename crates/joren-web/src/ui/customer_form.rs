@@ -112,7 +112,9 @@ pub(super) struct CustomerFormPage {
     genders: Vec<(&'static str, &'static str)>,
     sources: Vec<(&'static str, &'static str)>,
     staff: Vec<(String, String)>,
-    prefectures: &'static [&'static str],
+    /// The 47 prefectures: (stored value, label in the reader's language).
+    prefectures: Vec<(&'static str, String)>,
+    unknown_prefecture: Option<String>,
 }
 
 pub(super) fn form_page(
@@ -157,6 +159,11 @@ pub(super) fn form_page(
         })
         .collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let lang = c.t.0;
+    // A value sent back that is none of the 47 stays selected beside its error.
+    let unknown_prefecture = (!f.prefecture.is_empty()
+        && !joren_core::postal::PREFECTURES.contains(&f.prefecture.as_str()))
+    .then(|| f.prefecture.clone());
     let staff = staff.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
     (
         status,
@@ -170,7 +177,18 @@ pub(super) fn form_page(
             genders,
             sources,
             staff,
-            prefectures: &joren_core::postal::PREFECTURES,
+            unknown_prefecture,
+            prefectures: joren_core::postal::PREFECTURES
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let label = match lang {
+                        crate::i18n::Lang::En => joren_core::postal::prefecture_in_english(i),
+                        crate::i18n::Lang::Ja => p.to_string(),
+                    };
+                    (*p, label)
+                })
+                .collect(),
         }),
     )
         .into_response()

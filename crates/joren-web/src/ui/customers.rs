@@ -145,7 +145,7 @@ pub(super) struct CustomerPage {
     tickets_flash: Option<String>,
     memberships: Option<memberships::MembershipsPanel>,
     memberships_flash: Option<String>,
-    perks: Vec<joren_app::perks::PerkCheck>,
+    perks: Vec<perks::PerkLine>,
     flash: Option<String>,
     error: Option<String>,
 }
@@ -326,14 +326,14 @@ pub(super) async fn customer(
         })
         .collect();
     let perks = match c.merged_into {
-        None => perks::panel(&s.app, id).await.map_err(err)?,
+        None => perks::panel(&s.app, id, t).await.map_err(err)?,
         Some(_) => Vec::new(),
     };
     let (points, tickets, memberships) = match c.merged_into {
         None => (
-            Some(points::panel(&s.app, id).await.map_err(err)?),
-            Some(tickets::panel(&s.app, id).await.map_err(err)?),
-            Some(memberships::panel(&s.app, id).await.map_err(err)?),
+            Some(points::panel(&s.app, id, t).await.map_err(err)?),
+            Some(tickets::panel(&s.app, id, t).await.map_err(err)?),
+            Some(memberships::panel(&s.app, id, t).await.map_err(err)?),
         ),
         Some(_) => (None, None, None),
     };
@@ -427,8 +427,10 @@ pub(super) async fn merge_customer(
     Path(id): Path<i64>,
     Checked { user, t, form: f }: Checked<MergeForm>,
 ) -> UiResult {
-    let Ok(other) = f.merge_id.trim().trim_start_matches('#').parse::<i64>() else {
-        return Ok(back_with_error(&format!("/customers/{id}"), "merge_id: 顧客番号を数字で入力してください"));
+    let typed = f.merge_id.trim().trim_start_matches(['#', '＃']);
+    let Some(other) = joren_core::text::parse_int(typed) else {
+        let e = joren_core::FieldError::new("merge_id", joren_core::Code::BadNumber).arg(f.merge_id.trim());
+        return Ok(back_with_error(&format!("/customers/{id}"), &say_fields(t, &[e])));
     };
     match s.app.merge_customers(&user.actor, id, other).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?merged=1")).into_response()),

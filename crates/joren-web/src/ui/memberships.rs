@@ -36,13 +36,32 @@ pub(super) struct MembershipsPanel {
     pub start_key: String,
 }
 
-pub(super) async fn panel(app: &App, id: i64) -> Result<MembershipsPanel, AppError> {
+/// A cancellation reason in the reader's words.
+fn reason_words(t: Tr, r: CancelReason) -> &'static str {
+    t.t(match r {
+        CancelReason::Price => "memberships.reason.price",
+        CancelReason::NotUsing => "memberships.reason.not_using",
+        CancelReason::Dissatisfied => "memberships.reason.dissatisfied",
+        CancelReason::Moved => "memberships.reason.moved",
+        CancelReason::Competitor => "memberships.reason.competitor",
+        CancelReason::Other => "memberships.reason.other",
+    })
+}
+
+pub(super) async fn panel(app: &App, id: i64, t: Tr) -> Result<MembershipsPanel, AppError> {
     let plans = app
         .membership_plans()
         .await?
         .into_iter()
         .filter(|p| p.active)
-        .map(|p| (p.id, format!("{} ({} / {}か月)", p.name, format_amount(p.price, "JPY"), p.period_months)))
+        .map(|p| {
+            let label = t
+                .t("memberships.plan_label")
+                .replace("{0}", &p.name)
+                .replace("{1}", &format_amount(p.price, "JPY"))
+                .replace("{2}", &p.period_months.to_string());
+            (p.id, label)
+        })
         .collect();
     let memberships = app
         .customer_memberships(id)
@@ -58,12 +77,12 @@ pub(super) async fn panel(app: &App, id: i64) -> Result<MembershipsPanel, AppErr
             renewals: m.renewals,
             cancel: m.cancel_reason.as_deref().and_then(CancelReason::parse).map(|r| {
                 let on = m.cancelled_on.map(|d| d.to_string()).unwrap_or_default();
-                format!("{on} {} {}", r.label_ja(), m.cancel_note)
+                format!("{on} {} {}", reason_words(t, r), m.cancel_note)
             }),
             key: format!("ui-{}", random_token()),
         })
         .collect();
-    let reasons = CancelReason::ALL.iter().map(|r| (r.as_str(), r.label_ja())).collect();
+    let reasons = CancelReason::ALL.iter().map(|r| (r.as_str(), reason_words(t, *r))).collect();
     Ok(MembershipsPanel { plans, memberships, reasons, start_key: format!("ui-{}", random_token()) })
 }
 
@@ -173,7 +192,13 @@ pub(super) async fn page(
         })
         .collect();
     let most = reasons.iter().map(|r| r.cancelled).max().unwrap_or(0).max(1);
-    let reasons = reasons.iter().map(|r| (r.label, r.cancelled, (r.cancelled * 100 / most) as u32)).collect();
+    let reasons = reasons
+        .iter()
+        .map(|r| {
+            let label = CancelReason::parse(r.reason).map_or(r.label, |x| reason_words(t, x));
+            (label, r.cancelled, (r.cancelled * 100 / most) as u32)
+        })
+        .collect();
     let chart = cohort.as_ref().map(|c| retention_svg(t, c)).unwrap_or_default();
     Ok(render(&MembershipsPage {
         c: Chrome::new(t, &user, "points", "/memberships"),

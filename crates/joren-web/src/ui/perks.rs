@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
-use joren_app::perks::PerkCheck;
+use joren_app::perks::{GateName, PerkCheck};
 use joren_app::{App, AppError};
 use joren_core::perk::{PerkInput, PerkKind};
 
@@ -12,9 +12,44 @@ use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, back_with_err
 use crate::AppState;
 use crate::auth::WebUser;
 
+/// A perk on the customer page: open or not, and why, in the reader's words.
+pub(super) struct PerkLine {
+    pub perk_id: i64,
+    pub name: String,
+    pub description: String,
+    pub allowed: bool,
+    pub because: String,
+}
+
+/// A gate in the reader's words.
+pub(super) fn gate_words(t: crate::i18n::Tr, g: &GateName) -> String {
+    let (key, name) = match g {
+        GateName::Rank { tier } => ("perks.gate.rank", tier),
+        GateName::Membership { plan } => ("perks.gate.plan", plan),
+        GateName::Segment { segment } => ("perks.gate.segment", segment),
+    };
+    t.t(key).replace("{0}", name)
+}
+
 /// The member perks on the customer page.
-pub(super) async fn panel(app: &App, id: i64) -> Result<Vec<PerkCheck>, AppError> {
-    app.customer_perks(id).await
+pub(super) async fn panel(app: &App, id: i64, t: crate::i18n::Tr) -> Result<Vec<PerkLine>, AppError> {
+    Ok(app
+        .customer_perks(id)
+        .await?
+        .into_iter()
+        .map(|p: PerkCheck| PerkLine {
+            because: if p.allowed {
+                p.met_gates.iter().map(|g| gate_words(t, g)).collect::<Vec<_>>().join("・")
+            } else {
+                let gates = p.missing_gates.iter().map(|g| gate_words(t, g)).collect::<Vec<_>>();
+                format!("{} {}", t.t("perks.needs"), gates.join(t.t("perks.or")))
+            },
+            perk_id: p.perk_id,
+            name: p.name,
+            description: p.description,
+            allowed: p.allowed,
+        })
+        .collect())
 }
 
 pub(super) fn kind_key(k: PerkKind) -> &'static str {

@@ -89,15 +89,15 @@ pub(super) fn cause_key(cause: &str) -> &'static str {
 }
 
 /// A measured value as staff read it: yen, orders (回) or points (pt).
-fn measured(measure: RankMeasure, v: i64) -> String {
+fn measured(t: Tr, measure: RankMeasure, v: i64) -> String {
     match measure {
         RankMeasure::Spend => joren_core::money::format_amount(v, "JPY"),
-        RankMeasure::Orders => format!("{v} 回"),
-        RankMeasure::EarnedPoints => format!("{v} pt"),
+        RankMeasure::Orders => t.t("ranks.orders_n").replace("{0}", &joren_core::money::group_digits(v)),
+        RankMeasure::EarnedPoints => format!("{} pt", joren_core::money::group_digits(v)),
     }
 }
 
-async fn rank_panel(app: &App, id: i64) -> Result<Option<RankPanel>, AppError> {
+async fn rank_panel(app: &App, id: i64, t: Tr) -> Result<Option<RankPanel>, AppError> {
     let r = app.customer_rank(id).await?;
     if !r.enabled {
         return Ok(None);
@@ -108,9 +108,9 @@ async fn rank_panel(app: &App, id: i64) -> Result<Option<RankPanel>, AppError> {
         level: r.level,
         since: r.since.map(|d| d.to_string()),
         multiplier: r.points_multiplier_percent,
-        value: measured(r.measure, r.value),
+        value: measured(t, r.measure, r.value),
         window: format!("{}〜{}", r.window_from, r.window_to),
-        next: r.next_tier.zip(r.missing).map(|(t, m)| (t, measured(r.measure, m))),
+        next: r.next_tier.zip(r.missing).map(|(tier, m)| (tier, measured(t, r.measure, m))),
         next_review: r.next_review.to_string(),
         grace_used: r.grace_used,
         tiers,
@@ -173,7 +173,7 @@ fn source_key(s: &str) -> &'static str {
 }
 
 /// Builds the panel for customer `id`.
-pub(super) async fn panel(app: &App, id: i64) -> Result<PointsPanel, AppError> {
+pub(super) async fn panel(app: &App, id: i64, t: Tr) -> Result<PointsPanel, AppError> {
     let a = app.points_account(id).await?;
     let date = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
     Ok(PointsPanel {
@@ -208,7 +208,7 @@ pub(super) async fn panel(app: &App, id: i64) -> Result<PointsPanel, AppError> {
                 negative: e.points < 0,
             })
             .collect(),
-        rank: rank_panel(app, id).await?,
+        rank: rank_panel(app, id, t).await?,
     })
 }
 
@@ -229,8 +229,9 @@ pub(super) async fn adjust(
     Checked { user, t, form: f }: Checked<AdjustForm>,
 ) -> UiResult {
     let back = format!("/customers/{id}");
-    let Ok(points) = f.points.trim().replace(',', "").parse::<i64>() else {
-        return Ok(back_with_error(&back, &format!("points: {}", t.t("points.bad_number"))));
+    let Some(points) = joren_core::text::parse_int(&f.points) else {
+        let e = joren_core::FieldError::new("points", joren_core::Code::BadNumber).arg(f.points.trim());
+        return Ok(back_with_error(&back, &say_fields(t, &[e])));
     };
     let kind = if f.kind == "paid" { ValueKind::Paid } else { ValueKind::Free };
     let done = match f.action.as_str() {

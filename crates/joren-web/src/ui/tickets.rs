@@ -66,13 +66,20 @@ fn row(t: &Ticket) -> TicketRow {
 }
 
 /// Builds the panel for customer `id`.
-pub(super) async fn panel(app: &App, id: i64) -> Result<TicketsPanel, AppError> {
+pub(super) async fn panel(app: &App, id: i64, t: crate::i18n::Tr) -> Result<TicketsPanel, AppError> {
     let plans = app
         .ticket_plans()
         .await?
         .into_iter()
         .filter(|p| p.active)
-        .map(|p| (p.id, format!("{} ({}回 {})", p.name, p.visits, format_amount(p.price, "JPY"))))
+        .map(|p| {
+            let label = t
+                .t("tickets.plan_label")
+                .replace("{0}", &p.name)
+                .replace("{1}", &p.visits.to_string())
+                .replace("{2}", &format_amount(p.price, "JPY"));
+            (p.id, label)
+        })
         .collect();
     let tickets = app.customer_tickets(id).await?.iter().map(row).collect();
     Ok(TicketsPanel { plans, tickets, sell_key: format!("ui-{}", random_token()) })
