@@ -209,6 +209,7 @@ impl App {
         rng: &mut StdRng,
         ids: &[i64],
         kinds: &[Kind],
+        bought: &[(i64, i64, i64, NaiveDate)],
         today: NaiveDate,
         summary: &mut DemoSummary,
     ) -> Result<()> {
@@ -222,6 +223,33 @@ impl App {
         programme.birthday_bonus =
             joren_core::programme::BirthdayBonus { points: 300, timing: joren_core::programme::BirthdayTiming::Month };
         self.set_points_programme(&system, programme.clone()).await?;
+        // The programme started two months ago with the points of each customer's purchases
+        // in the year before (a regular of 26 orders has points, not 0).
+        let since = today - Duration::days(365);
+        let mut earned: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+        for &(customer, total, tax, day) in bought {
+            if day >= since {
+                *earned.entry(customer).or_default() += programme.earn.points_for(total, tax, 100);
+            }
+        }
+        let mut by_points: std::collections::BTreeMap<i64, Vec<i64>> = std::collections::BTreeMap::new();
+        for (customer, points) in earned {
+            if points > 0 {
+                by_points.entry(points).or_default().push(customer);
+            }
+        }
+        let start = joren_store::LotSource {
+            source: "bonus",
+            reason: "ポイント制度開始: 過去1年のお買い物分".into(),
+            created_by: None,
+            breakdown: Default::default(),
+        };
+        for (points, mut customers) in by_points {
+            customers.sort_unstable();
+            self.store
+                .grant_points_bulk(&customers, points, &start, today - Duration::days(60), programme.expiry)
+                .await?;
+        }
         self.evaluate_ranks(today).await?;
         self.grant_birthday_bonuses(today).await?;
         summary.ranked = self.store.customer_ranks().await?.iter().filter(|r| r.level > 0).count();
@@ -648,9 +676,11 @@ impl App {
         summary.orders = order_ids.len();
 
         progress("refunds");
+        let mut cancelled = std::collections::HashSet::new();
         for &oid in &order_ids {
             let roll = rng.random_range(0..1000);
             if roll < 8 {
+                cancelled.insert(oid);
                 self.store.adjust_order(oid, Adjustment::history(true, None, "お客様都合によるキャンセル")).await?;
                 summary.cancellations += 1;
             } else if roll < 20 {
@@ -709,7 +739,14 @@ impl App {
         }
         summary.interactions = interactions.len();
         progress("loyalty");
-        self.demo_loyalty(&mut rng, &ids, &plans, today, &mut summary).await?;
+        // What each order would have earned, for the points of the year before the programme.
+        let bought: Vec<(i64, i64, i64, NaiveDate)> = drafts
+            .iter()
+            .zip(&order_ids)
+            .filter(|(_, oid)| !cancelled.contains(*oid))
+            .map(|((d, _), _)| (d.customer_id, d.total, d.tax, d.ordered_at.with_timezone(&tz).date_naive()))
+            .collect();
+        self.demo_loyalty(&mut rng, &ids, &plans, &bought, today, &mut summary).await?;
         progress("metrics");
         self.refresh_metrics(&system).await?;
         progress("follow-ups");

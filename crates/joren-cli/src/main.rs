@@ -392,10 +392,15 @@ async fn demo(g: &Global, a: DemoArgs) -> Result<()> {
         "  フォロー自動化 (テストモード・送信しません): シナリオ 3 本, 進行 {} 人, メール {} 通 (→ /scenarios, /tasks)",
         summary.scenario_runs, summary.messages
     );
+    // A ready API token for the demo's owner: the demo has its own database, so a token made
+    // with `joren token create` against the default one would not open it.
+    let (user, password, _, _) = joren_app::demo::DEMO_USERS[0];
+    let (token, _) = app.create_api_token(&joren_app::Actor::system("demo"), user, "demo").await?;
+    eprintln!("  API トークン / API token ({user}): {token}");
+    eprintln!("    例 / e.g.: curl -H \"Authorization: Bearer {token}\" http://{}/api/v1/customers", a.addr);
     if a.no_serve {
         return Ok(());
     }
-    let (user, password, _, _) = joren_app::demo::DEMO_USERS[0];
     let banner = format!(
         "\n  Joren デモ: {{url}}\n  ログイン / login: {user} / {password}   (スタッフ: tanaka, 閲覧: viewer — 同じパスワード)\n  データベース: {url}\n  Ctrl+C で終了\n"
     );

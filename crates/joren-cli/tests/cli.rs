@@ -89,6 +89,8 @@ fn demo_generates_a_believable_shop() {
     let o = joren(&db, &["demo", "--demo-database-url", &db, "--customers", "300", "--no-serve"], None);
     assert!(o.status.success(), "{}", out(&o));
     assert!(out(&o).contains("顧客 300 人"), "{}", out(&o));
+    let token = out(&o).split("API token (owner): ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    assert!(out(&o).contains(&format!("Authorization: Bearer {token}")), "a ready curl line: {}", out(&o));
     let o = joren(&db, &["export", "orders"], None);
     let orders = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(orders.lines().count() > 1000, "two years of orders for 300 customers");
@@ -105,6 +107,11 @@ fn demo_generates_a_believable_shop() {
     assert!(out(&o).contains("新豆の先行予約"), "{}", out(&o));
     let o = joren(&db, &["points", "verify"], None);
     assert!(o.status.success(), "{}", out(&o));
+    // Regulars have the points of their past year's purchases, not only the 300-point welcome
+    // bonus every third customer got (≤ 30,000 in all) and birthday points.
+    let o = joren(&db, &["points", "report"], None);
+    let free: i64 = out(&o).split("free ").nth(1).unwrap().split(',').next().unwrap().trim().parse().unwrap();
+    assert!(free > 60_000, "points from the programme's start: {}", out(&o));
     // The follow-ups: six ready scenarios on, in test mode.
     let o = joren(&db, &["scenarios", "list"], None);
     let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -746,3 +746,34 @@ async fn the_home_page_lists_the_weeks_work() {
         assert!(html.contains(&format!("expire {soon}")) && html.contains("3 visits left"), "[{b}] {html}");
     }
 }
+
+/// What the pages say about a customer must not mislead: one purchase is "too early to tell"
+/// (the model's 100 % is no forecast), and an order that was cancelled is no last purchase.
+#[tokio::test]
+async fn one_purchase_is_too_early_to_tell_and_a_cancelled_order_is_no_purchase() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let once = t.customer(json!({"family_name": "一度", "phone": "090-7000-0001"})).await;
+        let gone = t.customer(json!({"family_name": "取消", "phone": "090-7000-0002"})).await;
+        let mut body = common::order_body(once, Some("O-1"), 1000);
+        body["ordered_at"] = json!((chrono::Utc::now() - chrono::Duration::days(20)).to_rfc3339());
+        let (s, _) = t.post(&t.staff_token, "/api/v1/orders", &body).await;
+        assert_eq!(s, 201);
+        let (s, order) = t.post(&t.staff_token, "/api/v1/orders", &common::order_body(gone, Some("G-1"), 1000)).await;
+        assert_eq!(s, 201);
+        let (s, v) = t
+            .post(&t.staff_token, &format!("/api/v1/orders/{}/cancel", order["id"]), &json!({"reason": "入力ミス"}))
+            .await;
+        assert!(s < 300, "[{b}] {v}");
+        t.app.refresh_metrics(&joren_app::Actor::system("test")).await.unwrap();
+
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (_, html) = staff.page(&format!("/customers/{once}")).await;
+        assert!(html.contains("購入1回: まだ判断できません"), "[{b}] {html}");
+        let (_, list) = t.get(&t.staff_token, "/api/v1/customers?q=090-7000-0002").await;
+        assert_eq!(list["items"][0]["id"], json!(gone), "[{b}] {list}");
+        assert_eq!(list["items"][0]["last_order_at"], json!(null), "[{b}] a cancelled order is no purchase");
+        let (_, html) = staff.page("/customers?q=090-7000-0002").await;
+        assert!(html.contains("data-label=\"最終購入日\"></td>"), "[{b}] no last purchase shown");
+    }
+}

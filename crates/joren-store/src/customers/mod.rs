@@ -438,7 +438,8 @@ impl Store {
              (SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id AND o.status <> 'cancelled') AS order_count, \
              (SELECT CAST(COALESCE(SUM(o.total - o.refunded), 0) AS BIGINT) FROM orders o \
                 WHERE o.customer_id = c.id AND o.status <> 'cancelled') AS total_spent, \
-             (SELECT MAX(o.ordered_at) FROM orders o WHERE o.customer_id = c.id) AS last_order_at \
+             (SELECT MAX(o.ordered_at) FROM orders o WHERE o.customer_id = c.id AND o.status <> 'cancelled') \
+                AS last_order_at \
              FROM (SELECT id, kind, family_name, given_name, company_name, family_name_kana, given_name_kana, \
                           email, phone, {window} AS total_count \
                    FROM customers WHERE {filter} \

@@ -119,7 +119,8 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("insight.churn_medium", "中", "Medium"),
     ("insight.churn_low", "低", "Low"),
     ("insight.not_fitted", "—", "—"),
-    ("insight.p_alive", "継続確率", "P(alive)"),
+    ("insight.p_alive", "継続確率", "Still a customer"),
+    ("insight.too_early", "購入1回: まだ判断できません", "1 purchase: too early to tell"),
     (
         "insight.p_alive_help",
         "BG/NBD モデルが推定した、この顧客がまだ離れていない確率",

@@ -298,7 +298,13 @@ pub(super) async fn customer(
             as_of: s.app.local_time(snap.computed_at),
             segment: joren_app::metrics::segment_label(&m.segment, t.0 == crate::i18n::Lang::En),
             rfm: format!("R{} F{} M{}", m.r_score, m.f_score, m.m_score),
-            p_alive: m.p_alive.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(dash),
+            // One purchase says nothing yet about coming back (the model gives such a
+            // customer 100 %): say so instead of a certainty.
+            p_alive: if m.frequency <= 1 {
+                t.t("insight.too_early").to_string()
+            } else {
+                m.p_alive.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(dash)
+            },
             expected_90d: m.expected_purchases_90d.map(|e| format!("{e:.2}")).unwrap_or_else(dash),
             order_value: m.expected_order_value.map(|v| format_amount(v.round() as i64, "JPY")).unwrap_or_else(dash),
             clv: m.clv_12m.map(|v| format_amount(v.round() as i64, "JPY")).unwrap_or_else(dash),
