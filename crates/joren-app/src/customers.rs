@@ -202,4 +202,18 @@ impl App {
         self.store.get_customer(customer_id).await?;
         Ok(self.store.timeline(customer_id, limit.clamp(1, 1000)).await?)
     }
+
+    /// A page of the timeline, newest first: up to `limit` (1–1000) entries after the newest
+    /// `offset` (0–100,000), and the offset of the next page if there is one.
+    pub async fn timeline_page(
+        &self,
+        customer_id: i64,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<TimelineEntry>, Option<i64>)> {
+        self.store.get_customer(customer_id).await?;
+        let (limit, offset) = (limit.clamp(1, 1000), offset.clamp(0, 100_000));
+        let (items, more) = self.store.timeline_page(customer_id, limit, offset).await?;
+        Ok((items, more.then_some(offset + limit)))
+    }
 }

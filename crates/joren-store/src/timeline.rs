@@ -139,9 +139,19 @@ impl Store {
         }
         self.loyalty_timeline(customer_id, limit, &mut out).await?;
         self.automation_timeline(customer_id, limit, &mut out).await?;
-        out.sort_by(|a, b| b.at.cmp(&a.at).then(b.ref_id.cmp(&a.ref_id)));
+        out.sort_by(|a, b| b.at.cmp(&a.at).then(b.ref_id.cmp(&a.ref_id)).then(b.kind.cmp(&a.kind)));
         out.truncate(limit as usize);
         Ok(out)
+    }
+
+    /// A page of the timeline: `limit` entries after the newest `offset`, and whether older
+    /// ones follow. Each source is read up to `offset + limit + 1` rows, which holds every
+    /// entry of the page (the merged order is the same on every call).
+    pub async fn timeline_page(&self, customer_id: i64, limit: i64, offset: i64) -> Result<(Vec<TimelineEntry>, bool)> {
+        let mut all = self.timeline(customer_id, offset + limit + 1).await?;
+        let more = all.len() as i64 > offset + limit;
+        all.truncate((offset + limit) as usize);
+        Ok((all.into_iter().skip(offset as usize).collect(), more))
     }
 
     /// Messages decided by scenarios (with their scenario and step, and whether they went)

@@ -303,7 +303,8 @@ async fn timeline(
     Path(id): Path<i64>,
     Query(p): Query<Paging>,
 ) -> ApiResult {
-    Ok(Json(json!({"items": s.app.timeline(id, p.limit.unwrap_or(200)).await?})).into_response())
+    let (items, next) = s.app.timeline_page(id, p.limit.unwrap_or(200), p.offset.unwrap_or(0)).await?;
+    Ok(Json(json!({"items": items, "next_offset": next})).into_response())
 }
 
 /// The customer's metrics in the newest snapshot, with the snapshot's date and the customer's

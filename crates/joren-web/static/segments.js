@@ -175,7 +175,8 @@ function builder(box, textarea, live) {
       box.appendChild(group);
     });
     box.appendChild(el("button", { type: "button", class: "link add-group", text: W.add_group, onclick: () => {
-      state.groups.push({ mode: "any", conds: [{ field: "total_spent", op: "gte", value: 10000 }] });
+      // A new group matches all its conditions, like the top level, until the user says "any".
+      state.groups.push({ mode: "all", conds: [{ field: "total_spent", op: "gte", value: 10000 }] });
       update();
     } }));
   }
@@ -202,7 +203,10 @@ function builder(box, textarea, live) {
       const r = await fetch("/segments/preview", {
         method: "POST",
         headers: { "content-type": "application/json", "x-csrf-token": csrf },
-        body: JSON.stringify({ filter }),
+        body: JSON.stringify({
+          filter,
+          groups: state && state.groups.length > 1 ? state.groups.map((g) => ({ [g.mode]: g.conds })) : [],
+        }),
       });
       const body = await r.json();
       if (n !== asked) return; // a newer edit is on its way
@@ -210,6 +214,20 @@ function builder(box, textarea, live) {
       if (r.ok) {
         live.className = "live";
         live.append(W.count + " ", el("strong", { id: live.dataset.totalId || "", text: String(body.total) }));
+        // Each group's own count beside its switch.
+        box.querySelectorAll("fieldset.group").forEach((g, i) => {
+          let span = g.querySelector(".group-count");
+          const n = (body.groups || [])[i];
+          if (n === undefined || n === null) {
+            if (span) span.remove();
+            return;
+          }
+          if (!span) {
+            span = el("span", { class: "group-count muted" });
+            g.querySelector("legend").appendChild(span);
+          }
+          span.textContent = " " + W.group_count + " " + n;
+        });
       } else {
         live.className = "live error";
         live.textContent = body.error;

@@ -605,3 +605,35 @@ async fn health_and_openapi_are_served() {
     let params = doc["paths"]["/orders"]["post"]["parameters"].as_array().unwrap();
     assert!(params.iter().any(|p| p["name"] == "Idempotency-Key"));
 }
+
+/// The timeline API pages: pages of 3 put together are the whole timeline, newest first, each
+/// entry once, and the last page says there is no next one.
+#[tokio::test]
+async fn the_timeline_pages() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let c = t.customer(json!({"family_name": "頁", "phone": "090-8000-0001"})).await;
+        for i in 0..4 {
+            let mut body = order_body(c, Some(&format!("TL-{i}")), 1000 + i);
+            body["ordered_at"] = json!((chrono::Utc::now() - chrono::Duration::days(40 - i)).to_rfc3339());
+            let (s, _) = t.post(&t.staff_token, "/api/v1/orders", &body).await;
+            assert_eq!(s, 201);
+            let note = json!({"kind": "phone", "subject": format!("電話 {i}")});
+            let (s, _) = t.post(&t.staff_token, &format!("/api/v1/customers/{c}/interactions"), &note).await;
+            assert_eq!(s, 201);
+        }
+        let (_, all) = t.get(&t.staff_token, &format!("/api/v1/customers/{c}/timeline")).await;
+        let all = all["items"].as_array().unwrap().clone();
+        assert_eq!(all.len(), 8, "[{b}]");
+        let mut paged = Vec::new();
+        let mut offset = Some(0);
+        while let Some(o) = offset {
+            let (s, page) = t.get(&t.staff_token, &format!("/api/v1/customers/{c}/timeline?limit=3&offset={o}")).await;
+            assert_eq!(s, 200, "[{b}] {page}");
+            assert!(page["items"].as_array().unwrap().len() <= 3);
+            paged.extend(page["items"].as_array().unwrap().clone());
+            offset = page["next_offset"].as_i64();
+        }
+        assert_eq!(paged, all, "[{b}] the pages are the timeline");
+    }
+}

@@ -252,7 +252,7 @@ async fn dashboard_charts_and_a_segment_built_saved_and_exported() {
         assert_eq!(shown, want, "live count of frequency ≥ 5");
         let json_text = c.execute("return document.getElementById('filter-json').value", vec![]).await?;
         let filter: serde_json::Value = serde_json::from_str(json_text.as_str().unwrap()).unwrap();
-        assert_eq!(filter, json!({"all": [{"any": [{"field": "frequency", "op": "gte", "value": 5}]}]}));
+        assert_eq!(filter, json!({"all": [{"all": [{"field": "frequency", "op": "gte", "value": 5}]}]}));
 
         c.find(Locator::Id("segment-name")).await?.send_keys("5回以上のお客様").await?;
         c.find(Locator::Id("save-segment")).await?.click().await?;

@@ -531,6 +531,22 @@ async fn segments_are_saved_listed_counted_exported_and_deleted_from_the_web_pag
         assert!(v["error"].as_str().unwrap().contains("条件が正しくありません: prefecture takes eq, ne or in"), "{v}");
         let (s, _) = preview("wrong".into(), json!({"field": "prefecture", "op": "eq", "value": "x"})).await;
         assert_eq!(s, 403, "the live count needs the CSRF token");
+        // What each condition group contributes: Tokyo OR Osaka as two groups.
+        let tokyo = json!({"all": [{"field": "prefecture", "op": "eq", "value": "東京都"}]});
+        let osaka = json!({"all": [{"field": "prefecture", "op": "eq", "value": "大阪府"}]});
+        let v: serde_json::Value = t
+            .client
+            .post(t.url("/segments/preview"))
+            .header("cookie", &staff.cookie)
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"filter": {"any": [tokyo, osaka]}, "groups": [tokyo, osaka]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!((&v["total"], &v["groups"]), (&json!(2), &json!([1, 1])), "[{b}] each group's own count: {v}");
 
         let r = t
             .client

@@ -26,6 +26,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("segb.ui.any", "いずれかの条件を満たす (OR)", "match any (OR)"),
     ("segb.ui.add_condition", "＋ 条件を追加", "+ Add condition"),
     ("segb.ui.add_group", "＋ 条件グループを追加", "+ Add group"),
+    ("segb.ui.group_count", "このグループだけで", "This group alone:"),
     ("segb.ui.remove", "削除", "Remove"),
     ("segb.ui.yes", "はい", "yes"),
     ("segb.ui.no", "いいえ", "no"),

@@ -252,6 +252,7 @@ pub(super) async fn adjust(
 }
 
 /// One campaign row of the settings form.
+#[derive(Default)]
 pub(super) struct CampaignRow {
     pub name: String,
     pub from: String,
@@ -292,6 +293,61 @@ pub(super) struct SettingsPage {
     preview: Option<PreviewView>,
     flash: Option<String>,
     error: Option<String>,
+    /// The form as it was typed, when it came back refused (field → value).
+    typed: HashMap<String, String>,
+}
+
+impl SettingsPage {
+    /// The value of form field `key` as typed (when the form came back refused), else as stored.
+    fn typed(&self, key: &str, stored: impl std::fmt::Display) -> String {
+        self.typed.get(key).cloned().unwrap_or_else(|| stored.to_string())
+    }
+
+    /// Shows the form as it was typed: every value, the campaign and rank rows too.
+    fn keep_typed(&mut self, f: &HashMap<String, String>) {
+        let get = |k: String| f.get(&k).cloned().unwrap_or_default();
+        let mut campaigns: Vec<CampaignRow> = (0..)
+            .take_while(|i| f.contains_key(&format!("campaign_name_{i}")))
+            .map(|i| CampaignRow {
+                name: get(format!("campaign_name_{i}")),
+                from: get(format!("campaign_from_{i}")),
+                to: get(format!("campaign_to_{i}")),
+                multiplier: get(format!("campaign_multiplier_{i}")),
+                category: get(format!("campaign_category_{i}")),
+                segment: get(format!("campaign_segment_{i}")),
+                min_rank: get(format!("campaign_min_rank_{i}")),
+            })
+            .collect();
+        if campaigns.last().is_none_or(|c| !c.name.trim().is_empty()) {
+            campaigns.push(CampaignRow { multiplier: "200".into(), ..CampaignRow::default() });
+        }
+        self.campaigns = campaigns;
+        let mut tiers: Vec<TierRow> = (0..)
+            .take_while(|i| f.contains_key(&format!("tier_name_{i}")))
+            .map(|i| TierRow {
+                name: get(format!("tier_name_{i}")),
+                threshold: get(format!("tier_threshold_{i}")),
+                multiplier: get(format!("tier_multiplier_{i}")),
+            })
+            .collect();
+        if tiers.last().is_none_or(|x| !x.name.trim().is_empty()) {
+            tiers.push(TierRow { name: String::new(), threshold: String::new(), multiplier: "100".into() });
+        }
+        self.tiers = tiers;
+        for k in ["preview_total", "preview_multiplier", "preview_category", "preview_rank", "preview_segment"] {
+            if let Some(v) = f.get(k) {
+                let v = v.clone();
+                match k {
+                    "preview_total" => self.preview_total = v,
+                    "preview_multiplier" => self.preview_multiplier = v,
+                    "preview_category" => self.preview_category = v,
+                    "preview_rank" => self.preview_rank = v,
+                    _ => self.preview_segment = v,
+                }
+            }
+        }
+        self.typed = f.clone();
+    }
 }
 
 pub(super) struct TierRow {
@@ -382,6 +438,7 @@ fn settings_page(c: Chrome, p: Programme, can_edit: bool) -> SettingsPage {
         preview: None,
         flash: None,
         error: None,
+        typed: HashMap::new(),
     }
 }
 
@@ -403,23 +460,34 @@ pub(super) async fn settings(
     Ok(render(&page))
 }
 
-/// Reads the programme from the settings form; errors name the form field.
-fn programme_from_form(f: &HashMap<String, String>) -> Result<Programme, String> {
+/// Reads the programme from the settings form as people in Japan type numbers (１００,
+/// 1,000, ￥3,300) and dates (2026/12/1, 令和8年12月1日). Every unreadable value is named at
+/// once, by the programme's own field path (so the page words it with its label: 付与ポイント,
+/// キャンペーン1の終了日), and read as 0 so the rest is still checked.
+fn programme_from_form(f: &HashMap<String, String>) -> (Programme, joren_core::FieldErrors) {
+    let errors = std::cell::RefCell::new(joren_core::FieldErrors::default());
     let get = |k: &str| f.get(k).map(|v| v.trim()).unwrap_or_default();
-    let num = |k: &str| -> Result<i64, String> {
-        let v = get(k).replace(',', "");
-        v.parse::<i64>().map_err(|_| format!("{k}: 「{v}」は数値ではありません"))
+    // (form field, the programme's field path)
+    let num = |k: &str, field: &str| -> i64 { super::form_int(&mut errors.borrow_mut(), field, get(k)) };
+    let small = |k: &str, field: &str| -> u32 {
+        let v = num(k, field);
+        u32::try_from(v).unwrap_or_else(|_| {
+            errors.borrow_mut().push(field, joren_core::Code::Range).with(0).with(u32::MAX);
+            0
+        })
     };
-    let small = |k: &str| -> Result<u32, String> { u32::try_from(num(k)?).map_err(|_| format!("{k}: 0 以上")) };
     let expiry = match get("expiry_kind") {
         "never" => ExpiryPolicy::Never,
-        "extended" => ExpiryPolicy::ExtendedByActivity { months: small("expiry_months")? },
+        "extended" => ExpiryPolicy::ExtendedByActivity { months: small("expiry_months", "expiry.months") },
         "fiscal" => ExpiryPolicy::FiscalDate {
-            month: small("fiscal_month")?,
-            day: small("fiscal_day")?,
-            min_months: small("min_months")?,
+            month: small("fiscal_month", "expiry.month"),
+            day: small("fiscal_day", "expiry.day"),
+            min_months: small("min_months", "expiry.min_months"),
         },
-        _ => ExpiryPolicy::FixedTerm { months: small("expiry_months")?, end_of_month: f.contains_key("end_of_month") },
+        _ => ExpiryPolicy::FixedTerm {
+            months: small("expiry_months", "expiry.months"),
+            end_of_month: f.contains_key("end_of_month"),
+        },
     };
     let mut campaigns = Vec::new();
     for i in 0.. {
@@ -427,36 +495,33 @@ fn programme_from_form(f: &HashMap<String, String>) -> Result<Programme, String>
         if name.trim().is_empty() || f.contains_key(&format!("campaign_delete_{i}")) {
             continue;
         }
-        let date = |k: String| -> Result<chrono::NaiveDate, String> {
-            let v = get(&k);
-            v.parse().map_err(|_| format!("{k}: 「{v}」は日付 (YYYY-MM-DD) ではありません"))
+        let n = campaigns.len();
+        let date = |k: String, field: String| -> chrono::NaiveDate {
+            joren_core::dates::parse_date(&field, get(&k)).unwrap_or_else(|e| {
+                errors.borrow_mut().0.push(e);
+                chrono::NaiveDate::default()
+            })
         };
         let category = get(&format!("campaign_category_{i}"));
         let segment = get(&format!("campaign_segment_{i}"));
         let min_rank = get(&format!("campaign_min_rank_{i}"));
         campaigns.push(Campaign {
             name: name.trim().to_string(),
-            from: date(format!("campaign_from_{i}"))?,
-            to: date(format!("campaign_to_{i}"))?,
-            multiplier_percent: num(&format!("campaign_multiplier_{i}"))?,
+            from: date(format!("campaign_from_{i}"), format!("campaigns[{n}].from")),
+            to: date(format!("campaign_to_{i}"), format!("campaigns[{n}].to")),
+            multiplier_percent: num(&format!("campaign_multiplier_{i}"), &format!("campaigns[{n}].multiplier_percent")),
             category: (!category.is_empty()).then(|| category.to_string()),
             segment: (!segment.is_empty()).then(|| segment.to_string()),
-            min_rank: if min_rank.is_empty() {
-                None
-            } else {
-                Some(
-                    min_rank
-                        .parse()
-                        .map_err(|_| format!("campaign_min_rank_{i}: 「{min_rank}」はランクではありません"))?,
-                )
-            },
+            min_rank: (!min_rank.is_empty())
+                .then(|| num(&format!("campaign_min_rank_{i}"), &format!("campaigns[{n}].min_rank")))
+                .map(|l| usize::try_from(l).unwrap_or(usize::MAX)),
         });
     }
-    Ok(Programme {
+    let programme = Programme {
         enabled: f.contains_key("enabled"),
         earn: EarnRule {
-            points: num("earn_points")?,
-            per_yen: num("earn_per_yen")?,
+            points: num("earn_points", "earn.points"),
+            per_yen: num("earn_per_yen", "earn.per_yen"),
             base: if get("earn_base") == "exclusive" { TaxBase::Exclusive } else { TaxBase::Inclusive },
             rounding: match get("rounding") {
                 "half_up" => Rounding::HalfUp,
@@ -465,55 +530,75 @@ fn programme_from_form(f: &HashMap<String, String>) -> Result<Programme, String>
             },
         },
         expiry,
-        pending_days: small("pending_days")?,
+        pending_days: small("pending_days", "pending_days"),
         shortfall: if get("shortfall") == "record_debt" {
             ShortfallPolicy::RecordDebt
         } else {
             ShortfallPolicy::DeductOtherLots
         },
-        first_purchase_bonus: num("first_purchase_bonus")?,
-        survey_bonus: if get("survey_bonus").is_empty() { 0 } else { num("survey_bonus")? },
+        first_purchase_bonus: num("first_purchase_bonus", "first_purchase_bonus"),
+        survey_bonus: if get("survey_bonus").is_empty() { 0 } else { num("survey_bonus", "survey_bonus") },
         birthday_bonus: BirthdayBonus {
-            points: num("birthday_bonus_points")?,
+            points: num("birthday_bonus_points", "birthday_bonus.points"),
             timing: if get("birthday_bonus_timing") == "month" { BirthdayTiming::Month } else { BirthdayTiming::Day },
         },
         campaigns,
-        reservation_minutes: small("reservation_minutes")?,
-        ranks: ranks_from_form(f, &num)?,
-    })
+        reservation_minutes: small("reservation_minutes", "reservation_minutes"),
+        ranks: ranks_from_form(f, &num, &small),
+    };
+    (programme, errors.into_inner())
 }
 
 /// The rank section of the settings form (tier rows `tier_*_N`; a row with an empty name or
 /// ticked for deletion is left out).
 fn ranks_from_form(
     f: &HashMap<String, String>,
-    num: &dyn Fn(&str) -> Result<i64, String>,
-) -> Result<RankRules, String> {
+    num: &dyn Fn(&str, &str) -> i64,
+    small: &dyn Fn(&str, &str) -> u32,
+) -> RankRules {
     let get = |k: &str| f.get(k).map(|v| v.trim()).unwrap_or_default();
-    let small = |k: &str| -> Result<u32, String> { u32::try_from(num(k)?).map_err(|_| format!("{k}: 0 以上")) };
     let mut tiers = Vec::new();
     for i in 0.. {
         let Some(name) = f.get(&format!("tier_name_{i}")) else { break };
         if name.trim().is_empty() || f.contains_key(&format!("tier_delete_{i}")) {
             continue;
         }
+        let n = tiers.len();
         tiers.push(Tier {
             name: name.trim().to_string(),
-            threshold: num(&format!("tier_threshold_{i}"))?,
-            points_multiplier_percent: num(&format!("tier_multiplier_{i}"))?,
+            threshold: num(&format!("tier_threshold_{i}"), &format!("ranks.tiers[{n}].threshold")),
+            points_multiplier_percent: num(
+                &format!("tier_multiplier_{i}"),
+                &format!("ranks.tiers[{n}].points_multiplier_percent"),
+            ),
         });
     }
-    Ok(RankRules {
+    RankRules {
         enabled: f.contains_key("ranks_enabled"),
         measure: RankMeasure::parse(get("rank_measure")).unwrap_or(RankMeasure::Spend),
         window: match get("rank_window") {
             "calendar_year" => RankWindow::CalendarYear,
-            _ => RankWindow::Rolling { months: small("rank_months")? },
+            _ => RankWindow::Rolling { months: small("rank_months", "ranks.window.months") },
         },
         tiers,
-        grace_reviews: small("rank_grace")?,
+        grace_reviews: small("rank_grace", "ranks.grace_reviews"),
         step_down_one: f.contains_key("rank_step_down_one"),
-    })
+    }
+}
+
+/// The settings page refused: the form as it was typed, every problem named at once.
+fn refused_page(
+    chrome: Chrome,
+    programme: Programme,
+    can_edit: bool,
+    f: &HashMap<String, String>,
+    errors: &[joren_core::FieldError],
+) -> SettingsPage {
+    let t = chrome.t;
+    let mut page = settings_page(chrome, programme, can_edit);
+    page.keep_typed(f);
+    page.error = Some(say_fields(t, errors));
+    page
 }
 
 /// `POST /settings/points`: `action=preview` shows what an order would earn under the form's
@@ -524,34 +609,26 @@ pub(super) async fn save_settings(
 ) -> UiResult {
     let chrome = || Chrome::new(t, &user, "points", "/settings/points");
     let can_edit = user.actor.role.can_manage_users();
-    let programme = match programme_from_form(&f) {
-        Ok(p) => p,
-        Err(msg) => {
-            let stored = s.app.points_programme().await.map_err(|e| UiError::from_app(t, e))?;
-            let mut page = settings_page(chrome(), stored, can_edit);
-            page.error = Some(msg);
-            return Ok(render(&page));
-        }
-    };
+    let (programme, unreadable) = programme_from_form(&f);
+    if let Err(e) = super::all_errors(unreadable, programme.validate()) {
+        let page = refused_page(chrome(), programme, can_edit, &f, &e.0);
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+    }
     if f.get("action").map(String::as_str) == Some("preview") {
         let mut page = settings_page(chrome(), programme.clone(), can_edit);
-        if let Err(e) = programme.validate() {
-            page.error = Some(say_fields(t, &e.0));
-            return Ok(render(&page));
-        }
         page.preview_total = f.get("preview_total").cloned().unwrap_or_default();
         page.preview_multiplier = f.get("preview_multiplier").cloned().unwrap_or_else(|| "100".into());
         page.preview_category = f.get("preview_category").cloned().unwrap_or_default();
         page.preview_rank = f.get("preview_rank").cloned().unwrap_or_default();
         page.preview_segment = f.get("preview_segment").cloned().unwrap_or_default();
-        let total = page.preview_total.trim().replace(['¥', ','], "").parse::<i64>();
+        let total = joren_core::text::parse_int(&page.preview_total);
         let tier = page.preview_rank.parse::<usize>().ok().and_then(|l| programme.ranks.tiers.get(l));
         let multiplier = match tier {
-            Some(t) => Ok(t.points_multiplier_percent),
-            None => page.preview_multiplier.trim().parse::<i64>(),
+            Some(t) => Some(t.points_multiplier_percent),
+            None => joren_core::text::parse_int(&page.preview_multiplier),
         };
         match (total, multiplier) {
-            (Ok(total), Ok(multiplier)) if total >= 0 && (1..=10_000).contains(&multiplier) => {
+            (Some(total), Some(multiplier)) if total >= 0 && (1..=10_000).contains(&multiplier) => {
                 let category = page.preview_category.trim();
                 let input = PreviewInput {
                     total,
@@ -583,9 +660,8 @@ pub(super) async fn save_settings(
     match s.app.set_points_programme(&user.actor, programme.clone()).await {
         Ok(()) => Ok(Redirect::to("/settings/points?saved=1").into_response()),
         Err(AppError::Validation(e)) => {
-            let mut page = settings_page(chrome(), programme, can_edit);
-            page.error = Some(say_fields(t, &e.0));
-            Ok(render(&page))
+            let page = refused_page(chrome(), programme, can_edit, &f, &e.0);
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }

@@ -116,19 +116,30 @@ pub(super) fn field_catalogue(t: Tr) -> String {
         .map(|o| (o.to_string(), json!(t.t(&format!("segb.op.{o}")))))
         .collect::<serde_json::Map<_, _>>()
         .into();
-    let words: Value =
-        ["all", "any", "add_condition", "add_group", "remove", "yes", "no", "count", "list_hint", "json_only"]
-            .iter()
-            .map(|w| (w.to_string(), json!(t.t(&format!("segb.ui.{w}")))))
-            .collect::<serde_json::Map<_, _>>()
-            .into();
+    let words: Value = [
+        "all",
+        "any",
+        "add_condition",
+        "add_group",
+        "remove",
+        "yes",
+        "no",
+        "count",
+        "group_count",
+        "list_hint",
+        "json_only",
+    ]
+    .iter()
+    .map(|w| (w.to_string(), json!(t.t(&format!("segb.ui.{w}")))))
+    .collect::<serde_json::Map<_, _>>()
+    .into();
     // `</` cannot end the script element the JSON sits in.
     json!({"fields": fields, "ops": ops, "words": words}).to_string().replace("</", "<\\/")
 }
 
 /// A new segment starts with one group holding one condition.
 fn starter_filter() -> Value {
-    json!({"all": [{"any": [{"field": "segment", "op": "in", "value": ["dormant"]}]}]})
+    json!({"all": [{"all": [{"field": "segment", "op": "in", "value": ["dormant"]}]}]})
 }
 
 pub(super) async fn list(State(s): State<AppState>, Staff { user, t }: Staff) -> UiResult {
@@ -241,10 +252,19 @@ pub(super) async fn preview(
     if !constant_time_eq(sent, &user.csrf) {
         return (axum::http::StatusCode::FORBIDDEN, Json(json!({"error": "csrf"}))).into_response();
     }
-    match s.app.evaluate_segment(&body["filter"], 1, 0).await {
-        Ok(page) => Json(json!({"total": page.total})).into_response(),
-        Err(e) => (axum::http::StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": say(t, &e)}))).into_response(),
+    let total = match s.app.evaluate_segment(&body["filter"], 1, 0).await {
+        Ok(page) => page.total,
+        Err(e) => {
+            return (axum::http::StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": say(t, &e)}))).into_response();
+        }
+    };
+    // What each condition group matches on its own (at most 20), so the builder can show how
+    // each contributes to the whole.
+    let mut groups = Vec::new();
+    for g in body["groups"].as_array().map(|a| &a[..a.len().min(20)]).unwrap_or_default() {
+        groups.push(s.app.evaluate_segment(g, 1, 0).await.ok().map(|p| p.total));
     }
+    Json(json!({"total": total, "groups": groups})).into_response()
 }
 
 pub(super) async fn export(State(s): State<AppState>, Staff { user, t }: Staff, Path(id): Path<i64>) -> UiResult {

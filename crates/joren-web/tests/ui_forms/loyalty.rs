@@ -100,12 +100,44 @@ async fn points_are_adjusted_configured_and_reported_from_the_web_pages() {
         let mut bad = save.clone();
         bad[1] = ("earn_per_yen", "0");
         let (status, _, html) = owner.post("/settings/points", &bad).await;
-        assert_eq!(status, 200);
+        assert_eq!(status, 422);
         assert!(
             html.contains("id=\"form-error\"")
                 && html.contains("ポイントを付ける金額 (円ごと): 1〜1000000円で指定してください"),
             "[{b}] the bad field is named in words: {html}"
         );
+        // Unreadable values: every one named by its label at once, and the form as typed.
+        let mut unreadable = save.clone();
+        for (k, v) in unreadable.iter_mut() {
+            match *k {
+                "pending_days" => *v = "一週間",
+                "campaign_to_0" => *v = "年末まで",
+                "tier_threshold_1" => *v = "たくさん",
+                "campaign_name_0" => *v = "年末感謝祭・改",
+                _ => {}
+            }
+        }
+        let (status, _, html) = owner.post("/settings/points", &unreadable).await;
+        assert_eq!(status, 422, "[{b}]");
+        let error = html.split("id=\"form-error\">").nth(1).unwrap().split("</p>").next().unwrap();
+        for label in ["仮ポイントの日数: ", "キャンペーン1の終了日: ", "ランク2の条件: "] {
+            assert!(error.contains(label), "[{b}] {label} in {error}");
+        }
+        assert!(!error.contains("pending_days") && !error.contains("campaign_"), "[{b}] no field codes: {error}");
+        for typed in ["value=\"一週間\"", "value=\"年末まで\"", "value=\"たくさん\"", "value=\"年末感謝祭・改\""]
+        {
+            assert!(html.contains(typed), "[{b}] kept as typed: {typed}");
+        }
+        assert_eq!(t.app.points_programme().await.unwrap().earn.per_yen, 100, "[{b}] nothing saved");
+        // Full-width numbers and a slash date are read as typed in Japan.
+        for (k, v) in save.iter_mut() {
+            match *k {
+                "earn_per_yen" => *v = "２００",
+                "campaign_from_0" => *v = "2020/12/1",
+                "tier_threshold_1" => *v = "５０，０００",
+                _ => {}
+            }
+        }
         let (status, location, _) = owner.post("/settings/points", &save).await;
         assert_eq!((status, location.as_str()), (303, "/settings/points?saved=1"), "[{b}]");
         let p = t.app.points_programme().await.unwrap();
