@@ -46,6 +46,20 @@ impl App {
         Ok(self.store.evaluate_segment(&f, limit.clamp(1, 1000), offset).await?)
     }
 
+    /// A page of the customers a filter selects, with their contact details, in the
+    /// segment's order, and how many it selects in all.
+    pub async fn members_with_contacts(
+        &self,
+        filter: &serde_json::Value,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(i64, Vec<joren_store::Customer>)> {
+        let page = self.evaluate_segment(filter, limit, offset.max(0)).await?;
+        let mut members = self.store.customers_by_ids(&page.customer_ids).await?;
+        members.sort_by_key(|c| page.customer_ids.iter().position(|i| *i == c.id));
+        Ok((page.total, members))
+    }
+
     /// Every saved segment, by name.
     pub async fn saved_segments(&self) -> Result<Vec<SavedSegment>> {
         Ok(self.store.saved_segments().await?)

@@ -258,7 +258,7 @@ async fn dashboard_charts_and_a_segment_built_saved_and_exported() {
         c.find(Locator::Id("save-segment")).await?.click().await?;
         let members = c.wait().for_element(Locator::Css("#members h2")).await?.text().await?;
         assert!(members.contains(&format!("({expected})")), "{members}");
-        let links = c.find_all(Locator::Css("#members li a")).await?;
+        let links = c.find_all(Locator::Css("#members a.member-link")).await?;
         assert_eq!(links.len() as i64, expected.min(50));
 
         // The export link, fetched with the page's session: BOM, header and one row per member.

@@ -793,3 +793,33 @@ async fn one_purchase_is_too_early_to_tell_and_a_cancelled_order_is_no_purchase(
         assert!(html.contains("data-label=\"最終購入日\"></td>"), "[{b}] no last purchase shown");
     }
 }
+
+/// A saved segment's page lists every member, 50 a page, with their phone and email.
+#[tokio::test]
+async fn a_saved_segment_pages_through_its_members_with_contact_details() {
+    for b in backends() {
+        let t = spawn(b).await;
+        for i in 0..55 {
+            t.customer(json!({"family_name": "会員", "given_name": format!("{i:02}"), "prefecture": "京都府",
+                              "phone": format!("075-000-{i:04}"), "email": format!("m{i}@example.jp")}))
+                .await;
+        }
+        t.customer(json!({"family_name": "対象外", "prefecture": "滋賀県"})).await;
+        let body = json!({"name": "京都のお客様", "filter": {"field": "prefecture", "op": "eq", "value": "京都府"}});
+        let (s, seg) = t.post(&t.staff_token, "/api/v1/segments", &body).await;
+        assert_eq!(s, 201, "[{b}] {seg}");
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (_, first) = staff.page(&format!("/segments/{}", seg["id"])).await;
+        let (_, second) = staff.page(&format!("/segments/{}?page=2", seg["id"])).await;
+        let rows = |html: &str| html.matches("class=\"member-link\"").count();
+        assert_eq!((rows(&first), rows(&second)), (50, 5), "[{b}] 55 members over two pages");
+        assert!(first.contains("id=\"members-next\"") && !second.contains("id=\"members-next\""), "[{b}]");
+        assert!(second.contains("id=\"members-prev\"") && second.contains("2 / 2"), "[{b}]");
+        let both = format!("{first}{second}");
+        for i in 0..55 {
+            assert!(both.contains(&format!("m{i}@example.jp")), "[{b}] member {i} with their email");
+        }
+        assert!(!both.contains("対象外"), "[{b}] only the segment's members");
+        assert!(first.contains("075-000-0000"), "[{b}] phone shown");
+    }
+}

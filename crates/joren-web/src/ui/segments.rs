@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use joren_app::AppError;
@@ -41,6 +41,9 @@ pub(super) struct ListPage {
 pub(super) struct Member {
     id: i64,
     name: String,
+    kana: String,
+    phone: String,
+    email: String,
 }
 
 #[derive(Template)]
@@ -58,6 +61,11 @@ pub(super) struct BuilderPage {
     error: String,
     count: Option<i64>,
     members: Vec<Member>,
+    /// The members' page (from 1), pages in all, and the addresses of the pages around it.
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
     can_write: bool,
 }
 
@@ -76,6 +84,10 @@ impl BuilderPage {
             error: String::new(),
             count: None,
             members: Vec::new(),
+            page: 1,
+            pages: 1,
+            prev: None,
+            next: None,
             can_write: user.actor.role.can_write(),
         }
     }
@@ -158,23 +170,42 @@ pub(super) async fn new_page(Staff { user, t }: Staff) -> UiResult {
     Ok(render(&BuilderPage::new(t, &user, None, String::new(), String::new(), filter)))
 }
 
-/// The builder for a saved segment, with its current size and first members.
-pub(super) async fn show(State(s): State<AppState>, Staff { user, t }: Staff, Path(id): Path<i64>) -> UiResult {
+#[derive(Deserialize, Default)]
+pub(super) struct MembersQuery {
+    page: Option<i64>,
+}
+
+/// The builder for a saved segment, with its current size and a page of its members with
+/// their contact details (`?page=N`).
+pub(super) async fn show(
+    State(s): State<AppState>,
+    Staff { user, t }: Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<MembersQuery>,
+) -> UiResult {
     let err = |e| UiError::from_app(t, e);
     let saved = s.app.saved_segment(id).await.map_err(err)?;
-    let page_of_members = s.app.evaluate_segment(&saved.filter, MEMBERS_SHOWN, 0).await.map_err(err)?;
-    let members = s
-        .app
-        .customer_names(&page_of_members.customer_ids)
-        .await
-        .map_err(err)?
-        .into_iter()
-        .map(|(id, name)| Member { id, name })
-        .collect();
+    let n = q.page.unwrap_or(1).clamp(1, 100_000);
+    let (total, members) =
+        s.app.members_with_contacts(&saved.filter, MEMBERS_SHOWN, (n - 1) * MEMBERS_SHOWN).await.map_err(err)?;
     let filter = serde_json::to_string_pretty(&saved.filter).unwrap_or_default();
     let mut page = BuilderPage::new(t, &user, Some(id), saved.name, saved.description, filter);
-    page.count = Some(page_of_members.total);
-    page.members = members;
+    page.count = Some(total);
+    page.members = members
+        .into_iter()
+        .map(|c| Member {
+            id: c.id,
+            name: c.display_name,
+            kana: format!("{} {}", c.profile.family_name_kana, c.profile.given_name_kana).trim().to_string(),
+            phone: c.profile.phone.as_deref().map(joren_core::phone::display_phone).unwrap_or_default(),
+            email: c.profile.email.unwrap_or_default(),
+        })
+        .collect();
+    page.pages = ((total + MEMBERS_SHOWN - 1) / MEMBERS_SHOWN).max(1);
+    page.page = n;
+    let link = |p: i64| format!("/segments/{id}?page={p}#members");
+    page.prev = (n > 1).then(|| link(n - 1));
+    page.next = (n < page.pages).then(|| link(n + 1));
     Ok(render(&page))
 }
 
