@@ -337,6 +337,33 @@ impl App {
         Ok(self.store.audit_log(entity, limit.clamp(1, 1000)).await?)
     }
 
+    /// Audit records for the owner's page: by who did it, on which customer, between two
+    /// local days (inclusive) of the shop's time zone; newest first, `limit` after `offset`.
+    pub async fn audit_search(
+        &self,
+        actor: &Actor,
+        user_id: Option<i64>,
+        customer_id: Option<i64>,
+        days: (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>),
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<joren_store::AuditEntry>> {
+        actor.require_owner()?;
+        let start_of = |d: chrono::NaiveDate| {
+            use chrono::TimeZone;
+            self.tz().from_local_datetime(&d.and_time(chrono::NaiveTime::MIN)).earliest().map(|t| t.timestamp_millis())
+        };
+        let filter = joren_store::AuditFilter {
+            entity: customer_id.map(|c| ("customer".to_string(), c.to_string())),
+            user_id,
+            from_ms: days.0.and_then(start_of),
+            until_ms: days.1.and_then(|d| d.succ_opt()).and_then(start_of),
+            limit: limit.clamp(1, 1000),
+            offset: offset.clamp(0, 1_000_000),
+        };
+        Ok(self.store.audit_search(&filter).await?)
+    }
+
     /// Checks that the database answers.
     pub async fn health(&self) -> Result<()> {
         self.store.count_users().await?;

@@ -19,6 +19,20 @@ pub struct AuditEntry {
     pub detail: serde_json::Value,
 }
 
+/// Which audit records to read.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// One entity: (`customer`, `42`).
+    pub entity: Option<(String, String)>,
+    /// Done by this user.
+    pub user_id: Option<i64>,
+    /// At or after, and before (epoch ms).
+    pub from_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
 /// Who an audit record written inside another write's transaction names.
 #[derive(Debug, Clone, Copy)]
 pub struct AuditActor<'a> {
@@ -92,14 +106,29 @@ impl Store {
 
     /// Newest audit records, optionally for one entity (`customer`, `42`).
     pub async fn audit_log(&self, entity: Option<(&str, &str)>, limit: i64) -> Result<Vec<AuditEntry>> {
-        let (e, id) = entity.unwrap_or(("", ""));
+        self.audit_search(&AuditFilter {
+            entity: entity.map(|(e, i)| (e.into(), i.into())),
+            limit,
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// Audit records by filter, newest first.
+    pub async fn audit_search(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        let (e, id) = f.entity.clone().unwrap_or_default();
         let rows = sqlx::query(
             "SELECT id, at, user_id, actor, action, entity, entity_id, detail FROM audit_log \
-             WHERE ($1 = '' OR (entity = $1 AND entity_id = $2)) ORDER BY id DESC LIMIT $3",
+             WHERE ($1 = '' OR (entity = $1 AND entity_id = $2)) AND ($3 = 0 OR user_id = $3) \
+             AND at >= $4 AND at < $5 ORDER BY id DESC LIMIT $6 OFFSET $7",
         )
         .bind(e)
         .bind(id)
-        .bind(limit)
+        .bind(f.user_id.unwrap_or(0))
+        .bind(f.from_ms.unwrap_or(i64::MIN))
+        .bind(f.until_ms.unwrap_or(i64::MAX))
+        .bind(f.limit)
+        .bind(f.offset)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

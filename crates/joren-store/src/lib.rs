@@ -34,7 +34,7 @@ mod uploads;
 mod users;
 mod writer;
 
-pub use audit::{AuditActor, AuditEntry, AuditNote};
+pub use audit::{AuditActor, AuditEntry, AuditFilter, AuditNote};
 pub use cross_sell::ProductAssociation;
 pub use customers::{
     ConsentState, Contact, Customer, CustomerPage, CustomerSummary, ExternalId, MergeResult, NewCustomerRecord,

@@ -579,6 +579,7 @@ async fn the_main_pages_fit_a_phone() {
             "/tasks".into(),
             "/import".into(),
             "/settings/points".into(),
+            "/audit".into(),
         ];
         for page in &pages {
             c.goto(&t.url(page)).await?;

@@ -823,3 +823,41 @@ async fn a_saved_segment_pages_through_its_members_with_contact_details() {
         assert!(first.contains("075-000-0000"), "[{b}] phone shown");
     }
 }
+
+/// The audit log page (owners): actions in words, filtered by staff member, customer and days;
+/// a bad date named by its label; staff may not read it.
+#[tokio::test]
+async fn the_owner_reads_the_audit_log_filtered() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let c = t.customer(json!({"family_name": "監査", "phone": "090-9100-0001"})).await;
+        let other = t.customer(json!({"family_name": "別件", "phone": "090-9100-0002"})).await;
+        let grant = json!({"points": 50, "reason": "お詫び"});
+        let (s, _) = t.post(&t.staff_token, &format!("/api/v1/customers/{c}/points/grants"), &grant).await;
+        assert_eq!(s, 201);
+        let staff_id = t.app.staff_directory().await.unwrap().into_iter().find(|(_, n)| n == "staff").unwrap().0;
+        let owner = Session { t: &t, cookie: t.login_cookie("owner").await };
+        let (status, html) = owner.page(&format!("/audit?customer={c}")).await;
+        assert_eq!(status, 200, "[{b}]");
+        let log = html.split("id=\"audit-log\"").nth(1).unwrap().split("</table>").next().unwrap();
+        assert!(log.contains("ポイントを付与") && log.contains("顧客を登録") && log.contains("お詫び"), "[{b}] {log}");
+        assert!(!log.contains(&format!("顧客 {other}<")), "[{b}] only this customer's records");
+        assert!(!log.contains("points.grant"), "[{b}] actions in words");
+        let (_, html) = owner.page(&format!("/audit?user={staff_id}")).await;
+        assert!(
+            html.contains("ポイントを付与") && !html.contains(">ログイン<"),
+            "[{b}] only the staff member's records"
+        );
+        let yesterday = t.app.today_date() - chrono::Days::new(1);
+        let (_, html) = owner.page(&format!("/audit?to={}", yesterday.format("%Y/%m/%d"))).await;
+        assert!(html.contains("id=\"audit-none\""), "[{b}] nothing before today");
+        let (_, html) = owner.page("/audit?from=いつか").await;
+        assert!(html.contains("id=\"form-error\"") && html.contains("開始日"), "[{b}] the bad date named");
+        let en = Session { t: &t, cookie: format!("{}; joren_lang=en", owner.cookie) };
+        let (_, html) = en.page(&format!("/audit?customer={c}")).await;
+        assert!(html.contains("Points granted") && html.contains("Customer created"), "[{b}]");
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (status, _) = staff.page("/audit").await;
+        assert_eq!(status, 403, "[{b}] the owner's page");
+    }
+}

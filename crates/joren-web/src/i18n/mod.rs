@@ -49,6 +49,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     points::WORDS,
     segments::WORDS,
     tickets::WORDS,
+    crate::ui::audit::WORDS,
     crate::ui::counter::WORDS,
     crate::ui::home::WORDS,
     crate::ui::jobs::WORDS,

@@ -22,6 +22,7 @@ use crate::auth::{SESSION_COOKIE, WebUser, constant_time_eq};
 use crate::guard::safe_next;
 use crate::i18n::{Lang, Tr};
 
+pub(crate) mod audit;
 mod chart;
 pub(crate) mod counter;
 mod customer_form;
@@ -117,6 +118,7 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox", get(tasks::outbox))
         .route("/outbox/{id}", get(tasks::message))
         .route("/jobs", get(jobs::page))
+        .route("/audit", get(audit::page))
         .route("/settings/mail", get(mail::page).post(mail::save))
         .route("/settings/mail/reset", post(mail::reset))
         .route("/settings/mail/test", post(mail::test))
