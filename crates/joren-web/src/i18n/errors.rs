@@ -451,21 +451,7 @@ mod tests {
     /// "… が見つかりません" never names an internal code.
     #[test]
     fn every_thing_that_can_be_missing_has_a_word() {
-        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
-            for e in std::fs::read_dir(dir).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    sources(&p, out);
-                } else if p.extension().is_some_and(|x| x == "rs") {
-                    out.push(std::fs::read_to_string(&p).unwrap());
-                }
-            }
-        }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut texts = Vec::new();
-        for c in ["joren-store", "joren-app", "joren-web"] {
-            sources(&root.join(c).join("src"), &mut texts);
-        }
+        let texts = crate::i18n::workspace_sources(&["joren-store", "joren-app", "joren-web"]);
         let mut things = std::collections::BTreeSet::new();
         for t in &texts {
             for part in t.split("NotFound(\"").skip(1) {

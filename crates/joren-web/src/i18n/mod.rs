@@ -94,6 +94,28 @@ impl Tr {
     }
 }
 
+/// The Rust sources of these workspace crates, for tests that check every code they use has
+/// its words.
+#[cfg(test)]
+pub(crate) fn workspace_sources(crates: &[&str]) -> Vec<String> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut texts = Vec::new();
+    for c in crates {
+        walk(&root.join(c).join("src"), &mut texts);
+    }
+    texts
+}
+
 /// (key, 日本語, English)
 pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("app.name", "Joren 常連", "Joren"),

@@ -214,21 +214,7 @@ mod tests {
     /// page never falls back to "other action" for one of ours.
     #[test]
     fn every_audited_action_is_worded() {
-        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
-            for e in std::fs::read_dir(dir).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    sources(&p, out);
-                } else if p.extension().is_some_and(|x| x == "rs") {
-                    out.push(std::fs::read_to_string(&p).unwrap());
-                }
-            }
-        }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut texts = Vec::new();
-        for c in ["joren-store", "joren-app"] {
-            sources(&root.join(c).join("src"), &mut texts);
-        }
+        let texts = crate::i18n::workspace_sources(&["joren-store", "joren-app"]);
         let mut actions = std::collections::BTreeSet::new();
         for t in &texts {
             for marker in ["audit(actor, \"", "audit(&actor, \"", "audit_note(\"", "action: \""] {

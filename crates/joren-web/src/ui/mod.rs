@@ -42,6 +42,7 @@ mod not_found;
 mod orders;
 mod perks;
 mod points;
+mod points_settings;
 pub(crate) mod scenario_editor;
 pub(crate) mod scenarios;
 mod segments;
@@ -131,7 +132,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/refund", post(tickets::refund))
         .route("/points", get(points::report))
         .route("/ranks/evaluate", post(points::evaluate_ranks))
-        .route("/settings/points", get(points::settings).post(points::save_settings))
+        .route("/settings/points", get(points_settings::settings).post(points_settings::save_settings))
         .route("/import", get(import_page))
         .route(
             "/import/upload",

@@ -1,0 +1,165 @@
+//! The owner's pages through HTTP with a real session (both backends): the home page's week,
+//! what a customer's figures must not claim, a saved segment's members page by page, and the
+//! audit log.
+
+use serde_json::json;
+
+use super::common::{self, Session, backends, spawn};
+
+/// The home page is the week's to-do: a call due today (overdue ones marked), points and a
+/// 回数券 about to run out with 記録 links, the newest orders — in Japanese and English, with no
+/// placeholder left.
+#[tokio::test]
+async fn the_home_page_lists_the_weeks_work() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let c = t.customer(json!({"family_name": "早川", "given_name": "愛", "phone": "090-1000-2000"})).await;
+        let today = t.app.today_date();
+        let body = json!({"customer_id": c, "kind": "call", "title": "新商品のご案内", "due_on": (today - chrono::Days::new(2)).to_string()});
+        let (s, v) = t.post(&t.staff_token, "/api/v1/tasks", &body).await;
+        assert_eq!(s, 201, "[{b}] {v}");
+        let soon = today + chrono::Days::new(10);
+        let grant = json!({"points": 120, "reason": "キャンペーン", "expires_on": soon.to_string()});
+        let (s, v) = t.post(&t.staff_token, &format!("/api/v1/customers/{c}/points/grants"), &grant).await;
+        assert_eq!(s, 201, "[{b}] {v}");
+        let (_, plan) = t
+            .post(
+                &t.owner_token,
+                "/api/v1/ticket-plans",
+                &json!({"name": "体験3回券", "visits": 3, "price": 3000, "valid_months": 1}),
+            )
+            .await;
+        let (s, _, _) =
+            t.post_keyed(&format!("/api/v1/customers/{c}/tickets"), Some("t1"), &json!({"plan_id": plan["id"]})).await;
+        assert_eq!(s, 201);
+        let (s, _) = t.post(&t.staff_token, "/api/v1/orders", &common::order_body(c, Some("H-1"), 800)).await;
+        assert_eq!(s, 201);
+
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (status, html) = staff.page("/").await;
+        assert_eq!(status, 200, "[{b}]");
+        let section = |id: &str| {
+            html.split(&format!("id=\"{id}\"")).nth(1).unwrap().split("</section>").next().unwrap().to_string()
+        };
+        let tasks = section("home-tasks");
+        assert!(
+            tasks.contains("新商品のご案内") && tasks.contains("期限切れ") && tasks.contains("早川"),
+            "[{b}] {tasks}"
+        );
+        let points = section("home-points");
+        assert!(
+            points.contains("120 pt")
+                && points.contains(&format!("{}月{}日 に失効", soon.format("%-m"), soon.format("%-d"))),
+            "[{b}] {points}"
+        );
+        assert!(points.contains(&format!("/customers/{c}#log-form")), "[{b}] one click to log the contact");
+        let tickets = section("home-tickets");
+        assert!(tickets.contains("体験3回券") && tickets.contains("残り 3 回"), "[{b}] {tickets}");
+        assert!(html.contains("id=\"contact-week\""), "[{b}] contact lists");
+        assert!(html.contains("id=\"tile-orders\">注文数 1<"), "[{b}]");
+        assert!(!html.contains("次のリリース"), "[{b}] no placeholder");
+        let en = Session { t: &t, cookie: format!("{}; joren_lang=en", staff.cookie) };
+        let (_, html) = en.page("/").await;
+        assert!(html.contains("Contacts due today") && html.contains("Overdue") && html.contains("120 pt"), "[{b}]");
+        assert!(html.contains(&format!("expire {soon}")) && html.contains("3 visits left"), "[{b}] {html}");
+    }
+}
+
+/// What the pages say about a customer must not mislead: one purchase is "too early to tell"
+/// (the model's 100 % is no forecast), and an order that was cancelled is no last purchase.
+#[tokio::test]
+async fn one_purchase_is_too_early_to_tell_and_a_cancelled_order_is_no_purchase() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let once = t.customer(json!({"family_name": "一度", "phone": "090-7000-0001"})).await;
+        let gone = t.customer(json!({"family_name": "取消", "phone": "090-7000-0002"})).await;
+        let mut body = common::order_body(once, Some("O-1"), 1000);
+        body["ordered_at"] = json!((chrono::Utc::now() - chrono::Duration::days(20)).to_rfc3339());
+        let (s, _) = t.post(&t.staff_token, "/api/v1/orders", &body).await;
+        assert_eq!(s, 201);
+        let (s, order) = t.post(&t.staff_token, "/api/v1/orders", &common::order_body(gone, Some("G-1"), 1000)).await;
+        assert_eq!(s, 201);
+        let (s, v) = t
+            .post(&t.staff_token, &format!("/api/v1/orders/{}/cancel", order["id"]), &json!({"reason": "入力ミス"}))
+            .await;
+        assert!(s < 300, "[{b}] {v}");
+        t.app.refresh_metrics(&joren_app::Actor::system("test")).await.unwrap();
+
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (_, html) = staff.page(&format!("/customers/{once}")).await;
+        assert!(html.contains("購入1回: まだ判断できません"), "[{b}] {html}");
+        let (_, list) = t.get(&t.staff_token, "/api/v1/customers?q=090-7000-0002").await;
+        assert_eq!(list["items"][0]["id"], json!(gone), "[{b}] {list}");
+        assert_eq!(list["items"][0]["last_order_at"], json!(null), "[{b}] a cancelled order is no purchase");
+        let (_, html) = staff.page("/customers?q=090-7000-0002").await;
+        assert!(html.contains("data-label=\"最終購入日\"></td>"), "[{b}] no last purchase shown");
+    }
+}
+
+/// A saved segment's page lists every member, 50 a page, with their phone and email.
+#[tokio::test]
+async fn a_saved_segment_pages_through_its_members_with_contact_details() {
+    for b in backends() {
+        let t = spawn(b).await;
+        for i in 0..55 {
+            t.customer(json!({"family_name": "会員", "given_name": format!("{i:02}"), "prefecture": "京都府",
+                              "phone": format!("075-000-{i:04}"), "email": format!("m{i}@example.jp")}))
+                .await;
+        }
+        t.customer(json!({"family_name": "対象外", "prefecture": "滋賀県"})).await;
+        let body = json!({"name": "京都のお客様", "filter": {"field": "prefecture", "op": "eq", "value": "京都府"}});
+        let (s, seg) = t.post(&t.staff_token, "/api/v1/segments", &body).await;
+        assert_eq!(s, 201, "[{b}] {seg}");
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (_, first) = staff.page(&format!("/segments/{}", seg["id"])).await;
+        let (_, second) = staff.page(&format!("/segments/{}?page=2", seg["id"])).await;
+        let rows = |html: &str| html.matches("class=\"member-link\"").count();
+        assert_eq!((rows(&first), rows(&second)), (50, 5), "[{b}] 55 members over two pages");
+        assert!(first.contains("id=\"members-next\"") && !second.contains("id=\"members-next\""), "[{b}]");
+        assert!(second.contains("id=\"members-prev\"") && second.contains("2 / 2"), "[{b}]");
+        let both = format!("{first}{second}");
+        for i in 0..55 {
+            assert!(both.contains(&format!("m{i}@example.jp")), "[{b}] member {i} with their email");
+        }
+        assert!(!both.contains("対象外"), "[{b}] only the segment's members");
+        assert!(first.contains("075-000-0000"), "[{b}] phone shown");
+    }
+}
+
+/// The audit log page (owners): actions in words, filtered by staff member, customer and days;
+/// a bad date named by its label; staff may not read it.
+#[tokio::test]
+async fn the_owner_reads_the_audit_log_filtered() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let c = t.customer(json!({"family_name": "監査", "phone": "090-9100-0001"})).await;
+        let other = t.customer(json!({"family_name": "別件", "phone": "090-9100-0002"})).await;
+        let grant = json!({"points": 50, "reason": "お詫び"});
+        let (s, _) = t.post(&t.staff_token, &format!("/api/v1/customers/{c}/points/grants"), &grant).await;
+        assert_eq!(s, 201);
+        let staff_id = t.app.staff_directory().await.unwrap().into_iter().find(|(_, n)| n == "staff").unwrap().0;
+        let owner = Session { t: &t, cookie: t.login_cookie("owner").await };
+        let (status, html) = owner.page(&format!("/audit?customer={c}")).await;
+        assert_eq!(status, 200, "[{b}]");
+        let log = html.split("id=\"audit-log\"").nth(1).unwrap().split("</table>").next().unwrap();
+        assert!(log.contains("ポイントを付与") && log.contains("顧客を登録") && log.contains("お詫び"), "[{b}] {log}");
+        assert!(!log.contains(&format!("顧客 {other}<")), "[{b}] only this customer's records");
+        assert!(!log.contains("points.grant"), "[{b}] actions in words");
+        let (_, html) = owner.page(&format!("/audit?user={staff_id}")).await;
+        assert!(
+            html.contains("ポイントを付与") && !html.contains(">ログイン<"),
+            "[{b}] only the staff member's records"
+        );
+        let yesterday = t.app.today_date() - chrono::Days::new(1);
+        let (_, html) = owner.page(&format!("/audit?to={}", yesterday.format("%Y/%m/%d"))).await;
+        assert!(html.contains("id=\"audit-none\""), "[{b}] nothing before today");
+        let (_, html) = owner.page("/audit?from=いつか").await;
+        assert!(html.contains("id=\"form-error\"") && html.contains("開始日"), "[{b}] the bad date named");
+        let en = Session { t: &t, cookie: format!("{}; joren_lang=en", owner.cookie) };
+        let (_, html) = en.page(&format!("/audit?customer={c}")).await;
+        assert!(html.contains("Points granted") && html.contains("Customer created"), "[{b}]");
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (status, _) = staff.page("/audit").await;
+        assert_eq!(status, 403, "[{b}] the owner's page");
+    }
+}
