@@ -1,4 +1,4 @@
-//! The counter (レジ・来店): find a customer as staff at a till do (phone, kana, member number),
+//! The counter (レジ・来店): find a customer the way staff at a till do (phone, kana, member number),
 //! see at a glance what matters while they stand there, and ring up a sale — items from the
 //! product list or an amount, points used and a 回数券 visit — in one step that a double tap or
 //! a resent form applies once.
@@ -95,7 +95,8 @@ pub struct CounterCard {
 
 impl App {
     /// Customers matching what staff typed: a member number (the customer number) first, then
-    /// phone digits, kana, name or email as the customer search reads them.
+    /// phone digits, kana, name or email as the customer search reads them. Digits that start
+    /// with 0 are a phone number, never a member number.
     pub async fn counter_find(&self, query: &str) -> Result<Vec<CustomerSummary>> {
         let q = joren_core::kana::fold_for_search(query.trim());
         let q = q.trim();
@@ -105,6 +106,7 @@ impl App {
         let mut found = self.store.search_customers(q, FOUND_MAX, 0).await?.items;
         let number = q.trim_start_matches('#');
         if number.len() <= 12
+            && !number.starts_with('0')
             && let Ok(id) = number.parse::<i64>()
             && !found.iter().any(|c| c.id == id)
             && let Some(c) = self.store.customers_by_ids(&[id]).await?.pop()

@@ -246,18 +246,27 @@ pub(super) async fn customer(
             })
         }
     };
-    sale_page(&s, t, &user, id, FormState::default(), Vec::new(), receipt, error).await
+    let typed = Typed { f: FormState::default(), quantities: Vec::new(), key: format!("ui-{}", random_token()) };
+    sale_page(&s, t, &user, id, typed, receipt, error).await
 }
 
-/// The customer's counter page with the sale form as typed (`qty`: product id → what was typed).
-#[allow(clippy::too_many_arguments)]
+/// The sale form as it was typed: its fields, each product's quantity (product id, what was
+/// typed, its error) and the sale's key.
+struct Typed {
+    f: FormState,
+    quantities: Vec<(i64, String, String)>,
+    /// A refused form keeps its key: if a step of it was done before the refusal, sending it
+    /// again finishes that sale instead of starting a second one.
+    key: String,
+}
+
+/// The customer's counter page with the sale form as typed.
 async fn sale_page(
     s: &AppState,
     t: Tr,
     user: &crate::auth::WebUser,
     id: i64,
-    f: FormState,
-    typed: Vec<(i64, String, String)>,
+    typed: Typed,
     receipt: Option<ReceiptView>,
     error: Option<String>,
 ) -> UiResult {
@@ -271,7 +280,7 @@ async fn sale_page(
         .map_err(err)?
         .into_iter()
         .map(|p| {
-            let mine = typed.iter().find(|x| x.0 == p.id);
+            let mine = typed.quantities.iter().find(|x| x.0 == p.id);
             ProductRow {
                 id: p.id,
                 name: p.input.name,
@@ -286,8 +295,8 @@ async fn sale_page(
         c: Chrome::new(t, user, "counter", format!("/counter/{id}")),
         card,
         products,
-        f,
-        key: format!("ui-{}", random_token()),
+        f: typed.f,
+        key: typed.key,
         receipt,
         error,
     };
@@ -379,7 +388,11 @@ pub(super) async fn sale(
     let shown = ["amount", "points", "ticket_id", "note"];
     let elsewhere: Vec<FieldError> = rest.into_iter().filter(|e| !shown.contains(&e.field.as_str())).collect();
     let error = (!elsewhere.is_empty()).then(|| say_fields(t, &elsewhere));
-    let mut resp = sale_page(&s, t, &user, id, f, typed, None, error).await?;
+    let key = match get("key") {
+        k if k.is_empty() => format!("ui-{}", random_token()),
+        k => k,
+    };
+    let mut resp = sale_page(&s, t, &user, id, Typed { f, quantities: typed, key }, None, error).await?;
     *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     Ok(resp)
 }

@@ -93,6 +93,12 @@ async fn a_counter_sale_with_points_and_a_ticket_visit_is_applied_once() {
             let (_, found) = t.get(&t.staff_token, &format!("/api/v1/counter/customers?q={}", urlencode(q))).await;
             assert_eq!(found["items"][0]["id"], json!(c), "[{b}] {q}: {found}");
         }
+        // Digits that start with 0 are a phone number, not member number `c`.
+        let phone_like = format!("0{c}");
+        if !"09033334444".contains(&phone_like) {
+            let (_, found) = t.get(&t.staff_token, &format!("/api/v1/counter/customers?q={phone_like}")).await;
+            assert!(found["items"].as_array().unwrap().iter().all(|x| x["id"] != json!(c)), "[{b}] {found}");
+        }
         let (_, card) = t.get(&t.staff_token, &format!("/api/v1/counter/customers/{c}")).await;
         assert_eq!(
             (&card["points_available"], &card["tickets"][0]["id"]),
@@ -232,6 +238,7 @@ async fn the_counter_pages_ring_up_a_sale_once_and_keep_a_refused_form() {
             html.contains("value=\"二つ\"") && html.contains("value=\"９９９\"") && html.contains(">袋不要<"),
             "[{b}] kept"
         );
+        assert!(html.contains(&format!("name=\"key\" value=\"{key}\"")), "[{b}] a refused sale keeps its key");
         let (status, _, html) = staff
             .post(
                 &format!("/counter/{c}/sale"),
