@@ -27,8 +27,11 @@ async fn stores() -> Vec<(Store, tempfile::TempDir)> {
     out
 }
 
+/// A suffix no other test of this process uses (a clock reading alone once gave two
+/// simultaneous tests the same database name: "database … already exists").
 fn rand_suffix() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64 % 1000
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 1000
 }
 
 fn replace_db(url: &str, name: &str) -> String {
