@@ -305,19 +305,7 @@ impl App {
         if t.customer_id != customer_id {
             return Err(AppError::NotFound("ticket"));
         }
-        let refused = match t.status {
-            "used_up" => Some(FieldError::new("ticket_id", Code::TicketUsedUp)),
-            "refunded" => Some(FieldError::new("ticket_id", Code::TicketRefunded)),
-            "expired" => Some(
-                FieldError::new("ticket_id", Code::TicketExpired)
-                    .arg(t.last_day.map(|d| d.to_string()).unwrap_or_default()),
-            ),
-            _ => None,
-        };
-        match refused {
-            Some(e) => Err(e.into()),
-            None => Ok(t),
-        }
+        if t.status == "active" { Ok(t) } else { Err(t.refusal("ticket_id").into()) }
     }
 }
 

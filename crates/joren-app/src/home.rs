@@ -101,7 +101,7 @@ impl App {
                     (o, n)
                 })
                 .collect(),
-            customers: self.search_customers("", 1, 0).await?.total,
+            customers: self.store.count_customers().await?,
             orders: page.total,
         })
     }

@@ -80,6 +80,19 @@ fn plan_from_row(r: &sqlx::any::AnyRow) -> Result<TicketPlan> {
     })
 }
 
+impl Ticket {
+    /// Why a visit cannot be taken from this ticket, as an error on `field`: refunded, used
+    /// up, or else past its last day. Asked of a ticket that is not `active`.
+    pub fn refusal(&self, field: &str) -> FieldError {
+        match self.status {
+            "refunded" => FieldError::new(field, Code::TicketRefunded),
+            "used_up" => FieldError::new(field, Code::TicketUsedUp),
+            _ => FieldError::new(field, Code::TicketExpired)
+                .arg(self.last_day.map(|d| d.to_string()).unwrap_or_default()),
+        }
+    }
+}
+
 fn ticket_from_row(r: &sqlx::any::AnyRow, today: NaiveDate) -> Result<Ticket> {
     let visits: i64 = r.try_get("visits")?;
     let used: i64 = r.try_get("used")?;
@@ -346,14 +359,7 @@ impl Store {
         .rows_affected();
         if taken == 0 {
             drop(tx);
-            let t = self.ticket(id, today).await?;
-            return Err(match t.status {
-                "refunded" => FieldError::new("ticket", Code::TicketRefunded),
-                "used_up" => FieldError::new("ticket", Code::TicketUsedUp),
-                _ => FieldError::new("ticket", Code::TicketExpired)
-                    .arg(t.last_day.map(|d| d.to_string()).unwrap_or_default()),
-            }
-            .into());
+            return Err(self.ticket(id, today).await?.refusal("ticket").into());
         }
         sqlx::query(
             "INSERT INTO ticket_uses (ticket_id, customer_id, day, note, idempotency_key, created_by, created_at) \

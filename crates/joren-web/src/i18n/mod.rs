@@ -92,6 +92,15 @@ impl Tr {
     pub fn lang(&self) -> &'static str {
         self.0.code()
     }
+
+    /// A date as the reader writes it: 2026年3月3日, or 2026-03-03 in English.
+    pub fn date(&self, d: chrono::NaiveDate) -> String {
+        d.format(match self.0 {
+            Lang::Ja => "%Y年%-m月%-d日",
+            Lang::En => "%Y-%m-%d",
+        })
+        .to_string()
+    }
 }
 
 /// The Rust sources of these workspace crates, for tests that check every code they use has

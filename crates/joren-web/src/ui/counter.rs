@@ -176,7 +176,7 @@ pub(super) struct CustomerPage {
 
 fn card_view(t: Tr, app: &joren_app::App, k: CounterCard) -> CardView {
     let p = &k.customer.profile;
-    let day = |d: chrono::NaiveDate| d.format(if t.0 == Lang::En { "%Y-%m-%d" } else { "%Y年%-m月%-d日" }).to_string();
+    let day = |d: chrono::NaiveDate| t.date(d);
     CardView {
         id: k.customer.id,
         name: k.customer.display_name.clone(),

@@ -217,12 +217,7 @@ pub(super) async fn customer(
         ("col.email", p.email.clone().unwrap_or_default()),
         ("col.phone", p.phone.as_deref().map(display_phone).unwrap_or_default()),
         ("customer.address", address),
-        (
-            "customer.birthday",
-            p.birthday
-                .map(|d| d.format(if t.0 == crate::i18n::Lang::En { "%Y-%m-%d" } else { "%Y年%-m月%-d日" }).to_string())
-                .unwrap_or_default(),
-        ),
+        ("customer.birthday", p.birthday.map(|d| t.date(d)).unwrap_or_default()),
         (
             "customer.source",
             [

@@ -98,16 +98,16 @@ impl SettingsPage {
             tiers.push(TierRow { name: String::new(), threshold: String::new(), multiplier: "100".into() });
         }
         self.tiers = tiers;
-        for k in ["preview_total", "preview_multiplier", "preview_category", "preview_rank", "preview_segment"] {
+        let fields = [
+            ("preview_total", &mut self.preview_total),
+            ("preview_multiplier", &mut self.preview_multiplier),
+            ("preview_category", &mut self.preview_category),
+            ("preview_rank", &mut self.preview_rank),
+            ("preview_segment", &mut self.preview_segment),
+        ];
+        for (k, field) in fields {
             if let Some(v) = f.get(k) {
-                let v = v.clone();
-                match k {
-                    "preview_total" => self.preview_total = v,
-                    "preview_multiplier" => self.preview_multiplier = v,
-                    "preview_category" => self.preview_category = v,
-                    "preview_rank" => self.preview_rank = v,
-                    _ => self.preview_segment = v,
-                }
+                field.clone_from(v);
             }
         }
         self.typed = f.clone();
