@@ -53,6 +53,50 @@ fn check_username(username: &str) -> Result<()> {
     if ok { Ok(()) } else { Err(joren_core::FieldError::new("username", joren_core::Code::BadUsername).into()) }
 }
 
+/// What an owner changes of a user; `None` leaves it as it is.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UserEdit<'a> {
+    pub display_name: Option<&'a str>,
+    pub role: Option<joren_core::role::Role>,
+    pub password: Option<&'a str>,
+    pub disabled: Option<bool>,
+}
+
+/// Longest display name (characters).
+pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
+
+fn check_display_name(name: &str) -> Result<()> {
+    let n = name.chars().count();
+    if n > MAX_DISPLAY_NAME_CHARS {
+        return Err(joren_core::FieldError::new("display_name", joren_core::Code::TooLong)
+            .arg(MAX_DISPLAY_NAME_CHARS)
+            .arg(n)
+            .into());
+    }
+    Ok(())
+}
+
+/// A random password to hand over once: 16 letters and digits without look-alikes (0/O, 1/l/I),
+/// in groups of four (`k7pm-x3qa-…`), about 80 bits.
+pub fn temporary_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut buf = [0u8; 16];
+    rand::rng().fill_bytes(&mut buf);
+    let chars: Vec<char> = buf.iter().map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char).collect();
+    chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+}
+
+/// [`temporary_password`] that passes [`check_password`] for this user name (a short user name
+/// can turn up inside a random one).
+pub fn temporary_password_for(username: &str) -> String {
+    loop {
+        let p = temporary_password();
+        if check_password(username, &p).is_ok() {
+            return p;
+        }
+    }
+}
+
 /// Shortest password accepted for a new or changed password.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
@@ -167,41 +211,68 @@ impl App {
     ) -> Result<i64> {
         actor.require_owner()?;
         check_username(username)?;
+        check_display_name(display_name.trim())?;
         check_password(username, password)?;
         let hash = self.hash_on_pool(password).await?;
-        let id = self.store.create_user(username, display_name, role, &hash).await?;
+        let id = self.store.create_user(username, display_name.trim(), role, &hash).await?;
         self.audit(actor, "user.create", "user", id, serde_json::json!({"username": username, "role": role.as_str()}))
             .await?;
         Ok(id)
     }
 
-    /// Changes a user's role, password or disabled flag (owners only).
-    pub async fn update_user(
-        &self,
-        actor: &Actor,
-        username: &str,
-        role: Option<Role>,
-        password: Option<&str>,
-        disabled: Option<bool>,
-    ) -> Result<()> {
+    /// Changes a user's display name, role, password or disabled flag (owners only); the
+    /// audit record is written with the change. Refused when it would leave no enabled owner.
+    pub async fn update_user(&self, actor: &Actor, username: &str, edit: UserEdit<'_>) -> Result<()> {
         actor.require_owner()?;
         let user = self.store.user_by_username(username).await?.ok_or(AppError::NotFound("user"))?;
-        let hash = match password {
+        let display_name = edit.display_name.map(str::trim);
+        if let Some(name) = display_name {
+            check_display_name(name)?;
+        }
+        let hash = match edit.password {
             Some(p) => {
                 check_password(username, p)?;
                 Some(self.hash_on_pool(p).await?)
             }
             None => None,
         };
-        self.store.update_user(user.id, role, hash.as_deref(), disabled).await?;
-        self.audit(
-            actor,
-            "user.update",
-            "user",
-            user.id,
-            serde_json::json!({"role": role.map(Role::as_str), "password_changed": password.is_some(), "disabled": disabled}),
-        )
-        .await
+        self.write_user_change(actor, &user, display_name, edit.role, hash.as_deref(), edit.disabled, false).await
+    }
+
+    /// Gives a user a new random password (owners only), returned to be handed over once; the
+    /// user's sessions end. For staff who forgot theirs.
+    pub async fn reset_password(&self, actor: &Actor, username: &str) -> Result<String> {
+        actor.require_owner()?;
+        let user = self.store.user_by_username(username).await?.ok_or(AppError::NotFound("user"))?;
+        let password = temporary_password_for(username);
+        let hash = self.hash_on_pool(&password).await?;
+        self.write_user_change(actor, &user, None, None, Some(&hash), None, true).await?;
+        Ok(password)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn write_user_change(
+        &self,
+        actor: &Actor,
+        user: &joren_store::User,
+        display_name: Option<&str>,
+        role: Option<Role>,
+        password_hash: Option<&str>,
+        disabled: Option<bool>,
+        reset: bool,
+    ) -> Result<()> {
+        let change = joren_store::UserChange { display_name, role, password_hash, disabled };
+        let detail = serde_json::json!({
+            "username": user.username,
+            "display_name": display_name,
+            "role": role.map(Role::as_str),
+            "password_changed": password_hash.is_some(),
+            "password_reset": reset,
+            "disabled": disabled,
+        });
+        let action = if reset { "user.password_reset" } else { "user.update" };
+        self.store.update_user(user.id, &change, &actor.audit_note(action, detail)).await?;
+        Ok(())
     }
 
     async fn hash_on_pool(&self, password: &str) -> Result<String> {
@@ -292,6 +363,14 @@ impl App {
     /// Creates an API token for `username`; returns the secret (shown once) and its id.
     pub async fn create_api_token(&self, actor: &Actor, username: &str, name: &str) -> Result<(String, i64)> {
         actor.require_owner()?;
+        let name = name.trim();
+        let n = name.chars().count();
+        if n == 0 {
+            return Err(joren_core::FieldError::new("name", joren_core::Code::Required).into());
+        }
+        if n > 100 {
+            return Err(joren_core::FieldError::new("name", joren_core::Code::TooLong).arg(100).arg(n).into());
+        }
         let user = self.store.user_by_username(username).await?.ok_or(AppError::NotFound("user"))?;
         let secret = format!("{TOKEN_PREFIX}{}", random_token());
         let id = self.store.create_api_token(user.id, name, &sha256_hex(secret.as_bytes())).await?;
@@ -390,6 +469,20 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong horse", &h));
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn temporary_passwords_are_readable_random_and_pass_the_policy() {
+        let a = temporary_password();
+        assert_eq!(a.len(), 19, "{a}");
+        assert_eq!(a.split('-').map(str::len).collect::<Vec<_>>(), [4, 4, 4, 4], "{a}");
+        assert!(!a.chars().any(|c| "01lIoO".contains(c)), "no look-alikes: {a}");
+        assert_ne!(a, temporary_password());
+        // A one-letter user name would often be inside a random password: never handed out.
+        for _ in 0..50 {
+            let p = temporary_password_for("a");
+            assert!(!p.contains('a') && check_password("a", &p).is_ok(), "{p}");
+        }
     }
 
     #[test]

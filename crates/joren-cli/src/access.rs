@@ -1,6 +1,7 @@
 //! `joren user …` and `joren token …`: staff accounts and API tokens.
 
 use super::*;
+use joren_app::auth::UserEdit;
 
 #[derive(Subcommand)]
 pub(crate) enum UserCommand {
@@ -82,7 +83,7 @@ pub(crate) async fn user(g: &Global, c: UserCommand, actor: &Actor) -> Result<()
             let password = if password_stdin {
                 read_password_stdin()?
             } else if generate_password {
-                joren_app::auth::random_token()[..20].to_string()
+                joren_app::auth::temporary_password_for(&username)
             } else {
                 bail!("give --password-stdin (read from standard input) or --generate-password (printed once)");
             };
@@ -105,20 +106,20 @@ pub(crate) async fn user(g: &Global, c: UserCommand, actor: &Actor) -> Result<()
             }
         }
         UserCommand::SetRole { username, role } => {
-            app.update_user(actor, &username, Some(role.into()), None, None).await?;
+            app.update_user(actor, &username, UserEdit { role: Some(role.into()), ..Default::default() }).await?;
             println!("{username} is now {}", Role::from(role).as_str());
         }
         UserCommand::Passwd { username } => {
             let p = read_password_stdin()?;
-            app.update_user(actor, &username, None, Some(&p), None).await?;
+            app.update_user(actor, &username, UserEdit { password: Some(&p), ..Default::default() }).await?;
             println!("password of {username} changed");
         }
         UserCommand::Disable { username } => {
-            app.update_user(actor, &username, None, None, Some(true)).await?;
+            app.update_user(actor, &username, UserEdit { disabled: Some(true), ..Default::default() }).await?;
             println!("{username} disabled");
         }
         UserCommand::Enable { username } => {
-            app.update_user(actor, &username, None, None, Some(false)).await?;
+            app.update_user(actor, &username, UserEdit { disabled: Some(false), ..Default::default() }).await?;
             println!("{username} enabled");
         }
     }

@@ -180,6 +180,8 @@ codes! {
     PasswordCommon => "password_common",
     ReadOnlyUser => "read_only_user",
     OwnerOnly => "owner_only",
+    /// The change would leave the shop without an enabled owner.
+    LastOwner => "last_owner",
     NotYourUpload => "not_your_upload",
     // --- import ---
     NoHeaderRow => "no_header_row",

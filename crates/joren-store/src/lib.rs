@@ -65,7 +65,7 @@ pub use tickets::{Ticket, TicketPlan, TicketUse, TicketWrite};
 pub use timeline::{Facts, TimelineEntry};
 pub use triggers::SegmentMoves;
 pub use uploads::Upload;
-pub use users::{ApiToken, Session, User, login_lock_ms};
+pub use users::{ApiToken, Session, User, UserChange, login_lock_ms};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -6,7 +6,17 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::audit::AuditNote;
 use crate::{Result, Store, StoreError, from_ms, now_ms};
+
+/// What an owner changes of a user; `None` leaves it as it is.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UserChange<'a> {
+    pub display_name: Option<&'a str>,
+    pub role: Option<Role>,
+    pub password_hash: Option<&'a str>,
+    pub disabled: Option<bool>,
+}
 
 /// A user of the web UI / API.
 #[derive(Debug, Clone, Serialize)]
@@ -111,25 +121,24 @@ impl Store {
         sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?.iter().map(user_from_row).collect()
     }
 
-    /// Changes role, password hash or disabled flag (each optional).
-    /// Changes a user's role, password hash or disabled flag. A new password ends every
-    /// session of the user; disabling also revokes the user's API tokens for good, so
-    /// enabling the user again revives neither.
-    pub async fn update_user(
-        &self,
-        id: i64,
-        role: Option<Role>,
-        password_hash: Option<&str>,
-        disabled: Option<bool>,
-    ) -> Result<()> {
+    /// Changes a user's display name, role, password hash or disabled flag (each optional),
+    /// with its audit record in the same transaction. A new password ends every session of the
+    /// user; disabling also revokes the user's API tokens for good, so enabling the user again
+    /// revives neither. A change that would leave no enabled owner is refused (`last_owner`):
+    /// the owners' rows are locked first, so two owners demoting each other at once cannot
+    /// both succeed.
+    pub async fn update_user(&self, id: i64, change: &UserChange<'_>, audit: &AuditNote<'_>) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        let lock = format!("SELECT id FROM users WHERE role = 'owner' AND disabled = 0{}", self.for_update());
+        sqlx::query(sqlx::AssertSqlSafe(lock)).fetch_all(&mut *tx).await?;
         let n = sqlx::query(
             "UPDATE users SET role = COALESCE($1, role), password_hash = COALESCE($2, password_hash), \
-             disabled = COALESCE($3, disabled) WHERE id = $4",
+             disabled = COALESCE($3, disabled), display_name = COALESCE($4, display_name) WHERE id = $5",
         )
-        .bind(role.map(Role::as_str))
-        .bind(password_hash)
-        .bind(disabled.map(i64::from))
+        .bind(change.role.map(Role::as_str))
+        .bind(change.password_hash)
+        .bind(change.disabled.map(i64::from))
+        .bind(change.display_name)
         .bind(id)
         .execute(&mut *tx)
         .await?
@@ -137,16 +146,23 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound("user"));
         }
-        if password_hash.is_some() || disabled == Some(true) {
+        let owners: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'owner' AND disabled = 0")
+            .fetch_one(&mut *tx)
+            .await?;
+        if owners == 0 {
+            return Err(StoreError::Conflict(joren_core::Problem::new(joren_core::Code::LastOwner)));
+        }
+        if change.password_hash.is_some() || change.disabled == Some(true) {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         }
-        if disabled == Some(true) {
+        if change.disabled == Some(true) {
             sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
                 .bind(now_ms())
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
+        crate::audit::insert(&mut tx, audit, "user", &id.to_string()).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -13,7 +13,6 @@ use joren_app::segments::SegmentInput;
 use joren_core::contact::ContactInput;
 use joren_core::customer::CustomerInput;
 use joren_core::order::{OrderInput, RefundInput};
-use joren_core::role::Role;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -30,6 +29,7 @@ mod points;
 mod ranks;
 mod scenarios;
 mod tickets;
+mod users;
 
 type ApiResult<T = Response> = Result<T, ApiError>;
 
@@ -110,7 +110,6 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::middleware::from_fn(crate::guard::one_upload_slot)),
         )
         .route("/export/{kind}", get(export))
-        .route("/users", get(list_users).post(create_user))
         .route("/audit", get(audit))
         .merge(mail::routes())
         .merge(points::routes())
@@ -121,6 +120,7 @@ pub fn routes() -> Router<AppState> {
         .merge(perks::routes())
         .merge(jobs::routes())
         .merge(scenarios::routes())
+        .merge(users::routes())
         .fallback(not_found)
 }
 
@@ -665,29 +665,6 @@ async fn export(
         }
     };
     Ok(csv_download(name, buf))
-}
-
-async fn list_users(State(s): State<AppState>, ApiActor(a): ApiActor) -> ApiResult {
-    Ok(Json(json!({"items": s.app.list_users(&a).await?})).into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewUser {
-    username: String,
-    #[serde(default)]
-    display_name: String,
-    role: String,
-    password: String,
-}
-
-async fn create_user(State(s): State<AppState>, ApiActor(a): ApiActor, JsonBody(u): JsonBody<NewUser>) -> ApiResult {
-    let role = Role::parse(&u.role).ok_or_else(|| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "role must be owner, staff or viewer")
-            .field("role")
-    })?;
-    let id = s.app.create_user(&a, &u.username, &u.display_name, role, &u.password).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id, "username": u.username, "role": role}))).into_response())
 }
 
 #[derive(Deserialize)]

@@ -580,6 +580,7 @@ async fn the_main_pages_fit_a_phone() {
             "/import".into(),
             "/settings/points".into(),
             "/audit".into(),
+            "/users".into(),
         ];
         for page in &pages {
             c.goto(&t.url(page)).await?;

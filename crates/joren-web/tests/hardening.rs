@@ -7,6 +7,7 @@ mod common;
 mod fuzz;
 
 use common::{PASSWORD, TestApp, backends, order_body, spawn};
+use joren_app::auth::UserEdit;
 use serde_json::{Value, json};
 
 fn line(price: i64, quantity: i64) -> Value {
@@ -320,11 +321,14 @@ async fn passwords_sessions_and_tokens_follow_the_user_record() {
             async move { t.client.get(t.url("/")).header("cookie", cookie).send().await.unwrap().status().as_u16() }
         };
         assert_eq!(home(cookie.clone()).await, 200);
-        t.app.update_user(&system, "staff", None, Some("a-brand-new-passphrase"), None).await.unwrap();
+        t.app
+            .update_user(&system, "staff", UserEdit { password: Some("a-brand-new-passphrase"), ..Default::default() })
+            .await
+            .unwrap();
         assert_eq!(home(cookie).await, 303, "[{b}] a new password ends the old sessions");
         assert_eq!(t.get(&t.viewer_token, "/api/v1/customers").await.0, 200);
-        t.app.update_user(&system, "viewer", None, None, Some(true)).await.unwrap();
-        t.app.update_user(&system, "viewer", None, None, Some(false)).await.unwrap();
+        t.app.update_user(&system, "viewer", UserEdit { disabled: Some(true), ..Default::default() }).await.unwrap();
+        t.app.update_user(&system, "viewer", UserEdit { disabled: Some(false), ..Default::default() }).await.unwrap();
         assert_eq!(t.get(&t.viewer_token, "/api/v1/customers").await.0, 401, "[{b}] old tokens stay revoked");
         for (name, pw, why) in [
             ("newbie", "short-pw", "too short"),

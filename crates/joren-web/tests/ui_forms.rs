@@ -10,6 +10,8 @@ mod loyalty;
 mod owner_pages;
 #[path = "ui_forms/reading.rs"]
 mod reading;
+#[path = "ui_forms/staff.rs"]
+mod staff;
 #[path = "ui_forms/words.rs"]
 mod words;
 

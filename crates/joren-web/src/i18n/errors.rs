@@ -144,6 +144,10 @@ fn words(code: Code) -> (&'static str, &'static str) {
         }
         ReadOnlyUser => ("閲覧権限のユーザーは変更できません", "Viewers cannot change anything"),
         OwnerOnly => ("オーナーだけができる操作です", "Only an owner can do this"),
+        LastOwner => (
+            "有効なオーナーが1人もいなくなるため変更できません (先に別のオーナーを作ってください)",
+            "This would leave no enabled owner (make someone else an owner first)",
+        ),
         NotYourUpload => ("この取込ファイルは他のユーザーのものです", "This upload belongs to another user"),
         NoHeaderRow => ("ヘッダー行がありません", "The file has no header row"),
         PresetOrdersOnly => ("shopify プリセットは注文ファイル用です", "The Shopify preset is for order files"),

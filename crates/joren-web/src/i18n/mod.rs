@@ -59,6 +59,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     crate::ui::scenario_editor::WORDS,
     crate::ui::tasks::WORDS,
     crate::ui::timeline::WORDS,
+    crate::ui::users::WORDS,
     crate::public::WORDS,
 ];
 

@@ -75,6 +75,8 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("au.a.token.create", "API トークンを発行", "API token created"),
     ("au.a.token.revoke", "API トークンを無効化", "API token revoked"),
     ("au.a.user.create", "ユーザーを作成", "User created"),
+    ("au.a.user.update", "スタッフの権限・状態を変更", "Staff account changed"),
+    ("au.a.user.password_reset", "パスワードを再発行", "New password issued"),
     ("au.a.create", "作成", "Created"),
     ("au.a.update", "変更", "Changed"),
     ("au.a.delete", "削除", "Deleted"),
@@ -85,6 +87,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("au.e.segment", "セグメント", "Segment"),
     ("au.e.scenario", "シナリオ", "Scenario"),
     ("au.e.user", "ユーザー", "User"),
+    ("au.e.api_token", "API トークン", "API token"),
     ("au.e.other", "記録", "Record"),
 ];
 
@@ -161,7 +164,7 @@ pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Qu
         .take(PAGE as usize)
         .map(|e| {
             let entity = match e.entity.as_str() {
-                "customer" | "order" | "segment" | "scenario" | "user" => format!("au.e.{}", e.entity),
+                "customer" | "order" | "segment" | "scenario" | "user" | "api_token" => format!("au.e.{}", e.entity),
                 _ => "au.e.other".into(),
             };
             let link = match e.entity.as_str() {

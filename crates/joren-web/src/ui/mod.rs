@@ -49,6 +49,7 @@ mod segments;
 pub(crate) mod tasks;
 mod tickets;
 pub(crate) mod timeline;
+pub(crate) mod users;
 
 use customer_form::*;
 use customers::*;
@@ -120,6 +121,13 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox/{id}", get(tasks::message))
         .route("/jobs", get(jobs::page))
         .route("/audit", get(audit::page))
+        .route("/users", get(users::page).post(users::create))
+        .route("/users/{id}", post(users::update))
+        .route("/users/{id}/disable", post(users::disable))
+        .route("/users/{id}/enable", post(users::enable))
+        .route("/users/{id}/password", post(users::reset_password))
+        .route("/users/tokens", post(users::create_token))
+        .route("/users/tokens/{id}/revoke", post(users::revoke_token))
         .route("/settings/mail", get(mail::page).post(mail::save))
         .route("/settings/mail/reset", post(mail::reset))
         .route("/settings/mail/test", post(mail::test))
@@ -179,15 +187,20 @@ impl Chrome {
             t,
             user: u.actor.name.clone(),
             role: u.actor.role.as_str().into(),
-            role_key: match u.actor.role {
-                joren_core::role::Role::Owner => "role.owner",
-                joren_core::role::Role::Staff => "role.staff",
-                joren_core::role::Role::Viewer => "role.viewer",
-            },
+            role_key: role_key(u.actor.role),
             csrf: u.csrf.clone(),
             active,
             path: path.into(),
         }
+    }
+}
+
+/// The word key of a role (`role.owner`, …).
+fn role_key(role: joren_core::role::Role) -> &'static str {
+    match role {
+        joren_core::role::Role::Owner => "role.owner",
+        joren_core::role::Role::Staff => "role.staff",
+        joren_core::role::Role::Viewer => "role.viewer",
     }
 }
 

@@ -176,7 +176,12 @@ impl TestApp {
 
     /// Logs in through the form; returns the session cookie header value.
     pub async fn login_cookie(&self, username: &str) -> String {
-        let r = self.post_login(username, PASSWORD).await;
+        self.login_cookie_with(username, PASSWORD).await
+    }
+
+    /// [`Self::login_cookie`] with a password of the test's own.
+    pub async fn login_cookie_with(&self, username: &str, password: &str) -> String {
+        let r = self.post_login(username, password).await;
         assert_eq!(r.status().as_u16(), 303);
         let set = r
             .headers()

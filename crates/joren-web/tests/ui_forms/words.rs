@@ -158,6 +158,7 @@ async fn every_main_page_in_both_languages_shows_words_not_codes() {
             "/jobs".into(),
             "/settings/mail".into(),
             "/audit".into(),
+            "/users".into(),
             "/no/such/page".into(),
             "/customers/abc".into(),
             // Pages that show the shop's ready-made Japanese messages and scenarios (data):
