@@ -152,6 +152,42 @@ impl App {
         Ok(self.store.get_customer(id).await?)
     }
 
+    /// A page of the customer list, narrowed and sorted (see [`joren_store::CustomerList`]); a
+    /// prefecture is read the ways people write it (`東京`, `Tokyo`, `13`), a segment must be one
+    /// of the analysis's codes. At most 500 a page.
+    pub async fn list_customers(&self, mut list: joren_store::CustomerList) -> Result<CustomerPage> {
+        let mut problems = joren_core::FieldErrors::default();
+        if let Some(p) = list.prefecture.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            match joren_core::postal::validate_prefecture("prefecture", p) {
+                Ok(p) => list.prefecture = Some(p),
+                Err(e) => problems.0.push(e),
+            }
+        } else {
+            list.prefecture = None;
+        }
+        list.tag = list.tag.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        list.segment = list.segment.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        if let Some(seg) = &list.segment
+            && joren_analytics::rfm::Segment::from_code(seg).is_none()
+        {
+            problems
+                .push("segment", joren_core::Code::NotOneOf)
+                .with(seg)
+                .with(crate::metrics::segment_codes().collect::<Vec<_>>().join(", "));
+        }
+        if !problems.0.is_empty() {
+            return Err(AppError::Validation(problems));
+        }
+        list.limit = list.limit.clamp(1, 500);
+        list.offset = list.offset.max(0);
+        Ok(self.store.list_customers(&list).await?)
+    }
+
+    /// The tags customers carry, with how many carry each (the list's tag filter).
+    pub async fn customer_tags(&self) -> Result<Vec<(String, i64)>> {
+        Ok(self.store.customer_tags().await?)
+    }
+
     pub async fn search_customers(&self, query: &str, limit: i64, offset: i64) -> Result<CustomerPage> {
         let limit = limit.clamp(1, 500);
         Ok(self.store.search_customers(query, limit, offset.max(0)).await?)

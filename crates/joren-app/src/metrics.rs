@@ -151,6 +151,11 @@ pub fn segment_choices(english: bool) -> Vec<(&'static str, &'static str)> {
 }
 
 /// The display name of a stored segment code, in Japanese or English.
+/// The codes of the RFM segments, best first.
+pub fn segment_codes() -> impl Iterator<Item = &'static str> {
+    rfm::Segment::ALL.into_iter().map(rfm::Segment::code)
+}
+
 pub fn segment_label(code: &str, english: bool) -> &'static str {
     match rfm::Segment::from_code(code) {
         Some(s) if english => s.name_en(),

@@ -241,16 +241,60 @@ async fn openapi() -> Response {
 
 #[derive(Deserialize)]
 struct Paging {
-    q: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
     customer_id: Option<i64>,
 }
 
-async fn list_customers(State(s): State<AppState>, ApiActor(_): ApiActor, Query(p): Query<Paging>) -> ApiResult {
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomerListQuery {
+    q: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+    sort: Option<String>,
+    kind: Option<String>,
+    prefecture: Option<String>,
+    tag: Option<String>,
+    segment: Option<String>,
+}
+
+async fn list_customers(
+    State(s): State<AppState>,
+    ApiActor(_): ApiActor,
+    Query(p): Query<CustomerListQuery>,
+) -> ApiResult {
     let limit = p.limit.unwrap_or(50);
     let offset = p.offset.unwrap_or(0);
-    let page = s.app.search_customers(p.q.as_deref().unwrap_or(""), limit, offset).await?;
+    let sort = match p.sort.as_deref().unwrap_or("") {
+        "" => joren_app::CustomerSort::default(),
+        v => joren_app::CustomerSort::parse(v).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "sort must be kana, newest, last_order, lapsed, spent or orders",
+            )
+            .field("sort")
+        })?,
+    };
+    let kind = match p.kind.as_deref().unwrap_or("") {
+        "" => None,
+        v => Some(joren_core::customer::CustomerKind::parse(v).ok_or_else(|| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "kind must be person or account")
+                .field("kind")
+        })?),
+    };
+    let list = joren_app::CustomerList {
+        query: p.q.unwrap_or_default(),
+        kind,
+        prefecture: p.prefecture,
+        tag: p.tag,
+        segment: p.segment,
+        sort,
+        limit,
+        offset,
+    };
+    let page = s.app.list_customers(list).await?;
     Ok(Json(json!({"total": page.total, "limit": limit.clamp(1, 500), "offset": offset, "items": page.items}))
         .into_response())
 }

@@ -13,9 +13,12 @@ use crate::bulk::Val;
 use crate::db::Tx;
 use crate::{Result, Store, StoreError, from_ms, now_ms};
 
+mod list;
 mod merge;
 
 mod identity;
+
+pub use list::{CustomerList, CustomerSort};
 
 /// An id the customer has in another system (shop register, EC platform, import file).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -402,92 +405,6 @@ impl Store {
         self.refresh_customer_facts(&mut tx, customer_id, customer_id).await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Partial-match search over names, kana, company, email and phone (query folded the same
-    /// way as the stored search text; every whitespace-separated word must match). An empty
-    /// query lists everyone. Ordered by kana (50音). Plain substring search (`instr`/`strpos`)
-    /// over one pre-folded column, which is several times faster than `LIKE '%…%'`.
-    pub async fn search_customers(&self, query: &str, limit: i64, offset: i64) -> Result<CustomerPage> {
-        let folded = joren_core::kana::fold_for_search(query.trim());
-        let words: Vec<String> = folded
-            .split_whitespace()
-            .map(|w| {
-                let digits: String = w.chars().filter(|c| !matches!(c, '-' | '(' | ')')).collect();
-                if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '+') {
-                    digits
-                } else {
-                    w.to_string()
-                }
-            })
-            .collect();
-        let find = match self.backend() {
-            crate::Backend::Sqlite => "instr",
-            crate::Backend::Postgres => "strpos",
-        };
-        let mut filter = String::from("merged_into IS NULL");
-        for i in 0..words.len() {
-            filter.push_str(&format!(" AND {find}(search_text, ${}) > 0", i + 3));
-        }
-        // With search words, one pass: the window count gives the total of all matches alongside
-        // the page. Without, the count comes cheaply from an index and the page in kana order.
-        let window = if words.is_empty() { "0" } else { "COUNT(*) OVER ()" };
-        let sql = format!(
-            "SELECT c.id, c.kind, c.family_name, c.given_name, c.company_name, c.family_name_kana, \
-             c.given_name_kana, c.email, c.phone, c.total_count, \
-             (SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id AND o.status <> 'cancelled') AS order_count, \
-             (SELECT CAST(COALESCE(SUM(o.total - o.refunded), 0) AS BIGINT) FROM orders o \
-                WHERE o.customer_id = c.id AND o.status <> 'cancelled') AS total_spent, \
-             (SELECT MAX(o.ordered_at) FROM orders o WHERE o.customer_id = c.id AND o.status <> 'cancelled') \
-                AS last_order_at \
-             FROM (SELECT id, kind, family_name, given_name, company_name, family_name_kana, given_name_kana, \
-                          email, phone, {window} AS total_count \
-                   FROM customers WHERE {filter} \
-                   ORDER BY family_name_kana, given_name_kana, id LIMIT $1 OFFSET $2) c \
-             ORDER BY c.family_name_kana, c.given_name_kana, c.id"
-        );
-        let bind_words = |sql: String| {
-            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(limit).bind(offset);
-            for w in &words {
-                q = q.bind(w.clone());
-            }
-            q
-        };
-        let rows = bind_words(sql).fetch_all(&self.pool).await?;
-        let total: i64 = match rows.first() {
-            Some(r) if !words.is_empty() => r.try_get("total_count")?,
-            None if offset == 0 && !words.is_empty() => 0,
-            _ => {
-                // No words, or past the last page: count separately. The words are bound from
-                // $3 on in both statements; `$1 = $1 AND $2 = $2` consumes limit and offset.
-                let sql = format!("SELECT COUNT(*) AS n FROM customers WHERE $1 = $1 AND $2 = $2 AND {filter}");
-                bind_words(sql).fetch_one(&self.pool).await?.try_get("n")?
-            }
-        };
-        let items = rows
-            .iter()
-            .map(|r| {
-                let kind = CustomerKind::parse(&r.try_get::<String, _>("kind")?).unwrap_or_default();
-                Ok(CustomerSummary {
-                    id: r.try_get("id")?,
-                    kind,
-                    display_name: joren_core::customer::display_name(
-                        kind,
-                        &r.try_get::<String, _>("family_name")?,
-                        &r.try_get::<String, _>("given_name")?,
-                        &r.try_get::<String, _>("company_name")?,
-                    ),
-                    family_name_kana: r.try_get("family_name_kana")?,
-                    given_name_kana: r.try_get("given_name_kana")?,
-                    email: r.try_get("email")?,
-                    phone: r.try_get("phone")?,
-                    order_count: r.try_get("order_count")?,
-                    total_spent: r.try_get("total_spent")?,
-                    last_order_at: r.try_get::<Option<i64>, _>("last_order_at")?.map(from_ms),
-                })
-            })
-            .collect::<Result<_>>()?;
-        Ok(CustomerPage { total, items })
     }
 
     /// Display names (with 様 or 御中) of the given customers, in the order given; unknown ids

@@ -178,20 +178,25 @@ pub(super) fn form_page(
             sources,
             staff,
             unknown_prefecture,
-            prefectures: joren_core::postal::PREFECTURES
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    let label = match lang {
-                        crate::i18n::Lang::En => joren_core::postal::prefecture_in_english(i),
-                        crate::i18n::Lang::Ja => p.to_string(),
-                    };
-                    (*p, label)
-                })
-                .collect(),
+            prefectures: prefecture_options(lang),
         }),
     )
         .into_response()
+}
+
+/// The 47 prefectures as (stored value, label in the reader's language), in JIS order.
+pub(super) fn prefecture_options(lang: crate::i18n::Lang) -> Vec<(&'static str, String)> {
+    joren_core::postal::PREFECTURES
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let label = match lang {
+                crate::i18n::Lang::En => joren_core::postal::prefecture_in_english(i),
+                crate::i18n::Lang::Ja => p.to_string(),
+            };
+            (*p, label)
+        })
+        .collect()
 }
 
 /// Each invalid field's error worded for the reader, led by the field's label.

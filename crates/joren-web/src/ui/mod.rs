@@ -26,6 +26,7 @@ pub(crate) mod audit;
 mod chart;
 pub(crate) mod counter;
 mod customer_form;
+pub(crate) mod customer_list;
 mod customers;
 mod dashboard;
 mod error_flash;
@@ -69,7 +70,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .route("/lang/{code}", get(set_lang))
-        .route("/customers", get(customers))
+        .route("/customers", get(customer_list::customers))
         .route("/customers/new", get(new_customer_page).post(new_customer_submit))
         .route("/customers/{id}", get(customer))
         .route("/customers/{id}/edit", get(edit_customer_page).post(edit_customer_submit))

@@ -163,3 +163,85 @@ async fn the_owner_reads_the_audit_log_filtered() {
         assert_eq!(status, 403, "[{b}] the owner's page");
     }
 }
+
+/// The customer list sorted and narrowed, through the API and the page (both backends).
+#[tokio::test]
+async fn the_customer_list_sorts_and_narrows() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let a = t
+            .customer(
+                json!({"family_name": "安藤", "family_name_kana": "アンドウ", "prefecture": "東京都", "tags": ["VIP"]}),
+            )
+            .await;
+        let k = t.customer(json!({"kind": "account", "company_name": "株式会社加藤商店", "family_name_kana": "カトウ", "prefecture": "大阪府"})).await;
+        let s = t.customer(json!({"family_name": "佐藤", "family_name_kana": "サトウ", "prefecture": "東京都"})).await;
+        let order = |c: i64, ext: &str, price: i64, day: &str| {
+            let mut body = common::order_body(c, Some(ext), price);
+            body["ordered_at"] = json!(format!("{day}T10:00:00+09:00"));
+            body
+        };
+        for body in
+            [order(a, "A1", 500, "2026-01-10"), order(a, "A2", 500, "2026-02-10"), order(k, "K1", 5000, "2025-11-01")]
+        {
+            let (status, v) = t.post(&t.staff_token, "/api/v1/orders", &body).await;
+            assert_eq!(status, 201, "[{b}] {v}");
+        }
+        let ids = |v: &serde_json::Value| -> Vec<i64> {
+            v["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect()
+        };
+        let list = |query: &'static str| {
+            let t = &t;
+            async move { t.get(&t.staff_token, &format!("/api/v1/customers?{query}")).await }
+        };
+        let (_, v) = list("").await;
+        assert_eq!(ids(&v), [a, k, s], "[{b}] kana order by default");
+        let (_, v) = list("sort=spent").await;
+        assert_eq!(ids(&v), [k, a, s], "[{b}] most spent first");
+        let (_, v) = list("sort=orders").await;
+        assert_eq!(ids(&v), [a, k, s], "[{b}] most purchases first");
+        let (_, v) = list("sort=last_order").await;
+        assert_eq!(ids(&v), [a, k, s], "[{b}] bought most recently first, never bought last");
+        let (_, v) = list("sort=lapsed").await;
+        assert_eq!(ids(&v), [k, a, s], "[{b}] not back longest first, never bought last");
+        let (_, v) = list("sort=newest").await;
+        assert_eq!(ids(&v), [s, k, a], "[{b}] newest first");
+        let (_, v) = list("kind=account").await;
+        assert_eq!((ids(&v), v["total"].as_i64()), (vec![k], Some(1)), "[{b}]");
+        let (_, v) = list("prefecture=%E6%9D%B1%E4%BA%AC&sort=spent").await;
+        assert_eq!((ids(&v), v["total"].as_i64()), (vec![a, s], Some(2)), "[{b}] 東京 read as 東京都");
+        let (_, v) = list("tag=VIP").await;
+        assert_eq!(ids(&v), [a], "[{b}]");
+        let (_, v) = list("sort=spent&limit=1&offset=1").await;
+        assert_eq!((ids(&v), v["total"].as_i64()), (vec![a], Some(3)), "[{b}] pages of a sorted list");
+        let (status, v) = list("sort=price").await;
+        assert_eq!((status, v["error"]["field"].as_str()), (422, Some("sort")), "[{b}] {v}");
+        let (status, v) = list("segment=vip").await;
+        assert_eq!(status, 422, "[{b}] {v}");
+        assert_eq!(v["error"]["details"][0]["field"], "segment", "[{b}]");
+        // The segment of the newest analysis.
+        let (status, _) = t.post(&t.owner_token, "/api/v1/metrics/snapshot", &json!({})).await;
+        assert!(status == 200 || status == 201, "[{b}]");
+        let (_, m) = t.get(&t.staff_token, &format!("/api/v1/customers/{k}/metrics")).await;
+        let seg = m["metrics"]["segment"].as_str().unwrap().to_string();
+        let (_, v) = t.get(&t.staff_token, &format!("/api/v1/customers?segment={seg}")).await;
+        assert!(ids(&v).contains(&k) && !ids(&v).contains(&s), "[{b}] {seg}: {v}");
+
+        // The page: the choices kept, the rows in order, the pager keeping them.
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (status, html) = staff.page("/customers?sort=spent&prefecture=東京都").await;
+        assert_eq!(status, 200, "[{b}]");
+        let table = html.split("id=\"customers\"").nth(1).unwrap();
+        let (pa, ps) = (table.find("安藤").unwrap(), table.find("佐藤").unwrap());
+        assert!(pa < ps && !table.contains("加藤商店"), "[{b}] Tokyo only, most spent first");
+        assert!(html.contains("<option value=\"spent\" selected>購入額が多い順</option>"), "[{b}]");
+        assert!(html.contains("<option value=\"東京都\" selected>"), "[{b}]");
+        assert!(html.contains("<option value=\"VIP\">VIP (1)</option>"), "[{b}] tags with their counts");
+        assert!(html.contains("id=\"list-clear\""), "[{b}] a way back to everyone");
+        let (_, html) = staff.page("/customers?segment=vip").await;
+        assert!(html.contains("id=\"form-error\"") && html.contains("顧客区分"), "[{b}] named by its label");
+        let en = Session { t: &t, cookie: format!("{}; joren_lang=en", staff.cookie) };
+        let (_, html) = en.page("/customers?sort=lapsed").await;
+        assert!(html.contains("selected>Not back longest"), "[{b}]");
+    }
+}
