@@ -234,6 +234,28 @@ impl App {
         Ok(r)
     }
 
+    /// Pairs of customers that may be one person (same phone, same email, or same kana name
+    /// and birthday), newest first, leaving out pairs staff said are different people.
+    pub async fn duplicate_suggestions(&self, limit: i64) -> Result<Vec<joren_store::DuplicatePair>> {
+        Ok(self.store.duplicate_pairs(limit.clamp(1, 500)).await?)
+    }
+
+    /// Records that two customers are different people (a family sharing a phone, say), so
+    /// they are no longer suggested as duplicates. Saying it twice changes nothing.
+    pub async fn dismiss_duplicate(&self, actor: &Actor, a: i64, b: i64) -> Result<()> {
+        actor.require_write()?;
+        if a == b {
+            return Err(AppError::Conflict(joren_core::Code::MergeIntoItself.into()));
+        }
+        self.store.get_customer(a).await?;
+        self.store.get_customer(b).await?;
+        if self.store.dismiss_duplicate(a, b, actor.user_id).await? {
+            self.audit(actor, "customer.not_duplicate", "customer", a.min(b), serde_json::json!({"other": a.max(b)}))
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn timeline(&self, customer_id: i64, limit: i64) -> Result<Vec<TimelineEntry>> {
         self.store.get_customer(customer_id).await?;
         Ok(self.store.timeline(customer_id, limit.clamp(1, 1000)).await?)

@@ -34,8 +34,8 @@ use chrono::Utc;
 use joren_core::role::Role;
 use joren_core::{Code, FieldError, FieldErrors, Problem};
 pub use joren_store::{
-    AuditActor, AuditNote, Backend, CustomerList, CustomerMetrics, CustomerSort, ProductAssociation, SnapshotInfo,
-    Store, StoreError, User, from_ms,
+    AuditActor, AuditNote, Backend, Customer, CustomerList, CustomerMetrics, CustomerSort, DuplicatePair,
+    ProductAssociation, SnapshotInfo, Store, StoreError, User, from_ms,
 };
 
 /// Settings the use cases need.

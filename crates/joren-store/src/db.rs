@@ -112,6 +112,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (23, "segment_memberships", include_str!("../migrations/sqlite/0023_segment_memberships.sql")),
     (24, "message_templates", include_str!("../migrations/sqlite/0024_message_templates.sql")),
     (25, "products", include_str!("../migrations/sqlite/0025_products.sql")),
+    (26, "duplicate_dismissals", include_str!("../migrations/sqlite/0026_duplicate_dismissals.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -139,6 +140,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (23, "segment_memberships", include_str!("../migrations/postgres/0023_segment_memberships.sql")),
     (24, "message_templates", include_str!("../migrations/postgres/0024_message_templates.sql")),
     (25, "products", include_str!("../migrations/postgres/0025_products.sql")),
+    (26, "duplicate_dismissals", include_str!("../migrations/postgres/0026_duplicate_dismissals.sql")),
 ];
 
 impl Store {

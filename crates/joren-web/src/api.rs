@@ -21,6 +21,7 @@ use crate::auth::ApiActor;
 use crate::error::ApiError;
 
 mod counter;
+mod duplicates;
 mod jobs;
 mod mail;
 mod memberships;
@@ -121,6 +122,7 @@ pub fn routes() -> Router<AppState> {
         .merge(jobs::routes())
         .merge(scenarios::routes())
         .merge(users::routes())
+        .merge(duplicates::routes())
         .fallback(not_found)
 }
 

@@ -581,6 +581,8 @@ async fn the_main_pages_fit_a_phone() {
             "/settings/points".into(),
             "/audit".into(),
             "/users".into(),
+            "/customers/duplicates".into(),
+            format!("/customers/merge?keep={id}&merge={id}"),
         ];
         for page in &pages {
             c.goto(&t.url(page)).await?;

@@ -13,11 +13,13 @@ use crate::bulk::Val;
 use crate::db::Tx;
 use crate::{Result, Store, StoreError, from_ms, now_ms};
 
+mod duplicates;
 mod list;
 mod merge;
 
 mod identity;
 
+pub use duplicates::DuplicatePair;
 pub use list::{CustomerList, CustomerSort};
 
 /// An id the customer has in another system (shop register, EC platform, import file).

@@ -52,6 +52,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     crate::ui::audit::WORDS,
     crate::ui::counter::WORDS,
     crate::ui::customer_list::WORDS,
+    crate::ui::duplicates::WORDS,
     crate::ui::home::WORDS,
     crate::ui::jobs::WORDS,
     crate::ui::mail::WORDS,

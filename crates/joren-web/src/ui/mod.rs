@@ -29,6 +29,7 @@ mod customer_form;
 pub(crate) mod customer_list;
 mod customers;
 mod dashboard;
+pub(crate) mod duplicates;
 mod error_flash;
 mod extract;
 mod form_state;
@@ -72,6 +73,9 @@ pub fn routes() -> Router<AppState> {
         .route("/lang/{code}", get(set_lang))
         .route("/customers", get(customer_list::customers))
         .route("/customers/new", get(new_customer_page).post(new_customer_submit))
+        .route("/customers/duplicates", get(duplicates::list))
+        .route("/customers/duplicates/dismiss", post(duplicates::dismiss))
+        .route("/customers/merge", get(duplicates::review))
         .route("/customers/{id}", get(customer))
         .route("/customers/{id}/edit", get(edit_customer_page).post(edit_customer_submit))
         .route("/customers/{id}/merge", post(merge_customer))

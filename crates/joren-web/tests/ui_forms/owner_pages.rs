@@ -245,3 +245,83 @@ async fn the_customer_list_sorts_and_narrows() {
         assert!(html.contains("selected>Not back longest"), "[{b}]");
     }
 }
+
+/// Duplicate suggestions: same phone, same email, same kana and birthday; compared side by
+/// side, merged with one click, or marked as different people (both backends).
+#[tokio::test]
+async fn duplicates_are_suggested_compared_merged_or_dismissed() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let person = |extra: serde_json::Value| {
+            let mut v = json!({"family_name": "山田", "given_name": "花子", "family_name_kana": "ヤマダ", "given_name_kana": "ハナコ"});
+            v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            v
+        };
+        let a = t.customer(person(json!({"phone": "090-1111-2222", "birthday": "1980-03-03"}))).await;
+        let twin = t.customer(person(json!({"phone": "090-1111-2222", "email": "hanako@example.jp"}))).await;
+        let same_birthday = t.customer(person(json!({"phone": "080-3333-4444", "birthday": "1980-03-03"}))).await;
+        t.customer(json!({"family_name": "別人", "phone": "070-5555-6666"})).await;
+        let (status, _) = t.post(&t.staff_token, "/api/v1/orders", &common::order_body(twin, Some("D-1"), 900)).await;
+        assert_eq!(status, 201);
+
+        let (status, v) = t.get(&t.staff_token, "/api/v1/customers/duplicates").await;
+        assert_eq!(status, 200, "[{b}] {v}");
+        let expected = json!([
+            {"first": a, "second": same_birthday, "same_phone": false, "same_email": false, "same_kana_and_birthday": true},
+            {"first": a, "second": twin, "same_phone": true, "same_email": false, "same_kana_and_birthday": false},
+        ]);
+        assert_eq!(v["items"], expected, "[{b}] newest pair first, with what they share");
+
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (_, html) = staff.page("/customers").await;
+        assert!(html.contains("href=\"/customers/duplicates\""), "[{b}] the list links the suggestions");
+        let (status, html) = staff.page("/customers/duplicates").await;
+        assert_eq!(status, 200, "[{b}]");
+        let row = html.split(&format!("id=\"pair-{a}-{twin}\"")).nth(1).unwrap().split("</tr>").next().unwrap();
+        assert!(row.contains("同じ電話番号") && row.contains("山田 花子 様"), "[{b}] {row}");
+        assert!(html.contains("同じフリガナと誕生日"), "[{b}]");
+
+        // The review: side by side, the kept customer's empty email filled from the other.
+        let (status, html) = staff.page(&format!("/customers/merge?keep={a}&merge={twin}")).await;
+        assert_eq!(status, 200, "[{b}]");
+        let table = html.split("id=\"merge-compare\"").nth(1).unwrap().split("</table>").next().unwrap();
+        assert!(table.contains("class=\"filled\"") && table.contains("★ hanako@example.jp"), "[{b}] {table}");
+        assert!(table.contains("<th>累計購入額</th><td>¥0</td><td>¥5,100</td>"), "[{b}] each side's spend: {table}");
+        assert!(html.contains(&format!("href=\"/customers/merge?keep={twin}&amp;merge={a}\"")), "[{b}] swap");
+        let (status, location, _) =
+            staff.post(&format!("/customers/{a}/merge"), &[("merge_id", &twin.to_string())]).await;
+        assert_eq!((status, location), (303, format!("/customers/{a}?merged=1")), "[{b}]");
+        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{a}")).await;
+        assert_eq!(c["email"], "hanako@example.jp", "[{b}]");
+
+        // The other pair: different people (a mother and daughter, say); gone for good.
+        let viewer = Session { t: &t, cookie: t.login_cookie("viewer").await };
+        let (_, html) = viewer.page("/customers/duplicates").await;
+        assert!(!html.contains("id=\"dismiss-"), "[{b}] viewers only look");
+        let (status, _, _) = viewer
+            .post("/customers/duplicates/dismiss", &[("first", &a.to_string()), ("second", &same_birthday.to_string())])
+            .await;
+        assert_eq!(status, 403, "[{b}]");
+        let (status, location, _) = staff
+            .post("/customers/duplicates/dismiss", &[("first", &same_birthday.to_string()), ("second", &a.to_string())])
+            .await;
+        assert_eq!((status, location.as_str()), (303, "/customers/duplicates"), "[{b}]");
+        let (_, html) = staff.page("/customers/duplicates").await;
+        assert!(html.contains("id=\"no-duplicates\""), "[{b}] nothing left to look at");
+        let (status, _) = t
+            .post(&t.staff_token, "/api/v1/customers/duplicates/dismiss", &json!({"first": a, "second": same_birthday}))
+            .await;
+        assert_eq!(status, 204, "[{b}] saying it again changes nothing");
+        let (_, v) = t.get(&t.staff_token, "/api/v1/customers/duplicates").await;
+        assert_eq!(v["items"], json!([]), "[{b}]");
+        let (status, _) =
+            t.post(&t.staff_token, "/api/v1/customers/duplicates/dismiss", &json!({"first": a, "second": a})).await;
+        assert_eq!(status, 409, "[{b}] one customer is not a pair");
+        let owner = Session { t: &t, cookie: t.login_cookie("owner").await };
+        let (_, html) = owner.page(&format!("/audit?customer={a}")).await;
+        assert!(html.contains("別人と記録") && html.contains("顧客を統合"), "[{b}]");
+        let en = Session { t: &t, cookie: format!("{}; joren_lang=en", owner.cookie) };
+        let (_, html) = en.page(&format!("/customers/merge?keep={a}&merge={same_birthday}")).await;
+        assert!(html.contains("Review the merge") && html.contains("Same kana name and birthday"), "[{b}]");
+    }
+}

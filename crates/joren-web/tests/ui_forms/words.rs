@@ -159,6 +159,8 @@ async fn every_main_page_in_both_languages_shows_words_not_codes() {
             "/settings/mail".into(),
             "/audit".into(),
             "/users".into(),
+            "/customers/duplicates".into(),
+            format!("/customers/merge?keep={id}&merge={id}"),
             "/no/such/page".into(),
             "/customers/abc".into(),
             // Pages that show the shop's ready-made Japanese messages and scenarios (data):
