@@ -63,6 +63,10 @@ pub const CUSTOMER_COLUMNS: [&str; 26] = [
     "created_at",
 ];
 
+/// What a segment export adds after [`CUSTOMER_COLUMNS`]: each customer's standing (purchases,
+/// segment, rank, points) for the campaign the list is made for.
+pub const STANDING_COLUMNS: [&str; 6] = ["order_count", "total_spent", "last_order_at", "segment", "rank", "points"];
+
 /// The orders file's columns, in order (one row per line item).
 pub const ORDER_COLUMNS: [&str; 21] = [
     "order_id",
@@ -101,13 +105,14 @@ impl App {
     /// Writes every live customer, its columns and coded values named by `words`. Returns the
     /// number of rows.
     pub async fn export_customers<W: Write>(&self, actor: &Actor, out: W, words: &dyn ExportWords) -> Result<u64> {
-        let n = self.write_customers(out, None, words).await?;
+        let n = self.write_customers(out, None, false, words).await?;
         self.audit(actor, "export", "customers", "", serde_json::json!({"rows": n})).await?;
         Ok(n)
     }
 
-    /// Writes the customers a saved segment selects now, in the same layout as
-    /// [`App::export_customers`]. Returns the number of rows.
+    /// Writes the customers a saved segment selects now, in the layout of
+    /// [`App::export_customers`] followed by their standing ([`STANDING_COLUMNS`]: purchases,
+    /// last purchase, segment, rank, points). Returns the number of rows.
     pub async fn export_segment<W: Write>(
         &self,
         actor: &Actor,
@@ -117,16 +122,28 @@ impl App {
     ) -> Result<u64> {
         let saved = self.saved_segment(segment_id).await?;
         let ids = self.segment_customer_ids(&saved.filter).await?;
-        let n = self.write_customers(out, Some(ids), words).await?;
+        let n = self.write_customers(out, Some(ids), true, words).await?;
         self.audit(actor, "export", "segment", segment_id, serde_json::json!({"name": saved.name, "rows": n})).await?;
         Ok(n)
     }
 
-    /// Writes the customer CSV: every live customer, or the given ones.
-    async fn write_customers<W: Write>(&self, out: W, only: Option<Vec<i64>>, words: &dyn ExportWords) -> Result<u64> {
+    /// Writes the customer CSV: every live customer, or the given ones; with `standing`, each
+    /// customer's [`STANDING_COLUMNS`] too.
+    async fn write_customers<W: Write>(
+        &self,
+        out: W,
+        only: Option<Vec<i64>>,
+        standing: bool,
+        words: &dyn ExportWords,
+    ) -> Result<u64> {
         let mut w = writer(out)?;
-        let header = CUSTOMER_COLUMNS.map(|c| words.header(c));
+        let mut header: Vec<String> = CUSTOMER_COLUMNS.iter().map(|c| words.header(c)).collect();
+        let programme = self.points_programme().await?;
+        if standing {
+            header.extend(STANDING_COLUMNS.iter().map(|c| words.header(c)));
+        }
         row(&mut w, &header)?;
+        let today = self.today_date();
         let mut after = 0;
         let mut n = 0;
         let mut chosen = only.map(|ids| ids.into_iter());
@@ -143,6 +160,12 @@ impl App {
             if page.is_empty() {
                 break;
             }
+            let standings = if standing {
+                let ids: Vec<i64> = page.iter().map(|c| c.id).collect();
+                self.store.customer_standing(&ids, today).await?
+            } else {
+                Vec::new()
+            };
             for c in &page {
                 let p = &c.profile;
                 let consent = |ch: &str| {
@@ -184,7 +207,17 @@ impl App {
                         consent("line"),
                         consent("dm"),
                         self.local_time(c.created_at),
-                    ],
+                    ]
+                    .into_iter()
+                    .chain(
+                        standings
+                            .iter()
+                            .find(|s| s.id == c.id)
+                            .map(|s| self.standing_cells(s, &programme, words))
+                            .into_iter()
+                            .flatten(),
+                    )
+                    .collect::<Vec<_>>(),
                 )?;
                 n += 1;
             }
@@ -192,6 +225,29 @@ impl App {
         }
         w.flush().map_err(|e| AppError::Io(e.to_string()))?;
         Ok(n)
+    }
+
+    /// A customer's [`STANDING_COLUMNS`] cells: a rank only where ranks are on (a customer
+    /// without a rank row holds the first tier).
+    fn standing_cells(
+        &self,
+        s: &joren_store::CustomerStanding,
+        programme: &joren_core::programme::Programme,
+        words: &dyn ExportWords,
+    ) -> Vec<String> {
+        let rank = if programme.ranks.enabled {
+            s.rank.clone().or_else(|| programme.ranks.tiers.first().map(|t| t.name.clone())).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        vec![
+            s.orders.to_string(),
+            s.spent.to_string(),
+            s.last_order_at.map(|t| self.local_time(t)).unwrap_or_default(),
+            s.segment.as_deref().map(|c| words.value("segment", c)).unwrap_or_default(),
+            rank,
+            s.points.to_string(),
+        ]
     }
 
     /// Writes every order, one row per line item, its columns and coded values named by

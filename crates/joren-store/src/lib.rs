@@ -37,8 +37,8 @@ mod writer;
 pub use audit::{AuditActor, AuditEntry, AuditFilter, AuditNote};
 pub use cross_sell::ProductAssociation;
 pub use customers::{
-    ConsentState, Contact, Customer, CustomerList, CustomerPage, CustomerSort, CustomerSummary, DuplicatePair,
-    ExternalId, MergeResult, NewCustomerRecord,
+    ConsentState, Contact, Customer, CustomerList, CustomerPage, CustomerSort, CustomerStanding, CustomerSummary,
+    DuplicatePair, ExternalId, MergeResult, NewCustomerRecord,
 };
 pub use db::{Backend, Store};
 pub use events::Event;

@@ -172,6 +172,76 @@ async fn saved_segments_crud_members_and_export() {
         assert_eq!(members["total"], 2);
         assert_eq!(members["customer_ids"], json!([tokyo]), "[{b}] first page of one, ascending ids");
 
+        // The export adds each customer's standing: purchases, segment, rank, points.
+        let (st, o) = t.post(&t.staff_token, "/api/v1/orders", &common::order_body(tokyo, Some("SEG-1"), 1000)).await;
+        assert_eq!(st, 201, "[{b}] {o}");
+        let grant = json!({"points": 300, "reason": "来店"});
+        let (st, _) = t.post(&t.staff_token, &format!("/api/v1/customers/{tokyo}/points/grants"), &grant).await;
+        assert_eq!(st, 201, "[{b}]");
+        t.app.refresh_metrics(&joren_app::Actor::system("t")).await.unwrap();
+        let (_, points) = t.get(&t.staff_token, &format!("/api/v1/customers/{tokyo}/points")).await;
+        let held = points["free"]["balance"].as_i64().unwrap() + points["paid"]["balance"].as_i64().unwrap();
+        assert!(held >= 300, "[{b}] {points}");
+        let (_, m) = t.get(&t.staff_token, &format!("/api/v1/customers/{tokyo}/metrics")).await;
+        let segment = joren_app::metrics::segment_label(m["metrics"]["segment"].as_str().unwrap(), false);
+        let (_, programme) = t.get(&t.owner_token, "/api/v1/settings/points").await;
+        let ranks_on = programme["ranks"]["enabled"].as_bool().unwrap();
+        let r = t
+            .client
+            .get(t.url(&format!("/api/v1/segments/{id}/export.csv")))
+            .bearer_auth(&t.viewer_token)
+            .send()
+            .await
+            .unwrap();
+        let body = r.text().await.unwrap();
+        let mut reader = csv::Reader::from_reader(body.trim_start_matches('\u{feff}').as_bytes());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+        assert_eq!(
+            &header[header.len() - 6..],
+            ["購入回数", "累計購入額", "最終購入日時", "顧客区分", "ランク", "保有ポイント"],
+            "[{b}]"
+        );
+        let first = reader.records().next().unwrap().unwrap();
+        let n = first.len();
+        assert_eq!(&first[n - 6], "1", "[{b}] {first:?}");
+        assert_eq!(first[n - 5], o["total"].as_i64().unwrap().to_string(), "[{b}] net spend");
+        assert!(first[n - 4].starts_with("2026-03-01"), "[{b}] last purchase in the shop's time: {first:?}");
+        assert_eq!(&first[n - 3], segment, "[{b}] the segment in words");
+        assert_eq!(first[n - 2].is_empty(), !ranks_on, "[{b}] a rank only where ranks are on");
+        assert_eq!(first[n - 1], held.to_string(), "[{b}] points held");
+        let r = t
+            .client
+            .get(t.url(&format!("/api/v1/segments/{id}/export.csv?headers=codes")))
+            .bearer_auth(&t.viewer_token)
+            .send()
+            .await
+            .unwrap();
+        let body = r.text().await.unwrap();
+        assert!(
+            body.lines().next().unwrap().ends_with(",order_count,total_spent,last_order_at,segment,rank,points"),
+            "[{b}]"
+        );
+        let code = m["metrics"]["segment"].as_str().unwrap();
+        assert!(body.lines().nth(1).unwrap().contains(&format!(",{code},")), "[{b}] codes for machines");
+        // With ranks on, a customer never reviewed holds the first tier.
+        let mut p = programme.clone();
+        p["ranks"] = json!({"enabled": true, "measure": "spend", "window": {"kind": "rolling", "months": 12},
+            "tiers": [{"name": "レギュラー", "threshold": 0, "points_multiplier_percent": 100},
+                      {"name": "ゴールド", "threshold": 100000, "points_multiplier_percent": 150}],
+            "grace_reviews": 0, "step_down_one": false});
+        let (st, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/points", &p).await;
+        assert_eq!(st, 200, "[{b}] {v}");
+        let r = t
+            .client
+            .get(t.url(&format!("/api/v1/segments/{id}/export.csv")))
+            .bearer_auth(&t.viewer_token)
+            .send()
+            .await
+            .unwrap();
+        let body = r.text().await.unwrap();
+        let row = body.lines().nth(1).unwrap();
+        assert!(row.contains(",レギュラー,"), "[{b}] {row}");
+
         let r = t
             .client
             .get(t.url(&format!("/api/v1/segments/{id}/export.csv")))

@@ -218,4 +218,53 @@ impl Store {
         .await?;
         rows.iter().map(|r| Ok((r.try_get("tag")?, r.try_get("n")?))).collect()
     }
+
+    /// What a segment export adds to each customer: purchases (count, net spend, last), the
+    /// newest analysis's segment, the rank's name (none without a rank row) and the points held
+    /// on local day `on` (unexpired lots, pending included). In the order of `ids`.
+    pub async fn customer_standing(&self, ids: &[i64], on: chrono::NaiveDate) -> Result<Vec<CustomerStanding>> {
+        let day = crate::points::day_number(on);
+        let rows = self
+            .fetch_by_ids(ids, |list| {
+                format!(
+                    "SELECT c.id, \
+                     (SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id AND o.status <> 'cancelled') AS n, \
+                     (SELECT CAST(COALESCE(SUM(o.total - o.refunded), 0) AS BIGINT) FROM orders o \
+                        WHERE o.customer_id = c.id AND o.status <> 'cancelled') AS spent, \
+                     (SELECT MAX(o.ordered_at) FROM orders o WHERE o.customer_id = c.id AND o.status <> 'cancelled') AS last_at, \
+                     (SELECT f.segment FROM customer_facts f WHERE f.customer_id = c.id) AS segment, \
+                     (SELECT r.tier_name FROM customer_ranks r WHERE r.customer_id = c.id) AS rank_name, \
+                     (SELECT CAST(COALESCE(SUM(l.remaining), 0) AS BIGINT) FROM point_lots l WHERE l.customer_id = c.id \
+                        AND l.remaining > 0 AND (l.expires_day IS NULL OR l.expires_day >= {day})) AS points \
+                     FROM customers c WHERE c.id IN ({list})"
+                )
+            })
+            .await?;
+        let mut found = std::collections::HashMap::with_capacity(rows.len());
+        for r in rows {
+            let s = CustomerStanding {
+                id: r.try_get("id")?,
+                orders: r.try_get("n")?,
+                spent: r.try_get("spent")?,
+                last_order_at: r.try_get::<Option<i64>, _>("last_at")?.map(from_ms),
+                segment: r.try_get("segment")?,
+                rank: r.try_get("rank_name")?,
+                points: r.try_get("points")?,
+            };
+            found.insert(s.id, s);
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+}
+
+/// A customer's purchases, segment, rank and points at a glance.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CustomerStanding {
+    pub id: i64,
+    pub orders: i64,
+    pub spent: i64,
+    pub last_order_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub segment: Option<String>,
+    pub rank: Option<String>,
+    pub points: i64,
 }

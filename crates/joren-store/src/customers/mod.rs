@@ -20,7 +20,7 @@ mod merge;
 mod identity;
 
 pub use duplicates::DuplicatePair;
-pub use list::{CustomerList, CustomerSort};
+pub use list::{CustomerList, CustomerSort, CustomerStanding};
 
 /// An id the customer has in another system (shop register, EC platform, import file).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]

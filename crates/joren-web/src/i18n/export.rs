@@ -32,6 +32,12 @@ const HEADERS: &[(&str, &str, &str)] = &[
     ("consent_line", "LINE配信", "Consent LINE"),
     ("consent_dm", "DM送付", "Consent DM"),
     ("created_at", "登録日時", "Registered at"),
+    ("order_count", "購入回数", "Purchases"),
+    ("total_spent", "累計購入額", "Total spent"),
+    ("last_order_at", "最終購入日時", "Last purchase"),
+    ("segment", "顧客区分", "Customer group"),
+    ("rank", "ランク", "Rank"),
+    ("points", "保有ポイント", "Points"),
     ("order_id", "注文番号", "Order number"),
     ("joren_order_id", "Joren注文ID", "Joren order ID"),
     ("customer_id", "顧客ID", "Customer ID"),
@@ -89,6 +95,7 @@ impl joren_app::export::ExportWords for ExportWords {
             },
             "gender" => word(format!("gender.{code}")),
             "acquisition_source" => word(format!("source.{code}")),
+            "segment" => joren_app::metrics::segment_label(code, self.0 == Lang::En).to_string(),
             "status" => word(format!("order.status.{code}")),
             "channel" => CHANNELS
                 .iter()
