@@ -193,6 +193,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("customer.tags", "タグ", "Tags"),
     ("customer.preferences", "好み", "Preferences"),
     ("customer.notes", "メモ", "Notes"),
+    ("customer.read_all", "全文を表示", "read all"),
+    ("customer.long_limit", "10,000文字まで", "Up to 10,000 characters"),
     ("customer.source", "獲得経路", "Acquired via"),
     ("customer.owner", "担当者", "Account manager"),
     ("rules.title", "次の一手のルール", "Next-best-action rules"),

@@ -109,6 +109,8 @@ pub(super) struct CustomerFormPage {
     cancel: String,
     f: CustomerForm,
     errors: Vec<String>,
+    /// Each field's error beside it.
+    fe: super::form_state::FormState,
     genders: Vec<(&'static str, &'static str)>,
     sources: Vec<(&'static str, &'static str)>,
     staff: Vec<(String, String)>,
@@ -124,8 +126,11 @@ pub(super) fn form_page(
     action: String,
     cancel: String,
     f: CustomerForm,
-    errors: Vec<String>,
+    refused: &[joren_core::FieldError],
 ) -> Response {
+    let errors: Vec<String> = refused.iter().map(|x| say_fields(c.t, std::slice::from_ref(x))).collect();
+    let mut fe = super::form_state::FormState::default();
+    fe.refuse(refused, c.t);
     let genders = GENDERS
         .iter()
         .map(|g| {
@@ -174,6 +179,7 @@ pub(super) fn form_page(
             cancel,
             f,
             errors,
+            fe,
             genders,
             sources,
             staff,
@@ -199,11 +205,6 @@ pub(super) fn prefecture_options(lang: crate::i18n::Lang) -> Vec<(&'static str, 
         .collect()
 }
 
-/// Each invalid field's error worded for the reader, led by the field's label.
-pub(super) fn field_messages(t: Tr, e: &AppError) -> Option<Vec<String>> {
-    e.field_errors().map(|f| f.0.iter().map(|x| say_fields(t, std::slice::from_ref(x))).collect())
-}
-
 pub(super) async fn new_customer_page(State(s): State<AppState>, Staff { user, t }: Staff) -> UiResult {
     let c = Chrome::new(t, &user, "customers", "/customers/new");
     let mut f = CustomerForm::default();
@@ -218,7 +219,7 @@ pub(super) async fn new_customer_page(State(s): State<AppState>, Staff { user, t
         "/customers/new".into(),
         "/customers".into(),
         f,
-        Vec::new(),
+        &[],
     ))
 }
 
@@ -229,11 +230,19 @@ pub(super) async fn new_customer_submit(
     let input = joren_app::customers::NewCustomer { profile: f.to_input(true), ..Default::default() };
     match s.app.create_customer(&user.actor, input).await {
         Ok(c) => Ok(Redirect::to(&format!("/customers/{}", c.id)).into_response()),
-        Err(e) => match field_messages(t, &e) {
+        Err(e) => match e.field_errors() {
             Some(errors) => {
                 let c = Chrome::new(t, &user, "customers", "/customers/new");
                 let staff = s.app.staff_directory().await.map_err(|e| UiError::from_app(t, e))?;
-                Ok(form_page(staff, c, t.t("customers.new"), "/customers/new".into(), "/customers".into(), f, errors))
+                Ok(form_page(
+                    staff,
+                    c,
+                    t.t("customers.new"),
+                    "/customers/new".into(),
+                    "/customers".into(),
+                    f,
+                    &errors.0,
+                ))
             }
             None => Err(UiError::from_app(t, e)),
         },
@@ -255,7 +264,7 @@ pub(super) async fn edit_customer_page(
         path,
         format!("/customers/{id}"),
         CustomerForm::from_profile(&customer.profile),
-        Vec::new(),
+        &[],
     ))
 }
 
@@ -267,11 +276,11 @@ pub(super) async fn edit_customer_submit(
     let path = format!("/customers/{id}/edit");
     match s.app.update_customer(&user.actor, id, f.to_input(false)).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}")).into_response()),
-        Err(e) => match field_messages(t, &e) {
+        Err(e) => match e.field_errors() {
             Some(errors) => {
                 let c = Chrome::new(t, &user, "customers", path.clone());
                 let staff = s.app.staff_directory().await.map_err(|e| UiError::from_app(t, e))?;
-                Ok(form_page(staff, c, t.t("customer.edit"), path, format!("/customers/{id}"), f, errors))
+                Ok(form_page(staff, c, t.t("customer.edit"), path, format!("/customers/{id}"), f, &errors.0))
             }
             None => Err(UiError::from_app(t, e)),
         },

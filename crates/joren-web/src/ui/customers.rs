@@ -3,9 +3,23 @@
 
 use super::*;
 
+/// The opening of a long text (a note over 200 characters or 3 lines) shown folded, the whole
+/// text a click away; `None` for a short one.
+pub(super) fn fold(text: &str) -> Option<String> {
+    const CHARS: usize = 200;
+    const LINES: usize = 3;
+    if text.chars().count() <= CHARS && text.lines().count() <= LINES {
+        return None;
+    }
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
+    Some(first.chars().take(80).collect())
+}
+
 pub(super) struct TimelineRow {
     at: String,
     kind: String,
+    /// The opening of a long detail, shown folded.
+    folded: Option<String>,
     label: &'static str,
     title: String,
     detail: String,
@@ -59,7 +73,7 @@ pub(super) struct CustomerPage {
     name: String,
     kana: String,
     merged_into: Option<i64>,
-    fields: Vec<(&'static str, String)>,
+    fields: Vec<(&'static str, String, Option<String>)>,
     tags: Vec<String>,
     consents: Vec<ConsentRow>,
     contacts: Vec<ContactRow>,
@@ -166,6 +180,7 @@ pub(super) async fn customer(
         ("customer.notes", p.notes.clone()),
     ];
     fields.retain(|(_, v)| !v.is_empty());
+    let fields = fields.into_iter().map(|(label, value)| (label, value.clone(), fold(&value))).collect();
     let contacts = s
         .app
         .list_contacts(id)
@@ -207,6 +222,7 @@ pub(super) async fn customer(
                 link: matches!(e.kind.as_str(), "order" | "refund" | "cancel").then(|| format!("/orders/{}", e.ref_id)),
                 kind: e.kind.replace("interaction:", "").replace(':', "-"),
                 title,
+                folded: fold(&detail),
                 detail,
                 amount: e.amount.map(|a| format_amount(a, e.currency.as_deref().unwrap_or("JPY"))).unwrap_or_default(),
                 staff: e.staff_name.unwrap_or_default(),

@@ -11,6 +11,7 @@ use joren_app::{App, AppError};
 use joren_core::membership::{CancelReason, MembershipPlanInput};
 use joren_core::money::format_amount;
 
+use super::form_state::FormState;
 use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, back_with_error, render, say_fields};
 use crate::AppState;
 use crate::i18n::Tr;
@@ -156,6 +157,8 @@ pub(super) struct MembershipsPage {
     cohort: Option<joren_app::memberships::CohortRetention>,
     chart: String,
     can_edit: bool,
+    /// The new-plan form: as typed when it came back refused, each error beside its field.
+    f: FormState,
     error: Option<String>,
 }
 
@@ -171,8 +174,20 @@ pub(super) async fn page(
     Staff { user, t }: Staff,
     Query(q): Query<PageQuery>,
 ) -> UiResult {
+    let f = FormState::new([("period_months", "1".to_string())]);
+    memberships_page(&s, t, &user, q.plan_id, f, error).await
+}
+
+async fn memberships_page(
+    s: &AppState,
+    t: Tr,
+    user: &crate::auth::WebUser,
+    plan_id: Option<i64>,
+    f: FormState,
+    error: Option<String>,
+) -> UiResult {
     let err = |e| UiError::from_app(t, e);
-    let MembershipReport { plans: status, reasons, cohort } = s.app.membership_report(q.plan_id).await.map_err(err)?;
+    let MembershipReport { plans: status, reasons, cohort } = s.app.membership_report(plan_id).await.map_err(err)?;
     let plans = s
         .app
         .membership_plans()
@@ -201,12 +216,13 @@ pub(super) async fn page(
         .collect();
     let chart = cohort.as_ref().map(|c| retention_svg(t, c)).unwrap_or_default();
     Ok(render(&MembershipsPage {
-        c: Chrome::new(t, &user, "points", "/memberships"),
+        c: Chrome::new(t, user, "points", "/memberships"),
         plans,
         reasons,
         cohort,
         chart,
         can_edit: user.actor.role.can_manage_users(),
+        f,
         error,
     }))
 }
@@ -257,17 +273,24 @@ pub(super) async fn create_plan(
 ) -> UiResult {
     let mut unreadable = joren_core::FieldErrors::default();
     let input = MembershipPlanInput {
-        name: f.name,
+        name: f.name.clone(),
         price: super::form_int(&mut unreadable, "price", &f.price),
         period_months: u32::try_from(super::form_int(&mut unreadable, "period_months", &f.period_months)).unwrap_or(0),
         active: f.active.is_some(),
     };
-    if let Err(e) = super::all_errors(unreadable, input.validate()) {
-        return Ok(back_with_error("/memberships", &say_fields(t, &e)));
-    }
-    match s.app.save_membership_plan(&user.actor, None, input).await {
-        Ok(_) => Ok(Redirect::to("/memberships").into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error("/memberships", &say_fields(t, &e))),
+    let saved = match super::all_errors(unreadable, input.validate()) {
+        Ok(()) => s.app.save_membership_plan(&user.actor, None, input).await.map(|_| ()),
+        Err(e) => Err(AppError::Validation(e)),
+    };
+    match saved {
+        Ok(()) => Ok(Redirect::to("/memberships").into_response()),
+        Err(AppError::Validation(e)) => {
+            let mut form = FormState::new([("name", f.name), ("price", f.price), ("period_months", f.period_months)]);
+            form.refuse(&e.0, t);
+            let mut resp = memberships_page(&s, t, &user, None, form, None).await?;
+            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }

@@ -8,6 +8,7 @@ use joren_app::perks::{GateName, PerkCheck};
 use joren_app::{App, AppError};
 use joren_core::perk::{PerkInput, PerkKind};
 
+use super::form_state::FormState;
 use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, back_with_error, render, say_fields};
 use crate::AppState;
 use crate::auth::WebUser;
@@ -86,6 +87,8 @@ pub(super) struct PerksPage {
     plans: Vec<(i64, String)>,
     segments: Vec<(i64, String)>,
     can_edit: bool,
+    /// The new-perk form: as typed when it came back refused, each error beside its field.
+    f: FormState,
     error: Option<String>,
 }
 
@@ -95,6 +98,10 @@ pub(super) async fn page(
     ErrorFlash(error): ErrorFlash,
     Staff { user, t }: Staff,
 ) -> UiResult {
+    perks_page(&s, t, &user, FormState::default(), error).await
+}
+
+async fn perks_page(s: &AppState, t: crate::i18n::Tr, user: &WebUser, f: FormState, error: Option<String>) -> UiResult {
     let err = |e| UiError::from_app(t, e);
     let ranks = s.app.points_programme().await.map_err(err)?.ranks;
     let tiers: Vec<(usize, String)> = ranks.tiers.iter().enumerate().map(|(i, x)| (i, x.name.clone())).collect();
@@ -137,13 +144,14 @@ pub(super) async fn page(
         })
         .collect();
     Ok(render(&PerksPage {
-        c: Chrome::new(t, &user, "points", "/perks"),
+        c: Chrome::new(t, user, "points", "/perks"),
         perks,
         kinds: PerkKind::ALL.iter().map(|k| (k.as_str(), kind_key(*k))).collect(),
         tiers,
         plans,
         segments,
         can_edit: user.actor.role.can_manage_users(),
+        f,
         error,
     }))
 }
@@ -180,8 +188,26 @@ impl PerkForm {
 }
 
 /// `POST /perks`: a new perk (owners).
+/// Refused, the form comes back as typed with each error beside its field.
 pub(super) async fn create(State(s): State<AppState>, Checked { user, t, form: f }: Checked<PerkForm>) -> UiResult {
-    save(&s, t, &user, None, f.input()).await
+    match s.app.save_perk(&user.actor, None, f.input()).await {
+        Ok(_) => Ok(Redirect::to("/perks").into_response()),
+        Err(AppError::Validation(e)) => {
+            let mut form = FormState::new([
+                ("name", f.name),
+                ("description", f.description),
+                ("kind", f.kind),
+                ("min_rank_level", f.min_rank_level),
+                ("membership_plan_id", f.membership_plan_id),
+                ("segment_id", f.segment_id),
+            ]);
+            form.refuse(&e.0, t);
+            let mut resp = perks_page(&s, t, &user, form, None).await?;
+            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
 }
 
 /// `POST /perks/{id}`: changes a perk, e.g. ends it (owners).

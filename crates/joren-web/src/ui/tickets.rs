@@ -12,6 +12,7 @@ use joren_app::{App, AppError};
 use joren_core::money::format_amount;
 use joren_core::ticket::TicketPlanInput;
 
+use super::form_state::FormState;
 use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, back_with_error, render, say_fields};
 use crate::AppState;
 use crate::auth::WebUser;
@@ -178,6 +179,8 @@ pub(super) struct PlansPage {
     tickets: i64,
     expiring: Vec<ExpiringRow>,
     can_edit: bool,
+    /// The new-plan form: as typed when it came back refused, each error beside its field.
+    f: FormState,
     error: Option<String>,
 }
 
@@ -187,6 +190,11 @@ pub(super) async fn plans(
     ErrorFlash(error): ErrorFlash,
     Staff { user, t }: Staff,
 ) -> UiResult {
+    let f = FormState::new([("visits", "10".to_string()), ("valid_months", "6".to_string())]);
+    plans_page(&s, t, &user, f, error).await
+}
+
+async fn plans_page(s: &AppState, t: crate::i18n::Tr, user: &WebUser, f: FormState, error: Option<String>) -> UiResult {
     let err = |e| UiError::from_app(t, e);
     let plans = s
         .app
@@ -219,13 +227,14 @@ pub(super) async fn plans(
         })
         .collect();
     Ok(render(&PlansPage {
-        c: Chrome::new(t, &user, "points", "/tickets"),
+        c: Chrome::new(t, user, "points", "/tickets"),
         plans,
         outstanding: format_amount(o.value, "JPY"),
         exempt: format_amount(o.exempt_value, "JPY"),
         tickets: o.tickets,
         expiring,
         can_edit: user.actor.role.can_manage_users(),
+        f,
         error,
     }))
 }
@@ -268,12 +277,29 @@ async fn save_plan(s: AppState, t: crate::i18n::Tr, user: WebUser, id: Option<i6
             .unwrap_or(u32::MAX),
         active: f.active.is_some(),
     };
-    if let Err(e) = super::all_errors(unreadable, input.validate()) {
-        return Ok(back_with_error("/tickets", &say_fields(t, &e)));
-    }
-    match s.app.save_ticket_plan(&user.actor, id, input).await {
-        Ok(_) => Ok(Redirect::to("/tickets").into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error("/tickets", &say_fields(t, &e))),
+    let saved = match super::all_errors(unreadable, input.validate()) {
+        Ok(()) => s.app.save_ticket_plan(&user.actor, id, input).await.map(|_| ()),
+        Err(e) => Err(AppError::Validation(e)),
+    };
+    match saved {
+        Ok(()) => Ok(Redirect::to("/tickets").into_response()),
+        // A plan's own row (a change): the message names the plan.
+        Err(AppError::Validation(e)) if id.is_some() => {
+            Ok(back_with_error("/tickets", &format!("{}: {}", f.name, say_fields(t, &e))))
+        }
+        // The new-plan form comes back as typed, each error beside its field.
+        Err(AppError::Validation(e)) => {
+            let mut form = FormState::new([
+                ("name", f.name),
+                ("visits", f.visits),
+                ("price", f.price),
+                ("valid_months", f.valid_months),
+            ]);
+            form.refuse(&e.0, t);
+            let mut resp = plans_page(&s, t, &user, form, None).await?;
+            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }

@@ -232,6 +232,11 @@ pub async fn import_cdnow(t: &TestApp, customers: u32) {
     assert_eq!(report["rejected"].as_array().map(Vec::len), Some(0), "{report}");
 }
 
+/// The error a refused form shows beside `field` (`id="error-{field}"`), if any.
+pub fn field_error(html: &str, field: &str) -> Option<String> {
+    html.split(&format!("id=\"error-{field}\">")).nth(1).map(|r| r.split('<').next().unwrap().to_string())
+}
+
 /// A signed-in browser session over plain HTTP: pages with its cookie, forms with the page's
 /// CSRF token.
 pub struct Session<'a> {

@@ -222,11 +222,13 @@ async fn tickets_are_sold_used_and_refunded_from_the_web_pages() {
         let plan = [("name", "10回券"), ("visits", "10"), ("price", "45,000"), ("valid_months", "6"), ("active", "1")];
         let (status, _, _) = staff.post("/tickets/plans", &plan).await;
         assert_eq!(status, 403, "[{b}] plans are the owner's");
-        let (message, _) = owner
-            .post_refused("/tickets/plans", &[("visits", "0"), ("price", "1"), ("valid_months", "0"), ("name", "x")])
+        let (status, _, html) = owner
+            .post("/tickets/plans", &[("visits", "0"), ("price", "1"), ("valid_months", "0"), ("name", "x")])
             .await;
-        // 回数: 1〜1000回で指定してください — the field named in words, not as `visits`.
-        assert!(message.starts_with("回数: 1〜1000"), "[{b}] {message}");
+        assert_eq!(status, 422, "[{b}] refused, the form comes back as typed");
+        let message = common::field_error(&html, "visits").unwrap_or_default();
+        assert!(message.starts_with("1〜1000"), "[{b}] beside the visits: {message}");
+        assert!(html.contains("id=\"plan-name\" inputmode=\"text\" style=\"width:10em\" value=\"x\""), "[{b}] kept");
         let (status, location, _) = owner.post("/tickets/plans", &plan).await;
         assert_eq!((status, location.as_str()), (303, "/tickets"), "[{b}]");
 
@@ -344,10 +346,14 @@ async fn perks_are_defined_and_shown_on_the_customer_page() {
         let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
         let (_, html) = owner.page("/perks").await;
         assert!(html.contains("id=\"perk-new\"") && html.contains("<option value=\"2\">ゴールド</option>"), "[{b}]");
-        let (message, _) =
-            owner.post_refused("/perks", &[("name", "先行予約"), ("kind", "priority_booking"), ("active", "1")]).await;
-        // 対象: … — the field named in words, not as `gate`.
-        assert!(message.starts_with("対象: "), "[{b}] a gate is required: {message}");
+        let (status, _, html) =
+            owner.post("/perks", &[("name", "先行予約"), ("kind", "priority_booking"), ("active", "1")]).await;
+        assert_eq!(status, 422, "[{b}]");
+        assert!(common::field_error(&html, "gate").is_some(), "[{b}] a gate is required, said beside the gates");
+        assert!(
+            html.contains("value=\"先行予約\"") && html.contains("value=\"priority_booking\" selected"),
+            "[{b}] kept"
+        );
         let perk = [
             ("name", "先行予約"),
             ("kind", "priority_booking"),

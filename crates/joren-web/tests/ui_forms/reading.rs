@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::common::{Session, backends, spawn};
+use super::common::{self, Session, backends, spawn};
 
 /// The customer form reads what a Japanese shop owner types: a 和暦 birthday, full-width
 /// digits, a postal code that lost its leading zero, and a company written as a name (新規 only:
@@ -150,13 +150,14 @@ async fn plan_forms_read_full_width_numbers_and_show_every_error() {
     let p = &plans["items"][0];
     assert_eq!((&p["visits"], &p["price"], &p["valid_months"]), (&json!(5), &json!(12000), &json!(6)), "{plans}");
 
-    let (message, _) = owner
-        .post_refused("/tickets/plans", &[("name", ""), ("visits", "abc"), ("price", "1"), ("valid_months", "-1")])
-        .await;
-    for part in ["名前: ", "回数: 数字ではありません: abc", "有効期間 (か月): "] {
-        assert!(message.contains(part), "{part} in {message}");
-    }
-    assert!(!message.contains("visits") && !message.contains("valid_months"), "{message}");
+    let (status, _, html) =
+        owner.post("/tickets/plans", &[("name", ""), ("visits", "abc"), ("price", "1"), ("valid_months", "-1")]).await;
+    assert_eq!(status, 422);
+    assert!(common::field_error(&html, "name").is_some(), "every error at once, each beside its field");
+    assert_eq!(common::field_error(&html, "visits").as_deref(), Some("数字ではありません: abc"));
+    assert!(common::field_error(&html, "valid_months").is_some());
+    assert!(common::field_error(&html, "price").is_none());
+    assert!(html.contains("value=\"abc\"") && html.contains("value=\"-1\""), "what was typed is kept");
 
     let (status, _, _) = owner
         .post(
@@ -165,7 +166,54 @@ async fn plan_forms_read_full_width_numbers_and_show_every_error() {
         )
         .await;
     assert_eq!(status, 303);
-    let (message, _) =
-        owner.post_refused("/memberships/plans", &[("name", "x"), ("price", "たくさん"), ("period_months", "0")]).await;
-    assert!(message.contains("価格: 数字ではありません: たくさん") && message.contains("期間 (か月): "), "{message}");
+    let (status, _, html) =
+        owner.post("/memberships/plans", &[("name", "x"), ("price", "たくさん"), ("period_months", "0")]).await;
+    assert_eq!(status, 422);
+    assert_eq!(common::field_error(&html, "price").as_deref(), Some("数字ではありません: たくさん"));
+    assert!(common::field_error(&html, "period_months").is_some());
+    assert!(html.contains("value=\"たくさん\""), "what was typed is kept");
+}
+
+/// The customer form puts each problem beside its field (and lists them all above), keeps what
+/// was typed, names the 10,000-character limit of a note; a long note folds on the customer page.
+#[tokio::test]
+async fn customer_form_errors_sit_beside_their_fields_and_long_notes_fold() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let s = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let too_long = "あ".repeat(10_001);
+        let (status, _, html) = s
+            .post(
+                "/customers/new",
+                &[
+                    ("kind", "person"),
+                    ("family_name", "長井"),
+                    ("email", "nagai@"),
+                    ("notes", &too_long),
+                    ("birthday", "昭和99年1月1日"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 422, "[{b}]");
+        let beside = |field: &str| {
+            html.split(&format!("id=\"error-{field}\">")).nth(1).map(|r| r.split('<').next().unwrap().to_string())
+        };
+        assert!(beside("email").is_some_and(|e| e.contains("nagai@")), "[{b}] the email's error beside it");
+        assert!(beside("notes").is_some_and(|e| e.contains("10000")), "[{b}] the limit named: {:?}", beside("notes"));
+        assert!(beside("birthday").is_some(), "[{b}] the era date beside its field");
+        assert!(beside("family_name").is_none(), "[{b}] a good field has no error");
+        assert!(html.contains("id=\"form-errors\""), "[{b}] all of them above too");
+        assert!(html.contains("value=\"長井\"") && html.contains(&too_long), "[{b}] what was typed is kept");
+        assert!(html.contains("10,000文字まで"), "[{b}] the limit is said before typing");
+
+        let note = format!("{}\n2行目\n3行目\n4行目: 最後まで読むと分かること", "初回来店。".repeat(10));
+        let id = t.customer(json!({"family_name": "長井", "notes": note})).await;
+        let (_, html) = s.page(&format!("/customers/{id}")).await;
+        let folded = html.split("<details class=\"long-text\">").nth(1).expect("the long note folds");
+        assert!(folded.contains("初回来店。初回来店。") && folded.contains("全文を表示"), "[{b}]");
+        assert!(folded.contains("4行目: 最後まで読むと分かること"), "[{b}] the whole note a click away");
+        let short = t.customer(json!({"family_name": "短", "notes": "短いメモ"})).await;
+        let (_, html) = s.page(&format!("/customers/{short}")).await;
+        assert!(!html.contains("<details class=\"long-text\">") && html.contains("短いメモ"), "[{b}]");
+    }
 }
