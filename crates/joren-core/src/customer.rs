@@ -259,6 +259,26 @@ impl CustomerInput {
         }
         let kind_given = self.kind.is_some();
         let mut p = self.apply_fields(base)?;
+        // A postal code without 都道府県 or 市区町村: both (and the 町域, where the code names
+        // one and no street was given) from Japan Post's table, when the code names one place.
+        if let Some(code) = p.postal_code.clone()
+            && p.prefecture.is_none()
+            && p.city.is_none()
+        {
+            let found = crate::postcodes::lookup(&code);
+            if let Some(first) = found.first()
+                && found.iter().all(|a| (a.prefecture, a.city) == (first.prefecture, first.city))
+            {
+                p.prefecture = Some(first.prefecture.to_string());
+                p.city = Some(first.city.to_string());
+                let town = found.len() == 1 && !first.town.is_empty() && p.street.is_none();
+                if town {
+                    p.street = Some(first.town.to_string());
+                }
+                let text = format!("{}{}{}", first.prefecture, first.city, if town { first.town } else { "" });
+                notes.push(FieldError::new("postal_code", crate::Code::AddressFromPostcode).arg(&code).arg(text));
+            }
+        }
         // A company typed where a person's name goes (株式会社ジョーレン, ㈱ジョーレン): a company,
         // addressed 御中, unless the kind was given.
         if !kind_given && p.kind == CustomerKind::Person && p.company_name.is_empty() {
@@ -433,6 +453,29 @@ mod tests {
             tags: Some(vec![" VIP ".into(), "VIP".into(), "".into()]),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_postal_code_alone_fills_prefecture_city_and_town() {
+        let named = |code: &str| CustomerInput {
+            family_name: Some("郵便".into()),
+            postal_code: Some(code.into()),
+            ..Default::default()
+        };
+        let only_code = named("１０４－００６１");
+        let (p, notes) = only_code.apply_noting(CustomerProfile::default()).unwrap();
+        let address = (p.prefecture.as_deref(), p.city.as_deref(), p.street.as_deref());
+        assert_eq!(address, (Some("東京都"), Some("中央区"), Some("銀座")));
+        assert_eq!(notes[0].code, crate::Code::AddressFromPostcode);
+        assert_eq!(notes[0].args, ["104-0061", "東京都中央区銀座"]);
+        // A street given stays; a code of many 町域 fills only 都道府県 and 市区町村.
+        let many = CustomerInput { street: Some("春日1-1".into()), ..named("452-0961") };
+        let (p, notes) = many.apply_noting(CustomerProfile::default()).unwrap();
+        assert_eq!((p.city.as_deref(), p.street.as_deref()), (Some("清須市"), Some("春日1-1")));
+        assert_eq!(notes[0].args[1], "愛知県清須市");
+        // Given a prefecture, nothing is looked up.
+        let (p, notes) = input().apply_noting(CustomerProfile::default()).unwrap();
+        assert_eq!((p.city, notes.len()), (None, 0));
     }
 
     #[test]

@@ -78,6 +78,8 @@ codes! {
     CompanyDetected => "company_detected",
     /// A one-line address split into its parts: `[input]`.
     AddressSplit => "address_split",
+    /// 都道府県 and 市区町村 (and the 町域) filled from the postal code: `[postal code, address]`.
+    AddressFromPostcode => "address_from_postcode",
     /// Not `HH:MM`.
     BadTime => "bad_time",
     BadWeekday => "bad_weekday",

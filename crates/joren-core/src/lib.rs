@@ -16,6 +16,7 @@ pub mod perk;
 pub mod phone;
 pub mod points;
 pub mod postal;
+pub mod postcodes;
 pub mod product;
 pub mod programme;
 pub mod rank;

@@ -112,6 +112,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/export/{kind}", get(export))
         .route("/audit", get(audit))
+        .route("/postal-codes/{code}", get(postal_code))
         .merge(mail::routes())
         .merge(points::routes())
         .merge(ranks::routes())
@@ -711,6 +712,11 @@ async fn export(
         }
     };
     Ok(csv_download(name, buf))
+}
+
+/// The addresses a postal code covers (Japan Post's table, shipped with Joren).
+async fn postal_code(ApiActor(_): ApiActor, Path(code): Path<String>) -> ApiResult {
+    Ok(Json(json!({"items": joren_core::postcodes::lookup(&code)})).into_response())
 }
 
 #[derive(Deserialize)]

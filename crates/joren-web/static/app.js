@@ -30,3 +30,46 @@ function applyWhen(root) {
 }
 document.addEventListener('change', function () { applyWhen(document); });
 document.addEventListener('DOMContentLoaded', function () { applyWhen(document); });
+
+// A postal code box with data-postal-fill="prefecture-id city-id street-id": once seven digits
+// are typed (full-width too), the address is looked up in the table that ships with Joren and
+// the boxes that are empty — or still hold what the last lookup put there — are filled. Where a
+// code covers several 町域, they are offered as choices for the street box.
+(function () {
+  var filled = {};
+  function digits(v) {
+    return v.replace(/[０-９]/g, function (c) { return String.fromCharCode(c.charCodeAt(0) - 0xfee0); }).replace(/[^0-9]/g, '');
+  }
+  function put(el, value) {
+    if (!el) return;
+    if (el.value === '' || el.value === filled[el.id]) {
+      el.value = value;
+      filled[el.id] = value;
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+    }
+  }
+  document.addEventListener('input', function (e) {
+    var box = e.target;
+    if (!box.getAttribute || !box.getAttribute('data-postal-fill')) return;
+    var code = digits(box.value);
+    if (code.length !== 7 || box.getAttribute('data-postal-last') === code) return;
+    box.setAttribute('data-postal-last', code);
+    var ids = box.getAttribute('data-postal-fill').split(' ');
+    fetch('/postal/' + code, { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+      .then(function (v) {
+        var items = v.items || [];
+        if (!items.length) return;
+        var pref = document.getElementById(ids[0]), city = document.getElementById(ids[1]), street = document.getElementById(ids[2]);
+        put(pref, items[0].prefecture);
+        put(city, items[0].city);
+        var towns = items.map(function (a) { return a.town; }).filter(function (t) { return t; });
+        put(street, items.length === 1 ? items[0].town : '');
+        var list = street && street.list;
+        if (list) {
+          list.innerHTML = '';
+          towns.forEach(function (t) { var o = document.createElement('option'); o.value = t; list.appendChild(o); });
+        }
+      });
+  });
+})();

@@ -628,3 +628,60 @@ async fn the_main_pages_fit_a_phone() {
     c.close().await.ok();
     result.unwrap();
 }
+
+/// The customer form fills 都道府県, 市区町村 and 町域 from a postal code typed the Japanese way,
+/// never over what the user typed; a code of many 町域 offers them as choices. Saved, the
+/// customer has the address.
+#[tokio::test]
+async fn the_customer_form_fills_the_address_from_the_postal_code() {
+    let profile = tempfile::tempdir().unwrap();
+    let Some((c, _driver)) = start_browser(profile.path()).await else { return };
+    let t = common::spawn("sqlite").await;
+    let value = |id: &'static str| {
+        let c = c.clone();
+        async move { c.find(Locator::Id(id)).await?.prop("value").await.map(Option::unwrap_or_default) }
+    };
+    let result = async {
+        log_in(&c, &t, "/customers/new", "staff").await?;
+        c.wait().for_element(Locator::Id("customer-form")).await?;
+        c.find(Locator::Id("f-family")).await?.send_keys("郵便").await?;
+        c.find(Locator::Id("f-postal")).await?.send_keys("１０４－００６１").await?;
+        for _ in 0..50 {
+            if value("f-street").await? == "銀座" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(value("f-prefecture").await?, "東京都");
+        assert_eq!(value("f-city").await?, "中央区");
+        assert_eq!(value("f-street").await?, "銀座");
+        // The user adds the block number; another code then leaves the typed street alone.
+        c.find(Locator::Id("f-street")).await?.send_keys("1-2-3").await?;
+        let postal = c.find(Locator::Id("f-postal")).await?;
+        postal.clear().await?;
+        postal.send_keys("452-0961").await?;
+        for _ in 0..50 {
+            if value("f-city").await? == "清須市" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(value("f-prefecture").await?, "愛知県", "filled by the last lookup, so replaced");
+        assert_eq!(value("f-city").await?, "清須市");
+        assert_eq!(value("f-street").await?, "銀座1-2-3", "what the user typed stays");
+        let towns = c.find_all(Locator::Css("#f-towns option")).await?.len();
+        assert!(towns > 50, "the code's 町域 offered as choices: {towns}");
+        c.find(Locator::Id("customer-save")).await?.click().await?;
+        c.wait().for_element(Locator::Id("customer-name")).await?;
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    c.close().await.ok();
+    result.unwrap();
+    let id = t.app.search_customers("郵便", 10, 0).await.unwrap().items[0].id;
+    let saved = t.app.get_customer(id).await.unwrap().profile;
+    assert_eq!(
+        (saved.postal_code.as_deref(), saved.prefecture.as_deref(), saved.city.as_deref(), saved.street.as_deref()),
+        (Some("452-0961"), Some("愛知県"), Some("清須市"), Some("銀座1-2-3"))
+    );
+}

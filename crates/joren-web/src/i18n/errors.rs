@@ -43,6 +43,9 @@ fn words(code: Code) -> (&'static str, &'static str) {
             "Postal code \"{0}\" had lost its leading zero and was saved as {1}",
         ),
         CompanyDetected => ("「{0}」は会社名として登録しました (御中)", "\"{0}\" was saved as a company name"),
+        AddressFromPostcode => {
+            ("郵便番号 {0} から住所を補いました: {1}", "The address was filled from postal code {0}: {1}")
+        }
         AddressSplit => {
             ("住所「{0}」を都道府県・市区町村・番地・建物名に分けました", "Address \"{0}\" was split into its parts")
         }

@@ -286,3 +286,9 @@ pub(super) async fn edit_customer_submit(
         },
     }
 }
+
+/// `GET /postal/{code}`: the addresses a postal code covers, for the customer form to fill in
+/// (signed-in staff; the table ships with Joren, nothing leaves the shop's PC).
+pub(super) async fn postal(_: Staff, Path(code): Path<String>) -> Response {
+    axum::Json(serde_json::json!({"items": joren_core::postcodes::lookup(&code)})).into_response()
+}

@@ -73,6 +73,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lang/{code}", get(set_lang))
         .route("/customers", get(customer_list::customers))
         .route("/customers/new", get(new_customer_page).post(new_customer_submit))
+        .route("/postal/{code}", get(customer_form::postal))
         .route("/customers/duplicates", get(duplicates::list))
         .route("/customers/duplicates/dismiss", post(duplicates::dismiss))
         .route("/customers/merge", get(duplicates::review))
