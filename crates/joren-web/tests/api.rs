@@ -573,6 +573,19 @@ async fn health_and_openapi_are_served() {
         }
     }
     assert!(checked > 100, "the routes were found: {checked}");
+    // Every success answer says what it holds (204 aside); the harness checks each answer a
+    // test gets against it (tests/common/openapi.rs).
+    let mut undescribed = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().into_iter().flatten() {
+                if status.starts_with('2') && status != "204" && response.get("content").is_none() {
+                    undescribed.push(format!("{method} {path} {status}"));
+                }
+            }
+        }
+    }
+    assert!(undescribed.is_empty(), "success answers without a schema: {undescribed:?}");
     // The postal-code table answers the way the customer form uses it.
     let (status, v) = t.get(&t.staff_token, "/api/v1/postal-codes/%E3%80%92104-0061").await;
     assert_eq!(status, 200, "{v}");
@@ -651,5 +664,85 @@ async fn the_timeline_pages() {
             offset = page["next_offset"].as_i64();
         }
         assert_eq!(paged, all, "[{b}] the pages are the timeline");
+    }
+}
+
+/// The answers other tests seldom reach, each checked against openapi.json by the harness
+/// (tests/common/openapi.rs), so every documented response schema meets a real answer.
+#[tokio::test]
+async fn seldom_used_answers_match_the_document() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let put = |token: &str, path: String, body: serde_json::Value| {
+            let (t, token) = (&t, token.to_string());
+            async move { t.send(reqwest::Method::PUT, &token, &path, &body).await }
+        };
+        let account = t.customer(serde_json::json!({"kind": "account", "company_name": "株式会社文書"})).await;
+        let contact = serde_json::json!({"family_name": "記載", "email": "doc@example.jp"});
+        let (s, _) = t.post(&t.staff_token, &format!("/api/v1/customers/{account}/contacts"), &contact).await;
+        assert_eq!(s, 201, "[{b}]");
+        let (s, v) = t.get(&t.staff_token, &format!("/api/v1/customers/{account}/contacts")).await;
+        assert_eq!((s, v["items"].as_array().map(Vec::len)), (200, Some(1)), "[{b}] {v}");
+
+        let plan = serde_json::json!({"name": "5回券", "visits": 5, "price": 5000, "valid_months": 3});
+        let (_, p) = t.post(&t.owner_token, "/api/v1/ticket-plans", &plan).await;
+        let (s, _) = put(&t.owner_token, format!("/api/v1/ticket-plans/{}", p["id"]), plan.clone()).await;
+        assert_eq!(s, 200, "[{b}]");
+        let (s, _, _) = t
+            .post_keyed(
+                &format!("/api/v1/customers/{account}/tickets"),
+                Some("doc"),
+                &serde_json::json!({"plan_id": p["id"]}),
+            )
+            .await;
+        assert_eq!(s, 201, "[{b}]");
+        let (s, v) = t.get(&t.staff_token, &format!("/api/v1/customers/{account}/tickets")).await;
+        assert_eq!((s, v["items"].as_array().map(Vec::len)), (200, Some(1)), "[{b}]");
+
+        let mplan = serde_json::json!({"name": "月額", "price": 3000, "period_months": 1});
+        let (_, m) = t.post(&t.owner_token, "/api/v1/membership-plans", &mplan).await;
+        let (s, _) = put(&t.owner_token, format!("/api/v1/membership-plans/{}", m["id"]), mplan).await;
+        assert_eq!(s, 200, "[{b}]");
+        let (s, v) = t.get(&t.staff_token, "/api/v1/membership-plans").await;
+        assert_eq!((s, v["items"].as_array().map(Vec::len)), (200, Some(1)), "[{b}]");
+
+        let perk = serde_json::json!({"name": "先行", "kind": "priority_booking", "membership_plan_id": m["id"]});
+        let (s, _) = t.post(&t.owner_token, "/api/v1/perks", &perk).await;
+        assert_eq!(s, 201, "[{b}]");
+        let (s, v) = t.get(&t.staff_token, "/api/v1/perks").await;
+        assert_eq!((s, v["items"].as_array().map(Vec::len)), (200, Some(1)), "[{b}]");
+
+        let def = serde_json::json!({"trigger": {"kind": "manual"}, "steps": [{"type": "task", "task": "call", "title": "お電話"}]});
+        let (s, sc) =
+            t.post(&t.staff_token, "/api/v1/scenarios", &serde_json::json!({"name": "文書", "definition": def})).await;
+        assert_eq!(s, 201, "[{b}] {sc}");
+        let (s, v) = t.get(&t.staff_token, "/api/v1/scenarios").await;
+        assert_eq!((s, v["items"].as_array().map(Vec::len)), (200, Some(1)), "[{b}]");
+        t.post(&t.staff_token, &format!("/api/v1/scenarios/{}/activate", sc["id"]), &serde_json::json!({})).await;
+        let (s, v) = t
+            .post(
+                &t.staff_token,
+                &format!("/api/v1/scenarios/{}/enrol", sc["id"]),
+                &serde_json::json!({"customer_id": account}),
+            )
+            .await;
+        assert_eq!(s, 200, "[{b}] {v}");
+        t.app.advance_due_runs().await.unwrap();
+        let (s, v) =
+            t.post(&t.staff_token, &format!("/api/v1/scenarios/{}/pause", sc["id"]), &serde_json::json!({})).await;
+        assert_eq!((s, v["status"].as_str()), (200, Some("paused")), "[{b}] {v}");
+        let (_, tasks) = t.get(&t.staff_token, "/api/v1/tasks").await;
+        let task = tasks["items"][0]["id"].as_i64().unwrap_or_default();
+        let (s, v) = t.get(&t.staff_token, &format!("/api/v1/tasks/{task}")).await;
+        assert_eq!(s, 200, "[{b}] {v} {tasks}");
+
+        let preview = serde_json::json!({"subject": "{{ name }}へ", "body": "こんにちは"});
+        let (s, v) = t.post(&t.staff_token, "/api/v1/templates/preview", &preview).await;
+        assert_eq!(s, 200, "[{b}] {v}");
+        let template = serde_json::json!({"name": "文書テンプレート", "subject": "お知らせ", "body": "本文"});
+        let (s, v) = t.post(&t.staff_token, "/api/v1/message-templates", &template).await;
+        assert_eq!(s, 201, "[{b}] {v}");
+        let (s, _) = t.get(&t.staff_token, &format!("/api/v1/message-templates/{}", v["id"])).await;
+        assert_eq!(s, 200, "[{b}]");
     }
 }

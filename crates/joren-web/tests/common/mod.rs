@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod openapi;
 pub mod smtp;
 
 use joren_app::{Actor, App, AppConfig};
@@ -101,16 +102,22 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// GET with a bearer token; a JSON answer is checked against openapi.json.
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
         let r = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
         let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        let body = r.json().await.unwrap_or(Value::Null);
+        openapi::check("GET", path, status, &body);
+        (status, body)
     }
 
+    /// A JSON request with a bearer token; a JSON answer is checked against openapi.json.
     pub async fn send(&self, method: reqwest::Method, token: &str, path: &str, body: &Value) -> (u16, Value) {
-        let r = self.client.request(method, self.url(path)).bearer_auth(token).json(body).send().await.unwrap();
+        let r = self.client.request(method.clone(), self.url(path)).bearer_auth(token).json(body).send().await.unwrap();
         let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        let answer = r.json().await.unwrap_or(Value::Null);
+        openapi::check(method.as_str(), path, status, &answer);
+        (status, answer)
     }
 
     pub async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
@@ -127,7 +134,9 @@ impl TestApp {
         let r = r.send().await.unwrap();
         let status = r.status().as_u16();
         let again = r.headers().get("idempotent-replayed").is_some();
-        (status, r.json().await.unwrap_or(Value::Null), again)
+        let answer = r.json().await.unwrap_or(Value::Null);
+        openapi::check("POST", path, status, &answer);
+        (status, answer, again)
     }
 
     /// Imports an orders CSV through the API as staff; answers the import report.
@@ -142,7 +151,9 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 200);
-        r.json().await.unwrap()
+        let report = r.json().await.unwrap();
+        openapi::check("POST", "/api/v1/import/orders", 200, &report);
+        report
     }
 
     /// Creates a customer as staff and returns its id.
