@@ -187,7 +187,6 @@ codes! {
     NotYourUpload => "not_your_upload",
     // --- import ---
     NoHeaderRow => "no_header_row",
-    PresetOrdersOnly => "preset_orders_only",
     /// `[detail]`
     BadMapping => "bad_mapping",
     NeedOrderDateColumn => "need_order_date_column",

@@ -254,6 +254,65 @@ async fn shopify_orders_export_imports_with_refunds_and_cancellations() {
     }
 }
 
+/// Shopify's customers export, as it is today and as it was (`Address1`, `Accepts Marketing`):
+/// detected by its headers, everything it holds about the customer kept (the default address
+/// with its `JP-13` province code, company, tags, note), `yes` an email consent from the import,
+/// `no` nothing; the Shopify id keeps a re-import from doubling anyone.
+#[tokio::test]
+async fn shopify_customers_export_imports_with_address_and_consents() {
+    const NOW: &str = "Customer ID,First Name,Last Name,Email,Accepts Email Marketing,Default Address Company,\
+Default Address Address1,Default Address Address2,Default Address City,Default Address Province Code,\
+Default Address Country Code,Default Address Zip,Default Address Phone,Phone,Accepts SMS Marketing,Total Spent,\
+Total Orders,Note,Tax Exempt,Tags\n\
+'7012345678901,芽衣,森,mei@example.jp,yes,,桜新町1-2-3,メゾン桜 101,世田谷区,JP-13,JP,'154-0015,,+81 90-5555-6666,no,5700.00,2,ギフト包装希望,no,\"VIP, 珈琲豆\"\n\
+'7012345678902,健,石井,ken@example.jp,no,株式会社石井商店,本町2-3-4,,大阪市中央区,JP-27,JP,'541-0053,,,no,0.00,0,,no,\n";
+    const OLD: &str = "First Name,Last Name,Email,Company,Address1,Address2,City,Province,Province Code,Country,\
+Country Code,Zip,Phone,Accepts Marketing,Total Spent,Total Orders,Tags,Note,Tax Exempt\n\
+愛,早川,ai@example.jp,,大通西1,,札幌市中央区,Hokkaido,JP-01,Japan,JP,600001,090-1111-0000,yes,0.00,0,,,no\n";
+    for b in backends() {
+        let t = spawn(b).await;
+        let (s, r) = import(&t, "customers", "", NOW.as_bytes().to_vec()).await;
+        assert_eq!(s, 200, "[{b}] {r}");
+        assert_eq!((r["preset"].as_str(), r["created"].as_i64()), (Some("shopify"), Some(2)), "[{b}] {r}");
+        assert_eq!(r["rejected"].as_array().unwrap().len(), 0, "[{b}] {r}");
+        let (_, list) = t.get(&t.staff_token, "/api/v1/customers?q=mei@example.jp").await;
+        let (_, mei) = t.get(&t.staff_token, &format!("/api/v1/customers/{}", list["items"][0]["id"])).await;
+        assert_eq!(mei["display_name"], "森 芽衣 様", "[{b}] family name from Last Name");
+        let address = ["postal_code", "prefecture", "city", "street", "building"].map(|k| mei[k].clone());
+        let expected = ["154-0015", "東京都", "世田谷区", "桜新町1-2-3", "メゾン桜 101"].map(|v| json!(v));
+        assert_eq!(address, expected, "[{b}] {mei}");
+        assert_eq!((&mei["phone"], &mei["notes"]), (&json!("+819055556666"), &json!("ギフト包装希望")), "[{b}]");
+        assert_eq!(mei["tags"], json!(["VIP", "珈琲豆"]), "[{b}]");
+        assert_eq!(mei["consents"].as_array().unwrap().len(), 1, "[{b}] sms 'no' records nothing: {mei}");
+        assert_eq!((&mei["consents"][0]["channel"], &mei["consents"][0]["granted"]), (&json!("email"), &json!(true)));
+        assert_eq!(mei["consents"][0]["source"], "import:shopify", "[{b}]");
+        assert_eq!(mei["external_ids"][0]["system"], "shopify", "[{b}] {mei}");
+        let (_, list) = t.get(&t.staff_token, "/api/v1/customers?q=ken@example.jp").await;
+        let (_, ken) = t.get(&t.staff_token, &format!("/api/v1/customers/{}", list["items"][0]["id"])).await;
+        // A person who gave their company with the address stays a person, the company kept.
+        assert_eq!(
+            (&ken["display_name"], &ken["company_name"]),
+            (&json!("石井 健 様"), &json!("株式会社石井商店")),
+            "[{b}]"
+        );
+        assert_eq!(
+            (&ken["prefecture"], &ken["consents"]),
+            (&json!("大阪府"), &json!([])),
+            "[{b}] no is not an opt-out"
+        );
+        let (_, again) = import(&t, "customers", "", NOW.as_bytes().to_vec()).await;
+        assert_eq!(again["created"], 0, "[{b}] a re-import doubles nobody: {again}");
+
+        let (s, r) = import(&t, "customers", "", OLD.as_bytes().to_vec()).await;
+        assert_eq!((s, r["preset"].as_str(), r["created"].as_i64()), (200, Some("shopify"), Some(1)), "[{b}] {r}");
+        let (_, list) = t.get(&t.staff_token, "/api/v1/customers?q=ai@example.jp").await;
+        let (_, ai) = t.get(&t.staff_token, &format!("/api/v1/customers/{}", list["items"][0]["id"])).await;
+        let got = ["postal_code", "prefecture", "city", "street"].map(|k| ai[k].clone());
+        assert_eq!(got, ["060-0001", "北海道", "札幌市中央区", "大通西1"].map(|v| json!(v)), "[{b}] {ai}");
+        assert_eq!(ai["consents"][0]["granted"], true, "[{b}] Accepts Marketing: yes");
+    }
+}
+
 #[tokio::test]
 async fn exports_have_bom_escape_formulas_and_round_trip() {
     for b in backends() {

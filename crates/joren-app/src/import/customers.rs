@@ -72,7 +72,9 @@ pub(super) fn apply_leniently(
 
 /// The customer fields of a row, validated into a profile; every bad field that is not
 /// [`DROPPABLE`] is reported (a row with one is rejected).
-fn customer_row(row: &Row<'_>) -> Result<ParsedCustomer, joren_core::FieldErrors> {
+/// With `shopify`, a marketing flag of `no` records nothing: Shopify's `no` means the customer
+/// never said yes, not that they said no (an opt-out Joren recorded is never undone by it).
+fn customer_row(row: &Row<'_>, shopify: bool) -> Result<ParsedCustomer, joren_core::FieldErrors> {
     let s = |f: &str| row.get(f).map(str::to_string);
     let mut input = CustomerInput {
         family_name: s("family_name"),
@@ -152,6 +154,7 @@ fn customer_row(row: &Row<'_>) -> Result<ParsedCustomer, joren_core::FieldErrors
         let field = format!("consent_{ch}");
         if let Some(v) = row.get(&field) {
             match parse_flag(&field, v) {
+                Ok(false) if shopify => {}
                 Ok(b) => consents.push((ch.to_string(), b)),
                 Err(e) => dropped.push(e),
             }
@@ -284,13 +287,14 @@ impl App {
             }
             let row = Row { rec: &rec, mapping: &o.mapping };
             let external_id = row.get("external_id").map(str::to_string);
-            let ParsedCustomer { input, profile, consents, changed, dropped } = match customer_row(&row) {
-                Ok(v) => v,
-                Err(errors) => {
-                    report.rejected.push(Reject::all(line, errors, record_cells(&rec)));
-                    continue;
-                }
-            };
+            let ParsedCustomer { input, profile, consents, changed, dropped } =
+                match customer_row(&row, o.preset == "shopify") {
+                    Ok(v) => v,
+                    Err(errors) => {
+                        report.rejected.push(Reject::all(line, errors, record_cells(&rec)));
+                        continue;
+                    }
+                };
             // An unreadable email or phone that was all the line had to be found by (no id,
             // no other contact) rejects it: imported without it, the line would be a new
             // customer again at every re-import.

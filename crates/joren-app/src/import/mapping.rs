@@ -1,5 +1,6 @@
 //! Column mapping: which CSV column holds which field. Detected from common Japanese and English
-//! header names, or fixed by a preset (Shopify's orders export), and overridable by the user.
+//! header names, or fixed by a preset (Shopify's orders and customers exports), and overridable
+//! by the user.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -103,6 +104,36 @@ pub const SHOPIFY_ORDERS: &[(&str, &str)] = &[
     ("accepts_marketing", "Accepts Marketing"),
 ];
 
+/// Shopify's customers export (Admin → Customers → Export), by its column names — today's
+/// (`Default Address …`, `Accepts Email Marketing`) and the older ones (`Address1`, `Accepts
+/// Marketing`). A field takes the first of its headers the file has.
+pub const SHOPIFY_CUSTOMERS: &[(&str, &str)] = &[
+    ("external_id", "Customer ID"),
+    ("given_name", "First Name"),
+    ("family_name", "Last Name"),
+    ("email", "Email"),
+    ("consent_email", "Accepts Email Marketing"),
+    ("consent_email", "Accepts Marketing"),
+    ("consent_sms", "Accepts SMS Marketing"),
+    ("company_name", "Default Address Company"),
+    ("company_name", "Company"),
+    ("street", "Default Address Address1"),
+    ("street", "Address1"),
+    ("building", "Default Address Address2"),
+    ("building", "Address2"),
+    ("city", "Default Address City"),
+    ("city", "City"),
+    ("prefecture", "Default Address Province Code"),
+    ("prefecture", "Province Code"),
+    ("prefecture", "Province"),
+    ("postal_code", "Default Address Zip"),
+    ("postal_code", "Zip"),
+    ("phone", "Phone"),
+    ("phone", "Default Address Phone"),
+    ("tags", "Tags"),
+    ("notes", "Note"),
+];
+
 /// Folds a header for matching: NFKC, lower case, no spaces, underscores, hyphens, dots or brackets.
 pub fn fold_header(h: &str) -> String {
     h.nfkc()
@@ -143,10 +174,15 @@ impl Mapping {
 
     /// A preset: field → exact header name.
     pub fn preset(headers: &[String], preset: &[(&'static str, &str)]) -> Self {
-        let columns = preset
-            .iter()
-            .filter_map(|(field, header)| headers.iter().position(|h| h.trim() == *header).map(|i| (*field, i)))
-            .collect();
+        let mut columns: Vec<(&'static str, usize)> = Vec::new();
+        for (field, header) in preset {
+            if columns.iter().any(|(f, _)| f == field) {
+                continue;
+            }
+            if let Some(i) = headers.iter().position(|h| h.trim() == *header) {
+                columns.push((field, i));
+            }
+        }
         Self { columns }
     }
 
@@ -180,6 +216,15 @@ impl Mapping {
 /// True when the headers look like Shopify's orders export.
 pub fn looks_like_shopify(headers: &[String]) -> bool {
     ["Lineitem name", "Financial Status", "Name"].iter().all(|h| headers.iter().any(|x| x.trim() == *h))
+}
+
+/// True when the headers look like Shopify's customers export.
+pub fn looks_like_shopify_customers(headers: &[String]) -> bool {
+    let has = |h: &str| headers.iter().any(|x| x.trim() == h);
+    has("First Name")
+        && has("Last Name")
+        && has("Total Orders")
+        && (has("Accepts Email Marketing") || has("Accepts Marketing"))
 }
 
 #[cfg(test)]

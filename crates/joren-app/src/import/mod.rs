@@ -15,7 +15,10 @@ use joren_store::ExternalId;
 use serde::Serialize;
 
 use crate::{Actor, App, AppError, Result};
-use mapping::{CUSTOMER_FIELDS, Mapping, ORDER_FIELDS, SHOPIFY_ORDERS, looks_like_shopify};
+use mapping::{
+    CUSTOMER_FIELDS, Mapping, ORDER_FIELDS, SHOPIFY_CUSTOMERS, SHOPIFY_ORDERS, looks_like_shopify,
+    looks_like_shopify_customers,
+};
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -173,13 +176,11 @@ fn open<R: Read + Send>(mut input: R, options: &ImportOptions) -> Result<Opened<
             return Err(FieldError::new("preset", Code::NotOneOf).arg(other).arg("generic, shopify").into());
         }
         None if options.kind == ImportKind::Orders && looks_like_shopify(&headers) => "shopify",
+        None if options.kind == ImportKind::Customers && looks_like_shopify_customers(&headers) => "shopify",
         None => "generic",
     };
     let mut mapping = if preset == "shopify" {
-        if options.kind != ImportKind::Orders {
-            return Err(FieldError::new("preset", Code::PresetOrdersOnly).into());
-        }
-        Mapping::preset(&headers, SHOPIFY_ORDERS)
+        Mapping::preset(&headers, if options.kind == ImportKind::Orders { SHOPIFY_ORDERS } else { SHOPIFY_CUSTOMERS })
     } else {
         Mapping::detect(&headers, fields)
     };

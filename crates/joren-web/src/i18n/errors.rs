@@ -153,7 +153,6 @@ fn words(code: Code) -> (&'static str, &'static str) {
         ),
         NotYourUpload => ("この取込ファイルは他のユーザーのものです", "This upload belongs to another user"),
         NoHeaderRow => ("ヘッダー行がありません", "The file has no header row"),
-        PresetOrdersOnly => ("shopify プリセットは注文ファイル用です", "The Shopify preset is for order files"),
         BadMapping => ("列の指定が正しくありません: {0}", "The column mapping cannot be used: {0}"),
         NeedOrderDateColumn => {
             ("注文日の列が見つかりません (ordered_at を指定してください)", "No order date column (map ordered_at)")

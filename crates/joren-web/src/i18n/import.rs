@@ -18,7 +18,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("import.preset", "形式", "Layout"),
     ("import.preset_auto", "自動判定", "Detect"),
     ("import.preset_generic", "汎用", "Generic"),
-    ("import.preset_shopify", "Shopify 注文エクスポート", "Shopify orders export"),
+    ("import.preset_shopify", "Shopify のエクスポート (注文・顧客)", "Shopify export (orders or customers)"),
     ("import.file", "ファイル", "File"),
     ("import.preview", "内容を確認", "Preview"),
     ("import.preview_title", "取込内容の確認", "Check before importing"),
