@@ -73,3 +73,47 @@ document.addEventListener('DOMContentLoaded', function () { applyWhen(document);
       });
   });
 })();
+
+// A button with data-scan-into="input-id" reads a QR code (the member card) with the camera,
+// where the browser has a barcode reader (BarcodeDetector: phones and tablets), puts what it
+// read into the input and sends its form. Elsewhere the button stays hidden: a USB scanner
+// types the number into the box like a keyboard.
+(function () {
+  if (!('BarcodeDetector' in window) || !navigator.mediaDevices) return;
+  document.querySelectorAll('[data-scan-into]').forEach(function (button) {
+    button.hidden = false;
+    var label = button.textContent;
+    var video = document.getElementById(button.id + '-video');
+    var stream = null;
+    function stop() {
+      if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+      stream = null;
+      if (video) video.hidden = true;
+      button.textContent = label;
+    }
+    button.addEventListener('click', function () {
+      if (stream) { stop(); return; }
+      var detector = new window.BarcodeDetector({ formats: ['qr_code'] });
+      navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } }).then(function (s) {
+        stream = s;
+        video.srcObject = s;
+        video.hidden = false;
+        video.play();
+        button.textContent = button.getAttribute('data-stop');
+        (function look() {
+          if (!stream) return;
+          detector.detect(video).then(function (codes) {
+            if (codes.length) {
+              var input = document.getElementById(button.getAttribute('data-scan-into'));
+              input.value = codes[0].rawValue;
+              stop();
+              input.form.submit();
+            } else {
+              requestAnimationFrame(look);
+            }
+          }).catch(function () { requestAnimationFrame(look); });
+        })();
+      }).catch(stop);
+    });
+  });
+})();

@@ -582,6 +582,7 @@ async fn the_main_pages_fit_a_phone() {
             "/audit".into(),
             "/users".into(),
             "/customers/duplicates".into(),
+            format!("/customers/{id}/card"),
             format!("/customers/merge?keep={id}&merge={id}"),
         ];
         for page in &pages {

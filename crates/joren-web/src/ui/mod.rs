@@ -38,6 +38,7 @@ mod import;
 pub(crate) mod jobs;
 mod login;
 pub(crate) mod mail;
+pub(crate) mod member_card;
 mod memberships;
 pub(crate) mod message_templates;
 mod not_found;
@@ -79,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/merge", get(duplicates::review))
         .route("/customers/{id}", get(customer))
         .route("/customers/{id}/edit", get(edit_customer_page).post(edit_customer_submit))
+        .route("/customers/{id}/card", get(member_card::page))
         .route("/customers/{id}/merge", post(merge_customer))
         .route("/metrics/refresh", post(refresh_metrics))
         .route("/dashboard", get(dashboard::page))

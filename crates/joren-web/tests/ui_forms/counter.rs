@@ -292,3 +292,28 @@ async fn the_counter_pages_ring_up_a_sale_once_and_keep_a_refused_form() {
         assert!(last.contains("3回券 1/3回目") || last.contains("店舗 · 完了"), "[{b}] last time: {last}");
     }
 }
+
+/// The member card: the shop's name, the customer's name and member number with its QR code,
+/// linked from the customer page; the number it carries finds the customer at the counter.
+#[tokio::test]
+async fn the_member_card_carries_the_number_the_counter_finds() {
+    for b in backends() {
+        let t = spawn(b).await;
+        let c = t.customer(json!({"family_name": "会員", "given_name": "証子", "phone": "090-7100-0001"})).await;
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (_, html) = staff.page(&format!("/customers/{c}")).await;
+        assert!(html.contains(&format!("href=\"/customers/{c}/card\"")), "[{b}] the customer page links the card");
+        let (status, html) = staff.page(&format!("/customers/{c}/card")).await;
+        assert_eq!(status, 200, "[{b}]");
+        assert!(html.contains(&format!("id=\"card-number\">{c}<")) && html.contains("会員 証子 様"), "[{b}]");
+        let qr = html.split("id=\"card-qr\">").nth(1).unwrap();
+        assert!(qr.contains("<svg") && qr.contains(" d=\"M"), "[{b}] a drawn QR code");
+        let (_, html) = staff.page("/counter").await;
+        assert!(html.contains("data-scan-into=\"counter-q\""), "[{b}] the camera reader where the browser has one");
+        // What a scanner types (the number) opens the customer at the counter.
+        let r = t.client.get(t.url(&format!("/counter?q={c}"))).header("cookie", &staff.cookie).send().await.unwrap();
+        assert_eq!(r.headers()["location"].to_str().unwrap(), format!("/counter/{c}"), "[{b}]");
+        let (status, _) = staff.page("/customers/999999/card").await;
+        assert_eq!(status, 404, "[{b}]");
+    }
+}

@@ -160,6 +160,7 @@ async fn every_main_page_in_both_languages_shows_words_not_codes() {
             "/audit".into(),
             "/users".into(),
             "/customers/duplicates".into(),
+            format!("/customers/{id}/card"),
             format!("/customers/merge?keep={id}&merge={id}"),
             "/no/such/page".into(),
             "/customers/abc".into(),
