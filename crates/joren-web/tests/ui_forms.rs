@@ -120,9 +120,31 @@ async fn customers_are_created_edited_and_merged_from_the_web_page() {
         assert_eq!(status, 303);
         let (_, a) = t.get(&t.staff_token, &format!("/api/v1/customers/{acc}")).await;
         assert_eq!(a["contacts"][0]["display_name"], "購買部 部長 鈴木 一郎 様");
-        let (message, _) =
-            s.post_refused(&format!("/customers/{acc}/contacts"), &[("family_name", ""), ("email", "x")]).await;
-        assert!(!message.is_empty(), "a contact without a name is refused with a message");
+        let (status, _, html) = s
+            .post(
+                &format!("/customers/{acc}/contacts"),
+                &[("family_name", ""), ("email", "x"), ("department", "総務部")],
+            )
+            .await;
+        assert_eq!(status, 422, "a contact without a name comes back as typed");
+        assert!(common::field_error(&html, "contact-family_name").is_some(), "the missing name beside its field");
+        assert!(
+            common::field_error(&html, "contact-email").is_some_and(|e| e.contains('x')),
+            "the bad email beside it"
+        );
+        assert!(html.contains("value=\"総務部\""), "what was typed is kept");
+
+        // A note too long to save is not lost: the log form comes back with it, the limit said.
+        let note = "長いメモ".repeat(2_600);
+        let (status, _, html) = s
+            .post(
+                &format!("/customers/{acc}/interactions"),
+                &[("kind", "phone"), ("direction", "in"), ("subject", "件名"), ("body", &note)],
+            )
+            .await;
+        assert_eq!(status, 422, "over 10,000 characters is refused");
+        assert!(common::field_error(&html, "log-body").is_some_and(|e| e.contains("10000")), "beside the note");
+        assert!(html.contains(&note) && html.contains("value=\"in\" selected"), "the note and choices kept");
 
         // 担当者: the new-customer form preselects the signed-in staff member; the edit form
         // assigns another one, refuses an unknown user, and the API clears it with null.

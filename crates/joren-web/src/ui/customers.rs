@@ -1,6 +1,7 @@
 //! The customer list, the customer page (the 360) with its forms — contact
 //! history, contacts, consents, merge — and the new/edit customer form.
 
+use super::form_state::FormState;
 use super::*;
 
 /// The opening of a long text (a note over 200 characters or 3 lines) shown folded, the whole
@@ -95,6 +96,10 @@ pub(super) struct CustomerPage {
     perks: Vec<perks::PerkLine>,
     flash: Option<String>,
     error: Option<String>,
+    /// The contact-history and contact-person forms: as typed when they came back refused,
+    /// each error beside its field.
+    log: FormState,
+    contact: FormState,
 }
 
 pub(super) fn kind_key(kind: &str) -> &'static str {
@@ -125,7 +130,7 @@ pub(super) fn kind_key(kind: &str) -> &'static str {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct CustomerQuery {
     logged: Option<String>,
     merged: Option<String>,
@@ -140,6 +145,26 @@ pub(super) async fn customer(
     Staff { user, t }: Staff,
     Path(id): Path<i64>,
     Query(cq): Query<CustomerQuery>,
+) -> UiResult {
+    customer_page(&s, t, &user, id, cq, error, RefusedForm::None).await
+}
+
+/// A form of the customer page that came back refused: what was typed, and why.
+pub(super) enum RefusedForm {
+    None,
+    Log(FormState),
+    Contact(FormState),
+}
+
+/// The customer page; with a refused form, that form as typed with its errors, and 422.
+async fn customer_page(
+    s: &AppState,
+    t: Tr,
+    user: &crate::auth::WebUser,
+    id: i64,
+    cq: CustomerQuery,
+    error: Option<String>,
+    refused: RefusedForm,
 ) -> UiResult {
     let err = |e| UiError::from_app(t, e);
     let c = s.app.get_customer(id).await.map_err(err)?;
@@ -287,7 +312,18 @@ pub(super) async fn customer(
         ),
         Some(_) => (None, None, None),
     };
-    Ok(render(&CustomerPage {
+    let status = match refused {
+        RefusedForm::None => StatusCode::OK,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let (log, contact) = match refused {
+        RefusedForm::Log(f) => (f, FormState::default()),
+        RefusedForm::Contact(f) => (FormState::default(), f),
+        RefusedForm::None => (FormState::default(), FormState::default()),
+    };
+    let mut page = render(&CustomerPage {
+        log,
+        contact,
         insight,
         suggestions,
         points,
@@ -299,7 +335,7 @@ pub(super) async fn customer(
         perks,
         can_write: user.actor.role.can_write(),
         is_account: p.kind == joren_core::customer::CustomerKind::Account,
-        c: Chrome::new(t, &user, "customers", format!("/customers/{id}")),
+        c: Chrome::new(t, user, "customers", format!("/customers/{id}")),
         id,
         name: c.display_name.clone(),
         kana: format!("{} {}", p.family_name_kana, p.given_name_kana).trim().to_string(),
@@ -320,7 +356,9 @@ pub(super) async fn customer(
             .map(|_| t.t("customer.logged").to_string())
             .or(cq.merged.map(|_| t.t("customer.merged_ok").to_string())),
         error,
-    }))
+    });
+    *page.status_mut() = status;
+    Ok(page)
 }
 
 #[derive(Deserialize)]
@@ -337,16 +375,26 @@ pub(super) async fn log_interaction(
     Checked { user, t, form: f }: Checked<InteractionForm>,
 ) -> UiResult {
     let input = InteractionInput {
-        kind: f.kind,
-        direction: Some(f.direction),
+        kind: f.kind.clone(),
+        direction: Some(f.direction.clone()),
         contact_id: None,
-        subject: f.subject,
-        body: f.body,
+        subject: f.subject.clone(),
+        body: f.body.clone(),
         occurred_at: None,
     };
     match s.app.log_interaction(&user.actor, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error(&format!("/customers/{id}"), &say_fields(t, &e))),
+        // Back as typed (a long note is not lost), each error beside its field.
+        Err(AppError::Validation(e)) => {
+            let mut form = FormState::new([
+                ("kind", f.kind),
+                ("direction", f.direction),
+                ("subject", f.subject),
+                ("body", f.body),
+            ]);
+            form.refuse(&e.0, t);
+            customer_page(&s, t, &user, id, CustomerQuery::default(), None, RefusedForm::Log(form)).await
+        }
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
@@ -402,11 +450,23 @@ pub(super) async fn add_contact(
     Path(id): Path<i64>,
     Checked { user, t, form: f }: Checked<ContactForm>,
 ) -> UiResult {
+    let c = &f.contact;
+    let form = FormState::new([
+        ("family_name", c.family_name.clone()),
+        ("given_name", c.given_name.clone()),
+        ("department", c.department.clone()),
+        ("role", c.role.clone()),
+        ("email", c.email.clone()),
+        ("phone", c.phone.clone()),
+    ]);
     match s.app.add_contact(&user.actor, id, f.contact).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
-        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
-            Ok(back_with_error(&format!("/customers/{id}"), &say(t, &e)))
+        Err(AppError::Validation(e)) => {
+            let mut form = form;
+            form.refuse(&e.0, t);
+            customer_page(&s, t, &user, id, CustomerQuery::default(), None, RefusedForm::Contact(form)).await
         }
+        Err(e @ AppError::Conflict(_)) => Ok(back_with_error(&format!("/customers/{id}"), &say(t, &e))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
