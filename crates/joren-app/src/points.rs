@@ -105,6 +105,18 @@ fn check_points(points: i64) -> Result<()> {
     Ok(())
 }
 
+/// The points and the reason of a manual grant or deduction, every problem at once.
+fn check_adjustment(points: i64, reason: &str) -> Result<()> {
+    let mut e = joren_core::FieldErrors::default();
+    if let Err(crate::AppError::Validation(x)) = check_points(points) {
+        e.0.extend(x.0);
+    }
+    if let Err(crate::AppError::Validation(x)) = check_reason(reason) {
+        e.0.extend(x.0);
+    }
+    if e.0.is_empty() { Ok(()) } else { Err(crate::AppError::Validation(e)) }
+}
+
 pub(crate) fn check_reason(reason: &str) -> Result<()> {
     if reason.trim().is_empty() {
         return Err(FieldError::new("reason", joren_core::Code::NeedReason).into());
@@ -201,8 +213,7 @@ impl App {
         actor.require_write()?;
         let key = crate::scoped_idempotency_key(actor, key)?;
         let key = key.as_deref();
-        check_points(input.points)?;
-        check_reason(&input.reason)?;
+        check_adjustment(input.points, &input.reason)?;
         let today = self.today_date();
         let expiry = match (input.expires_on, input.kind) {
             (Some(d), _) if d < today => {
@@ -276,8 +287,7 @@ impl App {
         actor.require_write()?;
         let key = crate::scoped_idempotency_key(actor, key)?;
         let key = key.as_deref();
-        check_points(input.points)?;
-        check_reason(&input.reason)?;
+        check_adjustment(input.points, &input.reason)?;
         let hash = sha256_hex(serde_json::to_string(&("deduct", customer_id, &input)).unwrap_or_default().as_bytes());
         let r = self
             .store

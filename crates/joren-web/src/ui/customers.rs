@@ -100,6 +100,8 @@ pub(super) struct CustomerPage {
     /// each error beside its field.
     log: FormState,
     contact: FormState,
+    /// The points grant/deduct form.
+    adjust: FormState,
 }
 
 pub(super) fn kind_key(kind: &str) -> &'static str {
@@ -154,10 +156,11 @@ pub(super) enum RefusedForm {
     None,
     Log(FormState),
     Contact(FormState),
+    Points(FormState),
 }
 
 /// The customer page; with a refused form, that form as typed with its errors, and 422.
-async fn customer_page(
+pub(super) async fn customer_page(
     s: &AppState,
     t: Tr,
     user: &crate::auth::WebUser,
@@ -316,14 +319,17 @@ async fn customer_page(
         RefusedForm::None => StatusCode::OK,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    let (log, contact) = match refused {
-        RefusedForm::Log(f) => (f, FormState::default()),
-        RefusedForm::Contact(f) => (FormState::default(), f),
-        RefusedForm::None => (FormState::default(), FormState::default()),
-    };
+    let (mut log, mut contact, mut adjust) = Default::default();
+    match refused {
+        RefusedForm::Log(f) => log = f,
+        RefusedForm::Contact(f) => contact = f,
+        RefusedForm::Points(f) => adjust = f,
+        RefusedForm::None => {}
+    }
     let mut page = render(&CustomerPage {
         log,
         contact,
+        adjust,
         insight,
         suggestions,
         points,

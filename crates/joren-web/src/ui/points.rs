@@ -11,6 +11,7 @@ use joren_app::{App, AppError};
 use joren_core::points::{EntryKind, ValueKind};
 use joren_core::rank::RankMeasure;
 
+use super::form_state::FormState;
 use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render, say_fields};
 use crate::AppState;
 use crate::i18n::Tr;
@@ -225,27 +226,37 @@ pub(super) async fn adjust(
     Path(id): Path<i64>,
     Checked { user, t, form: f }: Checked<AdjustForm>,
 ) -> UiResult {
-    let back = format!("/customers/{id}");
-    let Some(points) = joren_core::text::parse_int(&f.points) else {
-        let e = joren_core::FieldError::new("points", joren_core::Code::BadNumber).arg(f.points.trim());
-        return Ok(back_with_error(&back, &say_fields(t, &[e])));
-    };
+    // Points that cannot be read are checked with the rest (as 0, which is refused), so every
+    // problem is said at once.
+    let mut unreadable = joren_core::FieldErrors::default();
+    let points = super::form_int(&mut unreadable, "points", &f.points);
     let kind = if f.kind == "paid" { ValueKind::Paid } else { ValueKind::Free };
     let done = match f.action.as_str() {
         "deduct" => {
-            let input = DeductInput { points, kind, reason: f.reason };
+            let input = DeductInput { points, kind, reason: f.reason.clone() };
             s.app.deduct_points(&user.actor, id, input, None).await.map(|_| ())
         }
         _ => {
-            let input = GrantInput { points, kind, reason: f.reason, expires_on: None };
+            let input = GrantInput { points, kind, reason: f.reason.clone(), expires_on: None };
             s.app.grant_points(&user.actor, id, input, None).await.map(|_| ())
         }
     };
-    match done {
-        Ok(()) => Ok(Redirect::to(&format!("/customers/{id}?points=1#points")).into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &say_fields(t, &e))),
-        Err(e) => Err(UiError::from_app(t, e)),
-    }
+    let refused = match done {
+        Ok(()) if unreadable.0.is_empty() => {
+            return Ok(Redirect::to(&format!("/customers/{id}?points=1#points")).into_response());
+        }
+        Ok(()) => unreadable,
+        Err(AppError::Validation(e)) => match super::all_errors(unreadable, Err(e)) {
+            Err(all) => all,
+            Ok(()) => unreachable!("a refusal has errors"),
+        },
+        Err(e) => return Err(UiError::from_app(t, e)),
+    };
+    // Back as typed, each problem beside its field.
+    let mut form = FormState::new([("action", f.action), ("kind", f.kind), ("points", f.points), ("reason", f.reason)]);
+    form.refuse(&refused.0, t);
+    let query = super::customers::CustomerQuery::default();
+    super::customers::customer_page(&s, t, &user, id, query, None, super::customers::RefusedForm::Points(form)).await
 }
 
 /// One campaign row of the settings form.

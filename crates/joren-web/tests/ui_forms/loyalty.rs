@@ -21,8 +21,11 @@ async fn points_are_adjusted_configured_and_reported_from_the_web_pages() {
         assert!(html.contains("id=\"points-available\">53<"), "[{b}] ¥5,300 earned 53 points");
 
         let path = format!("/customers/{c}/points");
-        let (message, _) = staff.post_refused(&path, &[("action", "grant"), ("points", "100"), ("reason", "")]).await;
-        assert!(!message.is_empty(), "[{b}] a reason is required");
+        let (status, _, html) = staff.post(&path, &[("action", "grant"), ("points", "たくさん"), ("reason", "")]).await;
+        assert_eq!(status, 422, "[{b}] refused, the form comes back as typed");
+        assert!(common::field_error(&html, "reason").is_some(), "[{b}] a reason is required, said beside it");
+        assert!(common::field_error(&html, "points").is_some(), "[{b}] and the unreadable points at the same time");
+        assert!(html.contains("value=\"たくさん\""), "[{b}] what was typed is kept");
         let (_, location, _) =
             staff.post(&path, &[("action", "grant"), ("points", "1,000"), ("reason", "お誕生日")]).await;
         assert!(location.contains("points=1"), "[{b}] {location}");
@@ -31,9 +34,10 @@ async fn points_are_adjusted_configured_and_reported_from_the_web_pages() {
         let (_, html) = staff.page(&format!("/customers/{c}?points=1")).await;
         assert!(html.contains("id=\"points-available\">1050<"), "[{b}] 53 + 1,000 − 3");
         assert!(html.contains("お誕生日") && html.contains("id=\"points-flash\""), "[{b}] lot reason and flash shown");
-        let (message, _) =
-            staff.post_refused(&path, &[("action", "deduct"), ("points", "5000"), ("reason", "x")]).await;
-        assert!(!message.is_empty(), "[{b}] cannot deduct more than available");
+        let (status, _, html) = staff.post(&path, &[("action", "deduct"), ("points", "5000"), ("reason", "x")]).await;
+        assert_eq!(status, 422, "[{b}] cannot deduct more than available");
+        assert!(html.contains("class=\"field-error\""), "[{b}] said beside the form's fields");
+        assert!(html.contains("value=\"deduct\" selected"), "[{b}] the choice kept");
 
         // Settings: the preview answers without saving; staff cannot save; owners can.
         let form = [
