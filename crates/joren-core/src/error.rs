@@ -97,6 +97,25 @@ codes! {
     BadJson => "bad_json",
     /// A segment filter that cannot be used: `[detail]` (English, for developers).
     BadFilter => "bad_filter",
+    /// Segment filters, each named by its place (`filter.all[1].op`): nested deeper than `[max]`.
+    FilterTooDeep => "filter_too_deep",
+    FilterNotObject => "filter_not_object",
+    /// `all`/`any` beside other keys: `[group]`.
+    FilterGroupAlone => "filter_group_alone",
+    /// `all`/`any` not holding a list: `[group]`.
+    FilterGroupList => "filter_group_list",
+    FilterEmptyGroup => "filter_empty_group",
+    /// `[key]`
+    FilterUnknownKey => "filter_unknown_key",
+    /// `[name, fields]`
+    FilterUnknownField => "filter_unknown_field",
+    /// `[op]`
+    FilterUnknownOp => "filter_unknown_op",
+    /// The operator does not suit the field: `[field, operators it takes]`.
+    FilterOps => "filter_ops",
+    /// The value does not suit the field and operator: `[field, op, what it must be]` (the last
+    /// a word key: `@segf.value.number`, `…numbers`, `…text`, `…texts`, `…flag`).
+    FilterValue => "filter_value",
     // --- dates ---
     /// Before the earliest date accepted: `[earliest]`.
     DateTooEarly => "date_too_early",

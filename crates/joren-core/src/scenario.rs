@@ -368,10 +368,9 @@ impl Definition {
                     if consent.as_deref().is_some_and(|c| !crate::customer::CONSENT_CHANNELS.contains(&c)) {
                         e.push(&f("consent"), crate::Code::Choose);
                     }
-                    if filter.as_ref().is_some_and(|x| crate::segment_filter::parse(x).is_err()) {
-                        let why = filter.as_ref().and_then(|x| crate::segment_filter::parse(x).err());
-                        e.push(&f("filter"), crate::Code::BadFilter)
-                            .with(why.map(|w| w.args.join(" ")).unwrap_or_default());
+                    // The filter's own refusal (its rule and what it names), placed at the step.
+                    if let Some(why) = filter.as_ref().and_then(|x| crate::segment_filter::parse(x).err()) {
+                        e.0.push(crate::FieldError { field: f("filter"), code: why.code, args: why.args });
                     }
                     self.check_skip(i, *otherwise, &mut e);
                 }

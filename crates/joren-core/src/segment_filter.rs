@@ -121,19 +121,20 @@ pub fn parse(v: &Value) -> Result<Filter, FieldError> {
 }
 
 fn parse_at(v: &Value, path: &str, depth: usize, count: &mut usize) -> Result<Filter, FieldError> {
-    let err = |p: &str, m: String| FieldError::new(p, crate::Code::BadFilter).arg(m);
+    use crate::Code;
+    let err = |p: &str, code: Code| FieldError::new(p, code);
     if depth > MAX_DEPTH {
-        return Err(err(path, format!("groups may nest at most {MAX_DEPTH} deep")));
+        return Err(err(path, Code::FilterTooDeep).arg(MAX_DEPTH));
     }
-    let Some(obj) = v.as_object() else { return Err(err(path, "an object is expected".into())) };
+    let Some(obj) = v.as_object() else { return Err(err(path, Code::FilterNotObject)) };
     for (group, is_all) in [("all", true), ("any", false)] {
         if let Some(list) = obj.get(group) {
             if obj.len() != 1 {
-                return Err(err(path, format!("`{group}` must be the only key of its object")));
+                return Err(err(path, Code::FilterGroupAlone).arg(group));
             }
-            let Some(items) = list.as_array() else { return Err(err(path, format!("`{group}` takes a list"))) };
+            let Some(items) = list.as_array() else { return Err(err(path, Code::FilterGroupList).arg(group)) };
             if items.is_empty() {
-                return Err(err(&format!("{path}.{group}"), "an empty group matches nothing useful".into()));
+                return Err(err(&format!("{path}.{group}"), Code::FilterEmptyGroup));
             }
             let parts = items
                 .iter()
@@ -145,24 +146,24 @@ fn parse_at(v: &Value, path: &str, depth: usize, count: &mut usize) -> Result<Fi
     }
     *count += 1;
     if *count > MAX_CONDITIONS {
-        return Err(err(path, format!("at most {MAX_CONDITIONS} conditions")));
+        return Err(err(path, Code::TooMany).arg(MAX_CONDITIONS));
     }
     for key in obj.keys() {
         if !matches!(key.as_str(), "field" | "op" | "value") {
-            return Err(err(&format!("{path}.{key}"), "unknown key (use field, op, value, or all/any)".into()));
+            return Err(err(&format!("{path}.{key}"), Code::FilterUnknownKey).arg(key));
         }
     }
-    let name =
-        obj.get("field").and_then(Value::as_str).ok_or_else(|| err(&format!("{path}.field"), "missing".into()))?;
+    let name = obj.get("field").and_then(Value::as_str).ok_or_else(|| err(&format!("{path}.field"), Code::Required))?;
     let Some(&(field, kind)) = FIELDS.iter().find(|(f, _)| *f == name) else {
         let names: Vec<&str> = FIELDS.iter().map(|f| f.0).collect();
-        return Err(err(&format!("{path}.field"), format!("unknown field {name} (fields: {})", names.join(", "))));
+        return Err(err(&format!("{path}.field"), Code::FilterUnknownField).arg(name).arg(names.join(", ")));
     };
-    let op_text = obj.get("op").and_then(Value::as_str).ok_or_else(|| err(&format!("{path}.op"), "missing".into()))?;
-    let op = Op::parse(op_text).ok_or_else(|| err(&format!("{path}.op"), format!("unknown operator {op_text}")))?;
-    let value = obj.get("value").ok_or_else(|| err(&format!("{path}.value"), "missing".into()))?;
+    let op_text = obj.get("op").and_then(Value::as_str).ok_or_else(|| err(&format!("{path}.op"), Code::Required))?;
+    let op = Op::parse(op_text).ok_or_else(|| err(&format!("{path}.op"), Code::FilterUnknownOp).arg(op_text))?;
+    let value = obj.get("value").ok_or_else(|| err(&format!("{path}.value"), Code::Required))?;
     let vpath = format!("{path}.value");
-    let bad = |what: &str| err(&vpath, format!("{field} {op_text} needs {what}"));
+    // What the value must be, as a word key the web layer words (`@segf.value.number`, …).
+    let bad = |what: &str| err(&vpath, Code::FilterValue).arg(field).arg(op_text).arg(format!("@segf.value.{what}"));
     let texts = |v: &Value| -> Option<Vec<String>> {
         let a = v.as_array()?;
         let t: Option<Vec<String>> = a.iter().map(|x| x.as_str().map(str::to_string)).collect();
@@ -170,24 +171,24 @@ fn parse_at(v: &Value, path: &str, depth: usize, count: &mut usize) -> Result<Fi
     };
     let operand = match (kind, op) {
         (Kind::Number, Op::In) => {
-            let a = value.as_array().ok_or_else(|| bad("a list of numbers"))?;
+            let a = value.as_array().ok_or_else(|| bad("numbers"))?;
             let n: Option<Vec<f64>> = a.iter().map(Value::as_f64).collect();
-            Operand::Numbers(n.filter(|n| !n.is_empty() && n.len() <= 100).ok_or_else(|| bad("a list of numbers"))?)
+            Operand::Numbers(n.filter(|n| !n.is_empty() && n.len() <= 100).ok_or_else(|| bad("numbers"))?)
         }
         (Kind::Number, Op::Contains) => {
-            return Err(err(&format!("{path}.op"), format!("{field} is a number: use eq, ne, lt, lte, gt, gte or in")));
+            return Err(err(&format!("{path}.op"), Code::FilterOps).arg(field).arg("eq, ne, lt, lte, gt, gte, in"));
         }
-        (Kind::Number, _) => Operand::Number(value.as_f64().ok_or_else(|| bad("a number"))?),
-        (Kind::Text, Op::In) => Operand::Texts(texts(value).ok_or_else(|| bad("a list of texts"))?),
-        (Kind::Text, Op::Eq | Op::Ne) => Operand::Text(value.as_str().ok_or_else(|| bad("a text"))?.to_string()),
-        (Kind::Text, _) => return Err(err(&format!("{path}.op"), format!("{field} takes eq, ne or in"))),
-        (Kind::Flag, Op::Eq) => Operand::Flag(value.as_bool().ok_or_else(|| bad("true or false"))?),
-        (Kind::Flag, _) => return Err(err(&format!("{path}.op"), format!("{field} takes eq"))),
-        (Kind::TextList, Op::Contains) => Operand::Text(value.as_str().ok_or_else(|| bad("a text"))?.to_string()),
-        (Kind::TextList, _) => return Err(err(&format!("{path}.op"), format!("{field} takes contains"))),
-        (Kind::Category, Op::Eq) => Operand::Text(value.as_str().ok_or_else(|| bad("a text"))?.to_string()),
-        (Kind::Category, Op::In) => Operand::Texts(texts(value).ok_or_else(|| bad("a list of texts"))?),
-        (Kind::Category, _) => return Err(err(&format!("{path}.op"), format!("{field} takes eq or in"))),
+        (Kind::Number, _) => Operand::Number(value.as_f64().ok_or_else(|| bad("number"))?),
+        (Kind::Text, Op::In) => Operand::Texts(texts(value).ok_or_else(|| bad("texts"))?),
+        (Kind::Text, Op::Eq | Op::Ne) => Operand::Text(value.as_str().ok_or_else(|| bad("text"))?.to_string()),
+        (Kind::Text, _) => return Err(err(&format!("{path}.op"), Code::FilterOps).arg(field).arg("eq, ne, in")),
+        (Kind::Flag, Op::Eq) => Operand::Flag(value.as_bool().ok_or_else(|| bad("flag"))?),
+        (Kind::Flag, _) => return Err(err(&format!("{path}.op"), Code::FilterOps).arg(field).arg("eq")),
+        (Kind::TextList, Op::Contains) => Operand::Text(value.as_str().ok_or_else(|| bad("text"))?.to_string()),
+        (Kind::TextList, _) => return Err(err(&format!("{path}.op"), Code::FilterOps).arg(field).arg("contains")),
+        (Kind::Category, Op::Eq) => Operand::Text(value.as_str().ok_or_else(|| bad("text"))?.to_string()),
+        (Kind::Category, Op::In) => Operand::Texts(texts(value).ok_or_else(|| bad("texts"))?),
+        (Kind::Category, _) => return Err(err(&format!("{path}.op"), Code::FilterOps).arg(field).arg("eq, in")),
     };
     Ok(Filter::Condition { field, kind, op, value: operand })
 }
@@ -225,13 +226,19 @@ mod tests {
             json!({"all": [{"field": "p_alive", "op": "lt", "value": 0.3}, {"any": [{"field": "nope", "op": "eq", "value": 1}]}]}),
         );
         assert_eq!(x.field, "filter.all[1].any[0].field");
-        assert!(x.args[0].contains("unknown field nope"));
+        assert_eq!((x.code, x.args[0].as_str()), (crate::Code::FilterUnknownField, "nope"));
         assert_eq!(e(json!({"field": "p_alive", "op": "like", "value": 1})).field, "filter.op");
         assert_eq!(
             e(json!({"field": "p_alive", "op": "lt", "value": "0.3; DROP TABLE customers"})).field,
             "filter.value"
         );
-        assert_eq!(e(json!({"field": "tags", "op": "eq", "value": "VIP"})).field, "filter.op");
+        let ops = e(json!({"field": "tags", "op": "eq", "value": "VIP"}));
+        assert_eq!(
+            (ops.field.as_str(), ops.code, ops.args.clone()),
+            ("filter.op", crate::Code::FilterOps, vec!["tags".into(), "contains".into()])
+        );
+        let value = e(json!({"field": "p_alive", "op": "lt", "value": "x"}));
+        assert_eq!((value.code, value.args[2].as_str()), (crate::Code::FilterValue, "@segf.value.number"));
         assert_eq!(e(json!({"all": []})).field, "filter.all");
         assert_eq!(e(json!({"all": [], "any": []})).field, "filter");
         assert_eq!(e(json!({"field": "segment", "op": "eq", "value": "x", "extra": 1})).field, "filter.extra");
@@ -240,7 +247,7 @@ mod tests {
         for _ in 0..8 {
             deep = json!({"all": [deep]});
         }
-        assert!(e(deep).args[0].contains("nest"));
+        assert_eq!(e(deep).code, crate::Code::FilterTooDeep);
     }
 
     mod fuzz {
@@ -373,7 +380,8 @@ mod tests {
                     }
                     Err(e) => {
                         prop_assert!(e.field.starts_with("filter"), "{e:?}");
-                        prop_assert!(!e.args[0].is_empty());
+                        // Refused by one of the filter's rules, each with its own code.
+                        prop_assert!(e.code.as_str().starts_with("filter_") || matches!(e.code, crate::Code::Required | crate::Code::TooMany), "{e:?}");
                     }
                 }
             }

@@ -554,7 +554,7 @@ async fn segments_are_saved_listed_counted_exported_and_deleted_from_the_web_pag
         assert_eq!((s, v["total"].as_i64()), (200, Some(2)), "[{b}] {v}");
         let (s, v) = preview(csrf.clone(), json!({"field": "prefecture", "op": "lt", "value": "x"})).await;
         assert_eq!(s, 422);
-        assert!(v["error"].as_str().unwrap().contains("条件が正しくありません: prefecture takes eq, ne or in"), "{v}");
+        assert!(v["error"].as_str().unwrap().contains("prefecture に使える比べ方は eq, ne, in です"), "{v}");
         let (s, _) = preview("wrong".into(), json!({"field": "prefecture", "op": "eq", "value": "x"})).await;
         assert_eq!(s, 403, "the live count needs the CSRF token");
         // What each condition group contributes: Tokyo OR Osaka as two groups.
