@@ -186,13 +186,14 @@ async fn saved_segments_crud_members_and_export() {
         let segment = joren_app::metrics::segment_label(m["metrics"]["segment"].as_str().unwrap(), false);
         let (_, programme) = t.get(&t.owner_token, "/api/v1/settings/points").await;
         let ranks_on = programme["ranks"]["enabled"].as_bool().unwrap();
-        let r = t
-            .client
-            .get(t.url(&format!("/api/v1/segments/{id}/export.csv")))
-            .bearer_auth(&t.viewer_token)
-            .send()
-            .await
-            .unwrap();
+        let export = |query: &'static str| {
+            let t = &t;
+            async move {
+                let url = t.url(&format!("/api/v1/segments/{id}/export.csv{query}"));
+                t.client.get(url).bearer_auth(&t.viewer_token).send().await.unwrap()
+            }
+        };
+        let r = export("").await;
         let body = r.text().await.unwrap();
         let mut reader = csv::Reader::from_reader(body.trim_start_matches('\u{feff}').as_bytes());
         let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
@@ -209,13 +210,7 @@ async fn saved_segments_crud_members_and_export() {
         assert_eq!(&first[n - 3], segment, "[{b}] the segment in words");
         assert_eq!(first[n - 2].is_empty(), !ranks_on, "[{b}] a rank only where ranks are on");
         assert_eq!(first[n - 1], held.to_string(), "[{b}] points held");
-        let r = t
-            .client
-            .get(t.url(&format!("/api/v1/segments/{id}/export.csv?headers=codes")))
-            .bearer_auth(&t.viewer_token)
-            .send()
-            .await
-            .unwrap();
+        let r = export("?headers=codes").await;
         let body = r.text().await.unwrap();
         assert!(
             body.lines().next().unwrap().ends_with(",order_count,total_spent,last_order_at,segment,rank,points"),
@@ -231,24 +226,12 @@ async fn saved_segments_crud_members_and_export() {
             "grace_reviews": 0, "step_down_one": false});
         let (st, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/points", &p).await;
         assert_eq!(st, 200, "[{b}] {v}");
-        let r = t
-            .client
-            .get(t.url(&format!("/api/v1/segments/{id}/export.csv")))
-            .bearer_auth(&t.viewer_token)
-            .send()
-            .await
-            .unwrap();
+        let r = export("").await;
         let body = r.text().await.unwrap();
         let row = body.lines().nth(1).unwrap();
         assert!(row.contains(",レギュラー,"), "[{b}] {row}");
 
-        let r = t
-            .client
-            .get(t.url(&format!("/api/v1/segments/{id}/export.csv")))
-            .bearer_auth(&t.viewer_token)
-            .send()
-            .await
-            .unwrap();
+        let r = export("").await;
         assert_eq!(r.status().as_u16(), 200);
         assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
         let body = r.bytes().await.unwrap();

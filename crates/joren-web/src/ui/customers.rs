@@ -4,6 +4,21 @@
 use super::form_state::FormState;
 use super::*;
 
+/// A customer's address on one line: 〒, 都道府県, 市区町村, 町域・番地, 建物名.
+pub(super) fn address_line(p: &CustomerProfile) -> String {
+    [
+        p.postal_code.as_ref().map(|z| format!("〒{z}")),
+        p.prefecture.clone(),
+        p.city.clone(),
+        p.street.clone(),
+        p.building.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ")
+}
+
 /// The opening of a long text (a note over 200 characters or 3 lines) shown folded, the whole
 /// text a click away; `None` for a short one.
 pub(super) fn fold(text: &str) -> Option<String> {
@@ -172,17 +187,7 @@ pub(super) async fn customer_page(
     let err = |e| UiError::from_app(t, e);
     let c = s.app.get_customer(id).await.map_err(err)?;
     let p = &c.profile;
-    let address = [
-        p.postal_code.as_ref().map(|z| format!("〒{z}")),
-        p.prefecture.clone(),
-        p.city.clone(),
-        p.street.clone(),
-        p.building.clone(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" ");
+    let address = address_line(p);
     let owner = match p.owner_user_id {
         Some(uid) => s.app.staff_directory().await.map_err(err)?.into_iter().find(|(i, _)| *i == uid).map(|(_, n)| n),
         None => None,

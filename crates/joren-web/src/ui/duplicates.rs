@@ -137,17 +137,7 @@ async fn facts(s: &AppState, t: Tr, id: i64) -> Result<Facts, AppError> {
     let totals = s.app.customer_order_totals(id).await?;
     let points = s.app.points_account(id).await?;
     let p = &c.profile;
-    let address = [
-        p.postal_code.as_ref().map(|z| format!("〒{z}")),
-        p.prefecture.clone(),
-        p.city.clone(),
-        p.street.clone(),
-        p.building.clone(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" ");
+    let address = super::customers::address_line(p);
     let kana = format!("{} {}", p.family_name_kana, p.given_name_kana).trim().to_string();
     // (label, value, whether an empty value here is filled from the other side on a merge)
     let lines = vec![

@@ -246,10 +246,7 @@ pub(super) async fn adjust(
             return Ok(Redirect::to(&format!("/customers/{id}?points=1#points")).into_response());
         }
         Ok(()) => unreadable,
-        Err(AppError::Validation(e)) => match super::all_errors(unreadable, Err(e)) {
-            Err(all) => all,
-            Ok(()) => unreachable!("a refusal has errors"),
-        },
+        Err(AppError::Validation(e)) => super::all_errors(unreadable, Err(e)).err().unwrap_or_default(),
         Err(e) => return Err(UiError::from_app(t, e)),
     };
     // Back as typed, each problem beside its field.

@@ -236,26 +236,28 @@ pub(super) async fn create(State(s): State<AppState>, Checked { user: me, t, for
             let f = FormState::new([("role", "staff".to_string())]);
             users_page(&s, t, &me, Forms { user: f, token: FormState::default(), shown, error: None }).await
         }
-        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
-            let mut f = FormState::new([
-                ("username", form.username.clone()),
-                ("display_name", form.display_name.clone()),
-                ("role", form.role.clone()),
-            ]);
-            let errors = match e {
-                AppError::Validation(v) => v.0,
-                // The only conflict of a new account is its name being taken.
-                AppError::Conflict(p) => vec![FieldError { field: "username".into(), code: p.code, args: p.args }],
-                _ => unreachable!("matched above"),
-            };
-            f.refuse(&errors, t);
-            let forms = Forms { user: f, token: FormState::default(), shown: None, error: None };
-            let mut resp = users_page(&s, t, &me, forms).await?;
-            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(resp)
+        Err(AppError::Validation(v)) => refused_new_user(&s, t, &me, &form, v.0).await,
+        // The only conflict of a new account is its name being taken.
+        Err(AppError::Conflict(p)) => {
+            let taken = FieldError { field: "username".into(), code: p.code, args: p.args };
+            refused_new_user(&s, t, &me, &form, vec![taken]).await
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }
+}
+
+/// The new-user form back as typed (the password aside), each problem beside its field.
+async fn refused_new_user(s: &AppState, t: Tr, me: &WebUser, form: &NewUserForm, errors: Vec<FieldError>) -> UiResult {
+    let mut f = FormState::new([
+        ("username", form.username.clone()),
+        ("display_name", form.display_name.clone()),
+        ("role", form.role.clone()),
+    ]);
+    f.refuse(&errors, t);
+    let forms = Forms { user: f, token: FormState::default(), shown: None, error: None };
+    let mut resp = users_page(s, t, me, forms).await?;
+    *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(resp)
 }
 
 #[derive(serde::Deserialize)]
@@ -356,28 +358,33 @@ pub(super) async fn create_token(
         Some(id) => account(&s, &me, t, id).await.ok(),
         None => None,
     };
-    let made = match &owner {
-        Some(o) => s.app.create_api_token(&me.actor, &o.username, &form.name).await,
-        None => Err(AppError::Validation(FieldErrors(vec![FieldError::new("user", Code::Choose)]))),
-    };
     let f = FormState::new([("role", "staff".to_string())]);
-    match (made, owner) {
-        (Ok((secret, _)), Some(owner)) => {
+    let refused = |e: FieldErrors| {
+        let mut tf = FormState::new([("user", form.user.clone()), ("name", form.name.clone())]);
+        tf.refuse(&e.0, t);
+        tf
+    };
+    let Some(owner) = owner else {
+        let tf = refused(FieldErrors(vec![FieldError::new("user", Code::Choose)]));
+        let mut resp = users_page(&s, t, &me, Forms { user: f, token: tf, shown: None, error: None }).await?;
+        *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(resp);
+    };
+    match s.app.create_api_token(&me.actor, &owner.username, &form.name).await {
+        Ok((secret, _)) => {
             let who = shown_name(&owner.display_name, &owner.username);
             let title = t.t("us.shown_token").replace("{0}", &who).replace("{1}", form.name.trim());
             let forms =
                 Forms { user: f, token: FormState::default(), shown: Some(Shown { title, secret }), error: None };
             users_page(&s, t, &me, forms).await
         }
-        (Err(AppError::Validation(e)), _) => {
-            let mut tf = FormState::new([("user", form.user.clone()), ("name", form.name.clone())]);
-            tf.refuse(&e.0, t);
+        Err(AppError::Validation(e)) => {
+            let tf = refused(e);
             let mut resp = users_page(&s, t, &me, Forms { user: f, token: tf, shown: None, error: None }).await?;
             *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(resp)
         }
-        (Err(e), _) => Err(UiError::from_app(t, e)),
-        (Ok(_), None) => unreachable!("a token is made for an account only"),
+        Err(e) => Err(UiError::from_app(t, e)),
     }
 }
 
