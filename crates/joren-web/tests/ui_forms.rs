@@ -197,12 +197,16 @@ async fn orders_are_refunded_and_cancelled_from_the_order_page() {
         let (status, html) = s.page(&format!("/orders/{id}")).await;
         assert_eq!(status, 200);
         assert!(html.contains("¥6,100") && html.contains("ブレンド 200g"), "{html}");
-        let (message, location) =
-            s.post_refused(&format!("/orders/{id}/refund"), &[("amount", "99999"), ("reason", "x")]).await;
-        assert_eq!(location, format!("/orders/{id}"));
-        assert!(!message.is_empty(), "over-refund is refused with a message");
-        let (_, html) = s.page(&location).await;
-        assert!(!html.contains("id=\"form-error\""), "shown once: a reload does not show it again");
+        let (status, _, html) = s.post(&format!("/orders/{id}/refund"), &[("amount", "99999"), ("reason", "x")]).await;
+        assert_eq!(status, 422, "over-refund comes back as typed");
+        assert!(html.contains("class=\"field-error\""), "said beside the form's fields: {html}");
+        assert!(html.contains("value=\"99999\"") && html.contains("id=\"refund-reason\" value=\"x\""), "typed kept");
+        let (status, _, html) =
+            s.post(&format!("/orders/{id}/refund"), &[("amount", "千円"), ("reason", "破損")]).await;
+        assert_eq!(status, 422);
+        assert!(common::field_error(&html, "amount").is_some_and(|e| e.contains("千円")), "the amount beside its box");
+        let (_, html) = s.page(&format!("/orders/{id}")).await;
+        assert!(!html.contains("class=\"field-error\""), "a reload starts afresh");
         let (status, _, _) = s.post(&format!("/orders/{id}/refund"), &[("amount", "1,400"), ("reason", "破損")]).await;
         assert_eq!(status, 303);
         let (_, order) = t.get(&t.staff_token, &format!("/api/v1/orders/{id}")).await;

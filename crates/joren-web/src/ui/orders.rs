@@ -1,5 +1,6 @@
 //! The order page: lines, refunds and cancellation.
 
+use super::form_state::FormState;
 use super::*;
 
 pub(super) type ItemRow = (String, String, String, i64, String, i64, String);
@@ -20,6 +21,10 @@ pub(super) struct OrderPage {
     remaining: String,
     can_write: bool,
     error: Option<String>,
+    /// The refund and cancel forms: as typed when they came back refused, each error beside
+    /// its field.
+    refund: FormState,
+    cancel: FormState,
 }
 
 pub(super) async fn order_page(
@@ -28,6 +33,17 @@ pub(super) async fn order_page(
     Staff { user, t }: Staff,
     Path(id): Path<i64>,
 ) -> UiResult {
+    order_view(&s, t, &user, id, error, Refused::None).await
+}
+
+/// A form of the order page that came back refused, as typed with its errors.
+enum Refused {
+    None,
+    Refund(FormState),
+    Cancel(FormState),
+}
+
+async fn order_view(s: &AppState, t: Tr, user: &WebUser, id: i64, error: Option<String>, refused: Refused) -> UiResult {
     let err = |e| UiError::from_app(t, e);
     let o = s.app.get_order(id).await.map_err(err)?;
     let customer = s.app.get_customer(o.customer_id).await.map_err(err)?.display_name;
@@ -64,8 +80,17 @@ pub(super) async fn order_page(
         .iter()
         .map(|a| (s.app.local_time(a.at), a.kind.clone(), money(-a.amount), a.reason.clone()))
         .collect();
-    Ok(render(&OrderPage {
-        c: Chrome::new(t, &user, "customers", format!("/orders/{id}")),
+    let status = if matches!(refused, Refused::None) { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let (mut refund, mut cancel) = (FormState::default(), FormState::default());
+    match refused {
+        Refused::Refund(f) => refund = f,
+        Refused::Cancel(f) => cancel = f,
+        Refused::None => {}
+    }
+    let mut page = render(&OrderPage {
+        refund,
+        cancel,
+        c: Chrome::new(t, user, "customers", format!("/orders/{id}")),
         customer,
         ordered_at: s.app.local_time(o.ordered_at),
         channel: t.maybe(&format!("channel.{}", o.channel)).map_or_else(|| o.channel.clone(), str::to_string),
@@ -77,7 +102,9 @@ pub(super) async fn order_page(
         can_write: user.actor.role.can_write(),
         error,
         o,
-    }))
+    });
+    *page.status_mut() = status;
+    Ok(page)
 }
 
 #[derive(Deserialize)]
@@ -93,16 +120,17 @@ pub(super) async fn refund_order(
     Path(id): Path<i64>,
     Checked { user, t, form: f }: Checked<AdjustForm>,
 ) -> UiResult {
-    let amount = match f.amount.trim() {
-        "" => None,
+    let done = match f.amount.trim() {
+        "" => s.app.refund_order(&user.actor, id, RefundInput { amount: None, reason: f.reason.clone() }).await,
         a => match joren_core::money::parse_amount("amount", a, "JPY") {
-            Ok(v) => Some(v),
-            Err(e) => {
-                return Ok(back_with_error(&format!("/orders/{id}"), &say_fields(t, std::slice::from_ref(&e))));
+            Ok(v) => {
+                s.app.refund_order(&user.actor, id, RefundInput { amount: Some(v), reason: f.reason.clone() }).await
             }
+            Err(e) => Err(AppError::Validation(joren_core::FieldErrors(vec![e]))),
         },
     };
-    adjusted(t, id, s.app.refund_order(&user.actor, id, RefundInput { amount, reason: f.reason }).await)
+    let form = FormState::new([("amount", f.amount), ("reason", f.reason)]);
+    adjusted(&s, t, &user, id, done, form, Refused::Refund).await
 }
 
 pub(super) async fn cancel_order(
@@ -110,13 +138,26 @@ pub(super) async fn cancel_order(
     Path(id): Path<i64>,
     Checked { user, t, form: f }: Checked<AdjustForm>,
 ) -> UiResult {
-    adjusted(t, id, s.app.cancel_order(&user.actor, id, &f.reason).await)
+    let done = s.app.cancel_order(&user.actor, id, &f.reason).await;
+    adjusted(&s, t, &user, id, done, FormState::new([("reason", f.reason)]), Refused::Cancel).await
 }
 
-pub(super) fn adjusted(t: Tr, id: i64, r: Result<joren_app::orders::Order, AppError>) -> UiResult {
+/// Back to the order; refused, the form as typed with each error beside its field.
+async fn adjusted(
+    s: &AppState,
+    t: Tr,
+    user: &WebUser,
+    id: i64,
+    r: Result<joren_app::orders::Order, AppError>,
+    mut form: FormState,
+    which: fn(FormState) -> Refused,
+) -> UiResult {
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/orders/{id}")).into_response()),
-        Err(e @ AppError::Validation(_)) => Ok(back_with_error(&format!("/orders/{id}"), &say(t, &e))),
+        Err(AppError::Validation(e)) => {
+            form.refuse(&e.0, t);
+            order_view(s, t, user, id, None, which(form)).await
+        }
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
