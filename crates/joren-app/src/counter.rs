@@ -211,7 +211,19 @@ impl App {
             None => None,
         };
         let points_used = match (&hold, &created) {
-            (Some(h), Some(c)) => Some(self.confirm_redemption(actor, h.id, Some(c.order.id)).await?),
+            (Some(h), Some(c)) => match self.confirm_redemption(actor, h.id, Some(c.order.id)).await {
+                Ok(r) => Some(r),
+                // The same sale sent again at the same moment confirmed it against this order
+                // first: that is this step done.
+                Err(AppError::Conflict(p)) if p.code == Code::RedemptionConfirmed => {
+                    let r = self.get_redemption(h.id).await?;
+                    if r.order_id != Some(c.order.id) {
+                        return Err(AppError::Conflict(p));
+                    }
+                    Some(r)
+                }
+                Err(e) => return Err(e),
+            },
             _ => None,
         };
         let used: Option<TicketWrite> = match &ticket {

@@ -91,6 +91,22 @@ impl StoreError {
             _ => false,
         }
     }
+
+    /// Whether the database gave up on this transaction only because of another one running
+    /// at the same moment (PostgreSQL's deadlock victim `40P01` or serialization failure
+    /// `40001`): it was rolled back whole, and running it again is safe.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Db(sqlx::Error::Database(e)) => matches!(e.code().as_deref(), Some("40P01" | "40001")),
+            _ => false,
+        }
+    }
+
+    /// A unique key lost to a simultaneous duplicate, or a transient failure: the keyed writes
+    /// run once more, and then answer the first one's result (a replay) or do the work.
+    pub fn is_worth_retrying(&self) -> bool {
+        self.is_unique_violation() || self.is_transient()
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

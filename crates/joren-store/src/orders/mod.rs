@@ -220,7 +220,7 @@ impl Store {
         // The first attempt leaves a repeated external_id to its unique index (one statement
         // fewer per order); the retry after any unique-key loss looks it up and replays.
         match self.try_create_order(draft, request_hash, idempotency_key, points, audit, false).await {
-            Err(e) if e.is_unique_violation() => {
+            Err(e) if e.is_worth_retrying() => {
                 self.try_create_order(draft, request_hash, idempotency_key, points, audit, true).await
             }
             other => other,

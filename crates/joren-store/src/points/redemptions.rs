@@ -9,7 +9,7 @@ impl Store {
     /// a different request is a conflict; keys are kept with the redemption for good.
     pub async fn redeem_points(&self, req: &RedemptionRequest<'_>) -> Result<Redemption> {
         match self.try_redeem_points(req).await {
-            Err(e) if e.is_unique_violation() => self.try_redeem_points(req).await,
+            Err(e) if e.is_worth_retrying() => self.try_redeem_points(req).await,
             other => other,
         }
     }
