@@ -115,8 +115,10 @@ pub(super) struct CustomerPage {
     /// each error beside its field.
     log: FormState,
     contact: FormState,
-    /// The points grant/deduct form.
+    /// The points grant/deduct form, the rank form and the merge box.
     adjust: FormState,
+    rank: FormState,
+    merge: FormState,
 }
 
 pub(super) fn kind_key(kind: &str) -> &'static str {
@@ -172,6 +174,8 @@ pub(super) enum RefusedForm {
     Log(FormState),
     Contact(FormState),
     Points(FormState),
+    Rank(FormState),
+    Merge(FormState),
 }
 
 /// The customer page; with a refused form, that form as typed with its errors, and 422.
@@ -324,17 +328,21 @@ pub(super) async fn customer_page(
         RefusedForm::None => StatusCode::OK,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    let (mut log, mut contact, mut adjust) = Default::default();
+    let (mut log, mut contact, mut adjust, mut rank, mut merge) = Default::default();
     match refused {
         RefusedForm::Log(f) => log = f,
         RefusedForm::Contact(f) => contact = f,
         RefusedForm::Points(f) => adjust = f,
+        RefusedForm::Rank(f) => rank = f,
+        RefusedForm::Merge(f) => merge = f,
         RefusedForm::None => {}
     }
     let mut page = render(&CustomerPage {
         log,
         contact,
         adjust,
+        rank,
+        merge,
         insight,
         suggestions,
         points,
@@ -437,14 +445,25 @@ pub(super) async fn merge_customer(
     Checked { user, t, form: f }: Checked<MergeForm>,
 ) -> UiResult {
     let typed = f.merge_id.trim().trim_start_matches(['#', '＃']);
-    let Some(other) = joren_core::text::parse_int(typed) else {
-        let e = joren_core::FieldError::new("merge_id", joren_core::Code::BadNumber).arg(f.merge_id.trim());
-        return Ok(back_with_error(&format!("/customers/{id}"), &say_fields(t, &[e])));
+    let done = match joren_core::text::parse_int(typed) {
+        Some(other) => s.app.merge_customers(&user.actor, id, other).await.map(|_| ()),
+        None => Err(AppError::Validation(joren_core::FieldErrors(vec![
+            joren_core::FieldError::new("merge_id", joren_core::Code::BadNumber).arg(f.merge_id.trim()),
+        ]))),
     };
-    match s.app.merge_customers(&user.actor, id, other).await {
-        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?merged=1")).into_response()),
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/customers/{id}?merged=1")).into_response()),
+        // Back with the number typed and why beside it (not a number, the customer itself,
+        // already merged, no such customer).
         Err(e @ (AppError::Conflict(_) | AppError::NotFound(_) | AppError::Validation(_))) => {
-            Ok(back_with_error(&format!("/customers/{id}"), &say(t, &e)))
+            let mut form = FormState::new([("merge_id", f.merge_id)]);
+            match &e {
+                AppError::Validation(v) => form.refuse(&v.0, t),
+                _ => {
+                    form.errors.insert("merge_id".into(), say(t, &e));
+                }
+            }
+            customer_page(&s, t, &user, id, CustomerQuery::default(), None, RefusedForm::Merge(form)).await
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }

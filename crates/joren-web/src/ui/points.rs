@@ -12,7 +12,7 @@ use joren_core::points::{EntryKind, ValueKind};
 use joren_core::rank::RankMeasure;
 
 use super::form_state::FormState;
-use super::{Checked, Chrome, Staff, UiError, UiResult, back_with_error, render, say_fields};
+use super::{Checked, Chrome, Staff, UiError, UiResult, render};
 use crate::AppState;
 use crate::i18n::Tr;
 
@@ -141,10 +141,17 @@ pub(super) async fn set_rank(
     Path(id): Path<i64>,
     Checked { user, t, form: f }: Checked<RankForm>,
 ) -> UiResult {
-    let input = SetRankInput { tier: serde_json::Value::String(f.tier), reason: f.reason };
+    let input = SetRankInput { tier: serde_json::Value::String(f.tier.clone()), reason: f.reason.clone() };
     match s.app.set_customer_rank(&user.actor, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?points=1#points")).into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error(&format!("/customers/{id}"), &say_fields(t, &e))),
+        // Back as typed, each problem beside its field.
+        Err(AppError::Validation(e)) => {
+            let mut form = FormState::new([("tier", f.tier), ("reason", f.reason)]);
+            form.refuse(&e.0, t);
+            let query = super::customers::CustomerQuery::default();
+            super::customers::customer_page(&s, t, &user, id, query, None, super::customers::RefusedForm::Rank(form))
+                .await
+        }
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }

@@ -192,8 +192,9 @@ async fn ranks_are_shown_changed_and_reported_from_the_web_pages() {
         assert!(html.contains("id=\"rank-value\">¥27,300<") && html.contains("id=\"rank-missing\">¥2,700<"), "[{b}]");
 
         let path = format!("/customers/{c}/rank");
-        let (message, _) = staff.post_refused(&path, &[("tier", "2"), ("reason", "")]).await;
-        assert!(!message.is_empty(), "[{b}] a reason is required");
+        let (status, _, html) = staff.post(&path, &[("tier", "2"), ("reason", "")]).await;
+        assert_eq!(status, 422, "[{b}]");
+        assert!(common::field_error(&html, "rank-reason").is_some(), "[{b}] a reason is required, said beside it");
         let (_, location, _) = staff.post(&path, &[("tier", "2"), ("reason", "開店記念のご招待")]).await;
         assert!(location.contains("points=1"), "[{b}] {location}");
         let (_, html) = staff.page(&format!("/customers/{c}")).await;
