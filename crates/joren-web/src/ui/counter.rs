@@ -392,9 +392,7 @@ pub(super) async fn sale(
         k if k.is_empty() => format!("ui-{}", random_token()),
         k => k,
     };
-    let mut resp = sale_page(&s, t, &user, id, Typed { f, quantities: typed, key }, None, error).await?;
-    *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(resp)
+    super::refused(sale_page(&s, t, &user, id, Typed { f, quantities: typed, key }, None, error).await)
 }
 
 pub(super) struct ProductListRow {
@@ -516,9 +514,7 @@ pub(super) async fn create_product(
                 ("tax_rate", form.tax_rate),
             ]);
             f.refuse(&e.0, t);
-            let mut resp = products_page(&s, t, &user, f, None).await?;
-            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(resp)
+            super::refused(products_page(&s, t, &user, f, None).await)
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }

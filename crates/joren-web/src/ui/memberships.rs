@@ -287,9 +287,7 @@ pub(super) async fn create_plan(
         Err(AppError::Validation(e)) => {
             let mut form = FormState::new([("name", f.name), ("price", f.price), ("period_months", f.period_months)]);
             form.refuse(&e.0, t);
-            let mut resp = memberships_page(&s, t, &user, None, form, None).await?;
-            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(resp)
+            super::refused(memberships_page(&s, t, &user, None, form, None).await)
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }

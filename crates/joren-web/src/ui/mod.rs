@@ -308,6 +308,14 @@ fn all_errors(
     if unreadable.0.is_empty() { Ok(()) } else { Err(unreadable) }
 }
 
+/// A page that shows a refused form as typed: the same page, answered 422.
+fn refused(page: UiResult) -> UiResult {
+    page.map(|mut resp| {
+        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        resp
+    })
+}
+
 /// An application error worded for the page's reader.
 fn say(t: Tr, e: &AppError) -> String {
     crate::i18n::errors::app_error(e, t.0)

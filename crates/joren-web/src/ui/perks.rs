@@ -202,9 +202,7 @@ pub(super) async fn create(State(s): State<AppState>, Checked { user, t, form: f
                 ("segment_id", f.segment_id),
             ]);
             form.refuse(&e.0, t);
-            let mut resp = perks_page(&s, t, &user, form, None).await?;
-            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(resp)
+            super::refused(perks_page(&s, t, &user, form, None).await)
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }

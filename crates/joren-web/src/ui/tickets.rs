@@ -296,9 +296,7 @@ async fn save_plan(s: AppState, t: crate::i18n::Tr, user: WebUser, id: Option<i6
                 ("valid_months", f.valid_months),
             ]);
             form.refuse(&e.0, t);
-            let mut resp = plans_page(&s, t, &user, form, None).await?;
-            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(resp)
+            super::refused(plans_page(&s, t, &user, form, None).await)
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }

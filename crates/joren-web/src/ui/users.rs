@@ -133,8 +133,7 @@ pub(super) async fn page(
     ErrorFlash(error): ErrorFlash,
     Staff { user, t }: Staff,
 ) -> UiResult {
-    let f = FormState::new([("role", "staff".to_string())]);
-    users_page(&s, t, &user, Forms { user: f, token: FormState::default(), shown: None, error }).await
+    users_page(&s, t, &user, Forms { error, ..Forms::fresh() }).await
 }
 
 struct Forms {
@@ -142,6 +141,23 @@ struct Forms {
     token: FormState,
     shown: Option<Shown>,
     error: Option<String>,
+}
+
+impl Forms {
+    /// Both forms empty (a new account is staff unless chosen otherwise), nothing shown.
+    fn fresh() -> Self {
+        Self {
+            user: FormState::new([("role", "staff".to_string())]),
+            token: FormState::default(),
+            shown: None,
+            error: None,
+        }
+    }
+
+    /// The page with a secret made just now, shown once.
+    fn showing(title: String, secret: String) -> Self {
+        Self { shown: Some(Shown { title, secret }), ..Self::fresh() }
+    }
 }
 
 async fn users_page(s: &AppState, t: Tr, me: &WebUser, forms: Forms) -> UiResult {
@@ -232,9 +248,8 @@ pub(super) async fn create(State(s): State<AppState>, Checked { user: me, t, for
         Ok(_) if typed => Ok(Redirect::to("/users").into_response()),
         Ok(_) => {
             let who = shown_name(form.display_name.trim(), username);
-            let shown = Some(Shown { title: t.t("us.shown_password").replace("{0}", &who), secret: password });
-            let f = FormState::new([("role", "staff".to_string())]);
-            users_page(&s, t, &me, Forms { user: f, token: FormState::default(), shown, error: None }).await
+            let title = t.t("us.shown_password").replace("{0}", &who);
+            users_page(&s, t, &me, Forms::showing(title, password)).await
         }
         Err(AppError::Validation(v)) => refused_new_user(&s, t, &me, &form, v.0).await,
         // The only conflict of a new account is its name being taken.
@@ -254,10 +269,7 @@ async fn refused_new_user(s: &AppState, t: Tr, me: &WebUser, form: &NewUserForm,
         ("role", form.role.clone()),
     ]);
     f.refuse(&errors, t);
-    let forms = Forms { user: f, token: FormState::default(), shown: None, error: None };
-    let mut resp = users_page(s, t, me, forms).await?;
-    *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(resp)
+    super::refused(users_page(s, t, me, Forms { user: f, ..Forms::fresh() }).await)
 }
 
 #[derive(serde::Deserialize)]
@@ -336,9 +348,7 @@ pub(super) async fn reset_password(
         return Ok(Redirect::to("/login").into_response());
     }
     let who = shown_name(&account.display_name, &account.username);
-    let shown = Some(Shown { title: t.t("us.shown_password").replace("{0}", &who), secret: password });
-    let f = FormState::new([("role", "staff".to_string())]);
-    users_page(&s, t, &me, Forms { user: f, token: FormState::default(), shown, error: None }).await
+    users_page(&s, t, &me, Forms::showing(t.t("us.shown_password").replace("{0}", &who), password)).await
 }
 
 #[derive(serde::Deserialize)]
@@ -358,32 +368,23 @@ pub(super) async fn create_token(
         Some(id) => account(&s, &me, t, id).await.ok(),
         None => None,
     };
-    let f = FormState::new([("role", "staff".to_string())]);
+    // Refused, the token form as typed with each problem beside its field.
     let refused = |e: FieldErrors| {
-        let mut tf = FormState::new([("user", form.user.clone()), ("name", form.name.clone())]);
-        tf.refuse(&e.0, t);
-        tf
+        let mut token = FormState::new([("user", form.user.clone()), ("name", form.name.clone())]);
+        token.refuse(&e.0, t);
+        Forms { token, ..Forms::fresh() }
     };
     let Some(owner) = owner else {
-        let tf = refused(FieldErrors(vec![FieldError::new("user", Code::Choose)]));
-        let mut resp = users_page(&s, t, &me, Forms { user: f, token: tf, shown: None, error: None }).await?;
-        *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(resp);
+        let forms = refused(FieldErrors(vec![FieldError::new("user", Code::Choose)]));
+        return super::refused(users_page(&s, t, &me, forms).await);
     };
     match s.app.create_api_token(&me.actor, &owner.username, &form.name).await {
         Ok((secret, _)) => {
             let who = shown_name(&owner.display_name, &owner.username);
             let title = t.t("us.shown_token").replace("{0}", &who).replace("{1}", form.name.trim());
-            let forms =
-                Forms { user: f, token: FormState::default(), shown: Some(Shown { title, secret }), error: None };
-            users_page(&s, t, &me, forms).await
+            users_page(&s, t, &me, Forms::showing(title, secret)).await
         }
-        Err(AppError::Validation(e)) => {
-            let tf = refused(e);
-            let mut resp = users_page(&s, t, &me, Forms { user: f, token: tf, shown: None, error: None }).await?;
-            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(resp)
-        }
+        Err(AppError::Validation(e)) => super::refused(users_page(&s, t, &me, refused(e)).await),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
