@@ -25,8 +25,8 @@ impl FormState {
     }
 
     /// The field's error ("" when it has none).
-    pub(crate) fn err(&self, k: &str) -> &str {
-        self.errors.get(k).map(String::as_str).unwrap_or_default()
+    pub(crate) fn err(&self, k: impl AsRef<str>) -> &str {
+        self.errors.get(k.as_ref()).map(String::as_str).unwrap_or_default()
     }
 
     pub(crate) fn is(&self, k: &str, v: &str) -> bool {

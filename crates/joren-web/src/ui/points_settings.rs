@@ -13,6 +13,7 @@ use joren_core::points::{EarnRule, ExpiryPolicy, Rounding, ShortfallPolicy, TaxB
 use joren_core::programme::{BirthdayBonus, BirthdayTiming, Campaign, Programme};
 use joren_core::rank::{RankMeasure, RankRules, RankWindow, Tier};
 
+use super::form_state::FormState;
 use super::{Checked, Chrome, Staff, UiError, UiResult, render, say_fields};
 use crate::AppState;
 
@@ -59,6 +60,8 @@ pub(super) struct SettingsPage {
     error: Option<String>,
     /// The form as it was typed, when it came back refused (field → value).
     typed: HashMap<String, String>,
+    /// Each refused field's problem, by the form field's name, shown beside it.
+    fe: FormState,
 }
 
 impl SettingsPage {
@@ -203,6 +206,7 @@ fn settings_page(c: Chrome, p: Programme, can_edit: bool) -> SettingsPage {
         flash: None,
         error: None,
         typed: HashMap::new(),
+        fe: FormState::default(),
     }
 }
 
@@ -227,8 +231,10 @@ pub(super) async fn settings(
 /// Reads the programme from the settings form as people in Japan type numbers (１００,
 /// 1,000, ￥3,300) and dates (2026/12/1, 令和8年12月1日). Every unreadable value is named at
 /// once, by the programme's own field path (so the page words it with its label: 付与ポイント,
-/// キャンペーン1の終了日), and read as 0 so the rest is still checked.
-fn programme_from_form(f: &HashMap<String, String>) -> (Programme, joren_core::FieldErrors) {
+/// キャンペーン1の終了日), and read as 0 so the rest is still checked. With it, the form rows the
+/// programme's campaigns and tiers came from (rows left empty or ticked for deletion are not in
+/// the programme, so its `campaigns[1]` may be the form's third row).
+fn programme_from_form(f: &HashMap<String, String>) -> (Programme, joren_core::FieldErrors, FormRows) {
     let errors = std::cell::RefCell::new(joren_core::FieldErrors::default());
     let get = |k: &str| f.get(k).map(|v| v.trim()).unwrap_or_default();
     // (form field, the programme's field path)
@@ -254,12 +260,14 @@ fn programme_from_form(f: &HashMap<String, String>) -> (Programme, joren_core::F
         },
     };
     let mut campaigns = Vec::new();
+    let mut rows = FormRows::default();
     for i in 0.. {
         let Some(name) = f.get(&format!("campaign_name_{i}")) else { break };
         if name.trim().is_empty() || f.contains_key(&format!("campaign_delete_{i}")) {
             continue;
         }
         let n = campaigns.len();
+        rows.campaigns.push(i);
         let date = |k: String, field: String| -> chrono::NaiveDate {
             joren_core::dates::parse_date(&field, get(&k)).unwrap_or_else(|e| {
                 errors.borrow_mut().0.push(e);
@@ -308,9 +316,52 @@ fn programme_from_form(f: &HashMap<String, String>) -> (Programme, joren_core::F
         },
         campaigns,
         reservation_minutes: small("reservation_minutes", "reservation_minutes"),
-        ranks: ranks_from_form(f, &num, &small),
+        ranks: ranks_from_form(f, &num, &small, &mut rows.tiers),
     };
-    (programme, errors.into_inner())
+    (programme, errors.into_inner(), rows)
+}
+
+/// Which form row each of the programme's campaigns and tiers was read from.
+#[derive(Default)]
+struct FormRows {
+    campaigns: Vec<usize>,
+    tiers: Vec<usize>,
+}
+
+/// The form field a programme field path was read from (`campaigns[1].to` → `campaign_to_2`
+/// when the form's second row was left empty), if one field is to blame.
+fn form_field(path: &str, rows: &FormRows) -> Option<String> {
+    const FIXED: [(&str, &str); 14] = [
+        ("earn.points", "earn_points"),
+        ("earn.per_yen", "earn_per_yen"),
+        ("expiry.months", "expiry_months"),
+        ("expiry.month", "fiscal_month"),
+        ("expiry.day", "fiscal_day"),
+        ("expiry.min_months", "min_months"),
+        ("pending_days", "pending_days"),
+        ("first_purchase_bonus", "first_purchase_bonus"),
+        ("birthday_bonus.points", "birthday_bonus_points"),
+        ("survey_bonus", "survey_bonus"),
+        ("reservation_minutes", "reservation_minutes"),
+        ("ranks.window.months", "rank_months"),
+        ("ranks.grace_reviews", "rank_grace"),
+        ("ranks.tiers", "tiers"),
+    ];
+    if let Some((_, name)) = FIXED.iter().find(|(p, _)| *p == path) {
+        return Some((*name).to_string());
+    }
+    let row = |rest: &str, rows: &[usize]| -> Option<(usize, String)> {
+        let (n, field) = rest.split_once("].")?;
+        Some((*rows.get(n.parse::<usize>().ok()?)?, field.to_string()))
+    };
+    if let Some(rest) = path.strip_prefix("campaigns[") {
+        let (i, field) = row(rest, &rows.campaigns)?;
+        let field = if field == "multiplier_percent" { "multiplier" } else { field.as_str() };
+        return Some(format!("campaign_{field}_{i}"));
+    }
+    let (i, field) = row(path.strip_prefix("ranks.tiers[")?, &rows.tiers)?;
+    let field = if field == "points_multiplier_percent" { "multiplier" } else { field.as_str() };
+    Some(format!("tier_{field}_{i}"))
 }
 
 /// The rank section of the settings form (tier rows `tier_*_N`; a row with an empty name or
@@ -319,6 +370,7 @@ fn ranks_from_form(
     f: &HashMap<String, String>,
     num: &dyn Fn(&str, &str) -> i64,
     small: &dyn Fn(&str, &str) -> u32,
+    rows: &mut Vec<usize>,
 ) -> RankRules {
     let get = |k: &str| f.get(k).map(|v| v.trim()).unwrap_or_default();
     let mut tiers = Vec::new();
@@ -328,6 +380,7 @@ fn ranks_from_form(
             continue;
         }
         let n = tiers.len();
+        rows.push(i);
         tiers.push(Tier {
             name: name.trim().to_string(),
             threshold: num(&format!("tier_threshold_{i}"), &format!("ranks.tiers[{n}].threshold")),
@@ -350,18 +403,26 @@ fn ranks_from_form(
     }
 }
 
-/// The settings page refused: the form as it was typed, every problem named at once.
+/// The settings page refused: the form as it was typed, every problem named at once above the
+/// form (it is long) and again beside its field.
 fn refused_page(
     chrome: Chrome,
     programme: Programme,
     can_edit: bool,
     f: &HashMap<String, String>,
+    rows: &FormRows,
     errors: &[joren_core::FieldError],
 ) -> SettingsPage {
     let t = chrome.t;
     let mut page = settings_page(chrome, programme, can_edit);
     page.keep_typed(f);
     page.error = Some(say_fields(t, errors));
+    for e in errors {
+        if let Some(field) = form_field(&e.field, rows) {
+            let said = crate::i18n::errors::field_error(e, t.0);
+            page.fe.errors.entry(field).or_insert(said);
+        }
+    }
     page
 }
 
@@ -373,9 +434,9 @@ pub(super) async fn save_settings(
 ) -> UiResult {
     let chrome = || Chrome::new(t, &user, "points", "/settings/points");
     let can_edit = user.actor.role.can_manage_users();
-    let (programme, unreadable) = programme_from_form(&f);
+    let (programme, unreadable, rows) = programme_from_form(&f);
     if let Err(e) = super::all_errors(unreadable, programme.validate()) {
-        let page = refused_page(chrome(), programme, can_edit, &f, &e.0);
+        let page = refused_page(chrome(), programme, can_edit, &f, &rows, &e.0);
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
     if f.get("action").map(String::as_str) == Some("preview") {
@@ -424,7 +485,7 @@ pub(super) async fn save_settings(
     match s.app.set_points_programme(&user.actor, programme.clone()).await {
         Ok(()) => Ok(Redirect::to("/settings/points?saved=1").into_response()),
         Err(AppError::Validation(e)) => {
-            let page = refused_page(chrome(), programme, can_edit, &f, &e.0);
+            let page = refused_page(chrome(), programme, can_edit, &f, &rows, &e.0);
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
         Err(e) => Err(UiError::from_app(t, e)),

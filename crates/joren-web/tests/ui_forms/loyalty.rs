@@ -132,6 +132,26 @@ async fn points_are_adjusted_configured_and_reported_from_the_web_pages() {
         {
             assert!(html.contains(typed), "[{b}] kept as typed: {typed}");
         }
+        // …and each again beside its own field.
+        for field in ["pending_days", "campaign_to_0", "tier_threshold_1"] {
+            assert!(common::field_error(&html, field).is_some(), "[{b}] said beside {field}");
+        }
+        assert!(common::field_error(&html, "earn_points").is_none(), "[{b}] not beside a good field");
+        // A row left empty above a bad campaign: the problem sits beside the row it came from
+        // (the programme's first campaign is the form's second row).
+        let mut gap = save.clone();
+        gap.retain(|(k, _)| !k.starts_with("campaign_"));
+        gap.extend([
+            ("campaign_name_0", ""),
+            ("campaign_name_1", "春の感謝祭"),
+            ("campaign_from_1", "2026-04-30"),
+            ("campaign_to_1", "2026-04-01"),
+            ("campaign_multiplier_1", "200"),
+        ]);
+        let (status, _, html) = owner.post("/settings/points", &gap).await;
+        assert_eq!(status, 422, "[{b}]");
+        assert!(common::field_error(&html, "campaign_to_1").is_some(), "[{b}] beside the second row's end");
+        assert!(common::field_error(&html, "campaign_to_0").is_none(), "[{b}] not beside the empty row");
         assert_eq!(t.app.points_programme().await.unwrap().earn.per_yen, 100, "[{b}] nothing saved");
         // Full-width numbers and a slash date are read as typed in Japan.
         for (k, v) in save.iter_mut() {
