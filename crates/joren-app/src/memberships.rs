@@ -121,7 +121,8 @@ impl App {
             .await?)
     }
 
-    /// Renews, pauses, resumes or cancels (staff); a cancellation needs a reason code.
+    /// Renews, pauses, resumes or cancels (staff); a cancellation needs a reason code, and its
+    /// note is at most 1,000 characters.
     pub async fn change_membership(
         &self,
         actor: &Actor,
@@ -130,6 +131,7 @@ impl App {
         key: Option<&str>,
     ) -> Result<(Membership, bool)> {
         actor.require_write()?;
+        joren_core::text::check_text("note", &input.note, 1_000)?;
         let key = crate::scoped_idempotency_key(actor, key)?;
         let key = key.as_deref();
         let change = match input.action.as_str() {

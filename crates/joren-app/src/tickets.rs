@@ -73,9 +73,11 @@ impl App {
             .await?)
     }
 
-    /// Takes one visit (staff); a retry with the same key answers the first use.
+    /// Takes one visit (staff); a retry with the same key answers the first use. The note is
+    /// at most 1,000 characters.
     pub async fn use_ticket(&self, actor: &Actor, id: i64, input: UseInput, key: Option<&str>) -> Result<TicketWrite> {
         actor.require_write()?;
+        joren_core::text::check_text("note", &input.note, 1_000)?;
         let key = crate::scoped_idempotency_key(actor, key)?;
         let key = key.as_deref();
         Ok(self.store.use_ticket(id, self.today_date(), key, &input.note, actor.user_id).await?)

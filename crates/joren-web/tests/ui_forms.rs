@@ -96,9 +96,11 @@ async fn customers_are_created_edited_and_merged_from_the_web_page() {
         let (_, html) = s.page(&format!("/customers/{id}")).await;
         assert!(html.contains("停止を記録"), "a granted consent offers the opt-out");
         assert!(html.contains("スタッフ (staff)") && !html.contains("staff:staff"), "the source in words: {html}");
-        let (message, _) =
-            s.post_refused(&format!("/customers/{id}/consents"), &[("channel", "fax"), ("granted", "1")]).await;
-        assert!(message.contains("fax"), "unknown channel is refused with a message: {message}");
+        let (status, _, html) =
+            s.post(&format!("/customers/{id}/consents"), &[("channel", "fax"), ("granted", "1")]).await;
+        assert_eq!(status, 422);
+        let message = common::field_error(&html, "consent-0-form").unwrap_or_default();
+        assert!(message.contains("fax"), "unknown channel is refused under the consents: {message}");
 
         // Contact persons of a company account from the page.
         let acc = t.customer(json!({"kind": "account", "company_name": "株式会社テスト"})).await;

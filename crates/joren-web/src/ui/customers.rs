@@ -1,7 +1,7 @@
 //! The customer list, the customer page (the 360) with its forms — contact
 //! history, contacts, consents, merge — and the new/edit customer form.
 
-use super::form_state::FormState;
+use super::form_state::{FormState, RowForm};
 use super::*;
 
 /// A customer's address on one line: 〒, 都道府県, 市区町村, 町域・番地, 建物名.
@@ -119,6 +119,9 @@ pub(super) struct CustomerPage {
     adjust: FormState,
     rank: FormState,
     merge: FormState,
+    /// A refused form of one row or panel: a 回数券's use or refund, a sale, a membership's
+    /// start, change or cancellation, a consent.
+    row: RowForm,
 }
 
 pub(super) fn kind_key(kind: &str) -> &'static str {
@@ -176,6 +179,7 @@ pub(super) enum RefusedForm {
     Points(FormState),
     Rank(FormState),
     Merge(FormState),
+    Row(RowForm),
 }
 
 /// The customer page; with a refused form, that form as typed with its errors, and 422.
@@ -324,12 +328,14 @@ pub(super) async fn customer_page(
         ),
         Some(_) => (None, None, None),
     };
-    let status = match refused {
+    let status = match &refused {
         RefusedForm::None => StatusCode::OK,
+        RefusedForm::Row(r) if r.conflict => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    let (mut log, mut contact, mut adjust, mut rank, mut merge) = Default::default();
+    let (mut log, mut contact, mut adjust, mut rank, mut merge, mut row) = Default::default();
     match refused {
+        RefusedForm::Row(f) => row = f,
         RefusedForm::Log(f) => log = f,
         RefusedForm::Contact(f) => contact = f,
         RefusedForm::Points(f) => adjust = f,
@@ -343,6 +349,7 @@ pub(super) async fn customer_page(
         adjust,
         rank,
         merge,
+        row,
         insight,
         suggestions,
         points,
@@ -515,7 +522,11 @@ pub(super) async fn set_consent(
     let source = format!("staff:{} (web)", user.actor.name);
     match s.app.set_consent(&user.actor, id, &f.channel, f.granted == "1", &source).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
-        Err(e @ AppError::Validation(_)) => Ok(back_with_error(&format!("/customers/{id}"), &say(t, &e))),
+        // Said under the consent table (only a crafted channel gets here).
+        Err(e @ AppError::Validation(_)) => {
+            let form = RowForm::refused("consent", 0, [("channel", f.channel)], &e, t);
+            customer_page(&s, t, &user, id, CustomerQuery::default(), None, RefusedForm::Row(form)).await
+        }
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }

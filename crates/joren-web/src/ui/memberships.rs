@@ -11,8 +11,9 @@ use joren_app::{App, AppError};
 use joren_core::membership::{CancelReason, MembershipPlanInput};
 use joren_core::money::format_amount;
 
-use super::form_state::FormState;
-use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, back_with_error, render, say_fields};
+use super::customers::{CustomerQuery, RefusedForm, customer_page};
+use super::form_state::{FormState, RowForm};
+use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, render};
 use crate::AppState;
 use crate::i18n::Tr;
 
@@ -99,13 +100,18 @@ pub(super) async fn start(
     Path(id): Path<i64>,
     Checked { user, t, form: f }: Checked<StartForm>,
 ) -> UiResult {
-    let back = format!("/customers/{id}");
-    let Ok(plan_id) = f.plan_id.parse() else {
-        return Ok(back_with_error(&back, t.t("tickets.choose_plan")));
+    let started = match f.plan_id.parse() {
+        Ok(plan_id) => s.app.start_membership(&user.actor, id, StartInput { plan_id }, Some(&f.key)).await.map(|_| ()),
+        Err(_) => Err(joren_core::FieldError::new("plan_id", joren_core::Code::Choose).into()),
     };
-    match s.app.start_membership(&user.actor, id, StartInput { plan_id }, Some(&f.key)).await {
-        Ok(_) => Ok(Redirect::to(&format!("{back}?memberships=1#memberships")).into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &say_fields(t, &e))),
+    match started {
+        Ok(()) => Ok(Redirect::to(&format!("/customers/{id}?memberships=1#memberships")).into_response()),
+        // Back in the memberships panel with why beside the plan (no plan chosen, a plan no
+        // longer offered, a membership already running).
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::NotFound(_))) => {
+            let form = RowForm::refused("membership-start", 0, [("plan_id", f.plan_id)], &e, t);
+            customer_page(&s, t, &user, id, CustomerQuery::default(), None, RefusedForm::Row(form)).await
+        }
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
@@ -127,14 +133,21 @@ pub(super) async fn change(
     Checked { user, t, form: f }: Checked<ChangeForm>,
 ) -> UiResult {
     let m = s.app.membership(id).await.map_err(|e| UiError::from_app(t, e))?;
-    let back = format!("/customers/{}", m.customer_id);
+    let customer = m.customer_id;
     // Each action's button shares the form's key; the key names the action so a renewal and a
     // cancellation from one page render are not taken for retries of each other.
     let key = format!("{}-{}", f.key, f.action);
+    let which = if f.action == "cancel" { "membership-cancel" } else { "membership-change" };
+    let typed = [("reason", f.reason.clone()), ("note", f.note.clone())];
     let input = ChangeInput { action: f.action, reason: (!f.reason.is_empty()).then_some(f.reason), note: f.note };
     match s.app.change_membership(&user.actor, id, input, Some(&key)).await {
-        Ok(_) => Ok(Redirect::to(&format!("{back}?memberships=1#memberships")).into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &say_fields(t, &e))),
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{customer}?memberships=1#memberships")).into_response()),
+        // Back beside the membership's row: a reason not chosen, a note too long, or a change
+        // its state does not allow any more (cancelled meanwhile).
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            let form = RowForm::refused(which, id, typed, &e, t);
+            customer_page(&s, t, &user, customer, CustomerQuery::default(), None, RefusedForm::Row(form)).await
+        }
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }

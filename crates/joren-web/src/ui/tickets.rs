@@ -12,7 +12,8 @@ use joren_app::{App, AppError};
 use joren_core::money::format_amount;
 use joren_core::ticket::TicketPlanInput;
 
-use super::form_state::FormState;
+use super::customers::{CustomerQuery, RefusedForm, customer_page};
+use super::form_state::{FormState, RowForm};
 use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, back_with_error, render, say_fields};
 use crate::AppState;
 use crate::auth::WebUser;
@@ -98,13 +99,18 @@ pub(super) async fn sell(
     Path(id): Path<i64>,
     Checked { user, t, form: f }: Checked<SellForm>,
 ) -> UiResult {
-    let back = format!("/customers/{id}");
-    let Ok(plan_id) = f.plan_id.parse() else {
-        return Ok(back_with_error(&back, t.t("tickets.choose_plan")));
+    let sold = match f.plan_id.parse() {
+        Ok(plan_id) => s.app.sell_ticket(&user.actor, id, SellInput { plan_id }, Some(&f.key)).await.map(|_| ()),
+        Err(_) => Err(joren_core::FieldError::new("plan_id", joren_core::Code::Choose).into()),
     };
-    match s.app.sell_ticket(&user.actor, id, SellInput { plan_id }, Some(&f.key)).await {
-        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?tickets=1#tickets")).into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &say_fields(t, &e))),
+    match sold {
+        Ok(()) => Ok(Redirect::to(&format!("/customers/{id}?tickets=1#tickets")).into_response()),
+        // Back in the tickets panel, the plan as chosen and why beside it (a plan no longer
+        // on sale, no plan chosen).
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::NotFound(_))) => {
+            let form = RowForm::refused("ticket-sell", 0, [("plan_id", f.plan_id)], &e, t);
+            customer_page(&s, t, &user, id, CustomerQuery::default(), None, RefusedForm::Row(form)).await
+        }
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
@@ -123,10 +129,15 @@ pub(super) async fn use_one(
     Checked { user, t, form: f }: Checked<UseForm>,
 ) -> UiResult {
     let ticket = s.app.ticket(id).await.map_err(|e| UiError::from_app(t, e))?;
-    let back = format!("/customers/{}", ticket.customer_id);
-    match s.app.use_ticket(&user.actor, id, UseInput { note: f.note }, Some(&f.key)).await {
-        Ok(_) => Ok(Redirect::to(&format!("{back}?tickets=1#tickets")).into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &say_fields(t, &e))),
+    let customer = ticket.customer_id;
+    match s.app.use_ticket(&user.actor, id, UseInput { note: f.note.clone() }, Some(&f.key)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{customer}?tickets=1#tickets")).into_response()),
+        // Back beside the ticket's row with the note as typed: a note too long, or the ticket
+        // used up, expired or refunded meanwhile (from another till).
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            let form = RowForm::refused("ticket-use", id, [("note", f.note)], &e, t);
+            customer_page(&s, t, &user, customer, CustomerQuery::default(), None, RefusedForm::Row(form)).await
+        }
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
@@ -144,10 +155,14 @@ pub(super) async fn refund(
     Checked { user, t, form: f }: Checked<RefundForm>,
 ) -> UiResult {
     let ticket = s.app.ticket(id).await.map_err(|e| UiError::from_app(t, e))?;
-    let back = format!("/customers/{}", ticket.customer_id);
-    match s.app.refund_ticket(&user.actor, id, RefundTicketInput { reason: f.reason }).await {
-        Ok(_) => Ok(Redirect::to(&format!("{back}?tickets=1#tickets")).into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &say_fields(t, &e))),
+    let customer = ticket.customer_id;
+    match s.app.refund_ticket(&user.actor, id, RefundTicketInput { reason: f.reason.clone() }).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{customer}?tickets=1#tickets")).into_response()),
+        // Back beside the ticket's row, the refund box open with the reason as typed.
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            let form = RowForm::refused("ticket-refund", id, [("reason", f.reason)], &e, t);
+            customer_page(&s, t, &user, customer, CustomerQuery::default(), None, RefusedForm::Row(form)).await
+        }
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }

@@ -283,8 +283,27 @@ async fn tickets_are_sold_used_and_refunded_from_the_web_pages() {
         assert!(html.contains("id=\"tickets-flash\""));
         assert!(html.contains("10回券 1/10回目") && html.contains("回数券購入"), "[{b}] sale and use on the timeline");
 
-        let (message, _) = staff.post_refused(&format!("/tickets/{id}/refund"), &[("reason", "")]).await;
-        assert!(!message.is_empty(), "[{b}] a reason is required");
+        // Refused forms of a ticket's row come back beside that row, as typed.
+        let (status, _, html) = staff.post(&format!("/tickets/{id}/refund"), &[("reason", "  ")]).await;
+        assert_eq!(status, 422, "[{b}] a reason is required");
+        let message = common::field_error(&html, &format!("ticket-refund-{id}-reason")).unwrap_or_default();
+        assert!(message.contains("理由"), "[{b}] said beside the reason: {message}");
+        let refund_box = &html[..html.find(&format!("action=\"/tickets/{id}/refund\"")).unwrap()];
+        assert!(
+            refund_box.ends_with("</summary><form method=\"post\" ") && refund_box.contains("<details open>"),
+            "[{b}] the refund box stays open"
+        );
+        let long = "あ".repeat(1_001);
+        let (status, _, html) =
+            staff.post(&format!("/tickets/{id}/use"), &[("key", "ui-long-note"), ("note", long.as_str())]).await;
+        assert_eq!(status, 422, "[{b}] a note past 1,000 characters is refused");
+        assert!(common::field_error(&html, &format!("ticket-use-{id}-note")).is_some(), "[{b}] beside the note");
+        assert!(html.contains(&format!("value=\"{long}\"")), "[{b}] the note kept as typed");
+        assert_eq!(t.app.ticket(id).await.unwrap().remaining, 9, "[{b}] no visit taken");
+        let (status, _, html) =
+            staff.post(&format!("/customers/{c}/tickets"), &[("plan_id", "十"), ("key", "ui-bad-plan")]).await;
+        assert_eq!(status, 422, "[{b}]");
+        assert!(common::field_error(&html, "ticket-sell-0-plan_id").is_some(), "[{b}] beside the plan choice");
         let (_, html) = owner.page("/tickets").await;
         assert!(
             html.contains("id=\"tickets-outstanding\">¥40,500<") && html.contains("id=\"tickets-exempt\">¥40,500<"),
@@ -294,6 +313,11 @@ async fn tickets_are_sold_used_and_refunded_from_the_web_pages() {
         let (_, html) = staff.page(&format!("/customers/{c}")).await;
         assert!(html.contains("払い戻し済み") && html.contains("¥40,500"), "[{b}] refunded 9/10 of ¥45,000");
         assert!(!html.contains(&format!("action=\"/tickets/{id}/use\"")), "[{b}] no more uses offered");
+        // A use sent from a page shown before the refund (another till): said at the row.
+        let (status, _, html) =
+            staff.post(&format!("/tickets/{id}/use"), &[("key", "ui-after-refund"), ("note", "")]).await;
+        assert_eq!(status, 422, "[{b}] the ticket is no longer usable");
+        assert!(common::field_error(&html, &format!("ticket-use-{id}-form")).is_some(), "[{b}] said at its row");
 
         // Ending a plan's sale takes it off the customer page.
         let (_, html) = owner.page("/tickets").await;
@@ -340,6 +364,13 @@ async fn memberships_are_started_renewed_and_cancelled_from_the_web_pages() {
             staff.post(&format!("/memberships/{id}/change"), &[("key", key.as_str()), ("action", "renew")]).await;
         }
         assert_eq!(t.app.membership(id).await.unwrap().renewals, 1, "[{b}] a double click renews once");
+        // A cancellation without a reason comes back beside its row with the note as typed.
+        let no_reason = [("key", key.as_str()), ("action", "cancel"), ("reason", ""), ("note", "大阪へ")];
+        let (status, _, html) = staff.post(&format!("/memberships/{id}/change"), &no_reason).await;
+        assert_eq!(status, 422, "[{b}]");
+        assert!(common::field_error(&html, &format!("membership-cancel-{id}-reason")).is_some(), "[{b}]");
+        assert!(html.contains("value=\"大阪へ\"") && html.contains("<details open>"), "[{b}] kept, box open");
+        assert_eq!(t.app.membership(id).await.unwrap().status, "active", "[{b}] not cancelled");
         let cancel = [("key", key.as_str()), ("action", "cancel"), ("reason", "moved"), ("note", "大阪へ")];
         let (_, location, _) = staff.post(&format!("/memberships/{id}/change"), &cancel).await;
         assert!(location.contains("memberships=1"), "[{b}] {location}");
@@ -352,6 +383,12 @@ async fn memberships_are_started_renewed_and_cancelled_from_the_web_pages() {
             html.contains("月額会員 加入") && html.contains("月額会員 解約"),
             "[{b}] membership events on the timeline"
         );
+
+        // Renewing a cancelled membership (a page shown before the cancellation): said at its row.
+        let (status, _, html) =
+            staff.post(&format!("/memberships/{id}/change"), &[("key", "ui-late"), ("action", "renew")]).await;
+        assert_eq!(status, 422, "[{b}]");
+        assert!(common::field_error(&html, &format!("membership-change-{id}-form")).is_some(), "[{b}] at its row");
 
         let (_, html) = staff.page("/memberships").await;
         assert!(html.contains("id=\"churn-reasons\"") && html.contains("月額会員"), "[{b}]");
