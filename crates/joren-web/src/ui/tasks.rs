@@ -9,8 +9,10 @@ use axum::response::{IntoResponse, Redirect};
 use joren_app::AppError;
 use joren_app::tasks::{TaskFilter, TaskOutcome};
 
-use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, WebUser, back_with_error, render, say_fields};
+use super::form_state::RowForm;
+use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, WebUser, render};
 use crate::AppState;
+use crate::i18n::Tr;
 
 /// The pages' words (key, 日本語, English).
 pub(crate) const WORDS: &[(&str, &str, &str)] = &[
@@ -109,6 +111,8 @@ struct TasksPage {
     view: String,
     flash: bool,
     error: Option<String>,
+    /// A task's finish form that came back refused: the outcome as typed, the problem beside it.
+    row: RowForm,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -125,8 +129,21 @@ pub(super) async fn page(
     Staff { user, t }: Staff,
     Query(q): Query<TasksQuery>,
 ) -> UiResult {
-    let view = match q.view.as_str() {
-        "all" | "done" => q.view.clone(),
+    tasks_page(&s, t, &user, &q.view, q.flash.is_some(), error, RowForm::default()).await
+}
+
+/// The task list (`view`: mine, all or done), with a refused finish form as typed.
+async fn tasks_page(
+    s: &AppState,
+    t: Tr,
+    user: &WebUser,
+    view: &str,
+    flash: bool,
+    error: Option<String>,
+    row: RowForm,
+) -> UiResult {
+    let view = match view {
+        "all" | "done" => view.to_string(),
         _ => "mine".to_string(),
     };
     let today = s.app.today_date();
@@ -147,6 +164,7 @@ pub(super) async fn page(
     if view == "done" {
         tasks.retain(|x| x.state != "open");
     }
+    let page_ok = row.form.is_empty();
     let rows = tasks
         .into_iter()
         .map(|x| TaskRow {
@@ -169,7 +187,11 @@ pub(super) async fn page(
             title: x.title,
         })
         .collect();
-    Ok(render(&TasksPage { c: Chrome::new(t, &user, "tasks", "/tasks"), rows, view, flash: q.flash.is_some(), error }))
+    let mut page = render(&TasksPage { c: Chrome::new(t, user, "tasks", "/tasks"), rows, view, flash, error, row });
+    if !page_ok {
+        *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(page)
 }
 
 #[derive(serde::Deserialize)]
@@ -177,6 +199,9 @@ pub(super) struct FinishForm {
     state: String,
     #[serde(default)]
     outcome: String,
+    /// The list the form was on (mine, all), to show it again when refused.
+    #[serde(default)]
+    view: String,
 }
 
 /// `POST /tasks/{id}/finish`
@@ -185,9 +210,14 @@ pub(super) async fn finish(
     Path(id): Path<i64>,
     Checked { user, t, form }: Checked<FinishForm>,
 ) -> UiResult {
-    match s.app.finish_task(&user.actor, id, TaskOutcome { state: form.state, outcome: form.outcome }).await {
+    let outcome = TaskOutcome { state: form.state, outcome: form.outcome.clone() };
+    match s.app.finish_task(&user.actor, id, outcome).await {
         Ok(_) => Ok(Redirect::to("/tasks?flash=1").into_response()),
-        Err(AppError::Validation(e)) => Ok(back_with_error("/tasks", &say_fields(t, &e))),
+        // The list again, the outcome as typed and the problem beside it (too long, say).
+        Err(e @ AppError::Validation(_)) => {
+            let row = RowForm::refused("finish", id, [("outcome", form.outcome)], &e, t);
+            tasks_page(&s, t, &user, &form.view, false, None, row).await
+        }
         Err(AppError::Conflict(_)) => Ok(Redirect::to("/tasks?flash=1").into_response()),
         Err(e) => Err(UiError::from_app(t, e)),
     }

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::common::{backends, spawn};
+use super::common::{self, Session, backends, spawn};
 
 #[tokio::test]
 async fn letter_tasks_print_as_labels_postcards_and_csv() {
@@ -97,5 +97,24 @@ async fn letter_tasks_print_as_labels_postcards_and_csv() {
         assert_eq!(s, 200, "{v}");
         let (_, v) = t.get(&t.staff_token, "/api/v1/tasks/letters").await;
         assert_eq!(v["labels"].as_array().unwrap().len(), 1, "[{b}] {v}");
+
+        // Finished from the task list: an outcome past 2,000 characters comes back beside its
+        // task, as typed, and nothing is finished; a short one finishes it.
+        let staff = Session { t: &t, cookie: cookie.clone() };
+        let finish = format!("/tasks/{}/finish", tasks[1]);
+        let long = "話".repeat(2_001);
+        let (s, _, html) = staff.post(&finish, &[("state", "done"), ("outcome", long.as_str()), ("view", "all")]).await;
+        assert_eq!(s, 422, "[{b}]");
+        assert!(common::field_error(&html, &format!("finish-{}-outcome", tasks[1])).is_some(), "[{b}] beside it");
+        assert!(html.contains(&format!(">{long}</textarea>")), "[{b}] the outcome kept as typed");
+        assert!(
+            html.contains("id=\"view-all\"") && html.contains("badge active\" id=\"view-all\""),
+            "[{b}] the same list"
+        );
+        let (s, location, _) =
+            staff.post(&finish, &[("state", "done"), ("outcome", "担当者へ手渡し"), ("view", "all")]).await;
+        assert_eq!((s, location.as_str()), (303, "/tasks?flash=1"), "[{b}]");
+        let (_, v) = t.get(&t.staff_token, "/api/v1/tasks/letters").await;
+        assert_eq!(v["labels"].as_array().unwrap().len(), 0, "[{b}] {v}");
     }
 }
