@@ -10,7 +10,7 @@ use joren_app::AppError;
 use joren_app::mail::{MailSettingsInput, MailSource, SmtpSecurity, StoredMail, Transport};
 
 use super::form_state::FormState;
-use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, back_with_error, render, say_fields, urlencode};
+use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, render, urlencode};
 use crate::AppState;
 
 /// The page's words (key, 日本語, English).
@@ -92,6 +92,8 @@ struct MailPage {
     message_id: String,
     error: Option<String>,
     to: String,
+    /// Why the test mail did not go (a bad address, the server refused), beside its form.
+    to_error: String,
     /// The settings form: values as shown or typed, and each field's error.
     f: FormState,
     has_password: bool,
@@ -101,7 +103,6 @@ struct MailPage {
 pub(super) struct MailQuery {
     flash: Option<String>,
     id: Option<String>,
-    to: Option<String>,
 }
 
 /// The form's fields as the settings in force fill them.
@@ -184,7 +185,8 @@ async fn mail_page(
         flash,
         message_id: q.id.unwrap_or_default(),
         error,
-        to: q.to.unwrap_or_default(),
+        to: String::new(),
+        to_error: String::new(),
         f: form_of(&current),
         has_password,
     })
@@ -231,15 +233,19 @@ pub(super) struct TestForm {
 
 /// `POST /settings/mail/test`: sends a test mail now and says how it went.
 pub(super) async fn test(State(s): State<AppState>, Checked { user, t, form }: Checked<TestForm>) -> UiResult {
-    // Back to the page with what was typed and why it did not go.
-    let back = format!("/settings/mail?to={}", urlencode(form.to.trim()));
-    match s.app.send_test_mail(&user.actor, &form.to).await {
+    let why = match s.app.send_test_mail(&user.actor, &form.to).await {
         Ok(id) => {
             let flash = if s.app.mail().test_mode() { "kept" } else { "sent" };
-            Ok(Redirect::to(&format!("/settings/mail?flash={flash}&id={}", urlencode(&id))).into_response())
+            return Ok(Redirect::to(&format!("/settings/mail?flash={flash}&id={}", urlencode(&id))).into_response());
         }
-        Err(AppError::Validation(e)) => Ok(back_with_error(&back, &say_fields(t, &e.0))),
-        Err(AppError::Io(e)) => Ok(back_with_error(&back, &e)),
-        Err(e) => Err(UiError::from_app(t, e)),
-    }
+        Err(AppError::Validation(e)) => e.0.iter().map(|e| crate::i18n::errors::field_error(e, t.0)).collect::<Vec<_>>(),
+        // The server's own answer (refused, unreachable): the owner needs its words.
+        Err(AppError::Io(e)) => vec![e],
+        Err(e) => return Err(UiError::from_app(t, e)),
+    };
+    // The page again with the address as typed and why the mail did not go beside it.
+    let mut page = mail_page(&s, &user, t, MailQuery::default(), None).await?;
+    page.to = form.to;
+    page.to_error = why.join(" ");
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }
