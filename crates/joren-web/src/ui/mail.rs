@@ -238,7 +238,9 @@ pub(super) async fn test(State(s): State<AppState>, Checked { user, t, form }: C
             let flash = if s.app.mail().test_mode() { "kept" } else { "sent" };
             return Ok(Redirect::to(&format!("/settings/mail?flash={flash}&id={}", urlencode(&id))).into_response());
         }
-        Err(AppError::Validation(e)) => e.0.iter().map(|e| crate::i18n::errors::field_error(e, t.0)).collect::<Vec<_>>(),
+        Err(AppError::Validation(e)) => {
+            e.0.iter().map(|e| crate::i18n::errors::field_error(e, t.0)).collect::<Vec<_>>()
+        }
         // The server's own answer (refused, unreachable): the owner needs its words.
         Err(AppError::Io(e)) => vec![e],
         Err(e) => return Err(UiError::from_app(t, e)),

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::common::{Session, backends, spawn};
+use super::common::{self, Session, backends, spawn};
 
 /// The part of the page that edits step `i`.
 fn step_html(html: &str, i: usize) -> &str {
@@ -184,6 +184,19 @@ async fn a_check_on_a_saved_segment_reads_the_segment_as_it_is_when_the_step_run
                 t.post(&t.staff_token, &format!("/api/v1/scenarios/{id}/enrol"), &json!({"customer_id": c})).await;
             assert_eq!(st, 200, "{v}");
         }
+        // By hand from the scenario's page: a number that cannot be read or a customer that
+        // does not exist comes back beside the number, as typed; "＃12" is read as 12.
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let enrol = format!("/scenarios/{id}/enrol");
+        for typed in ["九十九", "#999999"] {
+            let (st, _, html) = staff.post(&enrol, &[("customer_id", typed)]).await;
+            assert_eq!(st, 422, "[{b}] {typed}");
+            assert!(common::field_error(&html, "customer_id").is_some_and(|m| !m.is_empty()), "[{b}] {typed}");
+            assert!(html.contains(&format!("value=\"{typed}\"")), "[{b}] kept as typed: {typed}");
+        }
+        let (st, location, _) = staff.post(&enrol, &[("customer_id", &format!("＃{vip}"))]).await;
+        assert_eq!(st, 303, "[{b}]");
+        assert!(location.contains("flash="), "[{b}] {location}");
         for _ in 0..5 {
             t.app.automate_once().await.unwrap();
         }

@@ -105,4 +105,3 @@ pub(super) fn step_words(t: Tr, s: &Step, scenario_name: &dyn Fn(i64) -> String)
         Step::Start { scenario_id } => format!("{}{}", t.t("sc.step.start"), scenario_name(*scenario_id)),
     }
 }
-

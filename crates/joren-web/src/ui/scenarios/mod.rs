@@ -12,10 +12,12 @@ use joren_core::scenario::{Definition, EntryRule};
 
 mod describe;
 
+use super::form_state::FormState;
 use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, back_with_error, render};
-use describe::{step_words, trigger_words};
 use crate::AppState;
 use crate::i18n::Tr;
+use axum::http::StatusCode;
+use describe::{step_words, trigger_words};
 
 /// The pages' words (key, 日本語, English).
 pub(crate) const WORDS: &[(&str, &str, &str)] = &[
@@ -294,6 +296,8 @@ struct DetailPage {
     uplift_rows: Vec<UpliftRow>,
     uplift_people: (usize, usize),
     uplift_pending: usize,
+    /// The enrol-by-hand form: as typed when refused, the problem beside the number.
+    enrol: FormState,
 }
 
 struct UpliftRow {
@@ -349,6 +353,19 @@ pub(super) async fn show(
     Staff { user, t }: Staff,
     Path(id): Path<i64>,
     Query(q): Query<Flash>,
+) -> UiResult {
+    detail(&s, t, &user, id, q, error, FormState::default()).await
+}
+
+/// A scenario's page; `enrol` is the enrol-by-hand form, as typed when it came back refused.
+async fn detail(
+    s: &AppState,
+    t: Tr,
+    user: &super::WebUser,
+    id: i64,
+    q: Flash,
+    error: Option<String>,
+    enrol: FormState,
 ) -> UiResult {
     let err = |e| UiError::from_app(t, e);
     let report = s.app.scenario_report(id).await.map_err(err)?;
@@ -423,8 +440,9 @@ pub(super) async fn show(
     let sc = report.scenario;
     let segments: Vec<(i64, String)> =
         s.app.saved_segments().await.map_err(err)?.into_iter().map(|g| (g.id, g.name)).collect();
-    Ok(render(&DetailPage {
-        c: Chrome::new(t, &user, "scenarios", format!("/scenarios/{id}")),
+    let status = if enrol.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let mut page = render(&DetailPage {
+        c: Chrome::new(t, user, "scenarios", format!("/scenarios/{id}")),
         id,
         name: sc.name,
         status: status_key(&sc.status),
@@ -448,7 +466,10 @@ pub(super) async fn show(
         uplift_rows: uplift_rows(&up.uplift),
         uplift_people: (up.uplift.treated_n, up.uplift.control_n),
         uplift_pending: up.still_in_window,
-    }))
+        enrol,
+    });
+    *page.status_mut() = status;
+    Ok(page)
 }
 
 #[derive(serde::Deserialize)]
@@ -481,17 +502,24 @@ pub(super) async fn enrol(
     Checked { user, t, form }: Checked<EnrolForm>,
 ) -> UiResult {
     let back = format!("/scenarios/{id}");
-    let Some(customer) = joren_core::text::parse_int(&form.customer_id) else {
-        return Ok(back_with_error(&back, t.t("sc.customer_id")));
+    let typed = form.customer_id.trim().trim_start_matches(['#', '＃']);
+    let entered = match joren_core::text::parse_int(typed) {
+        Some(customer) => s.app.enrol_customer(&user.actor, id, customer).await,
+        None => Err(joren_core::FieldError::new("customer_id", joren_core::Code::BadNumber)
+            .arg(form.customer_id.trim())
+            .into()),
     };
-    match s.app.enrol_customer(&user.actor, id, customer).await {
-        Ok(true) => Ok(Redirect::to(&format!("{back}?flash=enrolled")).into_response()),
-        Ok(false) => Ok(Redirect::to(&format!("{back}?flash=not_enrolled")).into_response()),
-        Err(AppError::NotFound(_)) | Err(AppError::Conflict(_)) | Err(AppError::Validation(_)) => {
-            Ok(back_with_error(&back, t.t("sc.not_enrolled")))
-        }
-        Err(e) => Err(UiError::from_app(t, e)),
-    }
+    let why = match entered {
+        Ok(true) => return Ok(Redirect::to(&format!("{back}?flash=enrolled")).into_response()),
+        Ok(false) => return Ok(Redirect::to(&format!("{back}?flash=not_enrolled")).into_response()),
+        Err(AppError::Validation(e)) => e.0.iter().map(|e| crate::i18n::errors::field_error(e, t.0)).collect(),
+        // No such customer, merged into another, the scenario not running: said beside the number.
+        Err(e @ (AppError::NotFound(_) | AppError::Conflict(_))) => vec![crate::i18n::errors::app_error(&e, t.0)],
+        Err(e) => return Err(UiError::from_app(t, e)),
+    };
+    let mut enrol = FormState::new([("customer_id", form.customer_id)]);
+    enrol.errors.insert("customer_id".into(), why.join(" "));
+    detail(&s, t, &user, id, Flash::default(), None, enrol).await
 }
 
 #[derive(serde::Deserialize)]
