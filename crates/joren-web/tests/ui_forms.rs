@@ -522,7 +522,9 @@ async fn segments_are_saved_listed_counted_exported_and_deleted_from_the_web_pag
 
         let (status, _, html) = staff.post("/segments", &[("name", "東京"), ("filter", "{\"all\": [")]).await;
         assert_eq!(status, 422);
-        assert!(html.contains("id=\"form-error\"") && html.contains("JSON"), "{html}");
+        let why = common::field_error(&html, "filter").unwrap_or_default();
+        assert!(why.contains("JSON"), "said beside the conditions: {why}");
+        assert!(html.contains("id=\"filter-json-box\" open"), "the conditions' text shown to mend");
         assert!(html.contains("value=\"東京\""), "input kept: {html}");
 
         let filter = r#"{"all":[{"any":[{"field":"prefecture","op":"eq","value":"東京都"}]}]}"#;
@@ -534,7 +536,9 @@ async fn segments_are_saved_listed_counted_exported_and_deleted_from_the_web_pag
         assert!(html.contains(&format!("href=\"/customers/{tokyo}\"")) && html.contains("東 京子 様"), "{html}");
         let (status, _, html) = staff.post("/segments", &[("name", "東京"), ("filter", filter)]).await;
         assert_eq!(status, 422, "duplicate name");
-        assert!(html.contains("名前: 「東京」という名前はすでに使われています"), "{html}");
+        let why = common::field_error(&html, "name").unwrap_or_default();
+        assert!(why.contains("「東京」という名前はすでに使われています"), "beside the name: {why}");
+        assert!(common::field_error(&html, "filter").is_none(), "the conditions were fine");
 
         let (_, html) = staff.page("/segments").await;
         assert!(html.contains("id=\"segment-list\"") && html.contains("都内のお客様"), "{html}");

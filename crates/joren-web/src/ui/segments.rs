@@ -14,7 +14,8 @@ use joren_core::segment_filter::{FIELDS, Kind};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Checked, Chrome, CsrfForm, Staff, UiError, UiResult, render, say};
+use super::form_state::FormState;
+use super::{Checked, Chrome, CsrfForm, Staff, UiError, UiResult, render, say, say_fields};
 use crate::AppState;
 use crate::api::csv_download;
 use crate::auth::{WebUser, constant_time_eq};
@@ -58,7 +59,8 @@ pub(super) struct BuilderPage {
     filter: String,
     /// Field names, labels, kinds and choices for the script, as JSON.
     fields: String,
-    error: String,
+    /// Each refused field's problem: `name`, `description`, `filter` (the conditions).
+    fe: FormState,
     count: Option<i64>,
     members: Vec<Member>,
     /// The members' page (from 1), pages in all, and the addresses of the pages around it.
@@ -81,7 +83,7 @@ impl BuilderPage {
             description,
             filter,
             fields: field_catalogue(t),
-            error: String::new(),
+            fe: FormState::default(),
             count: None,
             members: Vec::new(),
             page: 1,
@@ -237,9 +239,16 @@ async fn save(s: AppState, t: Tr, user: WebUser, id: Option<i64>, f: SegmentForm
     };
     match result {
         Ok(saved) => Ok(Redirect::to(&format!("/segments/{}", saved.id)).into_response()),
-        Err(e @ AppError::Validation(_)) => {
+        // The builder again as typed, each problem beside its field: the name, the
+        // description, or the conditions (by their place in the filter).
+        Err(AppError::Validation(e)) => {
             let mut page = BuilderPage::new(t, &user, id, f.name, f.description, f.filter);
-            page.error = say(t, &e);
+            let (own, filter): (Vec<_>, Vec<_>) =
+                e.0.into_iter().partition(|e| e.field == "name" || e.field == "description");
+            page.fe.refuse(&own, t);
+            if !filter.is_empty() {
+                page.fe.errors.insert("filter".into(), say_fields(t, &filter));
+            }
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
         Err(e) => Err(UiError::from_app(t, e)),
