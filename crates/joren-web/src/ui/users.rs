@@ -10,9 +10,9 @@ use joren_app::auth::UserEdit;
 use joren_core::role::Role;
 use joren_core::{Code, FieldError, FieldErrors};
 
-use super::error_flash::{ErrorFlash, back_with_error};
+use super::error_flash::ErrorFlash;
 use super::extract::Checked;
-use super::form_state::FormState;
+use super::form_state::{FormState, RowForm};
 use super::{Chrome, Staff, UiError, UiResult, render, role_key};
 use crate::AppState;
 use crate::auth::WebUser;
@@ -125,6 +125,8 @@ pub(super) struct UsersPage {
     tf: FormState,
     shown: Option<Shown>,
     error: Option<String>,
+    /// An account's row form that came back refused (its name and role as typed, why beside).
+    row: RowForm,
 }
 
 /// `GET /users`.
@@ -141,6 +143,7 @@ struct Forms {
     token: FormState,
     shown: Option<Shown>,
     error: Option<String>,
+    row: RowForm,
 }
 
 impl Forms {
@@ -151,6 +154,7 @@ impl Forms {
             token: FormState::default(),
             shown: None,
             error: None,
+            row: RowForm::default(),
         }
     }
 
@@ -204,6 +208,7 @@ async fn users_page(s: &AppState, t: Tr, me: &WebUser, forms: Forms) -> UiResult
         tf,
         shown: forms.shown,
         error: forms.error,
+        row: forms.row,
     }))
 }
 
@@ -295,7 +300,7 @@ pub(super) async fn update(
         Ok(edit) => s.app.update_user(&me.actor, &account.username, edit).await,
         Err(e) => Err(e),
     };
-    finish(t, &account, done)
+    finish(&s, t, &me, ("user-edit", id), done, [("display_name", form.display_name), ("role", form.role)]).await
 }
 
 /// `POST /users/{id}/disable` and `/enable`.
@@ -320,16 +325,31 @@ async fn set_disabled(
         // Disabling oneself ends one's own session: the login page is what is left.
         return Ok(Redirect::to("/login").into_response());
     }
-    finish(t, &account, done)
+    finish(&s, t, &me, ("user-state", id), done, []).await
 }
 
-/// Back to the list, or to it with the refusal named by whose row it was.
-fn finish(t: Tr, account: &joren_app::User, done: Result<(), AppError>) -> UiResult {
+/// Back to the list; refused, the list with the account's row open, what was typed in it kept
+/// and why beside it (the last owner cannot be demoted or disabled, a name too long).
+async fn finish(
+    s: &AppState,
+    t: Tr,
+    me: &WebUser,
+    (form, id): (&'static str, i64),
+    done: Result<(), AppError>,
+    typed: impl IntoIterator<Item = (&'static str, String)>,
+) -> UiResult {
     match done {
         Ok(()) => Ok(Redirect::to("/users").into_response()),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
-            let who = shown_name(&account.display_name, &account.username);
-            Ok(back_with_error("/users", &format!("{who}: {}", super::say(t, &e))))
+            let row = RowForm::refused(form, id, typed, &e, t);
+            let status = if row.conflict {
+                axum::http::StatusCode::CONFLICT
+            } else {
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let mut page = users_page(s, t, me, Forms { row, ..Forms::fresh() }).await?;
+            *page.status_mut() = status;
+            Ok(page)
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }

@@ -140,10 +140,19 @@ async fn the_owner_manages_staff_and_tokens_from_the_page() {
         assert!(signs_in(&t, "hanako", &second).await, "[{b}]");
 
         // The only owner cannot demote or disable themself.
-        let (message, _) =
-            owner.post_refused(&format!("/users/{owner_id}"), &[("display_name", "owner"), ("role", "staff")]).await;
+        // Said at the account's row, the row open with what was typed.
+        let edit = [("display_name", "店主 太郎"), ("role", "staff")];
+        let (status, _, html) = owner.post(&format!("/users/{owner_id}"), &edit).await;
+        assert_eq!(status, 409, "[{b}]");
+        let message = common::field_error(&html, &format!("user-edit-{owner_id}-form")).unwrap_or_default();
         assert!(message.contains("有効なオーナーが1人もいなくなる"), "[{b}] {message}");
-        let (message, _) = owner.post_refused(&format!("/users/{owner_id}/disable"), &[]).await;
+        let row = &html[html.find(&format!("id=\"user-{owner_id}\"")).unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(row.contains("<details open>") && row.contains("value=\"店主 太郎\""), "[{b}] kept: {row}");
+        assert!(row.contains("<option value=\"staff\" selected>"), "[{b}] the role as chosen: {row}");
+        let (status, _, html) = owner.post(&format!("/users/{owner_id}/disable"), &[]).await;
+        assert_eq!(status, 409, "[{b}]");
+        let message = common::field_error(&html, &format!("user-state-{owner_id}-form")).unwrap_or_default();
         assert!(message.contains("有効なオーナーが1人もいなくなる"), "[{b}] {message}");
         let (status, _) = owner.page("/users").await;
         assert_eq!(status, 200, "[{b}] still signed in, still owner");
