@@ -136,6 +136,14 @@ async fn customers_are_created_edited_and_merged_from_the_web_page() {
             "the bad email beside it"
         );
         assert!(html.contains("value=\"総務部\""), "what was typed is kept");
+        // An account merged into another meanwhile: said under the form, the typing kept.
+        let acc2 = t.customer(json!({"kind": "account", "company_name": "株式会社テスト本社"})).await;
+        t.app.merge_customers(&joren_app::Actor::system("test"), acc2, acc).await.unwrap();
+        let (status, _, html) =
+            s.post(&format!("/customers/{acc}/contacts"), &[("family_name", "佐藤"), ("department", "経理部")]).await;
+        assert_eq!(status, 422, "refused on the page");
+        assert!(common::field_error(&html, "contact-form").is_some_and(|m| !m.is_empty()), "said under the form");
+        assert!(html.contains("value=\"経理部\""), "what was typed is kept");
 
         // A note too long to save is not lost: the log form comes back with it, the limit said.
         let note = "長いメモ".repeat(2_600);

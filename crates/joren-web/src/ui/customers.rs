@@ -498,12 +498,17 @@ pub(super) async fn add_contact(
     ]);
     match s.app.add_contact(&user.actor, id, f.contact).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?logged=1")).into_response()),
-        Err(AppError::Validation(e)) => {
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
             let mut form = form;
-            form.refuse(&e.0, t);
+            match &e {
+                AppError::Validation(v) => form.refuse(&v.0, t),
+                // Merged into another customer meanwhile: said under the form, typing kept.
+                _ => {
+                    form.errors.insert("form".into(), say(t, &e));
+                }
+            }
             customer_page(&s, t, &user, id, CustomerQuery::default(), None, RefusedForm::Contact(form)).await
         }
-        Err(e @ AppError::Conflict(_)) => Ok(back_with_error(&format!("/customers/{id}"), &say(t, &e))),
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }
