@@ -202,7 +202,10 @@ impl App {
             Some(o) => match self.create_order(actor, o, Some(&format!("{key}:order"))).await {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    if let Some(h) = &hold {
+                    // The points go back — unless this is the same sale sent again at the same
+                    // moment: the hold it replayed is the first request's, which may yet
+                    // confirm it with its order.
+                    if let Some(h) = hold.as_ref().filter(|h| !h.replayed) {
                         self.cancel_redemption(actor, h.id).await?;
                     }
                     return Err(e);

@@ -103,13 +103,40 @@ impl StoreError {
     }
 
     /// A unique key lost to a simultaneous duplicate, or a transient failure: the keyed writes
-    /// run once more, and then answer the first one's result (a replay) or do the work.
+    /// run again ([`keyed_write`]), and then answer the first one's result (a replay) or do
+    /// the work.
     pub fn is_worth_retrying(&self) -> bool {
         self.is_unique_violation() || self.is_transient()
     }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Runs a keyed write (`attempt(retry)`; `retry` is false the first time), and again while it
+/// lost a unique key to a simultaneous duplicate or PostgreSQL picked it as a deadlock victim
+/// or serialization failure — each time its transaction was rolled back whole, so the next
+/// attempt answers the first one's result (a replay) or does the work. Four attempts in all,
+/// a few milliseconds apart (more at once, several tills sending the same sale, can lose
+/// more than once).
+pub(crate) async fn keyed_write<T, F, Fut>(mut attempt: F) -> Result<T>
+where
+    F: FnMut(bool) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    const ATTEMPTS: u32 = 4;
+    let mut n = 0;
+    loop {
+        match attempt(n > 0).await {
+            Err(e) if e.is_worth_retrying() && n + 1 < ATTEMPTS => {
+                n += 1;
+                // Spread the retries so the same transactions do not meet again at once.
+                let jitter = u64::from(std::process::id() ^ now_ms() as u32) % 5;
+                tokio::time::sleep(std::time::Duration::from_millis(u64::from(n) * 2 + jitter)).await;
+            }
+            other => return other,
+        }
+    }
+}
 
 /// Milliseconds since the Unix epoch, the stored form of every timestamp.
 pub fn to_ms(t: chrono::DateTime<chrono::Utc>) -> i64 {

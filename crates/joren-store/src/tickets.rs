@@ -205,12 +205,8 @@ impl Store {
         audit: &AuditNote<'_>,
     ) -> Result<TicketWrite> {
         // A simultaneous retry with the same key loses on the unique key: it answers the replay.
-        match self.try_sell_ticket(customer_id, plan_id, today, key, request_hash, created_by, audit).await {
-            Err(e) if e.is_worth_retrying() => {
-                self.try_sell_ticket(customer_id, plan_id, today, key, request_hash, created_by, audit).await
-            }
-            other => other,
-        }
+        crate::keyed_write(|_| self.try_sell_ticket(customer_id, plan_id, today, key, request_hash, created_by, audit))
+            .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -320,10 +316,7 @@ impl Store {
     ) -> Result<TicketWrite> {
         // A simultaneous retry with the same key loses on the unique key (its visit rolled
         // back with it) and answers the replay.
-        match self.try_use_ticket(id, today, key, note, created_by).await {
-            Err(e) if e.is_worth_retrying() => self.try_use_ticket(id, today, key, note, created_by).await,
-            other => other,
-        }
+        crate::keyed_write(|_| self.try_use_ticket(id, today, key, note, created_by)).await
     }
 
     async fn try_use_ticket(

@@ -219,12 +219,8 @@ impl Store {
     ) -> Result<OrderCreated> {
         // The first attempt leaves a repeated external_id to its unique index (one statement
         // fewer per order); the retry after any unique-key loss looks it up and replays.
-        match self.try_create_order(draft, request_hash, idempotency_key, points, audit, false).await {
-            Err(e) if e.is_worth_retrying() => {
-                self.try_create_order(draft, request_hash, idempotency_key, points, audit, true).await
-            }
-            other => other,
-        }
+        crate::keyed_write(|retry| self.try_create_order(draft, request_hash, idempotency_key, points, audit, retry))
+            .await
     }
 
     async fn try_create_order(

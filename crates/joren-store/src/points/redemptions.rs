@@ -8,10 +8,7 @@ impl Store {
     /// idempotency key a retry returns the first redemption (`replayed`), and the same key with
     /// a different request is a conflict; keys are kept with the redemption for good.
     pub async fn redeem_points(&self, req: &RedemptionRequest<'_>) -> Result<Redemption> {
-        match self.try_redeem_points(req).await {
-            Err(e) if e.is_worth_retrying() => self.try_redeem_points(req).await,
-            other => other,
-        }
+        crate::keyed_write(|_| self.try_redeem_points(req)).await
     }
 
     async fn try_redeem_points(&self, req: &RedemptionRequest<'_>) -> Result<Redemption> {
