@@ -182,6 +182,17 @@ pub(super) enum RefusedForm {
     Row(RowForm),
 }
 
+/// The customer page of customer `id` with one of its rows' forms refused (a 回数券's use, a
+/// membership's cancellation…): that form as typed with its problems beside it.
+pub(super) async fn refused_row(s: &AppState, t: Tr, user: &crate::auth::WebUser, id: i64, form: RowForm) -> UiResult {
+    customer_page(s, t, user, id, CustomerQuery::default(), None, RefusedForm::Row(form)).await
+}
+
+/// A plan chosen from a panel's list (回数券, membership): its id, or "choose a plan".
+pub(super) fn chosen_plan(typed: &str) -> Result<i64, AppError> {
+    typed.trim().parse().map_err(|_| joren_core::FieldError::new("plan_id", joren_core::Code::Choose).into())
+}
+
 /// The customer page; with a refused form, that form as typed with its errors, and 422.
 pub(super) async fn customer_page(
     s: &AppState,
@@ -530,7 +541,7 @@ pub(super) async fn set_consent(
         // Said under the consent table (only a crafted channel gets here).
         Err(e @ AppError::Validation(_)) => {
             let form = RowForm::refused("consent", 0, [("channel", f.channel)], &e, t);
-            customer_page(&s, t, &user, id, CustomerQuery::default(), None, RefusedForm::Row(form)).await
+            refused_row(&s, t, &user, id, form).await
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }

@@ -11,7 +11,7 @@ use joren_app::{App, AppError};
 use joren_core::membership::{CancelReason, MembershipPlanInput};
 use joren_core::money::format_amount;
 
-use super::customers::{CustomerQuery, RefusedForm, customer_page};
+use super::customers::{chosen_plan, refused_row};
 use super::form_state::{FormState, RowForm};
 use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, render};
 use crate::AppState;
@@ -100,9 +100,9 @@ pub(super) async fn start(
     Path(id): Path<i64>,
     Checked { user, t, form: f }: Checked<StartForm>,
 ) -> UiResult {
-    let started = match f.plan_id.parse() {
+    let started = match chosen_plan(&f.plan_id) {
         Ok(plan_id) => s.app.start_membership(&user.actor, id, StartInput { plan_id }, Some(&f.key)).await.map(|_| ()),
-        Err(_) => Err(joren_core::FieldError::new("plan_id", joren_core::Code::Choose).into()),
+        Err(e) => Err(e),
     };
     match started {
         Ok(()) => Ok(Redirect::to(&format!("/customers/{id}?memberships=1#memberships")).into_response()),
@@ -110,7 +110,7 @@ pub(super) async fn start(
         // longer offered, a membership already running).
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::NotFound(_))) => {
             let form = RowForm::refused("membership-start", 0, [("plan_id", f.plan_id)], &e, t);
-            customer_page(&s, t, &user, id, CustomerQuery::default(), None, RefusedForm::Row(form)).await
+            refused_row(&s, t, &user, id, form).await
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }
@@ -146,7 +146,7 @@ pub(super) async fn change(
         // its state does not allow any more (cancelled meanwhile).
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
             let form = RowForm::refused(which, id, typed, &e, t);
-            customer_page(&s, t, &user, customer, CustomerQuery::default(), None, RefusedForm::Row(form)).await
+            refused_row(&s, t, &user, customer, form).await
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }

@@ -12,7 +12,7 @@ use joren_app::{App, AppError};
 use joren_core::money::format_amount;
 use joren_core::ticket::TicketPlanInput;
 
-use super::customers::{CustomerQuery, RefusedForm, customer_page};
+use super::customers::{chosen_plan, refused_row};
 use super::form_state::{FormState, RowForm};
 use super::{Checked, Chrome, ErrorFlash, Staff, UiError, UiResult, back_with_error, render, say_fields};
 use crate::AppState;
@@ -99,9 +99,9 @@ pub(super) async fn sell(
     Path(id): Path<i64>,
     Checked { user, t, form: f }: Checked<SellForm>,
 ) -> UiResult {
-    let sold = match f.plan_id.parse() {
+    let sold = match chosen_plan(&f.plan_id) {
         Ok(plan_id) => s.app.sell_ticket(&user.actor, id, SellInput { plan_id }, Some(&f.key)).await.map(|_| ()),
-        Err(_) => Err(joren_core::FieldError::new("plan_id", joren_core::Code::Choose).into()),
+        Err(e) => Err(e),
     };
     match sold {
         Ok(()) => Ok(Redirect::to(&format!("/customers/{id}?tickets=1#tickets")).into_response()),
@@ -109,7 +109,7 @@ pub(super) async fn sell(
         // on sale, no plan chosen).
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::NotFound(_))) => {
             let form = RowForm::refused("ticket-sell", 0, [("plan_id", f.plan_id)], &e, t);
-            customer_page(&s, t, &user, id, CustomerQuery::default(), None, RefusedForm::Row(form)).await
+            refused_row(&s, t, &user, id, form).await
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }
@@ -136,7 +136,7 @@ pub(super) async fn use_one(
         // used up, expired or refunded meanwhile (from another till).
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
             let form = RowForm::refused("ticket-use", id, [("note", f.note)], &e, t);
-            customer_page(&s, t, &user, customer, CustomerQuery::default(), None, RefusedForm::Row(form)).await
+            refused_row(&s, t, &user, customer, form).await
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }
@@ -161,7 +161,7 @@ pub(super) async fn refund(
         // Back beside the ticket's row, the refund box open with the reason as typed.
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
             let form = RowForm::refused("ticket-refund", id, [("reason", f.reason)], &e, t);
-            customer_page(&s, t, &user, customer, CustomerQuery::default(), None, RefusedForm::Row(form)).await
+            refused_row(&s, t, &user, customer, form).await
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }
