@@ -686,3 +686,76 @@ async fn the_customer_form_fills_the_address_from_the_postal_code() {
         (Some("452-0961"), Some("愛知県"), Some("清須市"), Some("銀座1-2-3"))
     );
 }
+
+/// Refused forms as a shop owner meets them on a phone, in Japanese and in English: the page
+/// comes back with everything typed still there and each problem shown right under its own
+/// field (not at the top of the page), in the reader's language; nothing is saved.
+#[tokio::test]
+async fn refused_forms_keep_what_was_typed_with_each_problem_under_its_field() {
+    let profile = tempfile::tempdir().unwrap();
+    let Some((c, _driver)) = start_browser(profile.path()).await else { return };
+    let t = common::spawn("sqlite").await;
+    let id = t.customer(json!({"family_name": "森", "given_name": "花", "phone": "090-5000-0001"})).await;
+    // Where a field's problem is drawn: under its input, inside the screen's width.
+    let under = |input: &'static str, error: &'static str| {
+        let c = c.clone();
+        async move {
+            let v = c
+                .execute(
+                    "const i = document.querySelector(arguments[0]).getBoundingClientRect();
+                     const e = document.getElementById(arguments[1]);
+                     if (!e) return null;
+                     const b = e.getBoundingClientRect();
+                     return [b.top >= i.bottom - 1 && b.top <= i.bottom + 40, b.right <= document.documentElement.clientWidth + 1, e.textContent];",
+                    vec![json!(input), json!(error)],
+                )
+                .await?;
+            Ok::<_, fantoccini::error::CmdError>(v)
+        }
+    };
+    let value = |css: &'static str| {
+        let c = c.clone();
+        async move { c.find(Locator::Css(css)).await?.prop("value").await.map(Option::unwrap_or_default) }
+    };
+    let result = async {
+        c.set_window_size(390, 844).await?;
+        log_in(&c, &t, "/customers/new", "staff").await?;
+        c.wait().for_element(Locator::Id("customer-form")).await?;
+        c.find(Locator::Id("f-family")).await?.send_keys("山田").await?;
+        c.find(Locator::Id("f-phone")).await?.send_keys("０９０－１２").await?;
+        c.find(Locator::Id("f-birthday")).await?.send_keys("昭和55年13月1日").await?;
+        c.find(Locator::Id("customer-save")).await?.click().await?;
+        c.wait().for_element(Locator::Id("error-phone")).await?;
+        for (input, error) in [("#f-phone", "error-phone"), ("#f-birthday", "error-birthday")] {
+            let v = under(input, error).await?;
+            assert_eq!((&v[0], &v[1]), (&json!(true), &json!(true)), "{error} under its field, on screen: {v}");
+        }
+        assert_eq!(value("#f-family").await?, "山田", "typed values kept");
+        assert_eq!(value("#f-phone").await?, "０９０－１２");
+        assert_eq!(value("#f-birthday").await?, "昭和55年13月1日");
+
+        // In English, on the customer page: points that cannot be read, said under the field.
+        c.goto(&t.url(&format!("/lang/en?next=/customers/{id}"))).await?;
+        c.wait().for_element(Locator::Css("html[lang=en]")).await?;
+        c.wait().for_element(Locator::Id("points-adjust")).await?;
+        c.find(Locator::Id("points-amount")).await?.send_keys("lots").await?;
+        c.find(Locator::Id("points-reason")).await?.send_keys("birthday").await?;
+        c.find(Locator::Id("points-submit")).await?.click().await?;
+        c.wait().for_element(Locator::Id("error-points")).await?;
+        let v = under("#points-amount", "error-points").await?;
+        assert_eq!((&v[0], &v[1]), (&json!(true), &json!(true)), "under the points, on screen: {v}");
+        let said = v[2].as_str().unwrap_or_default();
+        assert!(
+            !said.is_empty() && !said.chars().any(|ch| ('\u{3040}'..='\u{30ff}').contains(&ch)),
+            "in English: {said}"
+        );
+        assert_eq!(value("#points-amount").await?, "lots");
+        assert_eq!(value("#points-reason").await?, "birthday");
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    c.close().await.ok();
+    result.unwrap();
+    assert!(t.app.search_customers("山田", 10, 0).await.unwrap().items.is_empty(), "nothing saved");
+    assert_eq!(t.app.points_account(id).await.unwrap().free.available, 0, "no points granted");
+}
