@@ -14,6 +14,7 @@ pub mod home;
 pub mod import;
 pub mod interactions;
 pub mod jobs;
+pub mod line;
 pub mod mail;
 pub mod memberships;
 pub mod message_templates;
@@ -58,6 +59,9 @@ pub struct AppConfig {
     pub mail: mail::MailConfig,
     /// Mail never leaves the machine, whatever is saved (the demo shop's made-up customers).
     pub mail_test_only: bool,
+    /// The LINE Official Account's channel secret: webhook calls are verified with it (none:
+    /// the LINE webhook answers 404).
+    pub line_channel_secret: Option<String>,
 }
 
 impl Default for AppConfig {
@@ -70,6 +74,7 @@ impl Default for AppConfig {
             clock: clock::Clock::system(),
             mail: Default::default(),
             mail_test_only: false,
+            line_channel_secret: None,
         }
     }
 }

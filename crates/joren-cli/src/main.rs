@@ -53,6 +53,11 @@ struct Global {
     earliest_order_date: chrono::NaiveDate,
     #[command(flatten)]
     mail: automation::MailArgs,
+    /// The LINE Official Account's channel secret (LINE Developers console → Basic settings):
+    /// LINE's webhook calls to `/webhooks/line` are verified with it. Without it that address
+    /// answers 404.
+    #[arg(long, env = "JOREN_LINE_CHANNEL_SECRET", global = true, hide_env_values = true)]
+    line_channel_secret: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -163,6 +168,7 @@ fn config(g: &Global, secure_cookies: bool) -> Result<AppConfig> {
         clock: Default::default(),
         mail,
         mail_test_only: false,
+        line_channel_secret: g.line_channel_secret.clone(),
     })
 }
 

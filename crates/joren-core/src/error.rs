@@ -154,6 +154,10 @@ codes! {
     ExternalIdTaken => "external_id_taken",
     MergeIntoItself => "merge_into_itself",
     AlreadyMerged => "already_merged",
+    /// A LINE user already linked to another customer: `[customer id]`.
+    LineUserTaken => "line_user_taken",
+    /// Not a LINE user id (`U` and 32 hex digits): `[what was given]`.
+    BadLineUserId => "bad_line_user_id",
     // --- orders ---
     NeedItems => "need_items",
     /// A line's quantity × price above `[max]`.

@@ -113,6 +113,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (24, "message_templates", include_str!("../migrations/sqlite/0024_message_templates.sql")),
     (25, "products", include_str!("../migrations/sqlite/0025_products.sql")),
     (26, "duplicate_dismissals", include_str!("../migrations/sqlite/0026_duplicate_dismissals.sql")),
+    (27, "line", include_str!("../migrations/sqlite/0027_line.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -141,6 +142,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (24, "message_templates", include_str!("../migrations/postgres/0024_message_templates.sql")),
     (25, "products", include_str!("../migrations/postgres/0025_products.sql")),
     (26, "duplicate_dismissals", include_str!("../migrations/postgres/0026_duplicate_dismissals.sql")),
+    (27, "line", include_str!("../migrations/postgres/0027_line.sql")),
 ];
 
 impl Store {

@@ -38,7 +38,7 @@ pub use audit::{AuditActor, AuditEntry, AuditFilter, AuditNote};
 pub use cross_sell::ProductAssociation;
 pub use customers::{
     ConsentState, Contact, Customer, CustomerList, CustomerPage, CustomerSort, CustomerStanding, CustomerSummary,
-    DuplicatePair, ExternalId, MergeResult, NewCustomerRecord,
+    DuplicatePair, ExternalId, LineApplied, LineEvent, LineEventKind, LineLinked, MergeResult, NewCustomerRecord,
 };
 pub use db::{Backend, Store};
 pub use events::Event;

@@ -23,6 +23,7 @@ use crate::error::ApiError;
 mod counter;
 mod duplicates;
 mod jobs;
+mod line;
 mod mail;
 mod memberships;
 mod perks;
@@ -124,6 +125,7 @@ pub fn routes() -> Router<AppState> {
         .merge(scenarios::routes())
         .merge(users::routes())
         .merge(duplicates::routes())
+        .merge(line::routes())
         .fallback(not_found)
 }
 

@@ -41,10 +41,35 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The largest webhook call accepted (LINE sends at most a few events a call).
+const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
+
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let pages = Router::new()
         .route("/u/{token}", get(confirm).post(unsubscribe))
-        .layer(axum::extract::DefaultBodyLimit::max(PUBLIC_BODY_LIMIT))
+        .layer(axum::extract::DefaultBodyLimit::max(PUBLIC_BODY_LIMIT));
+    let webhooks = Router::new()
+        .route("/webhooks/line", axum::routing::post(line_webhook))
+        .layer(axum::extract::DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT));
+    pages.merge(webhooks)
+}
+
+/// `POST /webhooks/line`: LINE's webhook. 200 once every event is applied (a redelivered one
+/// is not applied again); 401 with nothing written when the `x-line-signature` is missing or
+/// not LINE's for this body; 404 when no channel secret is set up. LINE retries what does not
+/// answer 200, so a failure to store answers 500 and is redelivered.
+async fn line_webhook(State(s): State<AppState>, headers: axum::http::HeaderMap, body: Bytes) -> Response {
+    let signature = headers.get("x-line-signature").and_then(|v| v.to_str().ok());
+    match s.app.receive_line_webhook(&body, signature).await {
+        Ok(receipt) => axum::Json(receipt).into_response(),
+        Err(joren_app::AppError::Unauthorized) => StatusCode::UNAUTHORIZED.into_response(),
+        Err(joren_app::AppError::NotFound(_)) => StatusCode::NOT_FOUND.into_response(),
+        Err(joren_app::AppError::Validation(_)) => StatusCode::BAD_REQUEST.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "LINE webhook not stored");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 #[derive(Template)]

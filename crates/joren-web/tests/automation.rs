@@ -8,6 +8,8 @@ mod editor;
 mod engine;
 #[path = "automation/letters.rs"]
 mod letters;
+#[path = "automation/line.rs"]
+mod line;
 #[path = "automation/mail_settings.rs"]
 mod mail_settings;
 #[path = "automation/sends.rs"]

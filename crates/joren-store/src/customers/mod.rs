@@ -18,6 +18,9 @@ mod list;
 mod merge;
 
 mod identity;
+mod line;
+
+pub use line::{LineApplied, LineEvent, LineEventKind, LineLinked};
 
 pub use duplicates::DuplicatePair;
 pub use list::{CustomerList, CustomerSort, CustomerStanding};

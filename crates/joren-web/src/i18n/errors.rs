@@ -105,6 +105,14 @@ fn words(code: Code) -> (&'static str, &'static str) {
         }
         MergeIntoItself => ("同じ顧客どうしは統合できません", "A customer cannot be merged into itself"),
         AlreadyMerged => ("この顧客はすでに統合されています", "This customer was already merged"),
+        LineUserTaken => (
+            "この LINE ユーザーはすでに顧客 #{0} とつながっています",
+            "This LINE user is already linked to customer #{0}",
+        ),
+        BadLineUserId => (
+            "LINE ユーザー ID ではありません (U で始まる33文字): {0}",
+            "Not a LINE user id (U and 32 more characters): {0}",
+        ),
         NeedItems => ("明細が1行以上必要です", "At least one line item is needed"),
         LineAmountTooLarge => ("1行の金額 (数量 × 単価) は{0}円までです", "A line (quantity × price) is at most ¥{0}"),
         DiscountOverTotal => ("値引きが合計を超えています", "The discount is more than the total"),

@@ -16,6 +16,13 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("tl.member.pause", "{0} 休止", "{0}: paused"),
     ("tl.member.resume", "{0} 再開", "{0}: resumed"),
     ("tl.member.cancel", "{0} 解約", "{0}: cancelled"),
+    ("line.kind.sticker", "スタンプ", "Sticker"),
+    ("line.kind.image", "画像", "Photo"),
+    ("line.kind.video", "動画", "Video"),
+    ("line.kind.audio", "音声メッセージ", "Voice message"),
+    ("line.kind.file", "ファイル", "File"),
+    ("line.kind.location", "位置情報", "Location"),
+    ("line.kind.postback", "ボタンで回答", "Answered with a button"),
 ];
 
 fn fill(t: Tr, key: &str, args: &[&str]) -> String {
@@ -26,6 +33,10 @@ fn fill(t: Tr, key: &str, args: &[&str]) -> String {
 pub(super) fn worded(t: Tr, e: &TimelineEntry) -> (String, String) {
     let word = |prefix: &str, code: &str| t.maybe(&format!("{prefix}.{code}")).unwrap_or(code).to_string();
     match &e.facts {
+        // A LINE message's subject is its kind (a sticker, a photo; empty for text).
+        Facts::None if e.kind == "interaction:line" && !e.title.is_empty() => {
+            (word("line.kind", &e.title), e.detail.clone())
+        }
         Facts::None => (e.title.clone(), e.detail.clone()),
         Facts::Order { channel, status, first_item, more_items, note, points_used } => {
             let title = format!("{} · {}", word("channel", channel), word("order.status", status));

@@ -1,0 +1,237 @@
+//! LINE users and their webhook events: an event applied once (by its `webhookEventId`),
+//! follow and unfollow as LINE consent of the linked customer, messages on the linked
+//! customer's timeline or — from a user not linked yet — kept until staff link them.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{insert_consent, live_customer};
+use crate::{Result, Store, StoreError, now_ms, to_ms};
+
+/// What a webhook event says happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineEventKind {
+    Follow,
+    Unfollow,
+    /// A message (`kind`: text, sticker, image…, or postback for a button's answer) with its
+    /// text. On the timeline it is an interaction `line`/`in` whose subject is the kind — empty
+    /// for text — for the pages to word.
+    Message {
+        kind: String,
+        body: String,
+    },
+}
+
+/// One webhook event from a LINE user.
+#[derive(Debug, Clone)]
+pub struct LineEvent {
+    pub event_id: String,
+    pub line_user_id: String,
+    pub at: DateTime<Utc>,
+    pub kind: LineEventKind,
+}
+
+/// What applying an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineApplied {
+    /// Seen before (a redelivery): nothing done again.
+    Repeated,
+    /// Applied to the linked customer.
+    Customer(i64),
+    /// Applied to a user no customer is linked to yet.
+    Unlinked,
+}
+
+/// A LINE user linked to a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineLinked {
+    /// Messages the user sent before, moved onto the customer's timeline.
+    pub moved_messages: i64,
+    /// Whether the user follows the shop's account (their LINE consent), if they were seen.
+    pub following: Option<bool>,
+}
+
+/// The timeline subject of a LINE message of `kind`: empty for text (the text says it all).
+fn subject_of(kind: &str) -> &str {
+    if kind == "text" { "" } else { kind }
+}
+
+impl Store {
+    /// Applies one webhook event in one transaction, once: a redelivered event id is
+    /// [`LineApplied::Repeated`] and changes nothing.
+    pub async fn apply_line_event(&self, e: &LineEvent) -> Result<LineApplied> {
+        let mut tx = self.begin_write().await?;
+        let fresh = sqlx::query(
+            "INSERT INTO line_webhook_events (event_id, received_at) VALUES ($1, $2) \
+             ON CONFLICT (event_id) DO NOTHING",
+        )
+        .bind(&e.event_id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !fresh {
+            tx.commit().await?;
+            return Ok(LineApplied::Repeated);
+        }
+        let at = to_ms(e.at);
+        // A message comes from someone who follows the account.
+        let following = !matches!(e.kind, LineEventKind::Unfollow);
+        sqlx::query(
+            "INSERT INTO line_users (line_user_id, following, following_at, first_seen_at, last_event_at) \
+             VALUES ($1, $2, $3, $3, $3) ON CONFLICT (line_user_id) DO NOTHING",
+        )
+        .bind(&e.line_user_id)
+        .bind(following as i64)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        // Follow state from this event unless a newer one set it already.
+        let changed = match e.kind {
+            LineEventKind::Follow | LineEventKind::Unfollow => {
+                sqlx::query(
+                    "UPDATE line_users SET following = $2, following_at = $3 \
+                     WHERE line_user_id = $1 AND following_at <= $3",
+                )
+                .bind(&e.line_user_id)
+                .bind(following as i64)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    == 1
+            }
+            LineEventKind::Message { .. } => false,
+        };
+        sqlx::query("UPDATE line_users SET last_event_at = $2 WHERE line_user_id = $1 AND last_event_at < $2")
+            .bind(&e.line_user_id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        let customer: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM customers WHERE line_user_id = $1 AND merged_into IS NULL ORDER BY id LIMIT 1",
+        )
+        .bind(&e.line_user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match (&e.kind, customer) {
+            (LineEventKind::Follow | LineEventKind::Unfollow, Some(id)) if changed => {
+                let source = if following { "line:follow" } else { "line:unfollow" };
+                insert_consent(&mut tx, id, "line", following, source, None).await?;
+                self.refresh_customer_facts(&mut tx, id, id).await?;
+            }
+            (LineEventKind::Message { kind, body }, Some(id)) => {
+                sqlx::query(
+                    "INSERT INTO interactions (customer_id, contact_id, kind, direction, staff_user_id, subject, \
+                     body, occurred_at, created_at) VALUES ($1, NULL, 'line', 'in', NULL, $2, $3, $4, $5)",
+                )
+                .bind(id)
+                .bind(subject_of(kind))
+                .bind(body)
+                .bind(at)
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await?;
+            }
+            (LineEventKind::Message { kind, body }, None) => {
+                sqlx::query(
+                    "INSERT INTO line_unlinked_messages (line_user_id, kind, body, occurred_at) VALUES ($1,$2,$3,$4)",
+                )
+                .bind(&e.line_user_id)
+                .bind(subject_of(kind))
+                .bind(body)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            _ => {}
+        }
+        tx.commit().await?;
+        Ok(customer.map_or(LineApplied::Unlinked, LineApplied::Customer))
+    }
+
+    /// Links LINE user `line_user_id` to live customer `customer_id` (replacing any user it had):
+    /// the messages the user sent before move onto the customer's timeline, and whether they
+    /// follow the shop's account becomes the customer's LINE consent (source `line:link`). A
+    /// user linked to another live customer is a conflict. The audit record goes in the same
+    /// transaction.
+    pub async fn link_line_user(
+        &self,
+        customer_id: i64,
+        line_user_id: &str,
+        actor: Option<i64>,
+        audit: &crate::audit::AuditNote<'_>,
+    ) -> Result<LineLinked> {
+        let mut tx = self.begin_write().await?;
+        live_customer(&mut tx, customer_id, self.for_update()).await?;
+        let other: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM customers WHERE line_user_id = $1 AND merged_into IS NULL AND id <> $2 LIMIT 1",
+        )
+        .bind(line_user_id)
+        .bind(customer_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(other) = other {
+            return Err(StoreError::Conflict(joren_core::Problem::new(joren_core::Code::LineUserTaken).arg(other)));
+        }
+        sqlx::query("UPDATE customers SET line_user_id = $2, updated_at = $3 WHERE id = $1")
+            .bind(customer_id)
+            .bind(line_user_id)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        let moved = sqlx::query(
+            "INSERT INTO interactions (customer_id, contact_id, kind, direction, staff_user_id, subject, body, \
+             occurred_at, created_at) SELECT $1, NULL, 'line', 'in', NULL, kind, body, occurred_at, $3 \
+             FROM line_unlinked_messages WHERE line_user_id = $2",
+        )
+        .bind(customer_id)
+        .bind(line_user_id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected() as i64;
+        sqlx::query("DELETE FROM line_unlinked_messages WHERE line_user_id = $1")
+            .bind(line_user_id)
+            .execute(&mut *tx)
+            .await?;
+        let following: Option<bool> = sqlx::query("SELECT following FROM line_users WHERE line_user_id = $1")
+            .bind(line_user_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get::<i64, _>("following").map(|f| f != 0))
+            .transpose()?;
+        if let Some(f) = following {
+            insert_consent(&mut tx, customer_id, "line", f, "line:link", actor).await?;
+        }
+        crate::audit::insert(&mut tx, audit, "customer", &customer_id.to_string()).await?;
+        self.refresh_customer_facts(&mut tx, customer_id, customer_id).await?;
+        tx.commit().await?;
+        Ok(LineLinked { moved_messages: moved, following })
+    }
+
+    /// LINE users no customer is linked to, newest first, with their messages waiting: (user
+    /// id, following, last event, messages).
+    pub async fn unlinked_line_users(&self, limit: i64) -> Result<Vec<(String, bool, DateTime<Utc>, i64)>> {
+        let rows = sqlx::query(
+            "SELECT u.line_user_id, u.following, u.last_event_at, \
+             (SELECT COUNT(*) FROM line_unlinked_messages m WHERE m.line_user_id = u.line_user_id) AS waiting \
+             FROM line_users u WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.line_user_id = u.line_user_id \
+             AND c.merged_into IS NULL) ORDER BY u.last_event_at DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("line_user_id")?,
+                    r.try_get::<i64, _>("following")? != 0,
+                    crate::from_ms(r.try_get("last_event_at")?),
+                    r.try_get("waiting")?,
+                ))
+            })
+            .collect()
+    }
+}

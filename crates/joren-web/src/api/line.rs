@@ -1,0 +1,60 @@
+//! `/api/v1` LINE: link a LINE user to a customer (their earlier messages move onto the
+//! customer's timeline, their follow state becomes LINE consent), and the LINE users no
+//! customer is linked to yet. LINE's own webhook is `/webhooks/line` (not under the API: it
+//! is signed by LINE, not by a token).
+
+use axum::extract::{Path, Query, State};
+use axum::response::IntoResponse;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ApiResult, JsonBody};
+use crate::AppState;
+use crate::auth::ApiActor;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/customers/{id}/line-user", put(link)).route("/line/unlinked-users", get(unlinked))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkBody {
+    line_user_id: String,
+}
+
+async fn link(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<LinkBody>,
+) -> ApiResult {
+    let linked = s.app.link_line_user(&a, id, &b.line_user_id).await?;
+    Ok(Json(json!({
+        "customer_id": id,
+        "line_user_id": b.line_user_id.trim(),
+        "moved_messages": linked.moved_messages,
+        "following": linked.following,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    limit: Option<i64>,
+}
+
+async fn unlinked(State(s): State<AppState>, ApiActor(_): ApiActor, Query(q): Query<ListQuery>) -> ApiResult {
+    let items: Vec<_> = s
+        .app
+        .unlinked_line_users(q.limit.unwrap_or(100))
+        .await?
+        .into_iter()
+        .map(|(user, following, last, waiting)| {
+            json!({"line_user_id": user, "following": following, "last_event_at": last, "waiting_messages": waiting})
+        })
+        .collect();
+    Ok(Json(json!({"items": items})).into_response())
+}

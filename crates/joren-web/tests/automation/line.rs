@@ -1,0 +1,217 @@
+//! LINE, inbound (issue #19, both backends): LINE's webhook verified by its signature — signed
+//! here as LINE documents it (base64 HMAC-SHA256 of the raw body with the channel secret) —
+//! each event applied once, follow and unfollow as LINE consent, messages on the linked
+//! customer's timeline or kept until staff link the user.
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use joren_app::AppConfig;
+use serde_json::{Value, json};
+
+use super::common::{Session, TestApp, backends, spawn, spawn_with};
+
+const SECRET: &str = "line-channel-secret-for-tests";
+const BOUND: &str = "U0000000000000000000000000000000b";
+const STRANGER: &str = "U0000000000000000000000000000000a";
+
+fn sign(secret: &str, body: &str) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+fn event(id: &str, kind: &str, user: Option<&str>, ms: i64, extra: Value) -> Value {
+    let mut e = json!({"type": kind, "mode": "active", "timestamp": ms, "webhookEventId": id,
+                       "deliveryContext": {"isRedelivery": false}});
+    if let Some(u) = user {
+        e["source"] = json!({"type": "user", "userId": u});
+    } else {
+        e["source"] = json!({"type": "group", "groupId": "C0000000000000000000000000000000c"});
+    }
+    for (k, v) in extra.as_object().unwrap() {
+        e[k] = v.clone();
+    }
+    e
+}
+
+/// Posts `events` to the webhook, signed with `secret` (None: unsigned).
+async fn deliver(t: &TestApp, events: &[Value], secret: Option<&str>) -> (u16, Value) {
+    let body = json!({"destination": "Uffffffffffffffffffffffffffffffff", "events": events}).to_string();
+    let mut r = t.client.post(t.url("/webhooks/line")).header("content-type", "application/json");
+    if let Some(s) = secret {
+        r = r.header("x-line-signature", sign(s, &body));
+    }
+    let r = r.body(body).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn line_messages(t: &TestApp, customer: i64) -> Vec<String> {
+    let (_, v) = t.get(&t.staff_token, &format!("/api/v1/customers/{customer}/timeline")).await;
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "interaction:line")
+        .map(|e| format!("{} {}", e["title"].as_str().unwrap_or_default(), e["detail"].as_str().unwrap_or_default()))
+        .collect()
+}
+
+async fn line_consent(t: &TestApp, customer: i64) -> Value {
+    let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{customer}")).await;
+    c["consents"].as_array().unwrap().iter().find(|x| x["channel"] == "line").cloned().unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn line_webhook_events_are_verified_applied_once_and_land_on_the_right_customer() {
+    for b in backends() {
+        // Without a channel secret the address is not there.
+        let bare = spawn(b).await;
+        assert_eq!(deliver(&bare, &[], Some(SECRET)).await.0, 404, "[{b}] LINE not set up");
+
+        let t = spawn_with(b, AppConfig { line_channel_secret: Some(SECRET.into()), ..Default::default() }).await;
+        let walkin = t.customer(json!({"family_name": "初見", "given_name": "客"})).await;
+        let regular = t.customer(json!({"family_name": "常連", "given_name": "花子"})).await;
+        let (s, v) = t
+            .send(
+                reqwest::Method::PUT,
+                &t.staff_token,
+                &format!("/api/v1/customers/{regular}/line-user"),
+                &json!({"line_user_id": BOUND}),
+            )
+            .await;
+        assert_eq!(s, 200, "[{b}] {v}");
+        assert_eq!(v["following"], Value::Null, "[{b}] not seen on LINE yet: no consent recorded");
+        assert_eq!(line_consent(&t, regular).await, Value::Null, "[{b}]");
+
+        let t0 = 1_780_000_000_000_i64;
+        let batch = vec![
+            event("01FOLLOWB", "follow", Some(BOUND), t0, json!({"replyToken": "r1"})),
+            event(
+                "01MSGB",
+                "message",
+                Some(BOUND),
+                t0 + 1_000,
+                json!({"message": {"type": "text", "id": "1", "text": "明日10時に予約できますか"}}),
+            ),
+            event("01FOLLOWA", "follow", Some(STRANGER), t0 + 2_000, json!({})),
+            event(
+                "01MSGA",
+                "message",
+                Some(STRANGER),
+                t0 + 3_000,
+                json!({"message": {"type": "text", "id": "2", "text": "ポイントカードを作りたいです"}}),
+            ),
+            event(
+                "01STICKER",
+                "message",
+                Some(BOUND),
+                t0 + 4_000,
+                json!({"message": {"type": "sticker", "id": "3", "packageId": "1", "stickerId": "1"}}),
+            ),
+            event("01GROUP", "join", None, t0 + 5_000, json!({})),
+        ];
+        // Forged, unsigned or signed for another body: refused, nothing written.
+        assert_eq!(deliver(&t, &batch, Some("another-channel")).await.0, 401, "[{b}] forged");
+        assert_eq!(deliver(&t, &batch, None).await.0, 401, "[{b}] unsigned");
+        let body = json!({"events": batch}).to_string();
+        let r = t
+            .client
+            .post(t.url("/webhooks/line"))
+            .header("x-line-signature", sign(SECRET, "{\"events\":[]}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 401, "[{b}] a signature of another body");
+        assert!(line_messages(&t, regular).await.is_empty(), "[{b}] nothing written by refused calls");
+        let (_, unlinked) = t.get(&t.staff_token, "/api/v1/line/unlinked-users").await;
+        assert_eq!(unlinked["items"], json!([]), "[{b}]");
+
+        let (s, receipt) = deliver(&t, &batch, Some(SECRET)).await;
+        assert_eq!(s, 200, "[{b}] {receipt}");
+        assert_eq!(receipt, json!({"to_customers": 3, "unlinked": 2, "repeated": 0, "ignored": 1}), "[{b}]");
+        // LINE redelivers: applied once.
+        let (s, receipt) = deliver(&t, &batch, Some(SECRET)).await;
+        assert_eq!(s, 200, "[{b}]");
+        assert_eq!(receipt, json!({"to_customers": 0, "unlinked": 0, "repeated": 5, "ignored": 1}), "[{b}]");
+        let said = line_messages(&t, regular).await;
+        assert_eq!(said.len(), 2, "[{b}] the text and the sticker, once each: {said:?}");
+        assert!(said.iter().any(|m| m.contains("明日10時に予約できますか")), "[{b}] {said:?}");
+        let consent = line_consent(&t, regular).await;
+        assert_eq!((&consent["granted"], &consent["source"]), (&json!(true), &json!("line:follow")), "[{b}]");
+        assert!(line_messages(&t, walkin).await.is_empty(), "[{b}] nobody else's timeline");
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (_, html) = staff.page(&format!("/customers/{regular}")).await;
+        assert!(html.contains("明日10時に予約できますか") && html.contains("スタンプ"), "[{b}] on the customer page");
+        assert!(!html.contains(">sticker<") && !html.contains(">text<"), "[{b}] no message kind code on the page");
+
+        // Unfollow (blocked the account): LINE consent withdrawn; an older follow arriving late
+        // does not bring it back.
+        let (s, _) =
+            deliver(&t, &[event("02UNFOLLOW", "unfollow", Some(BOUND), t0 + 60_000, json!({}))], Some(SECRET)).await;
+        assert_eq!(s, 200);
+        let (s, _) =
+            deliver(&t, &[event("02LATEFOLLOW", "follow", Some(BOUND), t0 + 30_000, json!({}))], Some(SECRET)).await;
+        assert_eq!(s, 200);
+        let consent = line_consent(&t, regular).await;
+        assert_eq!((&consent["granted"], &consent["source"]), (&json!(false), &json!("line:unfollow")), "[{b}]");
+
+        // The stranger waits in the unlinked list with their message until staff link them.
+        let (_, unlinked) = t.get(&t.staff_token, "/api/v1/line/unlinked-users").await;
+        let items = unlinked["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "[{b}] {unlinked}");
+        assert_eq!((&items[0]["line_user_id"], &items[0]["waiting_messages"]), (&json!(STRANGER), &json!(1)));
+        let link = |customer: i64, user: &'static str| {
+            let t = &t;
+            async move {
+                t.send(
+                    reqwest::Method::PUT,
+                    &t.staff_token,
+                    &format!("/api/v1/customers/{customer}/line-user"),
+                    &json!({"line_user_id": user}),
+                )
+                .await
+            }
+        };
+        let (s, v) = link(walkin, STRANGER).await;
+        assert_eq!(s, 200, "[{b}] {v}");
+        assert_eq!((&v["moved_messages"], &v["following"]), (&json!(1), &json!(true)), "[{b}] {v}");
+        let said = line_messages(&t, walkin).await;
+        assert!(said.len() == 1 && said[0].contains("ポイントカードを作りたいです"), "[{b}] moved: {said:?}");
+        let consent = line_consent(&t, walkin).await;
+        assert_eq!((&consent["granted"], &consent["source"]), (&json!(true), &json!("line:link")), "[{b}]");
+        let (_, unlinked) = t.get(&t.staff_token, "/api/v1/line/unlinked-users").await;
+        assert_eq!(unlinked["items"], json!([]), "[{b}] nobody waiting");
+        // A new message from them goes straight to their timeline.
+        let (_, receipt) = deliver(
+            &t,
+            &[event(
+                "03MSGA",
+                "message",
+                Some(STRANGER),
+                t0 + 90_000,
+                json!({"message": {"type": "text", "id": "4", "text": "ありがとうございます"}}),
+            )],
+            Some(SECRET),
+        )
+        .await;
+        assert_eq!(receipt["to_customers"], 1, "[{b}]");
+        assert_eq!(line_messages(&t, walkin).await.len(), 2, "[{b}]");
+
+        // One LINE user, one customer; an id that is not LINE's is refused by name.
+        let (s, v) = link(regular, STRANGER).await;
+        assert_eq!((s, v["error"]["reason"].as_str()), (409, Some("line_user_taken")), "[{b}] {v}");
+        let (s, v) = link(regular, "line-hanako").await;
+        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("line_user_id")), "[{b}] {v}");
+        let (s, _) = t
+            .send(
+                reqwest::Method::PUT,
+                &t.viewer_token,
+                &format!("/api/v1/customers/{regular}/line-user"),
+                &json!({"line_user_id": BOUND}),
+            )
+            .await;
+        assert_eq!(s, 403, "[{b}] viewers cannot link");
+    }
+}
