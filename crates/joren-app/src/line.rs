@@ -89,7 +89,36 @@ pub struct LineReceipt {
 /// The longest text kept from one message (LINE's own limit is 5,000 characters).
 const MAX_TEXT: usize = 5_000;
 
-fn event_of(raw: RawEvent) -> Option<LineEvent> {
+/// Digits in a link code: 8, shown as 1234-5678 (a hundred million codes against the few
+/// live at a time).
+const CODE_DIGITS: usize = 8;
+/// How long a link code works: long enough to open LINE and send it at the counter.
+pub const CODE_MINUTES: i64 = 30;
+
+/// The link code a message reads as, if it is one: 8 digits, typed as people type them
+/// (１２３４－５６７８, "1234 5678").
+pub fn code_in(text: &str) -> Option<String> {
+    let mut digits = String::new();
+    for c in text.trim().chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            '０'..='９' => digits.push(char::from(b'0' + (c as u32 - '０' as u32) as u8)),
+            '-' | '－' | 'ー' | ' ' | '　' => {}
+            _ => return None,
+        }
+    }
+    (digits.len() == CODE_DIGITS).then_some(digits)
+}
+
+/// A code to show a customer: sent to the shop's LINE account, it links whoever sends it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkCode {
+    /// As shown: 1234-5678.
+    pub code: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn event_of(raw: RawEvent, now: chrono::DateTime<chrono::Utc>) -> Option<LineEvent> {
     let user = raw.source.and_then(|s| s.user_id).filter(|u| !u.is_empty())?;
     if raw.webhook_event_id.is_empty() {
         return None;
@@ -110,7 +139,11 @@ fn event_of(raw: RawEvent) -> Option<LineEvent> {
         _ => return None,
     };
     let at = chrono::DateTime::from_timestamp_millis(raw.timestamp)?;
-    Some(LineEvent { event_id: raw.webhook_event_id, line_user_id: user, at, kind })
+    let link_code = match &kind {
+        LineEventKind::Message { kind, body } if kind == "text" => code_in(body),
+        _ => None,
+    };
+    Some(LineEvent { event_id: raw.webhook_event_id, line_user_id: user, at, kind, link_code, received_at: now })
 }
 
 impl App {
@@ -126,7 +159,7 @@ impl App {
             .map_err(|e| joren_core::FieldError::new("body", joren_core::Code::BadJson).arg(e))?;
         let mut receipt = LineReceipt::default();
         for raw in payload.events {
-            let Some(event) = event_of(raw) else {
+            let Some(event) = event_of(raw, self.now()) else {
                 receipt.ignored += 1;
                 continue;
             };
@@ -157,6 +190,36 @@ impl App {
         Ok(self.store.link_line_user(customer_id, user, actor.user_id, &note).await?)
     }
 
+    /// A one-time code for customer `customer_id` (staff): sent to the shop's LINE account
+    /// within [`CODE_MINUTES`], it links the sender to the customer.
+    pub async fn line_link_code(&self, actor: &Actor, customer_id: i64) -> Result<LinkCode> {
+        use rand::Rng;
+        actor.require_write()?;
+        let expires_at = self.now() + chrono::Duration::minutes(CODE_MINUTES);
+        for _ in 0..5 {
+            let n: u32 = rand::rng().random_range(0..100_000_000);
+            let code = format!("{n:08}");
+            if self.store.add_line_link_code(customer_id, &code, expires_at).await? {
+                return Ok(LinkCode { code: format!("{}-{}", &code[..4], &code[4..]), expires_at });
+            }
+        }
+        Err(AppError::Internal("no free LINE link code".into()))
+    }
+
+    /// Customer `id`'s link code still usable now, if staff made one.
+    pub async fn live_line_link_code(&self, id: i64) -> Result<Option<LinkCode>> {
+        Ok(self.store.live_line_link_code(id, self.now()).await?.map(|(code, expires_at)| LinkCode {
+            code: format!("{}-{}", &code[..4.min(code.len())], &code[4.min(code.len())..]),
+            expires_at,
+        }))
+    }
+
+    /// The LINE user linked to customer `id`, if any, and whether they follow the account
+    /// (None: not seen on LINE yet).
+    pub async fn customer_line_user(&self, id: i64) -> Result<Option<(String, Option<bool>)>> {
+        Ok(self.store.customer_line_user(id).await?)
+    }
+
     /// LINE users no customer is linked to yet, newest first.
     pub async fn unlinked_line_users(
         &self,
@@ -181,6 +244,15 @@ mod tests {
         assert!(!signature_ok("s3cret", br#"{"events":[{}]}"#, good), "another body");
         assert!(!signature_ok("s3cret", body, "not base64!"), "garbage");
         assert!(!signature_ok("s3cret", body, ""), "empty");
+    }
+
+    #[test]
+    fn link_codes_are_read_as_typed() {
+        assert_eq!(code_in("1234-5678").as_deref(), Some("12345678"));
+        assert_eq!(code_in(" １２３４－５６７８ ").as_deref(), Some("12345678"));
+        assert_eq!(code_in("1234 5678").as_deref(), Some("12345678"));
+        assert_eq!(code_in("1234-567"), None, "seven digits");
+        assert_eq!(code_in("予約 12345678"), None, "words around it: a message, not a code");
     }
 
     #[test]

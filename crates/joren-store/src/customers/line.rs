@@ -29,6 +29,11 @@ pub struct LineEvent {
     pub line_user_id: String,
     pub at: DateTime<Utc>,
     pub kind: LineEventKind,
+    /// A message that reads as a link code (digits only, as the app normalised it): from a user
+    /// not linked yet, a live code links them to its customer.
+    pub link_code: Option<String>,
+    /// Now, by the app's clock (codes expire by it).
+    pub received_at: DateTime<Utc>,
 }
 
 /// What applying an event did.
@@ -51,6 +56,59 @@ pub struct LineLinked {
     pub following: Option<bool>,
 }
 
+/// Another live customer `line_user_id` is linked to, if any.
+async fn linked_elsewhere(tx: &mut crate::db::Tx, customer_id: i64, line_user_id: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM customers WHERE line_user_id = $1 AND merged_into IS NULL AND id <> $2 LIMIT 1",
+    )
+    .bind(line_user_id)
+    .bind(customer_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Links `line_user_id` to `customer_id` inside `tx`: the user's waiting messages move to the
+/// customer's timeline, their follow state becomes LINE consent from `source`.
+async fn link_in_tx(
+    tx: &mut crate::db::Tx,
+    customer_id: i64,
+    line_user_id: &str,
+    actor: Option<i64>,
+    source: &str,
+) -> Result<LineLinked> {
+    sqlx::query("UPDATE customers SET line_user_id = $2, updated_at = $3 WHERE id = $1")
+        .bind(customer_id)
+        .bind(line_user_id)
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+    let moved = sqlx::query(
+        "INSERT INTO interactions (customer_id, contact_id, kind, direction, staff_user_id, subject, body, \
+         occurred_at, created_at) SELECT $1, NULL, 'line', 'in', NULL, kind, body, occurred_at, $3 \
+         FROM line_unlinked_messages WHERE line_user_id = $2",
+    )
+    .bind(customer_id)
+    .bind(line_user_id)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected() as i64;
+    sqlx::query("DELETE FROM line_unlinked_messages WHERE line_user_id = $1")
+        .bind(line_user_id)
+        .execute(&mut **tx)
+        .await?;
+    let following: Option<bool> = sqlx::query("SELECT following FROM line_users WHERE line_user_id = $1")
+        .bind(line_user_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get::<i64, _>("following").map(|f| f != 0))
+        .transpose()?;
+    if let Some(f) = following {
+        insert_consent(tx, customer_id, "line", f, source, actor).await?;
+    }
+    Ok(LineLinked { moved_messages: moved, following })
+}
+
 /// The timeline subject of a LINE message of `kind`: empty for text (the text says it all).
 fn subject_of(kind: &str) -> &str {
     if kind == "text" { "" } else { kind }
@@ -66,7 +124,7 @@ impl Store {
              ON CONFLICT (event_id) DO NOTHING",
         )
         .bind(&e.event_id)
-        .bind(now_ms())
+        .bind(to_ms(e.received_at))
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -109,17 +167,47 @@ impl Store {
             .bind(at)
             .execute(&mut *tx)
             .await?;
-        let customer: Option<i64> = sqlx::query_scalar(
+        let mut customer: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM customers WHERE line_user_id = $1 AND merged_into IS NULL ORDER BY id LIMIT 1",
         )
         .bind(&e.line_user_id)
         .fetch_optional(&mut *tx)
         .await?;
+        // A link code from a user not linked yet: a live one links them (its messages so far
+        // move to the customer's timeline, this one lands there below).
+        if let (None, Some(code)) = (customer, &e.link_code) {
+            let now = to_ms(e.received_at);
+            let owner: Option<i64> = sqlx::query_scalar(
+                "SELECT k.customer_id FROM line_link_codes k JOIN customers c ON c.id = k.customer_id \
+                 WHERE k.code = $1 AND k.used_at IS NULL AND k.expires_at > $2 AND c.merged_into IS NULL",
+            )
+            .bind(code)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(id) = owner {
+                sqlx::query("UPDATE line_link_codes SET used_at = $2 WHERE code = $1")
+                    .bind(code)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                let other = linked_elsewhere(&mut tx, id, &e.line_user_id).await?;
+                if other.is_none() {
+                    link_in_tx(&mut tx, id, &e.line_user_id, None, "line:code").await?;
+                    let note = crate::audit::AuditNote {
+                        who: crate::audit::AuditActor { user_id: None, name: "LINE" },
+                        action: "customer.line_link",
+                        detail: serde_json::json!({"line_user_id": e.line_user_id, "by": "code"}),
+                    };
+                    crate::audit::insert(&mut tx, &note, "customer", &id.to_string()).await?;
+                    customer = Some(id);
+                }
+            }
+        }
         match (&e.kind, customer) {
             (LineEventKind::Follow | LineEventKind::Unfollow, Some(id)) if changed => {
                 let source = if following { "line:follow" } else { "line:unfollow" };
                 insert_consent(&mut tx, id, "line", following, source, None).await?;
-                self.refresh_customer_facts(&mut tx, id, id).await?;
             }
             (LineEventKind::Message { kind, body }, Some(id)) => {
                 sqlx::query(
@@ -147,6 +235,9 @@ impl Store {
             }
             _ => {}
         }
+        if let Some(id) = customer {
+            self.refresh_customer_facts(&mut tx, id, id).await?;
+        }
         tx.commit().await?;
         Ok(customer.map_or(LineApplied::Unlinked, LineApplied::Customer))
     }
@@ -165,50 +256,62 @@ impl Store {
     ) -> Result<LineLinked> {
         let mut tx = self.begin_write().await?;
         live_customer(&mut tx, customer_id, self.for_update()).await?;
-        let other: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM customers WHERE line_user_id = $1 AND merged_into IS NULL AND id <> $2 LIMIT 1",
-        )
-        .bind(line_user_id)
-        .bind(customer_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(other) = other {
+        if let Some(other) = linked_elsewhere(&mut tx, customer_id, line_user_id).await? {
             return Err(StoreError::Conflict(joren_core::Problem::new(joren_core::Code::LineUserTaken).arg(other)));
         }
-        sqlx::query("UPDATE customers SET line_user_id = $2, updated_at = $3 WHERE id = $1")
-            .bind(customer_id)
-            .bind(line_user_id)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-        let moved = sqlx::query(
-            "INSERT INTO interactions (customer_id, contact_id, kind, direction, staff_user_id, subject, body, \
-             occurred_at, created_at) SELECT $1, NULL, 'line', 'in', NULL, kind, body, occurred_at, $3 \
-             FROM line_unlinked_messages WHERE line_user_id = $2",
-        )
-        .bind(customer_id)
-        .bind(line_user_id)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected() as i64;
-        sqlx::query("DELETE FROM line_unlinked_messages WHERE line_user_id = $1")
-            .bind(line_user_id)
-            .execute(&mut *tx)
-            .await?;
-        let following: Option<bool> = sqlx::query("SELECT following FROM line_users WHERE line_user_id = $1")
-            .bind(line_user_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get::<i64, _>("following").map(|f| f != 0))
-            .transpose()?;
-        if let Some(f) = following {
-            insert_consent(&mut tx, customer_id, "line", f, "line:link", actor).await?;
-        }
+        let linked = link_in_tx(&mut tx, customer_id, line_user_id, actor, "line:link").await?;
         crate::audit::insert(&mut tx, audit, "customer", &customer_id.to_string()).await?;
         self.refresh_customer_facts(&mut tx, customer_id, customer_id).await?;
         tx.commit().await?;
-        Ok(LineLinked { moved_messages: moved, following })
+        Ok(linked)
+    }
+
+    /// A one-time code that links whoever sends it to the shop's LINE account to customer
+    /// `customer_id`, until `expires_at`. False when the code is taken (the caller draws
+    /// another).
+    pub async fn add_line_link_code(&self, customer_id: i64, code: &str, expires_at: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        live_customer(&mut tx, customer_id, "").await?;
+        let added = sqlx::query(
+            "INSERT INTO line_link_codes (code, customer_id, expires_at, used_at, created_at) \
+             VALUES ($1, $2, $3, NULL, $4) ON CONFLICT (code) DO NOTHING",
+        )
+        .bind(code)
+        .bind(customer_id)
+        .bind(to_ms(expires_at))
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// Customer `id`'s newest link code still usable at `now`, with when it stops working.
+    pub async fn live_line_link_code(&self, id: i64, now: DateTime<Utc>) -> Result<Option<(String, DateTime<Utc>)>> {
+        let row = sqlx::query(
+            "SELECT code, expires_at FROM line_link_codes WHERE customer_id = $1 AND used_at IS NULL \
+             AND expires_at > $2 ORDER BY expires_at DESC LIMIT 1",
+        )
+        .bind(id)
+        .bind(to_ms(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get("code")?, crate::from_ms(r.try_get("expires_at")?)))).transpose()
+    }
+
+    /// The LINE user linked to customer `id`, if any, and whether they follow the account.
+    pub async fn customer_line_user(&self, id: i64) -> Result<Option<(String, Option<bool>)>> {
+        let row = sqlx::query(
+            "SELECT c.line_user_id, u.following FROM customers c \
+             LEFT JOIN line_users u ON u.line_user_id = c.line_user_id WHERE c.id = $1 AND c.line_user_id IS NOT NULL",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get("line_user_id")?, r.try_get::<Option<i64>, _>("following")?.map(|f| f != 0))))
+            .transpose()
     }
 
     /// LINE users no customer is linked to, newest first, with their messages waiting: (user

@@ -4,8 +4,9 @@
 //! is signed by LINE, not by a token).
 
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
@@ -15,7 +16,10 @@ use crate::AppState;
 use crate::auth::ApiActor;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/customers/{id}/line-user", put(link)).route("/line/unlinked-users", get(unlinked))
+    Router::new()
+        .route("/customers/{id}/line-user", put(link))
+        .route("/customers/{id}/line-link-code", post(link_code))
+        .route("/line/unlinked-users", get(unlinked))
 }
 
 #[derive(Deserialize)]
@@ -38,6 +42,12 @@ async fn link(
         "following": linked.following,
     }))
     .into_response())
+}
+
+/// A one-time code for the customer to send to the shop's LINE account (links them).
+async fn link_code(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult {
+    let code = s.app.line_link_code(&a, id).await?;
+    Ok((StatusCode::CREATED, Json(code)).into_response())
 }
 
 #[derive(Deserialize)]

@@ -410,6 +410,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("thing.ticket plan", "回数券プラン", "The ticket plan"),
     ("thing.task", "連絡", "The task"),
     ("thing.perk", "特典", "The perk"),
+    ("thing.line channel", "LINE の設定", "The LINE channel"),
     ("thing.product", "商品", "The product"),
     ("thing.membership", "会員", "The membership"),
     ("thing.membership plan", "会員プラン", "The membership plan"),

@@ -55,6 +55,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     crate::ui::duplicates::WORDS,
     crate::ui::home::WORDS,
     crate::ui::jobs::WORDS,
+    crate::ui::line::WORDS,
     crate::ui::mail::WORDS,
     crate::ui::member_card::WORDS,
     crate::ui::message_templates::WORDS,

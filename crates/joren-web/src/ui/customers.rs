@@ -119,6 +119,8 @@ pub(super) struct CustomerPage {
     adjust: FormState,
     rank: FormState,
     merge: FormState,
+    /// The LINE panel (None for a merged customer).
+    line: Option<super::line::LinePanel>,
     /// A refused form of one row or panel: a 回数券's use or refund, a sale, a membership's
     /// start, change or cancellation, a consent.
     row: RowForm,
@@ -331,6 +333,10 @@ pub(super) async fn customer_page(
         None => perks::panel(&s.app, id, t).await.map_err(err)?,
         Some(_) => Vec::new(),
     };
+    let line = match c.merged_into {
+        None => Some(super::line::panel(&s.app, id).await.map_err(err)?),
+        Some(_) => None,
+    };
     let (points, tickets, memberships) = match c.merged_into {
         None => (
             Some(points::panel(&s.app, id, t).await.map_err(err)?),
@@ -361,6 +367,7 @@ pub(super) async fn customer_page(
         rank,
         merge,
         row,
+        line,
         insight,
         suggestions,
         points,

@@ -36,6 +36,7 @@ mod form_state;
 pub(crate) mod home;
 mod import;
 pub(crate) mod jobs;
+pub(crate) mod line;
 mod login;
 pub(crate) mod mail;
 pub(crate) mod member_card;
@@ -94,6 +95,7 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/next-best-action", post(dashboard::set_rules))
         .route("/customers/{id}/contacts", post(add_contact))
         .route("/customers/{id}/consents", post(set_consent))
+        .route("/customers/{id}/line-code", post(line::make_code))
         .route("/orders/{id}", get(order_page))
         .route("/orders/{id}/refund", post(refund_order))
         .route("/orders/{id}/cancel", post(cancel_order))

@@ -215,3 +215,72 @@ async fn line_webhook_events_are_verified_applied_once_and_land_on_the_right_cus
         assert_eq!(s, 403, "[{b}] viewers cannot link");
     }
 }
+
+/// Linking by code (both backends): staff make a code on the customer page (or through the
+/// API); the customer sends it to the shop's LINE account — typed as people type it — and the
+/// webhook links them, once; a used or expired code links nobody.
+#[tokio::test]
+async fn a_link_code_sent_on_line_links_the_sender_once() {
+    for b in backends() {
+        let clock = joren_app::clock::Clock::manual(chrono::Utc::now());
+        let config = AppConfig { line_channel_secret: Some(SECRET.into()), clock: clock.clone(), ..Default::default() };
+        let t = spawn_with(b, config).await;
+        let hanako = t.customer(json!({"family_name": "佐藤", "given_name": "花子"})).await;
+        let staff = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (_, html) = staff.page(&format!("/customers/{hanako}")).await;
+        assert!(html.contains("id=\"line-make-code\"") && !html.contains("id=\"line-code\""), "[{b}]");
+        let (s, location, _) = staff.post(&format!("/customers/{hanako}/line-code"), &[]).await;
+        assert_eq!((s, location.as_str()), (303, format!("/customers/{hanako}#line").as_str()), "[{b}]");
+        let (_, html) = staff.page(&format!("/customers/{hanako}")).await;
+        let code = html
+            .split("id=\"line-code\" class=\"code-big\">")
+            .nth(1)
+            .expect("the code shown")
+            .split('<')
+            .next()
+            .unwrap();
+        assert!(code.len() == 9 && code.as_bytes()[4] == b'-', "[{b}] shown as 1234-5678: {code}");
+        // Sent in LINE with full-width digits, as a phone keyboard may type it.
+        let typed: String = code
+            .chars()
+            .map(|c| if c == '-' { '－' } else { char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap() })
+            .collect();
+        let now = clock.now().timestamp_millis();
+        let text = |id: &str, user: &str, body: &str| {
+            event(id, "message", Some(user), now, json!({"message": {"type": "text", "id": id, "text": body}}))
+        };
+        let new_user = "U00000000000000000000000000000c01";
+        let (_, r) = deliver(
+            &t,
+            &[event("10FOLLOW", "follow", Some(new_user), now - 1_000, json!({})), text("10CODE", new_user, &typed)],
+            Some(SECRET),
+        )
+        .await;
+        assert_eq!(
+            (&r["to_customers"], &r["unlinked"]),
+            (&json!(1), &json!(1)),
+            "[{b}] the follow waited, the code linked: {r}"
+        );
+        let consent = line_consent(&t, hanako).await;
+        assert_eq!((&consent["granted"], &consent["source"]), (&json!(true), &json!("line:code")), "[{b}] {consent}");
+        let (_, html) = staff.page(&format!("/customers/{hanako}")).await;
+        assert!(html.contains("LINE と連携済み") && html.contains("友だち追加中"), "[{b}] the panel says so");
+        assert!(!html.contains("id=\"line-code\""), "[{b}] no code offered once linked");
+
+        // The same code from someone else: used, links nobody.
+        let other_user = "U00000000000000000000000000000c02";
+        let (_, r) = deliver(&t, &[text("11CODE", other_user, code)], Some(SECRET)).await;
+        assert_eq!(r["unlinked"], 1, "[{b}] {r}");
+        // A code past its 30 minutes links nobody either.
+        let other = t.customer(json!({"family_name": "田中", "given_name": "一郎"})).await;
+        let (s, v) = t.post(&t.staff_token, &format!("/api/v1/customers/{other}/line-link-code"), &json!({})).await;
+        assert_eq!(s, 201, "[{b}] {v}");
+        clock.advance(chrono::Duration::minutes(31));
+        let (_, r) = deliver(&t, &[text("12CODE", other_user, v["code"].as_str().unwrap())], Some(SECRET)).await;
+        assert_eq!(r["unlinked"], 1, "[{b}] expired: {r}");
+        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{other}")).await;
+        assert!(c["consents"].as_array().unwrap().iter().all(|x| x["channel"] != "line"), "[{b}] {c}");
+        let (_, unlinked) = t.get(&t.staff_token, "/api/v1/line/unlinked-users").await;
+        assert_eq!(unlinked["items"][0]["waiting_messages"], 2, "[{b}] both tries wait as messages: {unlinked}");
+    }
+}
