@@ -577,6 +577,7 @@ async fn the_main_pages_fit_a_phone() {
             "/products".into(),
             "/scenarios".into(),
             "/tasks".into(),
+            "/inbox".into(),
             "/import".into(),
             "/settings/points".into(),
             "/audit".into(),

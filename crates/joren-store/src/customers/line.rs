@@ -314,6 +314,28 @@ impl Store {
             .transpose()
     }
 
+    /// The newest `limit` messages waiting for their LINE users to be linked: (user id, kind —
+    /// empty for text —, text, when), newest first.
+    pub async fn waiting_line_messages(&self, limit: i64) -> Result<Vec<(String, String, String, DateTime<Utc>)>> {
+        let rows = sqlx::query(
+            "SELECT line_user_id, kind, body, occurred_at FROM line_unlinked_messages \
+             ORDER BY occurred_at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("line_user_id")?,
+                    r.try_get("kind")?,
+                    r.try_get("body")?,
+                    crate::from_ms(r.try_get("occurred_at")?),
+                ))
+            })
+            .collect()
+    }
+
     /// LINE users no customer is linked to, newest first, with their messages waiting: (user
     /// id, following, last event, messages).
     pub async fn unlinked_line_users(&self, limit: i64) -> Result<Vec<(String, bool, DateTime<Utc>, i64)>> {

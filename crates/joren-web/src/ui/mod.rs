@@ -96,6 +96,8 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/contacts", post(add_contact))
         .route("/customers/{id}/consents", post(set_consent))
         .route("/customers/{id}/line-code", post(line::make_code))
+        .route("/inbox", get(line::inbox))
+        .route("/inbox/link", post(line::link))
         .route("/orders/{id}", get(order_page))
         .route("/orders/{id}/refund", post(refund_order))
         .route("/orders/{id}/cancel", post(cancel_order))

@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use joren_app::AppConfig;
 use serde_json::{Value, json};
 
-use super::common::{Session, TestApp, backends, spawn, spawn_with};
+use super::common::{self, Session, TestApp, backends, spawn, spawn_with};
 
 const SECRET: &str = "line-channel-secret-for-tests";
 const BOUND: &str = "U0000000000000000000000000000000b";
@@ -174,6 +174,17 @@ async fn line_webhook_events_are_verified_applied_once_and_land_on_the_right_cus
                 .await
             }
         };
+        // The inbox page shows them with what they wrote; a number that is no customer comes
+        // back beside the field, as typed.
+        let (s, html) = staff.page("/inbox").await;
+        assert_eq!(s, 200, "[{b}]");
+        assert!(html.contains("ポイントカードを作りたいです") && html.contains("友だち追加中"), "[{b}] {html}");
+        for typed in ["九十九", "#999999"] {
+            let (s, _, html) = staff.post("/inbox/link", &[("user", STRANGER), ("customer_id", typed)]).await;
+            assert_eq!(s, 422, "[{b}] {typed}");
+            assert!(common::field_error(&html, "customer_id").is_some_and(|m| !m.is_empty()), "[{b}] {typed}");
+            assert!(html.contains(&format!("value=\"{typed}\"")), "[{b}] kept: {typed}");
+        }
         let (s, v) = link(walkin, STRANGER).await;
         assert_eq!(s, 200, "[{b}] {v}");
         assert_eq!((&v["moved_messages"], &v["following"]), (&json!(1), &json!(true)), "[{b}] {v}");
@@ -282,5 +293,18 @@ async fn a_link_code_sent_on_line_links_the_sender_once() {
         assert!(c["consents"].as_array().unwrap().iter().all(|x| x["channel"] != "line"), "[{b}] {c}");
         let (_, unlinked) = t.get(&t.staff_token, "/api/v1/line/unlinked-users").await;
         assert_eq!(unlinked["items"][0]["waiting_messages"], 2, "[{b}] both tries wait as messages: {unlinked}");
+        // Linked from the inbox page by number (＃ and full-width digits read as typed).
+        let number: String = format!("＃{other}")
+            .chars()
+            .map(|c| if c.is_ascii_digit() { char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap() } else { c })
+            .collect();
+        let (s, location, _) =
+            staff.post("/inbox/link", &[("user", other_user), ("customer_id", number.as_str())]).await;
+        assert_eq!((s, location), (303, format!("/customers/{other}#line")), "[{b}]");
+        let (_, html) = staff.page("/inbox").await;
+        assert!(html.contains("id=\"inbox-empty\""), "[{b}] nobody waiting");
+        let (_, v) = t.get(&t.staff_token, &format!("/api/v1/customers/{other}/timeline")).await;
+        let lines = v["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "interaction:line").count();
+        assert_eq!(lines, 2, "[{b}] the two waiting messages moved to the customer: {v}");
     }
 }

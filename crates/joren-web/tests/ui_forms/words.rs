@@ -154,6 +154,7 @@ async fn every_main_page_in_both_languages_shows_words_not_codes() {
             "/perks".into(),
             "/products".into(),
             "/tasks".into(),
+            "/inbox".into(),
             "/import".into(),
             "/jobs".into(),
             "/settings/mail".into(),
