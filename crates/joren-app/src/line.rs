@@ -220,20 +220,13 @@ impl App {
         Ok(self.store.customer_line_user(id).await?)
     }
 
-    /// The newest messages waiting for their LINE users to be linked: (user id, kind — empty
-    /// for text —, text, when), newest first.
-    pub async fn waiting_line_messages(
-        &self,
-        limit: i64,
-    ) -> Result<Vec<(String, String, String, chrono::DateTime<chrono::Utc>)>> {
+    /// The newest messages waiting for their LINE users to be linked, newest first.
+    pub async fn waiting_line_messages(&self, limit: i64) -> Result<Vec<joren_store::WaitingLineMessage>> {
         Ok(self.store.waiting_line_messages(limit.clamp(1, 2_000)).await?)
     }
 
     /// LINE users no customer is linked to yet, newest first.
-    pub async fn unlinked_line_users(
-        &self,
-        limit: i64,
-    ) -> Result<Vec<(String, bool, chrono::DateTime<chrono::Utc>, i64)>> {
+    pub async fn unlinked_line_users(&self, limit: i64) -> Result<Vec<joren_store::WaitingLineUser>> {
         Ok(self.store.unlinked_line_users(limit.clamp(1, 500)).await?)
     }
 }

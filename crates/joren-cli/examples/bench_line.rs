@@ -8,6 +8,9 @@
 //!   timeline and half wait), every tenth call a redelivery of an event already sent. Prints
 //!   events/s and latency percentiles; any answer but 200 is an error.
 
+#[path = "support/latency.rs"]
+mod latency;
+
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -80,18 +83,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         errors += e;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    all.sort();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied();
-    let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN);
-    println!(
-        "{} webhook events in {elapsed:.1}s = {:.0} events/s with {concurrency} connections; errors {errors}; \
-         latency p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        all.len(),
-        all.len() as f64 / elapsed,
-        ms(pct(0.50)),
-        ms(pct(0.95)),
-        ms(pct(0.99)),
-        ms(all.last().copied())
-    );
+    latency::report("webhook events", "events", all, errors, elapsed, concurrency);
     Ok(())
 }

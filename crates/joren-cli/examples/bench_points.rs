@@ -15,6 +15,9 @@
 //!   cookie and token), post a wrong password, again and again, spreading the guesses over many
 //!   user names and the owner's; it prints their attempts and the answers they got.
 
+#[path = "support/latency.rs"]
+mod latency;
+
 use std::time::{Duration, Instant};
 
 use joren_app::{App, AppConfig};
@@ -145,19 +148,7 @@ async fn ingest(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
             by_status.join(", ")
         );
     }
-    all.sort();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied();
-    let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN);
-    println!(
-        "{} orders in {elapsed:.1}s = {:.0} orders/s with {concurrency} connections; errors {errors}; \
-         latency p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        all.len(),
-        all.len() as f64 / elapsed,
-        ms(pct(0.50)),
-        ms(pct(0.95)),
-        ms(pct(0.99)),
-        ms(all.last().copied())
-    );
+    latency::report("orders", "orders", all, errors, elapsed, concurrency);
     Ok(())
 }
 

@@ -47,6 +47,26 @@ pub enum LineApplied {
     Unlinked,
 }
 
+/// A message waiting for its LINE user to be linked.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WaitingLineMessage {
+    pub line_user_id: String,
+    /// The message's kind: empty for text, else sticker, image, postback…
+    pub kind: String,
+    pub body: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A LINE user no customer is linked to.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WaitingLineUser {
+    pub line_user_id: String,
+    /// Whether they follow the shop's account.
+    pub following: bool,
+    pub last_event_at: DateTime<Utc>,
+    pub waiting_messages: i64,
+}
+
 /// A LINE user linked to a customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineLinked {
@@ -314,9 +334,8 @@ impl Store {
             .transpose()
     }
 
-    /// The newest `limit` messages waiting for their LINE users to be linked: (user id, kind —
-    /// empty for text —, text, when), newest first.
-    pub async fn waiting_line_messages(&self, limit: i64) -> Result<Vec<(String, String, String, DateTime<Utc>)>> {
+    /// The newest `limit` messages waiting for their LINE users to be linked, newest first.
+    pub async fn waiting_line_messages(&self, limit: i64) -> Result<Vec<WaitingLineMessage>> {
         let rows = sqlx::query(
             "SELECT line_user_id, kind, body, occurred_at FROM line_unlinked_messages \
              ORDER BY occurred_at DESC, id DESC LIMIT $1",
@@ -326,19 +345,18 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok((
-                    r.try_get("line_user_id")?,
-                    r.try_get("kind")?,
-                    r.try_get("body")?,
-                    crate::from_ms(r.try_get("occurred_at")?),
-                ))
+                Ok(WaitingLineMessage {
+                    line_user_id: r.try_get("line_user_id")?,
+                    kind: r.try_get("kind")?,
+                    body: r.try_get("body")?,
+                    at: crate::from_ms(r.try_get("occurred_at")?),
+                })
             })
             .collect()
     }
 
-    /// LINE users no customer is linked to, newest first, with their messages waiting: (user
-    /// id, following, last event, messages).
-    pub async fn unlinked_line_users(&self, limit: i64) -> Result<Vec<(String, bool, DateTime<Utc>, i64)>> {
+    /// LINE users no customer is linked to, newest first, with how many messages wait.
+    pub async fn unlinked_line_users(&self, limit: i64) -> Result<Vec<WaitingLineUser>> {
         let rows = sqlx::query(
             "SELECT u.line_user_id, u.following, u.last_event_at, \
              (SELECT COUNT(*) FROM line_unlinked_messages m WHERE m.line_user_id = u.line_user_id) AS waiting \
@@ -350,12 +368,12 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok((
-                    r.try_get("line_user_id")?,
-                    r.try_get::<i64, _>("following")? != 0,
-                    crate::from_ms(r.try_get("last_event_at")?),
-                    r.try_get("waiting")?,
-                ))
+                Ok(WaitingLineUser {
+                    line_user_id: r.try_get("line_user_id")?,
+                    following: r.try_get::<i64, _>("following")? != 0,
+                    last_event_at: crate::from_ms(r.try_get("last_event_at")?),
+                    waiting_messages: r.try_get("waiting")?,
+                })
             })
             .collect()
     }

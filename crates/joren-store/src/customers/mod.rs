@@ -20,7 +20,7 @@ mod merge;
 mod identity;
 mod line;
 
-pub use line::{LineApplied, LineEvent, LineEventKind, LineLinked};
+pub use line::{LineApplied, LineEvent, LineEventKind, LineLinked, WaitingLineMessage, WaitingLineUser};
 
 pub use duplicates::DuplicatePair;
 pub use list::{CustomerList, CustomerSort, CustomerStanding};

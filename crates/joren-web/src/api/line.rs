@@ -57,14 +57,6 @@ struct ListQuery {
 }
 
 async fn unlinked(State(s): State<AppState>, ApiActor(_): ApiActor, Query(q): Query<ListQuery>) -> ApiResult {
-    let items: Vec<_> = s
-        .app
-        .unlinked_line_users(q.limit.unwrap_or(100))
-        .await?
-        .into_iter()
-        .map(|(user, following, last, waiting)| {
-            json!({"line_user_id": user, "following": following, "last_event_at": last, "waiting_messages": waiting})
-        })
-        .collect();
+    let items = s.app.unlinked_line_users(q.limit.unwrap_or(100)).await?;
     Ok(Json(json!({"items": items})).into_response())
 }

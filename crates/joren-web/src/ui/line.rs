@@ -116,20 +116,20 @@ async fn inbox_page(s: &AppState, t: Tr, me: &WebUser, f: FormState) -> UiResult
     let messages = s.app.waiting_line_messages(1_000).await.map_err(err)?;
     let users = waiting
         .into_iter()
-        .map(|(user, following, last, _)| WaitingUser {
-            short: user.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect(),
-            state: if following { "line.following" } else { "line.blocked" },
-            last: s.app.local_time(last),
+        .map(|w| WaitingUser {
+            short: w.line_user_id.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect(),
+            state: if w.following { "line.following" } else { "line.blocked" },
+            last: s.app.local_time(w.last_event_at),
             messages: messages
                 .iter()
-                .filter(|m| m.0 == user)
+                .filter(|m| m.line_user_id == w.line_user_id)
                 .take(5)
-                .map(|(_, kind, body, at)| {
-                    let kind = (!kind.is_empty()).then(|| format!("line.kind.{kind}"));
-                    (s.app.local_time(*at), kind, body.clone())
+                .map(|m| {
+                    let kind = (!m.kind.is_empty()).then(|| format!("line.kind.{}", m.kind));
+                    (s.app.local_time(m.at), kind, m.body.clone())
                 })
                 .collect(),
-            user,
+            user: w.line_user_id,
         })
         .collect();
     let refused = !f.errors.is_empty();
