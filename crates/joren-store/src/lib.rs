@@ -119,7 +119,26 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// attempt answers the first one's result (a replay) or does the work. Four attempts in all,
 /// a few milliseconds apart (more at once, several tills sending the same sale, can lose
 /// more than once).
-pub(crate) async fn keyed_write<T, F, Fut>(mut attempt: F) -> Result<T>
+pub(crate) async fn keyed_write<T, F, Fut>(attempt: F) -> Result<T>
+where
+    F: FnMut(bool) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    retry_while(StoreError::is_worth_retrying, attempt).await
+}
+
+/// Runs a whole-transaction write again (four attempts in all) while PostgreSQL picks it as a
+/// deadlock victim or serialization failure: it was rolled back whole, so running it again is
+/// safe. For writes without a key of their own (confirming or cancelling a points hold).
+pub(crate) async fn transient_retry<T, F, Fut>(mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    retry_while(StoreError::is_transient, |_| attempt()).await
+}
+
+async fn retry_while<T, F, Fut>(worth_it: fn(&StoreError) -> bool, mut attempt: F) -> Result<T>
 where
     F: FnMut(bool) -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
@@ -128,7 +147,7 @@ where
     let mut n = 0;
     loop {
         match attempt(n > 0).await {
-            Err(e) if e.is_worth_retrying() && n + 1 < ATTEMPTS => {
+            Err(e) if worth_it(&e) && n + 1 < ATTEMPTS => {
                 n += 1;
                 // Spread the retries so the same transactions do not meet again at once.
                 let jitter = u64::from(std::process::id() ^ now_ms() as u32) % 5;

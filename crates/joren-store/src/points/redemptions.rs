@@ -74,6 +74,17 @@ impl Store {
         order_id: Option<i64>,
         audit: Option<&crate::audit::AuditNote<'_>>,
     ) -> Result<Redemption> {
+        // Copies of one counter sale confirm at the same moment as the others write: a
+        // deadlock victim runs again (rolled back whole; the next run sees it confirmed).
+        crate::transient_retry(|| self.try_confirm_redemption(id, order_id, audit)).await
+    }
+
+    async fn try_confirm_redemption(
+        &self,
+        id: i64,
+        order_id: Option<i64>,
+        audit: Option<&crate::audit::AuditNote<'_>>,
+    ) -> Result<Redemption> {
         let mut tx = self.begin_write().await?;
         let r = self.locked_redemption(&mut tx, id).await?;
         match r.status.as_str() {
@@ -110,6 +121,15 @@ impl Store {
     /// redemption cannot be cancelled (a conflict). Its audit record (points added) goes with
     /// the first cancellation only.
     pub async fn cancel_redemption(
+        &self,
+        id: i64,
+        on: NaiveDate,
+        audit: Option<&crate::audit::AuditNote<'_>>,
+    ) -> Result<Redemption> {
+        crate::transient_retry(|| self.try_cancel_redemption(id, on, audit)).await
+    }
+
+    async fn try_cancel_redemption(
         &self,
         id: i64,
         on: NaiveDate,

@@ -67,6 +67,9 @@ pub async fn spawn(backend: &'static str) -> TestApp {
 
 /// [`spawn`] with settings of the test's own (a manual clock, say); background work stays off.
 pub async fn spawn_with(backend: &'static str, config: AppConfig) -> TestApp {
+    // The server's errors (an internal error's cause, say) go to the test's captured output,
+    // printed when the test fails.
+    let _ = tracing_subscriber::fmt().with_env_filter("error").with_test_writer().try_init();
     let dir = tempfile::tempdir().unwrap();
     let url = database_url(backend, &dir).await;
     let config = AppConfig { background_jobs: false, ..config };
