@@ -15,8 +15,8 @@
 //!   cookie and token), post a wrong password, again and again, spreading the guesses over many
 //!   user names and the owner's; it prints their attempts and the answers they got.
 
-#[path = "support/latency.rs"]
-mod latency;
+#[path = "support/load.rs"]
+mod load;
 
 use std::time::{Duration, Instant};
 
@@ -85,54 +85,26 @@ async fn ingest(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency as usize).build()?;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let run = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
-    let workers: Vec<_> = (0..concurrency)
-        .map(|w| {
-            let (client, base, token, run) = (client.clone(), base.clone(), token.clone(), run.clone());
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut errors = 0u64;
-                let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ (w + 1);
-                let mut n = 0u64;
-                while Instant::now() < deadline {
-                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-                    let customer = 1 + (state >> 33) % customers;
-                    let key = format!("bench-{run}-{w}-{n}");
-                    n += 1;
-                    let body = serde_json::json!({
-                        "customer_id": customer, "external_id": key, "channel": "store",
-                        "items": [{"sku": "BN-1", "name": "ブレンド 200g", "category": "珈琲豆", "quantity": 1,
-                                   "unit_price": 1000 + (state >> 40) % 4000, "tax_rate": 8}]
-                    });
-                    let started = Instant::now();
-                    let ok = client
-                        .post(format!("{base}/api/v1/orders"))
-                        .bearer_auth(&token)
-                        .header("Idempotency-Key", &key)
-                        .json(&body)
-                        .send()
-                        .await
-                        .map(|r| r.status().as_u16() == 201)
-                        .unwrap_or(false);
-                    if ok {
-                        latencies.push(started.elapsed());
-                    } else {
-                        errors += 1;
-                    }
-                }
-                (latencies, errors)
-            })
-        })
-        .collect();
+    // The flood runs beside the orders, until the same deadline.
     let flooders: Vec<_> = (0..flood).map(|f| tokio::spawn(guess_passwords(base.clone(), f, deadline))).collect();
-    let started = Instant::now();
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for w in workers {
-        let (l, e) = w.await?;
-        all.extend(l);
-        errors += e;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
+    let (orders_base, orders_token) = (base.clone(), token.clone());
+    let load = load::run(concurrency, deadline, move |w, n, random| {
+        let customer = 1 + (random >> 33) % customers;
+        let key = format!("bench-{run}-{w}-{n}");
+        let body = serde_json::json!({
+            "customer_id": customer, "external_id": key, "channel": "store",
+            "items": [{"sku": "BN-1", "name": "ブレンド 200g", "category": "珈琲豆", "quantity": 1,
+                       "unit_price": 1000 + (random >> 40) % 4000, "tax_rate": 8}]
+        });
+        let req = client
+            .post(format!("{orders_base}/api/v1/orders"))
+            .bearer_auth(&orders_token)
+            .header("Idempotency-Key", &key)
+            .json(&body);
+        (req, 201)
+    })
+    .await;
+    let elapsed = load.elapsed();
     let mut answers = std::collections::BTreeMap::<u16, u64>::new();
     for f in flooders {
         for (status, n) in f.await? {
@@ -148,7 +120,7 @@ async fn ingest(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
             by_status.join(", ")
         );
     }
-    latency::report("orders", "orders", all, errors, elapsed, concurrency);
+    load.report("orders", "orders");
     Ok(())
 }
 
