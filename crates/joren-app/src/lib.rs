@@ -62,6 +62,12 @@ pub struct AppConfig {
     /// The LINE Official Account's channel secret: webhook calls are verified with it (none:
     /// the LINE webhook answers 404).
     pub line_channel_secret: Option<String>,
+    /// The LINE channel access token pushes are sent with (none: LINE messages are kept in
+    /// the outbox as sent in test mode, nothing leaves the machine).
+    pub line_channel_token: Option<String>,
+    /// Where the Messaging API is reached (`https://api.line.me`; tests point it at a local
+    /// stand-in), without a trailing `/`.
+    pub line_api_url: String,
 }
 
 impl Default for AppConfig {
@@ -75,6 +81,8 @@ impl Default for AppConfig {
             mail: Default::default(),
             mail_test_only: false,
             line_channel_secret: None,
+            line_channel_token: None,
+            line_api_url: line::DEFAULT_API_URL.into(),
         }
     }
 }
@@ -95,6 +103,8 @@ pub struct App {
     mail_now: std::sync::Arc<std::sync::RwLock<std::sync::Arc<mail::MailConfig>>>,
     /// The unsubscribe links' signing key, read once.
     unsubscribe_secret: std::sync::Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    /// The HTTP client pushes go out with (connections kept and shared).
+    http: reqwest::Client,
 }
 
 /// Who is acting: a logged-in user, an API token's user, or the CLI/system.
@@ -204,6 +214,7 @@ impl App {
             mailer: Default::default(),
             mail_now,
             unsubscribe_secret: Default::default(),
+            http: http_client()?,
         };
         app.reload_mail().await?;
         Ok(app)
@@ -260,6 +271,20 @@ pub(crate) fn scoped_idempotency_key(actor: &Actor, key: Option<&str>) -> Result
         Some(id) => format!("u{id}:{k}"),
         None => format!("cli:{k}"),
     }))
+}
+
+/// The client for providers' HTTP APIs (LINE): TLS by rustls on ring (the process's provider,
+/// installed here once), 10 s per request, connections kept.
+fn http_client() -> Result<reqwest::Client> {
+    // Installing fails only when a provider is already installed: that one is used.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .pool_max_idle_per_host(64)
+        .user_agent(concat!("joren/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| AppError::Internal(format!("HTTP client: {e}")))
 }
 
 /// SHA-256 of `bytes` as lower-case hex (token hashes, request fingerprints).

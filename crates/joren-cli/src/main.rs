@@ -58,6 +58,14 @@ struct Global {
     /// answers 404.
     #[arg(long, env = "JOREN_LINE_CHANNEL_SECRET", global = true, hide_env_values = true)]
     line_channel_secret: Option<String>,
+    /// The LINE channel access token (LINE Developers console → Messaging API, long-lived):
+    /// scenario steps and staff replies are pushed with it. Without it LINE messages are kept
+    /// in the outbox as sent in test mode and nothing leaves the machine.
+    #[arg(long, env = "JOREN_LINE_CHANNEL_TOKEN", global = true, hide_env_values = true)]
+    line_channel_token: Option<String>,
+    /// Where the LINE Messaging API is reached (a stand-in server for tests).
+    #[arg(long, env = "JOREN_LINE_API_URL", global = true, default_value = joren_app::line::DEFAULT_API_URL)]
+    line_api_url: String,
 }
 
 #[derive(Subcommand)]
@@ -169,6 +177,8 @@ fn config(g: &Global, secure_cookies: bool) -> Result<AppConfig> {
         mail,
         mail_test_only: false,
         line_channel_secret: g.line_channel_secret.clone(),
+        line_channel_token: g.line_channel_token.clone(),
+        line_api_url: g.line_api_url.trim_end_matches('/').to_string(),
     })
 }
 

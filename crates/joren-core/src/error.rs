@@ -158,6 +158,11 @@ codes! {
     LineUserTaken => "line_user_taken",
     /// Not a LINE user id (`U` and 32 hex digits): `[what was given]`.
     BadLineUserId => "bad_line_user_id",
+    /// No LINE user is linked to the customer, or they blocked the account.
+    NoLineUser => "no_line_user",
+    /// Not an address a LINE card can use (`https://…` for an image, `http(s)://…` for a
+    /// button): `[what was given]`.
+    BadUrl => "bad_url",
     // --- orders ---
     NeedItems => "need_items",
     /// A line's quantity × price above `[max]`.

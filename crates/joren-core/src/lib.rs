@@ -9,6 +9,7 @@ pub mod dates;
 pub mod error;
 pub mod event;
 pub mod kana;
+pub mod line;
 pub mod membership;
 pub mod money;
 pub mod order;

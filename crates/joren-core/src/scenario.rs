@@ -238,6 +238,19 @@ pub enum Step {
         #[serde(default = "yes")]
         marketing: bool,
     },
+    /// A LINE message to the customer's linked LINE user (nothing when none is linked): a
+    /// text with `{{ variables }}`, optionally a card and quick-reply buttons. Marketing
+    /// messages need the customer's LINE consent (they follow the account); every push stops
+    /// once they block it.
+    Line {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        card: Option<crate::line::Card>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        quick_replies: Vec<String>,
+        #[serde(default = "yes")]
+        marketing: bool,
+    },
     /// A task for a person: a call, a letter or a visit, due `due_days` after it is made,
     /// for the customer's 担当者 (or anyone when they have none).
     Task {
@@ -386,6 +399,10 @@ impl Definition {
                     e.take(crate::template::check(&f("subject"), subject));
                     e.take(crate::template::check(&f("body"), body));
                 }
+                Step::Line { text, card, quick_replies, .. } => {
+                    e.0.extend(crate::line::check(&f(""), text, card.as_ref(), quick_replies).0);
+                    e.take(crate::template::check(&f("text"), text));
+                }
                 Step::Task { title, due_days, .. } => {
                     if title.trim().is_empty() {
                         e.push(&f("title"), crate::Code::Required);
@@ -431,7 +448,7 @@ impl Definition {
 
     /// Whether a customer entered by `t` sends anything that needs a marketing consent.
     pub fn sends_marketing(&self) -> bool {
-        self.steps.iter().any(|s| matches!(s, Step::Email { marketing: true, .. }))
+        self.steps.iter().any(|s| matches!(s, Step::Email { marketing: true, .. } | Step::Line { marketing: true, .. }))
     }
 }
 

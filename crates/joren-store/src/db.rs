@@ -115,6 +115,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (26, "duplicate_dismissals", include_str!("../migrations/sqlite/0026_duplicate_dismissals.sql")),
     (27, "line", include_str!("../migrations/sqlite/0027_line.sql")),
     (28, "line_link_codes", include_str!("../migrations/sqlite/0028_line_link_codes.sql")),
+    (29, "outbox_channels", include_str!("../migrations/sqlite/0029_outbox_channels.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -145,6 +146,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (26, "duplicate_dismissals", include_str!("../migrations/postgres/0026_duplicate_dismissals.sql")),
     (27, "line", include_str!("../migrations/postgres/0027_line.sql")),
     (28, "line_link_codes", include_str!("../migrations/postgres/0028_line_link_codes.sql")),
+    (29, "outbox_channels", include_str!("../migrations/postgres/0029_outbox_channels.sql")),
 ];
 
 impl Store {

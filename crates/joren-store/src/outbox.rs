@@ -37,6 +37,9 @@ pub struct Message {
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
     pub sent_at_ms: Option<i64>,
+    /// What the provider is sent when it is more than the text (LINE's message objects, as
+    /// JSON); `None` for email.
+    pub payload: Option<String>,
 }
 
 /// How a delivery attempt ended.
@@ -71,7 +74,7 @@ pub struct OutboxCounts {
 
 const COLUMNS: &str = "id, run_id, scenario_id, version, step, customer_id, occurrence, channel, marketing, recipient, \
                        subject, body_text, body_html, state, not_before, attempts, last_error, test_mode, message_id, \
-                       created_at, updated_at, sent_at";
+                       created_at, updated_at, sent_at, payload";
 
 fn from_row(r: &AnyRow) -> Result<Message> {
     Ok(Message {
@@ -97,6 +100,7 @@ fn from_row(r: &AnyRow) -> Result<Message> {
         created_at_ms: r.try_get("created_at")?,
         updated_at_ms: r.try_get("updated_at")?,
         sent_at_ms: r.try_get("sent_at")?,
+        payload: r.try_get("payload")?,
     })
 }
 
@@ -116,12 +120,18 @@ pub(crate) async fn insert(
         Some((r, s, v, st)) => (Some(r), Some(s), Some(v), Some(st)),
         None => (None, None, None, None),
     };
-    let id: Option<i64> = sqlx::query_scalar(
+    // A scenario's message is one per step and occurrence; a direct one per customer, channel
+    // and occurrence (the partial index `outbox_direct`).
+    let conflict = match source {
+        Some(_) => "(scenario_id, version, step, customer_id, occurrence, channel)",
+        None => "(customer_id, channel, occurrence) WHERE scenario_id IS NULL",
+    };
+    let id: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "INSERT INTO outbox (run_id, scenario_id, version, step, customer_id, occurrence, channel, marketing, recipient, \
-         subject, body_text, body_html, state, not_before, test_mode, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'queued',$13,$14,$15,$15) \
-         ON CONFLICT (scenario_id, version, step, customer_id, occurrence, channel) DO NOTHING RETURNING id",
-    )
+         subject, body_text, body_html, state, not_before, test_mode, created_at, updated_at, payload) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'queued',$13,$14,$15,$15,$16) \
+         ON CONFLICT {conflict} DO NOTHING RETURNING id",
+    )))
     .bind(run)
     .bind(scenario)
     .bind(version)
@@ -137,18 +147,35 @@ pub(crate) async fn insert(
     .bind(m.not_before_ms)
     .bind(m.test_mode as i64)
     .bind(now_ms)
+    .bind(&m.payload)
     .fetch_optional(&mut **tx)
     .await?;
     Ok(id)
 }
 
 impl Store {
-    /// Queues a message that no scenario decided (a test mail, a staff mail).
-    pub async fn queue_message(&self, occurrence: &str, m: &NewMessage, now_ms: i64) -> Result<i64> {
+    /// Queues a message no scenario decided (a staff member's reply), once per customer,
+    /// channel and `occurrence`: answers its id and whether it is new (false: the same
+    /// occurrence was queued before, nothing written).
+    pub async fn queue_direct_message(&self, occurrence: &str, m: &NewMessage, now_ms: i64) -> Result<(i64, bool)> {
         let mut tx = self.begin_write().await?;
-        let id = insert(&mut tx, None, occurrence, m, now_ms).await?.unwrap_or_default();
+        let fresh = insert(&mut tx, None, occurrence, m, now_ms).await?;
+        let id = match fresh {
+            Some(id) => id,
+            None => {
+                sqlx::query_scalar(
+                    "SELECT id FROM outbox WHERE customer_id = $1 AND channel = $2 AND occurrence = $3 \
+                     AND scenario_id IS NULL",
+                )
+                .bind(m.customer_id)
+                .bind(&m.channel)
+                .bind(occurrence)
+                .fetch_one(&mut *tx)
+                .await?
+            }
+        };
         tx.commit().await?;
-        Ok(id)
+        Ok((id, fresh.is_some()))
     }
 
     /// Leases up to `limit` messages due at `now_ms` for `lease_ms`: queued ones whose time
@@ -353,6 +380,24 @@ impl Store {
             for r in q.fetch_all(&self.pool).await? {
                 out.insert(r.try_get("address")?, r.try_get("reason")?);
             }
+        }
+        Ok(out)
+    }
+
+    /// The LINE users among `ids` who unfollowed (blocked) the shop's account: nothing is
+    /// pushed to them, whatever the message.
+    pub async fn line_unfollowed_among(&self, ids: &[String]) -> Result<std::collections::HashSet<String>> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT line_user_id FROM line_users WHERE following = 0 AND line_user_id IN ({})",
+                self.placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            out.extend(q.fetch_all(&self.pool).await?);
         }
         Ok(out)
     }

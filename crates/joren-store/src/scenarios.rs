@@ -84,6 +84,8 @@ pub struct NewMessage {
     pub body_html: String,
     pub not_before_ms: i64,
     pub test_mode: bool,
+    /// The provider's message objects when they are more than the text (LINE), as JSON.
+    pub payload: Option<String>,
 }
 
 /// A task decided by a run step.
@@ -125,7 +127,7 @@ pub struct RunCount {
 /// Runs moved by one update statement (8 parameters each).
 const ADVANCE_ROWS: usize = 500;
 
-const OUTBOX_COLUMNS: [&str; 17] = [
+const OUTBOX_COLUMNS: [&str; 18] = [
     "run_id",
     "scenario_id",
     "version",
@@ -143,6 +145,7 @@ const OUTBOX_COLUMNS: [&str; 17] = [
     "test_mode",
     "created_at",
     "updated_at",
+    "payload",
 ];
 
 const RUN_COLUMNS: &str = "id, scenario_id, version, customer_id, occurrence, order_id, control, step, state, due_at, \
@@ -358,6 +361,7 @@ impl Store {
                     Val::Int(m.test_mode as i64),
                     Val::Int(now_ms),
                     Val::Int(now_ms),
+                    Val::OptText(m.payload.clone()),
                 ]);
             }
         }

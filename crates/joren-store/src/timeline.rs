@@ -158,7 +158,7 @@ impl Store {
     /// and staff tasks (open, done or skipped).
     async fn automation_timeline(&self, customer_id: i64, limit: i64, out: &mut Vec<TimelineEntry>) -> Result<()> {
         let messages = sqlx::query(
-            "SELECT m.id, m.subject, m.state, m.step, m.created_at, m.sent_at, s.name FROM outbox m \
+            "SELECT m.id, m.subject, m.state, m.step, m.created_at, m.sent_at, m.channel, s.name FROM outbox m \
              LEFT JOIN scenarios s ON s.id = m.scenario_id WHERE m.customer_id = $1 ORDER BY m.id DESC LIMIT $2",
         )
         .bind(customer_id)
@@ -171,7 +171,11 @@ impl Store {
             let step: Option<i64> = r.try_get("step")?;
             out.push(TimelineEntry {
                 at: from_ms(sent.unwrap_or(r.try_get("created_at")?)),
-                kind: format!("message:{}", r.try_get::<String, _>("state")?),
+                // Mail is `message:…`; another channel's message says which (`line_message:…`).
+                kind: match r.try_get::<String, _>("channel")?.as_str() {
+                    "email" => format!("message:{}", r.try_get::<String, _>("state")?),
+                    ch => format!("{ch}_message:{}", r.try_get::<String, _>("state")?),
+                },
                 ref_id: r.try_get("id")?,
                 title: r.try_get("subject")?,
                 detail: match (scenario, step) {

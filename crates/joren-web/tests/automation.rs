@@ -10,6 +10,8 @@ mod engine;
 mod letters;
 #[path = "automation/line.rs"]
 mod line;
+#[path = "automation/line_push.rs"]
+mod line_push;
 #[path = "automation/mail_settings.rs"]
 mod mail_settings;
 #[path = "automation/sends.rs"]

@@ -147,6 +147,8 @@ struct BatchFacts {
     undeliverable: std::collections::HashMap<String, String>,
     /// The customers of the batch's marketing messages.
     customers: std::collections::HashMap<i64, joren_store::Customer>,
+    /// LINE users among the batch's recipients who blocked the account.
+    line_blocked: std::collections::HashSet<String>,
 }
 
 /// What one customer's earlier messages in the batch did.
@@ -311,12 +313,14 @@ impl App {
         let batch: Vec<i64> = all().map(|m| m.id).collect();
         // What the checks read, once for the batch: bounced addresses, the customers of
         // marketing mail (consent, address).
-        let recipients: Vec<String> = all().map(|m| m.recipient.clone()).collect();
+        let recipients: Vec<String> = all().filter(|m| m.channel == "email").map(|m| m.recipient.clone()).collect();
+        let line_users: Vec<String> = all().filter(|m| m.channel == "line").map(|m| m.recipient.clone()).collect();
         let marketing: Vec<i64> = all().filter(|m| m.marketing).filter_map(|m| m.customer_id).collect();
         let facts = BatchFacts {
             ids: batch,
             undeliverable: self.store.undeliverable_among(&recipients).await?,
             customers: self.store.customers_for_messages(&marketing).await?.into_iter().map(|c| (c.id, c)).collect(),
+            line_blocked: self.store.line_unfollowed_among(&line_users).await?,
         };
         let facts = &facts;
         let outcomes: Vec<Result<Vec<(i64, i64, Delivery)>>> = futures_util::stream::iter(by_customer)
@@ -327,7 +331,7 @@ impl App {
                     let outcome = self.deliver_one(&m, now, facts, &group_facts).await?;
                     match &outcome {
                         Delivery::Sent { .. } if m.marketing => group_facts.sent_now.push(now.timestamp_millis()),
-                        Delivery::Failed { error } if error.starts_with("permanent") => {
+                        Delivery::Failed { error } if error.starts_with("permanent") && m.channel == "email" => {
                             group_facts.bounced.push(m.recipient.to_lowercase());
                         }
                         _ => {}
@@ -357,11 +361,13 @@ impl App {
     ) -> Result<Delivery> {
         let outcome = match self.delivery_check(m, now, facts, group).await {
             Ok(Some(held)) => held,
+            Ok(None) if m.channel == "line" => self.push_line(m).await,
             Ok(None) => self.send(m).await,
             Err(e) => Delivery::Retry { at_ms: retry_at(m, now), error: e.to_string() },
         };
         if let Delivery::Failed { error } = &outcome
             && error.starts_with("permanent")
+            && m.channel == "email"
         {
             self.store.mark_undeliverable(&m.recipient, error, now.timestamp_millis()).await?;
         }
@@ -379,6 +385,9 @@ impl App {
         facts: &BatchFacts,
         group: &GroupFacts,
     ) -> Result<Option<Delivery>> {
+        if m.channel == "line" && facts.line_blocked.contains(&m.recipient) {
+            return Ok(Some(Delivery::Suppressed { reason: "blocked on LINE".into() }));
+        }
         let address = m.recipient.to_lowercase();
         if let Some(reason) = facts.undeliverable.get(&address) {
             return Ok(Some(Delivery::Suppressed { reason: format!("undeliverable: {reason}") }));
@@ -393,10 +402,15 @@ impl App {
         let Some(c) = facts.customers.get(&customer_id) else {
             return Ok(Some(Delivery::Suppressed { reason: "the customer is gone".into() }));
         };
-        if !c.consents.iter().any(|s| s.channel == "email" && s.granted) {
-            return Ok(Some(Delivery::Suppressed { reason: "no email consent".into() }));
+        if !c.consents.iter().any(|s| s.channel == m.channel && s.granted) {
+            return Ok(Some(Delivery::Suppressed { reason: format!("no {} consent", m.channel) }));
         }
-        if c.profile.email.as_deref() != Some(m.recipient.as_str()) {
+        let address_now = match m.channel.as_str() {
+            "line" => c.profile.line_user_id.as_deref(),
+            "sms" => c.profile.phone.as_deref(),
+            _ => c.profile.email.as_deref(),
+        };
+        if address_now != Some(m.recipient.as_str()) {
             return Ok(Some(Delivery::Suppressed { reason: "the address changed".into() }));
         }
         let cfg = self.mail();
@@ -493,6 +507,7 @@ impl App {
             created_at_ms: now,
             updated_at_ms: now,
             sent_at_ms: None,
+            payload: None,
         };
         self.audit(actor, "mail.test", "mail", to, serde_json::json!({})).await?;
         match self.send(&m).await {

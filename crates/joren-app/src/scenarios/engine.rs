@@ -361,8 +361,23 @@ impl App {
                                 body_text: text,
                                 not_before_ms: now.timestamp_millis(),
                                 test_mode: self.mail().test_mode(),
+                                payload: None,
                             },
                         ));
+                    }
+                }
+                Step::Line { text, card, quick_replies, marketing } => {
+                    if let Some(user) = customer.profile.line_user_id.clone().filter(|u| !u.is_empty()) {
+                        let text = template::render(&format!("steps[{i}].text"), text, vars)?;
+                        let m = self.line_message(
+                            run.customer_id,
+                            user,
+                            *marketing,
+                            text.trim(),
+                            card.as_ref(),
+                            quick_replies,
+                        );
+                        a.messages.push((i as i64, m));
                     }
                 }
                 Step::Task { task, title, due_days } => {
@@ -495,6 +510,7 @@ pub(super) fn template_variables(steps: &[Step]) -> Option<std::collections::Has
                 }
                 vec![subject, body]
             }
+            Step::Line { text, .. } => vec![text],
             Step::Task { title, .. } => vec![title],
             _ => continue,
         };

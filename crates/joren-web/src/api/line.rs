@@ -1,17 +1,18 @@
 //! `/api/v1` LINE: link a LINE user to a customer (their earlier messages move onto the
 //! customer's timeline, their follow state becomes LINE consent), and the LINE users no
-//! customer is linked to yet. LINE's own webhook is `/webhooks/line` (not under the API: it
+//! customer is linked to yet; a staff member's LINE message to a customer (queued in the
+//! outbox, once per `Idempotency-Key`). LINE's own webhook is `/webhooks/line` (not under the API: it
 //! is signed by LINE, not by a token).
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiResult, JsonBody};
+use super::{ApiResult, JsonBody, idempotency_key};
 use crate::AppState;
 use crate::auth::ApiActor;
 
@@ -20,6 +21,22 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/line-user", put(link))
         .route("/customers/{id}/line-link-code", post(link_code))
         .route("/line/unlinked-users", get(unlinked))
+        .route("/customers/{id}/line-messages", post(send))
+}
+
+/// Queues a LINE message to the customer's linked LINE user: 202 with its outbox id (200
+/// when the same `Idempotency-Key` queued it before); 422 `no_line_user` when nobody is
+/// linked or they blocked the account.
+async fn send(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    JsonBody(b): JsonBody<joren_app::line::LineMessageInput>,
+) -> ApiResult {
+    let queued = s.app.send_line_message(&a, id, b, idempotency_key(&headers)?).await?;
+    let status = if queued.created { StatusCode::ACCEPTED } else { StatusCode::OK };
+    Ok((status, Json(queued)).into_response())
 }
 
 #[derive(Deserialize)]

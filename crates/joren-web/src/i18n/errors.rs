@@ -113,6 +113,11 @@ fn words(code: Code) -> (&'static str, &'static str) {
             "LINE ユーザー ID ではありません (U で始まる33文字): {0}",
             "Not a LINE user id (U and 32 more characters): {0}",
         ),
+        NoLineUser => (
+            "この顧客には LINE で送れません (連携されていないか、ブロックされています)",
+            "This customer cannot be reached on LINE (not linked, or they blocked the account)",
+        ),
+        BadUrl => ("https:// で始まるアドレスを入れてください: {0}", "Enter an address starting with https://: {0}"),
         NeedItems => ("明細が1行以上必要です", "At least one line item is needed"),
         LineAmountTooLarge => ("1行の金額 (数量 × 単価) は{0}円までです", "A line (quantity × price) is at most ¥{0}"),
         DiscountOverTotal => ("値引きが合計を超えています", "The discount is more than the total"),

@@ -36,6 +36,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("au.a.customer.not_duplicate", "別人と記録 (重複の候補から外す)", "Marked as different people"),
     ("au.a.customer.consent", "連絡の同意を記録", "Consent recorded"),
     ("au.a.customer.line_link", "LINE と連携", "Linked to LINE"),
+    ("au.a.customer.line_message", "LINE でメッセージを送信", "Sent a LINE message"),
     ("au.a.consent.unsubscribe", "配信停止 (お客様)", "Unsubscribed (by the customer)"),
     ("au.a.contact.create", "担当者を登録", "Contact person added"),
     ("au.a.order.create", "注文を登録", "Order recorded"),

@@ -147,6 +147,10 @@ pub(super) fn kind_key(kind: &str) -> &'static str {
         "message:queued" | "message:sending" => "kind.message.queued",
         "message:failed" => "kind.message.failed",
         "message:suppressed" => "kind.message.suppressed",
+        "line_message:sent" => "kind.line_message.sent",
+        "line_message:queued" | "line_message:sending" => "kind.line_message.queued",
+        "line_message:failed" => "kind.line_message.failed",
+        "line_message:suppressed" => "kind.line_message.suppressed",
         "task:open" => "kind.task.open",
         "task:done" => "kind.task.done",
         "task:skipped" => "kind.task.skipped",
@@ -161,6 +165,7 @@ pub(super) struct CustomerQuery {
     points: Option<String>,
     tickets: Option<String>,
     memberships: Option<String>,
+    line_sent: Option<String>,
 }
 
 pub(super) async fn customer(
@@ -334,7 +339,7 @@ pub(super) async fn customer_page(
         Some(_) => Vec::new(),
     };
     let line = match c.merged_into {
-        None => Some(super::line::panel(&s.app, id).await.map_err(err)?),
+        None => Some(super::line::panel(&s.app, id, cq.line_sent.is_some()).await.map_err(err)?),
         Some(_) => None,
     };
     let (points, tickets, memberships) = match c.merged_into {

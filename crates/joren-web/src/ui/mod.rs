@@ -96,6 +96,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/contacts", post(add_contact))
         .route("/customers/{id}/consents", post(set_consent))
         .route("/customers/{id}/line-code", post(line::make_code))
+        .route("/customers/{id}/line-message", post(line::send))
         .route("/inbox", get(line::inbox))
         .route("/inbox/link", post(line::link))
         .route("/orders/{id}", get(order_page))

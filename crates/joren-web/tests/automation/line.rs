@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::common::{self, Session, TestApp, backends, spawn, spawn_with};
 
-const SECRET: &str = "line-channel-secret-for-tests";
+pub(super) const SECRET: &str = "line-channel-secret-for-tests";
 const BOUND: &str = "U0000000000000000000000000000000b";
 const STRANGER: &str = "U0000000000000000000000000000000a";
 
@@ -20,7 +20,7 @@ fn sign(secret: &str, body: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-fn event(id: &str, kind: &str, user: Option<&str>, ms: i64, extra: Value) -> Value {
+pub(super) fn event(id: &str, kind: &str, user: Option<&str>, ms: i64, extra: Value) -> Value {
     let mut e = json!({"type": kind, "mode": "active", "timestamp": ms, "webhookEventId": id,
                        "deliveryContext": {"isRedelivery": false}});
     if let Some(u) = user {
@@ -35,7 +35,7 @@ fn event(id: &str, kind: &str, user: Option<&str>, ms: i64, extra: Value) -> Val
 }
 
 /// Posts `events` to the webhook, signed with `secret` (None: unsigned).
-async fn deliver(t: &TestApp, events: &[Value], secret: Option<&str>) -> (u16, Value) {
+pub(super) async fn deliver(t: &TestApp, events: &[Value], secret: Option<&str>) -> (u16, Value) {
     let body = json!({"destination": "Uffffffffffffffffffffffffffffffff", "events": events}).to_string();
     let mut r = t.client.post(t.url("/webhooks/line")).header("content-type", "application/json");
     if let Some(s) = secret {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod line_api;
 pub mod openapi;
 pub mod smtp;
 

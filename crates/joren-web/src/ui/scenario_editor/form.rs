@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use crate::i18n::Tr;
 
 /// The kinds of step, in the order the add list shows them.
-pub(super) const KINDS: [&str; 9] =
-    ["email", "wait", "wait_until", "wait_for_order", "check", "task", "tag", "points", "start"];
+pub(super) const KINDS: [&str; 10] =
+    ["email", "line", "wait", "wait_until", "wait_for_order", "check", "task", "tag", "points", "start"];
 
 /// The triggers, in the order the list shows them; (code, word key).
 pub(super) const TRIGGERS: [(&str, &str); 19] = [
@@ -69,7 +69,7 @@ impl StepForm {
                 s.set("task", "call");
                 s.set("due_days", "3");
             }
-            "email" => s.set("marketing", "1"),
+            "email" | "line" => s.set("marketing", "1"),
             _ => {}
         }
         s
@@ -322,6 +322,10 @@ impl Form {
                             "segment_id" | "filter" => "segment",
                             "scenario_id" => "scenario",
                             "add" => "tag_add",
+                            "card.image_url" => "card_image",
+                            "card.title" => "card_title",
+                            "card.button_label" => "card_label",
+                            "card.button_url" => "card_url",
                             f => f,
                         };
                         s.errors.entry(field.to_string()).or_insert_with(message);
@@ -431,6 +435,20 @@ pub(super) fn step_of(s: &mut StepForm, t: Tr) -> Option<Step> {
             body: s.v("body").to_string(),
             marketing: s.is("marketing", "1"),
         }),
+        "line" => {
+            let card = ["card_image", "card_title", "card_label", "card_url"].iter().any(|k| !s.v(k).trim().is_empty());
+            Some(Step::Line {
+                text: s.v("text").to_string(),
+                card: card.then(|| joren_core::line::Card {
+                    image_url: s.v("card_image").trim().to_string(),
+                    title: s.v("card_title").trim().to_string(),
+                    button_label: s.v("card_label").trim().to_string(),
+                    button_url: s.v("card_url").trim().to_string(),
+                }),
+                quick_replies: joren_core::line::split_quick_replies(s.v("quick_replies")),
+                marketing: s.is("marketing", "1"),
+            })
+        }
         "task" => {
             let task = TaskKind::parse(s.v("task")).unwrap_or(TaskKind::Call);
             let due = number(s, t, "due_days", false)?;
@@ -509,6 +527,18 @@ pub(super) fn step_form(step: &Step) -> StepForm {
             s.kind = "email".into();
             s.set("subject", subject.clone());
             s.set("body", body.clone());
+            s.set("marketing", if *marketing { "1" } else { "" });
+        }
+        Step::Line { text, card, quick_replies, marketing } => {
+            s.kind = "line".into();
+            s.set("text", text.clone());
+            if let Some(c) = card {
+                s.set("card_image", c.image_url.clone());
+                s.set("card_title", c.title.clone());
+                s.set("card_label", c.button_label.clone());
+                s.set("card_url", c.button_url.clone());
+            }
+            s.set("quick_replies", quick_replies.join("、"));
             s.set("marketing", if *marketing { "1" } else { "" });
         }
         Step::Task { task, title, due_days } => {
@@ -636,5 +666,36 @@ mod tests {
         assert!(f.apply("library:1", Tr(Lang::Ja)));
         assert!(f.steps[1].v("body").contains("{{ name }}"), "{}", f.steps[1].v("body"));
         assert_ne!(f.steps[1].v("subject"), "A");
+    }
+
+    #[test]
+    fn a_line_step_reads_its_card_and_one_tap_answers_and_places_lines_bounds() {
+        let (mut f, _) = Form::from_pairs(pairs(&[
+            ("trigger", "manual"),
+            ("s0.kind", "line"),
+            ("s0.text", "{{ name }}、新作です"),
+            ("s0.quick_replies", "行きたい、また今度"),
+            ("s0.card_image", "http://shop.example.jp/a.jpg"),
+            ("s0.card_title", "春"),
+            ("s0.card_label", "見る"),
+            ("s0.card_url", "https://shop.example.jp/new"),
+            ("s0.marketing", "1"),
+        ]));
+        let d = f.definition(Tr(Lang::Ja)).expect("reads");
+        let Step::Line { text, card, quick_replies, marketing } = &d.steps[0] else { panic!("{:?}", d.steps[0]) };
+        assert_eq!((text.as_str(), *marketing), ("{{ name }}、新作です", true));
+        assert_eq!(quick_replies, &["行きたい", "また今度"]);
+        assert_eq!(card.as_ref().map(|c| c.button_url.as_str()), Some("https://shop.example.jp/new"));
+        let back = Form::from_definition("x", &d);
+        assert_eq!(back.steps[0].v("quick_replies"), "行きたい、また今度");
+        assert_eq!(back.steps[0].v("card_image"), "http://shop.example.jp/a.jpg");
+        // LINE's refusal of the plain-http image lands under the image field.
+        let errors = d.validate().unwrap_err();
+        f.place_errors(&errors, Lang::En);
+        assert!(f.steps[0].err("card_image").contains("https://"), "{:?}", f.steps[0].errors);
+        // Without a card, none is sent.
+        let (mut f, _) = Form::from_pairs(pairs(&[("trigger", "manual"), ("s0.kind", "line"), ("s0.text", "やあ")]));
+        let d = f.definition(Tr(Lang::Ja)).expect("reads");
+        assert!(matches!(&d.steps[0], Step::Line { card: None, marketing: false, .. }), "{:?}", d.steps[0]);
     }
 }

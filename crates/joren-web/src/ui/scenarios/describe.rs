@@ -90,6 +90,12 @@ pub(super) fn step_words(t: Tr, s: &Step, scenario_name: &dyn Fn(i64) -> String)
             t.t("sc.step.email"),
             t.t(if *marketing { "sc.step.email.marketing" } else { "sc.step.email.transactional" })
         ),
+        Step::Line { text, marketing, .. } => format!(
+            "{}{} {}",
+            t.t("sc.step.line"),
+            text.lines().next().unwrap_or_default().chars().take(40).collect::<String>(),
+            t.t(if *marketing { "sc.step.email.marketing" } else { "sc.step.email.transactional" })
+        ),
         Step::Task { task, title, .. } => format!("{}{title}", t.t(&format!("sc.step.task.{}", task.as_str()))),
         Step::Tag { add, remove } => {
             let mut w = Vec::new();

@@ -123,6 +123,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("sc.step.otherwise.exit", "合わなければ終了", "otherwise leave"),
     ("sc.step.otherwise.skip", "合わなければ次を飛ばす: ", "otherwise skip steps: "),
     ("sc.step.email", "メール: ", "Mail: "),
+    ("sc.step.line", "LINE: ", "LINE: "),
     ("sc.step.email.marketing", "(お知らせ・同意が必要)", "(marketing: needs consent)"),
     ("sc.step.email.transactional", "(取引のお知らせ)", "(transactional)"),
     ("sc.step.task.call", "電話の予定: ", "Call: "),

@@ -12,6 +12,9 @@ use sha2::Sha256;
 use crate::{Actor, App, AppError, Result};
 use joren_store::{LineApplied, LineEvent, LineEventKind};
 
+mod push;
+pub use push::{DEFAULT_API_URL, LineMessageInput, QueuedLineMessage};
+
 /// Whether `signature` (as sent in `x-line-signature`) is LINE's for `body` under `secret`.
 /// Compared in constant time; anything that is not base64 is simply not the signature.
 pub fn signature_ok(secret: &str, body: &[u8], signature: &str) -> bool {
