@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod conversations;
 pub mod counter;
 pub mod cross_sell;
 pub mod customers;
@@ -35,8 +36,8 @@ use chrono::Utc;
 use joren_core::role::Role;
 use joren_core::{Code, FieldError, FieldErrors, Problem};
 pub use joren_store::{
-    AuditActor, AuditNote, Backend, Customer, CustomerList, CustomerMetrics, CustomerSort, DuplicatePair,
-    ProductAssociation, SnapshotInfo, Store, StoreError, User, from_ms,
+    AuditActor, AuditNote, Backend, Conversation, ConversationCounts, Customer, CustomerList, CustomerMetrics,
+    CustomerSort, DuplicatePair, ProductAssociation, SnapshotInfo, Store, StoreError, User, from_ms,
 };
 
 /// Settings the use cases need.

@@ -198,6 +198,12 @@ codes! {
     /// Subject or body, one at least.
     NeedSubjectOrBody => "need_subject_or_body",
     TaskFinished => "task_finished",
+    /// The conversation is open already.
+    ConversationOpen => "conversation_open",
+    /// The conversation is closed already.
+    ConversationClosed => "conversation_closed",
+    /// Another conversation with the same customer on the channel is open.
+    ConversationOpenElsewhere => "conversation_open_elsewhere",
     // --- users ---
     BadUsername => "bad_username",
     /// `[name]`

@@ -5,6 +5,7 @@
 mod audit;
 mod batch;
 mod bulk;
+mod conversations;
 mod cross_sell;
 mod customers;
 mod db;
@@ -35,6 +36,7 @@ mod users;
 mod writer;
 
 pub use audit::{AuditActor, AuditEntry, AuditFilter, AuditNote};
+pub use conversations::{Conversation, ConversationCounts, ConversationView, ThreadMessage};
 pub use cross_sell::ProductAssociation;
 pub use customers::{
     ConsentState, Contact, Customer, CustomerList, CustomerPage, CustomerSort, CustomerStanding, CustomerSummary,

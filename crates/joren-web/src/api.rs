@@ -20,6 +20,7 @@ use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::ApiError;
 
+mod conversations;
 mod counter;
 mod duplicates;
 mod jobs;
@@ -126,6 +127,7 @@ pub fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(duplicates::routes())
         .merge(line::routes())
+        .merge(conversations::routes())
         .fallback(not_found)
 }
 

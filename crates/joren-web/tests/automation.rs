@@ -2,6 +2,8 @@
 //! clock the tests move. Both backends.
 
 mod common;
+#[path = "automation/conversations.rs"]
+mod conversations;
 #[path = "automation/editor.rs"]
 mod editor;
 #[path = "automation/engine.rs"]

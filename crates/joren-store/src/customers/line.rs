@@ -117,6 +117,7 @@ async fn link_in_tx(
         .bind(line_user_id)
         .execute(&mut **tx)
         .await?;
+    crate::conversations::link_customer(tx, "line", line_user_id, customer_id).await?;
     let following: Option<bool> = sqlx::query("SELECT following FROM line_users WHERE line_user_id = $1")
         .bind(line_user_id)
         .fetch_optional(&mut **tx)
@@ -241,6 +242,9 @@ impl Store {
                 .bind(now_ms())
                 .execute(&mut *tx)
                 .await?;
+                let message = (subject_of(kind), body.as_str());
+                crate::conversations::note_inbound(&mut tx, "line", &e.line_user_id, Some(id), at, message, now_ms())
+                    .await?;
             }
             (LineEventKind::Message { kind, body }, None) => {
                 sqlx::query(
@@ -252,6 +256,9 @@ impl Store {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
+                let message = (subject_of(kind), body.as_str());
+                crate::conversations::note_inbound(&mut tx, "line", &e.line_user_id, None, at, message, now_ms())
+                    .await?;
             }
             _ => {}
         }

@@ -79,6 +79,8 @@ impl Store {
             "rank_changes",
             "tickets",
             "ticket_uses",
+            // Their conversations are the survivor's (the thread reads the survivor's messages).
+            "conversations",
         ] {
             sqlx::query(mv(table)).bind(survivor_id).bind(merged_id).execute(&mut *tx).await?;
         }

@@ -161,6 +161,12 @@ fn words(code: Code) -> (&'static str, &'static str) {
         ),
         NeedSubjectOrBody => ("件名か内容を入力してください", "Give a subject or a text"),
         TaskFinished => ("この連絡はすでに終わっています", "This task is already finished"),
+        ConversationOpen => ("この会話はすでに対応中です", "This conversation is open already"),
+        ConversationClosed => ("この会話はすでに完了しています", "This conversation is closed already"),
+        ConversationOpenElsewhere => (
+            "同じお客様の別の会話が対応中です。そちらで続けてください",
+            "Another conversation with this customer is open: carry on there",
+        ),
         BadUsername => {
             ("ユーザー名は英数字と _ - . @ の64文字以内です", "A user name is up to 64 letters, digits and _ - . @")
         }
@@ -416,6 +422,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("thing.task", "連絡", "The task"),
     ("thing.perk", "特典", "The perk"),
     ("thing.line channel", "LINE の設定", "The LINE channel"),
+    ("thing.conversation", "会話", "The conversation"),
     ("thing.product", "商品", "The product"),
     ("thing.membership", "会員", "The membership"),
     ("thing.membership plan", "会員プラン", "The membership plan"),
