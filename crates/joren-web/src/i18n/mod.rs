@@ -56,6 +56,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     crate::ui::home::WORDS,
     crate::ui::jobs::WORDS,
     crate::ui::line::WORDS,
+    crate::ui::inbox::WORDS,
     crate::ui::mail::WORDS,
     crate::ui::member_card::WORDS,
     crate::ui::message_templates::WORDS,

@@ -1,17 +1,13 @@
-//! LINE in the pages: the customer page's panel (whether a LINE user is linked and follows the
-//! shop's account, and a one-time code to link one — the customer sends it to the account in
-//! LINE and the webhook links them), and `/inbox`: the LINE friends no customer is linked to
-//! yet, with what they wrote, each linked to a customer by number.
+//! LINE in the customer page: whether a LINE user is linked and follows the shop's account, a
+//! one-time code to link one (the customer sends it to the account in LINE and the webhook
+//! links them), and a form to send them a message. The inbox is `ui::inbox`.
 
-use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use joren_app::{App, AppError};
 
-use super::form_state::FormState;
-use super::{Checked, Chrome, CsrfForm, Staff, UiError, UiResult, render};
+use super::{Checked, CsrfForm, UiError, UiResult};
 use crate::AppState;
-use crate::auth::WebUser;
 use crate::i18n::Tr;
 
 pub(crate) const WORDS: &[(&str, &str, &str)] = &[
@@ -42,20 +38,6 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
         "テストモード: LINE には送られず、送信記録にだけ残ります (チャネルアクセストークン未設定)。",
         "Test mode: nothing reaches LINE; the message is only kept in the outbox (no channel access token).",
     ),
-    ("inbox.nav", "受信箱", "Inbox"),
-    ("inbox.title", "受信箱", "Inbox"),
-    (
-        "inbox.help",
-        "お店の LINE 公式アカウントの友だちのうち、まだ顧客とつながっていない人と、その人からのメッセージです。顧客番号を入れて連携すると、メッセージはその顧客の履歴に移ります。お客様に連携コードを送ってもらっても連携できます (顧客ページの LINE 欄)。",
-        "Friends of the shop's LINE account who are not linked to a customer yet, with what they wrote. Link one to a customer by number and their messages move to that customer's history. A customer can also link themselves by sending a link code (the LINE panel of the customer page).",
-    ),
-    ("inbox.none", "連携を待っている LINE の友だちはいません。", "No LINE friends are waiting to be linked."),
-    ("inbox.user", "LINE の友だち", "LINE friend"),
-    ("inbox.last", "最後の連絡", "Last heard"),
-    ("inbox.messages", "メッセージ", "Messages"),
-    ("inbox.no_messages", "(メッセージなし)", "(no messages)"),
-    ("inbox.customer_no", "顧客番号", "Customer number"),
-    ("inbox.link", "この顧客と連携", "Link to this customer"),
 ];
 
 /// The panel's facts for customer `id`.
@@ -70,6 +52,8 @@ pub(super) struct LinePanel {
     pub test_mode: bool,
     /// A message was just queued (say so above the form).
     pub sent: bool,
+    /// The customer's open LINE conversation in the inbox, if any.
+    pub conversation: Option<i64>,
 }
 
 pub(super) async fn panel(app: &App, id: i64, sent: bool) -> Result<LinePanel, joren_app::AppError> {
@@ -84,6 +68,12 @@ pub(super) async fn panel(app: &App, id: i64, sent: bool) -> Result<LinePanel, j
         send_key: format!("ui-{}", joren_app::auth::random_token()),
         test_mode: app.line_test_mode(),
         sent,
+        conversation: app
+            .customer_conversations(id)
+            .await?
+            .into_iter()
+            .find(|c| c.channel == "line" && c.state == "open")
+            .map(|c| c.id),
     })
 }
 
@@ -150,90 +140,4 @@ pub(super) async fn send(
         }
         Err(e) => Err(UiError::from_app(t, e)),
     }
-}
-
-/// One LINE friend waiting to be linked.
-pub(super) struct WaitingUser {
-    pub user: String,
-    /// The end of the id, enough to tell two apart on the page.
-    pub short: String,
-    pub state: &'static str,
-    pub last: String,
-    /// (when, kind word key or "", text), newest first.
-    pub messages: Vec<(String, Option<String>, String)>,
-}
-
-#[derive(Template)]
-#[template(path = "inbox.html")]
-pub(super) struct InboxPage {
-    c: Chrome,
-    users: Vec<WaitingUser>,
-    can_write: bool,
-    /// The link form that came back refused: `user` and `customer_id` as typed, the problem
-    /// under `customer_id`.
-    f: FormState,
-}
-
-/// `GET /inbox`.
-pub(super) async fn inbox(State(s): State<AppState>, Staff { user, t }: Staff) -> UiResult {
-    inbox_page(&s, t, &user, FormState::default()).await
-}
-
-async fn inbox_page(s: &AppState, t: Tr, me: &WebUser, f: FormState) -> UiResult {
-    let err = |e| UiError::from_app(t, e);
-    let waiting = s.app.unlinked_line_users(200).await.map_err(err)?;
-    let messages = s.app.waiting_line_messages(1_000).await.map_err(err)?;
-    let users = waiting
-        .into_iter()
-        .map(|w| WaitingUser {
-            short: w.line_user_id.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect(),
-            state: if w.following { "line.following" } else { "line.blocked" },
-            last: s.app.local_time(w.last_event_at),
-            messages: messages
-                .iter()
-                .filter(|m| m.line_user_id == w.line_user_id)
-                .take(5)
-                .map(|m| {
-                    let kind = (!m.kind.is_empty()).then(|| format!("line.kind.{}", m.kind));
-                    (s.app.local_time(m.at), kind, m.body.clone())
-                })
-                .collect(),
-            user: w.line_user_id,
-        })
-        .collect();
-    let refused = !f.errors.is_empty();
-    let mut page =
-        render(&InboxPage { c: Chrome::new(t, me, "inbox", "/inbox"), users, can_write: me.actor.role.can_write(), f });
-    if refused {
-        *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(page)
-}
-
-#[derive(serde::Deserialize)]
-pub(super) struct LinkForm {
-    user: String,
-    customer_id: String,
-}
-
-/// `POST /inbox/link`: links a waiting LINE friend to a customer typed by number (＃12 and
-/// full-width digits read), then shows the customer.
-pub(super) async fn link(State(s): State<AppState>, Checked { user, t, form }: Checked<LinkForm>) -> UiResult {
-    let typed = form.customer_id.trim().trim_start_matches(['#', '＃']);
-    let linked = match joren_core::text::parse_int(typed) {
-        Some(id) => s.app.link_line_user(&user.actor, id, &form.user).await.map(|_| id),
-        None => Err(joren_core::FieldError::new("customer_id", joren_core::Code::BadNumber)
-            .arg(form.customer_id.trim())
-            .into()),
-    };
-    let why = match linked {
-        Ok(id) => return Ok(Redirect::to(&format!("/customers/{id}#line")).into_response()),
-        Err(AppError::Validation(e)) => e.0.iter().map(|e| crate::i18n::errors::field_error(e, t.0)).collect(),
-        // No such customer, merged, or the user already linked to someone else.
-        Err(e @ (AppError::NotFound(_) | AppError::Conflict(_))) => vec![crate::i18n::errors::app_error(&e, t.0)],
-        Err(e) => return Err(UiError::from_app(t, e)),
-    };
-    let mut f = FormState::new([("user", form.user), ("customer_id", form.customer_id)]);
-    f.errors.insert("customer_id".into(), why.join(" "));
-    inbox_page(&s, t, &user, f).await
 }

@@ -35,6 +35,7 @@ mod extract;
 mod form_state;
 pub(crate) mod home;
 mod import;
+pub(crate) mod inbox;
 pub(crate) mod jobs;
 pub(crate) mod line;
 mod login;
@@ -97,8 +98,13 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/consents", post(set_consent))
         .route("/customers/{id}/line-code", post(line::make_code))
         .route("/customers/{id}/line-message", post(line::send))
-        .route("/inbox", get(line::inbox))
-        .route("/inbox/link", post(line::link))
+        .route("/inbox", get(inbox::inbox))
+        .route("/inbox/link", post(inbox::link))
+        .route("/inbox/{id}", get(inbox::conversation))
+        .route("/inbox/{id}/reply", post(inbox::reply))
+        .route("/inbox/{id}/assign", post(inbox::assign))
+        .route("/inbox/{id}/close", post(inbox::close))
+        .route("/inbox/{id}/reopen", post(inbox::reopen))
         .route("/orders/{id}", get(order_page))
         .route("/orders/{id}/refund", post(refund_order))
         .route("/orders/{id}/cancel", post(cancel_order))

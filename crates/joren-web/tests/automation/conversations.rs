@@ -131,3 +131,67 @@ async fn conversations_open_on_a_message_are_answered_once_and_closed_with_their
         assert!(actions.contains(&"conversation.assign") && actions.contains(&"conversation.close"), "[{b}] {audit}");
     }
 }
+
+#[tokio::test]
+async fn the_inbox_pages_take_answer_and_close_a_conversation_keeping_what_was_typed() {
+    for b in backends() {
+        let clock = Clock::manual(tokyo_today_at(10, 0));
+        let config =
+            AppConfig { clock: clock.clone(), line_channel_secret: Some(SECRET.into()), ..AppConfig::default() };
+        let t = spawn_with(b, config).await;
+        let fan = t.customer(json!({"family_name": "常連", "given_name": "花子", "line_user_id": FAN})).await;
+        let t0 = clock.now_ms();
+        let events = [event("u-f1", "follow", Some(FAN), t0, json!({})), text("u-m1", FAN, t0, "駐車場はありますか")];
+        assert_eq!(deliver(&t, &events, Some(SECRET)).await.0, 200, "[{b}]");
+        let staff = super::common::Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (s, html) = staff.page("/inbox").await;
+        assert_eq!(s, 200, "[{b}]");
+        assert!(html.contains("常連 花子 様") && html.contains("駐車場はありますか"), "[{b}] in the unassigned tab");
+        let id = html.split("href=\"/inbox/").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let (_, html) = staff.page(&format!("/customers/{fan}")).await;
+        assert!(html.contains(&format!("href=\"/inbox/{id}\"")), "[{b}] the customer page links the open conversation");
+
+        // Taken: in my tab, not in the unassigned one.
+        let (s, location, _) = staff.post(&format!("/inbox/{id}/assign"), &[("assignee", "me")]).await;
+        assert_eq!((s, location.as_str()), (303, format!("/inbox/{id}").as_str()), "[{b}]");
+        let (_, html) = staff.page("/inbox?view=mine").await;
+        assert!(html.contains(&format!("id=\"conversation-{id}\"")), "[{b}]");
+        let (_, html) = staff.page("/inbox?view=unassigned").await;
+        assert!(html.contains("id=\"conversations-empty\""), "[{b}]");
+
+        // An empty reply comes back beside its field with the one-tap answers as typed.
+        let (s, _, html) = staff
+            .post(&format!("/inbox/{id}/reply"), &[("key", "ui-r0"), ("text", " "), ("quick_replies", "はい、いいえ")])
+            .await;
+        assert_eq!(s, 422, "[{b}]");
+        assert!(super::common::field_error(&html, "text").is_some(), "[{b}]");
+        assert!(html.contains("value=\"はい、いいえ\""), "[{b}]");
+        // Fifteen minutes later, answered (twice clicked: once sent).
+        clock.advance(chrono::Duration::minutes(15));
+        let reply = [("key", "ui-r1"), ("text", "はい、3台ございます。"), ("quick_replies", "")];
+        for _ in 0..2 {
+            let (s, _, _) = staff.post(&format!("/inbox/{id}/reply"), &reply).await;
+            assert_eq!(s, 303, "[{b}]");
+        }
+        settle(&t).await;
+        let (_, html) = staff.page(&format!("/inbox/{id}")).await;
+        assert_eq!(html.matches("はい、3台ございます。").count(), 1, "[{b}] one reply in the thread");
+        assert!(html.contains("送信済み"), "[{b}] sent (test mode: no token)");
+        let first = html.split("id=\"first-response\">").nth(1).unwrap().split('<').next().unwrap();
+        assert_eq!(first, "15分", "[{b}] the first answer's time in words");
+
+        // Closed after an hour and a half; a stale second close says why, at the top.
+        clock.advance(chrono::Duration::minutes(75));
+        let (s, _, _) = staff.post(&format!("/inbox/{id}/close"), &[]).await;
+        assert_eq!(s, 303, "[{b}]");
+        let (_, html) = staff.page(&format!("/inbox/{id}")).await;
+        assert!(html.contains("1時間30分") && html.contains("id=\"reopen-conversation\""), "[{b}]");
+        let (message, _) = staff.post_refused(&format!("/inbox/{id}/close"), &[]).await;
+        assert!(message.contains("完了しています"), "[{b}] {message}");
+        let (_, html) = staff.page("/inbox?view=closed").await;
+        assert!(html.contains("1時間30分"), "[{b}] the closed tab shows how long it took");
+        let en = super::common::Session { t: &t, cookie: format!("{}; joren_lang=en", staff.cookie) };
+        let (_, html) = en.page(&format!("/inbox/{id}")).await;
+        assert!(html.contains("15 min") && html.contains("1 h 30 min") && html.contains("Closed"), "[{b}]");
+    }
+}

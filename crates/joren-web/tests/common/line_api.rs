@@ -167,3 +167,30 @@ async fn push(State(s): State<Shared>, headers: HeaderMap, body: String) -> Resp
     r.headers_mut().insert("x-line-request-id", request_id.parse().unwrap());
     r
 }
+
+/// Posts LINE webhook `events` to the app at `base`, signed with `secret` as LINE signs them
+/// (base64 HMAC-SHA256 of the raw body); answers the status.
+pub async fn post_webhook(client: &reqwest::Client, base: &str, secret: &str, events: &[Value]) -> u16 {
+    use base64::Engine;
+    use hmac::Mac;
+    let body = json!({"destination": "Ufff", "events": events}).to_string();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let r = client
+        .post(format!("{base}/webhooks/line"))
+        .header("content-type", "application/json")
+        .header("x-line-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    r.status().as_u16()
+}
+
+/// A LINE text message event from `user`.
+pub fn text_event(id: &str, user: &str, ms: i64, text: &str) -> Value {
+    json!({"type": "message", "mode": "active", "timestamp": ms, "webhookEventId": id,
+           "deliveryContext": {"isRedelivery": false}, "source": {"type": "user", "userId": user},
+           "message": {"type": "text", "id": id, "text": text}})
+}

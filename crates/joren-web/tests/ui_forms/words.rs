@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use super::common::{Session, backends, spawn};
+use super::common::{Session, backends};
 
 /// The text a reader sees: no script, style, code, tags or attributes; entities decoded.
 fn visible(html: &str) -> String {
@@ -71,11 +71,19 @@ fn japanese(text: &str) -> Vec<String> {
 #[tokio::test]
 async fn every_main_page_in_both_languages_shows_words_not_codes() {
     for b in backends() {
-        let t = spawn(b).await;
+        let config = joren_app::AppConfig { line_channel_secret: Some("words-secret".into()), ..Default::default() };
+        let t = super::common::spawn_with(b, config).await;
+        let line_user = "U0000000000000000000000000000a0a0";
         let id = t
             .customer(json!({"family_name": "Yamada", "given_name": "Hanako", "email": "hanako@example.com",
-                             "phone": "090-1234-5678", "acquisition_source": "store", "tags": ["VIP"]}))
+                             "phone": "090-1234-5678", "acquisition_source": "store", "tags": ["VIP"],
+                             "line_user_id": line_user}))
             .await;
+        // A LINE message: a conversation in the inbox.
+        let now = chrono::Utc::now().timestamp_millis();
+        let hello = super::common::line_api::text_event("w-1", line_user, now, "Can I book for tomorrow?");
+        let status = super::common::line_api::post_webhook(&t.client, &t.url(""), "words-secret", &[hello]).await;
+        assert_eq!(status, 200, "[{b}]");
         let body = json!({"customer_id": id, "external_id": "W-1", "channel": "store",
                           "items": [{"name": "Blend beans", "quantity": 2, "unit_price": 1500, "tax_rate": 8},
                                     {"name": "Mug", "quantity": 1, "unit_price": 2200}]});
@@ -155,6 +163,8 @@ async fn every_main_page_in_both_languages_shows_words_not_codes() {
             "/products".into(),
             "/tasks".into(),
             "/inbox".into(),
+            "/inbox?view=all".into(),
+            "/inbox/1".into(),
             "/import".into(),
             "/jobs".into(),
             "/settings/mail".into(),
