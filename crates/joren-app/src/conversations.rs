@@ -8,7 +8,7 @@ use joren_store::{AuditNote, Conversation, ConversationCounts, ConversationView,
 use serde::Serialize;
 
 use crate::line::{LineMessageInput, QueuedLineMessage};
-use crate::{Actor, App, Result};
+use crate::{Actor, App, AppError, Result};
 
 /// Which conversations a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -122,7 +122,8 @@ impl App {
     }
 
     /// Answers conversation `id` on its channel (once per `key`). A conversation nobody had
-    /// becomes the replier's. A LINE friend not linked to a customer yet cannot be answered:
+    /// becomes the replier's (in the transaction that queues the answer). A closed one is
+    /// reopened first. A LINE friend not linked to a customer yet cannot be answered:
     /// unknown recipients are never messaged — link them first.
     pub async fn reply_to_conversation(
         &self,
@@ -137,14 +138,9 @@ impl App {
             ("line", Some(customer)) => customer,
             _ => return Err(joren_core::line::no_user("text").into()),
         };
-        let queued = self.send_line_message(actor, customer, input, key).await?;
-        if queued.created
-            && c.assignee_id.is_none()
-            && let Some(me) = actor.user_id
-        {
-            let note = actor.audit_note("conversation.assign", serde_json::json!({"assignee_id": me, "by": "reply"}));
-            self.store.assign_conversation(id, Some(me), self.config.clock.now_ms(), &note).await?;
+        if c.state == "closed" {
+            return Err(AppError::Conflict(joren_core::Code::ConversationClosed.into()));
         }
-        Ok(queued)
+        self.send_line_message(actor, customer, input, key).await
     }
 }

@@ -31,6 +31,7 @@ pub mod scenarios;
 pub mod segments;
 pub mod tasks;
 pub mod tickets;
+pub mod webhooks;
 
 use chrono::Utc;
 use joren_core::role::Role;

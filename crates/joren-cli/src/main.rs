@@ -408,6 +408,7 @@ async fn demo(g: &Global, a: DemoArgs) -> Result<()> {
         "  フォロー自動化 (テストモード・送信しません): シナリオ 3 本, 進行 {} 人, メール {} 通 (→ /scenarios, /tasks)",
         summary.scenario_runs, summary.messages
     );
+    eprintln!("  受信箱: LINE の会話 {} 件 (テストモード・送信しません → /inbox)", summary.conversations);
     // A ready API token for the demo's owner: the demo has its own database, so a token made
     // with `joren token create` against the default one would not open it.
     let (user, password, _, _) = joren_app::demo::DEMO_USERS[0];

@@ -124,6 +124,19 @@ fn demo_generates_a_believable_shop() {
         .collect();
     assert_eq!(on.len(), 6, "{list}");
     assert!(on.contains(&"ポイント失効のお知らせ"), "{on:?}");
+    // The inbox: LINE conversations waiting, answered and closed, and a friend not linked yet.
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let app = joren_app::App::open(&db, joren_app::AppConfig::default()).await.unwrap();
+        let actor = joren_app::Actor::system("test");
+        use joren_app::conversations::InboxView;
+        let (counts, open) = app.conversations(&actor, InboxView::Open, 50).await.unwrap();
+        assert_eq!((counts.open, counts.unassigned), (3, 2), "{open:?}");
+        assert!(open.iter().any(|c| c.customer_id.is_none()), "a friend not linked yet");
+        assert!(open.iter().any(|c| c.first_response_at.is_some() && c.assignee_name.is_some()), "one answered");
+        let (_, closed) = app.conversations(&actor, InboxView::Closed, 50).await.unwrap();
+        assert_eq!(closed.len(), 1);
+        assert!(closed[0].resolution_secs().is_some_and(|s| s > 3600), "closed a day after it opened");
+    });
 }
 
 /// A port already taken is said in Japanese and English, with the way to pick another.

@@ -204,6 +204,10 @@ codes! {
     ConversationClosed => "conversation_closed",
     /// Another conversation with the same customer on the channel is open.
     ConversationOpenElsewhere => "conversation_open_elsewhere",
+    /// Only a delivery that failed for good can be sent again.
+    DeliveryNotFailed => "delivery_not_failed",
+    /// Not an event a webhook can subscribe to: `[what was given]`.
+    UnknownEvent => "unknown_event",
     // --- users ---
     BadUsername => "bad_username",
     /// `[name]`

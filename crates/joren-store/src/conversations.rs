@@ -164,18 +164,27 @@ pub(crate) async fn note_inbound(
     .await?)
 }
 
-/// A staff message to `address` on `channel`, inside the transaction that queues it: the open
-/// conversation there (if any) is answered — its first response is now, unless it had one.
-pub(crate) async fn note_reply(tx: &mut Tx, channel: &str, address: &str, text: &str, now_ms: i64) -> Result<()> {
+/// A message from staff member `author` to `address` on `channel`, inside the transaction that
+/// queues it: the open conversation there (if any) is answered — its first response is now,
+/// unless it had one — and becomes the author's if nobody had it.
+pub(crate) async fn note_reply(
+    tx: &mut Tx,
+    channel: &str,
+    address: &str,
+    text: &str,
+    author: Option<i64>,
+    now_ms: i64,
+) -> Result<()> {
     sqlx::query(
         "UPDATE conversations SET first_response_at = COALESCE(first_response_at, $3), last_message_at = $3, \
-         last_text = $4, last_kind = '', messages = messages + 1, updated_at = $3 \
-         WHERE channel = $1 AND address = $2 AND state = 'open'",
+         last_text = $4, last_kind = '', messages = messages + 1, updated_at = $3, \
+         assignee_id = COALESCE(assignee_id, $5) WHERE channel = $1 AND address = $2 AND state = 'open'",
     )
     .bind(channel)
     .bind(address)
     .bind(now_ms)
     .bind(excerpt(text))
+    .bind(author)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -117,6 +117,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (28, "line_link_codes", include_str!("../migrations/sqlite/0028_line_link_codes.sql")),
     (29, "outbox_channels", include_str!("../migrations/sqlite/0029_outbox_channels.sql")),
     (30, "conversations", include_str!("../migrations/sqlite/0030_conversations.sql")),
+    (31, "webhooks", include_str!("../migrations/sqlite/0031_webhooks.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -149,6 +150,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (28, "line_link_codes", include_str!("../migrations/postgres/0028_line_link_codes.sql")),
     (29, "outbox_channels", include_str!("../migrations/postgres/0029_outbox_channels.sql")),
     (30, "conversations", include_str!("../migrations/postgres/0030_conversations.sql")),
+    (31, "webhooks", include_str!("../migrations/postgres/0031_webhooks.sql")),
 ];
 
 impl Store {

@@ -22,7 +22,7 @@ pub struct Event {
     pub occurred_at: chrono::DateTime<chrono::Utc>,
 }
 
-fn event_from_row(r: &AnyRow) -> Result<Event> {
+pub(crate) fn event_from_row(r: &AnyRow) -> Result<Event> {
     let payload: String = r.try_get("payload")?;
     Ok(Event {
         id: r.try_get("id")?,
@@ -80,7 +80,7 @@ pub(crate) async fn insert(
     Ok(())
 }
 
-const COLUMNS: &str = "id, kind, customer_id, entity, entity_id, payload, occurred_at";
+pub(crate) const COLUMNS: &str = "id, kind, customer_id, entity, entity_id, payload, occurred_at";
 
 impl Store {
     /// A customer's events, newest first.

@@ -33,6 +33,7 @@ mod timeline;
 mod triggers;
 mod uploads;
 mod users;
+mod webhooks;
 mod writer;
 
 pub use audit::{AuditActor, AuditEntry, AuditFilter, AuditNote};
@@ -70,6 +71,7 @@ pub use timeline::{Facts, TimelineEntry};
 pub use triggers::SegmentMoves;
 pub use uploads::Upload;
 pub use users::{ApiToken, Session, User, UserChange, login_lock_ms};
+pub use webhooks::{HookOutcome, WebhookDelivery, WebhookSubscription};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -157,13 +157,21 @@ impl Store {
     /// Queues a message no scenario decided (a staff member's reply), once per customer,
     /// channel and `occurrence`: answers its id and whether it is new (false: the same
     /// occurrence was queued before, nothing written). A new one answers the customer's open
-    /// conversation on the channel, if any (its first response, in the same transaction).
-    pub async fn queue_direct_message(&self, occurrence: &str, m: &NewMessage, now_ms: i64) -> Result<(i64, bool)> {
+    /// conversation on the channel, if any (its first response, in the same transaction; the
+    /// conversation becomes staff member `author`'s if nobody had it).
+    pub async fn queue_direct_message(
+        &self,
+        occurrence: &str,
+        m: &NewMessage,
+        author: Option<i64>,
+        now_ms: i64,
+    ) -> Result<(i64, bool)> {
         let mut tx = self.begin_write().await?;
         let fresh = insert(&mut tx, None, occurrence, m, now_ms).await?;
         let id = match fresh {
             Some(id) => {
-                crate::conversations::note_reply(&mut tx, &m.channel, &m.recipient, &m.body_text, now_ms).await?;
+                crate::conversations::note_reply(&mut tx, &m.channel, &m.recipient, &m.body_text, author, now_ms)
+                    .await?;
                 id
             }
             None => {

@@ -33,6 +33,7 @@ mod ranks;
 mod scenarios;
 mod tickets;
 mod users;
+mod webhooks;
 
 type ApiResult<T = Response> = Result<T, ApiError>;
 
@@ -128,6 +129,7 @@ pub fn routes() -> Router<AppState> {
         .merge(duplicates::routes())
         .merge(line::routes())
         .merge(conversations::routes())
+        .merge(webhooks::routes())
         .fallback(not_found)
 }
 

@@ -20,6 +20,8 @@ mod mail_settings;
 mod sends;
 #[path = "automation/triggers.rs"]
 mod triggers;
+#[path = "automation/webhooks.rs"]
+mod webhooks;
 
 use chrono::{TimeZone, Timelike};
 use common::{backends, spawn_with};

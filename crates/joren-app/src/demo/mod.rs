@@ -17,6 +17,7 @@ use rand::{Rng, SeedableRng};
 use crate::{Actor, App, Result, sha256_hex};
 
 mod data;
+mod inbox;
 use data::{BEANS, GIFTS, PREFECTURES, Product, SWEETS, TOOLS};
 pub use data::{FEMALE, MALE, SURNAMES};
 
@@ -43,6 +44,8 @@ pub struct DemoSummary {
     /// Follow-up runs started (the win-back's history) and messages made (test mode).
     pub scenario_runs: u64,
     pub messages: usize,
+    /// LINE conversations in the inbox.
+    pub conversations: usize,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -605,6 +608,8 @@ impl App {
         self.refresh_metrics(&system).await?;
         progress("follow-ups");
         self.demo_automation(&mut rng, &ids, &mut summary).await?;
+        progress("inbox");
+        summary.conversations = self.demo_inbox(&ids, (staff_ids[1], DEMO_USERS[1].0)).await?;
         Ok(summary)
     }
 

@@ -74,7 +74,8 @@ impl App {
     /// Queues a LINE message from a staff member to customer `customer_id` (a reply, not
     /// marketing: it needs no marketing consent and is not held by quiet hours, but is never
     /// pushed to a user who blocked the account). `key` (a form's or the API's
-    /// `Idempotency-Key`) queues it once however often the request is sent.
+    /// `Idempotency-Key`) queues it once however often the request is sent. It answers the
+    /// customer's open LINE conversation, which becomes the sender's if nobody had it.
     pub async fn send_line_message(
         &self,
         actor: &Actor,
@@ -104,7 +105,7 @@ impl App {
             None => format!("staff:{}:{now}:{}", actor.name, crate::auth::random_token()),
         };
         let m = self.line_message(customer_id, user, false, text, input.card.as_ref(), &input.quick_replies);
-        let (id, created) = self.store.queue_direct_message(&occurrence, &m, now).await?;
+        let (id, created) = self.store.queue_direct_message(&occurrence, &m, actor.user_id, now).await?;
         if created {
             self.audit(actor, "customer.line_message", "customer", customer_id, serde_json::json!({"message": id}))
                 .await?;

@@ -13,9 +13,12 @@ impl App {
         // Delivery batches are small (a batch is what a crash may send twice), so a pass
         // sends several rather than repeating the whole pass for each.
         let (messages, full) = self.deliver_batches(DELIVERY_PASS_BATCHES).await?;
-        let more =
-            events as i64 == DISPATCH_BATCH || steps as i64 >= ADVANCE_BATCH * ADVANCE_PASS_BATCHES as i64 || full;
-        Ok(AutomationPass { events, enrolled, steps, messages, more })
+        let (offered, webhooks) = self.deliver_webhooks().await?;
+        let more = events as i64 == DISPATCH_BATCH
+            || steps as i64 >= ADVANCE_BATCH * ADVANCE_PASS_BATCHES as i64
+            || full
+            || crate::webhooks::more_waiting(offered, webhooks);
+        Ok(AutomationPass { events, enrolled, steps, messages, webhooks, more })
     }
 
     /// Acts on events not yet dispatched: exits (an order, an unsubscribe), wake-ups of runs

@@ -91,6 +91,8 @@ pub struct AutomationPass {
     pub enrolled: u64,
     pub steps: usize,
     pub messages: usize,
+    /// Webhook deliveries attempted.
+    pub webhooks: usize,
     /// Some part stopped at its limit for one pass (more may be waiting): the worker runs the
     /// next pass at once instead of pausing.
     #[serde(skip)]

@@ -163,6 +163,8 @@ fn words(code: Code) -> (&'static str, &'static str) {
         TaskFinished => ("この連絡はすでに終わっています", "This task is already finished"),
         ConversationOpen => ("この会話はすでに対応中です", "This conversation is open already"),
         ConversationClosed => ("この会話はすでに完了しています", "This conversation is closed already"),
+        DeliveryNotFailed => ("送信に失敗した配信だけを再送できます", "Only a delivery that failed can be sent again"),
+        UnknownEvent => ("購読できないイベントです: {0}", "Not an event a webhook can subscribe to: {0}"),
         ConversationOpenElsewhere => (
             "同じお客様の別の会話が対応中です。そちらで続けてください",
             "Another conversation with this customer is open: carry on there",
@@ -423,6 +425,8 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("thing.perk", "特典", "The perk"),
     ("thing.line channel", "LINE の設定", "The LINE channel"),
     ("thing.conversation", "会話", "The conversation"),
+    ("thing.webhook", "Webhook", "The webhook"),
+    ("thing.webhook delivery", "Webhook の配信", "The webhook delivery"),
     ("thing.product", "商品", "The product"),
     ("thing.membership", "会員", "The membership"),
     ("thing.membership plan", "会員プラン", "The membership plan"),

@@ -365,6 +365,10 @@ pub(super) async fn reply(
             }
             conversation_page(&s, t, &user, id, form, None).await
         }
+        // Closed meanwhile (from another screen): said at the top.
+        Err(e @ AppError::Conflict(_)) => {
+            Ok(back_with_error(&format!("/inbox/{id}"), &crate::i18n::errors::app_error(&e, t.0)))
+        }
         Err(e) => Err(UiError::from_app(t, e)),
     }
 }

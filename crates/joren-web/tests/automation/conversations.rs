@@ -83,6 +83,16 @@ async fn conversations_open_on_a_message_are_answered_once_and_closed_with_their
         let (s, v) = t.send(reqwest::Method::PUT, &t.staff_token, &assignee, &json!({"assignee_id": staff_id})).await;
         assert_eq!((s, v["assignee_id"].as_i64()), (200, Some(staff_id)), "[{b}] {v}");
         assert_eq!(list(&t, "mine").await["items"][0]["id"], fan_c, "[{b}] in the staff member's tab");
+        // Answered from the customer page (not the inbox): nobody had it, now the sender has it.
+        let path = format!("/api/v1/customers/{walkin}/line-messages");
+        let (s, _, _) = t.post_keyed(&path, Some("walkin-1"), &json!({"text": "お作りできます。"})).await;
+        assert_eq!(s, 202, "[{b}]");
+        let (_, v) = t.get(&t.staff_token, &format!("/api/v1/conversations/{stranger_c}")).await;
+        assert_eq!(
+            (v["assignee_id"].as_i64(), v["first_response_secs"].as_i64()),
+            (Some(staff_id), Some(0)),
+            "[{b}] {v}"
+        );
 
         // Half an hour later the answer: the first response, once however often it is sent.
         clock.advance(chrono::Duration::minutes(30));
@@ -96,7 +106,7 @@ async fn conversations_open_on_a_message_are_answered_once_and_closed_with_their
         let (s, _, _) = t.post_keyed(&reply, Some("ans-2"), &json!({"text": "駐車場もございます。"})).await;
         assert_eq!(s, 202, "[{b}]");
         settle(&t).await;
-        assert_eq!(api.pushes().len(), 2, "[{b}] two answers, each pushed once");
+        assert_eq!(api.pushes().len(), 3, "[{b}] the walk-in's answer and two to the fan, each pushed once");
         let (_, v) = t.get(&t.staff_token, &format!("/api/v1/conversations/{fan_c}")).await;
         assert_eq!(v["first_response_secs"], 1800, "[{b}] the first answer counts: {v}");
         let dirs: Vec<&str> =
@@ -113,6 +123,8 @@ async fn conversations_open_on_a_message_are_answered_once_and_closed_with_their
         let (s, v) = t.post(&t.staff_token, &format!("/api/v1/conversations/{fan_c}/close"), &json!({})).await;
         assert_eq!((s, v["error"]["reason"].as_str()), (409, Some("conversation_closed")), "[{b}] {v}");
         assert_eq!(list(&t, "closed").await["items"][0]["id"], fan_c, "[{b}]");
+        let (s, v) = t.post(&t.staff_token, &reply, &json!({"text": "追伸です"})).await;
+        assert_eq!((s, v["error"]["reason"].as_str()), (409, Some("conversation_closed")), "[{b}] reopen first: {v}");
 
         // A message after closing opens a new conversation; the old one cannot reopen beside it.
         let later = clock.now_ms();
