@@ -117,3 +117,13 @@ document.addEventListener('DOMContentLoaded', function () { applyWhen(document);
     });
   });
 })();
+
+// A list of saved replies (定型文): choosing one fills the text box it names.
+(function () {
+  document.querySelectorAll('select[data-fill]').forEach(function (select) {
+    select.addEventListener('change', function () {
+      var box = document.getElementById(select.getAttribute('data-fill'));
+      if (box && select.value) box.value = select.value;
+    });
+  });
+})();

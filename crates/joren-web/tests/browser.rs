@@ -580,6 +580,7 @@ async fn the_main_pages_fit_a_phone() {
             "/inbox".into(),
             "/import".into(),
             "/settings/points".into(),
+            "/settings/webhooks".into(),
             "/audit".into(),
             "/users".into(),
             "/customers/duplicates".into(),

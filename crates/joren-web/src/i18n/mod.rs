@@ -58,6 +58,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     crate::ui::line::WORDS,
     crate::ui::inbox::WORDS,
     crate::ui::mail::WORDS,
+    crate::ui::webhooks::WORDS,
     crate::ui::member_card::WORDS,
     crate::ui::message_templates::WORDS,
     crate::ui::scenarios::WORDS,

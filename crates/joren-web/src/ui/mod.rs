@@ -55,6 +55,7 @@ pub(crate) mod tasks;
 mod tickets;
 pub(crate) mod timeline;
 pub(crate) mod users;
+pub(crate) mod webhooks;
 
 use customer_form::*;
 use customers::*;
@@ -148,6 +149,11 @@ pub fn routes() -> Router<AppState> {
         .route("/users/tokens", post(users::create_token))
         .route("/users/tokens/{id}/revoke", post(users::revoke_token))
         .route("/settings/mail", get(mail::page).post(mail::save))
+        .route("/settings/webhooks", get(webhooks::page).post(webhooks::create))
+        .route("/settings/webhooks/{id}/test", post(webhooks::test))
+        .route("/settings/webhooks/{id}/toggle", post(webhooks::toggle))
+        .route("/settings/webhooks/{id}/delete", post(webhooks::delete))
+        .route("/settings/webhooks/deliveries/{id}/retry", post(webhooks::retry))
         .route("/settings/mail/reset", post(mail::reset))
         .route("/settings/mail/test", post(mail::test))
         .route("/jobs/{id}/retry", post(jobs::retry))

@@ -186,3 +186,67 @@ async fn webhooks_are_signed_offered_once_retried_with_their_id_and_given_up_wit
         assert_eq!(t.get(&t.owner_token, &path).await.0, 404, "[{b}]");
     }
 }
+
+#[tokio::test]
+async fn the_webhooks_page_adds_tests_and_shows_the_log_in_words() {
+    for b in backends() {
+        let t = spawn_with(b, AppConfig::default()).await;
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let url = receiver(seen.clone());
+        let owner = super::common::Session { t: &t, cookie: t.login_cookie("owner").await };
+        let staff = super::common::Session { t: &t, cookie: t.login_cookie("staff").await };
+        assert_eq!(staff.page("/settings/webhooks").await.0, 403, "[{b}] owners only");
+        let (s, html) = owner.page("/settings/webhooks").await;
+        assert_eq!(s, 200, "[{b}]");
+        assert!(html.contains("id=\"webhooks-empty\""), "[{b}]");
+
+        // Refused: the address beside its field, the events ticked as they were.
+        let (s, _, html) =
+            owner.post("/settings/webhooks", &[("url", "crm.example.jp/hook"), ("events", "order.placed")]).await;
+        assert_eq!(s, 422, "[{b}]");
+        assert!(super::common::field_error(&html, "url").is_some_and(|e| e.contains("https://")), "[{b}]");
+        assert!(html.contains("value=\"crm.example.jp/hook\""), "[{b}] what was typed stays");
+        assert!(html.contains("value=\"order.placed\" checked"), "[{b}] the ticked event stays ticked");
+        let (s, _, html) = owner.post("/settings/webhooks", &[("url", url.as_str())]).await;
+        assert_eq!(s, 422, "[{b}]");
+        assert!(super::common::field_error(&html, "events").is_some(), "[{b}] no event chosen");
+
+        let form = [
+            ("url", url.as_str()),
+            ("description", "会計ソフト"),
+            ("events", "order.placed"),
+            ("events", "rank.changed"),
+        ];
+        let (s, location, _) = owner.post("/settings/webhooks", &form).await;
+        assert_eq!((s, location.as_str()), (303, "/settings/webhooks"), "[{b}]");
+        let (_, html) = owner.page("/settings/webhooks").await;
+        assert!(
+            html.contains("会計ソフト") && html.contains("注文") && html.contains("ランクの変化"),
+            "[{b}] in words"
+        );
+        assert!(!html.contains(">order.placed<"), "[{b}] no code on the page");
+        let secret = html.split("id=\"webhook-secret-").nth(1).unwrap().split('>').nth(1).unwrap().split('<').next();
+        let secret = secret.unwrap().to_string();
+        assert!(secret.starts_with("whsec_"), "[{b}] {secret}");
+        seen.lock().unwrap().secret = secret;
+        let id = html.split("id=\"webhook-test-").nth(1).unwrap().split('"').next().unwrap().to_string();
+
+        // The test button: queued, then delivered and in the log as 届いた with its answer.
+        let (s, location, _) = owner.post(&format!("/settings/webhooks/{id}/test"), &[]).await;
+        assert_eq!((s, location.as_str()), (303, "/settings/webhooks?tested=1"), "[{b}]");
+        t.app.deliver_webhooks().await.unwrap();
+        assert_eq!(seen.lock().unwrap().got.len(), 1, "[{b}]");
+        let (_, html) = owner.page("/settings/webhooks").await;
+        let log = html.split("id=\"webhook-log\"").nth(1).unwrap();
+        assert!(log.contains("テスト") && log.contains("届いた") && log.contains("204 ·"), "[{b}] {log}");
+        // Off, then deleted.
+        let (s, _, _) = owner.post(&format!("/settings/webhooks/{id}/toggle"), &[]).await;
+        assert_eq!(s, 303, "[{b}]");
+        let (_, html) = owner.page("/settings/webhooks").await;
+        assert!(html.contains("停止中") && html.contains("再開する"), "[{b}]");
+        let (s, _, _) = owner.post(&format!("/settings/webhooks/{id}/delete"), &[]).await;
+        assert_eq!(s, 303, "[{b}]");
+        let (_, html) = owner.page("/settings/webhooks").await;
+        assert!(html.contains("id=\"webhooks-empty\""), "[{b}]");
+    }
+}

@@ -168,6 +168,7 @@ async fn every_main_page_in_both_languages_shows_words_not_codes() {
             "/import".into(),
             "/jobs".into(),
             "/settings/mail".into(),
+            "/settings/webhooks".into(),
             "/audit".into(),
             "/users".into(),
             "/customers/duplicates".into(),
