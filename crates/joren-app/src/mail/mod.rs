@@ -22,9 +22,11 @@ use sha2::Sha256;
 
 use crate::{Actor, App, AppError, Result};
 
+mod delivery;
 mod settings;
 mod smtp;
 
+pub use delivery::DELIVERY_BATCH;
 pub use settings::{MAX_CAP, MailSettingsInput, MailSource, StoredMail};
 pub use smtp::Mailer;
 
@@ -139,36 +141,6 @@ fn form_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
-/// What a delivery batch's checks read once for the whole batch.
-struct BatchFacts {
-    /// The batch's message ids (left out of the caps' count: the group counts its own).
-    ids: Vec<i64>,
-    /// Bounced addresses among the batch's recipients (lowercase), with the reason.
-    undeliverable: std::collections::HashMap<String, String>,
-    /// The customers of the batch's marketing messages.
-    customers: std::collections::HashMap<i64, joren_store::Customer>,
-    /// LINE users among the batch's recipients who blocked the account.
-    line_blocked: std::collections::HashSet<String>,
-}
-
-/// What one customer's earlier messages in the batch did.
-#[derive(Default)]
-struct GroupFacts {
-    /// When their marketing mail went.
-    sent_now: Vec<i64>,
-    /// Addresses that bounced for good.
-    bounced: Vec<String>,
-}
-
-/// Messages sent at once by one worker.
-const SEND_CONCURRENCY: usize = 8;
-
-/// Messages claimed per pass: also the most a crash can send twice.
-pub const DELIVERY_BATCH: i64 = 20;
-/// Attempts before a passing failure counts as final.
-const MAX_ATTEMPTS: i64 = 6;
-const DAY_MS: i64 = 86_400_000;
-
 type HmacSha256 = Hmac<Sha256>;
 
 /// The setting holding the unsubscribe links' signing key.
@@ -248,189 +220,6 @@ impl App {
         Ok(c.display_name)
     }
 
-    /// The newest messages (optionally of one customer, scenario or state) and the counts.
-    pub async fn outbox(
-        &self,
-        customer_id: Option<i64>,
-        scenario_id: Option<i64>,
-        state: Option<&str>,
-        limit: i64,
-    ) -> Result<(joren_store::OutboxCounts, Vec<Message>)> {
-        let items = self.store.messages(customer_id, scenario_id, state, limit.clamp(1, 1000)).await?;
-        Ok((self.store.outbox_counts(scenario_id).await?, items))
-    }
-
-    pub async fn message(&self, id: i64) -> Result<Message> {
-        self.store.message(id).await?.ok_or(AppError::NotFound("message"))
-    }
-
-    /// Delivers due messages (one pass). Answers how many were handled.
-    pub async fn deliver_messages(&self) -> Result<usize> {
-        Ok(self.deliver_batches(1).await?.0)
-    }
-
-    /// Up to `batches` batches of [`App::deliver_messages`], the outcomes of one written with
-    /// the claim of the next (one wait for the writer between batches instead of two). Stops
-    /// at a batch that was not full. Answers how many were claimed and whether the last
-    /// batch was full (more may be due).
-    pub async fn deliver_batches(&self, batches: usize) -> Result<(usize, bool)> {
-        let lease = self.config.mail.lease_ms;
-        let mut now = self.now();
-        let mut claimed = self.store.claim_messages(now.timestamp_millis(), lease, DELIVERY_BATCH).await?;
-        let mut total = 0;
-        for i in 1..=batches {
-            let n = claimed.len();
-            total += n;
-            let full = n as i64 == DELIVERY_BATCH;
-            let finished = self.deliver_claimed(std::mem::take(&mut claimed), now).await?;
-            if !full || i == batches {
-                self.store.finish_messages(&finished, self.config.clock.now_ms()).await?;
-                return Ok((total, full));
-            }
-            now = self.now();
-            claimed = self.store.finish_and_claim(&finished, now.timestamp_millis(), lease, DELIVERY_BATCH).await?;
-        }
-        Ok((total, false))
-    }
-
-    /// Checks and sends the `claimed` messages; answers each one's (id, attempt, outcome).
-    async fn deliver_claimed(&self, claimed: Vec<Message>, now: DateTime<Utc>) -> Result<Vec<(i64, i64, Delivery)>> {
-        let n = claimed.len();
-        use futures_util::StreamExt;
-        // A customer's messages go one after another (the caps see the one before); different
-        // customers' at once. One recipient's failure never holds the others back: every
-        // outcome is recorded.
-        let mut by_customer: Vec<Vec<Message>> = Vec::new();
-        for m in claimed {
-            match by_customer.iter_mut().find(|g| g[0].customer_id.is_some() && g[0].customer_id == m.customer_id) {
-                Some(g) => g.push(m),
-                None => by_customer.push(vec![m]),
-            }
-        }
-        // The batch's outcomes are written together at its end. Caps count the customer's
-        // messages sent before this batch from the database and this batch's own sends here.
-        let all = || by_customer.iter().flatten();
-        let batch: Vec<i64> = all().map(|m| m.id).collect();
-        // What the checks read, once for the batch: bounced addresses, the customers of
-        // marketing mail (consent, address).
-        let recipients: Vec<String> = all().filter(|m| m.channel == "email").map(|m| m.recipient.clone()).collect();
-        let line_users: Vec<String> = all().filter(|m| m.channel == "line").map(|m| m.recipient.clone()).collect();
-        let marketing: Vec<i64> = all().filter(|m| m.marketing).filter_map(|m| m.customer_id).collect();
-        let facts = BatchFacts {
-            ids: batch,
-            undeliverable: self.store.undeliverable_among(&recipients).await?,
-            customers: self.store.customers_for_messages(&marketing).await?.into_iter().map(|c| (c.id, c)).collect(),
-            line_blocked: self.store.line_unfollowed_among(&line_users).await?,
-        };
-        let facts = &facts;
-        let outcomes: Vec<Result<Vec<(i64, i64, Delivery)>>> = futures_util::stream::iter(by_customer)
-            .map(|group| async move {
-                let mut group_facts = GroupFacts::default();
-                let mut out = Vec::with_capacity(group.len());
-                for m in group {
-                    let outcome = self.deliver_one(&m, now, facts, &group_facts).await?;
-                    match &outcome {
-                        Delivery::Sent { .. } if m.marketing => group_facts.sent_now.push(now.timestamp_millis()),
-                        Delivery::Failed { error } if error.starts_with("permanent") && m.channel == "email" => {
-                            group_facts.bounced.push(m.recipient.to_lowercase());
-                        }
-                        _ => {}
-                    }
-                    out.push((m.id, m.attempts, outcome));
-                }
-                Ok(out)
-            })
-            .buffer_unordered(SEND_CONCURRENCY)
-            .collect()
-            .await;
-        let mut finished = Vec::with_capacity(n);
-        for o in outcomes {
-            finished.extend(o?);
-        }
-        Ok(finished)
-    }
-
-    /// Checks and sends (or holds) one claimed message; answers how it ended. `facts` were
-    /// read for its batch, `group` is what this customer's earlier messages in it did.
-    async fn deliver_one(
-        &self,
-        m: &Message,
-        now: DateTime<Utc>,
-        facts: &BatchFacts,
-        group: &GroupFacts,
-    ) -> Result<Delivery> {
-        let outcome = match self.delivery_check(m, now, facts, group).await {
-            Ok(Some(held)) => held,
-            Ok(None) if m.channel == "line" => self.push_line(m).await,
-            Ok(None) => self.send(m).await,
-            Err(e) => Delivery::Retry { at_ms: retry_at(m, now), error: e.to_string() },
-        };
-        if let Delivery::Failed { error } = &outcome
-            && error.starts_with("permanent")
-            && m.channel == "email"
-        {
-            self.store.mark_undeliverable(&m.recipient, error, now.timestamp_millis()).await?;
-        }
-        Ok(match outcome {
-            Delivery::Retry { error, .. } if m.attempts >= MAX_ATTEMPTS => Delivery::Failed { error },
-            o => o,
-        })
-    }
-
-    /// The checks at send time: `Some` when the message must not go now.
-    async fn delivery_check(
-        &self,
-        m: &Message,
-        now: DateTime<Utc>,
-        facts: &BatchFacts,
-        group: &GroupFacts,
-    ) -> Result<Option<Delivery>> {
-        if m.channel == "line" && facts.line_blocked.contains(&m.recipient) {
-            return Ok(Some(Delivery::Suppressed { reason: "blocked on LINE".into() }));
-        }
-        let address = m.recipient.to_lowercase();
-        if let Some(reason) = facts.undeliverable.get(&address) {
-            return Ok(Some(Delivery::Suppressed { reason: format!("undeliverable: {reason}") }));
-        }
-        if group.bounced.contains(&address) {
-            return Ok(Some(Delivery::Suppressed { reason: "undeliverable: bounced in this batch".into() }));
-        }
-        if !m.marketing {
-            return Ok(None);
-        }
-        let Some(customer_id) = m.customer_id else { return Ok(None) };
-        let Some(c) = facts.customers.get(&customer_id) else {
-            return Ok(Some(Delivery::Suppressed { reason: "the customer is gone".into() }));
-        };
-        if !c.consents.iter().any(|s| s.channel == m.channel && s.granted) {
-            return Ok(Some(Delivery::Suppressed { reason: format!("no {} consent", m.channel) }));
-        }
-        let address_now = match m.channel.as_str() {
-            "line" => c.profile.line_user_id.as_deref(),
-            "sms" => c.profile.phone.as_deref(),
-            _ => c.profile.email.as_deref(),
-        };
-        if address_now != Some(m.recipient.as_str()) {
-            return Ok(Some(Delivery::Suppressed { reason: "the address changed".into() }));
-        }
-        let cfg = self.mail();
-        if let Some(until) = quiet_until(now, &cfg, self.tz()) {
-            return Ok(Some(Delivery::Deferred { until_ms: until.timestamp_millis(), reason: "quiet hours".into() }));
-        }
-        let since = now.timestamp_millis() - 7 * DAY_MS;
-        let mut week = self.store.marketing_sent_since(customer_id, since, &facts.ids).await?;
-        week.extend_from_slice(&group.sent_now);
-        week.sort_unstable();
-        let day: Vec<i64> = week.iter().copied().filter(|t| *t >= now.timestamp_millis() - DAY_MS).collect();
-        let cap = |times: &[i64], max: i64, window: i64| -> Option<i64> {
-            (times.len() as i64 >= max && max > 0).then(|| times[times.len() - max as usize] + window + 1)
-        };
-        if let Some(at) = cap(&day, cfg.max_per_day, DAY_MS).or_else(|| cap(&week, cfg.max_per_week, 7 * DAY_MS)) {
-            return Ok(Some(Delivery::Deferred { until_ms: at, reason: "frequency cap".into() }));
-        }
-        Ok(None)
-    }
-
     /// The pooled SMTP transport for `transport` (connections are kept open and reused between
     /// sends; a changed transport gets a new pool).
     fn mailer(&self, transport: &Transport) -> std::sync::Arc<Mailer> {
@@ -460,7 +249,7 @@ impl App {
         match mailer.send(email).await {
             Ok(()) => Delivery::Sent { message_id },
             Err(SendError::Permanent(e)) => Delivery::Failed { error: format!("permanent: {e}") },
-            Err(SendError::Transient(e)) => Delivery::Retry { at_ms: retry_at(m, self.now()), error: e },
+            Err(SendError::Transient(e)) => Delivery::Retry { at_ms: delivery::retry_at(m, self.now()), error: e },
         }
     }
 
@@ -529,11 +318,6 @@ pub fn quiet_until(now: DateTime<Utc>, cfg: &MailConfig, tz: chrono_tz::Tz) -> O
     }
     let day = if from > until && t >= from { local.date_naive().succ_opt()? } else { local.date_naive() };
     Some(joren_core::time::local_to_utc(day.and_time(until), tz))
-}
-
-fn retry_at(m: &Message, now: DateTime<Utc>) -> i64 {
-    let wait = joren_core::retry::backoff_ms(m.attempts.max(1), 60_000, 3_600_000, rand::random::<f64>());
-    now.timestamp_millis() + wait
 }
 
 fn domain_of(address: &str) -> &str {
