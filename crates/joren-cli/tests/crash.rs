@@ -326,6 +326,68 @@ async fn two_worker_processes_share_the_queue_and_do_nothing_twice() {
 #[allow(dead_code)]
 mod smtp;
 
+/// `n` customers (each `profile(i)`, tagged お知らせ), a saved segment of them and an active
+/// one-step scenario (`step`) broadcast to it; answers the scenario's id.
+async fn broadcast(
+    app: &joren_app::App,
+    n: usize,
+    profile: impl Fn(usize) -> joren_core::customer::CustomerInput,
+    step: Value,
+) -> i64 {
+    let owner = joren_app::Actor::system("test");
+    for i in 0..n {
+        let mut p = profile(i);
+        p.tags = Some(vec!["お知らせ".into()]);
+        app.create_customer(&owner, joren_app::customers::NewCustomer { profile: p, ..Default::default() })
+            .await
+            .unwrap();
+    }
+    let filter = json!({"all": [{"field": "tags", "op": "contains", "value": "お知らせ"}]});
+    let seg = joren_app::segments::SegmentInput { name: "お知らせ".into(), description: String::new(), filter };
+    let seg = app.create_segment(&owner, &seg).await.unwrap();
+    let definition = json!({"trigger": {"kind": "manual"}, "steps": [step]});
+    let input = joren_app::scenarios::ScenarioInput { name: "お知らせ".into(), definition };
+    let s = app.create_scenario(&owner, input).await.unwrap();
+    app.set_scenario_status(&owner, s.id, joren_app::scenarios::Status::Active).await.unwrap();
+    assert_eq!(app.broadcast(&owner, s.id, seg.id).await.unwrap(), n as u64);
+    s.id
+}
+
+/// Two workers (`spawn(name)`) share the broadcast; one is killed (SIGKILL) once a third of the
+/// messages are out (`sent()` counts what the receiver has), a third worker takes over; when
+/// all `n` of `scenario`'s messages are recorded sent, the workers stop.
+async fn kill_one_of_two_workers(
+    app: &joren_app::App,
+    scenario: i64,
+    n: usize,
+    db: &str,
+    spawn: impl Fn(&str) -> Child,
+    sent: impl Fn() -> usize,
+) {
+    let mut a = spawn("wA");
+    let mut b = spawn("wB");
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    while sent() < n / 3 {
+        assert!(std::time::Instant::now() < deadline, "{db}: the workers did not start sending");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    a.kill().unwrap(); // SIGKILL, in the middle of the broadcast
+    a.wait().unwrap();
+    let mut c = spawn("wC");
+    loop {
+        let counts = app.store.outbox_counts(Some(scenario)).await.unwrap();
+        if counts.sent == n as i64 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{db}: not all sent: {counts:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for w in [&mut b, &mut c] {
+        w.kill().unwrap();
+        w.wait().unwrap();
+    }
+}
+
 /// Mail under two `joren worker` processes and a `kill -9`: a broadcast of 150 customers to a
 /// real SMTP server on loopback. The workers share the runs and the outbox: one outbox row per
 /// customer whoever decided it; one worker is killed in the middle of sending, a third takes
@@ -338,40 +400,14 @@ async fn mail_is_sent_once_per_step_by_two_workers_and_a_kill_doubles_at_most_on
         let db = db.replace("workers.db", "mail.db");
         let server = smtp::SmtpServer::start();
         let app = joren_app::App::open(&db, joren_app::AppConfig::default()).await.unwrap();
-        let owner = joren_app::Actor::system("test");
         const N: usize = 150;
-        for i in 0..N {
-            let input = joren_app::customers::NewCustomer {
-                profile: joren_core::customer::CustomerInput {
-                    family_name: Some(format!("顧客{i}")),
-                    email: Some(format!("c{i}@example.jp")),
-                    tags: Some(vec!["お知らせ".into()]),
-                    ..Default::default()
-                },
-                ..Default::default()
-            };
-            app.create_customer(&owner, input).await.unwrap();
-        }
-        let seg = app
-            .create_segment(
-                &owner,
-                &joren_app::segments::SegmentInput {
-                    name: "お知らせ".into(),
-                    description: String::new(),
-                    filter: json!({"all": [{"field": "tags", "op": "contains", "value": "お知らせ"}]}),
-                },
-            )
-            .await
-            .unwrap();
-        let def = json!({"trigger": {"kind": "manual"}, "steps": [
-            {"type": "email", "subject": "営業時間のお知らせ", "body": "{{ name }}\n年末年始の営業時間です。", "marketing": false}
-        ]});
-        let s = app
-            .create_scenario(&owner, joren_app::scenarios::ScenarioInput { name: "お知らせ".into(), definition: def })
-            .await
-            .unwrap();
-        app.set_scenario_status(&owner, s.id, joren_app::scenarios::Status::Active).await.unwrap();
-        assert_eq!(app.broadcast(&owner, s.id, seg.id).await.unwrap(), N as u64, "{db}");
+        let step = json!({"type": "email", "subject": "営業時間のお知らせ", "body": "{{ name }}\n年末年始の営業時間です。", "marketing": false});
+        let profile = |i: usize| joren_core::customer::CustomerInput {
+            family_name: Some(format!("顧客{i}")),
+            email: Some(format!("c{i}@example.jp")),
+            ..Default::default()
+        };
+        let scenario = broadcast(&app, N, profile, step).await;
 
         let spawn = |name: &str| {
             Command::new(env!("CARGO_BIN_EXE_joren"))
@@ -385,29 +421,8 @@ async fn mail_is_sent_once_per_step_by_two_workers_and_a_kill_doubles_at_most_on
                 .spawn()
                 .unwrap()
         };
-        let mut a = spawn("mA");
-        let mut b = spawn("mB");
-        let deadline = std::time::Instant::now() + Duration::from_secs(120);
-        while server.received().len() < N / 3 {
-            assert!(std::time::Instant::now() < deadline, "{db}: the workers did not start sending");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        a.kill().unwrap(); // SIGKILL, in the middle of the broadcast
-        a.wait().unwrap();
-        let mut c = spawn("mC");
-        loop {
-            let counts = app.store.outbox_counts(Some(s.id)).await.unwrap();
-            if counts.sent == N as i64 {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "{db}: not all sent: {counts:?}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        for w in [&mut b, &mut c] {
-            w.kill().unwrap();
-            w.wait().unwrap();
-        }
-        let counts = app.store.outbox_counts(Some(s.id)).await.unwrap();
+        kill_one_of_two_workers(&app, scenario, N, &db, spawn, || server.received().len()).await;
+        let counts = app.store.outbox_counts(Some(scenario)).await.unwrap();
         assert_eq!(
             (counts.sent, counts.queued, counts.sending, counts.failed),
             (N as i64, 0, 0, 0),
@@ -449,40 +464,14 @@ async fn line_pushes_are_delivered_exactly_once_through_faults_and_a_kill() {
         api.every(11, line_api::Fault::AcceptThenFail);
         api.every(13, line_api::Fault::ServerError);
         let app = joren_app::App::open(&db, joren_app::AppConfig::default()).await.unwrap();
-        let owner = joren_app::Actor::system("test");
         const N: usize = 150;
-        for i in 0..N {
-            let input = joren_app::customers::NewCustomer {
-                profile: joren_core::customer::CustomerInput {
-                    family_name: Some(format!("友だち{i}")),
-                    line_user_id: Some(format!("U{i:032x}")),
-                    tags: Some(vec!["LINE".into()]),
-                    ..Default::default()
-                },
-                ..Default::default()
-            };
-            app.create_customer(&owner, input).await.unwrap();
-        }
-        let seg = app
-            .create_segment(
-                &owner,
-                &joren_app::segments::SegmentInput {
-                    name: "LINE".into(),
-                    description: String::new(),
-                    filter: json!({"all": [{"field": "tags", "op": "contains", "value": "LINE"}]}),
-                },
-            )
-            .await
-            .unwrap();
-        let def = json!({"trigger": {"kind": "manual"}, "steps": [
-            {"type": "line", "text": "{{ name }}\n年末年始の営業時間です。", "marketing": false}
-        ]});
-        let s = app
-            .create_scenario(&owner, joren_app::scenarios::ScenarioInput { name: "営業時間".into(), definition: def })
-            .await
-            .unwrap();
-        app.set_scenario_status(&owner, s.id, joren_app::scenarios::Status::Active).await.unwrap();
-        assert_eq!(app.broadcast(&owner, s.id, seg.id).await.unwrap(), N as u64, "{db}");
+        let step = json!({"type": "line", "text": "{{ name }}\n年末年始の営業時間です。", "marketing": false});
+        let profile = |i: usize| joren_core::customer::CustomerInput {
+            family_name: Some(format!("友だち{i}")),
+            line_user_id: Some(format!("U{i:032x}")),
+            ..Default::default()
+        };
+        let scenario = broadcast(&app, N, profile, step).await;
 
         let spawn = |name: &str| {
             Command::new(env!("CARGO_BIN_EXE_joren"))
@@ -497,29 +486,8 @@ async fn line_pushes_are_delivered_exactly_once_through_faults_and_a_kill() {
                 .spawn()
                 .unwrap()
         };
-        let mut a = spawn("lA");
-        let mut b = spawn("lB");
-        let deadline = std::time::Instant::now() + Duration::from_secs(180);
-        while api.pushes().len() < N / 3 {
-            assert!(std::time::Instant::now() < deadline, "{db}: the workers did not start pushing");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        a.kill().unwrap(); // SIGKILL, in the middle of the broadcast
-        a.wait().unwrap();
-        let mut c = spawn("lC");
-        loop {
-            let counts = app.store.outbox_counts(Some(s.id)).await.unwrap();
-            if counts.sent == N as i64 {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "{db}: not all sent: {counts:?}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        for w in [&mut b, &mut c] {
-            w.kill().unwrap();
-            w.wait().unwrap();
-        }
-        let counts = app.store.outbox_counts(Some(s.id)).await.unwrap();
+        kill_one_of_two_workers(&app, scenario, N, &db, spawn, || api.delivered()).await;
+        let counts = app.store.outbox_counts(Some(scenario)).await.unwrap();
         assert_eq!((counts.sent, counts.queued, counts.sending, counts.failed), (N as i64, 0, 0, 0), "{db}");
         let pushes = api.pushes();
         let mut to: Vec<String> = pushes.iter().map(|p| p.to.clone()).collect();

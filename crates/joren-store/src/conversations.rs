@@ -121,6 +121,18 @@ fn from_row(r: &AnyRow) -> Result<Conversation> {
     })
 }
 
+/// A customer's message of a thread from a row with `occurred_at`, `body` and its kind in
+/// column `kind` (interactions keep it as the subject).
+fn inbound(r: &AnyRow, kind: &str) -> Result<ThreadMessage> {
+    Ok(ThreadMessage {
+        at: from_ms(r.try_get("occurred_at")?),
+        direction: "in".into(),
+        kind: r.try_get(kind)?,
+        text: r.try_get("body")?,
+        state: None,
+    })
+}
+
 /// The first words of a message, for the list.
 fn excerpt(text: &str) -> String {
     text.chars().take(200).collect()
@@ -344,13 +356,7 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
                 for r in rows {
-                    out.push(ThreadMessage {
-                        at: from_ms(r.try_get("occurred_at")?),
-                        direction: "in".into(),
-                        kind: r.try_get("subject")?,
-                        text: r.try_get("body")?,
-                        state: None,
-                    });
+                    out.push(inbound(&r, "subject")?);
                 }
                 let rows = sqlx::query(
                     "SELECT body_text, state, created_at FROM outbox WHERE customer_id = $1 AND channel = $2 \
@@ -385,13 +391,7 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
                 for r in rows {
-                    out.push(ThreadMessage {
-                        at: from_ms(r.try_get("occurred_at")?),
-                        direction: "in".into(),
-                        kind: r.try_get("kind")?,
-                        text: r.try_get("body")?,
-                        state: None,
-                    });
+                    out.push(inbound(&r, "kind")?);
                 }
             }
         }
