@@ -5,6 +5,7 @@
 mod access;
 mod analyze;
 mod automation;
+mod channels;
 mod data;
 mod loyalty;
 
@@ -119,6 +120,15 @@ enum Command {
     /// Follow-up scenarios: list, show, activate, pause, enrol a customer or a saved segment.
     #[command(subcommand)]
     Scenarios(automation::ScenariosCommand),
+    /// The inbox (受信箱): conversations listed, shown, answered, assigned, closed.
+    #[command(subcommand)]
+    Inbox(channels::InboxCommand),
+    /// LINE: link a user to a customer, a link code, friends not linked yet, send a message.
+    #[command(subcommand)]
+    Line(channels::LineCommand),
+    /// Outbound webhooks: subscriptions, a test delivery, the delivery log, send again.
+    #[command(subcommand)]
+    Webhooks(channels::WebhooksCommand),
     /// Retention analytics on a transactions CSV (customer_id,date,amount): customer summary,
     /// RFM scores and segments, BG/NBD and Gamma-Gamma CLV models.
     #[command(subcommand)]
@@ -284,6 +294,15 @@ async fn run() -> Result<()> {
         }
         Command::Scenarios(c) => {
             automation::scenarios(open(&cli.global.database_url, config(&cli.global, false)?).await?, c, &system).await
+        }
+        Command::Inbox(c) => {
+            channels::inbox(open(&cli.global.database_url, config(&cli.global, false)?).await?, c, &system).await
+        }
+        Command::Line(c) => {
+            channels::line(open(&cli.global.database_url, config(&cli.global, false)?).await?, c, &system).await
+        }
+        Command::Webhooks(c) => {
+            channels::webhooks(open(&cli.global.database_url, config(&cli.global, false)?).await?, c, &system).await
         }
         Command::Analyze(mut c) => {
             if let Some(common) = c.common_mut().filter(|c| c.reads_database()) {

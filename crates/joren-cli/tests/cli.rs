@@ -432,3 +432,83 @@ fn saved_messages_are_written_listed_and_deleted_from_the_command_line() {
     let o = joren(&db, &["mail", "templates"], None);
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "[]", "{}", out(&o));
 }
+
+/// LINE, the inbox and webhooks from the command line (issue #19): link a user, answer their
+/// conversation once per key and close it; subscribe a URL, queue a test, read the log.
+#[test]
+fn line_the_inbox_and_webhooks_work_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/channels.db", dir.path().display());
+    let user = "U0000000000000000000000000000c11c";
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let customer = rt.block_on(async {
+        let app = joren_app::App::open(&db, joren_app::AppConfig::default()).await.unwrap();
+        let input = joren_app::customers::NewCustomer {
+            profile: joren_core::customer::CustomerInput { family_name: Some("端末".into()), ..Default::default() },
+            ..Default::default()
+        };
+        app.create_customer(&joren_app::Actor::system("test"), input).await.unwrap().id
+    });
+    let json = |args: &[&str]| -> serde_json::Value {
+        let o = joren(&db, args, None);
+        assert!(o.status.success(), "{args:?}: {}", out(&o));
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {}", out(&o)))
+    };
+    let id = customer.to_string();
+    let v = json(&["line", "link", &id, user]);
+    assert_eq!(v["following"], serde_json::Value::Null, "{v}");
+    let o = joren(&db, &["line", "link", &id, "U123"], None);
+    assert!(!o.status.success() && out(&o).contains("U123"), "a bad id is named: {}", out(&o));
+    // The customer follows the account and writes: a conversation opens.
+    rt.block_on(async {
+        let app = joren_app::App::open(&db, joren_app::AppConfig::default()).await.unwrap();
+        let now = chrono::Utc::now();
+        for (n, kind) in [
+            joren_store::LineEventKind::Follow,
+            joren_store::LineEventKind::Message {
+                kind: "text".into(), body: "営業時間を教えてください".into()
+            },
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let e = joren_store::LineEvent {
+                event_id: format!("cli-{n}"),
+                line_user_id: user.into(),
+                at: now,
+                kind,
+                link_code: None,
+                received_at: now,
+            };
+            app.store.apply_line_event(&e).await.unwrap();
+        }
+    });
+    let v = json(&["inbox", "list"]);
+    assert_eq!(v["counts"]["open"], 1, "{v}");
+    let conv = v["items"][0]["id"].as_i64().unwrap().to_string();
+    let first = json(&["inbox", "reply", &conv, "10時から19時までです", "--key", "cli-1"]);
+    assert_eq!((first["created"].as_bool(), first["test_mode"].as_bool()), (Some(true), Some(true)), "{first}");
+    let again = json(&["inbox", "reply", &conv, "10時から19時までです", "--key", "cli-1"]);
+    assert_eq!((again["created"].as_bool(), &again["message_id"]), (Some(false), &first["message_id"]), "once per key");
+    let shown = json(&["inbox", "show", &conv]);
+    assert_eq!(shown["first_response_secs"].as_i64().map(|s| s >= 0), Some(true), "{shown}");
+    assert_eq!(shown["thread"][0]["text"], "営業時間を教えてください");
+    assert_eq!(json(&["inbox", "close", &conv])["state"], "closed");
+    let o = joren(&db, &["inbox", "list", "--view", "someday"], None);
+    assert!(!o.status.success() && out(&o).contains("--view"), "{}", out(&o));
+
+    // Webhooks: a bad address named; a subscription with its secret, a test queued, the log.
+    let o = joren(&db, &["webhooks", "add", "ftp://x"], None);
+    assert!(!o.status.success() && out(&o).contains("url"), "{}", out(&o));
+    let sub = json(&["webhooks", "add", "https://crm.example.jp/hook", "--events", "order.placed,rank.changed"]);
+    assert!(sub["secret"].as_str().unwrap().starts_with("whsec_"), "{sub}");
+    assert_eq!(sub["events"], serde_json::json!(["order.placed", "rank.changed"]));
+    let sid = sub["id"].as_i64().unwrap().to_string();
+    assert_eq!(json(&["webhooks", "test", &sid])["kind"], "webhook.test");
+    let log = json(&["webhooks", "deliveries", "--subscription", &sid]);
+    assert_eq!((log.as_array().map(Vec::len), log[0]["state"].as_str()), (Some(1), Some("queued")), "{log}");
+    assert!(json(&["webhooks", "events"]).as_array().unwrap().iter().any(|k| k == "points.granted"));
+    let o = joren(&db, &["webhooks", "remove", &sid], None);
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(json(&["webhooks", "list"]), serde_json::json!([]));
+}
