@@ -118,6 +118,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (29, "outbox_channels", include_str!("../migrations/sqlite/0029_outbox_channels.sql")),
     (30, "conversations", include_str!("../migrations/sqlite/0030_conversations.sql")),
     (31, "webhooks", include_str!("../migrations/sqlite/0031_webhooks.sql")),
+    (32, "line_code_misses", include_str!("../migrations/sqlite/0032_line_code_misses.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -151,6 +152,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (29, "outbox_channels", include_str!("../migrations/postgres/0029_outbox_channels.sql")),
     (30, "conversations", include_str!("../migrations/postgres/0030_conversations.sql")),
     (31, "webhooks", include_str!("../migrations/postgres/0031_webhooks.sql")),
+    (32, "line_code_misses", include_str!("../migrations/postgres/0032_line_code_misses.sql")),
 ];
 
 impl Store {

@@ -8,6 +8,11 @@ use sqlx::Row;
 use super::{insert_consent, live_customer};
 use crate::{Result, Store, StoreError, now_ms, to_ms};
 
+/// Link codes from one LINE user that may miss within [`CODE_MISS_WINDOW_MS`]; past that, their
+/// codes are not looked up (read as plain messages) until the window is over.
+pub const MAX_CODE_MISSES: i64 = 10;
+const CODE_MISS_WINDOW_MS: i64 = 3_600_000;
+
 /// What a webhook event says happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineEventKind {
@@ -198,14 +203,36 @@ impl Store {
         // move to the customer's timeline, this one lands there below).
         if let (None, Some(code)) = (customer, &e.link_code) {
             let now = to_ms(e.received_at);
-            let owner: Option<i64> = sqlx::query_scalar(
-                "SELECT k.customer_id FROM line_link_codes k JOIN customers c ON c.id = k.customer_id \
+            // Misses in the last hour (a new hour starts the count again).
+            let (misses, since): (i64, i64) = {
+                let r = sqlx::query("SELECT code_misses, code_misses_since FROM line_users WHERE line_user_id = $1")
+                    .bind(&e.line_user_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                (r.try_get("code_misses")?, r.try_get("code_misses_since")?)
+            };
+            let misses = if now - since >= CODE_MISS_WINDOW_MS { 0 } else { misses };
+            let owner: Option<i64> = if misses >= MAX_CODE_MISSES {
+                None
+            } else {
+                sqlx::query_scalar(
+                    "SELECT k.customer_id FROM line_link_codes k JOIN customers c ON c.id = k.customer_id \
                  WHERE k.code = $1 AND k.used_at IS NULL AND k.expires_at > $2 AND c.merged_into IS NULL",
-            )
-            .bind(code)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
+                )
+                .bind(code)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?
+            };
+            if owner.is_none() && misses < MAX_CODE_MISSES {
+                let since = if misses == 0 { now } else { since };
+                sqlx::query("UPDATE line_users SET code_misses = $2, code_misses_since = $3 WHERE line_user_id = $1")
+                    .bind(&e.line_user_id)
+                    .bind(misses + 1)
+                    .bind(since)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             if let Some(id) = owner {
                 sqlx::query("UPDATE line_link_codes SET used_at = $2 WHERE code = $1")
                     .bind(code)

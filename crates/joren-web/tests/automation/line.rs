@@ -306,5 +306,25 @@ async fn a_link_code_sent_on_line_links_the_sender_once() {
         let (_, v) = t.get(&t.staff_token, &format!("/api/v1/customers/{other}/timeline")).await;
         let lines = v["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "interaction:line").count();
         assert_eq!(lines, 2, "[{b}] the two waiting messages moved to the customer: {v}");
+
+        // Guessing: after 10 wrong codes in an hour a user's codes are not looked up — even a
+        // live one — until the hour is over.
+        let guesser = "U0000000000000000000000000000dead";
+        let target = t.customer(json!({"family_name": "標的", "given_name": "様"})).await;
+        let (_, v) = t.post(&t.staff_token, &format!("/api/v1/customers/{target}/line-link-code"), &json!({})).await;
+        let live = v["code"].as_str().unwrap().to_string();
+        let wrong: Vec<serde_json::Value> =
+            (0..CODE_MISSES).map(|i| text(&format!("G{i}"), guesser, &format!("{:08}", 10_000_000 + i))).collect();
+        let (_, r) = deliver(&t, &wrong, Some(SECRET)).await;
+        assert_eq!(r["unlinked"], CODE_MISSES, "[{b}] {r}");
+        let (_, r) = deliver(&t, &[text("G-live", guesser, &live)], Some(SECRET)).await;
+        assert_eq!((r["unlinked"].as_i64(), r["to_customers"].as_i64()), (Some(1), Some(0)), "[{b}] locked out: {r}");
+        clock.advance(chrono::Duration::minutes(61));
+        let (_, v) = t.post(&t.staff_token, &format!("/api/v1/customers/{target}/line-link-code"), &json!({})).await;
+        let (_, r) = deliver(&t, &[text("G-later", guesser, v["code"].as_str().unwrap())], Some(SECRET)).await;
+        assert_eq!(r["to_customers"], 1, "[{b}] an hour later the code links: {r}");
     }
 }
+
+/// Wrong link codes one LINE user may send in an hour (`joren_store`'s `MAX_CODE_MISSES`).
+const CODE_MISSES: i64 = 10;
