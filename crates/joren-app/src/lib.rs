@@ -275,11 +275,20 @@ pub(crate) fn scoped_idempotency_key(actor: &Actor, key: Option<&str>) -> Result
     }))
 }
 
-/// The client for providers' HTTP APIs (LINE): TLS by rustls on ring (the process's provider,
-/// installed here once), 10 s per request, connections kept.
-fn http_client() -> Result<reqwest::Client> {
+/// Makes ring the process's TLS provider (rustls), which every `reqwest::Client` in the
+/// process needs: reqwest is built without one (`rustls-no-provider`, so aws-lc's C build stays
+/// out), and a client built before a provider is installed panics. [`App::open`] calls it;
+/// anything else that builds a client first (a benchmark's load generator, a test harness)
+/// calls it too. Calling it again does nothing.
+pub fn install_tls() {
     // Installing fails only when a provider is already installed: that one is used.
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The client for providers' HTTP APIs (LINE, webhooks): TLS by rustls on ring, 10 s per
+/// request, connections kept.
+fn http_client() -> Result<reqwest::Client> {
+    install_tls();
     reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .connect_timeout(std::time::Duration::from_secs(5))

@@ -82,6 +82,7 @@ async fn ingest(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let customers: u64 = customers.parse()?;
     let seconds: u64 = seconds.parse()?;
     let concurrency: u64 = concurrency.parse()?;
+    joren_app::install_tls();
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency as usize).build()?;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let run = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
@@ -128,6 +129,7 @@ async fn ingest(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
 /// password, until the deadline; every third guess is for the owner (`bench`), the others for
 /// made-up names. Returns how many answers of each status it got (0 = no answer).
 async fn guess_passwords(base: String, client_no: u64, deadline: Instant) -> Vec<(u16, u64)> {
+    joren_app::install_tls();
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     let mut answers = std::collections::BTreeMap::<u16, u64>::new();
     let mut n = 0u64;

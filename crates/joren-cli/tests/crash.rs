@@ -102,6 +102,7 @@ async fn killing_the_server_mid_stream_loses_no_acknowledged_point_write() {
     joren_ok(&db, &["migrate"], None);
     joren_ok(&db, &["user", "create", "owner1", "--role", "owner", "--password-stdin"], Some("a-long-passphrase\n"));
     let token = joren_ok(&db, &["token", "create", "--user", "owner1", "--name", "crash"], None);
+    joren_app::install_tls();
     let client = reqwest::Client::new();
 
     let (mut server, mut base) = start(&db);

@@ -53,6 +53,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = format!("http://{}", listener.local_addr()?);
     let server_app = app.clone();
     tokio::spawn(async move { joren_web::serve(server_app, listener, std::future::pending()).await });
+    joren_app::install_tls();
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     let (user, password, _, _) = joren_app::demo::DEMO_USERS[0];
     let page = client.get(format!("{base}/login")).send().await?;

@@ -90,7 +90,10 @@ pub async fn spawn_with(backend: &'static str, config: AppConfig) -> TestApp {
     TestApp {
         base: format!("http://{addr}"),
         app,
-        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        client: {
+            joren_app::install_tls();
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        },
         owner_token: tokens[0].clone(),
         staff_token: tokens[1].clone(),
         viewer_token: tokens[2].clone(),
