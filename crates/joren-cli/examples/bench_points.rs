@@ -82,8 +82,7 @@ async fn ingest(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let customers: u64 = customers.parse()?;
     let seconds: u64 = seconds.parse()?;
     let concurrency: u64 = concurrency.parse()?;
-    joren_app::install_tls();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency as usize).build()?;
+    let client = load::client(concurrency);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let run = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
     // The flood runs beside the orders, until the same deadline.

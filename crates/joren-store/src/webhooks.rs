@@ -210,6 +210,23 @@ impl Store {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         };
+        let active: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_subscriptions WHERE active = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        if active == 0 {
+            // Nobody to offer them to (the usual case): the batch is marked without being read.
+            let n = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE events SET hooked_at = $1 WHERE id IN \
+                 (SELECT id FROM events WHERE hooked_at IS NULL ORDER BY id LIMIT $2{lock})"
+            )))
+            .bind(now_ms)
+            .bind(limit)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            return Ok(n as usize);
+        }
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM events WHERE hooked_at IS NULL ORDER BY id LIMIT $1{lock}",
             crate::events::COLUMNS

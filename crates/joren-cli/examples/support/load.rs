@@ -15,6 +15,13 @@ pub struct Load {
 /// Runs `concurrency` workers until `deadline`. `request(worker, n, random)` makes a worker's
 /// `n`th request (`random`: a fresh pseudo-random number, the same sequence each run) with the
 /// status that counts as answered; anything else, or no answer, is an error.
+/// The load generator's HTTP client: `concurrency` connections kept (the TLS provider
+/// installed first, as every client in the workspace needs).
+pub fn client(concurrency: u64) -> reqwest::Client {
+    joren_app::install_tls();
+    reqwest::Client::builder().pool_max_idle_per_host(concurrency as usize).build().expect("HTTP client")
+}
+
 pub async fn run<F>(concurrency: u64, deadline: Instant, request: F) -> Load
 where
     F: Fn(u64, u64, u64) -> (reqwest::RequestBuilder, u16) + Send + Sync + 'static,

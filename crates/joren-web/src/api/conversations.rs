@@ -85,6 +85,5 @@ async fn reply(
     JsonBody(b): JsonBody<joren_app::line::LineMessageInput>,
 ) -> ApiResult {
     let queued = s.app.reply_to_conversation(&a, id, b, idempotency_key(&headers)?).await?;
-    let status = if queued.created { StatusCode::ACCEPTED } else { StatusCode::OK };
-    Ok((status, Json(queued)).into_response())
+    Ok(super::line::queued_answer(queued))
 }

@@ -35,8 +35,13 @@ async fn send(
     JsonBody(b): JsonBody<joren_app::line::LineMessageInput>,
 ) -> ApiResult {
     let queued = s.app.send_line_message(&a, id, b, idempotency_key(&headers)?).await?;
+    Ok(queued_answer(queued))
+}
+
+/// A queued LINE message as answered: 202, or 200 when its `Idempotency-Key` queued it before.
+pub(super) fn queued_answer(queued: joren_app::line::QueuedLineMessage) -> axum::response::Response {
     let status = if queued.created { StatusCode::ACCEPTED } else { StatusCode::OK };
-    Ok((status, Json(queued)).into_response())
+    (status, Json(queued)).into_response()
 }
 
 #[derive(Deserialize)]
