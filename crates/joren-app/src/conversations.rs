@@ -1,4 +1,4 @@
-//! The inbox (受信箱): conversations across channels — today LINE — from a customer's first
+//! The inbox (受信箱): conversations across channels — LINE and SMS — from a customer's first
 //! message until staff close it. Staff see the unassigned ones, their own or all; take one or
 //! give it to a colleague; answer it (the first answer sets its first-response time) from the
 //! inbox or the customer page; and close it (its resolution time). A message after closing
@@ -7,7 +7,8 @@
 use joren_store::{AuditNote, Conversation, ConversationCounts, ConversationView, ThreadMessage};
 use serde::Serialize;
 
-use crate::line::{LineMessageInput, QueuedLineMessage};
+use crate::QueuedMessage;
+use crate::line::LineMessageInput;
 use crate::{Actor, App, AppError, Result};
 
 /// Which conversations a list shows.
@@ -47,7 +48,8 @@ pub struct ConversationDetail {
     pub conversation: Conversation,
     pub first_response_secs: Option<i64>,
     pub resolution_secs: Option<i64>,
-    /// Whether a reply can be sent: a linked customer who has not blocked the account.
+    /// Whether a reply can be sent: a linked customer who has not blocked the account (LINE),
+    /// a customer whose number it is and who has not replied STOP (SMS).
     pub can_reply: bool,
     pub thread: Vec<ThreadMessage>,
 }
@@ -83,6 +85,10 @@ impl App {
                 .customer_line_user(customer)
                 .await?
                 .is_some_and(|(user, following)| user == c.address && following != Some(false)),
+            ("sms", Some(customer)) => {
+                let customer = self.store.get_customer(customer).await?;
+                crate::sms::textable(&customer) == Some(c.address.as_str())
+            }
             _ => false,
         };
         Ok(ConversationDetail {
@@ -131,15 +137,24 @@ impl App {
         id: i64,
         input: LineMessageInput,
         key: Option<&str>,
-    ) -> Result<QueuedLineMessage> {
+    ) -> Result<QueuedMessage> {
         actor.require_write()?;
         let c = self.store.conversation(id).await?;
         let customer = match (c.channel.as_str(), c.customer_id) {
-            ("line", Some(customer)) => customer,
+            ("line" | "sms", Some(customer)) => customer,
+            ("sms", None) => return Err(joren_core::sms::no_phone("text").into()),
             _ => return Err(joren_core::line::no_user("text").into()),
         };
         if c.state == "closed" {
             return Err(AppError::Conflict(joren_core::Code::ConversationClosed.into()));
+        }
+        if c.channel == "sms" {
+            // A text is only text: LINE's card and buttons have no place in it.
+            if input.card.is_some() || !input.quick_replies.is_empty() {
+                let field = if input.card.is_some() { "card" } else { "quick_replies" };
+                return Err(joren_core::FieldError::new(field, joren_core::Code::NotInSms).into());
+            }
+            return self.send_sms_message(actor, customer, crate::sms::SmsMessageInput { text: input.text }, key).await;
         }
         self.send_line_message(actor, customer, input, key).await
     }

@@ -22,6 +22,8 @@ pub mod message_templates;
 pub mod metrics;
 pub mod next_action;
 pub mod orders;
+mod outbox;
+pub use outbox::QueuedMessage;
 pub mod perks;
 pub mod points;
 pub mod products;
@@ -29,6 +31,7 @@ pub mod ranks;
 pub mod scenario_templates;
 pub mod scenarios;
 pub mod segments;
+pub mod sms;
 pub mod tasks;
 pub mod tickets;
 pub mod webhooks;
@@ -70,6 +73,8 @@ pub struct AppConfig {
     /// Where the Messaging API is reached (`https://api.line.me`; tests point it at a local
     /// stand-in), without a trailing `/`.
     pub line_api_url: String,
+    /// The SMS gateway, sender, price per segment and daytime hours.
+    pub sms: sms::SmsConfig,
 }
 
 impl Default for AppConfig {
@@ -85,6 +90,7 @@ impl Default for AppConfig {
             line_channel_secret: None,
             line_channel_token: None,
             line_api_url: line::DEFAULT_API_URL.into(),
+            sms: Default::default(),
         }
     }
 }

@@ -1,11 +1,12 @@
-//! `joren inbox …` (conversations), `joren line …` (linking and messages) and
-//! `joren webhooks …` (subscriptions and their delivery log). Answers are JSON on stdout, as
-//! the API gives them.
+//! `joren inbox …` (conversations), `joren line …` (linking and messages), `joren sms …`
+//! (texts and their cost) and `joren webhooks …` (subscriptions and their delivery log), and
+//! the SMS gateway's flags. Answers are JSON on stdout, as the API gives them.
 
-use anyhow::Result;
-use clap::Subcommand;
+use anyhow::{Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
 use joren_app::conversations::InboxView;
 use joren_app::line::LineMessageInput;
+use joren_app::sms::{SmsConfig, SmsGateway, SmsMessageInput};
 use joren_app::webhooks::WebhookInput;
 use joren_app::{Actor, App};
 
@@ -20,7 +21,7 @@ pub enum InboxCommand {
     Show {
         id: i64,
     },
-    /// Answer a conversation on its channel (LINE); `--key` makes a retry send nothing new.
+    /// Answer a conversation on its channel (LINE or SMS); `--key` makes a retry send nothing new.
     Reply {
         id: i64,
         text: String,
@@ -55,6 +56,111 @@ pub enum LineCommand {
         #[arg(long)]
         key: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum SmsCommand {
+    /// Send a customer a text (queued; the worker sends it through the gateway).
+    Send {
+        customer_id: i64,
+        text: String,
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// What a text costs: its segments, and with --segment the members it would reach and the
+    /// price (--transactional counts members without SMS consent too).
+    Estimate {
+        text: String,
+        #[arg(long)]
+        segment: Option<i64>,
+        #[arg(long)]
+        transactional: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum GatewayKind {
+    /// Twilio's Messages API (or a gateway that copies it).
+    Twilio,
+    /// A JSON POST in the shape of --sms-json-template.
+    Json,
+}
+
+/// The SMS gateway. Without --sms-gateway texts are kept in the outbox as sent in test mode.
+#[derive(Args, Clone)]
+pub struct SmsArgs {
+    /// Which gateway texts go through (none: test mode, nothing leaves the machine).
+    #[arg(long, env = "JOREN_SMS_GATEWAY", global = true, value_enum)]
+    sms_gateway: Option<GatewayKind>,
+    /// The gateway's address: Twilio's API (default https://api.twilio.com), or the URL a
+    /// `json` gateway takes its POST at.
+    #[arg(long, env = "JOREN_SMS_GATEWAY_URL", global = true)]
+    sms_gateway_url: Option<String>,
+    /// Twilio's Account SID (AC…).
+    #[arg(long, env = "JOREN_SMS_ACCOUNT", global = true, default_value = "")]
+    sms_account: String,
+    /// Twilio's auth token, or a `json` gateway's bearer token (also the key replies are
+    /// signed with).
+    #[arg(long, env = "JOREN_SMS_TOKEN", global = true, hide_env_values = true, default_value = "")]
+    sms_token: String,
+    /// The sender: a number (+81…), a sender id, or a Twilio messaging service (MG…).
+    #[arg(long, env = "JOREN_SMS_FROM", global = true, default_value = "")]
+    sms_from: String,
+    /// A `json` gateway's body: JSON with {{to}}, {{from}}, {{text}} and {{key}}.
+    #[arg(long, env = "JOREN_SMS_JSON_TEMPLATE", global = true, default_value = joren_app::sms::DEFAULT_JSON_TEMPLATE)]
+    sms_json_template: String,
+    /// What one segment costs (yen), for estimates before a broadcast.
+    #[arg(long, env = "JOREN_SMS_SEGMENT_YEN", global = true, default_value_t = 10)]
+    sms_segment_yen: i64,
+    /// The local hours scenario texts may go out, as FROM-UNTIL (hours).
+    #[arg(long, env = "JOREN_SMS_HOURS", global = true, default_value = "9-20")]
+    sms_hours: String,
+}
+
+impl SmsArgs {
+    pub fn config(&self) -> Result<SmsConfig> {
+        let gateway = match self.sms_gateway {
+            None => None,
+            Some(GatewayKind::Twilio) => {
+                if self.sms_account.is_empty() || self.sms_token.is_empty() {
+                    bail!("--sms-gateway twilio needs --sms-account and --sms-token");
+                }
+                let base = self.sms_gateway_url.as_deref().unwrap_or(joren_app::sms::TWILIO_API_URL);
+                Some(SmsGateway::Twilio {
+                    base_url: base.trim_end_matches('/').to_string(),
+                    account_sid: self.sms_account.clone(),
+                    auth_token: self.sms_token.clone(),
+                })
+            }
+            Some(GatewayKind::Json) => {
+                let Some(url) = self.sms_gateway_url.clone() else {
+                    bail!("--sms-gateway json needs --sms-gateway-url")
+                };
+                joren_app::sms::fill_template(&self.sms_json_template, "+819000000000", "x", "x", "x")
+                    .map_err(|e| anyhow::anyhow!("--sms-json-template: {e}"))?;
+                Some(SmsGateway::Json { url, token: self.sms_token.clone(), template: self.sms_json_template.clone() })
+            }
+        };
+        if gateway.is_some() && self.sms_from.is_empty() {
+            bail!("--sms-from is needed with a gateway");
+        }
+        if !(0..=joren_core::sms::MAX_SEGMENT_YEN).contains(&self.sms_segment_yen) {
+            bail!("--sms-segment-yen must be 0 to {}", joren_core::sms::MAX_SEGMENT_YEN);
+        }
+        let hours = self
+            .sms_hours
+            .split_once('-')
+            .and_then(|(a, b)| Some((a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?)))
+            .filter(|(a, b)| a < b && *b <= 23);
+        let Some((from, until)) = hours else { bail!("--sms-hours must be FROM-UNTIL hours, e.g. 9-20") };
+        let time = |h: u32| chrono::NaiveTime::from_hms_opt(h, 0, 0).expect("an hour of the day");
+        Ok(SmsConfig {
+            gateway,
+            from: self.sms_from.clone(),
+            segment_yen: self.sms_segment_yen,
+            daytime: (time(from), time(until)),
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -124,6 +230,17 @@ pub async fn line(app: App, c: LineCommand, actor: &Actor) -> Result<()> {
         LineCommand::Send { customer_id, text, key } => {
             let input = LineMessageInput { text, ..Default::default() };
             answer!(app.send_line_message(actor, customer_id, input, key.as_deref()).await?)
+        }
+    }
+}
+
+pub async fn sms(app: App, c: SmsCommand, actor: &Actor) -> Result<()> {
+    match c {
+        SmsCommand::Send { customer_id, text, key } => {
+            answer!(app.send_sms_message(actor, customer_id, SmsMessageInput { text }, key.as_deref()).await?)
+        }
+        SmsCommand::Estimate { text, segment, transactional } => {
+            answer!(app.sms_estimate(&text, segment, !transactional).await?)
         }
     }
 }

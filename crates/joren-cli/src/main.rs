@@ -67,6 +67,8 @@ struct Global {
     /// Where the LINE Messaging API is reached (a stand-in server for tests).
     #[arg(long, env = "JOREN_LINE_API_URL", global = true, default_value = joren_app::line::DEFAULT_API_URL)]
     line_api_url: String,
+    #[command(flatten)]
+    sms: channels::SmsArgs,
 }
 
 #[derive(Subcommand)]
@@ -129,6 +131,9 @@ enum Command {
     /// Outbound webhooks: subscriptions, a test delivery, the delivery log, send again.
     #[command(subcommand)]
     Webhooks(channels::WebhooksCommand),
+    /// SMS: send a customer a text, or see what a text would cost over a segment.
+    #[command(subcommand)]
+    Sms(channels::SmsCommand),
     /// Retention analytics on a transactions CSV (customer_id,date,amount): customer summary,
     /// RFM scores and segments, BG/NBD and Gamma-Gamma CLV models.
     #[command(subcommand)]
@@ -189,6 +194,7 @@ fn config(g: &Global, secure_cookies: bool) -> Result<AppConfig> {
         line_channel_secret: g.line_channel_secret.clone(),
         line_channel_token: g.line_channel_token.clone(),
         line_api_url: g.line_api_url.trim_end_matches('/').to_string(),
+        sms: g.sms.config()?,
     })
 }
 
@@ -300,6 +306,9 @@ async fn run() -> Result<()> {
         }
         Command::Line(c) => {
             channels::line(open(&cli.global.database_url, config(&cli.global, false)?).await?, c, &system).await
+        }
+        Command::Sms(c) => {
+            channels::sms(open(&cli.global.database_url, config(&cli.global, false)?).await?, c, &system).await
         }
         Command::Webhooks(c) => {
             channels::webhooks(open(&cli.global.database_url, config(&cli.global, false)?).await?, c, &system).await

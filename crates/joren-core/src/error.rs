@@ -160,6 +160,12 @@ codes! {
     BadLineUserId => "bad_line_user_id",
     /// No LINE user is linked to the customer, or they blocked the account.
     NoLineUser => "no_line_user",
+    /// No mobile number on the customer, or they replied STOP to SMS.
+    NoSmsPhone => "no_sms_phone",
+    /// An SMS text longer than `[most characters, segments it would take]`.
+    SmsTooLong => "sms_too_long",
+    /// A LINE card or one-tap answers given for a text message.
+    NotInSms => "not_in_sms",
     /// Not an address a LINE card can use (`https://…` for an image, `http(s)://…` for a
     /// button): `[what was given]`.
     BadUrl => "bad_url",

@@ -26,6 +26,7 @@ pub mod role;
 pub mod scenario;
 pub mod secret;
 pub mod segment_filter;
+pub mod sms;
 pub mod template;
 pub mod text;
 pub mod ticket;

@@ -101,26 +101,6 @@ pub fn messages(text: &str, card: Option<&Card>, quick_replies: &[String]) -> Va
     Value::Array(out)
 }
 
-/// The push's retry key for outbox message `id` created at `created_ms`: the same on every
-/// attempt of that message (LINE answers 409 to a key it has accepted), different for every
-/// message; shaped as the UUID LINE asks for.
-pub fn retry_key(id: i64, created_ms: i64) -> String {
-    // SplitMix64 (a fixed, well-known mixer): two 64-bit halves from the id and the time.
-    fn mix(mut z: u64) -> u64 {
-        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    let hi = mix(id as u64 ^ mix(created_ms as u64));
-    let lo = mix(hi ^ created_ms as u64);
-    // Version 4, variant 1 bits, so strict UUID parsers take it.
-    let hi = (hi & !0xf000) | 0x4000;
-    let lo = (lo & !(0xc << 60)) | (0x8 << 60);
-    let s = format!("{hi:016x}{lo:016x}");
-    format!("{}-{}-{}-{}-{}", &s[0..8], &s[8..12], &s[12..16], &s[16..20], &s[20..32])
-}
-
 /// A field error for a customer LINE cannot reach.
 pub fn no_user(field: &str) -> FieldError {
     FieldError::new(field, Code::NoLineUser)
@@ -164,18 +144,5 @@ mod tests {
         assert!(fields.contains(&("steps[1].quick_replies", Code::TooMany)));
         assert!(check("", "ok", Some(&card()), &["はい".into()]).is_empty());
         assert_eq!(split_quick_replies("はい、いいえ, また今度\n"), ["はい", "いいえ", "また今度"]);
-    }
-
-    #[test]
-    fn retry_keys_are_stable_uuids_one_per_message() {
-        let a = retry_key(7, 1_700_000_000_000);
-        assert_eq!(a, retry_key(7, 1_700_000_000_000));
-        assert_ne!(a, retry_key(8, 1_700_000_000_000));
-        assert_ne!(a, retry_key(7, 1_700_000_000_001));
-        assert_eq!(a.len(), 36);
-        let parts: Vec<&str> = a.split('-').collect();
-        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), vec![8, 4, 4, 4, 12]);
-        assert!(parts[2].starts_with('4'));
-        assert!(a.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
     }
 }

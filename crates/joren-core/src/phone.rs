@@ -28,6 +28,19 @@ pub fn display_phone(e164: &str) -> String {
     }
 }
 
+/// Whether a stored (E.164) number can take an SMS: a mobile number (070/080/090 in Japan),
+/// or one the numbering plan cannot tell from a fixed line. A fixed line cannot.
+pub fn can_receive_sms(e164: &str) -> bool {
+    use phonenumber::Type;
+    match phonenumber::parse(None, e164) {
+        Ok(p) => matches!(
+            p.number_type(&phonenumber::metadata::DATABASE),
+            Type::Mobile | Type::FixedLineOrMobile | Type::Pager
+        ),
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,6 +57,15 @@ mod tests {
         let e = normalize_phone("phone", "12").unwrap_err();
         assert_eq!(e.field, "phone");
         assert!(normalize_phone("phone", "not a number").is_err());
+    }
+
+    #[test]
+    fn only_mobiles_take_sms() {
+        assert!(can_receive_sms("+819012345678"));
+        assert!(can_receive_sms("+818012345678"));
+        assert!(can_receive_sms("+817012345678"));
+        assert!(!can_receive_sms("+81312345678"), "a Tokyo fixed line");
+        assert!(!can_receive_sms("not a number"));
     }
 
     #[test]

@@ -251,6 +251,14 @@ pub enum Step {
         #[serde(default = "yes")]
         marketing: bool,
     },
+    /// An SMS to the customer's mobile number (nothing when they have none): a text with
+    /// `{{ variables }}`, at most 10 segments. Sent in the daytime only; marketing texts need
+    /// the customer's SMS consent, and nothing goes to someone who replied STOP.
+    Sms {
+        text: String,
+        #[serde(default = "yes")]
+        marketing: bool,
+    },
     /// A task for a person: a call, a letter or a visit, due `due_days` after it is made,
     /// for the customer's 担当者 (or anyone when they have none).
     Task {
@@ -403,6 +411,10 @@ impl Definition {
                     e.0.extend(crate::line::check(&f(""), text, card.as_ref(), quick_replies).0);
                     e.take(crate::template::check(&f("text"), text));
                 }
+                Step::Sms { text, .. } => {
+                    e.0.extend(crate::sms::check(&f("text"), text).0);
+                    e.take(crate::template::check(&f("text"), text));
+                }
                 Step::Task { title, due_days, .. } => {
                     if title.trim().is_empty() {
                         e.push(&f("title"), crate::Code::Required);
@@ -448,7 +460,14 @@ impl Definition {
 
     /// Whether a customer entered by `t` sends anything that needs a marketing consent.
     pub fn sends_marketing(&self) -> bool {
-        self.steps.iter().any(|s| matches!(s, Step::Email { marketing: true, .. } | Step::Line { marketing: true, .. }))
+        self.steps.iter().any(|s| {
+            matches!(
+                s,
+                Step::Email { marketing: true, .. }
+                    | Step::Line { marketing: true, .. }
+                    | Step::Sms { marketing: true, .. }
+            )
+        })
     }
 }
 

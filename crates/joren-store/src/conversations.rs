@@ -380,16 +380,17 @@ impl Store {
                 }
             }
             None => {
-                let rows = sqlx::query(
+                // Kept until the address is linked: a LINE friend's messages, or an unknown
+                // number's texts.
+                let sql = if c.channel == "sms" {
+                    "SELECT '' AS kind, body, occurred_at FROM sms_unknown_messages WHERE phone = $1 \
+                     AND occurred_at >= $2 AND occurred_at <= $3 ORDER BY occurred_at DESC LIMIT $4"
+                } else {
                     "SELECT kind, body, occurred_at FROM line_unlinked_messages WHERE line_user_id = $1 \
-                     AND occurred_at >= $2 AND occurred_at <= $3 ORDER BY occurred_at DESC LIMIT $4",
-                )
-                .bind(&c.address)
-                .bind(from)
-                .bind(until)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?;
+                     AND occurred_at >= $2 AND occurred_at <= $3 ORDER BY occurred_at DESC LIMIT $4"
+                };
+                let rows =
+                    sqlx::query(sql).bind(&c.address).bind(from).bind(until).bind(limit).fetch_all(&self.pool).await?;
                 for r in rows {
                     out.push(inbound(&r, "kind")?);
                 }

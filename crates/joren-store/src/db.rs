@@ -119,6 +119,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (30, "conversations", include_str!("../migrations/sqlite/0030_conversations.sql")),
     (31, "webhooks", include_str!("../migrations/sqlite/0031_webhooks.sql")),
     (32, "line_code_misses", include_str!("../migrations/sqlite/0032_line_code_misses.sql")),
+    (33, "sms", include_str!("../migrations/sqlite/0033_sms.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -153,6 +154,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (30, "conversations", include_str!("../migrations/postgres/0030_conversations.sql")),
     (31, "webhooks", include_str!("../migrations/postgres/0031_webhooks.sql")),
     (32, "line_code_misses", include_str!("../migrations/postgres/0032_line_code_misses.sql")),
+    (33, "sms", include_str!("../migrations/postgres/0033_sms.sql")),
 ];
 
 impl Store {

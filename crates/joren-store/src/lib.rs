@@ -42,7 +42,7 @@ pub use cross_sell::ProductAssociation;
 pub use customers::{
     ConsentState, Contact, Customer, CustomerList, CustomerPage, CustomerSort, CustomerStanding, CustomerSummary,
     DuplicatePair, ExternalId, LineApplied, LineEvent, LineEventKind, LineLinked, MergeResult, NewCustomerRecord,
-    WaitingLineMessage, WaitingLineUser,
+    SmsApplied, SmsInbound, WaitingLineMessage, WaitingLineUser,
 };
 pub use db::{Backend, Store};
 pub use events::Event;

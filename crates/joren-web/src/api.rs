@@ -31,6 +31,7 @@ mod perks;
 mod points;
 mod ranks;
 mod scenarios;
+mod sms;
 mod tickets;
 mod users;
 mod webhooks;
@@ -128,6 +129,7 @@ pub fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(duplicates::routes())
         .merge(line::routes())
+        .merge(sms::routes())
         .merge(conversations::routes())
         .merge(webhooks::routes())
         .fallback(not_found)

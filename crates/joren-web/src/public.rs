@@ -50,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(PUBLIC_BODY_LIMIT));
     let webhooks = Router::new()
         .route("/webhooks/line", axum::routing::post(line_webhook))
+        .route(joren_app::sms::WEBHOOK_PATH, axum::routing::post(sms_webhook))
         .layer(axum::extract::DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT));
     pages.merge(webhooks)
 }
@@ -60,13 +61,44 @@ pub fn routes() -> Router<AppState> {
 /// answer 200, so a failure to store answers 500 and is redelivered.
 async fn line_webhook(State(s): State<AppState>, headers: axum::http::HeaderMap, body: Bytes) -> Response {
     let signature = headers.get("x-line-signature").and_then(|v| v.to_str().ok());
-    match s.app.receive_line_webhook(&body, signature).await {
-        Ok(receipt) => axum::Json(receipt).into_response(),
+    let receipt = s.app.receive_line_webhook(&body, signature).await;
+    webhook_answer("LINE", receipt.map(|r| axum::Json(r).into_response()))
+}
+
+/// `POST /webhooks/sms`: the SMS gateway's call for a text a customer sent. Twilio's form,
+/// signed with `X-Twilio-Signature`, is answered with an empty TwiML response; a `json`
+/// gateway's call, signed with `X-Signature`, with what was done. A text seen before is not
+/// applied again; 401 with nothing written for a missing or wrong signature; 404 when no
+/// gateway is set; 400 for a body that is not the gateway's shape or a sender that is not a
+/// phone number.
+async fn sms_webhook(State(s): State<AppState>, headers: axum::http::HeaderMap, body: Bytes) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let content_type = header("content-type").unwrap_or_default();
+    let signature = header("x-twilio-signature").or_else(|| header("x-signature"));
+    let receipt = s.app.receive_sms_webhook(content_type, &body, signature).await;
+    webhook_answer(
+        "SMS",
+        receipt.map(|r| {
+            if content_type.starts_with("application/x-www-form-urlencoded") {
+                let twiml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";
+                ([(axum::http::header::CONTENT_TYPE, "text/xml")], twiml).into_response()
+            } else {
+                axum::Json(r).into_response()
+            }
+        }),
+    )
+}
+
+/// A provider's webhook call as answered: its receipt, 401 (bad signature), 404 (not set
+/// up), 400 (not its shape); a failure to store answers 500 so the provider calls again.
+fn webhook_answer(provider: &str, applied: joren_app::Result<Response>) -> Response {
+    match applied {
+        Ok(r) => r,
         Err(joren_app::AppError::Unauthorized) => StatusCode::UNAUTHORIZED.into_response(),
         Err(joren_app::AppError::NotFound(_)) => StatusCode::NOT_FOUND.into_response(),
         Err(joren_app::AppError::Validation(_)) => StatusCode::BAD_REQUEST.into_response(),
         Err(e) => {
-            tracing::error!(error = %e, "LINE webhook not stored");
+            tracing::error!(error = %e, provider, "webhook call not stored");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }

@@ -127,3 +127,33 @@ document.addEventListener('DOMContentLoaded', function () { applyWhen(document);
     });
   });
 })();
+
+// An SMS text box counts as it is typed: characters and segments, as joren_core::sms does
+// (GSM-7: 160 in one, 153 each in several, extension characters count two; anything else is
+// UCS-2: 70 UTF-16 units in one, 67 each in several).
+(function () {
+  var basic = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+  var extended = '\f^{}\\[~]|€';
+  function segments(text) {
+    var septets = 0, gsm = true;
+    for (var ch of text) {
+      if (basic.indexOf(ch) >= 0) septets += 1;
+      else if (extended.indexOf(ch) >= 0) septets += 2;
+      else { gsm = false; break; }
+    }
+    var units = gsm ? septets : text.length;
+    var one = gsm ? 160 : 70, each = gsm ? 153 : 67;
+    return units === 0 ? 0 : units <= one ? 1 : Math.ceil(units / each);
+  }
+  document.querySelectorAll('textarea[data-sms-count]').forEach(function (box) {
+    var out = document.getElementById(box.getAttribute('data-sms-count'));
+    if (!out) return;
+    function show() {
+      var text = box.value.trim();
+      out.textContent = out.getAttribute('data-words')
+        .replace('{0}', Array.from(text).length).replace('{1}', segments(text));
+    }
+    box.addEventListener('input', show);
+    show();
+  });
+})();

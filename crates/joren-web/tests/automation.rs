@@ -18,6 +18,8 @@ mod line_push;
 mod mail_settings;
 #[path = "automation/sends.rs"]
 mod sends;
+#[path = "automation/sms.rs"]
+mod sms;
 #[path = "automation/triggers.rs"]
 mod triggers;
 #[path = "automation/webhooks.rs"]

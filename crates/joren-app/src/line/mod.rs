@@ -13,7 +13,7 @@ use crate::{Actor, App, AppError, Result};
 use joren_store::{LineApplied, LineEvent, LineEventKind};
 
 mod push;
-pub use push::{DEFAULT_API_URL, LineMessageInput, QueuedLineMessage};
+pub use push::{DEFAULT_API_URL, LineMessageInput};
 
 /// Whether `signature` (as sent in `x-line-signature`) is LINE's for `body` under `secret`.
 /// Compared in constant time; anything that is not base64 is simply not the signature.

@@ -2,7 +2,7 @@
 //! replies) through the Messaging API.
 //!
 //! A push carries `X-Line-Retry-Key`, the same on every attempt of one outbox message
-//! ([`joren_core::line::retry_key`]). LINE delivers a key once and answers 409 to a repeat, so
+//! ([`joren_core::retry::message_key`]). LINE delivers a key once and answers 409 to a repeat, so
 //! a worker killed after LINE accepted a push and before the outbox row was marked sent does
 //! not double it: the next attempt's 409 is recorded as sent. A 429 (rate limit) holds the
 //! message a few seconds without using up an attempt; a 5xx or a lost connection is tried
@@ -13,7 +13,8 @@ use joren_core::line::Card;
 use joren_store::{Delivery, Message, NewMessage};
 use serde::{Deserialize, Serialize};
 
-use crate::{Actor, App, Result};
+use crate::outbox::ProviderAnswer;
+use crate::{Actor, App, QueuedMessage, Result};
 
 /// The Messaging API's address.
 pub const DEFAULT_API_URL: &str = "https://api.line.me";
@@ -27,16 +28,6 @@ pub struct LineMessageInput {
     pub card: Option<Card>,
     #[serde(default)]
     pub quick_replies: Vec<String>,
-}
-
-/// A queued LINE message: its outbox id, and whether this request queued it (false: the
-/// same idempotency key queued it before).
-#[derive(Debug, Clone, Serialize)]
-pub struct QueuedLineMessage {
-    pub message_id: i64,
-    pub created: bool,
-    /// True when nothing will leave the machine (no channel access token, or the demo).
-    pub test_mode: bool,
 }
 
 impl App {
@@ -82,9 +73,8 @@ impl App {
         customer_id: i64,
         input: LineMessageInput,
         key: Option<&str>,
-    ) -> Result<QueuedLineMessage> {
+    ) -> Result<QueuedMessage> {
         actor.require_write()?;
-        let key = crate::scoped_idempotency_key(actor, key)?;
         let text = input.text.trim();
         let errors = joren_core::line::check("", text, input.card.as_ref(), &input.quick_replies);
         if !errors.is_empty() {
@@ -99,28 +89,21 @@ impl App {
                 return Err(joren_core::line::no_user("text").into());
             }
         };
-        let now = self.config.clock.now_ms();
-        let occurrence = match key {
-            Some(k) => format!("staff:{k}"),
-            None => format!("staff:{}:{now}:{}", actor.name, crate::auth::random_token()),
-        };
         let m = self.line_message(customer_id, user, false, text, input.card.as_ref(), &input.quick_replies);
-        let (id, created) = self.store.queue_direct_message(&occurrence, &m, actor.user_id, now).await?;
-        if created {
-            self.audit(actor, "customer.line_message", "customer", customer_id, serde_json::json!({"message": id}))
-                .await?;
-        }
-        Ok(QueuedLineMessage { message_id: id, created, test_mode: m.test_mode })
+        self.queue_staff_message(actor, m, key, "customer.line_message").await
     }
 
     /// Pushes one claimed LINE message; answers how it ended.
     pub(crate) async fn push_line(&self, m: &Message) -> Delivery {
-        let key = joren_core::line::retry_key(m.id, m.created_at_ms);
+        let key = joren_core::retry::message_key(m.id, m.created_at_ms);
         if m.test_mode {
             return Delivery::Sent { message_id: format!("test:{key}") };
         }
         let Some(token) = self.config.line_channel_token.as_deref().filter(|t| !t.is_empty()) else {
-            return Delivery::Retry { at_ms: self.line_retry_at(m), error: "LINE channel access token not set".into() };
+            return Delivery::Retry {
+                at_ms: self.provider_retry_at(m),
+                error: "LINE channel access token not set".into(),
+            };
         };
         let messages = m
             .payload
@@ -138,42 +121,14 @@ impl App {
             .await;
         let r = match sent {
             Ok(r) => r,
-            Err(e) => return Delivery::Retry { at_ms: self.line_retry_at(m), error: format!("LINE: {e}") },
+            Err(e) => return Delivery::Retry { at_ms: self.provider_retry_at(m), error: format!("LINE: {e}") },
         };
         let status = r.status().as_u16();
         let header = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-        match status {
-            200..=299 => Delivery::Sent { message_id: header("x-line-request-id").unwrap_or(key) },
-            // The key was accepted before (our earlier attempt went through): sent once.
-            409 => Delivery::Sent { message_id: header("x-line-accepted-request-id").unwrap_or(key) },
-            429 => {
-                let after = header("retry-after").and_then(|s| s.trim().parse::<i64>().ok());
-                let wait = after
-                    .map(|s| s.clamp(1, 3600) * 1000)
-                    .unwrap_or_else(|| joren_core::retry::backoff_ms(2, 1_000, 10_000, rand::random::<f64>()).max(500));
-                Delivery::Deferred { until_ms: self.config.clock.now_ms() + wait, reason: "LINE rate limit".into() }
-            }
-            // The provider's trouble, or a token being fixed: tried again.
-            500..=599 | 401 | 403 => {
-                let body = r.text().await.unwrap_or_default();
-                Delivery::Retry {
-                    at_ms: self.line_retry_at(m),
-                    error: format!("LINE {status}: {}", body.chars().take(300).collect::<String>()),
-                }
-            }
-            _ => {
-                let body = r.text().await.unwrap_or_default();
-                Delivery::Failed {
-                    error: format!("permanent: LINE {status}: {}", body.chars().take(300).collect::<String>()),
-                }
-            }
-        }
-    }
-
-    /// When a failed push is tried again: capped exponential backoff with full jitter from 2 s
-    /// (the Messaging API's own trouble usually passes in seconds), at most 10 minutes.
-    fn line_retry_at(&self, m: &Message) -> i64 {
-        let unit = rand::random::<f64>();
-        self.config.clock.now_ms() + joren_core::retry::backoff_ms(m.attempts.max(1), 2_000, 600_000, unit)
+        // On a repeat, LINE names the request that was accepted.
+        let id = header(if status == 409 { "x-line-accepted-request-id" } else { "x-line-request-id" });
+        let retry_after = header("retry-after").and_then(|s| s.trim().parse::<i64>().ok());
+        let body = r.text().await.unwrap_or_default();
+        self.provider_outcome(m, "LINE", ProviderAnswer { status, retry_after, body, id }, key)
     }
 }

@@ -1,8 +1,9 @@
 //! Delivery of the outbox, whatever the channel: due messages claimed in small batches with a
 //! lease, each checked when it is about to go (bounced addresses, consent, the address still
 //! the customer's, a LINE user who blocked the account, quiet hours and frequency caps across
-//! channels), then sent by its channel — mail over SMTP (`super::send`), LINE by the Messaging
-//! API (`crate::line`) — and the batch's outcomes written together, fenced by attempt.
+//! channels, STOP and daytime for texts), then sent by its channel — mail over SMTP
+//! (`super::send`), LINE by the Messaging API (`crate::line`), texts by the SMS gateway
+//! (`crate::sms`) — and the batch's outcomes written together, fenced by attempt.
 
 use chrono::{DateTime, Utc};
 use joren_store::{Delivery, Message};
@@ -16,7 +17,7 @@ struct BatchFacts {
     ids: Vec<i64>,
     /// Bounced addresses among the batch's recipients (lowercase), with the reason.
     undeliverable: std::collections::HashMap<String, String>,
-    /// The customers of the batch's marketing messages.
+    /// The customers of the batch's marketing messages and texts.
     customers: std::collections::HashMap<i64, joren_store::Customer>,
     /// LINE users among the batch's recipients who blocked the account.
     line_blocked: std::collections::HashSet<String>,
@@ -108,7 +109,9 @@ impl App {
         // marketing mail (consent, address).
         let recipients: Vec<String> = all().filter(|m| m.channel == "email").map(|m| m.recipient.clone()).collect();
         let line_users: Vec<String> = all().filter(|m| m.channel == "line").map(|m| m.recipient.clone()).collect();
-        let marketing: Vec<i64> = all().filter(|m| m.marketing).filter_map(|m| m.customer_id).collect();
+        // Marketing needs consent; every text needs the number not to have replied STOP.
+        let marketing: Vec<i64> =
+            all().filter(|m| m.marketing || m.channel == "sms").filter_map(|m| m.customer_id).collect();
         let facts = BatchFacts {
             ids: batch,
             undeliverable: self.store.undeliverable_among(&recipients).await?,
@@ -155,6 +158,7 @@ impl App {
         let outcome = match self.delivery_check(m, now, facts, group).await {
             Ok(Some(held)) => held,
             Ok(None) if m.channel == "line" => self.push_line(m).await,
+            Ok(None) if m.channel == "sms" => self.send_sms(m).await,
             Ok(None) => self.send(m).await,
             Err(e) => Delivery::Retry { at_ms: retry_at(m, now), error: e.to_string() },
         };
@@ -187,6 +191,11 @@ impl App {
         }
         if group.bounced.contains(&address) {
             return Ok(Some(Delivery::Suppressed { reason: "undeliverable: bounced in this batch".into() }));
+        }
+        if m.channel == "sms"
+            && let Some(held) = self.sms_check(m, now, facts)
+        {
+            return Ok(Some(held));
         }
         if !m.marketing {
             return Ok(None);
@@ -222,6 +231,24 @@ impl App {
             return Ok(Some(Delivery::Deferred { until_ms: at, reason: "frequency cap".into() }));
         }
         Ok(None)
+    }
+}
+
+impl App {
+    /// A text's own checks: never to a number that replied STOP (whatever the text), and a
+    /// scenario's texts only in the daytime (a staff member's goes when they send it).
+    fn sms_check(&self, m: &Message, now: DateTime<Utc>, facts: &BatchFacts) -> Option<Delivery> {
+        let stopped = m.customer_id.and_then(|id| facts.customers.get(&id)).is_some_and(crate::sms::stopped);
+        if stopped {
+            return Some(Delivery::Suppressed { reason: "SMS stopped by the customer".into() });
+        }
+        let (start, end) = self.config.sms.daytime;
+        if m.scenario_id.is_some()
+            && let Some(until) = super::outside_hours_until(now, (end, start), self.tz())
+        {
+            return Some(Delivery::Deferred { until_ms: until.timestamp_millis(), reason: "outside SMS hours".into() });
+        }
+        None
     }
 }
 

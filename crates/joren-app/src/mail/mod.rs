@@ -309,9 +309,18 @@ impl App {
 
 /// When marketing mail held by the quiet hours may go, if `now` is inside them.
 pub fn quiet_until(now: DateTime<Utc>, cfg: &MailConfig, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    outside_hours_until(now, (cfg.quiet_from, cfg.quiet_until), tz)
+}
+
+/// When the local window `from`–`until` (e.g. 21:00–08:00, across midnight or not) that
+/// `now` is inside ends; `None` when `now` is outside it.
+pub fn outside_hours_until(
+    now: DateTime<Utc>,
+    (from, until): (chrono::NaiveTime, chrono::NaiveTime),
+    tz: chrono_tz::Tz,
+) -> Option<DateTime<Utc>> {
     let local = now.with_timezone(&tz);
     let t = local.time().with_nanosecond(0)?;
-    let (from, until) = (cfg.quiet_from, cfg.quiet_until);
     let inside = if from <= until { t >= from && t < until } else { t >= from || t < until };
     if !inside {
         return None;

@@ -383,6 +383,14 @@ impl App {
                         a.messages.push((i as i64, m));
                     }
                 }
+                Step::Sms { text, marketing } => {
+                    // Only a number that takes texts (a fixed line cannot).
+                    let phone = customer.profile.phone.clone().filter(|p| joren_core::phone::can_receive_sms(p));
+                    if let Some(phone) = phone {
+                        let text = template::render(&format!("steps[{i}].text"), text, vars)?;
+                        a.messages.push((i as i64, self.sms_message(run.customer_id, phone, *marketing, text.trim())));
+                    }
+                }
                 Step::Task { task, title, due_days } => {
                     let title = template::render(&format!("steps[{i}].title"), title, vars).unwrap_or(title.clone());
                     a.tasks.push((
@@ -513,7 +521,7 @@ pub(super) fn template_variables(steps: &[Step]) -> Option<std::collections::Has
                 }
                 vec![subject, body]
             }
-            Step::Line { text, .. } => vec![text],
+            Step::Line { text, .. } | Step::Sms { text, .. } => vec![text],
             Step::Task { title, .. } => vec![title],
             _ => continue,
         };

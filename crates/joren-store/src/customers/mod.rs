@@ -19,8 +19,10 @@ mod merge;
 
 mod identity;
 mod line;
+mod sms;
 
 pub use line::{LineApplied, LineEvent, LineEventKind, LineLinked, WaitingLineMessage, WaitingLineUser};
+pub use sms::{SmsApplied, SmsInbound};
 
 pub use duplicates::DuplicatePair;
 pub use list::{CustomerList, CustomerSort, CustomerStanding};

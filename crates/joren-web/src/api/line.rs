@@ -39,7 +39,7 @@ async fn send(
 }
 
 /// A queued LINE message as answered: 202, or 200 when its `Idempotency-Key` queued it before.
-pub(super) fn queued_answer(queued: joren_app::line::QueuedLineMessage) -> axum::response::Response {
+pub(super) fn queued_answer(queued: joren_app::QueuedMessage) -> axum::response::Response {
     let status = if queued.created { StatusCode::ACCEPTED } else { StatusCode::OK };
     (status, Json(queued)).into_response()
 }

@@ -117,6 +117,15 @@ fn words(code: Code) -> (&'static str, &'static str) {
             "この顧客には LINE で送れません (連携されていないか、ブロックされています)",
             "This customer cannot be reached on LINE (not linked, or they blocked the account)",
         ),
+        NoSmsPhone => (
+            "この顧客には SMS で送れません (携帯電話番号がないか、配信停止されています)",
+            "This customer cannot be reached by SMS (no mobile number, or they replied STOP)",
+        ),
+        SmsTooLong => (
+            "SMS は{0}文字まで (10通分) です。このままでは{1}通になります",
+            "An SMS is at most {0} characters (10 segments); this would take {1}",
+        ),
+        NotInSms => ("SMS にはカードやボタンを付けられません", "A text message cannot carry a card or buttons"),
         BadUrl => ("https:// で始まるアドレスを入れてください: {0}", "Enter an address starting with https://: {0}"),
         NeedItems => ("明細が1行以上必要です", "At least one line item is needed"),
         LineAmountTooLarge => ("1行の金額 (数量 × 単価) は{0}円までです", "A line (quantity × price) is at most ¥{0}"),

@@ -121,6 +121,8 @@ pub(super) struct CustomerPage {
     merge: FormState,
     /// The LINE panel (None for a merged customer).
     line: Option<super::line::LinePanel>,
+    /// The SMS panel (None for a merged customer).
+    sms: Option<super::sms::SmsPanel>,
     /// A refused form of one row or panel: a 回数券's use or refund, a sale, a membership's
     /// start, change or cancellation, a consent.
     row: RowForm,
@@ -151,6 +153,10 @@ pub(super) fn kind_key(kind: &str) -> &'static str {
         "line_message:queued" | "line_message:sending" => "kind.line_message.queued",
         "line_message:failed" => "kind.line_message.failed",
         "line_message:suppressed" => "kind.line_message.suppressed",
+        "sms_message:sent" => "kind.sms_message.sent",
+        "sms_message:queued" | "sms_message:sending" => "kind.sms_message.queued",
+        "sms_message:failed" => "kind.sms_message.failed",
+        "sms_message:suppressed" => "kind.sms_message.suppressed",
         "task:open" => "kind.task.open",
         "task:done" => "kind.task.done",
         "task:skipped" => "kind.task.skipped",
@@ -166,6 +172,7 @@ pub(super) struct CustomerQuery {
     tickets: Option<String>,
     memberships: Option<String>,
     line_sent: Option<String>,
+    sms_sent: Option<String>,
 }
 
 pub(super) async fn customer(
@@ -342,6 +349,13 @@ pub(super) async fn customer_page(
         None => Some(super::line::panel(&s.app, id, cq.line_sent.is_some()).await.map_err(err)?),
         Some(_) => None,
     };
+    let sms = match c.merged_into {
+        None => {
+            let conversations = s.app.customer_conversations(id).await.map_err(err)?;
+            Some(super::sms::panel(&s.app, &c, cq.sms_sent.is_some(), &conversations))
+        }
+        Some(_) => None,
+    };
     let (points, tickets, memberships) = match c.merged_into {
         None => (
             Some(points::panel(&s.app, id, t).await.map_err(err)?),
@@ -373,6 +387,7 @@ pub(super) async fn customer_page(
         merge,
         row,
         line,
+        sms,
         insight,
         suggestions,
         points,

@@ -35,6 +35,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("inbox.assignee", "担当", "Who has it"),
     ("inbox.nobody", "未割り当て", "Nobody"),
     ("inbox.unlinked", "LINE の友だち (未連携)", "LINE friend (not linked)"),
+    ("inbox.unknown_number", "登録のない番号", "A number no customer has"),
     ("inbox.channel.line", "LINE", "LINE"),
     ("inbox.channel.email", "メール", "Email"),
     ("inbox.channel.sms", "SMS", "SMS"),
@@ -53,8 +54,8 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("inbox.canned.pick", "定型文を選ぶ", "Pick a saved reply"),
     (
         "inbox.cannot_reply",
-        "このお客様には返信できません (顧客と連携されていないか、ブロックされています)。",
-        "This customer cannot be answered (not linked to a customer, or they blocked the account).",
+        "このお客様には返信できません (顧客とつながっていないか、ブロック・配信停止されています)。",
+        "This customer cannot be answered (not linked to a customer, or they blocked the account or replied STOP).",
     ),
     ("inbox.take", "自分が担当する", "Take it"),
     ("inbox.give", "担当を変える", "Give it to"),
@@ -168,7 +169,7 @@ async fn inbox_page(s: &AppState, t: Tr, me: &WebUser, view: InboxView, f: FormS
         .into_iter()
         .map(|c| Row {
             id: c.id,
-            who: c.customer_name.clone().unwrap_or_else(|| format!("…{}", short(&c.address))),
+            who: c.customer_name.clone().unwrap_or_else(|| stranger(&c.channel, &c.address, "")),
             linked: c.customer_id.is_some(),
             channel: format!("inbox.channel.{}", c.channel),
             kind: kind_key(&c.last_kind),
@@ -313,7 +314,10 @@ async fn conversation_page(
     let refused = !f.errors.is_empty();
     let mut page = render(&ConversationPage {
         c: Chrome::new(t, me, "inbox", format!("/inbox/{id}")),
-        who: c.customer_name.clone().unwrap_or_else(|| format!("{} …{}", t.t("inbox.unlinked"), short(&c.address))),
+        who: c.customer_name.clone().unwrap_or_else(|| {
+            let label = if c.channel == "sms" { "inbox.unknown_number" } else { "inbox.unlinked" };
+            stranger(&c.channel, &c.address, t.t(label))
+        }),
         channel: format!("inbox.channel.{}", c.channel),
         opened: s.app.local_time(c.opened_at),
         first_response: d.first_response_secs.map(|x| duration_words(t, x)),
@@ -420,4 +424,14 @@ pub(super) async fn reopen(
     Checked { user, t, .. }: Checked<super::CsrfForm>,
 ) -> UiResult {
     set_open(s, id, user, t, true).await
+}
+
+/// Who wrote, when no customer is linked: a phone number as it is written (SMS), or the end of
+/// a LINE user id, after `label`.
+fn stranger(channel: &str, address: &str, label: &str) -> String {
+    let who = match channel {
+        "sms" => joren_core::phone::display_phone(address),
+        _ => format!("…{}", short(address)),
+    };
+    if label.is_empty() { who } else { format!("{label} {who}") }
 }

@@ -51,6 +51,7 @@ mod points_settings;
 pub(crate) mod scenario_editor;
 pub(crate) mod scenarios;
 mod segments;
+pub(crate) mod sms;
 pub(crate) mod tasks;
 mod tickets;
 pub(crate) mod timeline;
@@ -99,6 +100,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/consents", post(set_consent))
         .route("/customers/{id}/line-code", post(line::make_code))
         .route("/customers/{id}/line-message", post(line::send))
+        .route("/customers/{id}/sms-message", post(sms::send))
         .route("/inbox", get(inbox::inbox))
         .route("/inbox/link", post(inbox::link))
         .route("/inbox/{id}", get(inbox::conversation))

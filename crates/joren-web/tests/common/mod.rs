@@ -5,6 +5,7 @@
 
 pub mod line_api;
 pub mod openapi;
+pub mod sms_gateway;
 pub mod smtp;
 
 use joren_app::{Actor, App, AppConfig};

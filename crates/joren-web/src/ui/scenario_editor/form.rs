@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use crate::i18n::Tr;
 
 /// The kinds of step, in the order the add list shows them.
-pub(super) const KINDS: [&str; 10] =
-    ["email", "line", "wait", "wait_until", "wait_for_order", "check", "task", "tag", "points", "start"];
+pub(super) const KINDS: [&str; 11] =
+    ["email", "line", "sms", "wait", "wait_until", "wait_for_order", "check", "task", "tag", "points", "start"];
 
 /// The triggers, in the order the list shows them; (code, word key).
 pub(super) const TRIGGERS: [(&str, &str); 19] = [
@@ -69,7 +69,7 @@ impl StepForm {
                 s.set("task", "call");
                 s.set("due_days", "3");
             }
-            "email" | "line" => s.set("marketing", "1"),
+            "email" | "line" | "sms" => s.set("marketing", "1"),
             _ => {}
         }
         s
@@ -449,6 +449,7 @@ pub(super) fn step_of(s: &mut StepForm, t: Tr) -> Option<Step> {
                 marketing: s.is("marketing", "1"),
             })
         }
+        "sms" => Some(Step::Sms { text: s.v("text").to_string(), marketing: s.is("marketing", "1") }),
         "task" => {
             let task = TaskKind::parse(s.v("task")).unwrap_or(TaskKind::Call);
             let due = number(s, t, "due_days", false)?;
@@ -539,6 +540,11 @@ pub(super) fn step_form(step: &Step) -> StepForm {
                 s.set("card_url", c.button_url.clone());
             }
             s.set("quick_replies", quick_replies.join("、"));
+            s.set("marketing", if *marketing { "1" } else { "" });
+        }
+        Step::Sms { text, marketing } => {
+            s.kind = "sms".into();
+            s.set("text", text.clone());
             s.set("marketing", if *marketing { "1" } else { "" });
         }
         Step::Task { task, title, due_days } => {

@@ -91,6 +91,17 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
         "お知らせ・宣伝 (友だち追加していてブロックしていない方にだけ送ります)",
         "Marketing (only to customers who follow the account)",
     ),
+    ("se.kind.sms", "SMS を送る", "Send an SMS"),
+    (
+        "se.sms_help",
+        "全角70文字 (半角英数160文字) で1通。長い文は67文字ごとに1通として数えられ、最長10通まで。朝9時〜夜8時にだけ送ります。",
+        "70 Japanese characters (160 plain ASCII) make one segment; longer texts count 67 per segment, at most 10. Sent only between 9:00 and 20:00.",
+    ),
+    (
+        "se.sms_marketing",
+        "お知らせ・宣伝 (SMS の受け取りに同意した方にだけ送ります)",
+        "Marketing (only to customers who agreed to SMS)",
+    ),
     ("se.kind.task", "担当者の予定を作る (電話・手紙・訪問)", "Make a task (call, letter, visit)"),
     ("se.kind.tag", "タグを付ける・外す", "Add or remove a tag"),
     ("se.kind.points", "ポイントを付ける", "Grant points"),

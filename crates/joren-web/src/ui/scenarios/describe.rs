@@ -96,6 +96,16 @@ pub(super) fn step_words(t: Tr, s: &Step, scenario_name: &dyn Fn(i64) -> String)
             text.lines().next().unwrap_or_default().chars().take(40).collect::<String>(),
             t.t(if *marketing { "sc.step.email.marketing" } else { "sc.step.email.transactional" })
         ),
+        Step::Sms { text, marketing } => {
+            let n = joren_core::sms::segments(text).segments;
+            format!(
+                "{}{} ({}) {}",
+                t.t("sc.step.sms"),
+                text.lines().next().unwrap_or_default().chars().take(40).collect::<String>(),
+                t.t("sc.step.sms.segments").replace("{0}", &n.to_string()),
+                t.t(if *marketing { "sc.step.email.marketing" } else { "sc.step.email.transactional" })
+            )
+        }
         Step::Task { task, title, .. } => format!("{}{title}", t.t(&format!("sc.step.task.{}", task.as_str()))),
         Step::Tag { add, remove } => {
             let mut w = Vec::new();

@@ -124,6 +124,8 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("sc.step.otherwise.skip", "合わなければ次を飛ばす: ", "otherwise skip steps: "),
     ("sc.step.email", "メール: ", "Mail: "),
     ("sc.step.line", "LINE: ", "LINE: "),
+    ("sc.step.sms", "SMS: ", "SMS: "),
+    ("sc.step.sms.segments", "{0}通分", "{0} segments"),
     ("sc.step.email.marketing", "(お知らせ・同意が必要)", "(marketing: needs consent)"),
     ("sc.step.email.transactional", "(取引のお知らせ)", "(transactional)"),
     ("sc.step.task.call", "電話の予定: ", "Call: "),
@@ -210,6 +212,8 @@ async fn segment_names(s: &AppState, t: Tr) -> Result<std::collections::HashMap<
 pub(super) struct Flash {
     flash: Option<String>,
     n: Option<u64>,
+    /// The saved segment whose SMS cost is shown before a broadcast.
+    estimate: Option<i64>,
 }
 
 /// `GET /scenarios`
@@ -299,6 +303,10 @@ struct DetailPage {
     uplift_pending: usize,
     /// The enrol-by-hand form: as typed when refused, the problem beside the number.
     enrol: FormState,
+    /// Whether the scenario texts anyone (the broadcast form offers an SMS estimate).
+    has_sms: bool,
+    /// The estimate asked for: the segment, and a worded row per SMS step.
+    estimate: Option<(i64, Vec<String>)>,
 }
 
 struct UpliftRow {
@@ -441,6 +449,14 @@ async fn detail(
     let sc = report.scenario;
     let segments: Vec<(i64, String)> =
         s.app.saved_segments().await.map_err(err)?.into_iter().map(|g| (g.id, g.name)).collect();
+    let has_sms = def.steps.iter().any(|st| matches!(st, joren_core::scenario::Step::Sms { .. }));
+    let estimate = match q.estimate.filter(|_| has_sms) {
+        Some(segment) => {
+            let rows = s.app.scenario_sms_estimates(id, segment).await.map_err(err)?;
+            Some((segment, rows.iter().map(|r| sms_estimate_words(t, r)).collect()))
+        }
+        None => None,
+    };
     let status = if enrol.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let mut page = render(&DetailPage {
         c: Chrome::new(t, user, "scenarios", format!("/scenarios/{id}")),
@@ -468,9 +484,24 @@ async fn detail(
         uplift_people: (up.uplift.treated_n, up.uplift.control_n),
         uplift_pending: up.still_in_window,
         enrol,
+        has_sms,
+        estimate,
     });
     *page.status_mut() = status;
     Ok(page)
+}
+
+/// One SMS step's cost, worded: step, segments, people, price, total, members.
+fn sms_estimate_words(t: Tr, r: &joren_app::sms::SmsStepEstimate) -> String {
+    let e = &r.estimate;
+    let yen = |n: i64| joren_core::money::group_digits(n);
+    t.t("sms.estimate_row")
+        .replace("{0}", &(r.step + 1).to_string())
+        .replace("{1}", &e.segments.segments.to_string())
+        .replace("{2}", &yen(e.recipients as i64))
+        .replace("{3}", &yen(e.yen_per_segment))
+        .replace("{4}", &yen(e.cost_yen))
+        .replace("{5}", &yen(e.members as i64))
 }
 
 #[derive(serde::Deserialize)]
