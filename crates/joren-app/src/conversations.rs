@@ -1,4 +1,4 @@
-//! The inbox (受信箱): conversations across channels — LINE and SMS — from a customer's first
+//! The inbox (受信箱): conversations across channels — LINE, SMS and email — from a customer's first
 //! message until staff close it. Staff see the unassigned ones, their own or all; take one or
 //! give it to a colleague; answer it (the first answer sets its first-response time) from the
 //! inbox or the customer page; and close it (its resolution time). A message after closing
@@ -89,6 +89,8 @@ impl App {
                 let customer = self.store.get_customer(customer).await?;
                 crate::sms::textable(&customer) == Some(c.address.as_str())
             }
+            // The answer goes to the address that wrote.
+            ("email", Some(_)) => true,
             _ => false,
         };
         Ok(ConversationDetail {
@@ -141,18 +143,24 @@ impl App {
         actor.require_write()?;
         let c = self.store.conversation(id).await?;
         let customer = match (c.channel.as_str(), c.customer_id) {
-            ("line" | "sms", Some(customer)) => customer,
+            ("line" | "sms" | "email", Some(customer)) => customer,
             ("sms", None) => return Err(joren_core::sms::no_phone("text").into()),
+            ("email", None) => {
+                return Err(joren_core::FieldError::new("text", joren_core::Code::NoEmailAddress).into());
+            }
             _ => return Err(joren_core::line::no_user("text").into()),
         };
         if c.state == "closed" {
             return Err(AppError::Conflict(joren_core::Code::ConversationClosed.into()));
         }
-        if c.channel == "sms" {
-            // A text is only text: LINE's card and buttons have no place in it.
+        if c.channel != "line" {
+            // A text or a mail is only text: LINE's card and buttons have no place in it.
             if input.card.is_some() || !input.quick_replies.is_empty() {
                 let field = if input.card.is_some() { "card" } else { "quick_replies" };
-                return Err(joren_core::FieldError::new(field, joren_core::Code::NotInSms).into());
+                return Err(joren_core::FieldError::new(field, joren_core::Code::LineOnly).into());
+            }
+            if c.channel == "email" {
+                return self.send_email_reply(actor, customer, &input.text, key).await;
             }
             return self.send_sms_message(actor, customer, crate::sms::SmsMessageInput { text: input.text }, key).await;
         }

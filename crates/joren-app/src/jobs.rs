@@ -34,16 +34,19 @@ pub enum JobKind {
     /// Daily: customers enter the scenarios whose trigger is a birthday or N days after a
     /// purchase.
     ScenariosDaily,
+    /// Every minute, when a mailbox is set: replies to the shop's mail are read.
+    MailReplies,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::PointsExpire,
         Self::RanksEvaluate,
         Self::PointsBirthdays,
         Self::MetricsSnapshot,
         Self::Housekeeping,
         Self::ScenariosDaily,
+        Self::MailReplies,
     ];
 
     /// The name stored in the queue.
@@ -55,6 +58,7 @@ impl JobKind {
             Self::MetricsSnapshot => "metrics.snapshot",
             Self::Housekeeping => "housekeeping",
             Self::ScenariosDaily => "scenarios.daily",
+            Self::MailReplies => "mail.replies",
         }
     }
 
@@ -73,7 +77,7 @@ impl JobKind {
     fn max_attempts(self) -> i64 {
         match self {
             // Superseded by the next minute's run anyway.
-            Self::PointsExpire => 2,
+            Self::PointsExpire | Self::MailReplies => 2,
             _ => 5,
         }
     }
@@ -109,8 +113,10 @@ impl App {
         // The snapshot of a night is keyed by the day it belongs to: before 03:00 that is
         // yesterday's (a new install gets its first snapshot at once).
         let snapshot_day = if local.hour() >= 3 { today } else { today.pred_opt().unwrap_or(today) };
+        let minute = local.format("%Y-%m-%dT%H:%M").to_string();
+        let mail = self.config.imap.is_some().then(|| (JobKind::MailReplies, minute.clone(), today));
         let due = [
-            (JobKind::PointsExpire, local.format("%Y-%m-%dT%H:%M").to_string(), today),
+            (JobKind::PointsExpire, minute.clone(), today),
             (JobKind::RanksEvaluate, today.to_string(), today),
             (JobKind::PointsBirthdays, today.to_string(), today),
             (JobKind::MetricsSnapshot, snapshot_day.to_string(), snapshot_day),
@@ -118,7 +124,7 @@ impl App {
             (JobKind::ScenariosDaily, today.to_string(), today),
         ];
         let mut scheduled = 0;
-        for (kind, key, day) in due {
+        for (kind, key, day) in due.into_iter().chain(mail) {
             let job = NewJob {
                 kind: kind.as_str().into(),
                 dedupe_key: Some(format!("{}:{key}", kind.as_str())),
@@ -214,6 +220,9 @@ impl App {
             Some(JobKind::ScenariosDaily) => {
                 let entered = self.enrol_daily(day()?).await?;
                 tracing::info!(entered, "daily scenario triggers");
+            }
+            Some(JobKind::MailReplies) => {
+                self.poll_mail_replies().await?;
             }
             None => return Err(AppError::Internal(format!("unknown job kind {}", job.kind))),
         }

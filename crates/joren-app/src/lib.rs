@@ -75,6 +75,8 @@ pub struct AppConfig {
     pub line_api_url: String,
     /// The SMS gateway, sender, price per segment and daytime hours.
     pub sms: sms::SmsConfig,
+    /// The mailbox replies to the shop's mail are read from (none: not read).
+    pub imap: Option<mail::ImapConfig>,
 }
 
 impl Default for AppConfig {
@@ -91,6 +93,7 @@ impl Default for AppConfig {
             line_channel_token: None,
             line_api_url: line::DEFAULT_API_URL.into(),
             sms: Default::default(),
+            imap: None,
         }
     }
 }

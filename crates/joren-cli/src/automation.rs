@@ -29,9 +29,23 @@ pub struct MailArgs {
     /// another after this long.
     #[arg(long, env = "JOREN_MAIL_LEASE_SECS", default_value_t = 300, global = true)]
     mail_lease_secs: u32,
+    /// The mailbox customers' replies arrive in, read every minute:
+    /// `imaps://user:password@imap.example.jp/INBOX` (user and password percent-encoded).
+    /// Without it replies are not read.
+    #[arg(long, env = "JOREN_IMAP_URL", global = true, hide_env_values = true)]
+    imap_url: Option<String>,
 }
 
 impl MailArgs {
+    /// The replies mailbox, if one is given.
+    pub fn imap(&self) -> Result<Option<joren_app::mail::ImapConfig>> {
+        self.imap_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| joren_app::mail::ImapConfig::parse(u.trim()).map_err(|e| anyhow::anyhow!("--imap-url: {e}")))
+            .transpose()
+    }
+
     pub fn config(&self) -> Result<MailConfig> {
         let transport = MailConfig::parse_transport(&self.smtp_url).map_err(|e| anyhow::anyhow!("--smtp-url: {e}"))?;
         Ok(MailConfig {
@@ -70,6 +84,9 @@ pub enum MailCommand {
     },
     /// Delete a saved message (scenarios that copied it keep their text).
     DeleteTemplate { id: i64 },
+    /// Read the replies that arrived in the --imap-url mailbox now (the worker does it every
+    /// minute).
+    Poll,
 }
 
 #[derive(Subcommand)]
@@ -128,6 +145,13 @@ pub async fn mail(app: App, c: MailCommand, actor: &Actor) -> Result<()> {
             Ok(())
         }
         MailCommand::Settings => print_mail_settings(&app, actor).await,
+        MailCommand::Poll => {
+            if app.config.imap.is_none() {
+                anyhow::bail!("no mailbox: set --imap-url / JOREN_IMAP_URL");
+            }
+            println!("{}", serde_json::to_string_pretty(&app.poll_mail_replies().await?)?);
+            Ok(())
+        }
         MailCommand::SetSettings { file } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
             let v: serde_json::Value =

@@ -195,6 +195,7 @@ fn config(g: &Global, secure_cookies: bool) -> Result<AppConfig> {
         line_channel_token: g.line_channel_token.clone(),
         line_api_url: g.line_api_url.trim_end_matches('/').to_string(),
         sms: g.sms.config()?,
+        imap: g.mail.imap()?,
     })
 }
 

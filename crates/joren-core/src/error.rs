@@ -164,8 +164,10 @@ codes! {
     NoSmsPhone => "no_sms_phone",
     /// An SMS text longer than `[most characters, segments it would take]`.
     SmsTooLong => "sms_too_long",
-    /// A LINE card or one-tap answers given for a text message.
-    NotInSms => "not_in_sms",
+    /// A LINE card or one-tap answers given for a text or a mail.
+    LineOnly => "line_only",
+    /// The customer has no email address to answer at.
+    NoEmailAddress => "no_email_address",
     /// Not an address a LINE card can use (`https://…` for an image, `http(s)://…` for a
     /// button): `[what was given]`.
     BadUrl => "bad_url",

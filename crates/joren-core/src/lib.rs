@@ -21,6 +21,7 @@ pub mod postcodes;
 pub mod product;
 pub mod programme;
 pub mod rank;
+pub mod reply_text;
 pub mod retry;
 pub mod role;
 pub mod scenario;

@@ -356,7 +356,13 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
                 for r in rows {
-                    out.push(inbound(&r, "subject")?);
+                    let mut m = inbound(&r, "subject")?;
+                    // A LINE message's subject is its kind (sticker, image…); a mail's is its
+                    // subject, and its text is all there is to show.
+                    if c.channel != "line" {
+                        m.kind.clear();
+                    }
+                    out.push(m);
                 }
                 let rows = sqlx::query(
                     "SELECT body_text, state, created_at FROM outbox WHERE customer_id = $1 AND channel = $2 \
@@ -380,10 +386,13 @@ impl Store {
                 }
             }
             None => {
-                // Kept until the address is linked: a LINE friend's messages, or an unknown
-                // number's texts.
+                // Kept until the address is linked: a LINE friend's messages, an unknown
+                // number's texts or an unknown address's mail.
                 let sql = if c.channel == "sms" {
                     "SELECT '' AS kind, body, occurred_at FROM sms_unknown_messages WHERE phone = $1 \
+                     AND occurred_at >= $2 AND occurred_at <= $3 ORDER BY occurred_at DESC LIMIT $4"
+                } else if c.channel == "email" {
+                    "SELECT '' AS kind, body, occurred_at FROM mail_unknown_messages WHERE address = $1 \
                      AND occurred_at >= $2 AND occurred_at <= $3 ORDER BY occurred_at DESC LIMIT $4"
                 } else {
                     "SELECT kind, body, occurred_at FROM line_unlinked_messages WHERE line_user_id = $1 \

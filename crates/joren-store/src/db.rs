@@ -120,6 +120,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (31, "webhooks", include_str!("../migrations/sqlite/0031_webhooks.sql")),
     (32, "line_code_misses", include_str!("../migrations/sqlite/0032_line_code_misses.sql")),
     (33, "sms", include_str!("../migrations/sqlite/0033_sms.sql")),
+    (34, "mail_replies", include_str!("../migrations/sqlite/0034_mail_replies.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -155,6 +156,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (31, "webhooks", include_str!("../migrations/postgres/0031_webhooks.sql")),
     (32, "line_code_misses", include_str!("../migrations/postgres/0032_line_code_misses.sql")),
     (33, "sms", include_str!("../migrations/postgres/0033_sms.sql")),
+    (34, "mail_replies", include_str!("../migrations/postgres/0034_mail_replies.sql")),
 ];
 
 impl Store {

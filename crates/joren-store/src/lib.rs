@@ -41,8 +41,8 @@ pub use conversations::{Conversation, ConversationCounts, ConversationView, Thre
 pub use cross_sell::ProductAssociation;
 pub use customers::{
     ConsentState, Contact, Customer, CustomerList, CustomerPage, CustomerSort, CustomerStanding, CustomerSummary,
-    DuplicatePair, ExternalId, LineApplied, LineEvent, LineEventKind, LineLinked, MergeResult, NewCustomerRecord,
-    SmsApplied, SmsInbound, WaitingLineMessage, WaitingLineUser,
+    DuplicatePair, ExternalId, LineApplied, LineEvent, LineEventKind, LineLinked, MailApplied, MailReply, MailThread,
+    MailboxCursor, MergeResult, NewCustomerRecord, SmsApplied, SmsInbound, WaitingLineMessage, WaitingLineUser,
 };
 pub use db::{Backend, Store};
 pub use events::Event;

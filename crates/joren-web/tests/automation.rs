@@ -14,6 +14,8 @@ mod letters;
 mod line;
 #[path = "automation/line_push.rs"]
 mod line_push;
+#[path = "automation/mail_replies.rs"]
+mod mail_replies;
 #[path = "automation/mail_settings.rs"]
 mod mail_settings;
 #[path = "automation/sends.rs"]

@@ -23,10 +23,12 @@ use sha2::Sha256;
 use crate::{Actor, App, AppError, Result};
 
 mod delivery;
+mod replies;
 mod settings;
 mod smtp;
 
 pub use delivery::DELIVERY_BATCH;
+pub use replies::{ImapConfig, MailPoll};
 pub use settings::{MAX_CAP, MailSettingsInput, MailSource, StoredMail};
 pub use smtp::Mailer;
 
@@ -348,6 +350,13 @@ fn build_email(
         .message_id(Some(format!("<{message_id}>")));
     if let Some(url) = unsubscribe {
         b = b.header(ListUnsubscribe(format!("<{url}>"))).header(ListUnsubscribePost);
+    }
+    // A staff answer to a customer's mail threads under it.
+    if let Some(t) = m.payload.as_deref().and_then(|p| serde_json::from_str::<replies::Threading>(p).ok()) {
+        b = b.in_reply_to(t.in_reply_to);
+        if !t.references.is_empty() {
+            b = b.references(t.references);
+        }
     }
     b.multipart(MultiPart::alternative_plain_html(m.body_text.clone(), m.body_html.clone())).map_err(|e| e.to_string())
 }

@@ -19,9 +19,11 @@ mod merge;
 
 mod identity;
 mod line;
+mod mail_replies;
 mod sms;
 
 pub use line::{LineApplied, LineEvent, LineEventKind, LineLinked, WaitingLineMessage, WaitingLineUser};
+pub use mail_replies::{MailApplied, MailReply, MailThread, MailboxCursor};
 pub use sms::{SmsApplied, SmsInbound};
 
 pub use duplicates::DuplicatePair;

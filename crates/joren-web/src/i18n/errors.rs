@@ -125,7 +125,14 @@ fn words(code: Code) -> (&'static str, &'static str) {
             "SMS は{0}文字まで (10通分) です。このままでは{1}通になります",
             "An SMS is at most {0} characters (10 segments); this would take {1}",
         ),
-        NotInSms => ("SMS にはカードやボタンを付けられません", "A text message cannot carry a card or buttons"),
+        NoEmailAddress => (
+            "この顧客にはメールアドレスがないため、メールで返信できません",
+            "This customer has no email address to answer at",
+        ),
+        LineOnly => (
+            "カードやボタンを付けられるのは LINE だけです (SMS・メールには付けられません)",
+            "Only a LINE message carries a card or buttons (not a text or a mail)",
+        ),
         BadUrl => ("https:// で始まるアドレスを入れてください: {0}", "Enter an address starting with https://: {0}"),
         NeedItems => ("明細が1行以上必要です", "At least one line item is needed"),
         LineAmountTooLarge => ("1行の金額 (数量 × 単価) は{0}円までです", "A line (quantity × price) is at most ¥{0}"),

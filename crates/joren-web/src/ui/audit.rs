@@ -38,6 +38,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("au.a.customer.line_link", "LINE と連携", "Linked to LINE"),
     ("au.a.customer.line_message", "LINE でメッセージを送信", "Sent a LINE message"),
     ("au.a.customer.sms_message", "SMS を送信", "Sent a text"),
+    ("au.a.customer.email_reply", "メールで返信", "Answered by mail"),
     ("au.a.conversation.assign", "会話の担当を変更", "Changed who has a conversation"),
     ("au.a.webhook.create", "Webhook を追加", "Added a webhook"),
     ("au.a.webhook.update", "Webhook を変更", "Changed a webhook"),

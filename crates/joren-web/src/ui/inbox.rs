@@ -36,6 +36,13 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("inbox.nobody", "未割り当て", "Nobody"),
     ("inbox.unlinked", "LINE の友だち (未連携)", "LINE friend (not linked)"),
     ("inbox.unknown_number", "登録のない番号", "A number no customer has"),
+    ("inbox.unknown_address", "登録のないアドレス", "An address no customer has"),
+    ("inbox.mail_text", "返信の本文", "Your answer"),
+    (
+        "inbox.mail_threaded",
+        "お客様のメールへの返信として (件名「Re: …」、同じスレッドに) 送ります。お店の署名が付きます。",
+        "Sent as an answer to the customer's mail (「Re: …」, in the same thread), with the shop's signature.",
+    ),
     ("inbox.channel.line", "LINE", "LINE"),
     ("inbox.channel.email", "メール", "Email"),
     ("inbox.channel.sms", "SMS", "SMS"),
@@ -315,7 +322,11 @@ async fn conversation_page(
     let mut page = render(&ConversationPage {
         c: Chrome::new(t, me, "inbox", format!("/inbox/{id}")),
         who: c.customer_name.clone().unwrap_or_else(|| {
-            let label = if c.channel == "sms" { "inbox.unknown_number" } else { "inbox.unlinked" };
+            let label = match c.channel.as_str() {
+                "sms" => "inbox.unknown_number",
+                "email" => "inbox.unknown_address",
+                _ => "inbox.unlinked",
+            };
             stranger(&c.channel, &c.address, t.t(label))
         }),
         channel: format!("inbox.channel.{}", c.channel),
@@ -431,6 +442,7 @@ pub(super) async fn reopen(
 fn stranger(channel: &str, address: &str, label: &str) -> String {
     let who = match channel {
         "sms" => joren_core::phone::display_phone(address),
+        "email" => address.to_string(),
         _ => format!("…{}", short(address)),
     };
     if label.is_empty() { who } else { format!("{label} {who}") }

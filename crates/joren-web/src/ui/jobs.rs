@@ -31,6 +31,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("jobs.kind.metrics.snapshot", "分析の更新 (毎晩)", "Nightly analysis"),
     ("jobs.kind.housekeeping", "古いデータの整理", "Clean-up"),
     ("jobs.kind.scenarios.daily", "誕生日・購入からの日数のシナリオ", "Birthday and days-since-purchase scenarios"),
+    ("jobs.kind.mail.replies", "メールの返信の受信", "Reading mail replies"),
     ("jobs.kind.other", "その他の処理", "Other work"),
     ("jobs.what", "処理", "Work"),
     ("jobs.for", "対象日時", "For"),
@@ -83,6 +84,7 @@ fn kind_key(kind: &str) -> &'static str {
         Some(JobKind::MetricsSnapshot) => "jobs.kind.metrics.snapshot",
         Some(JobKind::Housekeeping) => "jobs.kind.housekeeping",
         Some(JobKind::ScenariosDaily) => "jobs.kind.scenarios.daily",
+        Some(JobKind::MailReplies) => "jobs.kind.mail.replies",
         None => "jobs.kind.other",
     }
 }

@@ -153,7 +153,7 @@ async fn texts_go_once_in_the_daytime_to_mobiles_and_stop_when_asked() {
                 &json!({"text": "x", "quick_replies": ["はい"]}),
             )
             .await;
-        assert_eq!((s, v["error"]["details"][0]["code"].as_str()), (422, Some("not_in_sms")), "[{b}] {v}");
+        assert_eq!((s, v["error"]["details"][0]["code"].as_str()), (422, Some("line_only")), "[{b}] {v}");
         let (s, v) = t
             .post(
                 &t.staff_token,

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod imap;
 pub mod line_api;
 pub mod openapi;
 pub mod sms_gateway;

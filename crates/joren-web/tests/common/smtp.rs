@@ -42,25 +42,28 @@ impl Received {
         value
     }
 
-    /// The subject, its RFC 2047 encoded words (`=?utf-8?b?…?=`) decoded.
+    /// The subject, its RFC 2047 encoded words (`=?utf-8?b?…?=`) decoded: the space between
+    /// two encoded words is not part of the text, a space next to plain words is.
     pub fn subject(&self) -> String {
         use base64::Engine;
         let raw = self.header("Subject").unwrap_or_default();
-        raw.split_whitespace()
-            .map(|w| {
-                let lower = w.to_ascii_lowercase();
-                match lower.strip_prefix("=?utf-8?b?").and_then(|x| x.strip_suffix("?=")) {
-                    Some(_) => {
-                        let b64 = &w[10..w.len() - 2];
-                        String::from_utf8_lossy(
-                            &base64::engine::general_purpose::STANDARD.decode(b64).unwrap_or_default(),
-                        )
-                        .into_owned()
-                    }
-                    None => w.to_string(),
-                }
-            })
-            .collect()
+        let mut out = String::new();
+        let mut last_encoded = None;
+        for w in raw.split_whitespace() {
+            let lower = w.to_ascii_lowercase();
+            let decoded = lower.strip_prefix("=?utf-8?b?").and_then(|x| x.strip_suffix("?=")).map(|_| {
+                let b64 = &w[10..w.len() - 2];
+                String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(b64).unwrap_or_default())
+                    .into_owned()
+            });
+            let encoded = decoded.is_some();
+            if last_encoded.is_some() && !(encoded && last_encoded == Some(true)) {
+                out.push(' ');
+            }
+            out.push_str(&decoded.unwrap_or_else(|| w.to_string()));
+            last_encoded = Some(encoded);
+        }
+        out
     }
 }
 
