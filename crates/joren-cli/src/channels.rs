@@ -59,6 +59,13 @@ pub enum LineCommand {
 }
 
 #[derive(Subcommand)]
+pub enum ChannelsCommand {
+    /// LINE, SMS and mail replies as started: set up or test mode, the webhook addresses to
+    /// give the providers, the mailbox and when it was last read.
+    Status,
+}
+
+#[derive(Subcommand)]
 pub enum SmsCommand {
     /// Send a customer a text (queued; the worker sends it through the gateway).
     Send {
@@ -231,6 +238,12 @@ pub async fn line(app: App, c: LineCommand, actor: &Actor) -> Result<()> {
             let input = LineMessageInput { text, ..Default::default() };
             answer!(app.send_line_message(actor, customer_id, input, key.as_deref()).await?)
         }
+    }
+}
+
+pub async fn channels(app: App, c: ChannelsCommand, actor: &Actor) -> Result<()> {
+    match c {
+        ChannelsCommand::Status => answer!(app.channel_status(actor).await?),
     }
 }
 

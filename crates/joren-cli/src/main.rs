@@ -131,6 +131,9 @@ enum Command {
     /// Outbound webhooks: subscriptions, a test delivery, the delivery log, send again.
     #[command(subcommand)]
     Webhooks(channels::WebhooksCommand),
+    /// The channels as started: LINE, SMS, mail replies, and the webhook addresses to give.
+    #[command(subcommand)]
+    Channels(channels::ChannelsCommand),
     /// SMS: send a customer a text, or see what a text would cost over a segment.
     #[command(subcommand)]
     Sms(channels::SmsCommand),
@@ -307,6 +310,9 @@ async fn run() -> Result<()> {
         }
         Command::Line(c) => {
             channels::line(open(&cli.global.database_url, config(&cli.global, false)?).await?, c, &system).await
+        }
+        Command::Channels(c) => {
+            channels::channels(open(&cli.global.database_url, config(&cli.global, false)?).await?, c, &system).await
         }
         Command::Sms(c) => {
             channels::sms(open(&cli.global.database_url, config(&cli.global, false)?).await?, c, &system).await

@@ -24,10 +24,22 @@ pub enum EventKind {
     PointsGranted,
     /// Points expired in the nightly run (one event a customer and run, with the total).
     PointsExpired,
+    /// A customer created by a person or a program (the API, a form, the till); an import
+    /// raises none, as imported orders raise none.
+    CustomerCreated,
+    /// A customer's profile changed (a person or the API).
+    CustomerUpdated,
+    /// A scenario's run moved on: the steps it took, where it stands now (for integrations;
+    /// the scenario engine does not react to it).
+    ScenarioStep,
+    /// A complaint case opened (raised by the voice-of-the-customer feature).
+    CaseOpened,
+    /// A complaint case closed (raised by the voice-of-the-customer feature).
+    CaseClosed,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 15] = [
         Self::OrderPlaced,
         Self::OrderRefunded,
         Self::OrderCancelled,
@@ -38,6 +50,11 @@ impl EventKind {
         Self::SurveyAnswered,
         Self::PointsGranted,
         Self::PointsExpired,
+        Self::CustomerCreated,
+        Self::CustomerUpdated,
+        Self::ScenarioStep,
+        Self::CaseOpened,
+        Self::CaseClosed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +69,11 @@ impl EventKind {
             Self::SurveyAnswered => "survey.answered",
             Self::PointsGranted => "points.granted",
             Self::PointsExpired => "points.expired",
+            Self::CustomerCreated => "customer.created",
+            Self::CustomerUpdated => "customer.updated",
+            Self::ScenarioStep => "scenario.step",
+            Self::CaseOpened => "case.opened",
+            Self::CaseClosed => "case.closed",
         }
     }
 

@@ -152,7 +152,8 @@ pub struct ExitRules {
     /// Leave when the customer orders again (after entering).
     #[serde(default)]
     pub on_order: bool,
-    /// Leave when the customer withdraws email consent.
+    /// Leave when the customer withdraws consent for a channel the scenario sends on (email
+    /// unsubscribed, the LINE account blocked, STOP by SMS).
     #[serde(default)]
     pub on_unsubscribe: bool,
 }
@@ -456,6 +457,23 @@ impl Definition {
         {
             e.push(&format!("steps[{i}].otherwise"), crate::Code::BadSkip);
         }
+    }
+
+    /// The channels the steps send on (email, line, sms), each once.
+    pub fn channels(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for s in &self.steps {
+            let ch = match s {
+                Step::Email { .. } => "email",
+                Step::Line { .. } => "line",
+                Step::Sms { .. } => "sms",
+                _ => continue,
+            };
+            if !out.contains(&ch) {
+                out.push(ch);
+            }
+        }
+        out
     }
 
     /// Whether a customer entered by `t` sends anything that needs a marketing consent.

@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 
 use crate::bulk::Val;
 use crate::db::Tx;
-use crate::{Result, Store, StoreError};
+use crate::{Result, Store, StoreError, now_ms as now_ms_store};
 
 /// A scenario with its current definition.
 #[derive(Debug, Clone, Serialize)]
@@ -373,6 +373,33 @@ impl Store {
             " ON CONFLICT (scenario_id, version, step, customer_id, occurrence, channel) DO NOTHING",
         )
         .await?;
+        // Each run's move as a `scenario.step` event for integrations (webhooks). Written as
+        // dispatched: the scenario engine does not react to its own steps. Stamped like every
+        // other event (the store's time), so a subscription sees it in order with them.
+        let stamp = now_ms_store();
+        let steps = moved_runs.iter().map(|(run, a)| {
+            let payload = serde_json::json!({
+                "scenario_id": run.scenario_id,
+                "version": run.version,
+                "from_step": run.step,
+                "step": a.step,
+                "state": a.state,
+                "exit_reason": a.exit_reason,
+                "messages": a.messages.len(),
+                "tasks": a.tasks.len(),
+            });
+            vec![
+                Val::Text(joren_core::event::EventKind::ScenarioStep.as_str().into()),
+                Val::Int(run.customer_id),
+                Val::Text("scenario_run".into()),
+                Val::Text(run.id.to_string()),
+                Val::Text(payload.to_string()),
+                Val::Int(stamp),
+                Val::Int(stamp),
+            ]
+        });
+        let columns = ["kind", "customer_id", "entity", "entity_id", "payload", "occurred_at", "dispatched_at"];
+        self.bulk_insert(&mut tx, "events", &columns, steps.collect::<Vec<_>>()).await?;
         let mut tagged: Vec<i64> = Vec::new();
         for (run, a) in &moved_runs {
             for (step, t) in &a.tasks {

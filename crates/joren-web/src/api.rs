@@ -20,6 +20,7 @@ use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::ApiError;
 
+mod channels;
 mod conversations;
 mod counter;
 mod duplicates;
@@ -130,6 +131,7 @@ pub fn routes() -> Router<AppState> {
         .merge(duplicates::routes())
         .merge(line::routes())
         .merge(sms::routes())
+        .merge(channels::routes())
         .merge(conversations::routes())
         .merge(webhooks::routes())
         .fallback(not_found)

@@ -241,7 +241,11 @@ async fn changes_write_their_events_once_with_the_change() {
         clash["items"][0]["quantity"] = json!(3);
         assert_eq!(t.post_keyed("/api/v1/orders", Some("ev-1"), &clash).await.0, 409, "[{b}] refused");
         let (k, v) = kinds(&t, c).await;
-        assert_eq!(k, ["order.placed", "rank.changed"], "[{b}] one order, its rank-up; nothing for the replay: {v}");
+        assert_eq!(
+            k,
+            ["customer.created", "order.placed", "rank.changed"],
+            "[{b}] the customer, one order, its rank-up; nothing for the replay: {v}"
+        );
         let placed = &v["items"][1];
         assert_eq!((&placed["entity"], &placed["entity_id"]), (&json!("order"), &json!(o["id"].to_string())), "[{b}]");
         assert_eq!(v["items"][0]["payload"]["to"], "シルバー", "[{b}] {v}");
@@ -290,6 +294,7 @@ async fn changes_write_their_events_once_with_the_change() {
         assert_eq!(
             k,
             [
+                "customer.created",
                 "order.placed",
                 "rank.changed",
                 "order.placed",

@@ -181,6 +181,7 @@ impl App {
         let mut session = connect(&cfg).await?;
         let mailbox = session.select(&cfg.mailbox).await.map_err(imap_error)?;
         let validity = i64::from(mailbox.uid_validity.unwrap_or(0));
+        // The same name the channels page shows.
         let key = format!("{}@{}/{}", cfg.user, cfg.host, cfg.mailbox);
         let cursor = self.store.mailbox_cursor(&key).await?.filter(|c| c.uid_validity == validity);
         let start = match cursor {

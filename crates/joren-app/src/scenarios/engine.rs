@@ -32,7 +32,10 @@ impl App {
         let active = self.active_definitions().await?;
         let now = self.config.clock.now_ms();
         let on_order: Vec<i64> = active.iter().filter(|(_, d)| d.exit.on_order).map(|(s, _)| s.id).collect();
-        let on_unsub: Vec<i64> = active.iter().filter(|(_, d)| d.exit.on_unsubscribe).map(|(s, _)| s.id).collect();
+        // "Leave when they unsubscribe": from a channel the scenario sends on (an email
+        // scenario goes on when the customer blocks the LINE account, a LINE one stops).
+        let on_unsub: Vec<(i64, Vec<&str>)> =
+            active.iter().filter(|(_, d)| d.exit.on_unsubscribe).map(|(s, d)| (s.id, d.channels())).collect();
         let mut planned = 0;
         let mut out = Vec::with_capacity(events.len());
         for e in &events {
@@ -43,10 +46,13 @@ impl App {
                         fx.exits.push((customer, on_order.clone(), "ordered".into()));
                         fx.wake_for_order.push(customer);
                     }
-                    EventKind::ConsentChanged
-                        if e.payload["channel"] == "email" && e.payload["granted"] == serde_json::json!(false) =>
-                    {
-                        fx.exits.push((customer, on_unsub.clone(), "unsubscribed".into()));
+                    EventKind::ConsentChanged if e.payload["granted"] == serde_json::json!(false) => {
+                        let channel = e.payload["channel"].as_str().unwrap_or_default();
+                        let leaving: Vec<i64> =
+                            on_unsub.iter().filter(|(_, ch)| ch.contains(&channel)).map(|(id, _)| *id).collect();
+                        if !leaving.is_empty() {
+                            fx.exits.push((customer, leaving, "unsubscribed".into()));
+                        }
                     }
                     _ => {}
                 }

@@ -63,6 +63,14 @@ impl Store {
         Ok(row.map(|(uid_validity, last_uid)| MailboxCursor { uid_validity, last_uid }))
     }
 
+    /// When `mailbox` was last read up to a new mail (ms), if ever.
+    pub async fn mailbox_read_at(&self, mailbox: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT updated_at FROM mailbox_cursors WHERE mailbox = $1")
+            .bind(mailbox)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     /// Applies mail `m` (None: a mail that is not for the inbox, only read past) and moves
     /// `mailbox`'s cursor to `cursor`, in one transaction.
     pub async fn apply_mail_reply(

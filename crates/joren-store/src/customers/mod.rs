@@ -176,6 +176,9 @@ impl Store {
             return Ok((response.parse().unwrap_or_default(), true));
         }
         let id = insert_customer(&mut tx, profile, external_ids).await?;
+        let detail = serde_json::json!({"kind": profile.kind});
+        crate::events::insert(&mut tx, joren_core::event::EventKind::CustomerCreated, id, "customer", id, &detail)
+            .await?;
         for (channel, granted) in consents {
             insert_consent(&mut tx, id, channel, *granted, consent_source, actor).await?;
         }
@@ -296,13 +299,16 @@ impl Store {
         Ok(ids)
     }
 
-    /// Replaces a customer's profile (and tags).
+    /// Replaces a customer's profile (and tags), with a `customer.updated` event.
     pub async fn update_customer(&self, id: i64, profile: &CustomerProfile) -> Result<()> {
         let mut tx = self.begin_write().await?;
         live_customer(&mut tx, id, self.for_update()).await?;
         write_profile(&mut tx, id, profile).await?;
         sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1").bind(id).execute(&mut *tx).await?;
         insert_tags(&mut tx, id, &profile.tags).await?;
+        let detail = serde_json::json!({"kind": profile.kind});
+        crate::events::insert(&mut tx, joren_core::event::EventKind::CustomerUpdated, id, "customer", id, &detail)
+            .await?;
         self.refresh_customer_facts(&mut tx, id, id).await?;
         tx.commit().await?;
         Ok(())

@@ -440,6 +440,8 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("thing.task", "連絡", "The task"),
     ("thing.perk", "特典", "The perk"),
     ("thing.line channel", "LINE の設定", "The LINE channel"),
+    ("thing.sms gateway", "SMS ゲートウェイの設定", "The SMS gateway"),
+    ("thing.mailbox", "返信を受け取るメールボックスの設定", "The replies mailbox"),
     ("thing.conversation", "会話", "The conversation"),
     ("thing.webhook", "Webhook", "The webhook"),
     ("thing.webhook delivery", "Webhook の配信", "The webhook delivery"),

@@ -55,6 +55,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     crate::ui::duplicates::WORDS,
     crate::ui::home::WORDS,
     crate::ui::jobs::WORDS,
+    crate::ui::channels::WORDS,
     crate::ui::line::WORDS,
     crate::ui::sms::WORDS,
     crate::ui::inbox::WORDS,

@@ -23,6 +23,7 @@ use crate::guard::safe_next;
 use crate::i18n::{Lang, Tr};
 
 pub(crate) mod audit;
+pub(crate) mod channels;
 mod chart;
 pub(crate) mod counter;
 mod customer_form;
@@ -151,6 +152,8 @@ pub fn routes() -> Router<AppState> {
         .route("/users/tokens", post(users::create_token))
         .route("/users/tokens/{id}/revoke", post(users::revoke_token))
         .route("/settings/mail", get(mail::page).post(mail::save))
+        .route("/settings/channels", get(channels::page))
+        .route("/settings/channels/poll", post(channels::poll))
         .route("/settings/webhooks", get(webhooks::page).post(webhooks::create))
         .route("/settings/webhooks/{id}/test", post(webhooks::test))
         .route("/settings/webhooks/{id}/toggle", post(webhooks::toggle))

@@ -64,6 +64,11 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("wh.ev.survey.answered", "アンケート回答", "Survey answered"),
     ("wh.ev.points.granted", "ポイント付与", "Points granted"),
     ("wh.ev.points.expired", "ポイント失効", "Points expired"),
+    ("wh.ev.customer.created", "顧客の登録", "Customer created"),
+    ("wh.ev.customer.updated", "顧客情報の変更", "Customer updated"),
+    ("wh.ev.scenario.step", "シナリオの進行", "Scenario step"),
+    ("wh.ev.case.opened", "苦情・問い合わせの受付", "Case opened"),
+    ("wh.ev.case.closed", "苦情・問い合わせの完了", "Case closed"),
     ("wh.ev.webhook.test", "テスト", "Test"),
 ];
 

@@ -328,3 +328,54 @@ async fn a_link_code_sent_on_line_links_the_sender_once() {
 
 /// Wrong link codes one LINE user may send in an hour (`joren_store`'s `MAX_CODE_MISSES`).
 const CODE_MISSES: i64 = 10;
+
+#[tokio::test]
+async fn blocking_the_line_account_ends_line_scenarios_that_leave_on_unsubscribe_not_email_ones() {
+    for b in backends() {
+        let clock = joren_app::clock::Clock::manual(super::tokyo_today_at(10, 0));
+        let config = joren_app::AppConfig {
+            clock: clock.clone(),
+            line_channel_secret: Some(SECRET.into()),
+            ..joren_app::AppConfig::default()
+        };
+        let t = super::common::spawn_with(b, config).await;
+        let c = t
+            .customer(
+                json!({"family_name": "友達", "given_name": "花子", "email": "tomo@example.jp", "line_user_id": BOUND,
+                             "consents": {"email": true}}),
+            )
+            .await;
+        let at = clock.now_ms();
+        assert_eq!(deliver(&t, &[event("ux1", "follow", Some(BOUND), at, json!({}))], Some(SECRET)).await.0, 200);
+        let definition = |step: Value| {
+            json!({"trigger": {"kind": "manual"}, "exit": {"on_unsubscribe": true},
+                   "steps": [{"type": "wait", "days": 3}, step]})
+        };
+        let on_line =
+            super::scenario(&t, "LINE のお便り", definition(json!({"type": "line", "text": "こんにちは"}))).await;
+        let by_mail = super::scenario(
+            &t,
+            "メールのお便り",
+            definition(json!({"type": "email", "subject": "件名", "body": "本文"})),
+        )
+        .await;
+        for id in [on_line, by_mail] {
+            let (_, v) =
+                t.post(&t.staff_token, &format!("/api/v1/scenarios/{id}/enrol"), &json!({"customer_id": c})).await;
+            assert_eq!(v["entered"], true, "[{b}] {v}");
+        }
+        super::settle(&t).await;
+        assert_eq!(
+            deliver(&t, &[event("ux2", "unfollow", Some(BOUND), at + 1_000, json!({}))], Some(SECRET)).await.0,
+            200
+        );
+        super::settle(&t).await;
+        let (_, runs) = t.get(&t.staff_token, &format!("/api/v1/customers/{c}/runs")).await;
+        let state = |id: i64| {
+            let r = runs["items"].as_array().unwrap().iter().find(|r| r["scenario_id"] == id).cloned().unwrap();
+            (r["state"].as_str().unwrap().to_string(), r["exit_reason"].as_str().map(str::to_string))
+        };
+        assert_eq!(state(on_line), ("exited".into(), Some("unsubscribed".into())), "[{b}] {runs}");
+        assert_eq!(state(by_mail), ("waiting".into(), None), "[{b}] the mail goes on: {runs}");
+    }
+}

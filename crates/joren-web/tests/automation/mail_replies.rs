@@ -136,6 +136,25 @@ async fn replies_by_mail_reach_the_timeline_and_the_inbox_once_and_are_answered_
         let (_, d) = t.get(&t.staff_token, &format!("/api/v1/conversations/{conv}")).await;
         assert!(d["first_response_secs"].is_i64(), "[{b}] answered: {d}");
 
+        // The channels page says which mailbox is read and when, and reads it on demand.
+        let (s, ch) = t.get(&t.owner_token, "/api/v1/settings/channels").await;
+        assert_eq!(s, 200, "[{b}] {ch}");
+        assert_eq!(ch["mail_replies"]["mailbox"], "shop@127.0.0.1/INBOX", "[{b}] never the password: {ch}");
+        assert!(ch["mail_replies"]["last_read_at"].is_string(), "[{b}] {ch}");
+        assert!(!ch.to_string().contains(super::common::imap::PASSWORD), "[{b}]");
+        assert_eq!(t.get(&t.staff_token, "/api/v1/settings/channels").await.0, 403, "[{b}] owners only");
+        imap.deliver(&mail("hanako@example.jp", "<r2@example.jp>", Some(&ours), "Re: 冬の新メニュー", "もう一通"))
+            .await;
+        let owner = Session { t: &t, cookie: t.login_cookie("owner").await };
+        let (_, html) = owner.page("/settings/channels").await;
+        assert!(html.contains("id=\"mail-poll\"") && html.contains("shop@127.0.0.1/INBOX"), "[{b}]");
+        let (s, location, _) = owner.post("/settings/channels/poll", &[]).await;
+        assert_eq!((s, location.as_str()), (303, "/settings/channels?polled=1.1.0.0.0"), "[{b}]");
+        let (_, html) = owner.page(&location).await;
+        assert!(html.contains("受信しました: 1通 (顧客 1"), "[{b}] the counts worded");
+        let (_, d) = t.get(&t.staff_token, &format!("/api/v1/conversations/{conv}")).await;
+        assert_eq!(d["messages"], 2, "[{b}] the second mail joined the conversation: {d}");
+
         // The worker reads the mailbox every minute, as a job.
         let pass = t.app.work_once("w1", 100).await.unwrap();
         assert!(pass.done >= 1, "[{b}] {pass:?}");

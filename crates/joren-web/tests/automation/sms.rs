@@ -210,6 +210,20 @@ async fn texts_go_once_in_the_daytime_to_mobiles_and_stop_when_asked() {
         twilio_reply(c, &t.base, PUBLIC, TOKEN, "SMa4", "+819011112222", "再開").await;
         assert_eq!(sms_consent(&t, mobile).await["granted"], true, "[{b}]");
 
+        // The channels page: the gateway and the address to give it.
+        let (_, ch) = t.get(&t.owner_token, "/api/v1/settings/channels").await;
+        assert_eq!(
+            (ch["sms"]["gateway"].as_str(), ch["sms"]["test_mode"].as_bool()),
+            (Some("twilio"), Some(false)),
+            "[{b}] {ch}"
+        );
+        assert_eq!(ch["sms"]["webhook_url"], format!("{PUBLIC}/webhooks/sms"), "[{b}]");
+        assert_eq!(ch["sms"]["hours"], json!(["09:00", "20:00"]), "[{b}]");
+        assert!(!ch.to_string().contains(TOKEN), "[{b}] never the token");
+        assert!(ch["mail_replies"]["mailbox"].is_null(), "[{b}]");
+        let (s, _) = t.post(&t.owner_token, "/api/v1/mail/replies/poll", &json!({})).await;
+        assert_eq!(s, 404, "[{b}] no mailbox set");
+
         // The customer page: the number, a text box with the segments counted, test mode not said.
         let session = Session { t: &t, cookie: t.login_cookie("staff").await };
         let (_, html) = session.page(&format!("/customers/{mobile}")).await;

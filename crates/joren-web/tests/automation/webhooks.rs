@@ -250,3 +250,62 @@ async fn the_webhooks_page_adds_tests_and_shows_the_log_in_words() {
         assert!(html.contains("id=\"webhooks-empty\""), "[{b}]");
     }
 }
+
+#[tokio::test]
+async fn customers_and_scenario_steps_reach_integrations_and_imports_raise_nothing() {
+    for b in backends() {
+        let clock = Clock::manual(tokyo_today_at(10, 0));
+        let t = spawn_with(b, AppConfig { clock: clock.clone(), ..AppConfig::default() }).await;
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let url = receiver(seen.clone());
+        let kinds = ["customer.created", "customer.updated", "scenario.step"];
+        let (s, sub) = t.post(&t.owner_token, "/api/v1/webhooks", &json!({"url": url, "events": kinds})).await;
+        assert_eq!(s, 201, "[{b}] {sub}");
+        seen.lock().unwrap().secret = sub["secret"].as_str().unwrap().to_string();
+        let (_, listed) = t.get(&t.owner_token, "/api/v1/webhooks/events").await;
+        for k in kinds.iter().chain(&["case.opened", "case.closed"]) {
+            assert!(
+                listed["items"].as_array().unwrap().iter().any(|x| x == k),
+                "[{b}] {k} may be subscribed: {listed}"
+            );
+        }
+
+        let c = t.customer(json!({"family_name": "連携", "given_name": "次郎", "email": "jiro@example.jp"})).await;
+        let (s, v) = t
+            .send(reqwest::Method::PATCH, &t.staff_token, &format!("/api/v1/customers/{c}"), &json!({"tags": ["常連"]}))
+            .await;
+        assert_eq!(s, 200, "[{b}] {v}");
+        // An import creates customers without events (history, like imported orders).
+        let csv = "姓,名,メール\n輸入,花子,yunyu@example.jp\n";
+        let r = t
+            .client
+            .post(t.url("/api/v1/import/customers"))
+            .bearer_auth(&t.staff_token)
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "[{b}] import {}", r.status());
+        let id = super::scenario(
+            &t,
+            "電話する",
+            json!({"trigger": {"kind": "manual"}, "steps": [{"type": "task", "task": "call", "title": "お礼の電話"}]}),
+        )
+        .await;
+        let (_, v) = t.post(&t.staff_token, &format!("/api/v1/scenarios/{id}/enrol"), &json!({"customer_id": c})).await;
+        assert_eq!(v["entered"], true, "[{b}] {v}");
+        super::settle(&t).await;
+        t.app.deliver_webhooks().await.unwrap();
+        let got: Vec<Value> = seen.lock().unwrap().got.iter().map(|(_, v)| v.clone()).collect();
+        let types: Vec<&str> = got.iter().filter_map(|v| v["type"].as_str()).collect();
+        let (_, events) = t.get(&t.staff_token, &format!("/api/v1/customers/{c}/events")).await;
+        assert_eq!(types, ["customer.created", "customer.updated", "scenario.step"], "[{b}] {got:?} {events}");
+        assert!(got.iter().all(|v| v["data"]["customer_id"] == c), "[{b}] the imported customer raised nothing");
+        let step = &got[2]["data"];
+        assert_eq!(
+            (step["scenario_id"].as_i64(), step["step"].as_i64(), step["state"].as_str(), step["tasks"].as_i64()),
+            (Some(id), Some(1), Some("done"), Some(1)),
+            "[{b}] {step}"
+        );
+    }
+}
