@@ -124,13 +124,23 @@ fn demo_generates_a_believable_shop() {
         .collect();
     assert_eq!(on.len(), 6, "{list}");
     assert!(on.contains(&"ポイント失効のお知らせ"), "{on:?}");
-    // The inbox: LINE conversations waiting, answered and closed, and a friend not linked yet.
+    // The inbox: LINE conversations waiting, answered and closed, a friend not linked yet; two
+    // replies by mail (one answered in its thread) and a text.
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let app = joren_app::App::open(&db, joren_app::AppConfig::default()).await.unwrap();
         let actor = joren_app::Actor::system("test");
         use joren_app::conversations::InboxView;
         let (counts, open) = app.conversations(&actor, InboxView::Open, 50).await.unwrap();
-        assert_eq!((counts.open, counts.unassigned), (3, 2), "{open:?}");
+        assert_eq!((counts.open, counts.unassigned), (6, 4), "{open:?}");
+        let channels: Vec<&str> = open.iter().map(|c| c.channel.as_str()).collect();
+        assert_eq!(channels.iter().filter(|c| **c == "email").count(), 2, "{channels:?}");
+        assert!(channels.contains(&"sms"), "{channels:?}");
+        let answered = open.iter().find(|c| c.channel == "email" && c.first_response_at.is_some()).unwrap();
+        let (_, sent) = app.outbox(answered.customer_id, None, None, 10).await.unwrap();
+        assert!(
+            sent.iter().any(|m| m.subject == "Re: ご注文ありがとうございました"),
+            "answered in the thread: {sent:?}"
+        );
         assert!(open.iter().any(|c| c.customer_id.is_none()), "a friend not linked yet");
         assert!(open.iter().any(|c| c.first_response_at.is_some() && c.assignee_name.is_some()), "one answered");
         let (_, closed) = app.conversations(&actor, InboxView::Closed, 50).await.unwrap();

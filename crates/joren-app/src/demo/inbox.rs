@@ -1,9 +1,10 @@
-//! The demo shop's inbox (test mode: no LINE account is contacted): a few regulars linked to
-//! LINE users who wrote in — one waiting for an answer, one answered by the staff member, one
-//! answered and closed yesterday — and a friend not linked to any customer yet.
+//! The demo shop's inbox (test mode: no LINE account, SMS gateway or mail server is
+//! contacted): a few regulars linked to LINE users who wrote in — one waiting for an answer,
+//! one answered by the staff member, one answered and closed yesterday — a friend not linked
+//! to any customer yet; two replies by mail, one answered in its thread; and a text.
 
 use chrono::Duration;
-use joren_store::{LineEvent, LineEventKind};
+use joren_store::{LineEvent, LineEventKind, MailReply, SmsInbound};
 
 use crate::line::LineMessageInput;
 use crate::{Actor, App, Result};
@@ -91,6 +92,62 @@ impl App {
         self.store
             .apply_line_event(&event("demo-stranger-msg".into(), &stranger, at + Duration::minutes(1), hello))
             .await?;
-        Ok(made + 1)
+        Ok(made + 1 + self.demo_mail_and_sms(ids, &clerk).await?)
+    }
+
+    /// Two customers who answered the shop's mail (one answered back in the thread) and one
+    /// who texted; answers how many conversations it made.
+    async fn demo_mail_and_sms(&self, ids: &[i64], clerk: &Actor) -> Result<usize> {
+        let now = self.now();
+        let mut made = 0;
+        let mut wrote = 0;
+        let mails: [(&str, &str, Option<&str>); 2] = [
+            ("Re: 冬の新メニューのご案内", "ホットワインはいつまで飲めますか？", None),
+            (
+                "Re: ご注文ありがとうございました",
+                "届きました。丁寧な包装をありがとうございます。次はギフト用にもう一つお願いしたいです。",
+                Some("ありがとうございます。ギフト包装でご用意いたします。お届け先をお知らせください。"),
+            ),
+        ];
+        for &id in ids.iter().skip(30) {
+            let Some((subject, body, answer)) = mails.get(wrote).copied() else { break };
+            let customer = self.store.get_customer(id).await?;
+            let Some(address) = customer.profile.email.clone() else { continue };
+            let at = now - Duration::minutes(50 + 120 * wrote as i64);
+            let m = MailReply {
+                message_id: format!("demo-reply-{wrote}@example.jp"),
+                from: address,
+                subject: subject.into(),
+                body: body.into(),
+                at,
+                refers_to: Vec::new(),
+                references: format!("<demo-reply-{wrote}@example.jp>"),
+                received_at: now,
+            };
+            self.store.apply_mail_reply(Some(&m), None).await?;
+            if let Some(a) = answer {
+                self.send_email_reply(clerk, id, a, Some(&format!("demo-mail-answer-{wrote}"))).await?;
+            }
+            wrote += 1;
+            made += 1;
+        }
+        for &id in ids.iter().skip(40) {
+            let customer = self.store.get_customer(id).await?;
+            let Some(phone) = customer.profile.phone.filter(|p| joren_core::phone::can_receive_sms(p)) else {
+                continue;
+            };
+            let text = SmsInbound {
+                message_id: "demo-sms-1".into(),
+                phone,
+                body: "今日は何時まで営業していますか？".into(),
+                at: now - Duration::minutes(12),
+                consent: None,
+                received_at: now,
+            };
+            self.store.apply_sms_inbound(&text).await?;
+            made += 1;
+            break;
+        }
+        Ok(made)
     }
 }

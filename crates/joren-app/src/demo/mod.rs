@@ -44,7 +44,7 @@ pub struct DemoSummary {
     /// Follow-up runs started (the win-back's history) and messages made (test mode).
     pub scenario_runs: u64,
     pub messages: usize,
-    /// LINE conversations in the inbox.
+    /// Conversations in the inbox (LINE, mail, SMS).
     pub conversations: usize,
 }
 

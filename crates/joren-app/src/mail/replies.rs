@@ -216,7 +216,7 @@ impl App {
             poll.read += 1;
             let reply = read_mail(&raw, &shop, &format!("{validity}.{uid}"), self.now());
             let at = MailboxCursor { uid_validity: validity, last_uid: uid };
-            match self.store.apply_mail_reply(reply.as_ref(), &key, at).await? {
+            match self.store.apply_mail_reply(reply.as_ref(), Some((&key, at))).await? {
                 None => poll.skipped += 1,
                 Some(MailApplied::Repeated) => poll.repeated += 1,
                 Some(MailApplied::Customer(_)) => poll.to_customers += 1,

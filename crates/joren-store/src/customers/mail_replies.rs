@@ -71,26 +71,28 @@ impl Store {
             .await?)
     }
 
-    /// Applies mail `m` (None: a mail that is not for the inbox, only read past) and moves
-    /// `mailbox`'s cursor to `cursor`, in one transaction.
+    /// Applies mail `m` (None: a mail that is not for the inbox, only read past) and moves the
+    /// read position `(mailbox, cursor)` past it (None: a mail that came from no mailbox, such
+    /// as the demo's), in one transaction.
     pub async fn apply_mail_reply(
         &self,
         m: Option<&MailReply>,
-        mailbox: &str,
-        cursor: MailboxCursor,
+        read: Option<(&str, MailboxCursor)>,
     ) -> Result<Option<MailApplied>> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO mailbox_cursors (mailbox, uid_validity, last_uid, updated_at) VALUES ($1, $2, $3, $4) \
+        if let Some((mailbox, cursor)) = read {
+            sqlx::query(
+                "INSERT INTO mailbox_cursors (mailbox, uid_validity, last_uid, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, \
              last_uid = excluded.last_uid, updated_at = excluded.updated_at",
-        )
-        .bind(mailbox)
-        .bind(cursor.uid_validity)
-        .bind(cursor.last_uid)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
+            )
+            .bind(mailbox)
+            .bind(cursor.uid_validity)
+            .bind(cursor.last_uid)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        }
         let Some(m) = m else {
             tx.commit().await?;
             return Ok(None);
