@@ -166,4 +166,46 @@ impl App {
         }
         self.send_line_message(actor, customer, input, key).await
     }
+
+    /// Makes a new customer of the person behind conversation `id`, who no customer had yet:
+    /// with the name typed (optional) and the conversation's LINE user, phone number or
+    /// address. Their messages move onto the new customer's timeline and the conversation
+    /// becomes theirs. Answers the customer and whether it is new: a conversation that
+    /// already has a customer answers that customer (a second click makes no second one).
+    pub async fn customer_from_conversation(
+        &self,
+        actor: &Actor,
+        id: i64,
+        family_name: &str,
+        given_name: &str,
+    ) -> Result<(i64, bool)> {
+        actor.require_write()?;
+        let c = self.store.conversation(id).await?;
+        if let Some(customer) = c.customer_id {
+            return Ok((customer, false));
+        }
+        let name = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        let mut profile = joren_core::customer::CustomerInput {
+            family_name: name(family_name),
+            given_name: name(given_name),
+            ..Default::default()
+        };
+        match c.channel.as_str() {
+            "sms" => profile.phone = Some(c.address.clone()),
+            "email" => profile.email = Some(c.address.clone()),
+            _ => {}
+        }
+        if c.channel == "line" && profile.family_name.is_none() && profile.given_name.is_none() {
+            profile.family_name = Some(format!("LINE …{}", &c.address[c.address.len().saturating_sub(6)..]));
+        }
+        let input = crate::customers::NewCustomer { profile, external_ids: Vec::new(), consents: Default::default() };
+        // Keyed by the conversation: a double click makes one customer.
+        let key = format!("conversation-{id}");
+        let (customer, _) = self.create_customer_keyed(actor, input, Some(&key)).await?;
+        if c.channel == "line" {
+            // Linking moves the friend's messages and makes their follow state the consent.
+            self.link_line_user(actor, customer.id, &c.address).await?;
+        }
+        Ok((customer.id, true))
+    }
 }

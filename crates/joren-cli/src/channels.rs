@@ -36,6 +36,15 @@ pub enum InboxCommand {
     Close {
         id: i64,
     },
+    /// Add the person behind a conversation no customer had as a new customer (with their LINE
+    /// user, number or address; their messages move to the new customer's timeline).
+    Adopt {
+        id: i64,
+        #[arg(long, default_value = "")]
+        family_name: String,
+        #[arg(long, default_value = "")]
+        given_name: String,
+    },
     Reopen {
         id: i64,
     },
@@ -222,6 +231,10 @@ pub async fn inbox(app: App, c: InboxCommand, actor: &Actor) -> Result<()> {
         }
         InboxCommand::Assign { id, user_id } => answer!(app.assign_conversation(actor, id, user_id).await?),
         InboxCommand::Close { id } => answer!(app.set_conversation_open(actor, id, false).await?),
+        InboxCommand::Adopt { id, family_name, given_name } => {
+            let (customer, created) = app.customer_from_conversation(actor, id, &family_name, &given_name).await?;
+            answer!(serde_json::json!({"customer_id": customer, "created": created}))
+        }
         InboxCommand::Reopen { id } => answer!(app.set_conversation_open(actor, id, true).await?),
     }
 }

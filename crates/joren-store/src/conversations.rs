@@ -215,6 +215,48 @@ pub(crate) async fn link_customer(tx: &mut Tx, channel: &str, address: &str, cus
     Ok(())
 }
 
+/// Customer `customer_id` now has `phone` and/or `email`: texts and mails from them kept while
+/// no customer had the address move onto the customer's timeline, and those conversations
+/// become the customer's. Inside the transaction that gave the customer the address.
+pub(crate) async fn adopt_unknown(
+    tx: &mut Tx,
+    customer_id: i64,
+    phone: Option<&str>,
+    email: Option<&str>,
+) -> Result<()> {
+    let now = crate::now_ms();
+    if let Some(phone) = phone.filter(|p| !p.is_empty()) {
+        sqlx::query(
+            "INSERT INTO interactions (customer_id, contact_id, kind, direction, staff_user_id, subject, body, \
+             occurred_at, created_at) SELECT $1, NULL, 'sms', 'in', NULL, '', body, occurred_at, $3 \
+             FROM sms_unknown_messages WHERE phone = $2",
+        )
+        .bind(customer_id)
+        .bind(phone)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("DELETE FROM sms_unknown_messages WHERE phone = $1").bind(phone).execute(&mut **tx).await?;
+        link_customer(tx, "sms", phone, customer_id).await?;
+    }
+    if let Some(email) = email.filter(|e| !e.is_empty()) {
+        let address = email.to_lowercase();
+        sqlx::query(
+            "INSERT INTO interactions (customer_id, contact_id, kind, direction, staff_user_id, subject, body, \
+             occurred_at, created_at) SELECT $1, NULL, 'email', 'in', NULL, subject, body, occurred_at, $3 \
+             FROM mail_unknown_messages WHERE address = $2",
+        )
+        .bind(customer_id)
+        .bind(&address)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("DELETE FROM mail_unknown_messages WHERE address = $1").bind(&address).execute(&mut **tx).await?;
+        link_customer(tx, "email", &address, customer_id).await?;
+    }
+    Ok(())
+}
+
 impl Store {
     pub async fn conversation(&self, id: i64) -> Result<Conversation> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE v.id = $1")))

@@ -179,6 +179,7 @@ impl Store {
         let detail = serde_json::json!({"kind": profile.kind});
         crate::events::insert(&mut tx, joren_core::event::EventKind::CustomerCreated, id, "customer", id, &detail)
             .await?;
+        crate::conversations::adopt_unknown(&mut tx, id, profile.phone.as_deref(), profile.email.as_deref()).await?;
         for (channel, granted) in consents {
             insert_consent(&mut tx, id, channel, *granted, consent_source, actor).await?;
         }
@@ -299,7 +300,8 @@ impl Store {
         Ok(ids)
     }
 
-    /// Replaces a customer's profile (and tags), with a `customer.updated` event.
+    /// Replaces a customer's profile (and tags), with a `customer.updated` event; texts and
+    /// mails kept from a number or address they now have become theirs.
     pub async fn update_customer(&self, id: i64, profile: &CustomerProfile) -> Result<()> {
         let mut tx = self.begin_write().await?;
         live_customer(&mut tx, id, self.for_update()).await?;
@@ -309,6 +311,7 @@ impl Store {
         let detail = serde_json::json!({"kind": profile.kind});
         crate::events::insert(&mut tx, joren_core::event::EventKind::CustomerUpdated, id, "customer", id, &detail)
             .await?;
+        crate::conversations::adopt_unknown(&mut tx, id, profile.phone.as_deref(), profile.email.as_deref()).await?;
         self.refresh_customer_facts(&mut tx, id, id).await?;
         tx.commit().await?;
         Ok(())

@@ -24,6 +24,29 @@ pub fn routes() -> Router<AppState> {
         .route("/conversations/{id}/close", post(close))
         .route("/conversations/{id}/reopen", post(reopen))
         .route("/conversations/{id}/replies", post(reply))
+        .route("/conversations/{id}/customer", post(adopt))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AdoptBody {
+    #[serde(default)]
+    family_name: String,
+    #[serde(default)]
+    given_name: String,
+}
+
+/// The person behind a conversation no customer had becomes a new customer (201 with its
+/// id; their messages move to its timeline); one that has a customer answers it (200).
+async fn adopt(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<AdoptBody>,
+) -> ApiResult {
+    let (customer, created) = s.app.customer_from_conversation(&a, id, &b.family_name, &b.given_name).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(json!({"customer_id": customer}))).into_response())
 }
 
 #[derive(Deserialize)]

@@ -37,6 +37,15 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("inbox.unlinked", "LINE の友だち (未連携)", "LINE friend (not linked)"),
     ("inbox.unknown_number", "登録のない番号", "A number no customer has"),
     ("inbox.unknown_address", "登録のないアドレス", "An address no customer has"),
+    ("inbox.adopt", "新しいお客様として登録", "Add as a new customer"),
+    (
+        "inbox.adopt_help",
+        "この方を顧客として登録し、これまでのメッセージをその方の履歴に移します (LINE・電話番号・メールアドレスも登録されます)。すでにいるお客様なら、その方の画面で電話番号やメールアドレス (LINE は受信箱の一覧から連携) を登録してください。",
+        "Adds this person as a customer, with their messages on the new customer's timeline (and their LINE, number or address). If they are already a customer, add the number or address on their page instead (LINE: link them from the inbox list).",
+    ),
+    ("inbox.adopt_family", "姓 (任意)", "Family name (optional)"),
+    ("inbox.adopt_given", "名 (任意)", "Given name (optional)"),
+    ("inbox.adopt_button", "顧客として登録", "Add as a customer"),
     ("inbox.mail_text", "返信の本文", "Your answer"),
     (
         "inbox.mail_threaded",
@@ -382,6 +391,30 @@ pub(super) async fn reply(
         }
         // Closed meanwhile (from another screen): said at the top.
         Err(e @ AppError::Conflict(_)) => {
+            Ok(back_with_error(&format!("/inbox/{id}"), &crate::i18n::errors::app_error(&e, t.0)))
+        }
+        Err(e) => Err(UiError::from_app(t, e)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct AdoptForm {
+    #[serde(default)]
+    family_name: String,
+    #[serde(default)]
+    given_name: String,
+}
+
+/// `POST /inbox/{id}/customer`: the person behind the conversation becomes a new customer;
+/// on to their page.
+pub(super) async fn adopt(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    Checked { user, t, form: f }: Checked<AdoptForm>,
+) -> UiResult {
+    match s.app.customer_from_conversation(&user.actor, id, &f.family_name, &f.given_name).await {
+        Ok((customer, _)) => Ok(Redirect::to(&format!("/customers/{customer}")).into_response()),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
             Ok(back_with_error(&format!("/inbox/{id}"), &crate::i18n::errors::app_error(&e, t.0)))
         }
         Err(e) => Err(UiError::from_app(t, e)),

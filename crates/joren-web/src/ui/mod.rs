@@ -106,6 +106,7 @@ pub fn routes() -> Router<AppState> {
         .route("/inbox/link", post(inbox::link))
         .route("/inbox/{id}", get(inbox::conversation))
         .route("/inbox/{id}/reply", post(inbox::reply))
+        .route("/inbox/{id}/customer", post(inbox::adopt))
         .route("/inbox/{id}/assign", post(inbox::assign))
         .route("/inbox/{id}/close", post(inbox::close))
         .route("/inbox/{id}/reopen", post(inbox::reopen))

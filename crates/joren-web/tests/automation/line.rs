@@ -379,3 +379,44 @@ async fn blocking_the_line_account_ends_line_scenarios_that_leave_on_unsubscribe
         assert_eq!(state(by_mail), ("waiting".into(), None), "[{b}] the mail goes on: {runs}");
     }
 }
+
+#[tokio::test]
+async fn a_line_friend_nobody_has_is_added_as_a_customer_from_the_inbox() {
+    for b in backends() {
+        let t = spawn_with(b, AppConfig { line_channel_secret: Some(SECRET.into()), ..AppConfig::default() }).await;
+        let now = chrono::Utc::now().timestamp_millis();
+        let said = event(
+            "ad1",
+            "message",
+            Some(STRANGER),
+            now,
+            json!({"message": {"type": "text", "id": "m1", "text": "はじめまして"}}),
+        );
+        assert_eq!(
+            deliver(&t, &[event("ad0", "follow", Some(STRANGER), now - 1, json!({})), said], Some(SECRET)).await.0,
+            200
+        );
+        let (_, list) = t.get(&t.staff_token, "/api/v1/conversations?view=all").await;
+        let conv = list["items"][0]["id"].as_i64().unwrap();
+        let session = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (_, html) = session.page(&format!("/inbox/{conv}")).await;
+        assert!(html.contains("id=\"adopt-form\""), "[{b}] offered for a friend nobody has");
+        let (s, location, _) =
+            session.post(&format!("/inbox/{conv}/customer"), &[("family_name", "初来"), ("given_name", "花子")]).await;
+        assert_eq!(s, 303, "[{b}]");
+        let id: i64 = location.trim_start_matches("/customers/").parse().unwrap();
+        let (_, c) = t.get(&t.staff_token, &format!("/api/v1/customers/{id}")).await;
+        assert_eq!(
+            (c["line_user_id"].as_str(), c["family_name"].as_str()),
+            (Some(STRANGER), Some("初来")),
+            "[{b}] {c}"
+        );
+        let line = c["consents"].as_array().unwrap().iter().find(|x| x["channel"] == "line").cloned().unwrap();
+        assert_eq!(line["granted"], true, "[{b}] they follow the account: {c}");
+        let (_, d) = t.get(&t.staff_token, &format!("/api/v1/conversations/{conv}")).await;
+        assert_eq!((d["customer_id"].as_i64(), d["can_reply"].as_bool()), (Some(id), Some(true)), "[{b}] {d}");
+        assert_eq!(d["thread"][0]["text"], "はじめまして", "[{b}]");
+        let (_, html) = session.page(&format!("/inbox/{conv}")).await;
+        assert!(!html.contains("id=\"adopt-form\""), "[{b}] not offered any more");
+    }
+}

@@ -104,6 +104,12 @@ async fn replies_by_mail_reach_the_timeline_and_the_inbox_once_and_are_answered_
             .post(&t.staff_token, &format!("/api/v1/conversations/{}/replies", stranger["id"]), &json!({"text": "x"}))
             .await;
         assert_eq!((s, v["error"]["details"][0]["code"].as_str()), (422, Some("no_email_address")), "[{b}] {v}");
+        // The stranger turns out to be a customer: given the address (in any case), their mail
+        // and conversation become theirs.
+        let who = t.customer(json!({"family_name": "来店", "given_name": "客", "email": "Who@example.com"})).await;
+        let (_, sd) = t.get(&t.staff_token, &format!("/api/v1/conversations/{}", stranger["id"])).await;
+        assert_eq!((sd["customer_id"].as_i64(), sd["can_reply"].as_bool()), (Some(who), Some(true)), "[{b}] {sd}");
+        assert_eq!(sd["thread"][0]["text"], "何時まで開いていますか", "[{b}] {sd}");
         let (_, tl) = t.get(&t.staff_token, &format!("/api/v1/customers/{c}/timeline")).await;
         assert!(
             tl["items"]

@@ -183,6 +183,23 @@ async fn texts_go_once_in_the_daytime_to_mobiles_and_stop_when_asked() {
             (Some(false), Some("どなたですか")),
             "[{b}] {d}"
         );
+        // Added as a new customer from the conversation: the number is theirs, the text moves
+        // to their timeline, and they can be answered. A retry makes no second customer.
+        let adopt = format!("/api/v1/conversations/{}/customer", stranger["id"]);
+        let (s, v) = t.post(&t.staff_token, &adopt, &json!({"family_name": "新規"})).await;
+        assert_eq!(s, 201, "[{b}] {v}");
+        let newcomer = v["customer_id"].as_i64().unwrap();
+        let (s, v) = t.post(&t.staff_token, &adopt, &json!({"family_name": "新規"})).await;
+        assert_eq!((s, v["customer_id"].as_i64()), (200, Some(newcomer)), "[{b}]");
+        let (_, d) = t.get(&t.staff_token, &format!("/api/v1/conversations/{}", stranger["id"])).await;
+        assert_eq!((d["customer_id"].as_i64(), d["can_reply"].as_bool()), (Some(newcomer), Some(true)), "[{b}] {d}");
+        assert_eq!(d["thread"][0]["text"], "どなたですか", "[{b}] moved to the timeline: {d}");
+        let (_, nc) = t.get(&t.staff_token, &format!("/api/v1/customers/{newcomer}")).await;
+        assert_eq!(
+            (nc["phone"].as_str(), nc["family_name"].as_str()),
+            (Some("+817099998888"), Some("新規")),
+            "[{b}] {nc}"
+        );
 
         // 停止: SMS consent off, no conversation, nothing more is sent — not even by staff.
         let (s, _) = twilio_reply(c, &t.base, PUBLIC, TOKEN, "SMa3", "+819011112222", "停止").await;
