@@ -123,6 +123,8 @@ pub(super) struct CustomerPage {
     line: Option<super::line::LinePanel>,
     /// The SMS panel (None for a merged customer).
     sms: Option<super::sms::SmsPanel>,
+    /// The customer's open conversation by mail, with a key for the reply form.
+    mail_reply: Option<(i64, String)>,
     /// A refused form of one row or panel: a 回数券's use or refund, a sale, a membership's
     /// start, change or cancellation, a consent.
     row: RowForm,
@@ -349,12 +351,17 @@ pub(super) async fn customer_page(
         None => Some(super::line::panel(&s.app, id, cq.line_sent.is_some()).await.map_err(err)?),
         Some(_) => None,
     };
-    let sms = match c.merged_into {
+    let (sms, mail_reply) = match c.merged_into {
         None => {
             let conversations = s.app.customer_conversations(id).await.map_err(err)?;
-            Some(super::sms::panel(&s.app, &c, cq.sms_sent.is_some(), &conversations))
+            // An open conversation by mail is answered from here too (threaded).
+            let mail = conversations
+                .iter()
+                .find(|x| x.channel == "email" && x.state == "open")
+                .map(|x| (x.id, format!("ui-{}", joren_app::auth::random_token())));
+            (Some(super::sms::panel(&s.app, &c, cq.sms_sent.is_some(), &conversations)), mail)
         }
-        Some(_) => None,
+        Some(_) => (None, None),
     };
     let (points, tickets, memberships) = match c.merged_into {
         None => (
@@ -388,6 +395,7 @@ pub(super) async fn customer_page(
         row,
         line,
         sms,
+        mail_reply,
         insight,
         suggestions,
         points,

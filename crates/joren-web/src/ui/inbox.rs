@@ -47,6 +47,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("inbox.adopt_given", "名 (任意)", "Given name (optional)"),
     ("inbox.adopt_button", "顧客として登録", "Add as a customer"),
     ("inbox.mail_text", "返信の本文", "Your answer"),
+    ("inbox.mail_reply_title", "メールでのお問い合わせ", "Their mail"),
     (
         "inbox.mail_threaded",
         "お客様のメールへの返信として (件名「Re: …」、同じスレッドに) 送ります。お店の署名が付きます。",

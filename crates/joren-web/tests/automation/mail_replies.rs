@@ -120,8 +120,12 @@ async fn replies_by_mail_reach_the_timeline_and_the_inbox_once_and_are_answered_
             "[{b}] on the timeline: {tl}"
         );
 
-        // The answer from the inbox page: a mail threaded under the customer's.
+        // The customer page offers the answer too, beside a link to the conversation.
         let session = Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (_, html) = session.page(&format!("/customers/{c}")).await;
+        assert!(html.contains("id=\"mail-reply-form\"") && html.contains(&format!("/inbox/{conv}/reply")), "[{b}]");
+
+        // The answer from the inbox page: a mail threaded under the customer's.
         let (_, html) = session.page(&format!("/inbox/{conv}")).await;
         assert!(
             html.contains("id=\"reply-form\"") && !html.contains("id=\"reply-quick\""),
