@@ -145,17 +145,8 @@ impl Store {
     /// [`LineApplied::Repeated`] and changes nothing.
     pub async fn apply_line_event(&self, e: &LineEvent) -> Result<LineApplied> {
         let mut tx = self.begin_write().await?;
-        let fresh = sqlx::query(
-            "INSERT INTO line_webhook_events (event_id, received_at) VALUES ($1, $2) \
-             ON CONFLICT (event_id) DO NOTHING",
-        )
-        .bind(&e.event_id)
-        .bind(to_ms(e.received_at))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !fresh {
+        if !super::first_delivery(&mut tx, "line_webhook_events", "event_id", &e.event_id, to_ms(e.received_at)).await?
+        {
             tx.commit().await?;
             return Ok(LineApplied::Repeated);
         }

@@ -97,16 +97,7 @@ impl Store {
             tx.commit().await?;
             return Ok(None);
         };
-        let fresh = sqlx::query(
-            "INSERT INTO mail_inbound (message_id, received_at) VALUES ($1, $2) ON CONFLICT (message_id) DO NOTHING",
-        )
-        .bind(&m.message_id)
-        .bind(to_ms(m.received_at))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !fresh {
+        if !super::first_delivery(&mut tx, "mail_inbound", "message_id", &m.message_id, to_ms(m.received_at)).await? {
             tx.commit().await?;
             return Ok(Some(MailApplied::Repeated));
         }

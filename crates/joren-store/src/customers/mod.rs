@@ -569,6 +569,14 @@ async fn insert_external_ids(tx: &mut Tx, id: i64, ext: &[ExternalId]) -> Result
     Ok(())
 }
 
+/// Records inbound message `key` (a provider's id for it) in `table` (its `column` is the
+/// primary key) at `at_ms`, inside the transaction that applies it: true the first time, false
+/// for a redelivery (then nothing more is to be done).
+async fn first_delivery(tx: &mut Tx, table: &'static str, column: &'static str, key: &str, at_ms: i64) -> Result<bool> {
+    let sql = format!("INSERT INTO {table} ({column}, received_at) VALUES ($1, $2) ON CONFLICT ({column}) DO NOTHING");
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key).bind(at_ms).execute(&mut **tx).await?.rows_affected() == 1)
+}
+
 async fn insert_consent(
     tx: &mut Tx,
     id: i64,

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::insert_consent;
+use super::{first_delivery, insert_consent};
 use crate::{Result, Store, now_ms, to_ms};
 
 /// One message a customer sent the shop's SMS number.
@@ -41,16 +41,7 @@ impl Store {
     /// conversation.
     pub async fn apply_sms_inbound(&self, m: &SmsInbound) -> Result<SmsApplied> {
         let mut tx = self.begin_write().await?;
-        let fresh = sqlx::query(
-            "INSERT INTO sms_inbound (message_id, received_at) VALUES ($1, $2) ON CONFLICT (message_id) DO NOTHING",
-        )
-        .bind(&m.message_id)
-        .bind(to_ms(m.received_at))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !fresh {
+        if !first_delivery(&mut tx, "sms_inbound", "message_id", &m.message_id, to_ms(m.received_at)).await? {
             tx.commit().await?;
             return Ok(SmsApplied::Repeated);
         }

@@ -62,23 +62,8 @@ impl LineApi {
     /// Starts the stand-in for channel access token `token`.
     pub fn start(token: &str) -> Self {
         let shared = Shared { token: token.to_string(), inner: Default::default() };
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = Router::new().route("/v2/bot/message/push", post(push)).with_state(shared.clone());
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
+        let (url, stop) = serve_loopback(app, 2);
         Self { url, shared, _stop: stop }
     }
 
@@ -107,6 +92,28 @@ impl LineApi {
     pub fn requests(&self) -> u64 {
         self.shared.inner.lock().unwrap().requests
     }
+}
+
+/// Serves `app` on a free loopback port from its own thread and runtime (a stand-in for a
+/// provider: LINE here, the SMS gateway's stand-in too) until the returned sender is dropped; answers its URL.
+pub fn serve_loopback(app: axum::Router, threads: usize) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+    });
+    (url, stop)
 }
 
 fn is_uuid(s: &str) -> bool {

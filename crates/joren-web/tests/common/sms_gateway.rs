@@ -59,26 +59,11 @@ impl SmsGateway {
     /// token), both with `token`.
     pub fn start(account: &str, token: &str) -> Self {
         let shared = Shared { account: account.into(), token: token.into(), inner: Default::default() };
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = Router::new()
             .route("/2010-04-01/Accounts/{sid}/Messages.json", post(twilio))
             .route("/send", post(json_send))
             .with_state(shared.clone());
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
+        let (url, stop) = super::line_api::serve_loopback(app, 1);
         Self { url, shared, _stop: stop }
     }
 
