@@ -30,7 +30,7 @@ pub enum SmsGateway {
     /// Any gateway taking a JSON POST: `template` with `{{to}}`, `{{from}}`, `{{text}}` and
     /// `{{key}}` (each becomes a JSON string), a bearer `token` and an `Idempotency-Key`
     /// header. Replies arrive as `{"id", "from", "text"}` signed with `X-Signature` (base64
-    /// HMAC-SHA256 of the body with the token).
+    /// HMAC-SHA256 of the body with the token); without a token none are accepted.
     Json { url: String, token: String, template: String },
 }
 
@@ -177,6 +177,8 @@ impl App {
                 let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
                 (get("MessageSid"), get("From"), get("Body"))
             }
+            // Without a token nothing could tell the gateway's calls from anyone's: refused.
+            SmsGateway::Json { token, .. } if token.is_empty() => return Err(AppError::NotFound("sms gateway")),
             SmsGateway::Json { token, .. } => {
                 if !verified(json_mac(token, body), signature) {
                     return Err(AppError::Unauthorized);

@@ -313,6 +313,16 @@ async fn a_json_gateway_gets_one_request_per_text_and_what_a_broadcast_costs_is_
         let (s, _) =
             json_reply(&t.client, &t.base, TOKEN, &json!({"id": "in-2", "from": "not a phone", "text": "x"})).await;
         assert_eq!(s, 400, "[{b}]");
+        // A JSON gateway set up without a token: its replies cannot be told from anyone's.
+        let open_gateway = Gateway::Json {
+            url: format!("{}/send", api.url),
+            token: String::new(),
+            template: joren_app::sms::DEFAULT_JSON_TEMPLATE.into(),
+        };
+        let t2 = spawn_sms(b, &clock, open_gateway).await;
+        let body = json!({"id": "in-3", "from": "+819020000001", "text": "停止"});
+        let (s, _) = json_reply(&t2.client, &t2.base, "", &body).await;
+        assert_eq!(s, 404, "[{b}] refused: no token to check the signature with");
 
         // What a text costs: 71 Japanese characters are two segments; over the segment, the
         // members a marketing text would reach (a mobile, SMS consent, no STOP).
