@@ -43,7 +43,7 @@ pub struct SmsStatus {
 pub struct MailRepliesStatus {
     /// `user@host/mailbox` (never the password), when a mailbox is set.
     pub mailbox: Option<String>,
-    /// When the mailbox was last read to a new mail (None: not yet).
+    /// When the mailbox was last read (a poll that reached it; None: not yet).
     pub last_read_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 

@@ -222,7 +222,11 @@ impl App {
                 tracing::info!(entered, "daily scenario triggers");
             }
             Some(JobKind::MailReplies) => {
-                self.poll_mail_replies().await?;
+                // A mailbox out of reach is tried again the next minute (not a dead job every
+                // minute); the channels page shows when it was last read.
+                if let Err(e) = self.poll_mail_replies().await {
+                    tracing::warn!(error = %e, "mail replies not read");
+                }
             }
             None => return Err(AppError::Internal(format!("unknown job kind {}", job.kind))),
         }

@@ -93,8 +93,9 @@ pub struct MailPoll {
 trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + std::fmt::Debug {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + std::fmt::Debug> Io for T {}
 
+/// The mailbox could not be read: said as it is (like a test mail the SMTP server refused).
 fn imap_error(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(format!("IMAP: {e}"))
+    AppError::Io(format!("IMAP: {e}"))
 }
 
 async fn connect(cfg: &ImapConfig) -> Result<async_imap::Session<Box<dyn Io>>> {
@@ -212,6 +213,11 @@ impl App {
         mails.truncate(POLL_BATCH);
         let shop = self.mail().from_address.clone();
         let mut poll = MailPoll::default();
+        if mails.is_empty() {
+            // Nothing new: the read position (and when the mailbox was last read) is kept.
+            let at = MailboxCursor { uid_validity: validity, last_uid: start - 1 };
+            self.store.apply_mail_reply(None, Some((&key, at))).await?;
+        }
         for (uid, raw) in mails {
             poll.read += 1;
             let reply = read_mail(&raw, &shop, &format!("{validity}.{uid}"), self.now());

@@ -63,7 +63,7 @@ impl Store {
         Ok(row.map(|(uid_validity, last_uid)| MailboxCursor { uid_validity, last_uid }))
     }
 
-    /// When `mailbox` was last read up to a new mail (ms), if ever.
+    /// When `mailbox` was last read (ms), if ever.
     pub async fn mailbox_read_at(&self, mailbox: &str) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar("SELECT updated_at FROM mailbox_cursors WHERE mailbox = $1")
             .bind(mailbox)

@@ -54,7 +54,11 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("ch.mail", "メールの返信", "Mail replies"),
     ("ch.mail.box", "受信するメールボックス", "Mailbox read"),
-    ("ch.mail.last", "最後に新しいメールを読んだ日時", "Last read up to a new mail"),
+    (
+        "ch.mail.last",
+        "最後に受信を確認した日時 (止まっていたらメールボックスに届いていません)",
+        "Last read (if it stops moving, the mailbox is out of reach)",
+    ),
     ("ch.mail.never", "まだありません", "Not yet"),
     (
         "ch.mail.off",

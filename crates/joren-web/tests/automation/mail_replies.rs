@@ -178,5 +178,21 @@ async fn replies_by_mail_reach_the_timeline_and_the_inbox_once_and_are_answered_
             .await
             .unwrap();
         assert_eq!(job.map(|j| j.state), Some(joren_app::jobs::JobState::Done), "[{b}]");
+
+        // The mail server goes away: the minute's job is done all the same (tried again the
+        // next minute, not a dead job a minute), and the page's "last read" stops moving.
+        let (_, before) = t.get(&t.owner_token, "/api/v1/settings/channels").await;
+        drop(imap);
+        clock.advance(chrono::Duration::minutes(1));
+        let pass = t.app.work_once("w1", 100).await.unwrap();
+        assert_eq!(pass.failed, 0, "[{b}] {pass:?}");
+        let (_, after) = t.get(&t.owner_token, "/api/v1/settings/channels").await;
+        assert_eq!(after["mail_replies"]["last_read_at"], before["mail_replies"]["last_read_at"], "[{b}]");
+        let (s, v) = t.post(&t.owner_token, "/api/v1/mail/replies/poll", &json!({})).await;
+        assert_eq!(s, 400, "[{b}] {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().starts_with("IMAP: "),
+            "[{b}] read by hand, the failure is said: {v}"
+        );
     }
 }
