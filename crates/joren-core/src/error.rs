@@ -45,6 +45,10 @@ codes! {
     TooMany => "too_many",
     /// A number outside `[min, max]`.
     Range => "range",
+    /// A key (letters, digits, `_`, at most 40) that is not one: `[what was given]`.
+    BadKey => "bad_key",
+    /// The same value twice where each must be different: `[value]`.
+    Duplicate => "duplicate",
     /// A number of days outside `[min, max]`.
     RangeDays => "range_days",
     /// A number of months outside `[min, max]`.

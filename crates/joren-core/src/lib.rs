@@ -28,6 +28,7 @@ pub mod scenario;
 pub mod secret;
 pub mod segment_filter;
 pub mod sms;
+pub mod survey;
 pub mod template;
 pub mod text;
 pub mod ticket;

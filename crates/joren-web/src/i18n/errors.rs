@@ -18,6 +18,10 @@ fn words(code: Code) -> (&'static str, &'static str) {
         LengthRange => ("{0}〜{1}文字で入力してください", "Use {0} to {1} characters"),
         TooMany => ("{0}個までです", "At most {0}"),
         Range => ("{0}〜{1} で指定してください", "Use a number from {0} to {1}"),
+        BadKey => {
+            ("半角の英数字と _ (40文字まで) で入力してください: {0}", "Use letters, digits and _ (at most 40): {0}")
+        }
+        Duplicate => ("同じものが2つあります: {0}", "This appears twice: {0}"),
         RangeDays => ("{0}〜{1}日で指定してください", "Use {0} to {1} days"),
         RangeMonths => ("{0}〜{1}か月で指定してください", "Use {0} to {1} months"),
         RangePercent => ("{0}〜{1}% で指定してください", "Use {0} to {1} %"),
