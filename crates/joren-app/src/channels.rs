@@ -54,7 +54,7 @@ impl App {
         let public = self.config.mail.public_url.trim_end_matches('/').to_string();
         let sms = &self.config.sms;
         let hm = |t: chrono::NaiveTime| t.format("%H:%M").to_string();
-        let mailbox = self.config.imap.as_ref().map(|c| format!("{}@{}/{}", c.user, c.host, c.mailbox));
+        let mailbox = self.config.imap.as_ref().map(crate::mail::ImapConfig::name);
         let last_read_at = match &mailbox {
             Some(key) => self.store.mailbox_read_at(key).await?.map(crate::from_ms),
             None => None,

@@ -48,6 +48,12 @@ impl std::fmt::Debug for ImapConfig {
 }
 
 impl ImapConfig {
+    /// The mailbox as named on the channels page and in its read position:
+    /// `user@host/mailbox` (never the password).
+    pub fn name(&self) -> String {
+        format!("{}@{}/{}", self.user, self.host, self.mailbox)
+    }
+
     /// Reads `imap[s]://user:password@host[:port][/mailbox]` (user and password
     /// percent-encoded; the mailbox is INBOX when not given).
     pub fn parse(url: &str) -> std::result::Result<Self, String> {
@@ -182,8 +188,7 @@ impl App {
         let mut session = connect(&cfg).await?;
         let mailbox = session.select(&cfg.mailbox).await.map_err(imap_error)?;
         let validity = i64::from(mailbox.uid_validity.unwrap_or(0));
-        // The same name the channels page shows.
-        let key = format!("{}@{}/{}", cfg.user, cfg.host, cfg.mailbox);
+        let key = cfg.name();
         let cursor = self.store.mailbox_cursor(&key).await?.filter(|c| c.uid_validity == validity);
         let start = match cursor {
             Some(c) => c.last_uid + 1,

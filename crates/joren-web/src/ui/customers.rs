@@ -347,21 +347,20 @@ pub(super) async fn customer_page(
         None => perks::panel(&s.app, id, t).await.map_err(err)?,
         Some(_) => Vec::new(),
     };
-    let line = match c.merged_into {
-        None => Some(super::line::panel(&s.app, id, cq.line_sent.is_some()).await.map_err(err)?),
-        Some(_) => None,
-    };
-    let (sms, mail_reply) = match c.merged_into {
+    // The channel panels (LINE, SMS, mail) each show the customer's open conversation there:
+    // their conversations are read once for the three.
+    let (line, sms, mail_reply) = match c.merged_into {
         None => {
             let conversations = s.app.customer_conversations(id).await.map_err(err)?;
+            let line = super::line::panel(&s.app, id, cq.line_sent.is_some(), &conversations).await.map_err(err)?;
             // An open conversation by mail is answered from here too (threaded).
             let mail = conversations
                 .iter()
                 .find(|x| x.channel == "email" && x.state == "open")
                 .map(|x| (x.id, format!("ui-{}", joren_app::auth::random_token())));
-            (Some(super::sms::panel(&s.app, &c, cq.sms_sent.is_some(), &conversations)), mail)
+            (Some(line), Some(super::sms::panel(&s.app, &c, cq.sms_sent.is_some(), &conversations)), mail)
         }
-        Some(_) => (None, None),
+        Some(_) => (None, None, None),
     };
     let (points, tickets, memberships) = match c.merged_into {
         None => (

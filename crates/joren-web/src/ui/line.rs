@@ -40,7 +40,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// The panel's facts for customer `id`.
+/// The panel's facts for customer `id`, whose `conversations` were read by the page.
 pub(super) struct LinePanel {
     /// Linked: whether they follow the account (None: not heard from LINE yet).
     pub linked: Option<Option<bool>>,
@@ -56,7 +56,12 @@ pub(super) struct LinePanel {
     pub conversation: Option<i64>,
 }
 
-pub(super) async fn panel(app: &App, id: i64, sent: bool) -> Result<LinePanel, joren_app::AppError> {
+pub(super) async fn panel(
+    app: &App,
+    id: i64,
+    sent: bool,
+    conversations: &[joren_app::Conversation],
+) -> Result<LinePanel, joren_app::AppError> {
     let linked = app.customer_line_user(id).await?.map(|(_, following)| following);
     let code = match linked {
         Some(_) => None,
@@ -68,12 +73,7 @@ pub(super) async fn panel(app: &App, id: i64, sent: bool) -> Result<LinePanel, j
         send_key: format!("ui-{}", joren_app::auth::random_token()),
         test_mode: app.line_test_mode(),
         sent,
-        conversation: app
-            .customer_conversations(id)
-            .await?
-            .into_iter()
-            .find(|c| c.channel == "line" && c.state == "open")
-            .map(|c| c.id),
+        conversation: conversations.iter().find(|c| c.channel == "line" && c.state == "open").map(|c| c.id),
     })
 }
 

@@ -53,27 +53,15 @@ async fn replies_by_mail_reach_the_timeline_and_the_inbox_once_and_are_answered_
         // The customer answers from their phone's address (not the one on file): the mail it
         // answers says who it is. The quoted mail under the answer is left out.
         let body = "ありがとうございます。\r\n土曜に伺います。\r\n\r\n2026年12月7日(月) 10:00 喫茶ジョーレン <info@kissa.example.jp>:\r\n> ぜひどうぞ";
-        imap.deliver(&mail(
-            "Hanako <hanako.mobile@example.ne.jp>",
-            "<r1@example.ne.jp>",
-            Some(&ours),
-            "Re: 冬の新メニュー",
-            body,
-        ))
-        .await;
+        let answer =
+            mail("Hanako <hanako.mobile@example.ne.jp>", "<r1@example.ne.jp>", Some(&ours), "Re: 冬の新メニュー", body);
+        imap.deliver(&answer).await;
         // A stranger, an out-of-office reply, and the same answer delivered twice.
         imap.deliver(&mail("who@example.com", "<s1@example.com>", None, "営業時間", "何時まで開いていますか")).await;
         let auto = mail("hanako@example.jp", "<ooo@example.jp>", Some(&ours), "不在", "不在です")
             .replace("MIME-Version", "Auto-Submitted: auto-replied\r\nMIME-Version");
         imap.deliver(&auto).await;
-        imap.deliver(&mail(
-            "Hanako <hanako.mobile@example.ne.jp>",
-            "<r1@example.ne.jp>",
-            Some(&ours),
-            "Re: 冬の新メニュー",
-            body,
-        ))
-        .await;
+        imap.deliver(&answer).await;
 
         let poll = t.app.poll_mail_replies().await.unwrap();
         assert_eq!(
