@@ -33,6 +33,7 @@ pub mod scenario_templates;
 pub mod scenarios;
 pub mod segments;
 pub mod sms;
+pub mod surveys;
 pub mod tasks;
 pub mod tickets;
 pub mod webhooks;

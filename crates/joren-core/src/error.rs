@@ -172,6 +172,13 @@ codes! {
     LineOnly => "line_only",
     /// The customer has no email address to answer at.
     NoEmailAddress => "no_email_address",
+    // --- surveys ---
+    /// An archived survey cannot be sent.
+    SurveyArchived => "survey_archived",
+    /// A survey link already answered.
+    SurveyAnswered => "survey_answered",
+    /// A survey link past its date.
+    SurveyExpired => "survey_expired",
     /// Not an address a LINE card can use (`https://…` for an image, `http(s)://…` for a
     /// button): `[what was given]`.
     BadUrl => "bad_url",

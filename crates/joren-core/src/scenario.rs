@@ -280,6 +280,49 @@ pub enum Step {
     /// Starts another scenario for the customer (once per run and step; its entry rule and
     /// control group apply; nothing when it is not active).
     Start { scenario_id: i64 },
+    /// Asks the customer to answer survey `survey_id` on `channel`: an invitation with its own
+    /// link, sent with `text` (and `subject` for mail). The mail carries the first question's
+    /// scores as links, LINE as quick-reply buttons; the rest is answered on the page. A
+    /// satisfaction survey is not advertising (transactional) unless `marketing` says so.
+    Survey {
+        survey_id: i64,
+        #[serde(default)]
+        channel: SurveyChannel,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        subject: String,
+        text: String,
+        #[serde(default)]
+        marketing: bool,
+    },
+}
+
+/// The channel a survey is sent on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SurveyChannel {
+    #[default]
+    Email,
+    Line,
+    Sms,
+}
+
+impl SurveyChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Line => "line",
+            Self::Sms => "sms",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "email" => Some(Self::Email),
+            "line" => Some(Self::Line),
+            "sms" => Some(Self::Sms),
+            _ => None,
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -440,6 +483,22 @@ impl Definition {
                         e.push(&f("scenario_id"), crate::Code::Choose);
                     }
                 }
+                Step::Survey { survey_id, channel, subject, text, .. } => {
+                    if *survey_id <= 0 {
+                        e.push(&f("survey_id"), crate::Code::Choose);
+                    }
+                    if *channel == SurveyChannel::Email && subject.trim().is_empty() {
+                        e.push(&f("subject"), crate::Code::Required);
+                    }
+                    if text.trim().is_empty() {
+                        e.push(&f("text"), crate::Code::Required);
+                    }
+                    e.take(crate::text::check_text(&f("subject"), subject, 200));
+                    let max = if *channel == SurveyChannel::Sms { 200 } else { crate::text::LONG_TEXT };
+                    e.take(crate::text::check_text(&f("text"), text, max));
+                    e.take(crate::template::check(&f("subject"), subject));
+                    e.take(crate::template::check(&f("text"), text));
+                }
                 Step::Points { points, reason } => {
                     if *points <= 0 || *points > MAX_STEP_POINTS {
                         e.push(&f("points"), crate::Code::Range).with(1).with(MAX_STEP_POINTS);
@@ -467,6 +526,7 @@ impl Definition {
                 Step::Email { .. } => "email",
                 Step::Line { .. } => "line",
                 Step::Sms { .. } => "sms",
+                Step::Survey { channel, .. } => channel.as_str(),
                 _ => continue,
             };
             if !out.contains(&ch) {
@@ -484,6 +544,7 @@ impl Definition {
                 Step::Email { marketing: true, .. }
                     | Step::Line { marketing: true, .. }
                     | Step::Sms { marketing: true, .. }
+                    | Step::Survey { marketing: true, .. }
             )
         })
     }

@@ -10,6 +10,8 @@
 //!
 //! No answers, no score (`None`), never a made-up zero.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{Code, FieldError, FieldErrors};
@@ -143,7 +145,7 @@ pub fn check_questions(questions: &[Question]) -> FieldErrors {
 }
 
 /// Whether question `q` is asked, given the answers so far.
-pub fn shown(q: &Question, answers: &std::collections::BTreeMap<String, Answer>) -> bool {
+pub fn shown(q: &Question, answers: &BTreeMap<String, Answer>) -> bool {
     let Some(s) = &q.show_if else { return true };
     match answers.get(&s.question) {
         Some(Answer::Score(v)) => s.at_least.is_none_or(|a| *v >= a) && s.at_most.is_none_or(|b| *v <= b),
@@ -197,6 +199,103 @@ pub fn check_answer(q: &Question, given: Option<&Answer>) -> Result<Option<Answe
         }
         _ => Err(FieldError::new(&q.key, Code::Choose)),
     }
+}
+
+/// The answers a survey's page form sent (`key=value` pairs; a multiple choice repeats its
+/// key), read by each question's kind: a score as a number (full-width digits too), choices
+/// as given, text as typed. Keys no question has are dropped; an unreadable score is kept as
+/// text so the check names it.
+pub fn answers_from_form(questions: &[Question], pairs: &[(String, String)]) -> BTreeMap<String, Answer> {
+    let mut out = BTreeMap::new();
+    for q in questions {
+        let given: Vec<&str> = pairs.iter().filter(|(k, _)| *k == q.key).map(|(_, v)| v.as_str()).collect();
+        if given.iter().all(|v| v.trim().is_empty()) {
+            continue;
+        }
+        let answer = match &q.kind {
+            k if k.range().is_some() => {
+                let v = given.iter().find(|v| !v.trim().is_empty()).copied().unwrap_or_default();
+                match crate::text::parse_int(v) {
+                    Some(n) => Answer::Score(n),
+                    None => Answer::Text(v.into()),
+                }
+            }
+            QuestionKind::Single { .. } | QuestionKind::Multiple { .. } => {
+                Answer::Choices(given.iter().filter(|v| !v.trim().is_empty()).map(|v| v.to_string()).collect())
+            }
+            _ => Answer::Text(given.join("\n")),
+        };
+        out.insert(q.key.clone(), answer);
+    }
+    out
+}
+
+/// A whole response checked: each question shown (given the answers before it) checked
+/// against its answer, the answers to questions not shown dropped. Every problem at once,
+/// each named by its question's key. With `partial`, missing required answers are allowed
+/// (the channel's first answer, the rest to follow on the page).
+pub fn check_response(
+    questions: &[Question],
+    given: &BTreeMap<String, Answer>,
+    partial: bool,
+) -> Result<BTreeMap<String, Answer>, FieldErrors> {
+    let mut out = BTreeMap::new();
+    let mut e = FieldErrors::default();
+    for q in questions {
+        if !shown(q, &out) {
+            continue;
+        }
+        match check_answer(q, given.get(&q.key)) {
+            Ok(Some(a)) => {
+                out.insert(q.key.clone(), a);
+            }
+            Ok(None) => {}
+            Err(err) if partial && err.code == Code::Required => {}
+            Err(err) => e.0.push(err),
+        }
+    }
+    if out.is_empty() && e.is_empty() {
+        e.push(questions.first().map_or("answers", |q| q.key.as_str()), Code::Required);
+    }
+    if e.is_empty() { Ok(out) } else { Err(e) }
+}
+
+/// The standard scores a response holds, for reporting: the first NPS, CSAT and CES answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Scores {
+    pub nps: Option<i64>,
+    pub csat: Option<i64>,
+    pub ces: Option<i64>,
+}
+
+pub fn scores(questions: &[Question], answers: &BTreeMap<String, Answer>) -> Scores {
+    let mut s = Scores::default();
+    for q in questions {
+        let Some(Answer::Score(v)) = answers.get(&q.key) else { continue };
+        let slot = match q.kind {
+            QuestionKind::Nps => &mut s.nps,
+            QuestionKind::Csat => &mut s.csat,
+            QuestionKind::Ces => &mut s.ces,
+            _ => continue,
+        };
+        slot.get_or_insert(*v);
+    }
+    s
+}
+
+/// The free-text answers joined (searched by staff).
+pub fn free_text(questions: &[Question], answers: &BTreeMap<String, Answer>) -> String {
+    let texts = questions.iter().filter(|q| q.kind == QuestionKind::Text).filter_map(|q| match answers.get(&q.key) {
+        Some(Answer::Text(t)) => Some(t.as_str()),
+        _ => None,
+    });
+    texts.collect::<Vec<_>>().join("\n")
+}
+
+/// Whether an answer is a detractor's (NPS 0–6) or an unhappy customer's (CSAT 1–2): the
+/// answers that open a complaint case.
+pub fn is_unhappy(s: Scores) -> bool {
+    s.nps.is_some_and(|n| n <= 6) || s.csat.is_some_and(|c| c <= 2)
 }
 
 /// NPS over 0–10 answers.
@@ -284,7 +383,52 @@ pub mod targets {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
+
+    fn optional(key: &str, kind: QuestionKind) -> Question {
+        Question { required: false, ..q(key, kind) }
+    }
+
+    #[test]
+    fn a_form_is_read_by_question_and_checked_as_a_whole() {
+        let mut why = q("why", QuestionKind::Text);
+        why.show_if = Some(ShowIf { question: "nps".into(), at_least: None, at_most: Some(6) });
+        let qs = vec![
+            q("nps", QuestionKind::Nps),
+            why,
+            optional("liked", QuestionKind::Multiple { choices: vec!["味".into(), "接客".into()] }),
+            optional("csat", QuestionKind::Csat),
+        ];
+        let pairs = |v: &[(&str, &str)]| v.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+        // Full-width digits are read; a multiple choice repeats its key; unknown keys go.
+        let form = answers_from_form(&qs, &pairs(&[("nps", "９"), ("liked", "味"), ("liked", "接客"), ("x", "1")]));
+        assert_eq!(form.get("nps"), Some(&Answer::Score(9)));
+        assert_eq!(form.get("liked"), Some(&Answer::Choices(vec!["味".into(), "接客".into()])));
+        assert!(!form.contains_key("x"));
+        // A promoter is not asked why: the required follow-up is not missing.
+        let ok = check_response(&qs, &form, false).unwrap();
+        assert_eq!(ok.len(), 2);
+        // A detractor must say why; a hidden question's answer is dropped.
+        let low = answers_from_form(&qs, &pairs(&[("nps", "3"), ("csat", "6")]));
+        let e = check_response(&qs, &low, false).unwrap_err();
+        let got: Vec<(&str, Code)> = e.0.iter().map(|f| (f.field.as_str(), f.code)).collect();
+        assert_eq!(got, [("why", Code::Required), ("csat", Code::Range)]);
+        // The channel's first answer alone is a partial response.
+        let first = answers_from_form(&qs, &pairs(&[("nps", "3")]));
+        assert_eq!(check_response(&qs, &first, true).unwrap().len(), 1);
+        assert!(check_response(&qs, &BTreeMap::new(), true).is_err(), "nothing answered is no response");
+        let s = scores(
+            &qs,
+            &check_response(&qs, &answers_from_form(&qs, &pairs(&[("nps", "3"), ("why", " 遅い ")])), false).unwrap(),
+        );
+        assert_eq!(s, Scores { nps: Some(3), csat: None, ces: None });
+        assert!(is_unhappy(s));
+        assert!(!is_unhappy(Scores { nps: Some(7), csat: Some(3), ces: None }));
+        assert!(is_unhappy(Scores { nps: None, csat: Some(2), ces: None }));
+        let a =
+            check_response(&qs, &answers_from_form(&qs, &pairs(&[("nps", "3"), ("why", " 遅い ")])), false).unwrap();
+        assert_eq!(free_text(&qs, &a), "遅い");
+        assert_eq!(answers_from_form(&qs, &pairs(&[("nps", "九")])).get("nps"), Some(&Answer::Text("九".into())));
+    }
 
     #[test]
     fn nps_is_promoters_minus_detractors_in_percent() {

@@ -107,10 +107,24 @@ pub fn render(field: &str, source: &str, ctx: &Context) -> Result<String, FieldE
         .map_err(|e| FieldError::new(field, crate::Code::TemplateRender).arg(e.detail().unwrap_or("?")))
 }
 
+/// `s` with the characters HTML gives meaning to escaped.
+pub fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
 /// The HTML part of a plain-text body: escaped, paragraphs kept, links made clickable.
 pub fn text_to_html(text: &str) -> String {
-    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    let mut out = String::from("<!doctype html><html><body style=\"font-family:sans-serif;line-height:1.7\">");
+    html_document(&text_to_html_fragment(text))
+}
+
+/// A mail's HTML document around `body` (HTML).
+pub fn html_document(body: &str) -> String {
+    format!("<!doctype html><html><body style=\"font-family:sans-serif;line-height:1.7\">{body}</body></html>")
+}
+
+/// Plain text as HTML lines (escaped, links made clickable), to put inside a document.
+pub fn text_to_html_fragment(text: &str) -> String {
+    let mut out = String::new();
     for line in text.lines() {
         let mut html_line = String::new();
         for word in line.split(' ') {
@@ -118,16 +132,15 @@ pub fn text_to_html(text: &str) -> String {
                 html_line.push(' ');
             }
             if word.starts_with("https://") || word.starts_with("http://") {
-                let w = escape(word);
+                let w = escape_html(word);
                 html_line.push_str(&format!("<a href=\"{w}\">{w}</a>"));
             } else {
-                html_line.push_str(&escape(word));
+                html_line.push_str(&escape_html(word));
             }
         }
         out.push_str(&html_line);
         out.push_str("<br>\n");
     }
-    out.push_str("</body></html>");
     out
 }
 

@@ -90,13 +90,7 @@ const SELECT: &str = "SELECT v.id, v.channel, v.address, v.customer_id, c.kind A
 fn from_row(r: &AnyRow) -> Result<Conversation> {
     let customer_id: Option<i64> = r.try_get("customer_id")?;
     let customer_name = match customer_id {
-        Some(_) => {
-            use joren_core::customer::{CustomerKind, display_name};
-            let kind: String = r.try_get("customer_kind")?;
-            let (family, given, company): (String, String, String) =
-                (r.try_get("family_name")?, r.try_get("given_name")?, r.try_get("company_name")?);
-            Some(display_name(CustomerKind::parse(&kind).unwrap_or(CustomerKind::Person), &family, &given, &company))
-        }
+        Some(_) => Some(crate::customer_name(r)?),
         None => None,
     };
     let display: Option<String> = r.try_get("assignee_display")?;

@@ -121,6 +121,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (32, "line_code_misses", include_str!("../migrations/sqlite/0032_line_code_misses.sql")),
     (33, "sms", include_str!("../migrations/sqlite/0033_sms.sql")),
     (34, "mail_replies", include_str!("../migrations/sqlite/0034_mail_replies.sql")),
+    (35, "surveys", include_str!("../migrations/sqlite/0035_surveys.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -157,6 +158,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (32, "line_code_misses", include_str!("../migrations/postgres/0032_line_code_misses.sql")),
     (33, "sms", include_str!("../migrations/postgres/0033_sms.sql")),
     (34, "mail_replies", include_str!("../migrations/postgres/0034_mail_replies.sql")),
+    (35, "surveys", include_str!("../migrations/postgres/0035_surveys.sql")),
 ];
 
 impl Store {

@@ -27,6 +27,7 @@ mod scenario_events;
 mod scenarios;
 mod segments;
 mod settings;
+mod surveys;
 mod tasks;
 mod tickets;
 mod timeline;
@@ -65,6 +66,10 @@ pub use ranks::{
 };
 pub use scenarios::{Enrolment, EventEffects, NewMessage, NewTask, Run, RunAdvance, RunCount, Scenario};
 pub use segments::{SavedSegment, SegmentPage};
+pub use surveys::{
+    Answered, Invitation, NewInvitation, Response as SurveyResponse, ResponseFilter, ResponseWrite, ScoreRow, SentRow,
+    Survey, SurveyWrite,
+};
 pub use tasks::{Task, TaskFilter};
 pub use tickets::{Ticket, TicketPlan, TicketUse, TicketWrite};
 pub use timeline::{Facts, TimelineEntry};
@@ -174,4 +179,15 @@ pub fn from_ms(ms: i64) -> chrono::DateTime<chrono::Utc> {
 
 pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+/// A customer's display name from a row holding `c.kind AS customer_kind, c.family_name,
+/// c.given_name, c.company_name`.
+pub(crate) fn customer_name(r: &sqlx::any::AnyRow) -> Result<String> {
+    use joren_core::customer::{CustomerKind, display_name};
+    use sqlx::Row;
+    let kind: String = r.try_get("customer_kind")?;
+    let (family, given, company): (String, String, String) =
+        (r.try_get("family_name")?, r.try_get("given_name")?, r.try_get("company_name")?);
+    Ok(display_name(CustomerKind::parse(&kind).unwrap_or(CustomerKind::Person), &family, &given, &company))
 }

@@ -105,6 +105,8 @@ pub struct RunAdvance {
     pub messages: Vec<(i64, NewMessage)>,
     /// (step index, task).
     pub tasks: Vec<(i64, NewTask)>,
+    /// Survey invitations the run's messages carry (written only when the run moves).
+    pub invitations: Vec<crate::NewInvitation>,
     pub add_tags: Vec<String>,
     pub remove_tags: Vec<String>,
     /// Where the run stands afterwards.
@@ -400,6 +402,9 @@ impl Store {
         });
         let columns = ["kind", "customer_id", "entity", "entity_id", "payload", "occurred_at", "dispatched_at"];
         self.bulk_insert(&mut tx, "events", &columns, steps.collect::<Vec<_>>()).await?;
+        let invitations: Vec<crate::NewInvitation> =
+            moved_runs.iter().flat_map(|(_, a)| a.invitations.iter().cloned()).collect();
+        crate::surveys::insert_invitations(&mut tx, &invitations).await?;
         let mut tagged: Vec<i64> = Vec::new();
         for (run, a) in &moved_runs {
             for (step, t) in &a.tasks {

@@ -58,13 +58,7 @@ fn from_row(r: &AnyRow) -> Result<Task> {
         scenario_id: r.try_get("scenario_id")?,
         scenario_name: r.try_get("scenario_name")?,
         customer_id: r.try_get("customer_id")?,
-        customer_name: {
-            use joren_core::customer::{CustomerKind, display_name};
-            let kind: String = r.try_get("customer_kind")?;
-            let (family, given, company): (String, String, String) =
-                (r.try_get("family_name")?, r.try_get("given_name")?, r.try_get("company_name")?);
-            display_name(CustomerKind::parse(&kind).unwrap_or(CustomerKind::Person), &family, &given, &company)
-        },
+        customer_name: crate::customer_name(r)?,
         phone: r.try_get("phone")?,
         kind: r.try_get("kind")?,
         title: r.try_get("title")?,

@@ -33,6 +33,7 @@ mod points;
 mod ranks;
 mod scenarios;
 mod sms;
+mod surveys;
 mod tickets;
 mod users;
 mod webhooks;
@@ -131,6 +132,7 @@ pub fn routes() -> Router<AppState> {
         .merge(duplicates::routes())
         .merge(line::routes())
         .merge(sms::routes())
+        .merge(surveys::routes())
         .merge(channels::routes())
         .merge(conversations::routes())
         .merge(webhooks::routes())

@@ -22,6 +22,8 @@ mod mail_settings;
 mod sends;
 #[path = "automation/sms.rs"]
 mod sms;
+#[path = "automation/surveys.rs"]
+mod surveys;
 #[path = "automation/triggers.rs"]
 mod triggers;
 #[path = "automation/webhooks.rs"]

@@ -46,6 +46,7 @@ impl App {
                         fx.exits.push((customer, on_order.clone(), "ordered".into()));
                         fx.wake_for_order.push(customer);
                     }
+                    EventKind::SurveyAnswered => self.after_survey_answer(customer, &e.payload).await?,
                     EventKind::ConsentChanged if e.payload["granted"] == serde_json::json!(false) => {
                         let channel = e.payload["channel"].as_str().unwrap_or_default();
                         let leaving: Vec<i64> =
@@ -440,6 +441,27 @@ impl App {
                     }
                     Err(e) => return Err(e),
                 },
+                Step::Survey { survey_id, channel, subject, text, marketing } => {
+                    let subject = template::render(&format!("steps[{i}].subject"), subject, vars)?;
+                    let text = template::render(&format!("steps[{i}].text"), text, vars)?;
+                    let sent = self
+                        .scenario_invitation(
+                            run,
+                            i,
+                            customer,
+                            *survey_id,
+                            *channel,
+                            &subject,
+                            &text,
+                            *marketing,
+                            &vars.unsubscribe_url,
+                        )
+                        .await?;
+                    if let Some((invitation, message)) = sent {
+                        a.invitations.push(invitation);
+                        a.messages.push((i as i64, message));
+                    }
+                }
                 Step::Wait { .. } | Step::WaitUntil { .. } | Step::WaitForOrder { .. } => {
                     unreachable!("waits end the loop")
                 }
@@ -453,7 +475,7 @@ impl App {
     /// The customer and the variables their messages are rendered with; what is `known` is
     /// not read again. Only the variables in `used` that cost a query are looked up (`None`:
     /// all of them).
-    pub(super) async fn message_context(
+    pub(crate) async fn message_context(
         &self,
         customer_id: i64,
         order_id: Option<i64>,
@@ -529,6 +551,12 @@ pub(super) fn template_variables(steps: &[Step]) -> Option<std::collections::Has
             }
             Step::Line { text, .. } | Step::Sms { text, .. } => vec![text],
             Step::Task { title, .. } => vec![title],
+            Step::Survey { subject, text, marketing, channel, .. } => {
+                if *marketing && *channel == joren_core::scenario::SurveyChannel::Email {
+                    used.insert("unsubscribe_url".to_string());
+                }
+                vec![subject, text]
+            }
             _ => continue,
         };
         for src in sources {
@@ -595,9 +623,9 @@ pub(super) const ADVANCE_PASS_BATCHES: usize = 4;
 /// A batch of due runs with what advancing each writes.
 /// What a run's planning may find already read for its batch.
 #[derive(Default)]
-pub(super) struct Known {
-    pub(super) customer: Option<joren_store::Customer>,
-    pub(super) order_total: Option<i64>,
+pub(crate) struct Known {
+    pub(crate) customer: Option<joren_store::Customer>,
+    pub(crate) order_total: Option<i64>,
 }
 
 struct PlannedBatch {

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Actor, App, AppError, Result};
 
 mod engine;
+pub(crate) use engine::Known;
 
 mod preview;
 

@@ -130,9 +130,15 @@ fn words(code: Code) -> (&'static str, &'static str) {
             "An SMS is at most {0} characters (10 segments); this would take {1}",
         ),
         NoEmailAddress => (
-            "この顧客にはメールアドレスがないため、メールで返信できません",
-            "This customer has no email address to answer at",
+            "この顧客にはメールアドレスがないため、メールで送れません",
+            "This customer has no email address to write to",
         ),
+        SurveyArchived => (
+            "このアンケートはアーカイブ済みです。送るには元に戻してください",
+            "This survey is archived; restore it to send it",
+        ),
+        SurveyAnswered => ("このアンケートには回答済みです", "This survey has been answered already"),
+        SurveyExpired => ("このアンケートの回答期限を過ぎています", "The time to answer this survey has passed"),
         LineOnly => (
             "カードやボタンを付けられるのは LINE だけです (SMS・メールには付けられません)",
             "Only a LINE message carries a card or buttons (not a text or a mail)",
@@ -437,6 +443,9 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("thing.order", "注文", "The order"),
     ("thing.user", "ユーザー", "The user"),
     ("thing.segment", "セグメント", "The segment"),
+    ("thing.survey", "アンケート", "The survey"),
+    ("thing.survey link", "アンケートのリンク", "The survey link"),
+    ("thing.survey response", "アンケートの回答", "The survey answer"),
     ("thing.scenario", "シナリオ", "The scenario"),
     ("thing.redemption", "ポイント利用", "The redemption"),
     ("thing.ticket", "回数券", "The ticket book"),

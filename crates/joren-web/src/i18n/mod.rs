@@ -65,10 +65,13 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     crate::ui::message_templates::WORDS,
     crate::ui::scenarios::WORDS,
     crate::ui::scenario_editor::WORDS,
+    crate::ui::surveys::WORDS,
+    crate::ui::surveys::EDIT_WORDS,
     crate::ui::tasks::WORDS,
     crate::ui::timeline::WORDS,
     crate::ui::users::WORDS,
     crate::public::WORDS,
+    crate::public::SURVEY_WORDS,
 ];
 
 /// Every (key, 日本語, English) of every table.
@@ -140,6 +143,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("app.tagline", "お客様が何度も戻ってくるお店に", "Keep your customers coming back"),
     ("nav.home", "ホーム", "Home"),
     ("nav.customers", "顧客", "Customers"),
+    ("nav.voice", "お客様の声", "Customer voice"),
     ("nav.import", "取込・出力", "Import / export"),
     ("nav.analytics", "分析", "Analytics"),
     ("nav.loyalty", "ポイント・ランク", "Loyalty"),

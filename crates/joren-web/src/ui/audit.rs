@@ -78,6 +78,11 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("au.a.template.create", "テンプレートを作成", "Template created"),
     ("au.a.template.update", "テンプレートを変更", "Template changed"),
     ("au.a.template.delete", "テンプレートを削除", "Template deleted"),
+    ("au.a.survey.create", "アンケートを作成", "Survey created"),
+    ("au.a.survey.update", "アンケートを変更", "Survey changed"),
+    ("au.a.survey.archive", "アンケートをアーカイブ", "Survey archived"),
+    ("au.a.survey.restore", "アンケートを元に戻す", "Survey restored"),
+    ("au.a.survey.send", "アンケートを送信", "Survey sent"),
     ("au.a.settings.industry", "業種を設定", "Industry set"),
     ("au.a.settings.mail", "メール設定を変更", "Mail settings changed"),
     ("au.a.settings.mail.reset", "メール設定を初期化", "Mail settings reset"),
@@ -101,6 +106,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("au.e.order", "注文", "Order"),
     ("au.e.segment", "セグメント", "Segment"),
     ("au.e.scenario", "シナリオ", "Scenario"),
+    ("au.e.survey", "アンケート", "Survey"),
     ("au.e.user", "ユーザー", "User"),
     ("au.e.api_token", "API トークン", "API token"),
     ("au.e.other", "記録", "Record"),
@@ -179,11 +185,15 @@ pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Qu
         .take(PAGE as usize)
         .map(|e| {
             let entity = match e.entity.as_str() {
-                "customer" | "order" | "segment" | "scenario" | "user" | "api_token" => format!("au.e.{}", e.entity),
+                "customer" | "order" | "segment" | "scenario" | "survey" | "user" | "api_token" => {
+                    format!("au.e.{}", e.entity)
+                }
                 _ => "au.e.other".into(),
             };
             let link = match e.entity.as_str() {
-                "customer" | "order" | "segment" | "scenario" => Some(format!("/{}s/{}", e.entity, e.entity_id)),
+                "customer" | "order" | "segment" | "scenario" | "survey" => {
+                    Some(format!("/{}s/{}", e.entity, e.entity_id))
+                }
                 _ => None,
             };
             let mut detail = e.detail.to_string();

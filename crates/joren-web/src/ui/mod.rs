@@ -53,6 +53,7 @@ pub(crate) mod scenario_editor;
 pub(crate) mod scenarios;
 mod segments;
 pub(crate) mod sms;
+pub(crate) mod surveys;
 pub(crate) mod tasks;
 mod tickets;
 pub(crate) mod timeline;
@@ -123,6 +124,12 @@ pub fn routes() -> Router<AppState> {
         .route("/perks", get(perks::page).post(perks::create))
         .route("/perks/{id}", post(perks::update))
         .route("/scenarios", get(scenarios::list))
+        .route("/surveys", get(surveys::list))
+        .route("/surveys/ready", post(surveys::create_ready))
+        .route("/surveys/new", get(surveys::new_page).post(surveys::save_new))
+        .route("/surveys/{id}", get(surveys::results))
+        .route("/surveys/{id}/edit", get(surveys::edit_page).post(surveys::save_edit))
+        .route("/surveys/{id}/send", post(surveys::send))
         .route("/templates", get(message_templates::list).post(message_templates::create))
         .route("/templates/{id}", get(message_templates::show).post(message_templates::update))
         .route("/scenarios/from-template", post(scenarios::from_template))
@@ -185,6 +192,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.css", get(css))
         .route("/static/segments.js", get(segments_js))
         .route("/static/app.js", get(app_js))
+        .route("/static/survey.js", get(survey_js))
         .layer(axum::middleware::from_fn(error_flash::clear_when_shown))
         .layer(axum::middleware::from_fn(not_found::readable_errors))
 }
@@ -378,6 +386,11 @@ async fn segments_js() -> Response {
 /// Behaviour every page shares (confirmation before destructive forms).
 async fn app_js() -> Response {
     asset("text/javascript; charset=utf-8", include_str!("../../static/app.js"))
+}
+
+/// A survey page's follow-up questions (the public answer page).
+async fn survey_js() -> Response {
+    asset("text/javascript; charset=utf-8", include_str!("../../static/survey.js"))
 }
 
 /// A form that carries nothing but its CSRF token.

@@ -19,7 +19,8 @@ pub struct Received {
 }
 
 impl Received {
-    /// A header's value (first occurrence, unfolded).
+    /// A header's value (first occurrence, unfolded: the line break goes, the space that
+    /// begins the next line stays, as RFC 5322 unfolds).
     pub fn header(&self, name: &str) -> Option<String> {
         let head = self.data.split("\r\n\r\n").next()?;
         let mut value: Option<String> = None;
@@ -27,6 +28,7 @@ impl Received {
             if let Some(v) = value.as_mut()
                 && (line.starts_with(' ') || line.starts_with('\t'))
             {
+                v.push(' ');
                 v.push_str(line.trim_start());
                 continue;
             }

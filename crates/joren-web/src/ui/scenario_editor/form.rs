@@ -12,8 +12,20 @@ use serde_json::{Value, json};
 use crate::i18n::Tr;
 
 /// The kinds of step, in the order the add list shows them.
-pub(super) const KINDS: [&str; 11] =
-    ["email", "line", "sms", "wait", "wait_until", "wait_for_order", "check", "task", "tag", "points", "start"];
+pub(super) const KINDS: [&str; 12] = [
+    "email",
+    "line",
+    "sms",
+    "survey",
+    "wait",
+    "wait_until",
+    "wait_for_order",
+    "check",
+    "task",
+    "tag",
+    "points",
+    "start",
+];
 
 /// The triggers, in the order the list shows them; (code, word key).
 pub(super) const TRIGGERS: [(&str, &str); 19] = [
@@ -70,6 +82,14 @@ impl StepForm {
                 s.set("due_days", "3");
             }
             "email" | "line" | "sms" => s.set("marketing", "1"),
+            "survey" => {
+                s.set("channel", "email");
+                s.set("subject", "【{{ shop_name }}】ご購入後のアンケートのお願い");
+                s.set(
+                    "text",
+                    "{{ name }}\n\n先日はご購入ありがとうございました。\nお使いになってのご感想をお聞かせください(1分ほどで終わります)。",
+                );
+            }
             _ => {}
         }
         s
@@ -463,6 +483,19 @@ pub(super) fn step_of(s: &mut StepForm, t: Tr) -> Option<Step> {
             }
             Some(Step::Points { points: points?, reason: s.v("reason").to_string() })
         }
+        "survey" => {
+            let Ok(survey_id) = s.v("survey").parse::<i64>() else {
+                s.errors.insert("survey".into(), t.t("se.err.survey").into());
+                return None;
+            };
+            Some(Step::Survey {
+                survey_id,
+                channel: joren_core::scenario::SurveyChannel::parse(s.v("channel")).unwrap_or_default(),
+                subject: s.v("subject").to_string(),
+                text: s.v("text").to_string(),
+                marketing: s.is("marketing", "1"),
+            })
+        }
         "start" => match s.v("scenario").parse::<i64>() {
             Ok(id) => Some(Step::Start { scenario_id: id }),
             Err(_) => {
@@ -561,6 +594,14 @@ pub(super) fn step_form(step: &Step) -> StepForm {
         Step::Start { scenario_id } => {
             s.kind = "start".into();
             s.set("scenario", scenario_id.to_string());
+        }
+        Step::Survey { survey_id, channel, subject, text, marketing } => {
+            s.kind = "survey".into();
+            s.set("survey", survey_id.to_string());
+            s.set("channel", channel.as_str());
+            s.set("subject", subject.clone());
+            s.set("text", text.clone());
+            s.set("marketing", if *marketing { "1" } else { "" });
         }
         Step::Points { points, reason } => {
             s.kind = "points".into();

@@ -92,6 +92,18 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
         "Marketing (only to customers who follow the account)",
     ),
     ("se.kind.sms", "SMS を送る", "Send an SMS"),
+    ("se.kind.survey", "アンケートを送る", "Send a survey"),
+    ("se.survey", "アンケート", "Survey"),
+    ("se.survey_channel", "送り方", "Send by"),
+    ("se.survey_text", "メッセージ (リンクは自動で付きます)", "Message (the link is added for you)"),
+    (
+        "se.survey_help",
+        "メールでは最初の質問 (NPS・満足度など) の点数がそのまま押せるボタンになります。",
+        "In a mail the first question's scores (NPS, satisfaction, …) become buttons to tap.",
+    ),
+    ("se.survey_marketing", "広告を含む (同意した人だけに送る)", "Contains advertising (only to those who agreed)"),
+    ("se.err.survey", "アンケートを選んでください", "Choose a survey"),
+    ("se.no_surveys", "アンケートがまだありません。先に作ってください: ", "No surveys yet. Make one first: "),
     (
         "se.sms_help",
         "全角70文字 (半角英数160文字) で1通。長い文は67文字ごとに1通として数えられ、最長10通まで。朝9時〜夜8時にだけ送ります。",
@@ -204,6 +216,7 @@ struct EditorPage {
     rfm: Vec<(&'static str, &'static str)>,
     saved: Vec<(i64, String)>,
     scenarios: Vec<(i64, String)>,
+    surveys: Vec<(i64, String)>,
     library: Vec<(String, String)>,
     channels: Vec<(&'static str, &'static str)>,
     changes: Vec<(&'static str, &'static str)>,
@@ -254,6 +267,15 @@ async fn page(
             .into_iter()
             .filter(|x| Some(x.id) != id)
             .map(|x| (x.id, x.name))
+            .collect(),
+        surveys: s
+            .app
+            .surveys()
+            .await
+            .map_err(err)?
+            .into_iter()
+            .filter(|x| !x.survey.archived)
+            .map(|x| (x.survey.id, x.survey.name))
             .collect(),
         // The shop's saved messages first, then the ready ones.
         library: s

@@ -43,8 +43,9 @@ pub(super) fn trigger_words(t: Tr, tr: &Trigger, segment_name: &dyn Fn(i64) -> S
     }
 }
 
-/// A step in words; `scenario_name` names the scenario a step starts.
-pub(super) fn step_words(t: Tr, s: &Step, scenario_name: &dyn Fn(i64) -> String) -> String {
+/// A step in words; `name_of("scenario" | "survey", id)` names the scenario a step starts
+/// and the survey it sends.
+pub(super) fn step_words(t: Tr, s: &Step, name_of: &dyn Fn(&str, i64) -> String) -> String {
     let otherwise = |o: &Otherwise| match o {
         Otherwise::Exit => t.t("sc.step.otherwise.exit").to_string(),
         Otherwise::Skip(n) => format!("{}{n}", t.t("sc.step.otherwise.skip")),
@@ -107,6 +108,12 @@ pub(super) fn step_words(t: Tr, s: &Step, scenario_name: &dyn Fn(i64) -> String)
             )
         }
         Step::Task { task, title, .. } => format!("{}{title}", t.t(&format!("sc.step.task.{}", task.as_str()))),
+        Step::Survey { survey_id, channel, .. } => format!(
+            "{}{} ({})",
+            t.t("sc.step.survey"),
+            name_of("survey", *survey_id),
+            t.t(&format!("kind.{}", channel.as_str()))
+        ),
         Step::Tag { add, remove } => {
             let mut w = Vec::new();
             if let Some(a) = add {
@@ -118,6 +125,6 @@ pub(super) fn step_words(t: Tr, s: &Step, scenario_name: &dyn Fn(i64) -> String)
             w.join(" · ")
         }
         Step::Points { points, reason } => format!("{}{points} pt ({reason})", t.t("sc.step.points")),
-        Step::Start { scenario_id } => format!("{}{}", t.t("sc.step.start"), scenario_name(*scenario_id)),
+        Step::Start { scenario_id } => format!("{}{}", t.t("sc.step.start"), name_of("scenario", *scenario_id)),
     }
 }

@@ -125,6 +125,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("sc.step.email", "メール: ", "Mail: "),
     ("sc.step.line", "LINE: ", "LINE: "),
     ("sc.step.sms", "SMS: ", "SMS: "),
+    ("sc.step.survey", "アンケート: ", "Survey: "),
     ("sc.step.sms.segments", "{0}通分", "{0} segments"),
     ("sc.step.email.marketing", "(お知らせ・同意が必要)", "(marketing: needs consent)"),
     ("sc.step.email.transactional", "(取引のお知らせ)", "(transactional)"),
@@ -382,6 +383,8 @@ async fn detail(
         .map_err(|e| UiError::from_app(t, AppError::Internal(e.to_string())))?;
     let names: std::collections::HashMap<i64, String> =
         s.app.scenarios().await.map_err(err)?.into_iter().map(|x| (x.id, x.name)).collect();
+    let surveys: std::collections::HashMap<i64, String> =
+        s.app.surveys().await.map_err(err)?.into_iter().map(|x| (x.survey.id, x.survey.name)).collect();
     // A run waiting after step i (a wait) stands at step i + 1.
     let waiting_at = |step: usize| {
         report.runs.iter().filter(|r| r.state == "waiting" && r.step as usize == step + 1).map(|r| r.count).sum()
@@ -392,7 +395,10 @@ async fn detail(
         .enumerate()
         .map(|(i, st)| StepRow {
             n: i + 1,
-            words: step_words(t, st, &|id| names.get(&id).cloned().unwrap_or_else(|| "?".into())),
+            words: step_words(t, st, &|what, id| {
+                let names = if what == "survey" { &surveys } else { &names };
+                names.get(&id).cloned().unwrap_or_else(|| "?".into())
+            }),
             wait: st.is_wait(),
             waiting: waiting_at(i),
         })

@@ -1,6 +1,6 @@
-//! Pages reached by a token rather than a login (unsubscribe now; surveys and member cards
-//! later), on a router of their own: no session, no CSRF token (the token in the address is
-//! the proof), a small body limit, and nothing that reveals more than the one customer's name.
+//! Pages reached by a token rather than a login (unsubscribe, surveys), on a router of their
+//! own: no session, no CSRF token (the token in the address is the proof), a small body
+//! limit, and nothing that reveals more than the one customer's name.
 //!
 //! Unsubscribing follows RFC 8058: a GET shows a confirmation page (a link scanner that
 //! follows the link unsubscribes nobody); a POST unsubscribes — the page's button, or a mail
@@ -18,8 +18,13 @@ use axum::routing::get;
 use crate::AppState;
 use crate::i18n::{Lang, Tr};
 
+mod survey;
+pub use survey::WORDS as SURVEY_WORDS;
+
 /// The largest body a public page accepts.
 const PUBLIC_BODY_LIMIT: usize = 4 * 1024;
+/// The largest survey answer accepted.
+const SURVEY_BODY_LIMIT: usize = 256 * 1024;
 
 pub const WORDS: &[(&str, &str, &str)] = &[
     ("unsub.title", "メール配信の停止", "Unsubscribe"),
@@ -48,11 +53,16 @@ pub fn routes() -> Router<AppState> {
     let pages = Router::new()
         .route("/u/{token}", get(confirm).post(unsubscribe))
         .layer(axum::extract::DefaultBodyLimit::max(PUBLIC_BODY_LIMIT));
+    // A survey's answers: up to 20 questions, free text up to 2,000 characters (URL-encoded
+    // Japanese is 9 bytes a character).
+    let surveys = Router::new()
+        .route("/s/{token}", get(survey::show).post(survey::answer))
+        .layer(axum::extract::DefaultBodyLimit::max(SURVEY_BODY_LIMIT));
     let webhooks = Router::new()
         .route("/webhooks/line", axum::routing::post(line_webhook))
         .route(joren_app::sms::WEBHOOK_PATH, axum::routing::post(sms_webhook))
         .layer(axum::extract::DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT));
-    pages.merge(webhooks)
+    pages.merge(surveys).merge(webhooks)
 }
 
 /// `POST /webhooks/line`: LINE's webhook. 200 once every event is applied (a redelivered one
