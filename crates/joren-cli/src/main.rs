@@ -8,6 +8,7 @@ mod automation;
 mod channels;
 mod data;
 mod loyalty;
+mod voice;
 
 use access::*;
 use data::*;
@@ -137,6 +138,9 @@ enum Command {
     /// SMS: send a customer a text, or see what a text would cost over a segment.
     #[command(subcommand)]
     Sms(channels::SmsCommand),
+    /// Surveys (CSAT, NPS, CES): list, make, send to a customer, results, answers.
+    #[command(subcommand)]
+    Surveys(voice::SurveysCommand),
     /// Retention analytics on a transactions CSV (customer_id,date,amount): customer summary,
     /// RFM scores and segments, BG/NBD and Gamma-Gamma CLV models.
     #[command(subcommand)]
@@ -320,6 +324,9 @@ async fn run() -> Result<()> {
         Command::Webhooks(c) => {
             channels::webhooks(open(&cli.global.database_url, config(&cli.global, false)?).await?, c, &system).await
         }
+        Command::Surveys(c) => {
+            voice::surveys(open(&cli.global.database_url, config(&cli.global, false)?).await?, c, &system).await
+        }
         Command::Analyze(mut c) => {
             if let Some(common) = c.common_mut().filter(|c| c.reads_database()) {
                 let app = open(&cli.global.database_url, config(&cli.global, false)?).await?;
@@ -444,6 +451,7 @@ async fn demo(g: &Global, a: DemoArgs) -> Result<()> {
         summary.scenario_runs, summary.messages
     );
     eprintln!("  受信箱: LINE の会話 {} 件 (テストモード・送信しません → /inbox)", summary.conversations);
+    eprintln!("  アンケート: 回答 {} 件 (NPS・満足度・退会理由 → /surveys)", summary.survey_answers);
     // A ready API token for the demo's owner: the demo has its own database, so a token made
     // with `joren token create` against the default one would not open it.
     let (user, password, _, _) = joren_app::demo::DEMO_USERS[0];

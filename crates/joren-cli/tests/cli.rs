@@ -124,6 +124,17 @@ fn demo_generates_a_believable_shop() {
         .collect();
     assert_eq!(on.len(), 6, "{list}");
     assert!(on.contains(&"ポイント失効のお知らせ"), "{on:?}");
+    // Surveys answered over the last months: NPS, satisfaction and why customers left.
+    let o = joren(&db, &["surveys", "report", "--months", "7"], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(r["nps"]["responses"].as_u64().unwrap() > 20, "{r}");
+    assert!(r["nps"]["detractors"].as_u64().unwrap() > 0 && r["nps"]["promoters"].as_u64().unwrap() > 0, "{r}");
+    assert!(r["csat"]["mean"].as_f64().unwrap() > 3.0, "{r}");
+    assert!(r["response_rate"].as_f64().unwrap() > 0.4, "{r}");
+    let o = joren(&db, &["surveys", "responses", "--q", "駐車場"], None);
+    let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(!found.as_array().unwrap().is_empty(), "the written answers are searchable");
     // The inbox: LINE conversations waiting, answered and closed, a friend not linked yet; two
     // replies by mail (one answered in its thread) and a text.
     tokio::runtime::Runtime::new().unwrap().block_on(async {

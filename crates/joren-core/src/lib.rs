@@ -2,6 +2,7 @@
 //! value type, unit-tested directly.
 
 pub mod address;
+pub mod business_hours;
 pub mod contact;
 pub mod csv_safety;
 pub mod customer;

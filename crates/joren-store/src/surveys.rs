@@ -361,6 +361,19 @@ impl Store {
         Ok((invitation_from_row(&row)?, written.is_some()))
     }
 
+    pub async fn invitation(&self, id: i64) -> Result<Invitation> {
+        let sql = format!(
+            "SELECT {INVITATION_COLUMNS} FROM survey_invitations i LEFT JOIN survey_responses r \
+             ON r.invitation_id = i.id WHERE i.id = $1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("survey link"))?;
+        invitation_from_row(&row)
+    }
+
     /// The invitation a token names.
     pub async fn invitation_by_token(&self, token: &str) -> Result<Invitation> {
         let sql = format!(

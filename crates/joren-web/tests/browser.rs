@@ -5,6 +5,8 @@
 mod common;
 #[path = "browser/inbox.rs"]
 mod inbox;
+#[path = "browser/voice.rs"]
+mod voice;
 
 use std::time::Duration;
 

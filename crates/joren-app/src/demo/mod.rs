@@ -18,6 +18,7 @@ use crate::{Actor, App, Result, sha256_hex};
 
 mod data;
 mod inbox;
+mod voice;
 use data::{BEANS, GIFTS, PREFECTURES, Product, SWEETS, TOOLS};
 pub use data::{FEMALE, MALE, SURNAMES};
 
@@ -46,6 +47,8 @@ pub struct DemoSummary {
     pub messages: usize,
     /// Conversations in the inbox (LINE, mail, SMS).
     pub conversations: usize,
+    /// Survey answers (NPS, satisfaction, why customers left).
+    pub survey_answers: usize,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -610,6 +613,14 @@ impl App {
         self.demo_automation(&mut rng, &ids, &mut summary).await?;
         progress("inbox");
         summary.conversations = self.demo_inbox(&ids, (staff_ids[1], DEMO_USERS[1].0)).await?;
+        progress("surveys");
+        summary.survey_answers = self.demo_surveys(&mut rng, &ids).await?;
+        // The answers' events (survey bonus, survey-triggered scenarios).
+        for _ in 0..20 {
+            if self.automate_once().await?.events == 0 {
+                break;
+            }
+        }
         Ok(summary)
     }
 

@@ -131,6 +131,16 @@ pub struct SentSurvey {
     pub test_mode: bool,
 }
 
+/// What the customer page shows about a customer's surveys.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerSurveys {
+    /// Surveys that can be sent: (id, name).
+    pub surveys: Vec<(i64, String)>,
+    pub responses: Vec<SurveyResponse>,
+    /// The link just made by hand, to hand over.
+    pub link: Option<String>,
+}
+
 /// A fresh link token (128 random bits, hex).
 fn new_token() -> String {
     crate::auth::random_token()[..32].to_string()
@@ -388,10 +398,21 @@ impl App {
         Ok(Some((v, m)))
     }
 
-    /// A customer's invitations and responses, newest first (the customer page).
-    pub async fn customer_survey_responses(&self, customer_id: i64) -> Result<Vec<SurveyResponse>> {
+    /// The customer page's survey panel: the surveys that can be sent, the customer's answers
+    /// (newest first), and the link of invitation `made` when it is theirs (just made by hand).
+    pub async fn customer_surveys(&self, customer_id: i64, made: Option<i64>) -> Result<CustomerSurveys> {
+        let surveys = self.store.surveys().await?.into_iter().filter(|s| !s.archived).map(|s| (s.id, s.name)).collect();
         let f = ResponseFilter { customer_id: Some(customer_id), limit: 20, ..Default::default() };
-        Ok(self.store.survey_responses(&f).await?)
+        let responses = self.store.survey_responses(&f).await?;
+        let link = match made {
+            Some(id) => match self.store.invitation(id).await {
+                Ok(inv) if inv.customer_id == customer_id => Some(self.survey_url(&inv.token)),
+                Ok(_) | Err(joren_store::StoreError::NotFound(_)) => None,
+                Err(e) => return Err(e.into()),
+            },
+            None => None,
+        };
+        Ok(CustomerSurveys { surveys, responses, link })
     }
 
     /// Responses, newest first: of one survey, containing words, by NPS group.

@@ -67,6 +67,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     crate::ui::scenario_editor::WORDS,
     crate::ui::surveys::WORDS,
     crate::ui::surveys::EDIT_WORDS,
+    crate::ui::surveys::customer::WORDS,
     crate::ui::tasks::WORDS,
     crate::ui::timeline::WORDS,
     crate::ui::users::WORDS,

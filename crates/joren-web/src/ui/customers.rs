@@ -123,6 +123,8 @@ pub(super) struct CustomerPage {
     line: Option<super::line::LinePanel>,
     /// The SMS panel (None for a merged customer).
     sms: Option<super::sms::SmsPanel>,
+    /// The survey panel (None for a merged customer).
+    surveys: Option<super::surveys::customer::SurveyPanel>,
     /// The customer's open conversation by mail, with a key for the reply form.
     mail_reply: Option<(i64, String)>,
     /// A refused form of one row or panel: a 回数券's use or refund, a sale, a membership's
@@ -175,6 +177,8 @@ pub(super) struct CustomerQuery {
     memberships: Option<String>,
     line_sent: Option<String>,
     sms_sent: Option<String>,
+    survey_sent: Option<String>,
+    survey_link: Option<i64>,
 }
 
 pub(super) async fn customer(
@@ -362,6 +366,12 @@ pub(super) async fn customer_page(
         }
         Some(_) => (None, None, None),
     };
+    let surveys = match c.merged_into {
+        None => {
+            Some(super::surveys::customer::panel(s, id, cq.survey_link, cq.survey_sent.is_some()).await.map_err(err)?)
+        }
+        Some(_) => None,
+    };
     let (points, tickets, memberships) = match c.merged_into {
         None => (
             Some(points::panel(&s.app, id, t).await.map_err(err)?),
@@ -394,6 +404,7 @@ pub(super) async fn customer_page(
         row,
         line,
         sms,
+        surveys,
         mail_reply,
         insight,
         suggestions,

@@ -103,6 +103,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/line-code", post(line::make_code))
         .route("/customers/{id}/line-message", post(line::send))
         .route("/customers/{id}/sms-message", post(sms::send))
+        .route("/customers/{id}/survey", post(surveys::customer::send))
         .route("/inbox", get(inbox::inbox))
         .route("/inbox/link", post(inbox::link))
         .route("/inbox/{id}", get(inbox::conversation))

@@ -282,5 +282,20 @@ async fn the_survey_pages_make_edit_send_and_show_results() {
         assert!(html.contains(r#"id="no-answers""#), "[{b}] the search finds nothing else");
         let (_, html) = web.page("/surveys").await;
         assert!(html.contains("来店アンケート") && html.contains("100%"), "[{b}] one of one answered");
+
+        // The customer page: the answer, and a survey sent from there.
+        let (_, html) = web.page(&format!("/customers/{c}")).await;
+        let panel = html.split(r#"id="surveys""#).nth(1).unwrap_or_default();
+        assert!(panel.contains("待ち時間が長い") && panel.contains("NPS 3"), "[{b}] the answer on the customer page");
+        let sid = id.to_string();
+        let (s, _, html) =
+            web.post(&format!("/customers/{c}/survey"), &[("survey", &sid), ("channel", "email"), ("key", "c1")]).await;
+        assert_eq!(s, 422, "[{b}] no address to mail");
+        assert!(html.contains("メールアドレスがない"), "[{b}] said beside the form");
+        let (s, to, _) =
+            web.post(&format!("/customers/{c}/survey"), &[("survey", &sid), ("channel", "link"), ("key", "c2")]).await;
+        assert_eq!(s, 303, "[{b}]");
+        let (_, html) = web.page(&to).await;
+        assert!(html.contains(r#"id="survey-link""#) && html.contains("/s/"), "[{b}] the link to hand over");
     }
 }

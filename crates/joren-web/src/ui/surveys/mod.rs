@@ -4,6 +4,7 @@
 //! scenario, and the answers, searchable, each a click from its customer. A survey is sent to
 //! one customer from here (or the customer's page) or by a scenario's step.
 
+pub(crate) mod customer;
 mod edit;
 
 use askama::Template;
@@ -236,7 +237,7 @@ struct ResultsPage {
     can_write: bool,
 }
 
-fn scores_text(nps: Option<i64>, csat: Option<i64>, ces: Option<i64>) -> String {
+pub(crate) fn scores_text(nps: Option<i64>, csat: Option<i64>, ces: Option<i64>) -> String {
     let mut out = Vec::new();
     if let Some(v) = nps {
         out.push(format!("NPS {v}"));
