@@ -36,10 +36,12 @@ pub enum JobKind {
     ScenariosDaily,
     /// Every minute, when a mailbox is set: replies to the shop's mail are read.
     MailReplies,
+    /// Every minute: complaint cases near their first-response deadline go to the owner.
+    CasesEscalate,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::PointsExpire,
         Self::RanksEvaluate,
         Self::PointsBirthdays,
@@ -47,6 +49,7 @@ impl JobKind {
         Self::Housekeeping,
         Self::ScenariosDaily,
         Self::MailReplies,
+        Self::CasesEscalate,
     ];
 
     /// The name stored in the queue.
@@ -59,6 +62,7 @@ impl JobKind {
             Self::Housekeeping => "housekeeping",
             Self::ScenariosDaily => "scenarios.daily",
             Self::MailReplies => "mail.replies",
+            Self::CasesEscalate => "cases.escalate",
         }
     }
 
@@ -77,7 +81,7 @@ impl JobKind {
     fn max_attempts(self) -> i64 {
         match self {
             // Superseded by the next minute's run anyway.
-            Self::PointsExpire | Self::MailReplies => 2,
+            Self::PointsExpire | Self::MailReplies | Self::CasesEscalate => 2,
             _ => 5,
         }
     }
@@ -117,6 +121,7 @@ impl App {
         let mail = self.config.imap.is_some().then(|| (JobKind::MailReplies, minute.clone(), today));
         let due = [
             (JobKind::PointsExpire, minute.clone(), today),
+            (JobKind::CasesEscalate, minute.clone(), today),
             (JobKind::RanksEvaluate, today.to_string(), today),
             (JobKind::PointsBirthdays, today.to_string(), today),
             (JobKind::MetricsSnapshot, snapshot_day.to_string(), snapshot_day),
@@ -220,6 +225,12 @@ impl App {
             Some(JobKind::ScenariosDaily) => {
                 let entered = self.enrol_daily(day()?).await?;
                 tracing::info!(entered, "daily scenario triggers");
+            }
+            Some(JobKind::CasesEscalate) => {
+                let escalated = self.escalate_cases().await?;
+                if escalated > 0 {
+                    tracing::info!(escalated, "complaint cases escalated to the owner");
+                }
             }
             Some(JobKind::MailReplies) => {
                 // A mailbox out of reach is tried again the next minute (not a dead job every

@@ -3,6 +3,7 @@
 //! audit entry. The web and CLI layers stay thin on top of this.
 
 pub mod auth;
+pub mod cases;
 pub mod channels;
 pub mod clock;
 pub mod conversations;

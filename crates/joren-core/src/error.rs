@@ -179,6 +179,9 @@ codes! {
     SurveyAnswered => "survey_answered",
     /// A survey link past its date.
     SurveyExpired => "survey_expired",
+    // --- cases ---
+    /// A case's steps are taken in order: `[the next step]` (`closed` when none is left).
+    CaseStepOrder => "case_step_order",
     /// Not an address a LINE card can use (`https://…` for an image, `http(s)://…` for a
     /// button): `[what was given]`.
     BadUrl => "bad_url",

@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod business_hours;
+pub mod case;
 pub mod contact;
 pub mod csv_safety;
 pub mod customer;

@@ -122,6 +122,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (33, "sms", include_str!("../migrations/sqlite/0033_sms.sql")),
     (34, "mail_replies", include_str!("../migrations/sqlite/0034_mail_replies.sql")),
     (35, "surveys", include_str!("../migrations/sqlite/0035_surveys.sql")),
+    (36, "cases", include_str!("../migrations/sqlite/0036_cases.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -159,6 +160,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (33, "sms", include_str!("../migrations/postgres/0033_sms.sql")),
     (34, "mail_replies", include_str!("../migrations/postgres/0034_mail_replies.sql")),
     (35, "surveys", include_str!("../migrations/postgres/0035_surveys.sql")),
+    (36, "cases", include_str!("../migrations/postgres/0036_cases.sql")),
 ];
 
 impl Store {

@@ -5,6 +5,7 @@
 mod audit;
 mod batch;
 mod bulk;
+mod cases;
 mod conversations;
 mod cross_sell;
 mod customers;
@@ -38,6 +39,7 @@ mod webhooks;
 mod writer;
 
 pub use audit::{AuditActor, AuditEntry, AuditFilter, AuditNote};
+pub use cases::{Case, CaseFilter, CaseStep, NewCase, StepWrite as CaseStepWrite};
 pub use conversations::{Conversation, ConversationCounts, ConversationView, ThreadMessage};
 pub use cross_sell::ProductAssociation;
 pub use customers::{

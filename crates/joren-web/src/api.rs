@@ -20,6 +20,7 @@ use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::ApiError;
 
+mod cases;
 mod channels;
 mod conversations;
 mod counter;
@@ -133,6 +134,7 @@ pub fn routes() -> Router<AppState> {
         .merge(line::routes())
         .merge(sms::routes())
         .merge(surveys::routes())
+        .merge(cases::routes())
         .merge(channels::routes())
         .merge(conversations::routes())
         .merge(webhooks::routes())

@@ -1,6 +1,8 @@
 //! The work Joren does by itself (issue #17): the job queue the scheduled work runs on, with a
 //! clock the tests move. Both backends.
 
+#[path = "automation/cases.rs"]
+mod cases;
 mod common;
 #[path = "automation/conversations.rs"]
 mod conversations;
@@ -61,10 +63,11 @@ async fn scheduled_work_is_enqueued_once_per_key_and_done_once_on_its_day() {
         let (s, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/points", &p).await;
         assert_eq!(s, 200, "[{b}] {v}");
 
-        // The first pass enqueues the minute's expiry, the day's rank review and birthday
-        // points, the night's snapshot and the hour's clean-up, and does them.
+        // The first pass enqueues the minute's expiry and case escalation, the day's rank
+        // review and birthday points, the night's snapshot and the hour's clean-up, and does
+        // them.
         let pass = t.app.work_once("w1", 100).await.unwrap();
-        assert_eq!(pass, WorkPass { scheduled: 6, done: 6, failed: 0, fenced: 0 }, "[{b}]");
+        assert_eq!(pass, WorkPass { scheduled: 7, done: 7, failed: 0, fenced: 0 }, "[{b}]");
         assert_eq!(available_points(&t, c).await, json!(300), "[{b}] birthday points granted");
         assert!(t.app.latest_snapshot().await.unwrap().is_some(), "[{b}] the snapshot ran");
         let key = format!("ranks.evaluate:{today}");
@@ -72,11 +75,11 @@ async fn scheduled_work_is_enqueued_once_per_key_and_done_once_on_its_day() {
 
         // Asked again in the same minute — by this worker or another process — nothing new.
         assert_eq!(t.app.work_once("w2", 100).await.unwrap(), WorkPass::default(), "[{b}]");
-        // The next minute: only the expiry run.
+        // The next minute: only the minute's expiry and escalation runs.
         clock.advance(chrono::Duration::minutes(1));
         assert_eq!(
             t.app.work_once("w1", 100).await.unwrap(),
-            WorkPass { scheduled: 1, done: 1, ..WorkPass::default() }
+            WorkPass { scheduled: 2, done: 2, ..WorkPass::default() }
         );
         // Tomorrow at 02:00: a new day's review and birthday job, a new hour, a new minute; the
         // night's snapshot still belongs to today (it comes after 03:00).
@@ -84,15 +87,15 @@ async fn scheduled_work_is_enqueued_once_per_key_and_done_once_on_its_day() {
         assert_eq!(clock.now().with_timezone(&t.app.config.time_zone).hour(), 2);
         assert_eq!(
             t.app.work_once("w1", 100).await.unwrap().scheduled,
-            5,
-            "[{b}] review, birthdays, daily scenarios, hour, minute"
+            6,
+            "[{b}] review, birthdays, daily scenarios, hour, the minute's two"
         );
         clock.advance(chrono::Duration::hours(1));
         let snapshots_before = t.app.latest_snapshot().await.unwrap().unwrap().id;
         assert_eq!(
             t.app.work_once("w1", 100).await.unwrap().scheduled,
-            3,
-            "[{b}] 03:00: minute, hour and the snapshot"
+            4,
+            "[{b}] 03:00: the minute's two, hour and the snapshot"
         );
         assert!(t.app.latest_snapshot().await.unwrap().unwrap().id > snapshots_before, "[{b}]");
         assert_eq!(available_points(&t, c).await, json!(300), "[{b}] the birthday is paid once");

@@ -127,11 +127,11 @@ impl App {
 
     /// What follows an answer (from its `survey.answered` event, so a crash between the two
     /// loses neither and a redelivered event doubles nothing): the survey bonus the points
-    /// programme defines, once per response.
+    /// programme defines, and a complaint case for an unhappy answer — each once per response.
     pub(crate) async fn after_survey_answer(&self, customer_id: i64, payload: &serde_json::Value) -> Result<()> {
         let Some(response_id) = payload["response_id"].as_i64() else { return Ok(()) };
         let actor = crate::Actor::system("survey");
         self.grant_survey_bonus(&actor, customer_id, response_id).await?;
-        Ok(())
+        self.open_case_for_answer(customer_id, response_id).await
     }
 }

@@ -139,6 +139,7 @@ fn words(code: Code) -> (&'static str, &'static str) {
         ),
         SurveyAnswered => ("このアンケートには回答済みです", "This survey has been answered already"),
         SurveyExpired => ("このアンケートの回答期限を過ぎています", "The time to answer this survey has passed"),
+        CaseStepOrder => ("手順は順番に記録してください (次は「{0}」)", "Record the steps in order (next: {0})"),
         LineOnly => (
             "カードやボタンを付けられるのは LINE だけです (SMS・メールには付けられません)",
             "Only a LINE message carries a card or buttons (not a text or a mail)",
@@ -444,6 +445,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("thing.user", "ユーザー", "The user"),
     ("thing.segment", "セグメント", "The segment"),
     ("thing.survey", "アンケート", "The survey"),
+    ("thing.case", "クレーム", "The complaint"),
     ("thing.survey link", "アンケートのリンク", "The survey link"),
     ("thing.survey response", "アンケートの回答", "The survey answer"),
     ("thing.scenario", "シナリオ", "The scenario"),

@@ -65,6 +65,8 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     crate::ui::message_templates::WORDS,
     crate::ui::scenarios::WORDS,
     crate::ui::scenario_editor::WORDS,
+    crate::ui::cases::WORDS,
+    crate::ui::cases::SETTINGS_WORDS,
     crate::ui::surveys::WORDS,
     crate::ui::surveys::EDIT_WORDS,
     crate::ui::surveys::customer::WORDS,

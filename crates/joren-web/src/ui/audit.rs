@@ -83,6 +83,9 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("au.a.survey.archive", "アンケートをアーカイブ", "Survey archived"),
     ("au.a.survey.restore", "アンケートを元に戻す", "Survey restored"),
     ("au.a.survey.send", "アンケートを送信", "Survey sent"),
+    ("au.a.case.open", "クレームを受付", "Complaint recorded"),
+    ("au.a.case.step", "クレームの手順を記録", "Complaint step recorded"),
+    ("au.a.case.settings", "クレーム対応のルールを変更", "Complaint rules changed"),
     ("au.a.settings.industry", "業種を設定", "Industry set"),
     ("au.a.settings.mail", "メール設定を変更", "Mail settings changed"),
     ("au.a.settings.mail.reset", "メール設定を初期化", "Mail settings reset"),
@@ -107,6 +110,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("au.e.segment", "セグメント", "Segment"),
     ("au.e.scenario", "シナリオ", "Scenario"),
     ("au.e.survey", "アンケート", "Survey"),
+    ("au.e.case", "クレーム", "Complaint"),
     ("au.e.user", "ユーザー", "User"),
     ("au.e.api_token", "API トークン", "API token"),
     ("au.e.other", "記録", "Record"),
@@ -185,7 +189,7 @@ pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Qu
         .take(PAGE as usize)
         .map(|e| {
             let entity = match e.entity.as_str() {
-                "customer" | "order" | "segment" | "scenario" | "survey" | "user" | "api_token" => {
+                "customer" | "order" | "segment" | "scenario" | "survey" | "case" | "user" | "api_token" => {
                     format!("au.e.{}", e.entity)
                 }
                 _ => "au.e.other".into(),

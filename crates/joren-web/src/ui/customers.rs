@@ -125,6 +125,8 @@ pub(super) struct CustomerPage {
     sms: Option<super::sms::SmsPanel>,
     /// The survey panel (None for a merged customer).
     surveys: Option<super::surveys::customer::SurveyPanel>,
+    /// The customer's complaint cases, newest first.
+    cases: Vec<super::cases::CaseRow>,
     /// The customer's open conversation by mail, with a key for the reply form.
     mail_reply: Option<(i64, String)>,
     /// A refused form of one row or panel: a 回数券's use or refund, a sale, a membership's
@@ -372,6 +374,8 @@ pub(super) async fn customer_page(
         }
         Some(_) => None,
     };
+    let case_filter = joren_app::cases::CaseFilter { customer_id: Some(id), limit: 20, ..Default::default() };
+    let cases = s.app.cases(&case_filter).await.map_err(err)?.iter().map(|k| super::cases::row(s, t, k)).collect();
     let (points, tickets, memberships) = match c.merged_into {
         None => (
             Some(points::panel(&s.app, id, t).await.map_err(err)?),
@@ -405,6 +409,7 @@ pub(super) async fn customer_page(
         line,
         sms,
         surveys,
+        cases,
         mail_reply,
         insight,
         suggestions,

@@ -32,6 +32,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("jobs.kind.housekeeping", "古いデータの整理", "Clean-up"),
     ("jobs.kind.scenarios.daily", "誕生日・購入からの日数のシナリオ", "Birthday and days-since-purchase scenarios"),
     ("jobs.kind.mail.replies", "メールの返信の受信", "Reading mail replies"),
+    ("jobs.kind.cases.escalate", "クレームの期限前の店長への連絡", "Cases near their deadline to the owner"),
     ("jobs.kind.other", "その他の処理", "Other work"),
     ("jobs.what", "処理", "Work"),
     ("jobs.for", "対象日時", "For"),
@@ -85,6 +86,7 @@ fn kind_key(kind: &str) -> &'static str {
         Some(JobKind::Housekeeping) => "jobs.kind.housekeeping",
         Some(JobKind::ScenariosDaily) => "jobs.kind.scenarios.daily",
         Some(JobKind::MailReplies) => "jobs.kind.mail.replies",
+        Some(JobKind::CasesEscalate) => "jobs.kind.cases.escalate",
         None => "jobs.kind.other",
     }
 }

@@ -23,6 +23,7 @@ use crate::guard::safe_next;
 use crate::i18n::{Lang, Tr};
 
 pub(crate) mod audit;
+pub(crate) mod cases;
 pub(crate) mod channels;
 mod chart;
 pub(crate) mod counter;
@@ -125,6 +126,12 @@ pub fn routes() -> Router<AppState> {
         .route("/perks", get(perks::page).post(perks::create))
         .route("/perks/{id}", post(perks::update))
         .route("/scenarios", get(scenarios::list))
+        .route("/cases", get(cases::list).post(cases::create))
+        .route("/cases/report", get(cases::report))
+        .route("/cases/{id}", get(cases::show))
+        .route("/cases/{id}/step", post(cases::step))
+        .route("/inbox/{id}/case", post(cases::from_conversation))
+        .route("/settings/cases", get(cases::settings_page).post(cases::save_settings))
         .route("/surveys", get(surveys::list))
         .route("/surveys/ready", post(surveys::create_ready))
         .route("/surveys/new", get(surveys::new_page).post(surveys::save_new))

@@ -161,6 +161,15 @@ async fn a_scenario_mails_a_survey_answered_once_by_its_link_and_scored() {
         assert_eq!(bonus.len(), 1, "[{b}] one bonus: {pts}");
         assert_eq!(bonus[0]["granted"], json!(50), "[{b}]");
 
+        // The unhappy answer (CSAT 2) opened a complaint case, once, with what they wrote.
+        let (_, cases) = t.get(&t.staff_token, &format!("/api/v1/cases?customer_id={c}")).await;
+        let cases = cases.as_array().unwrap();
+        assert_eq!(cases.len(), 1, "[{b}] {cases:?}");
+        assert_eq!((&cases[0]["source"], &cases[0]["response_id"]), (&json!("survey"), &rs[0]["id"]), "[{b}]");
+        assert!(cases[0]["due_at_ms"].is_i64(), "[{b}] the 24-hour rule runs");
+        let (_, k) = t.get(&t.staff_token, &format!("/api/v1/cases/{}", cases[0]["id"])).await;
+        assert_eq!(k["steps"][0]["note"], "届くのが遅かった", "[{b}] {k}");
+
         // Searchable written answers, by NPS group too.
         assert_eq!(responses(&t, "q=遅かった").await.len(), 1, "[{b}]");
         assert_eq!(responses(&t, "q=早い").await.len(), 0, "[{b}]");

@@ -60,3 +60,71 @@ async fn a_survey_is_answered_on_a_phone_sized_page() {
     assert_eq!(answers[0]["csat"], 2);
     assert_eq!(answers[0]["answers"]["complaint"], "箱が潰れて届きました");
 }
+
+/// A complaint from the inbox walked through all seven steps in the browser: recorded from
+/// the LINE conversation, each step with its note (a solution with its promised date, the
+/// prevention with its cause), closed, and counted in the prevention log.
+#[tokio::test]
+async fn a_complaint_from_the_inbox_is_walked_through_the_seven_steps() {
+    let profile = tempfile::tempdir().unwrap();
+    let Some((c, _driver)) = start_browser(profile.path()).await else { return };
+    const SECRET: &str = "browser-case-secret";
+    let config = joren_app::AppConfig { line_channel_secret: Some(SECRET.into()), ..Default::default() };
+    let t = common::spawn_with("sqlite", config).await;
+    let user = "U00000000000000000000000000000c0c";
+    t.customer(json!({"family_name": "苦情", "given_name": "花子", "line_user_id": user})).await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let said = common::line_api::text_event("c-m1", user, now, "届いたカップが割れていました");
+    assert_eq!(common::line_api::post_webhook(&t.client, &t.url(""), SECRET, &[said]).await, 200);
+
+    let result = async {
+        super::log_in(&c, &t, "/inbox", "staff").await?;
+        c.wait().for_element(Locator::Css("#conversations a")).await?.click().await?;
+        c.wait().for_element(Locator::Id("conversation-case")).await?.click().await?;
+        c.wait().for_element(Locator::Id("case-step-form")).await?;
+        assert_eq!(text(&c, "#case-title").await, "届いたカップが割れていました");
+        assert!(!text(&c, "#case-due").await.is_empty(), "the first response's deadline is shown");
+        let notes = [
+            ("first_response", "お電話でお詫び"),
+            ("listened", "贈り物だったとのこと"),
+            ("facts", "梱包の緩衝材が不足"),
+            ("proposed", "新品を速達で送る"),
+            ("carried_out", "発送済み"),
+            ("followed_up", "無事届き満足とのこと"),
+            ("prevented", ""),
+        ];
+        for (stage, note) in notes {
+            let form = c.wait().for_element(Locator::Id("case-step-form")).await?;
+            let hidden = form.find(Locator::Css("input[name=stage]")).await?.attr("value").await?;
+            assert_eq!(hidden.as_deref(), Some(stage));
+            if !note.is_empty() {
+                c.find(Locator::Id("case-step-note")).await?.send_keys(note).await?;
+            }
+            if stage == "proposed" {
+                // Without the promised date the step is refused, the note kept.
+                c.find(Locator::Id("case-record")).await?.click().await?;
+                c.wait().for_element(Locator::Id("case-promised-error")).await?;
+                let kept = c.find(Locator::Id("case-step-note")).await?.prop("value").await?;
+                assert_eq!(kept.as_deref(), Some(note));
+                c.execute("document.getElementById('case-promised-on').value = '2026-12-20';", vec![]).await?;
+            }
+            if stage == "prevented" {
+                c.find(Locator::Css("#case-root-cause option[value=delivery]")).await?.click().await?;
+                c.find(Locator::Id("case-prevention-text")).await?.send_keys("緩衝材を二重にした").await?;
+            }
+            c.find(Locator::Id("case-record")).await?.click().await?;
+            c.wait().for_element(Locator::Id("flash")).await?;
+        }
+        c.wait().for_element(Locator::Id("case-closed")).await?;
+        let steps = text(&c, "#case-steps").await;
+        assert_eq!(steps.matches('✔').count(), 8, "received and the seven steps: {steps}");
+        assert!(steps.contains("梱包の緩衝材が不足"));
+        assert!(text(&c, "#case-prevention").await.contains("緩衝材を二重にした"));
+        c.goto(&t.url("/cases/report")).await?;
+        assert!(text(&c, "#case-report").await.contains("配送"));
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    c.close().await.ok();
+    result.unwrap();
+}

@@ -1,0 +1,194 @@
+//! Complaint cases (issue #20, both backends): the 24-hour rule counted on the shop's business
+//! days in Asia/Tokyo — over a weekend, a public holiday, after hours, and by the shop's own
+//! rules once changed; escalation to the owner once, as a call on their list; the breach list;
+//! the seven steps in order, each with who and when, closing with the prevention that the
+//! monthly report counts.
+
+use chrono::TimeZone;
+use joren_app::AppConfig;
+use joren_app::clock::Clock;
+use serde_json::{Value, json};
+
+use super::common::{TestApp, backends, spawn_with};
+
+fn tokyo(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::Utc> {
+    AppConfig::default().time_zone.with_ymd_and_hms(y, m, d, h, min, 0).unwrap().with_timezone(&chrono::Utc)
+}
+
+fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+async fn open(t: &TestApp, body: Value) -> Value {
+    let (s, v) = t.post(&t.staff_token, "/api/v1/cases", &body).await;
+    assert_eq!(s, 201, "{v}");
+    v
+}
+
+async fn step(t: &TestApp, id: i64, body: Value) -> (u16, Value) {
+    t.post(&t.staff_token, &format!("/api/v1/cases/{id}/steps"), &body).await
+}
+
+#[tokio::test]
+async fn the_24_hour_rule_counts_business_days_and_escalates_once() {
+    for b in backends() {
+        // Friday 2026-12-11 15:00 in Tokyo.
+        let clock = Clock::manual(tokyo(2026, 12, 11, 15, 0));
+        let t = spawn_with(b, AppConfig { clock: clock.clone(), ..AppConfig::default() }).await;
+        let c = t.customer(json!({"family_name": "苦情", "given_name": "一郎", "phone": "090-7000-0001"})).await;
+        // Over the weekend: due Monday 15:00.
+        let friday = open(&t, json!({"customer_id": c, "title": "商品が破損していた", "category": "delivery"})).await;
+        assert_eq!(friday["due_at_ms"], ms(tokyo(2026, 12, 14, 15, 0)), "[{b}] {friday}");
+        assert_eq!(friday["sla"], "running", "[{b}]");
+        assert_eq!(friday["next"], "first_response", "[{b}]");
+        // After hours on a Tuesday: received Wednesday 10:00, due Thursday 10:00.
+        clock.set(tokyo(2026, 12, 8, 22, 0));
+        let late = open(&t, json!({"customer_id": c, "title": "電話がつながらない"})).await;
+        assert_eq!(late["due_at_ms"], ms(tokyo(2026, 12, 10, 10, 0)), "[{b}] {late}");
+        // Before 勤労感謝の日 (Monday 2026-11-23): Friday 12:00 → Tuesday 12:00.
+        clock.set(tokyo(2026, 11, 20, 12, 0));
+        let holiday = open(&t, json!({"customer_id": c, "title": "請求額が違う", "category": "billing"})).await;
+        assert_eq!(holiday["due_at_ms"], ms(tokyo(2026, 11, 24, 12, 0)), "[{b}] {holiday}");
+        // The owner's rules: open Saturdays, 12 hours; an impossible week is refused.
+        let (_, mut rules) = t.get(&t.owner_token, "/api/v1/settings/cases").await;
+        assert_eq!(rules["first_response_hours"], 24, "[{b}] {rules}");
+        rules["calendar"]["week"][5] = rules["calendar"]["week"][0].clone();
+        rules["first_response_hours"] = json!(12);
+        let (s, v) = t.send(reqwest::Method::PUT, &t.staff_token, "/api/v1/settings/cases", &rules).await;
+        assert_eq!(s, 403, "[{b}] owners only: {v}");
+        let (s, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/cases", &rules).await;
+        assert_eq!(s, 200, "[{b}] {v}");
+        clock.set(tokyo(2026, 12, 11, 18, 0));
+        let saturday = open(&t, json!({"customer_id": c, "title": "味が違う", "category": "product"})).await;
+        assert_eq!(saturday["due_at_ms"], ms(tokyo(2026, 12, 12, 6, 0)), "[{b}] Friday 18:00 + 12 h of open days");
+        let mut never = rules.clone();
+        never["calendar"]["week"] = json!([null, null, null, null, null, null, null]);
+        let (s, _) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/cases", &never).await;
+        assert_eq!(s, 422, "[{b}] a shop that never opens has no deadline");
+
+        // Escalation: six hours before the Monday 15:00 deadline, once, on the owner's list.
+        clock.set(tokyo(2026, 12, 14, 8, 59));
+        t.app.work_once("w1", 100).await.unwrap();
+        let urgent = |v: &Value| {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|x| x["title"].as_str().unwrap().contains("【至急】"))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let (_, tasks) = t.get(&t.staff_token, &format!("/api/v1/tasks?customer_id={c}")).await;
+        // The Tuesday and holiday cases are long past: they went at once; the Friday one not yet.
+        let before: Vec<String> = urgent(&tasks).iter().map(|x| x["title"].as_str().unwrap().to_string()).collect();
+        assert!(!before.iter().any(|x| x.contains("商品が破損していた")), "[{b}] {before:?}");
+        clock.set(tokyo(2026, 12, 14, 9, 1));
+        t.app.work_once("w1", 100).await.unwrap();
+        clock.advance(chrono::Duration::minutes(1));
+        t.app.work_once("w2", 100).await.unwrap();
+        let (_, tasks) = t.get(&t.staff_token, &format!("/api/v1/tasks?customer_id={c}")).await;
+        let escalated: Vec<Value> = urgent(&tasks)
+            .into_iter()
+            .filter(|x| x["title"].as_str().unwrap().contains("商品が破損していた"))
+            .collect();
+        assert_eq!(escalated.len(), 1, "[{b}] escalated once: {tasks}");
+        assert!(escalated[0]["assignee_name"].is_string(), "[{b}] on the owner's list: {}", escalated[0]);
+        let id = friday["id"].as_i64().unwrap();
+        let (_, now) = t.get(&t.staff_token, &format!("/api/v1/cases/{id}")).await;
+        assert!(now["escalated_at_ms"].is_i64(), "[{b}] {now}");
+
+        // Past the deadline unanswered: on the breach list; answered then, it is late.
+        clock.set(tokyo(2026, 12, 14, 15, 1));
+        let (_, breached) = t.get(&t.staff_token, "/api/v1/cases?state=breached").await;
+        let ids: Vec<i64> = breached.as_array().unwrap().iter().map(|x| x["id"].as_i64().unwrap()).collect();
+        assert!(ids.contains(&id), "[{b}] {ids:?}");
+        let (s, v) = step(&t, id, json!({"stage": "first_response", "note": "お電話でお詫び"})).await;
+        assert_eq!(s, 200, "[{b}] {v}");
+        assert_eq!(v["sla"], "late", "[{b}]");
+        // Answered in time, a case is not on the list.
+        let sat = saturday["id"].as_i64().unwrap();
+        clock.set(tokyo(2026, 12, 11, 19, 0));
+        let (_, v) = step(&t, sat, json!({"stage": "first_response"})).await;
+        assert_eq!(v["sla"], "met", "[{b}] {v}");
+        let (_, breached) = t.get(&t.staff_token, "/api/v1/cases?state=breached").await;
+        assert!(!breached.as_array().unwrap().iter().any(|x| x["id"] == sat), "[{b}]");
+    }
+}
+
+#[tokio::test]
+async fn a_case_is_walked_through_the_seven_steps_in_order_and_reported() {
+    for b in backends() {
+        let clock = Clock::manual(tokyo(2026, 12, 8, 11, 0));
+        let t = spawn_with(b, AppConfig { clock: clock.clone(), ..AppConfig::default() }).await;
+        let c = t.customer(json!({"family_name": "手順", "given_name": "花子", "phone": "090-7000-0002"})).await;
+        let (s, first, _) = t
+            .post_keyed("/api/v1/cases", Some("case-1"), &json!({"customer_id": c, "title": "注文と違う豆が届いた"}))
+            .await;
+        assert_eq!(s, 201, "[{b}] {first}");
+        let (s, again, _) = t
+            .post_keyed("/api/v1/cases", Some("case-1"), &json!({"customer_id": c, "title": "注文と違う豆が届いた"}))
+            .await;
+        assert_eq!((s, &again["id"]), (200, &first["id"]), "[{b}] once per key");
+        let id = first["id"].as_i64().unwrap();
+        let (s, v) = t.post(&t.staff_token, "/api/v1/cases", &json!({"customer_id": 99999, "title": "x"})).await;
+        assert_eq!(s, 404, "[{b}] {v}");
+        let (s, v) = t.post(&t.staff_token, "/api/v1/cases", &json!({"customer_id": c, "title": " "})).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("title")), "[{b}] {v}");
+
+        // Out of order: named with the step expected.
+        let (s, v) = step(&t, id, json!({"stage": "facts"})).await;
+        assert_eq!(s, 422, "[{b}] {v}");
+        assert!(v.to_string().contains("case_step_order"), "[{b}] {v}");
+        let walk = [
+            json!({"stage": "first_response", "note": "お電話でお詫びし、交換を申し出た"}),
+            json!({"stage": "listened", "note": "ギフト用だったと伺う"}),
+            json!({"stage": "facts", "note": "出荷時の取り違え"}),
+            json!({"stage": "proposed", "note": "正しい豆を速達で", "promised_on": "2026-12-10"}),
+            json!({"stage": "carried_out"}),
+            json!({"stage": "followed_up", "note": "無事届き、ご満足いただけた"}),
+            json!({"stage": "prevented", "root_cause": "delivery", "prevention": "出荷前にラベルを二重確認"}),
+        ];
+        for (n, body) in walk.iter().enumerate() {
+            clock.advance(chrono::Duration::hours(2));
+            if n == 3 {
+                let (s, v) = step(&t, id, json!({"stage": "proposed"})).await;
+                assert_eq!((s, v["error"]["field"].as_str()), (422, Some("promised_on")), "[{b}] {v}");
+            }
+            if n == 6 {
+                let (s, v) = step(&t, id, json!({"stage": "prevented", "root_cause": "weather"})).await;
+                assert_eq!(s, 422, "[{b}] {v}");
+            }
+            let (s, v) = step(&t, id, body.clone()).await;
+            assert_eq!(s, 200, "[{b}] step {n}: {v}");
+        }
+        let (_, k) = t.get(&t.staff_token, &format!("/api/v1/cases/{id}")).await;
+        let stages: Vec<&str> = k["steps"].as_array().unwrap().iter().map(|x| x["stage"].as_str().unwrap()).collect();
+        assert_eq!(
+            stages,
+            ["received", "first_response", "listened", "facts", "proposed", "carried_out", "followed_up", "prevented"],
+            "[{b}]"
+        );
+        assert!(k["steps"].as_array().unwrap().iter().all(|x| x["by_name"].is_string() && x["at_ms"].is_i64()));
+        assert_eq!(
+            (&k["sla"], &k["next"], &k["promised_on"]),
+            (&json!("met"), &Value::Null, &json!("2026-12-10")),
+            "[{b}]"
+        );
+        assert!(k["closed_at_ms"].is_i64(), "[{b}]");
+        let (s, v) = step(&t, id, json!({"stage": "prevented", "root_cause": "delivery", "prevention": "x"})).await;
+        assert_eq!(s, 422, "[{b}] nothing after the last step: {v}");
+        // The events: opened and closed, once each.
+        let (_, ev) = t.get(&t.staff_token, &format!("/api/v1/customers/{c}/events")).await;
+        let kinds: Vec<&str> = ev["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds.iter().filter(|k| **k == "case.opened").count(), 1, "[{b}] {kinds:?}");
+        assert_eq!(kinds.iter().filter(|k| **k == "case.closed").count(), 1, "[{b}] {kinds:?}");
+        // The prevention log counts it under its cause this month.
+        let (_, r) = t.get(&t.staff_token, "/api/v1/case-report?months=2").await;
+        assert_eq!(r["rows"][0][0], "delivery", "[{b}] {r}");
+        assert_eq!(r["rows"][0][1], json!([0, 1]), "[{b}] {r}");
+        let (_, closed) = t.get(&t.staff_token, "/api/v1/cases?state=closed").await;
+        assert_eq!(closed.as_array().unwrap().len(), 1, "[{b}]");
+        let (_, open) = t.get(&t.staff_token, "/api/v1/cases?state=open").await;
+        assert!(open.as_array().unwrap().is_empty(), "[{b}]");
+    }
+}
