@@ -98,7 +98,7 @@ impl App {
     }
 
     /// The deadline and escalation time of a complaint received at `opened`.
-    async fn deadlines(&self, opened: DateTime<Utc>) -> Result<(Option<i64>, Option<i64>)> {
+    pub(crate) async fn case_deadlines(&self, opened: DateTime<Utc>) -> Result<(Option<i64>, Option<i64>)> {
         let s = self.case_settings().await?;
         let due = s.calendar.deadline(opened, s.first_response_hours, self.tz());
         let escalate = due.map(|d| case::escalate_at(d, s.first_response_hours).max(opened));
@@ -143,7 +143,7 @@ impl App {
         if let Some(c) = customer_id {
             self.store.get_customer(c).await?;
         }
-        let (due, escalate) = self.deadlines(opened).await?;
+        let (due, escalate) = self.case_deadlines(opened).await?;
         let k = NewCase {
             customer_id,
             conversation_id: input.conversation_id,
@@ -181,7 +181,7 @@ impl App {
             _ => String::new(),
         };
         let now = self.now();
-        let (due, escalate) = self.deadlines(now).await?;
+        let (due, escalate) = self.case_deadlines(now).await?;
         let k = NewCase {
             customer_id: Some(customer_id),
             conversation_id: None,

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod cases;
 pub mod channels;
+pub mod checklist;
 pub mod clock;
 pub mod conversations;
 pub mod counter;

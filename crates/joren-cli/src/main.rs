@@ -452,6 +452,7 @@ async fn demo(g: &Global, a: DemoArgs) -> Result<()> {
     );
     eprintln!("  受信箱: LINE の会話 {} 件 (テストモード・送信しません → /inbox)", summary.conversations);
     eprintln!("  アンケート: 回答 {} 件 (NPS・満足度・退会理由 → /surveys)", summary.survey_answers);
+    eprintln!("  クレーム: {} 件 (手順の途中・期限超過・完了 → /cases, /checklist)", summary.cases);
     // A ready API token for the demo's owner: the demo has its own database, so a token made
     // with `joren token create` against the default one would not open it.
     let (user, password, _, _) = joren_app::demo::DEMO_USERS[0];

@@ -157,6 +157,18 @@ fn demo_generates_a_believable_shop() {
         let (_, closed) = app.conversations(&actor, InboxView::Closed, 50).await.unwrap();
         assert_eq!(closed.len(), 1);
         assert!(closed[0].resolution_secs().is_some_and(|s| s > 3600), "closed a day after it opened");
+        // Complaint cases in different steps: one closed with its prevention, one breached.
+        use joren_app::cases::CaseFilter;
+        let of = |state: &str| CaseFilter { state: state.into(), ..CaseFilter::default() };
+        let closed = app.cases(&of("closed")).await.unwrap();
+        assert_eq!(closed.len(), 1, "{closed:?}");
+        assert!(!closed[0].case.prevention.is_empty());
+        assert!(!app.cases(&of("breached")).await.unwrap().is_empty(), "one past its deadline");
+        let open = app.cases(&of("open")).await.unwrap();
+        assert!(open.iter().any(|k| k.case.stage == "proposed"), "{open:?}");
+        assert!(open.iter().any(|k| k.case.source == "survey"), "unhappy answers opened cases");
+        let list = app.retention_checklist().await.unwrap();
+        assert!(list.met >= 5, "the demo shop meets much of the checklist: {:?}", list.items);
     });
 }
 

@@ -4,6 +4,7 @@
 pub mod address;
 pub mod business_hours;
 pub mod case;
+pub mod checklist;
 pub mod contact;
 pub mod csv_safety;
 pub mod customer;

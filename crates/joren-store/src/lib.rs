@@ -6,6 +6,7 @@ mod audit;
 mod batch;
 mod bulk;
 mod cases;
+mod checklist;
 mod conversations;
 mod cross_sell;
 mod customers;
@@ -40,6 +41,7 @@ mod writer;
 
 pub use audit::{AuditActor, AuditEntry, AuditFilter, AuditNote};
 pub use cases::{Case, CaseFilter, CaseStep, NewCase, StepWrite as CaseStepWrite};
+pub use checklist::ChecklistCounts;
 pub use conversations::{Conversation, ConversationCounts, ConversationView, ThreadMessage};
 pub use cross_sell::ProductAssociation;
 pub use customers::{

@@ -49,6 +49,8 @@ pub struct DemoSummary {
     pub conversations: usize,
     /// Survey answers (NPS, satisfaction, why customers left).
     pub survey_answers: usize,
+    /// Complaint cases written (besides those opened for unhappy answers).
+    pub cases: usize,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -615,6 +617,7 @@ impl App {
         summary.conversations = self.demo_inbox(&ids, (staff_ids[1], DEMO_USERS[1].0)).await?;
         progress("surveys");
         summary.survey_answers = self.demo_surveys(&mut rng, &ids).await?;
+        summary.cases = self.demo_cases(&ids, (staff_ids[1], DEMO_USERS[1].0)).await?;
         // The answers' events (survey bonus, survey-triggered scenarios).
         for _ in 0..20 {
             if self.automate_once().await?.events == 0 {

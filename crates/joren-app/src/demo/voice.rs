@@ -103,3 +103,97 @@ impl App {
         Ok(answered)
     }
 }
+
+/// One made-up complaint: how long ago it came, the steps taken (hours after it came).
+struct DemoCase {
+    customer: usize,
+    title: &'static str,
+    category: &'static str,
+    hours_ago: i64,
+    steps: &'static [(&'static str, i64, &'static str)],
+}
+
+const CASES: [DemoCase; 4] = [
+    DemoCase {
+        customer: 5,
+        title: "ギフト用の豆が違う種類で届いた",
+        category: "delivery",
+        hours_ago: 240,
+        steps: &[
+            ("first_response", 2, "お電話でお詫びし、すぐに正しい豆を送ると伝えた"),
+            ("listened", 3, "贈り物で恥ずかしい思いをされたとのこと"),
+            ("facts", 20, "出荷時にラベルを取り違えていた"),
+            ("proposed", 22, "正しい豆を速達で、お詫びに次回10%引き"),
+            ("carried_out", 30, "速達で発送"),
+            ("followed_up", 72, "無事届き、ご満足いただけた"),
+            ("prevented", 96, "出荷前にラベルを二人で確認する手順にした"),
+        ],
+    },
+    DemoCase {
+        customer: 8,
+        title: "レジで長く待たされた",
+        category: "service",
+        hours_ago: 50,
+        steps: &[
+            ("first_response", 1, "店頭でお詫び"),
+            ("listened", 1, "昼休みで急いでいたとのこと"),
+            ("facts", 5, "12時台のレジが1台だった"),
+            ("proposed", 6, "次回のご来店時にドリンク1杯サービス"),
+        ],
+    },
+    DemoCase {
+        customer: 13, title: "ポイントが付いていない", category: "billing", hours_ago: 100, steps: &[]
+    },
+    DemoCase {
+        customer: 21, title: "焙煎が浅すぎると感じた", category: "product", hours_ago: 1, steps: &[]
+    },
+];
+
+impl App {
+    /// Writes the demo's complaint cases: one closed with its prevention, one at the proposed
+    /// solution, one past its first-response deadline, one just received.
+    pub(super) async fn demo_cases(&self, ids: &[i64], staff: (i64, &str)) -> Result<usize> {
+        let now = self.now();
+        for (n, k) in CASES.iter().enumerate() {
+            let opened = now - chrono::Duration::hours(k.hours_ago);
+            let (due, escalate) = self.case_deadlines(opened).await?;
+            let new = joren_store::NewCase {
+                customer_id: ids.get(k.customer).copied(),
+                conversation_id: None,
+                response_id: None,
+                source: "staff".into(),
+                source_key: format!("demo:case:{n}"),
+                title: k.title.into(),
+                category: k.category.into(),
+                assignee_id: Some(staff.0),
+                opened_at_ms: opened.timestamp_millis(),
+                due_at_ms: due,
+                escalate_at_ms: escalate,
+                created_by: Some(staff.0),
+                created_by_name: staff.1.into(),
+                note: String::new(),
+            };
+            let (case, _) = self.store.open_case(&new).await?;
+            let mut from = "received".to_string();
+            for (stage, after, note) in k.steps {
+                let at = (opened + chrono::Duration::hours(*after)).min(now).timestamp_millis();
+                let w = joren_store::CaseStepWrite {
+                    from: from.clone(),
+                    stage: (*stage).into(),
+                    note: (*note).into(),
+                    by_user_id: Some(staff.0),
+                    by_name: staff.1.into(),
+                    at_ms: at,
+                    promised_on: (*stage == "proposed").then(|| {
+                        (joren_core::time::local_date(now, self.tz()) + chrono::Duration::days(2)).to_string()
+                    }),
+                    root_cause: if *stage == "prevented" { k.category.into() } else { String::new() },
+                    prevention: if *stage == "prevented" { (*note).into() } else { String::new() },
+                };
+                self.store.record_case_step(case.id, &w).await?;
+                from = (*stage).into();
+            }
+        }
+        Ok(CASES.len())
+    }
+}

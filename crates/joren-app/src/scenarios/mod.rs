@@ -271,7 +271,7 @@ impl App {
         Ok((scenario, def))
     }
 
-    async fn active_definitions(&self) -> Result<Vec<(Scenario, Definition)>> {
+    pub(crate) async fn active_definitions(&self) -> Result<Vec<(Scenario, Definition)>> {
         let mut out = Vec::new();
         for s in self.store.scenarios(true).await? {
             match serde_json::from_value::<Definition>(s.definition.clone()) {

@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/steps", post(step))
         .route("/case-report", get(report))
         .route("/settings/cases", get(settings).put(save_settings))
+        .route("/checklist", get(checklist))
 }
 
 #[derive(Deserialize)]
@@ -80,6 +81,11 @@ struct ReportQuery {
 
 async fn report(State(s): State<AppState>, ApiActor(_): ApiActor, Query(q): Query<ReportQuery>) -> ApiResult {
     Ok(Json(s.app.prevention_report(q.months.unwrap_or(12)).await?).into_response())
+}
+
+/// The retention checklist graded from the shop's data.
+async fn checklist(State(s): State<AppState>, ApiActor(_): ApiActor) -> ApiResult {
+    Ok(Json(s.app.retention_checklist().await?).into_response())
 }
 
 async fn settings(State(s): State<AppState>, ApiActor(_): ApiActor) -> ApiResult {

@@ -66,6 +66,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     crate::ui::scenarios::WORDS,
     crate::ui::scenario_editor::WORDS,
     crate::ui::cases::WORDS,
+    crate::ui::checklist::WORDS,
     crate::ui::cases::SETTINGS_WORDS,
     crate::ui::surveys::WORDS,
     crate::ui::surveys::EDIT_WORDS,

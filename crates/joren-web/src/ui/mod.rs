@@ -26,6 +26,7 @@ pub(crate) mod audit;
 pub(crate) mod cases;
 pub(crate) mod channels;
 mod chart;
+pub(crate) mod checklist;
 pub(crate) mod counter;
 mod customer_form;
 pub(crate) mod customer_list;
@@ -126,6 +127,7 @@ pub fn routes() -> Router<AppState> {
         .route("/perks", get(perks::page).post(perks::create))
         .route("/perks/{id}", post(perks::update))
         .route("/scenarios", get(scenarios::list))
+        .route("/checklist", get(checklist::page))
         .route("/cases", get(cases::list).post(cases::create))
         .route("/cases/report", get(cases::report))
         .route("/cases/{id}", get(cases::show))

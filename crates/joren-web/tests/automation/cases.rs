@@ -192,3 +192,45 @@ async fn a_case_is_walked_through_the_seven_steps_in_order_and_reported() {
         assert!(open.as_array().unwrap().is_empty(), "[{b}]");
     }
 }
+
+/// The retention checklist grades itself from the data: a new shop has nothing met; a
+/// customer with a phone number, a survey, a complaint answered in time move their items.
+#[tokio::test]
+async fn the_checklist_grades_change_with_the_data() {
+    for b in backends() {
+        let clock = Clock::manual(tokyo(2026, 12, 8, 11, 0));
+        let t = spawn_with(b, AppConfig { clock: clock.clone(), ..AppConfig::default() }).await;
+        let grade = |v: &Value, code: &str| {
+            v["items"].as_array().unwrap().iter().find(|i| i["code"] == code).unwrap()["grade"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let (s, v) = t.get(&t.staff_token, "/api/v1/checklist").await;
+        assert_eq!(s, 200, "[{b}] {v}");
+        assert_eq!(v["items"].as_array().unwrap().len(), 14, "[{b}]");
+        for code in ["customer_data", "satisfaction", "service_quality", "feedback_acted"] {
+            assert_eq!(grade(&v, code), "not_yet", "[{b}] {code}: {v}");
+        }
+        let c = t.customer(json!({"family_name": "採点", "given_name": "一郎", "phone": "090-7000-0003"})).await;
+        let (s, _) = t.post(&t.staff_token, "/api/v1/surveys/ready", &json!({"code": "nps"})).await;
+        assert_eq!(s, 201, "[{b}]");
+        let k = open(&t, json!({"customer_id": c, "title": "説明が分かりにくい", "category": "information"})).await;
+        let id = k["id"].as_i64().unwrap();
+        clock.advance(chrono::Duration::hours(1));
+        let (s, _) = step(&t, id, json!({"stage": "first_response"})).await;
+        assert_eq!(s, 200, "[{b}]");
+        // Past the deadline, the case counts for the 24-hour rule: answered in time.
+        clock.advance(chrono::Duration::days(2));
+        let (_, v) = t.get(&t.staff_token, "/api/v1/checklist").await;
+        assert_eq!(grade(&v, "customer_data"), "met", "[{b}] one customer, reachable: {v}");
+        assert_eq!(grade(&v, "satisfaction"), "partly", "[{b}] a survey, no answers yet");
+        assert_eq!(grade(&v, "service_quality"), "met", "[{b}] 1 of 1 in time");
+        assert_eq!(grade(&v, "feedback_acted"), "partly", "[{b}] a complaint heard, nothing prevented yet");
+        let web = super::common::Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (s, html) = web.page("/checklist").await;
+        assert_eq!(s, 200, "[{b}]");
+        assert!(html.contains(r#"id="ck-service_quality" data-grade="met""#), "[{b}]");
+        assert!(html.contains("期限内の一次対応 100%"), "[{b}] the evidence in words");
+    }
+}
