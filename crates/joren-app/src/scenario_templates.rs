@@ -14,6 +14,10 @@ pub struct ReadyScenario {
     pub name: String,
     pub description: String,
     pub definition: Value,
+    /// The ready survey its survey steps send (`csat`, `exit`): made, or the shop's copy
+    /// found, when the scenario is made; the steps hold 0 until then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub survey: Option<&'static str>,
 }
 
 /// The ready scenarios in `lang` ("ja" or "en").
@@ -25,8 +29,8 @@ pub fn ready_scenarios(lang: &str) -> Vec<ReadyScenario> {
             key: "post_purchase",
             name: t("購入後フォロー", "Post-purchase follow-up"),
             description: t(
-                "購入直後のお礼、1〜2日後の到着確認 (大切なお客様には電話)、3〜5日後の使い方、1週間後の感想、1か月後の使い心地、2か月後の次のご提案。",
-                "A thank-you right after purchase, an arrival check after 1–2 days (a call for valuable customers), how-to tips after 3–5 days, a feedback request after a week, a usage check after a month and the next suggestion after two.",
+                "購入直後のお礼、1〜2日後の到着確認 (大切なお客様には電話)、3〜5日後の使い方、1週間後の満足度アンケート、1か月後の使い心地、2か月後の次のご提案。",
+                "A thank-you right after purchase, an arrival check after 1–2 days (a call for valuable customers), how-to tips after 3–5 days, a satisfaction survey after a week, a usage check after a month and the next suggestion after two.",
             ),
             definition: json!({
                 "trigger": {"kind": "order_placed"},
@@ -47,9 +51,9 @@ pub fn ready_scenarios(lang: &str) -> Vec<ReadyScenario> {
                      "subject": t("{{ last_item }}をもっと楽しむコツ", "Getting the most out of {{ last_item }}"),
                      "body": t("{{ name }}\n\n{{ last_item }}の上手な使い方をご紹介します。", "Dear {{ name }},\n\nHere are a few tips for your {{ last_item }}.")},
                     {"type": "wait", "days": 3},
-                    {"type": "email",
+                    {"type": "survey", "survey_id": 0, "channel": "email",
                      "subject": t("ご感想をお聞かせください", "How did we do?"),
-                     "body": t("{{ name }}\n\nお買い物はいかがでしたか。一言だけでも、このメールへのご返信でお聞かせいただけると励みになります。", "Dear {{ name }},\n\nHow was your purchase? A one-line reply to this mail would mean a lot to us.")},
+                     "text": t("{{ name }}\n\nお買い物はいかがでしたか。下の数字を押すだけのかんたんなアンケートです (1分ほど)。", "Dear {{ name }},\n\nHow was your purchase? Tap a number below: it takes about a minute.")},
                     {"type": "wait", "days": 23},
                     {"type": "email",
                      "subject": t("その後、使い心地はいかがですか", "How is it going?"),
@@ -60,6 +64,7 @@ pub fn ready_scenarios(lang: &str) -> Vec<ReadyScenario> {
                      "body": t("{{ name }}\n\n{{ last_item }}をお求めの方には{{ recommended_item }}も好評です。", "Dear {{ name }},\n\nCustomers who bought {{ last_item }} also love {{ recommended_item }}.")}
                 ]
             }),
+            survey: Some("csat"),
         },
         ReadyScenario {
             key: "birthday",
@@ -79,6 +84,7 @@ pub fn ready_scenarios(lang: &str) -> Vec<ReadyScenario> {
                      "body": t("{{ name }}\n\nお誕生日おめでとうございます。ささやかですが300ポイントをお贈りしました (残高 {{ points }} pt)。", "Dear {{ name }},\n\nHappy birthday! We have added 300 points to your account (balance {{ points }} pt).")}
                 ]
             }),
+            survey: None,
         },
         ReadyScenario {
             key: "win_back",
@@ -102,6 +108,7 @@ pub fn ready_scenarios(lang: &str) -> Vec<ReadyScenario> {
                      "body": t("{{ name }}\n\nしばらくお見かけしておりませんでした。次回のご来店でお使いいただける特別なご案内をお送りします。", "Dear {{ name }},\n\nIt has been a while. Here is something special for your next visit.")}
                 ]
             }),
+            survey: None,
         },
         ReadyScenario {
             key: "rank_up",
@@ -119,6 +126,7 @@ pub fn ready_scenarios(lang: &str) -> Vec<ReadyScenario> {
                      "body": t("{{ name }}\n\nいつもありがとうございます。{{ rank }}ランクになりました。", "Dear {{ name }},\n\nThank you for your custom: you are now {{ rank }}.")}
                 ]
             }),
+            survey: None,
         },
         ReadyScenario {
             key: "second_purchase",
@@ -140,6 +148,7 @@ pub fn ready_scenarios(lang: &str) -> Vec<ReadyScenario> {
                      "body": t("{{ name }}\n\n{{ last_item }}をお求めの方に人気の{{ recommended_item }}をご紹介します。", "Dear {{ name }},\n\nCustomers who liked {{ last_item }} often pick {{ recommended_item }} next.")}
                 ]
             }),
+            survey: None,
         },
         ReadyScenario {
             key: "points_expiry",
@@ -164,6 +173,7 @@ pub fn ready_scenarios(lang: &str) -> Vec<ReadyScenario> {
                      "body": t("{{ name }}\n\n{{ points_expiry_date }}に有効期限を迎えるポイントがあります (残高 {{ points }} pt)。期限が過ぎると失効しますので、お早めにお使いください。", "Dear {{ name }},\n\nSome of your points expire on {{ points_expiry_date }} (balance {{ points }} pt). Use them before they lapse.")}
                 ]
             }),
+            survey: None,
         },
         ReadyScenario {
             key: "ticket_last_visit",
@@ -185,6 +195,7 @@ pub fn ready_scenarios(lang: &str) -> Vec<ReadyScenario> {
                     {"type": "task", "task": "call", "title": t("{{ name }}へ回数券の継続のご案内", "Call {{ name }} about the next ticket book"), "due_days": 3}
                 ]
             }),
+            survey: None,
         },
         ReadyScenario {
             key: "membership_renewal",
@@ -203,15 +214,93 @@ pub fn ready_scenarios(lang: &str) -> Vec<ReadyScenario> {
                      "body": t("{{ name }}\n\nいつもご利用ありがとうございます。会員の更新日が2週間後に近づいています。内容の変更や休会をご希望の方はお知らせください。", "Dear {{ name }},\n\nThank you for being a member. Your membership renews in two weeks; let us know if you would like to change or pause it.")}
                 ]
             }),
+            survey: None,
+        },
+        ReadyScenario {
+            key: "complaint_follow_up",
+            name: t("クレーム解決後の満足度確認", "After a complaint: how did we do?"),
+            description: t(
+                "クレームが完了して3日後に、対応への満足度アンケート (満足度が低ければまたクレームとして記録されます)。",
+                "Three days after a complaint is closed, a satisfaction survey about how it was handled (a low score opens a case again).",
+            ),
+            definition: json!({
+                "trigger": {"kind": "case_closed"},
+                "entry": {"rule": "every_time"},
+                "steps": [
+                    {"type": "wait", "days": 3},
+                    {"type": "wait_until", "time": "10:00"},
+                    {"type": "survey", "survey_id": 0, "channel": "email",
+                     "subject": t("その後いかがでしょうか", "How are things now?"),
+                     "text": t("{{ name }}\n\n先日はご迷惑をおかけし、申し訳ございませんでした。その後の対応について、ご満足いただけたかお聞かせください。", "Dear {{ name }},\n\nWe are sorry for the trouble we caused. Please tell us whether our response put things right.")}
+                ]
+            }),
+            survey: Some("case"),
+        },
+        ReadyScenario {
+            key: "exit_reason",
+            name: t("退会理由のおたずね", "Why did you leave?"),
+            description: t(
+                "会員を退会された方に、翌日、理由のアンケート (理由の分析は「離反理由」のページ)。",
+                "The day after a membership is cancelled, a survey asking why (analysed on the churn-reasons page).",
+            ),
+            definition: json!({
+                "trigger": {"kind": "membership_changed", "change": "cancelled"},
+                "entry": {"rule": "every_time"},
+                "steps": [
+                    {"type": "wait", "days": 1},
+                    {"type": "wait_until", "time": "10:00"},
+                    {"type": "survey", "survey_id": 0, "channel": "email",
+                     "subject": t("これまでのご利用ありがとうございました", "Thank you for being with us"),
+                     "text": t("{{ name }}\n\nこれまでのご利用、本当にありがとうございました。よろしければ、退会された理由をお聞かせください。今後のお店づくりに活かします。", "Dear {{ name }},\n\nThank you for all your visits. If you could tell us why you left, it would help us improve.")}
+                ]
+            }),
+            survey: Some("exit"),
         },
     ]
 }
 
 impl App {
     /// Makes a draft scenario from ready scenario `key` in `lang`.
+    /// A ready scenario that sends a survey sends the shop's copy of the ready survey (made
+    /// now when there is none).
     pub async fn create_from_ready(&self, actor: &Actor, key: &str, lang: &str) -> Result<crate::scenarios::Scenario> {
-        let ready = ready_scenarios(lang).into_iter().find(|r| r.key == key).ok_or(AppError::NotFound("template"))?;
+        let ready = self.ready_scenario(actor, key, lang).await?;
         self.create_scenario(actor, ScenarioInput { name: ready.name, definition: ready.definition }).await
+    }
+
+    /// Ready scenario `key` in `lang`, its survey steps pointing at the shop's copy of their
+    /// ready survey (made now when there is none; staff).
+    pub async fn ready_scenario(&self, actor: &Actor, key: &str, lang: &str) -> Result<ReadyScenario> {
+        let mut ready =
+            ready_scenarios(lang).into_iter().find(|r| r.key == key).ok_or(AppError::NotFound("template"))?;
+        if let Some(code) = ready.survey {
+            let survey_id = self.ready_survey_id(actor, code, lang).await?;
+            set_survey_ids(&mut ready.definition, survey_id);
+        }
+        Ok(ready)
+    }
+
+    /// The shop's survey made from ready survey `code` (by its name, not archived), made now
+    /// if there is none.
+    async fn ready_survey_id(&self, actor: &Actor, code: &str, lang: &str) -> Result<i64> {
+        let name = crate::surveys::ready::ready_surveys(lang)
+            .into_iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, s)| s.name)
+            .ok_or(AppError::NotFound("survey"))?;
+        if let Some(s) = self.surveys().await?.into_iter().find(|s| s.survey.name == name && !s.survey.archived) {
+            return Ok(s.survey.id);
+        }
+        Ok(self.create_ready_survey(actor, code, lang).await?.survey.id)
+    }
+}
+
+/// Points every survey step of a definition at survey `id`.
+pub(crate) fn set_survey_ids(definition: &mut Value, id: i64) {
+    if let Some(steps) = definition["steps"].as_array_mut() {
+        for step in steps.iter_mut().filter(|s| s["type"] == "survey") {
+            step["survey_id"] = json!(id);
+        }
     }
 }
 
@@ -255,7 +344,8 @@ mod tests {
     #[test]
     fn every_ready_scenario_is_valid_in_both_languages() {
         for lang in ["ja", "en"] {
-            for r in ready_scenarios(lang) {
+            for mut r in ready_scenarios(lang) {
+                set_survey_ids(&mut r.definition, 1);
                 parse_definition(&r.definition).unwrap_or_else(|e| panic!("{lang} {}: {e}", r.key));
             }
         }

@@ -104,7 +104,8 @@ pub enum ScenariosCommand {
         #[arg(long, conflicts_with = "template", required_unless_present = "template")]
         file: Option<std::path::PathBuf>,
         /// A ready scenario: post_purchase, birthday, win_back, rank_up, second_purchase,
-        /// points_expiry, ticket_last_visit, membership_renewal (`joren scenarios templates`).
+        /// points_expiry, ticket_last_visit, membership_renewal, complaint_follow_up,
+        /// exit_reason (`joren scenarios templates`).
         #[arg(long)]
         template: Option<String>,
         /// The language of a ready scenario's messages.
@@ -200,10 +201,12 @@ pub async fn scenarios(app: App, c: ScenariosCommand, actor: &Actor) -> Result<(
         ScenariosCommand::Create { name, file, template, lang } => {
             let (name, definition) = match (template, file) {
                 (Some(key), _) => {
-                    let ready = joren_app::scenario_templates::ready_scenarios(&lang)
-                        .into_iter()
-                        .find(|r| r.key == key)
-                        .with_context(|| format!("no ready scenario {key} (see `joren scenarios templates`)"))?;
+                    let ready = match app.ready_scenario(actor, &key, &lang).await {
+                        Err(joren_app::AppError::NotFound(_)) => {
+                            anyhow::bail!("no ready scenario {key} (see `joren scenarios templates`)")
+                        }
+                        other => other?,
+                    };
                     (name.unwrap_or(ready.name), ready.definition)
                 }
                 (None, Some(file)) => {

@@ -13,7 +13,7 @@ pub enum SurveysCommand {
     List,
     /// One survey with its questions.
     Show { id: i64 },
-    /// Make a survey: a ready one (`--ready nps|csat|ces|exit`) or one written as JSON
+    /// Make a survey: a ready one (`--ready nps|csat|ces|case|exit`) or one written as JSON
     /// (`--file survey.json`, the API's shape).
     Create {
         #[arg(long, conflicts_with = "file")]

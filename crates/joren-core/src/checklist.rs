@@ -165,7 +165,7 @@ pub fn grade_all(f: &Facts) -> Vec<Item> {
             "churn_reasons",
             grade(f.churn_reasons >= 5, f.churn_reasons > 0),
             vec![f.churn_reasons.to_string()],
-            "/surveys",
+            "/surveys/churn-reasons",
         ),
         item(
             "improvement",

@@ -101,9 +101,68 @@ pub fn messages(text: &str, card: Option<&Card>, quick_replies: &[String]) -> Va
     Value::Array(out)
 }
 
+/// A survey's invitation on LINE: the text with the link, and the first question's scores as
+/// quick-reply buttons (at most 13: LINE's limit) that answer it with a postback
+/// (`survey=<token>&<key>=<score>`), shown as the score the customer tapped.
+pub fn survey_messages(
+    text: &str,
+    question: &str,
+    token: &str,
+    key: &str,
+    scores: std::ops::RangeInclusive<i64>,
+) -> Value {
+    let items: Vec<Value> = scores
+        .take(MAX_QUICK_REPLIES)
+        .map(|n| {
+            json!({"type": "action", "action": {
+                "type": "postback", "label": n.to_string(), "displayText": n.to_string(),
+                "data": format!("survey={token}&{key}={n}"),
+            }})
+        })
+        .collect();
+    json!([
+        {"type": "text", "text": text},
+        {"type": "text", "text": question, "quickReply": {"items": items}},
+    ])
+}
+
+/// The survey answer a postback carries: (token, question key, score).
+pub fn survey_postback(data: &str) -> Option<(String, String, i64)> {
+    let mut token = None;
+    let mut answer = None;
+    for pair in data.split('&') {
+        let (k, v) = pair.split_once('=')?;
+        if k == "survey" {
+            token = Some(v.to_string());
+        } else {
+            answer = Some((k.to_string(), v.parse().ok()?));
+        }
+    }
+    let (key, score) = answer?;
+    Some((token?, key, score))
+}
+
 /// A field error for a customer LINE cannot reach.
 pub fn no_user(field: &str) -> FieldError {
     FieldError::new(field, Code::NoLineUser)
+}
+
+#[cfg(test)]
+mod survey_tests {
+    use super::*;
+
+    #[test]
+    fn a_survey_goes_with_score_buttons_that_answer_by_postback() {
+        let m = survey_messages("ご感想を", "おすすめ度は?", "ab12", "nps", 0..=10);
+        let items = m[1]["quickReply"]["items"].as_array().unwrap();
+        assert_eq!(items.len(), 11);
+        assert_eq!(items[9]["action"]["data"], "survey=ab12&nps=9");
+        assert_eq!(items[9]["action"]["displayText"], "9");
+        assert_eq!(survey_postback("survey=ab12&nps=9"), Some(("ab12".into(), "nps".into(), 9)));
+        assert_eq!(survey_postback("survey=ab12"), None);
+        assert_eq!(survey_postback("menu=1"), None);
+        assert_eq!(survey_postback("survey=ab12&nps=x"), None);
+    }
 }
 
 #[cfg(test)]

@@ -42,6 +42,8 @@ pub enum Trigger {
     },
     /// A survey answered (raised by the voice-of-the-customer feature).
     SurveyAnswered,
+    /// A complaint case closed (its prevention recorded): ask how it went.
+    CaseClosed,
     /// The customer's birthday, on the shop's local date (29 February on the 28th in other
     /// years). Checked once a day.
     Birthday,
@@ -96,6 +98,7 @@ impl Trigger {
             Self::SegmentEntered { .. } | Self::SegmentLeft { .. } => EventKind::SegmentMoved,
             Self::MembershipChanged { .. } => EventKind::MembershipChanged,
             Self::SurveyAnswered => EventKind::SurveyAnswered,
+            Self::CaseClosed => EventKind::CaseClosed,
             Self::Birthday
             | Self::DaysAfterPurchase { .. }
             | Self::PurchaseOverdue { .. }
@@ -127,7 +130,9 @@ impl Trigger {
             }
             Self::SegmentEntered { segment } => text("to") == segment && text("from") != segment,
             Self::SegmentLeft { segment } => text("from") == segment && text("to") != segment,
-            Self::MembershipChanged { change } => change.as_deref().is_none_or(|c| c == text("change")),
+            Self::MembershipChanged { change } => {
+                change.as_deref().is_none_or(|c| membership_change(c) == membership_change(text("change")))
+            }
             _ => true,
         }
     }
@@ -352,6 +357,19 @@ pub struct Definition {
     /// Share of entrants (0–50 %) kept as a control group: recorded, sent nothing, compared.
     #[serde(default)]
     pub holdout_percent: u32,
+}
+
+/// A membership change as the ledger records it (`cancel`), whether written that way or as
+/// the editor offers it (`cancelled`).
+fn membership_change(c: &str) -> &str {
+    match c {
+        "renewed" => "renew",
+        "paused" => "pause",
+        "cancelled" | "canceled" => "cancel",
+        "resumed" => "resume",
+        "started" => "start",
+        other => other,
+    }
 }
 
 /// Parses "HH:MM".
@@ -617,6 +635,20 @@ mod tests {
 
     fn def(steps: serde_json::Value) -> Definition {
         serde_json::from_value(serde_json::json!({"trigger": {"kind": "order_placed"}, "steps": steps})).unwrap()
+    }
+
+    #[test]
+    fn a_membership_trigger_matches_the_ledger_s_change_as_the_editor_words_it() {
+        // The ledger's events say `cancel`; the editor offers `cancelled`: both match.
+        let t = Trigger::MembershipChanged { change: Some("cancelled".into()) };
+        let kind = EventKind::MembershipChanged;
+        assert!(t.matches(kind, &serde_json::json!({"change": "cancel"})));
+        assert!(t.matches(kind, &serde_json::json!({"change": "cancelled"})));
+        assert!(!t.matches(kind, &serde_json::json!({"change": "pause"})));
+        let paused = Trigger::MembershipChanged { change: Some("paused".into()) };
+        assert!(paused.matches(kind, &serde_json::json!({"change": "pause"})));
+        let any = Trigger::MembershipChanged { change: None };
+        assert!(any.matches(kind, &serde_json::json!({"change": "renew"})));
     }
 
     #[test]

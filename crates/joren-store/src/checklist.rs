@@ -98,13 +98,10 @@ impl Store {
             )
             .fetch_one(p)
             .await?)?,
-            exit_answers: n(sqlx::query(
-                "SELECT COUNT(*) FROM survey_responses r JOIN surveys s ON s.id = r.survey_id \
-                 WHERE s.questions LIKE $1",
-            )
-            .bind(format!("%\"key\":\"{exit_survey_key}\"%"))
-            .fetch_one(p)
-            .await?)?,
+            exit_answers: n(sqlx::query("SELECT COUNT(*) FROM survey_responses WHERE answers LIKE $1")
+                .bind(format!("%\"{exit_survey_key}\":%"))
+                .fetch_one(p)
+                .await?)?,
             last_snapshot_ms: sqlx::query_scalar("SELECT MAX(computed_at) FROM metric_snapshots WHERE complete = 1")
                 .fetch_one(p)
                 .await?,

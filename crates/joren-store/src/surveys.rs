@@ -526,6 +526,17 @@ impl Store {
         rows.iter().map(response_from_row).collect()
     }
 
+    /// Responses that answered question `key` (the exit survey's reason), newest first.
+    pub async fn responses_with_answer(&self, key: &str, limit: i64) -> Result<Vec<Response>> {
+        let sql = format!("{RESPONSE_SELECT} WHERE r.answers LIKE $1 ORDER BY r.answered_at DESC, r.id DESC LIMIT $2");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(format!("%\"{key}\":%"))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(response_from_row).collect()
+    }
+
     /// Every scored response answered in `[from_ms, to_ms)` (of one survey, or all), with its
     /// customer's 担当者, rank and RFM segment and the scenario that sent it.
     pub async fn survey_scores(&self, survey_id: Option<i64>, from_ms: i64, to_ms: i64) -> Result<Vec<ScoreRow>> {
@@ -560,6 +571,31 @@ impl Store {
                     segment: r.try_get("segment")?,
                 })
             })
+            .collect()
+    }
+
+    /// The scores of responses answered in `[from_ms, to_ms)` about an order (the invitation
+    /// a post-purchase scenario sent), once per product the order held: (product, NPS, CSAT,
+    /// CES).
+    pub async fn survey_scores_by_product(
+        &self,
+        survey_id: Option<i64>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<(String, Option<i64>, Option<i64>, Option<i64>)>> {
+        let sql = format!(
+            "SELECT DISTINCT r.id, oi.name, r.nps, r.csat, r.ces FROM survey_responses r \
+             JOIN survey_invitations i ON i.id = r.invitation_id JOIN order_items oi ON oi.order_id = i.order_id \
+             WHERE r.answered_at >= $1 AND r.answered_at < $2{}",
+            if survey_id.is_some() { " AND r.survey_id = $3" } else { "" }
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from_ms).bind(to_ms);
+        if let Some(id) = survey_id {
+            q = q.bind(id);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("name")?, r.try_get("nps")?, r.try_get("csat")?, r.try_get("ces")?)))
             .collect()
     }
 

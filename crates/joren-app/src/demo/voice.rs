@@ -76,7 +76,7 @@ impl App {
                     }
                     _ => {
                         let reasons = crate::surveys::ready::EXIT_REASONS;
-                        let pick = reasons[rng.random_range(0..reasons.len())].0;
+                        let pick = reasons[rng.random_range(0..reasons.len())].1;
                         vec![
                             ("reason".to_string(), pick.to_string()),
                             ("detail".into(), "近所に新しいお店ができたため".into()),

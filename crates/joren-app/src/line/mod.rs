@@ -166,10 +166,18 @@ impl App {
                 receipt.ignored += 1;
                 continue;
             };
-            match self.store.apply_line_event(&event).await? {
+            let applied = self.store.apply_line_event(&event).await?;
+            match applied {
                 LineApplied::Repeated => receipt.repeated += 1,
                 LineApplied::Customer(_) => receipt.to_customers += 1,
                 LineApplied::Unlinked => receipt.unlinked += 1,
+            }
+            // A survey's score button: the first answer, and the link for the rest.
+            if let (LineApplied::Customer(customer), LineEventKind::Message { kind, body }) = (&applied, &event.kind)
+                && kind == "postback"
+                && let Some((token, key, score)) = joren_core::line::survey_postback(body)
+            {
+                self.answer_survey_on_line(*customer, &event.line_user_id, &token, &key, score).await;
             }
         }
         Ok(receipt)

@@ -125,6 +125,43 @@ impl App {
         })
     }
 
+    /// A score tapped on LINE (a quick-reply button of the invitation): recorded as the
+    /// response's first answer, once, when the invitation is this customer's; then a LINE
+    /// message with the link for the rest. A link past its date or answered is left alone
+    /// (logged): the webhook call still succeeds.
+    pub(crate) async fn answer_survey_on_line(
+        &self,
+        customer_id: i64,
+        line_user: &str,
+        token: &str,
+        key: &str,
+        score: i64,
+    ) {
+        let outcome = async {
+            let (inv, s) = self.invitation_and_survey(token).await?;
+            if inv.customer_id != customer_id {
+                return Err(AppError::NotFound("survey link"));
+            }
+            let given = BTreeMap::from([(key.to_string(), Answer::Score(score))]);
+            let done = self.answer_survey(token, &given, true).await?;
+            // The rest on the page, when there is a rest to answer.
+            if done.recorded && s.questions.len() > 1 {
+                let text = format!(
+                    "ありがとうございます。よろしければ、続きの質問にもお答えください。\n{}",
+                    self.survey_url(token)
+                );
+                let m = self.line_message(customer_id, line_user.to_string(), false, &text, None, &[]);
+                let now = self.config.clock.now_ms();
+                self.store.queue_direct_message(&format!("survey-rest:{}", inv.id), &m, None, now).await?;
+            }
+            Ok::<_, AppError>(done)
+        }
+        .await;
+        if let Err(e) = outcome {
+            tracing::info!(error = %e, customer_id, "a survey score from LINE was not recorded");
+        }
+    }
+
     /// What follows an answer (from its `survey.answered` event, so a crash between the two
     /// loses neither and a redelivered event doubles nothing): the survey bonus the points
     /// programme defines, and a complaint case for an unhappy answer — each once per response.

@@ -7,6 +7,7 @@
 //! after it is sent; one response per invitation.
 
 mod answer;
+mod churn;
 pub mod ready;
 mod report;
 
@@ -17,6 +18,7 @@ use joren_store::{Invitation, NewInvitation, NewMessage, Survey, SurveyWrite};
 use serde::{Deserialize, Serialize};
 
 pub use answer::{AnswerOutcome, SurveyPage, SurveyPageState};
+pub use churn::{ChurnReasonRow, ChurnReasons, ChurnWords};
 pub use joren_store::{ResponseFilter, SurveyResponse};
 pub use report::{Breakdown, BreakdownRow, MAX_MONTHS, MonthRow, SurveyReport, SurveyResults};
 
@@ -344,7 +346,14 @@ impl App {
             }
             SurveyChannel::Line => {
                 let user = customer.profile.line_user_id.clone().filter(|u| !u.is_empty())?;
-                Some(self.line_message(customer.id, user, marketing, &format!("{text}\n{url}"), None, &[]))
+                let text = format!("{text}\n{url}");
+                let mut m = self.line_message(customer.id, user, marketing, &text, None, &[]);
+                // The first question's scores as buttons: tapping one answers it.
+                if let Some((q, lo, hi)) = survey.channel_question() {
+                    let payload = joren_core::line::survey_messages(&text, &q.text, token, &q.key, lo..=hi);
+                    m.payload = Some(payload.to_string());
+                }
+                Some(m)
             }
             SurveyChannel::Sms => {
                 let phone = crate::sms::textable(customer)?.to_string();

@@ -6,16 +6,23 @@ use joren_core::survey::{Question, QuestionKind, ShowIf};
 
 use super::{DEFAULT_VALID_DAYS, SurveyInput};
 
-/// The reason codes of the exit survey, in the order asked (日本語, English).
-pub const EXIT_REASONS: [(&str, &str); 7] = [
-    ("価格が高い", "Too expensive"),
-    ("品質・内容に不満", "Unhappy with the quality"),
-    ("接客・対応に不満", "Unhappy with the service"),
-    ("他のお店・サービスに移った", "Moved to another shop"),
-    ("必要がなくなった", "No longer needed"),
-    ("引っ越し・通いにくくなった", "Moved away / hard to reach"),
-    ("その他", "Other"),
+/// The reasons the exit survey offers, in the order asked: (the membership cancel reason it
+/// counts as, 日本語, English) — so the churn-reason report joins the two.
+pub const EXIT_REASONS: [(&str, &str, &str); 7] = [
+    ("price", "価格が高い", "Too expensive"),
+    ("dissatisfied", "品質・内容に不満", "Unhappy with the quality"),
+    ("dissatisfied", "接客・対応に不満", "Unhappy with the service"),
+    ("competitor", "他のお店・サービスに移った", "Moved to another shop"),
+    ("not_using", "必要がなくなった", "No longer needed"),
+    ("moved", "引っ越し・通いにくくなった", "Moved away / hard to reach"),
+    ("other", "その他", "Other"),
 ];
+
+/// The cancel-reason code of an exit-survey answer (either language); `other` for a choice
+/// the shop added.
+pub fn exit_reason_code(answer: &str) -> &'static str {
+    EXIT_REASONS.iter().find(|(_, ja, en)| *ja == answer || *en == answer).map_or("other", |(c, _, _)| c)
+}
 
 /// The key of the exit survey's reason question.
 pub const EXIT_REASON_KEY: &str = "reason";
@@ -152,6 +159,39 @@ pub fn ready_surveys(lang: &str) -> Vec<(&'static str, SurveyInput)> {
             ),
         ),
         (
+            "case",
+            survey(
+                w("クレーム対応の満足度", "How we handled your complaint"),
+                w("対応についてのアンケート", "How did we handle it?"),
+                w(
+                    "ご迷惑をおかけしました。その後の対応についてお聞かせください。",
+                    "We are sorry for the trouble. Please tell us how we handled it.",
+                ),
+                vec![
+                    q(
+                        "csat",
+                        &w(
+                            "今回の私どもの対応に、どのくらい満足されましたか?",
+                            "How satisfied are you with how we handled it?",
+                        ),
+                        QuestionKind::Csat,
+                        true,
+                    ),
+                    when(
+                        q(
+                            "still",
+                            &w("まだ解決していないことがあれば教えてください。", "Is anything still not right?"),
+                            QuestionKind::Text,
+                            false,
+                        ),
+                        "csat",
+                        None,
+                        Some(3),
+                    ),
+                ],
+            ),
+        ),
+        (
             "exit",
             survey(
                 w("退会・休止の理由", "Why customers leave"),
@@ -165,7 +205,10 @@ pub fn ready_surveys(lang: &str) -> Vec<(&'static str, SurveyInput)> {
                         EXIT_REASON_KEY,
                         &w("一番近い理由を選んでください。", "Which reason is closest?"),
                         QuestionKind::Single {
-                            choices: EXIT_REASONS.iter().map(|(ja, e)| if en { e } else { ja }.to_string()).collect(),
+                            choices: EXIT_REASONS
+                                .iter()
+                                .map(|(_, ja, e)| if en { e } else { ja }.to_string())
+                                .collect(),
                         },
                         true,
                     ),

@@ -47,7 +47,7 @@ pub struct MonthRow {
 /// The scores by one dimension.
 #[derive(Debug, Clone, Serialize)]
 pub struct Breakdown {
-    /// `segment`, `rank`, `owner`, `scenario`.
+    /// `segment`, `rank`, `owner`, `scenario`, `product`.
     pub by: String,
     pub rows: Vec<BreakdownRow>,
 }
@@ -80,20 +80,33 @@ fn score(rows: &[&ScoreRow]) -> (Nps, Mean, Mean) {
     )
 }
 
-fn breakdown(by: &str, rows: &[ScoreRow], label: impl Fn(&ScoreRow) -> String) -> Breakdown {
-    let mut groups: std::collections::BTreeMap<String, Vec<&ScoreRow>> = Default::default();
-    for r in rows {
-        groups.entry(label(r)).or_default().push(r);
+/// One answer's NPS, CSAT and CES.
+type Scores3 = (Option<i64>, Option<i64>, Option<i64>);
+/// Scores grouped by label: (label, NPS, CSAT, CES) per answer.
+type Labelled = (String, Option<i64>, Option<i64>, Option<i64>);
+
+fn breakdown(by: &str, rows: impl IntoIterator<Item = Labelled>) -> Breakdown {
+    let mut groups: std::collections::BTreeMap<String, Vec<Scores3>> = Default::default();
+    for (label, n, c, e) in rows {
+        groups.entry(label).or_default().push((n, c, e));
     }
     let mut out: Vec<BreakdownRow> = groups
         .into_iter()
-        .map(|(label, rs)| {
-            let (n, c, e) = score(&rs);
-            BreakdownRow { label, responses: rs.len() as u64, nps: n.score, csat: c.mean, ces: e.mean }
+        .map(|(label, rs)| BreakdownRow {
+            label,
+            responses: rs.len() as u64,
+            nps: survey::nps(rs.iter().filter_map(|r| r.0)).score,
+            csat: survey::csat(rs.iter().filter_map(|r| r.1)).mean,
+            ces: survey::ces(rs.iter().filter_map(|r| r.2)).mean,
         })
         .collect();
     out.sort_by(|a, b| b.responses.cmp(&a.responses).then(a.label.cmp(&b.label)));
     Breakdown { by: by.into(), rows: out }
+}
+
+/// Each answer labelled by `label`.
+fn labelled(rows: &[ScoreRow], label: impl Fn(&ScoreRow) -> Option<String>) -> Vec<Labelled> {
+    rows.iter().map(|r| (label(r).unwrap_or_default(), r.nps, r.csat, r.ces)).collect()
 }
 
 impl App {
@@ -137,11 +150,14 @@ impl App {
         }
         let sent = sends.len() as u64;
         let answered = sends.iter().filter(|s| s.answered).count() as u64;
+        // By product: the answers about an order, once for each product it held.
+        let by_product = self.store.survey_scores_by_product(survey_id, from_ms, to_ms).await?;
         let breakdowns = vec![
-            breakdown("segment", &rows, |r| r.segment.clone().unwrap_or_default()),
-            breakdown("rank", &rows, |r| r.rank.clone().unwrap_or_default()),
-            breakdown("owner", &rows, |r| r.owner_name.clone().unwrap_or_default()),
-            breakdown("scenario", &rows, |r| r.scenario_name.clone().unwrap_or_default()),
+            breakdown("segment", labelled(&rows, |r| r.segment.clone())),
+            breakdown("rank", labelled(&rows, |r| r.rank.clone())),
+            breakdown("owner", labelled(&rows, |r| r.owner_name.clone())),
+            breakdown("scenario", labelled(&rows, |r| r.scenario_name.clone())),
+            breakdown("product", by_product),
         ];
         Ok(SurveyReport {
             survey_id,

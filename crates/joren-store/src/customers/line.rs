@@ -248,6 +248,9 @@ impl Store {
                 let source = if following { "line:follow" } else { "line:unfollow" };
                 insert_consent(&mut tx, id, "line", following, source, None).await?;
             }
+            // A survey's score button is an answer (the survey records it), not a message for
+            // the inbox.
+            (LineEventKind::Message { kind, body }, _) if kind == "postback" && body.starts_with("survey=") => {}
             (LineEventKind::Message { kind, body }, Some(id)) => {
                 sqlx::query(
                     "INSERT INTO interactions (customer_id, contact_id, kind, direction, staff_user_id, subject, \

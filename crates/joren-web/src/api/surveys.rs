@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/surveys/{id}/report", get(report))
         .route("/survey-report", get(report_all))
         .route("/survey-responses", get(responses))
+        .route("/churn-reasons", get(churn_reasons))
 }
 
 async fn list(State(s): State<AppState>, ApiActor(_): ApiActor) -> ApiResult {
@@ -39,7 +40,7 @@ async fn create(State(s): State<AppState>, ApiActor(a): ApiActor, JsonBody(b): J
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ReadyBody {
-    /// `nps`, `csat`, `ces`, `exit`.
+    /// `nps`, `csat`, `ces`, `case`, `exit`.
     code: String,
     #[serde(default)]
     lang: Option<String>,
@@ -111,6 +112,11 @@ async fn report(
 
 async fn report_all(State(s): State<AppState>, ApiActor(_): ApiActor, Query(q): Query<ReportQuery>) -> ApiResult {
     Ok(Json(s.app.survey_report(None, q.months.unwrap_or(12)).await?).into_response())
+}
+
+/// Why customers leave: exit-survey reasons and membership cancel reasons, counted together.
+async fn churn_reasons(State(s): State<AppState>, ApiActor(_): ApiActor) -> ApiResult {
+    Ok(Json(s.app.churn_reasons().await?).into_response())
 }
 
 #[derive(Deserialize)]

@@ -136,6 +136,7 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/cases", get(cases::settings_page).post(cases::save_settings))
         .route("/surveys", get(surveys::list))
         .route("/surveys/ready", post(surveys::create_ready))
+        .route("/surveys/churn-reasons", get(surveys::churn))
         .route("/surveys/new", get(surveys::new_page).post(surveys::save_new))
         .route("/surveys/{id}", get(surveys::results))
         .route("/surveys/{id}/edit", get(surveys::edit_page).post(surveys::save_edit))

@@ -234,3 +234,121 @@ async fn the_checklist_grades_change_with_the_data() {
         assert!(html.contains("期限内の一次対応 100%"), "[{b}] the evidence in words");
     }
 }
+
+/// After a complaint is closed the ready scenario asks, three days later, how it went (a
+/// satisfaction survey, the shop's copy of the ready one); a leaving member is asked why, and
+/// the churn-reason report counts the survey's reason with the membership's cancel reason.
+#[tokio::test]
+async fn a_closed_complaint_asks_how_it_went_and_leavers_are_asked_why() {
+    for b in backends() {
+        // Today by the real date: events are stamped by the store's clock, and a scenario
+        // reacts only to events after it was switched on.
+        let clock = Clock::manual(super::tokyo_today_at(11, 0));
+        let t = spawn_with(b, AppConfig { clock: clock.clone(), ..AppConfig::default() }).await;
+        let actor = joren_app::Actor::system("test");
+        let follow = t.app.create_from_ready(&actor, "complaint_follow_up", "ja").await.unwrap();
+        let exit = t.app.create_from_ready(&actor, "exit_reason", "ja").await.unwrap();
+        for id in [follow.id, exit.id] {
+            let (s, v) = t.post(&t.staff_token, &format!("/api/v1/scenarios/{id}/activate"), &json!({})).await;
+            assert_eq!(s, 200, "[{b}] {v}");
+        }
+        // Each ready survey is made once, however many scenarios send it.
+        t.app.create_from_ready(&actor, "post_purchase", "ja").await.unwrap();
+        t.app.create_from_ready(&actor, "post_purchase", "ja").await.unwrap();
+        let (_, surveys) = t.get(&t.staff_token, "/api/v1/surveys").await;
+        let names: Vec<&str> = surveys.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["クレーム対応の満足度", "購入後の満足度 (CSAT)", "退会・休止の理由"], "[{b}]");
+
+        let c = t
+            .customer(json!({"family_name": "解決", "given_name": "花子", "email": "kaiketsu@example.jp", "phone": "090-7000-0004"}))
+            .await;
+        let id = open(&t, json!({"customer_id": c, "title": "豆が湿気ていた", "category": "product"})).await["id"]
+            .as_i64()
+            .unwrap();
+        for body in [
+            json!({"stage": "first_response"}),
+            json!({"stage": "listened"}),
+            json!({"stage": "facts"}),
+            json!({"stage": "proposed", "promised_on": "2026-12-09"}),
+            json!({"stage": "carried_out"}),
+            json!({"stage": "followed_up"}),
+            json!({"stage": "prevented", "root_cause": "product", "prevention": "保管を密閉容器に"}),
+        ] {
+            assert_eq!(step(&t, id, body).await.0, 200, "[{b}]");
+        }
+        super::settle(&t).await;
+        let survey_mails = |v: &Value| {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["body_text"].as_str().unwrap_or_default().contains("/s/"))
+                .count()
+        };
+        let (_, out) = t.get(&t.staff_token, "/api/v1/outbox?limit=50").await;
+        assert_eq!(survey_mails(&out), 0, "[{b}] not at once: {out}");
+        clock.advance(chrono::Duration::days(3));
+        super::settle(&t).await;
+        clock.advance(chrono::Duration::days(1));
+        super::settle(&t).await;
+        let (_, out) = t.get(&t.staff_token, "/api/v1/outbox?limit=50").await;
+        assert_eq!(survey_mails(&out), 1, "[{b}] three days after closing, at 10:00: {out}");
+
+        // A member leaves over the price; the exit survey asks why the next morning.
+        let (s, plan) = t
+            .post(
+                &t.owner_token,
+                "/api/v1/membership-plans",
+                &json!({"name": "月額会員", "price": 3300, "period_months": 1}),
+            )
+            .await;
+        assert_eq!(s, 201, "[{b}] {plan}");
+        let (s, m, _) = t
+            .post_keyed(&format!("/api/v1/customers/{c}/memberships"), Some("join"), &json!({"plan_id": plan["id"]}))
+            .await;
+        assert_eq!(s, 201, "[{b}] {m}");
+        let changes = format!("/api/v1/memberships/{}/changes", m["id"]);
+        let (s, v, _) = t
+            .post_keyed(&changes, Some("leave"), &json!({"action": "cancel", "reason": "price", "note": "値上げ"}))
+            .await;
+        assert_eq!(s, 200, "[{b}] {v}");
+        super::settle(&t).await;
+        clock.advance(chrono::Duration::days(1));
+        super::settle(&t).await;
+        clock.advance(chrono::Duration::days(1));
+        super::settle(&t).await;
+        let (_, out) = t.get(&t.staff_token, "/api/v1/outbox?limit=50").await;
+        let exit_mail = out["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["subject"].as_str().unwrap_or_default().contains("これまでのご利用"))
+            .unwrap_or_else(|| panic!("[{b}] no exit survey mail: {out}"))
+            .clone();
+        let text = exit_mail["body_text"].as_str().unwrap();
+        let at = text.find("/s/").unwrap();
+        let token: String = text[at + 3..].chars().take_while(char::is_ascii_hexdigit).collect();
+        let r = t
+            .client
+            .post(t.url(&format!("/s/{token}")))
+            .form(&[("reason", "他のお店・サービスに移った"), ("detail", "近所に新しい店ができた")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "[{b}]");
+        let (s, churn) = t.get(&t.staff_token, "/api/v1/churn-reasons").await;
+        assert_eq!(s, 200, "[{b}] {churn}");
+        let row = |reason: &str| churn["rows"].as_array().unwrap().iter().find(|r| r["reason"] == reason).cloned();
+        assert_eq!(
+            row("price").map(|r| (r["memberships"].clone(), r["exit_survey"].clone())),
+            Some((json!(1), json!(0)))
+        );
+        assert_eq!(row("competitor").map(|r| r["exit_survey"].clone()), Some(json!(1)), "[{b}] {churn}");
+        assert_eq!(churn["words"][0]["text"], "近所に新しい店ができた", "[{b}]");
+        let web = super::common::Session { t: &t, cookie: t.login_cookie("staff").await };
+        let (s, html) = web.page("/surveys/churn-reasons").await;
+        assert_eq!(s, 200, "[{b}]");
+        let table = html.split(r#"id="churn-reasons""#).nth(1).unwrap_or_default();
+        assert!(table.contains("価格") && html.contains("近所に新しい店ができた"), "[{b}] in words, not codes");
+    }
+}

@@ -197,6 +197,9 @@ async fn a_scenario_mails_a_survey_answered_once_by_its_link_and_scored() {
         assert_eq!(r["months"].as_array().unwrap().len(), 3, "[{b}]");
         let by_scenario = r["breakdowns"].as_array().unwrap().iter().find(|x| x["by"] == "scenario").unwrap();
         assert_eq!(by_scenario["rows"][0]["label"], "購入後アンケート", "[{b}] {by_scenario}");
+        let by_product = r["breakdowns"].as_array().unwrap().iter().find(|x| x["by"] == "product").unwrap();
+        let blend = by_product["rows"].as_array().unwrap().iter().find(|r| r["label"] == "ブレンド 200g");
+        assert_eq!(blend.map(|r| &r["csat"]), Some(&json!(2.0)), "[{b}] the order's products: {by_product}");
 
         // Past its date, a link is refused and says so.
         clock.advance(chrono::Duration::days(31));
@@ -306,5 +309,74 @@ async fn the_survey_pages_make_edit_send_and_show_results() {
         assert_eq!(s, 303, "[{b}]");
         let (_, html) = web.page(&to).await;
         assert!(html.contains(r#"id="survey-link""#) && html.contains("/s/"), "[{b}] the link to hand over");
+    }
+}
+
+/// A survey on LINE: the first question's scores go as quick-reply buttons; tapping one
+/// records the score (once, however often LINE redelivers it) and sends the link for the rest,
+/// which the page completes without asking the score again; the tap is not an inbox message.
+#[tokio::test]
+async fn a_line_survey_is_answered_by_a_button_and_finished_on_the_page() {
+    use super::common::line_api::LineApi;
+    use super::line::{SECRET, deliver, event};
+    const TOKEN: &str = "line-survey-token";
+    const USER: &str = "U00000000000000000000000000000e01";
+    for b in backends() {
+        let api = LineApi::start(TOKEN);
+        let clock = Clock::manual(tokyo_today_at(10, 0));
+        let config = AppConfig {
+            clock: clock.clone(),
+            line_channel_secret: Some(SECRET.into()),
+            line_channel_token: Some(TOKEN.into()),
+            line_api_url: api.url.clone(),
+            ..AppConfig::default()
+        };
+        let t = spawn_with(b, config).await;
+        let c = t.customer(json!({"family_name": "友達", "given_name": "花子", "line_user_id": USER})).await;
+        let now = chrono::Utc::now().timestamp_millis();
+        let (s, _) = deliver(&t, &[event("follow-1", "follow", Some(USER), now, json!({}))], Some(SECRET)).await;
+        assert_eq!(s, 200, "[{b}]");
+        let (_, survey) = t.post(&t.staff_token, "/api/v1/surveys/ready", &json!({"code": "nps"})).await;
+        let id = survey["id"].as_i64().unwrap();
+        let (s, sent, _) = t
+            .post_keyed(
+                &format!("/api/v1/surveys/{id}/send"),
+                Some("line-1"),
+                &json!({"customer_id": c, "channel": "line"}),
+            )
+            .await;
+        assert_eq!(s, 201, "[{b}] {sent}");
+        settle(&t).await;
+        let pushes = api.pushes();
+        assert_eq!(pushes.len(), 1, "[{b}]");
+        let items = pushes[0].messages[1]["quickReply"]["items"].as_array().unwrap().clone();
+        assert_eq!(items.len(), 11, "[{b}] 0 to 10: {:?}", pushes[0].messages);
+        let data = items[9]["action"]["data"].as_str().unwrap().to_string();
+        assert!(data.ends_with("&nps=9"), "[{b}] {data}");
+
+        // The tap, delivered twice.
+        let tap = event("tap-1", "postback", Some(USER), now, json!({"postback": {"data": data}, "replyToken": "r"}));
+        assert_eq!(deliver(&t, std::slice::from_ref(&tap), Some(SECRET)).await.0, 200, "[{b}]");
+        assert_eq!(deliver(&t, &[tap], Some(SECRET)).await.0, 200, "[{b}]");
+        let (_, rs) = t.get(&t.staff_token, &format!("/api/v1/survey-responses?survey_id={id}")).await;
+        assert_eq!(rs.as_array().unwrap().len(), 1, "[{b}] {rs}");
+        assert_eq!((&rs[0]["nps"], &rs[0]["complete"]), (&json!(9), &json!(false)), "[{b}] the first answer");
+        let (_, conversations) = t.get(&t.staff_token, "/api/v1/conversations").await;
+        assert!(!conversations.to_string().contains("survey="), "[{b}] not an inbox message: {conversations}");
+        settle(&t).await;
+        let pushes = api.pushes();
+        assert_eq!(pushes.len(), 2, "[{b}] the link for the rest, once");
+        let rest = pushes[1].messages[0]["text"].as_str().unwrap();
+        let token =
+            rest[rest.find("/s/").unwrap() + 3..].chars().take_while(char::is_ascii_hexdigit).collect::<String>();
+        // The page keeps the 9 and takes the rest.
+        let (_, body) = page(&t, &format!("/s/{token}")).await;
+        assert!(body.contains(r#"id="q-nps-fixed""#), "[{b}] the score is not asked again");
+        let (s, _) = answer(&t, &token, &[("nps", "9"), ("why", "店員さんが親切")]).await;
+        assert_eq!(s, 200, "[{b}]");
+        let (_, rs) = t.get(&t.staff_token, &format!("/api/v1/survey-responses?survey_id={id}")).await;
+        assert_eq!((&rs[0]["complete"], &rs[0]["answers"]["why"]), (&json!(true), &json!("店員さんが親切")), "[{b}]");
+        let (k, _) = super::kinds(&t, c).await;
+        assert_eq!(k.iter().filter(|k| *k == "survey.answered").count(), 1, "[{b}] one answer event: {k:?}");
     }
 }

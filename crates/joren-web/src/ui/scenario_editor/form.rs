@@ -28,7 +28,7 @@ pub(super) const KINDS: [&str; 12] = [
 ];
 
 /// The triggers, in the order the list shows them; (code, word key).
-pub(super) const TRIGGERS: [(&str, &str); 19] = [
+pub(super) const TRIGGERS: [(&str, &str); 20] = [
     ("order_placed", "sc.trigger.order_placed"),
     ("first_purchase", "se.trigger.first_purchase"),
     ("last_purchase", "se.trigger.last_purchase"),
@@ -47,6 +47,7 @@ pub(super) const TRIGGERS: [(&str, &str); 19] = [
     ("ticket_expiring", "se.trigger.ticket_expiring"),
     ("membership_renewal", "se.trigger.membership_renewal"),
     ("survey", "sc.trigger.survey"),
+    ("case_closed", "sc.trigger.case_closed"),
     ("manual", "sc.trigger.manual"),
 ];
 
@@ -189,6 +190,7 @@ impl Form {
             Trigger::RankChanged { direction: None } => ("rank_any", None, None, None),
             Trigger::MembershipChanged { change } => ("membership", None, None, change.clone()),
             Trigger::SurveyAnswered => ("survey", None, None, None),
+            Trigger::CaseClosed => ("case_closed", None, None, None),
             Trigger::Manual => ("manual", None, None, None),
             Trigger::PurchaseOverdue { days } => ("purchase_overdue", Some(*days), None, None),
             Trigger::PointsExpiring { days } => ("points_expiring", Some(*days), None, None),
@@ -305,6 +307,7 @@ impl Form {
                 change: Some(self.top.v("trigger_change").to_string()).filter(|c| CHANGES.contains(&c.as_str())),
             },
             "survey" => Trigger::SurveyAnswered,
+            "case_closed" => Trigger::CaseClosed,
             "manual" => Trigger::Manual,
             "purchase_overdue" => Trigger::PurchaseOverdue { days: self.top_number(t, "trigger_days")? },
             "points_expiring" => Trigger::PointsExpiring { days: self.top_number(t, "trigger_days")? },

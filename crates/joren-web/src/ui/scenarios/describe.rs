@@ -20,6 +20,7 @@ pub(super) fn trigger_words(t: Tr, tr: &Trigger, segment_name: &dyn Fn(i64) -> S
         Trigger::SegmentLeft { segment } => format!("{}{}", t.t("sc.trigger.segment_left"), seg(segment)),
         Trigger::MembershipChanged { .. } => t.t("sc.trigger.membership").into(),
         Trigger::SurveyAnswered => t.t("sc.trigger.survey").into(),
+        Trigger::CaseClosed => t.t("sc.trigger.case_closed").into(),
         Trigger::Birthday => t.t("sc.trigger.birthday").into(),
         Trigger::DaysAfterPurchase { which, days } => {
             let key = match which {

@@ -39,6 +39,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("sv.ready.csat", "購入後の満足度 (CSAT)", "Satisfaction after a purchase (CSAT)"),
     ("sv.ready.ces", "お手続きの簡単さ (CES)", "Effort (CES)"),
     ("sv.ready.exit", "退会・休止の理由", "Why customers leave"),
+    ("sv.ready.case", "クレーム対応の満足度", "How a complaint was handled"),
     ("sv.name", "名前", "Name"),
     ("sv.questions", "質問数", "Questions"),
     ("sv.sent", "送信", "Sent"),
@@ -65,6 +66,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("sv.by.rank", "ランクごと", "By rank"),
     ("sv.by.owner", "担当者ごと", "By staff member"),
     ("sv.by.scenario", "シナリオごと", "By scenario"),
+    ("sv.by.product", "商品ごと (購入後のアンケート)", "By product (post-purchase surveys)"),
     ("sv.none_label", "(なし)", "(none)"),
     ("sv.answers", "回答一覧", "Answers"),
     ("sv.search", "自由記述を検索", "Search the written answers"),
@@ -99,6 +101,21 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
         "Archived; links already sent can still be answered",
     ),
     ("sv.open_page", "回答ページを見る", "Open the answer page"),
+    ("sv.churn", "離反理由", "Why customers leave"),
+    (
+        "sv.churn_help",
+        "退会・休止の理由アンケートの回答と、会員の退会時に記録した理由を合わせて数えます。",
+        "The exit survey's answers and the reasons recorded when memberships were cancelled, counted together.",
+    ),
+    ("sv.churn_reason", "理由", "Reason"),
+    ("sv.churn_survey", "アンケート", "Exit survey"),
+    ("sv.churn_members", "会員の退会", "Membership cancellations"),
+    ("sv.churn_words", "お客様の言葉", "In their words"),
+    (
+        "sv.churn_none",
+        "まだ理由の記録がありません。「退会理由のおたずね」シナリオで聞けます。",
+        "No reasons recorded yet. The \"Why did you leave?\" scenario asks them.",
+    ),
     (
         "sv.targets_note",
         "目標は顧客維持の文献による目安です (CSAT 4.0 以上、NPS 50 以上、CES 2.0 以下)。",
@@ -151,7 +168,7 @@ pub(super) async fn list(State(s): State<AppState>, Staff { user, t }: Staff) ->
             archived: d.survey.archived,
         })
         .collect();
-    let ready = ["nps", "csat", "ces", "exit"].iter().map(|c| (*c, t.t(&format!("sv.ready.{c}")))).collect();
+    let ready = ["nps", "csat", "ces", "case", "exit"].iter().map(|c| (*c, t.t(&format!("sv.ready.{c}")))).collect();
     Ok(render(&ListPage {
         c: Chrome::new(t, &user, "voice", "/surveys"),
         rows,
@@ -163,6 +180,34 @@ pub(super) async fn list(State(s): State<AppState>, Staff { user, t }: Staff) ->
 #[derive(serde::Deserialize)]
 pub(super) struct ReadyForm {
     code: String,
+}
+
+#[derive(Template)]
+#[template(path = "churn_reasons.html")]
+struct ChurnPage {
+    c: Chrome,
+    rows: Vec<(String, u64, u64, u64)>,
+    words: Vec<(i64, String, String, String, String)>,
+    chart: String,
+}
+
+/// `GET /surveys/churn-reasons`: why customers leave (exit survey + membership cancellations).
+pub(super) async fn churn(State(s): State<AppState>, Staff { user, t }: Staff) -> UiResult {
+    let r = s.app.churn_reasons().await.map_err(|e| UiError::from_app(t, e))?;
+    let label = |code: &str| t.t(&format!("memberships.reason.{code}")).to_string();
+    let bars: Vec<(String, f64, String)> =
+        r.rows.iter().map(|x| (label(x.reason), x.total as f64, x.total.to_string())).collect();
+    let chart = super::chart::bars("churn-chart", t.t("sv.churn"), &bars, "#8e44ad");
+    let rows = r.rows.iter().map(|x| (label(x.reason), x.exit_survey, x.memberships, x.total)).collect();
+    let words = r
+        .words
+        .iter()
+        .map(|w| {
+            let when = s.app.local_time(joren_app::from_ms(w.answered_at_ms));
+            (w.customer_id, w.customer_name.clone(), label(w.reason), w.text.clone(), when)
+        })
+        .collect();
+    Ok(render(&ChurnPage { c: Chrome::new(t, &user, "voice", "/surveys/churn-reasons"), rows, words, chart }))
 }
 
 /// `POST /surveys/ready`: a ready survey made in one click, opened in the editor.
