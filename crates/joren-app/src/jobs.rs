@@ -27,7 +27,7 @@ pub enum JobKind {
     RanksEvaluate,
     /// Daily: birthday points.
     PointsBirthdays,
-    /// Nightly after 03:00 shop time: the metrics snapshot.
+    /// Nightly after 03:00 shop time: the metrics snapshot, then the customer-success stages.
     MetricsSnapshot,
     /// Hourly: old idempotency keys, sessions, uploads and finished jobs are forgotten.
     Housekeeping,
@@ -216,6 +216,9 @@ impl App {
             Some(JobKind::MetricsSnapshot) => {
                 let s = self.refresh_metrics(&Actor::system("scheduler")).await?;
                 tracing::info!(snapshot = s.id, customers = s.customers, "nightly metrics refreshed");
+                // With the night's analysis, the customer-success stages by their rules.
+                let moved = self.evaluate_stages().await?;
+                tracing::info!(moved, "customer-success stages evaluated");
             }
             Some(JobKind::Housekeeping) => {
                 let done = self.housekeeping().await?;

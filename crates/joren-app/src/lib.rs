@@ -35,6 +35,7 @@ pub mod scenario_templates;
 pub mod scenarios;
 pub mod segments;
 pub mod sms;
+pub mod stages;
 pub mod surveys;
 pub mod tasks;
 pub mod tickets;

@@ -167,6 +167,8 @@ fn demo_generates_a_believable_shop() {
         let open = app.cases(&of("open")).await.unwrap();
         assert!(open.iter().any(|k| k.case.stage == "proposed"), "{open:?}");
         assert!(open.iter().any(|k| k.case.source == "survey"), "unhappy answers opened cases");
+        let funnel = app.stage_funnel().await.unwrap();
+        assert!(funnel.iter().filter(|s| s.customers > 0).count() >= 3, "customers in several stages: {funnel:?}");
         let list = app.retention_checklist().await.unwrap();
         assert!(list.met >= 5, "the demo shop meets much of the checklist: {:?}", list.items);
     });

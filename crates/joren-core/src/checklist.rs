@@ -144,7 +144,7 @@ pub fn grade_all(f: &Facts) -> Vec<Item> {
             "success_support",
             grade(f.staged_customers >= 10, f.staged_customers > 0),
             vec![f.staged_customers.to_string()],
-            "/customers",
+            "/stages",
         ),
         item(
             "improvement",

@@ -36,10 +36,12 @@ pub enum EventKind {
     CaseOpened,
     /// A complaint case closed (raised by the voice-of-the-customer feature).
     CaseClosed,
+    /// A customer's success stage changed (by the rules or by staff).
+    StageChanged,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::OrderPlaced,
         Self::OrderRefunded,
         Self::OrderCancelled,
@@ -55,6 +57,7 @@ impl EventKind {
         Self::ScenarioStep,
         Self::CaseOpened,
         Self::CaseClosed,
+        Self::StageChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +77,7 @@ impl EventKind {
             Self::ScenarioStep => "scenario.step",
             Self::CaseOpened => "case.opened",
             Self::CaseClosed => "case.closed",
+            Self::StageChanged => "stage.changed",
         }
     }
 

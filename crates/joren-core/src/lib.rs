@@ -31,6 +31,7 @@ pub mod scenario;
 pub mod secret;
 pub mod segment_filter;
 pub mod sms;
+pub mod success;
 pub mod survey;
 pub mod template;
 pub mod text;

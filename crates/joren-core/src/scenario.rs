@@ -44,6 +44,11 @@ pub enum Trigger {
     SurveyAnswered,
     /// A complaint case closed (its prevention recorded): ask how it went.
     CaseClosed,
+    /// The customer's success stage became `stage` (any stage when absent).
+    StageChanged {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stage: Option<String>,
+    },
     /// The customer's birthday, on the shop's local date (29 February on the 28th in other
     /// years). Checked once a day.
     Birthday,
@@ -99,6 +104,7 @@ impl Trigger {
             Self::MembershipChanged { .. } => EventKind::MembershipChanged,
             Self::SurveyAnswered => EventKind::SurveyAnswered,
             Self::CaseClosed => EventKind::CaseClosed,
+            Self::StageChanged { .. } => EventKind::StageChanged,
             Self::Birthday
             | Self::DaysAfterPurchase { .. }
             | Self::PurchaseOverdue { .. }
@@ -130,6 +136,7 @@ impl Trigger {
             }
             Self::SegmentEntered { segment } => text("to") == segment && text("from") != segment,
             Self::SegmentLeft { segment } => text("from") == segment && text("to") != segment,
+            Self::StageChanged { stage } => stage.as_deref().is_none_or(|s| s == text("to")),
             Self::MembershipChanged { change } => {
                 change.as_deref().is_none_or(|c| membership_change(c) == membership_change(text("change")))
             }

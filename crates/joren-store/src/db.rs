@@ -123,6 +123,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (34, "mail_replies", include_str!("../migrations/sqlite/0034_mail_replies.sql")),
     (35, "surveys", include_str!("../migrations/sqlite/0035_surveys.sql")),
     (36, "cases", include_str!("../migrations/sqlite/0036_cases.sql")),
+    (37, "stages", include_str!("../migrations/sqlite/0037_stages.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -161,6 +162,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (34, "mail_replies", include_str!("../migrations/postgres/0034_mail_replies.sql")),
     (35, "surveys", include_str!("../migrations/postgres/0035_surveys.sql")),
     (36, "cases", include_str!("../migrations/postgres/0036_cases.sql")),
+    (37, "stages", include_str!("../migrations/postgres/0037_stages.sql")),
 ];
 
 impl Store {

@@ -29,6 +29,7 @@ mod scenario_events;
 mod scenarios;
 mod segments;
 mod settings;
+mod stages;
 mod surveys;
 mod tasks;
 mod tickets;
@@ -70,6 +71,7 @@ pub use ranks::{
 };
 pub use scenarios::{Enrolment, EventEffects, NewMessage, NewTask, Run, RunAdvance, RunCount, Scenario};
 pub use segments::{SavedSegment, SegmentPage};
+pub use stages::{CustomerStage, StageChange};
 pub use surveys::{
     Answered, Invitation, NewInvitation, Response as SurveyResponse, ResponseFilter, ResponseWrite, ScoreRow, SentRow,
     Survey, SurveyWrite,

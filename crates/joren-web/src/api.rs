@@ -34,6 +34,7 @@ mod points;
 mod ranks;
 mod scenarios;
 mod sms;
+mod stages;
 mod surveys;
 mod tickets;
 mod users;
@@ -135,6 +136,7 @@ pub fn routes() -> Router<AppState> {
         .merge(sms::routes())
         .merge(surveys::routes())
         .merge(cases::routes())
+        .merge(stages::routes())
         .merge(channels::routes())
         .merge(conversations::routes())
         .merge(webhooks::routes())

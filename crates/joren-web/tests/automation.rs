@@ -24,6 +24,8 @@ mod mail_settings;
 mod sends;
 #[path = "automation/sms.rs"]
 mod sms;
+#[path = "automation/stages.rs"]
+mod stages;
 #[path = "automation/surveys.rs"]
 mod surveys;
 #[path = "automation/triggers.rs"]

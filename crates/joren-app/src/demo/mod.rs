@@ -618,6 +618,8 @@ impl App {
         progress("surveys");
         summary.survey_answers = self.demo_surveys(&mut rng, &ids).await?;
         summary.cases = self.demo_cases(&ids, (staff_ids[1], DEMO_USERS[1].0)).await?;
+        // The customer-success stages by their rules (the night's job does this every night).
+        self.evaluate_stages().await?;
         // The answers' events (survey bonus, survey-triggered scenarios).
         for _ in 0..20 {
             if self.automate_once().await?.events == 0 {

@@ -67,6 +67,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     crate::ui::scenario_editor::WORDS,
     crate::ui::cases::WORDS,
     crate::ui::checklist::WORDS,
+    crate::ui::stages::WORDS,
     crate::ui::cases::SETTINGS_WORDS,
     crate::ui::surveys::WORDS,
     crate::ui::surveys::EDIT_WORDS,

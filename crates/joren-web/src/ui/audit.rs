@@ -84,6 +84,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("au.a.survey.restore", "アンケートを元に戻す", "Survey restored"),
     ("au.a.survey.send", "アンケートを送信", "Survey sent"),
     ("au.a.case.open", "クレームを受付", "Complaint recorded"),
+    ("au.a.customer.stage", "顧客の段階を設定", "Success stage set"),
     ("au.a.case.step", "クレームの手順を記録", "Complaint step recorded"),
     ("au.a.case.settings", "クレーム対応のルールを変更", "Complaint rules changed"),
     ("au.a.settings.industry", "業種を設定", "Industry set"),

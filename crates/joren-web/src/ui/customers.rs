@@ -127,6 +127,9 @@ pub(super) struct CustomerPage {
     surveys: Option<super::surveys::customer::SurveyPanel>,
     /// The customer's complaint cases, newest first.
     cases: Vec<super::cases::CaseRow>,
+    /// The customer-success stage: (code, words, since and how), and the stages to choose.
+    stage: (String, String, String),
+    stage_choices: Vec<(&'static str, &'static str)>,
     /// The customer's open conversation by mail, with a key for the reply form.
     mail_reply: Option<(i64, String)>,
     /// A refused form of one row or panel: a 回数券's use or refund, a sale, a membership's
@@ -374,6 +377,7 @@ pub(super) async fn customer_page(
         }
         Some(_) => None,
     };
+    let stage = super::stages::describe(s, t, s.app.customer_stage(id).await.map_err(err)?.as_ref());
     let case_filter = joren_app::cases::CaseFilter { customer_id: Some(id), limit: 20, ..Default::default() };
     let cases = s.app.cases(&case_filter).await.map_err(err)?.iter().map(|k| super::cases::row(s, t, k)).collect();
     let (points, tickets, memberships) = match c.merged_into {
@@ -410,6 +414,8 @@ pub(super) async fn customer_page(
         sms,
         surveys,
         cases,
+        stage,
+        stage_choices: super::stages::choices(t),
         mail_reply,
         insight,
         suggestions,

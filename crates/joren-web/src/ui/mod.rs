@@ -55,6 +55,7 @@ pub(crate) mod scenario_editor;
 pub(crate) mod scenarios;
 mod segments;
 pub(crate) mod sms;
+pub(crate) mod stages;
 pub(crate) mod surveys;
 pub(crate) mod tasks;
 mod tickets;
@@ -128,6 +129,8 @@ pub fn routes() -> Router<AppState> {
         .route("/perks/{id}", post(perks::update))
         .route("/scenarios", get(scenarios::list))
         .route("/checklist", get(checklist::page))
+        .route("/stages", get(stages::funnel))
+        .route("/customers/{id}/stage", post(stages::set))
         .route("/cases", get(cases::list).post(cases::create))
         .route("/cases/report", get(cases::report))
         .route("/cases/{id}", get(cases::show))

@@ -69,6 +69,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("wh.ev.scenario.step", "シナリオの進行", "Scenario step"),
     ("wh.ev.case.opened", "苦情・問い合わせの受付", "Case opened"),
     ("wh.ev.case.closed", "苦情・問い合わせの完了", "Case closed"),
+    ("wh.ev.stage.changed", "顧客の段階の変化", "Success stage changed"),
     ("wh.ev.webhook.test", "テスト", "Test"),
 ];
 

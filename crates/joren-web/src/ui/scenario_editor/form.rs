@@ -28,7 +28,7 @@ pub(super) const KINDS: [&str; 12] = [
 ];
 
 /// The triggers, in the order the list shows them; (code, word key).
-pub(super) const TRIGGERS: [(&str, &str); 20] = [
+pub(super) const TRIGGERS: [(&str, &str); 21] = [
     ("order_placed", "sc.trigger.order_placed"),
     ("first_purchase", "se.trigger.first_purchase"),
     ("last_purchase", "se.trigger.last_purchase"),
@@ -48,6 +48,7 @@ pub(super) const TRIGGERS: [(&str, &str); 20] = [
     ("membership_renewal", "se.trigger.membership_renewal"),
     ("survey", "sc.trigger.survey"),
     ("case_closed", "sc.trigger.case_closed"),
+    ("stage_changed", "sc.trigger.stage_changed"),
     ("manual", "sc.trigger.manual"),
 ];
 
@@ -191,6 +192,7 @@ impl Form {
             Trigger::MembershipChanged { change } => ("membership", None, None, change.clone()),
             Trigger::SurveyAnswered => ("survey", None, None, None),
             Trigger::CaseClosed => ("case_closed", None, None, None),
+            Trigger::StageChanged { stage } => ("stage_changed", None, None, stage.clone()),
             Trigger::Manual => ("manual", None, None, None),
             Trigger::PurchaseOverdue { days } => ("purchase_overdue", Some(*days), None, None),
             Trigger::PointsExpiring { days } => ("points_expiring", Some(*days), None, None),
@@ -308,6 +310,10 @@ impl Form {
             },
             "survey" => Trigger::SurveyAnswered,
             "case_closed" => Trigger::CaseClosed,
+            "stage_changed" => Trigger::StageChanged {
+                stage: Some(self.top.v("trigger_change").to_string())
+                    .filter(|c| joren_core::success::Stage::parse(c).is_some()),
+            },
             "manual" => Trigger::Manual,
             "purchase_overdue" => Trigger::PurchaseOverdue { days: self.top_number(t, "trigger_days")? },
             "points_expiring" => Trigger::PointsExpiring { days: self.top_number(t, "trigger_days")? },

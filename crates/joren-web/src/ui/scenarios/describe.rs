@@ -21,6 +21,10 @@ pub(super) fn trigger_words(t: Tr, tr: &Trigger, segment_name: &dyn Fn(i64) -> S
         Trigger::MembershipChanged { .. } => t.t("sc.trigger.membership").into(),
         Trigger::SurveyAnswered => t.t("sc.trigger.survey").into(),
         Trigger::CaseClosed => t.t("sc.trigger.case_closed").into(),
+        Trigger::StageChanged { stage } => match stage {
+            Some(s) => format!("{}: {}", t.t("sc.trigger.stage_changed"), t.t(&format!("stage.{s}"))),
+            None => t.t("sc.trigger.stage_changed").into(),
+        },
         Trigger::Birthday => t.t("sc.trigger.birthday").into(),
         Trigger::DaysAfterPurchase { which, days } => {
             let key = match which {

@@ -96,6 +96,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("sc.trigger.membership", "会員の状態が変わったとき", "A membership changes"),
     ("sc.trigger.survey", "アンケートに回答したとき", "Answers a survey"),
     ("sc.trigger.case_closed", "クレームが完了したとき", "A complaint is closed"),
+    ("sc.trigger.stage_changed", "顧客の段階が変わったとき", "The customer's success stage changes"),
     ("sc.trigger.birthday", "誕生日 (2月29日生まれは平年2月28日)", "Birthday (29 Feb on the 28th in other years)"),
     ("sc.trigger.first_purchase", "初回購入から日数: ", "Days after the first purchase: "),
     ("sc.trigger.last_purchase", "最後の購入から日数: ", "Days after the last purchase: "),
