@@ -30,6 +30,7 @@ mod scenarios;
 mod segments;
 mod settings;
 mod stages;
+mod survey_scores;
 mod surveys;
 mod tasks;
 mod tickets;
@@ -72,9 +73,9 @@ pub use ranks::{
 pub use scenarios::{Enrolment, EventEffects, NewMessage, NewTask, Run, RunAdvance, RunCount, Scenario};
 pub use segments::{SavedSegment, SegmentPage};
 pub use stages::{CustomerStage, StageChange};
+pub use survey_scores::{ScoreRow, SentRow};
 pub use surveys::{
-    Answered, Invitation, NewInvitation, Response as SurveyResponse, ResponseFilter, ResponseWrite, ScoreRow, SentRow,
-    Survey, SurveyWrite,
+    Answered, Invitation, NewInvitation, Response as SurveyResponse, ResponseFilter, ResponseWrite, Survey, SurveyWrite,
 };
 pub use tasks::{Task, TaskFilter};
 pub use tickets::{Ticket, TicketPlan, TicketUse, TicketWrite};

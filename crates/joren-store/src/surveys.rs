@@ -132,31 +132,6 @@ pub struct ResponseFilter {
     pub limit: i64,
 }
 
-/// One scored answer with what it is broken down by.
-#[derive(Debug, Clone, Serialize)]
-pub struct ScoreRow {
-    pub survey_id: i64,
-    pub answered_at_ms: i64,
-    pub nps: Option<i64>,
-    pub csat: Option<i64>,
-    pub ces: Option<i64>,
-    pub scenario_id: Option<i64>,
-    pub scenario_name: Option<String>,
-    pub owner_id: Option<i64>,
-    pub owner_name: Option<String>,
-    pub rank: Option<String>,
-    pub segment: Option<String>,
-}
-
-/// Invitations sent in a period by survey, month and scenario (for response rates).
-#[derive(Debug, Clone, Serialize)]
-pub struct SentRow {
-    pub survey_id: i64,
-    pub sent_at_ms: i64,
-    pub scenario_id: Option<i64>,
-    pub answered: bool,
-}
-
 const SURVEY_COLUMNS: &str = "s.id, s.name, s.title, s.intro, s.thanks, s.questions, s.valid_days, s.archived, \
     s.created_at, s.updated_at, \
     (SELECT COUNT(*) FROM survey_invitations i WHERE i.survey_id = s.id) AS sent, \
@@ -232,6 +207,14 @@ fn name_taken(e: StoreError, name: &str) -> StoreError {
     } else {
         e
     }
+}
+
+/// How an invitation is looked up.
+#[derive(Clone, Copy)]
+enum InvitationBy<'a> {
+    Id(i64),
+    Token(&'a str),
+    SourceKey(&'a str),
 }
 
 /// Writes `invitations` inside `tx`; one whose `source_key` was written before is skipped.
@@ -353,38 +336,34 @@ impl Store {
             crate::outbox::insert(&mut tx, None, &format!("survey:{id}"), m, v.sent_at_ms).await?;
         }
         tx.commit().await?;
-        let sql = format!(
-            "SELECT {INVITATION_COLUMNS} FROM survey_invitations i LEFT JOIN survey_responses r \
-             ON r.invitation_id = i.id WHERE i.source_key = $1"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&v.source_key).fetch_one(&self.pool).await?;
-        Ok((invitation_from_row(&row)?, written.is_some()))
+        Ok((self.invitation_where(InvitationBy::SourceKey(&v.source_key)).await?, written.is_some()))
     }
 
     pub async fn invitation(&self, id: i64) -> Result<Invitation> {
-        let sql = format!(
-            "SELECT {INVITATION_COLUMNS} FROM survey_invitations i LEFT JOIN survey_responses r \
-             ON r.invitation_id = i.id WHERE i.id = $1"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound("survey link"))?;
-        invitation_from_row(&row)
+        self.invitation_where(InvitationBy::Id(id)).await
     }
 
     /// The invitation a token names.
     pub async fn invitation_by_token(&self, token: &str) -> Result<Invitation> {
+        self.invitation_where(InvitationBy::Token(token)).await
+    }
+
+    async fn invitation_where(&self, by: InvitationBy<'_>) -> Result<Invitation> {
+        let column = match by {
+            InvitationBy::Id(_) => "id",
+            InvitationBy::Token(_) => "token",
+            InvitationBy::SourceKey(_) => "source_key",
+        };
         let sql = format!(
             "SELECT {INVITATION_COLUMNS} FROM survey_invitations i LEFT JOIN survey_responses r \
-             ON r.invitation_id = i.id WHERE i.token = $1"
+             ON r.invitation_id = i.id WHERE i.{column} = $1"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(token)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound("survey link"))?;
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let q = match by {
+            InvitationBy::Id(id) => q.bind(id),
+            InvitationBy::Token(t) | InvitationBy::SourceKey(t) => q.bind(t.to_string()),
+        };
+        let row = q.fetch_optional(&self.pool).await?.ok_or(StoreError::NotFound("survey link"))?;
         invitation_from_row(&row)
     }
 
@@ -535,92 +514,5 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(response_from_row).collect()
-    }
-
-    /// Every scored response answered in `[from_ms, to_ms)` (of one survey, or all), with its
-    /// customer's 担当者, rank and RFM segment and the scenario that sent it.
-    pub async fn survey_scores(&self, survey_id: Option<i64>, from_ms: i64, to_ms: i64) -> Result<Vec<ScoreRow>> {
-        let sql = format!(
-            "SELECT r.survey_id, r.answered_at, r.nps, r.csat, r.ces, i.scenario_id, sc.name AS scenario_name, \
-             c.owner_user_id, u.display_name AS owner_name, rk.tier_name AS rank_tier, f.segment \
-             FROM survey_responses r JOIN survey_invitations i ON i.id = r.invitation_id \
-             JOIN customers c ON c.id = r.customer_id LEFT JOIN scenarios sc ON sc.id = i.scenario_id \
-             LEFT JOIN users u ON u.id = c.owner_user_id LEFT JOIN customer_ranks rk ON rk.customer_id = r.customer_id \
-             LEFT JOIN customer_facts f ON f.customer_id = r.customer_id \
-             WHERE r.answered_at >= $1 AND r.answered_at < $2{} ORDER BY r.answered_at",
-            if survey_id.is_some() { " AND r.survey_id = $3" } else { "" }
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from_ms).bind(to_ms);
-        if let Some(id) = survey_id {
-            q = q.bind(id);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ScoreRow {
-                    survey_id: r.try_get("survey_id")?,
-                    answered_at_ms: r.try_get("answered_at")?,
-                    nps: r.try_get("nps")?,
-                    csat: r.try_get("csat")?,
-                    ces: r.try_get("ces")?,
-                    scenario_id: r.try_get("scenario_id")?,
-                    scenario_name: r.try_get("scenario_name")?,
-                    owner_id: r.try_get("owner_user_id")?,
-                    owner_name: r.try_get("owner_name")?,
-                    rank: r.try_get("rank_tier")?,
-                    segment: r.try_get("segment")?,
-                })
-            })
-            .collect()
-    }
-
-    /// The scores of responses answered in `[from_ms, to_ms)` about an order (the invitation
-    /// a post-purchase scenario sent), once per product the order held: (product, NPS, CSAT,
-    /// CES).
-    pub async fn survey_scores_by_product(
-        &self,
-        survey_id: Option<i64>,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> Result<Vec<(String, Option<i64>, Option<i64>, Option<i64>)>> {
-        let sql = format!(
-            "SELECT DISTINCT r.id, oi.name, r.nps, r.csat, r.ces FROM survey_responses r \
-             JOIN survey_invitations i ON i.id = r.invitation_id JOIN order_items oi ON oi.order_id = i.order_id \
-             WHERE r.answered_at >= $1 AND r.answered_at < $2{}",
-            if survey_id.is_some() { " AND r.survey_id = $3" } else { "" }
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from_ms).bind(to_ms);
-        if let Some(id) = survey_id {
-            q = q.bind(id);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("name")?, r.try_get("nps")?, r.try_get("csat")?, r.try_get("ces")?)))
-            .collect()
-    }
-
-    /// Every invitation sent in `[from_ms, to_ms)` (of one survey, or all): when, from which
-    /// scenario, and whether it was answered.
-    pub async fn survey_sends(&self, survey_id: Option<i64>, from_ms: i64, to_ms: i64) -> Result<Vec<SentRow>> {
-        let sql = format!(
-            "SELECT i.survey_id, i.sent_at, i.scenario_id, r.id AS response_id FROM survey_invitations i \
-             LEFT JOIN survey_responses r ON r.invitation_id = i.id WHERE i.sent_at >= $1 AND i.sent_at < $2{}",
-            if survey_id.is_some() { " AND i.survey_id = $3" } else { "" }
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from_ms).bind(to_ms);
-        if let Some(id) = survey_id {
-            q = q.bind(id);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SentRow {
-                    survey_id: r.try_get("survey_id")?,
-                    sent_at_ms: r.try_get("sent_at")?,
-                    scenario_id: r.try_get("scenario_id")?,
-                    answered: r.try_get::<Option<i64>, _>("response_id")?.is_some(),
-                })
-            })
-            .collect()
     }
 }
