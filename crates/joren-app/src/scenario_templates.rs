@@ -256,6 +256,27 @@ pub fn ready_scenarios(lang: &str) -> Vec<ReadyScenario> {
             }),
             survey: Some("exit"),
         },
+        ReadyScenario {
+            key: "lapsed_reason",
+            name: t("休眠顧客に理由をおたずね", "Ask lapsed customers why"),
+            description: t(
+                "休眠顧客になって45日たってもご注文がなければ、来なくなった理由のアンケート (次のご注文で終了)。",
+                "45 days after a customer becomes dormant with no order since, a survey asking why they stopped coming (ends at their next order).",
+            ),
+            definition: json!({
+                "trigger": {"kind": "segment_entered", "segment": "dormant"},
+                "entry": {"rule": "once_per", "days": 365},
+                "exit": {"on_order": true, "on_unsubscribe": true},
+                "steps": [
+                    {"type": "wait_for_order", "timeout_days": 45, "then": "exit"},
+                    {"type": "wait_until", "time": "10:00"},
+                    {"type": "survey", "survey_id": 0, "channel": "email", "marketing": false,
+                     "subject": t("お店についてのお願い", "A question from us"),
+                     "text": t("{{ name }}\n\nしばらくお見かけしておりませんでした。よろしければ、足が遠のいた理由をお聞かせください。これからのお店づくりに活かします。", "Dear {{ name }},\n\nWe have not seen you for a while. If you could tell us why, it would help us do better.")}
+                ]
+            }),
+            survey: Some("exit"),
+        },
     ]
 }
 

@@ -105,7 +105,7 @@ pub enum ScenariosCommand {
         file: Option<std::path::PathBuf>,
         /// A ready scenario: post_purchase, birthday, win_back, rank_up, second_purchase,
         /// points_expiry, ticket_last_visit, membership_renewal, complaint_follow_up,
-        /// exit_reason (`joren scenarios templates`).
+        /// exit_reason, lapsed_reason (`joren scenarios templates`).
         #[arg(long)]
         template: Option<String>,
         /// The language of a ready scenario's messages.
