@@ -192,7 +192,10 @@ impl Form {
             Trigger::MembershipChanged { change } => ("membership", None, None, change.clone()),
             Trigger::SurveyAnswered => ("survey", None, None, None),
             Trigger::CaseClosed => ("case_closed", None, None, None),
-            Trigger::StageChanged { stage } => ("stage_changed", None, None, stage.clone()),
+            Trigger::StageChanged { stage } => {
+                f.top.set("trigger_stage", stage.clone().unwrap_or_default());
+                ("stage_changed", None, None, None)
+            }
             Trigger::Manual => ("manual", None, None, None),
             Trigger::PurchaseOverdue { days } => ("purchase_overdue", Some(*days), None, None),
             Trigger::PointsExpiring { days } => ("points_expiring", Some(*days), None, None),
@@ -311,7 +314,7 @@ impl Form {
             "survey" => Trigger::SurveyAnswered,
             "case_closed" => Trigger::CaseClosed,
             "stage_changed" => Trigger::StageChanged {
-                stage: Some(self.top.v("trigger_change").to_string())
+                stage: Some(self.top.v("trigger_stage").to_string())
                     .filter(|c| joren_core::success::Stage::parse(c).is_some()),
             },
             "manual" => Trigger::Manual,
@@ -628,6 +631,29 @@ mod tests {
 
     fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
         p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_stage_trigger_keeps_its_stage_through_the_form() {
+        let def: Definition = serde_json::from_value(json!({
+            "trigger": {"kind": "stage_changed", "stage": "advocacy"},
+            "steps": [{"type": "tag", "add": "推奨者"}]
+        }))
+        .unwrap();
+        let f = Form::from_definition("x", &def);
+        assert_eq!(f.top.v("trigger_stage"), "advocacy");
+        let mut p = vec![("op".to_string(), "save".to_string())];
+        for (k, v) in &f.top.v {
+            p.push((k.clone(), v.clone()));
+        }
+        for (i, s) in f.steps.iter().enumerate() {
+            p.push((format!("s{i}.kind"), s.kind.clone()));
+            for (k, v) in &s.v {
+                p.push((format!("s{i}.{k}"), v.clone()));
+            }
+        }
+        let (mut back, _) = Form::from_pairs(p);
+        assert_eq!(back.definition(Tr(Lang::Ja)).map(|d| d.trigger), Some(def.trigger));
     }
 
     #[test]
