@@ -94,9 +94,9 @@ async fn a_complaint_from_the_inbox_is_walked_through_the_seven_steps() {
             ("prevented", ""),
         ];
         for (stage, note) in notes {
-            let form = c.wait().for_element(Locator::Id("case-step-form")).await?;
-            let hidden = form.find(Locator::Css("input[name=stage]")).await?.attr("value").await?;
-            assert_eq!(hidden.as_deref(), Some(stage));
+            // The page of this step (not the last one's, still there while the next loads).
+            let this_step = format!("#case-step-form input[name=stage][value={stage}]");
+            c.wait().for_element(Locator::Css(&this_step)).await?;
             if !note.is_empty() {
                 c.find(Locator::Id("case-step-note")).await?.send_keys(note).await?;
             }
@@ -113,7 +113,6 @@ async fn a_complaint_from_the_inbox_is_walked_through_the_seven_steps() {
                 c.find(Locator::Id("case-prevention-text")).await?.send_keys("緩衝材を二重にした").await?;
             }
             c.find(Locator::Id("case-record")).await?.click().await?;
-            c.wait().for_element(Locator::Id("flash")).await?;
         }
         c.wait().for_element(Locator::Id("case-closed")).await?;
         let steps = text(&c, "#case-steps").await;
