@@ -206,26 +206,21 @@ impl App {
     pub async fn case_detail(&self, id: i64) -> Result<CaseDetail> {
         let c = self.store.case(id).await?;
         let steps = self.store.case_steps(id).await?;
-        let sla = c.due_at_ms.map(|due| {
-            case::sla(joren_store::from_ms(due), c.first_response_at_ms.map(joren_store::from_ms), self.now())
-        });
-        let next = Stage::parse(&c.stage).and_then(Stage::next).map(Stage::as_str);
-        Ok(CaseDetail { case: c, steps, sla, next })
+        Ok(self.detail_of(c, steps))
     }
 
+    /// Cases as listed (without their steps).
     pub async fn cases(&self, filter: &CaseFilter) -> Result<Vec<CaseDetail>> {
-        let now = self.config.clock.now_ms();
-        let list = self.store.cases(filter, now).await?;
-        Ok(list
-            .into_iter()
-            .map(|c| {
-                let sla = c.due_at_ms.map(|due| {
-                    case::sla(joren_store::from_ms(due), c.first_response_at_ms.map(joren_store::from_ms), self.now())
-                });
-                let next = Stage::parse(&c.stage).and_then(Stage::next).map(Stage::as_str);
-                CaseDetail { case: c, steps: Vec::new(), sla, next }
-            })
-            .collect())
+        let list = self.store.cases(filter, self.config.clock.now_ms()).await?;
+        Ok(list.into_iter().map(|c| self.detail_of(c, Vec::new())).collect())
+    }
+
+    /// A case with where its first response stands now and the step to take next.
+    fn detail_of(&self, k: Case, steps: Vec<CaseStep>) -> CaseDetail {
+        let first_response = k.first_response_at_ms.map(joren_store::from_ms);
+        let sla = k.due_at_ms.map(|due| case::sla(joren_store::from_ms(due), first_response, self.now()));
+        let next = Stage::parse(&k.stage).and_then(Stage::next).map(Stage::as_str);
+        CaseDetail { case: k, steps, sla, next }
     }
 
     /// Records the next step of case `id` (staff; audited). Refused with the next step's
@@ -285,11 +280,9 @@ impl App {
 
     /// Closed cases by month (the shop's) and root cause over the last `months` months.
     pub async fn prevention_report(&self, months: u32) -> Result<PreventionReport> {
-        use chrono::Datelike;
         let months = months.clamp(1, 36);
         let tz = self.tz();
-        let this = joren_core::time::local_date(self.now(), tz).with_day(1).expect("day 1");
-        let from = this.checked_sub_months(chrono::Months::new(months - 1)).unwrap_or(this);
+        let (from, _) = self.last_months(months);
         let rows = self.store.case_root_causes(joren_core::time::start_of_day(from, tz).timestamp_millis()).await?;
         let labels: Vec<String> = (0..months)
             .map(|i| from.checked_add_months(chrono::Months::new(i)).unwrap_or(from).format("%Y-%m").to_string())

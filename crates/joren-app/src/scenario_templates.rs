@@ -309,8 +309,8 @@ impl App {
             .find(|(c, _)| *c == code)
             .map(|(_, s)| s.name)
             .ok_or(AppError::NotFound("survey"))?;
-        if let Some(s) = self.surveys().await?.into_iter().find(|s| s.survey.name == name && !s.survey.archived) {
-            return Ok(s.survey.id);
+        if let Some((id, _)) = self.survey_choices().await?.into_iter().find(|(_, n)| *n == name) {
+            return Ok(id);
         }
         Ok(self.create_ready_survey(actor, code, lang).await?.survey.id)
     }

@@ -253,6 +253,14 @@ impl Store {
         rows.iter().map(survey_from_row).collect()
     }
 
+    /// The surveys that can be sent, (id, name) by name: for pick lists, without the counts
+    /// `surveys` reads.
+    pub async fn survey_choices(&self) -> Result<Vec<(i64, String)>> {
+        Ok(sqlx::query_as("SELECT id, name FROM surveys WHERE archived = 0 ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     pub async fn survey(&self, id: i64) -> Result<Survey> {
         let sql = format!("SELECT {SURVEY_COLUMNS} FROM surveys s WHERE s.id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -153,6 +153,11 @@ impl App {
         Ok(self.store.surveys().await?.into_iter().map(SurveyDef::from_store).collect())
     }
 
+    /// The surveys that can be sent: (id, name), by name.
+    pub async fn survey_choices(&self) -> Result<Vec<(i64, String)>> {
+        Ok(self.store.survey_choices().await?)
+    }
+
     pub async fn survey(&self, id: i64) -> Result<SurveyDef> {
         Ok(SurveyDef::from_store(self.store.survey(id).await?))
     }

@@ -110,6 +110,14 @@ fn labelled(rows: &[ScoreRow], label: impl Fn(&ScoreRow) -> Option<String>) -> V
 }
 
 impl App {
+    /// The last `months` months of the shop's calendar, this month included: the first day
+    /// of the first month, and the first day of next month.
+    pub(crate) fn last_months(&self, months: u32) -> (NaiveDate, NaiveDate) {
+        let this_month = first_of_month(joren_core::time::local_date(self.now(), self.tz()));
+        let from = this_month.checked_sub_months(chrono::Months::new(months.max(1) - 1)).unwrap_or(this_month);
+        (from, add_months(this_month, 1))
+    }
+
     /// The results of survey `survey_id` (all surveys when None) over the last `months`
     /// months of the shop's calendar, this month included.
     pub async fn survey_report(&self, survey_id: Option<i64>, months: u32) -> Result<SurveyReport> {
@@ -118,9 +126,7 @@ impl App {
         }
         let months = months.clamp(1, MAX_MONTHS);
         let tz = self.tz();
-        let this_month = first_of_month(joren_core::time::local_date(self.now(), tz));
-        let from = this_month.checked_sub_months(chrono::Months::new(months - 1)).unwrap_or(this_month);
-        let to = add_months(this_month, 1);
+        let (from, to) = self.last_months(months);
         let (from_ms, to_ms) = (
             joren_core::time::start_of_day(from, tz).timestamp_millis(),
             joren_core::time::start_of_day(to, tz).timestamp_millis(),

@@ -633,15 +633,8 @@ mod tests {
         p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
-    #[test]
-    fn a_stage_trigger_keeps_its_stage_through_the_form() {
-        let def: Definition = serde_json::from_value(json!({
-            "trigger": {"kind": "stage_changed", "stage": "advocacy"},
-            "steps": [{"type": "tag", "add": "推奨者"}]
-        }))
-        .unwrap();
-        let f = Form::from_definition("x", &def);
-        assert_eq!(f.top.v("trigger_stage"), "advocacy");
+    /// What the page posts back when saved: every field of the form.
+    fn posted(f: &Form) -> Vec<(String, String)> {
         let mut p = vec![("op".to_string(), "save".to_string())];
         for (k, v) in &f.top.v {
             p.push((k.clone(), v.clone()));
@@ -652,7 +645,19 @@ mod tests {
                 p.push((format!("s{i}.{k}"), v.clone()));
             }
         }
-        let (mut back, _) = Form::from_pairs(p);
+        p
+    }
+
+    #[test]
+    fn a_stage_trigger_keeps_its_stage_through_the_form() {
+        let def: Definition = serde_json::from_value(json!({
+            "trigger": {"kind": "stage_changed", "stage": "advocacy"},
+            "steps": [{"type": "tag", "add": "推奨者"}]
+        }))
+        .unwrap();
+        let f = Form::from_definition("x", &def);
+        assert_eq!(f.top.v("trigger_stage"), "advocacy");
+        let (mut back, _) = Form::from_pairs(posted(&f));
         assert_eq!(back.definition(Tr(Lang::Ja)).map(|d| d.trigger), Some(def.trigger));
     }
 
@@ -662,18 +667,7 @@ mod tests {
             for ready in joren_app::scenario_templates::ready_scenarios(lang) {
                 let def: Definition = serde_json::from_value(ready.definition).unwrap();
                 let f = Form::from_definition(&ready.name, &def);
-                // What the page posts back: every field of the form.
-                let mut p = vec![("op".to_string(), "save".to_string())];
-                for (k, v) in &f.top.v {
-                    p.push((k.clone(), v.clone()));
-                }
-                for (i, s) in f.steps.iter().enumerate() {
-                    p.push((format!("s{i}.kind"), s.kind.clone()));
-                    for (k, v) in &s.v {
-                        p.push((format!("s{i}.{k}"), v.clone()));
-                    }
-                }
-                let (mut back, op) = Form::from_pairs(p);
+                let (mut back, op) = Form::from_pairs(posted(&f));
                 assert_eq!(op, "save");
                 assert_eq!(back.definition(Tr(Lang::Ja)), Some(def), "{lang} {}", ready.key);
             }

@@ -271,15 +271,7 @@ async fn page(
             .filter(|x| Some(x.id) != id)
             .map(|x| (x.id, x.name))
             .collect(),
-        surveys: s
-            .app
-            .surveys()
-            .await
-            .map_err(err)?
-            .into_iter()
-            .filter(|x| !x.survey.archived)
-            .map(|x| (x.survey.id, x.survey.name))
-            .collect(),
+        surveys: s.app.survey_choices().await.map_err(err)?,
         // The shop's saved messages first, then the ready ones.
         library: s
             .app
