@@ -31,6 +31,7 @@ pub mod perks;
 pub mod points;
 pub mod products;
 pub mod ranks;
+pub mod referrals;
 pub mod scenario_templates;
 pub mod scenarios;
 pub mod segments;

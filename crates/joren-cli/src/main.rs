@@ -141,6 +141,10 @@ enum Command {
     /// Surveys (CSAT, NPS, CES): list, make, send to a customer, results, answers.
     #[command(subcommand)]
     Surveys(voice::SurveysCommand),
+    /// The referral programme (紹介): referrals, a customer's code and link, record one, the
+    /// report, the settings.
+    #[command(subcommand)]
+    Referrals(voice::ReferralsCommand),
     /// Retention analytics on a transactions CSV (customer_id,date,amount): customer summary,
     /// RFM scores and segments, BG/NBD and Gamma-Gamma CLV models.
     #[command(subcommand)]
@@ -327,6 +331,9 @@ async fn run() -> Result<()> {
         Command::Surveys(c) => {
             voice::surveys(open(&cli.global.database_url, config(&cli.global, false)?).await?, c, &system).await
         }
+        Command::Referrals(c) => {
+            voice::referrals(open(&cli.global.database_url, config(&cli.global, false)?).await?, c, &system).await
+        }
         Command::Analyze(mut c) => {
             if let Some(common) = c.common_mut().filter(|c| c.reads_database()) {
                 let app = open(&cli.global.database_url, config(&cli.global, false)?).await?;
@@ -452,6 +459,7 @@ async fn demo(g: &Global, a: DemoArgs) -> Result<()> {
     );
     eprintln!("  受信箱: LINE の会話 {} 件 (テストモード・送信しません → /inbox)", summary.conversations);
     eprintln!("  アンケート: 回答 {} 件 (NPS・満足度・退会理由 → /surveys)", summary.survey_answers);
+    eprintln!("  紹介: {} 件 (付与済み・取り消し・購入待ち → /referrals)", summary.referrals);
     eprintln!("  クレーム: {} 件 (手順の途中・期限超過・完了 → /cases, /checklist)", summary.cases);
     // A ready API token for the demo's owner: the demo has its own database, so a token made
     // with `joren token create` against the default one would not open it.

@@ -1,6 +1,6 @@
-//! `joren surveys …`: the shop's surveys (list, make from a ready one or a JSON file, show),
-//! sending one to a customer, the results and the answers. Answers are JSON on stdout, as the
-//! API gives them.
+//! `joren surveys …` and `joren referrals …`: the shop's surveys (list, make from a ready one
+//! or a JSON file, show), sending one to a customer, the results and the answers; the referral
+//! programme. Answers are JSON on stdout, as the API gives them.
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
@@ -96,5 +96,75 @@ pub async fn surveys(app: App, c: SurveysCommand, actor: &Actor) -> Result<()> {
             answer!(app.survey_responses(&f).await?)
         }
         SurveysCommand::Archive { id, restore } => answer!(app.archive_survey(actor, id, !restore).await?),
+    }
+}
+
+/// `joren referrals …`: the referral programme.
+#[derive(Subcommand)]
+pub enum ReferralsCommand {
+    /// Referrals, newest first.
+    List {
+        /// pending, rewarded, reversed.
+        #[arg(long)]
+        status: Option<String>,
+        /// Where this customer referred or was referred.
+        #[arg(long)]
+        customer: Option<i64>,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// A customer's code and link (made the first time), who referred them, whom they referred.
+    Code { customer_id: i64 },
+    /// Record that a new customer came by a code.
+    Add { code: String, customer_id: i64 },
+    /// Counts, the customers who refer most, and referrals by NPS group.
+    Report,
+    /// Show the settings, or change them (owners).
+    Settings {
+        #[arg(long)]
+        enable: bool,
+        #[arg(long, conflicts_with = "enable")]
+        disable: bool,
+        #[arg(long)]
+        referrer_points: Option<i64>,
+        #[arg(long)]
+        referred_points: Option<i64>,
+        #[arg(long)]
+        monthly_limit: Option<u32>,
+    },
+}
+
+pub async fn referrals(app: App, c: ReferralsCommand, actor: &Actor) -> Result<()> {
+    use joren_app::referrals::ReferralFilter;
+    match c {
+        ReferralsCommand::List { status, customer, limit } => {
+            let filter = ReferralFilter { status, customer_id: customer, limit: limit.clamp(1, 10_000), offset: 0 };
+            let (total, items) = app.list_referrals(&filter).await?;
+            answer!(serde_json::json!({"total": total, "items": items}))
+        }
+        ReferralsCommand::Code { customer_id } => answer!(app.customer_referrals(customer_id).await?),
+        ReferralsCommand::Add { code, customer_id } => {
+            answer!(app.record_referral(actor, &code, customer_id, "staff").await?)
+        }
+        ReferralsCommand::Report => answer!(app.referral_report().await?),
+        ReferralsCommand::Settings { enable, disable, referrer_points, referred_points, monthly_limit } => {
+            let mut s = app.referral_settings().await?;
+            let changed =
+                enable || disable || referrer_points.is_some() || referred_points.is_some() || monthly_limit.is_some();
+            if !changed {
+                return answer!(s);
+            }
+            s.enabled = if enable {
+                true
+            } else if disable {
+                false
+            } else {
+                s.enabled
+            };
+            s.referrer_points = referrer_points.unwrap_or(s.referrer_points);
+            s.referred_points = referred_points.unwrap_or(s.referred_points);
+            s.monthly_limit = monthly_limit.unwrap_or(s.monthly_limit);
+            answer!(app.save_referral_settings(actor, &s).await.context("settings not saved")?)
+        }
     }
 }

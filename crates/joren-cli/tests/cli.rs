@@ -132,6 +132,19 @@ fn demo_generates_a_believable_shop() {
     assert!(r["nps"]["detractors"].as_u64().unwrap() > 0 && r["nps"]["promoters"].as_u64().unwrap() > 0, "{r}");
     assert!(r["csat"]["mean"].as_f64().unwrap() > 3.0, "{r}");
     assert!(r["response_rate"].as_f64().unwrap() > 0.4, "{r}");
+    // Referrals in each state, through the CLI.
+    let o = joren(&db, &["referrals", "report"], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (&r["rewarded"], &r["reversed"], &r["pending"]),
+        (&serde_json::json!(3), &serde_json::json!(1), &serde_json::json!(1)),
+        "{r}"
+    );
+    assert!(r["top_referrers"].as_array().unwrap().len() >= 2, "{r}");
+    let o = joren(&db, &["referrals", "list", "--status", "reversed"], None);
+    let l: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(l["total"], 1, "{l}");
     let o = joren(&db, &["surveys", "responses", "--q", "駐車場"], None);
     let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(!found.as_array().unwrap().is_empty(), "the written answers are searchable");

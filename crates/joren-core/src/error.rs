@@ -182,6 +182,17 @@ codes! {
     // --- cases ---
     /// A case's steps are taken in order: `[the next step]` (`closed` when none is left).
     CaseStepOrder => "case_step_order",
+    // --- referrals ---
+    /// The referral programme is switched off.
+    ReferralsOff => "referrals_off",
+    /// No customer has this referral code: `[the code as typed]`.
+    UnknownReferralCode => "unknown_referral_code",
+    /// A customer referred by themselves (the field that matched is named).
+    SelfReferral => "self_referral",
+    /// The customer was referred already: `[by whom]`.
+    AlreadyReferred => "already_referred",
+    /// Only a customer without orders can be referred.
+    NotNewCustomer => "not_new_customer",
     /// Not an address a LINE card can use (`https://…` for an image, `http(s)://…` for a
     /// button): `[what was given]`.
     BadUrl => "bad_url",

@@ -24,6 +24,7 @@ pub mod postcodes;
 pub mod product;
 pub mod programme;
 pub mod rank;
+pub mod referral;
 pub mod reply_text;
 pub mod retry;
 pub mod role;

@@ -382,48 +382,66 @@ impl Ledger {
         on: NaiveDate,
         policy: ShortfallPolicy,
     ) -> (i64, i64, i64) {
-        let (mut reversed, mut deducted, mut owed) = (0, 0, 0);
+        let mut sum = (0, 0, 0);
         let lots: Vec<usize> = self.lots.iter().filter(|l| l.order_id == Some(order_id)).map(|l| l.id).collect();
         for lot in lots {
-            let kind = self.lots[lot].kind;
-            let already: i64 = self
-                .entries
-                .iter()
-                .filter(|e| e.lot == lot && e.kind == EntryKind::Reverse)
-                .map(|e| -e.points)
-                .sum::<i64>()
-                + self.shortfalls_of(lot);
-            let due = if total <= 0 {
+            let target = if total <= 0 {
                 0
             } else {
-                let target =
-                    i128::from(self.lots[lot].granted) * i128::from(refunded.clamp(0, total)) / i128::from(total);
-                (i64::try_from(target).unwrap_or(i64::MAX) - already).max(0)
+                let t = i128::from(self.lots[lot].granted) * i128::from(refunded.clamp(0, total)) / i128::from(total);
+                i64::try_from(t).unwrap_or(i64::MAX)
             };
-            let own = due.min(self.lots[lot].remaining);
-            if own > 0 {
-                self.push(lot, EntryKind::Reverse, -own, on, None);
-                reversed += own;
-            }
-            let mut short = due - own;
-            if short > 0 && policy == ShortfallPolicy::DeductOtherLots {
-                for other in self.spend_order(kind, on) {
-                    if short == 0 {
-                        break;
-                    }
-                    let take = short.min(self.lots[other].remaining);
-                    self.push(other, EntryKind::Deduct, -take, on, None);
-                    if let Some(e) = self.entries.last_mut() {
-                        e.settles = Some(lot);
-                    }
-                    deducted += take;
-                    short -= take;
+            let (r, d, o) = self.reverse_lot_to(lot, target, on, policy);
+            sum = (sum.0 + r, sum.1 + d, sum.2 + o);
+        }
+        sum
+    }
+
+    /// Takes back the whole of lot `lot` (a referral reward whose order was refunded): what is
+    /// left in it, the rest from other lots or as debt by `policy`. A repeat takes nothing.
+    /// Returns (taken from the lot, deducted from other lots, added to debt).
+    pub fn reverse_lot(&mut self, lot: usize, on: NaiveDate, policy: ShortfallPolicy) -> (i64, i64, i64) {
+        match self.lots.get(lot) {
+            Some(l) => self.reverse_lot_to(lot, l.granted, on, policy),
+            None => (0, 0, 0),
+        }
+    }
+
+    /// Brings lot `lot`'s reversal up to `target` points in all.
+    fn reverse_lot_to(&mut self, lot: usize, target: i64, on: NaiveDate, policy: ShortfallPolicy) -> (i64, i64, i64) {
+        let (mut reversed, mut deducted, mut owed) = (0, 0, 0);
+        let kind = self.lots[lot].kind;
+        let already: i64 = self
+            .entries
+            .iter()
+            .filter(|e| e.lot == lot && e.kind == EntryKind::Reverse)
+            .map(|e| -e.points)
+            .sum::<i64>()
+            + self.shortfalls_of(lot);
+        let due = (target - already).max(0);
+        let own = due.min(self.lots[lot].remaining);
+        if own > 0 {
+            self.push(lot, EntryKind::Reverse, -own, on, None);
+            reversed += own;
+        }
+        let mut short = due - own;
+        if short > 0 && policy == ShortfallPolicy::DeductOtherLots {
+            for other in self.spend_order(kind, on) {
+                if short == 0 {
+                    break;
                 }
+                let take = short.min(self.lots[other].remaining);
+                self.push(other, EntryKind::Deduct, -take, on, None);
+                if let Some(e) = self.entries.last_mut() {
+                    e.settles = Some(lot);
+                }
+                deducted += take;
+                short -= take;
             }
-            if short > 0 {
-                self.debts.push(Debt { lot, kind, points: short, on });
-                owed += short;
-            }
+        }
+        if short > 0 {
+            self.debts.push(Debt { lot, kind, points: short, on });
+            owed += short;
         }
         (reversed, deducted, owed)
     }

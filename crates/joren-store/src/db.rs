@@ -124,6 +124,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (35, "surveys", include_str!("../migrations/sqlite/0035_surveys.sql")),
     (36, "cases", include_str!("../migrations/sqlite/0036_cases.sql")),
     (37, "stages", include_str!("../migrations/sqlite/0037_stages.sql")),
+    (38, "referrals", include_str!("../migrations/sqlite/0038_referrals.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -163,6 +164,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (35, "surveys", include_str!("../migrations/postgres/0035_surveys.sql")),
     (36, "cases", include_str!("../migrations/postgres/0036_cases.sql")),
     (37, "stages", include_str!("../migrations/postgres/0037_stages.sql")),
+    (38, "referrals", include_str!("../migrations/postgres/0038_referrals.sql")),
 ];
 
 impl Store {

@@ -25,6 +25,7 @@ mod perks;
 mod points;
 mod products;
 mod ranks;
+mod referrals;
 mod scenario_events;
 mod scenarios;
 mod segments;
@@ -70,6 +71,7 @@ pub use products::Product;
 pub use ranks::{
     CustomerRank, RankChange, RankChangeNote, RankCount, RankMovement, RankSpan, RankWrite, upgrade_write,
 };
+pub use referrals::{NewReferral, Referral, ReferralFilter, ReferralPoints, RewardPlan};
 pub use scenarios::{Enrolment, EventEffects, NewMessage, NewTask, Run, RunAdvance, RunCount, Scenario};
 pub use segments::{SavedSegment, SegmentPage};
 pub use stages::{CustomerStage, StageChange};

@@ -56,7 +56,7 @@ impl Store {
                     spent_90d: get("s90")?,
                     spent_prior_90d: get("sp")?,
                     nps: None,
-                    referrals: 0,
+                    referrals: 0, // read below
                 },
             );
         }
@@ -68,6 +68,12 @@ impl Store {
         for r in answers {
             if let Some(f) = out.get_mut(&r.try_get::<i64, _>("customer_id")?) {
                 f.nps = r.try_get("nps")?;
+            }
+        }
+        // The referrals each one made that were rewarded (and not taken back).
+        for (customer, n) in self.referral_counts().await? {
+            if let Some(f) = out.get_mut(&customer) {
+                f.referrals = n;
             }
         }
         Ok(out)

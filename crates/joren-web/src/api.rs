@@ -32,6 +32,7 @@ mod memberships;
 mod perks;
 mod points;
 mod ranks;
+mod referrals;
 mod scenarios;
 mod sms;
 mod stages;
@@ -136,6 +137,7 @@ pub fn routes() -> Router<AppState> {
         .merge(sms::routes())
         .merge(surveys::routes())
         .merge(cases::routes())
+        .merge(referrals::routes())
         .merge(stages::routes())
         .merge(channels::routes())
         .merge(conversations::routes())

@@ -20,6 +20,8 @@ mod line_push;
 mod mail_replies;
 #[path = "automation/mail_settings.rs"]
 mod mail_settings;
+#[path = "automation/referrals.rs"]
+mod referrals;
 #[path = "automation/sends.rs"]
 mod sends;
 #[path = "automation/sms.rs"]

@@ -51,6 +51,8 @@ pub struct DemoSummary {
     pub survey_answers: usize,
     /// Complaint cases written (besides those opened for unhappy answers).
     pub cases: usize,
+    /// Referrals recorded (some rewarded, one taken back, one waiting).
+    pub referrals: usize,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -618,6 +620,7 @@ impl App {
         progress("surveys");
         summary.survey_answers = self.demo_surveys(&mut rng, &ids).await?;
         summary.cases = self.demo_cases(&ids, (staff_ids[1], DEMO_USERS[1].0)).await?;
+        summary.referrals = self.demo_referrals(&ids).await?;
         // The customer-success stages by their rules (the night's job does this every night).
         self.evaluate_stages().await?;
         // The answers' events (survey bonus, survey-triggered scenarios).

@@ -1,7 +1,8 @@
 //! The demo shop's voice of the customer: the ready NPS, satisfaction (CSAT) and exit surveys,
 //! sent to customers over the last six months and about two thirds answered — promoters,
 //! passives and detractors in believable shares, with words to search — so the survey pages
-//! have months, targets and breakdowns to show.
+//! have months, targets and breakdowns to show; and the referral programme with a few
+//! referrals in each state.
 
 use joren_core::survey::{Answer, answers_from_form, check_response, free_text, scores};
 use joren_store::{NewInvitation, ResponseWrite};
@@ -195,5 +196,87 @@ impl App {
             }
         }
         Ok(CASES.len())
+    }
+}
+
+/// New customers the demo's regulars referred: (family name, given name, phone, what happens).
+const REFERRED: [(&str, &str, &str, Referred); 5] = [
+    ("青木", "美咲", "090-5500-0101", Referred::Bought),
+    ("石田", "健", "090-5500-0102", Referred::Bought),
+    ("上野", "由美", "090-5500-0103", Referred::Bought),
+    ("岡本", "翔太", "090-5500-0104", Referred::Cancelled),
+    ("片山", "彩", "090-5500-0105", Referred::Waiting),
+];
+
+#[derive(Clone, Copy, PartialEq)]
+enum Referred {
+    Bought,
+    Cancelled,
+    Waiting,
+}
+
+impl App {
+    /// The demo's referral programme: switched on (500 points each side, five a month), and
+    /// five new customers referred by three regulars — three bought (both sides rewarded by the
+    /// engine), one whose first order was cancelled (the reward taken back), one still to buy.
+    /// Answers how many referrals it recorded.
+    pub(super) async fn demo_referrals(&self, ids: &[i64]) -> Result<usize> {
+        let system = Actor::system("demo");
+        let settings = joren_core::referral::ReferralSettings { enabled: true, ..Default::default() };
+        self.save_referral_settings(&system, &settings).await?;
+        let mut referrers = Vec::new();
+        for id in ids.iter().take(3) {
+            referrers.push(self.referral_code(*id).await?);
+        }
+        let mut recorded = 0;
+        let mut cancel = Vec::new();
+        for (i, (family, given, phone, what)) in REFERRED.iter().enumerate() {
+            let profile = joren_core::customer::CustomerInput {
+                family_name: Some((*family).into()),
+                given_name: Some((*given).into()),
+                phone: Some((*phone).into()),
+                acquisition_source: Some("referral".into()),
+                ..Default::default()
+            };
+            let new = crate::customers::NewCustomer { profile, ..Default::default() };
+            let customer = self.create_customer(&system, new).await?;
+            self.record_referral(&system, &referrers[i % referrers.len()], customer.id, "staff").await?;
+            recorded += 1;
+            if *what == Referred::Waiting {
+                continue;
+            }
+            let input = joren_core::order::OrderInput {
+                customer_id: customer.id,
+                channel: Some("store".into()),
+                items: vec![joren_core::order::LineItemInput {
+                    sku: "CF-200".into(),
+                    name: "季節のブレンド 200g".into(),
+                    category: "珈琲豆".into(),
+                    quantity: 1,
+                    unit_price: 1_480,
+                    tax_rate: 8,
+                }],
+                ..Default::default()
+            };
+            let order = self.create_order(&system, input, None).await?;
+            if *what == Referred::Cancelled {
+                cancel.push(order.order.id);
+            }
+        }
+        // The orders' events reward the referrals; then the cancellation's takes one back.
+        for _ in 0..20 {
+            if self.automate_once().await?.events == 0 {
+                break;
+            }
+        }
+        for id in cancel {
+            self.cancel_order(&system, id, "お客様都合").await?;
+        }
+        for _ in 0..20 {
+            if self.automate_once().await?.events == 0 {
+                break;
+            }
+        }
+        Ok(recorded)
     }
 }

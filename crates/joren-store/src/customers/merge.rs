@@ -84,6 +84,21 @@ impl Store {
         ] {
             sqlx::query(mv(table)).bind(survivor_id).bind(merged_id).execute(&mut *tx).await?;
         }
+        // Referrals follow the person; the survivor stays referred once (a merged record's
+        // code still resolves, to the survivor).
+        sqlx::query("UPDATE referrals SET referrer_id = $1 WHERE referrer_id = $2")
+            .bind(survivor_id)
+            .bind(merged_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE referrals SET referred_id = $1 WHERE referred_id = $2 \
+             AND NOT EXISTS (SELECT 1 FROM referrals x WHERE x.referred_id = $1)",
+        )
+        .bind(survivor_id)
+        .bind(merged_id)
+        .execute(&mut *tx)
+        .await?;
         // The survivor keeps the higher of the two ranks (the merged orders count for it now).
         crate::ranks::merge_ranks(&mut tx, survivor_id, merged_id).await?;
         sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1").bind(merged_id).execute(&mut *tx).await?;

@@ -44,7 +44,7 @@ impl Store {
     /// Inside a write transaction that locked the live customer: a new lot of `points`
     /// (their debt of the kind repaid first). Returns the lot's id.
     #[allow(clippy::too_many_arguments)]
-    async fn grant_in(
+    pub(crate) async fn grant_in(
         &self,
         tx: &mut Tx,
         customer_id: i64,

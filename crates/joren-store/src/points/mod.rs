@@ -579,6 +579,26 @@ impl Store {
         self.save_ledger(tx, &mut l).await?;
         Ok(out)
     }
+
+    /// Inside a write transaction that locked the live customer: takes back lot `lot_id`
+    /// whole (see [`Ledger::reverse_lot`]); a repeat takes nothing. Returns (taken from the
+    /// lot, deducted from other lots, added to debt).
+    pub(crate) async fn reverse_lot_in(
+        &self,
+        tx: &mut Tx,
+        customer_id: i64,
+        lot_id: i64,
+        on: NaiveDate,
+        policy: joren_core::points::ShortfallPolicy,
+    ) -> Result<(i64, i64, i64)> {
+        let mut l = self.load_ledger(tx, customer_id, true).await?;
+        let Some(lot) = l.lot_ids.iter().position(|id| *id == lot_id) else {
+            return Err(StoreError::NotFound("point_lot"));
+        };
+        let moved = l.ledger.reverse_lot(lot, on, policy);
+        self.save_ledger(tx, &mut l).await?;
+        Ok(moved)
+    }
 }
 
 /// An aggregate read as a number (SQL casts every SUM to BIGINT; an empty SUM is NULL).

@@ -140,6 +140,22 @@ fn words(code: Code) -> (&'static str, &'static str) {
         SurveyAnswered => ("このアンケートには回答済みです", "This survey has been answered already"),
         SurveyExpired => ("このアンケートの回答期限を過ぎています", "The time to answer this survey has passed"),
         CaseStepOrder => ("手順は順番に記録してください (次は「{0}」)", "Record the steps in order (next: {0})"),
+        ReferralsOff => (
+            "紹介プログラムが停止中です。紹介の設定で有効にしてください",
+            "The referral programme is off; switch it on in the referral settings",
+        ),
+        UnknownReferralCode => ("紹介コード「{0}」は見つかりません", "No customer has the referral code {0}"),
+        SelfReferral => (
+            "ご本人による紹介は対象外です (紹介者と同じ連絡先・住所です)",
+            "A customer cannot refer themselves (the same contact details or address as the referrer)",
+        ),
+        AlreadyReferred => {
+            ("このお客様はすでに{0}の紹介で登録されています", "This customer was already referred by {0}")
+        }
+        NotNewCustomer => (
+            "紹介の対象は、まだご購入のない新しいお客様だけです",
+            "Only a new customer with no orders yet can be referred",
+        ),
         LineOnly => (
             "カードやボタンを付けられるのは LINE だけです (SMS・メールには付けられません)",
             "Only a LINE message carries a card or buttons (not a text or a mail)",
@@ -446,6 +462,8 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("thing.segment", "セグメント", "The segment"),
     ("thing.survey", "アンケート", "The survey"),
     ("thing.case", "クレーム", "The complaint"),
+    ("thing.referral", "紹介", "The referral"),
+    ("thing.point_lot", "ポイントの付与", "The points grant"),
     ("thing.survey link", "アンケートのリンク", "The survey link"),
     ("thing.survey response", "アンケートの回答", "The survey answer"),
     ("thing.scenario", "シナリオ", "The scenario"),

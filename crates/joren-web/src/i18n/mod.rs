@@ -68,6 +68,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     crate::ui::cases::WORDS,
     crate::ui::checklist::WORDS,
     crate::ui::stages::WORDS,
+    crate::ui::referrals::WORDS,
     crate::ui::cases::SETTINGS_WORDS,
     crate::ui::surveys::WORDS,
     crate::ui::surveys::EDIT_WORDS,
@@ -77,6 +78,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     crate::ui::users::WORDS,
     crate::public::WORDS,
     crate::public::SURVEY_WORDS,
+    crate::public::REFERRAL_WORDS,
 ];
 
 /// Every (key, 日本語, English) of every table.

@@ -18,7 +18,9 @@ use axum::routing::get;
 use crate::AppState;
 use crate::i18n::{Lang, Tr};
 
+mod referral;
 mod survey;
+pub use referral::WORDS as REFERRAL_WORDS;
 pub use survey::WORDS as SURVEY_WORDS;
 
 /// The largest body a public page accepts.
@@ -52,6 +54,7 @@ const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
 pub fn routes() -> Router<AppState> {
     let pages = Router::new()
         .route("/u/{token}", get(confirm).post(unsubscribe))
+        .route("/r/{code}", get(referral::show).post(referral::sign_up))
         .layer(axum::extract::DefaultBodyLimit::max(PUBLIC_BODY_LIMIT));
     // A survey's answers: up to 20 questions, free text up to 2,000 characters (URL-encoded
     // Japanese is 9 bytes a character).

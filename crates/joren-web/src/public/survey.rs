@@ -90,7 +90,7 @@ struct AnswerPage {
     refused: bool,
 }
 
-fn tr(headers: &HeaderMap, query: Option<&str>) -> Tr {
+pub(super) fn tr(headers: &HeaderMap, query: Option<&str>) -> Tr {
     if let Some(l) = query.and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "lang")) {
         return Tr(Lang::parse(&l.1));
     }

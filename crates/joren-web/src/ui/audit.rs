@@ -87,6 +87,10 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("au.a.customer.stage", "顧客の段階を設定", "Success stage set"),
     ("au.a.case.step", "クレームの手順を記録", "Complaint step recorded"),
     ("au.a.case.settings", "クレーム対応のルールを変更", "Complaint rules changed"),
+    ("au.a.referral.settings", "紹介プログラムの設定を変更", "Referral settings changed"),
+    ("au.a.referral.record", "紹介を記録", "Referral recorded"),
+    ("au.a.referral.reward", "紹介ポイントを付与", "Referral rewarded"),
+    ("au.a.referral.reverse", "紹介ポイントを取り消し", "Referral reward taken back"),
     ("au.a.settings.industry", "業種を設定", "Industry set"),
     ("au.a.settings.mail", "メール設定を変更", "Mail settings changed"),
     ("au.a.settings.mail.reset", "メール設定を初期化", "Mail settings reset"),
@@ -112,6 +116,7 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("au.e.scenario", "シナリオ", "Scenario"),
     ("au.e.survey", "アンケート", "Survey"),
     ("au.e.case", "クレーム", "Complaint"),
+    ("au.e.referral", "紹介", "Referral"),
     ("au.e.user", "ユーザー", "User"),
     ("au.e.api_token", "API トークン", "API token"),
     ("au.e.other", "記録", "Record"),
@@ -190,7 +195,8 @@ pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Qu
         .take(PAGE as usize)
         .map(|e| {
             let entity = match e.entity.as_str() {
-                "customer" | "order" | "segment" | "scenario" | "survey" | "case" | "user" | "api_token" => {
+                "customer" | "order" | "segment" | "scenario" | "survey" | "case" | "referral" | "user"
+                | "api_token" => {
                     format!("au.e.{}", e.entity)
                 }
                 _ => "au.e.other".into(),
@@ -199,6 +205,7 @@ pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Qu
                 "customer" | "order" | "segment" | "scenario" | "survey" => {
                     Some(format!("/{}s/{}", e.entity, e.entity_id))
                 }
+                "referral" => Some("/referrals".into()),
                 _ => None,
             };
             let mut detail = e.detail.to_string();

@@ -130,6 +130,8 @@ pub(super) struct CustomerPage {
     /// The customer-success stage: (code, words, since and how), and the stages to choose.
     stage: (String, String, String),
     stage_choices: Vec<(&'static str, &'static str)>,
+    /// The referral panel (None for a merged customer).
+    referral: Option<super::referrals::ReferralPanel>,
     /// The customer's open conversation by mail, with a key for the reply form.
     mail_reply: Option<(i64, String)>,
     /// A refused form of one row or panel: a 回数券's use or refund, a sale, a membership's
@@ -378,6 +380,10 @@ pub(super) async fn customer_page(
         Some(_) => None,
     };
     let stage = super::stages::describe(s, t, s.app.customer_stage(id).await.map_err(err)?.as_ref());
+    let referral = match c.merged_into {
+        None => Some(super::referrals::panel(s, t, id).await.map_err(err)?),
+        Some(_) => None,
+    };
     let case_filter = joren_app::cases::CaseFilter { customer_id: Some(id), limit: 20, ..Default::default() };
     let cases = s.app.cases(&case_filter).await.map_err(err)?.iter().map(|k| super::cases::row(s, t, k)).collect();
     let (points, tickets, memberships) = match c.merged_into {
@@ -416,6 +422,7 @@ pub(super) async fn customer_page(
         cases,
         stage,
         stage_choices: super::stages::choices(t),
+        referral,
         mail_reply,
         insight,
         suggestions,

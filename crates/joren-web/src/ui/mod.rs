@@ -51,6 +51,7 @@ mod orders;
 mod perks;
 mod points;
 mod points_settings;
+pub(crate) mod referrals;
 pub(crate) mod scenario_editor;
 pub(crate) mod scenarios;
 mod segments;
@@ -131,6 +132,9 @@ pub fn routes() -> Router<AppState> {
         .route("/checklist", get(checklist::page))
         .route("/stages", get(stages::funnel))
         .route("/customers/{id}/stage", post(stages::set))
+        .route("/referrals", get(referrals::list))
+        .route("/settings/referrals", post(referrals::save_settings))
+        .route("/customers/{id}/referral", post(referrals::record))
         .route("/cases", get(cases::list).post(cases::create))
         .route("/cases/report", get(cases::report))
         .route("/cases/{id}", get(cases::show))
