@@ -468,14 +468,23 @@ impl Store {
                 .into_iter()
                 .map(|id| (id, None))
                 .collect();
-        let answers =
+        for (customer, nps) in self.latest_nps().await? {
+            if let Some(v) = out.get_mut(&customer) {
+                *v = Some(nps);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Each customer's latest NPS answer (by when it was given).
+    pub(crate) async fn latest_nps(&self) -> Result<HashMap<i64, i64>> {
+        let rows =
             sqlx::query("SELECT customer_id, nps FROM survey_responses WHERE nps IS NOT NULL ORDER BY answered_at, id")
                 .fetch_all(&self.pool)
                 .await?;
-        for r in answers {
-            if let Some(v) = out.get_mut(&r.try_get::<i64, _>("customer_id")?) {
-                *v = r.try_get("nps")?;
-            }
+        let mut out = HashMap::with_capacity(rows.len());
+        for r in rows {
+            out.insert(r.try_get::<i64, _>("customer_id")?, r.try_get::<i64, _>("nps")?);
         }
         Ok(out)
     }

@@ -61,13 +61,9 @@ impl Store {
             );
         }
         // The latest NPS answer of each customer.
-        let answers =
-            sqlx::query("SELECT customer_id, nps FROM survey_responses WHERE nps IS NOT NULL ORDER BY answered_at, id")
-                .fetch_all(&self.pool)
-                .await?;
-        for r in answers {
-            if let Some(f) = out.get_mut(&r.try_get::<i64, _>("customer_id")?) {
-                f.nps = r.try_get("nps")?;
+        for (customer, nps) in self.latest_nps().await? {
+            if let Some(f) = out.get_mut(&customer) {
+                f.nps = Some(nps);
             }
         }
         // The referrals each one made that were rewarded (and not taken back).

@@ -241,8 +241,12 @@ async fn page(
             (t.t(&format!("rf.nps.{}", g.group)), g.customers, g.referrers, g.referrals, rate)
         })
         .collect();
-    let bars: Vec<(String, f64, String)> =
-        by_nps.iter().map(|(name, _, _, _, rate)| (name.to_string(), rate_value(rate), rate.clone())).collect();
+    let bars: Vec<(String, f64, String)> = report
+        .by_nps
+        .iter()
+        .zip(&by_nps)
+        .map(|(g, (name, _, _, _, rate))| (name.to_string(), g.referrer_rate.unwrap_or(0.0) * 100.0, rate.clone()))
+        .collect();
     let chart = super::chart::bars("referral-nps", t.t("rf.nps"), &bars, "#8e44ad");
     Ok(ReferralsPage {
         c: Chrome::new(t, user, "voice", "/referrals"),
@@ -272,10 +276,6 @@ impl ReferralsPage {
         .map(|(k, v)| (k, v, self.errors.get(k).map_or("", String::as_str)))
         .collect()
     }
-}
-
-fn rate_value(rate: &str) -> f64 {
-    rate.trim_end_matches('%').parse().unwrap_or(0.0)
 }
 
 /// `GET /referrals`
