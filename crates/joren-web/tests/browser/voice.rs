@@ -61,6 +61,45 @@ async fn a_survey_is_answered_on_a_phone_sized_page() {
     assert_eq!(answers[0]["answers"]["complaint"], "箱が潰れて届きました");
 }
 
+/// A friend signs up by a referral link on a phone: the page fits 390 px, a form without an
+/// email or phone comes back with the name kept and the problem beside the field, and the
+/// sign-up lands as a referral of the customer whose link it was.
+#[tokio::test]
+async fn a_referred_friend_signs_up_on_a_phone_sized_page() {
+    let profile = tempfile::tempdir().unwrap();
+    let Some((c, _driver)) = start_browser(profile.path()).await else { return };
+    let t = common::spawn_with("sqlite", joren_app::AppConfig::default()).await;
+    let body = json!({"enabled": true, "referrer_points": 500, "referred_points": 300, "monthly_limit": 5});
+    let (s, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/referrals", &body).await;
+    assert_eq!(s, 200, "{v}");
+    let referrer = t.customer(json!({"family_name": "紹介", "given_name": "元子", "phone": "090-6000-0101"})).await;
+    let (_, r) = t.get(&t.staff_token, &format!("/api/v1/customers/{referrer}/referral")).await;
+    let code = r["code"].as_str().unwrap().to_string();
+    let result = async {
+        c.set_window_size(390, 844).await?;
+        c.goto(&t.url(&format!("/r/{code}"))).await?;
+        c.wait().for_element(Locator::Id("rp-form")).await?;
+        assert!(text(&c, "#rp-offer").await.contains("300"), "the offer is shown");
+        let fits = c.execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![]).await?;
+        assert_eq!(fits, json!(true), "the page fits a 390 px phone");
+        c.find(Locator::Id("rp-family_name")).await?.send_keys("友田").await?;
+        c.find(Locator::Id("rp-submit")).await?.click().await?;
+        c.wait().for_element(Locator::Id("rp-fix")).await?;
+        let kept = c.execute("return document.getElementById('rp-family_name').value;", vec![]).await?;
+        assert_eq!(kept, json!("友田"), "the name is kept");
+        assert!(!text(&c, "label.invalid .field-error").await.is_empty(), "the missing contact is named");
+        c.find(Locator::Id("rp-phone")).await?.send_keys("０９０－６０００－０１０２").await?;
+        c.find(Locator::Id("rp-submit")).await?.click().await?;
+        c.wait().for_element(Locator::Id("rp-thanks")).await?;
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    c.close().await.ok();
+    result.unwrap();
+    let (_, list) = t.get(&t.staff_token, &format!("/api/v1/referrals?customer_id={referrer}")).await;
+    assert_eq!((&list["total"], &list["items"][0]["referred_name"]), (&json!(1), &json!("友田 様")), "{list}");
+}
+
 /// A complaint from the inbox walked through all seven steps in the browser: recorded from
 /// the LINE conversation, each step with its note (a solution with its promised date, the
 /// prevention with its cause), closed, and counted in the prevention log.
