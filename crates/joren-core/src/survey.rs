@@ -378,6 +378,16 @@ pub mod targets {
     pub fn ces_met(mean: f64) -> bool {
         mean <= CES_MEAN
     }
+    /// Monthly churn, in per cent.
+    pub const MONTHLY_CHURN: f64 = 5.0;
+    pub fn churn_met(monthly_churn: f64) -> bool {
+        monthly_churn <= MONTHLY_CHURN
+    }
+    /// A repeat rate (per cent) meets the shop's industry when it reaches the low end of the
+    /// industry's typical range.
+    pub fn repeat_met(repeat_rate: f64, industry_low: f64) -> bool {
+        repeat_rate >= industry_low
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,26 @@ pub struct SurveyReport {
     pub ces_met: Option<bool>,
     pub months: Vec<MonthRow>,
     pub breakdowns: Vec<Breakdown>,
+    /// The retention targets beside the scores: monthly churn and the repeat rate against
+    /// the shop's industry.
+    pub retention: RetentionTargets,
+}
+
+/// The literature's retention targets read from the order log (the last 30 days).
+#[derive(Debug, Clone, Serialize)]
+pub struct RetentionTargets {
+    /// Customers active 30 days ago (a purchase within a year) who are no longer, in per
+    /// cent (None without such customers).
+    pub monthly_churn: Option<f64>,
+    /// Target: ≤ 5 %.
+    pub churn_met: Option<bool>,
+    /// Customers with two or more purchases among those with one, in per cent.
+    pub repeat_rate: Option<f64>,
+    /// The shop's industry (set on the dashboard) and its typical repeat-rate range.
+    pub industry: Option<String>,
+    pub industry_range: Option<(f64, f64)>,
+    /// Whether the repeat rate reaches the industry's range (None without an industry).
+    pub repeat_met: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -118,6 +138,29 @@ impl App {
         (from, add_months(this_month, 1))
     }
 
+    /// Monthly churn and the repeat rate against their targets (the last 30 days).
+    pub async fn retention_targets(&self) -> Result<RetentionTargets> {
+        let today = self.today();
+        let order_log = self.order_log().await?;
+        let k = joren_analytics::kpi::kpis(&order_log.log, today - 29, today, crate::dashboard::ACTIVE_WINDOW_DAYS);
+        let industry = self.store.setting("industry").await?;
+        let range = industry
+            .as_deref()
+            .and_then(|code| crate::dashboard::INDUSTRIES.iter().find(|i| i.0 == code))
+            .map(|i| (i.3, i.4));
+        Ok(RetentionTargets {
+            monthly_churn: k.churn_rate,
+            churn_met: k.churn_rate.map(targets::churn_met),
+            repeat_rate: k.repeat_rate,
+            repeat_met: match (k.repeat_rate, range) {
+                (Some(r), Some((low, _))) => Some(targets::repeat_met(r, low)),
+                _ => None,
+            },
+            industry,
+            industry_range: range,
+        })
+    }
+
     /// The results of survey `survey_id` (all surveys when None) over the last `months`
     /// months of the shop's calendar, this month included.
     pub async fn survey_report(&self, survey_id: Option<i64>, months: u32) -> Result<SurveyReport> {
@@ -165,7 +208,9 @@ impl App {
             breakdown("scenario", labelled(&rows, |r| r.scenario_name.clone())),
             breakdown("product", by_product),
         ];
+        let retention = self.retention_targets().await?;
         Ok(SurveyReport {
+            retention,
             survey_id,
             from,
             to,

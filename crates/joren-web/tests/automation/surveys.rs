@@ -380,3 +380,55 @@ async fn a_line_survey_is_answered_by_a_button_and_finished_on_the_page() {
         assert_eq!(k.iter().filter(|k| *k == "survey.answered").count(), 1, "[{b}] one answer event: {k:?}");
     }
 }
+
+/// Beside the scores, the retention targets from the order log: of five customers active 30
+/// days ago (a purchase within a year), one whose only purchase was 380 days ago has lapsed —
+/// monthly churn 20 %, over the 5 % target; two of the five bought twice — a 40 % repeat rate,
+/// against the range of the industry the owner chose.
+#[tokio::test]
+async fn monthly_churn_and_the_repeat_rate_stand_beside_the_scores_with_their_targets() {
+    for b in backends() {
+        let clock = Clock::manual(tokyo_today_at(10, 0));
+        let t = spawn_with(b, AppConfig { clock: clock.clone(), ..AppConfig::default() }).await;
+        let today = t.app.today_date();
+        let order_on = |c: i64, days_ago: u64| {
+            let mut body = common::order_body(c, None, 1200);
+            body["ordered_at"] = json!(format!("{}T12:00:00+09:00", today - chrono::Days::new(days_ago)));
+            body
+        };
+        let (_, r) = t.get(&t.staff_token, "/api/v1/survey-report").await;
+        assert_eq!(
+            (&r["retention"]["monthly_churn"], &r["retention"]["churn_met"]),
+            (&Value::Null, &Value::Null),
+            "[{b}] {r}"
+        );
+        for (i, days) in [vec![200, 100], vec![200, 150], vec![200], vec![180], vec![380]].into_iter().enumerate() {
+            let c = t.customer(json!({"family_name": "維持", "phone": format!("090-7400-000{i}")})).await;
+            for d in days {
+                let (s, v) = t.post(&t.staff_token, "/api/v1/orders", &order_on(c, d)).await;
+                assert_eq!(s, 201, "[{b}] {v}");
+            }
+        }
+        let (s, r) = t.get(&t.staff_token, "/api/v1/survey-report").await;
+        assert_eq!(s, 200, "[{b}] {r}");
+        let k = &r["retention"];
+        assert_eq!((k["monthly_churn"].as_f64(), &k["churn_met"]), (Some(20.0), &json!(false)), "[{b}] {r}");
+        assert_eq!((k["repeat_rate"].as_f64(), &k["repeat_met"]), (Some(40.0), &Value::Null), "[{b}] no industry yet");
+        let owner = common::Session { t: &t, cookie: t.login_cookie("owner").await };
+        for (industry, met) in [("beauty", true), ("b2b", false)] {
+            let (s, _, _) = owner.post("/settings/industry", &[("industry", industry)]).await;
+            assert_eq!(s, 303, "[{b}]");
+            let (_, r) = t.get(&t.staff_token, "/api/v1/survey-report").await;
+            assert_eq!(
+                (&r["retention"]["industry"], &r["retention"]["repeat_met"]),
+                (&json!(industry), &json!(met)),
+                "[{b}] {r}"
+            );
+        }
+        // On a survey's page, as two more cards with their targets.
+        let (_, survey) = t.post(&t.staff_token, "/api/v1/surveys/ready", &json!({"code": "nps"})).await;
+        let (_, html) = owner.page(&format!("/surveys/{}", survey["id"])).await;
+        assert!(html.contains(r#"id="kpi-churn-missed""#) && html.contains("20.0%"), "[{b}]");
+        assert!(html.contains(r#"id="kpi-repeat-missed""#) && html.contains("70–90% (B2B サービス)"), "[{b}]");
+    }
+}

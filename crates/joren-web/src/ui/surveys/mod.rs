@@ -118,9 +118,19 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ),
     (
         "sv.targets_note",
-        "目標は顧客維持の文献による目安です (CSAT 4.0 以上、NPS 50 以上、CES 2.0 以下)。",
-        "Targets from the retention literature: CSAT ≥ 4.0, NPS ≥ 50, CES ≤ 2.0.",
+        "目標は顧客維持の文献による目安です (CSAT 4.0 以上、NPS 50 以上、CES 2.0 以下、月間解約率 5% 以下、リピート率は業種の目安以上)。",
+        "Targets from the retention literature: CSAT ≥ 4.0, NPS ≥ 50, CES ≤ 2.0, monthly churn ≤ 5 %, a repeat rate within the industry's range.",
     ),
+    ("sv.churn_month", "月間解約率", "Monthly churn"),
+    (
+        "sv.churn_month_help",
+        "直近30日で、1年以内に購入のあったお客様から外れた割合",
+        "Of the customers with a purchase within a year 30 days ago, the share who no longer have one",
+    ),
+    ("sv.repeat", "リピート率", "Repeat rate"),
+    ("sv.repeat_help", "2回以上購入したお客様の割合", "Customers with two or more purchases"),
+    ("sv.no_orders", "まだ注文がありません", "No orders yet"),
+    ("sv.no_industry", "ダッシュボードで業種を選ぶと比べられます", "Choose the industry on the dashboard to compare"),
 ];
 
 #[derive(Template)]
@@ -234,8 +244,10 @@ struct Kpi {
     label: &'static str,
     value: String,
     detail: String,
-    target: &'static str,
+    target: String,
     met: Option<bool>,
+    /// Said when `met` is None.
+    none: &'static str,
 }
 
 struct BreakdownView {
@@ -310,24 +322,54 @@ fn results_page(s: &AppState, t: Tr, user: &WebUser, r: SurveyResults, q: &Resul
                 .replace("{0}", &rep.nps.promoters.to_string())
                 .replace("{1}", &rep.nps.passives.to_string())
                 .replace("{2}", &rep.nps.detractors.to_string()),
-            target: "≥ 50",
+            target: "≥ 50".into(),
             met: rep.nps_met,
+            none: "sv.no_answers",
         },
         Kpi {
             id: "kpi-csat",
             label: t.t("sv.csat"),
             value: one(rep.csat.mean),
             detail: t.t("sv.csat_share").replace("{0}", &pct(rep.csat.good_share)),
-            target: "≥ 4.0",
+            target: "≥ 4.0".into(),
             met: rep.csat_met,
+            none: "sv.no_answers",
         },
         Kpi {
             id: "kpi-ces",
             label: t.t("sv.ces"),
             value: one(rep.ces.mean),
             detail: t.t("sv.ces_share").replace("{0}", &pct(rep.ces.good_share)),
-            target: "≤ 2.0",
+            target: "≤ 2.0".into(),
             met: rep.ces_met,
+            none: "sv.no_answers",
+        },
+        Kpi {
+            id: "kpi-churn",
+            label: t.t("sv.churn_month"),
+            value: rep.retention.monthly_churn.map(|v| format!("{v:.1}%")).unwrap_or_else(|| "–".into()),
+            detail: t.t("sv.churn_month_help").into(),
+            target: "≤ 5%".into(),
+            met: rep.retention.churn_met,
+            none: "sv.no_orders",
+        },
+        Kpi {
+            id: "kpi-repeat",
+            label: t.t("sv.repeat"),
+            value: rep.retention.repeat_rate.map(|v| format!("{v:.0}%")).unwrap_or_else(|| "–".into()),
+            detail: t.t("sv.repeat_help").into(),
+            target: match (rep.retention.industry.as_deref(), rep.retention.industry_range) {
+                (Some(code), Some((low, high))) => {
+                    let name = joren_app::dashboard::INDUSTRIES
+                        .iter()
+                        .find(|i| i.0 == code)
+                        .map_or(code, |i| if en { i.2 } else { i.1 });
+                    format!("{low:.0}–{high:.0}% ({name})")
+                }
+                _ => "–".into(),
+            },
+            met: rep.retention.repeat_met,
+            none: if rep.retention.repeat_rate.is_none() { "sv.no_orders" } else { "sv.no_industry" },
         },
     ];
     let categories: Vec<String> = rep.months.iter().map(|m| m.month.clone()).collect();
