@@ -26,8 +26,9 @@ pub struct ReferralSettings {
     pub referrer_points: i64,
     /// Points for the new customer (0: none).
     pub referred_points: i64,
-    /// The most referrals one customer is rewarded for in a calendar month (the shop's zone);
-    /// the rest still count, and the new customer is still rewarded. 0: no limit.
+    /// The most referrals one customer is rewarded for in a calendar month (the shop's zone;
+    /// a reward taken back does not count); the rest still count, and the new customer is
+    /// still rewarded. 0: no limit.
     pub monthly_limit: u32,
 }
 

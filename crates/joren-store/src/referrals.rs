@@ -323,13 +323,14 @@ impl Store {
         }
         // Both customers locked in id order (two referrals rewarded at once never wait on
         // each other crosswise), before the month's rewards are counted: a second reward of the
-        // same referrer waits here and then counts the first.
+        // same referrer waits here and then counts the first. A reward taken back does not
+        // count (its points are gone).
         for c in if referrer < referred { [referrer, referred] } else { [referred, referrer] } {
             self.lock_live_customer(&mut tx, c).await?;
         }
         let rewarded: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM referrals WHERE referrer_id = $1 AND referrer_points > 0 \
-             AND rewarded_at >= $2 AND rewarded_at < $3",
+            "SELECT COUNT(*) FROM referrals WHERE referrer_id = $1 AND status = 'rewarded' \
+             AND referrer_points > 0 AND rewarded_at >= $2 AND rewarded_at < $3",
         )
         .bind(referrer)
         .bind(plan.month_start_ms)

@@ -1,8 +1,8 @@
 //! The referral programme (issue #20, both backends): codes and links, the guards (oneself by
 //! any shared detail, referred twice, bought already, unknown code, programme off), both sides
-//! rewarded once through the ledger on the first order, the referrer's monthly limit, the reward
-//! taken back with a cancellation even when spent, referrals in the advocacy stage and set
-//! against the NPS groups, the sign-up page, and the staff pages.
+//! rewarded once through the ledger on the first order, the referrer's monthly limit, the
+//! reward taken back with a cancellation (even when spent) or a whole refund, referrals in the
+//! advocacy stage and set against the NPS groups, the sign-up page, and the staff pages.
 
 use joren_app::AppConfig;
 use joren_app::clock::Clock;
@@ -180,8 +180,35 @@ async fn a_first_order_rewards_both_sides_once_within_the_limit_and_a_cancellati
             (&json!(1), &json!(1), &json!(0)),
             "[{b}] {report}"
         );
+        // Refunded whole, it takes its reward back too (the referrer had none: over the limit).
+        let before = points(&t, second).await;
+        let (s, v) = t.post(&t.staff_token, &format!("/api/v1/orders/{second_order}/refunds"), &json!({})).await;
+        assert_eq!(s, 201, "[{b}] {v}");
+        settle(&t).await;
+        let after = points(&t, second).await;
+        assert!(
+            net(&before) - net(&after) >= 300,
+            "[{b}] the 300 (and the order's own points) back: {before} → {after}"
+        );
+        let (_, list) = t.get(&t.staff_token, &format!("/api/v1/referrals?customer_id={second}")).await;
+        assert_eq!(list["items"][0]["status"], "reversed", "[{b}] {list}");
+        let (_, report) = t.get(&t.staff_token, "/api/v1/referral-report").await;
+        assert_eq!((&report["rewarded"], &report["reversed"]), (&json!(0), &json!(2)), "[{b}] {report}");
 
-        // The referral makes the referrer an advocate; do promoters refer? A answers 10.
+        // A rewarded referral makes the referrer an advocate (none is left: both taken back);
+        // do promoters refer? A answers 10.
+        t.post(&t.staff_token, "/api/v1/stages/evaluate", &json!({})).await;
+        let (_, stage) = t.get(&t.staff_token, &format!("/api/v1/customers/{a}/stage")).await;
+        assert_eq!(stage["stage"], "onboarding", "[{b}] both referrals taken back: {stage}");
+        let third = t.customer(json!({"family_name": "三人目", "phone": "090-7200-0006"})).await;
+        assert_eq!(refer(&t, &code, third).await.0, 201, "[{b}]");
+        place_order(&t, third).await;
+        settle(&t).await;
+        let (_, list) = t.get(&t.staff_token, &format!("/api/v1/referrals?customer_id={third}")).await;
+        assert_eq!(
+            list["items"][0]["referrer_points"], 500,
+            "[{b}] a reward taken back leaves room in the month: {list}"
+        );
         t.post(&t.staff_token, "/api/v1/stages/evaluate", &json!({})).await;
         let (_, stage) = t.get(&t.staff_token, &format!("/api/v1/customers/{a}/stage")).await;
         assert_eq!(stage["stage"], "advocacy", "[{b}] {stage}");
