@@ -10,7 +10,7 @@ type IdMap = HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>;
 use crate::AnalyticsError;
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+pub const fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
@@ -18,6 +18,31 @@ pub fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe as u32 * 365 + yoe as u32 / 4 - yoe as u32 / 100 + doy;
     era * 146_097 + doe as i32 - 719_468
+}
+
+/// The years whose months' first days are looked up rather than computed (every date a shop's
+/// file is likely to hold).
+const TABLE_FROM: i32 = 1900;
+const TABLE_YEARS: usize = 256;
+
+/// The day number of the first of each month of the table's years.
+static MONTH_START: [i32; TABLE_YEARS * 12] = {
+    let mut t = [0; TABLE_YEARS * 12];
+    let mut i = 0;
+    while i < TABLE_YEARS * 12 {
+        t[i] = days_from_civil(TABLE_FROM + (i / 12) as i32, (i % 12) as u32 + 1, 1);
+        i += 1;
+    }
+    t
+};
+
+/// [`days_from_civil`] of a valid date, by the table when the year is in it.
+#[inline]
+fn day_number(y: i32, m: u32, d: u32) -> i32 {
+    match usize::try_from(y - TABLE_FROM) {
+        Ok(k) if k < TABLE_YEARS => MONTH_START[k * 12 + m as usize - 1] + d as i32 - 1,
+        _ => days_from_civil(y, m, d),
+    }
 }
 
 /// The inverse of [`days_from_civil`].
@@ -54,7 +79,7 @@ pub fn parse_day(s: &[u8]) -> Option<i32> {
     if s.len() > 10 && !matches!(s[10], b'T' | b't' | b' ') {
         return None;
     }
-    Some(days_from_civil(y as i32, m, d))
+    Some(day_number(y as i32, m, d))
 }
 
 fn days_in_month(y: i32, m: u32) -> u32 {
@@ -142,7 +167,7 @@ impl TransactionLog {
                 b.push(self.customer_ids[c].as_bytes(), self.day[i], self.amount[i]);
             }
         }
-        b.log
+        b.map.log
     }
 
     /// One log per group of the group column, in order of the groups' names.
@@ -161,15 +186,17 @@ impl TransactionLog {
         for (id, day, amount) in rows {
             b.push(id.as_bytes(), day, amount);
         }
-        b.log
+        b.map.log
     }
 }
 
-/// Streams CSV bytes into a [`TransactionLog`].
+/// Streams CSV bytes into a [`TransactionLog`]: each block of whole lines is parsed (fields,
+/// dates, amounts) on one thread while the block before it is numbered into the log on the
+/// other (customers in order of first appearance), so reading costs about the larger of the two
+/// rather than their sum. The result does not depend on how the file was chunked.
 #[derive(Debug)]
 pub struct TransactionLogBuilder {
-    log: TransactionLog,
-    index: IdMap,
+    map: Numbering,
     columns: (usize, usize, usize),
     header_done: bool,
     pending: Vec<u8>,
@@ -178,7 +205,100 @@ pub struct TransactionLogBuilder {
     /// Optional group column: its header name, then its position once the header is read.
     group_name: Option<String>,
     group_column: Option<usize>,
+    /// The block parsed last, numbered into the log while the next one is parsed (or by
+    /// `finish`); and a numbered block's buffers, kept for the next.
+    parsed: Option<Block>,
+    spare: Option<Block>,
+}
+
+/// The largest block parsed at once: big enough that handing it to the other thread costs
+/// nothing, small enough to stay in cache and to let the two threads overlap.
+const BLOCK: usize = 2 << 20;
+
+/// The log being built and the ids numbered so far: a table of customer indices hashed by
+/// their ids, the ids themselves kept once, in the log.
+#[derive(Debug, Default)]
+struct Numbering {
+    log: TransactionLog,
+    index: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::FixedState,
     group_index: IdMap,
+    grouped: bool,
+}
+
+/// Whether two ids are the same, without a call for the short ids most files have.
+#[inline]
+fn same_id(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && if a.len() <= 16 { a.iter().zip(b).all(|(x, y)| x == y) } else { a == b }
+}
+
+impl Numbering {
+    /// Adds a row; returns whether its customer is new.
+    fn push(&mut self, id: &[u8], day: i32, amount: i64) -> bool {
+        use std::hash::BuildHasher;
+        let ids = &mut self.log.customer_ids;
+        // Files grouped by customer repeat the previous row's id: no hash lookup then.
+        let idx = match self.log.customer.last() {
+            Some(&last) if same_id(ids[last as usize].as_bytes(), id) => Some(last),
+            _ => None,
+        };
+        let (idx, new) = match idx {
+            Some(i) => (i, false),
+            None => {
+                let hasher = &self.hasher;
+                let hash = hasher.hash_one(id);
+                match self.index.find(hash, |&i| same_id(ids[i as usize].as_bytes(), id)) {
+                    Some(&i) => (i, false),
+                    None => {
+                        let next = ids.len() as u32;
+                        ids.push(String::from_utf8_lossy(id).into_owned());
+                        self.index.insert_unique(hash, next, |&i| hasher.hash_one(ids[i as usize].as_bytes()));
+                        (next, true)
+                    }
+                }
+            }
+        };
+        self.log.customer.push(idx);
+        self.log.day.push(day);
+        self.log.amount.push(amount);
+        new
+    }
+
+    fn push_group(&mut self, value: &[u8]) {
+        let value = if value.is_empty() { b"(none)".as_slice() } else { value };
+        let next = self.log.group_names.len() as u32;
+        let g = *self.group_index.entry(value.into()).or_insert_with(|| {
+            self.log.group_names.push(String::from_utf8_lossy(value).into_owned());
+            next
+        });
+        self.log.customer_group.push(g);
+    }
+
+    /// Numbers a parsed block's rows into the log; a new customer's group comes from their
+    /// first row.
+    fn number(&mut self, block: &Block) {
+        let at = |(start, len): (u32, u32)| &block.bytes[start as usize..(start + len) as usize];
+        for r in &block.rows {
+            if self.push(at(r.id), r.day, r.amount) && self.grouped {
+                self.push_group(r.group.map(at).unwrap_or_default().trim_ascii());
+            }
+        }
+    }
+}
+
+/// Whole lines of the file and their rows, the ids and groups as (start, length) in the bytes.
+#[derive(Debug, Default)]
+struct Block {
+    bytes: Vec<u8>,
+    rows: Vec<BlockRow>,
+}
+
+#[derive(Debug)]
+struct BlockRow {
+    id: (u32, u32),
+    day: i32,
+    amount: i64,
+    group: Option<(u32, u32)>,
 }
 
 impl TransactionLogBuilder {
@@ -200,9 +320,9 @@ impl TransactionLogBuilder {
     /// Reserves room for about `rows` transactions (e.g. estimated from the file size), so
     /// the columns are not copied as they grow.
     pub fn reserve(&mut self, rows: usize) {
-        self.log.customer.reserve(rows);
-        self.log.day.reserve(rows);
-        self.log.amount.reserve(rows);
+        self.map.log.customer.reserve(rows);
+        self.map.log.day.reserve(rows);
+        self.map.log.amount.reserve(rows);
     }
 
     /// Also reads a group column (one value per customer; the first row of a customer counts).
@@ -214,8 +334,7 @@ impl TransactionLogBuilder {
 
     fn with_columns(customer: usize, date: usize, amount: usize, scale: u32) -> Self {
         Self {
-            log: TransactionLog { scale, ..Default::default() },
-            index: IdMap::default(),
+            map: Numbering { log: TransactionLog { scale, ..Default::default() }, ..Default::default() },
             columns: (customer, date, amount),
             header_done: true,
             pending: Vec::new(),
@@ -223,120 +342,93 @@ impl TransactionLogBuilder {
             names: ("customer_id".into(), "date".into(), "amount".into()),
             group_name: None,
             group_column: None,
-            group_index: IdMap::default(),
+            parsed: None,
+            spare: None,
         }
     }
 
-    /// Adds a row; returns whether its customer is new.
     fn push(&mut self, id: &[u8], day: i32, amount: i64) -> bool {
-        // Files grouped by customer repeat the previous row's id: no hash lookup then.
-        if let Some(&last) = self.log.customer.last()
-            && self.log.customer_ids[last as usize].as_bytes() == id
-        {
-            self.log.customer.push(last);
-            self.log.day.push(day);
-            self.log.amount.push(amount);
-            return false;
-        }
-        let next = self.log.customer_ids.len() as u32;
-        let (idx, new) = match self.index.get(id) {
-            Some(i) => (*i, false),
-            None => {
-                self.index.insert(id.into(), next);
-                self.log.customer_ids.push(String::from_utf8_lossy(id).into_owned());
-                (next, true)
-            }
-        };
-        self.log.customer.push(idx);
-        self.log.day.push(day);
-        self.log.amount.push(amount);
-        new
+        self.map.push(id, day, amount)
     }
 
-    /// Adds a parsed row; a new customer's group comes from this, their first row.
-    fn push_row(&mut self, r: &Row<'_>) {
-        if self.push(r.id, r.day, r.amount) && self.group_column.is_some() {
-            self.push_group(r.group.unwrap_or_default().trim_ascii());
-        }
-    }
-
-    fn push_group(&mut self, value: &[u8]) {
-        let value = if value.is_empty() { b"(none)".as_slice() } else { value };
-        let next = self.log.group_names.len() as u32;
-        let g = *self.group_index.entry(value.into()).or_insert_with(|| {
-            self.log.group_names.push(String::from_utf8_lossy(value).into_owned());
-            next
-        });
-        self.log.customer_group.push(g);
-    }
-
-    /// Feeds the next chunk of the file (chunks may split lines anywhere). Large chunks are
-    /// parsed on two threads (fields, dates, amounts); customers are then numbered in file
-    /// order on this one, so the result does not depend on how the file was chunked.
+    /// Feeds the next chunk of the file (chunks may split lines anywhere).
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), AnalyticsError> {
         let mut data = chunk;
-        if !self.pending.is_empty() {
-            match memchr_newline(chunk) {
-                None => {
-                    self.pending.extend_from_slice(chunk);
-                    return Ok(());
-                }
-                Some(nl) => {
-                    let mut line = std::mem::take(&mut self.pending);
-                    line.extend_from_slice(&chunk[..nl]);
-                    self.line(&line)?;
-                    data = &chunk[nl + 1..];
-                }
-            }
+        while !self.header_done {
+            let Some(nl) = memchr_newline(data) else {
+                self.pending.extend_from_slice(data);
+                return Ok(());
+            };
+            let mut line = std::mem::take(&mut self.pending);
+            line.extend_from_slice(&data[..nl]);
+            self.header(&line)?;
+            data = &data[nl + 1..];
         }
         let complete = data.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
         let (mut lines, rest) = data.split_at(complete);
-        while !self.header_done && !lines.is_empty() {
-            let nl = memchr_newline(lines).expect("complete lines end with a newline");
-            self.line(&lines[..nl])?;
-            lines = &lines[nl + 1..];
+        while !lines.is_empty() {
+            // Blocks of whole lines, the line a chunk split in two joined first.
+            let cut = if lines.len() <= BLOCK {
+                lines.len()
+            } else {
+                BLOCK + memchr_newline(&lines[BLOCK..]).map_or(lines.len() - BLOCK, |i| i + 1)
+            };
+            let mut block = self.spare.take().unwrap_or_default();
+            block.bytes.clear();
+            block.bytes.append(&mut self.pending);
+            block.bytes.extend_from_slice(&lines[..cut]);
+            self.parse_next(block)?;
+            lines = &lines[cut..];
         }
-        self.parse_block(lines)?;
         self.pending.extend_from_slice(rest);
         Ok(())
     }
 
-    /// Parses whole lines (each ending in a newline) after the header.
-    fn parse_block(&mut self, block: &[u8]) -> Result<(), AnalyticsError> {
-        const PARALLEL_FROM: usize = 1 << 20;
-        let layout = RowLayout { columns: self.columns, group: self.group_column, scale: self.log.scale };
-        let halves = if block.len() >= PARALLEL_FROM {
-            let mid = block.len() / 2;
-            let cut = mid + memchr_newline(&block[mid..]).map_or(block.len() - mid, |i| i + 1);
-            let (a, b) = block.split_at(cut);
-            let first_b = self.line + 1 + a.iter().filter(|&&c| c == b'\n').count() as u64;
-            let (ra, rb) = rayon::join(|| parse_lines(a, self.line + 1, &layout), || parse_lines(b, first_b, &layout));
-            vec![ra, rb]
-        } else {
-            vec![parse_lines(block, self.line + 1, &layout)]
-        };
-        for half in halves {
-            for r in &half? {
-                self.push_row(r);
-            }
-        }
-        self.line += block.iter().filter(|&&c| c == b'\n').count() as u64;
+    /// Parses `block` while the block before it is numbered into the log.
+    fn parse_next(&mut self, mut block: Block) -> Result<(), AnalyticsError> {
+        let layout = RowLayout { columns: self.columns, group: self.group_column, scale: self.map.log.scale };
+        let first_line = self.line + 1;
+        let previous = self.parsed.take();
+        let map = &mut self.map;
+        let (parsed, ()) = rayon::join(
+            || parse_lines(&mut block, first_line, &layout),
+            || {
+                if let Some(p) = &previous {
+                    map.number(p);
+                }
+            },
+        );
+        self.spare = previous;
+        self.line += parsed?;
+        self.parsed = Some(block);
         Ok(())
     }
 
     /// Ends the input and returns the log.
     pub fn finish(mut self) -> Result<TransactionLog, AnalyticsError> {
-        if !self.pending.is_empty() {
+        if !self.header_done && !self.pending.is_empty() {
             let line = std::mem::take(&mut self.pending);
-            self.line(&line)?;
+            self.header(&line)?;
         }
         if !self.header_done {
             return Err(AnalyticsError::Parse { line: 1, message: "empty file: no header row".into() });
         }
-        Ok(self.log)
+        if !self.pending.is_empty() {
+            let mut block = self.spare.take().unwrap_or_default();
+            block.bytes.clear();
+            block.bytes.append(&mut self.pending);
+            block.bytes.push(b'\n');
+            self.parse_next(block)?;
+        }
+        if let Some(last) = self.parsed.take() {
+            self.map.number(&last);
+        }
+        Ok(self.map.log)
     }
 
-    fn line(&mut self, raw: &[u8]) -> Result<(), AnalyticsError> {
+    /// A line before the data: empty lines are skipped; the first other is the header, whose
+    /// names give the columns' places.
+    fn header(&mut self, raw: &[u8]) -> Result<(), AnalyticsError> {
         self.line += 1;
         let mut line = raw.strip_suffix(b"\r").unwrap_or(raw);
         if self.line == 1 {
@@ -345,27 +437,22 @@ impl TransactionLogBuilder {
         if line.is_empty() {
             return Ok(());
         }
-        if !self.header_done {
-            let header: Vec<String> = line
-                .split(|&c| c == b',')
-                .map(|h| String::from_utf8_lossy(h).trim().trim_matches('"').to_string())
-                .collect();
-            let find = |name: &str| {
-                header.iter().position(|h| h == name).ok_or_else(|| AnalyticsError::Parse {
-                    line: self.line,
-                    message: format!("column {name} not found in header {header:?}"),
-                })
-            };
-            self.columns = (find(&self.names.0)?, find(&self.names.1)?, find(&self.names.2)?);
-            if let Some(g) = &self.group_name {
-                self.group_column = Some(find(g)?);
-            }
-            self.header_done = true;
-            return Ok(());
+        let header: Vec<String> = line
+            .split(|&c| c == b',')
+            .map(|h| String::from_utf8_lossy(h).trim().trim_matches('"').to_string())
+            .collect();
+        let find = |name: &str| {
+            header.iter().position(|h| h == name).ok_or_else(|| AnalyticsError::Parse {
+                line: self.line,
+                message: format!("column {name} not found in header {header:?}"),
+            })
+        };
+        self.columns = (find(&self.names.0)?, find(&self.names.1)?, find(&self.names.2)?);
+        if let Some(g) = &self.group_name {
+            self.group_column = Some(find(g)?);
         }
-        let layout = RowLayout { columns: self.columns, group: self.group_column, scale: self.log.scale };
-        let r = parse_row(line, &layout).map_err(|message| AnalyticsError::Parse { line: self.line, message })?;
-        self.push_row(&r);
+        self.map.grouped = self.group_column.is_some();
+        self.header_done = true;
         Ok(())
     }
 }
@@ -418,22 +505,40 @@ fn parse_row<'a>(line: &'a [u8], layout: &RowLayout) -> Result<Row<'a>, String> 
     Ok(Row { id, day, amount, group })
 }
 
-/// Parses whole lines (each ending in a newline), the first being line `first_line` of the
-/// file; empty lines are skipped; the first bad row is reported with its line number.
-fn parse_lines<'a>(block: &'a [u8], first_line: u64, layout: &RowLayout) -> Result<Vec<Row<'a>>, AnalyticsError> {
-    let mut rows = Vec::with_capacity(block.len() / 24);
-    for (line_no, raw) in (first_line..).zip(block.split(|&c| c == b'\n')) {
+/// Parses a block's lines (each ending in a newline), the first being line `first_line` of
+/// the file, into its rows; empty lines are skipped; the first bad row is reported with its
+/// line number. Answers the number of lines.
+fn parse_lines(block: &mut Block, first_line: u64, layout: &RowLayout) -> Result<u64, AnalyticsError> {
+    let Block { bytes, rows } = block;
+    rows.clear();
+    rows.reserve(bytes.len() / 24);
+    let base = bytes.as_ptr() as usize;
+    // Where a field parsed from the block starts in it, and its length.
+    let span = |f: &[u8]| ((f.as_ptr() as usize - base) as u32, f.len() as u32);
+    let mut lines = 0;
+    for (line_no, raw) in (first_line..).zip(bytes.split(|&c| c == b'\n')) {
+        lines = line_no - first_line;
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         if !line.is_empty() {
-            rows.push(parse_row(line, layout).map_err(|message| AnalyticsError::Parse { line: line_no, message })?);
+            let r = parse_row(line, layout).map_err(|message| AnalyticsError::Parse { line: line_no, message })?;
+            rows.push(BlockRow { id: span(r.id), day: r.day, amount: r.amount, group: r.group.map(span) });
         }
     }
-    Ok(rows)
+    Ok(lines)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_month_table_agrees_with_the_formula_on_every_day_it_covers() {
+        let last = days_from_civil(TABLE_FROM + TABLE_YEARS as i32, 1, 1);
+        for day in days_from_civil(TABLE_FROM - 1, 12, 1)..last + 40 {
+            let (y, m, d) = civil_from_days(day);
+            assert_eq!(day_number(y, m, d), day, "{y}-{m}-{d}");
+        }
+    }
 
     #[test]
     fn dates_round_trip() {
