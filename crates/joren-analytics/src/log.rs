@@ -320,9 +320,15 @@ impl TransactionLogBuilder {
     /// Reserves room for about `rows` transactions (e.g. estimated from the file size), so
     /// the columns are not copied as they grow.
     pub fn reserve(&mut self, rows: usize) {
-        self.map.log.customer.reserve(rows);
-        self.map.log.day.reserve(rows);
-        self.map.log.amount.reserve(rows);
+        use std::hash::BuildHasher;
+        let m = &mut self.map;
+        m.log.customer.reserve(rows);
+        m.log.day.reserve(rows);
+        m.log.amount.reserve(rows);
+        // Room for a customer every eight rows or so, so the id table rarely grows (each
+        // growth rehashes every id so far).
+        let (ids, hasher) = (&m.log.customer_ids, &m.hasher);
+        m.index.reserve(rows / 8, |&i| hasher.hash_one(ids[i as usize].as_bytes()));
     }
 
     /// Also reads a group column (one value per customer; the first row of a customer counts).
