@@ -53,7 +53,7 @@ impl App {
             snapshot_age_days: counts.last_snapshot_ms.map(|at| (now - at).max(0) / 86_400_000),
             buyers: counts.buyers,
             regulars: counts.regulars,
-            staged_customers: self.store.customer_stages().await?.len() as u64,
+            staged_customers: counts.staged_customers,
         };
         let items = grade_all(&facts);
         let met = items.iter().filter(|i| i.grade == Grade::Met).count();

@@ -27,6 +27,7 @@ pub struct ChecklistCounts {
     pub last_snapshot_ms: Option<i64>,
     pub buyers: u64,
     pub regulars: u64,
+    pub staged_customers: u64,
 }
 
 impl Store {
@@ -112,6 +113,7 @@ impl Store {
                  GROUP BY customer_id HAVING COUNT(*) >= 3) x")
             .fetch_one(p)
             .await?)?,
+            staged_customers: n(one("SELECT COUNT(*) FROM customer_stages").fetch_one(p).await?)?,
         })
     }
 }
