@@ -298,23 +298,29 @@ impl App {
         Ok(rewarded)
     }
 
-    /// After order `order_id` was cancelled or wholly refunded: takes back the referral reward
-    /// it gave, if any (once).
-    pub(crate) async fn reverse_referral(&self, order_id: i64) -> Result<Option<(i64, ReferralPoints)>> {
+    /// After orders were cancelled or wholly refunded (the event dispatcher): takes back the
+    /// referral rewards they gave, each once. Answers how many were taken back.
+    pub(crate) async fn reverse_referrals(&self, orders: &[i64]) -> Result<usize> {
+        let rewarded = self.store.rewarded_referral_orders(orders).await?;
+        if rewarded.is_empty() {
+            return Ok(0);
+        }
         let programme = self.points_programme().await?;
         let actor = Actor::system("referral");
         let note = actor.audit_note("referral.reverse", serde_json::Value::Null);
-        let now = self.config.clock.now_ms();
-        match self.store.reverse_referral_for_order(order_id, self.today_date(), programme.shortfall, now, &note).await
-        {
-            Ok(done) => Ok(done),
-            // A side merged into another record meanwhile (see `reward_referrals`).
-            Err(joren_store::StoreError::Invalid(e)) => {
-                tracing::warn!(order = order_id, error = %e, "referral reward not taken back");
-                Ok(None)
+        let (today, now) = (self.today_date(), self.config.clock.now_ms());
+        let mut reversed = 0;
+        for order in rewarded {
+            match self.store.reverse_referral_for_order(order, today, programme.shortfall, now, &note).await {
+                Ok(done) => reversed += usize::from(done.is_some()),
+                // A side merged into another record meanwhile (see `reward_referrals`).
+                Err(joren_store::StoreError::Invalid(e)) => {
+                    tracing::warn!(order, error = %e, "referral reward not taken back");
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => Err(e.into()),
         }
+        Ok(reversed)
     }
 
     /// The programme's counts, the customers who refer most, and referrals by NPS group.
@@ -323,19 +329,19 @@ impl App {
         let since = self.config.clock.now_ms() - 30 * 86_400_000;
         let (by_status, last_30_days) = self.store.referral_status_counts(since).await?;
         let counts = self.store.referral_counts().await?;
-        let latest = self.store.latest_nps_by_customer().await?;
+        let latest = self.store.latest_nps().await?;
+        let live = self.store.count_customers().await?.max(0) as u64;
+        let group_of = |nps: Option<i64>| nps.and_then(joren_core::survey::nps_group).unwrap_or("none");
+        // (customers, referrers, referrals) per group: the answered customers by their latest
+        // answer, the rest of the live customers in `none`.
         let mut groups: BTreeMap<&'static str, (u64, u64, u64)> = BTreeMap::new();
-        for (customer, nps) in &latest {
-            let group = match nps {
-                Some(n) if *n >= 9 => "promoter",
-                Some(n) if *n >= 7 => "passive",
-                Some(_) => "detractor",
-                None => "none",
-            };
-            let made = counts.get(customer).copied().unwrap_or(0);
-            let g = groups.entry(group).or_default();
-            g.0 += 1;
-            g.1 += u64::from(made > 0);
+        for nps in latest.values() {
+            groups.entry(group_of(Some(*nps))).or_default().0 += 1;
+        }
+        groups.entry("none").or_default().0 = live.saturating_sub(latest.len() as u64);
+        for (referrer, made) in &counts {
+            let g = groups.entry(group_of(latest.get(referrer).copied())).or_default();
+            g.1 += u64::from(*made > 0);
             g.2 += made;
         }
         let by_nps = ["promoter", "passive", "detractor", "none"]

@@ -309,14 +309,24 @@ pub struct Nps {
     pub score: Option<f64>,
 }
 
+/// The NPS group of a 0–10 answer: `promoter` (9–10), `passive` (7–8), `detractor` (0–6).
+pub fn nps_group(score: i64) -> Option<&'static str> {
+    match score {
+        9..=10 => Some("promoter"),
+        7..=8 => Some("passive"),
+        0..=6 => Some("detractor"),
+        _ => None,
+    }
+}
+
 pub fn nps(scores: impl IntoIterator<Item = i64>) -> Nps {
     let (mut p, mut m, mut d) = (0u64, 0u64, 0u64);
     for s in scores {
-        match s {
-            9..=10 => p += 1,
-            7..=8 => m += 1,
-            0..=6 => d += 1,
-            _ => {}
+        match nps_group(s) {
+            Some("promoter") => p += 1,
+            Some("passive") => m += 1,
+            Some(_) => d += 1,
+            None => {}
         }
     }
     let n = p + m + d;

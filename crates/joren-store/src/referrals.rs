@@ -284,6 +284,19 @@ impl Store {
         rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("referred_id")?))).collect()
     }
 
+    /// Of these orders, those that rewarded a referral still standing.
+    pub async fn rewarded_referral_orders(&self, orders: &[i64]) -> Result<Vec<i64>> {
+        if orders.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = orders.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        Ok(sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT order_id FROM referrals WHERE status = 'rewarded' AND order_id IN ({list})"
+        )))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Rewards referral `id` for order `order_id` of the new customer, once: both sides get
     /// their lots (the referrer none past the monthly limit), the referral is marked rewarded
     /// with them, and the audit entry is written, in one transaction. None when the referral
@@ -459,30 +472,14 @@ impl Store {
         Ok((by_status, recent.max(0) as u64))
     }
 
-    /// Every live customer's latest NPS answer (None: never answered) — the NPS groups the
-    /// referral report sets referrals against.
-    pub async fn latest_nps_by_customer(&self) -> Result<HashMap<i64, Option<i64>>> {
-        let mut out: HashMap<i64, Option<i64>> =
-            sqlx::query_scalar::<_, i64>("SELECT id FROM customers WHERE merged_into IS NULL")
-                .fetch_all(&self.pool)
-                .await?
-                .into_iter()
-                .map(|id| (id, None))
-                .collect();
-        for (customer, nps) in self.latest_nps().await? {
-            if let Some(v) = out.get_mut(&customer) {
-                *v = Some(nps);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Each customer's latest NPS answer (by when it was given).
-    pub(crate) async fn latest_nps(&self) -> Result<HashMap<i64, i64>> {
-        let rows =
-            sqlx::query("SELECT customer_id, nps FROM survey_responses WHERE nps IS NOT NULL ORDER BY answered_at, id")
-                .fetch_all(&self.pool)
-                .await?;
+    /// Each live customer's latest NPS answer (by when it was given), for those who gave one.
+    pub async fn latest_nps(&self) -> Result<HashMap<i64, i64>> {
+        let rows = sqlx::query(
+            "SELECT r.customer_id, r.nps FROM survey_responses r JOIN customers c ON c.id = r.customer_id \
+             WHERE r.nps IS NOT NULL AND c.merged_into IS NULL ORDER BY r.answered_at, r.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let mut out = HashMap::with_capacity(rows.len());
         for r in rows {
             out.insert(r.try_get::<i64, _>("customer_id")?, r.try_get::<i64, _>("nps")?);

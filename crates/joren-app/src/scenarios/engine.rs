@@ -38,7 +38,7 @@ impl App {
             active.iter().filter(|(_, d)| d.exit.on_unsubscribe).map(|(s, d)| (s.id, d.channels())).collect();
         let mut planned = 0;
         let mut out = Vec::with_capacity(events.len());
-        let mut orders_placed = Vec::new();
+        let (mut orders_placed, mut orders_undone) = (Vec::new(), Vec::new());
         for e in &events {
             let mut fx = EventEffects::default();
             if let (Some(customer), Some(kind)) = (e.customer_id, EventKind::parse(&e.kind)) {
@@ -50,13 +50,11 @@ impl App {
                             orders_placed.push((customer, order));
                         }
                     }
-                    // A referral reward goes with the order that earned it (once: the
-                    // referral is marked reversed with it).
                     EventKind::OrderCancelled | EventKind::OrderRefunded
                         if matches!(e.payload["status"].as_str(), Some("cancelled" | "refunded")) =>
                     {
                         if let Ok(order) = e.entity_id.parse::<i64>() {
-                            self.reverse_referral(order).await?;
+                            orders_undone.push(order);
                         }
                     }
                     EventKind::SurveyAnswered => self.after_survey_answer(customer, &e.payload).await?,
@@ -85,7 +83,10 @@ impl App {
             }
             out.push((e.id, fx));
         }
-        // A referred customer's first order rewards both sides (once per referral).
+        // A referral reward goes with the order that earned it: taken back when it was
+        // cancelled or wholly refunded; a referred customer's first order rewards both sides
+        // (each once per referral, by the referral's state).
+        self.reverse_referrals(&orders_undone).await?;
         self.reward_referrals(&orders_placed).await?;
         if self.store.apply_event_effects(&out, now).await? { Ok((events.len(), planned)) } else { Ok((0, 0)) }
     }
