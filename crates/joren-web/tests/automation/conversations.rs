@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use super::common::line_api::LineApi;
 use super::common::{TestApp, backends, spawn_with};
 use super::line::{SECRET, deliver, event};
+use super::line_push::{TOKEN, spawn_line};
 use super::{settle, tokyo_today_at};
 
-const TOKEN: &str = "line-token-inbox";
 const FAN: &str = "U00000000000000000000000000000c01";
 const STRANGER: &str = "U00000000000000000000000000000c02";
 
@@ -32,14 +32,7 @@ async fn conversations_open_on_a_message_are_answered_once_and_closed_with_their
     for b in backends() {
         let api = LineApi::start(TOKEN);
         let clock = Clock::manual(tokyo_today_at(10, 0));
-        let config = AppConfig {
-            clock: clock.clone(),
-            line_channel_secret: Some(SECRET.into()),
-            line_channel_token: Some(TOKEN.into()),
-            line_api_url: api.url.clone(),
-            ..AppConfig::default()
-        };
-        let t = spawn_with(b, config).await;
+        let t = spawn_line(b, &clock, Some(&api)).await;
         let fan = t.customer(json!({"family_name": "常連", "given_name": "花子", "line_user_id": FAN})).await;
         let walkin = t.customer(json!({"family_name": "初見", "given_name": "太郎"})).await;
         let t0 = clock.now_ms();

@@ -13,12 +13,14 @@ use super::common::{self, Session, TestApp, backends, spawn_with};
 use super::line::{SECRET, deliver, event};
 use super::{scenario, settle, tokyo_today_at};
 
-const TOKEN: &str = "line-channel-access-token-for-tests";
+pub(super) const TOKEN: &str = "line-channel-access-token-for-tests";
 const FAN: &str = "U00000000000000000000000000000f01";
 const BLOCKER: &str = "U00000000000000000000000000000f02";
 const SILENT: &str = "U00000000000000000000000000000f03";
 
-async fn spawn_line(b: &'static str, clock: &Clock, api: Option<&LineApi>) -> TestApp {
+/// An app whose LINE channel is `SECRET` and, with `api`, whose pushes go to that stand-in
+/// (started with [`TOKEN`]).
+pub(super) async fn spawn_line(b: &'static str, clock: &Clock, api: Option<&LineApi>) -> TestApp {
     let config = AppConfig {
         clock: clock.clone(),
         line_channel_secret: Some(SECRET.into()),

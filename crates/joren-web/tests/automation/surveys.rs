@@ -319,19 +319,12 @@ async fn the_survey_pages_make_edit_send_and_show_results() {
 async fn a_line_survey_is_answered_by_a_button_and_finished_on_the_page() {
     use super::common::line_api::LineApi;
     use super::line::{SECRET, deliver, event};
-    const TOKEN: &str = "line-survey-token";
+    use super::line_push::{TOKEN, spawn_line};
     const USER: &str = "U00000000000000000000000000000e01";
     for b in backends() {
         let api = LineApi::start(TOKEN);
         let clock = Clock::manual(tokyo_today_at(10, 0));
-        let config = AppConfig {
-            clock: clock.clone(),
-            line_channel_secret: Some(SECRET.into()),
-            line_channel_token: Some(TOKEN.into()),
-            line_api_url: api.url.clone(),
-            ..AppConfig::default()
-        };
-        let t = spawn_with(b, config).await;
+        let t = spawn_line(b, &clock, Some(&api)).await;
         let c = t.customer(json!({"family_name": "友達", "given_name": "花子", "line_user_id": USER})).await;
         let now = chrono::Utc::now().timestamp_millis();
         let (s, _) = deliver(&t, &[event("follow-1", "follow", Some(USER), now, json!({}))], Some(SECRET)).await;
