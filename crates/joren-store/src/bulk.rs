@@ -142,13 +142,19 @@ impl Store {
                 (max + 1..=max + n as i64).collect()
             }
             Backend::Postgres => {
-                sqlx::query_scalar(AssertSqlSafe(format!(
-                    "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)"
-                )))
-                .bind(n as i64)
-                .fetch_all(&mut **tx)
-                .await?
+                let seq: String =
+                    sqlx::query_scalar(AssertSqlSafe(format!("SELECT pg_get_serial_sequence('{table}', 'id')")))
+                        .fetch_one(&mut **tx)
+                        .await?;
+                sqlx::query_scalar(AssertSqlSafe(nextval_sql(&seq))).bind(n as i64).fetch_all(&mut **tx).await?
             }
         })
     }
+}
+
+/// `$1` fresh values of the PostgreSQL sequence `seq` (as `pg_get_serial_sequence` names it).
+/// The name is written into the statement: looked up per row, the same 20,000 values took ten
+/// times as long.
+pub(crate) fn nextval_sql(seq: &str) -> String {
+    format!("SELECT nextval('{}') FROM generate_series(1, $1)", seq.replace('\'', "''"))
 }

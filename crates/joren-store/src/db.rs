@@ -25,6 +25,9 @@ pub struct Store {
     backend: Backend,
     /// SQLite's writers of this process: queued in order and committed in groups.
     writers: Arc<WriterQueue>,
+    /// On PostgreSQL, a second small pool of native connections for `COPY` (see
+    /// [`crate::copy`]); connects on first use.
+    pub(crate) pg: Option<sqlx::PgPool>,
 }
 
 /// A transaction (derefs to the connection, like `sqlx::Transaction`). A SQLite write is one
@@ -200,6 +203,10 @@ impl Store {
                 url.push_str("?mode=rwc");
             }
         }
+        let pg = match backend {
+            Backend::Postgres => Some(crate::copy::copy_pool(&url)?),
+            Backend::Sqlite => None,
+        };
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
@@ -220,7 +227,7 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        Ok(Self { writers: WriterQueue::new(pool.clone()), pool, backend })
+        Ok(Self { writers: WriterQueue::new(pool.clone()), pool, backend, pg })
     }
 
     pub fn backend(&self) -> Backend {
@@ -344,6 +351,9 @@ impl Store {
     /// Closes the pool (waits for connections to be returned).
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(pg) = &self.pg {
+            pg.close().await;
+        }
     }
 }
 

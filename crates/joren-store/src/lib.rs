@@ -8,6 +8,7 @@ mod bulk;
 mod cases;
 mod checklist;
 mod conversations;
+mod copy;
 mod cross_sell;
 mod customers;
 mod db;

@@ -53,6 +53,58 @@ pub struct SegmentChange {
     pub at: chrono::DateTime<chrono::Utc>,
 }
 
+/// A row of `customer_metrics` ([`METRIC_COLUMNS`]).
+fn metric_row(snapshot_id: i64, m: &CustomerMetrics) -> Vec<Val> {
+    vec![
+        Val::Int(snapshot_id),
+        Val::Int(m.customer_id),
+        Val::Int(m.recency_days),
+        Val::Int(m.frequency),
+        Val::Int(m.monetary),
+        Val::Int(m.r_score),
+        Val::Int(m.f_score),
+        Val::Int(m.m_score),
+        Val::Text(m.segment.clone()),
+        Val::OptReal(m.p_alive),
+        Val::OptReal(m.expected_purchases_90d),
+        Val::OptReal(m.expected_order_value),
+        Val::OptReal(m.clv_12m),
+        Val::OptInt(m.churn_score),
+        Val::OptText(m.churn_band.clone()),
+        Val::OptText(m.expected_next_purchase.clone()),
+    ]
+}
+
+/// A row of `product_associations` ([`RULE_COLUMNS`]).
+fn rule_row(snapshot_id: i64, a: &crate::ProductAssociation) -> Vec<Val> {
+    vec![
+        Val::Int(snapshot_id),
+        Val::Text(a.antecedent.clone()),
+        Val::Text(a.antecedent_name.clone()),
+        Val::Text(a.consequent.clone()),
+        Val::Text(a.consequent_name.clone()),
+        Val::Int(a.pair_count),
+        Val::OptReal(Some(a.support)),
+        Val::OptReal(Some(a.confidence)),
+        Val::OptReal(Some(a.lift)),
+    ]
+}
+
+const NEW_SNAPSHOT: &str = "INSERT INTO metric_snapshots (computed_at, observation_end, orders, customers, diagnostics, \
+     complete) VALUES ($1, $2, $3, $4, $5, 0) RETURNING id";
+
+const RULE_COLUMNS: [&str; 9] = [
+    "snapshot_id",
+    "antecedent",
+    "antecedent_name",
+    "consequent",
+    "consequent_name",
+    "pair_count",
+    "support",
+    "confidence",
+    "lift",
+];
+
 const METRIC_COLUMNS: [&str; 16] = [
     "snapshot_id",
     "customer_id",
@@ -148,76 +200,68 @@ impl Store {
         metrics: &[CustomerMetrics],
         associations: &[crate::ProductAssociation],
     ) -> Result<SnapshotInfo> {
-        let mut tx = self.begin_bulk_write().await?;
+        let now = now_ms();
+        let (id, mut tx) = match self.backend() {
+            crate::Backend::Postgres => {
+                // The rows go in by COPY on a connection of their own and commit as a snapshot
+                // not complete yet, which no reader sees; the rest below completes it in one
+                // transaction. Cut off in between, it stays incomplete until a later
+                // snapshot's clean-up removes it.
+                let mut copy = self.copy_tx().await?;
+                let id: i64 = sqlx::query_scalar(NEW_SNAPSHOT)
+                    .bind(now)
+                    .bind(observation_end)
+                    .bind(orders)
+                    .bind(metrics.len() as i64)
+                    .bind(diagnostics.to_string())
+                    .fetch_one(&mut *copy)
+                    .await?;
+                crate::copy::copy_in(
+                    &mut copy,
+                    "customer_metrics",
+                    &METRIC_COLUMNS,
+                    metrics.iter().map(|m| metric_row(id, m)).collect::<Vec<_>>(),
+                )
+                .await?;
+                crate::copy::copy_in(
+                    &mut copy,
+                    "product_associations",
+                    &RULE_COLUMNS,
+                    associations.iter().map(|a| rule_row(id, a)).collect::<Vec<_>>(),
+                )
+                .await?;
+                copy.commit().await?;
+                (id, self.begin_bulk_write().await?)
+            }
+            crate::Backend::Sqlite => {
+                let mut tx = self.begin_bulk_write().await?;
+                let id: i64 = sqlx::query_scalar(NEW_SNAPSHOT)
+                    .bind(now)
+                    .bind(observation_end)
+                    .bind(orders)
+                    .bind(metrics.len() as i64)
+                    .bind(diagnostics.to_string())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                self.bulk_insert(
+                    &mut tx,
+                    "customer_metrics",
+                    &METRIC_COLUMNS,
+                    metrics.iter().map(|m| metric_row(id, m)).collect::<Vec<_>>(),
+                )
+                .await?;
+                self.bulk_insert(
+                    &mut tx,
+                    "product_associations",
+                    &RULE_COLUMNS,
+                    associations.iter().map(|a| rule_row(id, a)).collect::<Vec<_>>(),
+                )
+                .await?;
+                (id, tx)
+            }
+        };
         let previous: Option<i64> =
             sqlx::query_scalar("SELECT MAX(id) FROM metric_snapshots WHERE complete = 1").fetch_one(&mut *tx).await?;
-        let now = now_ms();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO metric_snapshots (computed_at, observation_end, orders, customers, diagnostics, complete) \
-             VALUES ($1, $2, $3, $4, $5, 0) RETURNING id",
-        )
-        .bind(now)
-        .bind(observation_end)
-        .bind(orders)
-        .bind(metrics.len() as i64)
-        .bind(diagnostics.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
-        let rows: Vec<Vec<Val>> = metrics
-            .iter()
-            .map(|m| {
-                vec![
-                    Val::Int(id),
-                    Val::Int(m.customer_id),
-                    Val::Int(m.recency_days),
-                    Val::Int(m.frequency),
-                    Val::Int(m.monetary),
-                    Val::Int(m.r_score),
-                    Val::Int(m.f_score),
-                    Val::Int(m.m_score),
-                    Val::Text(m.segment.clone()),
-                    Val::OptReal(m.p_alive),
-                    Val::OptReal(m.expected_purchases_90d),
-                    Val::OptReal(m.expected_order_value),
-                    Val::OptReal(m.clv_12m),
-                    Val::OptInt(m.churn_score),
-                    Val::OptText(m.churn_band.clone()),
-                    Val::OptText(m.expected_next_purchase.clone()),
-                ]
-            })
-            .collect();
-        self.bulk_insert(&mut tx, "customer_metrics", &METRIC_COLUMNS, rows).await?;
-        let rules = associations.iter().map(|a| {
-            vec![
-                Val::Int(id),
-                Val::Text(a.antecedent.clone()),
-                Val::Text(a.antecedent_name.clone()),
-                Val::Text(a.consequent.clone()),
-                Val::Text(a.consequent_name.clone()),
-                Val::Int(a.pair_count),
-                Val::OptReal(Some(a.support)),
-                Val::OptReal(Some(a.confidence)),
-                Val::OptReal(Some(a.lift)),
-            ]
-        });
-        let rules: Vec<Vec<Val>> = rules.collect();
-        self.bulk_insert(
-            &mut tx,
-            "product_associations",
-            &[
-                "snapshot_id",
-                "antecedent",
-                "antecedent_name",
-                "consequent",
-                "consequent_name",
-                "pair_count",
-                "support",
-                "confidence",
-                "lift",
-            ],
-            rules,
-        )
-        .await?;
         if let Some(prev) = previous {
             sqlx::query(
                 "INSERT INTO segment_changes (customer_id, from_segment, to_segment, snapshot_id, at) \

@@ -159,6 +159,33 @@ async fn orders_import_groups_lines_rejects_bad_rows_and_reruns_cleanly() {
     }
 }
 
+/// The bulk paths write texts as they were read: PostgreSQL's COPY has its own escapes (a
+/// backslash, tab or line break inside a value, `\N` for NULL) and SQLite binds them.
+#[tokio::test]
+async fn order_lines_with_backslashes_tabs_and_line_breaks_read_back_exactly() {
+    let names = ["円\\マーク \\N", "タブ\tの\t名前", "二行\nの名前", "\\."];
+    for b in backends() {
+        let t = spawn(b).await;
+        let mut csv = String::from("注文番号,顧客番号,注文日,商品コード,商品名,カテゴリ,数量,単価,税率\n");
+        for (i, name) in names.iter().enumerate() {
+            let quoted = format!("\"{name}\"");
+            csv.push_str(&format!("E-1,C1,2026-01-05,SKU\\{i},{quoted},\\N,1,{},8%\n", 100 * (i + 1)));
+        }
+        let (s, r) = import(&t, "orders", "", csv.into_bytes()).await;
+        assert_eq!((s, r["created"].as_u64()), (200, Some(1)), "[{b}] {r}");
+        let (_, orders) = t.get(&t.staff_token, "/api/v1/orders").await;
+        let items = orders["items"][0]["items"].as_array().unwrap();
+        let read: Vec<(&str, &str, &str)> = items
+            .iter()
+            .map(|i| (i["sku"].as_str().unwrap(), i["name"].as_str().unwrap(), i["category"].as_str().unwrap()))
+            .collect();
+        let expected: Vec<(String, &str, &str)> =
+            names.iter().enumerate().map(|(i, n)| (format!("SKU\\{i}"), *n, "\\N")).collect();
+        let expected: Vec<(&str, &str, &str)> = expected.iter().map(|(s, n, c)| (s.as_str(), *n, *c)).collect();
+        assert_eq!(read, expected, "[{b}]");
+    }
+}
+
 #[tokio::test]
 async fn orders_without_an_order_id_column_still_import_once() {
     let t = spawn("sqlite").await;
@@ -387,6 +414,9 @@ async fn initial_bulk_load_rebuilds_the_order_indexes() {
     use joren_app::Actor;
     use joren_app::import::{ImportKind, ImportOptions};
     let secondary = ["orders_customer", "orders_ordered_at"];
+    // PostgreSQL also drops the order rows' foreign keys for the load; SQLite's have no names.
+    let keys =
+        |b: &str| if b == "postgres" { vec!["order_items_order_id_fkey", "orders_customer_id_fkey"] } else { vec![] };
     for b in backends() {
         let t = spawn(b).await;
         let mut csv = String::from("注文番号,顧客番号,注文日,商品コード,数量,単価,税率\n");
@@ -408,6 +438,10 @@ async fn initial_bulk_load_rebuilds_the_order_indexes() {
         for name in secondary {
             assert!(indexes.iter().any(|i| i == name), "[{b}] {name} missing after the load: {indexes:?}");
         }
+        let present = t.app.store.foreign_key_names().await.unwrap();
+        for name in keys(b) {
+            assert!(present.iter().any(|k| k == name), "[{b}] {name} missing after the load: {present:?}");
+        }
         let (_, page) = t.get(&t.staff_token, "/api/v1/orders?limit=5").await;
         assert_eq!(page["total"], 25);
         assert_eq!(page["items"][0]["external_id"], "B-24", "newest first: {page}");
@@ -416,10 +450,16 @@ async fn initial_bulk_load_rebuilds_the_order_indexes() {
         t.app.store.defer_order_indexes().await.unwrap();
         let indexes = t.app.store.index_names("orders").await.unwrap();
         assert!(!indexes.iter().any(|i| secondary.contains(&i.as_str())), "[{b}] {indexes:?}");
+        let present = t.app.store.foreign_key_names().await.unwrap();
+        assert!(!present.iter().any(|k| keys(b).contains(&k.as_str())), "[{b}] {present:?}");
         t.app.store.migrate().await.unwrap();
         let indexes = t.app.store.index_names("orders").await.unwrap();
         for name in secondary {
             assert!(indexes.iter().any(|i| i == name), "[{b}] {name} not restored by migrate: {indexes:?}");
+        }
+        let present = t.app.store.foreign_key_names().await.unwrap();
+        for name in keys(b) {
+            assert!(present.iter().any(|k| k == name), "[{b}] {name} not restored by migrate: {present:?}");
         }
 
         // A second file on a non-empty store leaves the indexes alone and adds only new orders.
