@@ -3,7 +3,8 @@
 use joren_core::order::{OrderInput, RefundInput};
 pub use joren_store::{Order, OrderPage};
 
-use crate::{Actor, App, AppError, Result, sha256_hex};
+use crate::{Actor, App, AppError, Result};
+use joren_core::fingerprint::Fingerprint;
 
 /// The outcome of creating an order: the order, whether it was a replay of an earlier request,
 /// and the points it earned.
@@ -28,12 +29,12 @@ impl App {
         actor.require_write()?;
         let idempotency_key = crate::scoped_idempotency_key(actor, idempotency_key)?;
         let idempotency_key = idempotency_key.as_deref();
-        let request_hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
+        let request = Fingerprint::of_json(&input);
         let draft = input.validate_within(self.now(), self.tz(), &self.config.order_dates)?;
         let programme = self.points_programme().await?;
         let points = Some(self.points_context(&programme, self.local_date(draft.ordered_at)));
         let who = joren_store::AuditActor { user_id: actor.user_id, name: &actor.name };
-        let created = self.store.create_order(&draft, &request_hash, idempotency_key, points, Some(who)).await?;
+        let created = self.store.create_order(&draft, &request, idempotency_key, points, Some(who)).await?;
         let order = match created.order {
             Some(order) => order,
             None => self.store.get_order(created.id).await?,

@@ -11,6 +11,7 @@ pub mod customer;
 pub mod dates;
 pub mod error;
 pub mod event;
+pub mod fingerprint;
 pub mod kana;
 pub mod line;
 pub mod membership;

@@ -15,6 +15,7 @@ pub(crate) enum Val {
     Text(String),
     OptText(Option<String>),
     OptReal(Option<f64>),
+    Bytes(Vec<u8>),
 }
 
 /// Parameters per statement: below SQLite's 32,766 and PostgreSQL's 65,535 limits.
@@ -75,6 +76,7 @@ impl Store {
                         Val::Text(s) => q.bind(s),
                         Val::OptText(s) => q.bind(s),
                         Val::OptReal(r) => q.bind(r),
+                        Val::Bytes(b) => q.bind(b),
                     };
                 }
             }

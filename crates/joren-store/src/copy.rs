@@ -68,6 +68,7 @@ fn encode_row(buf: &mut Vec<u8>, row: &[Val]) {
             Val::OptInt(Some(n)) => push_int(buf, *n),
             Val::Text(s) | Val::OptText(Some(s)) => push_text(buf, s),
             Val::OptReal(Some(r)) => push_real(buf, *r),
+            Val::Bytes(b) => push_bytes(buf, b),
             Val::OptInt(None) | Val::OptText(None) | Val::OptReal(None) => buf.extend_from_slice(b"\\N"),
         }
     }
@@ -89,6 +90,16 @@ fn push_real(buf: &mut Vec<u8>, r: f64) {
         buf.extend_from_slice(b"Infinity");
     } else {
         buf.extend_from_slice(b"-Infinity");
+    }
+}
+
+/// `bytea` in its hex form (`\x0aff…`), the backslash doubled for COPY.
+fn push_bytes(buf: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    buf.extend_from_slice(b"\\\\x");
+    for b in bytes {
+        buf.push(HEX[(b >> 4) as usize]);
+        buf.push(HEX[(b & 15) as usize]);
     }
 }
 
@@ -132,8 +143,9 @@ mod tests {
             Val::OptText(None),
             Val::OptReal(Some(0.1)),
             Val::OptReal(None),
+            Val::Bytes(vec![0, 0xab, 0x10]),
         ];
-        assert_eq!(encoded(row), "-42\t\\N\tタブ\\tと改行\\nと\\\\N\t\\r\t\\N\t0.1\t\\N\n");
+        assert_eq!(encoded(row), "-42\t\\N\tタブ\\tと改行\\nと\\\\N\t\\r\t\\N\t0.1\t\\N\t\\\\x00ab10\n");
     }
 
     #[test]

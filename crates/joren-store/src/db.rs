@@ -128,6 +128,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (36, "cases", include_str!("../migrations/sqlite/0036_cases.sql")),
     (37, "stages", include_str!("../migrations/sqlite/0037_stages.sql")),
     (38, "referrals", include_str!("../migrations/sqlite/0038_referrals.sql")),
+    (39, "order_fingerprint", include_str!("../migrations/sqlite/0039_order_fingerprint.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -168,6 +169,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (36, "cases", include_str!("../migrations/postgres/0036_cases.sql")),
     (37, "stages", include_str!("../migrations/postgres/0037_stages.sql")),
     (38, "referrals", include_str!("../migrations/postgres/0038_referrals.sql")),
+    (39, "order_fingerprint", include_str!("../migrations/postgres/0039_order_fingerprint.sql")),
 ];
 
 impl Store {

@@ -1,6 +1,7 @@
 //! Store-level tests on SQLite, and on PostgreSQL when `JOREN_TEST_POSTGRES_URL` is set.
 
 use joren_core::customer::{CustomerInput, CustomerProfile};
+use joren_core::fingerprint::Fingerprint;
 use joren_core::order::{LineItemInput, OrderInput};
 use joren_store::{Backend, Store};
 
@@ -79,11 +80,11 @@ async fn customers_orders_and_merge_round_trip() {
         }
         .validate(chrono::Utc::now(), chrono_tz::Asia::Tokyo)
         .unwrap();
-        let first = s.create_order(&draft, "h1", None, None, None).await.unwrap();
-        let again = s.create_order(&draft, "h1", None, None, None).await.unwrap();
+        let first = s.create_order(&draft, &Fingerprint::of(b"h1"), None, None, None).await.unwrap();
+        let again = s.create_order(&draft, &Fingerprint::of(b"h1"), None, None, None).await.unwrap();
         assert_eq!(first.id, again.id);
         assert!(again.replayed);
-        assert!(s.create_order(&draft, "h2", None, None, None).await.is_err());
+        assert!(s.create_order(&draft, &Fingerprint::of(b"h2"), None, None, None).await.is_err());
 
         let m = s.merge_customers(a, b, None).await.unwrap();
         assert_eq!(m.orders_moved, 1);
@@ -111,7 +112,7 @@ async fn housekeeping_forgets_old_keys_sessions_and_uploads_only() {
         }
         .validate(chrono::Utc::now(), chrono_tz::Asia::Tokyo)
         .unwrap();
-        let first = s.create_order(&draft, "h", Some("key-1"), None, None).await.unwrap();
+        let first = s.create_order(&draft, &Fingerprint::of(b"h"), Some("key-1"), None, None).await.unwrap();
         let user = s.create_user("u", "U", joren_core::role::Role::Staff, "x").await.unwrap();
         let now = chrono::Utc::now();
         s.create_session("live", user, "c", now + chrono::Duration::hours(2)).await.unwrap();
@@ -122,7 +123,7 @@ async fn housekeeping_forgets_old_keys_sessions_and_uploads_only() {
         let done = s.housekeeping(now_ms, 24 * HOUR, 24 * HOUR).await.unwrap();
         assert_eq!((done.idempotency_keys, done.sessions, done.uploads), (0, 1, 0), "{:?}", s.backend());
         assert!(s.session("live").await.unwrap().is_some());
-        let replay = s.create_order(&draft, "h", Some("key-1"), None, None).await.unwrap();
+        let replay = s.create_order(&draft, &Fingerprint::of(b"h"), Some("key-1"), None, None).await.unwrap();
         assert!(replay.replayed && replay.id == first.id, "a fresh key still replays");
 
         let later = s.housekeeping(now_ms + 25 * HOUR, 24 * HOUR, 24 * HOUR).await.unwrap();
@@ -165,7 +166,7 @@ async fn concurrent_writers_fail_and_succeed_independently() {
                     n,
                     s.create_order(
                         &draft,
-                        &format!("h{n}"),
+                        &Fingerprint::of(format!("h{n}").as_bytes()),
                         Some(&key).filter(|_| n < 50).map(|k| k.as_str()),
                         None,
                         None,
@@ -177,7 +178,10 @@ async fn concurrent_writers_fail_and_succeed_independently() {
         // Writers dropped while queued or mid-way must not stall or sink the rest.
         for n in 100..110 {
             let (s, draft) = (s.clone(), order(customer, n));
-            let handle = tokio::spawn(async move { s.create_order(&draft, "dropped", None, None, None).await });
+            let handle =
+                tokio::spawn(
+                    async move { s.create_order(&draft, &Fingerprint::of(b"dropped"), None, None, None).await },
+                );
             tokio::task::yield_now().await;
             handle.abort();
         }
@@ -212,9 +216,10 @@ async fn concurrent_writers_fail_and_succeed_independently() {
 
         // The same key twice at once: one order, the other a replay of it (committed when answered).
         let draft = order(customer, 200);
+        let request = Fingerprint::of(b"h200");
         let (a, b) = tokio::join!(
-            s.create_order(&draft, "h200", Some("twice"), None, None),
-            s.create_order(&draft, "h200", Some("twice"), None, None)
+            s.create_order(&draft, &request, Some("twice"), None, None),
+            s.create_order(&draft, &request, Some("twice"), None, None)
         );
         let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!(a.id, b.id);

@@ -15,6 +15,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::{Actor, App, Result, sha256_hex};
+use joren_core::fingerprint::Fingerprint;
 
 mod data;
 mod inbox;
@@ -501,7 +502,7 @@ impl App {
                     items: basket(&mut rng, date.month(), kind),
                     ..Default::default()
                 };
-                let hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
+                let hash = Fingerprint::of_json(&input);
                 drafts.push((input.validate(self.now(), self.tz()).map_err(crate::AppError::Validation)?, hash));
             }
             let _ = idx;
@@ -528,7 +529,7 @@ impl App {
                     }],
                     ..Default::default()
                 };
-                let hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
+                let hash = Fingerprint::of_json(&input);
                 drafts.push((input.validate(self.now(), self.tz()).map_err(crate::AppError::Validation)?, hash));
                 d -= rng.random_range(25..40);
             }

@@ -3,6 +3,7 @@
 
 use super::customers::{CustomerResolver, apply_leniently, note, parse_flag, split_name};
 use super::*;
+use joren_core::fingerprint::Fingerprint;
 use joren_core::money::parse_amount;
 use joren_core::order::{LineItemInput, OrderInput};
 
@@ -236,7 +237,7 @@ impl App {
         };
         // The fingerprint of an imported order is its content without the (not yet known)
         // customer id; an API retry with the same order id but other contents is a conflict.
-        let hash = sha256_hex(serde_json::to_string(&input).unwrap_or_default().as_bytes());
+        let hash = Fingerprint::of_json(&input);
         let draft = match input.validate_within(self.now(), self.tz(), &self.config.order_dates) {
             Ok(d) => d,
             Err(errors) => {
@@ -372,7 +373,7 @@ enum CustomerRef {
 
 struct StagedOrder {
     draft: joren_core::order::OrderDraft,
-    hash: String,
+    hash: Fingerprint,
     customer: CustomerRef,
     cancelled: bool,
     full_refund: bool,

@@ -10,7 +10,7 @@ impl Store {
     /// returns the new ids in input order. Ids are reserved up front (the SQLite write lock or
     /// PostgreSQL's sequence) and the rows go in as multi-row `INSERT`s on SQLite and by `COPY`
     /// on PostgreSQL, so a million orders take seconds.
-    pub async fn insert_orders_batch(&self, orders: &[(OrderDraft, String)]) -> Result<Vec<Option<i64>>> {
+    pub async fn insert_orders_batch(&self, orders: &[(OrderDraft, Fingerprint)]) -> Result<Vec<Option<i64>>> {
         let ext: Vec<&str> = orders.iter().filter_map(|(d, _)| d.external_id.as_deref()).collect();
         if self.backend() == Backend::Postgres {
             let mut tx = self.copy_tx().await?;
@@ -107,7 +107,7 @@ impl Store {
 
 /// Which of `orders` to write: not those whose `external_id` is in `existing` or came earlier
 /// in the batch.
-fn new_orders(orders: &[(OrderDraft, String)], existing: Vec<String>) -> Vec<bool> {
+fn new_orders(orders: &[(OrderDraft, Fingerprint)], existing: Vec<String>) -> Vec<bool> {
     let mut seen: std::collections::HashSet<String> = existing.into_iter().collect();
     orders
         .iter()
@@ -122,7 +122,7 @@ fn new_orders(orders: &[(OrderDraft, String)], existing: Vec<String>) -> Vec<boo
 /// order (`None` for one skipped), the order rows and the line rows.
 #[allow(clippy::type_complexity)]
 fn order_rows(
-    orders: &[(OrderDraft, String)],
+    orders: &[(OrderDraft, Fingerprint)],
     keep: &[bool],
     ids: Vec<i64>,
 ) -> Result<(Vec<Option<i64>>, Vec<Vec<Val>>, Vec<Vec<Val>>)> {
@@ -143,7 +143,7 @@ fn order_rows(
             Val::Int(id),
             Val::Int(d.customer_id),
             Val::OptText(d.external_id.clone()),
-            Val::Text(hash.clone()),
+            Val::Bytes(hash.as_bytes().to_vec()),
             Val::Int(to_ms(d.ordered_at)),
             Val::Text(d.channel.clone()),
             Val::Text(d.currency.clone()),

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use joren_core::event::EventKind;
+use joren_core::fingerprint::Fingerprint;
 use joren_core::order::{OrderDraft, OrderStatus};
 use joren_core::programme::{Buyer, Programme};
 use joren_core::{Code, Problem};
@@ -205,33 +206,35 @@ const IDEMPOTENCY_SCOPE: &str = "orders.create";
 
 impl Store {
     /// Creates an order once. A retry with the same `idempotency_key` or the same
-    /// `external_id` and the same request (`request_hash`) returns the first order with
+    /// `external_id` and the same request (its fingerprint `request`) returns the first order with
     /// `replayed = true`; the same key with a different request is a [`StoreError::Conflict`].
     /// Concurrent duplicates are settled by the unique constraints: the loser re-reads. With a
     /// points programme the order earns its points in the same transaction.
     pub async fn create_order(
         &self,
         draft: &OrderDraft,
-        request_hash: &str,
+        request: &Fingerprint,
         idempotency_key: Option<&str>,
         points: Option<PointsContext<'_>>,
         audit: Option<AuditActor<'_>>,
     ) -> Result<OrderCreated> {
         // The first attempt leaves a repeated external_id to its unique index (one statement
         // fewer per order); the retry after any unique-key loss looks it up and replays.
-        crate::keyed_write(|retry| self.try_create_order(draft, request_hash, idempotency_key, points, audit, retry))
-            .await
+        crate::keyed_write(|retry| self.try_create_order(draft, request, idempotency_key, points, audit, retry)).await
     }
 
     async fn try_create_order(
         &self,
         draft: &OrderDraft,
-        request_hash: &str,
+        request: &Fingerprint,
         key: Option<&str>,
         points: Option<PointsContext<'_>>,
         audit: Option<AuditActor<'_>>,
         look_up_external_id: bool,
     ) -> Result<OrderCreated> {
+        // The key's record keeps the fingerprint as text, the order its 16 bytes.
+        let request_hash = request.to_hex();
+        let request_hash = request_hash.as_str();
         let mut tx = self.begin_write().await?;
         let context = self.order_context(&mut tx, draft.customer_id, key, points).await?;
         if let Some((stored_hash, response)) = &context.key_record {
@@ -250,8 +253,8 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             if let Some(r) = row {
-                let stored: String = r.try_get("request_hash")?;
-                if stored != request_hash {
+                let stored: Vec<u8> = r.try_get("request_hash")?;
+                if stored != request.as_bytes() {
                     return Err(StoreError::Conflict(Problem::new(Code::ExternalOrderDiffers).arg(ext)));
                 }
                 let id: i64 = r.try_get("id")?;
@@ -268,7 +271,7 @@ impl Store {
         // Everything the order writes, and the savepoint's release, go in one batch (on
         // SQLite one trip to the connection).
         let mut batch = Batch::new(self.backend());
-        push_order(&mut batch, id, draft, request_hash);
+        push_order(&mut batch, id, draft, request);
         let placed =
             serde_json::json!({"total": draft.total, "channel": draft.channel, "ordered_at": draft.ordered_at});
         crate::events::push(&mut batch, EventKind::OrderPlaced, draft.customer_id, "order", id, &placed);
@@ -562,7 +565,7 @@ impl Store {
 }
 
 /// Adds the order (with id `id`) and its lines to `batch`.
-fn push_order(batch: &mut Batch, id: i64, d: &OrderDraft, request_hash: &str) {
+fn push_order(batch: &mut Batch, id: i64, d: &OrderDraft, request: &Fingerprint) {
     batch
         .push(
             "INSERT INTO orders (id, customer_id, external_id, request_hash, ordered_at, channel, currency, \
@@ -572,7 +575,7 @@ fn push_order(batch: &mut Batch, id: i64, d: &OrderDraft, request_hash: &str) {
         .bind(id)
         .bind(d.customer_id)
         .bind(d.external_id.clone())
-        .bind(request_hash.to_string())
+        .bind(request.as_bytes().to_vec())
         .bind(to_ms(d.ordered_at))
         .bind(d.channel.clone())
         .bind(d.currency.clone())
