@@ -86,9 +86,23 @@ async fn ingest(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let run = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
     // The flood runs beside the orders, until the same deadline.
-    let flooders: Vec<_> = (0..flood).map(|f| tokio::spawn(guess_passwords(base.clone(), f, deadline))).collect();
-    let (orders_base, orders_token) = (base.clone(), token.clone());
-    let load = load::run(concurrency, deadline, move |w, n, random| {
+    let flooders: Vec<_> = (0..flood).map(|f| tokio::spawn(guess_passwords(base.split(',').next().unwrap_or_default().to_string(), f, deadline))).collect();
+    // BASE may list several servers (`http://a,http://b`): worker w sends to server w mod n,
+    // and with two or more every fifth order is sent again, same key and body, to the next
+    // server, as a client retrying through a balancer would: it must be answered as the
+    // first one was and never stored twice.
+    let bases: Vec<String> = base.split(',').map(str::to_string).collect();
+    let orders_token = token.clone();
+    let resent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let resends = resent.clone();
+    let load = load::run(concurrency, deadline, move |w, n, _random| {
+        let retry = bases.len() > 1 && n % 5 == 1;
+        if retry {
+            resends.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        let n = if retry { n - 1 } else { n };
+        let server = &bases[(w as usize + retry as usize) % bases.len()];
+        let random = mix(w << 32 | n);
         let customer = 1 + (random >> 33) % customers;
         let key = format!("bench-{run}-{w}-{n}");
         let body = serde_json::json!({
@@ -97,7 +111,7 @@ async fn ingest(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
                        "unit_price": 1000 + (random >> 40) % 4000, "tax_rate": 8}]
         });
         let req = client
-            .post(format!("{orders_base}/api/v1/orders"))
+            .post(format!("{server}/api/v1/orders"))
             .bearer_auth(&orders_token)
             .header("Idempotency-Key", &key)
             .json(&body);
@@ -120,8 +134,21 @@ async fn ingest(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
             by_status.join(", ")
         );
     }
+    let resent = resent.load(std::sync::atomic::Ordering::Relaxed);
+    if resent > 0 {
+        println!("{resent} of the requests were an order sent again to the other server");
+    }
     load.report("orders", "orders");
     Ok(())
+}
+
+/// A well-mixed 64-bit number from `x` (SplitMix64's finaliser), so a resent order is built
+/// the same as the first.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// One password-guessing client: the login page for its CSRF cookie and token, then a wrong
