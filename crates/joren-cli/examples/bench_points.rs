@@ -86,7 +86,9 @@ async fn ingest(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let run = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
     // The flood runs beside the orders, until the same deadline.
-    let flooders: Vec<_> = (0..flood).map(|f| tokio::spawn(guess_passwords(base.split(',').next().unwrap_or_default().to_string(), f, deadline))).collect();
+    let flooders: Vec<_> = (0..flood)
+        .map(|f| tokio::spawn(guess_passwords(base.split(',').next().unwrap_or_default().to_string(), f, deadline)))
+        .collect();
     // BASE may list several servers (`http://a,http://b`): worker w sends to server w mod n,
     // and with two or more every fifth order is sent again, same key and body, to the next
     // server, as a client retrying through a balancer would: it must be answered as the
