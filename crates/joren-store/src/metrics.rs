@@ -189,9 +189,10 @@ impl Store {
         Ok(n)
     }
 
-    /// Writes a snapshot in one transaction: its metrics and cross-sell rules, the segment
-    /// moves since the previous complete snapshot; then marks it complete and drops all but the
-    /// previous one.
+    /// Writes a snapshot: records it as not complete, writes its metrics and cross-sell rules
+    /// (by COPY on PostgreSQL), then in one transaction the segment moves since the previous
+    /// complete snapshot, marks it complete and drops all but the previous one. Readers only
+    /// see complete snapshots, so they see all of it or none of it.
     pub async fn write_metric_snapshot(
         &self,
         observation_end: &str,
@@ -201,63 +202,35 @@ impl Store {
         associations: &[crate::ProductAssociation],
     ) -> Result<SnapshotInfo> {
         let now = now_ms();
-        let (id, mut tx) = match self.backend() {
-            crate::Backend::Postgres => {
-                // The rows go in by COPY on a connection of their own and commit as a snapshot
-                // not complete yet, which no reader sees; the rest below completes it in one
-                // transaction. Cut off in between, it stays incomplete until a later
-                // snapshot's clean-up removes it.
-                let mut copy = self.copy_tx().await?;
-                let id: i64 = sqlx::query_scalar(NEW_SNAPSHOT)
+        // The snapshot is recorded first, not complete: no reader sees it until the
+        // transaction below completes it; cut off before that, a later snapshot's clean-up
+        // removes it.
+        let id = self
+            .insert_returning_id(
+                sqlx::query_scalar(NEW_SNAPSHOT)
                     .bind(now)
                     .bind(observation_end)
                     .bind(orders)
                     .bind(metrics.len() as i64)
-                    .bind(diagnostics.to_string())
-                    .fetch_one(&mut *copy)
-                    .await?;
-                crate::copy::copy_in(
-                    &mut copy,
-                    "customer_metrics",
-                    &METRIC_COLUMNS,
-                    metrics.iter().map(|m| metric_row(id, m)).collect::<Vec<_>>(),
-                )
-                .await?;
-                crate::copy::copy_in(
-                    &mut copy,
-                    "product_associations",
-                    &RULE_COLUMNS,
-                    associations.iter().map(|a| rule_row(id, a)).collect::<Vec<_>>(),
-                )
-                .await?;
+                    .bind(diagnostics.to_string()),
+            )
+            .await?;
+        let metric_rows: Vec<Vec<Val>> = metrics.iter().map(|m| metric_row(id, m)).collect();
+        let rule_rows: Vec<Vec<Val>> = associations.iter().map(|a| rule_row(id, a)).collect();
+        let mut tx = match self.backend() {
+            crate::Backend::Postgres => {
+                // The rows go in by COPY on a connection of their own.
+                let mut copy = self.copy_tx().await?;
+                crate::copy::copy_in(&mut copy, "customer_metrics", &METRIC_COLUMNS, metric_rows).await?;
+                crate::copy::copy_in(&mut copy, "product_associations", &RULE_COLUMNS, rule_rows).await?;
                 copy.commit().await?;
-                (id, self.begin_bulk_write().await?)
+                self.begin_bulk_write().await?
             }
             crate::Backend::Sqlite => {
                 let mut tx = self.begin_bulk_write().await?;
-                let id: i64 = sqlx::query_scalar(NEW_SNAPSHOT)
-                    .bind(now)
-                    .bind(observation_end)
-                    .bind(orders)
-                    .bind(metrics.len() as i64)
-                    .bind(diagnostics.to_string())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                self.bulk_insert(
-                    &mut tx,
-                    "customer_metrics",
-                    &METRIC_COLUMNS,
-                    metrics.iter().map(|m| metric_row(id, m)).collect::<Vec<_>>(),
-                )
-                .await?;
-                self.bulk_insert(
-                    &mut tx,
-                    "product_associations",
-                    &RULE_COLUMNS,
-                    associations.iter().map(|a| rule_row(id, a)).collect::<Vec<_>>(),
-                )
-                .await?;
-                (id, tx)
+                self.bulk_insert(&mut tx, "customer_metrics", &METRIC_COLUMNS, metric_rows).await?;
+                self.bulk_insert(&mut tx, "product_associations", &RULE_COLUMNS, rule_rows).await?;
+                tx
             }
         };
         let previous: Option<i64> =
