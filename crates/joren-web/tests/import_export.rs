@@ -442,6 +442,9 @@ async fn initial_bulk_load_rebuilds_the_order_indexes() {
         for name in keys(b) {
             assert!(present.iter().any(|k| k == name), "[{b}] {name} missing after the load: {present:?}");
         }
+        for table in ["orders", "order_items"] {
+            assert!(t.app.store.table_analyzed(table).await.unwrap(), "[{b}] {table} has no statistics after the load");
+        }
         let (_, page) = t.get(&t.staff_token, "/api/v1/orders?limit=5").await;
         assert_eq!(page["total"], 25);
         assert_eq!(page["items"][0]["external_id"], "B-24", "newest first: {page}");
