@@ -8,6 +8,9 @@ use std::time::Instant;
 
 use joren_app::{App, AppConfig};
 
+#[path = "support/pages.rs"]
+mod pages;
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -49,26 +52,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  {name:<16} median {:>6.1} ms", times[times.len() / 2]);
     }
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let server_app = app.clone();
-    tokio::spawn(async move { joren_web::serve(server_app, listener, std::future::pending()).await });
-    joren_app::install_tls();
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let (base, client) = pages::serve(&app).await?;
     let (user, password, _, _) = joren_app::demo::DEMO_USERS[0];
-    let page = client.get(format!("{base}/login")).send().await?;
-    let form_cookie = page.headers().get("set-cookie").ok_or("no login cookie")?.to_str()?;
-    let form_cookie = form_cookie.split(';').next().unwrap_or_default().to_string();
-    let html = page.text().await?;
-    let csrf = html.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
-    let login = client
-        .post(format!("{base}/login"))
-        .header("cookie", form_cookie)
-        .form(&[("username", user), ("password", password), ("next", "/"), ("csrf", csrf)])
-        .send()
-        .await?;
-    let cookie = login.headers().get("set-cookie").ok_or("no session cookie")?.to_str()?;
-    let cookie = cookie.split(';').next().unwrap_or_default().to_string();
+    let cookie = pages::login(&client, &base, user, password).await?;
 
     let customer_id = app.store.customers_after(0, 1).await?.first().map(|c| c.id).ok_or("no customers")?;
     let pages = [
@@ -78,29 +64,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("customer list", "/customers".to_string()),
     ];
     for (name, path) in pages {
-        let mut times = Vec::new();
-        let mut bytes = 0;
-        for i in 0..44 {
-            let t = Instant::now();
-            let r = client.get(format!("{base}{path}")).header("cookie", &cookie).send().await?;
-            let status = r.status();
-            let body = r.bytes().await?;
-            if status != 200 {
-                return Err(format!("{path}: HTTP {status}").into());
-            }
-            if i >= 3 {
-                times.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
-            bytes = body.len();
-        }
-        times.sort_by(|a, b| a.total_cmp(b));
-        println!(
-            "{name:<14} {path:<16} {:>7} bytes  median {:>6.1} ms  p95 {:>6.1} ms  max {:>6.1} ms",
-            bytes,
-            times[times.len() / 2],
-            times[times.len() * 95 / 100],
-            times[times.len() - 1]
-        );
+        let label = format!("{name} {path}");
+        pages::time_page(&label, 3, 41, || client.get(format!("{base}{path}")).header("cookie", &cookie)).await?;
     }
     Ok(())
 }

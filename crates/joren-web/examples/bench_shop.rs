@@ -16,7 +16,11 @@
 
 use std::time::Instant;
 
+#[path = "support/pages.rs"]
+mod pages;
+
 use chrono::{Duration, Utc};
+use joren_app::demo::{FEMALE, MALE, SURNAMES};
 use joren_app::{Actor, App, AppConfig};
 use joren_core::customer::CustomerProfile;
 use joren_core::fingerprint::Fingerprint;
@@ -24,28 +28,6 @@ use joren_core::order::{LineItemInput, OrderInput};
 use joren_core::role::Role;
 use serde_json::json;
 
-const FAMILY: [(&str, &str); 10] = [
-    ("佐藤", "サトウ"),
-    ("鈴木", "スズキ"),
-    ("高橋", "タカハシ"),
-    ("田中", "タナカ"),
-    ("伊藤", "イトウ"),
-    ("渡辺", "ワタナベ"),
-    ("山本", "ヤマモト"),
-    ("中村", "ナカムラ"),
-    ("小林", "コバヤシ"),
-    ("加藤", "カトウ"),
-];
-const GIVEN: [(&str, &str); 8] = [
-    ("太郎", "タロウ"),
-    ("花子", "ハナコ"),
-    ("健", "ケン"),
-    ("美咲", "ミサキ"),
-    ("翔", "ショウ"),
-    ("陽菜", "ヒナ"),
-    ("誠", "マコト"),
-    ("葵", "アオイ"),
-];
 const PREFECTURES: [&str; 8] = ["東京都", "大阪府", "神奈川県", "愛知県", "福岡県", "北海道", "京都府", "兵庫県"];
 const SOURCES: [&str; 4] = ["store", "ec", "advertising", "referral"];
 /// (sku, name, category, price, tax rate)
@@ -121,8 +103,9 @@ async fn build(app: &App, customers: usize, orders: usize) -> Result<(), Box<dyn
     for start in (0..customers).step_by(20_000) {
         let batch: Vec<joren_store::NewCustomerRecord> = (start..(start + 20_000).min(customers))
             .map(|i| {
-                let (family, family_kana) = FAMILY[rng.below(10) as usize];
-                let (given, given_kana) = GIVEN[rng.below(8) as usize];
+                let (family, family_kana) = SURNAMES[rng.below(SURNAMES.len() as u64) as usize];
+                let given_names = if i % 2 == 0 { FEMALE } else { MALE };
+                let (given, given_kana) = given_names[rng.below(given_names.len() as u64) as usize];
                 let profile = CustomerProfile {
                     family_name: family.into(),
                     given_name: given.into(),
@@ -241,25 +224,8 @@ async fn build(app: &App, customers: usize, orders: usize) -> Result<(), Box<dyn
 /// Median, p95 and max of 20 requests per page after 2 warm-ups, over loopback with a
 /// logged-in session (the segment count through the API with a token).
 async fn time_pages(app: &App) -> Result<(), Box<dyn std::error::Error>> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let server_app = app.clone();
-    tokio::spawn(async move { joren_web::serve(server_app, listener, std::future::pending()).await });
-    joren_app::install_tls();
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let page = client.get(format!("{base}/login")).send().await?;
-    let form_cookie = page.headers().get("set-cookie").ok_or("no login cookie")?.to_str()?;
-    let form_cookie = form_cookie.split(';').next().unwrap_or_default().to_string();
-    let html = page.text().await?;
-    let csrf = html.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
-    let login = client
-        .post(format!("{base}/login"))
-        .header("cookie", form_cookie)
-        .form(&[("username", USER), ("password", PASSWORD), ("next", "/"), ("csrf", csrf)])
-        .send()
-        .await?;
-    let cookie = login.headers().get("set-cookie").ok_or("no session cookie")?.to_str()?;
-    let cookie = cookie.split(';').next().unwrap_or_default().to_string();
+    let (base, client) = pages::serve(app).await?;
+    let cookie = pages::login(&client, &base, USER, PASSWORD).await?;
     let (token, _) = app.create_api_token(&Actor::system("bench"), USER, "bench pages").await?;
 
     // The 360 of the shop's biggest regular (the first customer: thousands of orders at a
@@ -280,32 +246,12 @@ async fn time_pages(app: &App) -> Result<(), Box<dyn std::error::Error>> {
         ("segment count", "/api/v1/segments/evaluate".into(), Some(filter)),
     ];
     for (name, path, body) in pages {
-        let mut times = Vec::new();
-        let mut bytes = 0;
-        for i in 0..22 {
-            let t = Instant::now();
-            let r = match &body {
-                None => client.get(format!("{base}{path}")).header("cookie", &cookie).send().await?,
-                Some(b) => client.post(format!("{base}{path}")).bearer_auth(&token).json(b).send().await?,
-            };
-            let status = r.status();
-            let answer = r.bytes().await?;
-            if status != 200 {
-                return Err(format!("{path}: HTTP {status}: {}", String::from_utf8_lossy(&answer)).into());
-            }
-            if i >= 2 {
-                times.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
-            bytes = answer.len();
-        }
-        times.sort_by(|a, b| a.total_cmp(b));
-        println!(
-            "{name:<15} {:>8} bytes  median {:>7.1} ms  p95 {:>7.1} ms  max {:>7.1} ms",
-            bytes,
-            times[times.len() / 2],
-            times[times.len() * 95 / 100],
-            times[times.len() - 1]
-        );
+        let url = format!("{base}{path}");
+        pages::time_page(name, 2, 20, || match &body {
+            None => client.get(&url).header("cookie", &cookie),
+            Some(b) => client.post(&url).bearer_auth(&token).json(b),
+        })
+        .await?;
     }
     Ok(())
 }
