@@ -19,6 +19,11 @@ pub const INDUSTRIES: [(&str, &str, &str, f64, f64); 4] = [
     ("b2b", "B2B サービス", "B2B services", 70.0, 90.0),
 ];
 
+/// The industry with code `code` in [`INDUSTRIES`].
+pub fn industry(code: &str) -> Option<&'static (&'static str, &'static str, &'static str, f64, f64)> {
+    INDUSTRIES.iter().find(|i| i.0 == code)
+}
+
 /// A period [start, end] as days since 1970-01-01.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Period {
@@ -191,7 +196,7 @@ impl App {
     /// Chooses the industry the dashboard compares the repeat rate with (owners).
     pub async fn set_industry(&self, actor: &Actor, code: &str) -> Result<()> {
         actor.require_owner()?;
-        if !INDUSTRIES.iter().any(|i| i.0 == code) {
+        if industry(code).is_none() {
             let codes: Vec<&str> = INDUSTRIES.iter().map(|i| i.0).collect();
             return Err(joren_core::FieldError::new("industry", joren_core::Code::NotOneOf)
                 .arg(code)

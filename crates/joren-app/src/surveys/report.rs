@@ -144,10 +144,7 @@ impl App {
         let order_log = self.order_log().await?;
         let k = joren_analytics::kpi::kpis(&order_log.log, today - 29, today, crate::dashboard::ACTIVE_WINDOW_DAYS);
         let industry = self.store.setting("industry").await?;
-        let range = industry
-            .as_deref()
-            .and_then(|code| crate::dashboard::INDUSTRIES.iter().find(|i| i.0 == code))
-            .map(|i| (i.3, i.4));
+        let range = industry.as_deref().and_then(crate::dashboard::industry).map(|i| (i.3, i.4));
         Ok(RetentionTargets {
             monthly_churn: k.churn_rate,
             churn_met: k.churn_rate.map(targets::churn_met),

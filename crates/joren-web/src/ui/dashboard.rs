@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
-use joren_app::dashboard::{Dashboard, INDUSTRIES};
+use joren_app::dashboard::{self, Dashboard, INDUSTRIES};
 use joren_core::money::format_amount;
 use serde::Deserialize;
 
@@ -179,15 +179,14 @@ fn build(
     let industry = d
         .industry
         .as_deref()
-        .and_then(|code| INDUSTRIES.iter().find(|i| i.0 == code))
+        .and_then(dashboard::industry)
         .map(|i| (if en { i.2 } else { i.1 }, format!("{:.0}–{:.0}%", i.3, i.4)));
-    let industry_verdict =
-        match (d.industry.as_deref().and_then(|c| INDUSTRIES.iter().find(|i| i.0 == c)), k.repeat_rate) {
-            (Some(i), Some(r)) if r < i.3 => "industry.below",
-            (Some(i), Some(r)) if r > i.4 => "industry.above",
-            (Some(_), Some(_)) => "industry.within",
-            _ => "industry.choose",
-        };
+    let industry_verdict = match (d.industry.as_deref().and_then(dashboard::industry), k.repeat_rate) {
+        (Some(i), Some(r)) if r < i.3 => "industry.below",
+        (Some(i), Some(r)) if r > i.4 => "industry.above",
+        (Some(_), Some(_)) => "industry.within",
+        _ => "industry.choose",
+    };
     let cohort_width = d.cohorts.iter().map(|r| r.active_share.len()).max().unwrap_or(0).min(12);
     // The period's last month is still running unless the period ends on its last day: its
     // column in each row, and its own cohort, are counts so far.

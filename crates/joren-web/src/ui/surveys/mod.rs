@@ -360,10 +360,7 @@ fn results_page(s: &AppState, t: Tr, user: &WebUser, r: SurveyResults, q: &Resul
             detail: t.t("sv.repeat_help").into(),
             target: match (rep.retention.industry.as_deref(), rep.retention.industry_range) {
                 (Some(code), Some((low, high))) => {
-                    let name = joren_app::dashboard::INDUSTRIES
-                        .iter()
-                        .find(|i| i.0 == code)
-                        .map_or(code, |i| if en { i.2 } else { i.1 });
+                    let name = joren_app::dashboard::industry(code).map_or(code, |i| if en { i.2 } else { i.1 });
                     format!("{low:.0}–{high:.0}% ({name})")
                 }
                 _ => "–".into(),
