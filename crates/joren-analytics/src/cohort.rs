@@ -42,9 +42,8 @@ pub struct Cohort {
 /// Builds the cohort table over all transactions up to `end` (inclusive).
 pub fn cohorts(log: &TransactionLog, end: i32, g: Granularity) -> Vec<Cohort> {
     let (first, order) = group_by_customer(log);
-    let scale = 10f64.powi(log.scale as i32);
     let last_period = period_of(end, g);
-    let mut table: std::collections::BTreeMap<i32, (u64, Vec<u64>, Vec<i64>)> = Default::default();
+    let mut table = CohortTable::new();
     for c in 0..log.customers() {
         let rows: Vec<u32> =
             order[first[c]..first[c + 1]].iter().copied().filter(|&r| log.day[r as usize] <= end).collect();
@@ -63,6 +62,15 @@ pub fn cohorts(log: &TransactionLog, end: i32, g: Granularity) -> Vec<Cohort> {
             }
         }
     }
+    finish(table, g, log.scale)
+}
+
+/// Cohort → (customers, customers active k periods after their first, revenue k periods after).
+pub(crate) type CohortTable = std::collections::BTreeMap<i32, (u64, Vec<u64>, Vec<i64>)>;
+
+/// The cohort rows of a table; `scale` is the decimal places of the amounts.
+pub(crate) fn finish(table: CohortTable, g: Granularity, scale: u32) -> Vec<Cohort> {
+    let scale = 10f64.powi(scale as i32);
     table
         .into_iter()
         .map(|(period, (customers, active, revenue))| {

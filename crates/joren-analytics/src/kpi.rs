@@ -37,12 +37,45 @@ pub struct Kpis {
     pub simple_ltv: Option<f64>,
 }
 
+/// The counts the KPIs are made of. They add up over disjoint groups of customers (the KPIs
+/// of a whole shop are the counts of its acquisition sources added, then finished).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KpiCounts {
+    /// S, E and N of the definitions above.
+    pub start_customers: u64,
+    pub end_customers: u64,
+    pub new_customers: u64,
+    /// Customers with at least two orders up to the end, and with at least one.
+    pub repeaters: u64,
+    pub buyers: u64,
+    /// Orders in the period, the customers who placed them, their revenue in minor units.
+    pub orders: u64,
+    pub ordering_customers: u64,
+    pub revenue: i64,
+}
+
+impl std::ops::AddAssign for KpiCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.start_customers += o.start_customers;
+        self.end_customers += o.end_customers;
+        self.new_customers += o.new_customers;
+        self.repeaters += o.repeaters;
+        self.buyers += o.buyers;
+        self.orders += o.orders;
+        self.ordering_customers += o.ordering_customers;
+        self.revenue += o.revenue;
+    }
+}
+
 /// Computes the KPIs of [start, end] with an activity window of `window` days.
 pub fn kpis(log: &TransactionLog, start: i32, end: i32, window: i32) -> Kpis {
+    finish(kpi_counts(log, start, end, window), start, end, log.scale)
+}
+
+/// The counts of [start, end] with an activity window of `window` days, read from the log.
+pub fn kpi_counts(log: &TransactionLog, start: i32, end: i32, window: i32) -> KpiCounts {
     let (first, order) = group_by_customer(log);
-    let scale = 10f64.powi(log.scale as i32);
-    let (mut s, mut e, mut n, mut repeaters, mut buyers) = (0u64, 0u64, 0u64, 0u64, 0u64);
-    let (mut orders, mut ordering, mut revenue) = (0u64, 0u64, 0i64);
+    let mut k = KpiCounts::default();
     for c in 0..log.customers() {
         let rows = &order[first[c]..first[c + 1]];
         let days = rows.iter().map(|&r| log.day[r as usize]);
@@ -51,35 +84,42 @@ pub fn kpis(log: &TransactionLog, start: i32, end: i32, window: i32) -> Kpis {
             continue;
         }
         let up_to_end = days.clone().filter(|&d| d <= end).count();
-        buyers += 1;
+        k.buyers += 1;
         if up_to_end >= 2 {
-            repeaters += 1;
+            k.repeaters += 1;
         }
         if days.clone().any(|d| d >= start - window && d < start) {
-            s += 1;
+            k.start_customers += 1;
         }
         if days.clone().any(|d| d > end - window && d <= end) {
-            e += 1;
+            k.end_customers += 1;
         }
         if (start..=end).contains(&first_day) {
-            n += 1;
+            k.new_customers += 1;
         }
         let mut in_period = 0;
         for &r in rows {
             let d = log.day[r as usize];
             if (start..=end).contains(&d) {
                 in_period += 1;
-                revenue += log.amount[r as usize];
+                k.revenue += log.amount[r as usize];
             }
         }
         if in_period > 0 {
-            ordering += 1;
-            orders += in_period;
+            k.ordering_customers += 1;
+            k.orders += in_period;
         }
     }
+    k
+}
+
+/// The KPIs of [start, end] from their counts; `scale` is the decimal places of the amounts.
+pub fn finish(k: KpiCounts, start: i32, end: i32, scale: u32) -> Kpis {
+    let scale = 10f64.powi(scale as i32);
+    let (s, e, n) = (k.start_customers, k.end_customers, k.new_customers);
     let retention = (s > 0).then(|| (e as f64 - n as f64) / s as f64 * 100.0);
-    let frequency = (ordering > 0).then(|| orders as f64 / ordering as f64);
-    let aov = (orders > 0).then(|| revenue as f64 / scale / orders as f64);
+    let frequency = (k.ordering_customers > 0).then(|| k.orders as f64 / k.ordering_customers as f64);
+    let aov = (k.orders > 0).then(|| k.revenue as f64 / scale / k.orders as f64);
     let period_days = f64::from(end - start + 1);
     let simple_ltv = match (retention, frequency, aov) {
         (Some(r), Some(f), Some(v)) if (0.0..100.0).contains(&r) => {
@@ -94,10 +134,10 @@ pub fn kpis(log: &TransactionLog, start: i32, end: i32, window: i32) -> Kpis {
         new_customers: n,
         retention_rate: retention,
         churn_rate: retention.map(|r| 100.0 - r),
-        repeat_rate: (buyers > 0).then(|| repeaters as f64 / buyers as f64 * 100.0),
-        orders,
-        ordering_customers: ordering,
-        revenue: revenue as f64 / scale,
+        repeat_rate: (k.buyers > 0).then(|| k.repeaters as f64 / k.buyers as f64 * 100.0),
+        orders: k.orders,
+        ordering_customers: k.ordering_customers,
+        revenue: k.revenue as f64 / scale,
         purchase_frequency: frequency,
         average_order_value: aov,
         simple_ltv,

@@ -3,6 +3,7 @@
 //! Gamma-Gamma, fitted by maximum likelihood). Pure computation: callers read files or the
 //! database and hand over bytes or values; nothing here does I/O.
 
+pub mod activity;
 pub mod bgbb;
 pub mod bgnbd;
 pub mod churn;
@@ -36,4 +37,7 @@ pub enum AnalyticsError {
     /// The optimiser did not reach a trustworthy maximum.
     #[error("model not fitted: {0}")]
     NotConverged(String),
+    /// Stored figures that cannot be read back (written by another version, or damaged).
+    #[error("stored figures unreadable: {0}")]
+    Corrupt(String),
 }

@@ -2,8 +2,8 @@
 //! cohort table, KPIs by acquisition source, RFM segment sizes, the distribution of predicted
 //! CLV, the churn-risk list and the repeat rate against the shop's industry.
 
-use joren_analytics::cohort::{Cohort, Granularity, cohorts};
-use joren_analytics::kpi::{Kpis, kpis};
+use joren_analytics::cohort::Cohort;
+use joren_analytics::kpi::{self, Kpis};
 use joren_analytics::log::{format_day as date, parse_day};
 use joren_store::{CustomerMetrics, SnapshotInfo};
 use serde::Serialize;
@@ -55,6 +55,9 @@ pub struct Dashboard {
     /// Monthly cohorts of the last 12 months of first purchases.
     pub cohorts: Vec<Cohort>,
     pub snapshot: Option<SnapshotInfo>,
+    /// When the KPIs and cohorts come from the activity kept with a snapshot (a large shop),
+    /// the moment it was computed; None when they are live.
+    pub figures_as_of: Option<chrono::DateTime<chrono::Utc>>,
     /// (segment code, customers, spend in minor units), best segment first.
     pub segments: Vec<(String, i64, i64)>,
     /// CLV histogram: (upper bound of the bucket in yen, customers).
@@ -78,6 +81,38 @@ pub struct ContactLists {
     pub last_contacted: std::collections::HashMap<i64, chrono::DateTime<chrono::Utc>>,
 }
 
+/// The kind of the dashboard's figures kept with a snapshot.
+const KEPT: &str = "dashboard";
+
+/// The snapshot's segment sizes and CLV histogram, kept with it so a view does not read every
+/// customer's metrics.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct KeptFigures {
+    /// (segment code, customers, spend in minor units).
+    segments: Vec<(String, i64, i64)>,
+    clv_buckets: Vec<(i64, usize)>,
+}
+
+/// The dashboard's figures of a snapshot's metrics, to keep with it.
+pub(crate) fn kept_figures(metrics: &[CustomerMetrics]) -> joren_store::SnapshotFigure {
+    let mut segments: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
+    for m in metrics {
+        let e = segments.entry(m.segment.as_str()).or_default();
+        e.0 += 1;
+        e.1 += m.monetary;
+    }
+    let clv: Vec<f64> = metrics.iter().filter_map(|m| m.clv_12m).collect();
+    let kept = KeptFigures {
+        segments: segments.into_iter().map(|(code, (n, spend))| (code.to_string(), n, spend)).collect(),
+        clv_buckets: clv_histogram(&clv),
+    };
+    joren_store::SnapshotFigure {
+        kind: KEPT.into(),
+        group: String::new(),
+        data: serde_json::to_vec(&kept).expect("plain data serialises"),
+    }
+}
+
 /// Segments a customer should not leave, and the ones that mean they are slipping away.
 const GOOD: [&str; 5] = ["champions", "loyal", "potential", "new", "regular"];
 const SLIPPING: [&str; 4] = ["needs_attention", "at_risk", "dormant", "lost"];
@@ -86,9 +121,12 @@ const SLIPPING: [&str; 4] = ["needs_attention", "at_risk", "dormant", "lost"];
 pub const ACTIVE_WINDOW_DAYS: i32 = 365;
 
 impl App {
-    /// The dashboard for `period` (default: the last 90 days up to today, shop time zone).
+    /// The dashboard for `period` (default: the last 90 days up to today, shop time zone; for a
+    /// large shop whose figures are kept with the snapshot, up to the snapshot's day, and a
+    /// period reaching past that day is cut at it).
     pub async fn dashboard(&self, period: Option<(String, String)>) -> Result<Dashboard> {
-        let today = self.today();
+        let activity = self.shop_activity().await?;
+        let today = activity.as_of.map_or(self.today(), |(_, day)| day);
         let period = match period {
             None => Period { start: today - 89, end: today },
             Some((start, end)) => {
@@ -101,48 +139,54 @@ impl App {
                 if p.start > p.end {
                     return Err(joren_core::FieldError::new("start", joren_core::Code::StartAfterEnd).into());
                 }
-                p
+                match activity.as_of {
+                    Some((_, last)) if p.end > last => Period { start: p.start.min(last), end: last },
+                    _ => p,
+                }
             }
         };
         let previous = period.previous();
-        let order_log = self.order_log().await?;
-        let log = &order_log.log;
-        let kpis_of = |l: &joren_analytics::TransactionLog, p: Period| kpis(l, p.start, p.end, ACTIVE_WINDOW_DAYS);
-        let sources: std::collections::HashMap<String, String> =
-            self.store.acquisition_sources().await?.into_iter().map(|(id, s)| (id.to_string(), s)).collect();
-        let names: std::collections::BTreeSet<&String> = sources.values().collect();
-        let by_source = names
-            .into_iter()
-            .map(|name| {
-                let sub = log.subset(|c| sources.get(&log.customer_ids[c]) == Some(name));
-                (name.clone(), kpis_of(&sub, period))
-            })
+        let kpis_of = |a: &joren_analytics::activity::Activity, p: Period| {
+            kpi::finish(a.kpi_counts(p.start, p.end, ACTIVE_WINDOW_DAYS), p.start, p.end, a.scale)
+        };
+        let by_source = activity
+            .by_source
+            .iter()
+            .map(|(name, a)| (name.clone(), kpis_of(a, period)))
             .filter(|(_, k)| k.end_customers > 0 || k.start_customers > 0)
             .collect();
-        let all_cohorts = cohorts(log, period.end, Granularity::Month);
+        let all_cohorts = activity.all.monthly_cohorts(period.end);
         let skip = all_cohorts.len().saturating_sub(12);
         let snapshot = self.store.latest_snapshot().await?;
         let (segments, clv_buckets, at_risk) = match &snapshot {
             None => (Vec::new(), Vec::new(), Vec::new()),
             Some(s) => {
-                let mut segments = self.store.segment_totals(s.id).await?;
+                let kept = self.store.snapshot_figures(s.id, KEPT).await?;
+                let kept: Option<KeptFigures> = kept.first().and_then(|(_, data)| serde_json::from_slice(data).ok());
+                let (mut segments, clv) = match kept {
+                    Some(k) => (k.segments, k.clv_buckets),
+                    // A snapshot from before the figures were kept with it.
+                    None => {
+                        (self.store.segment_totals(s.id).await?, clv_histogram(&self.store.clv_values(s.id).await?))
+                    }
+                };
                 let rank = |code: &str| {
                     joren_analytics::rfm::Segment::ALL.iter().position(|x| x.code() == code).unwrap_or(usize::MAX)
                 };
                 segments.sort_by_key(|(code, _, _)| rank(code));
-                let clv = clv_histogram(&self.store.clv_values(s.id).await?);
                 let at_risk = self.with_names(self.store.customers_in_band(s.id, "high", 20).await?).await?;
                 (segments, clv, at_risk)
             }
         };
         Ok(Dashboard {
-            kpis: kpis_of(log, period),
-            previous_kpis: kpis_of(log, previous),
+            kpis: kpis_of(&activity.all, period),
+            previous_kpis: kpis_of(&activity.all, previous),
             period,
             previous,
             by_source,
             cohorts: all_cohorts.into_iter().skip(skip).collect(),
             snapshot,
+            figures_as_of: activity.as_of.map(|(at, _)| at),
             segments,
             clv_buckets,
             at_risk,

@@ -2,6 +2,7 @@
 //! actor may do, validates input with `joren-core`, writes through `joren-store` and records an
 //! audit entry. The web and CLI layers stay thin on top of this.
 
+pub mod activity;
 pub mod auth;
 pub mod cases;
 pub mod channels;
@@ -83,6 +84,9 @@ pub struct AppConfig {
     pub sms: sms::SmsConfig,
     /// The mailbox replies to the shop's mail are read from (none: not read).
     pub imap: Option<mail::ImapConfig>,
+    /// Above this many orders in the newest snapshot, the dashboard's period figures come from
+    /// the activity kept with the snapshot instead of the live order log (see [`activity`]).
+    pub live_dashboard_orders: i64,
 }
 
 impl Default for AppConfig {
@@ -98,6 +102,7 @@ impl Default for AppConfig {
             line_channel_secret: None,
             line_channel_token: None,
             line_api_url: line::DEFAULT_API_URL.into(),
+            live_dashboard_orders: activity::LIVE_ORDER_LIMIT,
             sms: Default::default(),
             imap: None,
         }
@@ -111,6 +116,7 @@ pub struct App {
     pub config: AppConfig,
     /// The last order log read, with the store's order-log version it was read at.
     order_log_cache: metrics::OrderLogCache,
+    activity_cache: activity::ActivityCache,
     /// The bounded pool password hashing runs on.
     password_work: std::sync::Arc<auth::PasswordWork>,
     /// The SMTP connection pool for the transport in force (made again when it changes).
@@ -227,6 +233,7 @@ impl App {
             store,
             config,
             order_log_cache: Default::default(),
+            activity_cache: Default::default(),
             password_work: Default::default(),
             mailer: Default::default(),
             mail_now,

@@ -71,13 +71,23 @@ impl App {
         let orders = order_log.orders;
         let today = self.today();
         let end = today;
-        let models = tokio::task::spawn_blocking(move || compute_metrics(&order_log.log, end));
+        let sources = self.store.acquisition_sources().await?.into_iter().collect();
+        let models = tokio::task::spawn_blocking(move || {
+            let (metrics, diagnostics) = compute_metrics(&order_log.log, end);
+            // The dashboard of a large shop reads these instead of the order log and the metrics.
+            let mut figures = crate::activity::kept_figures(&order_log.log, &sources);
+            figures.push(crate::dashboard::kept_figures(&metrics));
+            (metrics, diagnostics, figures)
+        });
         // The purchases for cross-sell are read while the models run.
         let associations = self.compute_associations().await?;
-        let (metrics, diagnostics) = models.await.map_err(|e| crate::AppError::Internal(format!("metrics: {e}")))?;
+        let (metrics, diagnostics, figures) =
+            models.await.map_err(|e| crate::AppError::Internal(format!("metrics: {e}")))?;
         let day = joren_analytics::log::format_day(end);
-        let snapshot =
-            self.store.write_metric_snapshot(&day, orders as i64, &diagnostics, &metrics, &associations).await?;
+        let snapshot = self
+            .store
+            .write_metric_snapshot(&day, orders as i64, &diagnostics, &metrics, &associations, &figures)
+            .await?;
         self.audit(
             actor,
             "metrics.refresh",

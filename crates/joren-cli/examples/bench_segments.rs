@@ -92,7 +92,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         })
         .collect();
-    app.store.write_metric_snapshot("2026-11-23", 0, &json!({}), &metrics, &[]).await?;
+    app.store.write_metric_snapshot("2026-11-23", 0, &json!({}), &metrics, &[], &[]).await?;
     println!("wrote the metrics snapshot in {:.1}s", started.elapsed().as_secs_f64());
     time_filters(&app).await
 }

@@ -53,6 +53,11 @@ struct Global {
     /// never lands; orders more than a day in the future are refused too.
     #[arg(long, env = "JOREN_EARLIEST_ORDER_DATE", default_value = "1990-01-01", global = true)]
     earliest_order_date: chrono::NaiveDate,
+    /// Up to this many orders the dashboard's period figures are computed from the live order
+    /// log on each view; above it, by the nightly analysis and kept with it (reading millions
+    /// of orders per view would take seconds).
+    #[arg(long, env = "JOREN_LIVE_DASHBOARD_ORDERS", default_value_t = joren_app::activity::LIVE_ORDER_LIMIT, global = true)]
+    live_dashboard_orders: i64,
     #[command(flatten)]
     mail: automation::MailArgs,
     /// The LINE Official Account's channel secret (LINE Developers console → Basic settings):
@@ -207,6 +212,7 @@ fn config(g: &Global, secure_cookies: bool) -> Result<AppConfig> {
         line_api_url: g.line_api_url.trim_end_matches('/').to_string(),
         sms: g.sms.config()?,
         imap: g.mail.imap()?,
+        live_dashboard_orders: g.live_dashboard_orders,
     })
 }
 

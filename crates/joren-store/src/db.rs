@@ -129,6 +129,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (37, "stages", include_str!("../migrations/sqlite/0037_stages.sql")),
     (38, "referrals", include_str!("../migrations/sqlite/0038_referrals.sql")),
     (39, "order_fingerprint", include_str!("../migrations/sqlite/0039_order_fingerprint.sql")),
+    (40, "snapshot_figures", include_str!("../migrations/sqlite/0040_snapshot_figures.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -170,6 +171,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (37, "stages", include_str!("../migrations/postgres/0037_stages.sql")),
     (38, "referrals", include_str!("../migrations/postgres/0038_referrals.sql")),
     (39, "order_fingerprint", include_str!("../migrations/postgres/0039_order_fingerprint.sql")),
+    (40, "snapshot_figures", include_str!("../migrations/postgres/0040_snapshot_figures.sql")),
 ];
 
 impl Store {

@@ -60,7 +60,7 @@ pub use interactions::{Interaction, NewInteraction};
 pub use jobs::{ClaimedJob, Job, JobCounts, JobState, NewJob};
 pub use memberships::{Membership, MembershipChange, MembershipEvent, MembershipFact, MembershipPlan};
 pub use message_templates::MessageTemplate;
-pub use metrics::{CustomerMetrics, OrderLogVersion, SegmentChange, SnapshotInfo};
+pub use metrics::{CustomerMetrics, OrderLogVersion, SegmentChange, SnapshotFigure, SnapshotInfo};
 pub use orders::{Adjustment, Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage, OrderTotals, PointsContext};
 pub use outbox::{Delivery, Message, OutboxCounts};
 pub use perks::Perk;

@@ -43,6 +43,18 @@ pub struct SnapshotInfo {
     pub diagnostics: serde_json::Value,
 }
 
+/// Figures computed with a snapshot and kept with it (see the `snapshot_figures` table): the
+/// dashboard's, so a view reads a few rows instead of every order or every customer's metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotFigure {
+    /// What they are (`activity`, `dashboard`).
+    pub kind: String,
+    /// Which part (an acquisition source; '' when there are no parts).
+    pub group: String,
+    /// Encoded by the kind's owner.
+    pub data: Vec<u8>,
+}
+
 /// A segment move recorded between two snapshots.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SegmentChange {
@@ -200,6 +212,7 @@ impl Store {
         diagnostics: &serde_json::Value,
         metrics: &[CustomerMetrics],
         associations: &[crate::ProductAssociation],
+        figures: &[SnapshotFigure],
     ) -> Result<SnapshotInfo> {
         let now = now_ms();
         // The snapshot is recorded first, not complete: no reader sees it until the
@@ -265,6 +278,15 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        for f in figures {
+            sqlx::query("INSERT INTO snapshot_figures (snapshot_id, kind, grp, data) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(&f.kind)
+                .bind(&f.group)
+                .bind(f.data.as_slice())
+                .execute(&mut *tx)
+                .await?;
+        }
         self.copy_snapshot_to_facts(&mut tx, id).await?;
         sqlx::query("UPDATE metric_snapshots SET complete = 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
         let keep_from = previous.unwrap_or(id);
@@ -273,9 +295,22 @@ impl Store {
             .bind(keep_from)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM snapshot_figures WHERE snapshot_id < $1").bind(keep_from).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM metric_snapshots WHERE id < $1").bind(keep_from).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(self.latest_snapshot().await?.expect("just written"))
+    }
+
+    /// The figures of one kind kept with a snapshot, (group, data) by group; empty for a
+    /// snapshot written before figures of that kind were kept.
+    pub async fn snapshot_figures(&self, snapshot_id: i64, kind: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        let rows =
+            sqlx::query("SELECT grp, data FROM snapshot_figures WHERE snapshot_id = $1 AND kind = $2 ORDER BY grp")
+                .bind(snapshot_id)
+                .bind(kind)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(|r| Ok((r.try_get("grp")?, r.try_get("data")?))).collect()
     }
 
     /// The newest complete snapshot.

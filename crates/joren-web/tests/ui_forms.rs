@@ -422,6 +422,7 @@ async fn dashboard_shows_kpis_cohorts_segments_and_the_industry_comparison() {
         assert_eq!((status, location.as_str()), (303, "/dashboard"), "{body}");
         let (_, html) = owner.page("/dashboard").await;
         assert!(html.contains("id=\"segment-chart\"") && html.contains("<svg"), "segments drawn after analysis");
+        assert!(!html.contains("id=\"figures-as-of\""), "a small shop's period figures stay live");
         assert!(!html.contains("id=\"contact-week\""), "the dashboard is statistics only");
         let (_, home) = owner.page("/").await;
         assert!(home.contains("id=\"contact-week\"") && !home.contains("week."), "contact lists on the home page");

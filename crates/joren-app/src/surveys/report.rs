@@ -138,11 +138,13 @@ impl App {
         (from, add_months(this_month, 1))
     }
 
-    /// Monthly churn and the repeat rate against their targets (the last 30 days).
+    /// Monthly churn and the repeat rate against their targets (the last 30 days; for a large
+    /// shop, the 30 days up to its last analysis, as on the dashboard).
     pub async fn retention_targets(&self) -> Result<RetentionTargets> {
-        let today = self.today();
-        let order_log = self.order_log().await?;
-        let k = joren_analytics::kpi::kpis(&order_log.log, today - 29, today, crate::dashboard::ACTIVE_WINDOW_DAYS);
+        let activity = self.shop_activity().await?;
+        let today = activity.as_of.map_or(self.today(), |(_, day)| day);
+        let counts = activity.all.kpi_counts(today - 29, today, crate::dashboard::ACTIVE_WINDOW_DAYS);
+        let k = joren_analytics::kpi::finish(counts, today - 29, today, activity.all.scale);
         let industry = self.store.setting("industry").await?;
         let range = industry.as_deref().and_then(crate::dashboard::industry).map(|i| (i.3, i.4));
         Ok(RetentionTargets {

@@ -30,6 +30,16 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("dash.show", "表示", "Show"),
     ("dash.compared", "比較対象 (前の期間):", "Compared with the previous period:"),
     ("dash.before", "前期間", "before"),
+    (
+        "dash.figures_as_of",
+        "期間の数値とコホートは次の集計時点のものです:",
+        "Period figures and cohorts as of the analysis at",
+    ),
+    (
+        "dash.figures_as_of_why",
+        "(注文が多いお店では毎晩の分析で計算します。最新にするには下の「今すぐ分析」を押してください)",
+        "(for a shop with many orders they are computed by the nightly analysis; press \"Analyse now\" below for the latest)",
+    ),
     ("dash.cohorts", "コホート別の継続率", "Retention by cohort"),
     (
         "dash.cohorts_help",

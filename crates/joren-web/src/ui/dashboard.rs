@@ -91,6 +91,8 @@ pub(super) struct DashboardPage {
     sources: Vec<SourceRow>,
     at_risk: Vec<RiskRow>,
     snapshot: Option<String>,
+    /// When the KPIs and cohorts are a large shop's figures kept with the snapshot: its time.
+    figures_as_of: Option<String>,
     not_fitted: Option<String>,
     model_words: Option<String>,
     validation_words: Option<String>,
@@ -349,6 +351,7 @@ fn build(
         sources,
         at_risk,
         snapshot: d.snapshot.as_ref().map(|s| local_time(s.computed_at)),
+        figures_as_of: d.figures_as_of.map(local_time),
         not_fitted,
         model_words,
         validation_words,

@@ -325,3 +325,82 @@ async fn duplicates_are_suggested_compared_merged_or_dismissed() {
         assert!(html.contains("Review the merge") && html.contains("Same kana name and birthday"), "[{b}]");
     }
 }
+
+/// The part of the dashboard computed from the order log: the KPI tiles, the period, the
+/// sources table and the cohort heatmap (the last two absent for a period without them).
+fn period_figures(html: &str) -> String {
+    let cut = |from: &str, to: &str| {
+        html.split(from).nth(1).map(|rest| rest.split(to).next().unwrap().to_string()).unwrap_or_default()
+    };
+    [
+        cut("id=\"period-form\"", "</form>"),
+        cut("id=\"kpi-tiles\"", "<section"),
+        cut("id=\"source-table\"", "</table>"),
+        cut("id=\"cohort-heatmap\"", "</table>"),
+    ]
+    .join("\n")
+}
+
+/// A large shop's dashboard reads its period KPIs, sources and cohorts from the activity kept
+/// with the snapshot — the same figures the live order log gives — says when they are from, does
+/// not move with a new order until the next analysis, and cuts a period at the snapshot's day.
+/// (The shop counts as large from 0 orders here; by default from 100,000.)
+#[tokio::test]
+async fn a_large_shops_dashboard_reads_the_figures_kept_with_the_snapshot() {
+    for b in backends() {
+        let config = joren_app::AppConfig { live_dashboard_orders: 0, ..joren_app::AppConfig::default() };
+        let t = common::spawn_with(b, config).await;
+        let owner = Session { t: &t, cookie: t.login_cookie("owner").await };
+        let today = t.app.today_date();
+        let mut first = 0;
+        for c in 0..8i64 {
+            let source = ["advertising", "referral", "store"][c as usize % 3];
+            let id = t.customer(json!({"family_name": format!("大店{c}"), "acquisition_source": source})).await;
+            first = if c == 0 { id } else { first };
+            for k in 0..=(c % 4) {
+                let mut body = common::order_body(id, Some(&format!("L-{c}-{k}")), 1500 + 100 * c + 10 * k);
+                let day = today - chrono::Days::new((400 - 90 * k - 11 * c) as u64);
+                body["ordered_at"] = json!(format!("{day}T12:00:00+09:00"));
+                let (s, v) = t.post(&t.staff_token, "/api/v1/orders", &body).await;
+                assert_eq!(s, 201, "[{b}] {v}");
+            }
+        }
+        let (_, live) = owner.page("/dashboard").await;
+        assert!(!live.contains("id=\"figures-as-of\""), "[{b}] live before any snapshot");
+        assert!(live.contains("id=\"source-table\"") && live.contains("id=\"cohort-heatmap\""), "{live}");
+        let (status, _, _) = owner.post("/metrics/refresh", &[("back", "/dashboard")]).await;
+        assert_eq!(status, 303);
+        let (_, kept) = owner.page("/dashboard").await;
+        assert!(kept.contains("id=\"figures-as-of\"") && kept.contains("毎晩の分析"), "[{b}] {kept}");
+        assert_eq!(period_figures(&kept), period_figures(&live), "[{b}] the same figures as the live log");
+        // The segment sizes and the CLV histogram kept with the snapshot are those its metrics give.
+        let d = t.app.dashboard(None).await.unwrap();
+        let snap = d.snapshot.as_ref().unwrap();
+        let mut totals = t.app.store.segment_totals(snap.id).await.unwrap();
+        totals.sort();
+        let mut shown = d.segments.clone();
+        shown.sort();
+        assert_eq!(shown, totals, "[{b}]");
+        let clv = joren_app::dashboard::clv_histogram(&t.app.store.clv_values(snap.id).await.unwrap());
+        assert_eq!(d.clv_buckets, clv, "[{b}]");
+        assert!(!clv.is_empty() && d.figures_as_of == Some(snap.computed_at), "[{b}]");
+        let custom = "/dashboard?start=2020-01-01&end=2020-12-31";
+        let (_, live_custom) = owner.page(custom).await;
+
+        // A new order today: the kept figures stay as they were until the next analysis.
+        let (s, _) = t.post(&t.staff_token, "/api/v1/orders", &common::order_body(first, Some("L-new"), 9900)).await;
+        assert_eq!(s, 201);
+        let (_, still) = owner.page("/dashboard").await;
+        assert_eq!(period_figures(&still), period_figures(&kept), "[{b}] not moved by the new order");
+        let (_, future) = owner.page(&format!("/dashboard?start={today}&end={}", today + chrono::Days::new(30))).await;
+        assert!(future.contains(&format!("name=\"end\" value=\"{today}\"")), "[{b}] cut at the snapshot's day");
+        let (_, old) = owner.page(custom).await;
+        assert_eq!(period_figures(&old), period_figures(&live_custom), "[{b}] any past period");
+        owner.post("/metrics/refresh", &[("back", "/dashboard")]).await;
+        let (_, fresh) = owner.page("/dashboard").await;
+        assert_ne!(period_figures(&fresh), period_figures(&kept), "[{b}] the next analysis counts it");
+        let en = Session { t: &t, cookie: format!("{}; joren_lang=en", owner.cookie) };
+        let (_, html) = en.page("/dashboard").await;
+        assert!(html.contains("as of the analysis at"), "[{b}] in English too");
+    }
+}
