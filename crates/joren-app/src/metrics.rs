@@ -13,6 +13,8 @@ use crate::{Actor, App, Result};
 /// Days ahead for "expected purchases" and months of value in the CLV stored in snapshots.
 pub const HORIZON: clv::Horizon = clv::Horizon { purchases_days: 90.0, clv_months: 12, monthly_discount: 0.01 };
 
+const QUARTER_HOUR_MS: i64 = 15 * 60 * 1000;
+
 /// The order log as the engine reads it, with the shop-local day of each order.
 #[derive(Debug)]
 pub struct OrderLog {
@@ -49,17 +51,22 @@ impl App {
     }
 
     async fn read_order_log(&self) -> Result<OrderLog> {
-        let mut rows: Vec<(i64, i32, i64)> = Vec::new();
+        let mut log = TransactionLog::rows(0);
         // An order dated after today (a till whose clock runs ahead, within the accepted
         // tolerance) counts as today's: the observation never ends in the future.
         let today = self.today();
+        // The local day of each quarter hour seen, worked out once: every zone's offset and
+        // every change of it falls on a quarter hour, so all of one quarter is on one day.
+        let mut days: std::collections::HashMap<i64, i32> = std::collections::HashMap::new();
         let orders = self
             .store
-            .stream_order_log(|customer, at, amount| rows.push((customer, self.local_day(at).min(today), amount)))
+            .stream_order_log(|customer, at, amount| {
+                let quarter = at.div_euclid(QUARTER_HOUR_MS);
+                let day = *days.entry(quarter).or_insert_with(|| self.local_day(quarter * QUARTER_HOUR_MS));
+                log.push_id(customer, day.min(today), amount)
+            })
             .await?;
-        let ids: Vec<String> = rows.iter().map(|r| r.0.to_string()).collect();
-        let log = TransactionLog::from_rows(ids.iter().zip(&rows).map(|(id, r)| (id.as_str(), r.1, r.2)), 0);
-        Ok(OrderLog { log, orders })
+        Ok(OrderLog { log: log.finish(), orders })
     }
 
     /// Recomputes every customer's metrics from the order log as of today (shop time zone)
@@ -67,20 +74,28 @@ impl App {
     /// with the reason in the diagnostics; RFM is always computed.
     pub async fn refresh_metrics(&self, actor: &Actor) -> Result<SnapshotInfo> {
         actor.require_write()?;
+        // Each phase's time goes to the log (a large shop's snapshot takes minutes).
+        let started = std::time::Instant::now();
+        let phase =
+            |name: &str| tracing::info!(phase = name, elapsed_ms = started.elapsed().as_millis() as u64, "snapshot");
         let order_log = self.order_log().await?;
+        phase("order log read");
         let orders = order_log.orders;
         let today = self.today();
         let end = today;
         let sources = self.store.acquisition_sources().await?.into_iter().collect();
         let models = tokio::task::spawn_blocking(move || {
             let (metrics, diagnostics) = compute_metrics(&order_log.log, end);
+            tracing::info!(phase = "models", elapsed_ms = started.elapsed().as_millis() as u64, "snapshot");
             // The dashboard of a large shop reads these instead of the order log and the metrics.
             let mut figures = crate::activity::kept_figures(&order_log.log, &sources);
             figures.push(crate::dashboard::kept_figures(&metrics));
+            tracing::info!(phase = "dashboard figures", elapsed_ms = started.elapsed().as_millis() as u64, "snapshot");
             (metrics, diagnostics, figures)
         });
         // The purchases for cross-sell are read while the models run.
         let associations = self.compute_associations().await?;
+        phase("cross-sell");
         let (metrics, diagnostics, figures) =
             models.await.map_err(|e| crate::AppError::Internal(format!("metrics: {e}")))?;
         let day = joren_analytics::log::format_day(end);
@@ -88,6 +103,7 @@ impl App {
             .store
             .write_metric_snapshot(&day, orders as i64, &diagnostics, &metrics, &associations, &figures)
             .await?;
+        phase("written");
         self.audit(
             actor,
             "metrics.refresh",

@@ -46,23 +46,59 @@ impl Store {
     /// the clustered line items in their own order is three times faster). Items with neither
     /// SKU nor name, and the placeholder line of amount-only imports, are left out.
     pub async fn stream_customer_products(&self, mut row: impl FnMut(i64, &str, &str)) -> Result<()> {
-        // SQLite's CROSS JOIN keeps the line items as the outer loop; PostgreSQL plans itself.
-        let join = match self.backend() {
-            crate::Backend::Sqlite => "CROSS JOIN",
-            crate::Backend::Postgres => "JOIN",
-        };
-        let sql = format!(
-            "SELECT o.customer_id, {PRODUCT_KEY} AS product, i.name FROM order_items i \
-             {join} orders o ON o.id = i.order_id \
-             WHERE o.status IN ('completed', 'partially_refunded') \
-             AND (i.sku <> '' OR (i.name <> '' AND i.name <> $1))"
-        );
-        let mut rows =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(joren_core::order::AMOUNT_ONLY_ITEM_NAME).fetch(&self.pool);
-        while let Some(r) = rows.try_next().await? {
-            let product: String = r.try_get("product")?;
-            let name: String = r.try_get("name")?;
-            row(r.try_get("customer_id")?, &product, &name);
+        let filter =
+            "o.status IN ('completed', 'partially_refunded') AND (i.sku <> '' OR (i.name <> '' AND i.name <> $3))";
+        match self.backend() {
+            crate::Backend::Sqlite => {
+                // Twenty million line items one row at a time took 40 s; as blocks of text
+                // (customer, product, name, each text preceded by its length) about a third.
+                // SQLite's CROSS JOIN keeps the line items as the outer loop.
+                let mut tx = self.pool.begin().await?;
+                let record = format!(
+                    "o.customer_id || ',' || {} || {}",
+                    crate::blocks::counted(PRODUCT_KEY),
+                    crate::blocks::counted("i.name")
+                );
+                let filter = filter
+                    .replace("$3", &format!("'{}'", joren_core::order::AMOUNT_ONLY_ITEM_NAME.replace('\'', "''")));
+                crate::blocks::for_each_block(
+                    &mut tx,
+                    self.read_block(),
+                    "SELECT MIN(order_id) AS a, MAX(order_id) AS b FROM order_items",
+                    "order_items i CROSS JOIN orders o ON o.id = i.order_id",
+                    "i.order_id",
+                    &filter,
+                    &record,
+                    |mut text| {
+                        let mut n = 0;
+                        while !text.is_empty() {
+                            let customer = crate::blocks::take_int(&mut text)?;
+                            let product = crate::blocks::take_counted(&mut text)?;
+                            let name = crate::blocks::take_counted(&mut text)?;
+                            row(customer, product, name);
+                            n += 1;
+                        }
+                        Ok(n)
+                    },
+                )
+                .await?;
+                tx.rollback().await?;
+            }
+            crate::Backend::Postgres => {
+                let sql = format!(
+                    "SELECT o.customer_id, {PRODUCT_KEY} AS product, i.name FROM order_items i \
+                     JOIN orders o ON o.id = i.order_id WHERE {}",
+                    filter.replace("$3", "$1")
+                );
+                let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(joren_core::order::AMOUNT_ONLY_ITEM_NAME)
+                    .fetch(&self.pool);
+                while let Some(r) = rows.try_next().await? {
+                    let product: String = r.try_get("product")?;
+                    let name: String = r.try_get("name")?;
+                    row(r.try_get("customer_id")?, &product, &name);
+                }
+            }
         }
         Ok(())
     }

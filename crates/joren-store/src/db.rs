@@ -28,6 +28,8 @@ pub struct Store {
     /// On PostgreSQL, a second small pool of native connections for `COPY` (see
     /// [`crate::copy`]); connects on first use.
     pub(crate) pg: Option<sqlx::PgPool>,
+    /// Ids per block when SQLite reads millions of rows as text (see [`crate::blocks`]).
+    pub(crate) read_block: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// A transaction (derefs to the connection, like `sqlx::Transaction`). A SQLite write is one
@@ -231,7 +233,8 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        Ok(Self { writers: WriterQueue::new(pool.clone()), pool, backend, pg })
+        let read_block = Arc::new(std::sync::atomic::AtomicI64::new(crate::blocks::BLOCK));
+        Ok(Self { writers: WriterQueue::new(pool.clone()), pool, backend, pg, read_block })
     }
 
     pub fn backend(&self) -> Backend {

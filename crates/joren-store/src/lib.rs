@@ -4,6 +4,7 @@
 
 mod audit;
 mod batch;
+mod blocks;
 mod bulk;
 mod cases;
 mod checklist;

@@ -1,7 +1,6 @@
 //! Snapshots of per-customer metrics from the analytics engine: the order log read out for the
 //! engine, and its results written back atomically, with segment moves between snapshots.
 
-use futures_util::TryStreamExt;
 use sqlx::Row;
 
 use crate::bulk::Val;
@@ -186,19 +185,18 @@ impl Store {
 
     /// Streams the order log the analytics engine reads: (customer id, ordered-at epoch ms,
     /// amount after refunds in minor units) of every order that is not cancelled or fully
-    /// refunded, grouped by customer. Returns the number of orders read.
+    /// refunded, in no particular order (sorting ten million orders by customer through the
+    /// index took 30 s of random reads on SQLite where a scan takes 1.2 s; the engine groups
+    /// them itself), read in blocks as one consistent picture. Returns the number of orders.
     pub async fn stream_order_log(&self, mut row: impl FnMut(i64, i64, i64)) -> Result<u64> {
-        let mut rows = sqlx::query(
-            "SELECT customer_id, ordered_at, total - refunded AS amount FROM orders \
-             WHERE status IN ('completed', 'partially_refunded') ORDER BY customer_id, ordered_at",
+        self.for_each_int_row(
+            "orders",
+            "id",
+            "status IN ('completed', 'partially_refunded')",
+            ["customer_id", "ordered_at", "total - refunded"],
+            |[customer, at, amount]| row(customer, at, amount),
         )
-        .fetch(&self.pool);
-        let mut n = 0;
-        while let Some(r) = rows.try_next().await? {
-            row(r.try_get("customer_id")?, r.try_get("ordered_at")?, r.try_get("amount")?);
-            n += 1;
-        }
-        Ok(n)
+        .await
     }
 
     /// Writes a snapshot: records it as not complete, writes its metrics and cross-sell rules

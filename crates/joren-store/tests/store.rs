@@ -335,3 +335,58 @@ async fn the_job_queue_dedupes_leases_fences_retries_and_buries() {
         assert!(s.job_by_dedupe_key("daily:2026-03-01").await.unwrap().is_none());
     }
 }
+
+/// The order log and the purchases behind cross-sell are read in blocks of ids on SQLite: read
+/// across many small blocks (gaps, a cancelled order, names holding the separators and
+/// multi-byte text) they give exactly what one block gives, on both backends.
+#[tokio::test]
+async fn order_log_and_purchases_read_the_same_in_blocks_of_any_size() {
+    for (s, _dir) in stores().await {
+        let names = ["珈琲豆, 深煎り; 200g", "12,3;", "ギフト\n箱入り", "a", "3,x"];
+        let mut orders = Vec::new();
+        for c in 0..4 {
+            let customer = s
+                .create_customer(&person("読込", "よみこみ", &format!("b{c}@example.jp")), &[], &[], "test", None)
+                .await
+                .unwrap();
+            for k in 0..3 {
+                let items = (0..=k)
+                    .map(|i| LineItemInput {
+                        name: names[(c + k + i) % names.len()].into(),
+                        sku: if i == 1 { format!("SKU-{c}") } else { String::new() },
+                        quantity: 1,
+                        unit_price: 100 + 10 * c as i64 + k as i64,
+                        tax_rate: 10,
+                        ..Default::default()
+                    })
+                    .collect();
+                let draft = OrderInput { customer_id: customer, items, ..Default::default() }
+                    .validate(chrono::Utc::now(), chrono_tz::Asia::Tokyo)
+                    .unwrap();
+                let seed = format!("{c}-{k}");
+                orders.push(
+                    s.create_order(&draft, &Fingerprint::of(seed.as_bytes()), None, None, None).await.unwrap().id,
+                );
+            }
+        }
+        s.adjust_order(orders[4], joren_store::Adjustment::history(true, None, "取消")).await.unwrap();
+        let read = |s: Store| async move {
+            let mut log = Vec::new();
+            let n = s.stream_order_log(|c, at, amount| log.push((c, at, amount))).await.unwrap();
+            let mut bought = Vec::new();
+            s.stream_customer_products(|c, p, name| bought.push((c, p.to_string(), name.to_string()))).await.unwrap();
+            log.sort();
+            bought.sort();
+            (n, log, bought)
+        };
+        let whole = read(s.clone()).await;
+        assert_eq!(whole.0, 11, "{:?}: twelve orders, one cancelled", s.backend());
+        assert!(
+            whole.2.iter().any(|b| b.2 == "珈琲豆, 深煎り; 200g") && whole.2.iter().any(|b| b.2 == "ギフト\n箱入り")
+        );
+        for block in [1, 2, 5] {
+            s.set_read_block(block);
+            assert_eq!(read(s.clone()).await, whole, "{:?}, blocks of {block}", s.backend());
+        }
+    }
+}

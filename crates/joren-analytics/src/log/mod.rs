@@ -64,6 +64,12 @@ impl TransactionLog {
             .collect()
     }
 
+    /// A log built row by row (e.g. while streaming rows from the database), customers
+    /// numbered in order of first appearance.
+    pub fn rows(scale: u32) -> RowLogBuilder {
+        RowLogBuilder { inner: TransactionLogBuilder::with_columns(0, 1, 2, scale), id: String::new() }
+    }
+
     /// Builds a log from (customer id, day, amount) rows, e.g. read from the database.
     pub fn from_rows<'a>(rows: impl IntoIterator<Item = (&'a str, i32, i64)>, scale: u32) -> Self {
         let mut b = TransactionLogBuilder::with_columns(0, 1, 2, scale);
@@ -71,6 +77,31 @@ impl TransactionLog {
             b.push(id.as_bytes(), day, amount);
         }
         b.map.log
+    }
+}
+
+/// See [`TransactionLog::rows`].
+pub struct RowLogBuilder {
+    inner: TransactionLogBuilder,
+    /// The text of an integer id, reused row after row.
+    id: String,
+}
+
+impl RowLogBuilder {
+    pub fn push(&mut self, customer: &str, day: i32, amount: i64) {
+        self.inner.push(customer.as_bytes(), day, amount);
+    }
+
+    /// A row of a customer known by an integer id (kept as its decimal text).
+    pub fn push_id(&mut self, customer: i64, day: i32, amount: i64) {
+        use std::fmt::Write;
+        self.id.clear();
+        write!(self.id, "{customer}").expect("writing to a String");
+        self.inner.push(self.id.as_bytes(), day, amount);
+    }
+
+    pub fn finish(self) -> TransactionLog {
+        self.inner.map.log
     }
 }
 
