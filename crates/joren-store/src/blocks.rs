@@ -133,26 +133,7 @@ async fn copy_out_ints<const N: usize>(
     sql: &str,
     row: &mut impl FnMut([i64; N]),
 ) -> Result<u64> {
-    use futures_util::TryStreamExt;
-    let mut stream = conn.copy_out_raw(sql).await?;
-    let (mut pending, mut n) = (Vec::<u8>::new(), 0u64);
-    while let Some(chunk) = stream.try_next().await? {
-        pending.extend_from_slice(&chunk);
-        let Some(end) = pending.iter().rposition(|&b| b == b'\n') else { continue };
-        n += parse_lines::<N>(&pending[..=end], row)?;
-        pending.drain(..=end);
-    }
-    if !pending.is_empty() {
-        return Err(unreadable("COPY ended inside a row".into()));
-    }
-    Ok(n)
-}
-
-/// Whole lines `a\tb\tc\n` of integers, as COPY writes them.
-fn parse_lines<const N: usize>(bytes: &[u8], row: &mut impl FnMut([i64; N])) -> Result<u64> {
-    let text = std::str::from_utf8(bytes).map_err(|_| unreadable("COPY sent text that is not UTF-8".into()))?;
-    let mut n = 0;
-    for line in text.lines() {
+    copy_out(conn, sql, |line| {
         let mut values = [0i64; N];
         let mut fields = line.split('\t');
         for v in values.iter_mut() {
@@ -165,9 +146,70 @@ fn parse_lines<const N: usize>(bytes: &[u8], row: &mut impl FnMut([i64; N])) -> 
             return Err(unreadable(format!("unreadable COPY row {line:?}")));
         }
         row(values);
+        Ok(())
+    })
+    .await
+}
+
+/// PostgreSQL: calls `line` with each line (without its newline) of a `COPY (…) TO STDOUT` in
+/// text format: fields separated by tabs, escaped as [`copy_field`] reads them. Returns the
+/// number of lines.
+pub(crate) async fn copy_out(
+    conn: &mut sqlx::PgConnection,
+    sql: &str,
+    mut line: impl FnMut(&str) -> Result<()>,
+) -> Result<u64> {
+    use futures_util::TryStreamExt;
+    let mut stream = conn.copy_out_raw(sql).await?;
+    let (mut pending, mut n) = (Vec::<u8>::new(), 0u64);
+    while let Some(chunk) = stream.try_next().await? {
+        pending.extend_from_slice(&chunk);
+        let Some(end) = pending.iter().rposition(|&b| b == b'\n') else { continue };
+        n += each_line(&pending[..end], &mut line)?;
+        pending.drain(..=end);
+    }
+    if !pending.is_empty() {
+        return Err(unreadable("COPY ended inside a row".into()));
+    }
+    Ok(n)
+}
+
+/// The lines of whole lines of COPY text (the last newline cut off).
+fn each_line(bytes: &[u8], line: &mut impl FnMut(&str) -> Result<()>) -> Result<u64> {
+    let text = std::str::from_utf8(bytes).map_err(|_| unreadable("COPY sent text that is not UTF-8".into()))?;
+    let mut n = 0;
+    for l in text.split('\n') {
+        line(l)?;
         n += 1;
     }
     Ok(n)
+}
+
+/// A text field of COPY's text format as it was stored: `\\`, `\t`, `\n`, `\r`, `\b`, `\f`
+/// and `\v` are what `COPY TO` writes for a backslash and those control characters.
+pub(crate) fn copy_field(field: &str) -> Result<std::borrow::Cow<'_, str>> {
+    if !field.contains('\\') {
+        return Ok(field.into());
+    }
+    let mut out = String::with_capacity(field.len());
+    let mut chars = field.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        out.push(match chars.next() {
+            Some('\\') => '\\',
+            Some('t') => '\t',
+            Some('n') => '\n',
+            Some('r') => '\r',
+            Some('b') => '\u{8}',
+            Some('f') => '\u{c}',
+            Some('v') => '\u{b}',
+            other => return Err(unreadable(format!("unexpected COPY escape {other:?} in {field:?}"))),
+        });
+    }
+    Ok(out.into())
 }
 
 /// Rows `a,b,c;a,b,c;…` of integers.
@@ -194,12 +236,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn copy_lines_parse_back_to_their_rows() {
-        let mut rows = Vec::new();
-        assert_eq!(parse_lines(b"1\t-2\t3\n4\t5\t6\n", &mut |r: [i64; 3]| rows.push(r)).unwrap(), 2);
-        assert_eq!(rows, [[1, -2, 3], [4, 5, 6]]);
-        assert!(parse_lines(b"1\t2\n", &mut |_: [i64; 3]| ()).is_err());
-        assert!(parse_lines(b"1\t\\N\t3\n", &mut |_: [i64; 3]| ()).is_err(), "NULL is refused");
+    fn copy_lines_and_fields_read_back_as_written() {
+        let mut lines = Vec::new();
+        let n = each_line(b"1\t-2\t3\n4\t5\t6", &mut |l| {
+            lines.push(l.to_string());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((n, lines.as_slice()), (2, ["1\t-2\t3".to_string(), "4\t5\t6".to_string()].as_slice()));
+        assert_eq!(copy_field("珈琲豆").unwrap(), "珈琲豆");
+        assert_eq!(copy_field(r"a\\b\tc\nd\re").unwrap(), "a\\b\tc\nd\re");
+        assert!(copy_field(r"\N").is_err(), "NULL is not a text");
+        assert!(copy_field("a\\").is_err(), "a lone backslash at the end");
     }
 
     #[test]

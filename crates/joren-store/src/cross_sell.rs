@@ -1,6 +1,5 @@
 //! Cross-sell rules stored with each metrics snapshot, and the purchases they are computed from.
 
-use futures_util::TryStreamExt;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -46,8 +45,11 @@ impl Store {
     /// the clustered line items in their own order is three times faster). Items with neither
     /// SKU nor name, and the placeholder line of amount-only imports, are left out.
     pub async fn stream_customer_products(&self, mut row: impl FnMut(i64, &str, &str)) -> Result<()> {
-        let filter =
-            "o.status IN ('completed', 'partially_refunded') AND (i.sku <> '' OR (i.name <> '' AND i.name <> $3))";
+        // The placeholder line of amount-only imports, as an SQL literal (our own constant).
+        let amount_only = format!("'{}'", joren_core::order::AMOUNT_ONLY_ITEM_NAME.replace('\'', "''"));
+        let filter = format!(
+            "o.status IN ('completed', 'partially_refunded') AND (i.sku <> '' OR (i.name <> '' AND i.name <> {amount_only}))"
+        );
         match self.backend() {
             crate::Backend::Sqlite => {
                 // Twenty million line items one row at a time took 40 s; as blocks of text
@@ -85,19 +87,27 @@ impl Store {
                 tx.rollback().await?;
             }
             crate::Backend::Postgres => {
+                // COPY's text out of the native connection, one statement.
                 let sql = format!(
-                    "SELECT o.customer_id, {PRODUCT_KEY} AS product, i.name FROM order_items i \
-                     JOIN orders o ON o.id = i.order_id WHERE {}",
-                    filter.replace("$3", "$1")
+                    "COPY (SELECT o.customer_id, {PRODUCT_KEY} AS product, i.name FROM order_items i \
+                     JOIN orders o ON o.id = i.order_id WHERE {}) TO STDOUT",
+                    filter
                 );
-                let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(joren_core::order::AMOUNT_ONLY_ITEM_NAME)
-                    .fetch(&self.pool);
-                while let Some(r) = rows.try_next().await? {
-                    let product: String = r.try_get("product")?;
-                    let name: String = r.try_get("name")?;
-                    row(r.try_get("customer_id")?, &product, &name);
-                }
+                let mut copy = self.copy_tx().await?;
+                crate::blocks::copy_out(&mut copy, &sql, |line| {
+                    let bad = || sqlx::Error::Protocol(format!("unreadable COPY row {line:?}"));
+                    let mut fields = line.split('\t');
+                    let (Some(customer), Some(product), Some(name), None) =
+                        (fields.next(), fields.next(), fields.next(), fields.next())
+                    else {
+                        return Err(bad().into());
+                    };
+                    let customer = customer.parse().map_err(|_| bad())?;
+                    row(customer, &crate::blocks::copy_field(product)?, &crate::blocks::copy_field(name)?);
+                    Ok(())
+                })
+                .await?;
+                copy.rollback().await?;
             }
         }
         Ok(())

@@ -342,7 +342,7 @@ async fn the_job_queue_dedupes_leases_fences_retries_and_buries() {
 #[tokio::test]
 async fn order_log_and_purchases_read_the_same_in_blocks_of_any_size() {
     for (s, _dir) in stores().await {
-        let names = ["珈琲豆, 深煎り; 200g", "12,3;", "ギフト\n箱入り", "a", "3,x"];
+        let names = ["珈琲豆, 深煎り; 200g", "12,3;", "ギフト\n箱入り", "a", "3,x", r"C:\豆\t"];
         let mut orders = Vec::new();
         for c in 0..4 {
             let customer = s
@@ -381,6 +381,7 @@ async fn order_log_and_purchases_read_the_same_in_blocks_of_any_size() {
         };
         let whole = read(s.clone()).await;
         assert_eq!(whole.0, 11, "{:?}: twelve orders, one cancelled", s.backend());
+        assert!(whole.2.iter().any(|b| b.2 == r"C:\豆\t"), "{:?}: backslashes read back", s.backend());
         assert!(
             whole.2.iter().any(|b| b.2 == "珈琲豆, 深煎り; 200g") && whole.2.iter().any(|b| b.2 == "ギフト\n箱入り")
         );
