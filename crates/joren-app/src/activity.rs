@@ -76,13 +76,19 @@ impl App {
             let rows = self.store.snapshot_figures(s.id, KIND).await?;
             if !rows.is_empty() {
                 let last_day = joren_analytics::log::parse_day(s.observation_end.as_bytes()).unwrap_or(self.today());
-                let a = Arc::new(
-                    tokio::task::spawn_blocking(move || decode(rows, (s.computed_at, last_day)))
-                        .await
-                        .map_err(|e| AppError::Internal(format!("activity: {e}")))??,
-                );
-                *cache = Some((s.id, a.clone()));
-                return Ok(a);
+                let decoded = tokio::task::spawn_blocking(move || decode(rows, (s.computed_at, last_day)))
+                    .await
+                    .map_err(|e| AppError::Internal(format!("activity: {e}")))?;
+                match decoded {
+                    Ok(a) => {
+                        let a = Arc::new(a);
+                        *cache = Some((s.id, a.clone()));
+                        return Ok(a);
+                    }
+                    // Written by another version, say: the live log still gives the figures,
+                    // slowly, until the next snapshot writes them again.
+                    Err(e) => tracing::warn!(snapshot = s.id, error = %e, "activity kept with the snapshot unreadable"),
+                }
             }
         }
         let order_log = self.order_log().await?;

@@ -66,11 +66,11 @@ impl Store {
     }
 }
 
-/// SQLite: reads the rows of `from` matching `filter` as blocks of text (`block` ids each), each row's `record`
-/// (an SQL text expression that delimits itself) concatenated, over ranges of `id` between the
-/// bounds `bounds` gives (a query of the smallest and largest id as `a` and `b`). `parse`
-/// returns the rows it read from a block, checked against the rows SQLite counted. Returns
-/// the number of rows.
+/// SQLite: reads the rows of `from` matching `filter` as blocks of text, `block` ids each:
+/// each row's `record` (an SQL text expression that delimits itself) concatenated, over ranges
+/// of `id` between the bounds `bounds` gives (a query of the smallest and largest id as `a`
+/// and `b`). `parse` returns the rows it read from a block, checked against the rows SQLite
+/// counted. Returns the number of rows.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn for_each_block(
     conn: &mut AnyConnection,
