@@ -61,8 +61,6 @@ impl Store {
                     crate::blocks::counted(PRODUCT_KEY),
                     crate::blocks::counted("i.name")
                 );
-                let filter = filter
-                    .replace("$3", &format!("'{}'", joren_core::order::AMOUNT_ONLY_ITEM_NAME.replace('\'', "''")));
                 crate::blocks::for_each_block(
                     &mut tx,
                     self.read_block(),
