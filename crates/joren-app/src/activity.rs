@@ -9,6 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use joren_analytics::TransactionLog;
 use joren_analytics::activity::{self, Activity};
+use joren_store::SnapshotInfo;
 
 use crate::{App, AppError, Result};
 
@@ -64,7 +65,12 @@ impl App {
     /// (more than `config.live_dashboard_orders` orders, by default [`LIVE_ORDER_LIMIT`]) and
     /// the snapshot has it, otherwise from the live order log.
     pub async fn shop_activity(&self) -> Result<Arc<ShopActivity>> {
-        if let Some(s) = self.store.latest_snapshot().await?
+        self.shop_activity_with(self.store.latest_snapshot().await?.as_ref()).await
+    }
+
+    /// [`App::shop_activity`] with the newest snapshot already looked up.
+    pub(crate) async fn shop_activity_with(&self, snapshot: Option<&SnapshotInfo>) -> Result<Arc<ShopActivity>> {
+        if let Some(s) = snapshot
             && s.orders > self.config.live_dashboard_orders
         {
             let mut cache = self.activity_cache.lock().await;
@@ -76,7 +82,8 @@ impl App {
             let rows = self.store.snapshot_figures(s.id, KIND).await?;
             if !rows.is_empty() {
                 let last_day = joren_analytics::log::parse_day(s.observation_end.as_bytes()).unwrap_or(self.today());
-                let decoded = tokio::task::spawn_blocking(move || decode(rows, (s.computed_at, last_day)))
+                let computed_at = s.computed_at;
+                let decoded = tokio::task::spawn_blocking(move || decode(rows, (computed_at, last_day)))
                     .await
                     .map_err(|e| AppError::Internal(format!("activity: {e}")))?;
                 match decoded {

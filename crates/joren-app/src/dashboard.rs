@@ -125,7 +125,8 @@ impl App {
     /// large shop whose figures are kept with the snapshot, up to the snapshot's day, and a
     /// period reaching past that day is cut at it).
     pub async fn dashboard(&self, period: Option<(String, String)>) -> Result<Dashboard> {
-        let activity = self.shop_activity().await?;
+        let snapshot = self.store.latest_snapshot().await?;
+        let activity = self.shop_activity_with(snapshot.as_ref()).await?;
         let today = activity.as_of.map_or(self.today(), |(_, day)| day);
         let period = match period {
             None => Period { start: today - 89, end: today },
@@ -157,7 +158,6 @@ impl App {
             .collect();
         let all_cohorts = activity.all.monthly_cohorts(period.end);
         let skip = all_cohorts.len().saturating_sub(12);
-        let snapshot = self.store.latest_snapshot().await?;
         let (segments, clv_buckets, at_risk) = match &snapshot {
             None => (Vec::new(), Vec::new(), Vec::new()),
             Some(s) => {

@@ -15,6 +15,11 @@ pub const HORIZON: clv::Horizon = clv::Horizon { purchases_days: 90.0, clv_month
 
 const QUARTER_HOUR_MS: i64 = 15 * 60 * 1000;
 
+/// Logs how long a snapshot has taken up to the end of `phase`.
+fn log_phase(started: std::time::Instant, phase: &str) {
+    tracing::info!(phase, elapsed_ms = started.elapsed().as_millis() as u64, "snapshot");
+}
+
 /// The order log as the engine reads it, with the shop-local day of each order.
 #[derive(Debug)]
 pub struct OrderLog {
@@ -76,8 +81,7 @@ impl App {
         actor.require_write()?;
         // Each phase's time goes to the log (a large shop's snapshot takes minutes).
         let started = std::time::Instant::now();
-        let phase =
-            |name: &str| tracing::info!(phase = name, elapsed_ms = started.elapsed().as_millis() as u64, "snapshot");
+        let phase = move |name: &str| log_phase(started, name);
         let order_log = self.order_log().await?;
         phase("order log read");
         let orders = order_log.orders;
@@ -86,11 +90,11 @@ impl App {
         let sources = self.store.acquisition_sources().await?.into_iter().collect();
         let models = tokio::task::spawn_blocking(move || {
             let (metrics, diagnostics) = compute_metrics(&order_log.log, end);
-            tracing::info!(phase = "models", elapsed_ms = started.elapsed().as_millis() as u64, "snapshot");
+            phase("models");
             // The dashboard of a large shop reads these instead of the order log and the metrics.
             let mut figures = crate::activity::kept_figures(&order_log.log, &sources);
             figures.push(crate::dashboard::kept_figures(&metrics));
-            tracing::info!(phase = "dashboard figures", elapsed_ms = started.elapsed().as_millis() as u64, "snapshot");
+            phase("dashboard figures");
             (metrics, diagnostics, figures)
         });
         // The purchases for cross-sell are read while the models run.

@@ -134,17 +134,7 @@ async fn copy_out_ints<const N: usize>(
     row: &mut impl FnMut([i64; N]),
 ) -> Result<u64> {
     copy_out(conn, sql, |line| {
-        let mut values = [0i64; N];
-        let mut fields = line.split('\t');
-        for v in values.iter_mut() {
-            *v = fields
-                .next()
-                .and_then(|f| f.parse().ok())
-                .ok_or_else(|| unreadable(format!("unreadable COPY row {line:?}")))?;
-        }
-        if fields.next().is_some() {
-            return Err(unreadable(format!("unreadable COPY row {line:?}")));
-        }
+        let values = ints(line, '\t').ok_or_else(|| unreadable(format!("unreadable COPY row {line:?}")))?;
         row(values);
         Ok(())
     })
@@ -217,23 +207,33 @@ fn parse_block<const N: usize>(text: &str, row: &mut impl FnMut([i64; N])) -> Re
     let bad = || unreadable(format!("unreadable block of rows near {:?}", text.chars().take(40).collect::<String>()));
     let mut n = 0;
     for line in text.split(';').filter(|l| !l.is_empty()) {
-        let mut values = [0i64; N];
-        let mut fields = line.split(',');
-        for v in values.iter_mut() {
-            *v = fields.next().and_then(|f| f.parse().ok()).ok_or_else(bad)?;
-        }
-        if fields.next().is_some() {
-            return Err(bad());
-        }
-        row(values);
+        row(ints(line, ',').ok_or_else(bad)?);
         n += 1;
     }
     Ok(n)
 }
 
+/// Exactly N integers separated by `separator`, or None.
+fn ints<const N: usize>(line: &str, separator: char) -> Option<[i64; N]> {
+    let mut values = [0i64; N];
+    let mut fields = line.split(separator);
+    for v in values.iter_mut() {
+        *v = fields.next()?.parse().ok()?;
+    }
+    fields.next().is_none().then_some(values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_fields_are_exactly_n_numbers() {
+        assert_eq!(ints::<3>("1\t-2\t3", '\t'), Some([1, -2, 3]));
+        assert_eq!(ints::<3>("1\t\\N\t3", '\t'), None, "COPY's NULL is not a number");
+        assert_eq!(ints::<3>("1,2", ','), None);
+        assert_eq!(ints::<2>("1,2,3", ','), None);
+    }
 
     #[test]
     fn copy_lines_and_fields_read_back_as_written() {

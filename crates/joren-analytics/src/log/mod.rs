@@ -72,11 +72,11 @@ impl TransactionLog {
 
     /// Builds a log from (customer id, day, amount) rows, e.g. read from the database.
     pub fn from_rows<'a>(rows: impl IntoIterator<Item = (&'a str, i32, i64)>, scale: u32) -> Self {
-        let mut b = TransactionLogBuilder::with_columns(0, 1, 2, scale);
+        let mut b = Self::rows(scale);
         for (id, day, amount) in rows {
-            b.push(id.as_bytes(), day, amount);
+            b.push(id, day, amount);
         }
-        b.map.log
+        b.finish()
     }
 }
 
