@@ -61,10 +61,17 @@ impl Tx {
     /// to the connection in one trip. A failure rolls the transaction (the writer's savepoint)
     /// back.
     pub(crate) async fn commit_after(self, batch: crate::batch::Batch) -> Result<()> {
+        self.commit_returning(batch).await.map(drop)
+    }
+
+    /// [`Tx::commit_after`] answering the rows the batch's statements returned (an
+    /// `UPDATE … RETURNING`, say), once they are committed.
+    pub(crate) async fn commit_returning(self, batch: crate::batch::Batch) -> Result<Vec<sqlx::any::AnyRow>> {
         match self.0 {
             TxKind::Own(mut tx) => {
-                batch.run(&mut tx).await?;
-                Ok(tx.commit().await?)
+                let rows = batch.run(&mut tx).await?;
+                tx.commit().await?;
+                Ok(rows)
             }
             TxKind::Member(member) => member.commit_after(Some(batch)).await,
         }

@@ -146,33 +146,46 @@ impl Store {
     /// worker's report is refused). A job whose lease ran out on its last attempt is marked
     /// dead instead of being run again. Oldest due first.
     pub async fn claim_jobs(&self, worker: &str, now_ms: i64, lease_ms: i64, limit: i64) -> Result<Vec<ClaimedJob>> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE jobs SET state = 'dead', last_error = 'lease ran out on the last attempt', \
-             lease_until = NULL, updated_at = $1, finished_at = $1 \
-             WHERE state = 'running' AND lease_until < $1 AND attempts >= max_attempts",
-        )
+        // Asked first without the writer: most passes find nothing due.
+        let due = "(state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_until < ?)";
+        let any: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM jobs WHERE {} LIMIT 1",
+            due.replacen('?', "$1", 2)
+        )))
         .bind(now_ms)
-        .execute(&mut *tx)
+        .fetch_optional(&self.pool)
         .await?;
+        if any.is_none() {
+            return Ok(Vec::new());
+        }
         let lock = match self.backend() {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1, worker = $2, updated_at = $3 \
-             WHERE id IN (SELECT id FROM jobs WHERE (state = 'queued' AND run_at <= $3) \
-                          OR (state = 'running' AND lease_until < $3) \
-                          ORDER BY run_at, id LIMIT $4{lock}) \
-             RETURNING id, kind, dedupe_key, payload, attempts, max_attempts, run_at"
-        )))
-        .bind(now_ms + lease_ms)
-        .bind(worker)
-        .bind(now_ms)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        // Jobs whose lease ran out on their last attempt are dead; then the claim. One trip.
+        let mut batch = crate::batch::Batch::new(self.backend());
+        batch
+            .push(
+                "UPDATE jobs SET state = 'dead', last_error = 'lease ran out on the last attempt', \
+                 lease_until = NULL, updated_at = ?, finished_at = ? \
+                 WHERE state = 'running' AND lease_until < ? AND attempts >= max_attempts",
+            )
+            .bind(now_ms)
+            .bind(now_ms)
+            .bind(now_ms);
+        batch
+            .push(&format!(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, worker = ?, updated_at = ? \
+                 WHERE id IN (SELECT id FROM jobs WHERE {due} ORDER BY run_at, id LIMIT ?{lock}) \
+                 RETURNING id, kind, dedupe_key, payload, attempts, max_attempts, run_at"
+            ))
+            .bind(now_ms + lease_ms)
+            .bind(worker)
+            .bind(now_ms)
+            .bind(now_ms)
+            .bind(now_ms)
+            .bind(limit);
+        let rows = self.begin_write().await?.commit_returning(batch).await?;
         let mut claimed = rows
             .iter()
             .map(|r| {

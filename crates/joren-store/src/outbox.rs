@@ -199,10 +199,12 @@ impl Store {
         Ok(out)
     }
 
-    /// [`Store::finish_messages`] and [`Store::claim_messages`] in one transaction: a sender
-    /// going from one batch to the next waits for the writer once, not twice. The claim
-    /// commits with the outcomes, so a crash before the commit loses neither (the batch sent
-    /// is the one in flight; the next was not claimed).
+    /// [`Store::finish_messages`] and a claim of the next due messages in one transaction: a
+    /// sender going from one batch to the next waits for the writer once, not twice, and on
+    /// SQLite the outcomes and the claim go to the connection in one trip (the writer is held
+    /// for that trip only). The claim commits with the outcomes, so a crash before the commit
+    /// loses neither (the batch sent is the one in flight; the next was not claimed). Leases
+    /// that ran out are left to the pass's first claim ([`Store::claim_messages`]).
     pub async fn finish_and_claim(
         &self,
         outcomes: &[(i64, i64, Delivery)],
@@ -211,9 +213,24 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Message>> {
         let mut tx = self.begin_write().await?;
-        self.finish_in(&mut tx, outcomes, now_ms).await?;
-        let out = self.claim_in(&mut tx, now_ms, lease_ms, limit).await?;
-        tx.commit().await?;
+        let (_, mut batch) = self.finish_rest(&mut tx, outcomes, now_ms).await?;
+        let lock = match self.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        };
+        batch
+            .push(&format!(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ? \
+                 WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND not_before <= ? \
+                 ORDER BY not_before, id LIMIT ?{lock}) RETURNING {COLUMNS}"
+            ))
+            .bind(now_ms + lease_ms)
+            .bind(now_ms)
+            .bind(now_ms)
+            .bind(limit);
+        let rows = tx.commit_returning(batch).await?;
+        let mut out = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+        out.sort_by_key(|m| (m.not_before_ms, m.id));
         Ok(out)
     }
 
@@ -282,8 +299,23 @@ impl Store {
     }
 
     async fn finish_in(&self, tx: &mut Tx, outcomes: &[(i64, i64, Delivery)], now_ms: i64) -> Result<u64> {
+        let (mut n, batch) = self.finish_rest(tx, outcomes, now_ms).await?;
+        if !batch.is_empty() {
+            n += batch.execute(&mut **tx).await?;
+        }
+        Ok(n)
+    }
+
+    /// Records the outcomes that are not a send (few: each its own statement) and answers how
+    /// many were still current, with a batch marking the sent ones (nearly all of a batch) in
+    /// multi-row updates, for the caller to run.
+    async fn finish_rest(
+        &self,
+        tx: &mut Tx,
+        outcomes: &[(i64, i64, Delivery)],
+        now_ms: i64,
+    ) -> Result<(u64, crate::batch::Batch)> {
         let mut n = 0;
-        // Sent ones (nearly all of a batch) in multi-row updates, the rest one by one.
         let mut sent: Vec<(i64, i64, &str)> = Vec::with_capacity(outcomes.len());
         for (id, attempt, outcome) in outcomes {
             match outcome {
@@ -291,23 +323,11 @@ impl Store {
                 _ => n += finish_query(*id, *attempt, outcome, now_ms).execute(&mut **tx).await?.rows_affected(),
             }
         }
+        let mut batch = crate::batch::Batch::new(self.backend());
         for chunk in sent.chunks(FINISH_ROWS) {
-            // VALUES columns: id, attempt, the server's message id.
-            let sql = format!(
-                "UPDATE outbox SET state = 'sent', last_error = NULL, message_id = v.column3, sent_at = {}, \
-                 lease_until = NULL, updated_at = {} FROM (VALUES {}) AS v \
-                 WHERE outbox.id = v.column1 AND outbox.attempts = v.column2 AND outbox.state = 'sending'",
-                self.placeholders(1, 1),
-                self.placeholders(2, 1),
-                self.typed_values(3, &["BIGINT", "BIGINT", "TEXT"], chunk.len()),
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_ms).bind(now_ms);
-            for (id, attempt, message_id) in chunk {
-                q = q.bind(*id).bind(*attempt).bind(message_id.to_string());
-            }
-            n += q.execute(&mut **tx).await?.rows_affected();
+            push_sent(&mut batch, chunk, now_ms);
         }
-        Ok(n)
+        Ok((n, batch))
     }
 
     pub async fn message(&self, id: i64) -> Result<Option<Message>> {
@@ -444,4 +464,22 @@ fn finish_query(
     .bind(now_ms)
     .bind(id)
     .bind(attempt)
+}
+
+/// Adds to `batch` the update marking `sent` ((id, attempt, the server's message id)) as sent:
+/// an attempt no longer current (its lease ran out, another worker claimed it) is left alone.
+fn push_sent(batch: &mut crate::batch::Batch, sent: &[(i64, i64, &str)], now_ms: i64) {
+    let row = "(CAST(? AS BIGINT),CAST(? AS BIGINT),CAST(? AS TEXT))";
+    batch
+        .push(&format!(
+            "UPDATE outbox SET state = 'sent', last_error = NULL, message_id = v.column3, sent_at = ?, \
+             lease_until = NULL, updated_at = ? FROM (VALUES {}) AS v \
+             WHERE outbox.id = v.column1 AND outbox.attempts = v.column2 AND outbox.state = 'sending'",
+            vec![row; sent.len()].join(",")
+        ))
+        .bind(now_ms)
+        .bind(now_ms);
+    for (id, attempt, message_id) in sent {
+        batch.bind(*id).bind(*attempt).bind(message_id.to_string());
+    }
 }

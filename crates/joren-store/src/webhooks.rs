@@ -205,28 +205,29 @@ impl Store {
         now_ms: i64,
         payload: impl Fn(&crate::Event) -> serde_json::Value,
     ) -> Result<usize> {
-        let mut tx = self.begin_write().await?;
         let lock = match self.backend() {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         };
         let active: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_subscriptions WHERE active = 1")
-            .fetch_one(&mut *tx)
+            .fetch_one(&self.pool)
             .await?;
         if active == 0 {
-            // Nobody to offer them to (the usual case): the batch is marked without being read.
-            let n = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE events SET hooked_at = $1 WHERE id IN \
-                 (SELECT id FROM events WHERE hooked_at IS NULL ORDER BY id LIMIT $2{lock})"
-            )))
-            .bind(now_ms)
-            .bind(limit)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.commit().await?;
-            return Ok(n as usize);
+            // Nobody to offer them to (the usual case): the batch is marked without being read,
+            // in one statement (one trip while holding the writer). A subscription switched on
+            // since the count above stops it; the next pass offers the batch.
+            let mut batch = crate::batch::Batch::new(self.backend());
+            batch
+                .push(&format!(
+                    "UPDATE events SET hooked_at = ? WHERE id IN \
+                     (SELECT id FROM events WHERE hooked_at IS NULL ORDER BY id LIMIT ?{lock}) \
+                     AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions WHERE active = 1) RETURNING id"
+                ))
+                .bind(now_ms)
+                .bind(limit);
+            return Ok(self.begin_write().await?.commit_returning(batch).await?.len());
         }
+        let mut tx = self.begin_write().await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM events WHERE hooked_at IS NULL ORDER BY id LIMIT $1{lock}",
             crate::events::COLUMNS
@@ -303,14 +304,23 @@ impl Store {
         lease_ms: i64,
         limit: i64,
     ) -> Result<Vec<WebhookDelivery>> {
+        let due = "(state = 'queued' AND not_before <= $1) OR (state = 'sending' AND lease_until < $1)";
+        // Asked first without the writer: most passes find nothing to send.
+        let any: Option<i64> =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT id FROM webhook_deliveries WHERE {due} LIMIT 1")))
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await?;
+        if any.is_none() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin_write().await?;
         let lock = match self.backend() {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         };
         let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM webhook_deliveries WHERE (state = 'queued' AND not_before <= $1) \
-             OR (state = 'sending' AND lease_until < $1) ORDER BY not_before, id LIMIT $2{lock}"
+            "SELECT id FROM webhook_deliveries WHERE {due} ORDER BY not_before, id LIMIT $2{lock}"
         )))
         .bind(now_ms)
         .bind(limit)

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
@@ -174,7 +175,7 @@ impl Member {
 
     /// Keeps the writer's work; returns once it is committed (with the group's result).
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
-        self.commit_after(None).await.map_err(|e| match e {
+        self.commit_after(None).await.map(drop).map_err(|e| match e {
             StoreError::Db(e) => e,
             other => sqlx::Error::Protocol(other.to_string()),
         })
@@ -182,8 +183,9 @@ impl Member {
 
     /// Runs `batch`, the writer's last statements, and keeps the work, all in one trip to the
     /// connection: the savepoint's release goes at the batch's end. A failing statement leaves
-    /// the savepoint to be rolled back (as when a writer is dropped).
-    pub(crate) async fn commit_after(mut self, batch: Option<Batch>) -> crate::Result<()> {
+    /// the savepoint to be rolled back (as when a writer is dropped). Answers the rows the
+    /// batch's statements returned, once the group has committed them.
+    pub(crate) async fn commit_after(mut self, batch: Option<Batch>) -> crate::Result<Vec<AnyRow>> {
         // With writers queued behind it, the group goes on: open the next one's savepoint in
         // the same round trip as this release.
         let continue_group =
@@ -197,20 +199,23 @@ impl Member {
         if continue_group {
             batch.push(&format!("SAVEPOINT {SAVEPOINT}"));
         }
-        if let Err(e) = batch.run(self.conn()).await {
-            if work {
+        let rows = match batch.run(self.conn()).await {
+            Ok(rows) => rows,
+            Err(e) if work => {
                 // Most likely the work failed (a duplicate key, say) and the savepoint is
                 // still there: dropping the writer rolls it back (and if the release itself
                 // failed, that rollback fails and the group is failed with it).
                 return Err(e);
             }
-            // The transaction's state is unknown: nobody in the group is acknowledged.
-            if let Some(open) = self.group_mut().open.take() {
-                fail_group(open, &e.to_string()).await;
+            Err(e) => {
+                // The transaction's state is unknown: nobody in the group is acknowledged.
+                if let Some(open) = self.group_mut().open.take() {
+                    fail_group(open, &e.to_string()).await;
+                }
+                self.turn = None;
+                return Err(e);
             }
-            self.turn = None;
-            return Err(e);
-        }
+        };
         self.in_savepoint = false;
         let mut turn = self.turn.take().expect("a member holds its turn");
         let open = turn.open.as_mut().expect("a member's group is open");
@@ -221,13 +226,14 @@ impl Member {
             open.waiting.push(answer);
             drop(turn);
             return match outcome.await {
-                Ok(Ok(())) => Ok(()),
+                Ok(Ok(())) => Ok(rows),
                 Ok(Err(message)) => Err(sqlx::Error::Protocol(format!("group commit failed: {message}")).into()),
                 Err(_) => Err(sqlx::Error::Protocol("group commit abandoned".into()).into()),
             };
         }
         let open = turn.open.take().expect("a member's group is open");
-        Ok(commit_group(open).await?)
+        commit_group(open).await?;
+        Ok(rows)
     }
 }
 
