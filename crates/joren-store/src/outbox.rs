@@ -301,7 +301,7 @@ impl Store {
     async fn finish_in(&self, tx: &mut Tx, outcomes: &[(i64, i64, Delivery)], now_ms: i64) -> Result<u64> {
         let (mut n, batch) = self.finish_rest(tx, outcomes, now_ms).await?;
         if !batch.is_empty() {
-            n += batch.execute(&mut **tx).await?;
+            n += batch.execute(tx).await?;
         }
         Ok(n)
     }
