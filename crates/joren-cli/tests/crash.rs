@@ -323,6 +323,71 @@ async fn two_worker_processes_share_the_queue_and_do_nothing_twice() {
     }
 }
 
+/// Two `joren serve` processes on one database, as behind one address a balancer may send a
+/// client's request to one and its retry to the other (issue #21): each order is sent to both
+/// at the same moment with the same key, then once more to one of them. Each is stored once
+/// and earns its points once; every answer names the same order; the ledger adds up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_database_store_an_order_sent_to_both_at_once_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(dir.path()).await {
+        let db = db.replace("workers.db", "servers.db");
+        joren_ok(&db, &["migrate"], None);
+        joren_ok(
+            &db,
+            &["user", "create", "owner1", "--role", "owner", "--password-stdin"],
+            Some("a-long-passphrase\n"),
+        );
+        let token = joren_ok(&db, &["token", "create", "--user", "owner1", "--name", "two"], None);
+        joren_app::install_tls();
+        let client = reqwest::Client::new();
+        let (mut a, base_a) = start(&db);
+        let (mut b, base_b) = start(&db);
+        let mut customers = Vec::new();
+        for i in 0..3 {
+            let r = client
+                .post(format!("{base_a}/api/v1/customers"))
+                .bearer_auth(&token)
+                .json(&json!({"family_name": format!("顧客{i}"), "phone": format!("090-4100-000{i}")}))
+                .send()
+                .await
+                .unwrap();
+            customers.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+        }
+        const N: usize = 24;
+        let mut orders = Vec::new();
+        for n in 0..N {
+            let w = nth_write("two", n * 3, &customers);
+            assert!(w.path.ends_with("/orders"));
+            let (x, y) = tokio::join!(send(&client, &base_a, &token, &w), send(&client, &base_b, &token, &w));
+            let (x, y) = (x.expect("the first server answered"), y.expect("the second server answered"));
+            assert_eq!((x.0, x.1), (y.0, y.1), "{db}: order {n}: both answer with the same order and points");
+            assert!(x.2 != y.2, "{db}: order {n}: exactly one of the two answers is a replay ({x:?}, {y:?})");
+            let again = if n % 2 == 0 { &base_b } else { &base_a };
+            let z = send(&client, again, &token, &w).await.expect("the retry answered");
+            assert_eq!((z.0, z.1, z.2), (x.0, x.1, true), "{db}: order {n}: the retry replays it");
+            assert!(x.1 > 0, "{db}: the order earned points");
+            orders.push(x.0);
+        }
+        orders.sort();
+        orders.dedup();
+        assert_eq!(orders.len(), N, "{db}: a distinct order per key");
+        let stored = get_json(&client, &format!("{base_b}/api/v1/orders?limit=1"), &token).await;
+        assert_eq!(stored["total"], N as i64, "{db}: {stored}");
+        let verify = get_json(&client, &format!("{base_a}/api/v1/points/verify"), &token).await;
+        assert_eq!(verify["ok"], true, "{db}: {verify}");
+        for c in &customers {
+            let lots = get_json(&client, &format!("{base_a}/api/v1/customers/{c}/points"), &token).await;
+            let earned = lots["lots"].as_array().map(|l| l.len()).unwrap_or_default();
+            assert_eq!(earned, N / customers.len(), "{db}: customer {c}: one lot per order: {lots}");
+        }
+        for s in [&mut a, &mut b] {
+            s.kill().unwrap();
+            s.wait().unwrap();
+        }
+    }
+}
+
 #[path = "../../joren-web/tests/common/smtp.rs"]
 #[allow(dead_code)]
 mod smtp;
