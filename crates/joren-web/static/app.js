@@ -16,6 +16,22 @@ document.addEventListener('click', function (e) {
   }
 });
 
+// The header's settings menu (a <details>) closes on a click elsewhere or Escape, as menus do.
+document.addEventListener('click', function (e) {
+  document.querySelectorAll('details.settings-menu[open]').forEach(function (d) {
+    if (!d.contains(e.target)) {
+      d.open = false;
+    }
+  });
+});
+document.addEventListener('keydown', function (e) {
+  if (e.key === 'Escape') {
+    document.querySelectorAll('details.settings-menu[open]').forEach(function (d) {
+      d.open = false;
+    });
+  }
+});
+
 // Fields that matter for some choices only (data-when="field:value,value"): shown while the
 // named field holds one of the values. Without script every field shows.
 function applyWhen(root) {

@@ -629,6 +629,34 @@ async fn the_main_pages_fit_a_phone() {
         std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts")).ok();
         let png = c.screenshot().await?;
         std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts/customer-phone.png"), png).ok();
+
+        // On the phone, the owner's settings pages are one tap further, inside the menu.
+        c.goto(&t.url("/customers")).await?;
+        c.find(Locator::Id("menu-button")).await?.click().await?;
+        c.find(Locator::Id("settings-button")).await?.click().await?;
+        c.find(Locator::Id("nav-users")).await?.click().await?;
+        c.wait().for_url(&url::Url::parse(&t.url("/users")).unwrap()).await?;
+
+        // A laptop (1100 px): the header stays one band (the settings pages behind one menu,
+        // not a column of links squeezing the navigation into four rows).
+        c.set_window_size(1100, 900).await?;
+        c.goto(&t.url("/")).await?;
+        c.wait().for_element(Locator::Id("home-tasks")).await?;
+        let header = c.execute("return document.querySelector('header.top').getBoundingClientRect().height", vec![]).await?;
+        assert!(header.as_f64().unwrap() <= 100.0, "the header is {header} px tall at 1100 px");
+        let png = c.screenshot().await?;
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts/home-1100.png"), png).ok();
+        let users = c.find(Locator::Id("nav-users")).await?;
+        assert!(!users.is_displayed().await?, "the settings pages wait behind their menu");
+        c.find(Locator::Id("settings-button")).await?.click().await?;
+        assert!(users.is_displayed().await?, "the menu opens");
+        let png = c.screenshot().await?;
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts/settings-menu-1100.png"), png).ok();
+        c.find(Locator::Id("home-tasks")).await?.click().await?;
+        assert!(!users.is_displayed().await?, "a click elsewhere closes the menu");
+        c.find(Locator::Id("settings-button")).await?.click().await?;
+        c.find(Locator::Id("nav-audit")).await?.click().await?;
+        c.wait().for_url(&url::Url::parse(&t.url("/audit")).unwrap()).await?;
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;

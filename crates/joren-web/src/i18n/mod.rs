@@ -159,6 +159,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.soon", "準備中", "coming soon"),
     ("nav.logout", "ログアウト", "Log out"),
     ("nav.menu", "メニュー", "Menu"),
+    ("nav.settings", "設定 ▾", "Settings ▾"),
     ("role.owner", "オーナー", "Owner"),
     ("role.staff", "スタッフ", "Staff"),
     ("role.viewer", "閲覧のみ", "Viewer"),
