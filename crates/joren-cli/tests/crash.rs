@@ -91,6 +91,18 @@ async fn send(client: &reqwest::Client, base: &str, token: &str, w: &Write1) -> 
     })
 }
 
+/// Creates a customer through the API; answers the id.
+async fn new_customer(client: &reqwest::Client, base: &str, token: &str, family_name: &str, phone: &str) -> i64 {
+    let r = client
+        .post(format!("{base}/api/v1/customers"))
+        .bearer_auth(token)
+        .json(&json!({"family_name": family_name, "phone": phone}))
+        .send()
+        .await
+        .unwrap();
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
 async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> Value {
     client.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
 }
@@ -108,14 +120,7 @@ async fn killing_the_server_mid_stream_loses_no_acknowledged_point_write() {
     let (mut server, mut base) = start(&db);
     let mut customers = Vec::new();
     for i in 0..3 {
-        let r = client
-            .post(format!("{base}/api/v1/customers"))
-            .bearer_auth(&token)
-            .json(&json!({"family_name": format!("顧客{i}"), "phone": format!("090-4000-000{i}")}))
-            .send()
-            .await
-            .unwrap();
-        let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        let id = new_customer(&client, &base, &token, &format!("顧客{i}"), &format!("090-4000-000{i}")).await;
         let r = client
             .post(format!("{base}/api/v1/customers/{id}/points/grants"))
             .bearer_auth(&token)
@@ -345,14 +350,8 @@ async fn two_servers_on_one_database_store_an_order_sent_to_both_at_once_once() 
         let (mut b, base_b) = start(&db);
         let mut customers = Vec::new();
         for i in 0..3 {
-            let r = client
-                .post(format!("{base_a}/api/v1/customers"))
-                .bearer_auth(&token)
-                .json(&json!({"family_name": format!("顧客{i}"), "phone": format!("090-4100-000{i}")}))
-                .send()
-                .await
-                .unwrap();
-            customers.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+            customers
+                .push(new_customer(&client, &base_a, &token, &format!("顧客{i}"), &format!("090-4100-000{i}")).await);
         }
         const N: usize = 24;
         let mut orders = Vec::new();
