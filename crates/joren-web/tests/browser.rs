@@ -657,6 +657,8 @@ async fn the_main_pages_fit_a_phone() {
         c.find(Locator::Id("settings-button")).await?.click().await?;
         c.find(Locator::Id("nav-audit")).await?.click().await?;
         c.wait().for_url(&url::Url::parse(&t.url("/audit")).unwrap()).await?;
+        let marked = c.find(Locator::Id("settings-button")).await?.attr("class").await?;
+        assert_eq!(marked.as_deref(), Some("active"), "on a settings page the menu shows where you are");
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;

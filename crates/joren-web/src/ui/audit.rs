@@ -236,7 +236,7 @@ pub(super) async fn page(State(s): State<AppState>, Staff { user, t }: Staff, Qu
         )
     });
     Ok(render(&AuditPage {
-        c: Chrome::new(t, &user, "audit", "/audit"),
+        c: Chrome::new(t, &user, "settings", "/audit"),
         users,
         error: (!problems.is_empty()).then(|| super::say_fields(t, &problems)),
         user: q.user,

@@ -104,7 +104,13 @@ pub(super) async fn page(
             .enumerate()
             .fold(t.t("ch.mail.polled").to_string(), |w, (i, n)| w.replace(&format!("{{{i}}}"), n))
     });
-    Ok(render(&ChannelsPage { c: Chrome::new(t, &user, "", "/settings/channels"), s: status, last_read, flash, error }))
+    Ok(render(&ChannelsPage {
+        c: Chrome::new(t, &user, "settings", "/settings/channels"),
+        s: status,
+        last_read,
+        flash,
+        error,
+    }))
 }
 
 /// `POST /settings/channels/poll`: reads the replies mailbox now.

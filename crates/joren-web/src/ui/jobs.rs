@@ -134,7 +134,7 @@ pub(super) async fn page(
         .map(|f| (f.map_or("", JobState::as_str), f.map_or("jobs.all", state_key)))
         .collect();
     Ok(render(&JobsPage {
-        c: Chrome::new(t, &user, "", "/jobs"),
+        c: Chrome::new(t, &user, "settings", "/jobs"),
         counts,
         filter: state.map_or("", JobState::as_str),
         filters,

@@ -172,7 +172,7 @@ async fn mail_page(
         _ => None,
     };
     Ok(MailPage {
-        c: Chrome::new(t, user, "mail", "/settings/mail"),
+        c: Chrome::new(t, user, "settings", "/settings/mail"),
         test_mode: cfg.test_mode(),
         server,
         from: format!("{} <{}>", cfg.shop_name, cfg.from_address),

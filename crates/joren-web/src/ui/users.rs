@@ -201,7 +201,7 @@ async fn users_page(s: &AppState, t: Tr, me: &WebUser, forms: Forms) -> UiResult
         tf.values.insert("user", me.actor.user_id.map(|id| id.to_string()).unwrap_or_default());
     }
     Ok(render(&UsersPage {
-        c: Chrome::new(t, me, "users", "/users"),
+        c: Chrome::new(t, me, "settings", "/users"),
         users,
         tokens,
         f: forms.user,

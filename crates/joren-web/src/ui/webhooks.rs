@@ -180,7 +180,7 @@ async fn webhooks_page(
     let kinds = joren_app::webhooks::event_kinds().into_iter().map(|k| (k, event_key(k))).collect();
     let refused = !f.errors.is_empty();
     let mut page = render(&WebhooksPage {
-        c: Chrome::new(t, me, "", "/settings/webhooks"),
+        c: Chrome::new(t, me, "settings", "/settings/webhooks"),
         subs,
         log,
         kinds,
