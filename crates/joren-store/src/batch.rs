@@ -44,6 +44,11 @@ impl Batch {
         }
     }
 
+    /// The backend the statements are written for.
+    pub(crate) fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// True when no statement has been added.
     pub(crate) fn is_empty(&self) -> bool {
         self.sql.is_empty() && self.finished.is_empty()

@@ -214,54 +214,22 @@ impl Store {
     ) -> Result<Vec<Message>> {
         let mut tx = self.begin_write().await?;
         let (_, mut batch) = self.finish_rest(&mut tx, outcomes, now_ms).await?;
-        let lock = match self.backend() {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        };
-        batch
-            .push(&format!(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ? \
-                 WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND not_before <= ? \
-                 ORDER BY not_before, id LIMIT ?{lock}) RETURNING {COLUMNS}"
-            ))
-            .bind(now_ms + lease_ms)
-            .bind(now_ms)
-            .bind(now_ms)
-            .bind(limit);
-        let rows = tx.commit_returning(batch).await?;
-        let mut out = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-        out.sort_by_key(|m| (m.not_before_ms, m.id));
-        Ok(out)
+        push_claim(&mut batch, Claim::Due, now_ms, lease_ms, limit);
+        claimed(&tx.commit_returning(batch).await?)
     }
 
     async fn claim_in(&self, tx: &mut Tx, now_ms: i64, lease_ms: i64, limit: i64) -> Result<Vec<Message>> {
-        let lock = match self.backend() {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        };
         // Expired leases first, then due messages: two statements, each on its own partial
         // index (one with an OR over both scanned the whole outbox once it held 100,000 rows).
-        let claim = |which: &str, order: &str, n: i64| {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = $1, updated_at = $2 \
-                 WHERE id IN (SELECT id FROM outbox WHERE {which} ORDER BY {order} LIMIT $3{lock}) \
-                 RETURNING {COLUMNS}"
-            )))
-            .bind(now_ms + lease_ms)
-            .bind(now_ms)
-            .bind(n)
-        };
-        let mut rows =
-            claim("state = 'sending' AND lease_until < $2", "lease_until, id", limit).fetch_all(&mut **tx).await?;
+        let mut batch = crate::batch::Batch::new(self.backend());
+        push_claim(&mut batch, Claim::LeaseRanOut, now_ms, lease_ms, limit);
+        let mut rows = batch.run(tx).await?;
         if (rows.len() as i64) < limit {
-            let more = claim("state = 'queued' AND not_before <= $2", "not_before, id", limit - rows.len() as i64)
-                .fetch_all(&mut **tx)
-                .await?;
-            rows.extend(more);
+            let mut batch = crate::batch::Batch::new(self.backend());
+            push_claim(&mut batch, Claim::Due, now_ms, lease_ms, limit - rows.len() as i64);
+            rows.extend(batch.run(tx).await?);
         }
-        let mut out = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-        out.sort_by_key(|m| (m.not_before_ms, m.id));
-        Ok(out)
+        claimed(&rows)
     }
 
     /// When marketing messages to a customer other than `except` were sent (or are being
@@ -482,4 +450,42 @@ fn push_sent(batch: &mut crate::batch::Batch, sent: &[(i64, i64, &str)], now_ms:
     for (id, attempt, message_id) in sent {
         batch.bind(*id).bind(*attempt).bind(message_id.to_string());
     }
+}
+
+/// Which messages a claim takes.
+#[derive(Clone, Copy)]
+enum Claim {
+    /// Claimed by a sender whose lease ran out (it crashed, say).
+    LeaseRanOut,
+    /// Queued, and their time has come.
+    Due,
+}
+
+/// Adds to `batch` the claim of up to `limit` messages of `which` kind, oldest first, leased for
+/// `lease_ms` (each claim counts an attempt; PostgreSQL skips rows another worker holds).
+fn push_claim(batch: &mut crate::batch::Batch, which: Claim, now_ms: i64, lease_ms: i64, limit: i64) {
+    let (filter, order) = match which {
+        Claim::LeaseRanOut => ("state = 'sending' AND lease_until < ?", "lease_until, id"),
+        Claim::Due => ("state = 'queued' AND not_before <= ?", "not_before, id"),
+    };
+    let lock = match batch.backend() {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+    };
+    batch
+        .push(&format!(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ? \
+             WHERE id IN (SELECT id FROM outbox WHERE {filter} ORDER BY {order} LIMIT ?{lock}) RETURNING {COLUMNS}"
+        ))
+        .bind(now_ms + lease_ms)
+        .bind(now_ms)
+        .bind(now_ms)
+        .bind(limit);
+}
+
+/// The messages a claim returned, in due order.
+fn claimed(rows: &[AnyRow]) -> Result<Vec<Message>> {
+    let mut out = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    out.sort_by_key(|m| (m.not_before_ms, m.id));
+    Ok(out)
 }
