@@ -66,15 +66,15 @@ fn sorted<K: Ord + Copy, V>(m: Map<K, V>) -> Vec<(K, V)> {
 
 /// The activity of each group of customers: `group(c)` is customer c's group, below `groups`.
 pub fn by_group(log: &TransactionLog, groups: usize, group: impl Fn(usize) -> usize) -> Vec<Activity> {
-    let (first, order) = group_by_customer(log);
+    let grouped = group_by_customer(log);
     let mut builders: Vec<Builder> = (0..groups).map(|_| Builder::default()).collect();
     for c in 0..log.customers() {
-        let rows = &order[first[c]..first[c + 1]];
-        let Some(&r0) = rows.first() else { continue };
+        let rows = grouped.rows(c);
+        let Some(r0) = rows.clone().next() else { continue };
         let b = &mut builders[group(c)];
         let cohort = period_of(log.day[r0 as usize], Granularity::Month);
         let (mut previous, mut last_month) = (NONE, i32::MIN);
-        for (i, &r) in rows.iter().enumerate() {
+        for (i, r) in rows.enumerate() {
             let (day, amount) = (log.day[r as usize], log.amount[r as usize]);
             if day != previous {
                 *b.visits.entry((day, previous)).or_default() += 1;

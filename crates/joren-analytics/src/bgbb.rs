@@ -50,18 +50,18 @@ impl Histories {
     /// counted from each customer's first purchase; opportunities that end after `end_day`
     /// are not yet observed and left out.
     pub fn from_log(log: &TransactionLog, end_day: i32, period_days: i32) -> Self {
-        let (start, order) = group_by_customer(log);
+        let groups = group_by_customer(log);
         let mut counts = std::collections::BTreeMap::<(u32, u32, u32), f64>::new();
         for c in 0..log.customers() {
-            let rows = &order[start[c]..start[c + 1]];
-            let Some(&first_row) = rows.first() else { continue };
+            let rows = groups.rows(c);
+            let Some(first_row) = rows.clone().next() else { continue };
             let first = log.day[first_row as usize];
             if first > end_day {
                 continue;
             }
             let n = ((end_day - first + 1) / period_days - 1).max(0) as u32;
             let (mut x, mut t_x, mut last_period) = (0u32, 0u32, 0u32);
-            for &r in rows {
+            for r in rows {
                 let period = ((log.day[r as usize] - first) / period_days) as u32;
                 if period == 0 || period > n || period == last_period {
                     continue;

@@ -41,12 +41,11 @@ pub struct Cohort {
 
 /// Builds the cohort table over all transactions up to `end` (inclusive).
 pub fn cohorts(log: &TransactionLog, end: i32, g: Granularity) -> Vec<Cohort> {
-    let (first, order) = group_by_customer(log);
+    let groups = group_by_customer(log);
     let last_period = period_of(end, g);
     let mut table = CohortTable::new();
     for c in 0..log.customers() {
-        let rows: Vec<u32> =
-            order[first[c]..first[c + 1]].iter().copied().filter(|&r| log.day[r as usize] <= end).collect();
+        let rows: Vec<u32> = groups.rows(c).filter(|&r| log.day[r as usize] <= end).collect();
         let Some(&r0) = rows.first() else { continue };
         let cohort = period_of(log.day[r0 as usize], g);
         let width = (last_period - cohort + 1) as usize;

@@ -74,11 +74,10 @@ pub fn kpis(log: &TransactionLog, start: i32, end: i32, window: i32) -> Kpis {
 
 /// The counts of [start, end] with an activity window of `window` days, read from the log.
 pub fn kpi_counts(log: &TransactionLog, start: i32, end: i32, window: i32) -> KpiCounts {
-    let (first, order) = group_by_customer(log);
+    let groups = group_by_customer(log);
     let mut k = KpiCounts::default();
     for c in 0..log.customers() {
-        let rows = &order[first[c]..first[c + 1]];
-        let days = rows.iter().map(|&r| log.day[r as usize]);
+        let days = groups.rows(c).map(|r| log.day[r as usize]);
         let Some(first_day) = days.clone().min() else { continue };
         if first_day > end {
             continue;
@@ -98,7 +97,7 @@ pub fn kpi_counts(log: &TransactionLog, start: i32, end: i32, window: i32) -> Kp
             k.new_customers += 1;
         }
         let mut in_period = 0;
-        for &r in rows {
+        for r in groups.rows(c) {
             let d = log.day[r as usize];
             if (start..=end).contains(&d) {
                 in_period += 1;

@@ -6,7 +6,6 @@
 use serde::Serialize;
 
 use crate::log::TransactionLog;
-use crate::summary::group_by_customer;
 
 /// Per-customer RFM values and scores (customers in the log's order).
 #[derive(Debug, Clone, Default)]
@@ -24,22 +23,23 @@ pub struct Rfm {
 /// transaction rows (orders), as the order-level KPIs do. Customers without a transaction by
 /// then get recency −1 and frequency 0.
 pub fn values(log: &TransactionLog, end_day: i32) -> Rfm {
-    let (start, order) = group_by_customer(log);
     let n = log.customers();
     let mut rfm = Rfm { recency_days: vec![-1; n], frequency: vec![0; n], monetary: vec![0; n], ..Default::default() };
-    for c in 0..n {
-        let mut last = None;
-        for &row in &order[start[c]..start[c + 1]] {
-            let row = row as usize;
-            if log.day[row] > end_day {
-                continue;
-            }
-            last = Some(log.day[row].max(last.unwrap_or(i32::MIN)));
-            rfm.frequency[c] += 1;
-            rfm.monetary[c] += log.amount[row];
+    // One pass over the rows in file order (no grouping needed): the last day kept as the
+    // recency until the end.
+    let mut last = vec![i32::MIN; n];
+    for ((&c, &day), &amount) in log.customer.iter().zip(&log.day).zip(&log.amount) {
+        if day > end_day {
+            continue;
         }
-        if let Some(l) = last {
-            rfm.recency_days[c] = end_day - l;
+        let c = c as usize;
+        last[c] = last[c].max(day);
+        rfm.frequency[c] += 1;
+        rfm.monetary[c] += amount;
+    }
+    for (r, l) in rfm.recency_days.iter_mut().zip(last) {
+        if l != i32::MIN {
+            *r = end_day - l;
         }
     }
     rfm
@@ -77,13 +77,13 @@ pub fn score_quintiles(log: &TransactionLog, rfm: &mut Rfm) {
     let active: Vec<u32> = (0..rfm.frequency.len() as u32).filter(|&c| rfm.frequency[c as usize] > 0).collect();
     let n = active.len();
     let n_all = rfm.frequency.len();
-    rfm.r = vec![0; n_all];
-    rfm.f = vec![0; n_all];
-    rfm.m = vec![0; n_all];
-    let assign = |key: &dyn Fn(u32) -> (i64, u32), out: &mut Vec<u8>| {
-        let mut sorted = active.clone();
-        sorted.sort_unstable_by_key(|&c| key(c));
-        for (pos, &c) in sorted.iter().enumerate() {
+    // Each score sorts (value, rank of the id, customer) triples: plain integers compared
+    // in place, no lookups through the customer number while sorting; the three on all cores.
+    let assign = |value: &(dyn Fn(usize) -> i64 + Sync), out: &mut [u8]| {
+        let mut keys: Vec<(i64, u32, u32)> =
+            active.iter().map(|&c| (value(c as usize), id_rank[c as usize], c)).collect();
+        keys.sort_unstable();
+        for (pos, &(_, _, c)) in keys.iter().enumerate() {
             out[c as usize] = ntile(pos, n, 5);
         }
     };
@@ -91,9 +91,10 @@ pub fn score_quintiles(log: &TransactionLog, rfm: &mut Rfm) {
     let mut r = vec![0; n_all];
     let mut f = vec![0; n_all];
     let mut m = vec![0; n_all];
-    assign(&|c| (-i64::from(rec[c as usize]), id_rank[c as usize]), &mut r);
-    assign(&|c| (i64::from(freq[c as usize]), id_rank[c as usize]), &mut f);
-    assign(&|c| (mon[c as usize], id_rank[c as usize]), &mut m);
+    rayon::join(
+        || assign(&|c| -i64::from(rec[c]), &mut r),
+        || rayon::join(|| assign(&|c| i64::from(freq[c]), &mut f), || assign(&|c| mon[c], &mut m)),
+    );
     rfm.r = r;
     rfm.f = f;
     rfm.m = m;

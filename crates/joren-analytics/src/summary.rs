@@ -54,8 +54,47 @@ impl CustomerSummary {
     }
 }
 
-/// Rows of the log grouped by customer (counting sort, O(n)), each group in day order.
-pub(crate) fn group_by_customer(log: &TransactionLog) -> (Vec<usize>, Vec<u32>) {
+/// Rows of the log grouped by customer, each group in day order: see [`group_by_customer`].
+pub(crate) struct Groups {
+    /// Customer c's rows are `start[c]..start[c + 1]` of `order`, or of the log itself when it
+    /// is already in that order.
+    start: Vec<usize>,
+    order: Option<Vec<u32>>,
+}
+
+/// One customer's rows (indices into the log), in day order.
+#[derive(Clone)]
+pub(crate) enum GroupRows<'a> {
+    InPlace(std::ops::Range<u32>),
+    Sorted(std::iter::Copied<std::slice::Iter<'a, u32>>),
+}
+
+impl Iterator for GroupRows<'_> {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        match self {
+            Self::InPlace(r) => r.next(),
+            Self::Sorted(r) => r.next(),
+        }
+    }
+}
+
+impl Groups {
+    pub fn rows(&self, c: usize) -> GroupRows<'_> {
+        let (from, to) = (self.start[c], self.start[c + 1]);
+        match &self.order {
+            None => GroupRows::InPlace(from as u32..to as u32),
+            Some(order) => GroupRows::Sorted(order[from..to].iter().copied()),
+        }
+    }
+}
+
+/// Groups the log's rows by customer (counting sort, O(n)), each group in day order. A log
+/// already in that order — a file sorted by customer and date, the usual export — is used as
+/// it is, without a second copy of its row numbers.
+pub(crate) fn group_by_customer(log: &TransactionLog) -> Groups {
     let n_customers = log.customers();
     let mut start = vec![0usize; n_customers + 1];
     for &c in &log.customer {
@@ -63,6 +102,14 @@ pub(crate) fn group_by_customer(log: &TransactionLog) -> (Vec<usize>, Vec<u32>) 
     }
     for i in 0..n_customers {
         start[i + 1] += start[i];
+    }
+    let (customer, day) = (&log.customer, &log.day);
+    let in_order = (1..log.len()).all(|i| {
+        let (a, b) = (customer[i - 1], customer[i]);
+        a < b || (a == b && day[i - 1] <= day[i])
+    });
+    if in_order {
+        return Groups { start, order: None };
     }
     let mut fill = start.clone();
     let mut order = vec![0u32; log.len()];
@@ -76,18 +123,17 @@ pub(crate) fn group_by_customer(log: &TransactionLog) -> (Vec<usize>, Vec<u32>) 
             group.sort_by_key(|&r| log.day[r as usize]);
         }
     }
-    (start, order)
+    Groups { start, order: Some(order) }
 }
 
 /// Summarises transactions up to and including `end_day` (days since 1970-01-01).
 pub fn summarize(log: &TransactionLog, end_day: i32, unit: TimeUnit) -> CustomerSummary {
-    let (start, order) = group_by_customer(log);
+    let groups = group_by_customer(log);
     let scale = 10f64.powi(log.scale as i32);
     let mut s = CustomerSummary { unit, ..Default::default() };
     for c in 0..log.customers() {
-        let rows = &order[start[c]..start[c + 1]];
         let mut days =
-            rows.iter().map(|&r| (log.day[r as usize], log.amount[r as usize])).filter(|(d, _)| *d <= end_day);
+            groups.rows(c).map(|r| (log.day[r as usize], log.amount[r as usize])).filter(|(d, _)| *d <= end_day);
         let Some((first, mut day_total)) = days.next() else { continue };
         let (mut last, mut distinct, mut first_total, mut total) = (first, 1u32, None, 0i64);
         for (d, a) in days {
@@ -142,5 +188,33 @@ mod tests {
         assert!((s.recency[0] - 4.0).abs() < 1e-12);
         assert!((s.age[0] - 4.0).abs() < 1e-12);
         assert!((s.monetary_value[0] - 3.0).abs() < 1e-12, "mean of 2.00 and 4.00, the first day excluded");
+    }
+
+    #[test]
+    fn a_log_out_of_order_is_summarised_as_the_same_log_in_order() {
+        // In order (by customer, then day) the log's rows are used in place; shuffled, they are
+        // sorted by customer and day first. Both give each customer the same summary.
+        let rows: Vec<(String, i32, i64)> = (0..400)
+            .map(|i: i64| (format!("c{}", i % 37), days_from_civil(2024, 1, 1) + (i * 7919 % 300) as i32, 100 + i))
+            .collect();
+        let mut sorted = rows.clone();
+        sorted.sort_by(|a, b| (a.0.as_str(), a.1).cmp(&(b.0.as_str(), b.1)));
+        let end = days_from_civil(2024, 9, 1);
+        let by_id = |rows: &[(String, i32, i64)]| {
+            let log = TransactionLog::from_rows(rows.iter().map(|(c, d, a)| (c.as_str(), *d, *a)), 2);
+            let s = summarize(&log, end, TimeUnit::Day);
+            let mut out: Vec<(String, u32, f64, f64, f64)> = (0..s.len())
+                .map(|i| {
+                    let id = log.customer_ids[s.customer[i] as usize].clone();
+                    (id, s.frequency[i], s.recency[i], s.age[i], s.monetary_value[i])
+                })
+                .collect();
+            out.sort_by(|a, b| a.0.cmp(&b.0));
+            out
+        };
+        let (shuffled, in_order) = (by_id(&rows), by_id(&sorted));
+        assert_eq!(shuffled.len(), 37);
+        assert_eq!(shuffled, in_order);
+        assert!(shuffled.iter().any(|c| c.1 > 3), "repeat purchases are counted");
     }
 }

@@ -30,14 +30,13 @@ pub fn check_forecast(
 /// Repeat transactions each summarised customer made in the holdout (`cal_end`, `holdout_end`]:
 /// distinct purchase days, as in the calibration summary (same-day purchases are one).
 pub fn holdout_transactions(log: &TransactionLog, s: &CustomerSummary, cal_end: i32, holdout_end: i32) -> Vec<u32> {
-    let (start, order) = group_by_customer(log);
+    let groups = group_by_customer(log);
     s.customer
         .iter()
         .map(|&c| {
-            let rows = &order[start[c as usize]..start[c as usize + 1]];
             let mut last = None;
             let mut n = 0;
-            for &r in rows {
+            for r in groups.rows(c as usize) {
                 let d = log.day[r as usize];
                 if d > cal_end && d <= holdout_end && last != Some(d) {
                     n += 1;

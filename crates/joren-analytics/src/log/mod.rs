@@ -9,7 +9,9 @@ use crate::AnalyticsError;
 /// The group column's values, looked up once per new customer (foldhash, not SipHash).
 type IdMap = HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>;
 
+mod block;
 mod fields;
+use block::{Block, RowLayout, hash_id, same_id};
 pub use fields::{civil_from_days, days_from_civil, format_day, parse_amount, parse_day};
 
 /// Columns of a transaction log. Customers are numbered 0.. in order of first appearance;
@@ -105,10 +107,12 @@ impl RowLogBuilder {
     }
 }
 
-/// Streams CSV bytes into a [`TransactionLog`]: each block of whole lines is parsed (fields,
-/// dates, amounts) on one thread while the block before it is numbered into the log on the
-/// other (customers in order of first appearance), so reading costs about the larger of the two
-/// rather than their sum. The result does not depend on how the file was chunked.
+/// Streams CSV bytes into a [`TransactionLog`]. The lines are cut into blocks of whole lines,
+/// a batch of blocks at a time; the blocks of a batch are parsed on all cores at once (fields,
+/// dates, amounts, and each block's customers numbered within it), while the batch before is
+/// numbered into the log (only each block's distinct ids are looked up in the log's table;
+/// customers in order of first appearance). The result does not depend on how the file was
+/// chunked; the first bad row is reported with its line number.
 #[derive(Debug)]
 pub struct TransactionLogBuilder {
     map: Numbering,
@@ -120,15 +124,21 @@ pub struct TransactionLogBuilder {
     /// Optional group column: its header name, then its position once the header is read.
     group_name: Option<String>,
     group_column: Option<usize>,
-    /// The block parsed last, numbered into the log while the next one is parsed (or by
-    /// `finish`); and a numbered block's buffers, kept for the next.
-    parsed: Option<Block>,
-    spare: Option<Block>,
+    /// Blocks filled and waiting for their batch to be parsed; the batch parsed last, numbered
+    /// into the log while the next one is parsed (or by `finish`); numbered blocks kept for
+    /// their buffers.
+    filling: Vec<Block>,
+    parsed: Vec<Block>,
+    spare: Vec<Block>,
+    /// Each block's customer numbers in the log, reused block after block.
+    remap: Vec<u32>,
 }
 
-/// The largest block parsed at once: big enough that handing it to the other thread costs
-/// nothing, small enough to stay in cache and to let the two threads overlap.
-const BLOCK: usize = 2 << 20;
+/// The size of a block: big enough that handing it to another thread costs nothing, small
+/// enough to stay in cache.
+const BLOCK: usize = if cfg!(test) { 1 << 12 } else { 1 << 20 };
+/// Blocks parsed at once: a few per core, so a core that finishes early takes another.
+const BATCH: usize = 4;
 
 /// The log being built and the ids numbered so far: a table of customer indices hashed by
 /// their ids, the ids themselves kept once, in the log.
@@ -136,42 +146,33 @@ const BLOCK: usize = 2 << 20;
 struct Numbering {
     log: TransactionLog,
     index: hashbrown::HashTable<u32>,
-    hasher: foldhash::fast::FixedState,
     group_index: IdMap,
     grouped: bool,
 }
 
-/// Whether two ids are the same, without a call for the short ids most files have.
-#[inline]
-fn same_id(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && if a.len() <= 16 { a.iter().zip(b).all(|(x, y)| x == y) } else { a == b }
-}
-
 impl Numbering {
+    /// The log's number of the customer `id` (whose hash is `hash`); whether it is new.
+    #[inline]
+    fn number_id(&mut self, id: &[u8], hash: u64) -> (u32, bool) {
+        let ids = &mut self.log.customer_ids;
+        match self.index.find(hash, |&i| same_id(ids[i as usize].as_bytes(), id)) {
+            Some(&i) => (i, false),
+            None => {
+                let next = ids.len() as u32;
+                ids.push(String::from_utf8_lossy(id).into_owned());
+                self.index.insert_unique(hash, next, |&i| hash_id(ids[i as usize].as_bytes()));
+                (next, true)
+            }
+        }
+    }
+
     /// Adds a row; returns whether its customer is new.
     fn push(&mut self, id: &[u8], day: i32, amount: i64) -> bool {
-        use std::hash::BuildHasher;
-        let ids = &mut self.log.customer_ids;
-        // Files grouped by customer repeat the previous row's id: no hash lookup then.
-        let idx = match self.log.customer.last() {
-            Some(&last) if same_id(ids[last as usize].as_bytes(), id) => Some(last),
-            _ => None,
-        };
-        let (idx, new) = match idx {
-            Some(i) => (i, false),
-            None => {
-                let hasher = &self.hasher;
-                let hash = hasher.hash_one(id);
-                match self.index.find(hash, |&i| same_id(ids[i as usize].as_bytes(), id)) {
-                    Some(&i) => (i, false),
-                    None => {
-                        let next = ids.len() as u32;
-                        ids.push(String::from_utf8_lossy(id).into_owned());
-                        self.index.insert_unique(hash, next, |&i| hasher.hash_one(ids[i as usize].as_bytes()));
-                        (next, true)
-                    }
-                }
-            }
+        let ids = &self.log.customer_ids;
+        // Rows grouped by customer repeat the previous row's id: no hash lookup then.
+        let (idx, new) = match self.log.customer.last() {
+            Some(&last) if same_id(ids[last as usize].as_bytes(), id) => (last, false),
+            _ => self.number_id(id, hash_id(id)),
         };
         self.log.customer.push(idx);
         self.log.day.push(day);
@@ -190,30 +191,21 @@ impl Numbering {
     }
 
     /// Numbers a parsed block's rows into the log; a new customer's group comes from their
-    /// first row.
-    fn number(&mut self, block: &Block) {
-        let at = |(start, len): (u32, u32)| &block.bytes[start as usize..(start + len) as usize];
-        for r in &block.rows {
-            if self.push(at(r.id), r.day, r.amount) && self.grouped {
-                self.push_group(r.group.map(at).unwrap_or_default().trim_ascii());
+    /// first row. `remap` is scratch space.
+    fn number(&mut self, block: &Block, remap: &mut Vec<u32>) {
+        remap.clear();
+        for id in &block.ids {
+            let (n, new) = self.number_id(block.at(id.span), id.hash);
+            if new && self.grouped {
+                self.push_group(block.at(id.group).trim_ascii());
             }
+            remap.push(n);
         }
+        let log = &mut self.log;
+        log.customer.extend(block.customer.iter().map(|&c| remap[c as usize]));
+        log.day.extend_from_slice(&block.day);
+        log.amount.extend_from_slice(&block.amount);
     }
-}
-
-/// Whole lines of the file and their rows, the ids and groups as (start, length) in the bytes.
-#[derive(Debug, Default)]
-struct Block {
-    bytes: Vec<u8>,
-    rows: Vec<BlockRow>,
-}
-
-#[derive(Debug)]
-struct BlockRow {
-    id: (u32, u32),
-    day: i32,
-    amount: i64,
-    group: Option<(u32, u32)>,
 }
 
 impl TransactionLogBuilder {
@@ -235,15 +227,14 @@ impl TransactionLogBuilder {
     /// Reserves room for about `rows` transactions (e.g. estimated from the file size), so
     /// the columns are not copied as they grow.
     pub fn reserve(&mut self, rows: usize) {
-        use std::hash::BuildHasher;
         let m = &mut self.map;
         m.log.customer.reserve(rows);
         m.log.day.reserve(rows);
         m.log.amount.reserve(rows);
         // Room for a customer every eight rows or so, so the id table rarely grows (each
         // growth rehashes every id so far).
-        let (ids, hasher) = (&m.log.customer_ids, &m.hasher);
-        m.index.reserve(rows / 8, |&i| hasher.hash_one(ids[i as usize].as_bytes()));
+        let ids = &m.log.customer_ids;
+        m.index.reserve(rows / 8, |&i| hash_id(ids[i as usize].as_bytes()));
     }
 
     /// Also reads a group column (one value per customer; the first row of a customer counts).
@@ -263,8 +254,10 @@ impl TransactionLogBuilder {
             names: ("customer_id".into(), "date".into(), "amount".into()),
             group_name: None,
             group_column: None,
-            parsed: None,
-            spare: None,
+            filling: Vec::new(),
+            parsed: Vec::new(),
+            spare: Vec::new(),
+            remap: Vec::new(),
         }
     }
 
@@ -276,7 +269,7 @@ impl TransactionLogBuilder {
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), AnalyticsError> {
         let mut data = chunk;
         while !self.header_done {
-            let Some(nl) = memchr_newline(data) else {
+            let Some(nl) = memchr::memchr(b'\n', data) else {
                 self.pending.extend_from_slice(data);
                 return Ok(());
             };
@@ -285,43 +278,54 @@ impl TransactionLogBuilder {
             self.header(&line)?;
             data = &data[nl + 1..];
         }
-        let complete = data.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
+        let complete = memchr::memrchr(b'\n', data).map_or(0, |i| i + 1);
         let (mut lines, rest) = data.split_at(complete);
         while !lines.is_empty() {
             // Blocks of whole lines, the line a chunk split in two joined first.
-            let cut = if lines.len() <= BLOCK {
+            let room = BLOCK.saturating_sub(self.pending.len()).max(1);
+            let cut = if lines.len() <= room {
                 lines.len()
             } else {
-                BLOCK + memchr_newline(&lines[BLOCK..]).map_or(lines.len() - BLOCK, |i| i + 1)
+                room + memchr::memchr(b'\n', &lines[room..]).map_or(lines.len() - room, |i| i + 1)
             };
-            let mut block = self.spare.take().unwrap_or_default();
+            let mut block = self.spare.pop().unwrap_or_default();
             block.bytes.clear();
             block.bytes.append(&mut self.pending);
             block.bytes.extend_from_slice(&lines[..cut]);
-            self.parse_next(block)?;
+            self.filling.push(block);
+            if self.filling.len() == BATCH {
+                self.parse_batch()?;
+            }
             lines = &lines[cut..];
         }
         self.pending.extend_from_slice(rest);
         Ok(())
     }
 
-    /// Parses `block` while the block before it is numbered into the log.
-    fn parse_next(&mut self, mut block: Block) -> Result<(), AnalyticsError> {
+    /// Parses the filled blocks on all cores while the batch before them is numbered into the
+    /// log; reports the batch's first bad row.
+    fn parse_batch(&mut self) -> Result<(), AnalyticsError> {
+        use rayon::prelude::*;
         let layout = RowLayout { columns: self.columns, group: self.group_column, scale: self.map.log.scale };
-        let first_line = self.line + 1;
-        let previous = self.parsed.take();
-        let map = &mut self.map;
-        let (parsed, ()) = rayon::join(
-            || parse_lines(&mut block, first_line, &layout),
+        let mut batch = std::mem::take(&mut self.filling);
+        let previous = std::mem::take(&mut self.parsed);
+        let (map, remap) = (&mut self.map, &mut self.remap);
+        rayon::join(
+            || batch.par_iter_mut().for_each(|b| b.parse(&layout)),
             || {
-                if let Some(p) = &previous {
-                    map.number(p);
+                for b in &previous {
+                    map.number(b, remap);
                 }
             },
         );
-        self.spare = previous;
-        self.line += parsed?;
-        self.parsed = Some(block);
+        self.spare.extend(previous);
+        for b in &batch {
+            if let Some((index, message)) = &b.error {
+                return Err(AnalyticsError::Parse { line: self.line + 1 + index, message: message.clone() });
+            }
+            self.line += b.lines;
+        }
+        self.parsed = batch;
         Ok(())
     }
 
@@ -335,14 +339,17 @@ impl TransactionLogBuilder {
             return Err(AnalyticsError::Parse { line: 1, message: "empty file: no header row".into() });
         }
         if !self.pending.is_empty() {
-            let mut block = self.spare.take().unwrap_or_default();
+            let mut block = self.spare.pop().unwrap_or_default();
             block.bytes.clear();
             block.bytes.append(&mut self.pending);
             block.bytes.push(b'\n');
-            self.parse_next(block)?;
+            self.filling.push(block);
         }
-        if let Some(last) = self.parsed.take() {
-            self.map.number(&last);
+        if !self.filling.is_empty() {
+            self.parse_batch()?;
+        }
+        for b in std::mem::take(&mut self.parsed) {
+            self.map.number(&b, &mut self.remap);
         }
         Ok(self.map.log)
     }
@@ -378,79 +385,17 @@ impl TransactionLogBuilder {
     }
 }
 
-/// Where the fields are in a row, and the amount's decimals.
-struct RowLayout {
-    columns: (usize, usize, usize),
-    group: Option<usize>,
-    scale: u32,
-}
-
-/// One parsed row, borrowing the id and group from the input.
-struct Row<'a> {
-    id: &'a [u8],
-    day: i32,
-    amount: i64,
-    group: Option<&'a [u8]>,
-}
-
-fn memchr_newline(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
-}
-
-/// Parses the fields of one data row (without its line ending).
-fn parse_row<'a>(line: &'a [u8], layout: &RowLayout) -> Result<Row<'a>, String> {
-    let (ci, di, ai) = layout.columns;
-    let gi = layout.group.unwrap_or(usize::MAX);
-    let (mut id, mut date, mut amount, mut group) = (None, None, None, None);
-    for (i, field) in line.split(|&c| c == b',').enumerate() {
-        let f = field.strip_prefix(b"\"").and_then(|f| f.strip_suffix(b"\"")).unwrap_or(field);
-        if i == ci {
-            id = Some(f);
-        }
-        if i == di {
-            date = Some(f);
-        }
-        if i == ai {
-            amount = Some(f);
-        }
-        if i == gi {
-            group = Some(f);
-        }
-    }
-    let id = id.filter(|v| !v.is_empty()).ok_or("customer id missing")?;
-    let date = date.ok_or("date missing")?;
-    let day = parse_day(date).ok_or_else(|| format!("bad date {:?}", String::from_utf8_lossy(date)))?;
-    let amount_raw = amount.ok_or("amount missing")?;
-    let amount = parse_amount(amount_raw, layout.scale)
-        .ok_or_else(|| format!("bad amount {:?}", String::from_utf8_lossy(amount_raw)))?;
-    Ok(Row { id, day, amount, group })
-}
-
-/// Parses a block's lines (each ending in a newline), the first being line `first_line` of
-/// the file, into its rows; empty lines are skipped; the first bad row is reported with its
-/// line number. Answers the number of lines.
-fn parse_lines(block: &mut Block, first_line: u64, layout: &RowLayout) -> Result<u64, AnalyticsError> {
-    let Block { bytes, rows } = block;
-    rows.clear();
-    rows.reserve(bytes.len() / 24);
-    let base = bytes.as_ptr() as usize;
-    // Where a field parsed from the block starts in it, and its length.
-    let span = |f: &[u8]| ((f.as_ptr() as usize - base) as u32, f.len() as u32);
-    let mut lines = 0;
-    for (line_no, raw) in (first_line..).zip(bytes.split(|&c| c == b'\n')) {
-        lines = line_no - first_line;
-        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if !line.is_empty() {
-            let r = parse_row(line, layout).map_err(|message| AnalyticsError::Parse { line: line_no, message })?;
-            rows.push(BlockRow { id: span(r.id), day: r.day, amount: r.amount, group: r.group.map(span) });
-        }
-    }
-    Ok(lines)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A whole file fed at once: a bad row is reported by `feed` or by `finish`, whichever
+    /// parses its block.
+    fn read(csv: &[u8]) -> Result<TransactionLog, AnalyticsError> {
+        let mut b = TransactionLogBuilder::new(2);
+        b.feed(csv)?;
+        b.finish()
+    }
 
     #[test]
     fn chunks_split_anywhere_and_errors_name_the_line() {
@@ -464,8 +409,7 @@ mod tests {
             assert_eq!(log.customer, [0, 1, 0]);
             assert_eq!(log.amount, [2933, 1177, 2973]);
         }
-        let mut b = TransactionLogBuilder::new(2);
-        let e = b.feed(b"customer_id,date,amount\n1,1997-01-01,1\n2,1997-13-01,1\n").unwrap_err();
+        let e = read(b"customer_id,date,amount\n1,1997-01-01,1\n2,1997-13-01,1\n").unwrap_err();
         assert_eq!(e, AnalyticsError::Parse { line: 3, message: "bad date \"1997-13-01\"".into() });
         let mut b = TransactionLogBuilder::new(2);
         assert!(matches!(b.feed(b"id,when\n"), Err(AnalyticsError::Parse { line: 1, .. })));
@@ -499,8 +443,11 @@ mod tests {
         let text = String::from_utf8(csv).unwrap();
         let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
         lines[bad_at] = "c1,2024-02-30,1.00\r\n";
-        let mut b = TransactionLogBuilder::new(2);
-        let e = b.feed(lines.concat().as_bytes()).unwrap_err();
+        // Later bad rows, in the next block of the same batch and in a later batch, do not
+        // hide the first.
+        lines[bad_at + 300] = "c1,2024-01-01,x\r\n";
+        lines[bad_at + 5_000] = ",2024-01-01,1\r\n";
+        let e = read(lines.concat().as_bytes()).unwrap_err();
         assert_eq!(e, AnalyticsError::Parse { line: bad_at as u64 + 1, message: "bad date \"2024-02-30\"".into() });
     }
 

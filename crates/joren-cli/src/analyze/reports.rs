@@ -233,27 +233,25 @@ pub(super) fn run_rfm(c: &Common, pb: &ProgressBar) -> Result<()> {
     if let Some(path) = &c.per_customer {
         let mut w = csv_out(path)?;
         writeln!(w, "customer_id,recency_days,frequency,monetary,R,F,M,RFM,segment")?;
-        for i in 0..r.r.len() {
-            if r.frequency[i] == 0 {
-                continue;
-            }
-            let seg = rfm::segment(r.r[i], r.f[i], r.m[i], levels);
-            writeln!(
-                w,
-                "{},{},{},{:.2},{},{},{},{}{}{},{}",
+        let scored: Vec<usize> = (0..r.r.len()).filter(|&i| r.frequency[i] > 0).collect();
+        write_lines_parallel(&mut w, scored.len(), |k, out| {
+            use std::fmt::Write as _;
+            let i = scored[k];
+            let (rs, fs, ms) = (r.r[i], r.f[i], r.m[i]);
+            // Cents written exactly from the integer (what `{:.2}` of the yen value shows).
+            let cents = r.monetary[i];
+            let _ = writeln!(
+                out,
+                "{},{},{},{}{}.{:02},{rs},{fs},{ms},{rs}{fs}{ms},{}",
                 log.customer_ids[i],
                 r.recency_days[i],
                 r.frequency[i],
-                r.monetary[i] as f64 / 100.0,
-                r.r[i],
-                r.f[i],
-                r.m[i],
-                r.r[i],
-                r.f[i],
-                r.m[i],
-                seg.name_ja()
-            )?;
-        }
+                if cents < 0 { "-" } else { "" },
+                cents.unsigned_abs() / 100,
+                cents.unsigned_abs() % 100,
+                rfm::segment(rs, fs, ms, levels).name_ja()
+            );
+        })?;
         w.flush()?;
     }
     let n555 = (0..r.r.len()).filter(|&i| (r.r[i], r.f[i], r.m[i]) == (5, 5, 5)).count();
