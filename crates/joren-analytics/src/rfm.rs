@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::log::TransactionLog;
+use crate::log::{CustomerIds, TransactionLog};
 
 /// Per-customer RFM values and scores (customers in the log's order).
 #[derive(Debug, Clone, Default)]
@@ -56,7 +56,7 @@ pub fn ntile(pos: usize, n: usize, k: usize) -> u8 {
 }
 
 /// Compares customer ids numerically when both are integers, else as text.
-fn id_order(ids: &[String]) -> Vec<u32> {
+fn id_order(ids: &CustomerIds) -> Vec<u32> {
     let numeric: Option<Vec<u64>> = ids.iter().map(|s| s.parse().ok()).collect();
     let mut order: Vec<u32> = (0..ids.len() as u32).collect();
     match numeric {
@@ -72,8 +72,8 @@ fn id_order(ids: &[String]) -> Vec<u32> {
 
 /// Scores by quintiles over the customers who purchased: R from the longest recency (1) to the
 /// shortest (5); F and M from the lowest (1) to the highest (5); ties by customer id.
-pub fn score_quintiles(log: &TransactionLog, rfm: &mut Rfm) {
-    let id_rank = id_order(&log.customer_ids);
+pub fn score_quintiles(ids: &CustomerIds, rfm: &mut Rfm) {
+    let id_rank = id_order(ids);
     let active: Vec<u32> = (0..rfm.frequency.len() as u32).filter(|&c| rfm.frequency[c as usize] > 0).collect();
     let n = active.len();
     let n_all = rfm.frequency.len();

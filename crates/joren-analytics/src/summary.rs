@@ -58,7 +58,7 @@ impl CustomerSummary {
 pub(crate) struct Groups {
     /// Customer c's rows are `start[c]..start[c + 1]` of `order`, or of the log itself when it
     /// is already in that order.
-    start: Vec<usize>,
+    start: Vec<u32>,
     order: Option<Vec<u32>>,
 }
 
@@ -85,8 +85,8 @@ impl Groups {
     pub fn rows(&self, c: usize) -> GroupRows<'_> {
         let (from, to) = (self.start[c], self.start[c + 1]);
         match &self.order {
-            None => GroupRows::InPlace(from as u32..to as u32),
-            Some(order) => GroupRows::Sorted(order[from..to].iter().copied()),
+            None => GroupRows::InPlace(from..to),
+            Some(order) => GroupRows::Sorted(order[from as usize..to as usize].iter().copied()),
         }
     }
 }
@@ -96,7 +96,8 @@ impl Groups {
 /// it is, without a second copy of its row numbers.
 pub(crate) fn group_by_customer(log: &TransactionLog) -> Groups {
     let n_customers = log.customers();
-    let mut start = vec![0usize; n_customers + 1];
+    // Row numbers are u32 throughout (the log's customer numbers are too).
+    let mut start = vec![0u32; n_customers + 1];
     for &c in &log.customer {
         start[c as usize + 1] += 1;
     }
@@ -114,11 +115,11 @@ pub(crate) fn group_by_customer(log: &TransactionLog) -> Groups {
     let mut fill = start.clone();
     let mut order = vec![0u32; log.len()];
     for (row, &c) in log.customer.iter().enumerate() {
-        order[fill[c as usize]] = row as u32;
+        order[fill[c as usize] as usize] = row as u32;
         fill[c as usize] += 1;
     }
     for c in 0..n_customers {
-        let group = &mut order[start[c]..start[c + 1]];
+        let group = &mut order[start[c] as usize..start[c + 1] as usize];
         if !group.windows(2).all(|w| log.day[w[0] as usize] <= log.day[w[1] as usize]) {
             group.sort_by_key(|&r| log.day[r as usize]);
         }
@@ -205,7 +206,7 @@ mod tests {
             let s = summarize(&log, end, TimeUnit::Day);
             let mut out: Vec<(String, u32, f64, f64, f64)> = (0..s.len())
                 .map(|i| {
-                    let id = log.customer_ids[s.customer[i] as usize].clone();
+                    let id = log.customer_ids[s.customer[i] as usize].to_string();
                     (id, s.frequency[i], s.recency[i], s.age[i], s.monetary_value[i])
                 })
                 .collect();

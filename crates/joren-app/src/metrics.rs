@@ -199,7 +199,7 @@ pub fn segment_label(code: &str, english: bool) -> &'static str {
 /// the store's ids as text.
 pub fn compute_metrics(log: &TransactionLog, end: i32) -> (Vec<CustomerMetrics>, serde_json::Value) {
     let mut r = rfm::values(log, end);
-    rfm::score_quintiles(log, &mut r);
+    rfm::score_quintiles(&log.customer_ids, &mut r);
     let s = joren_analytics::summary::summarize(log, end, TimeUnit::Day);
     let mut diagnostics = json!({
         "observation_end_day": end, "customers": s.len(), "transactions": log.len(),

@@ -72,7 +72,7 @@ async fn snapshot_equals_the_engine_on_the_exported_orders() {
         let log = builder.finish().unwrap();
         let end = joren_analytics::log::parse_day(snap["observation_end"].as_str().unwrap().as_bytes()).unwrap();
         let mut r = rfm::values(&log, end);
-        rfm::score_quintiles(&log, &mut r);
+        rfm::score_quintiles(&log.customer_ids, &mut r);
         let s = joren_analytics::summary::summarize(&log, end, TimeUnit::Day);
         let bg = bgnbd::fit(&s).unwrap().params;
         let gg = gamma_gamma::fit(&s).unwrap().params;
@@ -315,7 +315,7 @@ async fn the_cached_order_log_follows_every_change() {
                 let l = &log.log;
                 let mut per_customer = std::collections::BTreeMap::<String, (i64, usize)>::new();
                 for i in 0..l.len() {
-                    let e = per_customer.entry(l.customer_ids[l.customer[i] as usize].clone()).or_default();
+                    let e = per_customer.entry(l.customer_ids[l.customer[i] as usize].to_string()).or_default();
                     e.0 += l.amount[i];
                     e.1 += 1;
                 }

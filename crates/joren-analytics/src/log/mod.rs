@@ -11,14 +11,16 @@ type IdMap = HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>;
 
 mod block;
 mod fields;
+mod ids;
 use block::{Block, RowLayout, hash_id, same_id};
 pub use fields::{civil_from_days, days_from_civil, format_day, parse_amount, parse_day};
+pub use ids::CustomerIds;
 
 /// Columns of a transaction log. Customers are numbered 0.. in order of first appearance;
 /// `customer_ids[i]` is the id as written in the input.
 #[derive(Debug, Clone, Default)]
 pub struct TransactionLog {
-    pub customer_ids: Vec<String>,
+    pub customer_ids: CustomerIds,
     pub customer: Vec<u32>,
     pub day: Vec<i32>,
     pub amount: Vec<i64>,
@@ -41,6 +43,12 @@ impl TransactionLog {
 
     pub fn customers(&self) -> usize {
         self.customer_ids.len()
+    }
+
+    /// The customers' ids, the rows dropped: for the steps after the rows have been summed
+    /// up, so that a million customers' forecasts are not made beside ten million rows.
+    pub fn into_customer_ids(self) -> CustomerIds {
+        self.customer_ids
     }
 
     /// The rows of the customers for whom `keep(customer index)` holds, as a log of its own
@@ -159,7 +167,7 @@ impl Numbering {
             Some(&i) => (i, false),
             None => {
                 let next = ids.len() as u32;
-                ids.push(String::from_utf8_lossy(id).into_owned());
+                ids.push(&String::from_utf8_lossy(id));
                 self.index.insert_unique(hash, next, |&i| hash_id(ids[i as usize].as_bytes()));
                 (next, true)
             }
@@ -233,6 +241,7 @@ impl TransactionLogBuilder {
         m.log.amount.reserve(rows);
         // Room for a customer every eight rows or so, so the id table rarely grows (each
         // growth rehashes every id so far).
+        m.log.customer_ids.reserve(rows / 8, rows / 2);
         let ids = &m.log.customer_ids;
         m.index.reserve(rows / 8, |&i| hash_id(ids[i as usize].as_bytes()));
     }
@@ -463,7 +472,7 @@ mod tests {
         let names: Vec<&str> = groups.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["(none)", "ad", "referral"]);
         let ad = &groups[1].1;
-        assert_eq!((ad.customer_ids.clone(), ad.amount.clone()), (vec!["A".to_string()], vec![100, 300]));
+        assert_eq!((ad.customer_ids.iter().collect::<Vec<_>>(), ad.amount.clone()), (vec!["A"], vec![100, 300]));
         let mut missing = TransactionLogBuilder::new(0).group_column("campaign");
         assert!(matches!(missing.feed(b"customer_id,date,amount\n"), Err(AnalyticsError::Parse { line: 1, .. })));
     }

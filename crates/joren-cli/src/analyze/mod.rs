@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::ProgressBar;
-use joren_analytics::log::{format_day as date, parse_day};
+use joren_analytics::log::{civil_from_days, format_day as date, parse_day};
 use joren_analytics::summary::summarize;
 use joren_analytics::{
     TimeUnit, TransactionLog, TransactionLogBuilder, bgnbd, churn, clv, gamma_gamma, pareto_nbd, rfm,
@@ -199,6 +199,37 @@ enum ValidateModel {
     Pnbd,
 }
 
+/// How long each step of a command took, logged at its end (`JOREN_LOG=info`): where the
+/// time of an analysis goes (read, summarise, fit, forecast, write).
+pub(super) struct Phases {
+    command: &'static str,
+    started: std::time::Instant,
+    last: std::time::Instant,
+    steps: Vec<(&'static str, f64)>,
+}
+
+impl Phases {
+    pub(super) fn new(command: &'static str) -> Self {
+        let now = std::time::Instant::now();
+        Self { command, started: now, last: now, steps: Vec::new() }
+    }
+
+    /// Ends the step `name` (it began when the previous one ended).
+    pub(super) fn mark(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        self.steps.push((name, (now - self.last).as_secs_f64()));
+        self.last = now;
+    }
+}
+
+impl Drop for Phases {
+    fn drop(&mut self) {
+        let steps: Vec<String> = self.steps.iter().map(|(n, s)| format!("{n} {s:.3} s")).collect();
+        let total = self.started.elapsed().as_secs_f64();
+        tracing::info!(command = self.command, "{} (total {total:.3} s)", steps.join(", "));
+    }
+}
+
 fn read_log(c: &Common, pb: &ProgressBar) -> Result<TransactionLog> {
     read_log_grouped(c, None, pb)
 }
@@ -288,6 +319,17 @@ fn push_fixed(out: &mut String, v: f64, decimals: u32) {
     let _ = write!(out, "{}", n / scale);
     if decimals > 0 {
         let _ = write!(out, ".{:0width$}", n % scale, width = decimals as usize);
+    }
+}
+
+/// Appends `v` as `{}` shows it, whole numbers (days, in most files) without the float
+/// formatter, which is most of the cost of writing them.
+fn push_shortest(out: &mut String, v: f64) {
+    use std::fmt::Write as _;
+    if v.fract() == 0.0 && v.abs() < 1e15 && !(v == 0.0 && v.is_sign_negative()) {
+        let _ = write!(out, "{}", v as i64);
+    } else {
+        let _ = write!(out, "{v}");
     }
 }
 
@@ -393,7 +435,7 @@ fn print_object(format: Format, v: &serde_json::Value) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::push_fixed;
+    use super::{push_fixed, push_shortest};
 
     fn fixed(v: f64, d: u32) -> String {
         let mut s = String::new();
@@ -410,5 +452,14 @@ mod tests {
         }
         assert_eq!(fixed(-0.00001, 4), "0.0000", "no minus sign on a value that rounds to zero");
         assert_eq!(fixed(f64::NAN, 4), "NaN");
+    }
+
+    #[test]
+    fn shortest_numbers_match_the_standard_formatting() {
+        for v in [0.0, -0.0, 30.0, -2.0, 4.285714285714286, 1e15, 1e16, 123456789.0, 0.5, f64::NAN, f64::INFINITY] {
+            let mut s = String::new();
+            push_shortest(&mut s, v);
+            assert_eq!(s, format!("{v}"), "{v:?}");
+        }
     }
 }

@@ -4,32 +4,35 @@ use super::*;
 
 pub(super) fn run_clv(a: &ClvArgs, pb: &ProgressBar) -> Result<()> {
     let c = &a.common;
+    let mut ph = Phases::new("clv");
     let log = read_log(c, pb)?;
+    ph.mark("read");
     let end = end_day(c, &log)?;
     if a.model == Model::Bgbb {
         return run_bgbb(a, &log, end, pb);
     }
     pb.set_message("summarising");
     let s = summarize(&log, end, unit(c));
+    let ids = log.into_customer_ids();
+    ph.mark("summarise");
     let per_customer = c.per_customer.is_some();
-    let bg = if a.model == Model::Bgnbd || (a.model == Model::Gg && per_customer) {
-        pb.set_message("fitting BG/NBD");
-        Some(bgnbd::fit(&s).context("BG/NBD")?)
-    } else {
-        None
-    };
-    let pn = if a.model == Model::Pnbd {
-        pb.set_message("fitting Pareto/NBD");
-        Some(pareto_nbd::fit(&s).context("Pareto/NBD")?)
-    } else {
-        None
-    };
-    let gg = if a.model == Model::Gg || per_customer {
-        pb.set_message("fitting Gamma-Gamma");
-        Some(gamma_gamma::fit(&s).context("Gamma-Gamma")?)
-    } else {
-        None
-    };
+    let (want_bg, want_pn) =
+        (a.model == Model::Bgnbd || (a.model == Model::Gg && per_customer), a.model == Model::Pnbd);
+    let want_gg = a.model == Model::Gg || per_customer;
+    // The purchase model and the spend model are fitted side by side: each spreads its
+    // likelihood over the cores, and the steps between (the optimiser, setting up the data)
+    // of one fill the other's gaps.
+    pb.set_message("fitting the models");
+    let (purchase, gg) = rayon::join(
+        || -> Result<_> {
+            let bg = want_bg.then(|| bgnbd::fit(&s)).transpose().context("BG/NBD")?;
+            let pn = want_pn.then(|| pareto_nbd::fit(&s)).transpose().context("Pareto/NBD")?;
+            Ok((bg, pn))
+        },
+        || want_gg.then(|| gamma_gamma::fit(&s)).transpose().context("Gamma-Gamma"),
+    );
+    let ((bg, pn), gg) = (purchase?, gg?);
+    ph.mark("fit");
     let mut out = match (&bg, &pn) {
         (_, Some(p)) if a.model == Model::Pnbd => {
             json!({"model": "pnbd", "params": p.params, "standard_errors": p.standard_errors,
@@ -64,6 +67,7 @@ pub(super) fn run_clv(a: &ClvArgs, pb: &ProgressBar) -> Result<()> {
         let f = clv::forecast(&s, &model, &gg.as_ref().expect("fitted").params, horizon);
         let alive: Vec<f64> = f.iter().map(|f| f.p_alive).collect();
         let risk = churn::assess_all(&s, &alive, end, &churn::Settings::default()).context("churn risk")?;
+        ph.mark("forecast, churn risk");
         let mut w = csv_out(path)?;
         writeln!(
             w,
@@ -74,20 +78,23 @@ pub(super) fn run_clv(a: &ClvArgs, pb: &ProgressBar) -> Result<()> {
         write_lines_parallel(&mut w, f.len(), |i, out| {
             use std::fmt::Write as _;
             let (f, r) = (&f[i], &risk[i]);
-            let _ = write!(
-                out,
-                "{},{},{},{},",
-                log.customer_ids[s.customer[i] as usize], s.frequency[i], s.recency[i], s.age[i]
-            );
+            let _ = write!(out, "{},{},", &ids[s.customer[i] as usize], s.frequency[i]);
+            for v in [s.recency[i], s.age[i]] {
+                push_shortest(out, v);
+                out.push(',');
+            }
             for (v, d) in
                 [(s.monetary_value[i], 4), (f.p_alive, 6), (f.expected_purchases, 6), (f.expected_value, 4), (f.clv, 4)]
             {
                 push_fixed(out, v, d);
                 out.push(',');
             }
-            let _ = writeln!(out, "{},{},{}", r.score, r.band.as_str(), date(r.expected_next_day));
+            let _ = write!(out, "{},{},", r.score, r.band.as_str());
+            let (y, m, d) = civil_from_days(r.expected_next_day);
+            let _ = writeln!(out, "{y:04}-{m:02}-{d:02}");
         })?;
         w.flush()?;
+        ph.mark("write");
         let band = |b: churn::Band| risk.iter().filter(|r| r.band == b).count();
         out["churn_bands"] = json!({"low": band(churn::Band::Low), "medium": band(churn::Band::Medium),
                                     "high": band(churn::Band::High)});

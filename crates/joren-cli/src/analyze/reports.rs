@@ -181,21 +181,27 @@ pub(super) fn run_cohorts(a: &CohortArgs, pb: &ProgressBar) -> Result<()> {
 }
 
 pub(super) fn run_summary(c: &Common, pb: &ProgressBar) -> Result<()> {
+    let mut ph = Phases::new("summary");
     let log = read_log(c, pb)?;
+    ph.mark("read");
     let end = end_day(c, &log)?;
     pb.set_message("summarising");
     let s = summarize(&log, end, unit(c));
+    ph.mark("summarise");
     if let Some(path) = &c.per_customer {
         let mut w = csv_out(path)?;
         writeln!(w, "customer_id,frequency,recency,T,monetary_value")?;
-        for i in 0..s.len() {
-            writeln!(
-                w,
-                "{},{},{},{},{}",
-                log.customer_ids[s.customer[i] as usize], s.frequency[i], s.recency[i], s.age[i], s.monetary_value[i]
-            )?;
-        }
+        write_lines_parallel(&mut w, s.len(), |i, out| {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{},{}", &log.customer_ids[s.customer[i] as usize], s.frequency[i]);
+            for v in [s.recency[i], s.age[i], s.monetary_value[i]] {
+                out.push(',');
+                push_shortest(out, v);
+            }
+            out.push('\n');
+        })?;
         w.flush()?;
+        ph.mark("write");
     }
     let out = json!({
         "customers": s.len(), "transactions": log.len(), "observation_end": date(end),
@@ -207,11 +213,16 @@ pub(super) fn run_summary(c: &Common, pb: &ProgressBar) -> Result<()> {
 }
 
 pub(super) fn run_rfm(c: &Common, pb: &ProgressBar) -> Result<()> {
+    let mut ph = Phases::new("rfm");
     let log = read_log(c, pb)?;
+    ph.mark("read");
     let end = end_day(c, &log)?;
     pb.set_message("scoring RFM");
     let mut r = rfm::values(&log, end);
-    rfm::score_quintiles(&log, &mut r);
+    let ids = log.into_customer_ids();
+    ph.mark("aggregate");
+    rfm::score_quintiles(&ids, &mut r);
+    ph.mark("score");
     let levels = rfm::Levels::default();
     let mut counts: Vec<(rfm::Segment, usize, i64)> = Vec::new();
     let mut scored = 0;
@@ -243,7 +254,7 @@ pub(super) fn run_rfm(c: &Common, pb: &ProgressBar) -> Result<()> {
             let _ = writeln!(
                 out,
                 "{},{},{},{}{}.{:02},{rs},{fs},{ms},{rs}{fs}{ms},{}",
-                log.customer_ids[i],
+                &ids[i],
                 r.recency_days[i],
                 r.frequency[i],
                 if cents < 0 { "-" } else { "" },
@@ -253,6 +264,7 @@ pub(super) fn run_rfm(c: &Common, pb: &ProgressBar) -> Result<()> {
             );
         })?;
         w.flush()?;
+        ph.mark("write");
     }
     let n555 = (0..r.r.len()).filter(|&i| (r.r[i], r.f[i], r.m[i]) == (5, 5, 5)).count();
     let n111 = (0..r.r.len()).filter(|&i| (r.r[i], r.f[i], r.m[i]) == (1, 1, 1)).count();
