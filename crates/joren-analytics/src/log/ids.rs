@@ -70,6 +70,6 @@ mod tests {
         assert_eq!(ids.len(), 4);
         assert_eq!(ids, ["1", "", "顧客-3", "44"]);
         assert_eq!((&ids[2], ids.get(4)), ("顧客-3", None));
-        assert_eq!(ids.iter().rev().next(), Some("44"));
+        assert_eq!(ids.iter().next_back(), Some("44"));
     }
 }
