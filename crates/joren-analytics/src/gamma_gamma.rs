@@ -116,9 +116,14 @@ pub fn fit(s: &CustomerSummary) -> Result<Fit, AnalyticsError> {
             data.len()
         )));
     }
+    let value_and_gradient =
+        |spend: &Spend, v: &[f64]| spend.log_likelihood_and_gradient(&Params { p: v[0], q: v[1], gamma: v[2] });
+    let start = crate::fit::warm_start(data.len(), &[1.0, 1.0, 1.0], |step| {
+        let sample = Spend::new(&data.iter().step_by(step).copied().collect::<Vec<_>>());
+        maximize_smooth(&|v: &[f64]| value_and_gradient(&sample, v), &[1.0, 1.0, 1.0])
+    });
     let spend = Spend::new(&data);
-    let value_and_gradient = |v: &[f64]| spend.log_likelihood_and_gradient(&Params { p: v[0], q: v[1], gamma: v[2] });
-    let opt = maximize_smooth(&value_and_gradient, &[1.0, 1.0, 1.0])?;
+    let opt = maximize_smooth(&|v: &[f64]| value_and_gradient(&spend, v), &start)?;
     let params = Params { p: opt.params[0], q: opt.params[1], gamma: opt.params[2] };
     crate::fit::check_shapes("Gamma-Gamma", &[("p", params.p), ("q", params.q)])?;
     if params.q <= 1.0 {
@@ -146,6 +151,32 @@ pub fn expected_average_value(pr: &Params, x: f64, m: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fit_started_from_a_samples_optimum_reaches_the_same_optimum() {
+        let s = crate::bgnbd::tests::cdnow_summary();
+        let data: Vec<(f64, f64)> = (0..s.len())
+            .filter(|&i| s.frequency[i] > 0 && s.monetary_value[i] > 0.0)
+            .map(|i| (f64::from(s.frequency[i]), s.monetary_value[i]))
+            .collect();
+        assert!(data.len() > crate::fit::WARM_FROM);
+        let vg = |sp: &Spend, v: &[f64]| sp.log_likelihood_and_gradient(&Params { p: v[0], q: v[1], gamma: v[2] });
+        let start = [1.0, 1.0, 1.0];
+        let warm = crate::fit::warm_start(data.len(), &start, |step| {
+            let sample = Spend::new(&data.iter().step_by(step).copied().collect::<Vec<_>>());
+            maximize_smooth(&|v: &[f64]| vg(&sample, v), &start)
+        });
+        assert_ne!(warm, start, "the sample was fitted");
+        let spend = Spend::new(&data);
+        let cold = maximize_smooth(&|v: &[f64]| vg(&spend, v), &start).unwrap();
+        let fitted = fit(&s).unwrap();
+        // The same optimum up to where the likelihood is flat (a few parts in 10⁷ of a
+        // parameter change it by less than a part in 10¹²).
+        let got = [fitted.params.p, fitted.params.q, fitted.params.gamma];
+        for (g, c) in got.iter().zip(&cold.params) {
+            assert!((g - c).abs() <= 2e-6 * c.abs(), "warm {got:?} against cold {:?}", cold.params);
+        }
+    }
 
     #[test]
     fn gradient_matches_differences_and_the_per_customer_likelihood() {
