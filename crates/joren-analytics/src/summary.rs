@@ -129,10 +129,39 @@ pub(crate) fn group_by_customer(log: &TransactionLog) -> Groups {
 
 /// Summarises transactions up to and including `end_day` (days since 1970-01-01).
 pub fn summarize(log: &TransactionLog, end_day: i32, unit: TimeUnit) -> CustomerSummary {
+    use rayon::prelude::*;
     let groups = group_by_customer(log);
+    // Ranges of customers summarised on all cores, joined in order.
+    const CHUNK: usize = 1 << 16;
+    let n = log.customers();
+    let parts: Vec<CustomerSummary> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|k| summarize_range(log, &groups, k * CHUNK..((k + 1) * CHUNK).min(n), end_day, unit))
+        .collect();
+    let mut s = CustomerSummary { unit, ..Default::default() };
+    for p in parts {
+        s.customer.extend_from_slice(&p.customer);
+        s.frequency.extend_from_slice(&p.frequency);
+        s.recency.extend_from_slice(&p.recency);
+        s.age.extend_from_slice(&p.age);
+        s.monetary_value.extend_from_slice(&p.monetary_value);
+        s.first_day.extend_from_slice(&p.first_day);
+        s.last_day.extend_from_slice(&p.last_day);
+    }
+    s
+}
+
+/// The summary of the customers numbered `customers`.
+fn summarize_range(
+    log: &TransactionLog,
+    groups: &Groups,
+    customers: std::ops::Range<usize>,
+    end_day: i32,
+    unit: TimeUnit,
+) -> CustomerSummary {
     let scale = 10f64.powi(log.scale as i32);
     let mut s = CustomerSummary { unit, ..Default::default() };
-    for c in 0..log.customers() {
+    for c in customers {
         let mut days =
             groups.rows(c).map(|r| (log.day[r as usize], log.amount[r as usize])).filter(|(d, _)| *d <= end_day);
         let Some((first, mut day_total)) = days.next() else { continue };

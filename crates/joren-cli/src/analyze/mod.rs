@@ -262,15 +262,37 @@ fn read_log_grouped(c: &Common, group: Option<&str>, pb: &ProgressBar) -> Result
         indicatif::ProgressStyle::with_template("{spinner} [{bar:40}] {bytes}/{total_bytes} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let mut buf = vec![0u8; 8 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        b.feed(&buf[..n]).with_context(|| format!("reading {}", path.display()))?;
-        pb.inc(n as u64);
+    // A thread reads the file ahead while the parser works on what was read: two buffers
+    // passed back and forth. The thread stops at the end of the file, or when the parser stops
+    // handing buffers back (it finished or failed).
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<std::io::Result<(Vec<u8>, usize)>>(1);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    for _ in 0..2 {
+        empty_tx.send(vec![0u8; 8 << 20]).expect("the receiver is here");
     }
+    std::thread::scope(|scope| -> Result<()> {
+        scope.spawn(move || {
+            while let Ok(mut buf) = empty_rx.recv() {
+                let read = file.read(&mut buf).map(|n| (buf, n));
+                let last = !matches!(read, Ok((_, n)) if n > 0);
+                if full_tx.send(read).is_err() || last {
+                    break;
+                }
+            }
+        });
+        let (empty_tx, full_rx) = (empty_tx, full_rx);
+        for read in &full_rx {
+            let (buf, n) = read.with_context(|| format!("reading {}", path.display()))?;
+            if n == 0 {
+                break;
+            }
+            b.feed(&buf[..n]).with_context(|| format!("reading {}", path.display()))?;
+            pb.inc(n as u64);
+            // A closed channel means the reader has ended: the loop ends with it.
+            let _ = empty_tx.send(buf);
+        }
+        Ok(())
+    })?;
     pb.set_style(indicatif::ProgressStyle::default_spinner());
     let log = b.finish().with_context(|| format!("reading {}", path.display()))?;
     if log.is_empty() {
