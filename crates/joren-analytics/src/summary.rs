@@ -131,22 +131,34 @@ pub(crate) fn group_by_customer(log: &TransactionLog) -> Groups {
 pub fn summarize(log: &TransactionLog, end_day: i32, unit: TimeUnit) -> CustomerSummary {
     use rayon::prelude::*;
     let groups = group_by_customer(log);
-    // Ranges of customers summarised on all cores, joined in order.
-    const CHUNK: usize = 1 << 16;
+    // Ranges of customers summarised on all cores a few at a time, appended in order (a few
+    // ranges' columns in flight, not a second copy of the whole summary).
+    const CHUNK: usize = 1 << 14;
+    const AT_ONCE: usize = 8;
     let n = log.customers();
-    let parts: Vec<CustomerSummary> = (0..n.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|k| summarize_range(log, &groups, k * CHUNK..((k + 1) * CHUNK).min(n), end_day, unit))
-        .collect();
     let mut s = CustomerSummary { unit, ..Default::default() };
-    for p in parts {
-        s.customer.extend_from_slice(&p.customer);
-        s.frequency.extend_from_slice(&p.frequency);
-        s.recency.extend_from_slice(&p.recency);
-        s.age.extend_from_slice(&p.age);
-        s.monetary_value.extend_from_slice(&p.monetary_value);
-        s.first_day.extend_from_slice(&p.first_day);
-        s.last_day.extend_from_slice(&p.last_day);
+    s.customer.reserve(n);
+    s.frequency.reserve(n);
+    s.recency.reserve(n);
+    s.age.reserve(n);
+    s.monetary_value.reserve(n);
+    s.first_day.reserve(n);
+    s.last_day.reserve(n);
+    let chunks = n.div_ceil(CHUNK);
+    for from in (0..chunks).step_by(AT_ONCE) {
+        let parts: Vec<CustomerSummary> = (from..(from + AT_ONCE).min(chunks))
+            .into_par_iter()
+            .map(|k| summarize_range(log, &groups, k * CHUNK..((k + 1) * CHUNK).min(n), end_day, unit))
+            .collect();
+        for p in parts {
+            s.customer.extend_from_slice(&p.customer);
+            s.frequency.extend_from_slice(&p.frequency);
+            s.recency.extend_from_slice(&p.recency);
+            s.age.extend_from_slice(&p.age);
+            s.monetary_value.extend_from_slice(&p.monetary_value);
+            s.first_day.extend_from_slice(&p.first_day);
+            s.last_day.extend_from_slice(&p.last_day);
+        }
     }
     s
 }

@@ -262,13 +262,13 @@ fn read_log_grouped(c: &Common, group: Option<&str>, pb: &ProgressBar) -> Result
         indicatif::ProgressStyle::with_template("{spinner} [{bar:40}] {bytes}/{total_bytes} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    // A thread reads the file ahead while the parser works on what was read: two buffers
-    // passed back and forth. The thread stops at the end of the file, or when the parser stops
+    // A thread reads the file ahead while the parser works on what was read: two 4 MB
+    // buffers (a batch of blocks each) passed back and forth. The thread stops at the end of the file, or when the parser stops
     // handing buffers back (it finished or failed).
     let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<std::io::Result<(Vec<u8>, usize)>>(1);
     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
     for _ in 0..2 {
-        empty_tx.send(vec![0u8; 8 << 20]).expect("the receiver is here");
+        empty_tx.send(vec![0u8; 4 << 20]).expect("the receiver is here");
     }
     std::thread::scope(|scope| -> Result<()> {
         scope.spawn(move || {
