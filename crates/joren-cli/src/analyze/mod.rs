@@ -263,8 +263,8 @@ fn read_log_grouped(c: &Common, group: Option<&str>, pb: &ProgressBar) -> Result
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     // A thread reads the file ahead while the parser works on what was read: two 4 MB
-    // buffers (a batch of blocks each) passed back and forth. The thread stops at the end of the file, or when the parser stops
-    // handing buffers back (it finished or failed).
+    // buffers (a batch of blocks each) passed back and forth. The thread stops at the end of
+    // the file, or when the parser stops handing buffers back (it finished or failed).
     let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<std::io::Result<(Vec<u8>, usize)>>(1);
     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
     for _ in 0..2 {
