@@ -18,6 +18,17 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// What a queue's claim adds to its `SELECT … LIMIT n`: on PostgreSQL, skip the rows
+    /// another worker has locked; SQLite has one writer, so nothing.
+    pub(crate) fn skip_locked(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+}
+
 /// The store: a connection pool plus the backend it points at. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {

@@ -14,7 +14,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Backend, Result, Store};
+use crate::{Result, Store};
 
 /// What a job is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -158,10 +158,7 @@ impl Store {
         if any.is_none() {
             return Ok(Vec::new());
         }
-        let lock = match self.backend() {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        };
+        let lock = self.backend().skip_locked();
         // Jobs whose lease ran out on their last attempt are dead; then the claim. One trip.
         let mut batch = crate::batch::Batch::new(self.backend());
         batch

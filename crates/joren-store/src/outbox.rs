@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 
 use crate::db::Tx;
 use crate::scenarios::NewMessage;
-use crate::{Backend, Result, Store};
+use crate::{Result, Store};
 
 /// A message as stored.
 #[derive(Debug, Clone, Serialize)]
@@ -468,10 +468,7 @@ fn push_claim(batch: &mut crate::batch::Batch, which: Claim, now_ms: i64, lease_
         Claim::LeaseRanOut => ("state = 'sending' AND lease_until < ?", "lease_until, id"),
         Claim::Due => ("state = 'queued' AND not_before <= ?", "not_before, id"),
     };
-    let lock = match batch.backend() {
-        Backend::Sqlite => "",
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-    };
+    let lock = batch.backend().skip_locked();
     batch
         .push(&format!(
             "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ? \

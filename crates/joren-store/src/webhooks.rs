@@ -7,7 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::AuditNote;
-use crate::{Backend, Result, Store, StoreError, from_ms};
+use crate::{Result, Store, StoreError, from_ms};
 
 /// A subscription: a URL and the event kinds it wants (`*`: all).
 #[derive(Debug, Clone, Serialize)]
@@ -205,10 +205,7 @@ impl Store {
         now_ms: i64,
         payload: impl Fn(&crate::Event) -> serde_json::Value,
     ) -> Result<usize> {
-        let lock = match self.backend() {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        };
+        let lock = self.backend().skip_locked();
         let active: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_subscriptions WHERE active = 1")
             .fetch_one(&self.pool)
             .await?;
@@ -315,10 +312,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut tx = self.begin_write().await?;
-        let lock = match self.backend() {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        };
+        let lock = self.backend().skip_locked();
         let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT id FROM webhook_deliveries WHERE {due} ORDER BY not_before, id LIMIT $2{lock}"
         )))
