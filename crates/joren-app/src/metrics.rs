@@ -107,6 +107,8 @@ impl App {
             .store
             .write_metric_snapshot(&day, orders as i64, &diagnostics, &metrics, &associations, &figures)
             .await?;
+        // The home page's and lists' counts read only the rows added after this.
+        self.store.refresh_row_counts().await?;
         phase("written");
         self.audit(
             actor,

@@ -113,15 +113,14 @@ impl Store {
 
     /// Products to suggest to a customer from the newest snapshot's rules: consequents of the
     /// products they bought that they have not bought, best rule per product first (by
-    /// confidence, then lift). Each comes with the rule that suggests it.
+    /// confidence, then lift). Each comes with the rule that suggests it. The products they own are read once (a customer with 10,000 orders: their lines are
+    /// 20,000 index lookups, which the rule filter asked for twice).
     pub async fn cross_sell_for_customer(&self, customer_id: i64, limit: usize) -> Result<Vec<ProductAssociation>> {
-        let owned = format!(
-            "SELECT {PRODUCT_KEY} FROM orders o JOIN order_items i ON i.order_id = o.id \
-             WHERE o.customer_id = $1 AND o.status <> 'cancelled'"
-        );
         let sql = format!(
-            "SELECT {COLUMNS} FROM product_associations WHERE snapshot_id = {NEWEST} \
-             AND antecedent IN ({owned}) AND consequent NOT IN ({owned}) \
+            "WITH owned AS MATERIALIZED (SELECT DISTINCT {PRODUCT_KEY} AS product FROM orders o \
+               JOIN order_items i ON i.order_id = o.id WHERE o.customer_id = $1 AND o.status <> 'cancelled') \
+             SELECT {COLUMNS} FROM product_associations WHERE snapshot_id = {NEWEST} \
+             AND antecedent IN (SELECT product FROM owned) AND consequent NOT IN (SELECT product FROM owned) \
              ORDER BY confidence DESC, lift DESC, consequent LIMIT 500"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(customer_id).fetch_all(&self.pool).await?;

@@ -150,6 +150,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (38, "referrals", include_str!("../migrations/sqlite/0038_referrals.sql")),
     (39, "order_fingerprint", include_str!("../migrations/sqlite/0039_order_fingerprint.sql")),
     (40, "snapshot_figures", include_str!("../migrations/sqlite/0040_snapshot_figures.sql")),
+    (41, "customer_search", include_str!("../migrations/sqlite/0041_customer_search.sql")),
+    (42, "customers_merged", include_str!("../migrations/sqlite/0042_customers_merged.sql")),
+    (43, "orders_customer_totals", include_str!("../migrations/sqlite/0043_orders_customer_totals.sql")),
+    (44, "row_counts", include_str!("../migrations/sqlite/0044_row_counts.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -192,6 +196,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (38, "referrals", include_str!("../migrations/postgres/0038_referrals.sql")),
     (39, "order_fingerprint", include_str!("../migrations/postgres/0039_order_fingerprint.sql")),
     (40, "snapshot_figures", include_str!("../migrations/postgres/0040_snapshot_figures.sql")),
+    (41, "customer_search", include_str!("../migrations/postgres/0041_customer_search.sql")),
+    (42, "customers_merged", include_str!("../migrations/postgres/0042_customers_merged.sql")),
+    (43, "orders_customer_totals", include_str!("../migrations/postgres/0043_orders_customer_totals.sql")),
+    (44, "row_counts", include_str!("../migrations/postgres/0044_row_counts.sql")),
 ];
 
 impl Store {

@@ -10,6 +10,7 @@ mod cases;
 mod checklist;
 mod conversations;
 mod copy;
+mod counts;
 mod cross_sell;
 mod customers;
 mod db;

@@ -52,6 +52,127 @@ fn person(family: &str, kana: &str, email: &str) -> CustomerProfile {
     .unwrap()
 }
 
+/// The counts the home page and the customer list show: kept up to an id and refreshed, right
+/// before and after a refresh, merges subtracted.
+#[tokio::test]
+async fn counts_kept_up_to_an_id_stay_right() {
+    for (s, _dir) in stores().await {
+        let b = s.backend();
+        let mut ids = Vec::new();
+        for i in 0..3 {
+            ids.push(
+                s.create_customer(&person("数", "カズ", &format!("n{i}@example.jp")), &[], &[], "t", None)
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert_eq!((s.count_customers().await.unwrap(), s.count_orders().await.unwrap()), (3, 0), "[{b:?}]");
+        let order = |n: i64| {
+            OrderInput {
+                customer_id: ids[0],
+                external_id: Some(format!("N-{n}")),
+                items: vec![LineItemInput { name: "豆".into(), quantity: 1, unit_price: 100, ..Default::default() }],
+                ..Default::default()
+            }
+            .validate(chrono::Utc::now(), chrono_tz::Asia::Tokyo)
+            .unwrap()
+        };
+        for n in 0..2 {
+            s.create_order(&order(n), &Fingerprint::of(format!("n{n}").as_bytes()), None, None, None).await.unwrap();
+        }
+        s.refresh_row_counts().await.unwrap();
+        assert_eq!((s.count_customers().await.unwrap(), s.count_orders().await.unwrap()), (3, 2), "[{b:?}]");
+        // Rows after the refresh are counted from the primary key; a merge takes one away.
+        for n in 2..5 {
+            s.create_order(&order(n), &Fingerprint::of(format!("n{n}").as_bytes()), None, None, None).await.unwrap();
+        }
+        ids.push(s.create_customer(&person("数", "カズ", "n3@example.jp"), &[], &[], "t", None).await.unwrap());
+        s.merge_customers(ids[0], ids[1], None).await.unwrap();
+        assert_eq!((s.count_customers().await.unwrap(), s.count_orders().await.unwrap()), (3, 5), "[{b:?}]");
+        assert_eq!(s.list_orders(None, 1, 0).await.unwrap().total, 5, "[{b:?}]");
+        assert_eq!(s.search_customers("", 1, 0).await.unwrap().total, 3, "[{b:?}] the unfiltered list");
+        s.refresh_row_counts().await.unwrap();
+        assert_eq!((s.count_customers().await.unwrap(), s.count_orders().await.unwrap()), (3, 5), "[{b:?}]");
+    }
+}
+
+/// The search through the trigram index (FTS5 on SQLite, pg_trgm on PostgreSQL): a word of
+/// three or more characters anywhere, a shorter one where a name, kana, email or phone starts;
+/// every write path keeps the index in step (an edit, a merge).
+#[tokio::test]
+async fn search_finds_words_through_the_index() {
+    for (s, dir) in stores().await {
+        let b = s.backend();
+        let mut p = person("田中", "タナカ", "tanaka@example.jp");
+        p.tags = vec!["VIP".into()];
+        let tanaka = s.create_customer(&p, &[], &[], "t", None).await.unwrap();
+        let mut p = person("中田", "ナカタ", "naka_ta@example.jp");
+        p.tags = vec!["VIP".into(), "常連".into()];
+        p.phone = Some("+819012345678".into());
+        p.company_name = "株式会社 100%果汁".into();
+        let nakata = s.create_customer(&p, &[], &[], "t", None).await.unwrap();
+        let found = |q: &'static str| {
+            let s = &s;
+            async move {
+                let mut ids: Vec<i64> =
+                    s.search_customers(q, 10, 0).await.unwrap().items.iter().map(|c| c.id).collect();
+                ids.sort_unstable();
+                ids
+            }
+        };
+        // Three characters or more: anywhere.
+        assert_eq!(found("ナカタ").await, [nakata], "[{b:?}]");
+        assert_eq!(found("たなか").await, [tanaka], "[{b:?}] hiragana folded");
+        assert_eq!(found("田中花子").await, [tanaka], "[{b:?}] family and given name together");
+        assert_eq!(found("2345678").await, [nakata], "[{b:?}] phone digits anywhere");
+        assert_eq!(found("090-1234-5678").await, [nakata], "[{b:?}] phone as typed");
+        assert_eq!(found("example.jp").await, [tanaka, nakata], "[{b:?}]");
+        assert_eq!(found("a_ta@").await, [nakata], "[{b:?}] _ is a character, not a wildcard");
+        assert_eq!(found("__ta@").await, Vec::<i64>::new(), "[{b:?}]");
+        assert_eq!(found("100%果").await, [nakata], "[{b:?}] % is a character");
+        // One or two characters: where a part starts.
+        assert_eq!(found("田中").await, [tanaka], "[{b:?}] 田中 starts a name; 中田 holds no 田中");
+        assert_eq!(found("中").await, [nakata], "[{b:?}] 中 starts 中田, not 田中");
+        assert_eq!(found("ナカ").await, [nakata], "[{b:?}] ナカ starts ナカタ, not タナカ");
+        assert_eq!(found("花子").await, [tanaka, nakata], "[{b:?}]");
+        assert_eq!(found("%").await, Vec::<i64>::new(), "[{b:?}] a literal % matches nothing here");
+        assert_eq!(found("09").await, [nakata], "[{b:?}] the national phone number starts with 09");
+        // Every word must match.
+        assert_eq!(found("花子 ナカタ").await, [nakata], "[{b:?}]");
+        assert_eq!(found("ナカタ タナカ").await, Vec::<i64>::new(), "[{b:?}]");
+        // An edit is searched at once, the old name no more.
+        let mut renamed = person("鈴木", "スズキ", "tanaka@example.jp");
+        renamed.given_name = "一郎".into();
+        s.update_customer(tanaka, &renamed).await.unwrap();
+        assert_eq!(found("たなか").await, Vec::<i64>::new(), "[{b:?}] the old kana gone");
+        assert_eq!(found("スズキ").await, [tanaka], "[{b:?}]");
+        assert_eq!(found("花子").await, [nakata], "[{b:?}]");
+        let tags = |v: &[(&str, i64)]| v.iter().map(|(t, n)| (t.to_string(), *n)).collect::<Vec<_>>();
+        assert_eq!(
+            s.customer_tags().await.unwrap(),
+            tags(&[("VIP", 1), ("常連", 1)]),
+            "[{b:?}] the edit dropped a VIP"
+        );
+        // A merged customer is no longer found; its tags went to the survivor.
+        s.merge_customers(tanaka, nakata, None).await.unwrap();
+        assert_eq!(found("ナカタ").await, Vec::<i64>::new(), "[{b:?}]");
+        assert_eq!(found("鈴木").await, [tanaka], "[{b:?}]");
+        assert_eq!(s.customer_tags().await.unwrap(), tags(&[("VIP", 1), ("常連", 1)]), "[{b:?}]");
+        if b == Backend::Sqlite {
+            // A tag a merged record still carries (a scenario's step may tag it after the
+            // merge) is not counted.
+            let url = format!("sqlite://{}/t.db", dir.path().display());
+            let raw = sqlx::AnyPool::connect(&url).await.unwrap();
+            sqlx::query("INSERT INTO customer_tags (customer_id, tag) VALUES ($1, 'VIP'), ($1, '休眠')")
+                .bind(nakata)
+                .execute(&raw)
+                .await
+                .unwrap();
+            assert_eq!(s.customer_tags().await.unwrap(), tags(&[("VIP", 1), ("常連", 1)]), "[{b:?}]");
+        }
+    }
+}
+
 #[tokio::test]
 async fn customers_orders_and_merge_round_trip() {
     for (s, _dir) in stores().await {

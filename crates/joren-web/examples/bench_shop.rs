@@ -236,13 +236,18 @@ async fn time_pages(app: &App) -> Result<(), Box<dyn std::error::Error>> {
     let filter = json!({"limit": 50, "filter": {"all": [
         {"field": "segment", "op": "in", "value": ["at_risk", "dormant"]},
         {"field": "prefecture", "op": "eq", "value": "東京都"}]}});
-    let pages: [(&str, String, Option<serde_json::Value>); 7] = [
+    let pages: [(&str, String, Option<serde_json::Value>); 10] = [
         ("dashboard", "/dashboard".into(), None),
         ("home", "/".into(), None),
         ("360, regular", format!("/customers/{regular}"), None),
         ("360, typical", format!("/customers/{typical}"), None),
+        ("customer list", "/customers".into(), None),
+        // タナカ ヒナ: a kana surname and the start of a given name.
         ("search (kana)", "/customers?q=%E3%82%BF%E3%83%8A%E3%82%AB+%E3%83%92%E3%83%8A".into(), None),
+        // 田中: a two-character surname, found where a name starts.
+        ("search (surname)", "/customers?q=%E7%94%B0%E4%B8%AD".into(), None),
         ("search (email)", "/customers?q=c123456%40example".into(), None),
+        ("search (phone)", "/customers?q=090-0012-3456".into(), None),
         ("segment count", "/api/v1/segments/evaluate".into(), Some(filter)),
     ];
     for (name, path, body) in pages {

@@ -27,8 +27,10 @@ impl App {
         let mut deferred_indexes = false;
         let result = self.load_orders(o, system, options, report, progress, &mut deferred_indexes).await;
         if deferred_indexes {
-            // Also after a failed load: the rows that landed need their indexes.
+            // Also after a failed load: the rows that landed need their indexes. A bulk load
+            // is most of the rows: the kept counts start again from it.
             self.store.ensure_order_indexes().await?;
+            self.store.refresh_row_counts().await?;
         }
         result
     }

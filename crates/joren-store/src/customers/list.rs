@@ -65,7 +65,8 @@ impl CustomerSort {
 /// What the customer list shows: every field optional (an empty query lists everyone).
 #[derive(Debug, Clone, Default)]
 pub struct CustomerList {
-    /// Words matched against names, kana, company, email and phone (every word must match).
+    /// Words matched against names, kana, company, email and phone (every word must match; a
+    /// word of one or two characters where one of them starts, a longer one anywhere).
     pub query: String,
     pub kind: Option<CustomerKind>,
     pub prefecture: Option<String>,
@@ -85,31 +86,33 @@ impl Store {
     }
 
     /// A page of the customer list. The search folds the query the same way as the stored
-    /// search text and matches every whitespace-separated word with a plain substring search
-    /// (`instr`/`strpos`) over one pre-folded column, several times faster than `LIKE '%…%'`.
+    /// search text and matches every whitespace-separated word against that one pre-folded
+    /// column through its trigram index (see `search.rs`), so a search at a million customers
+    /// reads only the candidates.
     /// Sorting by purchases sums every order once, grouped (one pass over the orders).
     pub async fn list_customers(&self, list: &CustomerList) -> Result<CustomerPage> {
         let folded = joren_core::kana::fold_for_search(list.query.trim());
-        let words: Vec<String> = folded
-            .split_whitespace()
-            .map(|w| {
-                let digits: String = w.chars().filter(|c| !matches!(c, '-' | '(' | ')')).collect();
-                if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '+') {
-                    digits
-                } else {
-                    w.to_string()
-                }
-            })
-            .collect();
-        let find = match self.backend() {
-            crate::Backend::Sqlite => "instr",
-            crate::Backend::Postgres => "strpos",
-        };
+        let words = super::search::words(&folded);
         // Parameters: $1 limit, $2 offset, then the words, then the narrowing values.
-        let mut values: Vec<String> = words.clone();
+        let mut values: Vec<String> = Vec::new();
         let mut filter = String::from("cu.merged_into IS NULL");
-        for i in 0..words.len() {
-            filter.push_str(&format!(" AND {find}(cu.search_text, ${}) > 0", i + 3));
+        match self.backend() {
+            crate::Backend::Sqlite => {
+                if let Some(q) = super::search::fts_query(&words) {
+                    values.push(q);
+                    filter.push_str(" AND cu.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH $3)");
+                }
+                for w in &words {
+                    values.push(w.needle.clone());
+                    filter.push_str(&format!(" AND instr(' ' || cu.search_text, ${}) > 0", values.len() + 2));
+                }
+            }
+            crate::Backend::Postgres => {
+                for w in &words {
+                    values.push(super::search::like_pattern(w));
+                    filter.push_str(&format!(" AND (' ' || cu.search_text) LIKE ${}", values.len() + 2));
+                }
+            }
         }
         let mut narrow = |sql: &str, value: String| {
             values.push(value);
@@ -175,8 +178,10 @@ impl Store {
         let total: i64 = match rows.first() {
             Some(r) if narrowed => r.try_get("total_count")?,
             None if list.offset == 0 && narrowed => 0,
+            // Everyone: the kept count (no read of every customer).
+            _ if !narrowed => self.count_customers().await?,
             _ => {
-                // Not narrowed, or past the last page: count separately. The values are bound
+                // Past the last page: count separately. The values are bound
                 // from $3 on in both statements; `$1 = $1 AND $2 = $2` consumes limit and offset.
                 let sql = format!("SELECT COUNT(*) AS n FROM customers cu WHERE $1 = $1 AND $2 = $2 AND {filter}");
                 bind_all(sql).fetch_one(&self.pool).await?.try_get("n")?
@@ -208,15 +213,34 @@ impl Store {
         Ok(CustomerPage { total, items })
     }
 
-    /// The tags live customers carry, with how many carry each, by name (at most 500).
+    /// The tags live customers carry, with how many carry each, by name (at most 500). Counted
+    /// over the tags alone, less those merged records still carry (found by their own small
+    /// index): no read of a million customers on each view of the list.
     pub async fn customer_tags(&self) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query(
-            "SELECT t.tag, COUNT(*) AS n FROM customer_tags t JOIN customers c ON c.id = t.customer_id \
-             WHERE c.merged_into IS NULL GROUP BY t.tag ORDER BY t.tag LIMIT 500",
+        let all = sqlx::query("SELECT tag, COUNT(*) AS n FROM customer_tags GROUP BY tag ORDER BY tag")
+            .fetch_all(&self.pool)
+            .await?;
+        let merged: std::collections::HashMap<String, i64> = sqlx::query(
+            "SELECT tag, COUNT(*) AS n FROM customer_tags \
+             WHERE customer_id IN (SELECT id FROM customers WHERE merged_into IS NOT NULL) GROUP BY tag",
         )
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| Ok((r.try_get("tag")?, r.try_get("n")?))).collect()
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("tag")?, r.try_get("n")?)))
+        .collect::<Result<_>>()?;
+        let mut out = Vec::new();
+        for r in &all {
+            let tag: String = r.try_get("tag")?;
+            let n = r.try_get::<i64, _>("n")? - merged.get(&tag).copied().unwrap_or(0);
+            if n > 0 {
+                out.push((tag, n));
+            }
+            if out.len() == 500 {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// What a segment export adds to each customer: purchases (count, net spend, last), the

@@ -16,6 +16,7 @@ use crate::{Result, Store, StoreError, from_ms, now_ms};
 mod duplicates;
 mod list;
 mod merge;
+mod search;
 
 mod identity;
 mod line;
@@ -445,11 +446,6 @@ impl Store {
             names.insert(r.try_get::<i64, _>("id")?, name);
         }
         Ok(ids.iter().filter_map(|id| names.remove(id).map(|n| (*id, n))).collect())
-    }
-
-    /// Number of live (not merged) customers.
-    pub async fn count_customers(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE merged_into IS NULL").fetch_one(&self.pool).await?)
     }
 
     /// Every live customer, in id order, for export (`after` = last id seen, for paging).

@@ -505,10 +505,15 @@ impl Store {
     /// adjustments (three queries a page, however long).
     pub async fn list_orders(&self, customer_id: Option<i64>, limit: i64, offset: i64) -> Result<OrderPage> {
         let filter = if customer_id.is_some() { "customer_id = $1" } else { "$1 IS NULL" };
-        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM orders WHERE {filter}")))
-            .bind(customer_id)
-            .fetch_one(&self.pool)
-            .await?;
+        let total: i64 = match customer_id {
+            Some(id) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE customer_id = $1")
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+            None => self.count_orders().await?,
+        };
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE {filter} ORDER BY ordered_at DESC, id DESC LIMIT $2 OFFSET $3"
         )))
@@ -539,11 +544,6 @@ impl Store {
             first_at: row.try_get::<Option<i64>, _>("first_at")?.map(from_ms),
             last_at: row.try_get::<Option<i64>, _>("last_at")?.map(from_ms),
         })
-    }
-
-    /// Total number of orders.
-    pub async fn count_orders(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM orders").fetch_one(&self.pool).await?)
     }
 
     /// Orders with ids above `after`, in id order, for export.

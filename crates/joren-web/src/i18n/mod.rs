@@ -188,6 +188,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("customers.search_button", "検索", "Search"),
     ("customers.found", "件", "found"),
     ("customers.none", "該当する顧客はいません", "No customers match"),
+    (
+        "customers.search_hint",
+        "1〜2文字の語は名前・フリガナ・会社名・メール・電話番号の先頭に、3文字以上の語はどこにでも一致します。",
+        "A word of one or two characters matches the start of a name, kana, company, email or phone; a longer word matches anywhere.",
+    ),
     ("col.name", "お名前", "Name"),
     ("col.kana", "フリガナ", "Kana"),
     ("col.email", "メール", "Email"),

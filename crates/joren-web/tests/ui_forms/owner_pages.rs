@@ -93,6 +93,11 @@ async fn one_purchase_is_too_early_to_tell_and_a_cancelled_order_is_no_purchase(
         assert_eq!(list["items"][0]["last_order_at"], json!(null), "[{b}] a cancelled order is no purchase");
         let (_, html) = staff.page("/customers?q=090-7000-0002").await;
         assert!(html.contains("data-label=\"最終購入日\"></td>"), "[{b}] no last purchase shown");
+        assert!(!html.contains("search-hint"), "[{b}] found: no hint");
+        // Nothing found: the page says how words are matched (「02」 ends 090-7000-0002 but,
+        // two characters, matches only where a name, email or phone starts).
+        let (_, html) = staff.page("/customers?q=02").await;
+        assert!(html.contains("id=\"search-hint\">1〜2文字の語は"), "[{b}] {html}");
     }
 }
 
