@@ -84,6 +84,24 @@ pub struct ContactLists {
 /// The kind of the dashboard's figures kept with a snapshot.
 const KEPT: &str = "dashboard";
 
+/// The kind of the contact lists kept with a snapshot, and how many of each it keeps (a view
+/// asking for more reads them live).
+const KEPT_CONTACTS: &str = "contacts";
+const CONTACTS_KEPT: i64 = 100;
+
+/// The rows of the three contact lists: slipping (with the segment they left), overdue, dormant.
+type ListRows = (Vec<(CustomerMetrics, String)>, Vec<CustomerMetrics>, Vec<CustomerMetrics>);
+
+/// The contact lists of a snapshot as of the day they were computed (the overdue list
+/// depends on the day): customer ids in list order, the slipping ones with their old segment.
+#[derive(Serialize, serde::Deserialize)]
+struct KeptContacts {
+    day: String,
+    slipping: Vec<(i64, String)>,
+    overdue: Vec<i64>,
+    dormant: Vec<i64>,
+}
+
 /// The snapshot's segment sizes and CLV histogram, kept with it so a view does not read every
 /// customer's metrics.
 #[derive(Debug, Serialize, serde::Deserialize)]
@@ -194,24 +212,97 @@ impl App {
         })
     }
 
-    /// Who to contact this week (empty until a snapshot exists).
+    /// Who to contact this week (empty until a snapshot exists). The lists of today's snapshot
+    /// are kept with it (see [`App::keep_contact_lists`]); a view reads those customers' rows
+    /// instead of sorting a million metric rows three times.
     pub async fn contact_lists(&self, limit: i64) -> Result<ContactLists> {
         let Some(snap) = self.store.latest_snapshot().await? else { return Ok(ContactLists::default()) };
+        let today = date(self.today());
+        let (slipping, overdue, dormant) = match self.kept_contacts(snap.id, &today, limit).await? {
+            Some(kept) => kept,
+            None => (
+                self.store.moved_between(snap.id, &GOOD, &SLIPPING, limit).await?,
+                self.store.overdue_customers(snap.id, &today, limit).await?,
+                self.store.customers_in_segment(snap.id, "dormant", limit).await?,
+            ),
+        };
         let mut lists = ContactLists::default();
-        let slipping = self.store.moved_between(snap.id, &GOOD, &SLIPPING, limit).await?;
         let names = self.names_of(slipping.iter().map(|(m, _)| m.customer_id)).await?;
         for (m, from) in slipping {
             let n = names.get(&m.customer_id).cloned().unwrap_or_default();
             lists.slipping.push((m, from, n));
         }
-        lists.overdue =
-            self.with_names(self.store.overdue_customers(snap.id, &date(self.today()), limit).await?).await?;
-        lists.dormant = self.with_names(self.store.customers_in_segment(snap.id, "dormant", limit).await?).await?;
+        lists.overdue = self.with_names(overdue).await?;
+        lists.dormant = self.with_names(dormant).await?;
         let listed: Vec<i64> = (lists.slipping.iter().map(|(m, _, _)| m.customer_id))
             .chain(lists.overdue.iter().chain(&lists.dormant).map(|(m, _)| m.customer_id))
             .collect();
         lists.last_contacted = self.store.last_contacted(&listed).await?.into_iter().collect();
         Ok(lists)
+    }
+
+    /// Computes the contact lists of snapshot `snapshot_id` as of today, [`CONTACTS_KEPT`] of
+    /// each, and keeps their customer ids with it (the snapshot's rows never change after).
+    pub(crate) async fn keep_contact_lists(&self, snapshot_id: i64) -> Result<()> {
+        let day = date(self.today());
+        let ids = |rows: Vec<CustomerMetrics>| rows.into_iter().map(|m| m.customer_id).collect();
+        let kept = KeptContacts {
+            slipping: (self.store.moved_between(snapshot_id, &GOOD, &SLIPPING, CONTACTS_KEPT).await?)
+                .into_iter()
+                .map(|(m, from)| (m.customer_id, from))
+                .collect(),
+            overdue: ids(self.store.overdue_customers(snapshot_id, &day, CONTACTS_KEPT).await?),
+            dormant: ids(self.store.customers_in_segment(snapshot_id, "dormant", CONTACTS_KEPT).await?),
+            day,
+        };
+        let data = serde_json::to_vec(&kept).map_err(|e| AppError::Internal(format!("contact lists: {e}")))?;
+        let figure = joren_store::SnapshotFigure { kind: KEPT_CONTACTS.into(), group: String::new(), data };
+        Ok(self.store.add_snapshot_figure(snapshot_id, &figure).await?)
+    }
+
+    /// The kept lists of `snapshot_id` cut to `limit`, when they were kept on `today` and hold
+    /// as many as the live lists would: a kept list shorter than [`CONTACTS_KEPT`] is every
+    /// match; a full one serves `limit` of its customers still in the snapshot (one merged
+    /// since has no metrics there). None sends the caller to the live queries.
+    async fn kept_contacts(&self, snapshot_id: i64, today: &str, limit: i64) -> Result<Option<ListRows>> {
+        if limit > CONTACTS_KEPT {
+            return Ok(None);
+        }
+        let Some((_, data)) = self.store.snapshot_figures(snapshot_id, KEPT_CONTACTS).await?.into_iter().next() else {
+            return Ok(None);
+        };
+        let Ok(kept) = serde_json::from_slice::<KeptContacts>(&data) else { return Ok(None) };
+        if kept.day != today {
+            return Ok(None);
+        }
+        let mut ids: Vec<i64> = kept.slipping.iter().map(|(id, _)| *id).chain(kept.overdue.clone()).collect();
+        ids.extend(&kept.dormant);
+        ids.sort_unstable();
+        ids.dedup();
+        let by_id: std::collections::HashMap<i64, CustomerMetrics> =
+            self.store.metrics_of_customers(snapshot_id, &ids).await?.into_iter().map(|m| (m.customer_id, m)).collect();
+        let limit = limit.max(0) as usize;
+        // One list: its customers still in the snapshot, or None when a full list lost so many
+        // that fewer than `limit` remain.
+        let cut = |list: &[i64]| -> Option<Vec<CustomerMetrics>> {
+            let rows: Vec<CustomerMetrics> = list.iter().filter_map(|id| by_id.get(id).cloned()).take(limit).collect();
+            (rows.len() == limit || list.len() < CONTACTS_KEPT as usize).then_some(rows)
+        };
+        let slipping_ids: Vec<i64> = kept.slipping.iter().map(|(id, _)| *id).collect();
+        let (Some(slipping), Some(overdue), Some(dormant)) =
+            (cut(&slipping_ids), cut(&kept.overdue), cut(&kept.dormant))
+        else {
+            return Ok(None);
+        };
+        let from: std::collections::HashMap<i64, String> = kept.slipping.into_iter().collect();
+        let slipping = slipping
+            .into_iter()
+            .map(|m| {
+                let f = from.get(&m.customer_id).cloned().unwrap_or_default();
+                (m, f)
+            })
+            .collect();
+        Ok(Some((slipping, overdue, dormant)))
     }
 
     /// Display names by customer id, in one query.

@@ -107,8 +107,10 @@ impl App {
             .store
             .write_metric_snapshot(&day, orders as i64, &diagnostics, &metrics, &associations, &figures)
             .await?;
-        // The home page's and lists' counts read only the rows added after this.
+        // The home page's and lists' counts read only the rows added after this; its contact
+        // lists are kept with the snapshot.
         self.store.refresh_row_counts().await?;
+        self.keep_contact_lists(snapshot.id).await?;
         phase("written");
         self.audit(
             actor,

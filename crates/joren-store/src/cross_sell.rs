@@ -39,6 +39,9 @@ fn from_row(r: &AnyRow) -> Result<ProductAssociation> {
 /// The product key of a line item: its SKU, or its name when it has none.
 const PRODUCT_KEY: &str = "CASE WHEN i.sku <> '' THEN i.sku ELSE i.name END";
 
+/// How many of a customer's newest orders say what they own, for their suggestions.
+const OWNED_FROM_ORDERS: usize = 1000;
+
 impl Store {
     /// Streams (customer id, product key, product name) of every line item of orders that are
     /// not cancelled or fully refunded, in line-item order (not grouped by customer: reading
@@ -113,12 +116,16 @@ impl Store {
 
     /// Products to suggest to a customer from the newest snapshot's rules: consequents of the
     /// products they bought that they have not bought, best rule per product first (by
-    /// confidence, then lift). Each comes with the rule that suggests it. The products they own are read once (a customer with 10,000 orders: their lines are
-    /// 20,000 index lookups, which the rule filter asked for twice).
+    /// confidence, then lift). Each comes with the rule that suggests it. What they bought is
+    /// read once, from their newest `OWNED_FROM_ORDERS` (1,000) orders (each order's lines are an
+    /// index lookup: a regular with 10,000 orders took 30 ms on SQLite and 130–280 ms on
+    /// PostgreSQL reading all of them, for the 360 page's five suggestions).
     pub async fn cross_sell_for_customer(&self, customer_id: i64, limit: usize) -> Result<Vec<ProductAssociation>> {
         let sql = format!(
-            "WITH owned AS MATERIALIZED (SELECT DISTINCT {PRODUCT_KEY} AS product FROM orders o \
-               JOIN order_items i ON i.order_id = o.id WHERE o.customer_id = $1 AND o.status <> 'cancelled') \
+            "WITH recent AS MATERIALIZED (SELECT id FROM orders WHERE customer_id = $1 AND status <> 'cancelled' \
+               ORDER BY ordered_at DESC LIMIT {OWNED_FROM_ORDERS}), \
+             owned AS MATERIALIZED (SELECT DISTINCT {PRODUCT_KEY} AS product FROM recent o \
+               JOIN order_items i ON i.order_id = o.id) \
              SELECT {COLUMNS} FROM product_associations WHERE snapshot_id = {NEWEST} \
              AND antecedent IN (SELECT product FROM owned) AND consequent NOT IN (SELECT product FROM owned) \
              ORDER BY confidence DESC, lift DESC, consequent LIMIT 500"

@@ -296,6 +296,14 @@ impl Store {
         sqlx::query("DELETE FROM snapshot_figures WHERE snapshot_id < $1").bind(keep_from).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM metric_snapshots WHERE id < $1").bind(keep_from).execute(&mut *tx).await?;
         tx.commit().await?;
+        if self.backend() == crate::Backend::Postgres {
+            // The planner's statistics know the previous snapshot's rows only: asked for a few
+            // customers of the new one it read all million of them (1.2 s a page view until
+            // autovacuum analysed the table, which may be minutes later).
+            for table in ["customer_metrics", "segment_changes", "customer_facts"] {
+                sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}"))).execute(&self.pool).await?;
+            }
+        }
         Ok(self.latest_snapshot().await?.expect("just written"))
     }
 
@@ -338,6 +346,38 @@ impl Store {
             .await?;
         let Some(r) = row else { return Ok(None) };
         Ok(Some((snapshot, metrics_from_row(&r)?)))
+    }
+
+    /// The metrics of `ids` in a snapshot, in the order of `ids` (those without a row there,
+    /// such as a record merged since, left out).
+    pub async fn metrics_of_customers(&self, snapshot_id: i64, ids: &[i64]) -> Result<Vec<CustomerMetrics>> {
+        let cols = METRIC_COLUMNS[1..].join(", ");
+        let rows = self
+            .fetch_by_ids(ids, |list| {
+                format!(
+                    "SELECT {cols} FROM customer_metrics WHERE snapshot_id = {snapshot_id} AND customer_id IN ({list})"
+                )
+            })
+            .await?;
+        let mut by_id: std::collections::HashMap<i64, CustomerMetrics> =
+            rows.iter().map(|r| metrics_from_row(r).map(|m| (m.customer_id, m))).collect::<Result<_>>()?;
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    /// Keeps one more figure with a complete snapshot (computed from it after it was written).
+    pub async fn add_snapshot_figure(&self, snapshot_id: i64, figure: &SnapshotFigure) -> Result<()> {
+        self.execute_write(
+            sqlx::query(
+                "INSERT INTO snapshot_figures (snapshot_id, kind, grp, data) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (snapshot_id, kind, grp) DO UPDATE SET data = excluded.data",
+            )
+            .bind(snapshot_id)
+            .bind(figure.kind.clone())
+            .bind(figure.group.clone())
+            .bind(figure.data.clone()),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Customers and total spend (minor units) per segment in a snapshot.
