@@ -23,7 +23,7 @@ const ANYWHERE_FROM: usize = 3;
 const MAX_TRIGRAMS: usize = 5;
 
 /// The words of a query already folded for search (`fold_for_search`): split at whitespace; a
-/// word of digits and phone punctuation (`-`, `(`, `)`, a leading `+`) is its digits.
+/// word of digits and phone punctuation (`-`, `(`, `)`, `+`) is its digits and pluses.
 pub(super) fn words(folded: &str) -> Vec<Word> {
     folded
         .split_whitespace()
