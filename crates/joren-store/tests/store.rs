@@ -114,8 +114,12 @@ async fn search_finds_words_through_the_index() {
         let found = |q: &'static str| {
             let s = &s;
             async move {
-                let mut ids: Vec<i64> =
-                    s.search_customers(q, 10, 0).await.unwrap().items.iter().map(|c| c.id).collect();
+                let page = s.search_customers(q, 10, 0).await.unwrap();
+                let mut ids: Vec<i64> = page.items.iter().map(|c| c.id).collect();
+                assert_eq!(page.total, ids.len() as i64, "{q}: the total counts what the page lists");
+                // A page past the end is empty and still knows the total.
+                let next = s.search_customers(q, 10, 10).await.unwrap();
+                assert_eq!((next.total, next.items.len()), (page.total, 0), "{q}");
                 ids.sort_unstable();
                 ids
             }

