@@ -57,8 +57,18 @@ async fn start_browser(profile_dir: &std::path::Path) -> Option<(Client, tokio::
     Some((client, child))
 }
 
+/// The text of the first element matching `css`, waiting up to 10 s for it. An element found
+/// just as the page was replaced (a form's redirect landing) is stale: it is looked up again.
 async fn text(c: &Client, css: &str) -> String {
-    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    for _ in 0..50 {
+        let element = c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap();
+        match element.text().await {
+            Ok(text) => return text,
+            Err(e) if e.is_stale_element_reference() => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(e) => panic!("{css}: {e}"),
+        }
+    }
+    panic!("{css}: the element went stale every time it was found")
 }
 
 #[tokio::test]
