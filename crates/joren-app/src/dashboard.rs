@@ -220,11 +220,7 @@ impl App {
         let today = date(self.today());
         let (slipping, overdue, dormant) = match self.kept_contacts(snap.id, &today, limit).await? {
             Some(kept) => kept,
-            None => (
-                self.store.moved_between(snap.id, &GOOD, &SLIPPING, limit).await?,
-                self.store.overdue_customers(snap.id, &today, limit).await?,
-                self.store.customers_in_segment(snap.id, "dormant", limit).await?,
-            ),
+            None => self.live_contacts(snap.id, &today, limit).await?,
         };
         let mut lists = ContactLists::default();
         let names = self.names_of(slipping.iter().map(|(m, _)| m.customer_id)).await?;
@@ -245,19 +241,27 @@ impl App {
     /// each, and keeps their customer ids with it (the snapshot's rows never change after).
     pub(crate) async fn keep_contact_lists(&self, snapshot_id: i64) -> Result<()> {
         let day = date(self.today());
+        let (slipping, overdue, dormant) = self.live_contacts(snapshot_id, &day, CONTACTS_KEPT).await?;
         let ids = |rows: Vec<CustomerMetrics>| rows.into_iter().map(|m| m.customer_id).collect();
         let kept = KeptContacts {
-            slipping: (self.store.moved_between(snapshot_id, &GOOD, &SLIPPING, CONTACTS_KEPT).await?)
-                .into_iter()
-                .map(|(m, from)| (m.customer_id, from))
-                .collect(),
-            overdue: ids(self.store.overdue_customers(snapshot_id, &day, CONTACTS_KEPT).await?),
-            dormant: ids(self.store.customers_in_segment(snapshot_id, "dormant", CONTACTS_KEPT).await?),
+            slipping: slipping.into_iter().map(|(m, from)| (m.customer_id, from)).collect(),
+            overdue: ids(overdue),
+            dormant: ids(dormant),
             day,
         };
         let data = serde_json::to_vec(&kept).map_err(|e| AppError::Internal(format!("contact lists: {e}")))?;
         let figure = joren_store::SnapshotFigure { kind: KEPT_CONTACTS.into(), group: String::new(), data };
         Ok(self.store.add_snapshot_figure(snapshot_id, &figure).await?)
+    }
+
+    /// The three lists of snapshot `snapshot_id` as of `day`, `limit` of each, read from its
+    /// metric rows.
+    async fn live_contacts(&self, snapshot_id: i64, day: &str, limit: i64) -> Result<ListRows> {
+        Ok((
+            self.store.moved_between(snapshot_id, &GOOD, &SLIPPING, limit).await?,
+            self.store.overdue_customers(snapshot_id, day, limit).await?,
+            self.store.customers_in_segment(snapshot_id, "dormant", limit).await?,
+        ))
     }
 
     /// The kept lists of `snapshot_id` cut to `limit`, when they were kept on `today` and hold
@@ -275,8 +279,8 @@ impl App {
         if kept.day != today {
             return Ok(None);
         }
-        let mut ids: Vec<i64> = kept.slipping.iter().map(|(id, _)| *id).chain(kept.overdue.clone()).collect();
-        ids.extend(&kept.dormant);
+        let slipping_ids: Vec<i64> = kept.slipping.iter().map(|(id, _)| *id).collect();
+        let mut ids: Vec<i64> = [&slipping_ids, &kept.overdue, &kept.dormant].into_iter().flatten().copied().collect();
         ids.sort_unstable();
         ids.dedup();
         let by_id: std::collections::HashMap<i64, CustomerMetrics> =
@@ -288,7 +292,6 @@ impl App {
             let rows: Vec<CustomerMetrics> = list.iter().filter_map(|id| by_id.get(id).cloned()).take(limit).collect();
             (rows.len() == limit || list.len() < CONTACTS_KEPT as usize).then_some(rows)
         };
-        let slipping_ids: Vec<i64> = kept.slipping.iter().map(|(id, _)| *id).collect();
         let (Some(slipping), Some(overdue), Some(dormant)) =
             (cut(&slipping_ids), cut(&kept.overdue), cut(&kept.dormant))
         else {
