@@ -154,6 +154,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (42, "customers_merged", include_str!("../migrations/sqlite/0042_customers_merged.sql")),
     (43, "orders_customer_totals", include_str!("../migrations/sqlite/0043_orders_customer_totals.sql")),
     (44, "row_counts", include_str!("../migrations/sqlite/0044_row_counts.sql")),
+    (45, "outbox_due_mode", include_str!("../migrations/sqlite/0045_outbox_due_mode.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -200,6 +201,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (42, "customers_merged", include_str!("../migrations/postgres/0042_customers_merged.sql")),
     (43, "orders_customer_totals", include_str!("../migrations/postgres/0043_orders_customer_totals.sql")),
     (44, "row_counts", include_str!("../migrations/postgres/0044_row_counts.sql")),
+    (45, "outbox_due_mode", include_str!("../migrations/postgres/0045_outbox_due_mode.sql")),
 ];
 
 impl Store {

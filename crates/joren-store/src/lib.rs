@@ -64,7 +64,7 @@ pub use memberships::{Membership, MembershipChange, MembershipEvent, MembershipF
 pub use message_templates::MessageTemplate;
 pub use metrics::{CustomerMetrics, OrderLogVersion, SegmentChange, SnapshotFigure, SnapshotInfo};
 pub use orders::{Adjustment, Order, OrderAdjustment, OrderCreated, OrderItem, OrderPage, OrderTotals, PointsContext};
-pub use outbox::{Delivery, Message, OutboxCounts};
+pub use outbox::{ClaimLimit, Delivery, Message, OutboxCounts};
 pub use perks::Perk;
 pub use points::{
     EarnBreakdownView, ExpiryRun, LotMismatch, LotSource, OrderPoints, PointBalances, PointEntry, PointLot,

@@ -190,9 +190,21 @@ impl Store {
         Ok((id, fresh.is_some()))
     }
 
-    /// Leases up to `limit` messages due at `now_ms` for `lease_ms`: queued ones whose time
-    /// has come and ones whose sender's lease ran out. Each claim counts an attempt.
-    pub async fn claim_messages(&self, now_ms: i64, lease_ms: i64, limit: i64) -> Result<Vec<Message>> {
+    /// Leases messages due at `now_ms` for `lease_ms`, up to `limit`'s counts: queued ones
+    /// whose time has come and ones whose sender's lease ran out. Each claim counts an attempt.
+    pub async fn claim_messages(&self, now_ms: i64, lease_ms: i64, limit: ClaimLimit) -> Result<Vec<Message>> {
+        // Asked first without the writer: most passes of an idle shop find nothing due (a
+        // message committed a moment ago is taken on the next pass).
+        let any: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM outbox WHERE state = 'queued' AND test_mode IN (0, 1) AND not_before <= $1 \
+             UNION ALL SELECT id FROM outbox WHERE state = 'sending' AND lease_until < $1 LIMIT 1",
+        )
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        if any.is_none() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin_write().await?;
         let out = self.claim_in(&mut tx, now_ms, lease_ms, limit).await?;
         tx.commit().await?;
@@ -210,23 +222,24 @@ impl Store {
         outcomes: &[(i64, i64, Delivery)],
         now_ms: i64,
         lease_ms: i64,
-        limit: i64,
+        limit: ClaimLimit,
     ) -> Result<Vec<Message>> {
         let mut tx = self.begin_write().await?;
         let (_, mut batch) = self.finish_rest(&mut tx, outcomes, now_ms).await?;
-        push_claim(&mut batch, Claim::Due, now_ms, lease_ms, limit);
+        push_due_claims(&mut batch, now_ms, lease_ms, limit, 0);
         claimed(&tx.commit_returning(batch).await?)
     }
 
-    async fn claim_in(&self, tx: &mut Tx, now_ms: i64, lease_ms: i64, limit: i64) -> Result<Vec<Message>> {
-        // Expired leases first, then due messages: two statements, each on its own partial
-        // index (one with an OR over both scanned the whole outbox once it held 100,000 rows).
+    async fn claim_in(&self, tx: &mut Tx, now_ms: i64, lease_ms: i64, limit: ClaimLimit) -> Result<Vec<Message>> {
+        // Expired leases first, then due messages: statements each on its own partial index
+        // (one with an OR over both scanned the whole outbox once it held 100,000 rows).
+        // Leases that ran out are taken back a live batch at a time, whatever their mode.
         let mut batch = crate::batch::Batch::new(self.backend());
-        push_claim(&mut batch, Claim::LeaseRanOut, now_ms, lease_ms, limit);
+        push_claim(&mut batch, Claim::LeaseRanOut, now_ms, lease_ms, limit.live);
         let mut rows = batch.run(tx).await?;
-        if (rows.len() as i64) < limit {
-            let mut batch = crate::batch::Batch::new(self.backend());
-            push_claim(&mut batch, Claim::Due, now_ms, lease_ms, limit - rows.len() as i64);
+        let mut batch = crate::batch::Batch::new(self.backend());
+        push_due_claims(&mut batch, now_ms, lease_ms, limit, rows.len() as i64);
+        if !batch.is_empty() {
             rows.extend(batch.run(tx).await?);
         }
         claimed(&rows)
@@ -452,13 +465,44 @@ fn push_sent(batch: &mut crate::batch::Batch, sent: &[(i64, i64, &str)], now_ms:
     }
 }
 
+/// How many due messages one claim takes, by mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimLimit {
+    /// Live messages: handed to a transport, so a crash after sending and before the outcome
+    /// is written sends them again. Kept small: it is the bound on what a crash doubles.
+    pub live: i64,
+    /// Test-mode messages: kept in the outbox as sent, nothing leaves the machine, so a crash
+    /// doubles none of them and they are claimed in large batches.
+    pub test: i64,
+}
+
+impl ClaimLimit {
+    /// Whether a claim that answered `claimed` took as many as it could of either mode (more
+    /// may be due).
+    pub fn filled_by(&self, claimed: &[Message]) -> bool {
+        let test = claimed.iter().filter(|m| m.test_mode).count() as i64;
+        claimed.len() as i64 - test >= self.live || test >= self.test
+    }
+}
+
 /// Which messages a claim takes.
 #[derive(Clone, Copy)]
 enum Claim {
     /// Claimed by a sender whose lease ran out (it crashed, say).
     LeaseRanOut,
-    /// Queued, and their time has come.
-    Due,
+    /// Queued, their time has come, and they are (or are not) in test mode.
+    Due { test_mode: bool },
+}
+
+/// Adds to `batch` the claims of due messages up to `limit`, live and test-mode ones each on
+/// their part of the index; `taken` live ones were claimed already (leases that ran out).
+fn push_due_claims(batch: &mut crate::batch::Batch, now_ms: i64, lease_ms: i64, limit: ClaimLimit, taken: i64) {
+    if limit.live > taken {
+        push_claim(batch, Claim::Due { test_mode: false }, now_ms, lease_ms, limit.live - taken);
+    }
+    if limit.test > 0 {
+        push_claim(batch, Claim::Due { test_mode: true }, now_ms, lease_ms, limit.test);
+    }
 }
 
 /// Adds to `batch` the claim of up to `limit` messages of `which` kind, oldest first, leased for
@@ -466,7 +510,8 @@ enum Claim {
 fn push_claim(batch: &mut crate::batch::Batch, which: Claim, now_ms: i64, lease_ms: i64, limit: i64) {
     let (filter, order) = match which {
         Claim::LeaseRanOut => ("state = 'sending' AND lease_until < ?", "lease_until, id"),
-        Claim::Due => ("state = 'queued' AND not_before <= ?", "not_before, id"),
+        Claim::Due { test_mode: false } => ("state = 'queued' AND test_mode = 0 AND not_before <= ?", "not_before, id"),
+        Claim::Due { test_mode: true } => ("state = 'queued' AND test_mode = 1 AND not_before <= ?", "not_before, id"),
     };
     let lock = batch.backend().skip_locked();
     batch

@@ -35,8 +35,12 @@ struct GroupFacts {
 /// Messages sent at once by one worker.
 const SEND_CONCURRENCY: usize = 8;
 
-/// Messages claimed per pass: also the most a crash can send twice.
+/// Live messages claimed per batch: also the most a crash can send twice.
 pub const DELIVERY_BATCH: i64 = 20;
+/// Test-mode messages claimed per batch: nothing is sent, so a crash doubles none; a large
+/// batch keeps the outbox's writes few while orders start follow-ups (the demo's default).
+pub const TEST_DELIVERY_BATCH: i64 = 500;
+const CLAIM: joren_store::ClaimLimit = joren_store::ClaimLimit { live: DELIVERY_BATCH, test: TEST_DELIVERY_BATCH };
 /// Attempts before a passing failure counts as final.
 const MAX_ATTEMPTS: i64 = 6;
 const DAY_MS: i64 = 86_400_000;
@@ -70,19 +74,18 @@ impl App {
     pub async fn deliver_batches(&self, batches: usize) -> Result<(usize, bool)> {
         let lease = self.config.mail.lease_ms;
         let mut now = self.now();
-        let mut claimed = self.store.claim_messages(now.timestamp_millis(), lease, DELIVERY_BATCH).await?;
+        let mut claimed = self.store.claim_messages(now.timestamp_millis(), lease, CLAIM).await?;
         let mut total = 0;
         for i in 1..=batches {
-            let n = claimed.len();
-            total += n;
-            let full = n as i64 == DELIVERY_BATCH;
+            total += claimed.len();
+            let full = CLAIM.filled_by(&claimed);
             let finished = self.deliver_claimed(std::mem::take(&mut claimed), now).await?;
             if !full || i == batches {
                 self.store.finish_messages(&finished, self.config.clock.now_ms()).await?;
                 return Ok((total, full));
             }
             now = self.now();
-            claimed = self.store.finish_and_claim(&finished, now.timestamp_millis(), lease, DELIVERY_BATCH).await?;
+            claimed = self.store.finish_and_claim(&finished, now.timestamp_millis(), lease, CLAIM).await?;
         }
         Ok((total, false))
     }
@@ -95,10 +98,16 @@ impl App {
         // customers' at once. One recipient's failure never holds the others back: every
         // outcome is recorded.
         let mut by_customer: Vec<Vec<Message>> = Vec::new();
+        let mut group_of: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
         for m in claimed {
-            match by_customer.iter_mut().find(|g| g[0].customer_id.is_some() && g[0].customer_id == m.customer_id) {
-                Some(g) => g.push(m),
-                None => by_customer.push(vec![m]),
+            match m.customer_id.and_then(|c| group_of.get(&c)) {
+                Some(&g) => by_customer[g].push(m),
+                None => {
+                    if let Some(c) = m.customer_id {
+                        group_of.insert(c, by_customer.len());
+                    }
+                    by_customer.push(vec![m]);
+                }
             }
         }
         // The batch's outcomes are written together at its end. Caps count the customer's

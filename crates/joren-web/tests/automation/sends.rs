@@ -241,3 +241,83 @@ async fn birthdays_on_29_february_enter_on_the_28th_and_the_holdout_is_stable() 
         let _ = id;
     }
 }
+
+/// Test-mode mail is never handed to a transport: messages decided in test mode and held by the
+/// quiet hours are kept as sent, not mailed, after the owner switches to SMTP; nothing leaves,
+/// so they are claimed in one large batch, while live mail is claimed `DELIVERY_BATCH` at a
+/// time (the most a crash can send twice).
+#[tokio::test]
+async fn test_mode_mail_stays_unsent_after_a_switch_to_smtp_and_only_live_mail_goes_in_small_batches() {
+    let live_batch = joren_app::mail::DELIVERY_BATCH as usize;
+    let n = live_batch + 10;
+    for b in backends() {
+        let smtp = common::smtp::SmtpServer::start();
+        let clock = Clock::manual(tokyo_today_at(22, 30));
+        let t = spawn_with(b, AppConfig { clock: clock.clone(), ..AppConfig::default() }).await;
+        assert!(t.app.mail().test_mode(), "[{b}] test mode by default");
+        let mut customers = Vec::new();
+        for i in 0..n {
+            customers.push(mail_customer(&t, &format!("batch{i}@example.jp"), true).await);
+        }
+        let news = scenario(
+            &t,
+            "お知らせ",
+            json!({"trigger": {"kind": "manual"}, "steps": [{"type": "email", "subject": "新商品", "body": "本文"}]}),
+        )
+        .await;
+        for c in &customers {
+            let (s, v) =
+                t.post(&t.staff_token, &format!("/api/v1/scenarios/{news}/enrol"), &json!({"customer_id": c})).await;
+            assert_eq!((s, v["entered"].as_bool()), (200, Some(true)), "[{b}] {v}");
+        }
+        settle(&t).await;
+        let (_, out) = t.get(&t.staff_token, "/api/v1/outbox?state=queued&limit=100").await;
+        let queued = out["items"].as_array().unwrap();
+        assert_eq!(queued.len(), n, "[{b}] held by the quiet hours: {out}");
+        assert!(queued.iter().all(|m| m["test_mode"] == true), "[{b}] {out}");
+
+        // The owner switches to the SMTP server before the morning.
+        let port = smtp.url().split(':').nth(2).unwrap().split('?').next().unwrap().to_string();
+        let settings = json!({"mode": "smtp", "host": "127.0.0.1", "port": port.parse::<i64>().unwrap(),
+            "security": "none", "from_address": "info@kissa.example.jp", "shop_name": "喫茶ジョーレン",
+            "postal_address": "〒600-8001 京都府京都市下京区四条通1-1", "quiet_from": "21:00",
+            "quiet_until": "09:00", "max_per_day": 5, "max_per_week": 10});
+        let (s, v) = t.send(reqwest::Method::PUT, &t.owner_token, "/api/v1/settings/mail", &settings).await;
+        assert_eq!(s, 200, "[{b}] {v}");
+        assert!(!t.app.mail().test_mode(), "[{b}]");
+        clock.set(tokyo_today_at(9, 0) + chrono::Duration::days(1));
+        assert_eq!(t.app.deliver_messages().await.unwrap(), n, "[{b}] every test-mode message in one claim");
+        let (_, out) = t.get(&t.staff_token, &format!("/api/v1/outbox?scenario_id={news}&limit=100")).await;
+        let items = out["items"].as_array().unwrap();
+        assert!(
+            items.len() == n
+                && items.iter().all(|m| m["state"] == "sent" && m["message_id"].as_str().unwrap().starts_with("test:")),
+            "[{b}] kept as sent in test mode: {out}"
+        );
+        assert!(smtp.received().is_empty(), "[{b}] a test-mode message is never mailed");
+
+        // Mail decided now is live: one claim takes at most the live batch.
+        let thanks = scenario(
+            &t,
+            "ご案内",
+            json!({"trigger": {"kind": "manual"},
+                   "steps": [{"type": "email", "subject": "ご案内", "body": "本文", "marketing": false}]}),
+        )
+        .await;
+        for c in &customers {
+            let (s, v) =
+                t.post(&t.staff_token, &format!("/api/v1/scenarios/{thanks}/enrol"), &json!({"customer_id": c})).await;
+            assert_eq!((s, v["entered"].as_bool()), (200, Some(true)), "[{b}] {v}");
+        }
+        assert_eq!(t.app.advance_due_runs().await.unwrap(), n, "[{b}]");
+        assert_eq!(t.app.deliver_messages().await.unwrap(), live_batch, "[{b}] one live batch");
+        assert_eq!(smtp.received().len(), live_batch, "[{b}]");
+        assert_eq!(t.app.deliver_messages().await.unwrap(), n - live_batch, "[{b}] the rest");
+        assert_eq!(smtp.received().len(), n, "[{b}] each once");
+        let (_, out) = t.get(&t.staff_token, &format!("/api/v1/outbox?scenario_id={thanks}&limit=100")).await;
+        assert!(
+            out["items"].as_array().unwrap().iter().all(|m| m["state"] == "sent" && m["test_mode"] == false),
+            "[{b}] {out}"
+        );
+    }
+}
