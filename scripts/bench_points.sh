@@ -48,7 +48,9 @@ BASES=""
 PIDS=""
 for i in $(seq 1 "$SERVERS"); do
   P=$((PORT + i - 1))
-  $J serve --addr "127.0.0.1:$P" >/dev/null 2>&1 &
+  # JOREN_BENCH_SERVER_LOG=FILE keeps the server's log, e.g. with
+  # JOREN_BENCH_SERVER_FILTER=warn,joren_store::writer_time=debug: the writer's time by kind of work.
+  JOREN_LOG=${JOREN_BENCH_SERVER_FILTER:-warn} $J serve --addr "127.0.0.1:$P" >>"${JOREN_BENCH_SERVER_LOG:-/dev/null}" 2>&1 &
   PIDS="$PIDS $!"
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$P/healthz" >/dev/null && break; sleep 0.1; done
   BASES="${BASES:+$BASES,}http://127.0.0.1:$P"

@@ -295,7 +295,7 @@ pub async fn run_worker(app: App, worker: String, shutdown: impl std::future::Fu
         // done, look again shortly (work arriving steadily, e.g. orders starting follow-ups,
         // is then taken in batches rather than one pass per few events). Else idle.
         let (mut saturated, mut worked) = (false, false);
-        match app.run_due_jobs(&worker, 100).await {
+        match joren_store::writer_label("jobs", app.run_due_jobs(&worker, 100)).await {
             Ok(pass) => saturated |= pass.done + pass.failed == 100,
             Err(e) => tracing::warn!(error = %e, "worker pass failed"),
         }

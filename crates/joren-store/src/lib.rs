@@ -44,6 +44,7 @@ mod uploads;
 mod users;
 mod webhooks;
 mod writer;
+mod writer_time;
 
 pub use audit::{AuditActor, AuditEntry, AuditFilter, AuditNote};
 pub use cases::{Case, CaseFilter, CaseStep, NewCase, StepWrite as CaseStepWrite};
@@ -89,6 +90,7 @@ pub use triggers::SegmentMoves;
 pub use uploads::Upload;
 pub use users::{ApiToken, Session, User, UserChange, login_lock_ms};
 pub use webhooks::{HookOutcome, WebhookDelivery, WebhookSubscription};
+pub use writer_time::labelled as writer_label;
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

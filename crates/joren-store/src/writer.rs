@@ -25,6 +25,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
 use crate::StoreError;
 use crate::batch::Batch;
+use crate::writer_time::Turn;
 
 /// How long a writer waits for its turn before giving up (SQLite's busy timeout is 10 s too).
 const WRITER_WAIT: Duration = Duration::from_secs(30);
@@ -86,7 +87,8 @@ impl WriterQueue {
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?;
         queued.served();
-        let mut member = Member { turn: Some(turn), queue: self.clone(), in_savepoint: false, alone };
+        let mut member =
+            Member { turn: Some(turn), queue: self.clone(), in_savepoint: false, alone, timed: Turn::begin() };
         let group = member.group_mut();
         if alone && let Some(open) = group.open.take() {
             commit_group(open).await?;
@@ -154,6 +156,8 @@ pub(crate) struct Member {
     in_savepoint: bool,
     /// A bulk writer: commits its own transaction instead of leaving it open for others.
     alone: bool,
+    /// When the turn began, if writer time is being logged.
+    timed: Option<Turn>,
 }
 
 impl Member {
@@ -225,6 +229,9 @@ impl Member {
             let (answer, outcome) = oneshot::channel();
             open.waiting.push(answer);
             drop(turn);
+            if let Some(t) = self.timed.take() {
+                t.end();
+            }
             return match outcome.await {
                 Ok(Ok(())) => Ok(rows),
                 Ok(Err(message)) => Err(sqlx::Error::Protocol(format!("group commit failed: {message}")).into()),
@@ -232,7 +239,11 @@ impl Member {
             };
         }
         let open = turn.open.take().expect("a member's group is open");
-        commit_group(open).await?;
+        let committed = commit_group(open).await;
+        if let Some(t) = self.timed.take() {
+            t.end();
+        }
+        committed?;
         Ok(rows)
     }
 }
@@ -245,6 +256,7 @@ impl Drop for Member {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         let queue = self.queue.clone();
         let in_savepoint = self.in_savepoint;
+        let timed = self.timed.take();
         runtime.spawn(async move {
             if in_savepoint && let Some(open) = turn.open.as_mut() {
                 let undo = open.tx.execute(sqlx::AssertSqlSafe(format!("ROLLBACK TO {SAVEPOINT}"))).await;
@@ -259,6 +271,9 @@ impl Drop for Member {
                 }
             }
             queue.close_if_idle(&mut turn).await;
+            if let Some(t) = timed {
+                t.end();
+            }
         });
     }
 }
@@ -266,7 +281,11 @@ impl Drop for Member {
 /// Commits the group and answers every writer waiting on it.
 async fn commit_group(open: OpenGroup) -> Result<(), sqlx::Error> {
     let OpenGroup { tx, waiting, .. } = open;
+    let committing = Turn::commit();
     let result = tx.commit().await;
+    if let Some(t) = committing {
+        t.end();
+    }
     let outcome: Outcome = result.as_ref().map(|_| ()).map_err(ToString::to_string);
     for answer in waiting {
         let _ = answer.send(outcome.clone());

@@ -8,12 +8,14 @@ impl App {
     /// One pass of the engine: acts on new events, moves due runs on, delivers due messages.
     pub async fn automate_once(&self) -> Result<AutomationPass> {
         self.reload_mail().await?;
-        let (events, enrolled) = self.dispatch_events().await?;
-        let steps = self.advance_due_runs().await?;
+        // Each phase's writer time is counted under its name (`joren_store::writer_time`).
+        use joren_store::writer_label;
+        let (events, enrolled) = writer_label("dispatch", self.dispatch_events()).await?;
+        let steps = writer_label("advance", self.advance_due_runs()).await?;
         // Delivery batches are small (a batch is what a crash may send twice), so a pass
         // sends several rather than repeating the whole pass for each.
-        let (messages, full) = self.deliver_batches(DELIVERY_PASS_BATCHES).await?;
-        let (offered, webhooks) = self.deliver_webhooks().await?;
+        let (messages, full) = writer_label("deliver", self.deliver_batches(DELIVERY_PASS_BATCHES)).await?;
+        let (offered, webhooks) = writer_label("webhooks", self.deliver_webhooks()).await?;
         let more = events as i64 == DISPATCH_BATCH
             || steps as i64 >= ADVANCE_BATCH * ADVANCE_PASS_BATCHES as i64
             || full
